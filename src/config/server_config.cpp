@@ -1,0 +1,244 @@
+#include "config/server_config.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace paddlecloud::config {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+Result<std::int64_t> ParseInt(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return Err(Status::InvalidArgument("not an integer"));
+  return value;
+}
+
+Result<bool> ParseBool(std::string_view text) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+  return Err(Status::InvalidArgument("not a boolean (true/false)"));
+}
+
+// Applies one value to the config; the error message says what was expected.
+Status Apply(ServerConfig& c, const std::string& key, const std::string& value) {
+  auto int_in = [&](int& out, int lo, int hi) -> Status {
+    auto v = ParseInt(value);
+    if (!v || *v < lo || *v > hi)
+      return Status::InvalidArgument("must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    out = static_cast<int>(*v);
+    return Status::Ok();
+  };
+  auto duration = [&](std::chrono::milliseconds& out) -> Status {
+    auto v = ParseDuration(value);
+    if (!v) return v.error();
+    if (v->count() <= 0) return Status::InvalidArgument("must be positive");
+    out = *v;
+    return Status::Ok();
+  };
+  if (key == "data_dir") {
+    if (value.empty()) return Status::InvalidArgument("must not be empty");
+    c.data_dir = value;
+  } else if (key == "listen") {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("must be HOST:PORT");
+    auto port = ParseInt(std::string_view(value).substr(colon + 1));
+    if (!port || *port < 0 || *port > 65535) return Status::InvalidArgument("port must be 0..65535");
+    c.listen = value;
+  } else if (key == "config") {
+    c.config_file = value;
+  } else if (key == "web_dir") {
+    c.web_dir = value;
+  } else if (key == "tls_cert") {
+    c.tls_cert = value;
+  } else if (key == "tls_key") {
+    c.tls_key = value;
+  } else if (key == "log_level") {
+    static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+    bool known = false;
+    for (auto* l : kLevels) known |= value == l;
+    if (!known) return Status::InvalidArgument("must be one of trace, debug, info, warn, error, off");
+    c.log_level = value;
+  } else if (key == "access_log") {
+    auto v = ParseBool(value);
+    if (!v) return v.error();
+    c.access_log = *v;
+  } else if (key == "io_threads") {
+    return int_in(c.io_threads, 0, 256);
+  } else if (key == "blocking_threads") {
+    return int_in(c.blocking_threads, 0, 1024);
+  } else if (key == "max_body_bytes") {
+    auto v = ParseByteSize(value);
+    if (!v) return v.error();
+    if (*v == 0) return Status::InvalidArgument("must be positive");
+    c.max_body_bytes = *v;
+  } else if (key == "header_timeout") {
+    return duration(c.header_timeout);
+  } else if (key == "idle_timeout") {
+    return duration(c.idle_timeout);
+  } else if (key == "body_timeout") {
+    return duration(c.body_timeout);
+  } else if (key == "shutdown_timeout") {
+    return duration(c.shutdown_timeout);
+  } else {
+    return Status::InvalidArgument("unknown setting");
+  }
+  return Status::Ok();
+}
+
+const SettingInfo* FindByKey(std::string_view key) {
+  for (const auto& s : ServerSettings())
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<SettingInfo>& ServerSettings() {
+  static const std::vector<SettingInfo> settings = [] {
+    std::vector<SettingInfo> v;
+    auto add = [&](std::string key, std::string help, std::string def) {
+      std::string flag = "--" + key;
+      std::string env = "PADDLECLOUD_" + key;
+      for (auto& ch : flag)
+        if (ch == '_') ch = '-';
+      for (auto& ch : env) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      v.push_back({std::move(key), std::move(flag), std::move(env), std::move(help), std::move(def)});
+    };
+    add("config", "config file of `key = value` lines", "");
+    add("data_dir", "where the database, files, job logs and keys live", "./paddlecloud-data");
+    add("listen", "HOST:PORT to serve on; port 0 picks a free port (written to <data_dir>/server.addr)",
+        "127.0.0.1:8080");
+    add("web_dir", "serve the web UI from this directory instead of the embedded copy", "");
+    add("tls_cert", "PEM certificate chain; with tls_key, serve HTTPS", "");
+    add("tls_key", "PEM private key for tls_cert", "");
+    add("log_level", "trace, debug, info, warn, error or off", "info");
+    add("access_log", "log one line per request (true/false)", "true");
+    add("io_threads", "threads running network I/O; 0 = one per core", "0");
+    add("blocking_threads", "threads for database and disk work; 0 = four per core", "0");
+    add("max_body_bytes", "largest request body read whole (uploads stream and are not limited by this)", "1MiB");
+    add("header_timeout", "time a client has to send a complete request header", "10s");
+    add("idle_timeout", "how long an idle keep-alive connection stays open", "60s");
+    add("body_timeout", "time a client has to send a request body read whole", "60s");
+    add("shutdown_timeout", "on SIGTERM, how long in-flight requests may take before connections close", "30s");
+    return v;
+  }();
+  return settings;
+}
+
+Result<std::map<std::string, std::string>> ParseConfigText(std::string_view text) {
+  std::map<std::string, std::string> out;
+  int line_no = 0;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    line = Trim(line);
+    if (line.empty() || line.front() == '#' || line.front() == '[') continue;
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos)
+      return Err(Status::InvalidArgument("line " + std::to_string(line_no) + ": expected `key = value`"));
+    std::string key(Trim(line.substr(0, eq)));
+    std::string_view value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (auto hash = value.find(" #"); hash != std::string_view::npos) {
+      value = Trim(value.substr(0, hash));
+    }
+    for (auto& ch : key)
+      if (ch == '-') ch = '_';
+    out[key] = std::string(value);
+  }
+  return out;
+}
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  text = Trim(text);
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) return Err(Status::InvalidArgument("must be a duration like 500ms, 10s, 5m or 1h"));
+  auto number = ParseInt(text.substr(0, digits));
+  if (!number) return Err(Status::InvalidArgument("must be a duration like 500ms, 10s, 5m or 1h"));
+  std::string_view unit = text.substr(digits);
+  std::int64_t factor;
+  if (unit == "ms") factor = 1;
+  else if (unit == "s" || unit.empty()) factor = 1000;
+  else if (unit == "m") factor = 60'000;
+  else if (unit == "h") factor = 3'600'000;
+  else return Err(Status::InvalidArgument("must be a duration like 500ms, 10s, 5m or 1h"));
+  return std::chrono::milliseconds(*number * factor);
+}
+
+Result<std::uint64_t> ParseByteSize(std::string_view text) {
+  text = Trim(text);
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  auto bad = [] { return Err(Status::InvalidArgument("must be a size like 1048576, 512KiB, 64MiB or 2GiB")); };
+  if (digits == 0 || digits > 15) return bad();
+  auto number = ParseInt(text.substr(0, digits));
+  if (!number) return bad();
+  std::string_view unit = text.substr(digits);
+  std::uint64_t factor;
+  if (unit.empty() || unit == "B") factor = 1;
+  else if (unit == "KiB") factor = 1ull << 10;
+  else if (unit == "MiB") factor = 1ull << 20;
+  else if (unit == "GiB") factor = 1ull << 30;
+  else if (unit == "K" || unit == "KB") factor = 1000;
+  else if (unit == "M" || unit == "MB") factor = 1000'000;
+  else if (unit == "G" || unit == "GB") factor = 1000'000'000;
+  else return bad();
+  return static_cast<std::uint64_t>(*number) * factor;
+}
+
+Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string>& flags,
+                                         const std::map<std::string, std::string>& environ) {
+  ServerConfig config;
+  auto apply_layer = [&](const std::map<std::string, std::string>& values, const std::string& layer) -> Status {
+    for (const auto& [key, value] : values) {
+      const SettingInfo* info = FindByKey(key);
+      if (!info) return Status::InvalidArgument("unknown setting '" + key + "' in " + layer, key);
+      Status s = Apply(config, key, value);
+      if (!s.ok()) {
+        std::string name = layer == "command line" ? info->flag : layer == "environment" ? info->env : key;
+        return Status::InvalidArgument(name + " (" + layer + "): " + s.message() + ", got '" + value + "'", key);
+      }
+    }
+    return Status::Ok();
+  };
+
+  std::map<std::string, std::string> from_env;
+  for (const auto& info : ServerSettings()) {
+    auto it = environ.find(info.env);
+    if (it != environ.end()) from_env[info.key] = it->second;
+  }
+
+  std::string config_path;
+  if (auto it = flags.find("config"); it != flags.end()) config_path = it->second;
+  else if (auto it = from_env.find("config"); it != from_env.end()) config_path = it->second;
+  if (!config_path.empty()) {
+    std::ifstream in(config_path);
+    if (!in) return Err(Status::InvalidArgument("cannot read config file '" + config_path + "'", "config"));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    auto file_values = ParseConfigText(buffer.str());
+    if (!file_values)
+      return Err(Status::InvalidArgument("config file '" + config_path + "': " + file_values.error().message(),
+                                         "config"));
+    file_values->erase("config");
+    PC_RETURN_IF_ERROR(apply_layer(*file_values, "config file " + config_path));
+  }
+  PC_RETURN_IF_ERROR(apply_layer(from_env, "environment"));
+  PC_RETURN_IF_ERROR(apply_layer(flags, "command line"));
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return Err(Status::InvalidArgument("tls_cert and tls_key must be set together", "tls_key"));
+  return config;
+}
+
+}  // namespace paddlecloud::config

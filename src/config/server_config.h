@@ -1,0 +1,62 @@
+// Configuration of `paddlecloud server`, resolved from four layers:
+// command-line flags > PADDLECLOUD_* environment > config file > built-in defaults.
+//
+// Every setting has one key used in all layers: `data_dir` is `--data-dir`, `PADDLECLOUD_DATA_DIR`
+// and `data_dir = ...` in the file. The file is `key = value` lines (`#` comments, optional quotes).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace paddlecloud::config {
+
+struct ServerConfig {
+  std::string data_dir = "./paddlecloud-data";
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::string config_file;                 // empty: none
+  std::string web_dir;                     // empty: the UI embedded in the binary
+  std::string tls_cert;                    // PEM; TLS is on when both cert and key are set
+  std::string tls_key;
+  std::string log_level = "info";          // trace|debug|info|warn|error|off
+  bool access_log = true;
+  int io_threads = 0;                      // 0: one per core
+  int blocking_threads = 0;                // 0: four per core
+  std::uint64_t max_body_bytes = 1 << 20;  // for requests read whole (JSON); uploads stream
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds body_timeout{60'000};
+  std::chrono::milliseconds shutdown_timeout{30'000};
+
+  bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
+};
+
+// One setting's description, for --help, the README and validation messages.
+struct SettingInfo {
+  std::string key;       // data_dir
+  std::string flag;      // --data-dir
+  std::string env;       // PADDLECLOUD_DATA_DIR
+  std::string help;
+  std::string default_value;
+};
+const std::vector<SettingInfo>& ServerSettings();
+
+// Resolves the layers. `flags` holds the values given on the command line, by key; `environ` is
+// the process environment (only PADDLECLOUD_* entries are looked at). The config file is named by
+// the `config` key in flags or environment. Errors name the setting and the layer it came from.
+Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string>& flags,
+                                         const std::map<std::string, std::string>& environ);
+
+// Parses `key = value` text; errors carry the line number.
+Result<std::map<std::string, std::string>> ParseConfigText(std::string_view text);
+
+// Parses "250ms", "10s", "5m", "1h" or a bare number of seconds.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// Parses "1048576", "512KiB", "64MiB", "2GiB" (also K/M/G, KB/MB/GB as powers of 1000).
+Result<std::uint64_t> ParseByteSize(std::string_view text);
+
+}  // namespace paddlecloud::config

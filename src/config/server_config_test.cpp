@@ -1,0 +1,90 @@
+#include "config/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace paddlecloud::config {
+namespace {
+
+TEST(ServerConfigTest, DefaultsWhenNothingIsGiven) {
+  auto c = ResolveServerConfig({}, {});
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->data_dir, "./paddlecloud-data");
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_FALSE(c->tls_enabled());
+  EXPECT_EQ(c->max_body_bytes, 1u << 20);
+}
+
+TEST(ServerConfigTest, FlagsBeatEnvironmentBeatsFileBeatsDefaults) {
+  auto dir = std::filesystem::temp_directory_path() / ("pc-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = dir / "paddlecloud.conf";
+  std::ofstream(file) << "# comment\n"
+                         "listen = \"127.0.0.1:9000\"\n"
+                         "data_dir = /from/file\n"
+                         "log_level = debug\n"
+                         "idle_timeout = 5m\n";
+  std::map<std::string, std::string> env = {{"PADDLECLOUD_CONFIG", file.string()},
+                                            {"PADDLECLOUD_DATA_DIR", "/from/env"},
+                                            {"PADDLECLOUD_LISTEN", "127.0.0.1:9001"},
+                                            {"UNRELATED", "x"}};
+  auto c = ResolveServerConfig({{"listen", "127.0.0.1:0"}}, env);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->listen, "127.0.0.1:0");          // flag
+  EXPECT_EQ(c->data_dir, "/from/env");          // env over file
+  EXPECT_EQ(c->log_level, "debug");             // file over default
+  EXPECT_EQ(c->idle_timeout, std::chrono::minutes(5));
+}
+
+TEST(ServerConfigTest, BadValuesNameTheSettingAndLayer) {
+  auto c = ResolveServerConfig({{"listen", "nowhere"}}, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "listen");
+  EXPECT_NE(c.error().message().find("--listen (command line)"), std::string::npos) << c.error().message();
+
+  c = ResolveServerConfig({}, {{"PADDLECLOUD_MAX_BODY_BYTES", "lots"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message().find("PADDLECLOUD_MAX_BODY_BYTES (environment)"), std::string::npos);
+
+  c = ResolveServerConfig({{"config", "/no/such/file.conf"}}, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "config");
+
+  c = ResolveServerConfig({{"tls_cert", "/a.pem"}}, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "tls_key");
+}
+
+TEST(ServerConfigTest, ParseConfigTextReportsLine) {
+  auto v = ParseConfigText("a = 1\nbroken line\n");
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message().find("line 2"), std::string::npos);
+}
+
+TEST(ServerConfigTest, DurationsAndSizes) {
+  EXPECT_EQ(*ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*ParseDuration("10"), std::chrono::seconds(10));
+  EXPECT_EQ(*ParseDuration("2h"), std::chrono::hours(2));
+  EXPECT_FALSE(ParseDuration("ten seconds"));
+  EXPECT_FALSE(ParseDuration("5d"));
+  EXPECT_EQ(*ParseByteSize("64MiB"), 64ull << 20);
+  EXPECT_EQ(*ParseByteSize("1000"), 1000u);
+  EXPECT_EQ(*ParseByteSize("2G"), 2'000'000'000u);
+  EXPECT_FALSE(ParseByteSize("-1"));
+  EXPECT_FALSE(ParseByteSize("99999999999999999999"));
+}
+
+TEST(ServerConfigTest, EverySettingHasFlagEnvAndHelp) {
+  for (const auto& s : ServerSettings()) {
+    EXPECT_EQ(s.flag.rfind("--", 0), 0u) << s.key;
+    EXPECT_EQ(s.env.rfind("PADDLECLOUD_", 0), 0u) << s.key;
+    EXPECT_FALSE(s.help.empty()) << s.key;
+  }
+}
+
+}  // namespace
+}  // namespace paddlecloud::config

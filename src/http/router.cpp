@@ -1,0 +1,123 @@
+#include "http/router.h"
+
+#include <algorithm>
+#include <cassert>
+#include <set>
+
+namespace paddlecloud::http {
+namespace {
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (true) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+  assert(!pattern.empty() && pattern.front() == '/');
+  Compiled compiled;
+  auto parts = SplitPath(pattern);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      std::string_view name = part.substr(1, part.size() - 2);
+      if (name.ends_with("...")) {
+        assert(i + 1 == parts.size() && "{rest...} must be the last segment");
+        compiled.segments.push_back({Segment::kRest, std::string(name.substr(0, name.size() - 3))});
+      } else {
+        compiled.segments.push_back({Segment::kParam, std::string(name)});
+      }
+    } else {
+      compiled.segments.push_back({Segment::kLiteral, std::string(part)});
+    }
+  }
+  for ([[maybe_unused]] const auto& r : routes_) assert(!(r.method == method && r.pattern == pattern));
+  routes_.push_back({std::move(method), std::move(pattern), std::move(handler), std::move(options)});
+  compiled_.push_back(std::move(compiled));
+}
+
+bool Router::MatchPattern(const Compiled& compiled, std::string_view path,
+                          std::map<std::string, std::string>* params) {
+  auto parts = SplitPath(path);
+  std::size_t i = 0;
+  for (const auto& seg : compiled.segments) {
+    if (seg.kind == Segment::kRest) {
+      std::string rest;
+      for (std::size_t j = i; j < parts.size(); ++j) {
+        if (j > i) rest += '/';
+        rest += parts[j];
+      }
+      if (params) (*params)[seg.text] = std::move(rest);
+      return true;
+    }
+    if (i >= parts.size()) return false;
+    if (seg.kind == Segment::kLiteral) {
+      if (parts[i] != seg.text) return false;
+    } else {
+      if (parts[i].empty()) return false;
+      if (params) (*params)[seg.text] = std::string(parts[i]);
+    }
+    ++i;
+  }
+  return i == parts.size();
+}
+
+bool Router::MoreSpecific(const Compiled& a, const Compiled& b) {
+  std::size_t n = std::min(a.segments.size(), b.segments.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a.segments[i].kind != b.segments[i].kind) return a.segments[i].kind < b.segments[i].kind;
+  }
+  return a.segments.size() > b.segments.size();
+}
+
+Router::MatchResult Router::Match(std::string_view method, std::string_view path) const {
+  MatchResult result;
+  const Compiled* best = nullptr;
+  std::set<std::string> allowed;
+  bool is_head = method == "HEAD";
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (!MatchPattern(compiled_[i], path, nullptr)) continue;
+    const Route& route = routes_[i];
+    allowed.insert(route.method);
+    if (route.method == "GET") allowed.insert("HEAD");
+    bool method_ok = route.method == method || (is_head && route.method == "GET");
+    if (!method_ok) continue;
+    // An explicit HEAD route beats GET-as-HEAD for the same pattern.
+    bool better = !best || MoreSpecific(compiled_[i], *best) ||
+                  (route.pattern == result.route->pattern && route.method == method);
+    if (better) {
+      best = &compiled_[i];
+      result.route = &route;
+    }
+  }
+  if (result.route) {
+    result.outcome = Outcome::kFound;
+    result.handler = &result.route->handler;
+    MatchPattern(*best, path, &result.params);
+    return result;
+  }
+  if (!allowed.empty()) {
+    result.outcome = Outcome::kMethodNotAllowed;
+    for (const auto& m : allowed) {
+      if (!result.allow.empty()) result.allow += ", ";
+      result.allow += m;
+    }
+    return result;
+  }
+  if (fallback_ && (method == "GET" || is_head)) {
+    result.outcome = Outcome::kFound;
+    result.handler = &fallback_;
+    return result;
+  }
+  return result;
+}
+
+}  // namespace paddlecloud::http

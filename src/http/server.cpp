@@ -1,0 +1,612 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/json.h"
+
+namespace paddlecloud::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// "Sun, 29 Nov 2026 04:10:00 GMT", recomputed at most once a second per thread.
+const std::string& HttpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_second = now;
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+  }
+  return cached;
+}
+
+// Splits "HOST:PORT" / "[v6]:PORT".
+Result<tcp::endpoint> ResolveListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Err(Status::InvalidArgument("listen address must be HOST:PORT"));
+  std::string host = listen.substr(0, colon);
+  std::string port_text = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    port = std::stoul(port_text);
+  } catch (...) {
+    return Err(Status::InvalidArgument("listen port '" + port_text + "' is not a number"));
+  }
+  if (port > 65535) return Err(Status::InvalidArgument("listen port must be 0..65535"));
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return Err(Status::InvalidArgument("listen host '" + host + "' must be an IP address or localhost"));
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+// Percent-decodes the origin-form target into path and query; rejects what routing must never see.
+Status ParseTarget(std::string_view target, Request& request) {
+  if (target.empty() || target.front() != '/')
+    return Status::InvalidArgument("request target must be an absolute path");
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return Status::InvalidArgument("request target is not a valid URL path");
+  if (parsed->encoded_path().find("%00") != std::string_view::npos)
+    return Status::InvalidArgument("request path must not contain NUL");
+  request.path = parsed->path();
+  if (request.path.find('\0') != std::string::npos) return Status::InvalidArgument("request path must not contain NUL");
+  for (auto segment : parsed->segments()) {
+    if (segment == "..") return Status::InvalidArgument("request path must not contain '..' segments");
+  }
+  for (auto param : parsed->params()) request.query[std::string(param.key)] = std::string(param.value);
+  return Status::Ok();
+}
+
+bool WellFormedRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+std::string NewRequestId() {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return seed ^ (std::hash<std::thread::id>()(std::this_thread::get_id()) << 1) ^ 0x9e3779b97f4a7c15ull;
+  }();
+  // splitmix64: unique enough for correlating log lines (not a secret).
+  state += 0x9e3779b97f4a7c15ull;
+  std::uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(z));
+  return buf;
+}
+
+}  // namespace
+
+struct ConnectionState {
+  asio::any_io_executor executor;
+  std::atomic<bool> idle{true};
+  std::function<void()> close;  // run on `executor`
+};
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  const Router& router;
+  std::vector<Middleware> middleware;
+  Handler chain;  // middleware composed around Dispatch
+
+  asio::io_context io{};
+  std::unique_ptr<asio::ssl::context> ssl;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::string bound;
+  std::atomic<bool> stopping{false};
+  std::unique_ptr<asio::steady_timer> shutdown_deadline;
+
+  mutable std::mutex connections_mutex;
+  std::unordered_map<std::uint64_t, std::shared_ptr<ConnectionState>> connections;
+  std::uint64_t next_connection_id = 0;
+
+  Impl(HttpServerOptions o, const Router& r) : options(std::move(o)), router(r) {}
+
+  void BuildChain();
+  asio::awaitable<void> Accept();
+  template <typename Stream>
+  asio::awaitable<void> Serve(Stream& stream, std::shared_ptr<ConnectionState> state, std::string remote, bool tls);
+  template <typename Stream>
+  asio::awaitable<bool> WriteResponse(Stream& stream, Response& response, bool head, bool keep_alive);
+
+  std::uint64_t Register(std::shared_ptr<ConnectionState> state) {
+    std::lock_guard lock(connections_mutex);
+    auto id = next_connection_id++;
+    connections.emplace(id, std::move(state));
+    return id;
+  }
+  void Unregister(std::uint64_t id) {
+    bool drained;
+    {
+      std::lock_guard lock(connections_mutex);
+      connections.erase(id);
+      drained = connections.empty();
+    }
+    if (drained && stopping) asio::post(io, [this] { FinishIfDrained(); });
+  }
+  void FinishIfDrained() {
+    std::lock_guard lock(connections_mutex);
+    if (connections.empty() && stopping) io.stop();
+  }
+  void CloseConnections(bool only_idle) {
+    std::lock_guard lock(connections_mutex);
+    for (auto& [id, state] : connections) {
+      asio::post(state->executor, [state, only_idle] {
+        if (!only_idle || state->idle) state->close();
+      });
+    }
+  }
+};
+
+// Streaming request body over a Beast parser.
+template <typename Stream>
+class ParserBodyStream final : public BodyStream {
+ public:
+  ParserBodyStream(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
+                   std::chrono::milliseconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+  asio::awaitable<Result<std::size_t>> Read(char* data, std::size_t size) override {
+    while (!parser_.is_done()) {
+      parser_.get().body().data = data;
+      parser_.get().body().size = size;
+      beast::get_lowest_layer(stream_).expires_after(timeout_);
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kNoThrow);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        failed_ = true;
+        co_return Err(Status::InvalidArgument("reading the request body failed: " + ec.message()));
+      }
+      std::size_t got = size - parser_.get().body().size;
+      if (got > 0) co_return got;
+    }
+    co_return 0;
+  }
+  std::optional<std::uint64_t> content_length() const override {
+    auto len = parser_.content_length();
+    if (!len) return std::nullopt;
+    return *len;
+  }
+  bool finished() const { return parser_.is_done() && !failed_; }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds timeout_;
+  bool failed_ = false;
+};
+
+template <typename Stream>
+class SerializerStream final : public ResponseStream {
+ public:
+  SerializerStream(Stream& stream, bhttp::response<bhttp::buffer_body>& response,
+                   bhttp::response_serializer<bhttp::buffer_body>& serializer, const HttpServer::Impl& server,
+                   std::chrono::milliseconds timeout)
+      : stream_(stream), response_(response), serializer_(serializer), server_(server), timeout_(timeout) {}
+
+  asio::awaitable<bool> Write(std::string_view chunk) override {
+    if (failed_) co_return false;
+    if (chunk.empty()) co_return true;
+    response_.body().data = const_cast<char*>(chunk.data());
+    response_.body().size = chunk.size();
+    response_.body().more = true;
+    beast::get_lowest_layer(stream_).expires_after(timeout_);
+    auto [ec, n] = co_await bhttp::async_write(stream_, serializer_, kNoThrow);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) failed_ = true;
+    written_ += chunk.size();
+    co_return !failed_;
+  }
+  bool stopping() const override { return server_.stopping.load(); }
+  asio::awaitable<bool> Finish() {
+    if (failed_) co_return false;
+    response_.body().data = nullptr;
+    response_.body().size = 0;
+    response_.body().more = false;
+    beast::get_lowest_layer(stream_).expires_after(timeout_);
+    auto [ec, n] = co_await bhttp::async_write(stream_, serializer_, kNoThrow);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    co_return !ec;
+  }
+  std::uint64_t written() const { return written_; }
+
+ private:
+  Stream& stream_;
+  bhttp::response<bhttp::buffer_body>& response_;
+  bhttp::response_serializer<bhttp::buffer_body>& serializer_;
+  const HttpServer::Impl& server_;
+  std::chrono::milliseconds timeout_;
+  bool failed_ = false;
+  std::uint64_t written_ = 0;
+};
+
+namespace {
+
+template <typename Fields>
+void CopyHeaders(const Headers& from, Fields& to) {
+  for (const auto& [name, value] : from.fields()) to.insert(name, value);
+  to.set(bhttp::field::date, HttpDate());
+}
+
+asio::awaitable<Response> Dispatch(const Router& router, Request& request) {
+  auto match = router.Match(request.method, request.path);
+  if (match.outcome == Router::Outcome::kMethodNotAllowed) {
+    Response r = ErrorResponse(Status::Of(Code::kMethodNotAllowed, "method " + request.method +
+                                                                        " is not allowed here; allowed: " + match.allow));
+    r.headers.Set("Allow", match.allow);
+    co_return r;
+  }
+  if (match.outcome == Router::Outcome::kNotFound) {
+    co_return ErrorResponse(Status::NotFound("no such route: " + request.method + " " + request.path));
+  }
+  request.path_params = std::move(match.params);
+  co_return co_await (*match.handler)(request);
+}
+
+}  // namespace
+
+void HttpServer::Impl::BuildChain() {
+  Handler inner = [this](Request& request) -> asio::awaitable<Response> {
+    // The exception barrier: nothing a handler throws reaches the client beyond a generic 500.
+    try {
+      co_return co_await Dispatch(router, request);
+    } catch (const std::exception& e) {
+      spdlog::error("request {} {} {} failed: {}", request.request_id, request.method, request.path, e.what());
+    } catch (...) {
+      spdlog::error("request {} {} {} failed with a non-standard exception", request.request_id, request.method,
+                    request.path);
+    }
+    co_return ErrorResponse(Status::Internal("handler threw"));
+  };
+  for (auto it = middleware.rbegin(); it != middleware.rend(); ++it) {
+    inner = [mw = *it, next = std::move(inner)](Request& request) -> asio::awaitable<Response> {
+      co_return co_await mw(request, next);
+    };
+  }
+  chain = std::move(inner);
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Impl::WriteResponse(Stream& stream, Response& response, bool head, bool keep_alive) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  if (response.stream) {
+    bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(response.status), 11};
+    CopyHeaders(response.headers, res);
+    res.keep_alive(keep_alive);
+    if (response.content_length) res.content_length(*response.content_length);
+    else if (!head) res.chunked(true);
+    res.body().data = nullptr;
+    res.body().more = !head;
+    bhttp::response_serializer<bhttp::buffer_body> serializer{res};
+    lowest.expires_after(options.body_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+    if (ec) co_return false;
+    if (head) co_return true;
+    SerializerStream<Stream> writer(stream, res, serializer, *this, options.body_timeout);
+    co_await response.stream(writer);
+    bool ok = co_await writer.Finish();
+    // A producer that stopped short of its announced length leaves the message incomplete.
+    if (response.content_length && writer.written() != *response.content_length) co_return false;
+    co_return ok;
+  }
+  if (head) {
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), 11};
+    CopyHeaders(response.headers, res);
+    res.keep_alive(keep_alive);
+    res.content_length(response.body.size());
+    lowest.expires_after(options.body_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, res, kNoThrow);
+    co_return !ec;
+  }
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
+  CopyHeaders(response.headers, res);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(response.body);
+  res.prepare_payload();
+  lowest.expires_after(options.body_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kNoThrow);
+  co_return !ec;
+}
+
+template <typename Stream>
+asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<ConnectionState> state,
+                                              std::string remote, bool tls) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  bool first = true;
+
+  // Answers a request that could not be handled and tells the caller to close.
+  auto reject = [&](const Status& status) -> asio::awaitable<void> {
+    Response r = ErrorResponse(status);
+    r.headers.Set("Connection", "close");
+    co_await WriteResponse(stream, r, false, false);
+  };
+
+  while (true) {
+    // Wait for the first byte of the next request; this is the idle period of a keep-alive connection.
+    if (buffer.size() == 0) {
+      state->idle = true;
+      if (stopping) co_return;
+      lowest.expires_after(first ? options.header_timeout : options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    state->idle = false;
+    first = false;
+
+    bhttp::request_parser<bhttp::empty_body> header_parser;
+    header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    header_parser.body_limit(boost::none);
+    lowest.expires_after(options.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
+    if (hec == bhttp::error::end_of_stream || hec == beast::error::timeout || hec == asio::error::operation_aborted ||
+        hec == asio::error::connection_reset || hec == asio::error::eof) {
+      co_return;
+    }
+    if (hec == bhttp::error::header_limit) {
+      co_await reject(Status::Of(Code::kInvalidArgument, "request header is larger than " +
+                                                             std::to_string(options.max_header_bytes) + " bytes"));
+      co_return;
+    }
+    if (hec) {
+      co_await reject(Status::InvalidArgument("malformed request: " + hec.message()));
+      co_return;
+    }
+
+    auto& header = header_parser.get();
+    Request request;
+    request.received_at = std::chrono::steady_clock::now();
+    request.method = std::string(header.method_string());
+    request.target = std::string(header.target());
+    request.remote_address = remote;
+    request.tls = tls;
+    for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    auto incoming_id = request.headers.Get("X-Request-Id");
+    request.request_id = incoming_id && WellFormedRequestId(*incoming_id) ? std::string(*incoming_id) : NewRequestId();
+    bool keep_alive = header.keep_alive();
+    bool head = request.method == "HEAD";
+
+    if (header.version() != 11 && header.version() != 10) {
+      co_await reject(Status::InvalidArgument("unsupported HTTP version"));
+      co_return;
+    }
+    Status target_status = ParseTarget(request.target, request);
+    if (!target_status.ok()) {
+      // The body (if any) is left unread, so the connection cannot be reused.
+      co_await reject(target_status);
+      co_return;
+    }
+
+    auto match = router.Match(request.method, request.path);
+    const RouteOptions* route_options = match.route ? &match.route->options : nullptr;
+    if (match.route) request.route = match.route->pattern;
+    bool streaming = route_options && route_options->streaming_body;
+    std::uint64_t limit =
+        route_options && route_options->max_body_bytes ? route_options->max_body_bytes : options.max_body_bytes;
+    bool expects_continue = false;
+    if (auto expect = request.headers.Get("Expect")) expects_continue = beast::iequals(*expect, "100-continue");
+    auto send_continue = [&]() -> asio::awaitable<bool> {
+      if (!expects_continue) co_return true;
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      lowest.expires_after(options.body_timeout);
+      auto [ec, n] = co_await bhttp::async_write(stream, cont, kNoThrow);
+      co_return !ec;
+    };
+
+    Response response;
+    bool body_consumed = true;
+    if (streaming) {
+      if (!co_await send_continue()) co_return;
+      bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
+      body_parser.body_limit(boost::none);
+      ParserBodyStream<Stream> body(stream, buffer, body_parser, options.body_timeout);
+      request.body_stream = &body;
+      response = co_await chain(request);
+      body_consumed = body.finished();
+    } else {
+      auto declared = header_parser.content_length();
+      if (declared && *declared > limit) {
+        co_await reject(Status::PayloadTooLarge("request body of " + std::to_string(*declared) +
+                                                " bytes is over the limit of " + std::to_string(limit) + " bytes"));
+        co_return;
+      }
+      if (!header_parser.is_done()) {
+        if (!co_await send_continue()) co_return;
+        bhttp::request_parser<bhttp::string_body> body_parser{std::move(header_parser)};
+        body_parser.body_limit(limit);
+        lowest.expires_after(options.body_timeout);
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, body_parser, kNoThrow);
+        if (bec == bhttp::error::body_limit) {
+          co_await reject(Status::PayloadTooLarge("request body is over the limit of " + std::to_string(limit) +
+                                                  " bytes"));
+          co_return;
+        }
+        if (bec == beast::error::timeout) {
+          co_await reject(Status::InvalidArgument("request body did not arrive within the body timeout"));
+          co_return;
+        }
+        if (bec) {
+          if (bec == bhttp::error::end_of_stream || bec == asio::error::eof) co_return;
+          co_await reject(Status::InvalidArgument("malformed request body: " + bec.message()));
+          co_return;
+        }
+        request.body = std::move(body_parser.get().body());
+      }
+      response = co_await chain(request);
+    }
+
+    bool reuse = keep_alive && body_consumed && !stopping;
+    if (!co_await WriteResponse(stream, response, head, reuse)) co_return;
+    if (!reuse) co_return;
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::Accept() {
+  while (!stopping) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(io), kNoThrow);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) co_return;
+      // EMFILE and friends: log, pause briefly so a full fd table does not spin the loop.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(io, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    boost::system::error_code rec;
+    auto peer = socket.remote_endpoint(rec);
+    std::string remote = rec ? "" : peer.address().to_string();
+    socket.set_option(tcp::no_delay(true), rec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(
+        executor,
+        [this, socket = std::move(socket), remote = std::move(remote), executor]() mutable -> asio::awaitable<void> {
+          auto state = std::make_shared<ConnectionState>();
+          state->executor = executor;
+          beast::tcp_stream tcp_stream(std::move(socket));
+          auto close_on = [](beast::tcp_stream& s) {
+            return [&s] {
+              boost::system::error_code ignored;
+              s.socket().shutdown(tcp::socket::shutdown_both, ignored);
+              s.socket().close(ignored);
+            };
+          };
+          state->close = close_on(tcp_stream);
+          auto id = Register(state);
+          try {
+            if (ssl) {
+              beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *ssl);
+              state->close = close_on(beast::get_lowest_layer(tls_stream));
+              beast::get_lowest_layer(tls_stream).expires_after(options.header_timeout);
+              auto [ec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, kNoThrow);
+              if (!ec) {
+                co_await Serve(tls_stream, state, remote, true);
+                beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
+                co_await tls_stream.async_shutdown(kNoThrow);
+              }
+              state->close = [] {};
+            } else {
+              co_await Serve(tcp_stream, state, remote, false);
+              boost::system::error_code ignored;
+              tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            }
+          } catch (const std::exception& e) {
+            spdlog::error("connection from {} failed: {}", remote, e.what());
+          }
+          state->close = [] {};
+          Unregister(id);
+        },
+        asio::detached);
+  }
+}
+
+HttpServer::HttpServer(HttpServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::Use(Middleware middleware) { impl_->middleware.push_back(std::move(middleware)); }
+
+Status HttpServer::Start() {
+  auto endpoint = ResolveListen(impl_->options.listen);
+  if (!endpoint) return endpoint.error();
+  if (!impl_->options.tls_cert_file.empty()) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(impl_->options.tls_cert_file, ec);
+    if (ec) return Status::InvalidArgument("cannot load TLS certificate '" + impl_->options.tls_cert_file + "': " + ec.message(), "tls_cert");
+    ctx->use_private_key_file(impl_->options.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) return Status::InvalidArgument("cannot load TLS key '" + impl_->options.tls_key_file + "': " + ec.message(), "tls_key");
+    impl_->ssl = std::move(ctx);
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  boost::system::error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("cannot listen on " + impl_->options.listen + ": " + ec.message());
+  auto local = acceptor->local_endpoint();
+  std::string host = local.address().to_string();
+  impl_->bound = (local.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(local.port());
+  impl_->acceptor = std::move(acceptor);
+  impl_->BuildChain();
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  return Status::Ok();
+}
+
+std::string HttpServer::bound_address() const { return impl_->bound; }
+bool HttpServer::tls() const { return impl_->ssl != nullptr; }
+asio::io_context& HttpServer::io() { return impl_->io; }
+bool HttpServer::stopping() const { return impl_->stopping; }
+
+std::size_t HttpServer::connection_count() const {
+  std::lock_guard lock(impl_->connections_mutex);
+  return impl_->connections.size();
+}
+
+void HttpServer::Run() {
+  auto work = asio::make_work_guard(impl_->io);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::Shutdown() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    if (impl->stopping.exchange(true)) return;
+    boost::system::error_code ignored;
+    if (impl->acceptor) impl->acceptor->close(ignored);
+    impl->CloseConnections(/*only_idle=*/true);
+    impl->shutdown_deadline = std::make_unique<asio::steady_timer>(impl->io, impl->options.shutdown_timeout);
+    impl->shutdown_deadline->async_wait([impl](boost::system::error_code ec) {
+      if (ec) return;
+      spdlog::warn("shutdown deadline passed with {} connection(s) open; closing them", impl->connections.size());
+      impl->CloseConnections(/*only_idle=*/false);
+      impl->io.stop();
+    });
+    impl->FinishIfDrained();
+  });
+}
+
+}  // namespace paddlecloud::http

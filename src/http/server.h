@@ -1,0 +1,82 @@
+// HttpServer: HTTP/1.1 (optionally over TLS) on Boost.Beast with C++20 coroutines.
+//
+// Each connection is a coroutine on its own strand. The server reads a request header within
+// `header_timeout` (a client trickling bytes is disconnected), routes it, reads the body whole
+// (bounded by the route's limit; 413 past it) or hands the handler a BodyStream, runs the middleware
+// chain and the handler, and writes the response (streamed when it has a producer). Malformed
+// requests get a 4xx in the API's error format; a handler that throws yields a 500 without details.
+//
+// Shutdown() is graceful: listeners close, idle connections close, in-flight requests finish (then
+// their connections close) and Run() returns once none remain or `shutdown_timeout` has passed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/status.h"
+#include "http/message.h"
+#include "http/router.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace paddlecloud::http {
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT, port 0 = any free port
+  std::string tls_cert_file;              // PEM; TLS when set together with the key
+  std::string tls_key_file;
+  int io_threads = 1;
+  std::uint64_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds body_timeout{60'000};
+  std::chrono::milliseconds shutdown_timeout{30'000};
+};
+
+// Wraps the rest of the chain: call `next(request)` to continue, or answer directly.
+using Middleware = std::function<boost::asio::awaitable<Response>(Request&, const Handler& next)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, const Router& router);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Adds a middleware; the first added is the outermost. Call before Start().
+  void Use(Middleware middleware);
+
+  // Binds and listens. Fails with a clear message when the address is taken or TLS files are bad.
+  Status Start();
+  // The bound "HOST:PORT" (the real port when 0 was asked for). Valid after Start().
+  std::string bound_address() const;
+  bool tls() const;
+
+  // Runs the I/O threads (the caller's thread is one of them) until shutdown completes.
+  void Run();
+  // Begins a graceful shutdown; safe from any thread and from signal-handling coroutines.
+  void Shutdown();
+  bool stopping() const;
+
+  // The I/O context, for timers and background coroutines that belong to the server's lifetime.
+  boost::asio::io_context& io();
+
+  // Connections open right now.
+  std::size_t connection_count() const;
+
+  struct Impl;  // opaque: keeps Beast out of this header
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace paddlecloud::http

@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as api from './client';
+import { ApiError, errorFromResponse, getHealth, getReadiness, getVersion, parseErrorBody } from './client';
+
+function jsonResponse(status: number, body: unknown, statusText = ''): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    statusText,
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
+function mockFetch(impl: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>) {
+  const fn = vi.fn(impl);
+  vi.stubGlobal('fetch', fn);
+  return fn;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApiError);
+    return err as ApiError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('parseErrorBody', () => {
+  it('reads code, message and details', () => {
+    expect(
+      parseErrorBody({ error: { code: 'invalid_argument', message: 'bad name', details: { field: 'name' } } }),
+    ).toEqual({ code: 'invalid_argument', message: 'bad name', details: { field: 'name' } });
+  });
+
+  it('rejects bodies that are not the error envelope', () => {
+    expect(parseErrorBody(null)).toBeUndefined();
+    expect(parseErrorBody('oops')).toBeUndefined();
+    expect(parseErrorBody({ error: 'oops' })).toBeUndefined();
+    expect(parseErrorBody({ error: { message: 'no code' } })).toBeUndefined();
+    expect(parseErrorBody({ status: 'ready', checks: {} })).toBeUndefined();
+  });
+
+  it('derives a message from the code when the server sent none', () => {
+    expect(parseErrorBody({ error: { code: 'quota_exceeded' } })?.message).toBe('quota exceeded');
+  });
+});
+
+describe('errorFromResponse', () => {
+  it('maps the error envelope, including details.field', () => {
+    const err = errorFromResponse(
+      422,
+      'Unprocessable Entity',
+      JSON.stringify({ error: { code: 'invalid_argument', message: 'name is empty', details: { field: 'name', max: 3 } } }),
+    );
+    expect(err.status).toBe(422);
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toBe('name is empty');
+    expect(err.field).toBe('name');
+    expect(err.details).toEqual({ field: 'name', max: 3 });
+    expect(err.isNetworkError).toBe(false);
+  });
+
+  it('has no field when details has none', () => {
+    const err = errorFromResponse(404, '', JSON.stringify({ error: { code: 'not_found', message: 'no job' } }));
+    expect(err.field).toBeUndefined();
+    expect(err.details).toBeUndefined();
+  });
+
+  it('falls back to a code from the status for non-JSON bodies', () => {
+    const err = errorFromResponse(502, 'Bad Gateway', '<html>upstream down</html>');
+    expect(err.status).toBe(502);
+    expect(err.code).toBe('bad_gateway');
+    expect(err.message).toBe('The server answered HTTP 502 Bad Gateway');
+  });
+
+  it('falls back for JSON that is not the envelope, and for unknown statuses', () => {
+    expect(errorFromResponse(418, '', '{"tea":true}').code).toBe('http_418');
+    expect(errorFromResponse(500, '', '').code).toBe('internal');
+  });
+});
+
+describe('request helpers', () => {
+  it('sends JSON with same-origin credentials and returns the parsed body', async () => {
+    const fetchMock = mockFetch(async () => jsonResponse(201, { id: 'j1' }));
+    const body = await api.post<{ id: string }>('/api/v1/jobs', { name: 'mnist' });
+    expect(body).toEqual({ id: 'j1' });
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe('/api/v1/jobs');
+    expect(init?.method).toBe('POST');
+    expect(init?.credentials).toBe('same-origin');
+    expect(init?.body).toBe('{"name":"mnist"}');
+    expect((init?.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+  });
+
+  it('supports GET with a query, PUT and DELETE', async () => {
+    const fetchMock = mockFetch(async () => new Response(null, { status: 204 }));
+    await api.get('/api/v1/jobs', { query: { limit: 10, status: 'running', cursor: undefined } });
+    await api.put('/api/v1/jobs/j1', { replicas: 2 });
+    await expect(api.delete('/api/v1/jobs/j1')).resolves.toBeUndefined();
+    const calls = fetchMock.mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`);
+    expect(calls).toEqual([
+      'GET /api/v1/jobs?limit=10&status=running',
+      'PUT /api/v1/jobs/j1',
+      'DELETE /api/v1/jobs/j1',
+    ]);
+    expect(fetchMock.mock.calls[0]![1]?.body).toBeUndefined();
+  });
+
+  it('throws the parsed ApiError for an error answer', async () => {
+    mockFetch(async () =>
+      jsonResponse(409, { error: { code: 'already_exists', message: 'job exists', details: { field: 'name' } } }),
+    );
+    const err = await rejection(api.post('/api/v1/jobs', { name: 'x' }));
+    expect(err).toMatchObject({ status: 409, code: 'already_exists', message: 'job exists', field: 'name' });
+  });
+
+  it('turns a network failure into a network_error ApiError', async () => {
+    mockFetch(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const err = await rejection(getVersion());
+    expect(err.status).toBe(0);
+    expect(err.code).toBe('network_error');
+    expect(err.isNetworkError).toBe(true);
+    expect(err.cause).toBeInstanceOf(TypeError);
+  });
+
+  it('reports a 2xx answer that is not JSON as invalid_response', async () => {
+    mockFetch(async () => new Response('<!doctype html>', { status: 200 }));
+    const err = await rejection(getVersion());
+    expect(err).toMatchObject({ status: 200, code: 'invalid_response' });
+  });
+
+  it('lets an abort through unchanged', async () => {
+    mockFetch(async () => {
+      throw new DOMException('The operation was aborted.', 'AbortError');
+    });
+    await expect(getHealth()).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('service endpoints', () => {
+  it('getHealth and getVersion read their endpoints', async () => {
+    const fetchMock = mockFetch(async (input) =>
+      String(input) === '/healthz'
+        ? jsonResponse(200, { status: 'ok', uptime_seconds: 12.5, started_at: '2026-11-29T04:10:00Z' })
+        : jsonResponse(200, { name: 'paddlecloud', version: '0.1.0', commit: 'abc' }),
+    );
+    await expect(getHealth()).resolves.toEqual({
+      status: 'ok',
+      uptime_seconds: 12.5,
+      started_at: '2026-11-29T04:10:00Z',
+    });
+    await expect(getVersion()).resolves.toMatchObject({ version: '0.1.0' });
+    expect(fetchMock.mock.calls.map(([url]) => String(url))).toEqual(['/healthz', '/api/v1/version']);
+  });
+
+  it('getReadiness returns the body for 200 and for 503', async () => {
+    mockFetch(async () => jsonResponse(200, { status: 'ready', checks: { database: 'ok' } }));
+    await expect(getReadiness()).resolves.toEqual({ status: 'ready', checks: { database: 'ok' } });
+
+    mockFetch(async () =>
+      jsonResponse(503, { status: 'not_ready', checks: { database: 'locked', migrations: 'ok' } }),
+    );
+    await expect(getReadiness()).resolves.toEqual({
+      status: 'not_ready',
+      checks: { database: 'locked', migrations: 'ok' },
+    });
+  });
+
+  it('getReadiness still throws for a 503 that is an error envelope or not JSON, and for other statuses', async () => {
+    mockFetch(async () => jsonResponse(503, { error: { code: 'shutting_down', message: 'bye' } }));
+    expect(await rejection(getReadiness())).toMatchObject({ status: 503, code: 'shutting_down' });
+
+    mockFetch(async () => new Response('Service Unavailable', { status: 503 }));
+    expect(await rejection(getReadiness())).toMatchObject({ status: 503, code: 'unavailable' });
+
+    mockFetch(async () => jsonResponse(500, { error: { code: 'internal', message: 'boom' } }));
+    expect(await rejection(getReadiness())).toMatchObject({ status: 500, code: 'internal' });
+  });
+});

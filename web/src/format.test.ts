@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { formatDateTime, formatUptime, shortCommit } from './format';
+
+describe('formatUptime', () => {
+  it.each([
+    [0, '0s'],
+    [0.4, '0s'],
+    [12.5, '12s'],
+    [59.99, '59s'],
+    [60, '1m'],
+    [125, '2m 5s'],
+    [3_600, '1h'],
+    [3_660, '1h 1m'],
+    [3 * 3_600 + 12 * 60 + 30, '3h 12m'],
+    [3 * 3_600 + 45, '3h'],
+    [86_400, '1d'],
+    [2 * 86_400 + 3 * 3_600 + 15 * 60, '2d 3h'],
+    [400 * 86_400 + 59, '400d'],
+  ])('%s s -> %s', (seconds, expected) => {
+    expect(formatUptime(seconds)).toBe(expected);
+  });
+
+  it('renders invalid input as a dash', () => {
+    expect(formatUptime(-1)).toBe('—');
+    expect(formatUptime(Number.NaN)).toBe('—');
+    expect(formatUptime(Number.POSITIVE_INFINITY)).toBe('—');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('renders a timestamp in the given zone', () => {
+    expect(formatDateTime('2026-11-29T04:10:00Z', 'en-US', 'UTC')).toBe('Nov 29, 2026, 04:10:00');
+  });
+
+  it('passes through what it cannot parse', () => {
+    expect(formatDateTime('not a date')).toBe('not a date');
+  });
+});
+
+describe('shortCommit', () => {
+  it('shortens full hashes and keeps other values', () => {
+    expect(shortCommit('0123456789abcdef0123456789abcdef01234567')).toBe('0123456789ab');
+    expect(shortCommit('unknown')).toBe('unknown');
+    expect(shortCommit('abc1234')).toBe('abc1234');
+  });
+});

@@ -1,0 +1,57 @@
+// Human-friendly rendering of durations and times.
+
+/**
+ * Renders a duration in seconds with its two most significant units, dropping smaller ones:
+ * 42 -> "42s", 125 -> "2m 5s", 11545 -> "3h 12m", 183600 -> "2d 3h". Negative or non-finite input -> "—".
+ */
+export function formatUptime(totalSeconds: number): string {
+  if (!Number.isFinite(totalSeconds) || totalSeconds < 0) return '—';
+  const s = Math.floor(totalSeconds);
+  const days = Math.floor(s / 86_400);
+  const hours = Math.floor((s % 86_400) / 3_600);
+  const minutes = Math.floor((s % 3_600) / 60);
+  const seconds = s % 60;
+  const units: Array<[number, string]> = [
+    [days, 'd'],
+    [hours, 'h'],
+    [minutes, 'm'],
+    [seconds, 's'],
+  ];
+  const first = units.findIndex(([value]) => value > 0);
+  if (first === -1) return '0s';
+  return units
+    .slice(first, first + 2)
+    .filter(([value]) => value > 0)
+    .map(([value, unit]) => `${value}${unit}`)
+    .join(' ');
+}
+
+/**
+ * Renders an ISO 8601 timestamp as a local date and time, e.g. "Nov 29, 2026, 04:10:00".
+ * Returns the input unchanged when it is not a valid timestamp.
+ */
+export function formatDateTime(iso: string, locale?: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    hourCycle: 'h23',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(date);
+}
+
+/** Renders a local clock time, e.g. "14:03:07". */
+export function formatClock(date: Date, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(date);
+}
+
+/** Shortens a git commit hash for display; other values (e.g. "unknown") pass through. */
+export function shortCommit(commit: string): string {
+  return /^[0-9a-f]{13,40}$/i.test(commit) ? commit.slice(0, 12) : commit;
+}
