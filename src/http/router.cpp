@@ -21,7 +21,8 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+void Router::Add(std::string method, std::string pattern, std::string summary, Handler handler,
+                 RouteOptions options) {
   assert(!pattern.empty() && pattern.front() == '/');
   Compiled compiled;
   auto parts = SplitPath(pattern);
@@ -40,7 +41,7 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
     }
   }
   for ([[maybe_unused]] const auto& r : routes_) assert(!(r.method == method && r.pattern == pattern));
-  routes_.push_back({std::move(method), std::move(pattern), std::move(handler), std::move(options)});
+  routes_.push_back({std::move(method), std::move(pattern), std::move(summary), std::move(handler), options});
   compiled_.push_back(std::move(compiled));
 }
 

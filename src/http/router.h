@@ -20,12 +20,15 @@ namespace paddlecloud::http {
 struct RouteOptions {
   bool streaming_body = false;      // the handler reads Request::body_stream
   std::uint64_t max_body_bytes = 0; // for whole bodies; 0 = the server's default
-  std::string summary;              // one line for the OpenAPI document and docs
+
+  static RouteOptions Streaming() { return RouteOptions{true, 0}; }
+  static RouteOptions BodyLimit(std::uint64_t bytes) { return RouteOptions{false, bytes}; }
 };
 
 struct Route {
   std::string method;
   std::string pattern;
+  std::string summary;  // one line, as in the OpenAPI document
   Handler handler;
   RouteOptions options;
 };
@@ -33,7 +36,8 @@ struct Route {
 class Router {
  public:
   // Asserts on a malformed pattern or a duplicate (method, pattern): both are programming errors.
-  void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+  void Add(std::string method, std::string pattern, std::string summary, Handler handler,
+           RouteOptions options = {});
   // Handles every GET/HEAD that no route matches (the web app and its assets).
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
 

@@ -15,9 +15,9 @@ Handler Named(int* hit, int id) {
 TEST(RouterTest, MatchesLiteralsAndParams) {
   Router r;
   int hit = 0;
-  r.Add("GET", "/api/v1/jobs", Named(&hit, 1));
-  r.Add("GET", "/api/v1/jobs/{job}", Named(&hit, 2));
-  r.Add("GET", "/api/v1/jobs/{job}/pods/{pod}/logs", Named(&hit, 3));
+  r.Add("GET", "/api/v1/jobs", "test", Named(&hit, 1));
+  r.Add("GET", "/api/v1/jobs/{job}", "test", Named(&hit, 2));
+  r.Add("GET", "/api/v1/jobs/{job}/pods/{pod}/logs", "test", Named(&hit, 3));
   auto m = r.Match("GET", "/api/v1/jobs/fit-a-line/pods/trainer-0/logs");
   ASSERT_EQ(m.outcome, Router::Outcome::kFound);
   EXPECT_EQ(m.route->pattern, "/api/v1/jobs/{job}/pods/{pod}/logs");
@@ -31,9 +31,9 @@ TEST(RouterTest, MatchesLiteralsAndParams) {
 TEST(RouterTest, LiteralBeatsParamBeatsRestRegardlessOfOrder) {
   Router r;
   int hit = 0;
-  r.Add("GET", "/files/{path...}", Named(&hit, 1));
-  r.Add("GET", "/files/{name}", Named(&hit, 2));
-  r.Add("GET", "/files/shared", Named(&hit, 3));
+  r.Add("GET", "/files/{path...}", "test", Named(&hit, 1));
+  r.Add("GET", "/files/{name}", "test", Named(&hit, 2));
+  r.Add("GET", "/files/shared", "test", Named(&hit, 3));
   EXPECT_EQ(r.Match("GET", "/files/shared").route->pattern, "/files/shared");
   EXPECT_EQ(r.Match("GET", "/files/a.csv").route->pattern, "/files/{name}");
   auto deep = r.Match("GET", "/files/a/b/c.csv");
@@ -44,8 +44,8 @@ TEST(RouterTest, LiteralBeatsParamBeatsRestRegardlessOfOrder) {
 TEST(RouterTest, WrongMethodListsAllowedMethods) {
   Router r;
   int hit = 0;
-  r.Add("GET", "/api/v1/jobs", Named(&hit, 1));
-  r.Add("POST", "/api/v1/jobs", Named(&hit, 2));
+  r.Add("GET", "/api/v1/jobs", "test", Named(&hit, 1));
+  r.Add("POST", "/api/v1/jobs", "test", Named(&hit, 2));
   auto m = r.Match("DELETE", "/api/v1/jobs");
   EXPECT_EQ(m.outcome, Router::Outcome::kMethodNotAllowed);
   EXPECT_EQ(m.allow, "GET, HEAD, POST");
@@ -55,7 +55,7 @@ TEST(RouterTest, WrongMethodListsAllowedMethods) {
 TEST(RouterTest, FallbackTakesUnmatchedGetsOnly) {
   Router r;
   int hit = 0;
-  r.Add("POST", "/api/v1/login", Named(&hit, 1));
+  r.Add("POST", "/api/v1/login", "test", Named(&hit, 1));
   r.SetFallback(Named(&hit, 9));
   auto m = r.Match("GET", "/jobs/fit-a-line");
   EXPECT_EQ(m.outcome, Router::Outcome::kFound);

@@ -42,7 +42,7 @@ class ServerTest : public ::testing::Test {
     }
   }
   void AddEcho() {
-    router_.Add("POST", "/echo", [](Request& r) -> asio::awaitable<Response> {
+    router_.Add("POST", "/echo", "test", [](Request& r) -> asio::awaitable<Response> {
       co_return Response::Text(200, r.body);
     });
   }
@@ -55,7 +55,7 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
-  router_.Add("GET", "/hello/{name}", [](Request& r) -> asio::awaitable<Response> {
+  router_.Add("GET", "/hello/{name}", "test", [](Request& r) -> asio::awaitable<Response> {
     co_return JsonResponse(200, {{"hello", r.PathParam("name")}, {"q", r.Query("q").value_or("")}});
   });
   StartServer();
@@ -106,8 +106,7 @@ TEST_F(ServerTest, BodyOverTheLimitIs413WithoutReadingIt) {
 }
 
 TEST_F(ServerTest, StreamingRouteReadsABodyFarOverTheWholeBodyLimit) {
-  router_.Add(
-      "PUT", "/upload",
+  router_.Add("PUT", "/upload", "test",
       [](Request& r) -> asio::awaitable<Response> {
         std::uint64_t total = 0, sum = 0;
         char buf[8192];
@@ -120,7 +119,7 @@ TEST_F(ServerTest, StreamingRouteReadsABodyFarOverTheWholeBodyLimit) {
         }
         co_return JsonResponse(200, {{"bytes", total}, {"sum", sum}});
       },
-      {.streaming_body = true, .max_body_bytes = 0, .summary = ""});
+      RouteOptions::Streaming());
   HttpServerOptions o;
   o.max_body_bytes = 1024;
   StartServer(o);
@@ -137,7 +136,7 @@ TEST_F(ServerTest, StreamingRouteReadsABodyFarOverTheWholeBodyLimit) {
 }
 
 TEST_F(ServerTest, ThrowingHandlerGives500WithoutInternals) {
-  router_.Add("GET", "/boom", [](Request&) -> asio::awaitable<Response> {
+  router_.Add("GET", "/boom", "test", [](Request&) -> asio::awaitable<Response> {
     throw std::runtime_error("password=hunter2 in /secret/place");
     co_return Response::Text(200, "");
   });
@@ -150,7 +149,7 @@ TEST_F(ServerTest, ThrowingHandlerGives500WithoutInternals) {
 }
 
 TEST_F(ServerTest, MiddlewareWrapsInOrder) {
-  router_.Add("GET", "/x", [](Request& r) -> asio::awaitable<Response> {
+  router_.Add("GET", "/x", "test", [](Request& r) -> asio::awaitable<Response> {
     co_return Response::Text(200, std::string(r.headers.Get("X-Trace").value_or("")));
   });
   middleware_.push_back([](Request& r, const Handler& next) -> asio::awaitable<Response> {
@@ -171,7 +170,7 @@ TEST_F(ServerTest, MiddlewareWrapsInOrder) {
 }
 
 TEST_F(ServerTest, ServerSentEventsStreamChunked) {
-  router_.Add("GET", "/events", [](Request&) -> asio::awaitable<Response> {
+  router_.Add("GET", "/events", "test", [](Request&) -> asio::awaitable<Response> {
     co_return SseResponse([](SseWriter& w) -> asio::awaitable<void> {
       for (int i = 0; i < 3; ++i)
         if (!co_await w.Send("tick", "n=" + std::to_string(i) + "\nline2", std::to_string(i))) co_return;
@@ -241,7 +240,7 @@ TEST_F(ServerTest, FileStreamWithRangeAndHead) {
 }
 
 TEST_F(ServerTest, SlowHeaderClientIsDisconnectedWhileOthersAreServed) {
-  router_.Add("GET", "/ok", [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "ok"); });
+  router_.Add("GET", "/ok", "test", [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "ok"); });
   HttpServerOptions o;
   o.header_timeout = 500ms;
   StartServer(o);
@@ -256,7 +255,7 @@ TEST_F(ServerTest, SlowHeaderClientIsDisconnectedWhileOthersAreServed) {
 
 TEST_F(ServerTest, ShutdownLetsInFlightRequestFinish) {
   std::atomic<bool> started{false};
-  router_.Add("GET", "/slow", [&](Request&) -> asio::awaitable<Response> {
+  router_.Add("GET", "/slow", "test", [&](Request&) -> asio::awaitable<Response> {
     started = true;
     asio::steady_timer t(co_await asio::this_coro::executor, 300ms);
     co_await t.async_wait(asio::use_awaitable);
@@ -279,7 +278,7 @@ TEST_F(ServerTest, ShutdownLetsInFlightRequestFinish) {
 }
 
 TEST_F(ServerTest, MalformedRequestsGet400AndServerKeepsServing) {
-  router_.Add("GET", "/ok", [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "ok"); });
+  router_.Add("GET", "/ok", "test", [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "ok"); });
   StartServer();
   for (std::string bad : {"NOT A REQUEST\r\n\r\n", "GET /ok HTTP/1.1\r\nBad Header Line\r\n\r\n",
                           "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", "GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n",

@@ -1,0 +1,38 @@
+// Operations endpoints: liveness, readiness, Prometheus metrics, version, the OpenAPI document and
+// a live status stream for the web UI's status page.
+//
+//   GET /healthz                 200 {"status":"ok","uptime_seconds":..,"started_at":".."} while the process runs
+//   GET /readyz                  200 when the database answers and its schema is current, else 503
+//   GET /metrics                 Prometheus text format
+//   GET /api/v1/version          {"name","version","commit"}
+//   GET /api/v1/openapi.json     the API description (kept equal to the router by a test)
+//   GET /api/v1/status/stream    Server-Sent Events: a "status" event now and every 5 s
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+#include "blocking/work_pool.h"
+#include "db/database.h"
+#include "http/router.h"
+#include "metrics/metrics.h"
+
+namespace paddlecloud::ops {
+
+struct OpsContext {
+  db::Database& database;
+  blocking::WorkPool& pool;
+  metrics::Registry& metrics;
+  int expected_schema_version;
+  std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+  std::chrono::steady_clock::time_point started_steady = std::chrono::steady_clock::now();
+};
+
+// `context` must outlive the router.
+void AddOpsRoutes(http::Router& router, const OpsContext& context);
+
+std::string_view Version();        // "0.1.0"
+std::string_view Commit();         // short git hash at build time, or "unknown"
+std::string_view OpenApiDocument();  // JSON text
+
+}  // namespace paddlecloud::ops

@@ -1,0 +1,177 @@
+#include "server/platform.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "http/middleware.h"
+#include "http/server.h"
+#include "http/static_files.h"
+#include "security/security_headers.h"
+#include "sqlite/sqlite_database.h"
+#include "webassets/web_assets.h"
+
+namespace paddlecloud::server {
+
+namespace fs = std::filesystem;
+
+std::vector<db::Migration> PlatformMigrations() {
+  return {
+      {1, "platform settings",
+       "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+       "INSERT INTO settings (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"},
+  };
+}
+
+Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& data_dir) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return Err(Status::Unavailable("cannot create data dir '" + data_dir + "': " + ec.message()));
+  std::string path = (fs::path(data_dir) / "paddlecloud.lock").string();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Err(Status::Unavailable("cannot open lock file '" + path + "': " + std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "unknown";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    return Err(Status::Unavailable("data dir '" + data_dir + "' is in use by another paddlecloud server (pid " + holder +
+                                   "); stop it first or choose another --data-dir"));
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    spdlog::warn("could not record pid in {}", path);
+  }
+  return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+}
+
+DataDirLock::~DataDirLock() { ::close(fd_); }
+
+Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& config) {
+  std::unique_ptr<Platform> p(new Platform());
+  auto lock = DataDirLock::Acquire(config.data_dir);
+  if (!lock) return Err(lock.error());
+  p->lock_ = std::move(*lock);
+
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int blocking_threads = config.blocking_threads > 0 ? config.blocking_threads : 4 * cores;
+  p->pool_ = std::make_unique<blocking::WorkPool>(blocking_threads);
+
+  auto database = db::OpenSqliteDatabase({.path = (fs::path(config.data_dir) / "paddlecloud.db").string(),
+                                          .busy_timeout_ms = 5000,
+                                          .pool_size = std::min(blocking_threads, 8)});
+  if (!database) return Err(database.error());
+  p->database_ = std::move(*database);
+  auto migrations = PlatformMigrations();
+  PC_RETURN_IF_ERROR(p->database_->Migrate(migrations));
+
+  metrics::RegisterProcessCollector(p->metrics_);
+  p->ops_ = std::make_unique<ops::OpsContext>(ops::OpsContext{
+      .database = *p->database_,
+      .pool = *p->pool_,
+      .metrics = p->metrics_,
+      .expected_schema_version = migrations.back().version,
+  });
+  ops::AddOpsRoutes(p->router_, *p->ops_);
+  security::AddCspReportRoute(p->router_, p->metrics_);
+
+  std::shared_ptr<const http::AssetSource> assets;
+  if (!config.web_dir.empty()) {
+    if (!fs::is_regular_file(fs::path(config.web_dir) / "index.html"))
+      return Err(Status::InvalidArgument("--web-dir '" + config.web_dir + "' has no index.html", "web_dir"));
+    assets = http::MakeDirectoryAssetSource(config.web_dir);
+  } else {
+    assets = http::MakeEmbeddedAssetSource(webassets::EmbeddedWebAssets());
+  }
+  p->router_.SetFallback(http::MakeWebAppHandler(std::move(assets), *p->pool_));
+  return p;
+}
+
+Platform::~Platform() {
+  if (pool_) pool_->Stop();
+}
+
+namespace {
+
+Status WriteFileAtomically(const fs::path& path, const std::string& content) {
+  fs::path temp = path;
+  temp += ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << content;
+    if (!out.flush()) return Status::Unavailable("cannot write " + temp.string());
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) return Status::Unavailable("cannot rename " + temp.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunServer(const config::ServerConfig& config) {
+  auto platform = Platform::Create(config);
+  if (!platform) {
+    spdlog::error("cannot start: {}", platform.error().message());
+    return 1;
+  }
+
+  http::HttpServerOptions options;
+  options.listen = config.listen;
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.io_threads = config.io_threads > 0 ? config.io_threads : cores;
+  options.max_body_bytes = config.max_body_bytes;
+  options.header_timeout = config.header_timeout;
+  options.idle_timeout = config.idle_timeout;
+  options.body_timeout = config.body_timeout;
+  options.shutdown_timeout = config.shutdown_timeout;
+
+  http::HttpServer server(options, (*platform)->router());
+  server.Use(http::RequestIdMiddleware());
+  if (config.access_log) server.Use(http::AccessLogMiddleware());
+  server.Use(http::MetricsMiddleware((*platform)->metrics()));
+  server.Use(security::SecurityHeadersMiddleware());
+  Status started = server.Start();
+  if (!started.ok()) {
+    spdlog::error("cannot start: {}", started.message());
+    return 1;
+  }
+
+  fs::path addr_file = fs::path(config.data_dir) / "server.addr";
+  Status written = WriteFileAtomically(addr_file, server.bound_address() + "\n");
+  if (!written.ok()) {
+    spdlog::error("cannot start: {}", written.message());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(server.io(), SIGTERM, SIGINT);
+  signals.async_wait([&server](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received {}, shutting down gracefully", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.Shutdown();
+  });
+
+  std::string scheme = server.tls() ? "https" : "http";
+  spdlog::info("paddlecloud {} ({}) serving on {}://{} with data dir {}", ops::Version(), ops::Commit(), scheme,
+               server.bound_address(), fs::absolute(config.data_dir).string());
+  server.Run();
+  // Finish blocking work while the I/O context it reports back to still exists.
+  (*platform)->pool().Stop();
+
+  std::error_code ec;
+  fs::remove(addr_file, ec);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace paddlecloud::server

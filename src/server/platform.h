@@ -1,0 +1,59 @@
+// The PaddleCloud control plane assembled: data dir lock, database with migrations applied, the
+// blocking pool, metrics, and the router with every module's routes and the web app.
+//
+// RunServer() serves a Platform over HTTP until SIGTERM/SIGINT and returns the exit code.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "blocking/work_pool.h"
+#include "common/status.h"
+#include "config/server_config.h"
+#include "db/database.h"
+#include "http/router.h"
+#include "metrics/metrics.h"
+#include "ops/ops_routes.h"
+
+namespace paddlecloud::server {
+
+// Every schema step of the platform, in version order.
+std::vector<db::Migration> PlatformMigrations();
+
+// Holds an exclusive lock on a data dir for its lifetime (a second server on the same dir must
+// not open the database).
+class DataDirLock {
+ public:
+  // Creates the directory when missing. kUnavailable naming the holder's pid when locked.
+  static Result<std::unique_ptr<DataDirLock>> Acquire(const std::string& data_dir);
+  ~DataDirLock();
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class Platform {
+ public:
+  // Locks the data dir, opens and migrates the database, builds the router.
+  static Result<std::unique_ptr<Platform>> Create(const config::ServerConfig& config);
+  ~Platform();
+
+  const http::Router& router() const { return router_; }
+  metrics::Registry& metrics() { return metrics_; }
+  db::Database& database() { return *database_; }
+  blocking::WorkPool& pool() { return *pool_; }
+
+ private:
+  Platform() = default;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<blocking::WorkPool> pool_;
+  metrics::Registry metrics_;
+  std::unique_ptr<ops::OpsContext> ops_;
+  http::Router router_;
+};
+
+int RunServer(const config::ServerConfig& config);
+
+}  // namespace paddlecloud::server
