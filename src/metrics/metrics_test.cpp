@@ -36,12 +36,13 @@ TEST(MetricsTest, ProcessCollectorReportsRss) {
   Registry r;
   RegisterProcessCollector(r);
   std::string text = r.Render();
-  auto pos = text.find("process_resident_memory_bytes ");
+  const std::string sample = "\nprocess_resident_memory_bytes ";
+  auto pos = text.find(sample);
   ASSERT_NE(pos, std::string::npos) << text;
-  double rss = std::stod(text.substr(pos + std::string("process_resident_memory_bytes ").size()));
+  double rss = std::stod(text.substr(pos + sample.size()));
   EXPECT_GT(rss, 1024 * 1024);
-  EXPECT_NE(text.find("process_cpu_seconds_total "), std::string::npos);
-  EXPECT_NE(text.find("process_open_fds "), std::string::npos);
+  EXPECT_NE(text.find("\nprocess_cpu_seconds_total "), std::string::npos);
+  EXPECT_NE(text.find("\nprocess_open_fds "), std::string::npos);
 }
 
 }  // namespace

@@ -83,8 +83,8 @@ TEST_F(BinaryTest, ServesOperationsEndpointsOnAFreePort) {
       << metrics->body;
   EXPECT_NE(metrics->body.find("paddlecloud_http_request_duration_seconds_bucket{route=\"/readyz\""), std::string::npos);
   EXPECT_NE(metrics->body.find("paddlecloud_http_requests_in_flight 1"), std::string::npos);  // this scrape
-  EXPECT_NE(metrics->body.find("process_resident_memory_bytes "), std::string::npos);
-  EXPECT_NE(metrics->body.find("process_cpu_seconds_total "), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nprocess_resident_memory_bytes "), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nprocess_cpu_seconds_total "), std::string::npos);
 
   // Request ids from the client are kept when well-formed, replaced otherwise.
   EXPECT_EQ(Get("/healthz", "X-Request-Id: trace-123\r\n")->header("x-request-id"), "trace-123");

@@ -1,0 +1,138 @@
+"""HTTP client for the PaddleCloud REST API.
+
+Settings come from, in order: explicit arguments, the environment (PADDLE_CLOUD_URL,
+PADDLE_CLOUD_TOKEN: set for every job pod), then the CLI's config file ~/.paddlecloud/config
+(JSON: {"server": "...", "token": "..."}, written by `paddlecloud login`).
+"""
+import json
+import os
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+CONFIG_PATH = os.path.join("~", ".paddlecloud", "config")
+
+
+class ApiError(Exception):
+    """An error answer of the API: HTTP status plus the error object's code, message and details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Optional[Dict[str, Any]] = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def field(self) -> Optional[str]:
+        """The request field the server named as the problem, if any."""
+        return self.details.get("field")
+
+
+def load_settings(server: Optional[str] = None, token: Optional[str] = None,
+                  config_path: Optional[str] = None) -> Tuple[str, Optional[str]]:
+    """Returns (server URL, token) from arguments, environment, then the config file."""
+    file_settings: Dict[str, Any] = {}
+    path = os.path.expanduser(config_path or CONFIG_PATH)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            try:
+                file_settings = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path} is not valid JSON: {e}") from e
+    server = server or os.environ.get("PADDLE_CLOUD_URL") or file_settings.get("server") or DEFAULT_SERVER
+    token = token or os.environ.get("PADDLE_CLOUD_TOKEN") or file_settings.get("token")
+    return server.rstrip("/"), token
+
+
+class Client:
+    """A connection to one PaddleCloud server."""
+
+    def __init__(self, server: Optional[str] = None, token: Optional[str] = None, timeout: float = 30.0,
+                 cafile: Optional[str] = None, config_path: Optional[str] = None):
+        self.server, self.token = load_settings(server, token, config_path)
+        self.timeout = timeout
+        self._ssl = ssl.create_default_context(cafile=cafile) if self.server.startswith("https") else None
+
+    # -- operations ---------------------------------------------------------------------------
+    def version(self) -> Dict[str, Any]:
+        """{"name", "version", "commit"} of the server."""
+        return self.request("GET", "/api/v1/version")
+
+    def health(self) -> Dict[str, Any]:
+        """Liveness, with uptime."""
+        return self.request("GET", "/healthz")
+
+    def readiness(self) -> Dict[str, Any]:
+        """{"status": "ready"|"not_ready", "checks": {...}}; does not raise on 503."""
+        try:
+            return self.request("GET", "/readyz")
+        except ApiError as e:
+            if e.status == 503 and "checks" in e.details:
+                return {"status": "not_ready", "checks": e.details["checks"]}
+            raise
+
+    def status_events(self) -> Iterator[Dict[str, Any]]:
+        """Yields the server's live status events (Server-Sent Events) until the stream ends."""
+        with self._open("GET", "/api/v1/status/stream", None, {"Accept": "text/event-stream"}) as response:
+            for event, data in _parse_sse(response):
+                if event == "status":
+                    yield json.loads(data)
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def request(self, method: str, path: str, body: Any = None, query: Optional[Dict[str, Any]] = None) -> Any:
+        """Sends a JSON request; returns the decoded JSON answer (None for an empty one)."""
+        if query:
+            path += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        with self._open(method, path, data, headers) as response:
+            payload = response.read()
+        return json.loads(payload) if payload else None
+
+    def _open(self, method: str, path: str, data: Optional[bytes], headers: Dict[str, str]):
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
+        try:
+            return urllib.request.urlopen(req, timeout=self.timeout, context=self._ssl)
+        except urllib.error.HTTPError as e:
+            raise _api_error(e) from None
+        except urllib.error.URLError as e:
+            raise ApiError(0, "unreachable", f"cannot reach {self.server}: {e.reason}") from None
+
+
+def _api_error(e: "urllib.error.HTTPError") -> ApiError:
+    raw = e.read()
+    try:
+        body = json.loads(raw)
+    except (ValueError, TypeError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return ApiError(e.code, err.get("code", "unknown"), err.get("message", ""), err.get("details"))
+    if isinstance(body, dict) and "checks" in body:  # /readyz answers 503 with its checks
+        return ApiError(e.code, "unavailable", body.get("status", ""), {"checks": body["checks"]})
+    return ApiError(e.code, "http_error", raw.decode(errors="replace")[:200] or str(e.reason))
+
+
+def _parse_sse(lines) -> Iterator[Tuple[str, str]]:
+    event, data = "", []
+    for raw in lines:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(" ") else value)

@@ -1,0 +1,104 @@
+"""The SDK against the real `paddlecloud` binary (PADDLECLOUD_BIN, default build/paddlecloud)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from paddlecloud import ApiError, Client, load_settings  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+BINARY = os.environ.get("PADDLECLOUD_BIN", os.path.join(REPO, "build", "paddlecloud"))
+
+
+def wait_for(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)  # poll interval of a condition wait
+    return False
+
+
+class ServerTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        data = os.path.join(cls.tmp.name, "data")
+        cls.log = open(os.path.join(cls.tmp.name, "server.log"), "w")
+        cls.proc = subprocess.Popen([BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data],
+                                    stdout=cls.log, stderr=subprocess.STDOUT)
+        addr_file = os.path.join(data, "server.addr")
+        assert wait_for(lambda: os.path.exists(addr_file) or cls.proc.poll() is not None), "server did not start"
+        with open(addr_file) as f:
+            cls.url = "http://" + f.read().strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.send_signal(signal.SIGTERM)
+        cls.proc.wait(timeout=30)
+        cls.log.close()
+        cls.tmp.cleanup()
+
+    def test_version_and_health(self):
+        cloud = Client(self.url)
+        self.assertEqual(cloud.version()["name"], "paddlecloud")
+        self.assertEqual(cloud.health()["status"], "ok")
+        self.assertEqual(cloud.readiness()["status"], "ready")
+
+    def test_errors_carry_code_message_and_field(self):
+        cloud = Client(self.url)
+        with self.assertRaises(ApiError) as caught:
+            cloud.request("POST", "/api/v1/csp-reports", {"csp-report": 7})
+        self.assertEqual(caught.exception.status, 400)
+        self.assertEqual(caught.exception.code, "invalid_argument")
+        self.assertEqual(caught.exception.field, "csp-report")
+        with self.assertRaises(ApiError) as missing:
+            cloud.request("GET", "/api/v1/nothing-here")
+        self.assertEqual(missing.exception.code, "not_found")
+
+    def test_status_events_stream(self):
+        event = next(Client(self.url).status_events())
+        self.assertEqual(event["status"], "ready")
+        self.assertEqual(event["health"]["status"], "ok")
+
+    def test_unreachable_server_is_a_clear_error(self):
+        with self.assertRaises(ApiError) as caught:
+            Client("http://127.0.0.1:9", timeout=2).version()
+        self.assertEqual(caught.exception.code, "unreachable")
+
+
+class SettingsTest(unittest.TestCase):
+    def test_arguments_beat_environment_beat_config_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "config")
+            with open(path, "w") as f:
+                json.dump({"server": "http://file:1", "token": "file-token"}, f)
+            saved = {k: os.environ.pop(k, None) for k in ("PADDLE_CLOUD_URL", "PADDLE_CLOUD_TOKEN")}
+            try:
+                self.assertEqual(load_settings(config_path=path), ("http://file:1", "file-token"))
+                os.environ["PADDLE_CLOUD_URL"] = "http://env:2/"
+                self.assertEqual(load_settings(config_path=path), ("http://env:2", "file-token"))
+                self.assertEqual(load_settings("http://arg:3", "t", config_path=path), ("http://arg:3", "t"))
+            finally:
+                for k, v in saved.items():
+                    os.environ.pop(k, None)
+                    if v is not None:
+                        os.environ[k] = v
+
+    def test_broken_config_file_is_named(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "config")
+            with open(path, "w") as f:
+                f.write("{not json")
+            with self.assertRaises(ValueError) as caught:
+                load_settings(config_path=path)
+            self.assertIn(path, str(caught.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
