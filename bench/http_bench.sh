@@ -6,6 +6,7 @@
 #        BENCH_WARMUP    seconds of wrk warm-up before each   (default 2)
 #        BENCH_THREADS   wrk threads                          (default 2)
 #        BENCH_CONNS     wrk connections                      (default 64)
+#        BENCH_ROUNDS    rounds of (server, nginx) per endpoint; medians are reported (default 1)
 #        BENCH_OUT       JSON result file                     (default BUILD_DIR/bench-http.json)
 #
 # What it does (everything under one mktemp -d dir, loopback only, cleaned up on exit):
@@ -16,7 +17,8 @@
 #      access_log off; huge keepalive_requests) serving the exact bytes the server returned for
 #      /healthz and /api/v1/version as static files (default_type application/json);
 #   4. for each endpoint runs `wrk -t2 -c64 -dNs --latency` against server then nginx, back to back,
-#      each preceded by a short warm-up, so background load on the shared machine hits both;
+#      each preceded by a short warm-up, so background load on the shared machine hits both
+#      (BENCH_ROUNDS > 1 repeats the pair and reports per-side medians: use it on a noisy machine);
 #   5. prints a table (req/s, ratio server/nginx, p50/p99 latency) and the targets
 #      (idle RSS < 30 MiB; >= 0.80 of nginx req/s on /api/v1/version at 64 connections);
 #   6. writes the results as JSON.
@@ -40,6 +42,10 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNS:-64}
+ROUNDS=${BENCH_ROUNDS:-1}
+for v in DURATION WARMUP THREADS CONNS ROUNDS; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
+done
 OUT=${BENCH_OUT:-$BUILD_DIR/bench-http.json}
 RSS_TARGET_MIB=30
 RATIO_TARGET=0.80
@@ -224,30 +230,45 @@ to_ms() {  # "1.23ms" / "456.78us" / "1.02s" / "2.00m" -> milliseconds
     printf "%.3f", n * f }'
 }
 
-declare -A RPS P50 P99 ERRS NON2XX HDRS
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {
+  if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# per key: space-separated values of every round (ALL_*) and their medians (RPS, P50, P99)
+declare -A ALL_RPS ALL_P50 ALL_P99 RPS P50 P99 ERRS NON2XX HDRS
 run_wrk() {  # run_wrk KEY URL
-  local key=$1 url=$2 out
+  local key=$1 url=$2 out v e n
   "$WRK" -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || die "wrk warm-up failed for $url"
   out=$("$WRK" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" 2>&1) || { echo "$out" >&2; die "wrk failed for $url"; }
-  printf '%s\n' "$out" >"$TMP/wrk-${key//\//_}.txt"
-  RPS[$key]=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  [[ -n "${RPS[$key]}" ]] || { echo "$out" >&2; die "could not parse wrk output for $url"; }
-  P50[$key]=$(to_ms "$(awk '$1 == "50%" {print $2; exit}' <<<"$out")")
-  P99[$key]=$(to_ms "$(awk '$1 == "99%" {print $2; exit}' <<<"$out")")
-  ERRS[$key]=$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10; f = 1} END {if (!f) print 0}' <<<"$out")
-  NON2XX[$key]=$(awk '/Non-2xx or 3xx responses:/ {print $NF; f = 1} END {if (!f) print 0}' <<<"$out")
-  if [[ "${ERRS[$key]}" != 0 || "${NON2XX[$key]}" != 0 ]]; then
-    log "warning: $url: socket errors ${ERRS[$key]}, non-2xx/3xx ${NON2XX[$key]}"
+  v=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  [[ -n "$v" ]] || { echo "$out" >&2; die "could not parse wrk output for $url"; }
+  ALL_RPS[$key]+="${ALL_RPS[$key]:+ }$v"
+  ALL_P50[$key]+="${ALL_P50[$key]:+ }$(to_ms "$(awk '$1 == "50%" {print $2; exit}' <<<"$out")")"
+  ALL_P99[$key]+="${ALL_P99[$key]:+ }$(to_ms "$(awk '$1 == "99%" {print $2; exit}' <<<"$out")")"
+  e=$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10; f = 1} END {if (!f) print 0}' <<<"$out")
+  n=$(awk '/Non-2xx or 3xx responses:/ {print $NF; f = 1} END {if (!f) print 0}' <<<"$out")
+  ERRS[$key]=$((${ERRS[$key]:-0} + e))
+  NON2XX[$key]=$((${NON2XX[$key]:-0} + n))
+  if [[ "$e" != 0 || "$n" != 0 ]]; then
+    log "warning: $url: socket errors $e, non-2xx/3xx $n"
   fi
 }
 
 for ep in "${ENDPOINTS[@]}"; do
   HDRS["server$ep"]=$(resp_info "$SERVER_URL$ep")
   HDRS["nginx$ep"]=$(resp_info "$NGINX_URL$ep")
-  log "wrk -t$THREADS -c$CONNS -d${DURATION}s $ep: server ..."
-  run_wrk "server$ep" "$SERVER_URL$ep"
-  log "wrk -t$THREADS -c$CONNS -d${DURATION}s $ep: nginx ..."
-  run_wrk "nginx$ep" "$NGINX_URL$ep"
+done
+for ((round = 1; round <= ROUNDS; round++)); do
+  for ep in "${ENDPOINTS[@]}"; do
+    log "round $round/$ROUNDS: wrk -t$THREADS -c$CONNS -d${DURATION}s $ep: server ..."
+    run_wrk "server$ep" "$SERVER_URL$ep"
+    log "round $round/$ROUNDS: wrk -t$THREADS -c$CONNS -d${DURATION}s $ep: nginx ..."
+    run_wrk "nginx$ep" "$NGINX_URL$ep"
+  done
+done
+for k in "${!ALL_RPS[@]}"; do
+  RPS[$k]=$(median <<<"${ALL_RPS[$k]}")
+  P50[$k]=$(median <<<"${ALL_P50[$k]}")
+  P99[$k]=$(median <<<"${ALL_P99[$k]}")
 done
 LOADED_RSS_KIB=$(rss_kib "$SERVER_PID")
 PEAK_RSS_KIB=$(hwm_kib "$SERVER_PID")
@@ -255,7 +276,8 @@ PEAK_RSS_KIB=$(hwm_kib "$SERVER_PID")
 # ---------------------------------------------------------------- 5. table
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 echo
-echo "HTTP core benchmark: wrk -t$THREADS -c$CONNS -d${DURATION}s --latency, keep-alive, loopback, $(nproc) cores"
+echo "HTTP core benchmark: wrk -t$THREADS -c$CONNS -d${DURATION}s --latency, keep-alive, loopback," \
+  "$(nproc) cores shared with wrk$( ((ROUNDS > 1)) && echo ", median of $ROUNDS rounds")"
 echo "server: $BIN   (access log off, log level warn)"
 echo "nginx:  $("$NGINX" -v 2>&1 | sed 's/^nginx version: //')  (worker_processes 2, access_log off, static files)"
 echo
@@ -284,6 +306,7 @@ echo "target: >= $RATIO_TARGET of nginx on /api/v1/version at $CONNS connections
 
 # ---------------------------------------------------------------- 6. JSON
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+json_list() { local x out=""; for x in $1; do out+="${out:+, }$(num "$x")"; done; printf '%s' "$out"; }
 num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'; }
 {
   printf '{\n'
@@ -292,8 +315,8 @@ num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'
   printf '  "binary": %s,\n' "$(json_str "$BIN")"
   printf '  "nginx_version": %s,\n' "$(json_str "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')")"
   printf '  "cores": %s,\n' "$(nproc)"
-  printf '  "wrk": {"threads": %s, "connections": %s, "duration_s": %s, "warmup_s": %s},\n' \
-    "$THREADS" "$CONNS" "$DURATION" "$WARMUP"
+  printf '  "wrk": {"threads": %s, "connections": %s, "duration_s": %s, "warmup_s": %s, "rounds": %s},\n' \
+    "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$ROUNDS"
   printf '  "access_log": false,\n'
   printf '  "endpoints": [\n'
   n=${#ENDPOINTS[@]}
@@ -303,9 +326,11 @@ num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'
     for who in server nginx; do
       k="$who$ep"
       read -r hl hb bb <<<"${HDRS[$k]}"
-      printf '     "%s": {"requests_per_sec": %s, "p50_ms": %s, "p99_ms": %s, "socket_errors": %s, "non_2xx_3xx": %s, "header_lines": %s, "header_bytes": %s, "body_bytes": %s}' \
+      printf '     "%s": {"requests_per_sec": %s, "p50_ms": %s, "p99_ms": %s, "socket_errors": %s, "non_2xx_3xx": %s, "header_lines": %s, "header_bytes": %s, "body_bytes": %s,\n' \
         "$who" "$(num "${RPS[$k]}")" "$(num "${P50[$k]}")" "$(num "${P99[$k]}")" "$(num "${ERRS[$k]}")" \
         "$(num "${NON2XX[$k]}")" "$(num "$hl")" "$(num "$hb")" "$(num "$bb")"
+      printf '       "rounds": {"requests_per_sec": [%s], "p50_ms": [%s], "p99_ms": [%s]}}' \
+        "$(json_list "${ALL_RPS[$k]}")" "$(json_list "${ALL_P50[$k]}")" "$(json_list "${ALL_P99[$k]}")"
       [[ $who == server ]] && printf ',\n' || printf '}'
     done
     ((i < n - 1)) && printf ',\n' || printf '\n'

@@ -88,6 +88,12 @@ using Result = std::expected<T, Status>;
 
 inline std::unexpected<Status> Err(Status s) { return std::unexpected<Status>(std::move(s)); }
 
+// The error of a Result, or OK when it holds a value.
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result ? Status::Ok() : result.error();
+}
+
 }  // namespace paddlecloud
 
 // Propagate a non-OK Status from an expression yielding Status.

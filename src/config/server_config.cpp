@@ -86,6 +86,25 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
     return duration(c.body_timeout);
   } else if (key == "shutdown_timeout") {
     return duration(c.shutdown_timeout);
+  } else if (key == "public_url") {
+    if (!value.empty() && value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
+      return Status::InvalidArgument("must start with http:// or https://");
+    c.public_url = value;
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  } else if (key == "smtp_host") {
+    c.smtp_host = value;
+  } else if (key == "smtp_port") {
+    return int_in(c.smtp_port, 1, 65535);
+  } else if (key == "smtp_security") {
+    if (value != "none" && value != "starttls" && value != "tls") return Status::InvalidArgument("must be none, starttls or tls");
+    c.smtp_security = value;
+  } else if (key == "smtp_user") {
+    c.smtp_user = value;
+  } else if (key == "smtp_password") {
+    c.smtp_password = value;
+  } else if (key == "mail_from") {
+    if (value.find('@') == std::string::npos) return Status::InvalidArgument("must contain an email address");
+    c.mail_from = value;
   } else {
     return Status::InvalidArgument("unknown setting");
   }
@@ -127,6 +146,13 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("idle_timeout", "how long an idle keep-alive connection stays open", "60s");
     add("body_timeout", "time a client has to send a request body read whole", "60s");
     add("shutdown_timeout", "on SIGTERM, how long in-flight requests may take before connections close", "30s");
+    add("public_url", "the URL users reach this server at, used in mailed links; default: from --listen", "");
+    add("smtp_host", "SMTP server for mail; without it, mail is written to <data_dir>/outbox/ and its links logged", "");
+    add("smtp_port", "SMTP port", "587");
+    add("smtp_security", "none, starttls or tls (SMTPS)", "starttls");
+    add("smtp_user", "SMTP login user (optional)", "");
+    add("smtp_password", "SMTP login password (never logged)", "");
+    add("mail_from", "sender of the platform's mail", "PaddleCloud <noreply@localhost>");
     return v;
   }();
   return settings;
@@ -207,7 +233,8 @@ Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string
       Status s = Apply(config, key, value);
       if (!s.ok()) {
         std::string name = layer == "command line" ? info->flag : layer == "environment" ? info->env : key;
-        return Status::InvalidArgument(name + " (" + layer + "): " + s.message() + ", got '" + value + "'", key);
+        std::string shown = key == "smtp_password" ? "(hidden)" : "'" + value + "'";
+        return Status::InvalidArgument(name + " (" + layer + "): " + s.message() + ", got " + shown, key);
       }
     }
     return Status::Ok();

@@ -31,6 +31,13 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{30'000};
+  std::string public_url;                  // base URL in mailed links; empty: from the listen address
+  std::string smtp_host;                   // empty: mail goes to <data_dir>/outbox/ and the log
+  int smtp_port = 587;
+  std::string smtp_security = "starttls";  // none|starttls|tls
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string mail_from = "PaddleCloud <noreply@localhost>";
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

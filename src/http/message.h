@@ -18,6 +18,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "common/principal.h"
 #include "common/status.h"
 
 namespace paddlecloud::http {
@@ -60,6 +61,9 @@ struct Request {
   std::string request_id;            // from X-Request-Id when well-formed, else generated
   std::string route;                 // the matched pattern ("/api/v1/jobs/{job}") for logs and metrics
   bool tls = false;
+  std::string client_certificate_serial;  // a TLS client certificate the platform CA verified
+  bool public_route = true;               // false: the auth middleware requires a principal
+  std::optional<Principal> principal;     // set by the auth middleware
   std::chrono::steady_clock::time_point received_at{};
 
   std::string_view PathParam(const std::string& name) const;

@@ -20,9 +20,14 @@ namespace paddlecloud::http {
 struct RouteOptions {
   bool streaming_body = false;      // the handler reads Request::body_stream
   std::uint64_t max_body_bytes = 0; // for whole bodies; 0 = the server's default
+  bool public_access = false;       // reachable without signing in (deny by default)
 
-  static RouteOptions Streaming() { return RouteOptions{true, 0}; }
-  static RouteOptions BodyLimit(std::uint64_t bytes) { return RouteOptions{false, bytes}; }
+  static RouteOptions Public() { return RouteOptions{false, 0, true}; }
+  static RouteOptions Streaming() { return RouteOptions{true, 0, false}; }
+  RouteOptions& WithBodyLimit(std::uint64_t bytes) {
+    max_body_bytes = bytes;
+    return *this;
+  }
 };
 
 struct Route {

@@ -417,7 +417,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
 
     auto match = router.Match(request.method, request.path);
     const RouteOptions* route_options = match.route ? &match.route->options : nullptr;
-    if (match.route) request.route = match.route->pattern;
+    if (match.route) {
+      request.route = match.route->pattern;
+      request.public_route = match.route->options.public_access;
+    }
     bool streaming = route_options && route_options->streaming_body;
     std::uint64_t limit =
         route_options && route_options->max_body_bytes ? route_options->max_body_bytes : options.max_body_bytes;

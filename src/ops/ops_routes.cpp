@@ -55,28 +55,28 @@ json::object Readiness(const OpsContext& ctx) {
 void AddOpsRoutes(http::Router& router, const OpsContext& ctx) {
   router.Add("GET", "/healthz", "Liveness: the process is up", [&ctx](Request&) -> asio::awaitable<Response> {
     co_return http::JsonResponse(200, Health(ctx));
-  });
+  }, http::RouteOptions::Public());
 
   router.Add("GET", "/readyz", "Readiness: database reachable, migrations applied", [&ctx](Request&) -> asio::awaitable<Response> {
     json::object body = co_await ctx.pool.Run([&] { return Readiness(ctx); });
     int status = body.at("status") == "ready" ? 200 : 503;
     co_return http::JsonResponse(status, body);
-  });
+  }, http::RouteOptions::Public());
 
   router.Add("GET", "/metrics", "Prometheus metrics", [&ctx](Request&) -> asio::awaitable<Response> {
     ctx.metrics.GetGauge("paddlecloud_blocking_pool_queued", "Blocking-pool calls waiting for a thread.")
         .Set(static_cast<double>(ctx.pool.queued()));
     std::string text = co_await ctx.pool.Run([&] { return ctx.metrics.Render(); });
     co_return Response::Text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  }, http::RouteOptions::Public());
 
   router.Add("GET", "/api/v1/version", "Server version", [](Request&) -> asio::awaitable<Response> {
     co_return http::JsonResponse(200, {{"name", "paddlecloud"}, {"version", Version()}, {"commit", Commit()}});
-  });
+  }, http::RouteOptions::Public());
 
   router.Add("GET", "/api/v1/openapi.json", "This API's OpenAPI 3 document", [](Request&) -> asio::awaitable<Response> {
     co_return Response::Text(200, std::string(OpenApiDocument()), "application/json");
-  });
+  }, http::RouteOptions::Public());
 
   router.Add("GET", "/api/v1/status/stream", "Live server status as Server-Sent Events", [&ctx](Request&) -> asio::awaitable<Response> {
     co_return http::SseResponse([&ctx](http::SseWriter& writer) -> asio::awaitable<void> {
@@ -93,7 +93,7 @@ void AddOpsRoutes(http::Router& router, const OpsContext& ctx) {
         }
       }
     });
-  });
+  }, http::RouteOptions::Public());
 }
 
 }  // namespace paddlecloud::ops

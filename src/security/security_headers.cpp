@@ -72,7 +72,7 @@ void AddCspReportRoute(http::Router& router, metrics::Registry& metrics) {
                      *blocked, *document);
         co_return http::Response{.status = 204};
       },
-      http::RouteOptions::BodyLimit(16 * 1024));
+      http::RouteOptions::Public().WithBodyLimit(16 * 1024));
 }
 
 }  // namespace paddlecloud::security

@@ -6,11 +6,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "api/account_routes.h"
+#include "api/auth_middleware.h"
 #include "http/middleware.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -23,11 +26,14 @@ namespace paddlecloud::server {
 namespace fs = std::filesystem;
 
 std::vector<db::Migration> PlatformMigrations() {
-  return {
+  std::vector<db::Migration> all = {
       {1, "platform settings",
        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
        "INSERT INTO settings (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"},
   };
+  for (auto& m : accounts::AccountMigrations()) all.push_back(std::move(m));
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  return all;
 }
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& data_dir) {
@@ -83,6 +89,21 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   ops::AddOpsRoutes(p->router_, *p->ops_);
   security::AddCspReportRoute(p->router_, p->metrics_);
 
+  auto mailer = mail::MakeMailer({.smtp_host = config.smtp_host,
+                                  .smtp_port = config.smtp_port,
+                                  .smtp_security = config.smtp_security,
+                                  .smtp_user = config.smtp_user,
+                                  .smtp_password = config.smtp_password,
+                                  .from = config.mail_from,
+                                  .outbox_dir = (fs::path(config.data_dir) / "outbox").string()});
+  if (!mailer) return Err(mailer.error());
+  p->mailer_ = std::move(*mailer);
+  *p->public_url_ = config.public_url;
+  accounts::AccountsOptions account_options;
+  account_options.public_url_source = [url = p->public_url_] { return *url; };
+  p->accounts_ = std::make_unique<accounts::AccountService>(*p->database_, *p->mailer_, account_options);
+  api::AddAccountRoutes(p->router_, *p->accounts_, *p->pool_, account_options.session_absolute);
+
   std::shared_ptr<const http::AssetSource> assets;
   if (!config.web_dir.empty()) {
     if (!fs::is_regular_file(fs::path(config.web_dir) / "index.html"))
@@ -93,6 +114,10 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   }
   p->router_.SetFallback(http::MakeWebAppHandler(std::move(assets), *p->pool_));
   return p;
+}
+
+void Platform::SetPublicUrl(const std::string& url) {
+  if (public_url_->empty()) *public_url_ = url;
 }
 
 Platform::~Platform() {
@@ -141,6 +166,7 @@ int RunServer(const config::ServerConfig& config) {
   if (config.access_log) server.Use(http::AccessLogMiddleware());
   server.Use(http::MetricsMiddleware((*platform)->metrics()));
   server.Use(security::SecurityHeadersMiddleware());
+  server.Use(api::AuthMiddleware((*platform)->accounts(), (*platform)->pool()));
   Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());
@@ -162,6 +188,7 @@ int RunServer(const config::ServerConfig& config) {
   });
 
   std::string scheme = server.tls() ? "https" : "http";
+  (*platform)->SetPublicUrl(scheme + "://" + server.bound_address());
   spdlog::info("paddlecloud {} ({}) serving on {}://{} with data dir {}", ops::Version(), ops::Commit(), scheme,
                server.bound_address(), fs::absolute(config.data_dir).string());
   server.Run();

@@ -7,11 +7,13 @@
 #include <memory>
 #include <vector>
 
+#include "accounts/account_service.h"
 #include "blocking/work_pool.h"
 #include "common/status.h"
 #include "config/server_config.h"
 #include "db/database.h"
 #include "http/router.h"
+#include "mail/mailer.h"
 #include "metrics/metrics.h"
 #include "ops/ops_routes.h"
 
@@ -43,6 +45,9 @@ class Platform {
   metrics::Registry& metrics() { return metrics_; }
   db::Database& database() { return *database_; }
   blocking::WorkPool& pool() { return *pool_; }
+  accounts::AccountService& accounts() { return *accounts_; }
+  // Where users reach the server (mailed links); set once the listen address is known.
+  void SetPublicUrl(const std::string& url);
 
  private:
   Platform() = default;
@@ -51,6 +56,9 @@ class Platform {
   std::unique_ptr<blocking::WorkPool> pool_;
   metrics::Registry metrics_;
   std::unique_ptr<ops::OpsContext> ops_;
+  std::unique_ptr<mail::Mailer> mailer_;
+  std::shared_ptr<std::string> public_url_ = std::make_shared<std::string>();
+  std::unique_ptr<accounts::AccountService> accounts_;
   http::Router router_;
 };
 

@@ -1,0 +1,200 @@
+// AccountService: the tenant model and everything about who may do what.
+//
+// An account (the tenant; its id is a DNS-1123 label because it names a Kubernetes namespace) has
+// users; exactly one is the master user, who alone changes account settings, members and keys.
+// This service owns the tables accounts, users, email_tokens, sessions, api_tokens, certificates,
+// audit_events and throttle. All methods block (database, argon2, mail): call them on the blocking
+// pool. Methods taking a Principal act within that principal's account only; a resource of another
+// account is NotFound, never PermissionDenied, so ids of other tenants do not leak.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts/secrets.h"
+#include "common/principal.h"
+#include "common/status.h"
+#include "db/database.h"
+#include "mail/mailer.h"
+
+namespace paddlecloud::accounts {
+
+// Schema steps owned by this service.
+std::vector<db::Migration> AccountMigrations();
+
+struct AccountsOptions {
+  // Base of links in mails ("https://cloud.example.com"), asked at each mail: the server learns
+  // its bound address only after start-up.
+  std::function<std::string()> public_url_source;
+  PasswordParams password_params = DefaultPasswordParams();
+  std::chrono::seconds session_idle{std::chrono::hours(24)};
+  std::chrono::seconds session_absolute{std::chrono::hours(24 * 14)};
+  std::chrono::seconds verification_ttl{std::chrono::hours(48)};
+  std::chrono::seconds reset_ttl{std::chrono::hours(1)};
+  std::chrono::seconds invitation_ttl{std::chrono::hours(24 * 7)};
+  std::function<std::int64_t()> now;  // unix seconds; the system clock when empty
+};
+
+// Where a request came from, for throttling and the audit log.
+struct RequestMeta {
+  std::string remote_address;
+  std::string user_agent;
+};
+
+struct User {
+  std::int64_t id = 0;
+  std::string account_id;
+  std::string email;
+  std::string display_name;
+  bool master = false;
+  bool verified = false;
+  std::int64_t created_at = 0;
+};
+
+struct Account {
+  std::string id;
+  std::string display_name;
+  std::int64_t created_at = 0;
+  std::int64_t members = 0;
+};
+
+struct Session {
+  std::string id;          // the secret cookie value; only its hash is stored
+  std::string csrf_token;
+  User user;
+  std::int64_t expires_at = 0;
+};
+
+struct Invitation {
+  std::int64_t id = 0;
+  std::string email;
+  std::string invited_by;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+struct ApiToken {
+  std::int64_t id = 0;
+  std::string name;
+  std::string prefix;  // first characters, to recognise it
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> expires_at;
+  std::optional<std::int64_t> last_used_at;
+};
+
+struct CertificateRecord {
+  std::string serial;
+  std::string subject;
+  std::string fingerprint_sha256;
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+  std::optional<std::int64_t> revoked_at;
+  std::int64_t created_at = 0;
+};
+
+struct AuditEvent {
+  std::int64_t id = 0;
+  std::int64_t at = 0;
+  std::string actor;   // email or "anonymous"
+  std::string event;   // "login.succeeded", "member.removed" ...
+  std::string remote_address;
+  std::string details; // JSON object text
+};
+
+class AccountService {
+ public:
+  AccountService(db::Database& database, mail::Mailer& mailer, AccountsOptions options);
+
+  // --- registration -------------------------------------------------------------------------
+  // Creates the account and its master user (unverified) and mails a single-use verification link.
+  // Conflict when the email or account id is taken; InvalidArgument naming the field otherwise.
+  Result<User> Register(const std::string& email, const std::string& password, const std::string& account_id,
+                        const std::string& display_name, const RequestMeta& meta);
+  // Marks the email verified and mails "registration succeeded". The token works once.
+  Result<User> VerifyEmail(const std::string& token, const RequestMeta& meta);
+  // Mails a new link to an unverified user; answers the same whether the email exists or not.
+  Status ResendVerification(const std::string& email, const RequestMeta& meta);
+
+  // --- sessions and credentials -------------------------------------------------------------
+  // ResourceExhausted (details.retry_after seconds) while throttled; Unauthenticated for a wrong
+  // email or password alike; PermissionDenied until the email is verified.
+  Result<Session> Login(const std::string& email, const std::string& password, const RequestMeta& meta);
+  Status Logout(const Principal& principal, const RequestMeta& meta);
+  // The principal behind a session cookie, bearer token or verified client certificate serial;
+  // Unauthenticated when unknown, expired or revoked.
+  Result<Principal> AuthenticateSession(const std::string& session_id);
+  Result<Principal> AuthenticateToken(const std::string& token);
+  Result<Principal> AuthenticateCertificate(const std::string& serial);
+
+  // --- passwords ----------------------------------------------------------------------------
+  // Needs the current password; ends the user's other sessions.
+  Status ChangePassword(const Principal& principal, const std::string& current, const std::string& replacement,
+                        const RequestMeta& meta);
+  // Mails a reset link when the email belongs to a user; the answer never tells which.
+  Status RequestPasswordReset(const std::string& email, const RequestMeta& meta);
+  // Sets the password and ends every session of the user.
+  Status ResetPassword(const std::string& token, const std::string& replacement, const RequestMeta& meta);
+
+  // --- the account and its members ----------------------------------------------------------
+  Result<User> GetUser(const Principal& principal);
+  Result<User> UpdateProfile(const Principal& principal, const std::string& display_name);
+  Result<Account> GetAccount(const Principal& principal);
+  Result<std::vector<User>> ListMembers(const Principal& principal);
+  Result<Invitation> Invite(const Principal& principal, const std::string& email, const RequestMeta& meta);  // master
+  Result<std::vector<Invitation>> ListInvitations(const Principal& principal);                           // master
+  Status RevokeInvitation(const Principal& principal, std::int64_t invitation_id, const RequestMeta& meta);  // master
+  // What an invitation link is for: {account id, email, who invited}.
+  Result<Invitation> DescribeInvitation(const std::string& token, std::string* account_id);
+  // Creates the invited user (verified: the link proves the address) and mails the welcome.
+  Result<User> AcceptInvitation(const std::string& token, const std::string& password, const std::string& display_name,
+                                const RequestMeta& meta);
+  Status RemoveMember(const Principal& principal, std::int64_t user_id, const RequestMeta& meta);    // master
+  Status TransferMaster(const Principal& principal, std::int64_t user_id, const RequestMeta& meta);  // master
+  Status Leave(const Principal& principal, const RequestMeta& meta);                                 // members
+
+  // --- personal API tokens ------------------------------------------------------------------
+  // The secret is returned once, here; only its hash is kept.
+  Result<std::pair<ApiToken, std::string>> CreateToken(const Principal& principal, const std::string& name,
+                                                       std::optional<std::int64_t> expires_in_days,
+                                                       const RequestMeta& meta);
+  // Signs in with email and password and returns a new token (the CLI's login); throttled as Login.
+  Result<std::pair<ApiToken, std::string>> CreateTokenWithPassword(const std::string& email,
+                                                                   const std::string& password,
+                                                                   const std::string& name, const RequestMeta& meta);
+  Result<std::vector<ApiToken>> ListTokens(const Principal& principal);
+  Status RevokeToken(const Principal& principal, std::int64_t token_id, const RequestMeta& meta);
+
+  // --- client certificates (the cryptography is pki/'s; this keeps the records) ---------------
+  Status RecordCertificate(const Principal& principal, const CertificateRecord& record, const RequestMeta& meta);
+  Result<std::vector<CertificateRecord>> ListCertificates(const Principal& principal);
+  Status RevokeCertificate(const Principal& principal, const std::string& serial, const RequestMeta& meta);
+
+  // --- audit log ----------------------------------------------------------------------------
+  // Newest first; `before_id` pages (0 = from the newest). Master only.
+  Result<std::vector<AuditEvent>> ListAudit(const Principal& principal, int limit, std::int64_t before_id);
+
+ private:
+  std::int64_t Now() const;
+  std::string PublicUrl() const;
+  Status SendMail(const std::string& to, const std::string& subject, const std::string& body);
+  Result<Principal> PrincipalForUser(std::int64_t user_id, std::string method, std::string credential);
+  Result<User> CheckPasswordLogin(const std::string& email, const std::string& password, const RequestMeta& meta);
+  void Audit(const std::string& account_id, std::int64_t user_id, const std::string& actor, const std::string& event,
+             const RequestMeta& meta, const std::string& details = "{}");
+  Status RequireMaster(const Principal& principal);
+
+  db::Database& db_;
+  mail::Mailer& mailer_;
+  AccountsOptions options_;
+};
+
+// Validation shared with the UI's messages.
+Status ValidateAccountId(const std::string& account_id);  // DNS-1123 label, 3..40 characters
+Status ValidateEmail(const std::string& email);
+std::string NormalizeEmail(const std::string& email);       // trimmed, lower-cased
+
+}  // namespace paddlecloud::accounts

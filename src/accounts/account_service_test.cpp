@@ -1,0 +1,319 @@
+#include "accounts/account_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "server/platform.h"
+#include "sqlite/sqlite_database.h"
+#include "testing/server_process.h"
+
+namespace paddlecloud::accounts {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Decodes quoted-printable text (the outbox stores bodies as the SMTP server would receive them).
+std::string DecodeQuotedPrintable(const std::string& in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '=' && i + 1 < in.size() && (in[i + 1] == '\n' || in[i + 1] == '\r')) {
+      i += in[i + 1] == '\r' ? 2 : 1;
+    } else if (in[i] == '=' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1]))) {
+      out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+class AccountServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto database = db::OpenSqliteDatabase({.path = dir_.path() + "/db.sqlite", .busy_timeout_ms = 5000, .pool_size = 2});
+    ASSERT_TRUE(database);
+    db_ = std::move(*database);
+    auto migrations = server::PlatformMigrations();
+    ASSERT_TRUE(db_->Migrate(migrations).ok());
+    auto mailer = mail::MakeMailer({.outbox_dir = outbox()});
+    ASSERT_TRUE(mailer);
+    mailer_ = std::move(*mailer);
+    AccountsOptions options;
+    options.password_params = TestPasswordParams();
+    options.public_url_source = [] { return std::string("http://cloud.test"); };
+    options.now = [this] { return now_; };
+    service_ = std::make_unique<AccountService>(*db_, *mailer_, options);
+  }
+  std::string outbox() const { return dir_.path() + "/outbox"; }
+
+  // Every mail written so far, decoded, oldest first.
+  std::vector<std::string> Mails() {
+    std::vector<std::string> paths;
+    if (fs::exists(outbox()))
+      for (auto& e : fs::directory_iterator(outbox()))
+        if (e.path().extension() == ".eml") paths.push_back(e.path().string());
+    std::sort(paths.begin(), paths.end());
+    std::vector<std::string> out;
+    for (auto& p : paths) {
+      std::ifstream in(p);
+      std::stringstream s;
+      s << in.rdbuf();
+      out.push_back(DecodeQuotedPrintable(s.str()));
+    }
+    return out;
+  }
+  // The token of the newest mailed link to `path` ("/verify").
+  std::string LinkToken(const std::string& path) {
+    auto mails = Mails();
+    std::regex link("http://cloud\\.test" + path + "\\?token=([A-Za-z0-9_-]+)");
+    for (auto it = mails.rbegin(); it != mails.rend(); ++it) {
+      std::smatch m;
+      if (std::regex_search(*it, m, link)) return m[1];
+    }
+    return "";
+  }
+  RequestMeta meta_{.remote_address = "192.0.2.1", .user_agent = "test"};
+
+  User RegisterVerified(const std::string& email, const std::string& account) {
+    auto user = service_->Register(email, "correct horse battery", account, "", meta_);
+    EXPECT_TRUE(user) << user.error().ToString();
+    auto verified = service_->VerifyEmail(LinkToken("/verify"), meta_);
+    EXPECT_TRUE(verified) << verified.error().ToString();
+    return *verified;
+  }
+  Principal SignIn(const std::string& email, const std::string& password = "correct horse battery") {
+    auto session = service_->Login(email, password, meta_);
+    EXPECT_TRUE(session) << session.error().ToString();
+    auto p = service_->AuthenticateSession(session->id);
+    EXPECT_TRUE(p);
+    return *p;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<mail::Mailer> mailer_;
+  std::unique_ptr<AccountService> service_;
+  std::int64_t now_ = 1'800'000'000;
+};
+
+TEST_F(AccountServiceTest, RegisterVerifyWelcomeAndLogin) {
+  auto user = service_->Register(" Ann@Example.com ", "correct horse battery", "ann-lab", "Ann", meta_);
+  ASSERT_TRUE(user) << user.error().ToString();
+  EXPECT_EQ(user->email, "ann@example.com");
+  EXPECT_TRUE(user->master);
+  EXPECT_FALSE(user->verified);
+
+  auto before = service_->Login("ann@example.com", "correct horse battery", meta_);
+  ASSERT_FALSE(before);
+  EXPECT_EQ(before.error().code(), Code::kPermissionDenied);
+
+  std::string token = LinkToken("/verify");
+  ASSERT_FALSE(token.empty());
+  auto verified = service_->VerifyEmail(token, meta_);
+  ASSERT_TRUE(verified) << verified.error().ToString();
+  EXPECT_TRUE(verified->verified);
+  EXPECT_NE(Mails().back().find("registration succeeded"), std::string::npos);
+  EXPECT_EQ(service_->VerifyEmail(token, meta_).error().code(), Code::kConflict);  // single use
+
+  auto session = service_->Login("ANN@example.com", "correct horse battery", meta_);
+  ASSERT_TRUE(session) << session.error().ToString();
+  auto principal = service_->AuthenticateSession(session->id);
+  ASSERT_TRUE(principal);
+  EXPECT_EQ(principal->account_id, "ann-lab");
+  EXPECT_EQ(principal->csrf_token, session->csrf_token);
+  EXPECT_TRUE(service_->Logout(*principal, meta_).ok());
+  EXPECT_FALSE(service_->AuthenticateSession(session->id));
+}
+
+TEST_F(AccountServiceTest, RegistrationRejectsBadInputAndChangesNothing) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  std::size_t mails = Mails().size();
+  struct Case {
+    std::string email, password, account, field;
+    Code code;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"ann@example.com", "correct horse battery", "other-lab", "email", Code::kConflict},
+           {"bob@example.com", "correct horse battery", "ann-lab", "account_id", Code::kConflict},
+           {"bob@example.com", "correct horse battery", "Bad_ID", "account_id", Code::kInvalidArgument},
+           {"bob@example.com", "correct horse battery", "kube-system", "account_id", Code::kConflict},
+           {"not-an-email", "correct horse battery", "bob-lab", "email", Code::kInvalidArgument},
+           {"bob@example.com", "password123", "bob-lab", "password", Code::kInvalidArgument},
+       }) {
+    auto r = service_->Register(c.email, c.password, c.account, "", meta_);
+    ASSERT_FALSE(r) << c.email << " " << c.account;
+    EXPECT_EQ(r.error().code(), c.code) << r.error().ToString();
+    EXPECT_EQ(r.error().field(), c.field) << r.error().ToString();
+  }
+  EXPECT_EQ(Mails().size(), mails);
+  auto count = db_->Query("SELECT COUNT(*) AS n FROM users");
+  EXPECT_EQ(count->Int(0, "n"), 1);
+}
+
+TEST_F(AccountServiceTest, ExpiredVerificationLinkIsRefused) {
+  ASSERT_TRUE(service_->Register("ann@example.com", "correct horse battery", "ann-lab", "", meta_));
+  now_ += 49 * 3600;
+  auto r = service_->VerifyEmail(LinkToken("/verify"), meta_);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("expired"), std::string::npos);
+  EXPECT_EQ(service_->VerifyEmail("forged-token", meta_).error().code(), Code::kNotFound);
+}
+
+TEST_F(AccountServiceTest, FailedLoginsAreThrottledPerEmailThenRecover) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(service_->Login("ann@example.com", "wrong password!", meta_).error().code(), Code::kUnauthenticated);
+  auto blocked = service_->Login("ann@example.com", "correct horse battery", meta_);
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().code(), Code::kResourceExhausted);
+  EXPECT_EQ(blocked.error().details().at("retry_after"), "30");
+  now_ += 31;
+  EXPECT_TRUE(service_->Login("ann@example.com", "correct horse battery", meta_));
+  // Unknown emails fail exactly like wrong passwords.
+  EXPECT_EQ(service_->Login("nobody@example.com", "correct horse battery", meta_).error().message(),
+            "wrong email or password");
+}
+
+TEST_F(AccountServiceTest, SessionsExpireWhenIdleAndAbsolutely) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  auto session = service_->Login("ann@example.com", "correct horse battery", meta_);
+  ASSERT_TRUE(session);
+  now_ += 23 * 3600;
+  EXPECT_TRUE(service_->AuthenticateSession(session->id));  // refreshes the idle clock
+  now_ += 23 * 3600;
+  EXPECT_TRUE(service_->AuthenticateSession(session->id));
+  now_ += 25 * 3600;
+  EXPECT_FALSE(service_->AuthenticateSession(session->id));  // idle > 24 h
+  EXPECT_FALSE(service_->AuthenticateSession("pcs_forged"));
+}
+
+TEST_F(AccountServiceTest, PasswordChangeEndsOtherSessions) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  Principal here = SignIn("ann@example.com");
+  auto elsewhere = service_->Login("ann@example.com", "correct horse battery", meta_);
+  ASSERT_TRUE(elsewhere);
+  auto wrong = service_->ChangePassword(here, "not my password", "another good passphrase", meta_);
+  EXPECT_EQ(wrong.field(), "current_password");
+  auto weak = service_->ChangePassword(here, "correct horse battery", "qwerty123", meta_);
+  EXPECT_EQ(weak.field(), "new_password");
+  ASSERT_TRUE(service_->ChangePassword(here, "correct horse battery", "another good passphrase", meta_).ok());
+  EXPECT_FALSE(service_->AuthenticateSession(elsewhere->id));
+  EXPECT_TRUE(service_->Login("ann@example.com", "another good passphrase", meta_));
+}
+
+TEST_F(AccountServiceTest, ResetAnswersTheSameAndIsSingleUse) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  std::size_t mails = Mails().size();
+  EXPECT_TRUE(service_->RequestPasswordReset("nobody@example.com", meta_).ok());
+  EXPECT_EQ(Mails().size(), mails);
+  EXPECT_TRUE(service_->RequestPasswordReset("ann@example.com", meta_).ok());
+  std::string token = LinkToken("/reset-password");
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(service_->ResetPassword(token, "short", meta_).field(), "password");
+  ASSERT_TRUE(service_->ResetPassword(token, "a brand new passphrase", meta_).ok());
+  EXPECT_EQ(service_->ResetPassword(token, "yet another passphrase", meta_).code(), Code::kConflict);
+  EXPECT_TRUE(service_->Login("ann@example.com", "a brand new passphrase", meta_));
+  // An expired link.
+  ASSERT_TRUE(service_->RequestPasswordReset("ann@example.com", meta_).ok());
+  now_ += 2 * 3600;
+  EXPECT_NE(service_->ResetPassword(LinkToken("/reset-password"), "yet another passphrase", meta_).message().find("expired"),
+            std::string::npos);
+}
+
+TEST_F(AccountServiceTest, MembersInvitationsAndMasterRole) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  Principal ann = SignIn("ann@example.com");
+  auto invitation = service_->Invite(ann, "bob@example.com", meta_);
+  ASSERT_TRUE(invitation) << invitation.error().ToString();
+  std::string token = LinkToken("/invite");
+  std::string account;
+  ASSERT_TRUE(service_->DescribeInvitation(token, &account));
+  EXPECT_EQ(account, "ann-lab");
+  auto bob_user = service_->AcceptInvitation(token, "bobs good passphrase", "Bob", meta_);
+  ASSERT_TRUE(bob_user) << bob_user.error().ToString();
+  EXPECT_FALSE(bob_user->master);
+  EXPECT_EQ(service_->AcceptInvitation(token, "bobs good passphrase", "Bob", meta_).error().code(), Code::kConflict);
+  Principal bob = SignIn("bob@example.com", "bobs good passphrase");
+
+  // A member cannot do master-only actions.
+  EXPECT_EQ(service_->Invite(bob, "carol@example.com", meta_).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->RemoveMember(bob, ann.user_id, meta_).code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->ListAudit(bob, 10, 0).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->ListMembers(bob)->size(), 2u);
+
+  // The master hands over the role, then the new master removes the old one.
+  ASSERT_TRUE(service_->TransferMaster(ann, bob.user_id, meta_).ok());
+  bob = SignIn("bob@example.com", "bobs good passphrase");
+  ann = SignIn("ann@example.com");
+  EXPECT_TRUE(bob.master);
+  EXPECT_FALSE(ann.master);
+  ASSERT_TRUE(service_->Leave(ann, meta_).ok());
+  EXPECT_EQ(service_->ListMembers(bob)->size(), 1u);
+  auto audit = service_->ListAudit(bob, 100, 0);
+  ASSERT_TRUE(audit);
+  std::vector<std::string> events;
+  for (auto& e : *audit) events.push_back(e.event);
+  for (const char* expected : {"member.invited", "member.joined", "member.master_transferred", "member.left"})
+    EXPECT_NE(std::find(events.begin(), events.end(), expected), events.end()) << expected;
+}
+
+TEST_F(AccountServiceTest, InvitationsExpireAndCanBeWithdrawn) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  Principal ann = SignIn("ann@example.com");
+  auto first = service_->Invite(ann, "bob@example.com", meta_);
+  ASSERT_TRUE(first);
+  std::string first_token = LinkToken("/invite");
+  ASSERT_TRUE(service_->RevokeInvitation(ann, first->id, meta_).ok());
+  EXPECT_EQ(service_->AcceptInvitation(first_token, "bobs good passphrase", "", meta_).error().code(), Code::kNotFound);
+  ASSERT_TRUE(service_->Invite(ann, "bob@example.com", meta_));
+  std::string second_token = LinkToken("/invite");
+  now_ += 8 * 86400;
+  EXPECT_NE(service_->AcceptInvitation(second_token, "bobs good passphrase", "", meta_).error().message().find("expired"),
+            std::string::npos);
+}
+
+TEST_F(AccountServiceTest, TokensAuthenticateUntilRevokedOrExpired) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  Principal ann = SignIn("ann@example.com");
+  auto created = service_->CreateToken(ann, "laptop", 1, meta_);
+  ASSERT_TRUE(created);
+  auto p = service_->AuthenticateToken(created->second);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->method, "token");
+  auto listed = service_->ListTokens(ann);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().last_used_at, now_);
+  now_ += 2 * 86400;
+  EXPECT_FALSE(service_->AuthenticateToken(created->second));  // expired
+  auto cli = service_->CreateTokenWithPassword("ann@example.com", "correct horse battery", "cli", meta_);
+  ASSERT_TRUE(cli);
+  ASSERT_TRUE(service_->RevokeToken(ann, cli->first.id, meta_).ok());
+  EXPECT_FALSE(service_->AuthenticateToken(cli->second));
+  EXPECT_EQ(service_->RevokeToken(ann, cli->first.id, meta_).code(), Code::kNotFound);
+}
+
+TEST_F(AccountServiceTest, AnotherTenantsResourcesAreNotFound) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  RegisterVerified("eve@example.com", "eve-lab");
+  Principal ann = SignIn("ann@example.com");
+  Principal eve = SignIn("eve@example.com");
+  auto token = service_->CreateToken(ann, "laptop", std::nullopt, meta_);
+  ASSERT_TRUE(token);
+  auto invitation = service_->Invite(ann, "bob@example.com", meta_);
+  ASSERT_TRUE(invitation);
+  EXPECT_EQ(service_->RevokeToken(eve, token->first.id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->RevokeInvitation(eve, invitation->id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->RemoveMember(eve, ann.user_id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->TransferMaster(eve, ann.user_id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->ListMembers(eve)->size(), 1u);
+  EXPECT_TRUE(service_->ListInvitations(eve)->empty());
+  EXPECT_TRUE(service_->AuthenticateToken(token->second));  // untouched
+}
+
+}  // namespace
+}  // namespace paddlecloud::accounts

@@ -1,0 +1,431 @@
+#include "api/account_routes.h"
+
+#include <charconv>
+
+#include "api/auth_middleware.h"
+#include "http/json.h"
+
+namespace paddlecloud::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using accounts::AccountService;
+using http::ErrorResponse;
+using http::JsonReader;
+using http::JsonResponse;
+using http::Request;
+using http::Response;
+
+json::object UserJson(const accounts::User& u) {
+  return {{"id", u.id},           {"account_id", u.account_id}, {"email", u.email},
+          {"display_name", u.display_name}, {"role", u.master ? "master" : "member"},
+          {"verified", u.verified}, {"created_at", u.created_at}};
+}
+
+json::value OptionalInt(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::object TokenJson(const accounts::ApiToken& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"prefix", t.prefix},
+          {"created_at", t.created_at},
+          {"expires_at", OptionalInt(t.expires_at)},
+          {"last_used_at", OptionalInt(t.last_used_at)}};
+}
+
+json::object InvitationJson(const accounts::Invitation& i) {
+  return {{"id", i.id}, {"email", i.email}, {"invited_by", i.invited_by}, {"created_at", i.created_at},
+          {"expires_at", i.expires_at}};
+}
+
+Result<std::int64_t> IdParam(const Request& request, const std::string& name) {
+  std::string_view text = request.PathParam(name);
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
+    return Err(Status::NotFound("no such " + name + ": '" + std::string(text) + "'"));
+  return id;
+}
+
+// Parses the body and reads fields with `read`, then rejects unknown fields.
+template <typename F>
+Status ReadBody(const Request& request, F read) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) return object.error();
+  JsonReader reader(*object);
+  PC_RETURN_IF_ERROR(read(reader));
+  return reader.Finish();
+}
+
+// `field` read into `out` as a string; missing is an error unless `optional`.
+Status ReadString(JsonReader& reader, std::string_view field, std::string& out, bool optional = false) {
+  if (optional) {
+    auto v = reader.OptionalString(field);
+    if (!v) return v.error();
+    out = v->value_or("");
+    return Status::Ok();
+  }
+  auto v = reader.String(field);
+  if (!v) return v.error();
+  out = std::move(*v);
+  return Status::Ok();
+}
+
+Response NoContent() { return Response{.status = 204}; }
+
+Response ErrorWithRetryAfter(const Status& s) {
+  Response r = ErrorResponse(s);
+  if (s.code() == Code::kResourceExhausted && s.details().count("retry_after"))
+    r.headers.Set("Retry-After", s.details().at("retry_after"));
+  return r;
+}
+
+}  // namespace
+
+void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::WorkPool& pool,
+                      std::chrono::seconds session_lifetime) {
+  auto publicly = http::RouteOptions::Public().WithBodyLimit(64 * 1024);
+  auto signed_in = http::RouteOptions().WithBodyLimit(64 * 1024);
+
+  // ---- registration and sign-in (public) ----
+  router.Add("POST", "/api/v1/auth/register", "Register an account and its master user; mails a verification link",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string email, password, account_id, display_name;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "email", email));
+                 PC_RETURN_IF_ERROR(ReadString(r, "password", password));
+                 PC_RETURN_IF_ERROR(ReadString(r, "account_id", account_id));
+                 return ReadString(r, "display_name", display_name, true);
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto user = co_await pool.Run(
+                   [&] { return accounts.Register(email, password, account_id, display_name, MetaOf(request)); });
+               if (!user) co_return ErrorWithRetryAfter(user.error());
+               co_return JsonResponse(201, {{"user", UserJson(*user)}, {"verification_sent", true}});
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/verify", "Verify an email address with the token from the mailed link",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string token;
+               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto user = co_await pool.Run([&] { return accounts.VerifyEmail(token, MetaOf(request)); });
+               if (!user) co_return ErrorResponse(user.error());
+               co_return JsonResponse(200, {{"user", UserJson(*user)}});
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/verify/resend", "Mail a new verification link (same answer for any email)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string email;
+               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               Status s = co_await pool.Run([&] { return accounts.ResendVerification(email, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorWithRetryAfter(s);
+               co_return JsonResponse(202, {{"message", "if this address waits for verification, a new link is on its way"}});
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/login", "Sign in with email and password; sets the session cookie",
+             [&, session_lifetime](Request& request) -> asio::awaitable<Response> {
+               std::string email, password;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "email", email));
+                 return ReadString(r, "password", password);
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto session = co_await pool.Run([&] {
+                 // A session the browser still holds is ended: the id always rotates at sign-in.
+                 if (request.principal && request.principal->method == "session")
+                   (void)accounts.Logout(*request.principal, MetaOf(request));
+                 return accounts.Login(email, password, MetaOf(request));
+               });
+               if (!session) co_return ErrorWithRetryAfter(session.error());
+               Response r = JsonResponse(200, {{"user", UserJson(session->user)}, {"csrf_token", session->csrf_token}});
+               r.headers.Add("Set-Cookie", SessionCookie(session->id, session_lifetime.count(), request.tls));
+               r.headers.Set("Cache-Control", "no-store");
+               co_return r;
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/logout", "Sign out: ends this session",
+             [&](Request& request) -> asio::awaitable<Response> {
+               Status s = co_await pool.Run([&] { return accounts.Logout(*request.principal, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               Response r = NoContent();
+               r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+               co_return r;
+             },
+             signed_in);
+
+  router.Add("POST", "/api/v1/auth/tokens", "Sign in with email and password and get a new API token (CLI login)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string email, password, name;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "email", email));
+                 PC_RETURN_IF_ERROR(ReadString(r, "password", password));
+                 return ReadString(r, "name", name);
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto created = co_await pool.Run(
+                   [&] { return accounts.CreateTokenWithPassword(email, password, name, MetaOf(request)); });
+               if (!created) co_return ErrorWithRetryAfter(created.error());
+               json::object body = TokenJson(created->first);
+               body["token"] = created->second;
+               Response r = JsonResponse(201, body);
+               r.headers.Set("Cache-Control", "no-store");
+               co_return r;
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/password-reset", "Mail a password reset link (same answer for any email)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string email;
+               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               Status s = co_await pool.Run([&] { return accounts.RequestPasswordReset(email, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorWithRetryAfter(s);
+               co_return JsonResponse(202, {{"message", "if this address has an account, a reset link is on its way"}});
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/password-reset/confirm", "Set a new password with the token from the mailed link",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string token, password;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "token", token));
+                 return ReadString(r, "password", password);
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               Status s = co_await pool.Run([&] { return accounts.ResetPassword(token, password, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               co_return NoContent();
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/invitation", "Describe an invitation from its token",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string token;
+               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               std::string account_id;
+               auto invitation = co_await pool.Run([&] { return accounts.DescribeInvitation(token, &account_id); });
+               if (!invitation) co_return ErrorResponse(invitation.error());
+               json::object body = InvitationJson(*invitation);
+               body["account_id"] = account_id;
+               co_return JsonResponse(200, body);
+             },
+             publicly);
+
+  router.Add("POST", "/api/v1/auth/invitation/accept", "Join an account by invitation: creates the user",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string token, password, display_name;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "token", token));
+                 PC_RETURN_IF_ERROR(ReadString(r, "password", password));
+                 return ReadString(r, "display_name", display_name, true);
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto user = co_await pool.Run(
+                   [&] { return accounts.AcceptInvitation(token, password, display_name, MetaOf(request)); });
+               if (!user) co_return ErrorResponse(user.error());
+               co_return JsonResponse(201, {{"user", UserJson(*user)}});
+             },
+             publicly);
+
+  // ---- the signed-in user ----
+  router.Add("GET", "/api/v1/me", "The signed-in user, their account, and the session's CSRF token",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto user = co_await pool.Run([&] { return accounts.GetUser(*request.principal); });
+               if (!user) co_return ErrorResponse(user.error());
+               json::object body{{"user", UserJson(*user)}, {"auth_method", request.principal->method}};
+               if (request.principal->method == "session") body["csrf_token"] = request.principal->csrf_token;
+               Response r = JsonResponse(200, body);
+               r.headers.Set("Cache-Control", "no-store");
+               co_return r;
+             });
+
+  router.Add("PATCH", "/api/v1/me", "Change the signed-in user's profile",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string display_name;
+               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "display_name", display_name); });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto user = co_await pool.Run([&] { return accounts.UpdateProfile(*request.principal, display_name); });
+               if (!user) co_return ErrorResponse(user.error());
+               co_return JsonResponse(200, {{"user", UserJson(*user)}});
+             },
+             signed_in);
+
+  router.Add("POST", "/api/v1/me/password", "Change the password (needs the current one); ends other sessions",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string current, replacement;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "current_password", current));
+                 return ReadString(r, "new_password", replacement);
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               Status s = co_await pool.Run(
+                   [&] { return accounts.ChangePassword(*request.principal, current, replacement, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               co_return NoContent();
+             },
+             signed_in);
+
+  router.Add("GET", "/api/v1/me/tokens", "The signed-in user's API tokens",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto tokens = co_await pool.Run([&] { return accounts.ListTokens(*request.principal); });
+               if (!tokens) co_return ErrorResponse(tokens.error());
+               json::array items;
+               for (const auto& t : *tokens) items.push_back(TokenJson(t));
+               co_return JsonResponse(200, {{"items", std::move(items)}});
+             });
+
+  router.Add("POST", "/api/v1/me/tokens", "Create a named API token; the secret is shown once",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string name;
+               std::optional<std::int64_t> days;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 PC_RETURN_IF_ERROR(ReadString(r, "name", name));
+                 auto d = r.OptionalInt("expires_in_days");
+                 if (!d) return d.error();
+                 days = *d;
+                 return Status::Ok();
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto created =
+                   co_await pool.Run([&] { return accounts.CreateToken(*request.principal, name, days, MetaOf(request)); });
+               if (!created) co_return ErrorResponse(created.error());
+               json::object body = TokenJson(created->first);
+               body["token"] = created->second;
+               Response r = JsonResponse(201, body);
+               r.headers.Set("Cache-Control", "no-store");
+               co_return r;
+             },
+             signed_in);
+
+  router.Add("DELETE", "/api/v1/me/tokens/{token}", "Revoke one of the signed-in user's API tokens",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = IdParam(request, "token");
+               if (!id) co_return ErrorResponse(id.error());
+               Status s = co_await pool.Run([&] { return accounts.RevokeToken(*request.principal, *id, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               co_return NoContent();
+             },
+             signed_in);
+
+  // ---- the account ----
+  router.Add("GET", "/api/v1/account", "The signed-in user's account",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto account = co_await pool.Run([&] { return accounts.GetAccount(*request.principal); });
+               if (!account) co_return ErrorResponse(account.error());
+               co_return JsonResponse(200, {{"id", account->id},
+                                            {"display_name", account->display_name},
+                                            {"created_at", account->created_at},
+                                            {"members", account->members}});
+             });
+
+  router.Add("GET", "/api/v1/account/members", "The account's users",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto members = co_await pool.Run([&] { return accounts.ListMembers(*request.principal); });
+               if (!members) co_return ErrorResponse(members.error());
+               json::array items;
+               for (const auto& u : *members) items.push_back(UserJson(u));
+               co_return JsonResponse(200, {{"items", std::move(items)}});
+             });
+
+  router.Add("DELETE", "/api/v1/account/members/{user}", "Remove a member (master only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = IdParam(request, "user");
+               if (!id) co_return ErrorResponse(id.error());
+               Status s = co_await pool.Run([&] { return accounts.RemoveMember(*request.principal, *id, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               co_return NoContent();
+             },
+             signed_in);
+
+  router.Add("POST", "/api/v1/account/master", "Hand the master role to another member (master only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::int64_t user_id = 0;
+               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+                 auto v = r.Int("user_id");
+                 if (!v) return v.error();
+                 user_id = *v;
+                 return Status::Ok();
+               });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               Status s =
+                   co_await pool.Run([&] { return accounts.TransferMaster(*request.principal, user_id, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               co_return NoContent();
+             },
+             signed_in);
+
+  router.Add("POST", "/api/v1/account/leave", "Leave the account (members only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               Status s = co_await pool.Run([&] { return accounts.Leave(*request.principal, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               Response r = NoContent();
+               r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+               co_return r;
+             },
+             signed_in);
+
+  router.Add("GET", "/api/v1/account/invitations", "Open invitations (master only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto invitations = co_await pool.Run([&] { return accounts.ListInvitations(*request.principal); });
+               if (!invitations) co_return ErrorResponse(invitations.error());
+               json::array items;
+               for (const auto& i : *invitations) items.push_back(InvitationJson(i));
+               co_return JsonResponse(200, {{"items", std::move(items)}});
+             });
+
+  router.Add("POST", "/api/v1/account/invitations", "Invite someone by email (master only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::string email;
+               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
+               if (!parsed.ok()) co_return ErrorResponse(parsed);
+               auto invitation =
+                   co_await pool.Run([&] { return accounts.Invite(*request.principal, email, MetaOf(request)); });
+               if (!invitation) co_return ErrorWithRetryAfter(invitation.error());
+               co_return JsonResponse(201, InvitationJson(*invitation));
+             },
+             signed_in);
+
+  router.Add("DELETE", "/api/v1/account/invitations/{invitation}", "Withdraw an open invitation (master only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = IdParam(request, "invitation");
+               if (!id) co_return ErrorResponse(id.error());
+               Status s =
+                   co_await pool.Run([&] { return accounts.RevokeInvitation(*request.principal, *id, MetaOf(request)); });
+               if (!s.ok()) co_return ErrorResponse(s);
+               co_return NoContent();
+             },
+             signed_in);
+
+  router.Add("GET", "/api/v1/account/audit", "The account's security events, newest first (master only)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               std::int64_t limit = 50, before = 0;
+               for (auto [name, out] : {std::pair{"limit", &limit}, std::pair{"cursor", &before}}) {
+                 if (auto v = request.Query(name)) {
+                   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), *out);
+                   if (ec != std::errc() || end != v->data() + v->size())
+                     co_return ErrorResponse(Status::InvalidArgument(std::string(name) + " must be an integer", name));
+                 }
+               }
+               auto events = co_await pool.Run(
+                   [&] { return accounts.ListAudit(*request.principal, static_cast<int>(limit), before); });
+               if (!events) co_return ErrorResponse(events.error());
+               json::array items;
+               for (const auto& e : *events)
+                 items.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"event", e.event},
+                                  {"remote_address", e.remote_address}, {"details", e.details}});
+               json::object body{{"items", std::move(items)}};
+               if (!events->empty() && static_cast<std::int64_t>(events->size()) == limit)
+                 body["next_cursor"] = std::to_string(events->back().id);
+               co_return JsonResponse(200, body);
+             });
+}
+
+}  // namespace paddlecloud::api

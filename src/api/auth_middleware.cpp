@@ -1,0 +1,101 @@
+#include "api/auth_middleware.h"
+
+#include "http/json.h"
+
+namespace paddlecloud::api {
+
+namespace asio = boost::asio;
+
+std::string CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return "";
+}
+
+std::string SessionCookie(const std::string& session_id, std::int64_t max_age_seconds, bool secure) {
+  std::string cookie = std::string(kSessionCookie) + "=" + session_id + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+                       std::to_string(session_id.empty() ? 0 : max_age_seconds);
+  if (secure) cookie += "; Secure";
+  return cookie;
+}
+
+accounts::RequestMeta MetaOf(const http::Request& request) {
+  return {.remote_address = request.remote_address,
+          .user_agent = std::string(request.headers.Get("User-Agent").value_or(""))};
+}
+
+namespace {
+
+bool UnsafeMethod(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+// True when the Origin header, if any, names this server (scheme://Host).
+bool SameOrigin(const http::Request& request) {
+  auto origin = request.headers.Get("Origin");
+  if (!origin || *origin == "null") return !origin.has_value();
+  auto host = request.headers.Get("Host");
+  if (!host) return false;
+  std::string expected = std::string(request.tls ? "https://" : "http://") + std::string(*host);
+  return *origin == expected;
+}
+
+http::Response Unauthenticated(const std::string& message, bool bearer) {
+  http::Response r = http::ErrorResponse(Status::Unauthenticated(message));
+  if (bearer) r.headers.Set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+  return r;
+}
+
+}  // namespace
+
+http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool) {
+  return [&accounts, &pool](http::Request& request, const http::Handler& next) -> asio::awaitable<http::Response> {
+    if (UnsafeMethod(request.method) && !SameOrigin(request))
+      co_return http::ErrorResponse(Status::PermissionDenied("cross-origin requests are not accepted"));
+
+    bool clear_cookie = false;
+    if (auto authorization = request.headers.Get("Authorization")) {
+      if (!authorization->starts_with("Bearer ") || authorization->size() <= 7)
+        co_return Unauthenticated("Authorization must be 'Bearer <token>'", true);
+      std::string token(authorization->substr(7));
+      auto principal = co_await pool.Run([&] { return accounts.AuthenticateToken(token); });
+      if (!principal) co_return Unauthenticated(principal.error().message(), true);
+      request.principal = std::move(*principal);
+    } else if (auto cookies = request.headers.Get("Cookie"); cookies && !CookieValue(*cookies, kSessionCookie).empty()) {
+      std::string session_id = CookieValue(*cookies, kSessionCookie);
+      auto principal = co_await pool.Run([&] { return accounts.AuthenticateSession(session_id); });
+      if (principal) request.principal = std::move(*principal);
+      else clear_cookie = true;
+    } else if (!request.client_certificate_serial.empty()) {
+      auto principal = co_await pool.Run([&] { return accounts.AuthenticateCertificate(request.client_certificate_serial); });
+      if (!principal) co_return Unauthenticated(principal.error().message(), false);
+      request.principal = std::move(*principal);
+    }
+
+    if (request.principal && request.principal->method == "session" && UnsafeMethod(request.method) &&
+        !request.public_route) {
+      auto csrf = request.headers.Get("X-CSRF-Token");
+      if (!csrf || !accounts::ConstantTimeEquals(*csrf, request.principal->csrf_token))
+        co_return http::ErrorResponse(
+            Status::PermissionDenied("missing or wrong CSRF token: send the session's token in X-CSRF-Token"));
+    }
+    if (!request.public_route && !request.principal) {
+      http::Response r = Unauthenticated(clear_cookie ? "your session has ended; sign in again" : "sign in first", false);
+      if (clear_cookie) r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+      co_return r;
+    }
+    http::Response response = co_await next(request);
+    if (clear_cookie && !response.headers.Has("Set-Cookie"))
+      response.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+    co_return response;
+  };
+}
+
+}  // namespace paddlecloud::api

@@ -1,0 +1,27 @@
+// Authentication for every request, and the rules that follow from it:
+// - `Authorization: Bearer <token>` (CLI, SDK), the `pc_session` cookie (browser), or a TLS client
+//   certificate verified by the platform CA establish Request::principal. A bad bearer token is a
+//   401 at once; a stale cookie is cleared and the request continues anonymous.
+// - Unsafe methods (POST, PUT, PATCH, DELETE) authenticated by cookie must carry the session's
+//   CSRF token in X-CSRF-Token; any unsafe request whose Origin is not this server is refused.
+// - Routes that are not public answer 401 without a principal.
+#pragma once
+
+#include "accounts/account_service.h"
+#include "blocking/work_pool.h"
+#include "http/server.h"
+
+namespace paddlecloud::api {
+
+inline constexpr char kSessionCookie[] = "pc_session";
+
+http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool);
+
+// The value of cookie `name` in a Cookie header, or empty.
+std::string CookieValue(std::string_view cookie_header, std::string_view name);
+// A Set-Cookie value for the session (Secure when the request came over TLS); empty id clears it.
+std::string SessionCookie(const std::string& session_id, std::int64_t max_age_seconds, bool secure);
+
+accounts::RequestMeta MetaOf(const http::Request& request);
+
+}  // namespace paddlecloud::api

@@ -1,0 +1,20 @@
+// Who is calling: the authenticated user, their account (the tenant) and how they proved it.
+// Set on a request by the auth middleware; every service scopes its data by `account_id`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace paddlecloud {
+
+struct Principal {
+  std::int64_t user_id = 0;
+  std::string account_id;
+  std::string email;
+  bool master = false;            // the account's master user
+  std::string method;             // "session", "token" or "certificate"
+  std::string credential_id;      // the session's hash, the token's id or the certificate's serial
+  std::string csrf_token;         // sessions only
+};
+
+}  // namespace paddlecloud
