@@ -105,6 +105,10 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
   } else if (key == "mail_from") {
     if (value.find('@') == std::string::npos) return Status::InvalidArgument("must contain an email address");
     c.mail_from = value;
+  } else if (key == "ca_cert") {
+    c.ca_cert = value;
+  } else if (key == "ca_key") {
+    c.ca_key = value;
   } else {
     return Status::InvalidArgument("unknown setting");
   }
@@ -153,6 +157,8 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("smtp_user", "SMTP login user (optional)", "");
     add("smtp_password", "SMTP login password (never logged)", "");
     add("mail_from", "sender of the platform's mail", "PaddleCloud <noreply@localhost>");
+    add("ca_cert", "PEM certificate of the CA that issues users' client certificates; default: <data_dir>/ca/", "");
+    add("ca_key", "PEM private key of ca_cert", "");
     return v;
   }();
   return settings;
@@ -265,6 +271,8 @@ Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string
   PC_RETURN_IF_ERROR(apply_layer(flags, "command line"));
   if (config.tls_cert.empty() != config.tls_key.empty())
     return Err(Status::InvalidArgument("tls_cert and tls_key must be set together", "tls_key"));
+  if (config.ca_cert.empty() != config.ca_key.empty())
+    return Err(Status::InvalidArgument("ca_cert and ca_key must be set together", "ca_key"));
   return config;
 }
 

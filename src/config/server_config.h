@@ -38,6 +38,8 @@ struct ServerConfig {
   std::string smtp_user;
   std::string smtp_password;
   std::string mail_from = "PaddleCloud <noreply@localhost>";
+  std::string ca_cert;                     // the platform CA; empty: created under <data_dir>/ca/
+  std::string ca_key;
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

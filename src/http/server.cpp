@@ -141,7 +141,8 @@ struct HttpServer::Impl {
   void BuildChain();
   asio::awaitable<void> Accept();
   template <typename Stream>
-  asio::awaitable<void> Serve(Stream& stream, std::shared_ptr<ConnectionState> state, std::string remote, bool tls);
+  asio::awaitable<void> Serve(Stream& stream, std::shared_ptr<ConnectionState> state, std::string remote, bool tls,
+                              std::string client_serial);
   template <typename Stream>
   asio::awaitable<bool> WriteResponse(Stream& stream, Response& response, bool head, bool keep_alive);
 
@@ -347,7 +348,7 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(Stream& stream, Response& 
 
 template <typename Stream>
 asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<ConnectionState> state,
-                                              std::string remote, bool tls) {
+                                              std::string remote, bool tls, std::string client_serial) {
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   bool first = true;
@@ -398,6 +399,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
     request.target = std::string(header.target());
     request.remote_address = remote;
     request.tls = tls;
+    request.client_certificate_serial = client_serial;
     for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
     auto incoming_id = request.headers.Get("X-Request-Id");
     request.request_id = incoming_id && WellFormedRequestId(*incoming_id) ? std::string(*incoming_id) : NewRequestId();
@@ -520,13 +522,16 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
               beast::get_lowest_layer(tls_stream).expires_after(options.header_timeout);
               auto [ec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, kNoThrow);
               if (!ec) {
-                co_await Serve(tls_stream, state, remote, true);
+                std::string serial;
+                if (options.client_certificate_serial)
+                  serial = options.client_certificate_serial(tls_stream.native_handle());
+                co_await Serve(tls_stream, state, remote, true, serial);
                 beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
                 co_await tls_stream.async_shutdown(kNoThrow);
               }
               state->close = [] {};
             } else {
-              co_await Serve(tcp_stream, state, remote, false);
+              co_await Serve(tcp_stream, state, remote, false, "");
               boost::system::error_code ignored;
               tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
             }
@@ -559,6 +564,10 @@ Status HttpServer::Start() {
     if (ec) return Status::InvalidArgument("cannot load TLS certificate '" + impl_->options.tls_cert_file + "': " + ec.message(), "tls_cert");
     ctx->use_private_key_file(impl_->options.tls_key_file, asio::ssl::context::pem, ec);
     if (ec) return Status::InvalidArgument("cannot load TLS key '" + impl_->options.tls_key_file + "': " + ec.message(), "tls_key");
+    if (impl_->options.configure_tls) {
+      Status configured = impl_->options.configure_tls(ctx->native_handle());
+      if (!configured.ok()) return configured;
+    }
     impl_->ssl = std::move(ctx);
   }
   auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);

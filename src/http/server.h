@@ -40,6 +40,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{30'000};
+  // TLS hooks, with OpenSSL's SSL_CTX* / SSL* as void* to keep OpenSSL out of this header:
+  // adjust the context (e.g. request client certificates), and name the verified client
+  // certificate of a connection (its serial; empty when none), copied to each Request.
+  std::function<Status(void* ssl_ctx)> configure_tls;
+  std::function<std::string(void* ssl)> client_certificate_serial;
 };
 
 // Wraps the rest of the chain: call `next(request)` to continue, or answer directly.

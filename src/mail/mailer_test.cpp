@@ -27,6 +27,7 @@
 #include "mail/mailer.h"
 #include "mail/message_format.h"
 #include "testing/server_process.h"
+#include "testing/smtp_server.h"
 
 namespace paddlecloud::mail {
 namespace {
@@ -37,15 +38,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using paddlecloud::testing::TempDir;
 using paddlecloud::testing::WaitFor;
+using paddlecloud::testing::ReadFile;
+using paddlecloud::testing::SmtpTestServer;
 
 constexpr const char* kPython = "/usr/bin/python3";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Runs argv[0] with stdout captured; returns {exit code, stdout}. stderr goes to the test's stderr.
 std::pair<int, std::string> RunCapture(std::vector<std::string> args) {
@@ -143,72 +139,9 @@ void ExpectWellFormedRaw(const std::string& raw) {
   }
 }
 
-// `scripts/smtp_test_server.py` as a child process, with its maildir.
-class SmtpTestServer {
- public:
-  explicit SmtpTestServer(std::string maildir, std::vector<std::string> extra = {}) : maildir_(std::move(maildir)) {
-    fs::create_directories(maildir_);
-    std::vector<std::string> args = {kPython, std::string(PADDLECLOUD_SOURCE_DIR) + "/scripts/smtp_test_server.py",
-                                     "--maildir", maildir_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::string log = maildir_ + ".log";
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~SmtpTestServer() {
-    if (pid_ <= 0 || exited_) return;
-    ::kill(pid_, SIGTERM);
-    bool gone = WaitFor([&] { return Reap(); }, std::chrono::seconds(10));
-    if (!gone) {
-      ADD_FAILURE() << "smtp test server ignored SIGTERM";
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    } else {
-      EXPECT_TRUE(WIFEXITED(status_) && WEXITSTATUS(status_) == 0) << "exit status " << status_ << "\n" << Log();
-    }
-  }
-
-  // Waits (deadline, polling) for smtp.port; false when the process died or the deadline passed.
-  bool WaitReady() {
-    std::string port_file = maildir_ + "/smtp.port";
-    WaitFor([&] { return Reap() || fs::exists(port_file); }, std::chrono::seconds(20));
-    if (exited_ || !fs::exists(port_file)) return false;
-    port_ = std::stoi(ReadFile(port_file));
-    return port_ > 0;
-  }
-  int port() const { return port_; }
-  std::string Log() const { return ReadFile(maildir_ + ".log"); }
-  std::string Eml(int n) const { return maildir_ + "/" + std::to_string(n) + ".eml"; }
-  json::object Envelope(int n) const {
-    return json::parse(ReadFile(maildir_ + "/" + std::to_string(n) + ".json")).as_object();
-  }
-  // The server stores before answering 250, so after a successful Send the file is there already.
-  int MessageCount() const {
-    int n = 0;
-    while (fs::exists(Eml(n + 1))) ++n;
-    return n;
-  }
-
- private:
-  bool Reap() {
-    if (!exited_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-    return exited_;
-  }
-  std::string maildir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  int status_ = 0;
-  bool exited_ = false;
-};
+json::object Envelope(const SmtpTestServer& server, int n) {
+  return json::parse(ReadFile(server.EnvelopeFile(n))).as_object();
+}
 
 MailerOptions SmtpOptions(int port) {
   MailerOptions o;
@@ -482,7 +415,7 @@ TEST(SmtpMailer, DeliversWellFormedMultipartMessage) {
   ASSERT_TRUE(sent.ok()) << sent.ToString() << "\n" << server.Log();
   ASSERT_EQ(server.MessageCount(), 1);
 
-  json::object envelope = server.Envelope(1);
+  json::object envelope = Envelope(server, 1);
   EXPECT_EQ(envelope.at("mail_from").as_string(), "noreply@paddle.test");
   ASSERT_EQ(envelope.at("rcpt_tos").as_array().size(), 1u);
   EXPECT_EQ(envelope.at("rcpt_tos").as_array()[0].as_string(), "zoe@example.com");
@@ -541,7 +474,7 @@ TEST(SmtpMailer, LogsInWithUserAndPassword) {
   Status sent = mailer->Send({"carol@example.com", "Reset your password", "Go to " + kLink + "\n", ""});
   ASSERT_TRUE(sent.ok()) << sent.ToString() << "\n" << server.Log();
   ASSERT_EQ(server.MessageCount(), 1);
-  EXPECT_EQ(server.Envelope(1).at("auth_login").as_string(), "mailer");
+  EXPECT_EQ(Envelope(server, 1).at("auth_login").as_string(), "mailer");
   EXPECT_THAT(log.str(), Not(HasSubstr("s3cret-pw")));
   EXPECT_THAT(log.str(), Not(HasSubstr(kLink)));  // SMTP never logs bodies
 }

@@ -14,6 +14,7 @@
 
 #include "api/account_routes.h"
 #include "api/auth_middleware.h"
+#include "api/certificate_routes.h"
 #include "http/middleware.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -104,6 +105,12 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   p->accounts_ = std::make_unique<accounts::AccountService>(*p->database_, *p->mailer_, account_options);
   api::AddAccountRoutes(p->router_, *p->accounts_, *p->pool_, account_options.session_absolute);
 
+  auto ca = config.ca_cert.empty() ? pki::CertificateAuthority::OpenOrCreate((fs::path(config.data_dir) / "ca").string())
+                                   : pki::CertificateAuthority::Open(config.ca_cert, config.ca_key);
+  if (!ca) return Err(ca.error());
+  p->ca_ = std::move(*ca);
+  api::AddCertificateRoutes(p->router_, *p->accounts_, *p->ca_, *p->pool_);
+
   std::shared_ptr<const http::AssetSource> assets;
   if (!config.web_dir.empty()) {
     if (!fs::is_regular_file(fs::path(config.web_dir) / "index.html"))
@@ -160,6 +167,11 @@ int RunServer(const config::ServerConfig& config) {
   options.idle_timeout = config.idle_timeout;
   options.body_timeout = config.body_timeout;
   options.shutdown_timeout = config.shutdown_timeout;
+  pki::CertificateAuthority& ca = (*platform)->certificate_authority();
+  options.configure_tls = [&ca](void* ssl_ctx) { return ca.ConfigureServerContext(ssl_ctx); };
+  options.client_certificate_serial = [](void* ssl) {
+    return pki::CertificateAuthority::PeerCertificateSerial(ssl).value_or("");
+  };
 
   http::HttpServer server(options, (*platform)->router());
   server.Use(http::RequestIdMiddleware());

@@ -15,6 +15,7 @@
 #include "http/router.h"
 #include "mail/mailer.h"
 #include "metrics/metrics.h"
+#include "pki/certificate_authority.h"
 #include "ops/ops_routes.h"
 
 namespace paddlecloud::server {
@@ -46,6 +47,7 @@ class Platform {
   db::Database& database() { return *database_; }
   blocking::WorkPool& pool() { return *pool_; }
   accounts::AccountService& accounts() { return *accounts_; }
+  pki::CertificateAuthority& certificate_authority() { return *ca_; }
   // Where users reach the server (mailed links); set once the listen address is known.
   void SetPublicUrl(const std::string& url);
 
@@ -59,6 +61,7 @@ class Platform {
   std::unique_ptr<mail::Mailer> mailer_;
   std::shared_ptr<std::string> public_url_ = std::make_shared<std::string>();
   std::unique_ptr<accounts::AccountService> accounts_;
+  std::unique_ptr<pki::CertificateAuthority> ca_;
   http::Router router_;
 };
 

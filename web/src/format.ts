@@ -55,3 +55,27 @@ export function formatClock(date: Date, locale?: string): string {
 export function shortCommit(commit: string): string {
   return /^[0-9a-f]{13,40}$/i.test(commit) ? commit.slice(0, 12) : commit;
 }
+
+/** Renders unix seconds as a local date and time; null/undefined -> `empty`. */
+export function formatUnix(seconds: number | null | undefined, empty = '—', locale?: string, timeZone?: string): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return empty;
+  return formatDateTime(new Date(seconds * 1000).toISOString(), locale, timeZone);
+}
+
+/** Renders unix seconds as a local date, e.g. "Nov 29, 2026". */
+export function formatUnixDate(seconds: number | null | undefined, empty = '—', locale?: string, timeZone?: string): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return empty;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(
+    new Date(seconds * 1000),
+  );
+}
+
+/** Unix seconds as the ISO 8601 text for a <time dateTime> attribute. */
+export function isoFromUnix(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
+
+/** "1 member", "3 members". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

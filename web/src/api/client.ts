@@ -5,6 +5,11 @@
 // - a failure is an HTTP status plus `{"error":{"code":"snake_case","message":"...","details":{...}}}`,
 //   where `details.field` names the offending input field when there is one.
 // Every failure reaches callers as an `ApiError`; an aborted request rejects with the fetch AbortError.
+//
+// Browser sessions: the server sets the HttpOnly `pc_session` cookie at sign-in and hands out a CSRF
+// token (in the sign-in answer and in GET /api/v1/me). This module keeps that token in memory and sends
+// it as `X-CSRF-Token` on every unsafe request (POST/PUT/PATCH/DELETE). When the server rejects a stale
+// token, the client fetches the current one from /api/v1/me and retries the request once.
 
 /** The error envelope the server sends with every non-2xx answer. */
 export interface ErrorBody {
@@ -25,19 +30,28 @@ export class ApiError extends Error {
   /** The input field the error is about, when the server named one. */
   readonly field: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** Seconds to wait before trying again (429 answers: `details.retry_after` or `Retry-After`). */
+  readonly retryAfter: number | undefined;
 
   constructor(
     status: number,
     code: string,
     message: string,
     details?: Record<string, unknown>,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfter?: number | undefined },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
     this.code = code;
     this.details = details;
     this.field = typeof details?.['field'] === 'string' ? details['field'] : undefined;
+    this.retryAfter = parseSeconds(details?.['retry_after']) ?? options?.retryAfter;
+  }
+
+  /** `details.reason` when the server gave one (e.g. `email_not_verified`). */
+  get reason(): string | undefined {
+    const reason = this.details?.['reason'];
+    return typeof reason === 'string' ? reason : undefined;
   }
 
   /** True when the server was not reached (offline, refused, DNS, CORS). */
@@ -66,6 +80,13 @@ export function codeForStatus(status: number): string {
   return STATUS_CODES[status] ?? `http_${status}`;
 }
 
+/** A non-negative whole number of seconds from a number or a decimal string; undefined otherwise. */
+export function parseSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.ceil(value) : undefined;
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number.parseInt(value, 10);
+  return undefined;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -82,18 +103,66 @@ export function parseErrorBody(body: unknown): ErrorBody['error'] | undefined {
   };
 }
 
-/** Builds the ApiError for a non-2xx answer whose raw body text is `text`. */
-export function errorFromResponse(status: number, statusText: string, text: string): ApiError {
+/**
+ * Builds the ApiError for a non-2xx answer whose raw body text is `text`; `retryAfterHeader` is the
+ * answer's Retry-After header, used when the body has no `details.retry_after`.
+ */
+export function errorFromResponse(
+  status: number,
+  statusText: string,
+  text: string,
+  retryAfterHeader?: string | null,
+): ApiError {
   let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
     parsed = undefined;
   }
+  const retryAfter = parseSeconds(retryAfterHeader ?? undefined);
   const envelope = parseErrorBody(parsed);
-  if (envelope) return new ApiError(status, envelope.code, envelope.message, envelope.details);
+  if (envelope) return new ApiError(status, envelope.code, envelope.message, envelope.details, { retryAfter });
   const reason = statusText ? `${status} ${statusText}` : `${status}`;
-  return new ApiError(status, codeForStatus(status), `The server answered HTTP ${reason}`);
+  return new ApiError(status, codeForStatus(status), `The server answered HTTP ${reason}`, undefined, {
+    retryAfter,
+  });
+}
+
+/** True for the server's answer to a missing or stale CSRF token. */
+export function isCsrfError(err: unknown): boolean {
+  if (!(err instanceof ApiError) || err.status !== 403) return false;
+  return err.reason === 'csrf' || err.reason === 'csrf_token' || /\bcsrf\b/i.test(err.message);
+}
+
+// ---- Session state: the CSRF token and the "session ended" signal -------------------------------
+
+let csrfToken: string | undefined;
+
+/** Remembers the session's CSRF token (from the sign-in answer or GET /api/v1/me); undefined forgets it. */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token === '' ? undefined : token;
+}
+
+export function getCsrfToken(): string | undefined {
+  return csrfToken;
+}
+
+const sessionEndedListeners = new Set<(err: ApiError) => void>();
+
+/**
+ * Calls `listener` whenever a signed-in API call answers 401 (the session ended or was revoked).
+ * Calls under /api/v1/auth/ are left out: there a 401 is an ordinary answer (a wrong password).
+ * Returns the function that removes the listener.
+ */
+export function onSessionEnded(listener: (err: ApiError) => void): () => void {
+  sessionEndedListeners.add(listener);
+  return () => sessionEndedListeners.delete(listener);
+}
+
+const AUTH_PREFIX = '/api/v1/auth/';
+
+function isUnsafe(method: Method): boolean {
+  return method !== 'GET';
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -128,6 +197,89 @@ function isAbort(err: unknown): boolean {
   return isRecord(err) && err['name'] === 'AbortError';
 }
 
+/** Sends one request and reads the whole answer; throws ApiError when there is no answer. */
+async function send(
+  method: Method,
+  path: string,
+  body: unknown,
+  options: RequestOptions,
+  accept: string,
+): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept, ...options.headers };
+  if (isUnsafe(method) && csrfToken !== undefined && headers['X-CSRF-Token'] === undefined) {
+    headers['X-CSRF-Token'] = csrfToken;
+  }
+  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (options.signal) init.signal = options.signal;
+  try {
+    return await fetch(withQuery(path, options.query), init);
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(0, 'network_error', 'Could not reach the PaddleCloud server', undefined, {
+      cause: err,
+    });
+  }
+}
+
+async function readText(response: Response): Promise<string> {
+  try {
+    return await response.text();
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(0, 'network_error', 'The connection to the server was lost', undefined, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Sends a request, handling the session rules every call shares: a stale CSRF token is refreshed from
+ * /api/v1/me and the request retried once; a 401 from a signed-in call notifies `onSessionEnded`.
+ * Resolves with the response of a 2xx (or accepted) status, its body unread; throws ApiError otherwise.
+ */
+async function exchange(
+  method: Method,
+  path: string,
+  body: unknown,
+  options: RequestOptions,
+  accept: string,
+): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await send(method, path, body, options, accept);
+    if (response.ok || options.acceptStatus?.includes(response.status)) return response;
+    const err = errorFromResponse(
+      response.status,
+      response.statusText,
+      await readText(response),
+      response.headers.get('Retry-After'),
+    );
+    if (attempt === 0 && isUnsafe(method) && isCsrfError(err) && options.headers?.['X-CSRF-Token'] === undefined) {
+      const before = csrfToken;
+      if ((await refreshCsrfToken(options.signal)) && csrfToken !== before) continue;
+    }
+    if (err.status === 401 && !path.startsWith(AUTH_PREFIX)) {
+      for (const listener of [...sessionEndedListeners]) listener(err);
+    }
+    throw err;
+  }
+}
+
+/** Reads the session's current CSRF token from /api/v1/me; false when there is none (signed out). */
+async function refreshCsrfToken(signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    const me = await request<{ csrf_token?: string }>('GET', '/api/v1/me', undefined, signal ? { signal } : {});
+    setCsrfToken(me?.csrf_token);
+    return csrfToken !== undefined;
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return false;
+  }
+}
+
 /** Sends one request; resolves with the parsed JSON body (undefined for an empty body). */
 export async function request<T>(
   method: Method,
@@ -135,37 +287,8 @@ export async function request<T>(
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-  const init: RequestInit = { method, headers, credentials: 'same-origin' };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  if (options.signal) init.signal = options.signal;
-
-  let response: Response;
-  try {
-    response = await fetch(withQuery(path, options.query), init);
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, 'network_error', 'Could not reach the PaddleCloud server', undefined, {
-      cause: err,
-    });
-  }
-
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, 'network_error', 'The connection to the server was lost', undefined, {
-      cause: err,
-    });
-  }
-
-  if (!response.ok && !options.acceptStatus?.includes(response.status)) {
-    throw errorFromResponse(response.status, response.statusText, text);
-  }
+  const response = await exchange(method, path, body, options, 'application/json');
+  const text = await readText(response);
   if (text === '') return undefined as T;
   let parsed: unknown;
   try {
@@ -188,6 +311,46 @@ export async function request<T>(
   return parsed as T;
 }
 
+/** A file the server sent: its bytes and the name from Content-Disposition, when given. */
+export interface Download {
+  blob: Blob;
+  filename: string | undefined;
+}
+
+/** The file name of a Content-Disposition header (`filename*=UTF-8''...` preferred over `filename=`). */
+export function filenameFromDisposition(header: string | null): string | undefined {
+  if (!header) return undefined;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1]!.trim());
+    } catch {
+      // fall through to the plain form
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/.exec(header);
+  const name = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2];
+  return name || undefined;
+}
+
+/** Sends one request whose successful answer is a file (e.g. a zip), not JSON. */
+export async function requestFile(
+  method: Method,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<Download> {
+  const response = await exchange(method, path, body, options, '*/*');
+  let blob: Blob;
+  try {
+    blob = await response.blob();
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(0, 'network_error', 'The connection to the server was lost', undefined, { cause: err });
+  }
+  return { blob, filename: filenameFromDisposition(response.headers.get('Content-Disposition')) };
+}
+
 export function get<T>(path: string, options?: RequestOptions): Promise<T> {
   return request<T>('GET', path, undefined, options);
 }
@@ -198,6 +361,10 @@ export function post<T>(path: string, body?: unknown, options?: RequestOptions):
 
 export function put<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> {
   return request<T>('PUT', path, body, options);
+}
+
+export function patch<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> {
+  return request<T>('PATCH', path, body, options);
 }
 
 // `delete` is a reserved word, so it cannot be a function name; it is exported under that name below.

@@ -1,0 +1,405 @@
+// Building blocks shared by every form: labelled fields with hints and inline errors, the submit
+// button that is disabled while a request is pending, error and success banners, and `useForm`, which
+// runs the browser-side checks, sends the request and routes the server's errors (a named field's
+// error next to that field, anything else to the banner).
+
+import type { ComponentChildren, JSX, VNode } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api/client';
+import type { FieldErrors } from './validation';
+import { hasErrors } from './validation';
+
+/** "wrong email or password" -> "Wrong email or password." */
+export function sentence(message: string): string {
+  const text = message.trim();
+  if (text === '') return text;
+  const capital = text[0]!.toUpperCase() + text.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** Any thrown value as an ApiError (network failures and bugs alike get a message to show). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError(0, 'unknown', message, undefined, { cause: err });
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+/** The text of an error for people, including when to try again after a 429. */
+export function errorText(error: ApiError): string {
+  if (error.isNetworkError) return 'Cannot reach the PaddleCloud server. Check your connection and try again.';
+  let text = sentence(error.message);
+  if (error.status === 429 && error.retryAfter !== undefined && !/try again/i.test(text)) {
+    text += ` Try again in ${error.retryAfter} s.`;
+  }
+  return text;
+}
+
+// ---- Banners ------------------------------------------------------------------------------------
+
+export function ErrorBanner({
+  error,
+  prefix,
+  testId = 'form-error',
+  children,
+}: {
+  error: ApiError | string;
+  prefix?: string;
+  testId?: string;
+  children?: ComponentChildren;
+}): VNode {
+  const text = typeof error === 'string' ? error : errorText(error);
+  return (
+    <div class="banner banner--error" role="alert" data-testid={testId}>
+      {prefix && <strong>{prefix} </strong>}
+      <span data-testid={`${testId}-message`}>{text}</span>
+      {children && <div class="banner__actions">{children}</div>}
+    </div>
+  );
+}
+
+export function SuccessBanner({ testId, children }: { testId?: string; children: ComponentChildren }): VNode {
+  return (
+    <div class="banner banner--ok" role="status" data-testid={testId}>
+      {children}
+    </div>
+  );
+}
+
+export function InfoBanner({ testId, children }: { testId?: string; children: ComponentChildren }): VNode {
+  return (
+    <div class="banner banner--info" role="status" data-testid={testId}>
+      {children}
+    </div>
+  );
+}
+
+// ---- Fields -------------------------------------------------------------------------------------
+
+type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onInput' | 'label'>;
+
+export interface TextFieldProps extends InputProps {
+  /** Element id and test id of the input; the hint and error get `<id>-hint` and `<id>-error`. */
+  id: string;
+  label: ComponentChildren;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+  /** Shown after the label, e.g. "optional". */
+  note?: string;
+  /** Beside the label, outside it (e.g. a "Forgot password?" link). */
+  aside?: ComponentChildren;
+}
+
+export function TextField({ id, label, value, onValue, hint, error, note, aside, type = 'text', ...rest }: TextFieldProps): VNode {
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const labelElement = (
+    <label class="field__label" for={id}>
+      {label}
+      {note && <span class="field__note"> ({note})</span>}
+    </label>
+  );
+  return (
+    <div class={error ? 'field field--invalid' : 'field'}>
+      {aside ? (
+        <div class="field__label-row">
+          {labelElement}
+          {aside}
+        </div>
+      ) : (
+        labelElement
+      )}
+      <input
+        {...rest}
+        class="field__input"
+        id={id}
+        name={rest.name ?? id}
+        type={type}
+        value={value}
+        onInput={(event) => onValue(event.currentTarget.value)}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={described || undefined}
+        data-testid={id}
+      />
+      {hint && (
+        <p class="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export interface SelectFieldProps {
+  id: string;
+  label: ComponentChildren;
+  value: string;
+  onValue: (value: string) => void;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+  disabled?: boolean;
+}
+
+export function SelectField({ id, label, value, onValue, options, hint, error, disabled }: SelectFieldProps): VNode {
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div class={error ? 'field field--invalid' : 'field'}>
+      <label class="field__label" for={id}>
+        {label}
+      </label>
+      <select
+        class="field__input field__select"
+        id={id}
+        name={id}
+        value={value}
+        disabled={disabled}
+        onChange={(event) => onValue(event.currentTarget.value)}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={described || undefined}
+        data-testid={id}
+      >
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {hint && (
+        <p class="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function SubmitButton({
+  pending,
+  children,
+  pendingLabel,
+  testId,
+  variant = 'primary',
+}: {
+  pending: boolean;
+  children: ComponentChildren;
+  pendingLabel?: string;
+  testId?: string;
+  variant?: 'primary' | 'secondary' | 'danger';
+}): VNode {
+  return (
+    <button
+      type="submit"
+      class={variant === 'primary' ? 'button' : `button button--${variant}`}
+      disabled={pending}
+      aria-busy={pending ? 'true' : undefined}
+      data-testid={testId}
+    >
+      {pending ? (pendingLabel ?? 'Working…') : children}
+    </button>
+  );
+}
+
+// ---- Form state ---------------------------------------------------------------------------------
+
+export interface FormState<F extends string> {
+  pending: boolean;
+  errors: FieldErrors<F>;
+  /** An error that belongs to no field of this form. */
+  banner: ApiError | null;
+  /** Runs `validate` (browser-side checks), then `action`; see the module comment. */
+  submit: (action: () => Promise<void>, validate?: () => FieldErrors<F>) => Promise<void>;
+  /** Forgets the error of one field (call it when the person edits the field). */
+  clearError: (field: F) => void;
+  setBanner: (error: ApiError | null) => void;
+  reset: () => void;
+}
+
+/**
+ * Form state for the fields `fields` (named as the server names them, e.g. "account_id"): an error
+ * the server sends with `details.field` set to one of them is shown next to that field. `idPrefix`
+ * (the inputs' id is `<idPrefix>-<field>`) lets the first invalid field take the focus.
+ */
+export function useForm<F extends string>(fields: readonly F[], idPrefix?: string): FormState<F> {
+  const [pending, setPending] = useState(false);
+  const [errors, setErrors] = useState<FieldErrors<F>>({});
+  const [banner, setBanner] = useState<ApiError | null>(null);
+  const busy = useRef(false);
+  const mounted = useRef(true);
+  const fieldList = useRef(fields);
+  fieldList.current = fields;
+
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+
+  const focusFirst = useCallback(
+    (found: FieldErrors<F>) => {
+      if (!idPrefix) return;
+      const first = fieldList.current.find((field) => found[field] !== undefined);
+      if (first === undefined) return;
+      // After the re-render that shows the error.
+      setTimeout(() => document.getElementById(`${idPrefix}-${first}`)?.focus(), 0);
+    },
+    [idPrefix],
+  );
+
+  const submit = useCallback(
+    async (action: () => Promise<void>, validate?: () => FieldErrors<F>) => {
+      if (busy.current) return;
+      const found = validate?.() ?? {};
+      setErrors(found);
+      if (hasErrors(found)) {
+        setBanner(null);
+        focusFirst(found);
+        return;
+      }
+      busy.current = true;
+      setPending(true);
+      setBanner(null);
+      try {
+        await action();
+      } catch (err) {
+        if (isAbort(err) || !mounted.current) return;
+        const error = toApiError(err);
+        const field = error.field as F | undefined;
+        if (field !== undefined && fieldList.current.includes(field)) {
+          const fromServer = { [field]: sentence(error.message) } as FieldErrors<F>;
+          setErrors(fromServer);
+          focusFirst(fromServer);
+        } else {
+          setBanner(error);
+        }
+      } finally {
+        busy.current = false;
+        if (mounted.current) setPending(false);
+      }
+    },
+    [focusFirst],
+  );
+
+  const clearError = useCallback((field: F) => {
+    setErrors((prev) => {
+      if (prev[field] === undefined) return prev;
+      const next = { ...prev };
+      delete next[field];
+      return next;
+    });
+  }, []);
+
+  const reset = useCallback(() => {
+    setErrors({});
+    setBanner(null);
+  }, []);
+
+  return { pending, errors, banner, submit, clearError, setBanner, reset };
+}
+
+/** A form's <form> element: no native validation bubbles (errors show inline), submit via `onSubmit`. */
+export function Form({
+  onSubmit,
+  testId,
+  children,
+  class: className = 'form',
+  label,
+}: {
+  onSubmit: () => void;
+  testId?: string;
+  children: ComponentChildren;
+  class?: string;
+  label?: string;
+}): VNode {
+  return (
+    <form
+      class={className}
+      noValidate
+      aria-label={label}
+      data-testid={testId}
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+// ---- One-off actions (buttons, confirmations) ---------------------------------------------------
+
+export interface ActionState {
+  pending: boolean;
+  error: ApiError | null;
+  /** Runs `action` unless one is pending; resolves true when it succeeded. */
+  run: (action: () => Promise<void>) => Promise<boolean>;
+  reset: () => void;
+}
+
+export function useAction(): ActionState {
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const busy = useRef(false);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  const run = useCallback(async (action: () => Promise<void>) => {
+    if (busy.current) return false;
+    busy.current = true;
+    setPending(true);
+    setError(null);
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      if (!isAbort(err) && mounted.current) setError(toApiError(err));
+      return false;
+    } finally {
+      busy.current = false;
+      if (mounted.current) setPending(false);
+    }
+  }, []);
+  const reset = useCallback(() => setError(null), []);
+  return { pending, error, run, reset };
+}
+
+// ---- Links that carry a secret ------------------------------------------------------------------
+
+/**
+ * Reads `?token=` from the address bar and removes it there (history.replaceState), so the secret
+ * does not stay in the history, bookmarks or a shared screen. Returns null when there is none.
+ */
+export function takeTokenFromUrl(): string | null {
+  const url = new URL(window.location.href);
+  const token = url.searchParams.get('token');
+  if (token === null) return null;
+  url.searchParams.delete('token');
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  return token.trim() === '' ? null : token.trim();
+}
+
+/** The link's token, read once when the page opens (see takeTokenFromUrl). */
+export function useLinkToken(): string | null {
+  const [token] = useState(takeTokenFromUrl);
+  return token;
+}

@@ -1,0 +1,187 @@
+import type { VNode } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { AccountApi, Invitation, User } from '../api/account';
+import { accountApi } from '../api/account';
+import type { ApiError } from '../api/client';
+import { ErrorBanner, Form, isAbort, SubmitButton, SuccessBanner, TextField, toApiError, useForm, useLinkToken } from '../forms';
+import { formatUnixDate } from '../format';
+import type { PageProps } from '../router';
+import { useDocumentTitle } from '../title';
+import {
+  collectErrors,
+  PASSWORD_HINT,
+  validateDisplayName,
+  validateNewPassword,
+  validatePasswordConfirmation,
+} from '../validation';
+import { AuthCard } from './AuthLayout';
+
+export type InviteApi = Pick<AccountApi, 'describeInvitation' | 'acceptInvitation'>;
+
+const FIELDS = ['display_name', 'password', 'confirmation'] as const;
+type Field = (typeof FIELDS)[number];
+
+type State =
+  | { step: 'loading' }
+  | { step: 'ready'; invitation: Invitation }
+  | { step: 'joined'; user: User }
+  | { step: 'failed'; error: ApiError | string };
+
+export interface InvitePageProps extends Partial<PageProps> {
+  api?: InviteApi;
+}
+
+/** The page behind the mailed link /invite?token=...: join an account as a member. */
+export function InvitePage({ api = accountApi }: InvitePageProps): VNode {
+  useDocumentTitle('Invitation');
+  const token = useLinkToken();
+  const [state, setState] = useState<State>(
+    token
+      ? { step: 'loading' }
+      : { step: 'failed', error: 'This page needs the link from the invitation mail. Open the link from the mail.' },
+  );
+  const [displayName, setDisplayName] = useState('');
+  const [password, setPassword] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const form = useForm<Field>(FIELDS, 'invite');
+
+  useEffect(() => {
+    if (!token) return;
+    const controller = new AbortController();
+    api.describeInvitation(token, { signal: controller.signal }).then(
+      (invitation) => setState({ step: 'ready', invitation }),
+      (err) => {
+        if (!isAbort(err)) setState({ step: 'failed', error: toApiError(err) });
+      },
+    );
+    return () => controller.abort();
+  }, [api, token]);
+
+  if (state.step === 'loading') {
+    return (
+      <AuthCard title="Invitation" testId="invite-page">
+        <p class="loading" aria-live="polite" data-testid="invite-loading">
+          Reading the invitation…
+        </p>
+      </AuthCard>
+    );
+  }
+
+  if (state.step === 'failed') {
+    const accepted = typeof state.error !== 'string' && state.error.status === 409;
+    return (
+      <AuthCard title="This invitation did not work" testId="invite-page">
+        <ErrorBanner error={state.error} testId="invite-error" />
+        <p class="muted">
+          {accepted
+            ? 'Sign in with the email the invitation was sent to.'
+            : 'Ask the master user of the account to invite you again.'}
+        </p>
+        {accepted && (
+          <p>
+            <a class="button" href="/login">
+              Sign in
+            </a>
+          </p>
+        )}
+      </AuthCard>
+    );
+  }
+
+  if (state.step === 'joined') {
+    const { user } = state;
+    return (
+      <AuthCard title={`Welcome to ${user.account_id}`} testId="invite-done">
+        <SuccessBanner testId="invite-success">
+          You joined the account <code>{user.account_id}</code>.
+        </SuccessBanner>
+        <p>
+          Sign in as <strong>{user.email}</strong> with the password you just chose.
+        </p>
+        <p>
+          <a class="button" href={`/login?email=${encodeURIComponent(user.email)}`} data-testid="invite-sign-in">
+            Sign in
+          </a>
+        </p>
+      </AuthCard>
+    );
+  }
+
+  const { invitation } = state;
+  const accountId = invitation.account_id ?? '';
+  const onSubmit = () =>
+    form.submit(
+      async () => {
+        if (!token) return;
+        const answer = await api.acceptInvitation({
+          token,
+          password,
+          ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
+        });
+        setState({ step: 'joined', user: answer.user });
+      },
+      () =>
+        collectErrors<Field>({
+          display_name: validateDisplayName(displayName),
+          password: validateNewPassword(password, { email: invitation.email, accountId }),
+          confirmation: validatePasswordConfirmation(password, confirmation),
+        }),
+    );
+
+  return (
+    <AuthCard title={`Join ${accountId}`} testId="invite-page">
+      <p class="auth__intro" data-testid="invite-summary">
+        <strong>{invitation.invited_by || 'The master user'}</strong> invited you to the PaddleCloud account{' '}
+        <code>{accountId}</code>.
+      </p>
+      <p class="muted">
+        You will sign in as <strong data-testid="invite-email">{invitation.email}</strong>. The invitation is valid until{' '}
+        {formatUnixDate(invitation.expires_at)}.
+      </p>
+      {form.banner && <ErrorBanner error={form.banner} />}
+      <Form onSubmit={() => void onSubmit()} testId="invite-form" label="Accept the invitation">
+        <TextField
+          id="invite-display_name"
+          label="Display name"
+          note="optional"
+          autoComplete="name"
+          value={displayName}
+          onValue={(value) => {
+            setDisplayName(value);
+            form.clearError('display_name');
+          }}
+          hint="How others in the account see you."
+          error={form.errors.display_name}
+        />
+        <TextField
+          id="invite-password"
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onValue={(value) => {
+            setPassword(value);
+            form.clearError('password');
+          }}
+          hint={PASSWORD_HINT}
+          error={form.errors.password}
+        />
+        <TextField
+          id="invite-confirmation"
+          label="Repeat the password"
+          type="password"
+          autoComplete="new-password"
+          value={confirmation}
+          onValue={(value) => {
+            setConfirmation(value);
+            form.clearError('confirmation');
+          }}
+          error={form.errors.confirmation}
+        />
+        <SubmitButton pending={form.pending} pendingLabel="Joining…" testId="invite-submit">
+          Join {accountId}
+        </SubmitButton>
+      </Form>
+    </AuthCard>
+  );
+}
