@@ -48,6 +48,8 @@ class BodyStream {
   virtual std::optional<std::uint64_t> content_length() const = 0;
 };
 
+struct Response;
+
 struct Request {
   std::string method;   // "GET"
   std::string target;   // as sent: "/api/v1/jobs?limit=5"
@@ -64,6 +66,7 @@ struct Request {
   std::string client_certificate_serial;  // a TLS client certificate the platform CA verified
   bool public_route = true;               // false: the auth middleware requires a principal
   std::optional<Principal> principal;     // set by the auth middleware
+  const std::function<boost::asio::awaitable<Response>(Request&)>* handler = nullptr;  // the matched route's handler
   std::chrono::steady_clock::time_point received_at{};
 
   std::string_view PathParam(const std::string& name) const;

@@ -45,18 +45,19 @@ void Router::Add(std::string method, std::string pattern, std::string summary, H
   compiled_.push_back(std::move(compiled));
 }
 
-bool Router::MatchPattern(const Compiled& compiled, std::string_view path,
+bool Router::MatchPattern(const Compiled& compiled, std::span<const std::string_view> parts,
                           std::map<std::string, std::string>* params) {
-  auto parts = SplitPath(path);
   std::size_t i = 0;
   for (const auto& seg : compiled.segments) {
     if (seg.kind == Segment::kRest) {
-      std::string rest;
-      for (std::size_t j = i; j < parts.size(); ++j) {
-        if (j > i) rest += '/';
-        rest += parts[j];
+      if (params) {
+        std::string rest;
+        for (std::size_t j = i; j < parts.size(); ++j) {
+          if (j > i) rest += '/';
+          rest += parts[j];
+        }
+        (*params)[seg.text] = std::move(rest);
       }
-      if (params) (*params)[seg.text] = std::move(rest);
       return true;
     }
     if (i >= parts.size()) return false;
@@ -81,16 +82,13 @@ bool Router::MoreSpecific(const Compiled& a, const Compiled& b) {
 
 Router::MatchResult Router::Match(std::string_view method, std::string_view path) const {
   MatchResult result;
+  auto parts = SplitPath(path);
   const Compiled* best = nullptr;
-  std::set<std::string> allowed;
   bool is_head = method == "HEAD";
   for (std::size_t i = 0; i < routes_.size(); ++i) {
-    if (!MatchPattern(compiled_[i], path, nullptr)) continue;
     const Route& route = routes_[i];
-    allowed.insert(route.method);
-    if (route.method == "GET") allowed.insert("HEAD");
     bool method_ok = route.method == method || (is_head && route.method == "GET");
-    if (!method_ok) continue;
+    if (!method_ok || !MatchPattern(compiled_[i], parts, nullptr)) continue;
     // An explicit HEAD route beats GET-as-HEAD for the same pattern.
     bool better = !best || MoreSpecific(compiled_[i], *best) ||
                   (route.pattern == result.route->pattern && route.method == method);
@@ -102,8 +100,15 @@ Router::MatchResult Router::Match(std::string_view method, std::string_view path
   if (result.route) {
     result.outcome = Outcome::kFound;
     result.handler = &result.route->handler;
-    MatchPattern(*best, path, &result.params);
+    MatchPattern(*best, parts, &result.params);
     return result;
+  }
+  // Not found with this method: which methods would have matched? (the rare path)
+  std::set<std::string> allowed;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (!MatchPattern(compiled_[i], parts, nullptr)) continue;
+    allowed.insert(routes_[i].method);
+    if (routes_[i].method == "GET") allowed.insert("HEAD");
   }
   if (!allowed.empty()) {
     result.outcome = Outcome::kMethodNotAllowed;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,7 +67,7 @@ class Router {
   struct Compiled {
     std::vector<Segment> segments;
   };
-  static bool MatchPattern(const Compiled& compiled, std::string_view path,
+  static bool MatchPattern(const Compiled& compiled, std::span<const std::string_view> parts,
                            std::map<std::string, std::string>* params);
   static bool MoreSpecific(const Compiled& a, const Compiled& b);
 

@@ -267,6 +267,7 @@ void CopyHeaders(const Headers& from, Fields& to) {
 }
 
 asio::awaitable<Response> Dispatch(const Router& router, Request& request) {
+  if (request.handler) co_return co_await (*request.handler)(request);
   auto match = router.Match(request.method, request.path);
   if (match.outcome == Router::Outcome::kMethodNotAllowed) {
     Response r = ErrorResponse(Status::Of(Code::kMethodNotAllowed, "method " + request.method +
@@ -422,6 +423,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
     if (match.route) {
       request.route = match.route->pattern;
       request.public_route = match.route->options.public_access;
+    }
+    if (match.outcome == Router::Outcome::kFound) {
+      request.handler = match.handler;
+      request.path_params = std::move(match.params);
     }
     bool streaming = route_options && route_options->streaming_body;
     std::uint64_t limit =

@@ -1,4 +1,7 @@
-// `paddlecloud`: the control plane server and, as the platform grows, the command-line client.
+// `paddlecloud`: the control plane server and the command-line client of its REST API.
+//
+// Exit codes: 0 success, 1 an API, auth, network or config error (message on stderr, prefixed
+// "paddlecloud: "), 2 a usage error (bad flags or input).
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -6,6 +9,7 @@
 #include <iostream>
 #include <map>
 
+#include "client/account_commands.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -27,6 +31,21 @@ std::map<std::string, std::string> Environment() {
 void ConfigureLogging(const std::string& level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+constexpr char kClientFooter[] =
+    "The server URL comes from --server, else PADDLE_CLOUD_URL, else the config file; the token from\n"
+    "PADDLE_CLOUD_TOKEN, else the config file. The config file is ~/.paddlecloud/config (or\n"
+    "PADDLECLOUD_CONFIG), JSON {\"server\", \"token\", \"cacert\"}, written by `paddlecloud login`.";
+
+// --cacert, --cert, --key (and --server unless `with_server` is false) of a client command.
+void AddConnectionOptions(CLI::App* command, paddlecloud::client::ConnectionFlags& flags, bool with_server = true) {
+  if (with_server)
+    command->add_option("--server", flags.server, "Server URL, e.g. https://paddlecloud.example.com (env PADDLE_CLOUD_URL)");
+  command->add_option("--cacert", flags.cacert, "PEM CA certificate(s) to trust for https instead of the system store");
+  command->add_option("--cert", flags.cert, "PEM client certificate for mutual TLS (with --key)");
+  command->add_option("--key", flags.key, "PEM private key of --cert");
+  command->footer(kClientFooter);
 }
 
 }  // namespace
@@ -51,8 +70,33 @@ int main(int argc, char** argv) {
         setting.flag, [&flag_values, key = setting.key](const std::string& v) { flag_values[key] = v; }, description);
   }
 
-  CLI11_PARSE(app, argc, argv);
+  client::LoginFlags login_flags;
+  CLI::App* login = app.add_subcommand("login", "Sign in: store an API token for a server in ~/.paddlecloud/config");
+  AddConnectionOptions(login, login_flags.connection);
+  login->add_option("--email", login_flags.email, "Your account's email (prompted for when absent)");
+  login->add_option("--token-name", login_flags.token_name,
+                    "Name of the API token to create [default: paddlecloud CLI on <hostname>]");
+  login->footer(std::string(kClientFooter) +
+                "\nThe password is read without echo; when standard input is not a terminal, from its first line.");
 
+  client::ConnectionFlags logout_flags;
+  CLI::App* logout = app.add_subcommand("logout", "Sign out: revoke the stored API token and remove it from the config");
+  AddConnectionOptions(logout, logout_flags, /*with_server=*/false);
+
+  client::ConnectionFlags whoami_flags;
+  CLI::App* whoami = app.add_subcommand("whoami", "Show the signed-in user, account, role and server");
+  AddConnectionOptions(whoami, whoami_flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help, the version, or the error
+    return code == 0 ? 0 : client::kExitUsage;
+  }
+
+  if (login->parsed()) return client::Login(login_flags, client::ProcessEnvironment());
+  if (logout->parsed()) return client::Logout(logout_flags, client::ProcessEnvironment());
+  if (whoami->parsed()) return client::Whoami(whoami_flags, client::ProcessEnvironment());
   if (server->parsed()) {
     auto config = config::ResolveServerConfig(flag_values, Environment());
     if (!config) {

@@ -17,7 +17,7 @@ http::Middleware SecurityHeadersMiddleware() {
   return [](http::Request& request, const http::Handler& next) -> asio::awaitable<http::Response> {
     http::Response response = co_await next(request);
     auto set_default = [&](const char* name, const char* value) {
-      if (!response.headers.Has(name)) response.headers.Set(name, value);
+      if (!response.headers.Has(name)) response.headers.Add(name, value);
     };
     set_default("Content-Security-Policy", kContentSecurityPolicy);
     set_default("X-Content-Type-Options", "nosniff");

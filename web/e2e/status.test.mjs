@@ -11,131 +11,28 @@
 // A screenshot of the status page is left in e2e/artifacts/status.png.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  artifactsDir,
+  expectText,
+  expectTitle,
+  expectVisible,
+  fetchJson,
+  launchBrowser,
+  openPage as openPageIn,
+  startServer,
+  stopProcess as stopServer,
+  TEST_TIMEOUT_MS,
+} from './helpers.mjs';
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const repoDir = path.resolve(webDir, '..');
-const serverBin = process.env.PADDLECLOUD_BIN || path.join(repoDir, 'build', 'paddlecloud');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const artifactsDir = path.join(webDir, 'e2e', 'artifacts');
-
-const STARTUP_TIMEOUT_MS = 30_000;
-const UI_TIMEOUT_MS = 15_000;
-const TEST_TIMEOUT_MS = 90_000;
-
-/** @type {{ child: import('node:child_process').ChildProcess, dataDir: string, baseUrl: string, exited: Promise<{code: number|null, signal: string|null}>, log: () => string } | undefined} */
+/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
 let server;
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
 
-// ---- Server ---------------------------------------------------------------------------------
-
-async function startServer() {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'paddlecloud-e2e-'));
-  const args = ['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
-  if (process.env.PADDLECLOUD_WEB_DIR) args.push('--web-dir', path.resolve(process.env.PADDLECLOUD_WEB_DIR));
-
-  const child = spawn(serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk) => {
-    output = (output + chunk).slice(-20_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let spawnError;
-  child.once('error', (err) => {
-    spawnError = err;
-  });
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  const started = { child, dataDir, baseUrl: '', exited, log: () => output };
-  server = started;
-
-  const addrFile = path.join(dataDir, 'server.addr');
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  for (;;) {
-    if (spawnError) {
-      throw new Error(
-        `cannot start ${serverBin}: ${spawnError.message} (build the server, or set PADDLECLOUD_BIN)`,
-      );
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `server exited before listening (code ${child.exitCode}, signal ${child.signalCode}):\n${output}`,
-      );
-    }
-    try {
-      const addr = (await readFile(addrFile, 'utf8')).trim();
-      if (/^[0-9.]+:[0-9]+$/.test(addr) || /^\[[0-9a-f:]+\]:[0-9]+$/i.test(addr)) {
-        started.baseUrl = `http://${addr}`;
-        return started;
-      }
-    } catch (err) {
-      if (err.code !== 'ENOENT') throw err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`no ${addrFile} after ${STARTUP_TIMEOUT_MS} ms; server output:\n${output}`);
-    }
-    await delay(50); // poll interval
-  }
-}
-
-/** SIGTERM, then SIGKILL if the server has not stopped within the grace period. */
-async function stopServer(s, graceMs = 10_000) {
-  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
-  const result = await Promise.race([s.exited, delay(graceMs).then(() => null)]);
-  if (result === null) {
-    s.child.kill('SIGKILL');
-    return { ...(await s.exited), killed: true };
-  }
-  return { ...result, killed: false };
-}
-
-// ---- Browser helpers ------------------------------------------------------------------------
-
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Waits until the locator's element has this text (exact string, trimmed; or a RegExp). */
-async function expectText(locator, expected, timeout = UI_TIMEOUT_MS) {
-  const pattern = expected instanceof RegExp ? expected : new RegExp(`^\\s*${escapeRegExp(expected)}\\s*$`);
-  try {
-    await locator.filter({ hasText: pattern }).first().waitFor({ state: 'visible', timeout });
-  } catch {
-    const actual = await locator.allTextContents().catch(() => []);
-    assert.fail(`${locator} should have text ${pattern}; it has ${JSON.stringify(actual)}`);
-  }
-}
-
-async function expectVisible(locator, timeout = UI_TIMEOUT_MS) {
-  await locator.waitFor({ state: 'visible', timeout });
-}
-
-/** A fresh page that records uncaught errors and console errors (CSP violations, failed loads). */
-async function openPage(t) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.setDefaultNavigationTimeout(UI_TIMEOUT_MS);
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
-  t.after(() => context.close());
-  return { page, problems };
-}
-
-async function expectTitle(page, title) {
-  await page.waitForFunction((want) => document.title === want, title, { timeout: UI_TIMEOUT_MS });
-}
+const openPage = (t) => openPageIn(browser, t);
 
 async function expectStatusPage(page, version) {
   await expectVisible(page.getByTestId('status-page'));
@@ -144,28 +41,11 @@ async function expectStatusPage(page, version) {
   await expectTitle(page, 'Status · PaddleCloud');
 }
 
-async function fetchJson(url) {
-  const res = await fetch(url);
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
-
 // ---- Suite ----------------------------------------------------------------------------------
 
 before(async () => {
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-  });
+  server = await startServer();
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -176,13 +56,13 @@ after(async () => {
   }
 });
 
-test('/ shows the status page with version, health and readiness', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('/status shows version, health and readiness', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const version = await fetchJson(`${server.baseUrl}/api/v1/version`);
   assert.equal(version.status, 200);
   assert.equal(version.body.name, 'paddlecloud');
 
   const { page, problems } = await openPage(t);
-  const response = await page.goto(`${server.baseUrl}/`);
+  const response = await page.goto(`${server.baseUrl}/status`);
   assert.equal(response?.status(), 200);
 
   await expectText(page.getByTestId('brand'), 'PaddleCloud');
@@ -195,9 +75,11 @@ test('/ shows the status page with version, health and readiness', { timeout: TE
   await expectText(page.getByTestId('last-updated'), /refreshes every 5 s/);
   assert.equal(await page.getByTestId('status-error').count(), 0);
 
-  // The navigation links only to pages that exist.
+  // Signed out, the navigation links only to pages that exist for a visitor.
+  await expectVisible(page.getByTestId('nav-sign-in'));
   const navLinks = page.getByTestId('nav').getByRole('link');
-  assert.deepEqual(await navLinks.allTextContents(), ['Status']);
+  assert.deepEqual(await navLinks.allTextContents(), ['Sign in', 'Register', 'Status']);
+  assert.equal(await page.getByTestId('nav-status').getAttribute('aria-current'), 'page');
 
   await mkdir(artifactsDir, { recursive: true });
   await page.screenshot({ path: path.join(artifactsDir, 'status.png'), fullPage: true });

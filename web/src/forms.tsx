@@ -3,7 +3,7 @@
 // runs the browser-side checks, sends the request and routes the server's errors (a named field's
 // error next to that field, anything else to the banner).
 
-import type { ComponentChildren, JSX, VNode } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api/client';
 import type { FieldErrors } from './validation';
@@ -79,9 +79,15 @@ export function InfoBanner({ testId, children }: { testId?: string; children: Co
 
 // ---- Fields -------------------------------------------------------------------------------------
 
-type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onInput' | 'label'>;
-
-export interface TextFieldProps extends InputProps {
+export interface TextFieldProps {
+  name?: string;
+  autoComplete?: string;
+  placeholder?: string;
+  maxLength?: number;
+  autoCapitalize?: 'none' | 'off' | 'on' | 'sentences' | 'words' | 'characters';
+  spellcheck?: boolean;
+  readOnly?: boolean;
+  disabled?: boolean;
   /** Element id and test id of the input; the hint and error get `<id>-hint` and `<id>-error`. */
   id: string;
   label: ComponentChildren;
@@ -93,9 +99,22 @@ export interface TextFieldProps extends InputProps {
   note?: string;
   /** Beside the label, outside it (e.g. a "Forgot password?" link). */
   aside?: ComponentChildren;
+  type?: 'text' | 'email' | 'password' | 'search' | 'url' | 'number';
 }
 
-export function TextField({ id, label, value, onValue, hint, error, note, aside, type = 'text', ...rest }: TextFieldProps): VNode {
+export function TextField({
+  id,
+  label,
+  value,
+  onValue,
+  hint,
+  error,
+  note,
+  aside,
+  type = 'text',
+  name,
+  ...rest
+}: TextFieldProps): VNode {
   const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   const labelElement = (
     <label class="field__label" for={id}>
@@ -117,8 +136,9 @@ export function TextField({ id, label, value, onValue, hint, error, note, aside,
         {...rest}
         class="field__input"
         id={id}
-        name={rest.name ?? id}
-        type={type}
+        name={name ?? id}
+        // Preact types `type` as a union keyed by role; every value here is a plain text-like input.
+        type={type as 'text'}
         value={value}
         onInput={(event) => onValue(event.currentTarget.value)}
         aria-invalid={error ? 'true' : undefined}

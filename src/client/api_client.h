@@ -1,0 +1,95 @@
+// ApiClient: the command line's synchronous HTTP/1.1 client of the PaddleCloud REST API.
+//
+// One request per connection (the CLI makes a handful), over http:// or https://. Under TLS the
+// server certificate is verified against the system trust store, or only against `ca_file` when
+// given, and must name the host (DNS name or IP address) of the URL. An optional client
+// certificate signs in by mutual TLS. Every phase (resolve, connect, handshake, write, read) is
+// bounded by `timeout`.
+//
+// Error contract: a transport failure (DNS, refused, timeout, TLS) is Unavailable
+// "cannot reach <server>: <reason>"; an error answer of the API
+// ({"error":{"code","message","details"}}) becomes a Status with the server's code mapped back
+// (unknown codes by HTTP status), its message kept, details.field as field() and the other
+// details as details() (Retry-After as details()["retry_after"]). Secrets (the token, request
+// bodies) never appear in a Status message.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "common/status.h"
+
+namespace paddlecloud::client {
+
+struct ClientOptions {
+  std::string server;     // base URL: "http://host:port" or "https://host[:port][/prefix]"
+  std::string token;      // sent as "Authorization: Bearer <token>"; empty: none
+  std::string ca_file;    // PEM CA bundle that alone is trusted for https; empty: the system store
+  std::string cert_file;  // PEM client certificate (chain) for mutual TLS; needs key_file
+  std::string key_file;   // PEM private key of cert_file
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  std::string user_agent = "paddlecloud-cli";
+};
+
+// A raw answer: any HTTP status.
+struct ApiResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+class ApiClient {
+ public:
+  // InvalidArgument (field "server") when the URL is not http(s)://host[:port][/path], or when only
+  // one of cert_file/key_file is set.
+  static Result<ApiClient> Create(ClientOptions options);
+
+  // Sends `method target` (target relative to the server URL, e.g. "/api/v1/me") with `body` as
+  // JSON unless it is null. Returns the decoded JSON answer of a 2xx (null when empty); an error
+  // answer or transport failure as described above.
+  Result<boost::json::value> Call(std::string_view method, std::string_view target,
+                                  const boost::json::value& body = nullptr);
+
+  // One request with a raw body and extra headers; any HTTP status is a value. Errors are
+  // transport failures only.
+  Result<ApiResponse> Send(std::string_view method, std::string_view target, std::string_view body = {},
+                           const HeaderList& headers = {});
+
+  // Streaming GET: calls `on_chunk` with body bytes as they arrive until the body ends (OK) or
+  // `on_chunk` returns false (OK). `idle_timeout` bounds the wait for each chunk (zero: no bound).
+  // A non-2xx answer is returned as its error Status without calling `on_chunk`.
+  Status Stream(std::string_view target, const std::function<bool(std::string_view chunk)>& on_chunk,
+                std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0),
+                const HeaderList& headers = {});
+
+  const std::string& server() const { return options_.server; }
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  explicit ApiClient(ClientOptions options) : options_(std::move(options)) {}
+  ClientOptions options_;
+};
+
+// The Status for a non-2xx answer: the API's error format mapped back to a Code, else a Status
+// from the HTTP status with the start of the body. `retry_after` (header value) is kept as a detail.
+Status ErrorFromResponse(int http_status, std::string_view body, std::string_view retry_after = {});
+
+// The Code whose stable name is `name` ("not_found"); nullopt-like kOk when unknown.
+Code CodeFromName(std::string_view name);
+// The Code an HTTP status stands for when the body names none.
+Code CodeFromHttpStatus(int http_status);
+
+}  // namespace paddlecloud::client

@@ -1,0 +1,96 @@
+import type { VNode } from 'preact';
+import { useState } from 'preact/hooks';
+import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useForm } from '../../forms';
+import {
+  collectErrors,
+  PASSWORD_HINT,
+  required,
+  validateNewPassword,
+  validatePasswordConfirmation,
+} from '../../validation';
+import type { SectionProps } from './common';
+import { Section } from './common';
+
+const FIELDS = ['current_password', 'new_password', 'confirmation'] as const;
+type Field = (typeof FIELDS)[number];
+
+export function PasswordSection({ user, api }: SectionProps): VNode {
+  const [current, setCurrent] = useState('');
+  const [replacement, setReplacement] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [changed, setChanged] = useState(false);
+  const form = useForm<Field>(FIELDS, 'password');
+
+  const edit = (field: Field, set: (value: string) => void) => (value: string) => {
+    set(value);
+    setChanged(false);
+    form.clearError(field);
+  };
+
+  const onSubmit = () =>
+    form.submit(
+      async () => {
+        await api.changePassword(current, replacement);
+        setCurrent('');
+        setReplacement('');
+        setConfirmation('');
+        setChanged(true);
+      },
+      () =>
+        collectErrors<Field>({
+          current_password: required(current, 'your current password'),
+          new_password:
+            validateNewPassword(replacement, { email: user.email, accountId: user.account_id }) ??
+            (replacement === current ? 'Choose a password different from the current one.' : undefined),
+          confirmation: validatePasswordConfirmation(replacement, confirmation),
+        }),
+    );
+
+  return (
+    <Section
+      title="Password"
+      description="Changing your password signs you out in every other browser and device; this one stays signed in. API tokens and SSL keys keep working: revoke them separately if they may have leaked."
+      testId="password-section"
+    >
+      {changed && (
+        <SuccessBanner testId="password-changed">Your password is changed. Your other sessions were ended.</SuccessBanner>
+      )}
+      {form.banner && <ErrorBanner error={form.banner} />}
+      <Form onSubmit={() => void onSubmit()} testId="password-form" label="Change password">
+        {/* Lets password managers tie the new password to this user. */}
+        <input class="visually-hidden" type="text" name="username" autoComplete="username" value={user.email} readOnly tabIndex={-1} aria-hidden="true" />
+        <TextField
+          id="password-current_password"
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onValue={edit('current_password', setCurrent)}
+          error={form.errors.current_password}
+        />
+        <TextField
+          id="password-new_password"
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          value={replacement}
+          onValue={edit('new_password', setReplacement)}
+          hint={PASSWORD_HINT}
+          error={form.errors.new_password}
+        />
+        <TextField
+          id="password-confirmation"
+          label="Repeat the new password"
+          type="password"
+          autoComplete="new-password"
+          value={confirmation}
+          onValue={edit('confirmation', setConfirmation)}
+          error={form.errors.confirmation}
+        />
+        <SubmitButton pending={form.pending} pendingLabel="Changing…" testId="password-submit">
+          Change password
+        </SubmitButton>
+      </Form>
+    </Section>
+  );
+}

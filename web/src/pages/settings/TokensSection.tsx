@@ -1,0 +1,225 @@
+import type { VNode } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import type { ApiToken, CreatedApiToken } from '../../api/account';
+import { ConfirmDialog } from '../../dialog';
+import { ErrorBanner, Form, SelectField, SubmitButton, TextField, useAction, useForm } from '../../forms';
+import { formatUnix, formatUnixDate } from '../../format';
+import { collectErrors, required } from '../../validation';
+import type { SectionProps } from './common';
+import { copyText, Panel, Section, useLoad } from './common';
+
+const FIELDS = ['name', 'expires_in_days'] as const;
+type Field = (typeof FIELDS)[number];
+
+export const TOKEN_EXPIRY_OPTIONS = [
+  { value: '7', label: '7 days' },
+  { value: '30', label: '30 days' },
+  { value: '90', label: '90 days' },
+  { value: '365', label: '1 year' },
+  { value: '', label: 'Never' },
+] as const;
+
+function expiryText(token: ApiToken, now: number): string {
+  if (token.expires_at === null) return 'Never';
+  return token.expires_at <= now ? `Expired ${formatUnixDate(token.expires_at)}` : formatUnixDate(token.expires_at);
+}
+
+export function TokensSection({ api }: SectionProps): VNode {
+  const tokens = useLoad((options) => api.listTokens(options));
+  const [name, setName] = useState('');
+  const [expiry, setExpiry] = useState('90');
+  const [created, setCreated] = useState<CreatedApiToken | null>(null);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  const form = useForm<Field>(FIELDS, 'token');
+  const revoke = useAction();
+  const now = Date.now() / 1000;
+
+  const onSubmit = () =>
+    form.submit(
+      async () => {
+        const token = await api.createToken({
+          name: name.trim(),
+          ...(expiry ? { expires_in_days: Number(expiry) } : {}),
+        });
+        setCreated(token);
+        setName('');
+        tokens.reload();
+      },
+      () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
+    );
+
+  const onRevoke = async () => {
+    if (!revoking) return;
+    const token = revoking;
+    const ok = await revoke.run(async () => {
+      await api.revokeToken(token.id);
+      if (created?.id === token.id) setCreated(null);
+      tokens.reload();
+    });
+    if (ok) setRevoking(null);
+  };
+
+  const items = tokens.data?.items ?? [];
+
+  return (
+    <Section
+      title="API tokens"
+      description={
+        <>
+          Tokens let the <code>paddlecloud</code> command line, the Python SDK and your scripts act as you: send one as{' '}
+          <code>Authorization: Bearer &lt;token&gt;</code>. Treat a token like a password; revoke it when it is no longer
+          needed.
+        </>
+      }
+      testId="tokens-section"
+    >
+      {created && <NewTokenSecret token={created} onDone={() => setCreated(null)} />}
+
+      <Panel title="Create a token" testId="token-create-panel">
+        {form.banner && <ErrorBanner error={form.banner} testId="token-error" />}
+        <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="token-form" label="Create a token">
+          <TextField
+            id="token-name"
+            label="Name"
+            placeholder="e.g. laptop CLI"
+            autoComplete="off"
+            maxLength={100}
+            value={name}
+            onValue={(value) => {
+              setName(value);
+              form.clearError('name');
+            }}
+            error={form.errors.name}
+          />
+          <SelectField
+            id="token-expires_in_days"
+            label="Expires after"
+            value={expiry}
+            onValue={setExpiry}
+            options={TOKEN_EXPIRY_OPTIONS}
+            error={form.errors.expires_in_days}
+          />
+          <SubmitButton pending={form.pending} pendingLabel="Creating…" testId="token-submit">
+            Create token
+          </SubmitButton>
+        </Form>
+      </Panel>
+
+      <Panel title="Your tokens">
+        {tokens.error && <ErrorBanner error={tokens.error} testId="tokens-error" />}
+        {tokens.data === undefined && tokens.loading ? (
+          <p class="loading">Loading tokens…</p>
+        ) : items.length === 0 ? (
+          <p class="muted" data-testid="tokens-empty">
+            You have no API tokens.
+          </p>
+        ) : (
+          <div class="table-wrap">
+            <table class="table" data-testid="tokens-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Token</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col" class="table__actions">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((token) => (
+                  <tr key={token.id} data-testid={`token-row-${token.name}`}>
+                    <td>{token.name}</td>
+                    <td>
+                      <code>{token.prefix}…</code>
+                    </td>
+                    <td>{formatUnixDate(token.created_at)}</td>
+                    <td data-testid="token-last-used">{formatUnix(token.last_used_at, 'Never')}</td>
+                    <td>{expiryText(token, now)}</td>
+                    <td class="table__actions">
+                      <button
+                        type="button"
+                        class="button button--small button--danger-outline"
+                        onClick={() => setRevoking(token)}
+                        data-testid="token-revoke"
+                      >
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+
+      {revoking && (
+        <ConfirmDialog
+          title="Revoke this token?"
+          confirmLabel="Revoke token"
+          pendingLabel="Revoking…"
+          danger
+          pending={revoke.pending}
+          error={revoke.error}
+          onConfirm={() => void onRevoke()}
+          onCancel={() => {
+            setRevoking(null);
+            revoke.reset();
+          }}
+        >
+          <p>
+            Programs using <strong>{revoking.name}</strong> (<code>{revoking.prefix}…</code>) can no longer sign in with it.
+            This cannot be undone.
+          </p>
+        </ConfirmDialog>
+      )}
+    </Section>
+  );
+}
+
+/** The secret of a token just created: shown once, with a copy button. */
+function NewTokenSecret({ token, onDone }: { token: CreatedApiToken; onDone: () => void }): VNode {
+  const input = useRef<HTMLInputElement>(null);
+  const [copied, setCopied] = useState<boolean | null>(null);
+  return (
+    <div class="secret" role="region" aria-label="New token" data-testid="token-secret-panel">
+      <h3 class="secret__title">Your new token “{token.name}”</h3>
+      <p class="secret__warning" data-testid="token-secret-warning">
+        Copy it now: it is shown only this once. PaddleCloud keeps only a hash and cannot show it again.
+      </p>
+      <div class="secret__row">
+        <input
+          ref={input}
+          class="field__input secret__value"
+          type="text"
+          readOnly
+          value={token.token}
+          aria-label="Token secret"
+          spellcheck={false}
+          onFocus={(event) => event.currentTarget.select()}
+          data-testid="token-secret"
+        />
+        <button
+          type="button"
+          class="button"
+          onClick={() => void copyText(token.token, input.current).then(setCopied)}
+          data-testid="token-copy"
+        >
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      {copied === false && (
+        <p class="field__error">Copying did not work here: select the token and copy it yourself.</p>
+      )}
+      <p class="secret__meta">
+        {token.expires_at ? `Expires ${formatUnixDate(token.expires_at)}.` : 'Does not expire.'}{' '}
+        <button type="button" class="link-button" onClick={onDone} data-testid="token-secret-done">
+          I have saved it
+        </button>
+      </p>
+    </div>
+  );
+}

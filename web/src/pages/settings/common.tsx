@@ -1,0 +1,119 @@
+// Shared by the settings sections: loading a list, section frames, and copying text.
+import type { ComponentChildren, VNode } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { AccountApi, User } from '../../api/account';
+import type { ApiError, RequestOptions } from '../../api/client';
+import { isAbort, toApiError } from '../../forms';
+
+export interface SectionProps {
+  user: User;
+  api: AccountApi;
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | null;
+  loading: boolean;
+  /** Loads again (after a change); the current data stays shown meanwhile. */
+  reload: () => void;
+}
+
+/** Loads `load()` when mounted and on `reload()`; aborts when unmounted. */
+export function useLoad<T>(load: (options: RequestOptions) => Promise<T>): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [generation, setGeneration] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    loadRef.current({ signal: controller.signal }).then(
+      (value) => {
+        setData(value);
+        setError(null);
+        setLoading(false);
+      },
+      (err) => {
+        if (isAbort(err)) return;
+        setError(toApiError(err));
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [generation]);
+
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  return { data, error, loading, reload };
+}
+
+export function Section({
+  title,
+  description,
+  testId,
+  children,
+}: {
+  title: string;
+  description?: ComponentChildren;
+  testId: string;
+  children: ComponentChildren;
+}): VNode {
+  return (
+    <section class="settings-section" data-testid={testId} aria-labelledby={`${testId}-title`}>
+      <h2 class="settings-section__title" id={`${testId}-title`}>
+        {title}
+      </h2>
+      {description && <p class="settings-section__description">{description}</p>}
+      {children}
+    </section>
+  );
+}
+
+/** A titled block inside a section. */
+export function Panel({ title, children, testId }: { title?: string; children: ComponentChildren; testId?: string }): VNode {
+  return (
+    <div class="panel" data-testid={testId}>
+      {title && <h3 class="panel__title">{title}</h3>}
+      {children}
+    </div>
+  );
+}
+
+/** Copies text to the clipboard; falls back to selecting it in `fallbackInput` and execCommand. */
+export async function copyText(text: string, fallbackInput?: HTMLInputElement | null): Promise<boolean> {
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Denied or unavailable (e.g. not a secure context): try the fallback.
+  }
+  if (!fallbackInput) return false;
+  fallbackInput.focus();
+  fallbackInput.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
+/** The JSON object text of an audit event's details as "key: value" pairs. */
+export function describeDetails(details: string | Record<string, unknown> | null | undefined): string {
+  let value: unknown = details;
+  if (typeof details === 'string') {
+    if (details.trim() === '' || details.trim() === '{}') return '';
+    try {
+      value = JSON.parse(details);
+    } catch {
+      return details;
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value == null ? '' : String(value);
+  return Object.entries(value as Record<string, unknown>)
+    .map(([key, v]) => `${key.replaceAll('_', ' ')}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+}
