@@ -5,6 +5,8 @@
 #include "api/auth_middleware.h"
 #include "http/json.h"
 
+#include <boost/json/parse.hpp>
+
 namespace paddlecloud::api {
 namespace {
 
@@ -73,6 +75,13 @@ Status ReadString(JsonReader& reader, std::string_view field, std::string& out, 
 }
 
 Response NoContent() { return Response{.status = 204}; }
+
+// Audit details are stored as JSON object text; a damaged row shows as an empty object.
+json::value DetailsObject(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return !ec && v.is_object() ? v : json::object{};
+}
 
 Response ErrorWithRetryAfter(const Status& s) {
   Response r = ErrorResponse(s);
@@ -420,7 +429,7 @@ void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::
                json::array items;
                for (const auto& e : *events)
                  items.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"event", e.event},
-                                  {"remote_address", e.remote_address}, {"details", e.details}});
+                                  {"remote_address", e.remote_address}, {"details", DetailsObject(e.details)}});
                json::object body{{"items", std::move(items)}};
                if (!events->empty() && static_cast<std::int64_t>(events->size()) == limit)
                  body["next_cursor"] = std::to_string(events->back().id);

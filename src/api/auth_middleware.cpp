@@ -84,7 +84,8 @@ http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::Wo
       auto csrf = request.headers.Get("X-CSRF-Token");
       if (!csrf || !accounts::ConstantTimeEquals(*csrf, request.principal->csrf_token))
         co_return http::ErrorResponse(
-            Status::PermissionDenied("missing or wrong CSRF token: send the session's token in X-CSRF-Token"));
+            Status::PermissionDenied("missing or wrong CSRF token: send the session's token in X-CSRF-Token")
+                .WithDetail("reason", "csrf_token"));
     }
     if (!request.public_route && !request.principal) {
       http::Response r = Unauthenticated(clear_cookie ? "your session has ended; sign in again" : "sign in first", false);

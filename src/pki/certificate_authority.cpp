@@ -124,8 +124,8 @@ Result<std::string> ReadFile(const std::string& path, const std::string& what) {
 }
 
 Status FsyncDirectoryOf(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::Unavailable("cannot open directory " + dir + ": " + ErrnoText(errno));
   ::fsync(fd);

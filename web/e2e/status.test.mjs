@@ -8,7 +8,7 @@
 //   PADDLECLOUD_WEB_DIR  serve this directory with --web-dir instead of the UI embedded in the binary
 //   CHROMIUM_PATH        browser (default /usr/bin/chromium, Debian's package; never a downloaded one)
 //
-// A screenshot of the status page is left in e2e/artifacts/status.png.
+// A screenshot of the status page is left in e2e/artifacts/status.png. Helpers: e2e/helpers.mjs.
 
 import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';

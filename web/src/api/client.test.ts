@@ -184,3 +184,176 @@ describe('service endpoints', () => {
     expect(await rejection(getReadiness())).toMatchObject({ status: 500, code: 'internal' });
   });
 });
+
+describe('CSRF token', () => {
+  afterEach(() => {
+    api.setCsrfToken(undefined);
+  });
+
+  const headersOf = (init: RequestInit | undefined) => (init?.headers ?? {}) as Record<string, string>;
+
+  it('is sent on unsafe methods only, once known', async () => {
+    const fetchMock = mockFetch(async () => new Response(null, { status: 204 }));
+    await api.post('/api/v1/jobs', {});
+    expect(headersOf(fetchMock.mock.calls[0]![1])['X-CSRF-Token']).toBeUndefined();
+
+    api.setCsrfToken('tok-1');
+    expect(api.getCsrfToken()).toBe('tok-1');
+    await api.get('/api/v1/me/tokens');
+    await api.post('/api/v1/me/tokens', { name: 'x' });
+    await api.patch('/api/v1/me', { display_name: 'Ada' });
+    await api.put('/api/v1/x', {});
+    await api.delete('/api/v1/me/tokens/1');
+    const sent = fetchMock.mock.calls.slice(1).map(([, init]) => `${init?.method} ${headersOf(init)['X-CSRF-Token']}`);
+    expect(sent).toEqual(['GET undefined', 'POST tok-1', 'PATCH tok-1', 'PUT tok-1', 'DELETE tok-1']);
+  });
+
+  it('is forgotten with undefined or an empty string', () => {
+    api.setCsrfToken('tok');
+    api.setCsrfToken('');
+    expect(api.getCsrfToken()).toBeUndefined();
+  });
+
+  it('is refreshed from /api/v1/me and the request retried once when the server rejects it', async () => {
+    api.setCsrfToken('stale');
+    const fetchMock = mockFetch(async (input, init) => {
+      const url = String(input);
+      if (url === '/api/v1/me') return jsonResponse(200, { user: { id: 1 }, auth_method: 'session', csrf_token: 'fresh' });
+      const token = headersOf(init)['X-CSRF-Token'];
+      if (token !== 'fresh') {
+        return jsonResponse(403, {
+          error: { code: 'permission_denied', message: "missing or wrong CSRF token: send the session's token in X-CSRF-Token" },
+        });
+      }
+      return jsonResponse(201, { id: 7 });
+    });
+    await expect(api.post('/api/v1/me/tokens', { name: 'x' })).resolves.toEqual({ id: 7 });
+    expect(fetchMock.mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`)).toEqual([
+      'POST /api/v1/me/tokens',
+      'GET /api/v1/me',
+      'POST /api/v1/me/tokens',
+    ]);
+    expect(api.getCsrfToken()).toBe('fresh');
+  });
+
+  it('does not retry when the refresh brings no new token, nor for other 403s', async () => {
+    api.setCsrfToken('same');
+    const fetchMock = mockFetch(async (input) =>
+      String(input) === '/api/v1/me'
+        ? jsonResponse(200, { user: { id: 1 }, csrf_token: 'same' })
+        : jsonResponse(403, { error: { code: 'permission_denied', message: 'missing or wrong CSRF token' } }),
+    );
+    const err = await rejection(api.post('/api/v1/me/tokens', {}));
+    expect(api.isCsrfError(err)).toBe(true);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+
+    const other = mockFetch(async () =>
+      jsonResponse(403, { error: { code: 'permission_denied', message: 'only the master user can do this' } }),
+    );
+    const denied = await rejection(api.delete('/api/v1/account/members/2'));
+    expect(api.isCsrfError(denied)).toBe(false);
+    expect(other).toHaveBeenCalledTimes(1);
+  });
+
+  it('recognises the CSRF error by details.reason too', () => {
+    expect(api.isCsrfError(new ApiError(403, 'permission_denied', 'denied', { reason: 'csrf' }))).toBe(true);
+    expect(api.isCsrfError(new ApiError(400, 'invalid_argument', 'csrf'))).toBe(false);
+  });
+});
+
+describe('429 answers', () => {
+  it('carry retryAfter from details.retry_after', async () => {
+    mockFetch(async () =>
+      jsonResponse(429, {
+        error: { code: 'resource_exhausted', message: 'too many failed sign-ins; try again in 30 s', details: { retry_after: '30' } },
+      }),
+    );
+    const err = await rejection(api.post('/api/v1/auth/login', { email: 'a@b.c', password: 'x' }));
+    expect(err.status).toBe(429);
+    expect(err.retryAfter).toBe(30);
+  });
+
+  it('fall back to the Retry-After header', () => {
+    const err = errorFromResponse(429, 'Too Many Requests', '{"error":{"code":"resource_exhausted","message":"slow down"}}', '12');
+    expect(err.retryAfter).toBe(12);
+    expect(errorFromResponse(429, '', 'busy', '5').retryAfter).toBe(5);
+    expect(errorFromResponse(429, '', 'busy', 'Wed, 21 Oct 2026 07:28:00 GMT').retryAfter).toBeUndefined();
+  });
+
+  it('parseSeconds accepts whole seconds only', () => {
+    expect(api.parseSeconds('30')).toBe(30);
+    expect(api.parseSeconds(2.2)).toBe(3);
+    expect(api.parseSeconds('-1')).toBeUndefined();
+    expect(api.parseSeconds('soon')).toBeUndefined();
+    expect(api.parseSeconds(undefined)).toBeUndefined();
+  });
+});
+
+describe('error details', () => {
+  it('exposes details.reason', () => {
+    const err = errorFromResponse(
+      403,
+      '',
+      JSON.stringify({ error: { code: 'permission_denied', message: 'verify first', details: { reason: 'email_not_verified' } } }),
+    );
+    expect(err.reason).toBe('email_not_verified');
+    expect(err.field).toBeUndefined();
+  });
+});
+
+describe('onSessionEnded', () => {
+  it('fires for a 401 from a signed-in call, not from /api/v1/auth/*', async () => {
+    const listener = vi.fn();
+    const stop = api.onSessionEnded(listener);
+    mockFetch(async () => jsonResponse(401, { error: { code: 'unauthenticated', message: 'your session has ended; sign in again' } }));
+    await rejection(api.get('/api/v1/me/tokens'));
+    expect(listener).toHaveBeenCalledTimes(1);
+    expect(listener.mock.calls[0]![0]).toMatchObject({ status: 401, code: 'unauthenticated' });
+
+    await rejection(api.post('/api/v1/auth/login', { email: 'a@b.c', password: 'wrong' }));
+    expect(listener).toHaveBeenCalledTimes(1);
+
+    stop();
+    await rejection(api.get('/api/v1/me/tokens'));
+    expect(listener).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('requestFile', () => {
+  afterEach(() => {
+    api.setCsrfToken(undefined);
+  });
+
+  it('returns the bytes and the file name, sending JSON and the CSRF token', async () => {
+    api.setCsrfToken('tok');
+    const fetchMock = mockFetch(
+      async () =>
+        new Response(new Uint8Array([0x50, 0x4b, 3, 4]), {
+          status: 201,
+          headers: { 'Content-Type': 'application/zip', 'Content-Disposition': 'attachment; filename="keys-ada.zip"' },
+        }),
+    );
+    const download = await api.requestFile('POST', '/api/v1/me/certificates', { valid_days: 30 });
+    expect(download.filename).toBe('keys-ada.zip');
+    expect(new Uint8Array(await download.blob.arrayBuffer())).toEqual(new Uint8Array([0x50, 0x4b, 3, 4]));
+    const init = fetchMock.mock.calls[0]![1]!;
+    expect((init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok');
+    expect(init.body).toBe('{"valid_days":30}');
+  });
+
+  it('throws the error envelope of a failed answer', async () => {
+    mockFetch(async () => jsonResponse(400, { error: { code: 'invalid_argument', message: 'valid_days must be from 1 to 825', details: { field: 'valid_days' } } }));
+    const err = await rejection(api.requestFile('POST', '/api/v1/me/certificates', { valid_days: 0 }));
+    expect(err.field).toBe('valid_days');
+  });
+
+  it.each([
+    ['attachment; filename="a b.zip"', 'a b.zip'],
+    ['attachment; filename=plain.zip', 'plain.zip'],
+    ["attachment; filename*=UTF-8''na%C3%AFve.zip; filename=\"naive.zip\"", 'naïve.zip'],
+    ['attachment', undefined],
+    [null, undefined],
+  ])('filenameFromDisposition(%j) -> %j', (header, expected) => {
+    expect(api.filenameFromDisposition(header)).toBe(expected);
+  });
+});

@@ -70,7 +70,7 @@ export function ResendVerification({
         </SuccessBanner>
       )}
       {form.banner && <ErrorBanner error={form.banner} testId="resend-error" />}
-      <Form onSubmit={() => void send()} class="form form--inline" label="Resend verification">
+      <Form onSubmit={() => void send()} label="Resend verification">
         {email === undefined && (
           <TextField
             id="resend-email"

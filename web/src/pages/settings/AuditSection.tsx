@@ -52,7 +52,6 @@ export function AuditSection({ api }: SectionProps): VNode {
                 <th scope="col">Time</th>
                 <th scope="col">Event</th>
                 <th scope="col">By</th>
-                <th scope="col">From</th>
                 <th scope="col">Details</th>
               </tr>
             </thead>
@@ -67,8 +66,10 @@ export function AuditSection({ api }: SectionProps): VNode {
                       {event.event}
                     </code>
                   </td>
-                  <td>{event.actor}</td>
-                  <td>{event.remote_address || '—'}</td>
+                  <td>
+                    {event.actor}
+                    {event.remote_address && <span class="table__sub">from {event.remote_address}</span>}
+                  </td>
                   <td class="table__wrap">{describeDetails(event.details)}</td>
                 </tr>
               ))}

@@ -40,6 +40,12 @@ function shortHex(text: string, keep = 16): string {
   return plain.length > keep ? `${plain.slice(0, keep)}…` : plain;
 }
 
+/** "CN=ada@example.com,OU=...,O=lab" -> "ada@example.com"; the whole subject when it has no CN. */
+export function commonName(subject: string): string {
+  const cn = /(?:^|[,/]\s*)CN=((?:\\.|[^,/])*)/.exec(subject);
+  return cn ? cn[1]!.replace(/\\(.)/g, '$1') : subject;
+}
+
 type CertState = 'active' | 'expired' | 'revoked';
 
 function stateOf(cert: Certificate, now: number): CertState {
@@ -79,7 +85,7 @@ export function KeysSection({ user, api }: SectionProps): VNode {
   return (
     <Section
       title="SSL keys"
-      description="A client certificate and its private key let the command line, the SDK and your tools sign in over TLS without a password. The download is a zip with both; PaddleCloud does not keep the private key, so store the file safely."
+      description="A client certificate and its private key let the command line, the SDK and your tools sign in over TLS without a password. The download is a zip with the certificate, its private key, the platform's CA certificate and a README. PaddleCloud keeps no copy of the private key: store the file safely."
       testId="keys-section"
     >
       <Panel title="Create keys" testId="keys-create-panel">
@@ -118,9 +124,9 @@ export function KeysSection({ user, api }: SectionProps): VNode {
               <thead>
                 <tr>
                   <th scope="col">Serial</th>
-                  <th scope="col">Subject</th>
-                  <th scope="col">SHA-256 fingerprint</th>
-                  <th scope="col">Valid</th>
+                  <th scope="col">Issued to</th>
+                  <th scope="col">Fingerprint</th>
+                  <th scope="col">Expires</th>
                   <th scope="col">State</th>
                   <th scope="col" class="table__actions">
                     <span class="visually-hidden">Actions</span>
@@ -135,12 +141,14 @@ export function KeysSection({ user, api }: SectionProps): VNode {
                       <td>
                         <code title={cert.serial}>{shortHex(cert.serial, 12)}</code>
                       </td>
-                      <td class="table__wrap">{cert.subject}</td>
-                      <td>
-                        <code title={cert.fingerprint_sha256}>{shortHex(cert.fingerprint_sha256)}</code>
+                      <td class="table__wrap" title={cert.subject}>
+                        {commonName(cert.subject)}
                       </td>
                       <td>
-                        {formatUnixDate(cert.not_before)} – {formatUnixDate(cert.not_after)}
+                        <code title={`SHA-256 ${cert.fingerprint_sha256}`}>{shortHex(cert.fingerprint_sha256, 12)}</code>
+                      </td>
+                      <td title={`Valid from ${formatUnix(cert.not_before)} to ${formatUnix(cert.not_after)}`}>
+                        {formatUnixDate(cert.not_after)}
                       </td>
                       <td>
                         <span

@@ -64,8 +64,6 @@ export function MembersSection({ user, api }: SectionProps): VNode {
       {notice && <SuccessBanner testId="members-notice">{notice}</SuccessBanner>}
       {members.error && <ErrorBanner error={members.error} testId="members-error" />}
 
-      {master && <InviteMembers api={api} />}
-
       <Panel title="People in this account">
         {members.data === undefined && members.loading ? (
           <p class="loading">Loading members…</p>
@@ -133,6 +131,8 @@ export function MembersSection({ user, api }: SectionProps): VNode {
           </div>
         )}
       </Panel>
+
+      {master && <InviteMembers api={api} />}
 
       {!master && (
         <Panel title="Leave this account" testId="leave-panel">

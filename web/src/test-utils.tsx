@@ -1,0 +1,92 @@
+// Helpers for component tests (happy-dom): render into a container, let promises settle, find
+// elements by data-testid, type into inputs, and a fake of the account API.
+import type { VNode } from 'preact';
+import { render } from 'preact';
+import { act } from 'preact/test-utils';
+import { vi } from 'vitest';
+import type { AccountApi } from './api/account';
+import { accountApi } from './api/account';
+
+export interface Mounted {
+  container: HTMLElement;
+  byTestId: <T extends HTMLElement = HTMLElement>(id: string) => T | null;
+  text: (id: string) => string | undefined;
+  unmount: () => void;
+}
+
+/** Lets pending promises settle and Preact re-render. */
+export async function flush(): Promise<void> {
+  await act(async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  });
+}
+
+export async function mount(vnode: VNode): Promise<Mounted> {
+  const container = document.createElement('div');
+  document.body.appendChild(container);
+  await act(async () => {
+    render(vnode, container);
+  });
+  await flush();
+  const byTestId = <T extends HTMLElement = HTMLElement>(id: string) =>
+    container.querySelector<T>(`[data-testid="${id}"]`);
+  return {
+    container,
+    byTestId,
+    text: (id) => byTestId(id)?.textContent?.trim(),
+    unmount: () => {
+      act(() => {
+        render(null, container);
+      });
+      container.remove();
+    },
+  };
+}
+
+/** Types `value` into an input (as a person would: an input event per change). */
+export async function type(input: HTMLInputElement | null, value: string): Promise<void> {
+  if (!input) throw new Error('no such input');
+  await act(async () => {
+    input.value = value;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+export async function choose(select: HTMLSelectElement | null, value: string): Promise<void> {
+  if (!select) throw new Error('no such select');
+  await act(async () => {
+    select.value = value;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+}
+
+export async function click(element: HTMLElement | null): Promise<void> {
+  if (!element) throw new Error('no such element');
+  await act(async () => {
+    element.click();
+  });
+  await flush();
+}
+
+/** Submits the form that holds `element` (or the element itself when it is a form). */
+export async function submit(element: HTMLElement | null): Promise<void> {
+  if (!element) throw new Error('no such element');
+  const form = element instanceof HTMLFormElement ? element : element.closest('form');
+  if (!form) throw new Error('not inside a form');
+  await act(async () => {
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+  });
+  await flush();
+}
+
+/** The account API with every call a mock that fails unless `overrides` gives it. */
+export function fakeAccountApi(overrides: Partial<AccountApi> = {}): AccountApi {
+  const api = {} as Record<string, unknown>;
+  for (const name of Object.keys(accountApi)) {
+    api[name] = vi.fn(async () => {
+      throw new Error(`unexpected call to ${name}`);
+    });
+  }
+  for (const [name, impl] of Object.entries(overrides)) api[name] = vi.fn(impl as (...args: unknown[]) => unknown);
+  return api as unknown as AccountApi;
+}
