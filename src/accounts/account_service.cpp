@@ -1,5 +1,7 @@
 #include "accounts/account_service.h"
 
+#include "db/tenant_scope.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -90,6 +92,11 @@ class Throttle {
   db::Session& db_;
   std::int64_t now_;
 };
+
+// Statements on the principal's tenant data go through a TenantScope (db/tenant_scope.h).
+db::TenantScope Tenant(db::Session& session, const Principal& principal) {
+  return db::TenantScope(session, principal.account_id);
+}
 
 Status Throttled(std::int64_t retry_after, const std::string& what) {
   Status s = Status::ResourceExhausted("too many " + what + "; try again in " + std::to_string(retry_after) + " s");
@@ -495,7 +502,7 @@ Result<Principal> AccountService::AuthenticateCertificate(const std::string& ser
 
 Status AccountService::ChangePassword(const Principal& principal, const std::string& current,
                                       const std::string& replacement, const RequestMeta& meta) {
-  auto rows = db_.Query(UserSelect("id = ? AND account_id = ?"), {principal.user_id, principal.account_id});
+  auto rows = Tenant(db_, principal).Query(UserSelect("id = ? AND account_id = :account"), {principal.user_id});
   if (!rows) return rows.error();
   if (rows->empty()) return Status::NotFound("user not found");
   if (!VerifyPassword(current, rows->Text(0, "password_hash"))) {
@@ -582,7 +589,7 @@ Status AccountService::ResetPassword(const std::string& token, const std::string
 // ---- account and members -----------------------------------------------------------------------
 
 Result<User> AccountService::GetUser(const Principal& principal) {
-  auto rows = db_.Query(UserSelect("id = ? AND account_id = ?"), {principal.user_id, principal.account_id});
+  auto rows = Tenant(db_, principal).Query(UserSelect("id = ? AND account_id = :account"), {principal.user_id});
   if (!rows) return Err(rows.error());
   if (rows->empty()) return Err(Status::NotFound("user not found"));
   return UserFrom(*rows, 0);
@@ -591,17 +598,16 @@ Result<User> AccountService::GetUser(const Principal& principal) {
 Result<User> AccountService::UpdateProfile(const Principal& principal, const std::string& display_name) {
   if (display_name.empty() || display_name.size() > 100)
     return Err(Status::InvalidArgument("display name must be 1 to 100 bytes", "display_name"));
-  auto r = db_.Execute("UPDATE users SET display_name = ? WHERE id = ? AND account_id = ?",
-                       {display_name, principal.user_id, principal.account_id});
+  auto r = Tenant(db_, principal).Execute("UPDATE users SET display_name = ? WHERE id = ? AND account_id = :account",
+                                          {display_name, principal.user_id});
   if (!r) return Err(r.error());
   return GetUser(principal);
 }
 
 Result<Account> AccountService::GetAccount(const Principal& principal) {
-  auto rows = db_.Query(
+  auto rows = Tenant(db_, principal).Query(
       "SELECT a.id, a.display_name, a.created_at, (SELECT COUNT(*) FROM users u WHERE u.account_id = a.id) AS members "
-      "FROM accounts a WHERE a.id = ?",
-      {principal.account_id});
+      "FROM accounts a WHERE a.id = :account");
   if (!rows) return Err(rows.error());
   if (rows->empty()) return Err(Status::NotFound("account not found"));
   return Account{.id = rows->Text(0, "id"), .display_name = rows->Text(0, "display_name"),
@@ -609,7 +615,7 @@ Result<Account> AccountService::GetAccount(const Principal& principal) {
 }
 
 Result<std::vector<User>> AccountService::ListMembers(const Principal& principal) {
-  auto rows = db_.Query(UserSelect("account_id = ? ORDER BY is_master DESC, email"), {principal.account_id});
+  auto rows = Tenant(db_, principal).Query(UserSelect("account_id = :account ORDER BY is_master DESC, email"));
   if (!rows) return Err(rows.error());
   std::vector<User> out;
   for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(UserFrom(*rows, i));
@@ -639,10 +645,10 @@ Result<Invitation> AccountService::Invite(const Principal& principal, const std:
                             : "this email already belongs to a PaddleCloud user of another account",
                         "email");
     }
-    auto r = tx.Execute(
+    auto r = Tenant(tx, principal).Execute(
         "INSERT INTO email_tokens (token_hash, purpose, account_id, email, invited_by, created_at, expires_at) "
-        "VALUES (?, 'invite', ?, ?, ?, ?, ?)",
-        {HashSecret(token), principal.account_id, email, principal.user_id, now, invitation.expires_at});
+        "VALUES (?, 'invite', :account, ?, ?, ?, ?)",
+        {HashSecret(token), email, principal.user_id, now, invitation.expires_at});
     if (!r) return r.error();
     invitation.id = r->last_insert_id;
     return Status::Ok();
@@ -661,11 +667,11 @@ Result<Invitation> AccountService::Invite(const Principal& principal, const std:
 
 Result<std::vector<Invitation>> AccountService::ListInvitations(const Principal& principal) {
   PC_RETURN_IF_ERROR(RequireMaster(principal));
-  auto rows = db_.Query(
+  auto rows = Tenant(db_, principal).Query(
       "SELECT t.id, t.email, t.created_at, t.expires_at, COALESCE(u.email, '') AS invited_by FROM email_tokens t "
-      "LEFT JOIN users u ON u.id = t.invited_by WHERE t.account_id = ? AND t.purpose = 'invite' "
+      "LEFT JOIN users u ON u.id = t.invited_by WHERE t.account_id = :account AND t.purpose = 'invite' "
       "AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > ? ORDER BY t.id DESC",
-      {principal.account_id, Now()});
+      {Now()});
   if (!rows) return Err(rows.error());
   std::vector<Invitation> out;
   for (std::size_t i = 0; i < rows->size(); ++i)
@@ -677,10 +683,10 @@ Result<std::vector<Invitation>> AccountService::ListInvitations(const Principal&
 Status AccountService::RevokeInvitation(const Principal& principal, std::int64_t invitation_id,
                                         const RequestMeta& meta) {
   PC_RETURN_IF_ERROR(RequireMaster(principal));
-  auto r = db_.Execute(
-      "UPDATE email_tokens SET revoked_at = ? WHERE id = ? AND account_id = ? AND purpose = 'invite' "
+  auto r = Tenant(db_, principal).Execute(
+      "UPDATE email_tokens SET revoked_at = ? WHERE id = ? AND account_id = :account AND purpose = 'invite' "
       "AND used_at IS NULL AND revoked_at IS NULL",
-      {Now(), invitation_id, principal.account_id});
+      {Now(), invitation_id});
   if (!r) return r.error();
   if (r->rows_affected == 0) return Status::NotFound("no open invitation with id " + std::to_string(invitation_id));
   Audit(principal.account_id, principal.user_id, principal.email, "member.invitation_revoked", meta,
@@ -746,10 +752,11 @@ Status AccountService::RemoveMember(const Principal& principal, std::int64_t use
   if (user_id == principal.user_id)
     return Status::InvalidArgument("the master user cannot remove themselves; hand the master role to a member first",
                                    "user_id");
-  auto target = db_.Query("SELECT email FROM users WHERE id = ? AND account_id = ?", {user_id, principal.account_id});
+  db::TenantScope tenant = Tenant(db_, principal);
+  auto target = tenant.Query("SELECT email FROM users WHERE id = ? AND account_id = :account", {user_id});
   if (!target) return target.error();
   if (target->empty()) return Status::NotFound("no member with id " + std::to_string(user_id));
-  auto r = db_.Execute("DELETE FROM users WHERE id = ? AND account_id = ?", {user_id, principal.account_id});
+  auto r = tenant.Execute("DELETE FROM users WHERE id = ? AND account_id = :account", {user_id});
   if (!r) return r.error();
   Audit(principal.account_id, principal.user_id, principal.email, "member.removed", meta,
         "{\"email\":\"" + JsonEscape(target->Text(0, "email")) + "\"}");
@@ -761,13 +768,14 @@ Status AccountService::TransferMaster(const Principal& principal, std::int64_t u
   if (user_id == principal.user_id) return Status::InvalidArgument("you are already the master user", "user_id");
   std::string email;
   PC_RETURN_IF_ERROR(db_.Transaction([&](db::Session& tx) -> Status {
-    auto target = tx.Query("SELECT email FROM users WHERE id = ? AND account_id = ?", {user_id, principal.account_id});
+    db::TenantScope tenant = Tenant(tx, principal);
+    auto target = tenant.Query("SELECT email FROM users WHERE id = ? AND account_id = :account", {user_id});
     if (!target) return target.error();
     if (target->empty()) return Status::NotFound("no member with id " + std::to_string(user_id));
     email = target->Text(0, "email");
-    PC_RETURN_IF_ERROR(StatusOf(tx.Execute("UPDATE users SET is_master = 0 WHERE id = ? AND account_id = ?",
-                                  {principal.user_id, principal.account_id})));
-    return StatusOf(tx.Execute("UPDATE users SET is_master = 1 WHERE id = ? AND account_id = ?", {user_id, principal.account_id}));
+    PC_RETURN_IF_ERROR(
+        StatusOf(tenant.Execute("UPDATE users SET is_master = 0 WHERE id = ? AND account_id = :account", {principal.user_id})));
+    return StatusOf(tenant.Execute("UPDATE users SET is_master = 1 WHERE id = ? AND account_id = :account", {user_id}));
   }));
   Audit(principal.account_id, principal.user_id, principal.email, "member.master_transferred", meta,
         "{\"to\":\"" + JsonEscape(email) + "\"}");
@@ -777,8 +785,7 @@ Status AccountService::TransferMaster(const Principal& principal, std::int64_t u
 Status AccountService::Leave(const Principal& principal, const RequestMeta& meta) {
   if (principal.master)
     return Status::InvalidArgument("the master user cannot leave; hand the master role to another member first");
-  auto r = db_.Execute("DELETE FROM users WHERE id = ? AND account_id = ? AND is_master = 0",
-                       {principal.user_id, principal.account_id});
+  auto r = Tenant(db_, principal).Execute("DELETE FROM users WHERE id = ? AND account_id = :account AND is_master = 0", {principal.user_id});
   if (!r) return r.error();
   Audit(principal.account_id, 0, principal.email, "member.left", meta);
   return Status::Ok();
@@ -798,10 +805,10 @@ Result<std::pair<ApiToken, std::string>> AccountService::CreateToken(const Princ
   ApiToken token{.id = 0, .name = name, .prefix = secret.substr(0, 10), .created_at = now,
                  .expires_at = expires_in_days ? std::optional<std::int64_t>(now + *expires_in_days * 86400) : std::nullopt,
                  .last_used_at = std::nullopt};
-  auto r = db_.Execute(
+  auto r = Tenant(db_, principal).Execute(
       "INSERT INTO api_tokens (user_id, account_id, name, token_hash, prefix, created_at, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {principal.user_id, principal.account_id, name, HashSecret(secret), token.prefix, now,
+      "VALUES (?, :account, ?, ?, ?, ?, ?)",
+      {principal.user_id, name, HashSecret(secret), token.prefix, now,
        token.expires_at ? db::Value(*token.expires_at) : db::Value()});
   if (!r) return Err(r.error());
   token.id = r->last_insert_id;
@@ -822,10 +829,8 @@ Result<std::pair<ApiToken, std::string>> AccountService::CreateTokenWithPassword
 }
 
 Result<std::vector<ApiToken>> AccountService::ListTokens(const Principal& principal) {
-  auto rows = db_.Query(
-      "SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_tokens "
-      "WHERE user_id = ? AND account_id = ? AND revoked_at IS NULL ORDER BY id DESC",
-      {principal.user_id, principal.account_id});
+  auto rows = Tenant(db_, principal).Query("SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_tokens "
+      "WHERE user_id = ? AND account_id = :account AND revoked_at IS NULL ORDER BY id DESC", {principal.user_id});
   if (!rows) return Err(rows.error());
   std::vector<ApiToken> out;
   for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -839,9 +844,7 @@ Result<std::vector<ApiToken>> AccountService::ListTokens(const Principal& princi
 }
 
 Status AccountService::RevokeToken(const Principal& principal, std::int64_t token_id, const RequestMeta& meta) {
-  auto r = db_.Execute(
-      "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND account_id = ? AND revoked_at IS NULL",
-      {Now(), token_id, principal.user_id, principal.account_id});
+  auto r = Tenant(db_, principal).Execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND account_id = :account AND revoked_at IS NULL", {Now(), token_id, principal.user_id});
   if (!r) return r.error();
   if (r->rows_affected == 0) return Status::NotFound("no token with id " + std::to_string(token_id));
   Audit(principal.account_id, principal.user_id, principal.email, "token.revoked", meta,
@@ -853,10 +856,10 @@ Status AccountService::RevokeToken(const Principal& principal, std::int64_t toke
 
 Status AccountService::RecordCertificate(const Principal& principal, const CertificateRecord& record,
                                          const RequestMeta& meta) {
-  auto r = db_.Execute(
+  auto r = Tenant(db_, principal).Execute(
       "INSERT INTO certificates (serial, user_id, account_id, subject, fingerprint_sha256, not_before, not_after, "
-      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {record.serial, principal.user_id, principal.account_id, record.subject, record.fingerprint_sha256,
+      "created_at) VALUES (?, ?, :account, ?, ?, ?, ?, ?)",
+      {record.serial, principal.user_id, record.subject, record.fingerprint_sha256,
        record.not_before, record.not_after, Now()});
   if (!r) return r.error();
   Audit(principal.account_id, principal.user_id, principal.email, "certificate.created", meta,
@@ -865,10 +868,8 @@ Status AccountService::RecordCertificate(const Principal& principal, const Certi
 }
 
 Result<std::vector<CertificateRecord>> AccountService::ListCertificates(const Principal& principal) {
-  auto rows = db_.Query(
-      "SELECT serial, subject, fingerprint_sha256, not_before, not_after, revoked_at, created_at FROM certificates "
-      "WHERE user_id = ? AND account_id = ? ORDER BY created_at DESC, serial",
-      {principal.user_id, principal.account_id});
+  auto rows = Tenant(db_, principal).Query("SELECT serial, subject, fingerprint_sha256, not_before, not_after, revoked_at, created_at FROM certificates "
+      "WHERE user_id = ? AND account_id = :account ORDER BY created_at DESC, serial", {principal.user_id});
   if (!rows) return Err(rows.error());
   std::vector<CertificateRecord> out;
   for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -884,9 +885,7 @@ Result<std::vector<CertificateRecord>> AccountService::ListCertificates(const Pr
 
 Status AccountService::RevokeCertificate(const Principal& principal, const std::string& serial,
                                          const RequestMeta& meta) {
-  auto r = db_.Execute(
-      "UPDATE certificates SET revoked_at = ? WHERE serial = ? AND user_id = ? AND account_id = ? AND revoked_at IS NULL",
-      {Now(), serial, principal.user_id, principal.account_id});
+  auto r = Tenant(db_, principal).Execute("UPDATE certificates SET revoked_at = ? WHERE serial = ? AND user_id = ? AND account_id = :account AND revoked_at IS NULL", {Now(), serial, principal.user_id});
   if (!r) return r.error();
   if (r->rows_affected == 0) return Status::NotFound("no active certificate with serial " + serial);
   Audit(principal.account_id, principal.user_id, principal.email, "certificate.revoked", meta,
@@ -899,10 +898,8 @@ Status AccountService::RevokeCertificate(const Principal& principal, const std::
 Result<std::vector<AuditEvent>> AccountService::ListAudit(const Principal& principal, int limit, std::int64_t before_id) {
   PC_RETURN_IF_ERROR(RequireMaster(principal));
   if (limit < 1 || limit > 500) return Err(Status::InvalidArgument("limit must be from 1 to 500", "limit"));
-  auto rows = db_.Query(
-      "SELECT id, at, actor, event, remote_address, details FROM audit_events WHERE account_id = ? AND id < ? "
-      "ORDER BY id DESC LIMIT ?",
-      {principal.account_id, before_id > 0 ? before_id : INT64_MAX, static_cast<std::int64_t>(limit)});
+  auto rows = Tenant(db_, principal).Query("SELECT id, at, actor, event, remote_address, details FROM audit_events WHERE account_id = :account AND id < ? "
+      "ORDER BY id DESC LIMIT ?", {before_id > 0 ? before_id : INT64_MAX, static_cast<std::int64_t>(limit)});
   if (!rows) return Err(rows.error());
   std::vector<AuditEvent> out;
   for (std::size_t i = 0; i < rows->size(); ++i)

@@ -109,6 +109,10 @@ int Login(const LoginFlags& flags, const Environment& env) {
   auto client = ApiClient::Create(OptionsFor(settings, ""));  // signing in never sends an old token
   if (!client) return FailUsage(client.error().message());
 
+  // Fail on an unreachable or untrusted server before anyone types a password.
+  if (auto version = client->Call("GET", "/api/v1/version"); !version && version.error().code() == Code::kUnavailable)
+    return Fail(version.error());
+
   std::string email = Trim(flags.email);
   if (email.empty()) {
     if (!StdinIsTerminal()) return FailUsage("--email is required when standard input is not a terminal");
@@ -196,7 +200,8 @@ int Whoami(const ConnectionFlags& flags, const Environment& env) {
   auto config = ReadConfig(*path);
   if (!config) return Fail(config.error());
   Settings settings = ResolveSettings(flags, env, *config);
-  if (settings.server.empty() || settings.token.empty()) return Fail(Status::Unauthenticated(NotSignedIn(settings.server)));
+  bool has_credential = !settings.token.empty() || !settings.cert.empty();  // a client certificate signs in too
+  if (settings.server.empty() || !has_credential) return Fail(Status::Unauthenticated(NotSignedIn(settings.server)));
   if (Status files = CheckFiles(settings); !files.ok()) return FailUsage(files.message());
   auto client = ApiClient::Create(OptionsFor(settings, settings.token));
   if (!client) return FailUsage(client.error().message());
@@ -204,8 +209,9 @@ int Whoami(const ConnectionFlags& flags, const Environment& env) {
   if (!me) {
     if (me.error().code() != Code::kUnauthenticated) return Fail(me.error());
     std::cerr << "paddlecloud: " << NotSignedIn(settings.server) << "\n"
-              << "paddlecloud: the server says: " << me.error().message() << " (token from " << settings.token_source
-              << ")\n";
+              << "paddlecloud: the server says: " << me.error().message();
+    if (!settings.token_source.empty()) std::cerr << " (token from " << settings.token_source << ")";
+    std::cerr << "\n";
     return kExitError;
   }
   std::string account_id = StringAt(*me, {"user", "account_id"});

@@ -252,7 +252,7 @@ class Transport {
       } else {
         lowest.expires_after(streaming && exchange.read_timeout.count() > 0 ? exchange.read_timeout : options_.timeout);
       }
-      auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+      auto [rec, n] = co_await bhttp::async_read_some(stream, buffer, parser, kNoThrow);
       (void)n;
       if (rec == bhttp::error::need_buffer) rec = {};
       if (rec) {

@@ -90,7 +90,7 @@ Result<std::string> ConfigPath(const Environment& env) {
       home = found->pw_dir;
   }
   if (home.empty())
-    return Err(Status::InvalidArgument("cannot find the config file: HOME is not set (or set PADDLECLOUD_CONFIG)"));
+    return Err(Status::InvalidArgument("cannot find the config file: HOME is not set (or set PADDLECLOUD_CLI_CONFIG)"));
   return (fs::path(home) / ".paddlecloud" / "config").string();
 }
 

@@ -1,7 +1,7 @@
 // The command line's settings: the config file `paddlecloud login` writes, and how flags, the
 // environment and that file combine into the server URL, token and CA file of a command.
 //
-// The file is ~/.paddlecloud/config ($HOME respected; $PADDLECLOUD_CONFIG names another path), one
+// The file is ~/.paddlecloud/config ($HOME respected; $PADDLECLOUD_CLI_CONFIG names another path), one
 // JSON object: {"server": "https://...", "token": "pct_...", "cacert": "/path/ca.pem"} ("cacert"
 // optional). The Python SDK reads the same file. It holds a secret, so it is written atomically
 // (temporary file + fsync + rename) with mode 0600, in a directory created with mode 0700. Members
@@ -24,7 +24,7 @@ Environment ProcessEnvironment();
 
 inline constexpr char kServerEnv[] = "PADDLE_CLOUD_URL";     // also set in every job pod
 inline constexpr char kTokenEnv[] = "PADDLE_CLOUD_TOKEN";    // also set in every job pod
-inline constexpr char kConfigPathEnv[] = "PADDLECLOUD_CONFIG";
+inline constexpr char kConfigPathEnv[] = "PADDLECLOUD_CLI_CONFIG";
 
 struct CliConfig {
   std::string server;
@@ -33,7 +33,7 @@ struct CliConfig {
   boost::json::object other;  // members not named above, kept as they are
 };
 
-// $PADDLECLOUD_CONFIG, else $HOME/.paddlecloud/config (the user database's home directory when
+// $PADDLECLOUD_CLI_CONFIG, else $HOME/.paddlecloud/config (the user database's home directory when
 // HOME is unset). InvalidArgument when neither can be found.
 Result<std::string> ConfigPath(const Environment& env);
 

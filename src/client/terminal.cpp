@@ -15,7 +15,7 @@ volatile sig_atomic_t echo_off = 0;
 
 // Puts the terminal back as it was, then lets the signal do what it would have done.
 void RestoreAndReraise(int signal) {
-  if (echo_off) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+  if (echo_off) ::tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
   std::signal(signal, SIG_DFL);
   ::raise(signal);
 }
@@ -38,8 +38,10 @@ Result<std::string> PromptLine(const std::string& prompt) {
 
 Result<std::string> PromptSecret(const std::string& prompt) {
   if (!StdinIsTerminal()) return ReadLine();
-  std::cerr << prompt << std::flush;
-  if (::tcgetattr(STDIN_FILENO, &saved_termios) != 0) return ReadLine();
+  if (::tcgetattr(STDIN_FILENO, &saved_termios) != 0) {
+    std::cerr << prompt << std::flush;
+    return ReadLine();
+  }
   termios quiet = saved_termios;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;
@@ -50,9 +52,11 @@ Result<std::string> PromptSecret(const std::string& prompt) {
   ::sigaction(SIGTERM, &action, &old_term);
   ::sigaction(SIGHUP, &action, &old_hup);
   echo_off = 1;
-  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  // Echo goes off before the prompt shows, and nothing typed after it is discarded (TCSADRAIN).
+  ::tcsetattr(STDIN_FILENO, TCSADRAIN, &quiet);
+  std::cerr << prompt << std::flush;
   auto line = ReadLine();
-  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+  ::tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
   echo_off = 0;
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);

@@ -36,7 +36,8 @@ void ConfigureLogging(const std::string& level) {
 constexpr char kClientFooter[] =
     "The server URL comes from --server, else PADDLE_CLOUD_URL, else the config file; the token from\n"
     "PADDLE_CLOUD_TOKEN, else the config file. The config file is ~/.paddlecloud/config (or\n"
-    "PADDLECLOUD_CONFIG), JSON {\"server\", \"token\", \"cacert\"}, written by `paddlecloud login`.";
+    "PADDLECLOUD_CONFIG), JSON {\"server\", \"token\", \"cacert\"}, written by `paddlecloud login`; its\n"
+    "token and CA file are used only for the server stored with them.";
 
 // --cacert, --cert, --key (and --server unless `with_server` is false) of a client command.
 void AddConnectionOptions(CLI::App* command, paddlecloud::client::ConnectionFlags& flags, bool with_server = true) {

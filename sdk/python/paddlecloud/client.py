@@ -2,7 +2,9 @@
 
 Settings come from, in order: explicit arguments, the environment (PADDLE_CLOUD_URL,
 PADDLE_CLOUD_TOKEN: set for every job pod), then the CLI's config file ~/.paddlecloud/config
-(JSON: {"server": "...", "token": "..."}, written by `paddlecloud login`).
+($PADDLECLOUD_CLI_CONFIG names another path; JSON: {"server": "...", "token": "...", "cacert": "..."},
+written by `paddlecloud login`). As in the CLI, the file's token and CA file belong to the file's
+server: they are not used when another server is chosen, so a stored token never goes elsewhere.
 """
 import json
 import os
@@ -35,17 +37,41 @@ class ApiError(Exception):
 def load_settings(server: Optional[str] = None, token: Optional[str] = None,
                   config_path: Optional[str] = None) -> Tuple[str, Optional[str]]:
     """Returns (server URL, token) from arguments, environment, then the config file."""
+    server, token, _ = _resolve_settings(server, token, config_path)
+    return server, token
+
+
+def _resolve_settings(server: Optional[str], token: Optional[str],
+                      config_path: Optional[str]) -> Tuple[str, Optional[str], Optional[str]]:
+    """(server URL, token, CA file) from arguments, environment, then the config file."""
     file_settings: Dict[str, Any] = {}
-    path = os.path.expanduser(config_path or CONFIG_PATH)
+    path = os.path.expanduser(config_path or os.environ.get("PADDLECLOUD_CLI_CONFIG") or CONFIG_PATH)
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             try:
                 file_settings = json.load(f)
             except json.JSONDecodeError as e:
                 raise ValueError(f"{path} is not valid JSON: {e}") from e
-    server = server or os.environ.get("PADDLE_CLOUD_URL") or file_settings.get("server") or DEFAULT_SERVER
-    token = token or os.environ.get("PADDLE_CLOUD_TOKEN") or file_settings.get("token")
-    return server.rstrip("/"), token
+        if not isinstance(file_settings, dict):
+            raise ValueError(f"{path} must hold a JSON object")
+    file_server = file_settings.get("server")
+    server = (server or os.environ.get("PADDLE_CLOUD_URL") or file_server or DEFAULT_SERVER).rstrip("/")
+    ours = bool(file_server) and _same_server(server, file_server)
+    token = token or os.environ.get("PADDLE_CLOUD_TOKEN") or (file_settings.get("token") if ours else None)
+    cafile = file_settings.get("cacert") if ours else None
+    return server, token, cafile
+
+
+def _same_server(a: str, b: str) -> bool:
+    def canonical(url: str) -> Tuple[str, str, Optional[int], str]:
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            port = None
+        return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+    return canonical(a) == canonical(b)
 
 
 class Client:
@@ -53,8 +79,9 @@ class Client:
 
     def __init__(self, server: Optional[str] = None, token: Optional[str] = None, timeout: float = 30.0,
                  cafile: Optional[str] = None, config_path: Optional[str] = None):
-        self.server, self.token = load_settings(server, token, config_path)
+        self.server, self.token, file_cafile = _resolve_settings(server, token, config_path)
         self.timeout = timeout
+        cafile = cafile or file_cafile
         self._ssl = ssl.create_default_context(cafile=cafile) if self.server.startswith("https") else None
 
     # -- operations ---------------------------------------------------------------------------

@@ -78,12 +78,22 @@ class SettingsTest(unittest.TestCase):
             path = os.path.join(d, "config")
             with open(path, "w") as f:
                 json.dump({"server": "http://file:1", "token": "file-token"}, f)
-            saved = {k: os.environ.pop(k, None) for k in ("PADDLE_CLOUD_URL", "PADDLE_CLOUD_TOKEN")}
+            saved = {k: os.environ.pop(k, None)
+                     for k in ("PADDLE_CLOUD_URL", "PADDLE_CLOUD_TOKEN", "PADDLECLOUD_CLI_CONFIG")}
             try:
                 self.assertEqual(load_settings(config_path=path), ("http://file:1", "file-token"))
+                os.environ["PADDLE_CLOUD_URL"] = "http://FILE:1/"
+                self.assertEqual(load_settings(config_path=path), ("http://FILE:1", "file-token"))
+                # The stored token belongs to the stored server: never sent to another one.
                 os.environ["PADDLE_CLOUD_URL"] = "http://env:2/"
-                self.assertEqual(load_settings(config_path=path), ("http://env:2", "file-token"))
+                self.assertEqual(load_settings(config_path=path), ("http://env:2", None))
+                os.environ["PADDLE_CLOUD_TOKEN"] = "env-token"
+                self.assertEqual(load_settings(config_path=path), ("http://env:2", "env-token"))
                 self.assertEqual(load_settings("http://arg:3", "t", config_path=path), ("http://arg:3", "t"))
+                # PADDLECLOUD_CLI_CONFIG names the file, as for the CLI.
+                del os.environ["PADDLE_CLOUD_URL"], os.environ["PADDLE_CLOUD_TOKEN"]
+                os.environ["PADDLECLOUD_CLI_CONFIG"] = path
+                self.assertEqual(load_settings(), ("http://file:1", "file-token"))
             finally:
                 for k, v in saved.items():
                     os.environ.pop(k, None)
