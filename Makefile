@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 DATA_DIR ?= ./paddlecloud-data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps web build run test test-cpp test-sdk test-web test-browser bench clean
+.PHONY: all deps web build run test test-cpp test-sdk test-examples test-web test-browser bench clean
 
 all: build
 
@@ -27,7 +27,7 @@ run: build
 	@$(BUILD_DIR)/paddlecloud server --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 test: build
-	@$(MAKE) --no-print-directory test-cpp test-sdk test-web test-browser
+	@$(MAKE) --no-print-directory test-cpp test-sdk test-examples test-web test-browser
 
 test-cpp:
 	@echo "==> C++ unit and integration tests"
@@ -36,6 +36,10 @@ test-cpp:
 test-sdk:
 	@echo "==> Python SDK tests"
 	@PADDLECLOUD_BIN=$(abspath $(BUILD_DIR))/paddlecloud python3 -m unittest discover -s sdk/python/tests
+
+test-examples:
+	@echo "==> examples (distributed fit_a_line with numpy)"
+	@/usr/bin/python3 -m unittest discover -s examples/fit_a_line
 
 test-web:
 	@echo "==> web UI unit tests"

@@ -1,0 +1,304 @@
+"""Tests of the fit_a_line example: real pserver and trainer processes with the job environment.
+
+    /usr/bin/python3 -m unittest discover -s examples/fit_a_line
+
+Each job runs on free loopback ports under a deadline; the trainers' `pass N cost X` lines are the
+evidence that training works.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN_PY = os.path.join(HERE, "train.py")
+sys.path.insert(0, HERE)
+import train  # noqa: E402  (the pure functions; the processes run the file itself)
+
+DEADLINE = 40.0          # seconds for one whole job; a healthy one takes a few
+PASS_LINE = re.compile(r"^pass (\d+) cost ([0-9.eE+-]+)$", re.M)
+FINAL_LINE = re.compile(r"^final cost ([0-9.eE+-]+)$", re.M)
+
+
+def free_ports(n):
+    # Hold every socket until all are bound so the kernel cannot hand out one port twice.
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+class LocalJob:
+    """A fit_a_line job as local processes, each with the environment a PaddleCloud pod gets."""
+
+    def __init__(self, test, trainers, pservers, python=sys.executable, extra_env=None, args=()):
+        self.test = test
+        self.trainers, self.pservers = trainers, pservers
+        self.python, self.args = python, list(args)
+        self.dir = tempfile.mkdtemp(prefix="fit_a_line_test.")
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        self.job_dir = os.path.join(self.dir, "job")
+        os.makedirs(self.job_dir)
+        ports = free_ports(trainers + pservers)
+        self.ps_ports, self.tr_ports = ports[:pservers], ports[pservers:]
+        self.extra_env = extra_env or {}
+        self.procs = {}   # name -> (Popen, log path)
+        self.deadline = time.monotonic() + DEADLINE
+        test.addCleanup(self.kill_all)
+
+    def env(self, role, index, port):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("PADDLE_", "FIT_")) and k not in ("TRAINING_ROLE", "POD_IP")}
+        env.update({
+            "TRAINING_ROLE": role, "PADDLE_TRAINING_ROLE": role,
+            "PADDLE_TRAINER_ID": str(index), "PADDLE_TRAINERS_NUM": str(self.trainers),
+            "PADDLE_TRAINER_ENDPOINTS": ",".join("127.0.0.1:%d" % p for p in self.tr_ports),
+            "PADDLE_PSERVERS_IP_PORT_LIST": ",".join("127.0.0.1:%d" % p for p in self.ps_ports),
+            "PADDLE_PORT": str(port), "POD_IP": "127.0.0.1", "PADDLE_JOB_ID": "fit-a-line-test",
+            "PADDLE_CLOUD_JOB_DIR": self.job_dir,
+            "FIT_CONNECT_TIMEOUT": "20", "FIT_RPC_TIMEOUT": "20",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def start(self, role, index):
+        port = (self.ps_ports if role == "PSERVER" else self.tr_ports)[index]
+        name = "%s-%d" % (role.lower(), index)
+        log_path = os.path.join(self.dir, name + ".log")
+        with open(log_path, "wb") as log:   # files, not pipes: nothing can block on a full pipe
+            proc = subprocess.Popen([self.python, TRAIN_PY] + self.args, cwd=HERE,
+                                    env=self.env(role, index, port), stdout=log,
+                                    stderr=subprocess.STDOUT)
+        self.procs[name] = (proc, log_path)
+        return name
+
+    def start_pservers(self):
+        return [self.start("PSERVER", i) for i in range(self.pservers)]
+
+    def start_trainers(self):
+        return [self.start("TRAINER", i) for i in range(self.trainers)]
+
+    def wait(self, name):
+        """The process's exit code, failing the test if it outlives the job's deadline."""
+        proc, _ = self.procs[name]
+        try:
+            return proc.wait(timeout=max(0.1, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.test.fail("%s still running at the deadline; its log:\n%s" % (name, self.log(name)))
+
+    def log(self, name):
+        with open(self.procs[name][1], encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def kill_all(self):
+        for proc, _ in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    def run(self, trainer_first=False):
+        """Starts the job, waits for it, checks every process exited 0; returns the trainer logs."""
+        if trainer_first:
+            trainers = self.start_trainers()
+            time.sleep(1.5)   # the trainers are retrying by now
+            pservers = self.start_pservers()
+        else:
+            pservers = self.start_pservers()
+            trainers = self.start_trainers()
+        for name in trainers:
+            self.test.assertEqual(self.wait(name), 0, "%s failed:\n%s" % (name, self.log(name)))
+        # Nobody stops the pservers: they must exit 0 on their own once every trainer is done.
+        for name in pservers:
+            self.test.assertEqual(self.wait(name), 0, "%s failed:\n%s" % (name, self.log(name)))
+            self.test.assertIn("all %d trainers done" % self.trainers, self.log(name))
+        return [self.log(name) for name in trainers]
+
+
+def pass_costs(log):
+    passes = [(int(n), float(c)) for n, c in PASS_LINE.findall(log)]
+    return [c for _, c in passes], [n for n, _ in passes]
+
+
+class FitALineJobTest(unittest.TestCase):
+
+    def assert_learns(self, logs, passes=20):
+        for log in logs:
+            costs, numbers = pass_costs(log)
+            self.assertEqual(numbers, list(range(passes)), log)
+            self.assertLess(costs[-1], costs[0] / 5, "cost did not fall:\n" + log)
+            # Mostly monotone: nearly every pass improves, and none gets much worse.
+            falls = sum(b < a for a, b in zip(costs, costs[1:]))
+            self.assertGreaterEqual(falls, 0.8 * (len(costs) - 1), log)
+            for a, b in zip(costs, costs[1:]):
+                self.assertLess(b, a * 1.1, log)
+
+    def assert_model(self, path, logs):
+        self.assertTrue(os.path.isfile(path), path)
+        model = np.load(path)
+        self.assertEqual(model["w"].shape, (train.NUM_FEATURES,))
+        final = float(FINAL_LINE.search(logs[0]).group(1))
+        self.assertAlmostEqual(float(model["cost"][0]), final, places=4)
+        # The saved parameters really fit the data, as well as the log says.
+        X, y = train.make_dataset(506, 1)
+        params = np.concatenate([model["w"], model["b"]])
+        self.assertAlmostEqual(train.cost_and_gradient(params, X, y)[0], final, places=4)
+        return final
+
+    def test_one_pserver_two_trainers(self):
+        # Started as a pod starts it: `python3 train.py` with the PATH's python3, which may lack
+        # numpy (train.py then switches to /usr/bin/python3).
+        job = LocalJob(self, trainers=2, pservers=1, python=shutil.which("python3") or sys.executable)
+        logs = job.run()
+        self.assert_learns(logs)
+        final = self.assert_model(os.path.join(job.job_dir, "model", "fit_a_line.npz"), logs)
+        self.assertLess(final, pass_costs(logs[0])[0][0] / 50)
+        self.assertNotIn("final cost", logs[1])   # only trainer 0 evaluates and saves
+        print("\n1 pserver + 2 trainers, trainer 0 costs:", pass_costs(logs[0])[0], "final", final)
+
+    def test_trainer_started_before_pserver(self):
+        job = LocalJob(self, trainers=2, pservers=1)
+        logs = job.run(trainer_first=True)
+        self.assertIn("waiting for pserver", logs[0])
+        self.assert_learns(logs)
+        self.assert_model(os.path.join(job.job_dir, "model", "fit_a_line.npz"), logs)
+
+    def test_two_pservers_two_trainers(self):
+        data = tempfile.mkdtemp(prefix="fit_a_line_data.")
+        self.addCleanup(shutil.rmtree, data, True)
+        job = LocalJob(self, trainers=2, pservers=2, extra_env={"PADDLE_CLOUD_DATA": data})
+        logs = job.run()
+        self.assert_learns(logs)
+        self.assert_model(os.path.join(job.job_dir, "model", "fit_a_line.npz"), logs)
+        self.assert_model(os.path.join(data, "models", "fit_a_line.npz"), logs)
+        self.assertIn("holding parameters [0, 2, 4, 6, 8, 10, 12]", job.log("pserver-0"))
+        self.assertIn("holding parameters [1, 3, 5, 7, 9, 11, 13]", job.log("pserver-1"))
+
+    def test_synchronous_sgd_is_deterministic(self):
+        # The per-step barrier makes the numbers independent of timing and of how the parameters
+        # are split: 1 and 3 pservers print the very same costs.
+        one = LocalJob(self, trainers=2, pservers=1, args=["--passes", "5"]).run()
+        three = LocalJob(self, trainers=2, pservers=3, args=["--passes", "5"]).run()
+        self.assertEqual(PASS_LINE.findall(one[0]), PASS_LINE.findall(three[0]))
+        self.assertEqual(PASS_LINE.findall(one[1]), PASS_LINE.findall(three[1]))
+
+    def test_restarted_trainer_rejoins(self):
+        # A pod restarted mid-job (restartPolicy OnFailure) picks up at the step its peers wait at.
+        job = LocalJob(self, trainers=2, pservers=2, args=["--passes", "60"])
+        pservers = job.start_pservers()
+        job.start_trainers()
+        victim = job.procs["trainer-1"][0]
+        while "pass 3 cost" not in job.log("trainer-1"):
+            self.assertLess(time.monotonic(), job.deadline, job.log("trainer-1"))
+            self.assertIsNone(victim.poll(), job.log("trainer-1"))
+            time.sleep(0.01)
+        victim.kill()
+        victim.wait()
+        first_life = job.log("trainer-1")
+        job.start("TRAINER", 1)
+        for name in ["trainer-0", "trainer-1"] + pservers:
+            self.assertEqual(job.wait(name), 0, "%s failed:\n%s" % (name, job.log(name)))
+        self.assertNotIn("rejoining", first_life)
+        self.assertIn("rejoining at step", job.log("trainer-1"))
+        self.assertIn("pass 59 cost", job.log("trainer-1"))
+        costs, numbers = pass_costs(job.log("trainer-0"))
+        self.assertEqual(numbers, list(range(60)))
+        self.assertLess(costs[-1], costs[0] / 5)
+        print("\nrestarted trainer 1:", job.log("trainer-1").splitlines()[:3])
+
+    def test_pserver_exits_zero_on_sigterm(self):
+        job = LocalJob(self, trainers=2, pservers=1)
+        name = job.start("PSERVER", 0)
+        while "listening" not in job.log(name):
+            self.assertLess(time.monotonic(), job.deadline, job.log(name))
+            self.assertIsNone(job.procs[name][0].poll(), job.log(name))
+            time.sleep(0.05)
+        job.procs[name][0].send_signal(signal.SIGTERM)
+        self.assertEqual(job.wait(name), 0, job.log(name))
+
+    def test_missing_environment_is_explained(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("PADDLE_") and k != "TRAINING_ROLE"}
+        result = subprocess.run([sys.executable, TRAIN_PY], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("PADDLE_TRAINING_ROLE is not set", result.stderr)
+        self.assertIn("PaddleCloud job", result.stderr)
+        self.assertIn("README.md", result.stderr)
+
+    def test_trainer_gives_up_without_pserver(self):
+        job = LocalJob(self, trainers=1, pservers=1, extra_env={"FIT_CONNECT_TIMEOUT": "1"})
+        name = job.start("TRAINER", 0)
+        self.assertEqual(job.wait(name), 1, job.log(name))
+        self.assertIn("could not reach pserver", job.log(name))
+
+
+class PureFunctionsTest(unittest.TestCase):
+
+    def test_shards_partition_rows_and_parameters(self):
+        rows = np.concatenate([train.shard_rows(506, i, 3) for i in range(3)])
+        self.assertEqual(sorted(rows.tolist()), list(range(506)))
+        params = np.concatenate([train.shard_indices(i, 4) for i in range(4)])
+        self.assertEqual(sorted(params.tolist()), list(range(train.NUM_PARAMS)))
+
+    def test_every_pass_sees_the_whole_shard_in_equal_steps(self):
+        for samples, trainers in ((506, 2), (506, 3), (100, 7)):
+            steps = train.steps_per_pass(samples, trainers, 32)
+            for t in range(trainers):
+                rows = train.shard_rows(samples, t, trainers)
+                batches = train.pass_batches(rows, steps, 32, 1, 0, t)
+                self.assertEqual(len(batches), steps)
+                self.assertEqual(sorted(np.concatenate(batches).tolist()), rows.tolist())
+
+    def test_gradient_matches_finite_differences(self):
+        X, y = train.make_dataset(50, 3)
+        params = np.random.RandomState(0).normal(size=train.NUM_PARAMS)
+        _, grad = train.cost_and_gradient(params, X, y)
+        eps = 1e-6
+        for k in range(train.NUM_PARAMS):
+            d = np.zeros_like(params)
+            d[k] = eps
+            numeric = (train.cost_and_gradient(params + d, X, y)[0]
+                       - train.cost_and_gradient(params - d, X, y)[0]) / (2 * eps)
+            self.assertAlmostEqual(grad[k], numeric, places=4)
+
+    def test_frames_round_trip(self):
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        train.send_frame(a, {"op": "push", "step": 3}, np.arange(5.0))
+        header, payload = train.recv_frame(b)
+        self.assertEqual((header["op"], header["step"], header["nbytes"]), ("push", 3, 40))
+        self.assertEqual(payload.tolist(), [0.0, 1.0, 2.0, 3.0, 4.0])
+        a.close()
+        self.assertIsNone(train.recv_frame(b))
+
+    def test_shard_barrier_applies_the_mean_once_all_pushed(self):
+        shard = train.ParameterShard(2, trainers=2)
+        self.assertFalse(shard.push(0, 0, 0.5, np.array([2.0, 0.0])))
+        self.assertFalse(shard.push(0, 0, 0.5, np.array([4.0, 0.0])))  # a re-push replaces
+        self.assertEqual(shard.version, 0)
+        self.assertTrue(shard.push(0, 1, 0.5, np.array([0.0, 2.0])))
+        self.assertEqual(shard.pull(1)[0], 1)
+        self.assertEqual(shard.params.tolist(), [-1.0, -0.5])
+        self.assertFalse(shard.push(0, 1, 0.5, np.array([9.0, 9.0])))  # stale: ignored
+        with self.assertRaises(train.RpcError):
+            shard.push(5, 0, 0.5, np.zeros(2))
+        with self.assertRaises(train.RpcError):
+            shard.push(1, 2, 0.5, np.zeros(2))
+
+
+if __name__ == "__main__":
+    unittest.main()

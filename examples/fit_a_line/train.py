@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""fit_a_line: distributed linear regression on a parameter server, in Python and numpy.
+
+The same program runs as every pod of a PaddleCloud job; PADDLE_TRAINING_ROLE says which part it
+plays. It reads only the job environment contract (see README.md), so it also runs by hand with
+run_local.sh.
+
+  * The data: a deterministic synthetic "UCI housing" set, 13 standardized features and a price,
+    y = X.w + b + noise, generated from a seed, so every pod builds the same rows without shipping a
+    file. Trainer i of n trains on rows i, i+n, i+2n, ...
+  * The model: w (13 weights) and b, 14 parameters. Parameter k lives on pserver k % num_pservers.
+  * The algorithm: synchronous SGD. At every global step each trainer pulls the parameters, computes
+    the mean squared error gradient on one minibatch of its shard, and pushes its slice of the
+    gradient to each pserver. A pserver applies `param -= lr * mean(gradients)` once every trainer
+    has pushed that step, and only then answers pulls for the next step: a barrier per step, so the
+    result does not depend on timing. A pass is one sweep over the trainer's shard; after each one the
+    trainer prints `pass N cost X` (the mean minibatch cost of the pass).
+  * The end: trainer 0 evaluates the final parameters on the whole data set, prints `final cost X`
+    and saves the model (see model_paths). Every trainer then tells every pserver "done"; a pserver
+    exits 0 when all trainers have, or on SIGTERM (how the platform stops pservers).
+
+Wire protocol (TCP, one persistent connection per trainer and pserver, request then reply):
+    frame   = u32 big-endian header length | header (UTF-8 JSON) | payload (header["nbytes"] bytes)
+    payload = little-endian float64 vector (the pserver's parameter shard, or a gradient for it)
+    hello {trainer}                  -> {ok, version, size, trainers}
+    pull  {step}                     -> {ok, version} + parameters; waits until version >= step
+    push  {step, trainer, lr} + grad -> {ok, applied}; the update lands when all trainers pushed
+    done  {trainer}                  -> {ok}
+    any failure                      -> {ok: false, error}
+`version` counts the updates applied. A push for a step already applied is ignored, and a second push
+of the current step replaces the first, so a restarted trainer can rejoin at min(version) safely.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+
+try:
+    import numpy as np
+except ImportError:  # main() re-executes under the system interpreter, which has python3-numpy.
+    np = None
+
+NUM_FEATURES = 13                 # like UCI housing
+NUM_PARAMS = NUM_FEATURES + 1     # w and b; b is the last parameter
+SYSTEM_PYTHON = "/usr/bin/python3"
+MAX_HEADER_BYTES = 1 << 20        # anything larger is not our protocol (e.g. an HTTP probe)
+DTYPE = "<f8"
+
+
+class ConfigError(Exception):
+    """The job environment is missing or inconsistent: the message says what to fix."""
+
+
+class RpcError(Exception):
+    """A pserver refused a request or the connection broke."""
+
+
+def log(*parts):
+    # Job logs are read live from pipes: flush each line or the platform shows nothing until exit.
+    print(*parts, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment contract and configuration
+# ---------------------------------------------------------------------------------------------
+
+def env_required(name):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(
+            "%s is not set. train.py reads the PaddleCloud job environment: run it as a PaddleCloud "
+            "job (paddlecloud submit examples/fit_a_line ... --entry \"python3 train.py\") or by hand "
+            "with run_local.sh; see README.md" % name)
+    return value
+
+
+def env_int(name):
+    value = env_required(name)
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError("%s must be an integer, got %r" % (name, value))
+
+
+def parse_endpoints(name):
+    endpoints = [e.strip() for e in env_required(name).split(",") if e.strip()]
+    for endpoint in endpoints:
+        host, _, port = endpoint.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError("%s: %r is not host:port" % (name, endpoint))
+    return endpoints
+
+
+def split_endpoint(endpoint):
+    host, _, port = endpoint.rpartition(":")
+    return host, int(port)
+
+
+def role_from_env():
+    role = os.environ.get("PADDLE_TRAINING_ROLE") or os.environ.get("TRAINING_ROLE") or ""
+    role = role.strip().upper()
+    if not role:
+        env_required("PADDLE_TRAINING_ROLE")  # raises with the "run me as a job" message
+    if role not in ("TRAINER", "PSERVER"):
+        raise ConfigError("PADDLE_TRAINING_ROLE must be TRAINER or PSERVER, got %r" % role)
+    return role
+
+
+def parse_args(argv):
+    def env_default(name, default, kind):
+        value = os.environ.get(name)
+        return kind(value) if value else default
+
+    p = argparse.ArgumentParser(
+        description="Distributed fit-a-line (linear regression) on a parameter server. "
+                    "Flags default to the FIT_* environment variables named in brackets.")
+    p.add_argument("--passes", type=int, default=env_default("FIT_PASSES", 20, int),
+                   help="passes over each trainer's shard [FIT_PASSES, 20]")
+    p.add_argument("--batch-size", type=int, default=env_default("FIT_BATCH_SIZE", 32, int),
+                   help="minibatch size per trainer [FIT_BATCH_SIZE, 32]")
+    p.add_argument("--lr", type=float, default=env_default("FIT_LR", 0.01, float),
+                   help="SGD learning rate [FIT_LR, 0.01]")
+    p.add_argument("--samples", type=int, default=env_default("FIT_SAMPLES", 506, int),
+                   help="rows of the generated data set [FIT_SAMPLES, 506 like UCI housing]")
+    p.add_argument("--seed", type=int, default=env_default("FIT_SEED", 1, int),
+                   help="seed of the data set and the shuffles [FIT_SEED, 1]")
+    p.add_argument("--connect-timeout", type=float,
+                   default=env_default("FIT_CONNECT_TIMEOUT", 300.0, float),
+                   help="seconds a trainer keeps retrying to reach each pserver; pods start in any "
+                        "order [FIT_CONNECT_TIMEOUT, 300]")
+    p.add_argument("--rpc-timeout", type=float, default=env_default("FIT_RPC_TIMEOUT", 600.0, float),
+                   help="seconds a trainer waits for one reply, e.g. for a slow peer at the step "
+                        "barrier [FIT_RPC_TIMEOUT, 600]")
+    p.add_argument("--model-dir", default=os.environ.get("FIT_MODEL_DIR"),
+                   help="where trainer 0 saves fit_a_line.npz, instead of the job directory "
+                        "[FIT_MODEL_DIR]")
+    args = p.parse_args(argv)
+    if args.passes < 1 or args.batch_size < 1 or args.lr <= 0 or args.samples < 1:
+        p.error("--passes, --batch-size, --samples and --lr must be positive")
+    return args
+
+
+# ---------------------------------------------------------------------------------------------
+# Data and model (pure functions; the tests call them directly)
+# ---------------------------------------------------------------------------------------------
+
+def make_dataset(samples, seed):
+    """The synthetic housing set: (X [samples x 13], y [samples]). Same seed, same rows, any pod."""
+    rng = np.random.RandomState(seed)
+    true_w = rng.uniform(-3.0, 3.0, NUM_FEATURES)
+    true_b = 22.5                       # the mean price of UCI housing, in $1000s
+    X = rng.normal(0.0, 1.0, (samples, NUM_FEATURES))
+    y = X.dot(true_w) + true_b + rng.normal(0.0, 0.5, samples)
+    return X, y
+
+
+def shard_rows(samples, trainer_id, trainers):
+    return np.arange(trainer_id, samples, trainers)
+
+
+def steps_per_pass(samples, trainers, batch_size):
+    # Every trainer must run the same number of steps or the per-step barrier would wait forever.
+    # Shards differ by at most one row; size the pass by the smallest so each step is a full sweep.
+    smallest = samples // trainers
+    if smallest == 0:
+        raise ConfigError("%d samples cannot feed %d trainers" % (samples, trainers))
+    return -(-smallest // batch_size)
+
+
+def pass_batches(rows, steps, batch_size, seed, pass_id, trainer_id):
+    """The minibatches (row index arrays) of one pass: a fresh, reproducible shuffle every pass."""
+    order = np.random.RandomState([seed, pass_id, trainer_id]).permutation(rows)
+    batches = [order[k * batch_size:(k + 1) * batch_size] for k in range(steps)]
+    # The last step also takes the rows the even split left over, so the whole shard is seen.
+    batches[-1] = order[(steps - 1) * batch_size:]
+    return batches
+
+
+def cost_and_gradient(params, X, y):
+    """Mean squared error of y ~ X.w + b and its gradient with respect to params = [w..., b]."""
+    err = X.dot(params[:-1]) + params[-1] - y
+    cost = float(np.mean(err * err))
+    grad = np.empty_like(params)
+    grad[:-1] = 2.0 * X.T.dot(err) / len(y)
+    grad[-1] = 2.0 * np.mean(err)
+    return cost, grad
+
+
+def shard_indices(pserver_index, pservers):
+    """The parameters pserver `pserver_index` holds: k % pservers == pserver_index."""
+    return np.arange(pserver_index, NUM_PARAMS, pservers)
+
+
+def model_paths(trainer_args):
+    """Where trainer 0 saves the model: --model-dir if given; otherwise
+    $PADDLE_CLOUD_JOB_DIR/model/fit_a_line.npz (the job's record) and, when PADDLE_CLOUD_DATA is set,
+    also $PADDLE_CLOUD_DATA/models/fit_a_line.npz (the account's files, where serving and notebooks
+    find it; each run replaces it). ./model/ when neither variable is set."""
+    if trainer_args.model_dir:
+        return [os.path.join(trainer_args.model_dir, "fit_a_line.npz")]
+    paths = []
+    job_dir = os.environ.get("PADDLE_CLOUD_JOB_DIR")
+    data_dir = os.environ.get("PADDLE_CLOUD_DATA")
+    if job_dir:
+        paths.append(os.path.join(job_dir, "model", "fit_a_line.npz"))
+    if data_dir:
+        paths.append(os.path.join(data_dir, "models", "fit_a_line.npz"))
+    return paths or [os.path.join("model", "fit_a_line.npz")]
+
+
+def save_model(path, params, cost, passes):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:  # a file object, so numpy does not append a second ".npz"
+        np.savez(f, w=params[:-1], b=params[-1:], cost=np.array([cost]), passes=np.array([passes]))
+    os.replace(tmp, path)       # readers never see a half-written model
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing
+# ---------------------------------------------------------------------------------------------
+
+def send_frame(sock, header, payload=None):
+    data = b"" if payload is None else np.ascontiguousarray(payload, dtype=DTYPE).tobytes()
+    header = dict(header, nbytes=len(data))
+    head = json.dumps(header).encode("utf-8")
+    # One sendall per frame: separate small writes would meet Nagle + delayed ACK (40 ms a step).
+    sock.sendall(struct.pack(">I", len(head)) + head + data)
+
+
+def recv_exact(sock, n):
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_frame(sock):
+    """(header, float64 vector) or None when the peer closed the connection between frames."""
+    raw = recv_exact(sock, 4)
+    if raw is None:
+        return None
+    (size,) = struct.unpack(">I", raw)
+    if size > MAX_HEADER_BYTES:
+        raise RpcError("frame header of %d bytes: peer does not speak this protocol" % size)
+    head = recv_exact(sock, size)
+    if head is None:
+        raise RpcError("connection closed inside a frame")
+    header = json.loads(head.decode("utf-8"))
+    nbytes = int(header.get("nbytes", 0))
+    data = recv_exact(sock, nbytes) if nbytes else b""
+    if data is None:
+        raise RpcError("connection closed inside a frame")
+    return header, np.frombuffer(data, dtype=DTYPE).copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter server
+# ---------------------------------------------------------------------------------------------
+
+class ParameterShard:
+    """One pserver's parameters and the synchronous-SGD barrier. Thread-safe: one thread per trainer."""
+
+    def __init__(self, size, trainers):
+        self.params = np.zeros(size)
+        self.trainers = trainers
+        self.version = 0            # updates applied; the next step to complete
+        self.pending = {}           # trainer id -> gradient pushed for step `version`
+        self.done = set()
+        self.cond = threading.Condition()
+
+    def _check_trainer(self, trainer):
+        if not 0 <= trainer < self.trainers:
+            raise RpcError("trainer id %d outside 0..%d: PADDLE_TRAINERS_NUM differs between pods"
+                           % (trainer, self.trainers - 1))
+
+    def pull(self, step):
+        with self.cond:
+            self.cond.wait_for(lambda: self.version >= step)
+            return self.version, self.params.copy()
+
+    def push(self, step, trainer, lr, grad):
+        """Records `trainer`'s gradient for `step`; applies the mean once all trainers pushed it."""
+        self._check_trainer(trainer)
+        with self.cond:
+            if step < self.version:
+                return False        # already applied: a restarted trainer repeating a step
+            if step > self.version:
+                raise RpcError("push for step %d but step %d is not complete" % (step, self.version))
+            if grad.shape != self.params.shape:
+                raise RpcError("gradient of %d values for a shard of %d" % (grad.size, self.params.size))
+            self.pending[trainer] = grad
+            if len(self.pending) < self.trainers:
+                return False
+            # Sum in trainer order: float addition is not associative, and a fixed order makes a
+            # run's numbers independent of which trainer pushed first.
+            total = sum(self.pending[t] for t in sorted(self.pending))
+            self.params -= lr * (total / self.trainers)
+            self.pending.clear()
+            self.version += 1
+            self.cond.notify_all()
+            return True
+
+    def finish(self, trainer):
+        """Returns True once every trainer has said done."""
+        self._check_trainer(trainer)
+        with self.cond:
+            self.done.add(trainer)
+            return len(self.done) >= self.trainers
+
+
+def find_pserver_index(endpoints):
+    """This pod's position in PADDLE_PSERVERS_IP_PORT_LIST. The list may name pods by IP or by a
+    DNS name (Kubernetes services), so try: POD_IP:PADDLE_PORT verbatim, then the names resolved to
+    POD_IP, then the pod's hostname; PADDLE_PSERVER_ID overrides all of it."""
+    if os.environ.get("PADDLE_PSERVER_ID"):
+        index = env_int("PADDLE_PSERVER_ID")
+        if not 0 <= index < len(endpoints):
+            raise ConfigError("PADDLE_PSERVER_ID=%d but there are %d pservers" % (index, len(endpoints)))
+        return index
+    port = env_int("PADDLE_PORT")
+    pod_ip = os.environ.get("POD_IP", "").strip()
+    same_port = [i for i, e in enumerate(endpoints) if split_endpoint(e)[1] == port]
+    if pod_ip and "%s:%d" % (pod_ip, port) in endpoints:
+        return endpoints.index("%s:%d" % (pod_ip, port))
+    hostname = socket.gethostname()
+    for i in same_port:
+        host = split_endpoint(endpoints[i])[0]
+        if host == hostname or host.split(".")[0] == hostname:
+            return i
+        try:
+            if pod_ip and socket.gethostbyname(host) == pod_ip:
+                return i
+        except OSError:
+            pass
+    if len(endpoints) == 1 and same_port:
+        return 0
+    raise ConfigError("cannot find this pserver (POD_IP=%s, PADDLE_PORT=%d) in "
+                      "PADDLE_PSERVERS_IP_PORT_LIST=%s; set PADDLE_PSERVER_ID"
+                      % (pod_ip, port, ",".join(endpoints)))
+
+
+def run_pserver(args):
+    endpoints = parse_endpoints("PADDLE_PSERVERS_IP_PORT_LIST")
+    trainers = env_int("PADDLE_TRAINERS_NUM")
+    index = find_pserver_index(endpoints)
+    port = env_int("PADDLE_PORT")
+    indices = shard_indices(index, len(endpoints))
+    shard = ParameterShard(len(indices), trainers)
+    stop = threading.Event()
+    all_done = threading.Event()
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            sock = self.request
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while not stop.is_set():
+                try:
+                    frame = recv_frame(sock)
+                except (OSError, ValueError, RpcError) as e:
+                    log("pserver %d: dropping connection from %s: %s" % (index, self.client_address, e))
+                    return
+                if frame is None:
+                    return
+                header, payload = frame
+                try:
+                    reply, data = self.dispatch(header, payload)
+                except (RpcError, KeyError, TypeError, ValueError) as e:
+                    reply, data = {"ok": False, "error": str(e)}, None
+                try:
+                    send_frame(sock, reply, data)
+                except OSError:
+                    return
+
+        def dispatch(self, header, payload):
+            op = header.get("op")
+            if op == "hello":
+                return {"ok": True, "version": shard.version, "size": len(indices),
+                        "trainers": trainers}, None
+            if op == "pull":
+                version, params = shard.pull(int(header["step"]))
+                return {"ok": True, "version": version}, params
+            if op == "push":
+                applied = shard.push(int(header["step"]), int(header["trainer"]),
+                                     float(header["lr"]), payload)
+                return {"ok": True, "applied": applied}, None
+            if op == "done":
+                if shard.finish(int(header["trainer"])):
+                    all_done.set()
+                return {"ok": True}, None
+            raise RpcError("unknown op %r" % op)
+
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True   # a thread blocked at the barrier must not keep the process alive
+
+    # Loopback when the pod is on loopback (run_local.sh, tests); every interface in a real pod.
+    bind_host = "127.0.0.1" if os.environ.get("POD_IP", "").startswith("127.") else "0.0.0.0"
+    server = Server((bind_host, port), Handler)
+
+    def on_signal(signum, _frame):
+        log("pserver %d: got signal %d, stopping" % (index, signum))
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
+    log("pserver %d/%d listening on %s:%d, holding parameters %s, for %d trainers"
+        % (index, len(endpoints), bind_host, port, indices.tolist(), trainers))
+
+    # The main thread only waits, so signal handlers run promptly.
+    while not stop.is_set():
+        if all_done.wait(0.2):
+            # Let the last "done" reply leave before the process goes.
+            time.sleep(0.1)
+            log("pserver %d: all %d trainers done after %d updates, exiting"
+                % (index, trainers, shard.version))
+            break
+    stop.set()
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Trainer
+# ---------------------------------------------------------------------------------------------
+
+class PserverClient:
+    """A connection to one pserver, with the request/reply helpers."""
+
+    def __init__(self, endpoint, connect_timeout, rpc_timeout):
+        self.endpoint = endpoint
+        self.sock = self._connect(connect_timeout)
+        self.sock.settimeout(rpc_timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _connect(self, timeout):
+        # The pserver may start after us, or its DNS name may not exist yet: retry until the deadline.
+        host, port = split_endpoint(self.endpoint)
+        deadline = time.monotonic() + timeout
+        delay, announced = 0.1, False
+        while True:
+            try:
+                return socket.create_connection((host, port), timeout=5)
+            except OSError as e:
+                if time.monotonic() + delay > deadline:
+                    raise RpcError("could not reach pserver %s within %gs: %s"
+                                   % (self.endpoint, timeout, e))
+                if not announced:
+                    log("waiting for pserver %s (%s)" % (self.endpoint, e))
+                    announced = True
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def call(self, header, payload=None):
+        try:
+            send_frame(self.sock, header, payload)
+            frame = recv_frame(self.sock)
+        except socket.timeout:
+            raise RpcError("pserver %s did not answer %s in time (a peer trainer may have failed)"
+                           % (self.endpoint, header.get("op")))
+        except OSError as e:
+            raise RpcError("pserver %s: %s" % (self.endpoint, e))
+        if frame is None:
+            raise RpcError("pserver %s closed the connection" % self.endpoint)
+        reply, data = frame
+        if not reply.get("ok"):
+            raise RpcError("pserver %s refused %s: %s"
+                           % (self.endpoint, header.get("op"), reply.get("error")))
+        return reply, data
+
+    def close(self):
+        self.sock.close()
+
+
+def pull_all(clients, shards, step):
+    params = np.empty(NUM_PARAMS)
+    for client, indices in zip(clients, shards):
+        _, values = client.call({"op": "pull", "step": step})
+        params[indices] = values
+    return params
+
+
+def run_trainer(args):
+    trainer_id = env_int("PADDLE_TRAINER_ID")
+    trainers = env_int("PADDLE_TRAINERS_NUM")
+    endpoints = parse_endpoints("PADDLE_PSERVERS_IP_PORT_LIST")
+    if not 0 <= trainer_id < trainers:
+        raise ConfigError("PADDLE_TRAINER_ID=%d is outside 0..%d" % (trainer_id, trainers - 1))
+
+    X, y = make_dataset(args.samples, args.seed)
+    rows = shard_rows(args.samples, trainer_id, trainers)
+    steps = steps_per_pass(args.samples, trainers, args.batch_size)
+    shards = [shard_indices(i, len(endpoints)) for i in range(len(endpoints))]
+    log("trainer %d/%d: %d of %d rows, %d steps a pass, %d passes, lr %g, pservers %s"
+        % (trainer_id, trainers, len(rows), args.samples, steps, args.passes, args.lr,
+           ",".join(endpoints)))
+
+    clients = [PserverClient(e, args.connect_timeout, args.rpc_timeout) for e in endpoints]
+    versions = []
+    for client, indices in zip(clients, shards):
+        hello, _ = client.call({"op": "hello", "trainer": trainer_id})
+        if hello["trainers"] != trainers or hello["size"] != len(indices):
+            raise ConfigError("pserver %s expects %d trainers and %d parameters; this trainer has "
+                              "%d and %d: the pods do not share one job environment"
+                              % (client.endpoint, hello["trainers"], hello["size"], trainers,
+                                 len(indices)))
+        versions.append(hello["version"])
+    # A fresh job starts at 0; a restarted trainer rejoins the step its peers are waiting at.
+    start = min(versions)
+    if start:
+        log("trainer %d: rejoining at step %d" % (trainer_id, start))
+
+    total = args.passes * steps
+    step = start
+    while step < total:
+        pass_id = step // steps
+        batches = pass_batches(rows, steps, args.batch_size, args.seed, pass_id, trainer_id)
+        costs = []
+        for batch in batches[step % steps:]:
+            params = pull_all(clients, shards, step)
+            cost, grad = cost_and_gradient(params, X[batch], y[batch])
+            for client, indices in zip(clients, shards):
+                client.call({"op": "push", "step": step, "trainer": trainer_id, "lr": args.lr},
+                            grad[indices])
+            costs.append(cost)
+            step += 1
+        log("pass %d cost %.6f" % (pass_id, float(np.mean(costs))))
+
+    if trainer_id == 0:
+        params = pull_all(clients, shards, total)
+        final_cost, _ = cost_and_gradient(params, X, y)
+        log("final cost %.6f" % final_cost)
+        for path in model_paths(args):
+            save_model(path, params, final_cost, args.passes)
+            log("model saved to %s" % path)
+    for client in clients:
+        client.call({"op": "done", "trainer": trainer_id})
+        client.close()
+    log("trainer %d: done" % trainer_id)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+def ensure_numpy():
+    """A job pod runs `python3 train.py` with whatever python3 is first on PATH (say a pyenv one
+    without numpy); Debian's /usr/bin/python3 has python3-numpy. Switch to it rather than fail."""
+    if np is not None:
+        return
+    if (os.path.exists(SYSTEM_PYTHON) and not os.environ.get("FIT_A_LINE_REEXEC")
+            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
+        os.environ["FIT_A_LINE_REEXEC"] = "1"  # never loop if that interpreter lacks numpy too
+        sys.stdout.flush()
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
+    sys.stderr.write("train.py: numpy is required (on Debian: apt-get install python3-numpy)\n")
+    sys.exit(2)
+
+
+def main(argv=None):
+    ensure_numpy()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        role = role_from_env()
+        return run_pserver(args) if role == "PSERVER" else run_trainer(args)
+    except ConfigError as e:
+        sys.stderr.write("train.py: %s\n" % e)
+        return 2
+    except RpcError as e:
+        sys.stderr.write("train.py: %s\n" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
