@@ -206,7 +206,9 @@ TEST_F(AccountsTest, FailedLoginsAreThrottledWithRetryAfter) {
     EXPECT_EQ(Call("POST", "/api/v1/auth/login", {{"email", "ann@example.com"}, {"password", "guess number x"}})->status, 401);
   auto blocked = Call("POST", "/api/v1/auth/login", {{"email", "ann@example.com"}, {"password", kPassword}});
   EXPECT_EQ(blocked->status, 429);
-  EXPECT_EQ(blocked->header("retry-after"), "30");
+  int retry_after = std::atoi(blocked->header("retry-after").c_str());  // 30 s, minus a second boundary crossed
+  EXPECT_GE(retry_after, 29);
+  EXPECT_LE(retry_after, 30);
 }
 
 TEST_F(AccountsTest, PasswordResetAndChange) {
