@@ -10,6 +10,7 @@
 #include <map>
 
 #include "client/account_commands.h"
+#include "cluster/local/pod_supervisor.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -88,6 +89,14 @@ int main(int argc, char** argv) {
   CLI::App* whoami = app.add_subcommand("whoami", "Show the signed-in user, account, role and server");
   AddConnectionOptions(whoami, whoami_flags);
 
+  // Internal (hidden): the local cluster backend runs one per pod; see cluster/local/pod_supervisor.h.
+  std::string pod_dir;
+  int pod_lock_fd = -1;
+  CLI::App* pod_supervisor = app.add_subcommand("pod-supervisor", "Internal: supervise one pod of the local cluster");
+  pod_supervisor->group("");
+  pod_supervisor->add_option("--pod-dir", pod_dir, "The pod's state directory")->required();
+  pod_supervisor->add_option("--lock-fd", pod_lock_fd, "Inherited descriptor holding the pod's supervisor.lock");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -95,6 +104,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : client::kExitUsage;
   }
 
+  if (pod_supervisor->parsed()) return cluster::local::RunPodSupervisor(pod_dir, pod_lock_fd);
   if (login->parsed()) return client::Login(login_flags, client::ProcessEnvironment());
   if (logout->parsed()) return client::Logout(logout_flags, client::ProcessEnvironment());
   if (whoami->parsed()) return client::Whoami(whoami_flags, client::ProcessEnvironment());

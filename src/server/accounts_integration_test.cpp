@@ -302,11 +302,18 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
   ASSERT_EQ(certificate->status, 201) << certificate->body;
   auto certificates = Call("GET", "/api/v1/me/certificates", nullptr, &ann);
   auto me = Call("GET", "/api/v1/me", nullptr, &ann);
+  auto job = Call("POST", "/api/v1/jobs",
+                  {{"name", "secret-job"}, {"entry", "sleep 30"}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}},
+                  &ann);
+  ASSERT_EQ(job->status, 201) << job->body;
+  std::int64_t job_id = Json(job).at("id").as_int64();
   std::map<std::string, std::string> ann_ids = {
       {"token", std::to_string(Json(token).at("id").as_int64())},
       {"invitation", std::to_string(Json(invitation).at("id").as_int64())},
       {"user", std::to_string(Json(me).at("user").at("id").as_int64())},
       {"serial", std::string(Json(certificates).at("items").at(0).at("serial").as_string())},
+      {"job", std::to_string(job_id)},
+      {"pod", "secret-job-" + std::to_string(job_id) + "-trainer-0"},
   };
 
   auto doc = Json(Call("GET", "/api/v1/openapi.json"));
@@ -332,9 +339,17 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
   EXPECT_GE(checked, 4);
   EXPECT_EQ(Call("POST", "/api/v1/account/master", {{"user_id", std::stoll(ann_ids["user"])}}, &eve)->status, 404);
   // Ann's resources are untouched.
-  EXPECT_EQ(Json(Call("GET", "/api/v1/me/tokens", nullptr, &ann)).at("items").as_array().size(), 1u);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/me/tokens", nullptr, &ann)).at("items").as_array().at(1).at("name").as_string(),
+            "ci");  // still there, next to the job's own token
   EXPECT_EQ(Json(Call("GET", "/api/v1/account/invitations", nullptr, &ann)).at("items").as_array().size(), 1u);
   EXPECT_TRUE(Json(Call("GET", "/api/v1/me/certificates", nullptr, &ann)).at("items").at(0).at("revoked_at").is_null());
+  auto still = Json(Call("GET", "/api/v1/jobs/" + std::to_string(job_id), nullptr, &ann));
+  EXPECT_FALSE(still.at("stop_requested").as_bool());
+  EXPECT_TRUE(Json(Call("GET", "/api/v1/jobs", nullptr, &eve)).at("items").as_array().empty());
+  EXPECT_EQ(Call("POST", "/api/v1/jobs/" + std::to_string(job_id) + "/stop", nullptr, &ann)->status, 202);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return Json(Call("GET", "/api/v1/jobs/" + std::to_string(job_id), nullptr, &ann)).at("state") == "Stopped"; },
+      30s));
 }
 
 TEST_F(AccountsTest, ClientCertificatesSignInOverTlsUntilRevoked) {

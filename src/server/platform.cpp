@@ -10,11 +10,15 @@
 #include <filesystem>
 #include <fstream>
 #include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "api/account_routes.h"
 #include "api/auth_middleware.h"
 #include "api/certificate_routes.h"
+#include "api/job_routes.h"
+#include "cluster/local/local_backend.h"
 #include "http/middleware.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -33,6 +37,7 @@ std::vector<db::Migration> PlatformMigrations() {
        "INSERT INTO settings (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"},
   };
   for (auto& m : accounts::AccountMigrations()) all.push_back(std::move(m));
+  for (auto& m : jobs::JobMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -111,6 +116,19 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   p->ca_ = std::move(*ca);
   api::AddCertificateRoutes(p->router_, *p->accounts_, *p->ca_, *p->pool_);
 
+  std::error_code ec;
+  std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  auto backend = cluster::local::MakeLocalBackend(
+      {.state_dir = (fs::path(config.data_dir) / "cluster").string(), .supervisor_binary = self});
+  if (!backend) return Err(backend.error());
+  p->backend_ = std::move(*backend);
+  p->jobs_ = std::make_unique<jobs::JobService>(
+      *p->database_, *p->backend_, *p->accounts_,
+      jobs::JobsOptions{.jobs_dir = (fs::path(config.data_dir) / "jobs").string(),
+                        .files_dir = (fs::path(config.data_dir) / "files").string(),
+                        .public_url = [url = p->public_url_] { return *url; }});
+  api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
+
   std::shared_ptr<const http::AssetSource> assets;
   if (!config.web_dir.empty()) {
     if (!fs::is_regular_file(fs::path(config.web_dir) / "index.html"))
@@ -127,7 +145,27 @@ void Platform::SetPublicUrl(const std::string& url) {
   if (public_url_->empty()) *public_url_ = url;
 }
 
+void Platform::StartReconciler() {
+  reconciler_ = std::jthread([this](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      try {
+        jobs_->Reconcile();
+      } catch (const std::exception& e) {
+        spdlog::error("reconciler: {}", e.what());
+      }
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
+    }
+  });
+}
+
 Platform::~Platform() {
+  if (reconciler_.joinable()) {
+    reconciler_.request_stop();
+    reconciler_.join();
+  }
   if (pool_) pool_->Stop();
 }
 
@@ -201,6 +239,7 @@ int RunServer(const config::ServerConfig& config) {
 
   std::string scheme = server.tls() ? "https" : "http";
   (*platform)->SetPublicUrl(scheme + "://" + server.bound_address());
+  (*platform)->StartReconciler();
   spdlog::info("paddlecloud {} ({}) serving on {}://{} with data dir {}", ops::Version(), ops::Commit(), scheme,
                server.bound_address(), fs::absolute(config.data_dir).string());
   server.Run();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "accounts/account_service.h"
@@ -12,7 +13,9 @@
 #include "common/status.h"
 #include "config/server_config.h"
 #include "db/database.h"
+#include "cluster/cluster_backend.h"
 #include "http/router.h"
+#include "jobs/job_service.h"
 #include "mail/mailer.h"
 #include "metrics/metrics.h"
 #include "pki/certificate_authority.h"
@@ -48,6 +51,9 @@ class Platform {
   blocking::WorkPool& pool() { return *pool_; }
   accounts::AccountService& accounts() { return *accounts_; }
   pki::CertificateAuthority& certificate_authority() { return *ca_; }
+  jobs::JobService& jobs() { return *jobs_; }
+  // Starts the reconciler that drives jobs toward their desired state (stopped by the destructor).
+  void StartReconciler();
   // Where users reach the server (mailed links); set once the listen address is known.
   void SetPublicUrl(const std::string& url);
 
@@ -62,6 +68,9 @@ class Platform {
   std::shared_ptr<std::string> public_url_ = std::make_shared<std::string>();
   std::unique_ptr<accounts::AccountService> accounts_;
   std::unique_ptr<pki::CertificateAuthority> ca_;
+  std::unique_ptr<cluster::ClusterBackend> backend_;
+  std::unique_ptr<jobs::JobService> jobs_;
+  std::jthread reconciler_;
   http::Router router_;
 };
 

@@ -104,10 +104,14 @@ class Client:
 
     def status_events(self) -> Iterator[Dict[str, Any]]:
         """Yields the server's live status events (Server-Sent Events) until the stream ends."""
-        with self._open("GET", "/api/v1/status/stream", None, {"Accept": "text/event-stream"}) as response:
-            for event, data in _parse_sse(response):
-                if event == "status":
-                    yield json.loads(data)
+        for event, data in self.stream("/api/v1/status/stream"):
+            if event == "status":
+                yield json.loads(data)
+
+    def stream(self, path: str) -> Iterator[Tuple[str, str]]:
+        """Yields (event, data) of a Server-Sent Events stream until the server ends it."""
+        with self._open("GET", path, None, {"Accept": "text/event-stream"}) as response:
+            yield from _parse_sse(response)
 
     # -- plumbing -----------------------------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None, query: Optional[Dict[str, Any]] = None) -> Any:

@@ -1,0 +1,271 @@
+#include "api/job_routes.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "http/json.h"
+#include "http/sse.h"
+#include "http/static_files.h"
+#include "jobs/log_reader.h"
+
+namespace paddlecloud::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::ErrorResponse;
+using http::JsonResponse;
+using http::Request;
+using http::Response;
+using jobs::JobService;
+
+json::value OptionalJson(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::object JobJson(const jobs::Job& job) {
+  return {{"id", job.id},
+          {"name", job.spec.name},
+          {"user", job.user_email},
+          {"state", job.state},
+          {"reason", job.reason},
+          {"stop_requested", job.stop_requested},
+          {"submitted_at", job.submitted_at},
+          {"started_at", OptionalJson(job.started_at)},
+          {"finished_at", OptionalJson(job.finished_at)},
+          {"succeeded", job.succeeded},
+          {"failed", job.failed},
+          {"spec", jobs::JobSpecToJson(job.spec)}};
+}
+
+json::object PodJson(const jobs::Pod& p) {
+  return {{"name", p.name},
+          {"role", p.role},
+          {"index", p.index},
+          {"phase", p.phase},
+          {"reason", p.reason},
+          {"exit_code", p.exit_code ? json::value(*p.exit_code) : json::value(nullptr)},
+          {"restarts", p.restarts},
+          {"started_at", OptionalJson(p.started_at)},
+          {"finished_at", OptionalJson(p.finished_at)},
+          {"endpoint", p.endpoint}};
+}
+
+Result<std::int64_t> JobId(const Request& request) {
+  std::string_view text = request.PathParam("job");
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
+    return Err(Status::NotFound("no job with id '" + std::string(text) + "'"));
+  return id;
+}
+
+// Optional integer query parameter; InvalidArgument naming it when it is not one.
+Result<std::optional<std::int64_t>> QueryInt(const Request& request, const std::string& name) {
+  auto v = request.Query(name);
+  if (!v || v->empty()) return std::optional<std::int64_t>();
+  std::int64_t out = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size())
+    return Err(Status::InvalidArgument(name + " must be an integer", name));
+  return std::optional<std::int64_t>(out);
+}
+
+// Follows one pod's log: the last `lines` lines, then what is appended, until the job has ended
+// and the log is drained, the client leaves or the server stops.
+asio::awaitable<void> FollowLog(JobService& jobs, blocking::WorkPool& pool, Principal principal, std::int64_t job_id,
+                                std::string pod, std::size_t lines, http::SseWriter& out) {
+  auto executor = co_await asio::this_coro::executor;
+  std::string path;
+  std::optional<std::uint64_t> offset;
+  int idle_ticks = 0;
+  while (!out.stopping()) {
+    if (path.empty()) {
+      auto p = co_await pool.Run([&] { return jobs.LogPath(principal, job_id, pod); });
+      if (!p) co_return;
+      path = *p;
+    }
+    bool wrote = false;
+    if (!path.empty()) {
+      auto chunk = co_await pool.Run([&] {
+        return offset ? jobs::ReadLogRange(path, *offset, 256 * 1024) : jobs::TailLines(path, lines);
+      });
+      if (chunk && !chunk->text.empty()) {
+        json::object data{{"offset", chunk->offset}, {"text", chunk->text}};
+        if (!co_await out.Send("log", json::serialize(data))) co_return;
+        offset = chunk->offset + chunk->text.size();
+        wrote = true;
+      } else if (chunk && !offset) {
+        offset = chunk->size;
+      }
+    }
+    if (!wrote) {
+      // Nothing new: end once the job has ended and the log is drained.
+      auto job = co_await pool.Run([&] { return jobs.Get(principal, job_id); });
+      if (!job) co_return;
+      ++idle_ticks;
+      if (job->terminal() && idle_ticks >= 2) {
+        json::object end{{"state", job->state}};  // built outside co_await: g++ 12 mishandles the init list there
+        co_await out.Send("end", json::serialize(end));
+        co_return;
+      }
+      if (idle_ticks % 40 == 39 && !co_await out.Comment("keep-alive")) co_return;
+      asio::steady_timer tick(executor, std::chrono::milliseconds(250));
+      co_await tick.async_wait(asio::use_awaitable);
+    } else {
+      idle_ticks = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void AddJobRoutes(http::Router& router, JobService& jobs, blocking::WorkPool& pool) {
+  router.Add("POST", "/api/v1/jobs", "Submit a training job (trainers + parameter servers)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto object = http::ParseJsonObject(request.body);
+               if (!object) co_return ErrorResponse(object.error());
+               auto spec = jobs::ParseJobSpec(*object);
+               if (!spec) co_return ErrorResponse(spec.error());
+               auto job = co_await pool.Run([&] { return jobs.Submit(*request.principal, *spec); });
+               if (!job) co_return ErrorResponse(job.error());
+               Response r = JsonResponse(201, JobJson(*job));
+               r.headers.Set("Location", "/api/v1/jobs/" + std::to_string(job->id));
+               co_return r;
+             });
+
+  router.Add("GET", "/api/v1/jobs", "Jobs, newest first, filtered by status, name and start time",
+             [&](Request& request) -> asio::awaitable<Response> {
+               jobs::JobFilter filter;
+               filter.status = std::string(request.Query("status").value_or(""));
+               filter.name_contains = std::string(request.Query("name").value_or(""));
+               filter.all_users = request.Query("all").value_or("") == "true";
+               for (auto [name, out] : {std::pair{"started_after", &filter.started_after},
+                                        std::pair{"started_before", &filter.started_before}}) {
+                 auto v = QueryInt(request, name);
+                 if (!v) co_return ErrorResponse(v.error());
+                 *out = *v;
+               }
+               auto limit = QueryInt(request, "limit");
+               auto cursor = QueryInt(request, "cursor");
+               if (!limit) co_return ErrorResponse(limit.error());
+               if (!cursor) co_return ErrorResponse(cursor.error());
+               filter.limit = static_cast<int>(limit->value_or(50));
+               filter.cursor = cursor->value_or(0);
+               std::int64_t next = 0;
+               auto list = co_await pool.Run([&] { return jobs.List(*request.principal, filter, &next); });
+               if (!list) co_return ErrorResponse(list.error());
+               json::array items;
+               for (const auto& job : *list) items.push_back(JobJson(job));
+               json::object body{{"items", std::move(items)}};
+               body["next_cursor"] = next ? json::value(std::to_string(next)) : json::value(nullptr);
+               co_return JsonResponse(200, body);
+             });
+
+  router.Add("GET", "/api/v1/jobs/{job}", "One job with its pods",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = JobId(request);
+               if (!id) co_return ErrorResponse(id.error());
+               auto result = co_await pool.Run([&]() -> Result<std::pair<jobs::Job, std::vector<jobs::Pod>>> {
+                 auto job = jobs.Get(*request.principal, *id);
+                 if (!job) return Err(job.error());
+                 auto pods = jobs.Pods(*request.principal, *id);
+                 if (!pods) return Err(pods.error());
+                 return std::make_pair(std::move(*job), std::move(*pods));
+               });
+               if (!result) co_return ErrorResponse(result.error());
+               json::object body = JobJson(result->first);
+               json::array pods;
+               for (const auto& p : result->second) pods.push_back(PodJson(p));
+               body["pods"] = std::move(pods);
+               co_return JsonResponse(200, body);
+             });
+
+  router.Add("POST", "/api/v1/jobs/{job}/stop", "Stop a job: SIGTERM to every pod, SIGKILL after a grace period",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = JobId(request);
+               if (!id) co_return ErrorResponse(id.error());
+               auto job = co_await pool.Run([&] { return jobs.Stop(*request.principal, *id); });
+               if (!job) co_return ErrorResponse(job.error());
+               co_return JsonResponse(202, JobJson(*job));
+             });
+
+  router.Add("GET", "/api/v1/jobs/{job}/events", "A job's events (scheduled, started, exited, restarted ...)",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = JobId(request);
+               if (!id) co_return ErrorResponse(id.error());
+               auto after = QueryInt(request, "after");
+               if (!after) co_return ErrorResponse(after.error());
+               auto events = co_await pool.Run([&] { return jobs.Events(*request.principal, *id, after->value_or(0)); });
+               if (!events) co_return ErrorResponse(events.error());
+               json::array items;
+               for (const auto& e : *events)
+                 items.push_back({{"id", e.id}, {"at", e.at}, {"pod", e.pod}, {"type", e.type}, {"message", e.message}});
+               co_return JsonResponse(200, {{"items", std::move(items)}});
+             });
+
+  router.Add("GET", "/api/v1/jobs/{job}/pods/{pod}/logs",
+             "A pod's log: the last `tail` lines (default 100), or `offset`+`length` bytes, or the whole file "
+             "with download=true",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = JobId(request);
+               if (!id) co_return ErrorResponse(id.error());
+               std::string pod(request.PathParam("pod"));
+               auto tail = QueryInt(request, "tail");
+               auto offset = QueryInt(request, "offset");
+               auto length = QueryInt(request, "length");
+               for (auto* q : {&tail, &offset, &length})
+                 if (!*q) co_return ErrorResponse(q->error());
+               auto path = co_await pool.Run([&] { return jobs.LogPath(*request.principal, *id, pod); });
+               if (!path) co_return ErrorResponse(path.error());
+               if (request.Query("download").value_or("") == "true") {
+                 if (path->empty()) co_return ErrorResponse(Status::NotFound("pod '" + pod + "' has not written a log yet"));
+                 auto size = co_await pool.Run([&] { return jobs::ReadLogRange(*path, 0, 0); });
+                 if (!size) co_return ErrorResponse(size.error());
+                 Response r = http::MakeFileStreamResponse(pool, *path, 0, size->size);
+                 r.headers.Set("Content-Type", "text/plain; charset=utf-8");
+                 r.headers.Set("Content-Disposition", "attachment; filename=\"" + pod + ".log\"");
+                 co_return r;
+               }
+               Result<jobs::LogChunk> chunk = jobs::LogChunk{};
+               if (!path->empty()) {
+                 if (offset->has_value()) {
+                   if (**offset < 0) co_return ErrorResponse(Status::InvalidArgument("offset must be >= 0", "offset"));
+                   std::int64_t want = length->value_or(1 << 20);
+                   if (want < 0 || want > (8 << 20))
+                     co_return ErrorResponse(Status::InvalidArgument("length must be from 0 to 8388608", "length"));
+                   chunk = co_await pool.Run([&] {
+                     return jobs::ReadLogRange(*path, static_cast<std::uint64_t>(**offset), static_cast<std::size_t>(want));
+                   });
+                 } else {
+                   std::int64_t lines = tail->value_or(100);
+                   if (lines < 0 || lines > 100000)
+                     co_return ErrorResponse(Status::InvalidArgument("tail must be from 0 to 100000", "tail"));
+                   chunk = co_await pool.Run([&] { return jobs::TailLines(*path, static_cast<std::size_t>(lines)); });
+                 }
+               }
+               if (!chunk) co_return ErrorResponse(chunk.error());
+               co_return JsonResponse(200, {{"pod", pod}, {"text", chunk->text}, {"offset", chunk->offset},
+                                            {"size", chunk->size}, {"started", !path->empty()}});
+             });
+
+  router.Add("GET", "/api/v1/jobs/{job}/pods/{pod}/logs/stream",
+             "Follow a pod's log as Server-Sent Events: the last `tail` lines, then new lines as they are written",
+             [&](Request& request) -> asio::awaitable<Response> {
+               auto id = JobId(request);
+               if (!id) co_return ErrorResponse(id.error());
+               std::string pod(request.PathParam("pod"));
+               auto tail = QueryInt(request, "tail");
+               if (!tail) co_return ErrorResponse(tail.error());
+               auto path = co_await pool.Run([&] { return jobs.LogPath(*request.principal, *id, pod); });
+               if (!path) co_return ErrorResponse(path.error());
+               Principal principal = *request.principal;
+               std::size_t lines = static_cast<std::size_t>(std::clamp<std::int64_t>(tail->value_or(100), 0, 100000));
+               co_return http::SseResponse(
+                   [&jobs, &pool, principal, job_id = *id, pod, lines](http::SseWriter& out) {
+                     return FollowLog(jobs, pool, principal, job_id, pod, lines, out);
+                   });
+             });
+}
+
+}  // namespace paddlecloud::api

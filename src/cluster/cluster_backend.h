@@ -1,0 +1,116 @@
+// The ClusterBackend port: where the pods of training jobs run.
+//
+// Kubernetes-shaped on purpose: a job is a gang of pods (trainers + parameter servers), each pod
+// has a role and index, resource requests, a restart policy (restart on failure, up to a limit),
+// a log, and an observed phase. The local adapter (cluster/local/) runs pods as supervised
+// processes on this machine; a Kubernetes adapter implements the same contract with native
+// objects. Nothing local-specific belongs above this interface.
+//
+// Contract of every backend:
+// - Calls block briefly (files, the API server): call them from the blocking pool.
+// - Thread-safe.
+// - Submit is idempotent per (namespace, job): submitting a job the backend already has changes
+//   nothing. A job is admitted whole or not at all, in FIFO order among waiting jobs; while it
+//   waits, its pods are kPending with a reason such as "waiting for 2 CPUs".
+// - The backend gives each pod the PaddlePaddle parameter-server environment (see PaddleEnv below)
+//   with real endpoints, plus JobRun::env.
+// - Observed state survives restarts of the control plane: a new backend object over the same
+//   state reports the same pods, and pods keep running while no control plane is up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace paddlecloud::cluster {
+
+struct Resources {
+  std::int64_t cpu_milli = 0;     // 1000 = one core
+  std::int64_t memory_bytes = 0;
+  std::int64_t gpus = 0;
+};
+
+enum class PodRole { kTrainer, kPserver };
+std::string_view RoleName(PodRole role);  // "trainer", "pserver"
+
+// One job to run: `trainers` trainer pods and `pservers` parameter-server pods.
+struct JobRun {
+  std::string namespace_name;  // the account id (a Kubernetes namespace on a cluster)
+  std::string job;             // DNS-1123 label, unique among the namespace's jobs in the backend
+  std::string entry;           // command line, run by /bin/sh -c in every pod
+  std::string image;           // container image (container backends)
+  std::string working_dir;     // where the entry runs
+  std::map<std::string, std::string> env;  // extra variables (the platform's PADDLE_CLOUD_*)
+  int trainers = 1;
+  Resources trainer_requests;
+  int pservers = 0;
+  Resources pserver_requests;
+  int max_restarts = 0;        // per pod: a failed pod restarts up to this many times
+  std::string logs_dir;        // pod logs go to <logs_dir>/<pod name>.log (kept after the job)
+};
+
+// "<job>-trainer-<i>", "<job>-pserver-<i>"
+std::string PodName(const std::string& job, PodRole role, int index);
+
+enum class PodPhase { kPending, kRunning, kSucceeded, kFailed };
+std::string_view PhaseName(PodPhase phase);  // "Pending", "Running", "Succeeded", "Failed"
+
+struct PodStatus {
+  std::string name;
+  PodRole role = PodRole::kTrainer;
+  int index = 0;
+  PodPhase phase = PodPhase::kPending;
+  // Pending: why ("waiting for 2 CPUs"); Failed: "Error", "OOMKilled", "Stopped", "StartError";
+  // Succeeded: "Completed".
+  std::string reason;
+  std::optional<int> exit_code;   // of the last run
+  int restarts = 0;
+  std::optional<std::int64_t> started_at;   // unix seconds, of the current/last run
+  std::optional<std::int64_t> finished_at;
+  std::string endpoint;           // "host:port" the pod serves on (pservers) or was given
+};
+
+struct Capacity {
+  Resources total;      // what the backend's nodes have: a job larger than this can never run
+  Resources in_use;     // requested by admitted, unfinished pods
+};
+
+class ClusterBackend {
+ public:
+  virtual ~ClusterBackend() = default;
+  virtual std::string_view Name() const = 0;  // "local", "kubernetes"
+  virtual Capacity GetCapacity() = 0;
+
+  // Creates the job's pods (see the contract above). InvalidArgument when the job can never fit.
+  virtual Status Submit(const JobRun& run) = 0;
+  // Ends the job's pods of `role` (all pods when nullopt): SIGTERM to each pod's process group,
+  // SIGKILL after `grace`. Stopped pods end kFailed with reason "Stopped"; waiting pods leave the
+  // queue. Returns once the signals are sent; GetPods shows the outcome. NotFound for an unknown job.
+  virtual Status Stop(const std::string& namespace_name, const std::string& job, std::optional<PodRole> role,
+                      std::chrono::milliseconds grace) = 0;
+  // The observed state of the job's pods, trainers first, by index. NotFound for an unknown job.
+  virtual Result<std::vector<PodStatus>> GetPods(const std::string& namespace_name, const std::string& job) = 0;
+  // Forgets a job whose pods have all ended (its logs stay). Conflict while a pod runs.
+  virtual Status Delete(const std::string& namespace_name, const std::string& job) = 0;
+};
+
+// The PaddlePaddle parameter-server environment of one pod, as the Paddle operators set it:
+// TRAINING_ROLE and PADDLE_TRAINING_ROLE (TRAINER|PSERVER), PADDLE_TRAINER_ID, PADDLE_TRAINERS_NUM,
+// PADDLE_TRAINER_ENDPOINTS, PADDLE_PSERVERS_IP_PORT_LIST, PADDLE_PORT, POD_IP, PADDLE_JOB_ID.
+// `trainer_endpoints` and `pserver_endpoints` are "host:port" lists for the whole job.
+std::map<std::string, std::string> PaddleEnv(const std::string& job, PodRole role, int index,
+                                             const std::vector<std::string>& trainer_endpoints,
+                                             const std::vector<std::string>& pserver_endpoints);
+
+// Parses Kubernetes quantities: CPU "2", "500m", "1.5" -> milli-cores; memory "1Gi", "512Mi",
+// "1G", "1000000" -> bytes. InvalidArgument naming `field` otherwise.
+Result<std::int64_t> ParseCpuQuantity(std::string_view text, const std::string& field);
+Result<std::int64_t> ParseMemoryQuantity(std::string_view text, const std::string& field);
+
+}  // namespace paddlecloud::cluster

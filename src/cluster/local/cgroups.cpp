@@ -1,0 +1,199 @@
+#include "cluster/local/cgroups.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "cluster/local/pod_files.h"
+
+namespace paddlecloud::cluster::local {
+
+namespace {
+
+constexpr char kRoot[] = "/sys/fs/cgroup";
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool WriteValue(const std::string& path, const std::string& value, std::string& why) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = "open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  ssize_t n = ::write(fd, value.data(), value.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(value.size())) {
+    why = "write " + path + ": " + std::strerror(err);
+    return false;
+  }
+  return true;
+}
+
+bool MakeDir(const std::string& path, std::string& why) {
+  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
+  why = "mkdir " + path + ": " + std::strerror(errno);
+  return false;
+}
+
+std::int64_t KeyedValue(const std::string& path, const std::string& key) {
+  auto text = ReadWholeFile(path);
+  if (!text) return -1;
+  std::istringstream in(*text);
+  std::string k;
+  std::int64_t v;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return -1;
+}
+
+std::string CpuText(std::int64_t milli) {
+  return milli > 0 ? std::to_string(milli) + "m" : "unlimited";
+}
+
+}  // namespace
+
+std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Resources& limits, std::string& why) {
+  std::unique_ptr<PodCgroup> group(new PodCgroup());
+  std::string base = kRoot;
+  std::string desc = "cpu=" + CpuText(limits.cpu_milli) +
+                     " memory=" + (limits.memory_bytes > 0 ? std::to_string(limits.memory_bytes) : "unlimited");
+  if (Exists(base + "/cgroup.controllers")) {
+    group->version_ = 2;
+    std::string parent = base + "/paddlecloud";
+    if (!WriteValue(base + "/cgroup.subtree_control", "+memory +cpu", why) || !MakeDir(parent, why) ||
+        !WriteValue(parent + "/cgroup.subtree_control", "+memory +cpu", why)) {
+      why = "cgroups not writable: " + why;
+      return nullptr;
+    }
+    std::string dir = parent + "/" + name;
+    if (!MakeDir(dir, why)) {
+      why = "cgroups not writable: " + why;
+      return nullptr;
+    }
+    group->dirs_.push_back(dir);
+    group->memory_dir_ = dir;
+    group->procs_files_.push_back(dir + "/cgroup.procs");
+    if (limits.memory_bytes > 0) {
+      if (!WriteValue(dir + "/memory.max", std::to_string(limits.memory_bytes), why)) return nullptr;
+      std::string ignored;
+      WriteValue(dir + "/memory.swap.max", "0", ignored);  // absent without swap accounting
+    }
+    if (limits.cpu_milli > 0 && !WriteValue(dir + "/cpu.max", std::to_string(limits.cpu_milli * 100) + " 100000", why))
+      return nullptr;
+    group->description_ = desc + " (cgroup v2)";
+    return group;
+  }
+  if (Exists(base + "/memory/memory.limit_in_bytes") || Exists(base + "/cpu/cpu.cfs_quota_us")) {
+    group->version_ = 1;
+    for (std::string controller : {"memory", "cpu"}) {
+      std::string root = base + "/" + controller;
+      if (!Exists(root + "/cgroup.procs")) continue;
+      std::string dir = root + "/paddlecloud/" + name;
+      if (!MakeDir(root + "/paddlecloud", why) || !MakeDir(dir, why)) {
+        why = "cgroups not writable: " + why;
+        return nullptr;
+      }
+      group->dirs_.push_back(dir);
+      group->procs_files_.push_back(dir + "/cgroup.procs");
+      if (controller == "memory") {
+        group->memory_dir_ = dir;
+        if (limits.memory_bytes > 0) {
+          if (!WriteValue(dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes), why)) return nullptr;
+          std::string ignored;  // also cap swap when swap accounting exists
+          WriteValue(dir + "/memory.memsw.limit_in_bytes", std::to_string(limits.memory_bytes), ignored);
+        }
+      } else if (limits.cpu_milli > 0) {
+        if (!WriteValue(dir + "/cpu.cfs_period_us", "100000", why) ||
+            !WriteValue(dir + "/cpu.cfs_quota_us", std::to_string(limits.cpu_milli * 100), why))
+          return nullptr;
+      }
+    }
+    if (group->dirs_.empty()) {
+      why = "cgroups not available: no memory or cpu controller mounted";
+      return nullptr;
+    }
+    group->description_ = desc + " (cgroup v1)";
+    return group;
+  }
+  why = "cgroups not available: nothing mounted at /sys/fs/cgroup";
+  return nullptr;
+}
+
+PodCgroup::~PodCgroup() { RemoveCgroupDirs(dirs_); }
+
+void RemoveCgroupDirs(const std::vector<std::string>& dirs) {
+  for (const auto& dir : dirs) {
+    auto text = ReadWholeFile(dir + "/cgroup.procs");
+    if (!text) continue;
+    std::istringstream in(*text);
+    pid_t pid;
+    while (in >> pid)
+      if (pid > 0) ::kill(pid, SIGKILL);
+  }
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    // Only directories of pod groups; a killed process leaves its group asynchronously: retry briefly.
+    if (it->find("/paddlecloud/") == std::string::npos) continue;
+    for (int i = 0; i < 100 && ::rmdir(it->c_str()) != 0 && errno == EBUSY; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::int64_t PodCgroup::OomKills() const {
+  if (memory_dir_.empty()) return -1;
+  return version_ == 2 ? KeyedValue(memory_dir_ + "/memory.events", "oom_kill")
+                       : KeyedValue(memory_dir_ + "/memory.oom_control", "oom_kill");
+}
+
+bool PodCgroup::HitMemoryLimit() const {
+  if (memory_dir_.empty()) return false;
+  if (version_ == 2) return KeyedValue(memory_dir_ + "/memory.events", "max") > 0;
+  auto text = ReadWholeFile(memory_dir_ + "/memory.failcnt");
+  return text && std::atoll(text->c_str()) > 0;
+}
+
+void PodCgroup::KillAll() const {
+  for (const auto& dir : dirs_) {
+    auto text = ReadWholeFile(dir + "/cgroup.procs");
+    if (!text) continue;
+    std::istringstream in(*text);
+    pid_t pid;
+    while (in >> pid)
+      if (pid > 0) ::kill(pid, SIGKILL);
+  }
+}
+
+bool JoinFromChild(const std::vector<const char*>& procs_files) {
+  char buf[24];
+  int len = 0;
+  char digits[24];
+  int n = 0;
+  for (pid_t pid = ::getpid(); pid > 0; pid /= 10) digits[n++] = static_cast<char>('0' + pid % 10);
+  while (n > 0) buf[len++] = digits[--n];
+  for (const char* file : procs_files) {
+    int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = ::write(fd, buf, static_cast<std::size_t>(len)) == len;
+    ::close(fd);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string ProbeCgroups() {
+  std::string why;
+  auto group = PodCgroup::Create("probe-" + std::to_string(::getpid()), Resources{100, 64 << 20, 0}, why);
+  return group ? std::string() : why;
+}
+
+}  // namespace paddlecloud::cluster::local

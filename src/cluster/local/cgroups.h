@@ -1,0 +1,60 @@
+// CPU and memory limits for one pod through Linux cgroups (v2, else v1), when this machine lets
+// us create groups. Groups live at the top of the hierarchy, beside (never inside) whatever group
+// the server runs in: v2 /sys/fs/cgroup/paddlecloud/<name> (memory.max, cpu.max); v1
+// /sys/fs/cgroup/{memory,cpu}/paddlecloud/<name> (memory.limit_in_bytes, cpu.cfs_quota_us).
+// Tested here on v1 (hybrid hierarchy, root); the v2 path follows the kernel documentation.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_backend.h"
+
+namespace paddlecloud::cluster::local {
+
+class PodCgroup {
+ public:
+  // Creates the group(s) and applies `limits` (0 = unlimited). On failure, returns nullptr and
+  // sets `why` ("cgroups not writable: mkdir /sys/fs/cgroup/...: Permission denied").
+  static std::unique_ptr<PodCgroup> Create(const std::string& name, const Resources& limits, std::string& why);
+  ~PodCgroup();  // kills what is left inside and removes the group(s)
+
+  // "cpu=500m memory=52428800 (cgroup v1)"
+  const std::string& Description() const { return description_; }
+  // The files to write a pid into to join the group; written from a forked child with
+  // JoinFromChild (async-signal-safe).
+  const std::vector<std::string>& ProcsFiles() const { return procs_files_; }
+  // Number of OOM kills so far (cgroup v2 memory.events / v1 memory.oom_control "oom_kill"); -1
+  // when the kernel does not report it.
+  std::int64_t OomKills() const;
+  // Whether memory usage ever hit the limit (v1 memory.failcnt, v2 memory.events "max").
+  bool HitMemoryLimit() const;
+  // SIGKILLs every process still in the group.
+  void KillAll() const;
+  // The group's directories (one per v1 controller).
+  const std::vector<std::string>& Dirs() const { return dirs_; }
+
+ private:
+  PodCgroup() = default;
+  int version_ = 0;
+  std::vector<std::string> dirs_;  // created directories, removed in the destructor
+  std::string memory_dir_;
+  std::vector<std::string> procs_files_;
+  std::string description_;
+};
+
+// Async-signal-safe: writes the calling process's pid into each of `procs_files` (prepared as C
+// strings before fork). Returns false if one write fails.
+bool JoinFromChild(const std::vector<const char*>& procs_files);
+
+// Cleans up after a supervisor that died: SIGKILLs what is left in `dirs` and removes them.
+void RemoveCgroupDirs(const std::vector<std::string>& dirs);
+
+// Empty when pod cgroups can be created here; otherwise why not. For tests and diagnostics.
+std::string ProbeCgroups();
+
+}  // namespace paddlecloud::cluster::local

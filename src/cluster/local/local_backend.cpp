@@ -1,0 +1,845 @@
+#include "cluster/local/local_backend.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cluster/local/cgroups.h"
+#include "cluster/local/pod_files.h"
+
+extern char** environ;
+
+namespace paddlecloud::cluster::local {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr char kRunFile[] = "run.json";
+constexpr char kAdmittedFile[] = "admitted.json";
+constexpr char kJobStoppedFile[] = "stopped.json";
+constexpr char kLostCleanedFile[] = "lost-cleaned";  // in a pod dir: a lost supervisor's leftovers were killed
+// Variables of the server's environment a pod inherits; everything else (PADDLECLOUD_* settings
+// with their secrets included) stays out.
+constexpr const char* kInheritedEnv[] = {"PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
+                                         "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR"};
+
+struct PodSlot {
+  std::string name;
+  PodRole role = PodRole::kTrainer;
+  int index = 0;
+  std::string endpoint;
+  std::vector<int> gpus;
+};
+
+struct JobEntry {
+  JobRun run;
+  std::int64_t seq = 0;
+  std::int64_t submitted_at = 0;
+  std::string dir;
+  std::optional<std::vector<PodSlot>> admitted;  // nullopt: waiting in the queue
+  std::optional<std::int64_t> stopped_at;        // stopped while waiting
+};
+
+bool Exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+// ---- formatting ----------------------------------------------------------------------------
+
+std::string FormatCpu(std::int64_t milli) {
+  std::string n = std::to_string(milli / 1000);
+  if (milli % 1000 != 0) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, "%03lld", static_cast<long long>(milli % 1000));
+    std::string f = frac;
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    n += "." + f;
+  }
+  return n + (milli == 1000 ? " CPU" : " CPUs");
+}
+
+std::string FormatMemory(std::int64_t bytes) {
+  const std::pair<const char*, std::int64_t> units[] = {{"Ti", 1LL << 40}, {"Gi", 1LL << 30}, {"Mi", 1LL << 20}, {"Ki", 1LL << 10}};
+  for (const auto& [unit, size] : units)
+    if (bytes >= size && bytes % size == 0) return std::to_string(bytes / size) + unit;
+  if (bytes >= (1LL << 20)) return std::to_string((bytes + (1LL << 20) - 1) >> 20) + "Mi";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string FormatGpus(std::int64_t gpus) { return std::to_string(gpus) + (gpus == 1 ? " GPU" : " GPUs"); }
+
+Resources Sub(Resources a, const Resources& b) {
+  a.cpu_milli -= b.cpu_milli;
+  a.memory_bytes -= b.memory_bytes;
+  a.gpus -= b.gpus;
+  return a;
+}
+
+void Add(Resources& a, const Resources& b) {
+  a.cpu_milli += b.cpu_milli;
+  a.memory_bytes += b.memory_bytes;
+  a.gpus += b.gpus;
+}
+
+bool Fits(const Resources& need, const Resources& free) {
+  return need.cpu_milli <= free.cpu_milli && need.memory_bytes <= free.memory_bytes && need.gpus <= free.gpus;
+}
+
+// What `need` lacks in `have`: "2 CPUs and 1Gi of memory"; empty when it fits.
+std::string Shortage(const Resources& need, const Resources& have) {
+  std::vector<std::string> parts;
+  if (need.cpu_milli > have.cpu_milli) parts.push_back(FormatCpu(need.cpu_milli - have.cpu_milli));
+  if (need.memory_bytes > have.memory_bytes) parts.push_back(FormatMemory(need.memory_bytes - have.memory_bytes) + " of memory");
+  if (need.gpus > have.gpus) parts.push_back(FormatGpus(need.gpus - have.gpus));
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  return out;
+}
+
+const Resources& RequestsOf(const JobRun& run, PodRole role) {
+  return role == PodRole::kTrainer ? run.trainer_requests : run.pserver_requests;
+}
+
+Resources JobRequests(const JobRun& run) {
+  Resources total;
+  for (int i = 0; i < run.trainers; ++i) Add(total, run.trainer_requests);
+  for (int i = 0; i < run.pservers; ++i) Add(total, run.pserver_requests);
+  return total;
+}
+
+// ---- validation ----------------------------------------------------------------------------
+
+bool IsDnsLabel(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return s.front() != '-' && s.back() != '-';
+}
+
+bool IsPathComponent(const std::string& s) {
+  if (s.empty() || s.size() > 128 || s.front() == '.') return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  return true;
+}
+
+Status Validate(const JobRun& run, const Resources& total) {
+  if (!IsPathComponent(run.namespace_name))
+    return Status::InvalidArgument("namespace must be letters, digits, '-', '_' or '.'", "namespace");
+  if (!IsDnsLabel(run.job))
+    return Status::InvalidArgument("job name must be a DNS label: lowercase letters, digits and '-', at most 63", "job");
+  if (run.entry.empty()) return Status::InvalidArgument("entry command is empty", "entry");
+  constexpr int kMaxPods = 1000;
+  if (run.trainers < 0 || run.trainers > kMaxPods)
+    return Status::InvalidArgument("trainers must be between 0 and 1000", "trainers");
+  if (run.pservers < 0 || run.pservers > kMaxPods)
+    return Status::InvalidArgument("pservers must be between 0 and 1000", "pservers");
+  if (run.trainers + run.pservers == 0) return Status::InvalidArgument("a job needs at least one pod", "trainers");
+  if (run.max_restarts < 0) return Status::InvalidArgument("max_restarts must not be negative", "max_restarts");
+  for (auto role : {PodRole::kTrainer, PodRole::kPserver}) {
+    const Resources& r = RequestsOf(run, role);
+    std::string field = std::string(RoleName(role)) + "_requests";
+    if (r.cpu_milli < 0 || r.memory_bytes < 0 || r.gpus < 0)
+      return Status::InvalidArgument(field + " must not be negative", field);
+  }
+  __int128 cpu = static_cast<__int128>(run.trainers) * run.trainer_requests.cpu_milli +
+                 static_cast<__int128>(run.pservers) * run.pserver_requests.cpu_milli;
+  __int128 mem = static_cast<__int128>(run.trainers) * run.trainer_requests.memory_bytes +
+                 static_cast<__int128>(run.pservers) * run.pserver_requests.memory_bytes;
+  __int128 gpu = static_cast<__int128>(run.trainers) * run.trainer_requests.gpus +
+                 static_cast<__int128>(run.pservers) * run.pserver_requests.gpus;
+  std::vector<std::string> too_big;
+  if (cpu > total.cpu_milli)
+    too_big.push_back((cpu > INT64_MAX ? std::string("more CPUs than exist") : FormatCpu(static_cast<std::int64_t>(cpu))) +
+                      " but this machine has " + FormatCpu(total.cpu_milli));
+  if (mem > total.memory_bytes)
+    too_big.push_back((mem > INT64_MAX ? std::string("more memory than exists") : FormatMemory(static_cast<std::int64_t>(mem)) + " of memory") +
+                      " but this machine has " + FormatMemory(total.memory_bytes));
+  if (gpu > total.gpus)
+    too_big.push_back((gpu > INT64_MAX ? std::string("more GPUs than exist") : FormatGpus(static_cast<std::int64_t>(gpu))) +
+                      " but this machine has " + std::to_string(total.gpus));
+  if (!too_big.empty()) {
+    std::string message = "job \"" + run.job + "\" can never run here: it needs ";
+    for (std::size_t i = 0; i < too_big.size(); ++i) message += (i ? "; it needs " : "") + too_big[i];
+    return Status::InvalidArgument(message, "resources");
+  }
+  return Status::Ok();
+}
+
+// ---- persistence ---------------------------------------------------------------------------
+
+json::object ResourcesJson(const Resources& r) {
+  return {{"cpu_milli", r.cpu_milli}, {"memory_bytes", r.memory_bytes}, {"gpus", r.gpus}};
+}
+
+std::int64_t GetInt(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (v && v->is_int64()) return v->as_int64();
+  if (v && v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  return 0;
+}
+
+std::string GetStr(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+Resources ResourcesFrom(const json::object& o, std::string_view key) {
+  Resources r;
+  if (auto* v = o.if_contains(key); v && v->is_object()) {
+    r.cpu_milli = GetInt(v->as_object(), "cpu_milli");
+    r.memory_bytes = GetInt(v->as_object(), "memory_bytes");
+    r.gpus = GetInt(v->as_object(), "gpus");
+  }
+  return r;
+}
+
+std::string RunJson(const JobEntry& e) {
+  const JobRun& r = e.run;
+  json::object env;
+  for (const auto& [k, v] : r.env) env[k] = v;
+  json::object o{{"seq", e.seq},
+                 {"submitted_at", e.submitted_at},
+                 {"namespace", r.namespace_name},
+                 {"job", r.job},
+                 {"entry", r.entry},
+                 {"image", r.image},
+                 {"working_dir", r.working_dir},
+                 {"env", std::move(env)},
+                 {"trainers", r.trainers},
+                 {"trainer_requests", ResourcesJson(r.trainer_requests)},
+                 {"pservers", r.pservers},
+                 {"pserver_requests", ResourcesJson(r.pserver_requests)},
+                 {"max_restarts", r.max_restarts},
+                 {"logs_dir", r.logs_dir}};
+  return json::serialize(o);
+}
+
+std::optional<JobEntry> LoadJob(const std::string& dir) {
+  auto text = ReadWholeFile(dir + "/" + kRunFile);
+  if (!text) return std::nullopt;
+  boost::system::error_code ec;
+  json::value v = json::parse(*text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::object& o = v.as_object();
+  JobEntry e;
+  e.dir = dir;
+  e.seq = GetInt(o, "seq");
+  e.submitted_at = GetInt(o, "submitted_at");
+  JobRun& r = e.run;
+  r.namespace_name = GetStr(o, "namespace");
+  r.job = GetStr(o, "job");
+  r.entry = GetStr(o, "entry");
+  r.image = GetStr(o, "image");
+  r.working_dir = GetStr(o, "working_dir");
+  if (auto* env = o.if_contains("env"); env && env->is_object())
+    for (const auto& [k, val] : env->as_object())
+      if (val.is_string()) r.env[std::string(k)] = std::string(val.as_string());
+  r.trainers = static_cast<int>(GetInt(o, "trainers"));
+  r.trainer_requests = ResourcesFrom(o, "trainer_requests");
+  r.pservers = static_cast<int>(GetInt(o, "pservers"));
+  r.pserver_requests = ResourcesFrom(o, "pserver_requests");
+  r.max_restarts = static_cast<int>(GetInt(o, "max_restarts"));
+  r.logs_dir = GetStr(o, "logs_dir");
+  if (r.job.empty() || r.namespace_name.empty()) return std::nullopt;
+
+  if (auto admitted = ReadWholeFile(dir + "/" + kAdmittedFile)) {
+    json::value a = json::parse(*admitted, ec);
+    if (!ec && a.is_object()) {
+      std::vector<PodSlot> slots;
+      if (auto* pods = a.as_object().if_contains("pods"); pods && pods->is_array()) {
+        for (const auto& p : pods->as_array()) {
+          if (!p.is_object()) continue;
+          const auto& po = p.as_object();
+          PodSlot slot;
+          slot.name = GetStr(po, "name");
+          slot.role = GetStr(po, "role") == "pserver" ? PodRole::kPserver : PodRole::kTrainer;
+          slot.index = static_cast<int>(GetInt(po, "index"));
+          slot.endpoint = GetStr(po, "endpoint");
+          if (auto* g = po.if_contains("gpus"); g && g->is_array())
+            for (const auto& gi : g->as_array())
+              if (gi.is_int64()) slot.gpus.push_back(static_cast<int>(gi.as_int64()));
+          slots.push_back(std::move(slot));
+        }
+      }
+      e.admitted = std::move(slots);
+    }
+  }
+  if (auto stopped = ReadWholeFile(dir + "/" + kJobStoppedFile)) {
+    json::value s = json::parse(*stopped, ec);
+    e.stopped_at = !ec && s.is_object() ? GetInt(s.as_object(), "stopped_at") : 0;
+  }
+  return e;
+}
+
+// Free TCP ports on the loopback interface, all distinct (the sockets stay open until all are found).
+Result<std::vector<int>> FreePorts(int count) {
+  std::vector<int> fds, ports;
+  Status error;
+  for (int i = 0; i < count; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      error = Status::Internal(std::string("socket: ") + std::strerror(errno));
+      break;
+    }
+    fds.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      error = Status::Internal(std::string("bind 127.0.0.1:0: ") + std::strerror(errno));
+      break;
+    }
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  for (int fd : fds) ::close(fd);
+  if (!error.ok()) return Err(error);
+  return ports;
+}
+
+// SIGKILLs every process of session `sid` (a dead supervisor's session: its pod's processes). A
+// session id stays allocated while any member lives, so this cannot hit an unrelated process.
+void KillSession(pid_t sid) {
+  if (sid <= 1 || sid == ::getsid(0)) return;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    auto stat = ReadWholeFile(entry.path().string() + "/stat");
+    if (!stat) continue;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream in(stat->substr(close + 1));
+    std::string state;
+    long ppid = 0, pgrp = 0, session = 0;
+    if (in >> state >> ppid >> pgrp >> session && session == sid) ::kill(std::atoi(name.c_str()), SIGKILL);
+  }
+}
+
+std::map<std::string, std::string> InheritedEnvironment() {
+  std::map<std::string, std::string> out;
+  for (const char* name : kInheritedEnv)
+    if (const char* v = std::getenv(name)) out[name] = v;
+  if (!out.count("PATH")) out["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  return out;
+}
+
+// ---- the backend ---------------------------------------------------------------------------
+
+class LocalBackend final : public ClusterBackend {
+ public:
+  LocalBackend(LocalBackendOptions options, Resources capacity)
+      : options_(std::move(options)), capacity_(capacity) {}
+
+  ~LocalBackend() override {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Rebuilds the job list from the state dir and starts the admission loop.
+  Status Start() {
+    std::error_code ec;
+    fs::create_directories(options_.state_dir, ec);
+    if (ec) return Status::Internal("cannot create " + options_.state_dir + ": " + ec.message());
+    for (const auto& ns : fs::directory_iterator(options_.state_dir, ec)) {
+      if (!ns.is_directory()) continue;
+      for (const auto& job : fs::directory_iterator(ns.path(), ec)) {
+        if (!job.is_directory()) continue;
+        auto entry = LoadJob(job.path().string());
+        if (!entry) {
+          if (Exists(job.path().string() + "/" + kRunFile))
+            spdlog::warn("local cluster: ignoring unreadable {}/{}", job.path().string(), kRunFile);
+          continue;
+        }
+        next_seq_ = std::max(next_seq_, entry->seq + 1);
+        jobs_[Key(entry->run.namespace_name, entry->run.job)] = std::move(*entry);
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      Reconcile();
+    }
+    if (options_.poll_interval.count() > 0) thread_ = std::thread([this] { Loop(); });
+    return Status::Ok();
+  }
+
+  std::string_view Name() const override { return "local"; }
+
+  Capacity GetCapacity() override {
+    std::lock_guard lock(mu_);
+    return Capacity{capacity_, Reconcile()};
+  }
+
+  Status Submit(const JobRun& run) override {
+    PC_RETURN_IF_ERROR(Validate(run, capacity_));
+    std::lock_guard lock(mu_);
+    std::string key = Key(run.namespace_name, run.job);
+    if (jobs_.count(key)) return Status::Ok();
+    JobEntry entry;
+    entry.run = run;
+    entry.seq = next_seq_++;
+    entry.submitted_at = Now();
+    entry.dir = options_.state_dir + "/" + run.namespace_name + "/" + run.job;
+    if (entry.run.logs_dir.empty()) entry.run.logs_dir = entry.dir + "/logs";
+    std::error_code ec;
+    fs::create_directories(entry.dir, ec);
+    if (ec) return Status::Internal("cannot create " + entry.dir + ": " + ec.message());
+    PC_RETURN_IF_ERROR(WriteFileAtomic(entry.dir + "/" + kRunFile, RunJson(entry), 0600));
+    jobs_[key] = std::move(entry);
+    Reconcile();
+    return Status::Ok();
+  }
+
+  Status Stop(const std::string& namespace_name, const std::string& job, std::optional<PodRole> role,
+              std::chrono::milliseconds grace) override {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(Key(namespace_name, job));
+    if (it == jobs_.end()) return Status::NotFound("job '" + job + "' does not exist");
+    JobEntry& e = it->second;
+    if (!e.admitted) {
+      if (e.stopped_at) return Status::Ok();
+      std::int64_t now = Now();
+      json::object o{{"stopped_at", now}};
+      PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kJobStoppedFile, json::serialize(o)));
+      e.stopped_at = now;
+      return Status::Ok();
+    }
+    for (const PodSlot& slot : *e.admitted) {
+      if (role && slot.role != *role) continue;
+      if (IsTerminal(Observe(e, slot).phase)) continue;
+      std::string dir = PodDir(e, slot.name);
+      json::object o{{"grace_ms", static_cast<std::int64_t>(std::max<std::int64_t>(0, grace.count()))}, {"requested_at", Now()}};
+      PC_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kStopFile, json::serialize(o)));
+      // Signal only a live supervisor (it holds the lock), so its pid cannot have been reused.
+      // Without supervisor.pid yet, the supervisor finds stop.json before it starts the entry.
+      auto pid_text = ReadWholeFile(dir + "/" + kPidFile);
+      pid_t pid = pid_text ? static_cast<pid_t>(std::atoll(pid_text->c_str())) : 0;
+      if (pid > 0 && LockHeld(dir + "/" + kLockFile)) ::kill(pid, SIGTERM);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<PodStatus>> GetPods(const std::string& namespace_name, const std::string& job) override {
+    std::lock_guard lock(mu_);
+    Reconcile();
+    auto it = jobs_.find(Key(namespace_name, job));
+    if (it == jobs_.end()) return Err(Status::NotFound("job '" + job + "' does not exist"));
+    const JobEntry& e = it->second;
+    std::vector<PodStatus> pods;
+    if (e.admitted) {
+      for (const PodSlot& slot : *e.admitted) pods.push_back(Observe(e, slot));
+      return pods;
+    }
+    std::string reason = e.stopped_at ? "Stopped" : WaitingReason(e);
+    for (auto role : {PodRole::kTrainer, PodRole::kPserver}) {
+      int count = role == PodRole::kTrainer ? e.run.trainers : e.run.pservers;
+      for (int i = 0; i < count; ++i) {
+        PodStatus st;
+        st.name = PodName(e.run.job, role, i);
+        st.role = role;
+        st.index = i;
+        st.phase = e.stopped_at ? PodPhase::kFailed : PodPhase::kPending;
+        st.reason = reason;
+        if (e.stopped_at) st.finished_at = *e.stopped_at;
+        pods.push_back(std::move(st));
+      }
+    }
+    return pods;
+  }
+
+  Status Delete(const std::string& namespace_name, const std::string& job) override {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(Key(namespace_name, job));
+    if (it == jobs_.end()) return Status::NotFound("job '" + job + "' does not exist");
+    JobEntry& e = it->second;
+    if (!e.admitted && !e.stopped_at) return Status::Conflict("job '" + job + "' is waiting to run: stop it first");
+    if (e.admitted) {
+      for (const PodSlot& slot : *e.admitted)
+        if (!IsTerminal(Observe(e, slot).phase))
+          return Status::Conflict("pod '" + slot.name + "' of job '" + job + "' is still running");
+      // Supervisors exit right after their final status: give them a moment to clean up.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      for (const PodSlot& slot : *e.admitted) {
+        std::string lock_path = PodDir(e, slot.name) + "/" + kLockFile;
+        while (LockHeld(lock_path)) {
+          if (std::chrono::steady_clock::now() > deadline)
+            return Status::Conflict("the supervisor of pod '" + slot.name + "' is still shutting down");
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // bounded wait for a process exit
+        }
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(e.dir, ec);
+    if (ec) return Status::Internal("cannot remove " + e.dir + ": " + ec.message());
+    fs::remove(fs::path(e.dir).parent_path(), ec);  // the namespace dir, when now empty
+    if (e.admitted)
+      for (const PodSlot& slot : *e.admitted) ended_.erase(PodDir(e, slot.name));
+    jobs_.erase(it);
+    return Status::Ok();
+  }
+
+ private:
+  static std::string Key(const std::string& ns, const std::string& job) { return ns + "/" + job; }
+  static std::string PodDir(const JobEntry& e, const std::string& pod) { return e.dir + "/pods/" + pod; }
+
+  std::int64_t Now() const {
+    return options_.now ? options_.now() : static_cast<std::int64_t>(std::time(nullptr));
+  }
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!quit_) {
+      cv_.wait_for(lock, options_.poll_interval, [this] { return quit_; });
+      if (quit_) break;
+      Reconcile();
+    }
+  }
+
+  // The observed state of an admitted pod, from its files.
+  PodStatus Observe(const JobEntry& e, const PodSlot& slot) {
+    std::string dir = PodDir(e, slot.name);
+    if (auto cached = ended_.find(dir); cached != ended_.end()) return cached->second;
+    PodStatus st = ObserveFiles(e, slot);
+    // An ended pod whose supervisor is gone never changes again.
+    if (IsTerminal(st.phase) && !LockHeld(dir + "/" + kLockFile)) ended_[dir] = st;
+    return st;
+  }
+
+  PodStatus ObserveFiles(const JobEntry& e, const PodSlot& slot) const {
+    PodStatus st;
+    st.name = slot.name;
+    st.role = slot.role;
+    st.index = slot.index;
+    st.endpoint = slot.endpoint;
+    std::string dir = PodDir(e, slot.name);
+    // The lock first: a supervisor writes its final status before it exits.
+    bool alive = LockHeld(dir + "/" + kLockFile);
+    if (auto text = ReadWholeFile(dir + "/" + kStatusFile)) {
+      if (auto record = PodRecordFromJson(*text)) {
+        st.phase = record->phase;
+        st.reason = record->reason;
+        st.exit_code = record->exit_code;
+        st.restarts = record->restarts;
+        st.started_at = record->started_at;
+        st.finished_at = record->finished_at;
+        if (!IsTerminal(st.phase) && !alive) {
+          st.phase = PodPhase::kFailed;
+          st.reason = "SupervisorLost";
+        }
+        return st;
+      }
+    }
+    if (alive) {
+      st.reason = "Starting";
+    } else if (Exists(dir + "/" + kLaunchedFile)) {
+      st.phase = PodPhase::kFailed;
+      st.reason = "SupervisorLost";
+    } else if (Exists(dir + "/" + kStopFile)) {
+      st.phase = PodPhase::kFailed;
+      st.reason = "Stopped";
+    } else {
+      st.reason = "Starting";
+    }
+    return st;
+  }
+
+  // Launches admitted pods not launched yet, admits waiting jobs that fit (FIFO); returns what
+  // admitted, unfinished pods request.
+  Resources Reconcile() {
+    Resources in_use;
+    std::set<int> used_gpus;
+    for (auto& [key, e] : jobs_) {
+      if (!e.admitted) continue;
+      for (const PodSlot& slot : *e.admitted) {
+        PodStatus st = Observe(e, slot);
+        if (st.reason == "SupervisorLost") CleanUpLost(e, slot);
+        if (IsTerminal(st.phase)) continue;
+        Add(in_use, RequestsOf(e.run, slot.role));
+        used_gpus.insert(slot.gpus.begin(), slot.gpus.end());
+        Launch(e, slot);
+      }
+    }
+    for (JobEntry* e : Queue()) {
+      Resources need = JobRequests(e->run);
+      if (!Fits(need, Sub(capacity_, in_use))) break;  // FIFO: nobody overtakes the head
+      Status s = Admit(*e, used_gpus);
+      if (!s.ok()) {
+        spdlog::error("local cluster: cannot admit job {}/{}: {}", e->run.namespace_name, e->run.job, s.message());
+        break;
+      }
+      Add(in_use, need);
+    }
+    return in_use;
+  }
+
+  // What a dead supervisor left behind (its pod's processes, its cgroups) would hold resources
+  // the backend now counts as free: kill and remove it, once.
+  void CleanUpLost(const JobEntry& e, const PodSlot& slot) {
+    std::string dir = PodDir(e, slot.name);
+    if (Exists(dir + "/" + kLostCleanedFile)) return;
+    pid_t sid = 0;
+    if (auto record = PodRecordFromJson(ReadWholeFile(dir + "/" + kStatusFile).value_or(""))) {
+      sid = static_cast<pid_t>(record->supervisor_pid);
+      RemoveCgroupDirs(record->cgroup_dirs);
+    }
+    if (sid <= 0) sid = static_cast<pid_t>(std::atoll(ReadWholeFile(dir + "/" + kPidFile).value_or("0").c_str()));
+    KillSession(sid);
+    spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", e.run.namespace_name, slot.name);
+    Status s = WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n");
+    (void)s;
+  }
+
+  std::vector<JobEntry*> Queue() {
+    std::vector<JobEntry*> queue;
+    for (auto& [key, e] : jobs_)
+      if (!e.admitted && !e.stopped_at) queue.push_back(&e);
+    std::sort(queue.begin(), queue.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+    return queue;
+  }
+
+  std::string WaitingReason(const JobEntry& job) {
+    Resources in_use;
+    for (auto& [key, e] : jobs_) {
+      if (!e.admitted) continue;
+      for (const PodSlot& slot : *e.admitted)
+        if (!IsTerminal(Observe(e, slot).phase)) Add(in_use, RequestsOf(e.run, slot.role));
+    }
+    int ahead = 0;
+    for (JobEntry* e : Queue()) {
+      if (e == &job) break;
+      ++ahead;
+    }
+    std::string shortage = Shortage(JobRequests(job.run), Sub(capacity_, in_use));
+    if (!shortage.empty()) return "waiting for " + shortage;
+    if (ahead > 0) return "waiting for " + std::to_string(ahead) + (ahead == 1 ? " earlier job" : " earlier jobs") + " in the queue";
+    return "waiting to be admitted";
+  }
+
+  Status Admit(JobEntry& e, std::set<int>& used_gpus) {
+    int pods = e.run.trainers + e.run.pservers;
+    auto ports = FreePorts(pods);
+    if (!ports) return ports.error();
+    std::vector<PodSlot> slots;
+    std::vector<int> free_gpus;
+    for (int g = 0; g < capacity_.gpus; ++g)
+      if (!used_gpus.count(g)) free_gpus.push_back(g);
+    std::size_t next_gpu = 0;
+    json::array pods_json;
+    for (auto role : {PodRole::kTrainer, PodRole::kPserver}) {
+      int count = role == PodRole::kTrainer ? e.run.trainers : e.run.pservers;
+      for (int i = 0; i < count; ++i) {
+        PodSlot slot;
+        slot.name = PodName(e.run.job, role, i);
+        slot.role = role;
+        slot.index = i;
+        slot.endpoint = "127.0.0.1:" + std::to_string((*ports)[slots.size()]);
+        for (std::int64_t g = 0; g < RequestsOf(e.run, role).gpus && next_gpu < free_gpus.size(); ++g) {
+          slot.gpus.push_back(free_gpus[next_gpu]);
+          used_gpus.insert(free_gpus[next_gpu++]);
+        }
+        json::array gpus;
+        for (int g : slot.gpus) gpus.push_back(g);
+        pods_json.push_back(json::object{{"name", slot.name}, {"role", RoleName(role)}, {"index", i},
+                                         {"endpoint", slot.endpoint}, {"gpus", std::move(gpus)}});
+        slots.push_back(std::move(slot));
+      }
+    }
+    json::object admitted{{"admitted_at", Now()}, {"pods", std::move(pods_json)}};
+    PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted)));
+    e.admitted = std::move(slots);
+    for (const PodSlot& slot : *e.admitted) Launch(e, slot);
+    return Status::Ok();
+  }
+
+  PodSpec SpecOf(const JobEntry& e, const PodSlot& slot) const {
+    std::vector<std::string> trainers, pservers;
+    for (const PodSlot& s : *e.admitted) (s.role == PodRole::kTrainer ? trainers : pservers).push_back(s.endpoint);
+    PodSpec spec;
+    spec.namespace_name = e.run.namespace_name;
+    spec.job = e.run.job;
+    spec.pod = slot.name;
+    spec.role = slot.role;
+    spec.index = slot.index;
+    spec.entry = e.run.entry;
+    spec.working_dir = e.run.working_dir;
+    spec.env = InheritedEnvironment();
+    for (auto& [k, v] : PaddleEnv(e.run.job, slot.role, slot.index, trainers, pservers)) spec.env[k] = v;
+    for (auto& [k, v] : e.run.env) spec.env[k] = v;
+    std::string gpus;
+    for (int g : slot.gpus) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
+    spec.env["CUDA_VISIBLE_DEVICES"] = gpus;
+    spec.log_path = e.run.logs_dir + "/" + slot.name + ".log";
+    spec.limits = RequestsOf(e.run, slot.role);
+    spec.max_restarts = e.run.max_restarts;
+    spec.default_grace_ms = options_.default_grace.count();
+    return spec;
+  }
+
+  // Starts the pod's supervisor unless one was ever started (or the pod was stopped first).
+  void Launch(const JobEntry& e, const PodSlot& slot) {
+    std::string dir = PodDir(e, slot.name);
+    if (Exists(dir + "/" + kLaunchedFile) || Exists(dir + "/" + kStatusFile) || Exists(dir + "/" + kStopFile)) return;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::create_directories(e.run.logs_dir, ec);
+    Status s = WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, slot)), 0600);
+    if (!s.ok()) {
+      spdlog::error("local cluster: pod {}: {}", slot.name, s.message());
+      return;
+    }
+    int lock_fd = ::open((dir + "/" + kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) return;
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {  // a supervisor is already there
+      ::close(lock_fd);
+      return;
+    }
+    s = WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n");
+    if (!s.ok()) {
+      ::close(lock_fd);
+      return;
+    }
+    // Everything the children need, prepared before fork (async-signal-safe calls only after it).
+    std::vector<std::string> args = {options_.supervisor_binary, "pod-supervisor", "--pod-dir", dir, "--lock-fd", "3"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string log_path = dir + "/" + kSupervisorLogFile;
+    std::string status_path = dir + "/" + kStatusFile;
+    std::string status_tmp = status_path + ".exec-failed";
+    PodRecord failed;
+    failed.phase = PodPhase::kFailed;
+    failed.reason = "StartError";
+    failed.message = "cannot run the pod supervisor " + options_.supervisor_binary;
+    failed.exit_code = 127;
+    failed.finished_at = Now();
+    std::string failed_json = ToJson(failed);
+
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::setsid();
+      pid_t grandchild = ::fork();
+      if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
+      // The supervisor: detached (re-parented to init or a subreaper), in its own session.
+      ::dup2(lock_fd, 3);
+      ::fcntl(3, F_SETFD, 0);
+      int devnull = ::open("/dev/null", O_RDONLY);
+      if (devnull >= 0) ::dup2(devnull, 0);
+      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) {
+        ::dup2(log, 1);
+        ::dup2(log, 2);
+      }
+      ::close_range(4, ~0U, 0);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::execv(argv[0], argv.data());
+      int fd = ::open(status_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ssize_t ignored = ::write(fd, failed_json.data(), failed_json.size());
+        (void)ignored;
+        ::close(fd);
+        ::rename(status_tmp.c_str(), status_path.c_str());
+      }
+      ::_exit(127);
+    }
+    if (child > 0) {
+      int status;
+      while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+    } else {
+      spdlog::error("local cluster: fork for pod {}: {}", slot.name, std::strerror(errno));
+    }
+    ::close(lock_fd);  // the supervisor holds the lock through its inherited copy
+  }
+
+  LocalBackendOptions options_;
+  Resources capacity_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool quit_ = false;
+  std::thread thread_;
+  std::map<std::string, JobEntry> jobs_;
+  std::map<std::string, PodStatus> ended_;  // by pod dir: final observations
+  std::int64_t next_seq_ = 1;
+};
+
+}  // namespace
+
+Resources MachineCapacity() {
+  Resources r;
+  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  r.cpu_milli = (cores > 0 ? cores : 1) * 1000;
+  if (auto meminfo = ReadWholeFile("/proc/meminfo")) {
+    std::istringstream in(*meminfo);
+    std::string key;
+    std::int64_t kb;
+    std::string unit;
+    while (in >> key >> kb >> unit)
+      if (key == "MemTotal:") {
+        r.memory_bytes = kb * 1024;
+        break;
+      }
+  }
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  std::istringstream split(dirs);
+  std::string d;
+  while (std::getline(split, d, ':')) {
+    std::string candidate = d + "/nvidia-smi";
+    if (!d.empty() && ::access(candidate.c_str(), X_OK) == 0) {
+      std::string command = "'" + candidate + "' -L 2>/dev/null";
+      if (FILE* p = ::popen(command.c_str(), "r")) {
+        char line[512];
+        while (std::fgets(line, sizeof line, p))
+          if (std::strncmp(line, "GPU ", 4) == 0) ++r.gpus;
+        ::pclose(p);
+      }
+      break;
+    }
+  }
+  return r;
+}
+
+Result<std::unique_ptr<ClusterBackend>> MakeLocalBackend(const LocalBackendOptions& options) {
+  if (options.state_dir.empty()) return Err(Status::InvalidArgument("the local cluster needs a state directory"));
+  if (options.supervisor_binary.empty())
+    return Err(Status::InvalidArgument("the local cluster needs the path of the paddlecloud binary"));
+  auto backend = std::make_unique<LocalBackend>(options, options.capacity_override.value_or(MachineCapacity()));
+  PC_RETURN_IF_ERROR(backend->Start());
+  return std::unique_ptr<ClusterBackend>(std::move(backend));
+}
+
+}  // namespace paddlecloud::cluster::local

@@ -1,0 +1,457 @@
+// The local backend against real processes: the built paddlecloud binary as the pod supervisor.
+#include "cluster/local/local_backend.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "cluster/local/cgroups.h"
+#include "cluster/local/pod_files.h"
+#include "testing/server_process.h"
+
+namespace paddlecloud::cluster::local {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+constexpr std::int64_t kGi = 1LL << 30;
+constexpr auto kDeadline = 30s;
+
+std::string ReadText(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  return text ? *text : "";
+}
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+bool ProcessGone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  // A zombie is gone for our purposes.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+class LocalBackendTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    // Supervisors outlive backends by design: end whatever a failed test left running.
+    std::error_code ec;
+    std::vector<std::string> locks;
+    for (auto it = fs::recursive_directory_iterator(State(), ec); it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->path().filename() == kLockFile) locks.push_back(it->path().string());
+    for (const auto& lock : locks) {
+      if (!LockHeld(lock)) continue;
+      std::string dir = fs::path(lock).parent_path().string();
+      auto record = PodRecordFromJson(ReadText(dir + "/" + kStatusFile));
+      // A supervisor that recorded its end is cleaning up (its cgroup): let it finish.
+      if (record && IsTerminal(record->phase) && testing::WaitFor([&] { return !LockHeld(lock); }, 10s)) continue;
+      if (record && record->entry_pid > 0) ::kill(-static_cast<pid_t>(record->entry_pid), SIGKILL);
+      pid_t pid = std::atoi(ReadText(dir + "/" + kPidFile).c_str());
+      if (pid > 0) ::kill(pid, SIGKILL);
+      testing::WaitFor([&] { return !LockHeld(lock); }, 10s);
+    }
+  }
+
+  std::string State() const { return tmp_.path() + "/state"; }
+  std::string Logs() const { return tmp_.path() + "/logs"; }
+  std::string Path(const std::string& name) const { return tmp_.path() + "/" + name; }
+
+  std::unique_ptr<ClusterBackend> Make(Resources capacity = {4000, 8 * kGi, 0}) {
+    LocalBackendOptions options;
+    options.state_dir = State();
+    options.supervisor_binary = testing::PaddlecloudBinary();
+    options.capacity_override = capacity;
+    options.poll_interval = 50ms;
+    options.default_grace = 2s;
+    auto backend = MakeLocalBackend(options);
+    EXPECT_TRUE(backend) << backend.error().ToString();
+    return backend ? std::move(*backend) : nullptr;
+  }
+
+  JobRun Job(const std::string& name, const std::string& entry) {
+    JobRun run;
+    run.namespace_name = "acct-1";
+    run.job = name;
+    run.entry = entry;
+    run.trainers = 1;
+    run.trainer_requests = {100, 0, 0};
+    run.pserver_requests = {100, 0, 0};
+    run.logs_dir = Logs();
+    return run;
+  }
+
+  std::string Log(const std::string& pod) const { return ReadText(Logs() + "/" + pod + ".log"); }
+
+  static std::vector<PodStatus> Pods(ClusterBackend& backend, const std::string& job) {
+    auto pods = backend.GetPods("acct-1", job);
+    EXPECT_TRUE(pods) << pods.error().ToString();
+    return pods ? *pods : std::vector<PodStatus>{};
+  }
+
+  static bool AllIn(ClusterBackend& backend, const std::string& job, PodPhase phase) {
+    auto pods = backend.GetPods("acct-1", job);
+    if (!pods || pods->empty()) return false;
+    for (const auto& p : *pods)
+      if (p.phase != phase) return false;
+    return true;
+  }
+
+  static bool AllEnded(ClusterBackend& backend, const std::string& job) {
+    auto pods = backend.GetPods("acct-1", job);
+    if (!pods || pods->empty()) return false;
+    for (const auto& p : *pods)
+      if (p.phase != PodPhase::kSucceeded && p.phase != PodPhase::kFailed) return false;
+    return true;
+  }
+
+  // "KEY=value" lines of a log.
+  static std::map<std::string, std::string> EnvOf(const std::string& log) {
+    std::map<std::string, std::string> env;
+    std::istringstream in(log);
+    std::string line;
+    while (std::getline(in, line))
+      if (auto eq = line.find('='); eq != std::string::npos && line.rfind("[paddlecloud]", 0) != 0)
+        env[line.substr(0, eq)] = line.substr(eq + 1);
+    return env;
+  }
+
+  testing::TempDir tmp_;
+};
+
+TEST_F(LocalBackendTest, MachineCapacity) {
+  Resources r = MachineCapacity();
+  EXPECT_GE(r.cpu_milli, 1000);
+  EXPECT_EQ(r.cpu_milli % 1000, 0);
+  EXPECT_GT(r.memory_bytes, 0);
+  EXPECT_GE(r.gpus, 0);
+}
+
+TEST_F(LocalBackendTest, EveryPodGetsConsistentPaddleEnvironmentAndAFreePort) {
+  auto backend = Make();
+  ::setenv("PADDLECLOUD_TEST_SECRET", "hunter2", 1);
+  JobRun run = Job("dist", R"(env | grep -E '^(PADDLE_|TRAINING_ROLE|POD_IP|CUDA_VISIBLE_DEVICES|PLATFORM_VAR|PADDLECLOUD_)' | sort
+if [ "$TRAINING_ROLE" = PSERVER ]; then
+  /usr/bin/python3 -c 'import os, socket; s = socket.socket(); s.bind((os.environ["POD_IP"], int(os.environ["PADDLE_PORT"]))); s.listen(); print("LISTENED=" + os.environ["PADDLE_PORT"])'
+fi)");
+  run.trainers = 2;
+  run.pservers = 1;
+  run.env = {{"PLATFORM_VAR", "from-the-platform"}};
+  ASSERT_TRUE(backend->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "dist"); }, kDeadline));
+  ::unsetenv("PADDLECLOUD_TEST_SECRET");
+
+  auto pods = Pods(*backend, "dist");
+  ASSERT_EQ(pods.size(), 3u);
+  EXPECT_EQ(pods[0].name, "dist-trainer-0");
+  EXPECT_EQ(pods[1].name, "dist-trainer-1");
+  EXPECT_EQ(pods[2].name, "dist-pserver-0");
+  std::string trainers = pods[0].endpoint + "," + pods[1].endpoint;
+  std::set<std::string> distinct;
+  for (const auto& pod : pods) {
+    SCOPED_TRACE(pod.name);
+    EXPECT_EQ(pod.phase, PodPhase::kSucceeded) << Log(pod.name);
+    EXPECT_EQ(pod.reason, "Completed");
+    EXPECT_EQ(pod.exit_code, 0);
+    ASSERT_THAT(pod.endpoint, ::testing::StartsWith("127.0.0.1:"));
+    distinct.insert(pod.endpoint);
+    auto env = EnvOf(Log(pod.name));
+    bool pserver = pod.role == PodRole::kPserver;
+    EXPECT_EQ(env["TRAINING_ROLE"], pserver ? "PSERVER" : "TRAINER");
+    EXPECT_EQ(env["PADDLE_TRAINING_ROLE"], pserver ? "PSERVER" : "TRAINER");
+    EXPECT_EQ(env["PADDLE_TRAINER_ID"], std::to_string(pod.index));
+    EXPECT_EQ(env["PADDLE_TRAINERS_NUM"], "2");
+    EXPECT_EQ(env["PADDLE_TRAINER_ENDPOINTS"], trainers);
+    EXPECT_EQ(env["PADDLE_PSERVERS_IP_PORT_LIST"], pods[2].endpoint);
+    EXPECT_EQ(env["POD_IP"] + ":" + env["PADDLE_PORT"], pod.endpoint);
+    EXPECT_EQ(env["PADDLE_JOB_ID"], "dist");
+    EXPECT_EQ(env["PLATFORM_VAR"], "from-the-platform");
+    EXPECT_EQ(env.count("CUDA_VISIBLE_DEVICES"), 1u);
+    EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], "");
+    EXPECT_EQ(env.count("PADDLECLOUD_TEST_SECRET"), 0u) << "server settings must not leak into pods";
+    if (pserver) {
+      EXPECT_EQ(env["LISTENED"], env["PADDLE_PORT"]) << Log(pod.name);
+    }
+    EXPECT_EQ(Count(Log(pod.name), "[paddlecloud] started attempt 1 at "), 1);
+    EXPECT_THAT(Log(pod.name), HasSubstr("[paddlecloud] exited with code 0"));
+  }
+  EXPECT_EQ(distinct.size(), 3u);
+  EXPECT_EQ(backend->GetCapacity().in_use.cpu_milli, 0);
+}
+
+TEST_F(LocalBackendTest, FifoAdmissionAndJobsThatNeverFit) {
+  auto backend = Make({2000, 1 * kGi, 0});
+  JobRun first = Job("first", "while [ ! -f '" + Path("release-first") + "' ]; do sleep 0.05; done");
+  first.trainer_requests = {1500, 0, 0};
+  JobRun second = Job("second", "true");
+  second.trainer_requests = {1000, 0, 0};
+  JobRun third = Job("third", "true");  // would fit now, but must not overtake `second`
+  third.trainer_requests = {500, 0, 0};
+  ASSERT_TRUE(backend->Submit(first).ok());
+  ASSERT_TRUE(backend->Submit(second).ok());
+  ASSERT_TRUE(backend->Submit(third).ok());
+  ASSERT_TRUE(backend->Submit(first).ok());  // idempotent
+
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "first", PodPhase::kRunning); }, kDeadline));
+  auto waiting = Pods(*backend, "second");
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].phase, PodPhase::kPending);
+  EXPECT_EQ(waiting[0].reason, "waiting for 0.5 CPUs");
+  auto behind = Pods(*backend, "third");
+  EXPECT_EQ(behind[0].phase, PodPhase::kPending);
+  EXPECT_EQ(behind[0].reason, "waiting for 1 earlier job in the queue");
+  Capacity capacity = backend->GetCapacity();
+  EXPECT_EQ(capacity.total.cpu_milli, 2000);
+  EXPECT_EQ(capacity.in_use.cpu_milli, 1500);
+
+  // A job larger than the machine is rejected with the reason.
+  JobRun huge = Job("huge", "true");
+  huge.trainers = 2;
+  huge.trainer_requests = {32000, 0, 0};
+  Status rejected = backend->Submit(huge);
+  EXPECT_EQ(rejected.code(), Code::kInvalidArgument);
+  EXPECT_THAT(rejected.message(), HasSubstr("needs 64 CPUs but this machine has 2 CPUs"));
+  JobRun greedy = Job("greedy", "true");
+  greedy.trainer_requests = {100, 2 * kGi, 1};
+  rejected = backend->Submit(greedy);
+  EXPECT_THAT(rejected.message(), HasSubstr("needs 2Gi of memory but this machine has 1Gi"));
+  EXPECT_THAT(rejected.message(), HasSubstr("needs 1 GPU but this machine has 0"));
+  EXPECT_EQ(backend->GetPods("acct-1", "huge").error().code(), Code::kNotFound);
+
+  // Stopping a waiting job takes it out of the queue.
+  JobRun doomed = Job("doomed", "true");
+  doomed.trainer_requests = {2000, 0, 0};
+  ASSERT_TRUE(backend->Submit(doomed).ok());
+  ASSERT_TRUE(backend->Stop("acct-1", "doomed", std::nullopt, 1s).ok());
+  auto stopped = Pods(*backend, "doomed");
+  EXPECT_EQ(stopped[0].phase, PodPhase::kFailed);
+  EXPECT_EQ(stopped[0].reason, "Stopped");
+  EXPECT_TRUE(backend->Delete("acct-1", "doomed").ok());
+
+  std::ofstream(Path("release-first")) << "go";
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "third", PodPhase::kSucceeded); }, kDeadline));
+  EXPECT_TRUE(AllIn(*backend, "first", PodPhase::kSucceeded));
+  EXPECT_TRUE(AllIn(*backend, "second", PodPhase::kSucceeded));
+  // FIFO: `third` started only after `second` had been admitted.
+  EXPECT_LE(Pods(*backend, "second")[0].started_at.value(), Pods(*backend, "third")[0].started_at.value());
+  EXPECT_FALSE(fs::exists(Logs() + "/doomed-trainer-0.log"));
+}
+
+TEST_F(LocalBackendTest, CrashingTrainerRestartsUpToTheLimitThenFails) {
+  auto backend = Make();
+  JobRun run = Job("crashy", "echo crashing; exit 3");
+  run.max_restarts = 2;
+  ASSERT_TRUE(backend->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "crashy"); }, kDeadline));
+  auto pod = Pods(*backend, "crashy")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kFailed);
+  EXPECT_EQ(pod.reason, "Error");
+  EXPECT_EQ(pod.exit_code, 3);
+  EXPECT_EQ(pod.restarts, 2);
+  std::string log = Log("crashy-trainer-0");
+  EXPECT_EQ(Count(log, "[paddlecloud] started attempt"), 3) << log;
+  EXPECT_EQ(Count(log, "[paddlecloud] exited with code 3"), 3) << log;
+  EXPECT_EQ(Count(log, "crashing"), 3);
+}
+
+TEST_F(LocalBackendTest, EntryCommandThatDoesNotExist) {
+  auto backend = Make();
+  ASSERT_TRUE(backend->Submit(Job("typo", "no-such-command-xyz --epochs 3")).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "typo"); }, kDeadline));
+  auto pod = Pods(*backend, "typo")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kFailed);
+  EXPECT_EQ(pod.reason, "Error");
+  EXPECT_EQ(pod.exit_code, 127);
+  EXPECT_THAT(Log("typo-trainer-0"), HasSubstr("not found"));
+  EXPECT_THAT(Log("typo-trainer-0"), HasSubstr("[paddlecloud] exited with code 127"));
+}
+
+TEST_F(LocalBackendTest, MissingWorkingDirIsAStartError) {
+  auto backend = Make();
+  JobRun run = Job("nowhere", "true");
+  run.working_dir = Path("does-not-exist");
+  ASSERT_TRUE(backend->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "nowhere"); }, kDeadline));
+  auto pod = Pods(*backend, "nowhere")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kFailed);
+  EXPECT_EQ(pod.reason, "StartError");
+  EXPECT_EQ(pod.exit_code, 127);
+  EXPECT_THAT(Log("nowhere-trainer-0"), HasSubstr("No such file or directory"));
+}
+
+TEST_F(LocalBackendTest, StopKillsTheWholeProcessGroupAfterTheGracePeriod) {
+  auto backend = Make();
+  // The entry and its background grandchild ignore SIGTERM: only SIGKILL after the grace ends them.
+  ASSERT_TRUE(backend->Submit(Job("stubborn", "trap '' TERM; sleep 300 & echo $! > '" + Path("grandchild.pid") +
+                                                  "'; wait; sleep 300"))
+                  .ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return !ReadText(Path("grandchild.pid")).empty(); }, kDeadline));
+  pid_t grandchild = std::atoi(ReadText(Path("grandchild.pid")).c_str());
+  ASSERT_GT(grandchild, 0);
+  EXPECT_FALSE(ProcessGone(grandchild));
+
+  auto grace = 1000ms;
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(backend->Stop("acct-1", "stubborn", std::nullopt, grace).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "stubborn"); }, grace + 5s));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, grace - 100ms) << "SIGKILL came before the grace period ended";
+  auto pod = Pods(*backend, "stubborn")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kFailed);
+  EXPECT_EQ(pod.reason, "Stopped");
+  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(grandchild); }, 5s));
+  EXPECT_THAT(Log("stubborn-trainer-0"), HasSubstr("[paddlecloud] stopping: SIGTERM to the process group"));
+  EXPECT_THAT(Log("stubborn-trainer-0"), HasSubstr("grace period over"));
+  EXPECT_EQ(backend->Stop("acct-1", "nope", std::nullopt, grace).code(), Code::kNotFound);
+}
+
+TEST_F(LocalBackendTest, StopOfOneRoleLeavesTheOthersRunning) {
+  auto backend = Make();
+  JobRun run = Job("mixed", "sleep 300");
+  run.pservers = 1;
+  ASSERT_TRUE(backend->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "mixed", PodPhase::kRunning); }, kDeadline));
+  ASSERT_TRUE(backend->Stop("acct-1", "mixed", PodRole::kPserver, 2s).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return Pods(*backend, "mixed")[1].phase == PodPhase::kFailed; }, 10s));
+  auto pods = Pods(*backend, "mixed");
+  EXPECT_EQ(pods[1].reason, "Stopped");
+  EXPECT_EQ(pods[0].phase, PodPhase::kRunning);
+  EXPECT_EQ(backend->Delete("acct-1", "mixed").code(), Code::kConflict);
+
+  ASSERT_TRUE(backend->Stop("acct-1", "mixed", std::nullopt, 2s).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "mixed"); }, 10s));
+  EXPECT_EQ(Pods(*backend, "mixed")[0].reason, "Stopped");
+  EXPECT_TRUE(backend->Delete("acct-1", "mixed").ok());
+  EXPECT_EQ(backend->GetPods("acct-1", "mixed").error().code(), Code::kNotFound);
+  EXPECT_TRUE(fs::exists(Logs() + "/mixed-trainer-0.log")) << "logs stay after Delete";
+}
+
+TEST_F(LocalBackendTest, PodsSurviveTheServerAndARestartedBackendAdoptsThem) {
+  std::string release = Path("release");
+  JobRun first = Job("survivor", "echo waiting; while [ ! -f '" + release + "' ]; do sleep 0.05; done; echo released");
+  first.trainer_requests = {1000, 0, 0};
+  JobRun queued = Job("queued", "echo second");
+  queued.trainer_requests = {1000, 0, 0};
+  std::string pod_dir = State() + "/acct-1/survivor/pods/survivor-trainer-0";
+  pid_t supervisor = 0;
+  {
+    auto a = Make({1000, kGi, 0});
+    ASSERT_TRUE(a->Submit(first).ok());
+    ASSERT_TRUE(a->Submit(queued).ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*a, "survivor", PodPhase::kRunning); }, kDeadline));
+    EXPECT_TRUE(AllIn(*a, "queued", PodPhase::kPending));
+    supervisor = std::atoi(ReadText(pod_dir + "/" + kPidFile).c_str());
+  }  // the server dies
+  ASSERT_GT(supervisor, 0);
+  EXPECT_EQ(::kill(supervisor, 0), 0) << "the supervisor must outlive the backend";
+
+  auto b = Make({1000, kGi, 0});
+  auto pod = Pods(*b, "survivor")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kRunning) << pod.reason;
+  auto waiting = Pods(*b, "queued")[0];
+  EXPECT_EQ(waiting.phase, PodPhase::kPending);
+  EXPECT_EQ(waiting.reason, "waiting for 1 CPU");
+  EXPECT_EQ(b->GetCapacity().in_use.cpu_milli, 1000);
+
+  std::ofstream(release) << "go";
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*b, "queued", PodPhase::kSucceeded); }, kDeadline));
+  pod = Pods(*b, "survivor")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kSucceeded);
+  EXPECT_EQ(pod.restarts, 0);
+  std::string log = Log("survivor-trainer-0");
+  EXPECT_EQ(Count(log, "[paddlecloud] started attempt"), 1) << log;
+  EXPECT_EQ(Count(log, "[paddlecloud] started attempt 1 at"), 1);
+  EXPECT_THAT(log, HasSubstr("released"));
+  EXPECT_EQ(Count(Log("queued-trainer-0"), "[paddlecloud] started attempt"), 1);
+  // A third backend starts nothing either.
+  b.reset();
+  auto c = Make({1000, kGi, 0});
+  EXPECT_TRUE(AllIn(*c, "survivor", PodPhase::kSucceeded));
+  EXPECT_EQ(Count(Log("survivor-trainer-0"), "[paddlecloud] started attempt"), 1);
+  EXPECT_EQ(Count(Log("queued-trainer-0"), "[paddlecloud] started attempt"), 1);
+}
+
+TEST_F(LocalBackendTest, ASupervisorThatDiesIsReportedLost) {
+  auto backend = Make();
+  ASSERT_TRUE(backend->Submit(Job("orphan", "sleep 300")).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "orphan", PodPhase::kRunning); }, kDeadline));
+  std::string dir = State() + "/acct-1/orphan/pods/orphan-trainer-0";
+  auto record = PodRecordFromJson(ReadText(dir + "/" + kStatusFile));
+  ASSERT_TRUE(record);
+  ::kill(static_cast<pid_t>(record->supervisor_pid), SIGKILL);
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "orphan"); }, kDeadline));
+  EXPECT_EQ(Pods(*backend, "orphan")[0].reason, "SupervisorLost");
+  EXPECT_EQ(backend->GetCapacity().in_use.cpu_milli, 0);
+  // Its entry, now counted as gone, is really gone, and so is its cgroup.
+  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(static_cast<pid_t>(record->entry_pid)); }, 10s));
+  for (const auto& dir : record->cgroup_dirs) EXPECT_FALSE(fs::exists(dir)) << dir;
+}
+
+TEST_F(LocalBackendTest, MissingSupervisorBinaryIsAStartError) {
+  LocalBackendOptions options;
+  options.state_dir = State();
+  options.supervisor_binary = Path("no-such-paddlecloud");
+  options.capacity_override = Resources{1000, kGi, 0};
+  auto backend = MakeLocalBackend(options);
+  ASSERT_TRUE(backend);
+  ASSERT_TRUE((*backend)->Submit(Job("nobinary", "true")).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(**backend, "nobinary"); }, kDeadline));
+  auto pod = Pods(**backend, "nobinary")[0];
+  EXPECT_EQ(pod.reason, "StartError");
+  EXPECT_EQ(pod.exit_code, 127);
+  // The pod never started: it has no log, and that is fine.
+  EXPECT_FALSE(fs::exists(Logs() + "/nobinary-trainer-0.log"));
+}
+
+TEST_F(LocalBackendTest, MemoryLimitOomKillIsReported) {
+  if (std::string why = ProbeCgroups(); !why.empty()) GTEST_SKIP() << "no pod cgroups on this machine: " << why;
+  auto backend = Make();
+  JobRun run = Job("hog", "/usr/bin/python3 -c 'x = bytearray(200 * 1024 * 1024); print(len(x))'");
+  run.trainer_requests = {1000, 50LL << 20, 0};
+  ASSERT_TRUE(backend->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "hog"); }, kDeadline));
+  auto pod = Pods(*backend, "hog")[0];
+  EXPECT_EQ(pod.phase, PodPhase::kFailed);
+  EXPECT_EQ(pod.reason, "OOMKilled") << Log("hog-trainer-0");
+  EXPECT_EQ(pod.exit_code, 137);
+  EXPECT_THAT(Log("hog-trainer-0"), HasSubstr("[paddlecloud] OOM-killed"));
+  auto record = PodRecordFromJson(ReadText(State() + "/acct-1/hog/pods/hog-trainer-0/" + kStatusFile));
+  ASSERT_TRUE(record);
+  EXPECT_THAT(record->limits, HasSubstr("memory=52428800 (cgroup v"));
+}
+
+TEST_F(LocalBackendTest, RejectsBadJobs) {
+  auto backend = Make();
+  JobRun run = Job("Bad_Name", "true");
+  EXPECT_EQ(backend->Submit(run).field(), "job");
+  run = Job("ok", "");
+  EXPECT_EQ(backend->Submit(run).field(), "entry");
+  run = Job("ok", "true");
+  run.namespace_name = "../etc";
+  EXPECT_EQ(backend->Submit(run).field(), "namespace");
+  run = Job("ok", "true");
+  run.trainer_requests.cpu_milli = -1;
+  EXPECT_EQ(backend->Submit(run).code(), Code::kInvalidArgument);
+  run = Job("ok", "true");
+  run.trainers = 0;
+  EXPECT_EQ(backend->Submit(run).code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace paddlecloud::cluster::local

@@ -1,0 +1,88 @@
+// The files through which the local backend (the server side) and a pod supervisor (a separate,
+// detached process) talk. Every pod has a directory, <state_dir>/<namespace>/<job>/pods/<pod>/:
+//
+//   pod.json        written by the backend before launch: what to run (PodSpec). Mode 0600: the
+//                   environment holds the job's token.
+//   launched        written by the backend just before it spawns the supervisor: a supervisor is
+//                   started at most once per pod, even across server restarts.
+//   supervisor.lock flock()ed by the supervisor for its whole life (the backend takes the lock
+//                   before spawning and the supervisor inherits it): "lock held" == "supervisor
+//                   alive", with no pid-reuse ambiguity.
+//   supervisor.pid  the supervisor's pid, written once its signal handling is set up: only then
+//                   does the backend signal it.
+//   supervisor.log  the supervisor's own stderr (the pod's output goes to the pod's log file).
+//   status.json     written (atomically) by the supervisor at every transition (PodRecord).
+//   stop.json       written by the backend on Stop ({"grace_ms": N}) before it sends SIGTERM to the
+//                   supervisor; the supervisor reads the grace period from it, and checks for it
+//                   before starting every attempt (so a Stop racing the launch is never lost).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_backend.h"
+#include "common/status.h"
+
+namespace paddlecloud::cluster::local {
+
+inline constexpr char kPodSpecFile[] = "pod.json";
+inline constexpr char kLaunchedFile[] = "launched";
+inline constexpr char kLockFile[] = "supervisor.lock";
+inline constexpr char kPidFile[] = "supervisor.pid";
+inline constexpr char kSupervisorLogFile[] = "supervisor.log";
+inline constexpr char kStatusFile[] = "status.json";
+inline constexpr char kStopFile[] = "stop.json";
+
+// pod.json: everything the supervisor needs, self-contained.
+struct PodSpec {
+  std::string namespace_name;
+  std::string job;
+  std::string pod;
+  PodRole role = PodRole::kTrainer;
+  int index = 0;
+  std::string entry;        // run as /bin/sh -c <entry>
+  std::string working_dir;  // empty: the pod directory
+  std::map<std::string, std::string> env;  // the entry's whole environment
+  std::string log_path;     // stdout+stderr, appended
+  Resources limits;         // 0 = unlimited
+  int max_restarts = 0;
+  std::int64_t default_grace_ms = 10000;  // when SIGTERMed without a stop.json
+};
+
+// status.json
+struct PodRecord {
+  PodPhase phase = PodPhase::kPending;
+  std::string reason;       // as PodStatus::reason
+  std::string message;      // human detail ("exited with code 3", "chdir /x: No such file")
+  std::optional<int> exit_code;
+  int restarts = 0;
+  int attempt = 0;          // 1-based number of the current/last run; 0 before the first
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> finished_at;
+  std::int64_t supervisor_pid = 0;
+  std::int64_t entry_pid = 0;  // also the entry's process group id
+  std::string limits;       // "cpu=500m memory=52428800 (cgroup v1)" or "none (...)"
+  std::vector<std::string> cgroup_dirs;  // the pod's cgroup directories, when it has any
+};
+
+std::string ToJson(const PodSpec& spec);
+Result<PodSpec> PodSpecFromJson(const std::string& text);
+std::string ToJson(const PodRecord& record);
+Result<PodRecord> PodRecordFromJson(const std::string& text);
+std::optional<PodPhase> PhaseFromName(std::string_view name);
+bool IsTerminal(PodPhase phase);
+
+// Writes `content` to `path` atomically (temp file in the same directory + fsync + rename).
+Status WriteFileAtomic(const std::string& path, const std::string& content, int mode = 0644);
+// The whole file; NotFound when it does not exist.
+Result<std::string> ReadWholeFile(const std::string& path);
+// Whether a live process holds the flock of `lock_path` (false when the file does not exist).
+bool LockHeld(const std::string& lock_path);
+
+// "2024-05-01T12:00:00Z"
+std::string IsoTime(std::int64_t unix_seconds);
+
+}  // namespace paddlecloud::cluster::local

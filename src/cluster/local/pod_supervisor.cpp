@@ -1,0 +1,348 @@
+#include "cluster/local/pod_supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "cluster/local/cgroups.h"
+#include "cluster/local/pod_files.h"
+
+namespace paddlecloud::cluster::local {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+enum class Outcome { kExited, kStopped };
+
+class Supervisor {
+ public:
+  explicit Supervisor(std::string dir) : dir_(std::move(dir)) {}
+
+  int Run() {
+    auto text = ReadWholeFile(dir_ + "/" + kPodSpecFile);
+    auto spec = text ? PodSpecFromJson(*text) : Err(text.error());
+    record_.supervisor_pid = ::getpid();
+    if (!spec) {
+      std::cerr << "paddlecloud pod-supervisor: " << spec.error().message() << "\n";
+      Finish(PodPhase::kFailed, "StartError", "invalid pod.json: " + spec.error().message());
+      return 0;
+    }
+    spec_ = std::move(*spec);
+    std::error_code ec;
+    fs::create_directories(fs::path(spec_.log_path).parent_path(), ec);
+    log_fd_ = ::open(spec_.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd_ < 0) {
+      Finish(PodPhase::kFailed, "StartError", "cannot open the log " + spec_.log_path + ": " + std::strerror(errno));
+      return 0;
+    }
+    std::string why;
+    cgroup_ = PodCgroup::Create(CgroupName(), spec_.limits, why);
+    record_.limits = cgroup_ ? cgroup_->Description() : "none (" + why + ")";
+    if (cgroup_) record_.cgroup_dirs = cgroup_->Dirs();
+    if (!cgroup_) std::cerr << "paddlecloud pod-supervisor: running without limits: " << why << "\n";
+    record_.reason = "Starting";
+    Save();
+
+    while (true) {
+      if (StopRequested()) {
+        LogLine("stopped before attempt " + std::to_string(record_.attempt + 1));
+        Finish(PodPhase::kFailed, "Stopped", "stopped on request");
+        return 0;
+      }
+      Outcome outcome = RunAttempt();
+      if (outcome == Outcome::kStopped || IsTerminal(record_.phase)) return 0;
+      // Failed with restarts left: back off, then go again (a stop during the backoff wins).
+      auto backoff = std::chrono::milliseconds(std::min<std::int64_t>(200LL << std::min(record_.restarts, 6), 10000));
+      ++record_.restarts;
+      record_.reason = "Restarting";
+      Save();
+      LogLine("restarting (restart " + std::to_string(record_.restarts) + " of " + std::to_string(spec_.max_restarts) +
+              ")");
+      WaitSignals(Clock::now() + backoff, /*child=*/-1, nullptr);
+    }
+  }
+
+ private:
+  std::string CgroupName() const {
+    std::string name = spec_.namespace_name + "." + spec_.pod + "." + std::to_string(::getpid());
+    std::replace(name.begin(), name.end(), '/', '_');
+    return name;
+  }
+
+  bool StopRequested() {
+    if (!stop_) {
+      struct stat st;
+      stop_ = ::stat((dir_ + "/" + kStopFile).c_str(), &st) == 0;
+    }
+    return stop_;
+  }
+
+  std::chrono::milliseconds Grace() {
+    std::int64_t grace = spec_.default_grace_ms;
+    if (auto text = ReadWholeFile(dir_ + "/" + kStopFile)) {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(*text, ec);
+      if (!ec && v.is_object())
+        if (auto* g = v.as_object().if_contains("grace_ms"); g && g->is_int64()) grace = std::max<std::int64_t>(0, g->as_int64());
+    }
+    return std::chrono::milliseconds(grace);
+  }
+
+  void Save() {
+    Status s = WriteFileAtomic(dir_ + "/" + kStatusFile, ToJson(record_));
+    if (!s.ok()) std::cerr << "paddlecloud pod-supervisor: " << s.message() << "\n";
+  }
+
+  void LogLine(const std::string& text) {
+    if (log_fd_ < 0) return;
+    std::string line = "[paddlecloud] " + text + "\n";
+    ssize_t ignored = ::write(log_fd_, line.data(), line.size());
+    (void)ignored;
+  }
+
+  void Finish(PodPhase phase, std::string reason, std::string message) {
+    record_.phase = phase;
+    record_.reason = std::move(reason);
+    record_.message = std::move(message);
+    record_.finished_at = Now();
+    Save();
+  }
+
+  // Waits for signals until `deadline`: SIGTERM/SIGINT/SIGHUP start a stop (`child` > 0: its group
+  // gets SIGTERM now and SIGKILL at the end of the grace period); children are reaped. Returns when
+  // the deadline passes, `child` exits (its wait status in *child_status), or, without a child, a
+  // stop is requested.
+  bool WaitSignals(Clock::time_point deadline, pid_t child, int* child_status) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+    while (true) {
+      int status = 0;
+      pid_t reaped;
+      while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (child > 0 && reaped == child) {
+          *child_status = status;
+          return true;
+        }
+      }
+      if (child <= 0 && StopRequested()) return false;
+      if (child > 0 && !stop_sent_ && StopRequested()) BeginStop(child);
+      auto now = Clock::now();
+      if (stop_sent_ && child > 0 && !kill_sent_ && now >= kill_deadline_) {
+        LogLine("grace period over: SIGKILL to the process group");
+        ::kill(-child, SIGKILL);
+        if (cgroup_) cgroup_->KillAll();
+        kill_sent_ = true;
+      }
+      auto until = deadline;
+      if (stop_sent_ && !kill_sent_) until = std::min(until, kill_deadline_);
+      if (now >= deadline) return false;
+      auto wait = std::min<Clock::duration>(until - now, std::chrono::seconds(1));
+      if (wait < Clock::duration::zero()) wait = Clock::duration::zero();
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+      timespec timeout{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+      siginfo_t info;
+      int sig = ::sigtimedwait(&set, &info, &timeout);
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+        stop_ = true;
+        if (child > 0 && !stop_sent_) BeginStop(child);
+      }
+    }
+  }
+
+  void BeginStop(pid_t child) {
+    auto grace = Grace();
+    LogLine("stopping: SIGTERM to the process group, SIGKILL after " + std::to_string(grace.count()) + " ms");
+    ::kill(-child, SIGTERM);
+    stop_sent_ = true;
+    kill_deadline_ = Clock::now() + grace;
+  }
+
+  Outcome RunAttempt() {
+    int attempt = record_.attempt + 1;
+    // Everything the child needs, prepared before fork (it may only make async-signal-safe calls).
+    std::string working_dir = spec_.working_dir.empty() ? dir_ : spec_.working_dir;
+    std::vector<std::string> env_strings;
+    for (const auto& [k, v] : spec_.env) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string sh = "/bin/sh", dash_c = "-c", entry = spec_.entry;
+    char* argv[] = {sh.data(), dash_c.data(), entry.data(), nullptr};
+    std::vector<const char*> procs;
+    if (cgroup_)
+      for (const auto& f : cgroup_->ProcsFiles()) procs.push_back(f.c_str());
+    std::int64_t oom_before = cgroup_ ? cgroup_->OomKills() : -1;
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int errpipe[2];
+    if (::pipe2(errpipe, O_CLOEXEC) != 0) {
+      Finish(PodPhase::kFailed, "StartError", std::string("pipe: ") + std::strerror(errno));
+      return Outcome::kExited;
+    }
+    LogLine("started attempt " + std::to_string(attempt) + " at " + IsoTime(Now()));
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::signal(SIGPIPE, SIG_DFL);
+      int report[2] = {0, 0};
+      if (!procs.empty() && !JoinFromChild(procs)) report[0] = 1;
+      if (!report[0] && ::chdir(working_dir.c_str()) != 0) report[0] = 2;
+      if (!report[0]) {
+        ::dup2(devnull, 0);
+        ::dup2(log_fd_, 1);
+        ::dup2(log_fd_, 2);
+        ::execve(argv[0], argv, envp.data());
+        report[0] = 3;
+      }
+      report[1] = errno;
+      ssize_t ignored = ::write(errpipe[1], report, sizeof report);
+      (void)ignored;
+      ::_exit(127);
+    }
+    ::close(errpipe[1]);
+    if (devnull >= 0) ::close(devnull);
+    if (pid < 0) {
+      ::close(errpipe[0]);
+      Finish(PodPhase::kFailed, "StartError", std::string("fork: ") + std::strerror(errno));
+      return Outcome::kExited;
+    }
+    ::setpgid(pid, pid);
+    int report[2] = {0, 0};
+    ssize_t n;
+    do n = ::read(errpipe[0], report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    ::close(errpipe[0]);
+    record_.attempt = attempt;
+    record_.entry_pid = pid;
+    record_.started_at = Now();
+    record_.finished_at.reset();
+    if (n == static_cast<ssize_t>(sizeof report)) {
+      int status;
+      ::waitpid(pid, &status, 0);
+      std::string what = report[0] == 1 ? "joining the pod's cgroup" : report[0] == 2 ? "chdir " + working_dir : "exec /bin/sh";
+      std::string message = "cannot start: " + what + ": " + std::strerror(report[1]);
+      LogLine(message);
+      record_.exit_code = 127;
+      Finish(PodPhase::kFailed, "StartError", message);
+      return Outcome::kExited;
+    }
+    record_.phase = PodPhase::kRunning;
+    record_.reason.clear();
+    record_.message.clear();
+    Save();
+
+    int status = 0;
+    WaitSignals(Clock::time_point::max(), pid, &status);
+    // The main process is gone: nothing of the pod may outlive it.
+    ::kill(-pid, SIGKILL);
+    if (cgroup_) cgroup_->KillAll();
+    ReapLeftovers();
+
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    record_.exit_code = code;
+    std::int64_t oom_after = cgroup_ ? cgroup_->OomKills() : -1;
+    bool oom = cgroup_ && ((oom_before >= 0 && oom_after > oom_before) ||
+                           (oom_after < 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && cgroup_->HitMemoryLimit()));
+    std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                          : "exited with code " + std::to_string(code);
+    if (stop_sent_) {
+      LogLine("stopped (" + how + ")");
+      Finish(PodPhase::kFailed, "Stopped", "stopped on request (" + how + ")");
+      return Outcome::kStopped;
+    }
+    if (oom) {
+      LogLine("OOM-killed (memory limit " + std::to_string(spec_.limits.memory_bytes) + " bytes; " + how + ")");
+      record_.exit_code = 137;
+    } else {
+      LogLine(how);
+    }
+    if (code == 0 && !oom) {
+      Finish(PodPhase::kSucceeded, "Completed", how);
+      return Outcome::kExited;
+    }
+    record_.finished_at = Now();
+    record_.message = oom ? "OOM-killed" : how;
+    if (record_.restarts < spec_.max_restarts) {
+      record_.reason = oom ? "OOMKilled" : "Error";
+      return Outcome::kExited;  // phase stays Running: Run() restarts it
+    }
+    Finish(PodPhase::kFailed, oom ? "OOMKilled" : "Error", record_.message);
+    return Outcome::kExited;
+  }
+
+  // Reaps the killed group (and orphans re-parented to us) for a short while.
+  void ReapLeftovers() {
+    auto deadline = Clock::now() + std::chrono::seconds(2);
+    while (Clock::now() < deadline) {
+      pid_t r = ::waitpid(-1, nullptr, WNOHANG);
+      if (r < 0) return;  // ECHILD: nothing left
+      if (r == 0) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        timespec timeout{0, 50 * 1000 * 1000};
+        siginfo_t info;
+        ::sigtimedwait(&set, &info, &timeout);
+      }
+    }
+  }
+
+  std::string dir_;
+  PodSpec spec_;
+  PodRecord record_;
+  std::unique_ptr<PodCgroup> cgroup_;
+  int log_fd_ = -1;
+  bool stop_ = false;
+  bool stop_sent_ = false;
+  bool kill_sent_ = false;
+  Clock::time_point kill_deadline_ = Clock::time_point::max();
+};
+
+}  // namespace
+
+int RunPodSupervisor(const std::string& pod_dir, int lock_fd) {
+  if (lock_fd >= 0) {
+    ::fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+  } else {
+    lock_fd = ::open((pod_dir + "/" + kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      std::cerr << "paddlecloud pod-supervisor: another supervisor holds " << pod_dir << "/" << kLockFile << "\n";
+      return 1;
+    }
+  }
+  // Signals are taken synchronously (sigtimedwait) so none is lost between checks.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // Only now may the backend signal us.
+  Status pid_written = WriteFileAtomic(pod_dir + "/" + kPidFile, std::to_string(::getpid()) + "\n");
+  if (!pid_written.ok()) std::cerr << "paddlecloud pod-supervisor: " << pid_written.message() << "\n";
+  return Supervisor(pod_dir).Run();
+}
+
+}  // namespace paddlecloud::cluster::local

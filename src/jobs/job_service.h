@@ -1,0 +1,125 @@
+// JobService: training jobs from submission to their end, and their history.
+//
+// Desired state lives in the database (a job should run, or should stop); observed state comes from
+// the ClusterBackend; Reconcile() moves one toward the other and records pod events. It survives
+// restarts of the control plane and of the backend: every step is derived from the database and
+// what the backend reports now, never from memory. All methods block: call them on the blocking
+// pool. Jobs belong to an account; a job of another account is NotFound.
+//
+// Lifecycle: Pending (with the reason, "waiting for 2 CPUs") -> Running -> Succeeded | Failed |
+// Stopped. Succeeded = every trainer exited 0 (the pservers are then stopped); Failed = more
+// trainers failed for good than `fault_tolerant` allows (the rest is stopped); Stopped = a user
+// stopped it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts/account_service.h"
+#include "cluster/cluster_backend.h"
+#include "common/principal.h"
+#include "db/database.h"
+#include "jobs/job_spec.h"
+
+namespace paddlecloud::jobs {
+
+std::vector<db::Migration> JobMigrations();
+
+struct Job {
+  std::int64_t id = 0;
+  std::string account_id;
+  std::int64_t user_id = 0;
+  std::string user_email;
+  JobSpec spec;
+  std::string state;   // Pending | Running | Succeeded | Failed | Stopped
+  std::string reason;
+  bool stop_requested = false;
+  std::int64_t submitted_at = 0;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> finished_at;
+  int succeeded = 0;   // trainer runs that exited 0
+  int failed = 0;      // trainer runs that failed (restarts included)
+  bool terminal() const { return state == "Succeeded" || state == "Failed" || state == "Stopped"; }
+};
+
+struct Pod {
+  std::string name;
+  std::string role;    // trainer | pserver
+  int index = 0;
+  std::string phase;   // Pending | Running | Succeeded | Failed
+  std::string reason;
+  std::optional<int> exit_code;
+  int restarts = 0;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> finished_at;
+  std::string endpoint;
+};
+
+struct JobEvent {
+  std::int64_t id = 0;
+  std::int64_t at = 0;
+  std::string pod;     // empty for job-level events
+  std::string type;    // Submitted, Scheduled, Started, Exited, OOMKilled, Restarted, Stopped, Succeeded, Failed
+  std::string message;
+};
+
+struct JobFilter {
+  std::string status;                 // "", "running" (Pending+Running), "succeeded", "failed", "stopped"
+  std::string name_contains;
+  std::optional<std::int64_t> started_after;   // submitted_at >= (unix seconds)
+  std::optional<std::int64_t> started_before;  // submitted_at <  (unix seconds)
+  bool all_users = false;             // the master user may list every job of the account
+  int limit = 50;
+  std::int64_t cursor = 0;            // from the previous page's next_cursor; 0 = newest
+};
+
+struct JobsOptions {
+  std::string jobs_dir;      // <data_dir>/jobs: <account>/<job id>/{logs,board}
+  std::string files_dir;     // <data_dir>/files: <account>/... is PADDLE_CLOUD_DATA
+  std::function<std::string()> public_url;   // PADDLE_CLOUD_URL for pods
+  std::chrono::milliseconds stop_grace{10'000};
+  std::function<std::int64_t()> now;          // unix seconds; the system clock when empty
+};
+
+class JobService {
+ public:
+  JobService(db::Database& database, cluster::ClusterBackend& backend, accounts::AccountService& accounts,
+             JobsOptions options);
+
+  // Records the job and hands it to the backend. InvalidArgument when it can never fit on the
+  // cluster (the reason names the resource); Conflict when an active job has the same name.
+  Result<Job> Submit(const Principal& principal, const JobSpec& spec);
+  // Newest first. Members see their own jobs; the master may ask for all of the account's.
+  Result<std::vector<Job>> List(const Principal& principal, const JobFilter& filter, std::int64_t* next_cursor);
+  Result<Job> Get(const Principal& principal, std::int64_t job_id);
+  // The newest job of this name (for the CLI, which names jobs).
+  Result<Job> FindByName(const Principal& principal, const std::string& name);
+  // Asks the job to stop (SIGTERM, then SIGKILL after the grace period). Conflict when it has ended.
+  Result<Job> Stop(const Principal& principal, std::int64_t job_id);
+  Result<std::vector<Pod>> Pods(const Principal& principal, std::int64_t job_id);
+  Result<std::vector<JobEvent>> Events(const Principal& principal, std::int64_t job_id, std::int64_t after_id);
+  // The log file of a pod ("" when the pod never started and so has no log yet); NotFound for a
+  // pod that is not part of the job.
+  Result<std::string> LogPath(const Principal& principal, std::int64_t job_id, const std::string& pod);
+
+  // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
+  void Reconcile();
+
+ private:
+  std::int64_t Now() const;
+  std::string JobDir(const std::string& account_id, std::int64_t job_id) const;
+  static std::string BackendName(const Job& job);
+  void ReconcileJob(Job job);
+  void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);
+
+  db::Database& db_;
+  cluster::ClusterBackend& backend_;
+  accounts::AccountService& accounts_;
+  JobsOptions options_;
+};
+
+}  // namespace paddlecloud::jobs

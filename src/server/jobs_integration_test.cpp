@@ -1,0 +1,253 @@
+// Training jobs end to end: the real binary, the local backend's real processes, HTTP from outside.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "testing/http_client.h"
+#include "testing/server_process.h"
+#include "testing/smtp_server.h"
+
+#ifndef PADDLECLOUD_SOURCE_DIR
+#define PADDLECLOUD_SOURCE_DIR "."
+#endif
+
+namespace paddlecloud {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::HttpReply;
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+class JobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    smtp_ = std::make_unique<testing::SmtpTestServer>(dir_.path() + "/mail");
+    ASSERT_TRUE(smtp_->WaitReady()) << smtp_->Log();
+    StartServer();
+    // A verified user with an API token.
+    ASSERT_EQ(Call("POST", "/api/v1/auth/register",
+                   {{"email", "ann@example.com"}, {"password", "correct horse battery"}, {"account_id", "ann-lab"}})
+                  ->status,
+              201);
+    ASSERT_TRUE(smtp_->WaitForMessages(1));
+    std::smatch m;
+    std::string mail = smtp_->DecodedMessage(1);
+    ASSERT_TRUE(std::regex_search(mail, m, std::regex("token=([A-Za-z0-9_-]+)")));
+    ASSERT_EQ(Call("POST", "/api/v1/auth/verify", {{"token", m[1].str()}})->status, 200);
+    auto token = Call("POST", "/api/v1/auth/tokens",
+                      {{"email", "ann@example.com"}, {"password", "correct horse battery"}, {"name", "test"}});
+    ASSERT_EQ(token->status, 201);
+    token_ = std::string(json::parse(token->body).at("token").as_string());
+  }
+  // Pods outlive the server by design: stop every unfinished job so no process outlives the test.
+  void TearDown() override {
+    if (!server_ || !server_->running()) return;
+    auto list = Call("GET", "/api/v1/jobs?status=running&limit=500");
+    if (!list || list->status != 200) return;
+    for (const auto& job : json::parse(list->body).at("items").as_array()) {
+      std::int64_t id = job.at("id").as_int64();
+      Call("POST", "/api/v1/jobs/" + std::to_string(id) + "/stop");
+      testing::WaitFor([&] {
+        std::string state(GetJob(id).at("state").as_string());
+        return state == "Stopped" || state == "Succeeded" || state == "Failed";
+      }, 30s);
+    }
+  }
+  void StartServer() {
+    server_ = std::make_unique<testing::ServerProcess>(
+        dir_.path() + "/data", std::vector<std::string>{"--smtp-host", "127.0.0.1", "--smtp-port",
+                                                        std::to_string(smtp_->port()), "--smtp-security", "none",
+                                                        "--access-log", "false"});
+    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
+    addr_ = server_->address();
+  }
+  std::optional<HttpReply> Call(const std::string& method, const std::string& target, const json::value& body = nullptr) {
+    std::string headers = token_.empty() ? "" : "Authorization: Bearer " + token_ + "\r\n";
+    std::string text = body.is_null() ? "" : json::serialize(body);
+    if (!text.empty()) headers += "Content-Type: application/json\r\n";
+    return testing::Request(addr_, method, target, text, headers);
+  }
+  json::object Submit(const json::object& spec, int expected_status = 201) {
+    auto r = Call("POST", "/api/v1/jobs", spec);
+    EXPECT_EQ(r->status, expected_status) << r->body;
+    return json::parse(r->body).as_object();
+  }
+  json::object GetJob(std::int64_t id) { return json::parse(Call("GET", "/api/v1/jobs/" + std::to_string(id))->body).as_object(); }
+  // Waits until the job reaches `state`; returns the job (or the last seen one).
+  json::object WaitForState(std::int64_t id, const std::string& state, std::chrono::seconds timeout = 90s) {
+    json::object job;
+    testing::WaitFor([&] {
+      job = GetJob(id);
+      return job.at("state").as_string() == state;
+    }, timeout);
+    EXPECT_EQ(job.at("state").as_string(), state) << json::serialize(job) << "\n" << server_->Log();
+    return job;
+  }
+  std::string Log(std::int64_t id, const std::string& pod, int tail = 1000) {
+    auto r = Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/pods/" + pod + "/logs?tail=" + std::to_string(tail));
+    EXPECT_EQ(r->status, 200) << r->body;
+    return std::string(json::parse(r->body).at("text").as_string());
+  }
+  std::string AccountFiles() const { return dir_.path() + "/data/files/ann-lab"; }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::SmtpTestServer> smtp_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::string addr_;
+  std::string token_;
+};
+
+TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
+  fs::create_directories(AccountFiles() + "/code");
+  fs::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/examples/fit_a_line", AccountFiles() + "/code/fit_a_line",
+           fs::copy_options::recursive);
+  auto job = Submit({{"name", "fit-a-line"}, {"entry", "python3 train.py"}, {"workdir", "code/fit_a_line"},
+                     {"num_trainer", 2}, {"cpu_per_trainer", "200m"}, {"mem_per_trainer", "256Mi"},
+                     {"num_ps", 1}, {"cpu_per_ps", "200m"}, {"mem_per_ps", "256Mi"}});
+  std::int64_t id = job.at("id").as_int64();
+  auto done = WaitForState(id, "Succeeded", 120s);
+  EXPECT_EQ(done.at("succeeded").as_int64(), 2);
+  EXPECT_EQ(done.at("failed").as_int64(), 0);
+  std::string log = Log(id, "fit-a-line-" + std::to_string(id) + "-trainer-0");
+  std::regex cost("pass (\\d+) cost ([0-9.]+)");
+  std::vector<double> costs;
+  for (std::sregex_iterator it(log.begin(), log.end(), cost), end; it != end; ++it) costs.push_back(std::stod((*it)[2]));
+  ASSERT_GE(costs.size(), 5u) << log;
+  EXPECT_LT(costs.back(), costs.front() / 5) << log;
+
+  auto pods = done.at("pods").as_array();
+  ASSERT_EQ(pods.size(), 3u);
+  for (const auto& pod : pods) {
+    if (pod.at("role").as_string() == "trainer") EXPECT_EQ(pod.at("phase").as_string(), "Succeeded");
+    else  // the example's pserver ends by itself after the trainers' "done"; otherwise the platform stops it
+      EXPECT_TRUE(pod.at("phase").as_string() == "Succeeded" || pod.at("reason").as_string() == "Stopped") << pod;
+  }
+  std::string events = Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/events")->body;
+  for (const char* type : {"Submitted", "Scheduled", "Started", "Exited", "Succeeded"})
+    EXPECT_NE(events.find(std::string("\"type\":\"") + type + "\""), std::string::npos) << type << "\n" << events;
+  EXPECT_TRUE(fs::exists(dir_.path() + "/data/jobs/ann-lab/" + std::to_string(id) + "/model/fit_a_line.npz"));
+}
+
+TEST_F(JobsTest, InvalidSpecsAreRejectedNamingTheField) {
+  struct Case {
+    json::object spec;
+    std::string field;
+  };
+  std::vector<Case> cases = {
+      {{{"name", "x"}, {"entry", "true"}, {"num_trainer", -1}}, "num_trainer"},
+      {{{"name", "x"}, {"entry", "true"}, {"mem_per_trainer", "lots"}}, "mem_per_trainer"},
+      {{{"name", "Not Valid"}, {"entry", "true"}}, "name"},
+      {{{"name", "x"}, {"entry", "true"}, {"trainers", 2}}, "trainers"},
+      {{{"name", "x"}, {"entry", "true"}, {"num_trainer", 4}, {"cpu_per_trainer", "64"}}, "cpu_per_trainer"},
+      {{{"name", "x"}, {"entry", "true"}, {"workdir", "no/such/folder"}}, "workdir"},
+  };
+  for (const auto& c : cases) {
+    auto r = Call("POST", "/api/v1/jobs", c.spec);
+    EXPECT_EQ(r->status, 400) << json::serialize(c.spec) << " -> " << r->body;
+    EXPECT_EQ(json::parse(r->body).at("error").at("details").at("field").as_string(), c.field) << r->body;
+  }
+  auto too_big = Call("POST", "/api/v1/jobs", {{"name", "x"}, {"entry", "true"}, {"num_trainer", 4}, {"cpu_per_trainer", "64"}});
+  EXPECT_NE(too_big->body.find("needs 256 CPUs"), std::string::npos) << too_big->body;
+  EXPECT_TRUE(json::parse(Call("GET", "/api/v1/jobs")->body).at("items").as_array().empty());  // nothing recorded
+}
+
+TEST_F(JobsTest, CrashingTrainerRestartsThenFailsAndMissingCommandFails) {
+  auto crash = Submit({{"name", "crash"}, {"entry", "echo trying; exit 3"}, {"num_trainer", 1},
+                       {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}, {"max_restarts", 1}});
+  auto typo = Submit({{"name", "typo"}, {"entry", "pythn3 train.py"}, {"cpu_per_trainer", "100m"},
+                      {"mem_per_trainer", "64Mi"}});
+  std::int64_t crash_id = crash.at("id").as_int64(), typo_id = typo.at("id").as_int64();
+  auto crashed = WaitForState(crash_id, "Failed");
+  EXPECT_EQ(crashed.at("failed").as_int64(), 2);  // the first run and its one restart
+  auto pod = crashed.at("pods").as_array().at(0);
+  EXPECT_EQ(pod.at("exit_code").as_int64(), 3);
+  EXPECT_EQ(pod.at("restarts").as_int64(), 1);
+  EXPECT_EQ(Count(Log(crash_id, "crash-" + std::to_string(crash_id) + "-trainer-0"), "trying"), 2);
+  EXPECT_NE(Call("GET", "/api/v1/jobs/" + std::to_string(crash_id) + "/events")->body.find("Restarted"),
+            std::string::npos);
+
+  auto failed = WaitForState(typo_id, "Failed");
+  EXPECT_EQ(failed.at("pods").as_array().at(0).at("exit_code").as_int64(), 127);
+  EXPECT_NE(Log(typo_id, "typo-" + std::to_string(typo_id) + "-trainer-0").find("not found"), std::string::npos);
+
+  auto again = Call("POST", "/api/v1/jobs/" + std::to_string(crash_id) + "/stop");
+  EXPECT_EQ(again->status, 409);  // stopping a finished job
+}
+
+TEST_F(JobsTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
+  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  std::string all_cpus = std::to_string(cores);
+  auto hog = Submit({{"name", "hog"}, {"entry", "echo up; exec sleep 600"}, {"cpu_per_trainer", all_cpus},
+                     {"mem_per_trainer", "64Mi"}});
+  std::int64_t hog_id = hog.at("id").as_int64();
+  WaitForState(hog_id, "Running");
+  auto waiting = Submit({{"name", "waiter"}, {"entry", "echo hello"}, {"cpu_per_trainer", all_cpus},
+                         {"mem_per_trainer", "64Mi"}});
+  std::int64_t waiting_id = waiting.at("id").as_int64();
+  json::object pending;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    pending = GetJob(waiting_id);
+    return pending.at("reason").as_string().find("waiting for") != std::string::npos;
+  }, 20s)) << json::serialize(pending);
+  EXPECT_EQ(pending.at("state").as_string(), "Pending");
+  auto never = Call("GET", "/api/v1/jobs/" + std::to_string(waiting_id) + "/pods/waiter-" + std::to_string(waiting_id) +
+                               "-trainer-0/logs");
+  ASSERT_EQ(never->status, 200) << never->body;
+  EXPECT_FALSE(json::parse(never->body).at("started").as_bool());
+  EXPECT_EQ(Call("GET", "/api/v1/jobs/" + std::to_string(waiting_id) + "/pods/nope/logs")->status, 404);
+
+  auto stop = Call("POST", "/api/v1/jobs/" + std::to_string(hog_id) + "/stop");
+  EXPECT_EQ(stop->status, 202);
+  auto stopped = WaitForState(hog_id, "Stopped", 30s);
+  EXPECT_EQ(stopped.at("pods").as_array().at(0).at("reason").as_string(), "Stopped");
+  // The waiting job gets the CPUs and runs.
+  WaitForState(waiting_id, "Succeeded", 60s);
+  EXPECT_NE(Log(waiting_id, "waiter-" + std::to_string(waiting_id) + "-trainer-0").find("hello"), std::string::npos);
+
+  // Filters and paging.
+  auto running = json::parse(Call("GET", "/api/v1/jobs?status=stopped")->body).at("items").as_array();
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running.at(0).at("name").as_string(), "hog");
+  auto page = json::parse(Call("GET", "/api/v1/jobs?limit=1")->body);
+  EXPECT_EQ(page.at("items").as_array().size(), 1u);
+  EXPECT_FALSE(page.at("next_cursor").is_null());
+  auto named = json::parse(Call("GET", "/api/v1/jobs?name=wait")->body).at("items").as_array();
+  ASSERT_EQ(named.size(), 1u);
+  EXPECT_EQ(Call("GET", "/api/v1/jobs?status=everything")->status, 400);
+}
+
+TEST_F(JobsTest, KilledServerReadoptsRunningPodsAndNothingStartsTwice) {
+  std::string flag = dir_.path() + "/go";
+  auto job = Submit({{"name", "survivor"}, {"entry", "echo begin; while [ ! -e " + flag + " ]; do sleep 0.1; done; echo end"},
+                     {"num_trainer", 1}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}, {"num_ps", 1},
+                     {"cpu_per_ps", "100m"}, {"mem_per_ps", "64Mi"}});
+  std::int64_t id = job.at("id").as_int64();
+  WaitForState(id, "Running");
+  std::string trainer = "survivor-" + std::to_string(id) + "-trainer-0";
+  ASSERT_TRUE(testing::WaitFor([&] { return Log(id, trainer).find("begin") != std::string::npos; }, 20s));
+
+  EXPECT_EQ(server_->Stop(SIGKILL), 128 + SIGKILL);
+  std::ofstream(flag) << "go";  // the trainer finishes while no server is up
+  StartServer();
+  auto done = WaitForState(id, "Succeeded", 60s);
+  std::string log = Log(id, trainer);
+  EXPECT_EQ(Count(log, "[paddlecloud] started attempt"), 1) << log;
+  EXPECT_EQ(Count(log, "end"), 1) << log;
+  EXPECT_EQ(done.at("pods").as_array().at(0).at("exit_code").as_int64(), 0);
+}
+
+}  // namespace
+}  // namespace paddlecloud
