@@ -3,6 +3,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <charconv>
 
 #include "http/json.h"
@@ -133,6 +136,50 @@ void AddJobRoutes(http::Router& router, JobService& jobs, blocking::WorkPool& po
                r.headers.Set("Location", "/api/v1/jobs/" + std::to_string(job->id));
                co_return r;
              });
+
+  router.Add(
+      "POST", "/api/v1/jobs/packages",
+      "Upload a job's code as a tar archive (optionally gzip-compressed); answers the package id to submit with",
+      [&](Request& request) -> asio::awaitable<Response> {
+        auto length = request.body_stream->content_length();
+        if (length && *length > jobs::kMaxPackageBytes)
+          co_return ErrorResponse(Status::PayloadTooLarge("a package archive may be at most 1 GiB"));
+        std::string path = co_await pool.Run([&] { return jobs.PackageUploadPath(*request.principal); });
+        int fd = co_await pool.Run([&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); });
+        if (fd < 0) co_return ErrorResponse(Status::Unavailable("cannot store the upload"));
+        std::string buffer(256 * 1024, '\0');
+        std::uint64_t total = 0;
+        Status failure;
+        while (true) {
+          auto n = co_await request.body_stream->Read(buffer.data(), buffer.size());
+          if (!n) {
+            failure = n.error();
+            break;
+          }
+          if (*n == 0) break;
+          total += *n;
+          if (total > jobs::kMaxPackageBytes) {
+            failure = Status::PayloadTooLarge("a package archive may be at most 1 GiB");
+            break;
+          }
+          bool written = co_await pool.Run([&] {
+            return ::write(fd, buffer.data(), *n) == static_cast<ssize_t>(*n);
+          });
+          if (!written) {
+            failure = Status::Unavailable("cannot store the upload (disk full?)");
+            break;
+          }
+        }
+        co_await pool.Run([&] { ::close(fd); });
+        if (!failure.ok()) {
+          co_await pool.Run([&] { ::unlink(path.c_str()); });
+          co_return ErrorResponse(failure);
+        }
+        auto package = co_await pool.Run([&] { return jobs.AddPackage(*request.principal, path); });
+        if (!package) co_return ErrorResponse(package.error());
+        co_return JsonResponse(201, {{"package", package->id}, {"files", package->files}, {"bytes", package->bytes}});
+      },
+      http::RouteOptions::Streaming());
 
   router.Add("GET", "/api/v1/jobs", "Jobs, newest first, filtered by status, name and start time",
              [&](Request& request) -> asio::awaitable<Response> {

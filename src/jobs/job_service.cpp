@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "db/tenant_scope.h"
+#include "jobs/packages.h"
 
 namespace paddlecloud::jobs {
 namespace {
@@ -162,8 +163,13 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
     if (!fs::is_directory(working_dir, ec))
       return Err(Status::InvalidArgument("workdir '" + spec.workdir + "' is not a folder in your files", "workdir"));
   }
-  if (!spec.package.empty())
-    return Err(Status::InvalidArgument("packages are not accepted by this server; use workdir", "package"));
+  PackageStore packages(options_.jobs_dir);
+  if (!spec.package.empty() && !packages.Exists(principal.account_id, spec.package))
+    return Err(Status::Of(Code::kNotFound,
+                          "no unused package '" + spec.package + "': upload it first (each package serves one job)",
+                          "package"));
+  if (!spec.package.empty() && !spec.workdir.empty())
+    return Err(Status::InvalidArgument("give either a package or a workdir, not both", "workdir"));
 
   std::int64_t now = Now();
   Job job{.id = 0, .account_id = principal.account_id, .user_id = principal.user_id, .user_email = principal.email,
@@ -184,6 +190,15 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "logs", ec);
   fs::create_directories(fs::path(dir) / "board", ec);
+  if (!spec.package.empty()) {
+    working_dir = (fs::path(dir) / "code").string();
+    Status claimed = packages.Claim(principal.account_id, spec.package, working_dir);
+    if (!claimed.ok()) {
+      (void)db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?",
+                        {claimed.message(), now, job.id});
+      return Err(claimed);
+    }
+  }
   if (working_dir.empty()) working_dir = dir;
 
   // A job-scoped token lets the training code call the API (draw_board, files) as its user.
@@ -294,6 +309,14 @@ Result<Job> JobService::Stop(const Principal& principal, std::int64_t job_id) {
 Result<std::vector<Pod>> JobService::Pods(const Principal& principal, std::int64_t job_id) {
   auto job = Get(principal, job_id);
   if (!job) return Err(job.error());
+  if (!job->terminal()) {
+    // While a job runs its pods are read live from the backend, not as of the last reconcile.
+    if (auto live = backend_.GetPods(job->account_id, BackendName(*job))) {
+      std::vector<Pod> out;
+      for (const auto& status : *live) out.push_back(PodFrom(status));
+      return out;
+    }
+  }
   auto rows = db_.Query(
       "SELECT name, role, idx, phase, reason, exit_code, restarts, started_at, finished_at, endpoint FROM pods "
       "WHERE job_id = ? ORDER BY role DESC, idx",
@@ -341,6 +364,14 @@ Result<std::string> JobService::LogPath(const Principal& principal, std::int64_t
   fs::path path = fs::path(JobDir(principal.account_id, job_id)) / "logs" / (pod + ".log");
   std::error_code ec;
   return fs::exists(path, ec) ? path.string() : std::string();
+}
+
+std::string JobService::PackageUploadPath(const Principal& principal) const {
+  return PackageStore(options_.jobs_dir).UploadPath(principal.account_id);
+}
+
+Result<PackageInfo> JobService::AddPackage(const Principal& principal, const std::string& archive_path) {
+  return PackageStore(options_.jobs_dir).Extract(principal.account_id, archive_path);
 }
 
 void JobService::Reconcile() {

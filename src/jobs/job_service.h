@@ -24,6 +24,7 @@
 #include "common/principal.h"
 #include "db/database.h"
 #include "jobs/job_spec.h"
+#include "jobs/packages.h"
 
 namespace paddlecloud::jobs {
 
@@ -105,6 +106,11 @@ class JobService {
   // The log file of a pod ("" when the pod never started and so has no log yet); NotFound for a
   // pod that is not part of the job.
   Result<std::string> LogPath(const Principal& principal, std::int64_t job_id, const std::string& pod);
+
+  // Packages (the code uploaded with a job, see packages.h): where to write an upload, and its
+  // extraction into a package the next Submit can name.
+  std::string PackageUploadPath(const Principal& principal) const;
+  Result<PackageInfo> AddPackage(const Principal& principal, const std::string& archive_path);
 
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();

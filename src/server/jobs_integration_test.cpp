@@ -13,6 +13,8 @@
 #include "testing/server_process.h"
 #include "testing/smtp_server.h"
 
+#include <cstdlib>
+
 #ifndef PADDLECLOUD_SOURCE_DIR
 #define PADDLECLOUD_SOURCE_DIR "."
 #endif
@@ -139,6 +141,28 @@ TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
   for (const char* type : {"Submitted", "Scheduled", "Started", "Exited", "Succeeded"})
     EXPECT_NE(events.find(std::string("\"type\":\"") + type + "\""), std::string::npos) << type << "\n" << events;
   EXPECT_TRUE(fs::exists(dir_.path() + "/data/jobs/ann-lab/" + std::to_string(id) + "/model/fit_a_line.npz"));
+}
+
+TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
+  std::string archive = dir_.path() + "/code.tar.gz";
+  ASSERT_EQ(std::system(("tar -czf " + archive + " -C " + PADDLECLOUD_SOURCE_DIR + "/examples/fit_a_line train.py").c_str()), 0);
+  std::string bytes = testing::ReadFile(archive);
+  auto uploaded = testing::Request(addr_, "POST", "/api/v1/jobs/packages", bytes,
+                                   "Authorization: Bearer " + token_ + "\r\nContent-Type: application/gzip\r\n");
+  ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+  std::string package(json::parse(uploaded->body).at("package").as_string());
+  auto job = Submit({{"name", "packaged"}, {"entry", "python3 train.py --passes 5"}, {"package", package},
+                     {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "256Mi"}, {"num_ps", 1},
+                     {"cpu_per_ps", "100m"}, {"mem_per_ps", "256Mi"}});
+  std::int64_t id = job.at("id").as_int64();
+  WaitForState(id, "Succeeded", 90s);
+  EXPECT_NE(Log(id, "packaged-" + std::to_string(id) + "-trainer-0").find("pass 4 cost"), std::string::npos);
+  auto reused = Call("POST", "/api/v1/jobs", {{"name", "again"}, {"entry", "true"}, {"package", package}});
+  EXPECT_EQ(reused->status, 404);
+  EXPECT_EQ(json::parse(reused->body).at("error").at("details").at("field").as_string(), "package");
+  auto garbage = testing::Request(addr_, "POST", "/api/v1/jobs/packages", "not a tar at all",
+                                  "Authorization: Bearer " + token_ + "\r\n");
+  EXPECT_EQ(garbage->status, 400) << garbage->body;
 }
 
 TEST_F(JobsTest, InvalidSpecsAreRejectedNamingTheField) {

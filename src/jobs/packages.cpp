@@ -1,0 +1,158 @@
+#include "jobs/packages.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+
+namespace paddlecloud::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RandomId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id = "pkg_";
+  for (int i = 0; i < 20; ++i) id += kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  return id;
+}
+
+bool ValidId(const std::string& id) {
+  if (id.size() != 24 || id.rfind("pkg_", 0) != 0) return false;
+  for (std::size_t i = 4; i < id.size(); ++i)
+    if (!std::isalnum(static_cast<unsigned char>(id[i]))) return false;
+  return true;
+}
+
+// A safe relative path, or empty when the entry must be refused.
+std::string SafeRelative(std::string name) {
+  while (name.rfind("./", 0) == 0) name.erase(0, 2);
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  if (name.empty() || name.front() == '/' || name.find('\0') != std::string::npos || name.find('\\') != std::string::npos)
+    return "";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    auto end = name.find('/', start);
+    std::string part = name.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part.empty() || part == ".." || part == "." || part.size() > 255) return "";
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return name;
+}
+
+}  // namespace
+
+std::string PackageStore::PackagesDir(const std::string& account_id) const {
+  return (fs::path(jobs_dir_) / account_id / "packages").string();
+}
+
+std::string PackageStore::UploadPath(const std::string& account_id) const {
+  std::error_code ec;
+  fs::create_directories(PackagesDir(account_id), ec);
+  return (fs::path(PackagesDir(account_id)) / (".upload-" + RandomId())).string();
+}
+
+bool PackageStore::Exists(const std::string& account_id, const std::string& id) const {
+  std::error_code ec;
+  return ValidId(id) && fs::is_directory(fs::path(PackagesDir(account_id)) / id, ec);
+}
+
+Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const std::string& archive_path) const {
+  struct RemoveArchive {
+    std::string path;
+    ~RemoveArchive() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } remove_archive{archive_path};
+
+  PackageInfo info{.id = RandomId(), .files = 0, .bytes = 0};
+  fs::path final_dir = fs::path(PackagesDir(account_id)) / info.id;
+  fs::path work_dir = fs::path(PackagesDir(account_id)) / (".extract-" + info.id);
+  std::error_code ec;
+  fs::create_directories(work_dir, ec);
+  if (ec) return Err(Status::Unavailable("cannot create " + work_dir.string() + ": " + ec.message()));
+  auto fail = [&](Status s) -> Result<PackageInfo> {
+    std::error_code ignored;
+    fs::remove_all(work_dir, ignored);
+    return Err(std::move(s));
+  };
+
+  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_none(reader.get());
+  archive_read_support_format_tar(reader.get());
+  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 * 1024) != ARCHIVE_OK)
+    return fail(Status::InvalidArgument(std::string("the package is not a tar archive: ") +
+                                        archive_error_string(reader.get()), "package"));
+  std::uint64_t entries = 0;
+  archive_entry* entry = nullptr;
+  while (true) {
+    int r = archive_read_next_header(reader.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      return fail(Status::InvalidArgument(std::string("the package is not a valid tar archive: ") +
+                                          archive_error_string(reader.get()), "package"));
+    if (++entries > kMaxPackageEntries)
+      return fail(Status::PayloadTooLarge("the package has more than " + std::to_string(kMaxPackageEntries) + " entries"));
+    const char* raw_name = archive_entry_pathname(entry);
+    std::string name = SafeRelative(raw_name ? raw_name : "");
+    if (name.empty())
+      return fail(Status::InvalidArgument(std::string("the package entry '") + (raw_name ? raw_name : "") +
+                                          "' has an unsafe path (absolute, '..' or empty)", "package"));
+    fs::path target = work_dir / name;
+    auto type = archive_entry_filetype(entry);
+    if (type == AE_IFDIR) {
+      fs::create_directories(target, ec);
+      continue;
+    }
+    if (type != AE_IFREG)
+      return fail(Status::InvalidArgument("the package entry '" + name + "' is not a regular file or folder", "package"));
+    fs::create_directories(target.parent_path(), ec);
+    mode_t mode = (archive_entry_perm(entry) & 0100) ? 0755 : 0644;
+    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) return fail(Status::InvalidArgument("the package has '" + name + "' twice or under a file", "package"));
+    const void* block = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    int data;
+    while ((data = archive_read_data_block(reader.get(), &block, &size, &offset)) == ARCHIVE_OK) {
+      info.bytes += size;
+      if (info.bytes > kMaxPackageBytes) {
+        ::close(fd);
+        return fail(Status::PayloadTooLarge("the package unpacks to more than 1 GiB"));
+      }
+      if (::pwrite(fd, block, size, offset) != static_cast<ssize_t>(size)) {
+        ::close(fd);
+        return fail(Status::Unavailable("cannot write " + target.string() + " (disk full?)"));
+      }
+    }
+    ::close(fd);
+    if (data != ARCHIVE_EOF)
+      return fail(Status::InvalidArgument(std::string("the package is truncated: ") + archive_error_string(reader.get()),
+                                          "package"));
+    ++info.files;
+  }
+  fs::rename(work_dir, final_dir, ec);
+  if (ec) return fail(Status::Unavailable("cannot store the package: " + ec.message()));
+  return info;
+}
+
+Status PackageStore::Claim(const std::string& account_id, const std::string& id, const std::string& destination) const {
+  if (!Exists(account_id, id))
+    return Status::Of(Code::kNotFound, "no unused package '" + id + "': upload it first (each package serves one job)",
+                      "package");
+  std::error_code ec;
+  fs::create_directories(fs::path(destination).parent_path(), ec);
+  fs::rename(fs::path(PackagesDir(account_id)) / id, destination, ec);
+  if (ec) return Status::Unavailable("cannot move package " + id + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace paddlecloud::jobs

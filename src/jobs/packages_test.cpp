@@ -1,0 +1,84 @@
+#include "jobs/packages.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "testing/server_process.h"
+#include "testing/smtp_server.h"
+
+namespace paddlecloud::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Builds an archive with Python's tarfile, which can write any entry name (also hostile ones).
+void MakeTar(const std::string& path, const std::string& python_entries) {
+  std::string script = "import io, tarfile\n"
+                       "t = tarfile.open('" + path + "', 'w:gz')\n"
+                       "def add(name, data=b'', mode=0o644, kind=tarfile.REGTYPE, link=''):\n"
+                       "    i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; i.type = kind; i.linkname = link\n"
+                       "    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)\n" +
+                       python_entries + "t.close()\n";
+  std::string file = path + ".py";
+  std::ofstream(file) << script;
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + file).c_str()), 0);
+  fs::remove(file);
+}
+
+TEST(PackagesTest, ExtractsClaimsOnce) {
+  testing::TempDir dir;
+  PackageStore store(dir.path() + "/jobs");
+  std::string upload = store.UploadPath("ann-lab");
+  MakeTar(upload, "add('train.py', b'print(1)\\n', 0o755)\nadd('data/x.csv', b'a,b\\n1,2\\n')\n"
+                  "add('data', kind=tarfile.DIRTYPE)\n");
+  auto info = store.Extract("ann-lab", upload);
+  ASSERT_TRUE(info) << info.error().ToString();
+  EXPECT_EQ(info->files, 2u);
+  EXPECT_EQ(info->bytes, 17u);
+  EXPECT_FALSE(fs::exists(upload));  // the upload is removed
+  EXPECT_TRUE(store.Exists("ann-lab", info->id));
+  EXPECT_FALSE(store.Exists("eve-lab", info->id));  // another tenant's package is not there
+  std::string job_code = dir.path() + "/jobs/ann-lab/1/code";
+  ASSERT_TRUE(store.Claim("ann-lab", info->id, job_code).ok());
+  EXPECT_EQ(testing::ReadFile(job_code + "/data/x.csv"), "a,b\n1,2\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((job_code + "/train.py").c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR);
+  Status again = store.Claim("ann-lab", info->id, dir.path() + "/jobs/ann-lab/2/code");
+  EXPECT_EQ(again.code(), Code::kNotFound);
+  EXPECT_EQ(again.field(), "package");
+}
+
+TEST(PackagesTest, HostileArchivesAreRefusedAndLeaveNothing) {
+  testing::TempDir dir;
+  PackageStore store(dir.path() + "/jobs");
+  struct Case {
+    std::string entries, message;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"add('../escape.py', b'x')\n", "unsafe path"},
+           {"add('/etc/passwd', b'x')\n", "unsafe path"},
+           {"add('a/../../b', b'x')\n", "unsafe path"},
+           {"add('link', kind=tarfile.SYMTYPE, link='/etc/passwd')\n", "not a regular file"},
+           {"add('dev', kind=tarfile.CHRTYPE)\n", "not a regular file"},
+       }) {
+    std::string upload = store.UploadPath("ann-lab");
+    MakeTar(upload, c.entries);
+    auto info = store.Extract("ann-lab", upload);
+    ASSERT_FALSE(info) << c.entries;
+    EXPECT_NE(info.error().message().find(c.message), std::string::npos) << info.error().message();
+  }
+  std::string garbage = store.UploadPath("ann-lab");
+  std::ofstream(garbage) << "this is not an archive";
+  EXPECT_EQ(store.Extract("ann-lab", garbage).error().field(), "package");
+  // Nothing but the (empty) packages folder is left.
+  EXPECT_TRUE(fs::is_empty(dir.path() + "/jobs/ann-lab/packages"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/escape.py"));
+}
+
+}  // namespace
+}  // namespace paddlecloud::jobs
