@@ -19,18 +19,9 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::HttpReply;
+using testing::RunCommand;
 
 constexpr char kPassword[] = "correct horse battery";
-
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
 
 // A signed-in browser: its session cookie and CSRF token.
 struct Browser {

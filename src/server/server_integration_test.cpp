@@ -19,17 +19,8 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using testing::RawConnection;
 using testing::ServerProcess;
+using testing::RunCommand;
 using testing::TempDir;
-
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
 
 class BinaryTest : public ::testing::Test {
  protected:

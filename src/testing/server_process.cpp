@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,16 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 std::string PaddlecloudBinary() {
   const char* env = std::getenv("PADDLECLOUD_BIN");
   return env && *env ? env : PADDLECLOUD_BINARY_PATH;
+}
+
+std::string RunCommand(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  ::pclose(pipe);
+  return out;
 }
 
 ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)

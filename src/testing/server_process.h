@@ -29,6 +29,9 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 // Path of the built paddlecloud binary (set at build time).
 std::string PaddlecloudBinary();
 
+// Runs a shell command; returns what it printed (stdout and stderr).
+std::string RunCommand(const std::string& command);
+
 class ServerProcess {
  public:
   // Starts `paddlecloud server --listen 127.0.0.1:0 --data-dir <data_dir> <extra_args...>` with
