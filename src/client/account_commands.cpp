@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include "client/api_client.h"
+#include "client/command_support.h"
 #include "client/terminal.h"
 
 namespace paddlecloud::client {
@@ -15,25 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-// The message of `s` as a person should read it; throttling always says when to retry.
-std::string Describe(const Status& s) {
-  std::string message = s.message();
-  if (s.code() == Code::kResourceExhausted && s.details().count("retry_after") &&
-      message.find("try again") == std::string::npos)
-    message += "; try again in " + s.details().at("retry_after") + " s";
-  return message;
-}
-
-int Fail(const Status& s) {
-  std::cerr << "paddlecloud: " << Describe(s) << "\n";
-  return kExitError;
-}
-int FailUsage(const std::string& message) {
-  std::cerr << "paddlecloud: " << message << "\n";
-  return kExitUsage;
-}
-void Warn(const std::string& message) { std::cerr << "paddlecloud: warning: " << message << "\n"; }
 
 std::string Hostname() {
   char name[256] = {};
@@ -47,34 +29,6 @@ std::string Trim(std::string s) {
   std::size_t start = 0;
   while (start < s.size() && space(s[start])) ++start;
   return s.substr(start);
-}
-
-std::string StringAt(const json::value& v, std::initializer_list<std::string_view> path) {
-  const json::value* cur = &v;
-  for (auto key : path) {
-    if (!cur->is_object()) return "";
-    cur = cur->as_object().if_contains(key);
-    if (!cur) return "";
-  }
-  return cur->is_string() ? std::string(cur->as_string()) : "";
-}
-
-// Files named by flags must be readable before anyone is asked for a password.
-Status CheckFiles(const Settings& s) {
-  for (auto [file, flag] : {std::pair{&s.cacert, "--cacert"}, {&s.cert, "--cert"}, {&s.key, "--key"}}) {
-    if (!file->empty() && ::access(file->c_str(), R_OK) != 0)
-      return Status::InvalidArgument(std::string(flag) + ": cannot read " + *file);
-  }
-  return Status::Ok();
-}
-
-ClientOptions OptionsFor(const Settings& s, std::string token) {
-  return ClientOptions{.server = s.server, .token = std::move(token), .ca_file = s.cacert, .cert_file = s.cert,
-                       .key_file = s.key};
-}
-
-std::string NotSignedIn(const std::string& server) {
-  return "not signed in: run paddlecloud login --server " + (server.empty() ? std::string("URL") : server);
 }
 
 // Revokes `token` (its first 10 characters are its listed prefix) on the server of `client`.

@@ -8,12 +8,9 @@
 #include <string>
 
 #include "client/cli_config.h"
+#include "client/command_support.h"
 
 namespace paddlecloud::client {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;
-inline constexpr int kExitUsage = 2;
 
 struct LoginFlags {
   ConnectionFlags connection;

@@ -5,7 +5,10 @@
 
 #include <array>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -87,6 +91,11 @@ struct Exchange {
   bool idle_unbounded = false;                // streaming with no idle bound
   // Called for 2xx body chunks when set (streaming); otherwise the body is collected.
   const std::function<bool(std::string_view)>* on_chunk = nullptr;
+  // When set, the body is this file (of body_file_size bytes), sent in chunks instead of `body`.
+  const std::string* body_file = nullptr;
+  std::uint64_t body_file_size = 0;
+  const UploadProgress* progress = nullptr;
+  std::chrono::milliseconds answer_timeout{0};  // for the answer's header; zero: the client's timeout
 };
 
 class Transport {
@@ -202,10 +211,8 @@ class Transport {
     co_await stream.async_shutdown(kNoThrow);  // best effort: the answer is already complete
   }
 
-  template <typename Stream>
-  asio::awaitable<Result<ApiResponse>> Talk(Stream& stream, const Exchange& exchange) {
-    auto& lowest = beast::get_lowest_layer(stream);
-    bhttp::request<bhttp::string_body> request;
+  template <typename Request>
+  void SetHeaders(Request& request, const Exchange& exchange) const {
     request.method_string(exchange.method);
     request.target(exchange.target);
     request.version(11);
@@ -216,22 +223,81 @@ class Transport {
     if (!options_.token.empty()) request.set(bhttp::field::authorization, "Bearer " + options_.token);
     for (const auto& [name, value] : exchange.headers) request.set(name, value);
     if (!exchange.content_type.empty()) request.set(bhttp::field::content_type, exchange.content_type);
-    request.body() = exchange.body;
-    if (!exchange.body.empty() || exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH")
-      request.prepare_payload();
+  }
 
+  // Writes the header, then the file in chunks. A local read failure is a Status; a transport
+  // failure is left in `write_error` (the server may have answered early and closed).
+  template <typename Stream>
+  asio::awaitable<Status> WriteFileRequest(Stream& stream, const Exchange& exchange,
+                                           boost::system::error_code& write_error) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    std::ifstream in(*exchange.body_file, std::ios::binary);
+    if (!in) co_return Status::InvalidArgument("cannot read " + *exchange.body_file);
+    bhttp::request<bhttp::empty_body> request;
+    SetHeaders(request, exchange);
+    request.content_length(exchange.body_file_size);
+    bhttp::request_serializer<bhttp::empty_body> serializer(request);
     lowest.expires_after(options_.timeout);
-    auto [wec, written] = co_await bhttp::async_write(stream, request, kNoThrow);
-    (void)written;
-    if (wec) co_return Err(Unreachable("sending the request failed: " + Reason(wec)));
+    auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+    (void)hn;
+    if (hec) {
+      write_error = hec;
+      co_return Status::Ok();
+    }
+    std::vector<char> chunk(256 * 1024);
+    std::uint64_t sent = 0, total = exchange.body_file_size;
+    while (sent < total) {
+      in.read(chunk.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), total - sent)));
+      auto got = static_cast<std::size_t>(in.gcount());
+      if (got == 0)
+        co_return Status::InvalidArgument(*exchange.body_file + " became shorter while it was sent");
+      lowest.expires_after(options_.timeout);
+      auto [bec, bn] = co_await asio::async_write(stream, asio::buffer(chunk.data(), got), kNoThrow);
+      (void)bn;
+      if (bec) {
+        write_error = bec;
+        co_return Status::Ok();
+      }
+      sent += got;
+      if (exchange.progress && *exchange.progress) (*exchange.progress)(sent, total);
+    }
+    co_return Status::Ok();
+  }
+
+  template <typename Stream>
+  asio::awaitable<Result<ApiResponse>> Talk(Stream& stream, const Exchange& exchange) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    boost::system::error_code write_error;
+    if (exchange.body_file) {
+      Status local = co_await WriteFileRequest(stream, exchange, write_error);
+      if (!local.ok()) co_return Err(local);
+    } else {
+      bhttp::request<bhttp::string_body> request;
+      SetHeaders(request, exchange);
+      request.body() = exchange.body;
+      if (!exchange.body.empty() || exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH")
+        request.prepare_payload();
+      lowest.expires_after(options_.timeout);
+      auto [wec, written] = co_await bhttp::async_write(stream, request, kNoThrow);
+      (void)written;
+      write_error = wec;
+    }
+    // A failed write may still have an answer waiting (a server that refused the body early).
+    if (write_error && !exchange.body_file)
+      co_return Err(Unreachable("sending the request failed: " + Reason(write_error)));
 
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
     if (exchange.method == "HEAD") parser.skip(true);
-    lowest.expires_after(options_.timeout);
+    if (write_error) {
+      lowest.expires_after(std::min<std::chrono::milliseconds>(options_.timeout, std::chrono::seconds(5)));
+    } else {
+      lowest.expires_after(exchange.answer_timeout.count() > 0 ? exchange.answer_timeout : options_.timeout);
+    }
     auto [hec, hread] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
     (void)hread;
+    if (hec && write_error) co_return Err(Unreachable("sending the request failed: " + Reason(write_error)));
     if (hec) co_return Err(Unreachable("no answer: " + Reason(hec)));
 
     ApiResponse response;
@@ -398,6 +464,31 @@ Result<json::value> ApiClient::Call(std::string_view method, std::string_view ta
   boost::system::error_code ec;
   json::value value = json::parse(response->body, ec);
   if (ec)
+    return Err(Status::Internal("the answer of " + options_.server + std::string(target) + " is not JSON: " +
+                                Printable(response->body, 120)));
+  return value;
+}
+
+Result<json::value> ApiClient::Upload(std::string_view method, std::string_view target, const std::string& path,
+                                      std::string_view content_type, const UploadProgress& progress,
+                                      std::chrono::milliseconds answer_timeout) {
+  auto endpoint = ParseServer(options_.server);
+  if (!endpoint) return Err(endpoint.error());
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Err(Status::InvalidArgument("cannot read " + path + ": " + ec.message()));
+  Exchange exchange{.method = std::string(method), .target = endpoint->base_path + std::string(target),
+                    .content_type = std::string(content_type), .accept = "application/json", .body_file = &path,
+                    .body_file_size = size, .progress = &progress, .answer_timeout = answer_timeout};
+  Transport transport(options_, *endpoint);
+  auto response = transport.Run(exchange);
+  if (!response) return Err(response.error());
+  if (response->status < 200 || response->status >= 300)
+    return Err(ErrorFromResponse(response->status, response->body, response->header("retry-after")));
+  if (response->body.empty()) return json::value(nullptr);
+  boost::system::error_code jec;
+  json::value value = json::parse(response->body, jec);
+  if (jec)
     return Err(Status::Internal("the answer of " + options_.server + std::string(target) + " is not JSON: " +
                                 Printable(response->body, 120)));
   return value;

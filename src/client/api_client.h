@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -51,6 +52,9 @@ struct ApiResponse {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// Called while a body is sent: bytes sent so far and the body's size.
+using UploadProgress = std::function<void(std::uint64_t sent, std::uint64_t total)>;
+
 class ApiClient {
  public:
   // InvalidArgument (field "server") when the URL is not http(s)://host[:port][/path], or when only
@@ -67,6 +71,16 @@ class ApiClient {
   // transport failures only.
   Result<ApiResponse> Send(std::string_view method, std::string_view target, std::string_view body = {},
                            const HeaderList& headers = {});
+
+  // Sends the file at `path` as the body of `method target` with `content_type`: Content-Length is
+  // the file's size and the body is read and written in chunks (never held whole), `progress` is
+  // called after each chunk. The answer is handled as by Call. A file that cannot be read is
+  // InvalidArgument naming it. The answer may take up to `answer_timeout` after the last byte (the
+  // server unpacks it first); when the server answers early (an error before the whole body was
+  // read) that answer is returned.
+  Result<boost::json::value> Upload(std::string_view method, std::string_view target, const std::string& path,
+                                    std::string_view content_type, const UploadProgress& progress = {},
+                                    std::chrono::milliseconds answer_timeout = std::chrono::minutes(10));
 
   // Streaming GET: calls `on_chunk` with body bytes as they arrive until the body ends (OK) or
   // `on_chunk` returns false (OK). `idle_timeout` bounds the wait for each chunk (zero: no bound).

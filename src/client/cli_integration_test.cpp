@@ -14,11 +14,10 @@
 #include <regex>
 
 #include "client/api_client.h"
+#include "client/cli_test_support.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
 #include "testing/smtp_server.h"
-
-extern char** environ;
 
 namespace paddlecloud::client {
 namespace {
@@ -29,62 +28,8 @@ using namespace std::chrono_literals;
 
 constexpr char kPassword[] = "correct horse battery";
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `args` (argv[0] looked up in PATH) with HOME=`home`, stdin = `input`, a clean PaddleCloud
-// environment plus `extra_env`; waits up to a minute.
-Outcome RunProgram(std::vector<std::string> args, const std::string& home, const std::string& input,
-               const std::map<std::string, std::string>& extra_env = {}) {
-  static int counter = 0;
-  std::string base = home + "/../run-" + std::to_string(counter++);
-  std::ofstream(base + ".in") << input;
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    std::string name = entry.substr(0, entry.find('='));
-    if (name == "HOME" || name == "PADDLE_CLOUD_URL" || name == "PADDLE_CLOUD_TOKEN" || name == "PADDLECLOUD_CLI_CONFIG")
-      continue;
-    env.push_back(entry);
-  }
-  env.push_back("HOME=" + home);
-  for (const auto& [k, v] : extra_env) env.push_back(k + "=" + v);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int in = ::open((base + ".in").c_str(), O_RDONLY);
-    int out = ::open((base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open((base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    ::execvpe(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  Outcome run;
-  int status = 0;
-  bool exited = testing::WaitFor([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60s);
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    ADD_FAILURE() << args[0] << " " << (args.size() > 1 ? args[1] : "") << " did not finish in time";
-  }
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = testing::ReadFile(base + ".out");
-  run.err = testing::ReadFile(base + ".err");
-  return run;
-}
-
-std::ostream& operator<<(std::ostream& os, const Outcome& r) {
-  return os << "exit " << r.exit_code << "\n--- stdout\n" << r.out << "--- stderr\n" << r.err;
-}
+using test::Outcome;
+using test::RunProgram;
 
 int ModeOf(const std::string& path) {
   struct stat st {};

@@ -340,6 +340,34 @@ TEST_F(ApiClientServerTest, StreamsChunksUntilTheCallbackStops) {
   EXPECT_FALSE(called);
 }
 
+TEST_F(ApiClientServerTest, UploadsStreamAFileAndKeepAnEarlyAnswer) {
+  auto client = Client();
+  auto missing = client.Upload("POST", "/api/v1/jobs/packages", dir_->path() + "/no-such.tar.gz", "application/gzip");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(missing.error().message().find("no-such.tar.gz"), std::string::npos) << missing.error().ToString();
+
+  // Not signed in: the server refuses before reading 64 MiB; that answer, not a broken pipe, comes back.
+  std::string big = dir_->path() + "/big.tar.gz";
+  {
+    std::ofstream out(big, std::ios::binary);
+    std::string block(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) out << block;
+  }
+  std::uint64_t last_sent = 0, last_total = 0;
+  bool monotonic = true;
+  auto refused = client.Upload("POST", "/api/v1/jobs/packages", big, "application/gzip",
+                               [&](std::uint64_t sent, std::uint64_t total) {
+                                 monotonic &= sent > last_sent && sent <= total;
+                                 last_sent = sent;
+                                 last_total = total;
+                               });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kUnauthenticated) << refused.error().ToString();
+  EXPECT_TRUE(monotonic);
+  EXPECT_TRUE(last_total == 0 || last_total == 64u << 20);
+}
+
 // ---- https --------------------------------------------------------------------------------------
 
 std::string RunCommand(const std::string& command) {

@@ -12,6 +12,7 @@
 namespace paddlecloud::client {
 
 bool StdinIsTerminal();
+bool StderrIsTerminal();
 
 // One line (without its line ending). InvalidArgument when stdin ends first.
 Result<std::string> PromptLine(const std::string& prompt);

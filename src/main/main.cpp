@@ -10,6 +10,7 @@
 #include <map>
 
 #include "client/account_commands.h"
+#include "client/job_commands.h"
 #include "cluster/local/pod_supervisor.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
@@ -37,7 +38,7 @@ void ConfigureLogging(const std::string& level) {
 constexpr char kClientFooter[] =
     "The server URL comes from --server, else PADDLE_CLOUD_URL, else the config file; the token from\n"
     "PADDLE_CLOUD_TOKEN, else the config file. The config file is ~/.paddlecloud/config (or\n"
-    "PADDLECLOUD_CONFIG), JSON {\"server\", \"token\", \"cacert\"}, written by `paddlecloud login`; its\n"
+    "PADDLECLOUD_CLI_CONFIG), JSON {\"server\", \"token\", \"cacert\"}, written by `paddlecloud login`; its\n"
     "token and CA file are used only for the server stored with them.";
 
 // --cacert, --cert, --key (and --server unless `with_server` is false) of a client command.
@@ -89,6 +90,73 @@ int main(int argc, char** argv) {
   CLI::App* whoami = app.add_subcommand("whoami", "Show the signed-in user, account, role and server");
   AddConnectionOptions(whoami, whoami_flags);
 
+  // Jobs.
+  client::SubmitFlags submit_flags;
+  CLI::App* submit = app.add_subcommand("submit", "Submit a training job: upload DIR as its code and start its pods");
+  AddConnectionOptions(submit, submit_flags.connection);
+  CLI::Option* dir_option =
+      submit->add_option("dir", submit_flags.dir, "Directory of the job's code, packed and uploaded; pods run in it");
+  CLI::Option* workdir_option = submit->add_option(
+      "--workdir", submit_flags.workdir, "Run in this folder of the account's files instead of uploading a DIR");
+  dir_option->excludes(workdir_option);
+  submit->add_option("--name", submit_flags.name, "Job name: lower-case letters, digits and '-'")->required();
+  submit->add_option("--entry", submit_flags.entry, "Command every pod runs, e.g. \"python3 train.py\"")->required();
+  submit->add_option("--trainers", submit_flags.trainers, "Number of trainers")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  submit->add_option("--ps", submit_flags.ps, "Number of parameter servers")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  submit->add_option("--cpu", submit_flags.cpu, "CPU per trainer (\"1\", \"500m\")")->capture_default_str();
+  submit->add_option("--mem", submit_flags.mem, "Memory per trainer (\"512Mi\", \"2Gi\")")->capture_default_str();
+  submit->add_option("--gpu", submit_flags.gpu, "GPUs per trainer")->check(CLI::NonNegativeNumber)->capture_default_str();
+  submit->add_option("--ps-cpu", submit_flags.ps_cpu, "CPU per parameter server [default: the server's, 1]");
+  submit->add_option("--ps-mem", submit_flags.ps_mem, "Memory per parameter server [default: the server's, 1Gi]");
+  submit->add_option("--env", submit_flags.env, "Environment variable NAME=VALUE for every pod (repeatable)")
+      ->allow_extra_args(false);
+  submit->add_option("--image", submit_flags.image, "Container image (cluster backends that run images)");
+  submit->add_option("--max-restarts", submit_flags.max_restarts, "Restarts of a failed pod [default: 0]")
+      ->check(CLI::NonNegativeNumber);
+  submit->add_option("--fault-tolerant", submit_flags.fault_tolerant,
+                     "Trainer failures the job survives [default: 0]")
+      ->check(CLI::NonNegativeNumber);
+  submit->add_flag("--follow,-f", submit_flags.follow,
+                   "Print the first trainer's log until the job ends; exit 0 only if it succeeded");
+  submit->footer(std::string(kClientFooter) +
+                 "\nDIR is packed as tar.gz without .git, __pycache__ and *.pyc; symbolic links must stay inside\n"
+                 "DIR. Upload progress goes to stderr. Without DIR or --workdir the job gets an empty directory.");
+
+  client::JobsFlags jobs_flags;
+  CLI::App* jobs = app.add_subcommand("jobs", "List your jobs, newest first");
+  AddConnectionOptions(jobs, jobs_flags.connection);
+  jobs->add_option("--status", jobs_flags.status, "Only jobs in this state")
+      ->check(CLI::IsMember({"running", "succeeded", "failed", "stopped"}));
+  jobs->add_option("--name", jobs_flags.name, "Only jobs whose name contains this");
+  jobs->add_flag("--all", jobs_flags.all, "Every user's jobs of the account (master user only)");
+  jobs->add_option("-n,--limit", jobs_flags.limit, "At most this many jobs")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+
+  client::LogsFlags logs_flags;
+  CLI::App* logs = app.add_subcommand("logs", "Print a pod's log (the first trainer's by default)");
+  AddConnectionOptions(logs, logs_flags.connection);
+  logs->add_option("job", logs_flags.job, "Job id, or name (the newest job of that name)")->required();
+  logs->add_option("--pod", logs_flags.pod, "Pod name, or its end (\"trainer-1\", \"pserver-0\")");
+  logs->add_option("-n,--lines", logs_flags.lines, "Print the last N lines")
+      ->check(CLI::Range(0, 100000))->capture_default_str();
+  logs->add_flag("-f,--follow", logs_flags.follow, "Keep printing new lines until the job ends");
+
+  client::KillFlags kill_flags;
+  CLI::App* kill_command = app.add_subcommand("kill", "Stop a job: its pods get SIGTERM, then SIGKILL after a grace period");
+  AddConnectionOptions(kill_command, kill_flags.connection);
+  kill_command->add_option("job", kill_flags.job, "Job id, or name (the newest job of that name)")->required();
+  bool kill_no_wait = false;
+  kill_command->add_flag("--no-wait", kill_no_wait, "Return once the stop is requested, without waiting for the pods to end");
+
+  client::DescribeFlags describe_flags;
+  CLI::App* describe = app.add_subcommand("describe", "Show a job: spec, state, pods and recent events");
+  AddConnectionOptions(describe, describe_flags.connection);
+  describe->add_option("job", describe_flags.job, "Job id, or name (the newest job of that name)")->required();
+  describe->add_option("--events", describe_flags.events, "Show this many of the latest events")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+
   // Internal (hidden): the local cluster backend runs one per pod; see cluster/local/pod_supervisor.h.
   std::string pod_dir;
   int pod_lock_fd = -1;
@@ -108,6 +176,14 @@ int main(int argc, char** argv) {
   if (login->parsed()) return client::Login(login_flags, client::ProcessEnvironment());
   if (logout->parsed()) return client::Logout(logout_flags, client::ProcessEnvironment());
   if (whoami->parsed()) return client::Whoami(whoami_flags, client::ProcessEnvironment());
+  if (submit->parsed()) return client::SubmitJob(submit_flags, client::ProcessEnvironment());
+  if (jobs->parsed()) return client::ListJobs(jobs_flags, client::ProcessEnvironment());
+  if (logs->parsed()) return client::JobLogs(logs_flags, client::ProcessEnvironment());
+  if (kill_command->parsed()) {
+    kill_flags.wait = !kill_no_wait;
+    return client::KillJob(kill_flags, client::ProcessEnvironment());
+  }
+  if (describe->parsed()) return client::DescribeJob(describe_flags, client::ProcessEnvironment());
   if (server->parsed()) {
     auto config = config::ResolveServerConfig(flag_values, Environment());
     if (!config) {

@@ -134,17 +134,17 @@ test('a newcomer registers, verifies the mailed link, signs in and out', { timeo
   await page.getByTestId('login-password').fill(NEWCOMER.password);
   await page.getByTestId('login-submit').click();
 
-  // Landed on the dashboard, which shows the account.
+  // Landed on the Job Dashboard, which sums up the account above the (empty) job list.
   await page.waitForURL(url('/dashboard'));
-  await expectTitle(page, 'Dashboard · PaddleCloud');
-  await expectText(page.getByTestId('dashboard-greeting'), `Welcome, ${NEWCOMER.displayName}`);
+  await expectTitle(page, 'Jobs · PaddleCloud');
+  await expectVisible(page.getByTestId('jobs-empty'));
   await expectText(page.getByTestId('dashboard-account-id'), NEWCOMER.accountId);
   await expectText(page.getByTestId('dashboard-role'), 'Master user');
   await expectText(page.getByTestId('dashboard-members'), '1 member');
   await expectText(page.getByTestId('dashboard-server-state'), 'Ready');
   await expectText(page.getByTestId('user-email'), NEWCOMER.email);
   await expectVisible(page.getByTestId('nav-settings'));
-  assert.deepEqual(await navLinks.allTextContents(), ['Dashboard', 'Settings', 'Status']);
+  assert.deepEqual(await navLinks.allTextContents(), ['Jobs', 'Settings', 'Status']);
   await page.screenshot({ path: path.join(artifactsDir, 'dashboard.png'), fullPage: true });
 
   // The session survives a reload (the app asks GET /api/v1/me at start).

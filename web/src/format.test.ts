@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatUptime, shortCommit } from './format';
+import { formatAge, formatDateTime, formatStartTime, formatUptime, shortCommit } from './format';
 
 describe('formatUptime', () => {
   it.each([
@@ -42,5 +42,37 @@ describe('shortCommit', () => {
     expect(shortCommit('0123456789abcdef0123456789abcdef01234567')).toBe('0123456789ab');
     expect(shortCommit('unknown')).toBe('unknown');
     expect(shortCommit('abc1234')).toBe('abc1234');
+  });
+});
+
+describe('formatAge', () => {
+  it.each([
+    [-5, '0s'],
+    [0, '0s'],
+    [42.9, '42s'],
+    [59, '59s'],
+    [60, '1m'],
+    [17 * 60 + 30, '17m'],
+    [3_599, '59m'],
+    [3_600, '1h'],
+    [3 * 3_600 + 12 * 60 + 5, '3h 12m'],
+    [86_399, '23h 59m'],
+    [86_400, '1d'],
+    [2 * 86_400 + 3 * 3_600 + 59, '2d 3h'],
+    [45 * 86_400 + 5 * 3_600, '45d'],
+    [Number.NaN, '—'],
+  ])('%s s -> %s', (seconds, expected) => {
+    expect(formatAge(seconds)).toBe(expected);
+  });
+});
+
+describe('formatStartTime', () => {
+  const at = (iso: string) => Date.parse(iso) / 1000;
+  it('shows the clock for today, the day for other days and the year for other years', () => {
+    const now = at('2026-11-29T15:00:00Z');
+    expect(formatStartTime(at('2026-11-29T14:03:07Z'), now, '—', 'en-GB', 'UTC')).toBe('14:03');
+    expect(formatStartTime(at('2026-11-28T09:05:00Z'), now, '—', 'en-GB', 'UTC')).toBe('28 Nov, 09:05');
+    expect(formatStartTime(at('2025-12-31T23:59:00Z'), now, '—', 'en-GB', 'UTC')).toBe('31 Dec 2025, 23:59');
+    expect(formatStartTime(null, now)).toBe('—');
   });
 });

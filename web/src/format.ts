@@ -79,3 +79,53 @@ export function isoFromUnix(seconds: number): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/**
+ * A job's age as a table shows it, kubectl-style and short: 42 -> "42s", 1_050 -> "17m",
+ * 11_545 -> "3h 12m", 10_800 -> "3h", 183_600 -> "2d 3h". Negative (clock skew) -> "0s"; not finite -> "—".
+ */
+export function formatAge(totalSeconds: number): string {
+  if (!Number.isFinite(totalSeconds)) return '—';
+  const s = Math.max(0, Math.floor(totalSeconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3_600) return `${Math.floor(s / 60)}m`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small > 0 ? `${big}${bigUnit} ${small}${smallUnit}` : `${big}${bigUnit}`;
+  if (s < 86_400) return pair(Math.floor(s / 3_600), 'h', Math.floor((s % 3_600) / 60), 'm');
+  const days = Math.floor(s / 86_400);
+  if (days >= 30) return `${days}d`;
+  return pair(days, 'd', Math.floor((s % 86_400) / 3_600), 'h');
+}
+
+/** A local date as the value of an <input type="date">: "2026-11-29". */
+export function dateInputValue(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/**
+ * A start time for a table: the clock time for today ("14:03"), else the day and time ("Nov 28, 14:03"),
+ * with the year when it is not this year. null/undefined -> `empty`.
+ */
+export function formatStartTime(
+  seconds: number | null | undefined,
+  nowSeconds = Date.now() / 1000,
+  empty = '—',
+  locale?: string,
+  timeZone?: string,
+): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return empty;
+  const date = new Date(seconds * 1000);
+  const now = new Date(nowSeconds * 1000);
+  const zone = timeZone ? { timeZone } : {};
+  const day = (d: Date) => new Intl.DateTimeFormat('en-CA', { dateStyle: 'short', ...zone }).format(d);
+  const time: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...zone };
+  if (day(date) === day(now)) return new Intl.DateTimeFormat(locale, time).format(date);
+  const year = (d: Date) => new Intl.DateTimeFormat('en', { year: 'numeric', ...zone }).format(d);
+  return new Intl.DateTimeFormat(locale, {
+    month: 'short',
+    day: 'numeric',
+    ...(year(date) === year(now) ? {} : { year: 'numeric' }),
+    ...time,
+  }).format(date);
+}

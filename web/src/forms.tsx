@@ -17,6 +17,17 @@ export function sentence(message: string): string {
   return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
 }
 
+/**
+ * A server message shown next to its field, without the field's name in front (the label says it):
+ * "field 'mem_per_ps' must be at least 4Mi" -> "must be at least 4Mi", "mem_per_trainer: invalid ..." ->
+ * "invalid ...". Other messages are returned as they are.
+ */
+export function withoutFieldName(message: string, field: string): string {
+  const name = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const stripped = message.replace(new RegExp(`^\\s*(?:field\\s+'${name}'\\s+|'?${name}'?\\s*:\\s*)`, 'i'), '');
+  return stripped.trim() === '' ? message : stripped;
+}
+
 /** Any thrown value as an ApiError (network failures and bugs alike get a message to show). */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -100,6 +111,10 @@ export interface TextFieldProps {
   /** Beside the label, outside it (e.g. a "Forgot password?" link). */
   aside?: ComponentChildren;
   type?: 'text' | 'email' | 'password' | 'search' | 'url' | 'number';
+  /** For type="number". */
+  min?: number;
+  max?: number;
+  inputMode?: 'text' | 'numeric' | 'decimal' | 'none';
 }
 
 export function TextField({
@@ -139,6 +154,69 @@ export function TextField({
         name={name ?? id}
         // Preact types `type` as a union keyed by role; every value here is a plain text-like input.
         type={type as 'text'}
+        value={value}
+        onInput={(event) => onValue(event.currentTarget.value)}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={described || undefined}
+        data-testid={id}
+      />
+      {hint && (
+        <p class="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export interface TextAreaFieldProps {
+  id: string;
+  label: ComponentChildren;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+  note?: string;
+  rows?: number;
+  placeholder?: string;
+  spellcheck?: boolean;
+  /** Monospace, for commands and code. */
+  code?: boolean;
+}
+
+/** A multi-line text field with the same label, hint and error layout as `TextField`. */
+export function TextAreaField({
+  id,
+  label,
+  value,
+  onValue,
+  hint,
+  error,
+  note,
+  rows = 3,
+  placeholder,
+  spellcheck,
+  code = false,
+}: TextAreaFieldProps): VNode {
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div class={error ? 'field field--invalid' : 'field'}>
+      <label class="field__label" for={id}>
+        {label}
+        {note && <span class="field__note"> ({note})</span>}
+      </label>
+      <textarea
+        class={code ? 'field__input field__textarea field__textarea--code' : 'field__input field__textarea'}
+        id={id}
+        name={id}
+        rows={rows}
+        placeholder={placeholder}
+        spellcheck={spellcheck}
         value={value}
         onInput={(event) => onValue(event.currentTarget.value)}
         aria-invalid={error ? 'true' : undefined}
@@ -301,7 +379,7 @@ export function useForm<F extends string>(fields: readonly F[], idPrefix?: strin
         const error = toApiError(err);
         const field = error.field as F | undefined;
         if (field !== undefined && fieldList.current.includes(field)) {
-          const fromServer = { [field]: sentence(error.message) } as FieldErrors<F>;
+          const fromServer = { [field]: sentence(withoutFieldName(error.message, field)) } as FieldErrors<F>;
           setErrors(fromServer);
           focusFirst(fromServer);
         } else {

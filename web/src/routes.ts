@@ -2,6 +2,8 @@
 import { DashboardPage } from './pages/DashboardPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { InvitePage } from './pages/InvitePage';
+import { JobDetailPage } from './pages/jobs/JobDetailPage';
+import { SubmitJobPage } from './pages/jobs/SubmitJobPage';
 import { LoginPage } from './pages/LoginPage';
 import { RegisterPage } from './pages/RegisterPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
@@ -9,7 +11,7 @@ import { SettingsPage } from './pages/settings/SettingsPage';
 import { StatusPage } from './pages/StatusPage';
 import { VerifyPage } from './pages/VerifyPage';
 import type { Route } from './router';
-import { guestOnly, HomeRedirect, requireUser } from './session';
+import { guestOnly, HomeRedirect, JobsRedirect, requireUser } from './session';
 
 export const routes: readonly Route[] = [
   { path: '/', component: HomeRedirect },
@@ -24,6 +26,10 @@ export const routes: readonly Route[] = [
   { path: '/invite', component: InvitePage },
   // Signed in
   { path: '/dashboard', component: requireUser(DashboardPage) },
+  { path: '/jobs', component: JobsRedirect },
+  // Before '/jobs/:id', which would take "new" for an id.
+  { path: '/jobs/new', component: requireUser(SubmitJobPage) },
+  { path: '/jobs/:id', component: requireUser(JobDetailPage) },
   { path: '/settings', component: requireUser(SettingsPage) },
   { path: '/settings/:section', component: requireUser(SettingsPage) },
 ];
@@ -37,7 +43,7 @@ export interface NavItem {
 
 /** The left navigation of a signed-in user: only pages that exist. */
 export const signedInNav: readonly NavItem[] = [
-  { label: 'Dashboard', href: '/dashboard', activeFor: ['/dashboard'] },
+  { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id'] },
   { label: 'Settings', href: '/settings', activeFor: ['/settings', '/settings/:section'] },
   { label: 'Status', href: '/status', activeFor: ['/status'] },
 ];

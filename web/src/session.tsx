@@ -187,3 +187,12 @@ export function HomeRedirect(): VNode {
   if (session.state === 'error') return <SessionProblem error={session.error} />;
   return <Checking />;
 }
+
+/** "/jobs": the job list lives at /dashboard (the page signed-in users land on). */
+export function JobsRedirect(): VNode {
+  const { search } = useLocation();
+  useEffect(() => {
+    navigate(`/dashboard${search}`, { replace: true });
+  }, [search]);
+  return <Checking />;
+}

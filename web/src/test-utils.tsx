@@ -6,6 +6,8 @@ import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
 import type { AccountApi } from './api/account';
 import { accountApi } from './api/account';
+import type { Job, JobsApi } from './api/jobs';
+import { jobsApi } from './api/jobs';
 
 export interface Mounted {
   container: HTMLElement;
@@ -89,4 +91,35 @@ export function fakeAccountApi(overrides: Partial<AccountApi> = {}): AccountApi 
   }
   for (const [name, impl] of Object.entries(overrides)) api[name] = vi.fn(impl as (...args: unknown[]) => unknown);
   return api as unknown as AccountApi;
+}
+
+/** The jobs API with every call a mock that fails unless `overrides` gives it. */
+export function fakeJobsApi(overrides: Partial<JobsApi> = {}): JobsApi {
+  const api = {} as Record<string, unknown>;
+  for (const name of Object.keys(jobsApi)) {
+    api[name] = vi.fn(async () => {
+      throw new Error(`unexpected call to ${name}`);
+    });
+  }
+  for (const [name, impl] of Object.entries(overrides)) api[name] = vi.fn(impl as (...args: unknown[]) => unknown);
+  return api as unknown as JobsApi;
+}
+
+/** A job as the server sends it; `over` changes any field. */
+export function makeJob(over: Partial<Job> = {}): Job {
+  return {
+    id: 1,
+    name: 'mnist',
+    user: 'ada@example.com',
+    state: 'Running',
+    reason: '',
+    stop_requested: false,
+    submitted_at: 1_795_927_000,
+    started_at: 1_795_927_010,
+    finished_at: null,
+    succeeded: 0,
+    failed: 0,
+    spec: { name: 'mnist', entry: 'python3 train.py', num_trainer: 2, num_ps: 1 },
+    ...over,
+  };
 }

@@ -7,7 +7,8 @@
     from paddlecloud import create_cloud_job   # submit a distributed job, as in the product brief
 """
 from .client import ApiError, Client, load_settings
-from .jobs import Job, create_cloud_job, get_job, list_jobs
+from .jobs import Job, create_cloud_job, get_job, list_jobs, pack_directory, upload_package
 
-__all__ = ["ApiError", "Client", "Job", "create_cloud_job", "get_job", "list_jobs", "load_settings"]
+__all__ = ["ApiError", "Client", "Job", "create_cloud_job", "get_job", "list_jobs", "load_settings", "pack_directory",
+           "upload_package"]
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 CONFIG_PATH = os.path.join("~", ".paddlecloud", "config")
@@ -113,6 +113,19 @@ class Client:
         with self._open("GET", path, None, {"Accept": "text/event-stream"}) as response:
             yield from _parse_sse(response)
 
+    def upload(self, path: str, file_path: str, content_type: str,
+               progress: Optional[Callable[[int, int], None]] = None, timeout: float = 600.0) -> Any:
+        """POSTs the file at `file_path` as the request body, streamed in chunks (never read whole),
+        with its Content-Length; `progress(sent, total)` is called as it goes. Returns the decoded
+        JSON answer. The answer may take up to `timeout` seconds (the server unpacks it first)."""
+        total = os.path.getsize(file_path)
+        headers = {"Accept": "application/json", "Content-Type": content_type, "Content-Length": str(total)}
+        with open(file_path, "rb") as f:
+            body = _ProgressReader(f, total, progress)
+            with self._open("POST", path, body, headers, timeout=max(timeout, self.timeout)) as response:
+                payload = response.read()
+        return json.loads(payload) if payload else None
+
     # -- plumbing -----------------------------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None, query: Optional[Dict[str, Any]] = None) -> Any:
         """Sends a JSON request; returns the decoded JSON answer (None for an empty one)."""
@@ -126,16 +139,33 @@ class Client:
             payload = response.read()
         return json.loads(payload) if payload else None
 
-    def _open(self, method: str, path: str, data: Optional[bytes], headers: Dict[str, str]):
+    def _open(self, method: str, path: str, data: Any, headers: Dict[str, str], timeout: Optional[float] = None):
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
         try:
-            return urllib.request.urlopen(req, timeout=self.timeout, context=self._ssl)
+            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=self._ssl)
         except urllib.error.HTTPError as e:
             raise _api_error(e) from None
         except urllib.error.URLError as e:
             raise ApiError(0, "unreachable", f"cannot reach {self.server}: {e.reason}") from None
+
+
+class _ProgressReader:
+    """A file body for urllib: http.client sends it by read()s of a block at a time."""
+
+    def __init__(self, f, total: int, progress: Optional[Callable[[int, int], None]]):
+        self._f = f
+        self._total = total
+        self._sent = 0
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._f.read(256 * 1024 if size is None or size < 0 else size)
+        self._sent += len(chunk)
+        if chunk and self._progress:
+            self._progress(self._sent, self._total)
+        return chunk
 
 
 def _api_error(e: "urllib.error.HTTPError") -> ApiError:

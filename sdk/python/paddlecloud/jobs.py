@@ -3,19 +3,121 @@
     from paddlecloud import create_cloud_job
     job = create_cloud_job("fit-a-line", num_trainer=2, mem_per_trainer="512Mi", gpu_per_trainer=0,
                            cpu_per_trainer="1", num_ps=1, mem_per_ps="256Mi", cpu_per_ps="500m",
-                           entry="python3 train.py", workdir="code/fit_a_line")
+                           entry="python3 train.py", package="examples/fit_a_line")
     job.wait()
-    print(job.status()["state"], job.logs("fit-a-line-1-trainer-0"))
+    print(job.status()["state"], job.logs())
+
+`package` is a local directory (packed as tar.gz and uploaded, as `paddlecloud submit DIR` does), a
+.tar/.tar.gz file, or the id ("pkg_...") of an upload_package() answer; `workdir` instead names a
+folder of the account's files.
 """
 import json
+import os
+import stat
+import tarfile
+import tempfile
 import time
 import urllib.parse
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from .client import ApiError, Client
 
 TERMINAL_STATES = ("Succeeded", "Failed", "Stopped")
 Quantity = Union[str, int, float]
+
+MAX_PACKAGE_BYTES = 1 << 30      # the server's limits on a package
+MAX_PACKAGE_ENTRIES = 100_000
+EXCLUDED_DIRS = (".git", "__pycache__")
+
+
+def _excluded(name: str) -> bool:
+    return name in EXCLUDED_DIRS or (name.endswith(".pyc") and len(name) > 4)
+
+
+def pack_directory(directory: str, archive_path: str) -> Dict[str, int]:
+    """Writes `directory` as a tar.gz archive to `archive_path`, as the CLI does: regular files and
+    folders only, without .git, __pycache__ and *.pyc. A symbolic link to a file inside the directory
+    is stored as a copy; a link to a folder inside it is left out; a link that leads outside it (or
+    nowhere) raises ValueError naming it. Returns {"files", "directories", "bytes"}."""
+    if not os.path.isdir(directory):
+        raise ValueError(f"{directory} is not a directory")
+    root = os.path.realpath(directory)
+    counts = {"files": 0, "directories": 0, "bytes": 0}
+
+    def count_entry():
+        if counts["files"] + counts["directories"] >= MAX_PACKAGE_ENTRIES:
+            raise ValueError(f"{directory} holds more than {MAX_PACKAGE_ENTRIES} files and folders, "
+                             "the most a package may have")
+
+    def info(name: str, st: os.stat_result, is_dir: bool) -> tarfile.TarInfo:
+        ti = tarfile.TarInfo(name)
+        ti.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
+        ti.mode = (stat.S_IMODE(st.st_mode) & 0o777) | (0o700 if is_dir else 0o600)
+        ti.mtime = int(st.st_mtime)
+        ti.size = 0 if is_dir else st.st_size
+        return ti
+
+    def add_file(tar: tarfile.TarFile, source: str, rel: str):
+        count_entry()
+        with open(source, "rb") as f:
+            st = os.fstat(f.fileno())
+            if counts["bytes"] + st.st_size > MAX_PACKAGE_BYTES:
+                raise ValueError(f"{directory} holds more than 1 GiB, the most a package may have (reached at {rel})")
+            tar.addfile(info(rel, st, False), f)
+        counts["files"] += 1
+        counts["bytes"] += st.st_size
+
+    def add_tree(tar: tarfile.TarFile, path: str, rel_dir: str):
+        for name in sorted(os.listdir(path)):
+            if _excluded(name):
+                continue
+            full = os.path.join(path, name)
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                target = os.path.realpath(full)
+                shown = os.path.join(directory, rel)
+                if not os.path.exists(target):
+                    raise ValueError(f"{shown} is a symbolic link to '{os.readlink(full)}', which does not exist")
+                if target != root and not target.startswith(root + os.sep):
+                    raise ValueError(f"{shown} is a symbolic link to '{os.readlink(full)}', outside {directory}; "
+                                     "packages hold only what is inside it: copy the file in instead")
+                if os.path.isfile(target):
+                    add_file(tar, target, rel)
+            elif stat.S_ISDIR(st.st_mode):
+                count_entry()
+                tar.addfile(info(rel + "/", st, True))
+                counts["directories"] += 1
+                add_tree(tar, full, rel)
+            elif stat.S_ISREG(st.st_mode):
+                add_file(tar, full, rel)
+
+    with tarfile.open(archive_path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        add_tree(tar, root, "")
+    return counts
+
+
+def upload_package(package: str, client: Optional[Client] = None,
+                   progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, Any]:
+    """Uploads a directory (packed first, see pack_directory) or a .tar/.tar.gz file as a job
+    package; returns the server's {"package": "pkg_...", "files", "bytes"}. The archive is streamed
+    from a temporary file, never read into memory whole."""
+    client = client or Client()
+    if os.path.isdir(package):
+        fd, archive = tempfile.mkstemp(prefix="paddlecloud-package-", suffix=".tar.gz")
+        os.close(fd)
+        try:
+            pack_directory(package, archive)
+            return client.upload("/api/v1/jobs/packages", archive, "application/gzip", progress)
+        finally:
+            os.unlink(archive)
+    if os.path.isfile(package):
+        gzipped = package.endswith((".tar.gz", ".tgz"))
+        if not gzipped and not package.endswith(".tar"):
+            raise ValueError(f"{package} is not a directory, a .tar or a .tar.gz file")
+        return client.upload("/api/v1/jobs/packages", package, "application/gzip" if gzipped else "application/x-tar",
+                             progress)
+    raise ValueError(f"package {package!r} is neither a directory, an archive nor a package id (pkg_...)")
 
 
 class Job:
@@ -42,15 +144,22 @@ class Job:
     def pods(self) -> List[Dict[str, Any]]:
         return self.status()["pods"]
 
+    def _first_trainer(self) -> str:
+        pods = self.pods()
+        for p in pods:
+            if p.get("role") == "trainer" and p.get("index") == 0:
+                return p["name"]
+        return pods[0]["name"]
+
     def logs(self, pod: Optional[str] = None, tail: int = 100) -> str:
         """The last `tail` lines of a pod's log (the first trainer's by default)."""
-        pod = pod or self.pods()[0]["name"]
+        pod = pod or self._first_trainer()
         path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs"
         return self.client.request("GET", path, query={"tail": tail})["text"]
 
     def follow_logs(self, pod: Optional[str] = None, tail: int = 100) -> Iterator[str]:
         """Yields the log's text as it is written, until the job ends."""
-        pod = pod or self.pods()[0]["name"]
+        pod = pod or self._first_trainer()
         path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs/stream?tail={tail}"
         for event, data in self.client.stream(path):
             if event == "log":
@@ -86,10 +195,14 @@ def create_cloud_job(name: str, num_trainer: int = 1, mem_per_trainer: Quantity 
                      client: Optional[Client] = None) -> Job:
     """Submits a distributed job: `num_trainer` trainers and `num_ps` parameter servers running `entry`.
 
-    Memory and CPU take Kubernetes quantities ("512Mi", "500m"). Raises ApiError whose `field` names
-    a bad argument.
+    Memory and CPU take Kubernetes quantities ("512Mi", "500m"). `package` is a local directory or
+    archive (uploaded first, see upload_package) or an uploaded package's id ("pkg_..."); the pods
+    run in its files. Raises ApiError whose `field` names a bad argument, ValueError for a package
+    that cannot be packed.
     """
     client = client or Client()
+    if package and not (package.startswith("pkg_") and not os.path.exists(package)):
+        package = upload_package(package, client)["package"]
     spec: Dict[str, Any] = {
         "name": name, "entry": entry, "num_trainer": num_trainer, "cpu_per_trainer": str(cpu_per_trainer),
         "mem_per_trainer": str(mem_per_trainer), "gpu_per_trainer": gpu_per_trainer, "num_ps": num_ps,
@@ -115,4 +228,4 @@ def get_job(job_id: int, client: Optional[Client] = None) -> Job:
     return Job(client, client.request("GET", f"/api/v1/jobs/{job_id}"))
 
 
-__all__ = ["ApiError", "Job", "create_cloud_job", "get_job", "list_jobs"]
+__all__ = ["ApiError", "Job", "create_cloud_job", "get_job", "list_jobs", "pack_directory", "upload_package"]

@@ -1,200 +1,486 @@
+// The Job Dashboard (/dashboard): the jobs of the signed-in user (or, for the master user, of the
+// whole account) with filters, live states, stop and log actions; the log console docks at the bottom.
 import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Account, AccountApi } from '../api/account';
 import { accountApi } from '../api/account';
 import * as client from '../api/client';
-import type { ApiError, Health, Readiness, Version } from '../api/client';
-import { errorText, isAbort, toApiError } from '../forms';
-import { formatUnixDate, formatUptime, plural, shortCommit } from '../format';
+import type { Readiness } from '../api/client';
+import type { Job, JobsApi } from '../api/jobs';
+import { isActive, jobsApi } from '../api/jobs';
+import { ErrorBanner, isAbort } from '../forms';
+import { formatAge, formatDateTime, formatStartTime, formatUptime, isoFromUnix, plural } from '../format';
+import { navigate, useLocation } from '../router';
 import type { SignedInPageProps } from '../session';
 import { useDocumentTitle } from '../title';
-import type { StatusApi } from './StatusPage';
+import { ACTIVE_REFRESH_MS, StateBadge, StopJobDialog, useNow, usePolling } from './jobs/common';
+import type { JobFilters, StatusFilter } from './jobs/filters';
+import { dateRangeError, filtersFromSearch, filtersToSearch, isFiltered, NO_FILTERS, STATUS_FILTERS } from './jobs/filters';
+import type { OpenEventSource } from './jobs/LogConsole';
+import { LogConsole } from './jobs/LogConsole';
+import { useJobList } from './jobs/useJobList';
 
-export type DashboardApi = Pick<AccountApi, 'getAccount'> & StatusApi;
+export type DashboardApi = Pick<AccountApi, 'getAccount'> &
+  Pick<typeof client, 'getReadiness'> &
+  Pick<JobsApi, 'listJobs' | 'stopJob' | 'getJob'>;
 
 const defaultApi: DashboardApi = {
   getAccount: accountApi.getAccount,
-  getHealth: client.getHealth,
   getReadiness: client.getReadiness,
-  getVersion: client.getVersion,
+  listJobs: jobsApi.listJobs,
+  stopJob: jobsApi.stopJob,
+  getJob: jobsApi.getJob,
 };
 
-type Loaded<T> = { value: T } | { error: ApiError } | null;
-
-interface ServerSummary {
-  version: Version | null;
-  health: Health | null;
-  readiness: Readiness | null;
-  error: ApiError | null;
-}
+/** How often the list is reloaded when nothing on it is running (new jobs from the CLI or SDK). */
+export const IDLE_REFRESH_MS = 15_000;
+/** Typing in the name search waits this long for a pause before asking the server. */
+export const NAME_DEBOUNCE_MS = 300;
 
 export interface DashboardPageProps extends SignedInPageProps {
   api?: DashboardApi;
+  openEventSource?: OpenEventSource;
 }
 
-/** The Job Dashboard route: for now the account's home (who you are, the account, the server). */
-export function DashboardPage({ user, api = defaultApi }: DashboardPageProps): VNode {
-  useDocumentTitle('Dashboard');
-  const [account, setAccount] = useState<Loaded<Account>>(null);
-  const [server, setServer] = useState<ServerSummary | null>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    const options = { signal: controller.signal };
-    api.getAccount(options).then(
-      (value) => setAccount({ value }),
-      (err) => {
-        if (!isAbort(err)) setAccount({ error: toApiError(err) });
-      },
-    );
-    void Promise.allSettled([api.getVersion(options), api.getHealth(options), api.getReadiness(options)]).then(
-      ([version, health, readiness]) => {
-        if (controller.signal.aborted) return;
-        const failed = [version, health, readiness].find((r) => r.status === 'rejected');
-        setServer({
-          version: version.status === 'fulfilled' ? version.value : null,
-          health: health.status === 'fulfilled' ? health.value : null,
-          readiness: readiness.status === 'fulfilled' ? readiness.value : null,
-          error: failed && failed.status === 'rejected' ? toApiError(failed.reason) : null,
-        });
-      },
-    );
-    return () => controller.abort();
-  }, [api]);
-
+export function DashboardPage({ user, api = defaultApi, openEventSource }: DashboardPageProps): VNode {
+  useDocumentTitle('Jobs');
   const master = user.role === 'master';
-  const name = user.display_name || user.email;
+  const { search } = useLocation();
+  const filters = filtersFromSearch(search);
+  const dateError = dateRangeError(filters);
+  const list = useJobList(api, filters, master, dateError === undefined);
+  const showUsers = master && filters.all;
+  const now = useNow(1_000);
+  const [logJob, setLogJob] = useState<Job | null>(null);
+  const [stopping, setStopping] = useState<Job | null>(null);
+
+  const anyActive = list.items.some((job) => isActive(job.state));
+  usePolling(list.refresh, anyActive ? ACTIVE_REFRESH_MS : IDLE_REFRESH_MS, !list.loading && dateError === undefined);
+
+  const setFilters = (change: Partial<JobFilters>) => {
+    navigate(`/dashboard${filtersToSearch({ ...filters, ...change })}`, { replace: true });
+  };
+
+  const filtered = isFiltered(filters);
 
   return (
-    <section class="page" data-testid="dashboard-page">
+    <section class={logJob ? 'page page--wide page--with-console' : 'page page--wide'} data-testid="dashboard-page">
       <header class="page__header">
         <div>
-          <h1 class="page__title" data-testid="dashboard-greeting">
-            Welcome, {name}
-          </h1>
-          <p class="page__subtitle">
-            Signed in as <strong data-testid="dashboard-email">{user.email}</strong>
-          </p>
+          <h1 class="page__title">Jobs</h1>
+          <AccountSummary user={user} api={api} />
         </div>
+        <a class="button" href="/jobs/new" data-testid="new-job">
+          Submit a job
+        </a>
       </header>
 
-      <div class="cards">
-        <section class="card" data-testid="account-card" aria-labelledby="account-card-title">
-          <h2 class="card__title" id="account-card-title">
-            Account
-          </h2>
-          <dl class="facts">
-            <dt>Account ID</dt>
-            <dd class="facts__big">
-              <code class="code--plain" data-testid="dashboard-account-id">
-                {user.account_id}
-              </code>
-            </dd>
-            <dt>Your role</dt>
-            <dd data-testid="dashboard-role">{master ? 'Master user' : 'Member'}</dd>
-            <dt>Members</dt>
-            <dd data-testid="dashboard-members">
-              {account === null
-                ? '…'
-                : 'value' in account
-                  ? plural(account.value.members, 'member')
-                  : '—'}
-            </dd>
-            {account && 'value' in account && (
-              <>
-                <dt>Created</dt>
-                <dd data-testid="dashboard-created">{formatUnixDate(account.value.created_at)}</dd>
-              </>
-            )}
-          </dl>
-          {account && 'error' in account && (
-            <p class="card__error" data-testid="dashboard-account-error">
-              {account.error.message}
-            </p>
-          )}
-          <p class="card__links">
-            <a href="/settings/members" data-testid="dashboard-members-link">
-              {master ? 'Manage members' : 'See members'}
-            </a>
-          </p>
-        </section>
+      <FiltersBar filters={filters} master={master} onChange={setFilters} dateError={dateError} />
 
-        <ServerCard summary={server} />
+      {list.error && (
+        <ErrorBanner
+          error={list.error}
+          prefix={list.items.length > 0 ? 'Could not refresh the jobs.' : 'Could not load the jobs.'}
+          testId="jobs-error"
+        >
+          <button type="button" class="button button--small button--secondary" onClick={() => void list.refresh()}>
+            Try again
+          </button>
+        </ErrorBanner>
+      )}
 
-        <section class="card" data-testid="access-card" aria-labelledby="access-card-title">
-          <h2 class="card__title" id="access-card-title">
-            Access
-          </h2>
-          <ul class="link-list">
-            <li>
-              <a href="/settings/tokens">Create an API token</a>
-              <span class="muted"> for the command line and the Python SDK</span>
-            </li>
-            <li>
-              <a href="/settings/keys">Download SSL keys</a>
-              <span class="muted"> for client-certificate sign-in</span>
-            </li>
-            {master && (
-              <li>
-                <a href="/settings/members">Invite your team</a>
-                <span class="muted"> to this account</span>
-              </li>
-            )}
-            <li>
-              <a href="/settings/password">Change your password</a>
-            </li>
-          </ul>
-        </section>
-      </div>
+      {list.loading ? (
+        <p class="loading" data-testid="jobs-loading">
+          Loading jobs…
+        </p>
+      ) : list.items.length === 0 && !list.error && dateError === undefined ? (
+        filtered ? (
+          <div class="empty" data-testid="jobs-empty-filtered">
+            <p class="empty__title">No jobs match these filters.</p>
+            <button type="button" class="button button--secondary" onClick={() => setFilters({ ...NO_FILTERS, all: filters.all })}>
+              Clear filters
+            </button>
+          </div>
+        ) : (
+          <EmptyState others={showUsers} />
+        )
+      ) : list.items.length > 0 ? (
+        <div class="table-wrap">
+          <table class="table jobs-table" data-testid="jobs-table">
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                {showUsers && <th scope="col">User</th>}
+                <th scope="col">Started</th>
+                <th scope="col">Age</th>
+                <th scope="col" class="num" title="Trainer runs that succeeded">
+                  Success
+                </th>
+                <th scope="col" class="num" title="Trainer runs that failed, restarts included">
+                  Fails
+                </th>
+                <th scope="col">State</th>
+                <th scope="col" class="table__actions">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.items.map((job) => (
+                <JobRow
+                  key={job.id}
+                  job={job}
+                  now={now}
+                  showUser={showUsers}
+                  logOpen={logJob?.id === job.id}
+                  onStop={() => setStopping(job)}
+                  onLog={() => setLogJob(job)}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+
+      {list.nextCursor && !list.loading && (
+        <p class="load-more">
+          <button
+            type="button"
+            class="button button--secondary"
+            onClick={list.loadMore}
+            disabled={list.loadingMore}
+            data-testid="jobs-load-more"
+          >
+            {list.loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        </p>
+      )}
+
+      {stopping && (
+        <StopJobDialog
+          job={stopping}
+          api={api}
+          onStopped={(job) => {
+            list.replace(job);
+            setStopping(null);
+            void list.refresh();
+          }}
+          onCancel={() => {
+            setStopping(null);
+            void list.refresh();
+          }}
+        />
+      )}
+
+      {logJob && (
+        <LogConsole
+          key={logJob.id}
+          job={logJob}
+          api={api}
+          onClose={() => setLogJob(null)}
+          {...(openEventSource ? { openEventSource } : {})}
+        />
+      )}
     </section>
   );
 }
 
-function ServerCard({ summary }: { summary: ServerSummary | null }): VNode {
-  let tone: 'ok' | 'bad' | 'unknown' = 'unknown';
-  let label = 'Checking…';
-  if (summary) {
-    if (summary.readiness) {
-      tone = summary.readiness.status === 'ready' ? 'ok' : 'bad';
-      label = summary.readiness.status === 'ready' ? 'Ready' : 'Not ready';
-    } else {
-      tone = 'bad';
-      label = summary.error?.isNetworkError ? 'Unreachable' : 'Unknown';
-    }
+function resourcesText(job: Job): string {
+  const trainers = plural(job.spec.num_trainer ?? 1, 'trainer');
+  const ps = job.spec.num_ps ?? 0;
+  return ps > 0 ? `${trainers} · ${plural(ps, 'pserver')}` : trainers;
+}
+
+function ageTitle(job: Job, now: number): string {
+  const parts = [`Submitted ${formatDateTime(isoFromUnix(job.submitted_at))}`];
+  if (job.started_at !== null) {
+    const end = job.finished_at ?? now;
+    parts.push(`${job.finished_at !== null ? 'ran' : 'running'} for ${formatUptime(end - job.started_at)}`);
   }
+  return parts.join('; ');
+}
+
+function JobRow({
+  job,
+  now,
+  showUser,
+  logOpen,
+  onStop,
+  onLog,
+}: {
+  job: Job;
+  now: number;
+  showUser: boolean;
+  logOpen: boolean;
+  onStop: () => void;
+  onLog: () => void;
+}): VNode {
+  const canStop = isActive(job.state) && !job.stop_requested;
   return (
-    <section class="card" data-testid="server-card" aria-labelledby="server-card-title">
-      <h2 class="card__title" id="server-card-title">
-        Server
-      </h2>
-      <span class={`indicator indicator--${tone}`} data-testid="dashboard-server-state" data-tone={tone}>
-        <span class="indicator__dot" aria-hidden="true" />
-        <span class="indicator__label">{label}</span>
-      </span>
-      {summary && (
-        <dl class="facts">
-          <dt>Version</dt>
-          <dd data-testid="dashboard-version">
-            {summary.version ? (
-              <>
-                {summary.version.version} <code title={summary.version.commit}>{shortCommit(summary.version.commit)}</code>
-              </>
-            ) : (
-              '—'
-            )}
-          </dd>
-          <dt>Uptime</dt>
-          <dd data-testid="dashboard-uptime">{summary.health ? formatUptime(summary.health.uptime_seconds) : '—'}</dd>
-        </dl>
+    <tr
+      class={logOpen ? 'jobs-table__row jobs-table__row--selected' : 'jobs-table__row'}
+      data-testid="job-row"
+      data-job-id={job.id}
+      data-job-name={job.name}
+      data-state={job.state}
+    >
+      <td class="jobs-table__name">
+        <a href={`/jobs/${job.id}`} data-testid="job-link">
+          {job.name}
+        </a>
+        <span class="table__sub">{resourcesText(job)}</span>
+      </td>
+      {showUser && (
+        <td class="jobs-table__user" data-testid="job-user">
+          {job.user}
+        </td>
       )}
-      {summary?.error && (
-        <p class="card__error" data-testid="dashboard-server-error">
-          {errorText(summary.error)}
+      <td data-testid="job-started">
+        {job.started_at !== null ? (
+          <time dateTime={isoFromUnix(job.started_at)} title={formatDateTime(isoFromUnix(job.started_at))}>
+            {formatStartTime(job.started_at, now)}
+          </time>
+        ) : (
+          <span class="muted">{isActive(job.state) ? 'not yet' : '—'}</span>
+        )}
+      </td>
+      <td data-testid="job-age" title={ageTitle(job, now)}>
+        {formatAge(now - job.submitted_at)}
+      </td>
+      <td class="num" data-testid="job-succeeded">
+        {job.succeeded}
+      </td>
+      <td class={job.failed > 0 ? 'num num--bad' : 'num'} data-testid="job-failed">
+        {job.failed}
+      </td>
+      <td class="jobs-table__state">
+        <StateBadge job={job} />
+      </td>
+      <td class="table__actions">
+        {canStop && (
+          <button
+            type="button"
+            class="button button--small button--danger-outline"
+            onClick={onStop}
+            aria-label={`Stop ${job.name}`}
+            data-testid="job-stop"
+          >
+            Stop
+          </button>
+        )}
+        <button
+          type="button"
+          class="button button--small button--secondary"
+          onClick={onLog}
+          aria-pressed={logOpen ? 'true' : 'false'}
+          aria-label={`Logs of ${job.name}`}
+          data-testid="job-log"
+        >
+          Log
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+// ---- Filters ------------------------------------------------------------------------------------
+
+function FiltersBar({
+  filters,
+  master,
+  onChange,
+  dateError,
+}: {
+  filters: JobFilters;
+  master: boolean;
+  onChange: (change: Partial<JobFilters>) => void;
+  dateError: string | undefined;
+}): VNode {
+  const [name, setName] = useState(filters.name);
+
+  // Typing is sent after a pause; a change from elsewhere (clear, back button) updates the box.
+  useEffect(() => {
+    if (name.trim() === filters.name.trim()) return;
+    const timer = setTimeout(() => onChange({ name: name.trim() }), NAME_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+    // `onChange` is new on every render; the pending change only depends on the text.
+  }, [name]);
+  useEffect(() => {
+    setName((typed) => (typed.trim() === filters.name.trim() ? typed : filters.name));
+  }, [filters.name]);
+
+  return (
+    <div class="filters" role="search" aria-label="Filter jobs" data-testid="job-filters">
+      <div class="segmented" role="group" aria-label="Status">
+        {STATUS_FILTERS.map((option) => (
+          <button
+            key={option.value}
+            type="button"
+            class={filters.status === option.value ? 'segmented__item segmented__item--on' : 'segmented__item'}
+            aria-pressed={filters.status === option.value ? 'true' : 'false'}
+            onClick={() => onChange({ status: option.value as StatusFilter })}
+            data-testid={`filter-status-${option.value || 'all'}`}
+          >
+            {option.label}
+          </button>
+        ))}
+      </div>
+      <label class="filters__field">
+        <span class="filters__label">Name</span>
+        <input
+          class="field__input filters__search"
+          type="search"
+          placeholder="Search by name"
+          value={name}
+          onInput={(event) => setName(event.currentTarget.value)}
+          data-testid="filter-name"
+        />
+      </label>
+      <label class="filters__field">
+        <span class="filters__label">Submitted from</span>
+        <input
+          class="field__input filters__date"
+          type="date"
+          value={filters.from}
+          max={filters.to || undefined}
+          onChange={(event) => onChange({ from: event.currentTarget.value })}
+          aria-invalid={dateError ? 'true' : undefined}
+          data-testid="filter-from"
+        />
+      </label>
+      <label class="filters__field">
+        <span class="filters__label">to</span>
+        <input
+          class="field__input filters__date"
+          type="date"
+          value={filters.to}
+          min={filters.from || undefined}
+          onChange={(event) => onChange({ to: event.currentTarget.value })}
+          aria-invalid={dateError ? 'true' : undefined}
+          data-testid="filter-to"
+        />
+      </label>
+      {master && (
+        <label class="filters__toggle">
+          <input
+            type="checkbox"
+            checked={filters.all}
+            onChange={(event) => onChange({ all: event.currentTarget.checked })}
+            data-testid="filter-all"
+          />{' '}
+          Show all users’ jobs
+        </label>
+      )}
+      {isFiltered(filters) && (
+        <button
+          type="button"
+          class="link-button filters__clear"
+          onClick={() => {
+            setName('');
+            onChange({ ...NO_FILTERS, all: filters.all });
+          }}
+          data-testid="filter-clear"
+        >
+          Clear filters
+        </button>
+      )}
+      {dateError && (
+        <p class="field__error filters__error" role="alert" data-testid="filter-date-error">
+          {dateError}
         </p>
       )}
-      <p class="card__links">
-        <a href="/status">Server status details</a>
+    </div>
+  );
+}
+
+// ---- No jobs yet --------------------------------------------------------------------------------
+
+function EmptyState({ others }: { others: boolean }): VNode {
+  const origin = window.location.origin;
+  const sdk =
+    'from paddlecloud import create_cloud_job\n' +
+    'create_cloud_job("mnist", entry="python3 train.py", num_trainer=2, num_ps=1,\n' +
+    '                 cpu_per_trainer="500m", mem_per_trainer="1Gi")';
+  const curl =
+    `curl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\\n` +
+    `  -d '{"name":"mnist","entry":"python3 train.py","num_trainer":2,"num_ps":1}' \\\n` +
+    `  ${origin}/api/v1/jobs`;
+  return (
+    <div class="empty" data-testid="jobs-empty">
+      <p class="empty__title">{others ? 'Nobody in this account has submitted a job yet.' : 'You have not submitted a job yet.'}</p>
+      <p class="empty__text">
+        A job runs your entry command in a number of trainers and parameter servers, each with the CPU, memory and
+        GPUs you ask for. Follow it here: its state, its pods and their logs, live.
       </p>
-    </section>
+      <p>
+        <a class="button" href="/jobs/new" data-testid="empty-submit">
+          Submit a job
+        </a>
+      </p>
+      <p class="empty__text">
+        Or from Python with the <code>paddlecloud</code> SDK, in a notebook or anywhere after{' '}
+        <code>paddlecloud login</code> (it reads the stored token):
+      </p>
+      <pre class="snippet" data-testid="empty-sdk">
+        <code>{sdk}</code>
+      </pre>
+      <p class="empty__text">
+        Or from any shell with an <a href="/settings/tokens">API token</a>:
+      </p>
+      <pre class="snippet" data-testid="empty-curl">
+        <code>{curl}</code>
+      </pre>
+    </div>
+  );
+}
+
+// ---- The account in one line --------------------------------------------------------------------
+
+function AccountSummary({
+  user,
+  api,
+}: {
+  user: SignedInPageProps['user'];
+  api: Pick<DashboardApi, 'getAccount' | 'getReadiness'>;
+}): VNode {
+  const [account, setAccount] = useState<Account | null | 'error'>(null);
+  const [readiness, setReadiness] = useState<Readiness | null | 'error'>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    const options = { signal: controller.signal };
+    api.getAccount(options).then(setAccount, (err) => {
+      if (!isAbort(err)) setAccount('error');
+    });
+    api.getReadiness(options).then(setReadiness, (err) => {
+      if (!isAbort(err)) setReadiness('error');
+    });
+    return () => controller.abort();
+  }, [api]);
+
+  const ready = readiness !== null && readiness !== 'error' && readiness.status === 'ready';
+  const tone = readiness === null ? 'unknown' : ready ? 'ok' : 'bad';
+  const serverText =
+    readiness === null ? 'Checking…' : readiness === 'error' ? 'Unreachable' : ready ? 'Ready' : 'Not ready';
+
+  return (
+    <p class="page__subtitle summary" data-testid="account-summary">
+      <span>
+        Account{' '}
+        <code class="code--plain" data-testid="dashboard-account-id">
+          {user.account_id}
+        </code>
+      </span>
+      <span data-testid="dashboard-role">{user.role === 'master' ? 'Master user' : 'Member'}</span>
+      <a href="/settings/members" data-testid="dashboard-members">
+        {account === null ? '…' : account === 'error' ? 'Members' : plural(account.members, 'member')}
+      </a>
+      <a href="/status" class={`summary__server summary__server--${tone}`} title="Server status">
+        Server{' '}
+        <span data-testid="dashboard-server-state" data-tone={tone}>
+          {serverText}
+        </span>
+      </a>
+    </p>
   );
 }

@@ -9,7 +9,7 @@ export function NotFoundPage(): VNode {
   const session = useSession();
   useDocumentTitle('Page not found');
   const home =
-    session.state === 'signed-in' ? { href: '/dashboard', label: 'Go to Dashboard' } : { href: '/status', label: 'Go to Status' };
+    session.state === 'signed-in' ? { href: '/dashboard', label: 'Go to Jobs' } : { href: '/status', label: 'Go to Status' };
   return (
     <section class="page not-found" data-testid="not-found">
       <h1 class="page__title">Page not found</h1>

@@ -1,0 +1,516 @@
+#include "client/job_commands.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "client/api_client.h"
+#include "client/output.h"
+#include "client/package.h"
+#include "client/terminal.h"
+
+namespace paddlecloud::client {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr int kMaxTail = 100'000;  // the server's bound on `tail`
+
+std::string PercentEncode(std::string_view text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+const json::array& ArrayAt(const json::value& v, std::string_view key) {
+  static const json::array kEmpty;
+  if (!v.is_object()) return kEmpty;
+  const json::value* found = v.as_object().if_contains(key);
+  return found && found->is_array() ? found->as_array() : kEmpty;
+}
+
+std::string JobPath(std::int64_t id) { return "/api/v1/jobs/" + std::to_string(id); }
+
+std::string Dashboard(const ApiClient& client, std::int64_t id) { return client.server() + "/jobs/" + std::to_string(id); }
+
+// "fit-a-line (id 3)"
+std::string JobLabel(const json::value& job) {
+  return StringAt(job, {"name"}) + " (id " + std::to_string(IntAt(job, {"id"})) + ")";
+}
+
+bool Terminal(const std::string& state) { return state == "Succeeded" || state == "Failed" || state == "Stopped"; }
+
+// The job `ref` names, with its pods: an id, or the newest of the user's jobs with exactly that name.
+Result<json::value> ResolveJob(ApiClient& client, const std::string& ref) {
+  if (AllDigits(ref)) return client.Call("GET", "/api/v1/jobs/" + ref);
+  std::string cursor;
+  for (int page = 0; page < 20; ++page) {
+    std::string target = "/api/v1/jobs?limit=500&name=" + PercentEncode(ref);
+    if (!cursor.empty()) target += "&cursor=" + PercentEncode(cursor);
+    auto list = client.Call("GET", target);
+    if (!list) return Err(list.error());
+    for (const auto& item : ArrayAt(*list, "items")) {
+      if (StringAt(item, {"name"}) == ref) return client.Call("GET", JobPath(IntAt(item, {"id"})));
+    }
+    cursor = StringAt(*list, {"next_cursor"});
+    if (cursor.empty()) break;
+  }
+  return Err(Status::NotFound("no job named '" + ref + "'; `paddlecloud jobs` lists your jobs"));
+}
+
+// The pod `wanted` names in `job` (its full name or the part after "<name>-<id>-"); empty: the
+// first trainer.
+Result<std::string> ResolvePod(const json::value& job, const std::string& wanted) {
+  const auto& pods = ArrayAt(job, "pods");
+  std::string prefix = StringAt(job, {"name"}) + "-" + std::to_string(IntAt(job, {"id"})) + "-";
+  std::vector<std::string> names;
+  for (const auto& pod : pods) {
+    std::string name = StringAt(pod, {"name"});
+    names.push_back(name);
+    if (wanted.empty()) {
+      if (StringAt(pod, {"role"}) == "trainer" && IntAt(pod, {"index"}) == 0) return name;
+    } else if (name == wanted || name == prefix + wanted) {
+      return name;
+    }
+  }
+  if (wanted.empty()) {
+    if (!names.empty()) return names.front();
+    return Err(Status::NotFound("job " + JobLabel(job) + " has no pods"));
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return Err(Status::NotFound("job " + JobLabel(job) + " has no pod '" + wanted + "'" +
+                              (list.empty() ? std::string() : "; its pods: " + list)));
+}
+
+// Prints a pod's log from `from` up to its current end (range reads); returns the new end.
+Result<std::uint64_t> PrintRange(ApiClient& client, const std::string& log_path, std::uint64_t from,
+                                 std::uint64_t until = UINT64_MAX) {
+  while (from < until) {
+    std::uint64_t length = std::min<std::uint64_t>(until - from, 1 << 20);
+    auto range = client.Call("GET", log_path + "?offset=" + std::to_string(from) + "&length=" + std::to_string(length));
+    if (!range) return Err(range.error());
+    std::string text = StringAt(*range, {"text"});
+    if (text.empty()) break;
+    std::cout << text << std::flush;
+    from += text.size();
+  }
+  return from;
+}
+
+// Prints a pod's log as it is written (the last `tail` lines first) until the job ends; returns
+// the job's final state. A dropped stream is picked up again where it left off.
+Result<std::string> FollowLog(ApiClient& client, std::int64_t job_id, const std::string& pod, int tail) {
+  std::string log_path = JobPath(job_id) + "/pods/" + PercentEncode(pod) + "/logs";
+  std::optional<std::uint64_t> next;  // the byte offset after what was printed
+  std::string end_state;
+  Status failure;
+  auto last_contact = Clock::now();
+  for (int attempt = 0;; ++attempt) {
+    SseDecoder decoder;
+    auto handle = [&](const std::string& event, const std::string& data) {
+      boost::system::error_code ec;
+      json::value parsed = json::parse(data, ec);
+      if (ec) return true;
+      if (event == "end") {
+        end_state = StringAt(parsed, {"state"});
+        return false;
+      }
+      if (event != "log") return true;
+      auto offset = static_cast<std::uint64_t>(IntAt(parsed, {"offset"}));
+      std::string text = StringAt(parsed, {"text"});
+      if (next && offset > *next) {  // a gap while the stream was down: read it by range
+        auto filled = PrintRange(client, log_path, *next, offset);
+        if (!filled) {
+          failure = filled.error();
+          return false;
+        }
+      }
+      if (next && offset < *next) {  // already printed
+        std::uint64_t skip = *next - offset;
+        if (skip >= text.size()) return true;
+        text.erase(0, skip);
+        offset = *next;
+      }
+      std::cout << text << std::flush;
+      next = offset + text.size();
+      return true;
+    };
+    std::string target = log_path + "/stream?tail=" + std::to_string(next ? 0 : tail);
+    Status streamed = client.Stream(
+        target,
+        [&](std::string_view chunk) {
+          last_contact = Clock::now();  // events and keep-alives alike
+          return decoder.Feed(chunk, handle);
+        },
+        60s, {{"Accept", "text/event-stream"}});
+    if (!failure.ok()) return Err(failure);
+    if (!end_state.empty()) {
+      if (next) {  // what was written after the stream's last event
+        auto rest = PrintRange(client, log_path, *next);
+        if (!rest) return Err(rest.error());
+      }
+      return end_state;
+    }
+    if (!streamed.ok() && streamed.code() != Code::kUnavailable) return Err(streamed);
+    // The stream broke (server restart, network): try again for a minute.
+    if (Clock::now() - last_contact > 60s) {
+      if (!streamed.ok()) return Err(streamed);
+      return Err(Status::Unavailable("the log stream of " + pod + " keeps ending without the job's end"));
+    }
+    std::this_thread::sleep_for(attempt == 0 ? 200ms : 1s);
+  }
+}
+
+// Progress of an upload on stderr: a redrawn line on a terminal, else one line at the end.
+class UploadReporter {
+ public:
+  UploadReporter() : tty_(StderrIsTerminal()), start_(Clock::now()) {}
+  void operator()(std::uint64_t sent, std::uint64_t total) {
+    sent_ = sent;
+    total_ = total;
+    if (!tty_) return;
+    auto now = Clock::now();
+    if (sent != total && now - last_draw_ < 100ms) return;
+    last_draw_ = now;
+    std::cerr << "\rUploading " << FormatProgress(sent, total, Elapsed()) << "\x1b[K" << std::flush;
+  }
+  void Finish(bool ok, const std::string& what) {
+    if (tty_ && sent_ > 0) std::cerr << "\n";
+    if (!ok) return;
+    auto elapsed = Elapsed();
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", static_cast<double>(elapsed.count()) / 1000.0);
+    std::string rate = elapsed.count() > 0
+                           ? FormatBytes(static_cast<std::uint64_t>(static_cast<double>(total_) * 1000.0 /
+                                                                    static_cast<double>(elapsed.count()))) + "/s"
+                           : "";
+    std::cerr << "Uploaded " << FormatBytes(total_) << " in " << seconds << " s" << (rate.empty() ? "" : " (" + rate + ")")
+              << ": " << what << "\n";
+  }
+
+ private:
+  std::chrono::milliseconds Elapsed() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_);
+  }
+  bool tty_;
+  Clock::time_point start_;
+  Clock::time_point last_draw_{};
+  std::uint64_t sent_ = 0, total_ = 0;
+};
+
+// Packs and uploads `dir`; returns the package id. Sets `exit_code` on failure.
+std::optional<std::string> UploadPackage(ApiClient& client, const std::string& dir, int& exit_code) {
+  auto archive = TempFile::Create("paddlecloud-package-", ".tar.gz");
+  if (!archive) {
+    exit_code = Fail(archive.error());
+    return std::nullopt;
+  }
+  bool tty = StderrIsTerminal();
+  if (tty) std::cerr << "Packing " << dir << " ..." << std::flush;
+  auto packed = PackDirectory(dir, archive->path());
+  if (tty) std::cerr << "\r\x1b[K" << std::flush;
+  if (!packed) {
+    exit_code = packed.error().code() == Code::kInvalidArgument ? FailUsage(packed.error().message())
+                                                                 : Fail(packed.error());
+    return std::nullopt;
+  }
+  for (const auto& skipped : packed->skipped) Warn("left out " + skipped);
+  std::error_code ec;
+  auto compressed = fs::file_size(archive->path(), ec);
+  std::cerr << "Packed " << dir << ": " << packed->files << (packed->files == 1 ? " file, " : " files, ")
+            << FormatBytes(packed->bytes) << " (" << FormatBytes(ec ? 0 : compressed) << " compressed)\n";
+  UploadReporter reporter;
+  auto uploaded = client.Upload("POST", "/api/v1/jobs/packages", archive->path(), "application/gzip",
+                                [&](std::uint64_t sent, std::uint64_t total) { reporter(sent, total); });
+  if (!uploaded) {
+    reporter.Finish(false, "");
+    exit_code = FailSignedIn(client, uploaded.error());
+    return std::nullopt;
+  }
+  std::string id = StringAt(*uploaded, {"package"});
+  reporter.Finish(true, "package " + id);
+  if (id.empty()) {
+    exit_code = Fail(Status::Internal("the server's answer names no package"));
+    return std::nullopt;
+  }
+  return id;
+}
+
+// The end of a followed job: its state on stderr; kExitOk only for Succeeded.
+int ReportEnd(ApiClient& client, std::int64_t id, const std::string& name, const std::string& state) {
+  std::string reason;
+  if (auto job = client.Call("GET", JobPath(id))) reason = StringAt(*job, {"reason"});
+  std::cerr << "Job " << name << " (id " << id << ") " << state;
+  if (state != "Succeeded" && !reason.empty() && reason != state) std::cerr << ": " << reason;
+  std::cerr << "\n";
+  return state == "Succeeded" ? kExitOk : kExitError;
+}
+
+}  // namespace
+
+int SubmitJob(const SubmitFlags& flags, const Environment& env) {
+  json::object env_vars;
+  for (const auto& pair : flags.env) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) return FailUsage("--env takes NAME=VALUE, not '" + pair + "'");
+    env_vars[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  if (!flags.dir.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(flags.dir, ec)) return FailUsage(flags.dir + " is not a directory");
+  }
+  int exit_code = kExitOk;
+  auto client = ConnectSignedIn(flags.connection, env, exit_code);
+  if (!client) return exit_code;
+
+  json::object spec{{"name", flags.name},        {"entry", flags.entry},       {"num_trainer", flags.trainers},
+                    {"cpu_per_trainer", flags.cpu}, {"mem_per_trainer", flags.mem}, {"gpu_per_trainer", flags.gpu},
+                    {"num_ps", flags.ps}};
+  if (!flags.ps_cpu.empty()) spec["cpu_per_ps"] = flags.ps_cpu;
+  if (!flags.ps_mem.empty()) spec["mem_per_ps"] = flags.ps_mem;
+  if (!flags.image.empty()) spec["image"] = flags.image;
+  if (!env_vars.empty()) spec["env"] = std::move(env_vars);
+  if (flags.max_restarts >= 0) spec["max_restarts"] = flags.max_restarts;
+  if (flags.fault_tolerant >= 0) spec["fault_tolerant"] = flags.fault_tolerant;
+  if (!flags.workdir.empty()) spec["workdir"] = flags.workdir;
+  if (!flags.dir.empty()) {
+    auto package = UploadPackage(*client, flags.dir, exit_code);
+    if (!package) return exit_code;
+    spec["package"] = *package;
+  }
+
+  auto job = client->Call("POST", "/api/v1/jobs", spec);
+  if (!job) {
+    Status error = job.error();
+    if (!error.field().empty() && error.message().find(error.field()) == std::string::npos)
+      error = Status::Of(error.code(), error.message() + " (field " + error.field() + ")", error.field());
+    return FailSignedIn(*client, error);
+  }
+  std::int64_t id = IntAt(*job, {"id"});
+  std::string name = StringAt(*job, {"name"});
+  std::cout << "Submitted job " << name << " (id " << id << ")\n"
+            << "Dashboard: " << Dashboard(*client, id) << "\n"
+            << std::flush;
+  if (!flags.follow) return kExitOk;
+
+  auto detail = client->Call("GET", JobPath(id));
+  if (!detail) return FailSignedIn(*client, detail.error());
+  auto pod = ResolvePod(*detail, "");
+  if (!pod) return Fail(pod.error());
+  std::cerr << "Following the log of " << *pod << " until the job ends (Ctrl-C stops following, not the job)\n";
+  auto state = FollowLog(*client, id, *pod, kMaxTail);
+  if (!state) return FailSignedIn(*client, state.error());
+  return ReportEnd(*client, id, name, *state);
+}
+
+int ListJobs(const JobsFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto client = ConnectSignedIn(flags.connection, env, exit_code);
+  if (!client) return exit_code;
+  std::vector<json::value> jobs;
+  std::string cursor;
+  while (static_cast<int>(jobs.size()) < flags.limit) {
+    int page = std::min(500, flags.limit - static_cast<int>(jobs.size()));
+    std::string target = "/api/v1/jobs?limit=" + std::to_string(page);
+    if (!flags.status.empty()) target += "&status=" + PercentEncode(flags.status);
+    if (!flags.name.empty()) target += "&name=" + PercentEncode(flags.name);
+    if (flags.all) target += "&all=true";
+    if (!cursor.empty()) target += "&cursor=" + PercentEncode(cursor);
+    auto list = client->Call("GET", target);
+    if (!list) return FailSignedIn(*client, list.error());
+    for (const auto& item : ArrayAt(*list, "items")) jobs.push_back(item);
+    cursor = StringAt(*list, {"next_cursor"});
+    if (cursor.empty()) break;
+  }
+  if (jobs.empty()) {
+    std::cout << "No jobs" << (flags.status.empty() && flags.name.empty() ? "" : " match") << ".\n";
+    return kExitOk;
+  }
+  std::vector<std::string> header = {"NAME", "ID", "STATE", "STARTED", "AGE", "SUCCESS", "FAILS"};
+  if (flags.all) header.push_back("USER");
+  std::vector<std::vector<std::string>> rows;
+  std::int64_t now = Now();
+  for (const auto& job : jobs) {
+    std::vector<std::string> row = {StringAt(job, {"name"}),
+                                    std::to_string(IntAt(job, {"id"})),
+                                    StringAt(job, {"state"}),
+                                    FormatTime(IntAt(job, {"started_at"})),
+                                    FormatAge(now - IntAt(job, {"submitted_at"}, now)),
+                                    std::to_string(IntAt(job, {"succeeded"})),
+                                    std::to_string(IntAt(job, {"failed"}))};
+    if (flags.all) row.push_back(StringAt(job, {"user"}));
+    rows.push_back(std::move(row));
+  }
+  std::cout << FormatTable(header, rows);
+  return kExitOk;
+}
+
+int JobLogs(const LogsFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto client = ConnectSignedIn(flags.connection, env, exit_code);
+  if (!client) return exit_code;
+  auto job = ResolveJob(*client, flags.job);
+  if (!job) return FailSignedIn(*client, job.error());
+  auto pod = ResolvePod(*job, flags.pod);
+  if (!pod) return Fail(pod.error());
+  std::int64_t id = IntAt(*job, {"id"});
+  if (flags.follow) {
+    auto state = FollowLog(*client, id, *pod, flags.lines);
+    if (!state) return FailSignedIn(*client, state.error());
+    std::cerr << "Job " << JobLabel(*job) << " " << *state << "\n";
+    return kExitOk;
+  }
+  auto log = client->Call("GET", JobPath(id) + "/pods/" + PercentEncode(*pod) + "/logs?tail=" + std::to_string(flags.lines));
+  if (!log) return FailSignedIn(*client, log.error());
+  std::string text = StringAt(*log, {"text"});
+  std::cout << text;
+  if (!text.empty() && text.back() != '\n') std::cout << "\n";
+  const json::value* started = log->is_object() ? log->as_object().if_contains("started") : nullptr;
+  if (started && started->is_bool() && !started->as_bool())
+    std::cerr << "paddlecloud: " << *pod << " has not started yet (job " << StringAt(*job, {"state"})
+              << (StringAt(*job, {"reason"}).empty() ? "" : ": " + StringAt(*job, {"reason"})) << ")\n";
+  return kExitOk;
+}
+
+int KillJob(const KillFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto client = ConnectSignedIn(flags.connection, env, exit_code);
+  if (!client) return exit_code;
+  auto job = ResolveJob(*client, flags.job);
+  if (!job) return FailSignedIn(*client, job.error());
+  std::int64_t id = IntAt(*job, {"id"});
+  auto stopping = client->Call("POST", JobPath(id) + "/stop");
+  if (!stopping) return FailSignedIn(*client, stopping.error());
+  json::value current = *stopping;
+  if (flags.wait) {
+    // Pods get SIGTERM, then SIGKILL after the server's grace period (10 s by default).
+    auto deadline = Clock::now() + 60s;
+    while (!Terminal(StringAt(current, {"state"})) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(250ms);
+      auto polled = client->Call("GET", JobPath(id));
+      if (!polled) return FailSignedIn(*client, polled.error());
+      current = *polled;
+    }
+  }
+  std::string state = StringAt(current, {"state"});
+  if (Terminal(state)) {
+    std::cout << "Job " << JobLabel(current) << ": " << state << "\n";
+  } else {
+    std::cout << "Job " << JobLabel(current) << ": stopping (" << state << ")\n";
+  }
+  return kExitOk;
+}
+
+int DescribeJob(const DescribeFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto client = ConnectSignedIn(flags.connection, env, exit_code);
+  if (!client) return exit_code;
+  auto job = ResolveJob(*client, flags.job);
+  if (!job) return FailSignedIn(*client, job.error());
+  std::int64_t id = IntAt(*job, {"id"});
+  auto events = client->Call("GET", JobPath(id) + "/events");
+  if (!events) return FailSignedIn(*client, events.error());
+
+  const json::value spec = job->as_object().contains("spec") ? job->at("spec") : json::value(json::object());
+  std::vector<std::vector<std::string>> fields;
+  auto field = [&](const std::string& label, const std::string& value) {
+    if (!value.empty()) fields.push_back({label + ":", value});
+  };
+  std::string state = StringAt(*job, {"state"});
+  std::string reason = StringAt(*job, {"reason"});
+  const json::value* stop = job->as_object().if_contains("stop_requested");
+  if (stop && stop->is_bool() && stop->as_bool() && !Terminal(state)) state += " (stopping)";
+  field("Name", StringAt(*job, {"name"}));
+  field("ID", std::to_string(id));
+  field("User", StringAt(*job, {"user"}));
+  field("State", state);
+  if (reason != StringAt(*job, {"state"})) field("Reason", reason);
+  field("Submitted", FormatTime(IntAt(*job, {"submitted_at"})));
+  field("Started", FormatTime(IntAt(*job, {"started_at"})));
+  field("Finished", FormatTime(IntAt(*job, {"finished_at"})));
+  field("Entry", StringAt(spec, {"entry"}));
+  field("Trainers", std::to_string(IntAt(spec, {"num_trainer"})) + " x (cpu " + StringAt(spec, {"cpu_per_trainer"}) +
+                        ", memory " + StringAt(spec, {"mem_per_trainer"}) + ", gpu " +
+                        std::to_string(IntAt(spec, {"gpu_per_trainer"})) + ")");
+  std::int64_t ps = IntAt(spec, {"num_ps"});
+  field("PServers", ps == 0 ? std::string("0")
+                            : std::to_string(ps) + " x (cpu " + StringAt(spec, {"cpu_per_ps"}) + ", memory " +
+                                  StringAt(spec, {"mem_per_ps"}) + ")");
+  field("Package", StringAt(spec, {"package"}));
+  field("Workdir", StringAt(spec, {"workdir"}));
+  field("Image", StringAt(spec, {"image"}));
+  if (spec.is_object()) {
+    if (auto* vars = spec.as_object().if_contains("env"); vars && vars->is_object()) {
+      std::string text;
+      for (const auto& [k, v] : vars->as_object())
+        text += (text.empty() ? "" : " ") + std::string(k) + "=" + (v.is_string() ? std::string(v.as_string()) : "");
+      field("Env", text);
+    }
+  }
+  field("Max restarts", std::to_string(IntAt(spec, {"max_restarts"})));
+  field("Fault tolerant", std::to_string(IntAt(spec, {"fault_tolerant"})));
+  field("Trainer runs", std::to_string(IntAt(*job, {"succeeded"})) + " succeeded, " +
+                            std::to_string(IntAt(*job, {"failed"})) + " failed");
+  field("Dashboard", Dashboard(*client, id));
+  // Two columns without a header: reuse the table layout and drop its empty header line.
+  std::string head = FormatTable({"", ""}, fields);
+  std::cout << head.substr(head.find('\n') + 1);
+
+  std::vector<std::vector<std::string>> pods;
+  for (const auto& pod : ArrayAt(*job, "pods")) {
+    const json::value* exit = pod.as_object().if_contains("exit_code");
+    pods.push_back({StringAt(pod, {"name"}), StringAt(pod, {"role"}), std::to_string(IntAt(pod, {"index"})),
+                    StringAt(pod, {"phase"}), exit && exit->is_int64() ? std::to_string(exit->as_int64()) : "-",
+                    std::to_string(IntAt(pod, {"restarts"})),
+                    StringAt(pod, {"endpoint"}).empty() ? "-" : StringAt(pod, {"endpoint"}),
+                    StringAt(pod, {"reason"})});
+  }
+  std::cout << "\nPods:\n"
+            << FormatTable({"NAME", "ROLE", "INDEX", "PHASE", "EXIT", "RESTARTS", "ENDPOINT", "REASON"}, pods);
+
+  const auto& items = ArrayAt(*events, "items");
+  std::size_t shown = std::min<std::size_t>(items.size(), static_cast<std::size_t>(std::max(flags.events, 0)));
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = items.size() - shown; i < items.size(); ++i) {
+    const auto& e = items[i];
+    rows.push_back({FormatTime(IntAt(e, {"at"})), StringAt(e, {"pod"}).empty() ? "-" : StringAt(e, {"pod"}),
+                    StringAt(e, {"type"}), StringAt(e, {"message"})});
+  }
+  std::cout << "\nEvents";
+  if (shown < items.size()) std::cout << " (the last " << shown << " of " << items.size() << ")";
+  std::cout << ":\n";
+  if (rows.empty()) {
+    std::cout << "(none)\n";
+  } else {
+    std::cout << FormatTable({"TIME", "POD", "TYPE", "MESSAGE"}, rows);
+  }
+  return kExitOk;
+}
+
+}  // namespace paddlecloud::client

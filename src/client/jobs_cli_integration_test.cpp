@@ -1,0 +1,331 @@
+// The job commands end to end: `paddlecloud login`, then submit (packing and uploading a directory),
+// jobs, logs, describe and kill, as child processes against the real server binary with its local
+// backend (real pods) and a real SMTP server for the verification mail.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "client/api_client.h"
+#include "client/cli_test_support.h"
+#include "testing/http_client.h"
+#include "testing/server_process.h"
+#include "testing/smtp_server.h"
+
+namespace paddlecloud::client {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using test::Outcome;
+
+constexpr char kPassword[] = "correct horse battery";
+
+std::vector<double> Costs(const std::string& log) {
+  std::regex cost("pass (\\d+) cost ([0-9.]+)");
+  std::vector<double> costs;
+  for (std::sregex_iterator it(log.begin(), log.end(), cost), end; it != end; ++it) costs.push_back(std::stod((*it)[2]));
+  return costs;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(text.substr(start, end - start));
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+class JobsCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    smtp_ = std::make_unique<testing::SmtpTestServer>(dir_.path() + "/mail");
+    ASSERT_TRUE(smtp_->WaitReady()) << smtp_->Log();
+    server_ = std::make_unique<testing::ServerProcess>(
+        dir_.path() + "/data", std::vector<std::string>{"--smtp-host", "127.0.0.1", "--smtp-port",
+                                                        std::to_string(smtp_->port()), "--smtp-security", "none",
+                                                        "--access-log", "false"});
+    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
+    addr_ = server_->address();
+    server_url_ = "http://" + addr_;
+
+    auto anonymous = ApiClient::Create({.server = server_url_});
+    ASSERT_TRUE(anonymous);
+    auto reg = anonymous->Call("POST", "/api/v1/auth/register",
+                               json::object{{"email", "ann@example.com"}, {"password", kPassword},
+                                            {"account_id", "ann-lab"}, {"display_name", "Ann Example"}});
+    ASSERT_TRUE(reg) << reg.error().ToString();
+    ASSERT_TRUE(smtp_->WaitForMessages(1)) << server_->Log();
+    std::smatch m;
+    std::string mail = smtp_->DecodedMessage(1);
+    ASSERT_TRUE(std::regex_search(mail, m, std::regex("/verify\\?token=([A-Za-z0-9_-]+)"))) << mail;
+    ASSERT_TRUE(anonymous->Call("POST", "/api/v1/auth/verify", json::object{{"token", m[1].str()}}));
+
+    home_ = dir_.path() + "/ann";
+    fs::create_directories(home_);
+    Outcome login = Cli({"login", "--server", server_url_, "--email", "ann@example.com"}, std::string(kPassword) + "\n");
+    ASSERT_EQ(login.exit_code, 0) << login;
+    token_ = std::string(json::parse(testing::ReadFile(home_ + "/.paddlecloud/config")).at("token").as_string());
+  }
+
+  // Pods outlive the server by design: stop every unfinished job so no process outlives the test.
+  void TearDown() override {
+    if (!server_ || !server_->running() || token_.empty()) return;
+    std::string bearer = "Authorization: Bearer " + token_ + "\r\n";
+    auto list = testing::Request(addr_, "GET", "/api/v1/jobs?status=running&limit=500", "", bearer);
+    if (!list || list->status != 200) return;
+    for (const auto& job : json::parse(list->body).at("items").as_array()) {
+      std::string path = "/api/v1/jobs/" + std::to_string(job.at("id").as_int64());
+      testing::Request(addr_, "POST", path + "/stop", "", bearer);
+      testing::WaitFor([&] {
+        auto r = testing::Request(addr_, "GET", path, "", bearer);
+        if (!r || r->status != 200) return true;
+        std::string state(json::parse(r->body).at("state").as_string());
+        return state == "Stopped" || state == "Succeeded" || state == "Failed";
+      }, 30s);
+    }
+  }
+
+  Outcome Cli(std::vector<std::string> args, const std::string& input = "", std::chrono::milliseconds timeout = 60s) {
+    args.insert(args.begin(), testing::PaddlecloudBinary());
+    return test::RunProgram(args, home_, input, {}, timeout);
+  }
+  std::unique_ptr<test::Running> Start(std::vector<std::string> args) {
+    args.insert(args.begin(), testing::PaddlecloudBinary());
+    return std::make_unique<test::Running>(args, home_, "");
+  }
+  json::value Api(const std::string& method, const std::string& target) {
+    auto r = testing::Request(addr_, method, target, "", "Authorization: Bearer " + token_ + "\r\n");
+    EXPECT_TRUE(r.has_value());
+    return r ? json::parse(r->body) : json::value();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::SmtpTestServer> smtp_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::string addr_;
+  std::string server_url_;
+  std::string home_;
+  std::string token_;
+};
+
+TEST_F(JobsCliTest, SubmitTheExampleFollowItThenListLogAndDescribeIt) {
+  std::string example = std::string(PADDLECLOUD_SOURCE_DIR) + "/examples/fit_a_line";
+  // --env takes one value per use: DIR after it is still DIR.
+  Outcome submit = Cli({"submit", "--env", "FIT_SEED=1", example, "--name", "fit-a-line", "--trainers", "2", "--ps", "1",
+                        "--cpu", "200m", "--mem", "256Mi", "--ps-cpu", "200m", "--ps-mem", "256Mi", "--entry",
+                        "python3 train.py", "--env", "FIT_PASSES=20", "--follow"},
+                       "", 180s);
+  ASSERT_EQ(submit.exit_code, 0) << submit << server_->Log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(submit.out, m, std::regex("Submitted job fit-a-line \\(id (\\d+)\\)\n"))) << submit;
+  std::string id = m[1].str();
+  EXPECT_NE(submit.out.find("Dashboard: " + server_url_ + "/jobs/" + id + "\n"), std::string::npos) << submit;
+  auto costs = Costs(submit.out);
+  ASSERT_GE(costs.size(), 5u) << submit;
+  EXPECT_LT(costs.back(), costs.front() / 5) << submit;
+  EXPECT_NE(submit.out.find("final cost"), std::string::npos) << submit;
+  // stderr is not a terminal: no progress redraws, one line at the end.
+  EXPECT_TRUE(std::regex_search(submit.err, std::regex("Packed .*fit_a_line: 4 files, "))) << submit;
+  EXPECT_TRUE(std::regex_search(submit.err, std::regex("\nUploaded [0-9.]+ KiB in [0-9.]+ s.*: package pkg_\\S+\n")))
+      << submit;
+  EXPECT_EQ(submit.err.find('\r'), std::string::npos) << submit;
+  EXPECT_NE(submit.err.find("Job fit-a-line (id " + id + ") Succeeded\n"), std::string::npos) << submit;
+  auto job = Api("GET", "/api/v1/jobs/" + id);
+  EXPECT_TRUE(job.at("spec").at("package").as_string().starts_with("pkg_")) << json::serialize(job);
+  EXPECT_EQ(job.at("spec").at("env").at("FIT_SEED").as_string(), "1");
+  EXPECT_EQ(job.at("spec").at("env").at("FIT_PASSES").as_string(), "20");
+
+  Outcome jobs = Cli({"jobs"});
+  ASSERT_EQ(jobs.exit_code, 0) << jobs;
+  EXPECT_TRUE(jobs.out.starts_with("NAME")) << jobs;
+  for (const char* column : {"ID", "STATE", "STARTED", "AGE", "SUCCESS", "FAILS"})
+    EXPECT_NE(jobs.out.find(column), std::string::npos) << column << "\n" << jobs;
+  EXPECT_TRUE(std::regex_search(jobs.out, std::regex("\nfit-a-line +" + id + " +Succeeded +\\d{4}-\\d\\d-\\d\\d [0-9:]+ +\\d+[smhd] +2 +0\n")))
+      << jobs;
+  Outcome succeeded = Cli({"jobs", "--status", "succeeded", "--name", "fit"});
+  EXPECT_NE(succeeded.out.find("fit-a-line"), std::string::npos) << succeeded;
+  Outcome running = Cli({"jobs", "--status", "running"});
+  EXPECT_EQ(running.exit_code, 0) << running;
+  EXPECT_EQ(running.out, "No jobs match.\n") << running;
+
+  std::string trainer1 = "fit-a-line-" + id + "-trainer-1";
+  Outcome whole = Cli({"logs", "fit-a-line", "--pod", trainer1, "-n", "1000"});
+  ASSERT_EQ(whole.exit_code, 0) << whole;
+  Outcome tail = Cli({"logs", "fit-a-line", "--pod", trainer1, "-n", "5"});
+  ASSERT_EQ(tail.exit_code, 0) << tail;
+  auto all_lines = Lines(whole.out), last = Lines(tail.out);
+  ASSERT_EQ(last.size(), 5u) << tail;
+  ASSERT_GE(all_lines.size(), 5u);
+  EXPECT_EQ(last, std::vector<std::string>(all_lines.end() - 5, all_lines.end())) << tail;
+  EXPECT_NE(whole.out.find("pass 0 cost"), std::string::npos) << whole;
+  Outcome short_pod = Cli({"logs", id, "--pod", "trainer-1", "-n", "5"});  // by id, pod by its end
+  EXPECT_EQ(short_pod.out, tail.out) << short_pod;
+  Outcome first_trainer = Cli({"logs", id});
+  EXPECT_NE(first_trainer.out.find("final cost"), std::string::npos) << first_trainer;
+  Outcome follow_ended = Cli({"logs", "fit-a-line", "-f", "-n", "3"});  // an ended job: the tail, then done
+  EXPECT_EQ(follow_ended.exit_code, 0) << follow_ended;
+  EXPECT_EQ(Lines(follow_ended.out).size(), 3u) << follow_ended;
+
+  Outcome describe = Cli({"describe", "fit-a-line"});
+  ASSERT_EQ(describe.exit_code, 0) << describe;
+  for (std::string text : {"Name:", "fit-a-line", "State:", "Succeeded", "Entry:", "python3 train.py",
+                           "2 x (cpu 200m, memory 256Mi, gpu 0)", "1 x (cpu 200m, memory 256Mi)", "Package:", "pkg_",
+                           "FIT_PASSES=20 FIT_SEED=1", "Pods:", "ENDPOINT", "Events:", "Submitted", "Started"})
+    EXPECT_NE(describe.out.find(text), std::string::npos) << text << "\n" << describe;
+  for (std::string pod : {"fit-a-line-" + id + "-trainer-0", trainer1, "fit-a-line-" + id + "-pserver-0"})
+    EXPECT_NE(describe.out.find(pod), std::string::npos) << pod << "\n" << describe;
+  EXPECT_TRUE(std::regex_search(describe.out, std::regex("fit-a-line-" + id + "-trainer-0 +trainer +0 +Succeeded +0 +0 ")))
+      << describe;
+
+  Outcome no_pod = Cli({"logs", "fit-a-line", "--pod", "nope"});
+  EXPECT_EQ(no_pod.exit_code, 1) << no_pod;
+  EXPECT_NE(no_pod.err.find("has no pod 'nope'; its pods: fit-a-line-" + id + "-trainer-0"), std::string::npos) << no_pod;
+  Outcome no_job = Cli({"describe", "fit-a-lin"});  // a name is matched exactly, not as a substring
+  EXPECT_EQ(no_job.exit_code, 1) << no_job;
+  EXPECT_NE(no_job.err.find("no job named 'fit-a-lin'"), std::string::npos) << no_job;
+  EXPECT_EQ(Cli({"kill", "999999"}).exit_code, 1);
+}
+
+TEST_F(JobsCliTest, KillFollowAndWorkdirlessJobs) {
+  Outcome submit = Cli({"submit", "--name", "sleeper", "--cpu", "100m", "--mem", "64Mi", "--entry",
+                        "echo up from $PADDLE_TRAINING_ROLE; exec sleep 600"});
+  ASSERT_EQ(submit.exit_code, 0) << submit;
+  EXPECT_EQ(submit.err, "") << submit;  // nothing to pack or upload without DIR
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(submit.out, m, std::regex("id (\\d+)")));
+  std::string id = m[1].str();
+  EXPECT_TRUE(Api("GET", "/api/v1/jobs/" + id).at("spec").at("package").as_string().empty());
+
+  auto follower = Start({"logs", "sleeper", "-f"});
+  ASSERT_TRUE(testing::WaitFor([&] { return follower->Out().find("up from TRAINER") != std::string::npos; }, 60s))
+      << follower->Out() << follower->Err();
+
+  Outcome same_name = Cli({"submit", "--name", "sleeper", "--cpu", "100m", "--mem", "64Mi", "--entry", "true"});
+  EXPECT_EQ(same_name.exit_code, 1) << same_name;
+  EXPECT_NE(same_name.err.find("already pending or running"), std::string::npos) << same_name;
+
+  Outcome kill = Cli({"kill", "sleeper"});
+  ASSERT_EQ(kill.exit_code, 0) << kill;
+  EXPECT_EQ(kill.out, "Job sleeper (id " + id + "): Stopped\n") << kill;
+  Outcome followed = follower->Wait(30s);  // the follower ends with the job
+  EXPECT_EQ(followed.exit_code, 0) << followed;
+  EXPECT_NE(followed.out.find("up from TRAINER"), std::string::npos) << followed;
+  EXPECT_NE(followed.err.find("Stopped"), std::string::npos) << followed;
+
+  Outcome again = Cli({"kill", id});
+  EXPECT_EQ(again.exit_code, 1) << again;
+  EXPECT_EQ(again.err, "paddlecloud: job " + id + " has already ended (Stopped)\n") << again;
+  Outcome stopped = Cli({"jobs", "--status", "stopped"});
+  EXPECT_NE(stopped.out.find("sleeper"), std::string::npos) << stopped;
+
+  // A job that fails: --follow exits 1 and says so.
+  Outcome failing = Cli({"submit", "--name", "crash", "--cpu", "100m", "--mem", "64Mi", "--entry", "echo oops; exit 3",
+                         "--follow"},
+                        "", 90s);
+  EXPECT_EQ(failing.exit_code, 1) << failing;
+  EXPECT_NE(failing.out.find("oops"), std::string::npos) << failing;
+  EXPECT_NE(failing.err.find(") Failed"), std::string::npos) << failing;
+
+  // The server's validation errors are API errors (1), naming the field.
+  Outcome invalid = Cli({"submit", "--name", "x", "--mem", "lots", "--entry", "true"});
+  EXPECT_EQ(invalid.exit_code, 1) << invalid;
+  EXPECT_NE(invalid.err.find("mem_per_trainer"), std::string::npos) << invalid;
+}
+
+// On a terminal the upload draws a progress line (percent, bytes, rate) that it redraws in place.
+TEST_F(JobsCliTest, ProgressOnATerminal) {
+  std::string code = dir_.path() + "/code";
+  fs::create_directories(code);
+  std::ofstream(code + "/train.py") << "print('hello from the package')\n";
+  std::ofstream(code + "/weights.bin", std::ios::binary) << std::string(3 << 20, 'w');
+  std::string script = R"PY(
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["paddlecloud"] + sys.argv[2:])
+seen = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode())
+sys.exit(os.waitstatus_to_exitcode(status))
+)PY";
+  Outcome run = test::RunProgram({"python3", "-c", script, testing::PaddlecloudBinary(), "submit", code, "--name", "tty",
+                                  "--cpu", "100m", "--mem", "64Mi", "--entry", "python3 train.py", "--follow"},
+                                 home_, "", {}, 90s);
+  EXPECT_EQ(run.exit_code, 0) << run;
+  EXPECT_TRUE(std::regex_search(run.out, std::regex("\rUploading 100% [0-9.]+ [KMG]?i?B / [0-9.]+ [KMG]?i?B  [0-9.]+ [KMG]?i?B/s")))
+      << run;
+  EXPECT_NE(run.out.find("Uploaded "), std::string::npos) << run;
+  EXPECT_NE(run.out.find("hello from the package"), std::string::npos) << run;
+}
+
+TEST_F(JobsCliTest, UsageErrorsExit2) {
+  std::string code = dir_.path() + "/code";
+  fs::create_directories(code);
+  std::ofstream(code + "/train.py") << "print('hi')\n";
+
+  for (std::string sub : {"submit", "jobs", "logs", "kill", "describe"}) {
+    Outcome help = Cli({sub, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << sub << "\n" << help;
+    EXPECT_NE(help.out.find("--server"), std::string::npos) << help;
+  }
+  EXPECT_NE(Cli({"submit", "--help"}).out.find("--trainers"), std::string::npos);
+
+  std::vector<std::vector<std::string>> usage = {
+      {"submit", code, "--entry", "python3 train.py"},                               // no --name
+      {"submit", code, "--name", "x"},                                                // no --entry
+      {"submit", dir_.path() + "/missing", "--name", "x", "--entry", "true"},        // no such DIR
+      {"submit", code, "--workdir", "code", "--name", "x", "--entry", "true"},       // both
+      {"submit", "--name", "x", "--entry", "true", "--env", "NOVALUE"},
+      {"submit", "--name", "x", "--entry", "true", "--trainers", "0"},
+      {"submit", "--name", "x", "--entry", "true", "--ps", "-1"},
+      {"submit", "--name", "x", "--entry", "true", "--bogus"},
+      {"jobs", "--status", "sleeping"},
+      {"jobs", "-n", "0"},
+      {"logs"},
+      {"logs", "x", "-n", "many"},
+      {"kill"},
+      {"describe"},
+      {"describe", "a", "b"},
+  };
+  for (const auto& args : usage) {
+    Outcome run = Cli(args);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    EXPECT_EQ(run.exit_code, 2) << shown << "\n" << run;
+    EXPECT_FALSE(run.err.empty()) << shown;
+  }
+
+  // A link out of DIR is refused before anything is sent.
+  fs::create_symlink(dir_.path() + "/mail", code + "/mail");
+  Outcome leak = Cli({"submit", code, "--name", "x", "--entry", "true"});
+  EXPECT_EQ(leak.exit_code, 2) << leak;
+  EXPECT_NE(leak.err.find(code + "/mail is a symbolic link to '" + dir_.path() + "/mail', outside " + code),
+            std::string::npos)
+      << leak;
+  EXPECT_TRUE(Api("GET", "/api/v1/jobs").at("items").as_array().empty());
+
+  // Signed out: 1 with how to sign in.
+  std::string stranger = dir_.path() + "/stranger";
+  fs::create_directories(stranger);
+  Outcome nobody = test::RunProgram({testing::PaddlecloudBinary(), "jobs"}, stranger, "");
+  EXPECT_EQ(nobody.exit_code, 1) << nobody;
+  EXPECT_EQ(nobody.err, "paddlecloud: not signed in: run paddlecloud login --server URL\n") << nobody;
+}
+
+}  // namespace
+}  // namespace paddlecloud::client

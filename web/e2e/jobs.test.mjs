@@ -1,0 +1,320 @@
+// Browser tests of the Job Dashboard against the real server (local cluster backend: real processes)
+// and a real SMTP server (to verify the user): submit a distributed job from the UI, watch it go from
+// Pending/Running to Succeeded without reloading, follow its pods' logs live in the docked console,
+// open its detail page; a bad spec gets an inline error; a long job is stopped from the table.
+//
+//   npm run build && PADDLECLOUD_WEB_DIR=dist PADDLECLOUD_BIN=/path/to/paddlecloud npm run e2e
+//
+// Screenshots: e2e/artifacts/jobs-dashboard-log.png (the table with the log console open),
+// jobs-detail.png, jobs-submit-error.png.
+
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  artifactsDir,
+  expectText,
+  expectVisible,
+  fetchJson,
+  launchBrowser,
+  linkIn,
+  openPage,
+  startServer,
+  startSmtpServer,
+  stopProcess,
+  waitForMail,
+} from './helpers.mjs';
+
+/** Jobs start real processes and take seconds: wait generously for them. */
+const JOB_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 180_000;
+
+const USER = {
+  email: 'grace.trainer@example.com',
+  password: 'gradients flow downhill 7',
+  accountId: 'grace-lab',
+  displayName: 'Grace Trainer',
+};
+
+// Prints 40 lines, 0.2 s apart, naming the pod's role (TRAINER or PSERVER).
+const ENTRY =
+  'python3 -c "import time,os\n' +
+  "for i in range(40): print('pass', i, 'cost', 100-i, os.environ['PADDLE_TRAINING_ROLE'], flush=True); time.sleep(0.2)\"";
+
+/** @type {string} */
+let tmpDir;
+/** @type {Awaited<ReturnType<typeof startSmtpServer>> | undefined} */
+let smtp;
+/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+let server;
+/** @type {import('playwright-core').Browser | undefined} */
+let browser;
+
+const url = (p) => `${server.baseUrl}${p}`;
+
+before(async () => {
+  tmpDir = await mkdtemp(path.join(os.tmpdir(), 'paddlecloud-e2e-jobs-'));
+  smtp = await startSmtpServer(path.join(tmpDir, 'mail'));
+  server = await startServer({
+    dataDir: path.join(tmpDir, 'data'),
+    extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(smtp.port), '--smtp-security', 'none'],
+  });
+  browser = await launchBrowser();
+  await mkdir(artifactsDir, { recursive: true });
+
+  // A verified user: registered through the API, verified with the link from the real mail.
+  const registered = await fetchJson(url('/api/v1/auth/register'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      email: USER.email,
+      password: USER.password,
+      account_id: USER.accountId,
+      display_name: USER.displayName,
+    }),
+  });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const mail = await waitForMail(
+    smtp.maildir,
+    (m) => m.envelope.rcpt_tos.includes(USER.email) && /verify your email/i.test(m.subject),
+  );
+  const token = new URL(linkIn(mail, `${server.baseUrl}/verify?token=`)).searchParams.get('token');
+  const verified = await fetchJson(url('/api/v1/auth/verify'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  assert.equal(verified.status, 200, JSON.stringify(verified.body));
+});
+
+after(async () => {
+  await browser?.close();
+  const stopped = [];
+  if (server) stopped.push(stopProcess(server));
+  if (smtp) stopped.push(stopProcess(smtp));
+  await Promise.all(stopped);
+  if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+});
+
+async function signIn(page) {
+  await page.goto(url('/login'));
+  await page.getByTestId('login-email').fill(USER.email);
+  await page.getByTestId('login-password').fill(USER.password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(url('/dashboard'));
+  await expectVisible(page.getByTestId('dashboard-page'));
+}
+
+/** Fills the submit form (on /jobs/new) and sends it. */
+async function fillJobForm(page, { name, entry, trainers = 1, pservers = 0, cpu = '100m', mem = '64Mi', psMem = mem }) {
+  await page.getByTestId('job-name').fill(name);
+  await page.getByTestId('job-entry').fill(entry);
+  await page.getByTestId('job-num_trainer').fill(String(trainers));
+  await page.getByTestId('job-cpu_per_trainer').fill(cpu);
+  await page.getByTestId('job-mem_per_trainer').fill(mem);
+  await page.getByTestId('job-num_ps').fill(String(pservers));
+  await page.getByTestId('job-cpu_per_ps').fill(cpu);
+  await page.getByTestId('job-mem_per_ps').fill(psMem);
+  await page.getByTestId('job-submit').click();
+}
+
+/** The id of the job whose page is open (/jobs/<id>). */
+async function submittedJobId(page) {
+  await page.waitForURL(/\/jobs\/\d+$/, { timeout: JOB_TIMEOUT_MS });
+  return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+const jobRow = (page, name) => page.locator(`[data-testid="job-row"][data-job-name="${name}"]`);
+
+/** The log console's text split into non-empty lines. */
+async function logLines(page) {
+  const text = (await page.getByTestId('log-text').textContent()) ?? '';
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+test('a distributed job submitted from the UI runs live in the table, with its logs in the console', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { page, problems } = await openPage(browser, t);
+  await signIn(page);
+
+  // Nothing yet: the empty state explains how to submit.
+  await expectVisible(page.getByTestId('jobs-empty'));
+  await expectText(page.getByTestId('empty-sdk'), /create_cloud_job\(/);
+  assert.deepEqual(await page.getByTestId('nav').getByRole('link').allTextContents(), ['Jobs', 'Settings', 'Status']);
+
+  await page.getByTestId('empty-submit').click();
+  await page.waitForURL(url('/jobs/new'));
+  await fillJobForm(page, { name: 'dist-demo', entry: ENTRY, trainers: 2, pservers: 1 });
+  const id = await submittedJobId(page);
+  await expectText(page.getByTestId('job-name'), 'dist-demo');
+
+  // To the table through the app (no page load from here on: the marker would be lost).
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+  });
+  await page.getByTestId('nav-jobs').click();
+  await page.waitForURL(url('/dashboard'));
+  const row = jobRow(page, 'dist-demo');
+  await expectVisible(row);
+  assert.equal(await row.getAttribute('data-job-id'), String(id));
+  assert.match(await row.getAttribute('data-state'), /^(Pending|Running)$/);
+  await expectVisible(row.getByTestId('job-stop'));
+
+  // It runs (the table updates itself).
+  await expectVisible(page.locator('[data-testid="job-row"][data-job-name="dist-demo"][data-state="Running"]'), JOB_TIMEOUT_MS);
+
+  // The log console: the first pod (trainer-0) shows its tail, and new lines arrive while watching.
+  await row.getByTestId('job-log').click();
+  const console_ = page.getByTestId('log-console');
+  await expectVisible(console_);
+  await expectText(page.getByTestId('log-current-pod'), /trainer-0$/);
+  assert.equal(await page.getByTestId('log-pod').first().getAttribute('aria-current'), 'true');
+  assert.deepEqual(
+    (await page.getByTestId('log-pod').allTextContents()).map((s) => s.trim()),
+    ['trainer-0', 'trainer-1', 'pserver-0'],
+  );
+  await expectText(page.getByTestId('log-text'), /pass \d+ cost \d+ TRAINER/, JOB_TIMEOUT_MS);
+  const before = (await logLines(page)).length;
+  await page.waitForFunction(
+    (n) => {
+      const text = document.querySelector('[data-testid="log-text"]')?.textContent ?? '';
+      return text.split('\n').filter((line) => line.trim() !== '').length > n;
+    },
+    before,
+    { timeout: JOB_TIMEOUT_MS },
+  );
+  const grown = await logLines(page);
+  assert.ok(grown.length > before, `log lines grew from ${before} to ${grown.length}`);
+  // The program's lines (the platform adds its own "[paddlecloud] ..." lines).
+  const passes = (lines) => lines.filter((line) => line.startsWith('pass '));
+  assert.ok(passes(grown).length > 0 && passes(grown).every((line) => /TRAINER$/.test(line)), `trainer lines: ${grown.join(' | ')}`);
+  await page.screenshot({ path: path.join(artifactsDir, 'jobs-dashboard-log.png') });
+
+  // The console's height can be dragged.
+  const tall = (await console_.boundingBox()).height;
+  const grip = await page.getByTestId('log-resize').boundingBox();
+  await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2 - 120, { steps: 4 });
+  await page.mouse.up();
+  const taller = (await console_.boundingBox()).height;
+  assert.ok(taller > tall + 100, `the console grew from ${tall} px to ${taller} px`);
+
+  // Another pod: its own lines only.
+  await page.locator('[data-testid="log-pod"][data-pod$="pserver-0"]').click();
+  await expectText(page.getByTestId('log-current-pod'), /pserver-0$/);
+  await expectText(page.getByTestId('log-text'), /pass \d+ cost \d+ PSERVER/, JOB_TIMEOUT_MS);
+  const pserverLines = await logLines(page);
+  assert.ok(
+    passes(pserverLines).every((line) => /PSERVER$/.test(line)),
+    `no trainer lines in the pserver log: ${pserverLines.join(' | ')}`,
+  );
+
+  // Both trainers succeed; the platform stops the pserver and the job ends Succeeded, live.
+  await expectVisible(page.locator('[data-testid="job-row"][data-job-name="dist-demo"][data-state="Succeeded"]'), JOB_TIMEOUT_MS);
+  await expectText(row.getByTestId('job-succeeded'), '2');
+  await expectText(row.getByTestId('job-failed'), '0');
+  assert.equal(await row.getByTestId('job-stop').count(), 0, 'an ended job has no stop button');
+  await expectVisible(page.locator('[data-testid="log-status"][data-status="ended"]'), JOB_TIMEOUT_MS);
+
+  // Back on the first trainer: its whole run is there.
+  await page.locator('[data-testid="log-pod"][data-pod$="trainer-0"]').click();
+  await expectText(page.getByTestId('log-text'), /pass 39 cost 61 TRAINER/, JOB_TIMEOUT_MS);
+  assert.match(
+    await page.getByTestId('log-download').getAttribute('href'),
+    new RegExp(`^/api/v1/jobs/${id}/pods/[^/]+trainer-0/logs\\?download=true$`),
+  );
+  await page.getByTestId('log-close').click();
+  assert.equal(await console_.count(), 0);
+
+  // The job's page: spec, pods and events.
+  await row.getByTestId('job-link').click();
+  await page.waitForURL(url(`/jobs/${id}`));
+  await expectText(page.getByTestId('job-detail-state'), 'Succeeded');
+  await expectText(page.getByTestId('job-trainers'), /2 trainers × 100m CPU, 64Mi memory/);
+  await expectText(page.getByTestId('job-pservers'), /1 pserver × 100m CPU, 64Mi memory/);
+  const pods = page.getByTestId('pod-row');
+  assert.equal(await pods.count(), 3);
+  for (const trainer of await page.locator('[data-testid="pod-row"][data-pod*="trainer"]').all()) {
+    assert.equal(await trainer.getAttribute('data-phase'), 'Succeeded');
+    await expectText(trainer.getByTestId('pod-exit-code'), '0');
+  }
+  await expectVisible(page.locator('[data-testid="job-event"][data-type="Submitted"]'));
+  await expectVisible(page.locator('[data-testid="job-event"][data-type="Succeeded"]'));
+  assert.ok((await page.getByTestId('job-event').count()) >= 5, 'submitted, scheduled, started, exited, succeeded');
+
+  await page.screenshot({ path: path.join(artifactsDir, 'jobs-detail.png'), fullPage: true });
+
+  // The console opens here too, on the pod asked for.
+  await page.locator('[data-testid="pod-row"][data-pod$="trainer-1"]').getByTestId('pod-log').click();
+  await expectText(page.getByTestId('log-current-pod'), /trainer-1$/);
+  await expectText(page.getByTestId('log-text'), /pass 39 cost 61 TRAINER/, JOB_TIMEOUT_MS);
+  await expectVisible(page.locator('[data-testid="log-status"][data-status="ended"]'), JOB_TIMEOUT_MS);
+
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
+  assert.deepEqual(problems, []);
+});
+
+test('a bad spec gets the server’s error next to the memory field', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { page, problems } = await openPage(browser, t, {
+    allowConsole: [/status of 400 .* @ \S+\/api\/v1\/jobs$/],
+  });
+  await signIn(page);
+  await page.getByTestId('new-job').click();
+  await page.waitForURL(url('/jobs/new'));
+  await fillJobForm(page, { name: 'bad-spec', entry: 'true', mem: 'lots', psMem: '64Mi' });
+  await expectText(page.getByTestId('job-mem_per_trainer-error'), /mem_per_trainer|memory|quantity/i);
+  assert.equal(await page.getByTestId('job-mem_per_trainer').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByTestId('job-form-error').count(), 0, 'a field error is not repeated in the banner');
+  assert.equal(new URL(page.url()).pathname, '/jobs/new');
+  await page.getByTestId('job-mem_per_trainer').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(artifactsDir, 'jobs-submit-error.png') });
+
+  // Fixed, it goes through.
+  await page.getByTestId('job-mem_per_trainer').fill('64Mi');
+  await page.getByTestId('job-submit').click();
+  await submittedJobId(page);
+  assert.deepEqual(problems, []);
+});
+
+test('a long-running job is stopped from the table', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { page, problems } = await openPage(browser, t);
+  await signIn(page);
+  await page.getByTestId('new-job').click();
+  await fillJobForm(page, { name: 'sleeper', entry: 'sleep 600' });
+  await submittedJobId(page);
+
+  await page.getByTestId('nav-jobs').click();
+  const row = jobRow(page, 'sleeper');
+  await expectVisible(page.locator('[data-testid="job-row"][data-job-name="sleeper"][data-state="Running"]'), JOB_TIMEOUT_MS);
+
+  // The filters: it is running, and not among the succeeded ones.
+  await page.getByTestId('filter-status-succeeded').click();
+  await page.waitForURL(url('/dashboard?status=succeeded'));
+  await expectVisible(jobRow(page, 'dist-demo'));
+  assert.equal(await row.count(), 0);
+  await page.getByTestId('filter-status-running').click();
+  await expectVisible(row);
+  await page.getByTestId('filter-name').fill('sleep');
+  await page.waitForURL(url('/dashboard?status=running&name=sleep'));
+  await expectVisible(row);
+  await page.getByTestId('filter-clear').click();
+  await page.waitForURL(url('/dashboard'));
+
+  // Stop asks first; cancelling leaves the job alone.
+  await row.getByTestId('job-stop').click();
+  await expectVisible(page.getByTestId('stop-dialog'));
+  await page.getByTestId('stop-dialog-cancel').click();
+  assert.equal(await row.getAttribute('data-state'), 'Running');
+
+  await row.getByTestId('job-stop').click();
+  await page.getByTestId('stop-dialog-confirm').click();
+  await expectVisible(page.locator('[data-testid="job-row"][data-job-name="sleeper"][data-state="Stopped"]'), JOB_TIMEOUT_MS);
+  await expectText(row.getByTestId('job-state'), 'Stopped');
+  assert.equal(await row.getByTestId('job-stop').count(), 0);
+
+  await page.getByTestId('filter-status-stopped').click();
+  await expectVisible(row);
+  assert.deepEqual(problems, []);
+});

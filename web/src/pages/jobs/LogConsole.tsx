@@ -1,0 +1,455 @@
+// The log console: a dark frame docked at the bottom of the page. On its left the job's pods; on the
+// right the chosen pod's log (first pod by default), its tail first and then followed live over the
+// Server-Sent Events stream. It keeps to the bottom as lines arrive unless the reader scrolled up.
+import type { VNode } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Job, JobsApi, Pod } from '../../api/jobs';
+import { isActive, jobsApi, podLogDownloadUrl, podLogStreamUrl } from '../../api/jobs';
+import { isAbort, toApiError } from '../../forms';
+import type { ApiError } from '../../api/client';
+import { ACTIVE_REFRESH_MS, PhaseDot, podLabel, usePolling } from './common';
+
+/** Lines of the log shown when a pod is opened; older ones are in the download. */
+export const LOG_TAIL_LINES = 200;
+/** Characters kept in the console; beyond that the oldest lines are dropped (the download has them). */
+export const LOG_MAX_CHARS = 1_000_000;
+/** Within this many pixels of the bottom counts as "at the bottom": new lines keep it there. */
+export const BOTTOM_SLACK_PX = 24;
+
+// ---- The log text: de-duplicated by byte offset ------------------------------------------------
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The text of one pod's log as received. Every chunk carries its byte offset in the log file, so a
+ * chunk sent again (EventSource reconnects and the server repeats the tail) adds only what is new.
+ */
+export class LogBuffer {
+  text = '';
+  /** Byte offset just after the text received so far; null before the first chunk. */
+  next: number | null = null;
+  /** True once old lines were dropped to stay within `maxChars`. */
+  trimmed = false;
+
+  constructor(private readonly maxChars = LOG_MAX_CHARS) {}
+
+  /** Adds a chunk that starts at byte `offset`; returns true when new text was added. */
+  append(offset: number, text: string): boolean {
+    if (text === '') return false;
+    let bytes = encoder.encode(text);
+    let start = offset;
+    if (this.next !== null && start < this.next) {
+      const seen = this.next - start;
+      if (seen >= bytes.length) return false;
+      bytes = bytes.subarray(seen);
+      start = this.next;
+    }
+    const added = start === offset ? text : decoder.decode(bytes);
+    this.text += added;
+    this.next = start + bytes.length;
+    if (this.text.length > this.maxChars) {
+      // Drop whole lines from the front, down to 80% of the limit.
+      const cut = this.text.indexOf('\n', this.text.length - Math.floor(this.maxChars * 0.8));
+      this.text = cut === -1 ? this.text.slice(-this.maxChars) : this.text.slice(cut + 1);
+      this.trimmed = true;
+    }
+    return true;
+  }
+
+  /** Number of lines (a final line without its newline counts). */
+  get lineCount(): number {
+    if (this.text === '') return 0;
+    let count = 0;
+    for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) count++;
+    return this.text.endsWith('\n') ? count : count + 1;
+  }
+}
+
+/** True when a scrolled element shows its end (within `slack` pixels). */
+export function isAtBottom(
+  el: Pick<HTMLElement, 'scrollTop' | 'clientHeight' | 'scrollHeight'>,
+  slack = BOTTOM_SLACK_PX,
+): boolean {
+  return el.scrollHeight - el.scrollTop - el.clientHeight <= slack;
+}
+
+// ---- The stream ---------------------------------------------------------------------------------
+
+/** What the console needs of an EventSource; tests pass a fake. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
+  close(): void;
+}
+
+export type OpenEventSource = (url: string) => EventSourceLike;
+
+const openBrowserEventSource: OpenEventSource = (url) => new EventSource(url) as unknown as EventSourceLike;
+
+/** EventSource.CLOSED, spelled out so tests need no EventSource global. */
+const CLOSED = 2;
+
+export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+function parseData(event: MessageEvent<string>): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(event.data);
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Follows one pod's log: a new stream for every pod (the previous one is closed first). Returns the
+ * buffer (re-rendering on every change), the stream's status and the final job state once it ended.
+ */
+export function usePodLog(
+  jobId: number,
+  pod: string | null,
+  open: OpenEventSource,
+): { buffer: LogBuffer; version: number; status: StreamStatus; endState: string | null; retry: () => void } {
+  const [buffer, setBuffer] = useState(() => new LogBuffer());
+  const [version, setVersion] = useState(0);
+  const [status, setStatus] = useState<StreamStatus>('connecting');
+  const [endState, setEndState] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const fresh = new LogBuffer();
+    setBuffer(fresh);
+    setVersion((v) => v + 1);
+    setEndState(null);
+    setStatus('connecting');
+    if (pod === null) return;
+    let done = false;
+    const source = open(podLogStreamUrl(jobId, pod, LOG_TAIL_LINES));
+    source.addEventListener('open', () => {
+      if (!done) setStatus('live');
+    });
+    source.addEventListener('log', (event) => {
+      if (done) return;
+      const data = parseData(event);
+      if (!data || typeof data['text'] !== 'string' || typeof data['offset'] !== 'number') return;
+      if (fresh.append(data['offset'], data['text'])) setVersion((v) => v + 1);
+      setStatus('live');
+    });
+    source.addEventListener('end', (event) => {
+      if (done) return;
+      // The job has ended and the log is drained: close, or EventSource would reconnect.
+      done = true;
+      source.close();
+      const state = parseData(event)?.['state'];
+      setEndState(typeof state === 'string' ? state : null);
+      setStatus('ended');
+    });
+    source.addEventListener('error', () => {
+      if (done) return;
+      if (source.readyState === CLOSED) {
+        done = true;
+        setStatus('failed');
+      } else {
+        setStatus('reconnecting');
+      }
+    });
+    return () => {
+      done = true;
+      source.close();
+    };
+  }, [jobId, pod, open, attempt]);
+
+  return { buffer, version, status, endState, retry: () => setAttempt((a) => a + 1) };
+}
+
+// ---- Height (resizable, remembered) -------------------------------------------------------------
+
+const HEIGHT_KEY = 'paddlecloud.logConsole.height';
+export const DEFAULT_HEIGHT = 320;
+const MIN_HEIGHT = 140;
+
+function clampHeight(height: number): number {
+  const max = Math.max(MIN_HEIGHT, (window.innerHeight || 800) - 120);
+  return Math.round(Math.min(max, Math.max(MIN_HEIGHT, height)));
+}
+
+function storedHeight(): number {
+  try {
+    const value = Number(window.localStorage.getItem(HEIGHT_KEY));
+    return Number.isFinite(value) && value > 0 ? clampHeight(value) : DEFAULT_HEIGHT;
+  } catch {
+    return DEFAULT_HEIGHT;
+  }
+}
+
+// ---- The console --------------------------------------------------------------------------------
+
+export interface LogConsoleProps {
+  job: Pick<Job, 'id' | 'name' | 'state'>;
+  api?: Pick<JobsApi, 'getJob'>;
+  onClose: () => void;
+  /** The pod to show first; the first pod of the job otherwise. */
+  initialPod?: string | undefined;
+  /** Link the job's name to its page (not wanted on that page itself). */
+  linkToJob?: boolean;
+  openEventSource?: OpenEventSource;
+}
+
+const STATUS_TEXT: Record<StreamStatus, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  ended: 'Ended',
+  failed: 'Disconnected',
+};
+
+export function LogConsole({
+  job,
+  api = jobsApi,
+  onClose,
+  initialPod,
+  linkToJob = true,
+  openEventSource = openBrowserEventSource,
+}: LogConsoleProps): VNode {
+  const [pods, setPods] = useState<Pod[] | null>(null);
+  const [podsError, setPodsError] = useState<ApiError | null>(null);
+  const [jobState, setJobState] = useState(job.state);
+  const [selected, setSelected] = useState<string | null>(initialPod ?? null);
+  const frame = useRef<HTMLElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const [behind, setBehind] = useState(false);
+  const height = useRef(DEFAULT_HEIGHT);
+
+  // The pods, and their phases while the job runs.
+  const loadPods = async (signal?: AbortSignal) => {
+    try {
+      const loaded = await api.getJob(job.id, signal ? { signal } : undefined);
+      setPods(loaded.pods ?? []);
+      setJobState(loaded.state);
+      setPodsError(null);
+      setSelected((current) => current ?? loaded.pods?.[0]?.name ?? null);
+    } catch (err) {
+      if (!isAbort(err)) setPodsError(toApiError(err));
+    }
+  };
+  useEffect(() => {
+    setPods(null);
+    setSelected(initialPod ?? null);
+    const controller = new AbortController();
+    void loadPods(controller.signal);
+    return () => controller.abort();
+  }, [job.id, initialPod]);
+  usePolling((signal) => loadPods(signal), ACTIVE_REFRESH_MS, isActive(jobState));
+
+  const log = usePodLog(job.id, selected, openEventSource);
+
+  // A new pod starts at the bottom.
+  useEffect(() => {
+    stick.current = true;
+    setBehind(false);
+  }, [selected]);
+
+  // Keep to the bottom as text arrives, unless the reader scrolled up.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (stick.current) el.scrollTop = el.scrollHeight;
+    else if (log.buffer.text !== '') setBehind(true);
+  }, [log.version]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stick.current = isAtBottom(el);
+    if (stick.current) setBehind(false);
+  };
+
+  const jumpToBottom = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stick.current = true;
+    setBehind(false);
+    el.scrollTop = el.scrollHeight;
+  };
+
+  // Docked: the page leaves room for it; its height can be dragged and is remembered.
+  const applyHeight = (value: number, remember = false) => {
+    height.current = clampHeight(value);
+    frame.current?.style.setProperty('height', `${height.current}px`);
+    document.documentElement.style.setProperty('--log-console-height', `${height.current}px`);
+    if (remember) {
+      try {
+        window.localStorage.setItem(HEIGHT_KEY, String(height.current));
+      } catch {
+        // Storage may be unavailable (private mode); the height just is not remembered.
+      }
+    }
+  };
+  useLayoutEffect(() => {
+    applyHeight(storedHeight());
+    document.body.classList.add('has-log-console');
+    return () => {
+      document.body.classList.remove('has-log-console');
+      document.documentElement.style.removeProperty('--log-console-height');
+    };
+  }, []);
+
+  const dragging = useRef(false);
+  const onHandleDown = (event: PointerEvent) => {
+    dragging.current = true;
+    (event.currentTarget as HTMLElement).setPointerCapture?.(event.pointerId);
+    event.preventDefault();
+  };
+  const onHandleMove = (event: PointerEvent) => {
+    if (dragging.current) applyHeight(window.innerHeight - event.clientY);
+  };
+  const onHandleUp = () => {
+    if (!dragging.current) return;
+    dragging.current = false;
+    applyHeight(height.current, true);
+  };
+  const onHandleKey = (event: KeyboardEvent) => {
+    const step = event.shiftKey ? 120 : 24;
+    if (event.key === 'ArrowUp') applyHeight(height.current + step, true);
+    else if (event.key === 'ArrowDown') applyHeight(height.current - step, true);
+    else return;
+    event.preventDefault();
+  };
+
+  const current = pods?.find((pod) => pod.name === selected) ?? null;
+  const hasText = log.buffer.text !== '';
+
+  return (
+    <section
+      ref={frame}
+      class="log-console"
+      aria-label={`Logs of ${job.name}`}
+      data-testid="log-console"
+      data-job-id={job.id}
+    >
+      <div
+        class="log-console__handle"
+        role="separator"
+        aria-orientation="horizontal"
+        aria-label="Resize the log console"
+        tabIndex={0}
+        onPointerDown={onHandleDown}
+        onPointerMove={onHandleMove}
+        onPointerUp={onHandleUp}
+        onPointerCancel={onHandleUp}
+        onKeyDown={onHandleKey}
+        data-testid="log-resize"
+      />
+      <header class="log-console__bar">
+        <span class="log-console__title">
+          Logs ·{' '}
+          {linkToJob ? (
+            <a href={`/jobs/${job.id}`} class="log-console__job" data-testid="log-job-link">
+              {job.name}
+            </a>
+          ) : (
+            <span class="log-console__job">{job.name}</span>
+          )}
+          {current && (
+            <span class="log-console__pod" data-testid="log-current-pod">
+              {' '}
+              / {current.name}
+            </span>
+          )}
+        </span>
+        <span class={`log-status log-status--${log.status}`} data-testid="log-status" data-status={log.status}>
+          <span class="log-status__dot" aria-hidden="true" />
+          {log.status === 'ended' && log.endState ? `Job ${log.endState.toLowerCase()}` : STATUS_TEXT[log.status]}
+        </span>
+        <span class="log-console__count" data-testid="log-line-count">
+          {log.buffer.lineCount === 1 ? '1 line' : `${log.buffer.lineCount} lines`}
+        </span>
+        {log.status === 'failed' && (
+          <button type="button" class="log-console__button" onClick={log.retry} data-testid="log-retry">
+            Reconnect
+          </button>
+        )}
+        {selected && hasText ? (
+          <a
+            class="log-console__button"
+            href={podLogDownloadUrl(job.id, selected)}
+            download={`${selected}.log`}
+            data-testid="log-download"
+          >
+            Download
+          </a>
+        ) : (
+          <span class="log-console__button log-console__button--disabled" aria-disabled="true" title="No log yet">
+            Download
+          </span>
+        )}
+        <button
+          type="button"
+          class="log-console__button log-console__close"
+          onClick={onClose}
+          aria-label="Close the log console"
+          data-testid="log-close"
+        >
+          ✕
+        </button>
+      </header>
+      <div class="log-console__body">
+        <nav class="log-console__pods" aria-label="Pods">
+          {pods === null && !podsError && <p class="log-console__note">Loading pods…</p>}
+          {podsError && (
+            <p class="log-console__note log-console__note--bad" data-testid="log-pods-error">
+              {podsError.message}
+            </p>
+          )}
+          {pods && pods.length === 0 && <p class="log-console__note">No pods yet.</p>}
+          {pods && pods.length > 0 && (
+            <ul class="log-console__pod-list" data-testid="log-pods">
+              {pods.map((pod) => (
+                <li key={pod.name}>
+                  <button
+                    type="button"
+                    class={pod.name === selected ? 'log-pod log-pod--selected' : 'log-pod'}
+                    aria-current={pod.name === selected ? 'true' : undefined}
+                    title={`${pod.name}: ${pod.phase}${pod.reason ? ` (${pod.reason})` : ''}`}
+                    onClick={() => setSelected(pod.name)}
+                    data-testid="log-pod"
+                    data-pod={pod.name}
+                    data-phase={pod.phase}
+                  >
+                    <PhaseDot phase={pod.phase} />
+                    <span class="log-pod__label">{podLabel(pod)}</span>
+                    {pod.restarts > 0 && <span class="log-pod__restarts">↻{pod.restarts}</span>}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </nav>
+        <div class="log-console__output" ref={scroller} onScroll={onScroll} data-testid="log-scroller" tabIndex={0}>
+          {log.buffer.trimmed && <p class="log-console__note">Earlier lines are not shown here: download the log to see them.</p>}
+          {hasText ? (
+            <pre class="log-console__text" data-testid="log-text">
+              {log.buffer.text}
+            </pre>
+          ) : (
+            <p class="log-console__note" data-testid="log-empty">
+              {selected === null
+                ? 'Choose a pod.'
+                : log.status === 'ended'
+                  ? 'This pod wrote nothing.'
+                  : current?.phase === 'Pending'
+                    ? `Waiting for ${current.name} to start${current.reason ? ` (${current.reason})` : ''}…`
+                    : 'Waiting for output…'}
+            </p>
+          )}
+        </div>
+        {behind && (
+          <button type="button" class="log-console__jump" onClick={jumpToBottom} data-testid="log-jump">
+            ↓ New lines
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,273 @@
+// Submit a training job (/jobs/new; /jobs/new?from=<id> starts from an earlier job's spec). A field the
+// server rejects (`details.field`, e.g. "mem_per_trainer" or "env.FOO") gets its error inline.
+import type { ComponentChildren, VNode } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { JobsApi } from '../../api/jobs';
+import { jobsApi } from '../../api/jobs';
+import { ErrorBanner, Form, InfoBanner, isAbort, SubmitButton, TextAreaField, TextField, toApiError, useForm } from '../../forms';
+import { navigate, useLocation } from '../../router';
+import type { SignedInPageProps } from '../../session';
+import { useDocumentTitle } from '../../title';
+import type { JobForm } from './spec';
+import { EMPTY_JOB_FORM, envField, formFromSpec, JOB_FIELDS, specFromForm, validateJobForm } from './spec';
+
+export type SubmitJobApi = Pick<JobsApi, 'submitJob' | 'getJob'>;
+
+export interface SubmitJobPageProps extends SignedInPageProps {
+  api?: SubmitJobApi;
+}
+
+const CPU_HINT = 'Cores: 1, 0.5 or 500m (millicores).';
+const MEM_HINT = 'Bytes with a unit: 512Mi, 2Gi.';
+
+/** The field name (and id suffix) of an environment row: "env.NAME", or "env#<row>" while unnamed. */
+function envRowField(key: string, index: number): string {
+  return key.trim() === '' ? `env#${index}` : envField(key);
+}
+
+export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
+  useDocumentTitle('Submit a job');
+  const { search } = useLocation();
+  const from = new URLSearchParams(search).get('from');
+  const [values, setValues] = useState<JobForm>(EMPTY_JOB_FORM);
+  const [copiedFrom, setCopiedFrom] = useState<string | null>(null);
+  const fields = [
+    ...JOB_FIELDS,
+    ...values.env.flatMap((row, index) => [envRowField(row.key, index), `env#${index}`]),
+  ];
+  const form = useForm<string>(fields, 'job');
+
+  // Submitting again: start from that job's spec.
+  useEffect(() => {
+    if (!from || !/^\d+$/.test(from)) return;
+    const controller = new AbortController();
+    api.getJob(Number(from), { signal: controller.signal }).then(
+      (job) => {
+        setValues(formFromSpec(job.spec));
+        setCopiedFrom(job.name);
+      },
+      (err) => {
+        if (!isAbort(err)) form.setBanner(toApiError(err));
+      },
+    );
+    return () => controller.abort();
+  }, [api, from]);
+
+  const set = <K extends keyof JobForm>(key: K, value: JobForm[K]) => {
+    setValues((current) => ({ ...current, [key]: value }));
+    form.clearError(key);
+  };
+
+  const setEnv = (index: number, change: Partial<{ key: string; value: string }>) => {
+    const row = values.env[index];
+    if (row) {
+      form.clearError(envRowField(row.key, index));
+      form.clearError(`env#${index}`);
+      form.clearError('env');
+    }
+    setValues((current) => ({
+      ...current,
+      env: current.env.map((item, i) => (i === index ? { ...item, ...change } : item)),
+    }));
+  };
+
+  const onSubmit = () =>
+    form.submit(
+      async () => {
+        const job = await api.submitJob(specFromForm(values));
+        navigate(`/jobs/${job.id}`);
+      },
+      () => validateJobForm(values),
+    );
+
+  const field = (key: Exclude<keyof JobForm, 'env'>, label: string, extra: Partial<Parameters<typeof TextField>[0]> = {}) => (
+    <TextField
+      id={`job-${key}`}
+      label={label}
+      value={values[key]}
+      onValue={(value) => set(key, value)}
+      error={form.errors[key]}
+      autoComplete="off"
+      spellcheck={false}
+      {...extra}
+    />
+  );
+  const count = (key: Exclude<keyof JobForm, 'env'>, label: string, min: number, max: number, hint?: string) =>
+    field(key, label, { type: 'number', min, max, inputMode: 'numeric', ...(hint ? { hint } : {}) });
+
+  return (
+    <section class="page" data-testid="submit-job-page">
+      <p class="breadcrumb">
+        <a href="/dashboard">Jobs</a> /
+      </p>
+      <header class="page__header">
+        <div>
+          <h1 class="page__title">Submit a job</h1>
+          <p class="page__subtitle">
+            Every trainer and parameter server runs the entry command, with PaddlePaddle’s variables set: <code>PADDLE_TRAINING_ROLE</code>,{' '}
+            <code>PADDLE_TRAINER_ID</code>, <code>PADDLE_PSERVERS_IP_PORT_LIST</code> and more.
+          </p>
+        </div>
+      </header>
+
+      {copiedFrom && (
+        <InfoBanner testId="job-copied">
+          Starting from the spec of <strong>{copiedFrom}</strong>.
+        </InfoBanner>
+      )}
+      {form.banner && <ErrorBanner error={form.banner} testId="job-form-error" />}
+
+      <Form onSubmit={() => void onSubmit()} class="form job-form" testId="job-form" label="Submit a job">
+        <FormSection title="Job">
+          {field('name', 'Name', {
+            hint: "Lower-case letters, digits and '-', starting with a letter (e.g. mnist-dist).",
+            maxLength: 40,
+            autoCapitalize: 'none',
+          })}
+          <TextAreaField
+            id="job-entry"
+            label="Entry command"
+            value={values.entry}
+            onValue={(value) => set('entry', value)}
+            error={form.errors['entry']}
+            hint="Run by /bin/sh -c in every pod, e.g. python3 train.py --epochs 10."
+            placeholder="python3 train.py"
+            rows={3}
+            spellcheck={false}
+            code
+          />
+          {field('workdir', 'Working folder', {
+            note: 'optional',
+            hint: 'A folder of your account’s files (e.g. workspace/mnist); the pods start in it. Empty: the job’s own folder.',
+            placeholder: 'workspace/mnist',
+          })}
+        </FormSection>
+
+        <FormSection title="Trainers">
+          <div class="field-row">
+            {count('num_trainer', 'Count', 1, 256)}
+            {field('cpu_per_trainer', 'CPU each', { hint: CPU_HINT })}
+            {field('mem_per_trainer', 'Memory each', { hint: MEM_HINT })}
+            {count('gpu_per_trainer', 'GPUs each', 0, 16)}
+          </div>
+        </FormSection>
+
+        <FormSection title="Parameter servers">
+          <div class="field-row">
+            {count('num_ps', 'Count', 0, 64, '0 for none.')}
+            {field('cpu_per_ps', 'CPU each', { hint: CPU_HINT })}
+            {field('mem_per_ps', 'Memory each', { hint: MEM_HINT })}
+          </div>
+        </FormSection>
+
+        <FormSection title="Environment" note="optional">
+          {values.env.length > 0 && (
+            <div class="env-rows" data-testid="job-env-rows">
+              {values.env.map((row, index) => {
+                const rowField = envRowField(row.key, index);
+                const error = form.errors[`env#${index}`] ?? form.errors[rowField];
+                return (
+                  <div class={error ? 'env-row field--invalid' : 'env-row'} key={index} data-testid="job-env-row">
+                    <input
+                      class="field__input env-row__key"
+                      id={`job-${rowField}`}
+                      aria-label={`Name of variable ${index + 1}`}
+                      placeholder="NAME"
+                      value={row.key}
+                      spellcheck={false}
+                      autoComplete="off"
+                      onInput={(event) => setEnv(index, { key: event.currentTarget.value })}
+                      aria-invalid={error ? 'true' : undefined}
+                      data-testid={`job-env-key-${index}`}
+                    />
+                    <span class="env-row__eq" aria-hidden="true">
+                      =
+                    </span>
+                    <input
+                      class="field__input env-row__value"
+                      aria-label={`Value of variable ${index + 1}`}
+                      placeholder="value"
+                      value={row.value}
+                      spellcheck={false}
+                      autoComplete="off"
+                      onInput={(event) => setEnv(index, { value: event.currentTarget.value })}
+                      data-testid={`job-env-value-${index}`}
+                    />
+                    <button
+                      type="button"
+                      class="button button--small button--secondary"
+                      aria-label={`Remove variable ${index + 1}`}
+                      onClick={() => {
+                        // Row positions shift: forget the errors of every row.
+                        values.env.forEach((item, i) => {
+                          form.clearError(envRowField(item.key, i));
+                          form.clearError(`env#${i}`);
+                        });
+                        setValues((current) => ({ ...current, env: current.env.filter((_, i) => i !== index) }));
+                      }}
+                      data-testid={`job-env-remove-${index}`}
+                    >
+                      Remove
+                    </button>
+                    {error && (
+                      <p class="field__error env-row__error" data-testid={`job-env-error-${index}`}>
+                        {error}
+                      </p>
+                    )}
+                  </div>
+                );
+              })}
+            </div>
+          )}
+          {form.errors['env'] && (
+            <p class="field__error" data-testid="job-env-error">
+              {form.errors['env']}
+            </p>
+          )}
+          <p>
+            <button
+              type="button"
+              class="button button--small button--secondary"
+              onClick={() => setValues((current) => ({ ...current, env: [...current.env, { key: '', value: '' }] }))}
+              data-testid="job-env-add"
+            >
+              Add variable
+            </button>
+          </p>
+        </FormSection>
+
+        <FormSection title="Failures">
+          <div class="field-row">
+            {count('max_restarts', 'Restarts per pod', 0, 100, 'How often a failed pod is started again.')}
+            {count(
+              'fault_tolerant',
+              'Tolerated trainer failures',
+              0,
+              256,
+              'Trainers that may fail for good while the job carries on.',
+            )}
+          </div>
+        </FormSection>
+
+        <div class="actions">
+          <SubmitButton pending={form.pending} pendingLabel="Submitting…" testId="job-submit">
+            Submit job
+          </SubmitButton>
+          <a href="/dashboard">Cancel</a>
+        </div>
+      </Form>
+    </section>
+  );
+}
+
+function FormSection({ title, note, children }: { title: string; note?: string; children: ComponentChildren }): VNode {
+  return (
+    <fieldset class="form-section">
+      <legend class="form-section__title">
+        {title}
+        {note && <span class="field__note"> ({note})</span>}
+      </legend>
+      {children}
+    </fieldset>
+  );
+}
