@@ -5,11 +5,15 @@
 //
 //   npm run build && PADDLECLOUD_WEB_DIR=dist PADDLECLOUD_BIN=/path/to/paddlecloud npm run e2e
 //
+// The real example, examples/fit_a_line (a parameter-server linear regression), is submitted with its
+// code: the folder is chosen in the form, packed in the browser and uploaded.
+//
 // Screenshots: e2e/artifacts/jobs-dashboard-log.png (the table with the log console open),
-// jobs-detail.png, jobs-submit-error.png.
+// jobs-detail.png, jobs-submit-error.png, jobs-submit-code.png (the form with the example folder chosen),
+// jobs-fit-a-line-log.png.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +25,7 @@ import {
   launchBrowser,
   linkIn,
   openPage,
+  repoDir,
   startServer,
   startSmtpServer,
   stopProcess,
@@ -251,6 +256,144 @@ test('a distributed job submitted from the UI runs live in the table, with its l
   await expectText(page.getByTestId('log-current-pod'), /trainer-1$/);
   await expectText(page.getByTestId('log-text'), /pass 39 cost 61 TRAINER/, JOB_TIMEOUT_MS);
   await expectVisible(page.locator('[data-testid="log-status"][data-status="ended"]'), JOB_TIMEOUT_MS);
+
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
+  assert.deepEqual(problems, []);
+});
+
+const EXAMPLE_DIR = path.join(repoDir, 'examples', 'fit_a_line');
+/** Passes over each trainer's shard and the learning rate: a run of some seconds whose cost still falls. */
+const FIT_ENV = { FIT_PASSES: '800', FIT_LR: '0.002' };
+
+/** The files the form packs from a folder (what it skips: .git/, __pycache__/, *.pyc). */
+async function packedFiles(dir, prefix = '') {
+  const found = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name === '.git' || entry.name === '__pycache__') continue;
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) found.push(...(await packedFiles(path.join(dir, entry.name), rel)));
+    else if (entry.isFile() && !entry.name.endsWith('.pyc')) found.push(rel);
+  }
+  return found;
+}
+
+/** The numbers of the `pass N cost X` lines of a log text. */
+function passCosts(text) {
+  return [...text.matchAll(/^pass (\d+) cost ([0-9.eE+-]+)$/gm)].map((m) => ({ pass: Number(m[1]), cost: Number(m[2]) }));
+}
+
+test('the fit_a_line example, submitted with its code from the UI, trains and its cost falls', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { page, problems } = await openPage(browser, t);
+  await signIn(page);
+  await page.getByTestId('new-job').click();
+  await page.waitForURL(url('/jobs/new'));
+
+  await page.getByTestId('job-name').fill('fit-a-line');
+  await page.getByTestId('job-entry').fill('python3 train.py');
+  await page.getByTestId('job-num_trainer').fill('2');
+  await page.getByTestId('job-cpu_per_trainer').fill('200m');
+  await page.getByTestId('job-mem_per_trainer').fill('256Mi');
+  await page.getByTestId('job-num_ps').fill('1');
+  await page.getByTestId('job-cpu_per_ps').fill('200m');
+  await page.getByTestId('job-mem_per_ps').fill('256Mi');
+  for (const [index, [key, value]] of Object.entries(FIT_ENV).entries()) {
+    await page.getByTestId('job-env-add').click();
+    await page.getByTestId(`job-env-key-${index}`).fill(key);
+    await page.getByTestId(`job-env-value-${index}`).fill(value);
+  }
+
+  // The example's folder, chosen with the folder picker.
+  await page.getByTestId('job-package-input').setInputFiles(EXAMPLE_DIR);
+  const files = await packedFiles(EXAMPLE_DIR);
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(path.join(EXAMPLE_DIR, file))).size;
+  assert.ok(files.includes('train.py'), `files: ${files}`);
+  await expectText(page.getByTestId('job-code-folder'), 'fit_a_line');
+  await expectText(page.getByTestId('job-code-files'), `${files.length} files`);
+  await expectText(page.getByTestId('job-code-size'), /\d+(\.\d)? KiB/);
+  assert.equal(await page.getByTestId('job-workdir').count(), 0, 'with code, no working folder');
+  await page.getByTestId('job-code').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(artifactsDir, 'jobs-submit-code.png') });
+
+  // Submit: the archive goes to /api/v1/jobs/packages first, then the spec names the package.
+  const uploaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/jobs/packages') && r.request().method() === 'POST');
+  const submitted = page.waitForRequest((r) => r.url().endsWith('/api/v1/jobs') && r.method() === 'POST');
+  await page.getByTestId('job-submit').click();
+  const upload = await uploaded;
+  assert.equal(upload.status(), 201);
+  assert.equal(upload.request().headers()['content-type'], 'application/x-tar');
+  const pkg = await upload.json();
+  assert.match(pkg.package, /^pkg_/);
+  assert.equal(pkg.files, files.length);
+  assert.equal(pkg.bytes, bytes);
+  const spec = (await submitted).postDataJSON();
+  assert.equal(spec.package, pkg.package);
+  assert.equal(spec.workdir, undefined);
+  assert.deepEqual(spec.env, FIT_ENV);
+  const id = await submittedJobId(page);
+
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+  });
+  await page.getByTestId('nav-jobs').click();
+  await page.waitForURL(url('/dashboard'));
+  const row = jobRow(page, 'fit-a-line');
+  await expectVisible(row);
+  assert.equal(await row.getAttribute('data-job-id'), String(id));
+  await expectVisible(page.locator('[data-testid="job-row"][data-job-name="fit-a-line"][data-state="Running"]'), JOB_TIMEOUT_MS);
+
+  // The first trainer's log: pass lines, and more of them while watching.
+  await row.getByTestId('job-log').click();
+  await expectText(page.getByTestId('log-current-pod'), /trainer-0$/);
+  await expectText(page.getByTestId('log-text'), /pass \d+ cost [0-9.]+/, JOB_TIMEOUT_MS);
+  const seen = passCosts((await page.getByTestId('log-text').textContent()) ?? '');
+  const lastSeen = seen.at(-1)?.pass ?? -1;
+  await page.waitForFunction(
+    (n) => {
+      const text = document.querySelector('[data-testid="log-text"]')?.textContent ?? '';
+      const passes = [...text.matchAll(/^pass (\d+) cost/gm)].map((m) => Number(m[1]));
+      return passes.length > 0 && Math.max(...passes) > n;
+    },
+    lastSeen,
+    { timeout: JOB_TIMEOUT_MS },
+  );
+  const running = await row.getAttribute('data-state');
+  t.diagnostic(`trainer-0 at pass ${lastSeen} when the console opened; the job was ${running} after new lines came`);
+  await page.screenshot({ path: path.join(artifactsDir, 'jobs-fit-a-line-log.png') });
+
+  // The second trainer: its own log, with its own pass lines.
+  await page.locator('[data-testid="log-pod"][data-pod$="trainer-1"]').click();
+  await expectText(page.getByTestId('log-current-pod'), /trainer-1$/);
+  await expectText(page.getByTestId('log-text'), /pass \d+ cost [0-9.]+/, JOB_TIMEOUT_MS);
+
+  // Both trainers finish; the job ends Succeeded, live.
+  await expectVisible(page.locator('[data-testid="job-row"][data-job-name="fit-a-line"][data-state="Succeeded"]'), JOB_TIMEOUT_MS);
+  await expectText(row.getByTestId('job-succeeded'), '2');
+  await expectText(row.getByTestId('job-failed'), '0');
+
+  // Trainer 0 again: the run ended with the last pass and the final cost.
+  const passes = Number(FIT_ENV.FIT_PASSES);
+  await page.locator('[data-testid="log-pod"][data-pod$="trainer-0"]').click();
+  await expectText(page.getByTestId('log-current-pod'), /trainer-0$/);
+  await expectText(page.getByTestId('log-text'), new RegExp(`pass ${passes - 1} cost [0-9.]+`), JOB_TIMEOUT_MS);
+  await expectText(page.getByTestId('log-text'), /final cost [0-9.]+/, JOB_TIMEOUT_MS);
+
+  // The cost fell: the whole log (the console's download link) from pass 0 to the last pass.
+  const href = await page.getByTestId('log-download').getAttribute('href');
+  const whole = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+  const costs = passCosts(whole);
+  assert.deepEqual(
+    costs.map((c) => c.pass),
+    Array.from({ length: passes }, (_, i) => i),
+    'every pass is in the log, in order',
+  );
+  const first = costs[0].cost;
+  const last = costs.at(-1).cost;
+  t.diagnostic(`trainer-0 cost: pass 0 ${first}, pass ${passes - 1} ${last}`);
+  assert.ok(last < first / 5, `the cost fell from ${first} to ${last}`);
+  // The console's own text agrees with the file on the passes it shows.
+  const shown = passCosts((await page.getByTestId('log-text').textContent()) ?? '');
+  assert.ok(shown.length > 0 && shown.every((c) => costs[c.pass]?.cost === c.cost), 'the console shows the log file’s lines');
 
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
   assert.deepEqual(problems, []);

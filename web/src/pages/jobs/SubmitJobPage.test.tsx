@@ -3,6 +3,7 @@ import type { User } from '../../api/account';
 import { ApiError } from '../../api/client';
 import type { JobSpec } from '../../api/jobs';
 import type { Mounted } from '../../test-utils';
+import { act } from 'preact/test-utils';
 import { click, fakeJobsApi, flush, makeJob, mount, submit, type } from '../../test-utils';
 import { withoutFieldName } from '../../forms';
 import { EMPTY_JOB_FORM, specFromForm, validateJobForm } from './spec';
@@ -180,6 +181,119 @@ describe('validateJobForm', () => {
   it('leaves an empty working folder out of the spec', () => {
     expect(specFromForm({ ...EMPTY_JOB_FORM, name: 'a', entry: 'x' })).not.toHaveProperty('workdir');
     expect(specFromForm({ ...EMPTY_JOB_FORM, name: 'a', entry: 'x', workdir: ' data/in ' }).workdir).toBe('data/in');
+  });
+});
+
+/** Chooses a folder in the Code section as <input webkitdirectory> reports it. */
+async function chooseFolder(files: Record<string, string>) {
+  const picker = input('job-package-input')!;
+  const list = Object.entries(files).map(([relativePath, content]) => {
+    const file = new File([content], relativePath.split('/').pop()!, { lastModified: 1_795_927_040_000 });
+    Object.defineProperty(file, 'webkitRelativePath', { value: relativePath });
+    return file;
+  });
+  Object.defineProperty(picker, 'files', { value: list, configurable: true });
+  await act(async () => {
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  await flush();
+}
+
+const FOLDER = {
+  'fit_a_line/train.py': 'print("pass 0 cost 1")\n',
+  'fit_a_line/run_local.sh': '#!/bin/sh\n',
+  'fit_a_line/__pycache__/train.cpython-311.pyc': 'xx',
+  'fit_a_line/.git/HEAD': 'ref: main\n',
+};
+
+describe('SubmitJobPage code upload', () => {
+  it('uploads the chosen folder as a tar archive, then submits the job with the package', async () => {
+    let sent: JobSpec | undefined;
+    let archive: Blob | undefined;
+    const api = fakeJobsApi({
+      uploadPackage: async (blob, options) => {
+        archive = blob;
+        options?.onProgress?.(blob.size, blob.size);
+        return { package: 'pkg_abc', files: 2, bytes: 33 };
+      },
+      submitJob: async (spec) => {
+        sent = spec;
+        return makeJob({ id: 7, name: spec.name });
+      },
+    });
+    page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    await fillRequired();
+    await type(input('job-workdir'), 'workspace/old');
+    await chooseFolder(FOLDER);
+
+    expect(page.byTestId('job-code-folder')?.textContent).toBe('fit_a_line');
+    expect(page.byTestId('job-code-files')?.textContent).toBe('2 files');
+    expect(page.byTestId('job-code-size')?.textContent).toBe('33 B');
+    expect(page.byTestId('job-workdir')).toBeNull();
+
+    await submit(page.byTestId('job-form'));
+    expect(api.uploadPackage).toHaveBeenCalledTimes(1);
+    const text = new TextDecoder().decode(await archive!.arrayBuffer());
+    expect(text).toContain('train.py');
+    expect(text).toContain('run_local.sh');
+    expect(text).not.toContain('__pycache__');
+    expect(text).not.toContain('.git');
+    expect(archive!.size % 512).toBe(0);
+    expect(sent?.package).toBe('pkg_abc');
+    expect(sent).not.toHaveProperty('workdir');
+    expect(window.location.pathname).toBe('/jobs/7');
+  });
+
+  it('shows an upload error in the Code section and submits nothing', async () => {
+    const api = fakeJobsApi({
+      uploadPackage: async () => {
+        throw new ApiError(400, 'invalid_argument', "the package entry 'link' is not a regular file or folder", { field: 'package' });
+      },
+    });
+    page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    await fillRequired();
+    await chooseFolder(FOLDER);
+    await submit(page.byTestId('job-form'));
+    expect(page.byTestId('job-package-error')?.textContent).toMatch(/entry 'link' is not a regular file/);
+    expect(api.submitJob).not.toHaveBeenCalled();
+    expect(page.byTestId('job-form-error')).toBeNull();
+  });
+
+  it('names the limit for a 413', async () => {
+    const api = fakeJobsApi({
+      uploadPackage: async () => {
+        throw new ApiError(413, 'payload_too_large', 'The server answered HTTP 413 Payload Too Large');
+      },
+    });
+    page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    await fillRequired();
+    await chooseFolder(FOLDER);
+    await submit(page.byTestId('job-form'));
+    expect(page.byTestId('job-package-error')?.textContent).toMatch(/at most 1 GiB/);
+  });
+
+  it('shows progress and cancels the upload', async () => {
+    let progress: ((sent: number, total: number) => void) | undefined;
+    const api = fakeJobsApi({
+      uploadPackage: (_blob, options) =>
+        new Promise((_resolve, reject) => {
+          progress = options?.onProgress;
+          options?.signal?.addEventListener('abort', () => reject(new DOMException('cancelled', 'AbortError')));
+        }),
+    });
+    page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    await fillRequired();
+    await chooseFolder(FOLDER);
+    await submit(page.byTestId('job-form'));
+    await act(async () => progress?.(1024, 4096));
+    await flush();
+    expect(page.byTestId<HTMLProgressElement>('job-upload-progress')?.getAttribute('value')).toBe('1024');
+    expect(page.byTestId('job-upload')?.textContent).toContain('25%');
+    await click(page.byTestId('job-upload-cancel'));
+    expect(page.byTestId('job-upload')).toBeNull();
+    expect(page.byTestId('job-upload-cancelled')).not.toBeNull();
+    expect(api.submitJob).not.toHaveBeenCalled();
+    expect(page.byTestId('job-form-error')).toBeNull();
   });
 });
 

@@ -1,17 +1,61 @@
 // Submit a training job (/jobs/new; /jobs/new?from=<id> starts from an earlier job's spec). A field the
 // server rejects (`details.field`, e.g. "mem_per_trainer" or "env.FOO") gets its error inline.
 import type { ComponentChildren, VNode } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from '../../api/client';
 import type { JobsApi } from '../../api/jobs';
 import { jobsApi } from '../../api/jobs';
+import { plural } from '../../format';
 import { ErrorBanner, Form, InfoBanner, isAbort, SubmitButton, TextAreaField, TextField, toApiError, useForm } from '../../forms';
 import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
 import { useDocumentTitle } from '../../title';
 import type { JobForm } from './spec';
 import { EMPTY_JOB_FORM, envField, formFromSpec, JOB_FIELDS, specFromForm, validateJobForm } from './spec';
+import type { ChosenFile, PackFile } from './tar';
+import { formatBytes, packTar, selectFiles, TarError, totalBytes } from './tar';
 
-export type SubmitJobApi = Pick<JobsApi, 'submitJob' | 'getJob'>;
+export type SubmitJobApi = Pick<JobsApi, 'submitJob' | 'getJob' | 'uploadPackage'>;
+
+/** The folder chosen as the job's code. */
+interface ChosenCode {
+  folder: string;
+  files: PackFile[];
+  bytes: number;
+}
+
+function chosenCode(chosen: ChosenFile[]): ChosenCode {
+  const files = selectFiles(chosen);
+  return { folder: chosen[0]?.relativePath.split('/')[0] ?? '', files, bytes: totalBytes(files) };
+}
+
+/** An error of packing or uploading the code, shown in the Code section (the server's field "package"). */
+function packageError(err: unknown): unknown {
+  if (err instanceof TarError) return new ApiError(400, 'invalid_package', err.message, { field: 'package' });
+  if (!(err instanceof ApiError) || err.field !== undefined || err.status === 401) return err;
+  const message =
+    err.status === 413 ? 'The code is too large: a package holds at most 1 GiB and 100,000 files and folders.' : err.message;
+  return new ApiError(err.status, err.code, message, { ...err.details, field: 'package' });
+}
+
+/** Every file under a dropped folder (FileSystem entries), with paths like webkitRelativePath. */
+async function filesOfEntry(entry: FileSystemEntry): Promise<ChosenFile[]> {
+  const path = entry.fullPath.replace(/^\//, '');
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    return [{ relativePath: path, file }];
+  }
+  if (!entry.isDirectory) return [];
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  const children: FileSystemEntry[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) break;
+    children.push(...batch);
+  }
+  const nested = await Promise.all(children.map(filesOfEntry));
+  return nested.flat();
+}
 
 export interface SubmitJobPageProps extends SignedInPageProps {
   api?: SubmitJobApi;
@@ -31,8 +75,15 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
   const from = new URLSearchParams(search).get('from');
   const [values, setValues] = useState<JobForm>(EMPTY_JOB_FORM);
   const [copiedFrom, setCopiedFrom] = useState<string | null>(null);
+  const [code, setCode] = useState<ChosenCode | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [upload, setUpload] = useState<{ sent: number; total: number } | null>(null);
+  const [cancelled, setCancelled] = useState(false);
+  const uploadController = useRef<AbortController | null>(null);
+  useEffect(() => () => uploadController.current?.abort(), []);
   const fields = [
     ...JOB_FIELDS,
+    'package',
     ...values.env.flatMap((row, index) => [envRowField(row.key, index), `env#${index}`]),
   ];
   const form = useForm<string>(fields, 'job');
@@ -71,10 +122,55 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
     }));
   };
 
+  const chooseCode = (chosen: ChosenFile[]) => {
+    form.clearError('package');
+    setCancelled(false);
+    setCode(chosen.length > 0 ? chosenCode(chosen) : null);
+  };
+
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setDragging(false);
+    const items = [...(event.dataTransfer?.items ?? [])];
+    const entries = items.map((item) => item.webkitGetAsEntry?.()).filter((entry): entry is FileSystemEntry => !!entry);
+    const folder = entries.find((entry) => entry.isDirectory);
+    if (!folder) {
+      form.setBanner(new ApiError(400, 'not_a_folder', 'Drop a folder (its files become the job’s code).'));
+      return;
+    }
+    filesOfEntry(folder).then(chooseCode, (err) => form.setBanner(new ApiError(0, 'read_error', `Could not read the folder: ${String(err)}`)));
+  };
+
+  /** Packs and uploads the chosen folder; resolves with the package id. */
+  const uploadCode = async (chosen: ChosenCode): Promise<string> => {
+    const controller = new AbortController();
+    uploadController.current = controller;
+    try {
+      const archive = packTar(chosen.files);
+      setUpload({ sent: 0, total: archive.size });
+      const info = await api.uploadPackage(archive, {
+        signal: controller.signal,
+        onProgress: (sent, total) => setUpload({ sent, total }),
+      });
+      return info.package;
+    } catch (err) {
+      throw packageError(err);
+    } finally {
+      uploadController.current = null;
+      setUpload(null);
+    }
+  };
+
   const onSubmit = () =>
     form.submit(
       async () => {
-        const job = await api.submitJob(specFromForm(values));
+        setCancelled(false);
+        const spec = specFromForm(values);
+        if (code) {
+          spec.package = await uploadCode(code);
+          delete spec.workdir;
+        }
+        const job = await api.submitJob(spec);
         navigate(`/jobs/${job.id}`);
       },
       () => validateJobForm(values),
@@ -136,11 +232,98 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
             spellcheck={false}
             code
           />
-          {field('workdir', 'Working folder', {
-            note: 'optional',
-            hint: 'A folder of your account’s files (e.g. workspace/mnist); the pods start in it. Empty: the job’s own folder.',
-            placeholder: 'workspace/mnist',
-          })}
+          {code
+            ? null
+            : field('workdir', 'Working folder', {
+                note: 'optional',
+                hint: 'A folder of your account’s files (e.g. workspace/mnist); the pods start in it. Empty: the job’s own folder.',
+                placeholder: 'workspace/mnist',
+              })}
+        </FormSection>
+
+        <FormSection title="Code" note="optional">
+          <div
+            class={['code-drop', dragging ? 'code-drop--active' : '', form.errors['package'] ? 'field--invalid' : ''].filter(Boolean).join(' ')}
+            data-testid="job-code"
+            onDragOver={(event) => {
+              event.preventDefault();
+              setDragging(true);
+            }}
+            onDragLeave={() => setDragging(false)}
+            onDrop={onDrop}
+          >
+            <p class="code-drop__text">
+              Upload a folder with your training code; every pod starts in a copy of it. Drop the folder here or{' '}
+              <label class="button button--small button--secondary code-drop__choose" for="job-package">
+                {code ? 'Choose another folder…' : 'Choose a folder…'}
+              </label>
+              <input
+                class="code-drop__input"
+                id="job-package"
+                type="file"
+                multiple
+                {...({ webkitdirectory: true } as Record<string, unknown>)}
+                disabled={form.pending}
+                aria-describedby="job-package-hint"
+                onChange={(event) => {
+                  const input = event.currentTarget;
+                  chooseCode([...(input.files ?? [])].map((file) => ({ relativePath: file.webkitRelativePath || file.name, file })));
+                  input.value = '';
+                }}
+                data-testid="job-package-input"
+              />
+            </p>
+            {code ? (
+              <p class="code-drop__summary" data-testid="job-code-summary">
+                <strong data-testid="job-code-folder">{code.folder}</strong>:{' '}
+                <span data-testid="job-code-files">{plural(code.files.length, 'file')}</span>,{' '}
+                <span data-testid="job-code-size">{formatBytes(code.bytes)}</span>{' '}
+                <button
+                  type="button"
+                  class="button button--small button--secondary"
+                  disabled={form.pending}
+                  onClick={() => chooseCode([])}
+                  data-testid="job-code-clear"
+                >
+                  Remove
+                </button>
+              </p>
+            ) : (
+              <p class="field__hint" id="job-package-hint">
+                Skipped: <code>.git/</code>, <code>__pycache__/</code> and <code>*.pyc</code>. Without code, the pods start in the working folder.
+              </p>
+            )}
+            {upload && (
+              <div class="code-upload" data-testid="job-upload">
+                <progress max={Math.max(upload.total, 1)} value={upload.sent} aria-label="Upload progress" data-testid="job-upload-progress" />
+                <span class="code-upload__label">
+                  Uploading {formatBytes(upload.sent)} of {formatBytes(upload.total)} (
+                  {upload.total > 0 ? Math.floor((100 * upload.sent) / upload.total) : 0}%)
+                </span>
+                <button
+                  type="button"
+                  class="button button--small button--secondary"
+                  onClick={() => {
+                    setCancelled(true);
+                    uploadController.current?.abort();
+                  }}
+                  data-testid="job-upload-cancel"
+                >
+                  Cancel upload
+                </button>
+              </div>
+            )}
+            {cancelled && !upload && (
+              <p class="field__hint" data-testid="job-upload-cancelled">
+                Upload cancelled; nothing was submitted.
+              </p>
+            )}
+            {form.errors['package'] && (
+              <p class="field__error" id="job-package-error" data-testid="job-package-error">
+                {form.errors['package']}
+              </p>
+            )}
+          </div>
         </FormSection>
 
         <FormSection title="Trainers">
