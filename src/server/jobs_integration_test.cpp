@@ -211,6 +211,21 @@ TEST_F(JobsTest, CrashingTrainerRestartsThenFailsAndMissingCommandFails) {
   EXPECT_EQ(again->status, 409);  // stopping a finished job
 }
 
+TEST_F(JobsTest, PodOverItsMemoryLimitIsReportedOomKilled) {
+  auto job = Submit({{"name", "hungry"}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "50Mi"},
+                     {"entry", "/usr/bin/python3 -c \"b = bytearray(200 * 1024 * 1024); print('survived', len(b))\""}});
+  std::int64_t id = job.at("id").as_int64();
+  auto failed = WaitForState(id, "Failed", 60s);
+  std::string pod = "hungry-" + std::to_string(id) + "-trainer-0";
+  std::string status = testing::ReadFile(dir_.path() + "/data/cluster/ann-lab/hungry-" + std::to_string(id) + "/pods/" +
+                                         pod + "/status.json");
+  if (status.find("\"limits\":\"none") != std::string::npos) GTEST_SKIP() << "cgroups are not writable here: " << status;
+  EXPECT_EQ(failed.at("pods").as_array().at(0).at("reason").as_string(), "OOMKilled") << json::serialize(failed);
+  EXPECT_NE(Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/events")->body.find("\"type\":\"OOMKilled\""),
+            std::string::npos);
+  EXPECT_EQ(Log(id, pod).find("survived"), std::string::npos);
+}
+
 TEST_F(JobsTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
   std::string all_cpus = std::to_string(cores);
