@@ -233,6 +233,9 @@ TEST_F(JobsTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
                      {"mem_per_trainer", "64Mi"}});
   std::int64_t hog_id = hog.at("id").as_int64();
   WaitForState(hog_id, "Running");
+  auto twin = Call("POST", "/api/v1/jobs", {{"name", "hog"}, {"entry", "true"}});  // names are unique among active jobs
+  EXPECT_EQ(twin->status, 409);
+  EXPECT_EQ(json::parse(twin->body).at("error").at("details").at("field").as_string(), "name");
   auto waiting = Submit({{"name", "waiter"}, {"entry", "echo hello"}, {"cpu_per_trainer", all_cpus},
                          {"mem_per_trainer", "64Mi"}});
   std::int64_t waiting_id = waiting.at("id").as_int64();
