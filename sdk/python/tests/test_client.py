@@ -24,24 +24,33 @@ def wait_for(condition, timeout=20.0):
     return False
 
 
+def start_server(directory):
+    """Starts the binary on a free port with a data dir under `directory`: (process, URL, data dir, log)."""
+    data = os.path.join(directory, "data")
+    log = open(os.path.join(directory, "server.log"), "w")
+    proc = subprocess.Popen([BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data],
+                            stdout=log, stderr=subprocess.STDOUT)
+    addr_file = os.path.join(data, "server.addr")
+    assert wait_for(lambda: os.path.exists(addr_file) or proc.poll() is not None), "server did not start"
+    with open(addr_file) as f:
+        return proc, "http://" + f.read().strip(), data, log
+
+
+def stop_server(proc, log):
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    log.close()
+
+
 class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        data = os.path.join(cls.tmp.name, "data")
-        cls.log = open(os.path.join(cls.tmp.name, "server.log"), "w")
-        cls.proc = subprocess.Popen([BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data],
-                                    stdout=cls.log, stderr=subprocess.STDOUT)
-        addr_file = os.path.join(data, "server.addr")
-        assert wait_for(lambda: os.path.exists(addr_file) or cls.proc.poll() is not None), "server did not start"
-        with open(addr_file) as f:
-            cls.url = "http://" + f.read().strip()
+        cls.proc, cls.url, cls.data, cls.log = start_server(cls.tmp.name)
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.send_signal(signal.SIGTERM)
-        cls.proc.wait(timeout=30)
-        cls.log.close()
+        stop_server(cls.proc, cls.log)
         cls.tmp.cleanup()
 
     def test_version_and_health(self):

@@ -3,8 +3,6 @@ import email
 import glob
 import os
 import re
-import signal
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -13,7 +11,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from paddlecloud import (ApiError, Client, create_cloud_job, list_jobs, pack_directory,  # noqa: E402
                          upload_package)
-from test_client import BINARY, REPO, wait_for  # noqa: E402
+from test_client import REPO, start_server, stop_server, wait_for  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -22,14 +20,7 @@ class JobsTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        data = os.path.join(cls.tmp.name, "data")
-        cls.log = open(os.path.join(cls.tmp.name, "server.log"), "w")
-        cls.proc = subprocess.Popen([BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data],
-                                    stdout=cls.log, stderr=subprocess.STDOUT)
-        addr_file = os.path.join(data, "server.addr")
-        assert wait_for(lambda: os.path.exists(addr_file) or cls.proc.poll() is not None), "server did not start"
-        with open(addr_file) as f:
-            cls.url = "http://" + f.read().strip()
+        cls.proc, cls.url, data, cls.log = start_server(cls.tmp.name)
         anonymous = Client(cls.url, token="")
         anonymous.token = None
         anonymous.request("POST", "/api/v1/auth/register",
@@ -52,9 +43,7 @@ class JobsTestCase(unittest.TestCase):
         for job in list_jobs(status="running", client=cls.client):
             job.stop()
             job.wait(timeout=30, poll=0.2)
-        cls.proc.send_signal(signal.SIGTERM)
-        cls.proc.wait(timeout=30)
-        cls.log.close()
+        stop_server(cls.proc, cls.log)
         cls.tmp.cleanup()
 
     def test_create_cloud_job_as_in_the_brief(self):
