@@ -267,8 +267,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
                                   "--cpu", "100m", "--mem", "64Mi", "--entry", "python3 train.py", "--follow"},
                                  home_, "", {}, 90s);
   EXPECT_EQ(run.exit_code, 0) << run;
-  EXPECT_TRUE(std::regex_search(run.out, std::regex("\rUploading 100% [0-9.]+ [KMG]?i?B / [0-9.]+ [KMG]?i?B  [0-9.]+ [KMG]?i?B/s")))
+  EXPECT_TRUE(std::regex_search(run.out, std::regex("\rUploading 100% [0-9.]+ [KMG]?i?B / [0-9.]+ [KMG]?i?B")))
       << run;
+  // The rate shows once some time has passed, which a tiny upload may not give it.
   EXPECT_NE(run.out.find("Uploaded "), std::string::npos) << run;
   EXPECT_NE(run.out.find("hello from the package"), std::string::npos) << run;
 }

@@ -86,6 +86,8 @@ CREATE TABLE jobs (
 CREATE UNIQUE INDEX jobs_one_active_name ON jobs(account_id, name) WHERE state IN ('Pending', 'Running');
 CREATE INDEX jobs_by_account ON jobs(account_id, id);
 CREATE INDEX jobs_by_user ON jobs(account_id, user_id, id);
+CREATE INDEX jobs_by_user_state ON jobs(account_id, user_id, state, id);
+CREATE INDEX jobs_by_state ON jobs(account_id, state, id);
 CREATE INDEX jobs_unfinished ON jobs(state) WHERE state IN ('Pending', 'Running');
 CREATE TABLE pods (
   job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,

@@ -677,7 +677,7 @@ class LocalBackend final : public ClusterBackend {
       }
     }
     json::object admitted{{"admitted_at", Now()}, {"pods", std::move(pods_json)}};
-    PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted)));
+    PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted), 0644, /*durable=*/false));
     e.admitted = std::move(slots);
     for (const PodSlot& slot : *e.admitted) Launch(e, slot);
     return Status::Ok();
@@ -714,7 +714,7 @@ class LocalBackend final : public ClusterBackend {
     std::error_code ec;
     fs::create_directories(dir, ec);
     fs::create_directories(e.run.logs_dir, ec);
-    Status s = WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, slot)), 0600);
+    Status s = WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, slot)), 0600, /*durable=*/false);
     if (!s.ok()) {
       spdlog::error("local cluster: pod {}: {}", slot.name, s.message());
       return;
@@ -725,7 +725,7 @@ class LocalBackend final : public ClusterBackend {
       ::close(lock_fd);
       return;
     }
-    s = WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n");
+    s = WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n", 0644, /*durable=*/false);
     if (!s.ok()) {
       ::close(lock_fd);
       return;

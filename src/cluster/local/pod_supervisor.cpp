@@ -108,7 +108,7 @@ class Supervisor {
   }
 
   void Save() {
-    Status s = WriteFileAtomic(dir_ + "/" + kStatusFile, ToJson(record_));
+    Status s = WriteFileAtomic(dir_ + "/" + kStatusFile, ToJson(record_), 0644, /*durable=*/IsTerminal(record_.phase));
     if (!s.ok()) std::cerr << "paddlecloud pod-supervisor: " << s.message() << "\n";
   }
 
@@ -340,7 +340,7 @@ int RunPodSupervisor(const std::string& pod_dir, int lock_fd) {
   ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   // Only now may the backend signal us.
-  Status pid_written = WriteFileAtomic(pod_dir + "/" + kPidFile, std::to_string(::getpid()) + "\n");
+  Status pid_written = WriteFileAtomic(pod_dir + "/" + kPidFile, std::to_string(::getpid()) + "\n", 0644, /*durable=*/false);
   if (!pid_written.ok()) std::cerr << "paddlecloud pod-supervisor: " << pid_written.message() << "\n";
   return Supervisor(pod_dir).Run();
 }
