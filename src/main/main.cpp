@@ -164,6 +164,8 @@ int main(int argc, char** argv) {
   pod_supervisor->group("");
   pod_supervisor->add_option("--pod-dir", pod_dir, "The pod's state directory")->required();
   pod_supervisor->add_option("--lock-fd", pod_lock_fd, "Inherited descriptor holding the pod's supervisor.lock");
+  bool pod_detach = false;
+  pod_supervisor->add_flag("--detach", pod_detach, "Fork once and let the starting process reap only the parent");
 
   try {
     app.parse(argc, argv);
@@ -172,7 +174,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : client::kExitUsage;
   }
 
-  if (pod_supervisor->parsed()) return cluster::local::RunPodSupervisor(pod_dir, pod_lock_fd);
+  if (pod_supervisor->parsed()) return cluster::local::RunPodSupervisor(pod_dir, pod_lock_fd, pod_detach);
   if (login->parsed()) return client::Login(login_flags, client::ProcessEnvironment());
   if (logout->parsed()) return client::Logout(logout_flags, client::ProcessEnvironment());
   if (whoami->parsed()) return client::Whoami(whoami_flags, client::ProcessEnvironment());

@@ -322,7 +322,14 @@ class Supervisor {
 
 }  // namespace
 
-int RunPodSupervisor(const std::string& pod_dir, int lock_fd) {
+int RunPodSupervisor(const std::string& pod_dir, int lock_fd, bool detach) {
+  if (detach) {
+    // Leave the process that started us: it only waits for this parent, which exits now; the
+    // child keeps the session and the inherited lock.
+    pid_t child = ::fork();
+    if (child < 0) return 1;
+    if (child > 0) ::_exit(0);
+  }
   if (lock_fd >= 0) {
     ::fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
   } else {

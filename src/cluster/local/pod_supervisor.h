@@ -23,6 +23,7 @@ namespace paddlecloud::cluster::local {
 
 // Runs the supervisor in the calling process until the pod ends. Returns the process exit code
 // (0 once a final status is recorded, 1 when it could not start).
-int RunPodSupervisor(const std::string& pod_dir, int lock_fd = -1);
+// With `detach`, it first forks and lets its parent exit (the starter reaps that parent only).
+int RunPodSupervisor(const std::string& pod_dir, int lock_fd = -1, bool detach = false);
 
 }  // namespace paddlecloud::cluster::local
