@@ -17,6 +17,7 @@
 #include "client/cli_test_support.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/platform_fixture.h"
 #include "testing/smtp_server.h"
 
 namespace paddlecloud::client {
@@ -36,20 +37,8 @@ int ModeOf(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::PlatformTest {
  protected:
-  void SetUp() override {
-    smtp_ = std::make_unique<testing::SmtpTestServer>(dir_.path() + "/mail");
-    ASSERT_TRUE(smtp_->WaitReady()) << smtp_->Log();
-  }
-  void StartServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--smtp-host", "127.0.0.1", "--smtp-port", std::to_string(smtp_->port()),
-                                     "--smtp-security", "none", "--access-log", "false"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<testing::ServerProcess>(dir_.path() + "/data", args);
-    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
-    addr_ = server_->address();
-  }
   // A fresh HOME for one CLI user.
   std::string NewHome(const std::string& name) {
     std::string home = dir_.path() + "/" + name;
@@ -83,10 +72,6 @@ class CliTest : public ::testing::Test {
     Register(*client, email, account);
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::SmtpTestServer> smtp_;
-  std::unique_ptr<testing::ServerProcess> server_;
-  std::string addr_;
 };
 
 TEST_F(CliTest, LoginWhoamiLogoutOverHttp) {

@@ -14,6 +14,7 @@
 #include "client/cli_test_support.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/platform_fixture.h"
 #include "testing/smtp_server.h"
 
 namespace paddlecloud::client {
@@ -42,17 +43,11 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-class JobsCliTest : public ::testing::Test {
+class JobsCliTest : public testing::PlatformTest {
  protected:
   void SetUp() override {
-    smtp_ = std::make_unique<testing::SmtpTestServer>(dir_.path() + "/mail");
-    ASSERT_TRUE(smtp_->WaitReady()) << smtp_->Log();
-    server_ = std::make_unique<testing::ServerProcess>(
-        dir_.path() + "/data", std::vector<std::string>{"--smtp-host", "127.0.0.1", "--smtp-port",
-                                                        std::to_string(smtp_->port()), "--smtp-security", "none",
-                                                        "--access-log", "false"});
-    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
-    addr_ = server_->address();
+    PlatformTest::SetUp();
+    StartServer();
     server_url_ = "http://" + addr_;
 
     auto anonymous = ApiClient::Create({.server = server_url_});
@@ -106,10 +101,6 @@ class JobsCliTest : public ::testing::Test {
     return r ? json::parse(r->body) : json::value();
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::SmtpTestServer> smtp_;
-  std::unique_ptr<testing::ServerProcess> server_;
-  std::string addr_;
   std::string server_url_;
   std::string home_;
   std::string token_;

@@ -10,6 +10,7 @@
 
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/platform_fixture.h"
 #include "testing/smtp_server.h"
 
 namespace paddlecloud {
@@ -29,20 +30,8 @@ struct Browser {
   std::string csrf;
 };
 
-class AccountsTest : public ::testing::Test {
+class AccountsTest : public testing::PlatformTest {
  protected:
-  void SetUp() override {
-    smtp_ = std::make_unique<testing::SmtpTestServer>(dir_.path() + "/mail");
-    ASSERT_TRUE(smtp_->WaitReady()) << smtp_->Log();
-  }
-  void StartServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--smtp-host", "127.0.0.1", "--smtp-port", std::to_string(smtp_->port()),
-                                     "--smtp-security", "none", "--access-log", "false"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<testing::ServerProcess>(dir_.path() + "/data", args);
-    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
-    addr_ = server_->address();
-  }
 
   std::optional<HttpReply> Call(const std::string& method, const std::string& target, const json::value& body = nullptr,
                                 const Browser* browser = nullptr, const std::string& extra = "") {
@@ -95,10 +84,6 @@ class AccountsTest : public ::testing::Test {
     return {m.size() > 1 ? std::string(m[1]) : "", std::string(Json(login).at("csrf_token").as_string())};
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::SmtpTestServer> smtp_;
-  std::unique_ptr<testing::ServerProcess> server_;
-  std::string addr_;
 };
 
 TEST_F(AccountsTest, NewcomerPathOverRealSmtp) {

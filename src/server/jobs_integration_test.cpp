@@ -11,6 +11,7 @@
 
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/platform_fixture.h"
 #include "testing/smtp_server.h"
 
 #include <cstdlib>
@@ -33,11 +34,10 @@ int Count(const std::string& text, const std::string& needle) {
   return n;
 }
 
-class JobsTest : public ::testing::Test {
+class JobsTest : public testing::PlatformTest {
  protected:
   void SetUp() override {
-    smtp_ = std::make_unique<testing::SmtpTestServer>(dir_.path() + "/mail");
-    ASSERT_TRUE(smtp_->WaitReady()) << smtp_->Log();
+    PlatformTest::SetUp();
     StartServer();
     // A verified user with an API token.
     ASSERT_EQ(Call("POST", "/api/v1/auth/register",
@@ -68,14 +68,6 @@ class JobsTest : public ::testing::Test {
       }, 30s);
     }
   }
-  void StartServer() {
-    server_ = std::make_unique<testing::ServerProcess>(
-        dir_.path() + "/data", std::vector<std::string>{"--smtp-host", "127.0.0.1", "--smtp-port",
-                                                        std::to_string(smtp_->port()), "--smtp-security", "none",
-                                                        "--access-log", "false"});
-    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
-    addr_ = server_->address();
-  }
   std::optional<HttpReply> Call(const std::string& method, const std::string& target, const json::value& body = nullptr) {
     std::string headers = token_.empty() ? "" : "Authorization: Bearer " + token_ + "\r\n";
     std::string text = body.is_null() ? "" : json::serialize(body);
@@ -105,10 +97,6 @@ class JobsTest : public ::testing::Test {
   }
   std::string AccountFiles() const { return dir_.path() + "/data/files/ann-lab"; }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::SmtpTestServer> smtp_;
-  std::unique_ptr<testing::ServerProcess> server_;
-  std::string addr_;
   std::string token_;
 };
 
