@@ -367,6 +367,20 @@ class LocalBackend final : public ClusterBackend {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(mu_);
+    ReapStarted(/*block=*/true);
+  }
+
+  // Supervisors just spawned: each exits at once after detaching (--detach), and is reaped here,
+  // off the submission's path.
+  void ReapStarted(bool block) {
+    std::erase_if(starting_, [block](pid_t pid) {
+      int status;
+      pid_t r;
+      while ((r = ::waitpid(pid, &status, block ? 0 : WNOHANG)) < 0 && errno == EINTR) {
+      }
+      return r != 0;
+    });
   }
 
   // Rebuilds the job list from the state dir and starts the admission loop.
@@ -579,6 +593,7 @@ class LocalBackend final : public ClusterBackend {
   // Launches admitted pods not launched yet, admits waiting jobs that fit (FIFO); returns what
   // admitted, unfinished pods request.
   Resources Reconcile() {
+    ReapStarted(/*block=*/false);
     Resources in_use;
     std::set<int> used_gpus;
     for (auto& [key, e] : jobs_) {
@@ -760,9 +775,7 @@ class LocalBackend final : public ClusterBackend {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (spawned == 0) {
-      int status;
-      while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-      }
+      starting_.push_back(child);
     } else {
       spdlog::error("local cluster: cannot run the pod supervisor {} for pod {}: {}", options_.supervisor_binary,
                     slot.name, std::strerror(spawned));
@@ -785,6 +798,7 @@ class LocalBackend final : public ClusterBackend {
   std::thread thread_;
   std::map<std::string, JobEntry> jobs_;
   std::map<std::string, PodStatus> ended_;  // by pod dir: final observations
+  std::vector<pid_t> starting_;             // spawned supervisors not reaped yet
   std::int64_t next_seq_ = 1;
 };
 
