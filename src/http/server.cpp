@@ -380,6 +380,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
   // Answers a request that could not be handled and tells the caller to close.
   auto reject = [&](const Status& status) -> asio::awaitable<void> {
     Response r = ErrorResponse(status);
+    for (const auto& [name, value] : options.rejection_headers) r.headers.Add(name, value);
     r.headers.Set("Connection", "close");
     co_await WriteResponse(stream, r, false, false);
   };

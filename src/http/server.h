@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -45,6 +46,9 @@ struct HttpServerOptions {
   // certificate of a connection (its serial; empty when none), copied to each Request.
   std::function<Status(void* ssl_ctx)> configure_tls;
   std::function<std::string(void* ssl)> client_certificate_serial;
+  // Headers added to the answers the server gives before any route runs (malformed requests,
+  // bodies over the limit), which the middleware never sees.
+  std::vector<std::pair<std::string, std::string>> rejection_headers;
 };
 
 // Wraps the rest of the chain: call `next(request)` to continue, or answer directly.

@@ -25,8 +25,9 @@ std::string Iso8601(std::chrono::system_clock::time_point t) {
 }
 
 json::object Health(const OpsContext& ctx) {
-  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started_steady).count();
-  return {{"status", "ok"}, {"uptime_seconds", uptime}, {"started_at", Iso8601(ctx.started_at)}};
+  // Whole seconds: Boost.JSON would print a fractional value in exponent form ("1.76E1").
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - ctx.started_steady);
+  return {{"status", "ok"}, {"uptime_seconds", uptime.count()}, {"started_at", Iso8601(ctx.started_at)}};
 }
 
 // {"status":"ready"|"not_ready","checks":{...}}; runs on the blocking pool.

@@ -13,19 +13,25 @@ const char kContentSecurityPolicy[] =
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
     "report-uri /api/v1/csp-reports";
 
+const std::vector<std::pair<std::string, std::string>>& SecurityHeaders() {
+  static const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Security-Policy", kContentSecurityPolicy},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "same-origin"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+  };
+  return headers;
+}
+
 http::Middleware SecurityHeadersMiddleware() {
   return [](http::Request& request, const http::Handler& next) -> asio::awaitable<http::Response> {
     http::Response response = co_await next(request);
-    auto set_default = [&](const char* name, const char* value) {
+    for (const auto& [name, value] : SecurityHeaders())
       if (!response.headers.Has(name)) response.headers.Add(name, value);
-    };
-    set_default("Content-Security-Policy", kContentSecurityPolicy);
-    set_default("X-Content-Type-Options", "nosniff");
-    set_default("X-Frame-Options", "DENY");
-    set_default("Referrer-Policy", "same-origin");
-    set_default("Cross-Origin-Opener-Policy", "same-origin");
-    set_default("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-    if (request.tls) set_default("Strict-Transport-Security", "max-age=31536000");
+    if (request.tls && !response.headers.Has("Strict-Transport-Security"))
+      response.headers.Add("Strict-Transport-Security", "max-age=31536000");
     co_return response;
   };
 }

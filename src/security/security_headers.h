@@ -2,6 +2,10 @@
 // Content-Security-Policy violation reports from browsers.
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
@@ -12,9 +16,11 @@ namespace paddlecloud::security {
 // connections; no framing; violations reported to /api/v1/csp-reports.
 extern const char kContentSecurityPolicy[];
 
-// Sets Content-Security-Policy, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
-// Cross-Origin-Opener-Policy and Permissions-Policy (and HSTS when the request came over TLS),
-// unless the handler set them itself.
+// Content-Security-Policy, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
+// Cross-Origin-Opener-Policy and Permissions-Policy: what every response carries.
+const std::vector<std::pair<std::string, std::string>>& SecurityHeaders();
+
+// Sets SecurityHeaders() (and HSTS when the request came over TLS) unless the handler set them.
 http::Middleware SecurityHeadersMiddleware();
 
 // POST /api/v1/csp-reports: accepts a browser's report ({"csp-report":{...}}, at most 16 KiB),

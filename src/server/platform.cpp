@@ -205,6 +205,7 @@ int RunServer(const config::ServerConfig& config) {
   options.idle_timeout = config.idle_timeout;
   options.body_timeout = config.body_timeout;
   options.shutdown_timeout = config.shutdown_timeout;
+  options.rejection_headers = security::SecurityHeaders();
   pki::CertificateAuthority& ca = (*platform)->certificate_authority();
   options.configure_tls = [&ca](void* ssl_ctx) { return ca.ConfigureServerContext(ssl_ctx); };
   options.client_certificate_serial = [](void* ssl) {

@@ -127,6 +127,7 @@ TEST_F(BinaryTest, MalformedRequestsGetClear4xxAndServerKeepsServing) {
     EXPECT_EQ(reply->status, c.status) << c.bytes.substr(0, 60);
     EXPECT_NE(reply->body.find(c.message), std::string::npos) << reply->body;
     EXPECT_EQ(json::parse(reply->body).at("error").at("code").as_string(), "invalid_argument");
+    EXPECT_EQ(reply->header("x-content-type-options"), "nosniff");  // also on answers given before routing
   }
   auto health = Get("/healthz");
   ASSERT_TRUE(health);
