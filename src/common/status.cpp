@@ -16,6 +16,7 @@ std::string_view CodeName(Code code) {
     case Code::kRangeNotSatisfiable: return "range_not_satisfiable";
     case Code::kResourceExhausted: return "too_many_requests";
     case Code::kQuotaExceeded: return "quota_exceeded";
+    case Code::kInsufficientStorage: return "insufficient_storage";
     case Code::kUnavailable: return "unavailable";
     case Code::kInternal: return "internal";
   }
@@ -36,6 +37,7 @@ int HttpStatusOf(Code code) {
     case Code::kRangeNotSatisfiable: return 416;
     case Code::kResourceExhausted: return 429;
     case Code::kQuotaExceeded: return 403;
+    case Code::kInsufficientStorage: return 507;
     case Code::kUnavailable: return 503;
     case Code::kInternal: return 500;
   }

@@ -28,6 +28,7 @@ enum class Code {
   kRangeNotSatisfiable,// 416 range_not_satisfiable
   kResourceExhausted,  // 429 too_many_requests (throttling)
   kQuotaExceeded,      // 403 quota_exceeded
+  kInsufficientStorage,// 507 insufficient_storage (the disk is full)
   kUnavailable,        // 503 unavailable (dependency down, shutting down)
   kInternal,           // 500 internal: never carries internals to the client
 };
@@ -53,6 +54,9 @@ class [[nodiscard]] Status {
   static Status PayloadTooLarge(std::string message) { return Status(Code::kPayloadTooLarge, std::move(message)); }
   static Status ResourceExhausted(std::string message) { return Status(Code::kResourceExhausted, std::move(message)); }
   static Status QuotaExceeded(std::string message) { return Status(Code::kQuotaExceeded, std::move(message)); }
+  static Status InsufficientStorage(std::string message) {
+    return Status(Code::kInsufficientStorage, std::move(message));
+  }
   static Status Unavailable(std::string message) { return Status(Code::kUnavailable, std::move(message)); }
   static Status Internal(std::string message) { return Status(Code::kInternal, std::move(message)); }
   static Status Of(Code code, std::string message, std::string field = "") {

@@ -33,7 +33,8 @@ TEST(StatusTest, DetailsAreCopyOnWrite) {
 TEST(StatusTest, EveryCodeMapsToAnErrorStatus) {
   for (Code c : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied, Code::kNotFound,
                  Code::kMethodNotAllowed, Code::kConflict, Code::kPayloadTooLarge, Code::kUnsupportedMedia,
-                 Code::kRangeNotSatisfiable, Code::kResourceExhausted, Code::kQuotaExceeded, Code::kUnavailable,
+                 Code::kRangeNotSatisfiable, Code::kResourceExhausted, Code::kQuotaExceeded, Code::kInsufficientStorage,
+                 Code::kUnavailable,
                  Code::kInternal}) {
     EXPECT_GE(HttpStatusOf(c), 400) << CodeName(c);
     EXPECT_NE(CodeName(c), "ok");

@@ -109,6 +109,12 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
     c.ca_cert = value;
   } else if (key == "ca_key") {
     c.ca_key = value;
+  } else if (key == "storage_quota") {
+    auto v = ParseByteSize(value);
+    if (!v) return v.error();
+    c.storage_quota = *v;
+  } else if (key == "upload_ttl") {
+    return duration(c.upload_ttl);
   } else {
     return Status::InvalidArgument("unknown setting");
   }
@@ -159,6 +165,8 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("mail_from", "sender of the platform's mail", "PaddleCloud <noreply@localhost>");
     add("ca_cert", "PEM certificate of the CA that issues users' client certificates; default: <data_dir>/ca/", "");
     add("ca_key", "PEM private key of ca_cert", "");
+    add("storage_quota", "bytes of datasets, models and workspaces each account may store", "10GiB");
+    add("upload_ttl", "an upload session untouched this long expires and its partial data is removed", "24h");
     return v;
   }();
   return settings;

@@ -40,6 +40,8 @@ struct ServerConfig {
   std::string mail_from = "PaddleCloud <noreply@localhost>";
   std::string ca_cert;                     // the platform CA; empty: created under <data_dir>/ca/
   std::string ca_key;
+  std::uint64_t storage_quota = 10ull << 30;  // bytes of files per account
+  std::chrono::milliseconds upload_ttl{24 * 3600 * 1000};  // an untouched upload session expires
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,6 +92,12 @@ struct Response {
   // the length is announced up front; otherwise the body is sent chunked.
   std::function<boost::asio::awaitable<void>(ResponseStream&)> stream;
   std::optional<std::uint64_t> content_length;
+  // Alternatively the body is `content_length` bytes of the open file `file_fd` from
+  // `file_offset`, sent with sendfile() over plain TCP (no copy through user space).
+  // `file_owner` keeps the descriptor open until the response has been sent.
+  int file_fd = -1;
+  std::uint64_t file_offset = 0;
+  std::shared_ptr<void> file_owner;
 
   static Response Text(int status, std::string text, std::string content_type = "text/plain; charset=utf-8");
 };

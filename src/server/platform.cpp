@@ -17,7 +17,9 @@
 #include "api/account_routes.h"
 #include "api/auth_middleware.h"
 #include "api/certificate_routes.h"
+#include "api/file_routes.h"
 #include "api/job_routes.h"
+#include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
 #include "http/middleware.h"
 #include "http/server.h"
@@ -38,6 +40,7 @@ std::vector<db::Migration> PlatformMigrations() {
   };
   for (auto& m : accounts::AccountMigrations()) all.push_back(std::move(m));
   for (auto& m : jobs::JobMigrations()) all.push_back(std::move(m));
+  for (auto& m : files::FileMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -116,6 +119,20 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   p->ca_ = std::move(*ca);
   api::AddCertificateRoutes(p->router_, *p->accounts_, *p->ca_, *p->pool_);
 
+  auto store = files::MakeLocalFileStore((fs::path(config.data_dir) / "files").string());
+  if (!store) return Err(store.error());
+  p->file_store_ = std::move(*store);
+  db::Database& platform_db = *p->database_;
+  p->files_ = std::make_unique<files::FileService>(
+      platform_db, *p->file_store_,
+      files::FilesOptions{.quota_bytes = config.storage_quota,
+                          .upload_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl),
+                          .account_exists = [&platform_db](const std::string& account) {
+                            auto rows = platform_db.Query("SELECT 1 FROM accounts WHERE id = ?", {account});
+                            return rows && !rows->empty();
+                          }});
+  api::AddFileRoutes(p->router_, *p->files_, *p->pool_);
+
   std::error_code ec;
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   auto backend = cluster::local::MakeLocalBackend(
@@ -152,6 +169,7 @@ void Platform::StartReconciler() {
     while (!stop.stop_requested()) {
       try {
         jobs_->Reconcile();
+        files_->ExpireUploads();
       } catch (const std::exception& e) {
         spdlog::error("reconciler: {}", e.what());
       }

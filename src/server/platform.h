@@ -14,6 +14,8 @@
 #include "config/server_config.h"
 #include "db/database.h"
 #include "cluster/cluster_backend.h"
+#include "files/file_service.h"
+#include "files/file_store.h"
 #include "http/router.h"
 #include "jobs/job_service.h"
 #include "mail/mailer.h"
@@ -52,7 +54,9 @@ class Platform {
   accounts::AccountService& accounts() { return *accounts_; }
   pki::CertificateAuthority& certificate_authority() { return *ca_; }
   jobs::JobService& jobs() { return *jobs_; }
-  // Starts the reconciler that drives jobs toward their desired state (stopped by the destructor).
+  files::FileService& files() { return *files_; }
+  // Starts the reconciler that drives jobs toward their desired state and expires abandoned
+  // uploads (stopped by the destructor).
   void StartReconciler();
   // Where users reach the server (mailed links); set once the listen address is known.
   void SetPublicUrl(const std::string& url);
@@ -70,6 +74,8 @@ class Platform {
   std::unique_ptr<pki::CertificateAuthority> ca_;
   std::unique_ptr<cluster::ClusterBackend> backend_;
   std::unique_ptr<jobs::JobService> jobs_;
+  std::unique_ptr<files::FileStore> file_store_;
+  std::unique_ptr<files::FileService> files_;
   std::jthread reconciler_;
   http::Router router_;
 };

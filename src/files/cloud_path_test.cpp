@@ -1,0 +1,55 @@
+#include "files/cloud_path.h"
+
+#include <gtest/gtest.h>
+
+#include "files/tar_format.h"
+
+namespace paddlecloud::files {
+namespace {
+
+TEST(CloudPathTest, SplitsValidPaths) {
+  auto p = ParseCloudPath("datasets/mnist/train set ü.csv/");
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(*p, (std::vector<std::string>{"datasets", "mnist", "train set ü.csv"}));
+  EXPECT_TRUE(ParseCloudPath("")->empty());
+  EXPECT_EQ(JoinSegments(*p, 1), "mnist/train set ü.csv");
+}
+
+TEST(CloudPathTest, RefusesUnsafePathsNamingTheField) {
+  for (const std::string& bad : std::vector<std::string>{"/etc/passwd", "datasets/../x", "datasets/./x", "a//b", "..", std::string("a\0b", 3),
+                          "a\\b", "a/\x01", std::string(256, 'x'), "a/" + std::string(4100, 'y'), "bad/\xff\xfe"}) {
+    auto p = ParseCloudPath(bad, "to");
+    ASSERT_FALSE(p) << bad;
+    EXPECT_EQ(p.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(p.error().field(), "to");
+  }
+  EXPECT_TRUE(ParseCloudPath(std::string(255, 'x')));
+}
+
+TEST(CloudPathTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("数据集 ü 😀"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));       // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xe6\x95"));       // truncated
+  EXPECT_FALSE(IsValidUtf8("\x80"));
+}
+
+TEST(TarFormatTest, HeadersAreBlocksWithValidChecksums) {
+  std::string h = TarHeader("folder/a.txt", false, 5, 1700000000);
+  ASSERT_EQ(h.size(), 512u);
+  EXPECT_EQ(h.substr(0, 12), "folder/a.txt");
+  EXPECT_EQ(h.substr(257, 5), "ustar");
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+  EXPECT_EQ(std::stoul(h.substr(148, 6), nullptr, 8), sum);
+  EXPECT_EQ(TarPadding(5).size(), 507u);
+  EXPECT_EQ(TarPadding(512).size(), 0u);
+  // Long and non-ASCII names get a pax header first.
+  std::string long_name = TarHeader(std::string(150, 'n') + "/ü.bin", false, 1, 0);
+  EXPECT_EQ(long_name.size(), 3 * 512u);
+  EXPECT_EQ(long_name[156], 'x');
+  EXPECT_NE(long_name.find("path=" + std::string(150, 'n') + "/ü.bin\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace paddlecloud::files

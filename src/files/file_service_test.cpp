@@ -1,0 +1,260 @@
+#include "files/file_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "files/local/local_file_store.h"
+#include "sqlite/sqlite_database.h"
+#include "testing/server_process.h"
+
+namespace paddlecloud::files {
+namespace {
+
+namespace fs = std::filesystem;
+
+Principal User(std::string account, std::int64_t id, std::string email) {
+  return Principal{.user_id = id, .account_id = std::move(account), .email = std::move(email), .master = true};
+}
+
+class FileServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto database = db::OpenSqliteDatabase({.path = dir_.path() + "/db.sqlite", .busy_timeout_ms = 5000, .pool_size = 2});
+    ASSERT_TRUE(database);
+    db_ = std::move(*database);
+    auto migrations = FileMigrations();
+    ASSERT_TRUE(db_->Migrate(migrations).ok());
+    auto store = MakeLocalFileStore(dir_.path() + "/files");
+    ASSERT_TRUE(store);
+    store_ = std::move(*store);
+    Make(1000);
+  }
+  void Make(std::uint64_t quota) {
+    service_ = std::make_unique<FileService>(
+        *db_, *store_,
+        FilesOptions{.quota_bytes = quota, .upload_ttl = std::chrono::seconds(3600),
+                     .account_exists = [](const std::string& a) { return a == "acme" || a == "beta"; }});
+  }
+  // Uploads `content` to `path` in one write; the finished upload.
+  Result<files::Upload> Put(const Principal& who, const std::string& path, const std::string& content,
+                        std::optional<std::uint64_t> size = std::nullopt) {
+    auto up = service_->CreateUpload(who, path, size ? size : std::optional<std::uint64_t>(content.size()), std::nullopt);
+    if (!up) return Err(up.error());
+    auto w = service_->BeginUploadWrite(who, up->id, 0, std::nullopt);
+    if (!w) return Err(w.error());
+    Status appended = content.size() > w->limit ? Status::QuotaExceeded("over") : w->writer->Append(content);
+    return service_->FinishUploadWrite(who, *w, appended);
+  }
+  std::string Root() const { return dir_.path() + "/files"; }
+
+  testing::TempDir dir_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<FileStore> store_;
+  std::unique_ptr<FileService> service_;
+  Principal ann_ = User("acme", 1, "ann@example.com");
+  Principal bob_ = User("beta", 2, "bob@example.com");
+};
+
+TEST_F(FileServiceTest, UploadListAndTenancy) {
+  auto done = Put(ann_, "datasets/mnist/train.csv", "a,b\n1,2\n");
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_TRUE(done->complete);
+  ASSERT_TRUE(done->file);
+  EXPECT_EQ(done->file->uploaded_by, "ann@example.com");
+  EXPECT_TRUE(fs::exists(Root() + "/acme/datasets/mnist/train.csv"));
+
+  auto root = service_->List(ann_, "", {});
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->entries.size(), 5u);
+  auto listing = service_->List(ann_, "datasets/mnist", {});
+  ASSERT_TRUE(listing);
+  ASSERT_EQ(listing->entries.size(), 1u);
+  EXPECT_EQ(listing->entries[0].path, "datasets/mnist/train.csv");
+  EXPECT_EQ(listing->entries[0].uploaded_by, "ann@example.com");
+  EXPECT_EQ(listing->entries[0].size, 8u);
+  // Bob has his own, empty datasets; Ann's path does not exist for him.
+  EXPECT_EQ(service_->Stat(bob_, "datasets/mnist/train.csv").error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->Read(bob_, "datasets/mnist").error().code(), Code::kNotFound);
+  EXPECT_TRUE(service_->List(bob_, "datasets", {})->entries.empty());
+  // Workspaces are per user.
+  ASSERT_TRUE(Put(ann_, "workspace/notes.txt", "x"));
+  EXPECT_TRUE(fs::exists(Root() + "/acme/workspace/1/notes.txt"));
+  Principal carol = User("acme", 3, "carol@example.com");
+  EXPECT_EQ(service_->Stat(carol, "workspace/notes.txt").error().code(), Code::kNotFound);
+}
+
+TEST_F(FileServiceTest, ReadOnlySpacesAndBadPaths) {
+  EXPECT_EQ(service_->CreateUpload(ann_, "public/datasets/x", 1, std::nullopt).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->MakeFolder(ann_, "shared/beta/x").error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->CreateUpload(ann_, "../etc/passwd", 1, std::nullopt).error().field(), "path");
+  EXPECT_EQ(service_->CreateUpload(ann_, "elsewhere/x", 1, std::nullopt).error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->Remove(ann_, "datasets", true).code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->CreateUpload(ann_, "datasets/x", 1, std::string("nothex")).error().field(), "sha256");
+}
+
+TEST_F(FileServiceTest, ResumeAtTheServersOffsetOnly) {
+  auto up = service_->CreateUpload(ann_, "models/m.bin", 10, std::nullopt);
+  ASSERT_TRUE(up);
+  auto first = service_->BeginUploadWrite(ann_, up->id, 0, std::nullopt);
+  ASSERT_TRUE(first);
+  // A second writer while the first runs is refused.
+  EXPECT_EQ(service_->BeginUploadWrite(ann_, up->id, 0, std::nullopt).error().code(), Code::kConflict);
+  ASSERT_TRUE(first->writer->Append("01234").ok());
+  auto partial = service_->FinishUploadWrite(ann_, *first, Status::Unavailable("client went away"));
+  EXPECT_FALSE(partial);
+  EXPECT_EQ(service_->GetUpload(ann_, up->id)->offset, 5u);
+  EXPECT_FALSE(service_->Stat(ann_, "models/m.bin"));  // never a partial file
+  auto wrong = service_->BeginUploadWrite(ann_, up->id, 0, std::nullopt);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), Code::kConflict);
+  EXPECT_EQ(wrong.error().details().at("offset"), "5");
+  auto second = service_->BeginUploadWrite(ann_, up->id, 5, std::nullopt);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->writer->Append("56789").ok());
+  auto done = service_->FinishUploadWrite(ann_, *second, Status::Ok());
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_TRUE(done->complete);
+  EXPECT_EQ(service_->GetUpload(ann_, up->id).error().code(), Code::kNotFound);
+  // Another tenant cannot see or write the session.
+  auto other = service_->CreateUpload(ann_, "models/n.bin", 3, std::nullopt);
+  EXPECT_EQ(service_->GetUpload(bob_, other->id).error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->BeginUploadWrite(bob_, other->id, 0, std::nullopt).error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->CancelUpload(bob_, other->id).code(), Code::kNotFound);
+  EXPECT_TRUE(service_->CancelUpload(ann_, other->id).ok());
+}
+
+TEST_F(FileServiceTest, QuotaRefusesKnownSizesAndStopsUnknownOnes) {
+  ASSERT_TRUE(Put(ann_, "datasets/a", std::string(600, 'a')));
+  auto refused = service_->CreateUpload(ann_, "datasets/b", 500, std::nullopt);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kQuotaExceeded);
+  EXPECT_EQ(refused.error().details().at("used_bytes"), "600");
+  // Replacing a file counts only the difference.
+  EXPECT_TRUE(service_->CreateUpload(ann_, "datasets/a", 900, std::nullopt));
+  // Unknown size: the writer's limit is the remaining quota; passing it discards everything.
+  auto open = service_->CreateUpload(ann_, "datasets/d", std::nullopt, std::nullopt);
+  ASSERT_TRUE(open);
+  auto w = service_->BeginUploadWrite(ann_, open->id, 0, std::nullopt);
+  ASSERT_TRUE(w);
+  EXPECT_TRUE(w->limit_is_quota);
+  EXPECT_LE(w->limit, 400u);
+  auto stopped = service_->FinishUploadWrite(ann_, *w, Status::QuotaExceeded("over"));
+  EXPECT_EQ(stopped.error().code(), Code::kQuotaExceeded);
+  EXPECT_EQ(service_->GetUpload(ann_, open->id).error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->Usage(ann_)->used_bytes, 600u);
+}
+
+TEST_F(FileServiceTest, ExpiredSessionsLoseTheirData) {
+  service_ = std::make_unique<FileService>(*db_, *store_, FilesOptions{.quota_bytes = 1000, .upload_ttl = std::chrono::seconds(0)});
+  auto up = service_->CreateUpload(ann_, "datasets/slow", 10, std::nullopt);
+  ASSERT_TRUE(up);
+  auto w = service_->BeginUploadWrite(ann_, up->id, 0, std::nullopt);
+  ASSERT_TRUE(w->writer->Append("abc").ok());
+  EXPECT_EQ(service_->ExpireUploads(), 0);  // busy sessions are kept
+  (void)service_->FinishUploadWrite(ann_, *w, Status::Unavailable("gone"));
+  EXPECT_EQ(service_->ExpireUploads(), 1);
+  EXPECT_FALSE(store_->StagedSize(up->id));
+  EXPECT_EQ(service_->GetUpload(ann_, up->id).error().code(), Code::kNotFound);
+}
+
+TEST_F(FileServiceTest, MoveCopyRemoveKeepMetadata) {
+  ASSERT_TRUE(Put(ann_, "datasets/raw/x.csv", "1"));
+  auto moved = service_->Move(ann_, "datasets/raw", "models/raw2");
+  ASSERT_TRUE(moved) << moved.error().ToString();
+  auto entry = service_->Stat(ann_, "models/raw2/x.csv");
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->uploaded_by, "ann@example.com");
+  EXPECT_EQ(service_->Move(ann_, "models/raw2", "models/raw2/inner").error().field(), "path");
+  EXPECT_EQ(service_->Move(ann_, "models", "datasets/m").error().code(), Code::kPermissionDenied);
+  ASSERT_TRUE(service_->Copy(ann_, "models/raw2", "datasets/copy"));
+  EXPECT_EQ(service_->Remove(ann_, "datasets/copy", false).code(), Code::kConflict);
+  EXPECT_TRUE(service_->Remove(ann_, "datasets/copy", true).ok());
+  EXPECT_EQ(service_->MakeFolder(ann_, "models/raw2").error().code(), Code::kConflict);
+}
+
+TEST_F(FileServiceTest, SharesAreReadOnlyAndRevocable) {
+  ASSERT_TRUE(Put(ann_, "datasets/mnist/train.csv", "data"));
+  EXPECT_EQ(service_->CreateShare(ann_, "datasets/mnist", "nobody", false, std::nullopt).error().field(), "account");
+  EXPECT_EQ(service_->CreateShare(ann_, "workspace", "beta", false, std::nullopt).error().field(), "path");
+  auto share = service_->CreateShare(ann_, "datasets/mnist", "beta", false, std::nullopt);
+  ASSERT_TRUE(share) << share.error().ToString();
+  EXPECT_EQ(service_->CreateShare(ann_, "datasets/mnist", "beta", false, std::nullopt).error().code(), Code::kConflict);
+  auto mine = service_->SharedWithMe(bob_);
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].mount(), "shared/acme/datasets/mnist");
+  // Bob browses shared/ down to the file, and reads it; he cannot write or see beside it.
+  EXPECT_EQ(service_->List(bob_, "shared", {})->entries.at(0).name, "acme");
+  EXPECT_EQ(service_->List(bob_, "shared/acme", {})->entries.at(0).name, "datasets");
+  auto listing = service_->List(bob_, "shared/acme/datasets/mnist", {});
+  ASSERT_TRUE(listing);
+  EXPECT_FALSE(listing->folder.writable);
+  EXPECT_EQ(listing->entries.at(0).path, "shared/acme/datasets/mnist/train.csv");
+  EXPECT_TRUE(service_->Read(bob_, "shared/acme/datasets/mnist/train.csv"));
+  EXPECT_EQ(service_->Stat(bob_, "shared/acme/models").error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->CreateUpload(bob_, "shared/acme/datasets/mnist/x", 1, std::nullopt).error().code(),
+            Code::kPermissionDenied);
+  auto mounts = service_->SharedMountsFor("beta");
+  ASSERT_EQ(mounts->size(), 1u);
+  EXPECT_EQ((*mounts)[0].key, "acme/datasets/mnist");
+  // Only the owner revokes.
+  EXPECT_EQ(service_->RevokeShare(bob_, share->id).code(), Code::kNotFound);
+  ASSERT_TRUE(service_->RevokeShare(ann_, share->id).ok());
+  EXPECT_EQ(service_->Stat(bob_, "shared/acme/datasets/mnist").error().code(), Code::kNotFound);
+}
+
+TEST_F(FileServiceTest, PublicLinksExpire) {
+  ASSERT_TRUE(Put(ann_, "models/resnet/weights.bin", "w"));
+  auto link = service_->CreateShare(ann_, "models/resnet", "", true, std::nullopt);
+  ASSERT_TRUE(link);
+  ASSERT_FALSE(link->link_token.empty());
+  auto listing = service_->ListLink(link->link_token, "", {});
+  ASSERT_TRUE(listing) << listing.error().ToString();
+  EXPECT_EQ(listing->entries.at(0).path, "weights.bin");
+  EXPECT_TRUE(service_->ReadLink(link->link_token, "weights.bin"));
+  EXPECT_EQ(service_->ReadLink(link->link_token, "../x").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(service_->ListLink("wrong", "", {}).error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->CreateShare(ann_, "models/resnet", "", true, 1).error().field(), "expires_at");
+  ASSERT_TRUE(db_->Execute("UPDATE shares SET expires_at = 1").has_value());
+  EXPECT_EQ(service_->ListLink(link->link_token, "", {}).error().code(), Code::kNotFound);
+}
+
+TEST_F(FileServiceTest, PublishFolderAndArchive) {
+  ASSERT_TRUE(Put(ann_, "models/out/model.bin", "weights"));
+  auto published = service_->Publish(ann_, {.kind = "model", .name = "resnet", .version = "1.0",
+                                            .description = "a net", .path = "models/out"});
+  ASSERT_TRUE(published) << published.error().ToString();
+  EXPECT_EQ(published->path(), "public/models/acme/resnet/1.0");
+  EXPECT_EQ(published->files, 1);
+  EXPECT_EQ(published->bytes, 7);
+  EXPECT_EQ(service_->Publish(ann_, {.name = "resnet", .version = "1.0", .path = "models/out"}).error().code(),
+            Code::kConflict);
+  EXPECT_EQ(service_->Publish(ann_, {.name = "Bad Name", .version = "1", .path = "models/out"}).error().field(), "name");
+  // Everybody sees it and can copy it into their own space.
+  auto list = service_->ListPublications("model", "net");
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_TRUE(service_->Read(bob_, "public/models/acme/resnet/1.0/model.bin"));
+  ASSERT_TRUE(service_->Copy(bob_, "public/models/acme/resnet/1.0", "models/resnet"));
+  EXPECT_TRUE(fs::exists(Root() + "/beta/models/resnet/model.bin"));
+  EXPECT_EQ(service_->DeletePublication(bob_, published->id).code(), Code::kPermissionDenied);
+
+  // A tar.gz archive is extracted.
+  std::string tree = dir_.path() + "/tree";
+  fs::create_directories(tree + "/sub");
+  std::ofstream(tree + "/sub/a.txt") << "aaa";
+  std::string archive = dir_.path() + "/m.tar.gz";
+  ASSERT_EQ(std::system(("tar -czf " + archive + " -C " + tree + " .").c_str()), 0);
+  std::ifstream in(archive, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(Put(ann_, "models/m.tar.gz", bytes));
+  auto from_archive = service_->Publish(ann_, {.kind = "dataset", .name = "tiny", .version = "2", .path = "models/m.tar.gz"});
+  ASSERT_TRUE(from_archive) << from_archive.error().ToString();
+  EXPECT_EQ(from_archive->files, 1);
+  EXPECT_TRUE(fs::exists(Root() + "/public/datasets/acme/tiny/2/sub/a.txt"));
+  ASSERT_TRUE(service_->DeletePublication(ann_, from_archive->id).ok());
+  EXPECT_FALSE(fs::exists(Root() + "/public/datasets/acme/tiny/2"));
+}
+
+}  // namespace
+}  // namespace paddlecloud::files
