@@ -39,6 +39,13 @@ struct Resources {
 enum class PodRole { kTrainer, kPserver };
 std::string_view RoleName(PodRole role);  // "trainer", "pserver"
 
+// A path of the node shown to a pod at `target`, read-only (a Kubernetes volume mount with
+// readOnly: true). `source` may be a folder or a file.
+struct ReadOnlyMount {
+  std::string source;
+  std::string target;
+};
+
 // One job to run: `trainers` trainer pods and `pservers` parameter-server pods.
 struct JobRun {
   std::string namespace_name;  // the account id (a Kubernetes namespace on a cluster)
@@ -47,6 +54,7 @@ struct JobRun {
   std::string image;           // container image (container backends)
   std::string working_dir;     // where the entry runs
   std::map<std::string, std::string> env;  // extra variables (the platform's PADDLE_CLOUD_*)
+  std::vector<ReadOnlyMount> mounts;      // public data, what was shared with the account
   int trainers = 1;
   Resources trainer_requests;
   int pservers = 0;

@@ -217,6 +217,10 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   run.env["PADDLE_CLOUD_TOKEN"] = token->second;
   run.env["PADDLE_CLOUD_JOB_DIR"] = dir;
   run.env["PADDLE_CLOUD_DATA"] = (fs::path(options_.files_dir) / principal.account_id).string();
+  run.env["PADDLE_CLOUD_PUBLIC"] = (fs::path(dir) / "mounts" / "public").string();
+  run.env["PADDLE_CLOUD_SHARED"] = (fs::path(dir) / "mounts" / "shared").string();
+  fs::create_directories(fs::path(dir) / "mounts" / "shared", ec);
+  if (options_.read_only_mounts) run.mounts = options_.read_only_mounts(principal.account_id, dir);
   Status submitted = backend_.Submit(run);
   RecordEvent(job.id, "", "Submitted", std::to_string(spec.num_trainer) + " trainer(s), " +
                                            std::to_string(spec.num_ps) + " parameter server(s)");

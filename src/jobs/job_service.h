@@ -82,6 +82,10 @@ struct JobsOptions {
   std::string jobs_dir;      // <data_dir>/jobs: <account>/<job id>/{logs,board}
   std::string files_dir;     // <data_dir>/files: <account>/... is PADDLE_CLOUD_DATA
   std::function<std::string()> public_url;   // PADDLE_CLOUD_URL for pods
+  // Read-only data a job of `account` sees: public data at <job dir>/mounts/public
+  // (PADDLE_CLOUD_PUBLIC) and shares at <job dir>/mounts/shared/<owner>/<path> (PADDLE_CLOUD_SHARED).
+  std::function<std::vector<cluster::ReadOnlyMount>(const std::string& account, const std::string& job_dir)>
+      read_only_mounts;
   std::chrono::milliseconds stop_grace{10'000};
   std::function<std::int64_t()> now;          // unix seconds; the system clock when empty
 };

@@ -122,6 +122,7 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   auto store = files::MakeLocalFileStore((fs::path(config.data_dir) / "files").string());
   if (!store) return Err(store.error());
   p->file_store_ = std::move(*store);
+  for (const char* space : {"public/datasets", "public/models"}) PC_RETURN_IF_ERROR(p->file_store_->MakeFolder(space));
   db::Database& platform_db = *p->database_;
   p->files_ = std::make_unique<files::FileService>(
       platform_db, *p->file_store_,
@@ -139,11 +140,21 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
       {.state_dir = (fs::path(config.data_dir) / "cluster").string(), .supervisor_binary = self});
   if (!backend) return Err(backend.error());
   p->backend_ = std::move(*backend);
+  std::string files_root = fs::absolute(fs::path(config.data_dir) / "files").lexically_normal().string();
   p->jobs_ = std::make_unique<jobs::JobService>(
       *p->database_, *p->backend_, *p->accounts_,
-      jobs::JobsOptions{.jobs_dir = (fs::path(config.data_dir) / "jobs").string(),
-                        .files_dir = (fs::path(config.data_dir) / "files").string(),
-                        .public_url = [url = p->public_url_] { return *url; }});
+      jobs::JobsOptions{
+          .jobs_dir = fs::absolute(fs::path(config.data_dir) / "jobs").lexically_normal().string(),
+          .files_dir = files_root,
+          .public_url = [url = p->public_url_] { return *url; },
+          .read_only_mounts =
+              [files_root, files = p->files_.get()](const std::string& account, const std::string& job_dir) {
+                std::vector<cluster::ReadOnlyMount> mounts{{files_root + "/public", job_dir + "/mounts/public"}};
+                if (auto shared = files->SharedMountsFor(account))
+                  for (const auto& m : *shared)
+                    mounts.push_back({files_root + "/" + m.key, job_dir + "/mounts/shared/" + m.mount});
+                return mounts;
+              }});
   api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
 
   std::shared_ptr<const http::AssetSource> assets;

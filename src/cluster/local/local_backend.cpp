@@ -224,6 +224,8 @@ std::string RunJson(const JobEntry& e) {
   const JobRun& r = e.run;
   json::object env;
   for (const auto& [k, v] : r.env) env[k] = v;
+  json::array mounts;
+  for (const auto& m : r.mounts) mounts.push_back(json::object{{"source", m.source}, {"target", m.target}});
   json::object o{{"seq", e.seq},
                  {"submitted_at", e.submitted_at},
                  {"namespace", r.namespace_name},
@@ -232,6 +234,7 @@ std::string RunJson(const JobEntry& e) {
                  {"image", r.image},
                  {"working_dir", r.working_dir},
                  {"env", std::move(env)},
+                 {"mounts", std::move(mounts)},
                  {"trainers", r.trainers},
                  {"trainer_requests", ResourcesJson(r.trainer_requests)},
                  {"pservers", r.pservers},
@@ -261,6 +264,9 @@ std::optional<JobEntry> LoadJob(const std::string& dir) {
   if (auto* env = o.if_contains("env"); env && env->is_object())
     for (const auto& [k, val] : env->as_object())
       if (val.is_string()) r.env[std::string(k)] = std::string(val.as_string());
+  if (auto* mounts = o.if_contains("mounts"); mounts && mounts->is_array())
+    for (const auto& m : mounts->as_array())
+      if (m.is_object()) r.mounts.push_back({GetStr(m.as_object(), "source"), GetStr(m.as_object(), "target")});
   r.trainers = static_cast<int>(GetInt(o, "trainers"));
   r.trainer_requests = ResourcesFrom(o, "trainer_requests");
   r.pservers = static_cast<int>(GetInt(o, "pservers"));
@@ -713,6 +719,7 @@ class LocalBackend final : public ClusterBackend {
     spec.env = InheritedEnvironment();
     for (auto& [k, v] : PaddleEnv(e.run.job, slot.role, slot.index, trainers, pservers)) spec.env[k] = v;
     for (auto& [k, v] : e.run.env) spec.env[k] = v;
+    spec.mounts = e.run.mounts;
     std::string gpus;
     for (int g : slot.gpus) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
     spec.env["CUDA_VISIBLE_DEVICES"] = gpus;

@@ -57,6 +57,8 @@ std::optional<PodPhase> PhaseFromName(std::string_view name) {
 std::string ToJson(const PodSpec& spec) {
   json::object env;
   for (const auto& [k, v] : spec.env) env[k] = v;
+  json::array mounts;
+  for (const auto& m : spec.mounts) mounts.push_back(json::object{{"source", m.source}, {"target", m.target}});
   json::object o{
       {"namespace", spec.namespace_name},
       {"job", spec.job},
@@ -66,6 +68,7 @@ std::string ToJson(const PodSpec& spec) {
       {"entry", spec.entry},
       {"working_dir", spec.working_dir},
       {"env", std::move(env)},
+      {"mounts", std::move(mounts)},
       {"log_path", spec.log_path},
       {"cpu_milli", spec.limits.cpu_milli},
       {"memory_bytes", spec.limits.memory_bytes},
@@ -91,6 +94,9 @@ Result<PodSpec> PodSpecFromJson(const std::string& text) {
   if (auto* env = o.if_contains("env"); env && env->is_object())
     for (const auto& [k, v] : env->as_object())
       if (v.is_string()) spec.env[std::string(k)] = std::string(v.as_string());
+  if (auto* mounts = o.if_contains("mounts"); mounts && mounts->is_array())
+    for (const auto& m : mounts->as_array())
+      if (m.is_object()) spec.mounts.push_back({Str(m.as_object(), "source"), Str(m.as_object(), "target")});
   spec.log_path = Str(o, "log_path");
   spec.limits.cpu_milli = Int(o, "cpu_milli");
   spec.limits.memory_bytes = Int(o, "memory_bytes");

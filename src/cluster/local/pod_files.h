@@ -46,6 +46,7 @@ struct PodSpec {
   std::string entry;        // run as /bin/sh -c <entry>
   std::string working_dir;  // empty: the pod directory
   std::map<std::string, std::string> env;  // the entry's whole environment
+  std::vector<ReadOnlyMount> mounts;        // bind-mounted read-only in the pod's mount namespace
   std::string log_path;     // stdout+stderr, appended
   Resources limits;         // 0 = unlimited
   int max_restarts = 0;
