@@ -1,5 +1,9 @@
 // The page table: every in-app URL and the navigation that links to it.
 import { DashboardPage } from './pages/DashboardPage';
+import { AllFilesPage, DatasetsPage, ModelsPage, WorkspacePage } from './pages/files/FileBrowserPage';
+import { LinkPage } from './pages/files/LinkPage';
+import { PublicPage } from './pages/files/PublicPage';
+import { SharedPage } from './pages/files/SharedPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { InvitePage } from './pages/InvitePage';
 import { JobDetailPage } from './pages/jobs/JobDetailPage';
@@ -24,6 +28,8 @@ export const routes: readonly Route[] = [
   { path: '/verify', component: VerifyPage },
   { path: '/reset-password', component: ResetPasswordPage },
   { path: '/invite', component: InvitePage },
+  // A public link to shared files: no sign-in.
+  { path: '/s/:token/*', component: LinkPage },
   // Signed in
   { path: '/dashboard', component: requireUser(DashboardPage) },
   { path: '/jobs', component: JobsRedirect },
@@ -32,6 +38,13 @@ export const routes: readonly Route[] = [
   { path: '/jobs/:id', component: requireUser(JobDetailPage) },
   { path: '/settings', component: requireUser(SettingsPage) },
   { path: '/settings/:section', component: requireUser(SettingsPage) },
+  // Datasets and models: the file browser (the route's rest is the folder inside the space).
+  { path: '/datasets/*', component: requireUser(DatasetsPage) },
+  { path: '/models/*', component: requireUser(ModelsPage) },
+  { path: '/workspace/*', component: requireUser(WorkspacePage) },
+  { path: '/files/*', component: requireUser(AllFilesPage) },
+  { path: '/public', component: requireUser(PublicPage) },
+  { path: '/shared', component: requireUser(SharedPage) },
 ];
 
 export interface NavItem {
@@ -44,6 +57,10 @@ export interface NavItem {
 /** The left navigation of a signed-in user: only pages that exist. */
 export const signedInNav: readonly NavItem[] = [
   { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id'] },
+  { label: 'Datasets', href: '/datasets', activeFor: ['/datasets/*'] },
+  { label: 'Models', href: '/models', activeFor: ['/models/*'] },
+  { label: 'Public', href: '/public', activeFor: ['/public', '/files/public/*'] },
+  { label: 'Shared with me', href: '/shared', activeFor: ['/shared', '/files/shared/*'] },
   { label: 'Settings', href: '/settings', activeFor: ['/settings', '/settings/:section'] },
   { label: 'Status', href: '/status', activeFor: ['/status'] },
 ];

@@ -1,0 +1,267 @@
+// Public models and datasets (/public?kind=model&q=text): what every account published, newest first,
+// with a search box and Models / Datasets tabs. Browse a publication's files, copy it into the
+// account's space, or delete one the account published.
+import type { VNode } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiError } from '../../api/client';
+import type { FilesApi, Publication, PublicationKind } from '../../api/files';
+import { filesApi } from '../../api/files';
+import { ConfirmDialog } from '../../dialog';
+import { formatDateTime, formatUnixDate, isoFromUnix, plural } from '../../format';
+import { ErrorBanner, isAbort, toApiError, useAction } from '../../forms';
+import { navigate, useLocation } from '../../router';
+import type { SignedInPageProps } from '../../session';
+import { useDocumentTitle } from '../../title';
+import { CopyDialog } from './dialogs';
+import { browserHref, formatSize } from './paths';
+
+export type PublicApi = Pick<FilesApi, 'listPublications' | 'deletePublication' | 'copyPath'>;
+
+/** Typing in the search box waits this long for a pause before asking the server. */
+export const SEARCH_DEBOUNCE_MS = 300;
+
+const KINDS: ReadonlyArray<{ value: '' | PublicationKind; label: string }> = [
+  { value: '', label: 'All' },
+  { value: 'model', label: 'Models' },
+  { value: 'dataset', label: 'Datasets' },
+];
+
+function filtersFrom(search: string): { kind: '' | PublicationKind; q: string } {
+  const params = new URLSearchParams(search);
+  const kind = params.get('kind');
+  return { kind: kind === 'model' || kind === 'dataset' ? kind : '', q: params.get('q') ?? '' };
+}
+
+function searchFor(kind: string, q: string): string {
+  const params = new URLSearchParams();
+  if (kind) params.set('kind', kind);
+  if (q.trim()) params.set('q', q.trim());
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export interface PublicPageProps extends SignedInPageProps {
+  api?: PublicApi;
+}
+
+export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
+  useDocumentTitle('Public models and datasets');
+  const { search } = useLocation();
+  const { kind, q } = filtersFrom(search);
+  const [typed, setTyped] = useState(q);
+  const [items, setItems] = useState<Publication[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [generation, setGeneration] = useState(0);
+  const [copying, setCopying] = useState<Publication | null>(null);
+  const [deleting, setDeleting] = useState<Publication | null>(null);
+  const removal = useAction();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    api.listPublications(kind ? { kind, q } : { q }, { signal: controller.signal }).then(
+      (list) => {
+        setItems(list);
+        setError(null);
+        setLoading(false);
+      },
+      (err) => {
+        if (isAbort(err)) return;
+        setError(toApiError(err));
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [api, kind, q, generation]);
+
+  // The search goes out after a pause in typing; a change from elsewhere (back button) updates the box.
+  useEffect(() => {
+    if (typed.trim() === q.trim()) return;
+    const timer = setTimeout(() => navigate(`/public${searchFor(kind, typed)}`, { replace: true }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  useEffect(() => {
+    setTyped((current) => (current.trim() === q.trim() ? current : q));
+  }, [q]);
+
+  const filtered = kind !== '' || q.trim() !== '';
+
+  return (
+    <section class="page page--wide files-page" data-testid="public-page">
+      <header class="page__header">
+        <div>
+          <h1 class="page__title">Public models and datasets</h1>
+          <p class="page__subtitle">Published by every account on this PaddleCloud. Jobs read them at <code>$PADDLE_CLOUD_PUBLIC</code>.</p>
+        </div>
+      </header>
+
+      <div class="filters" role="search" aria-label="Find publications" data-testid="public-filters">
+        <div class="segmented" role="group" aria-label="Kind">
+          {KINDS.map((option) => (
+            <button
+              key={option.value}
+              type="button"
+              class={kind === option.value ? 'segmented__item segmented__item--on' : 'segmented__item'}
+              aria-pressed={kind === option.value ? 'true' : 'false'}
+              onClick={() => navigate(`/public${searchFor(option.value, typed)}`, { replace: true })}
+              data-testid={`public-kind-${option.value || 'all'}`}
+            >
+              {option.label}
+            </button>
+          ))}
+        </div>
+        <label class="filters__field">
+          <span class="filters__label">Search</span>
+          <input
+            class="field__input filters__search"
+            type="search"
+            placeholder="Name or description"
+            value={typed}
+            onInput={(event) => setTyped(event.currentTarget.value)}
+            data-testid="public-search"
+          />
+        </label>
+      </div>
+
+      {error && (
+        <ErrorBanner error={error} prefix="Could not load the publications." testId="public-error">
+          <button type="button" class="button button--small button--secondary" onClick={() => setGeneration((g) => g + 1)}>
+            Try again
+          </button>
+        </ErrorBanner>
+      )}
+
+      {loading && !items ? (
+        <p class="loading" data-testid="public-loading">
+          Loading…
+        </p>
+      ) : items && items.length === 0 ? (
+        <div class="empty" data-testid="public-empty">
+          <p class="empty__title">{filtered ? 'Nothing matches.' : 'Nothing has been published yet.'}</p>
+          <p class="empty__text">
+            Publish a folder of your datasets or models with its <strong>Publish</strong> button: a copy becomes public under a
+            name and version.
+          </p>
+        </div>
+      ) : items ? (
+        <div class="table-wrap">
+          <table class="table publications-table" data-testid="public-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Account</th>
+                <th scope="col" class="num">
+                  Files
+                </th>
+                <th scope="col" class="num">
+                  Size
+                </th>
+                <th scope="col">Published</th>
+                <th scope="col" class="table__actions">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((pub) => (
+                <tr key={pub.id} data-testid="publication" data-id={pub.id} data-name={pub.name} data-kind={pub.kind}>
+                  <td class="table__wrap publications-table__name">
+                    <strong data-testid="publication-name">{pub.name}</strong>{' '}
+                    <span class="tag tag--primary" data-testid="publication-version">
+                      {pub.version}
+                    </span>
+                    {pub.description && (
+                      <span class="table__sub publications-table__description" data-testid="publication-description">
+                        {pub.description}
+                      </span>
+                    )}
+                  </td>
+                  <td>{pub.kind === 'model' ? 'Model' : pub.kind === 'dataset' ? 'Dataset' : pub.kind}</td>
+                  <td data-testid="publication-account">
+                    {pub.account}
+                    <span class="table__sub">{pub.published_by}</span>
+                  </td>
+                  <td class="num" data-testid="publication-files">
+                    {pub.files.toLocaleString()}
+                  </td>
+                  <td class="num" data-testid="publication-size">
+                    {formatSize(pub.bytes)}
+                  </td>
+                  <td>
+                    <time dateTime={isoFromUnix(pub.published_at)} title={formatDateTime(isoFromUnix(pub.published_at))}>
+                      {formatUnixDate(pub.published_at)}
+                    </time>
+                  </td>
+                  <td class="table__actions">
+                    <a class="button button--small button--secondary" href={browserHref(pub.path)} data-testid="publication-browse">
+                      Browse files
+                    </a>{' '}
+                    <button type="button" class="button button--small button--secondary" onClick={() => setCopying(pub)} data-testid="publication-copy">
+                      Copy to my space
+                    </button>
+                    {pub.account === user.account_id && (
+                      <>
+                        {' '}
+                        <button
+                          type="button"
+                          class="button button--small button--danger-outline"
+                          onClick={() => {
+                            removal.reset();
+                            setDeleting(pub);
+                          }}
+                          aria-label={`Delete ${pub.name} ${pub.version}`}
+                          data-testid="publication-delete"
+                        >
+                          Delete
+                        </button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p class="muted public__count" data-testid="public-count">
+            {plural(items.length, 'publication')}
+          </p>
+        </div>
+      ) : null}
+
+      {copying && (
+        <CopyDialog
+          from={copying.path}
+          title={`Copy ${copying.name} ${copying.version} to my space`}
+          api={api}
+          onClose={() => setCopying(null)}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete ${deleting.name} ${deleting.version}?`}
+          confirmLabel="Delete"
+          pendingLabel="Deleting…"
+          danger
+          pending={removal.pending}
+          error={removal.error}
+          testId="publication-delete-dialog"
+          onCancel={() => setDeleting(null)}
+          onConfirm={() => {
+            const target = deleting;
+            void removal.run(() => api.deletePublication(target.id)).then((ok) => {
+              if (!ok) return;
+              setDeleting(null);
+              setItems((current) => current?.filter((pub) => pub.id !== target.id) ?? null);
+              setGeneration((g) => g + 1);
+            });
+          }}
+        >
+          <p>
+            Its files at <code>{deleting.path}</code> are removed from the public space; copies others made stay theirs.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
