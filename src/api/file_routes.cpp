@@ -1,7 +1,9 @@
 #include "api/file_routes.h"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <array>
 #include <charconv>
 #include <ctime>
 #include <regex>
@@ -286,7 +288,31 @@ Response WithUploadOffset(Response r, const Status& status) {
   return r;
 }
 
+// Reads the request body until `buffer` is full or the body ends.
+struct Filled {
+  std::size_t bytes = 0;
+  bool end = false;
+  Status failure;
+};
+asio::awaitable<Filled> FillBuffer(http::BodyStream& body, std::string& buffer) {
+  Filled f;
+  while (f.bytes < buffer.size()) {
+    auto n = co_await body.Read(buffer.data() + f.bytes, buffer.size() - f.bytes);
+    if (!n) {
+      f.failure = Status::Unavailable("the client stopped sending: " + n.error().message());
+      co_return f;
+    }
+    if (*n == 0) {
+      f.end = true;
+      co_return f;
+    }
+    f.bytes += *n;
+  }
+  co_return f;
+}
+
 asio::awaitable<Response> PutUpload(FileService& files, blocking::WorkPool& pool, Request& request) {
+  using namespace asio::experimental::awaitable_operators;
   const Principal& principal = *request.principal;
   std::string id(request.PathParam("upload"));
   auto range = ParseContentRange(request);
@@ -298,39 +324,37 @@ asio::awaitable<Response> PutUpload(FileService& files, blocking::WorkPool& pool
   }
   auto write = co_await pool.Run([&] { return files.BeginUploadWrite(principal, id, range->start, range->total); });
   if (!write) co_return WithUploadOffset(ErrorResponse(write.error()), write.error());
-  std::string buffer(1 << 20, '\0');
+  // Two buffers: the disk writes one while the network fills the other.
+  std::array<std::string, 2> buffers{std::string(1 << 20, '\0'), std::string(1 << 20, '\0')};
+  int current = 0;
+  std::uint64_t received = range->start;
   Status failure;
+  Filled filled = co_await FillBuffer(*request.body_stream, buffers[current]);
   while (true) {
-    // Fill the buffer before touching the disk: fewer, larger writes.
-    std::size_t filled = 0;
-    bool done = false;
-    while (filled < buffer.size()) {
-      auto n = co_await request.body_stream->Read(buffer.data() + filled, buffer.size() - filled);
-      if (!n) {
-        failure = Status::Unavailable("the client stopped sending: " + n.error().message());
-        break;
-      }
-      if (*n == 0) {
-        done = true;
-        break;
-      }
-      filled += *n;
-    }
-    std::uint64_t offset = write->writer->size();
-    if (filled > 0 && offset + filled > write->limit) {
+    if (!filled.failure.ok()) failure = filled.failure;
+    if (filled.bytes > 0 && received + filled.bytes > write->limit) {
       failure = write->limit_is_quota
                     ? Status::QuotaExceeded("the upload was stopped: it exceeds the storage quota; its data was removed")
                     : Status::InvalidArgument("the body is longer than the upload's size", "Content-Range");
       break;
     }
-    if (filled > 0) {
-      Status appended = co_await pool.Run([&] { return write->writer->Append(std::string_view(buffer.data(), filled)); });
-      if (!appended.ok()) {
-        failure = appended;
-        break;
+    received += filled.bytes;
+    std::string_view chunk(buffers[current].data(), filled.bytes);
+    auto append = [&pool, &write, chunk]() { return pool.Run([&write, chunk] { return write->writer->Append(chunk); }); };
+    if (filled.end || !failure.ok()) {
+      if (!chunk.empty()) {
+        Status appended = co_await append();
+        if (!appended.ok()) failure = appended;
       }
+      break;
     }
-    if (done || !failure.ok()) break;
+    auto [appended, next] = co_await (append() && FillBuffer(*request.body_stream, buffers[1 - current]));
+    if (!appended.ok()) {
+      failure = appended;
+      break;
+    }
+    current = 1 - current;
+    filled = std::move(next);
   }
   auto finished = co_await pool.Run([&] { return files.FinishUploadWrite(principal, *write, failure); });
   if (!finished) co_return ErrorResponse(finished.error());

@@ -91,9 +91,12 @@ struct Exchange {
   bool idle_unbounded = false;                // streaming with no idle bound
   // Called for 2xx body chunks when set (streaming); otherwise the body is collected.
   const std::function<bool(std::string_view)>* on_chunk = nullptr;
+  // Streaming: called with a 2xx answer's status and headers before its body; false stops there.
+  const std::function<bool(const ApiResponse&)>* on_head = nullptr;
   // When set, the body is this file (of body_file_size bytes), sent in chunks instead of `body`.
   const std::string* body_file = nullptr;
   std::uint64_t body_file_size = 0;
+  std::uint64_t body_file_offset = 0;  // where in the file the body starts
   const UploadProgress* progress = nullptr;
   std::chrono::milliseconds answer_timeout{0};  // for the answer's header; zero: the client's timeout
 };
@@ -233,6 +236,11 @@ class Transport {
     auto& lowest = beast::get_lowest_layer(stream);
     std::ifstream in(*exchange.body_file, std::ios::binary);
     if (!in) co_return Status::InvalidArgument("cannot read " + *exchange.body_file);
+    if (exchange.body_file_offset > 0) {
+      in.seekg(static_cast<std::streamoff>(exchange.body_file_offset));
+      if (!in) co_return Status::InvalidArgument("cannot read " + *exchange.body_file + " from byte " +
+                                                 std::to_string(exchange.body_file_offset));
+    }
     bhttp::request<bhttp::empty_body> request;
     SetHeaders(request, exchange);
     request.content_length(exchange.body_file_size);
@@ -308,6 +316,10 @@ class Transport {
       response.headers[name] = std::string(field.value());
     }
     bool streaming = exchange.on_chunk && response.status >= 200 && response.status < 300;
+    if (streaming && exchange.on_head && *exchange.on_head && !(*exchange.on_head)(response)) {
+      stopped_early_ = true;
+      co_return response;
+    }
     std::size_t limit = exchange.on_chunk ? kMaxErrorBody : kMaxBody;
     std::array<char, 16 * 1024> chunk;
     while (!parser.is_done()) {
@@ -361,8 +373,8 @@ std::string Printable(std::string_view text, std::size_t max) {
 Code CodeFromName(std::string_view name) {
   for (Code code : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied, Code::kNotFound,
                     Code::kMethodNotAllowed, Code::kConflict, Code::kPayloadTooLarge, Code::kUnsupportedMedia,
-                    Code::kRangeNotSatisfiable, Code::kResourceExhausted, Code::kQuotaExceeded, Code::kUnavailable,
-                    Code::kInternal}) {
+                    Code::kRangeNotSatisfiable, Code::kResourceExhausted, Code::kQuotaExceeded,
+                    Code::kInsufficientStorage, Code::kUnavailable, Code::kInternal}) {
     if (CodeName(code) == name) return code;
   }
   return Code::kOk;
@@ -380,6 +392,7 @@ Code CodeFromHttpStatus(int status) {
     case 415: return Code::kUnsupportedMedia;
     case 416: return Code::kRangeNotSatisfiable;
     case 429: return Code::kResourceExhausted;
+    case 507: return Code::kInsufficientStorage;
     case 502:
     case 503:
     case 504: return Code::kUnavailable;
@@ -492,6 +505,38 @@ Result<json::value> ApiClient::Upload(std::string_view method, std::string_view 
     return Err(Status::Internal("the answer of " + options_.server + std::string(target) + " is not JSON: " +
                                 Printable(response->body, 120)));
   return value;
+}
+
+Result<ApiResponse> ApiClient::SendFileRange(std::string_view method, std::string_view target, const std::string& path,
+                                             std::uint64_t offset, std::uint64_t length, const HeaderList& headers,
+                                             std::string_view content_type, const UploadProgress& progress,
+                                             std::chrono::milliseconds answer_timeout) {
+  auto endpoint = ParseServer(options_.server);
+  if (!endpoint) return Err(endpoint.error());
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Err(Status::InvalidArgument("cannot read " + path + ": " + ec.message()));
+  if (offset > size || length > size - offset)
+    return Err(Status::InvalidArgument(path + " is shorter than " + std::to_string(offset + length) + " bytes"));
+  Exchange exchange{.method = std::string(method), .target = endpoint->base_path + std::string(target),
+                    .content_type = std::string(content_type), .accept = "application/json", .headers = headers,
+                    .body_file = &path, .body_file_size = length, .body_file_offset = offset, .progress = &progress,
+                    .answer_timeout = answer_timeout};
+  Transport transport(options_, *endpoint);
+  return transport.Run(exchange);
+}
+
+Result<ApiResponse> ApiClient::Fetch(std::string_view target, const HeaderList& headers,
+                                     const std::function<bool(const ApiResponse&)>& on_head,
+                                     const std::function<bool(std::string_view)>& on_chunk,
+                                     std::chrono::milliseconds idle_timeout) {
+  auto endpoint = ParseServer(options_.server);
+  if (!endpoint) return Err(endpoint.error());
+  Exchange exchange{.method = "GET", .target = endpoint->base_path + std::string(target), .headers = headers,
+                    .read_timeout = idle_timeout, .idle_unbounded = idle_timeout.count() <= 0, .on_chunk = &on_chunk,
+                    .on_head = &on_head};
+  Transport transport(options_, *endpoint);
+  return transport.Run(exchange);
 }
 
 Status ApiClient::Stream(std::string_view target, const std::function<bool(std::string_view)>& on_chunk,

@@ -82,6 +82,30 @@ class ApiClient {
                                     std::string_view content_type, const UploadProgress& progress = {},
                                     std::chrono::milliseconds answer_timeout = std::chrono::minutes(10));
 
+  // Sends `length` bytes of the file at `path`, starting at byte `offset`, as the body of `method target`
+  // with `headers` (e.g. Content-Range) and `content_type`: Content-Length is `length` and the bytes are
+  // read and written in chunks (never held whole); `progress` gets the bytes of this body sent so far
+  // and `length` after each chunk (it may block, e.g. to limit the rate). Any HTTP status is a value
+  // (its body collected); errors are a file that cannot be read (InvalidArgument naming it) and
+  // transport failures. When the server answers before the whole body was read, that answer is
+  // returned. The answer may take up to `answer_timeout` after the last byte.
+  Result<ApiResponse> SendFileRange(std::string_view method, std::string_view target, const std::string& path,
+                                    std::uint64_t offset, std::uint64_t length, const HeaderList& headers = {},
+                                    std::string_view content_type = "application/octet-stream",
+                                    const UploadProgress& progress = {},
+                                    std::chrono::milliseconds answer_timeout = std::chrono::minutes(10));
+
+  // Streaming GET that shows the answer's head (for Range requests): for a 2xx answer `on_head` gets
+  // its status and headers (empty body) before any byte of the body (returning false stops there),
+  // then `on_chunk` gets the body as it arrives until it ends or `on_chunk` returns false.
+  // `idle_timeout` bounds the wait for each chunk (zero: no bound). Returns the status and headers;
+  // a non-2xx answer is a value too, with its body (up to 1 MiB) and neither callback called.
+  // Errors are transport failures only.
+  Result<ApiResponse> Fetch(std::string_view target, const HeaderList& headers,
+                            const std::function<bool(const ApiResponse& head)>& on_head,
+                            const std::function<bool(std::string_view chunk)>& on_chunk,
+                            std::chrono::milliseconds idle_timeout = std::chrono::seconds(60));
+
   // Streaming GET: calls `on_chunk` with body bytes as they arrive until the body ends (OK) or
   // `on_chunk` returns false (OK). `idle_timeout` bounds the wait for each chunk (zero: no bound).
   // A non-2xx answer is returned as its error Status without calling `on_chunk`.

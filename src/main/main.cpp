@@ -10,6 +10,7 @@
 #include <map>
 
 #include "client/account_commands.h"
+#include "client/file_commands.h"
 #include "client/job_commands.h"
 #include "cluster/local/pod_supervisor.h"
 #include "config/server_config.h"
@@ -157,6 +158,80 @@ int main(int argc, char** argv) {
   describe->add_option("--events", describe_flags.events, "Show this many of the latest events")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
 
+  // Files: datasets, models, workspace (docs/files.md).
+  client::LsFlags ls_flags;
+  CLI::App* ls = app.add_subcommand("ls", "List a folder of your files (datasets/, models/, workspace/, public/, shared/)");
+  AddConnectionOptions(ls, ls_flags.connection);
+  ls->add_option("path", ls_flags.path, "Cloud path, e.g. datasets/mnist [default: the top level]");
+  ls->add_flag("-l,--long", ls_flags.long_format, "Show size (bytes), modification time and who uploaded each file");
+  ls->add_flag("--human", ls_flags.human, "With -l: sizes as 1.5 MiB instead of bytes");
+  ls->add_option("--sort", ls_flags.sort, "Order by name (folders first), size or modified")
+      ->check(CLI::IsMember({"name", "size", "modified"}))->capture_default_str();
+  ls->add_flag("-r,--reverse", ls_flags.reverse, "Reverse the order");
+
+  client::CpFlags cp_flags;
+  CLI::App* cp = app.add_subcommand("cp", "Copy files to, from or within the cloud (cloud paths as pc:PATH)");
+  AddConnectionOptions(cp, cp_flags.connection);
+  cp->add_option("paths", cp_flags.args, "SRC... DEST: local paths, or cloud paths written pc:datasets/mnist")
+      ->required()->expected(2, -1);
+  cp->add_flag("-r,--recursive", cp_flags.recursive, "Copy folders with everything in them");
+  cp->add_option("--limit-rate", cp_flags.limit_rate, "At most this many bytes per second, e.g. 500K, 2M (as curl's)");
+  cp->footer(std::string(kClientFooter) +
+             "\nExamples: paddlecloud cp -r ./data pc:datasets/mnist     paddlecloud cp pc:models/out/model.bin .\n"
+             "When DEST is an existing folder, ends with '/' or several SRCs are given, each SRC is copied into it.\n"
+             "Uploads resume where they stopped when the same command is run again (sessions are remembered in\n"
+             "~/.paddlecloud/uploads/); downloads go to DEST.part first and resume from it. Progress goes to\n"
+             "stderr (a line per file on a terminal, else a summary at the end).");
+
+  client::RmFlags rm_flags;
+  CLI::App* rm = app.add_subcommand("rm", "Remove cloud files or folders");
+  AddConnectionOptions(rm, rm_flags.connection);
+  rm->add_option("paths", rm_flags.paths, "Cloud paths, e.g. datasets/old")->required();
+  rm->add_flag("-r,--recursive", rm_flags.recursive, "Remove folders with everything in them");
+
+  client::MkdirFlags mkdir_flags;
+  CLI::App* mkdir = app.add_subcommand("mkdir", "Create cloud folders (with missing parents)");
+  AddConnectionOptions(mkdir, mkdir_flags.connection);
+  mkdir->add_option("paths", mkdir_flags.paths, "Cloud paths, e.g. datasets/mnist/images")->required();
+  mkdir->add_flag("-p,--parents", mkdir_flags.parents, "No error when the folder exists already");
+
+  client::MvFlags mv_flags;
+  CLI::App* mv = app.add_subcommand("mv", "Rename or move a cloud file or folder");
+  AddConnectionOptions(mv, mv_flags.connection);
+  mv->add_option("src", mv_flags.source, "Cloud path to move")->required();
+  mv->add_option("dest", mv_flags.dest, "New cloud path, or an existing folder to move it into")->required();
+
+  client::ShareFlags share_flags;
+  CLI::App* share = app.add_subcommand("share", "Share a dataset or model folder with an account, or by a public link");
+  AddConnectionOptions(share, share_flags.connection);
+  share->add_option("path", share_flags.path, "Cloud path in datasets/ or models/")->required();
+  CLI::Option* share_account = share->add_option("--account", share_flags.account, "The account to share with");
+  CLI::Option* share_link = share->add_flag("--link", share_flags.link, "Create a public link (no sign-in needed)");
+  share_account->excludes(share_link);
+  share->add_option("--expires", share_flags.expires, "The share ends after this long: 7d, 12h, 30m, 2w [default: never]");
+
+  client::UnshareFlags unshare_flags;
+  CLI::App* unshare = app.add_subcommand("unshare", "Revoke a share (its id from `paddlecloud shares`)");
+  AddConnectionOptions(unshare, unshare_flags.connection);
+  unshare->add_option("id", unshare_flags.id, "Share id")->required();
+
+  client::SharesFlags shares_flags;
+  CLI::App* shares = app.add_subcommand("shares", "List your account's shares");
+  AddConnectionOptions(shares, shares_flags.connection);
+  shares->add_flag("--with-me", shares_flags.with_me, "What other accounts shared with yours instead");
+
+  client::PublishFlags publish_flags;
+  CLI::App* publish = app.add_subcommand("publish", "Publish a cloud folder or archive as a public model or dataset");
+  AddConnectionOptions(publish, publish_flags.connection);
+  publish->add_option("path", publish_flags.path,
+                      "Cloud path of a folder, or of a .tar, .tar.gz, .tgz or .zip archive (upload it with cp first)")
+      ->required();
+  publish->add_option("--name", publish_flags.name, "Name: 1-63 of a-z 0-9 - _ .")->required();
+  publish->add_option("--version", publish_flags.version, "Version: 1-63 of A-Z a-z 0-9 - _ . +")->required();
+  publish->add_option("--description", publish_flags.description, "What it is");
+  publish->add_option("--kind", publish_flags.kind, "model or dataset [default: from the path, models/ or datasets/]")
+      ->check(CLI::IsMember({"model", "dataset"}));
+
   // Internal (hidden): the local cluster backend runs one per pod; see cluster/local/pod_supervisor.h.
   std::string pod_dir;
   int pod_lock_fd = -1;
@@ -186,6 +261,15 @@ int main(int argc, char** argv) {
     return client::KillJob(kill_flags, client::ProcessEnvironment());
   }
   if (describe->parsed()) return client::DescribeJob(describe_flags, client::ProcessEnvironment());
+  if (ls->parsed()) return client::ListFiles(ls_flags, client::ProcessEnvironment());
+  if (cp->parsed()) return client::CopyFiles(cp_flags, client::ProcessEnvironment());
+  if (rm->parsed()) return client::RemoveFiles(rm_flags, client::ProcessEnvironment());
+  if (mkdir->parsed()) return client::MakeFolders(mkdir_flags, client::ProcessEnvironment());
+  if (mv->parsed()) return client::MoveFile(mv_flags, client::ProcessEnvironment());
+  if (share->parsed()) return client::ShareFiles(share_flags, client::ProcessEnvironment());
+  if (unshare->parsed()) return client::Unshare(unshare_flags, client::ProcessEnvironment());
+  if (shares->parsed()) return client::ListShares(shares_flags, client::ProcessEnvironment());
+  if (publish->parsed()) return client::Publish(publish_flags, client::ProcessEnvironment());
   if (server->parsed()) {
     auto config = config::ResolveServerConfig(flag_values, Environment());
     if (!config) {

@@ -1,6 +1,7 @@
 #include "server/platform.h"
 
 #include <fcntl.h>
+#include <csignal>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -217,6 +218,9 @@ Status WriteFileAtomically(const fs::path& path, const std::string& content) {
 }  // namespace
 
 int RunServer(const config::ServerConfig& config) {
+  // A client that goes away mid-response must not end the process: sendfile() and writes then
+  // fail with EPIPE, which the connection handles.
+  ::signal(SIGPIPE, SIG_IGN);
   auto platform = Platform::Create(config);
   if (!platform) {
     spdlog::error("cannot start: {}", platform.error().message());

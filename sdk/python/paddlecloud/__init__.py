@@ -5,10 +5,13 @@
     print(cloud.version())
 
     from paddlecloud import create_cloud_job   # submit a distributed job, as in the product brief
+    from paddlecloud import upload, download, list_files   # datasets and models (resumable transfers)
 """
 from .client import ApiError, Client, load_settings
+from .files import download, get_entry, list_files, make_folder, move, remove, storage_usage, upload
 from .jobs import Job, create_cloud_job, get_job, list_jobs, pack_directory, upload_package
 
-__all__ = ["ApiError", "Client", "Job", "create_cloud_job", "get_job", "list_jobs", "load_settings", "pack_directory",
+__all__ = ["ApiError", "Client", "Job", "create_cloud_job", "download", "get_entry", "get_job", "list_files",
+           "list_jobs", "load_settings", "make_folder", "move", "pack_directory", "remove", "storage_usage", "upload",
            "upload_package"]
 __version__ = "0.1.0"

@@ -1,0 +1,511 @@
+"""Datasets and models from Python: the account's files (docs/files.md).
+
+    from paddlecloud import upload, download, list_files
+    upload("./data", "datasets/mnist")                  # a folder, file by file; resumable
+    for entry in list_files("datasets/mnist"):
+        print(entry["name"], entry["kind"], entry["size"])
+    download("models/out/model.bin", "./model.bin")    # resumes from ./model.bin.part
+
+Cloud paths are relative and "/"-separated ("datasets/mnist/train.csv"); "." and ".." segments,
+empty segments, backslashes and NUL raise ValueError before anything is sent. upload() and
+download() put things exactly at the path given (unlike `paddlecloud cp`, an existing folder is not
+gone into).
+
+Uploads use the resumable upload protocol: each file gets a session (with its size and SHA-256,
+which the server verifies) that is remembered until it completes in the CLI's state directory
+(~/.paddlecloud/uploads/, next to the config file named by $PADDLECLOUD_CLI_CONFIG; the same files
+`paddlecloud cp` uses), so uploading the same file to the same path again after an interruption
+continues at the server's offset. The body is sent in chunks (PUT with Content-Range), streamed
+from the file. Downloads are written to LOCAL.part and renamed when complete; a .part left by an
+interrupted download of the same (unchanged: same ETag) file is continued with a Range request.
+"""
+import hashlib
+import http.client
+import json
+import os
+import time
+import urllib.parse
+from typing import Any, Callable, Dict, List, Optional
+
+from .client import CONFIG_PATH, ApiError, Client
+
+Progress = Optional[Callable[[int, int], None]]
+
+DEFAULT_CHUNK = 64 << 20   # bytes per PUT of an upload
+_READ = 1 << 20            # bytes per read of a file or a download
+_RETRIES = 3               # a dropped connection is retried (resuming) this often
+_CONFLICT_RETRIES = 40     # a PUT refused (409) because another PUT of the session still runs
+
+
+# -- paths --------------------------------------------------------------------------------------
+def _cloud(path: str) -> str:
+    """The path checked and normalized (leading and trailing "/" dropped); ValueError when bad."""
+    if not isinstance(path, str):
+        raise ValueError(f"a cloud path is a string, not {path!r}")
+    if "\0" in path:
+        raise ValueError(f"invalid cloud path {path!r}: it contains a NUL byte")
+    if "\\" in path:
+        raise ValueError(f"invalid cloud path {path!r}: use '/' to separate folders, not '\\'")
+    normal = path.strip("/")
+    if normal:
+        for segment in normal.split("/"):
+            if segment == "":
+                raise ValueError(f"invalid cloud path {path!r}: it has an empty segment ('//')")
+            if segment in (".", ".."):
+                raise ValueError(f"invalid cloud path {path!r}: '{segment}' segments are not allowed")
+    return normal
+
+
+def _quote(path: str) -> str:
+    return urllib.parse.quote(path, safe="/")
+
+
+def _join(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
+
+
+def _safe_name(name: Any) -> bool:
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name \
+        and "\0" not in name
+
+
+# -- state files shared with the CLI -------------------------------------------------------------
+def _state_dir(kind: str) -> str:
+    config = os.path.expanduser(os.environ.get("PADDLECLOUD_CLI_CONFIG") or CONFIG_PATH)
+    return os.path.join(os.path.dirname(config), kind)
+
+
+def _state_path(kind: str, server: str, local: str, cloud: str) -> str:
+    key = hashlib.sha256(f"{server}\n{local}\n{cloud}".encode()).hexdigest()
+    return os.path.join(_state_dir(kind), key + ".json")
+
+
+def _read_state(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _write_state(path: str, value: Dict[str, Any]) -> None:
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    temp = f"{path}.tmp-{os.getpid()}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(value, f)
+    os.replace(temp, path)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# -- entries ------------------------------------------------------------------------------------
+def get_entry(cloud_path: str, client: Optional[Client] = None) -> Dict[str, Any]:
+    """A file's entry (with "writable" and "etag"), or a folder's listing head ({"path", "kind":
+    "folder", "entries": [first entry], ...})."""
+    client = client or Client()
+    return client.request("GET", "/api/v1/files/" + _quote(_cloud(cloud_path)), query={"limit": 1})
+
+
+def list_files(cloud_path: str = "", client: Optional[Client] = None, sort: str = "name", order: str = "asc",
+               page_size: int = 1000) -> List[Dict[str, Any]]:
+    """The entries of a folder, every page: dicts with "name", "path", "kind" ("file" or "folder"),
+    "size", "modified_at", "uploaded_by", "content_type". The empty path lists the top-level
+    folders. A file's path gives a list of its one entry. `sort` is name (folders first), size or
+    modified; `order` asc or desc."""
+    client = client or Client()
+    path = _cloud(cloud_path)
+    entries: List[Dict[str, Any]] = []
+    cursor = None
+    while True:
+        answer = client.request("GET", "/api/v1/files/" + _quote(path),
+                                query={"sort": sort, "order": order, "limit": page_size, "cursor": cursor})
+        if "entries" not in answer:
+            return [answer]
+        entries.extend(answer["entries"])
+        next_cursor = answer.get("next_cursor")
+        if not next_cursor or next_cursor == cursor:
+            return entries
+        cursor = next_cursor
+
+
+def make_folder(cloud_path: str, client: Optional[Client] = None, exist_ok: bool = False) -> Optional[Dict[str, Any]]:
+    """Creates a folder and its missing parents; returns its entry. With `exist_ok`, an existing
+    folder is fine (returns None)."""
+    client = client or Client()
+    path = _cloud(cloud_path)
+    try:
+        return client.request("POST", "/api/v1/folders", {"path": path})
+    except ApiError as e:
+        if not (exist_ok and e.status == 409):
+            raise
+        if get_entry(path, client).get("kind") != "folder":
+            raise
+        return None
+
+
+def remove(cloud_path: str, recursive: bool = False, client: Optional[Client] = None) -> None:
+    """Deletes a file, or a folder (one with contents needs `recursive`)."""
+    client = client or Client()
+    query = {"recursive": "true"} if recursive else None
+    client.request("DELETE", "/api/v1/files/" + _quote(_cloud(cloud_path)), query=query)
+
+
+def move(cloud_path: str, new_path: str, client: Optional[Client] = None) -> Dict[str, Any]:
+    """Renames or moves a file or folder to exactly `new_path`; returns its new entry."""
+    client = client or Client()
+    return client.request("PATCH", "/api/v1/files/" + _quote(_cloud(cloud_path)), {"path": _cloud(new_path)})
+
+
+def storage_usage(client: Optional[Client] = None) -> Dict[str, Any]:
+    """{"used_bytes", "quota_bytes"} of the account."""
+    return (client or Client()).request("GET", "/api/v1/storage")
+
+
+# -- uploads ------------------------------------------------------------------------------------
+class _Totals:
+    def __init__(self, total: int, progress: Progress):
+        self.total = total
+        self.done = 0
+        self.files = 0
+        self.resumed_bytes = 0
+        self.progress = progress
+
+    def moved(self, n: int) -> None:
+        self.done += n
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_READ), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _error(status: int, raw: bytes) -> ApiError:
+    try:
+        body = json.loads(raw)
+    except (ValueError, TypeError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return ApiError(status, err.get("code", "unknown"), err.get("message", ""), err.get("details"))
+    return ApiError(status, "http_error", raw.decode(errors="replace")[:200] or f"HTTP {status}")
+
+
+def _server_offset(client: Client, upload_id: str) -> Optional[int]:
+    """Where the server is in an upload; None when the session is gone."""
+    try:
+        return int(client.request("GET", "/api/v1/uploads/" + _quote(upload_id))["offset"])
+    except ApiError as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def _cancel(client: Client, upload_id: str) -> None:
+    """Cancels a session of no use (it holds quota until it expires), best effort; a PUT of it that
+    the server has not yet seen end is a conflict for a moment."""
+    for _ in range(20):
+        try:
+            client.request("DELETE", "/api/v1/uploads/" + _quote(upload_id))
+            return
+        except ApiError as e:
+            if e.status != 409:
+                return
+            time.sleep(0.15)
+
+
+def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
+         on_sent: Callable[[int], None]) -> Dict[str, Any]:
+    """One PUT of `length` bytes of `f` from `start`, streamed. The connection is closed however it
+    ends (also when `on_sent` raises), so the server sees an interrupted PUT end at once."""
+    parts = urllib.parse.urlsplit(client.server)
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=client.timeout, context=client._ssl)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=client.timeout)
+    try:
+        conn.putrequest("PUT", parts.path.rstrip("/") + "/api/v1/uploads/" + _quote(upload_id),
+                        skip_accept_encoding=True)
+        conn.putheader("Accept", "application/json")
+        conn.putheader("Content-Type", "application/octet-stream")
+        conn.putheader("Content-Length", str(length))
+        if size > 0:
+            conn.putheader("Content-Range", f"bytes {start}-{start + length - 1}/{size}")
+        if client.token:
+            conn.putheader("Authorization", f"Bearer {client.token}")
+        conn.endheaders()
+        f.seek(start)
+        left = length
+        send_error = None
+        while left > 0:
+            chunk = f.read(min(_READ, left))
+            if not chunk:
+                raise ValueError(f"{f.name} became shorter while it was uploaded")
+            try:
+                conn.send(chunk)
+            except OSError as e:  # the server may have answered early (an error) and closed
+                send_error = e
+                break
+            left -= len(chunk)
+            on_sent(len(chunk))
+        try:
+            conn.sock.settimeout(max(600.0, client.timeout))  # it checks and stores the file first
+            response = conn.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException) as e:
+            raise ApiError(0, "unreachable", f"cannot reach {client.server}: {send_error or e}") from None
+    except OSError as e:
+        raise ApiError(0, "unreachable", f"cannot reach {client.server}: {e}") from None
+    finally:
+        conn.close()
+    if response.status >= 300:
+        raise _error(response.status, payload)
+    return json.loads(payload) if payload else {}
+
+
+def _upload_file(client: Client, local: str, cloud: str, totals: _Totals, chunk_size: int) -> Dict[str, Any]:
+    st = os.stat(local)
+    size, mtime_ns = st.st_size, st.st_mtime_ns
+    local_abs = os.path.abspath(local)
+    state_path = _state_path("uploads", client.server, local_abs, cloud)
+    upload_id, offset = None, 0
+    saved = _read_state(state_path)
+    if saved and saved.get("id"):
+        if saved.get("size") == size and saved.get("mtime_ns") == mtime_ns:
+            at = _server_offset(client, saved["id"])
+            if at is not None and at < size:
+                upload_id, offset = saved["id"], at
+        if upload_id is None:  # changed since, or over: that session is of no use
+            _cancel(client, saved["id"])
+            _remove(state_path)
+    counted = [0]  # bytes of this file counted in totals
+
+    def count(n: int) -> None:
+        counted[0] += n
+        totals.moved(n)
+
+    def recount(at: int) -> None:  # what the server has is what counts
+        totals.moved(at - counted[0])
+        counted[0] = at
+
+    if upload_id is not None:
+        totals.resumed_bytes += offset
+        recount(offset)
+
+    restarted = False
+    failures = conflicts = 0
+    with open(local, "rb") as f:
+        while True:
+            if upload_id is None:
+                sha = _sha256_of(local)
+                created = client.request("POST", "/api/v1/uploads", {"path": cloud, "size": size, "sha256": sha})
+                upload_id, offset = created["id"], int(created.get("offset") or 0)
+                recount(offset)
+                try:
+                    _write_state(state_path, {"id": upload_id, "server": client.server, "local": local_abs,
+                                              "path": cloud, "size": size, "mtime_ns": mtime_ns, "sha256": sha,
+                                              "created_at": int(time.time())})
+                except OSError:
+                    pass  # the upload still works; it just cannot be resumed
+                if created.get("complete"):
+                    _remove(state_path)
+                    totals.files += 1
+                    return created.get("file") or {}
+            try:
+                while True:
+                    length = min(chunk_size, size - offset)
+                    answer = _put(client, upload_id, f, offset, length, size, count)
+                    if answer.get("complete"):
+                        _remove(state_path)
+                        recount(size)
+                        totals.files += 1
+                        return answer.get("file") or {}
+                    new_offset = int(answer.get("offset", offset + length))
+                    if new_offset <= offset or new_offset >= size:
+                        raise ApiError(0, "unavailable", f"the upload of {local} did not complete")
+                    offset = new_offset
+                    recount(offset)
+            except ApiError as e:
+                if e.status == 409 and conflicts < _CONFLICT_RETRIES:
+                    conflicts += 1  # elsewhere, or an earlier PUT of the session still runs
+                    time.sleep(0.1 if conflicts < 4 else 0.5)
+                elif e.status == 404 and not restarted:
+                    restarted = True  # the session expired: start over
+                    upload_id = None
+                    _remove(state_path)
+                    continue
+                elif e.status == 0 and failures < _RETRIES:
+                    failures += 1
+                    time.sleep(failures)
+                else:
+                    if 400 <= e.status < 500 and e.status not in (408, 409, 429):
+                        _remove(state_path)  # refused for good (checksum, quota): the session is no use
+                    raise
+                at = _server_offset(client, upload_id)
+                if at is None:
+                    upload_id = None
+                    _remove(state_path)
+                    continue
+                offset = at
+                recount(offset)
+
+
+def upload(local_path: str, cloud_path: str, client: Optional[Client] = None, progress: Progress = None,
+           chunk_size: int = DEFAULT_CHUNK) -> Dict[str, Any]:
+    """Uploads a file to exactly `cloud_path`, or a folder recursively as the folder `cloud_path`
+    (creating its folders, empty ones included). Resumable (see the module's doc): running it again
+    after an interruption continues each unfinished file where the server is. `progress(sent,
+    total)` gets the bytes of all files (resumed bytes count as sent at the start). Returns
+    {"path", "files", "bytes", "resumed_bytes"}. Raises ApiError with the server's message (e.g.
+    quota_exceeded), ValueError for a bad path or a local path that is no file or folder."""
+    client = client or Client()
+    cloud = _cloud(cloud_path)
+    if not cloud:
+        raise ValueError("upload needs a cloud path below the top level, e.g. datasets/mnist")
+    if not chunk_size or chunk_size <= 0:
+        raise ValueError("chunk_size must be positive")
+    if os.path.isdir(local_path):
+        folders, files = [], []
+        root = os.path.abspath(local_path)
+        for directory, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+            rel_dir = "" if rel_dir == "." else rel_dir
+            if not dirnames:
+                folders.append(rel_dir)  # creating the innermost folders creates the others
+            for name in sorted(filenames):
+                full = os.path.join(directory, name)
+                if os.path.isfile(full):
+                    files.append((full, _join(rel_dir, name)))
+        totals = _Totals(sum(os.path.getsize(full) for full, _ in files), progress)
+        for folder in folders:
+            make_folder(_join(cloud, folder), client, exist_ok=True)
+        for full, rel in files:
+            _upload_file(client, full, _join(cloud, rel), totals, chunk_size)
+    elif os.path.isfile(local_path):
+        totals = _Totals(os.path.getsize(local_path), progress)
+        _upload_file(client, local_path, cloud, totals, chunk_size)
+    else:
+        raise ValueError(f"{local_path} is neither a file nor a folder")
+    return {"path": cloud, "files": totals.files, "bytes": totals.total, "resumed_bytes": totals.resumed_bytes}
+
+
+# -- downloads ----------------------------------------------------------------------------------
+def _download_file(client: Client, cloud: str, local: str, size: int, totals: _Totals) -> None:
+    part = local + ".part"
+    state_path = _state_path("downloads", client.server, os.path.abspath(local), cloud)
+    counted = 0  # bytes of this file counted in totals
+    failures = 0
+    for _ in range(_RETRIES + 3):
+        have = os.path.getsize(part) if os.path.isfile(part) else 0
+        saved = _read_state(state_path) or {}
+        etag_before = saved.get("etag")
+        if have > 0 and (have >= size or not etag_before):
+            have = 0
+        headers = {"Range": f"bytes={have}-"} if have > 0 else {}
+        try:
+            with client._open("GET", "/api/v1/download/" + _quote(cloud), None, headers) as response:
+                etag = response.headers.get("ETag")
+                if response.status == 206:
+                    content_range = response.headers.get("Content-Range", "")
+                    start = content_range.split(" ", 1)[-1].split("-", 1)[0]
+                    if start != str(have) or (etag_before and etag and etag != etag_before):
+                        _remove(part)  # another file now, or not where we are: start over
+                        _remove(state_path)
+                        continue
+                    mode = "ab"
+                    if have and not counted:
+                        totals.resumed_bytes += have
+                    written = have
+                else:
+                    mode, written = "wb", 0
+                if etag:
+                    _write_state(state_path, {"etag": etag, "path": cloud, "local": os.path.abspath(local),
+                                              "size": size})
+                totals.moved(written - counted)
+                counted = written
+                with open(part, mode) as out:
+                    for block in iter(lambda: response.read(_READ), b""):
+                        out.write(block)
+                        written += len(block)
+                        totals.moved(len(block))
+                        counted = written
+        except ApiError as e:
+            if e.status == 416 and have > 0:
+                _remove(part)
+                continue
+            if e.status != 0 or failures >= _RETRIES:
+                raise
+            failures += 1
+            time.sleep(failures)
+            continue
+        except (OSError, http.client.HTTPException) as e:  # the connection broke
+            if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)) or failures >= _RETRIES:
+                raise
+            failures += 1
+            time.sleep(failures)
+            continue
+        if written != size and size:
+            failures += 1
+            if failures > _RETRIES:
+                raise ApiError(0, "unavailable", f"the download of {cloud} was cut short; download again to resume")
+            continue
+        os.replace(part, local)
+        _remove(state_path)
+        totals.files += 1
+        return
+    raise ApiError(0, "conflict", f"{cloud} keeps changing while it is downloaded")
+
+
+def _collect(client: Client, cloud: str, local: str, out: List[Any]) -> None:
+    """(cloud file, local path, size) of every file below the folder `cloud`, and its folders."""
+    out.append((None, local, 0))
+    for entry in list_files(cloud, client):
+        name = entry.get("name")
+        if not _safe_name(name):
+            continue
+        if entry.get("kind") == "folder":
+            _collect(client, _join(cloud, name), os.path.join(local, name), out)
+        else:
+            out.append((_join(cloud, name), os.path.join(local, name), int(entry.get("size") or 0)))
+
+
+def download(cloud_path: str, local_path: str, client: Optional[Client] = None,
+             progress: Progress = None) -> Dict[str, Any]:
+    """Downloads a file to exactly `local_path`, or a folder recursively as the folder `local_path`,
+    file by file through LOCAL.part (continued when an earlier download was interrupted).
+    `progress(received, total)` as for upload(). Returns {"path", "files", "bytes", "resumed_bytes"}."""
+    client = client or Client()
+    cloud = _cloud(cloud_path)
+    entry = get_entry(cloud, client)
+    if entry.get("kind") == "folder":
+        items: List[Any] = []
+        _collect(client, cloud, local_path, items)
+        totals = _Totals(sum(size for _, _, size in items), progress)
+        for source, target, size in items:
+            if source is None:
+                os.makedirs(target, exist_ok=True)
+            else:
+                _download_file(client, source, target, size, totals)
+    else:
+        size = int(entry.get("size") or 0)
+        totals = _Totals(size, progress)
+        parent = os.path.dirname(os.path.abspath(local_path))
+        os.makedirs(parent, exist_ok=True)
+        _download_file(client, cloud, local_path, size, totals)
+    return {"path": local_path, "files": totals.files, "bytes": totals.total, "resumed_bytes": totals.resumed_bytes}
+
+
+__all__ = ["download", "get_entry", "list_files", "make_folder", "move", "remove", "storage_usage", "upload"]

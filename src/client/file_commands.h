@@ -1,0 +1,143 @@
+// `paddlecloud ls`, `cp`, `rm`, `mkdir`, `mv`, `share`, `unshare`, `shares` and `publish`: the
+// account's files (datasets, models, workspace; see docs/files.md) from the command line.
+//
+// Cloud paths are relative and `/`-separated: `datasets/mnist/train.csv` (a leading `/` and trailing
+// `/`s are dropped; `.`/`..` and empty segments, backslashes and NUL are refused before anything is
+// sent, a usage error). In `cp` a cloud path carries the prefix `pc:` (`pc:datasets/mnist`), so a local
+// folder named `datasets` is never mistaken for one; every other argument of `cp` is a local path (a
+// local path that starts with "pc:" is written `./pc:...`).
+//
+// Each returns the process exit code as the other commands do: kExitOk, kExitError (an API, auth or
+// network error: the server's message on stderr prefixed "paddlecloud: ") or kExitUsage (bad flags or
+// input). Listings and results go to stdout; progress and notes to stderr.
+//
+// Transfers. Uploads use the resumable upload protocol: each file gets an upload session (POST
+// /api/v1/uploads with its size and SHA-256, which the server verifies) whose id is remembered in
+// <config dir>/uploads/<sha256 of server, local absolute path and cloud path>.json (with the local
+// file's size and mtime) until the upload completes, so running the same `cp` again after it was
+// interrupted (killed, network gone) continues at the server's offset ("resuming FILE at N bytes").
+// A local file that changed since, or a session the server no longer has, starts over. The file
+// body is streamed, never read whole. Downloads are written to DEST.part and renamed when complete;
+// a DEST.part left by an interrupted download is continued with a Range request (when the server's
+// ETag of the file is still the one it was started with, remembered in <config dir>/downloads/).
+// Folders (`-r`) are walked file by file (not as a tar), so each file resumes on its own. On a
+// terminal each file gets a progress line (bytes, percent, rate); otherwise only a final summary
+// is printed (on stderr).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "client/cli_config.h"
+#include "client/command_support.h"
+#include "common/status.h"
+
+namespace paddlecloud::client {
+
+struct LsFlags {
+  ConnectionFlags connection;
+  std::string path;           // empty: the top-level folders
+  bool long_format = false;   // -l: size, modified, uploaded by
+  bool human = false;         // sizes as "1.5 MiB" instead of bytes
+  std::string sort = "name";  // name | size | modified
+  bool reverse = false;
+};
+
+// Lists a folder (every page), or shows a file's entry. Folders are printed with a trailing "/".
+int ListFiles(const LsFlags& flags, const Environment& env);
+
+struct CpFlags {
+  ConnectionFlags connection;
+  std::vector<std::string> args;  // SRC... DEST
+  bool recursive = false;
+  std::string limit_rate;         // bytes per second, with an optional K/M/G suffix (powers of 1024); empty: none
+};
+
+// Copies local → cloud (upload), cloud → local (download) or cloud → cloud (a server-side copy).
+// As cp(1): when DEST is an existing folder, ends with "/" or there are several SRCs, each SRC goes
+// into DEST under its own name; otherwise DEST is the new name. Folders need -r.
+int CopyFiles(const CpFlags& flags, const Environment& env);
+
+struct RmFlags {
+  ConnectionFlags connection;
+  std::vector<std::string> paths;
+  bool recursive = false;  // folders and their contents
+};
+
+int RemoveFiles(const RmFlags& flags, const Environment& env);
+
+struct MkdirFlags {
+  ConnectionFlags connection;
+  std::vector<std::string> paths;
+  bool parents = false;  // -p: no error when the folder exists
+};
+
+// Creates folders (and their missing parents).
+int MakeFolders(const MkdirFlags& flags, const Environment& env);
+
+struct MvFlags {
+  ConnectionFlags connection;
+  std::string source;
+  std::string dest;  // an existing folder: SRC moves into it
+};
+
+int MoveFile(const MvFlags& flags, const Environment& env);
+
+struct ShareFlags {
+  ConnectionFlags connection;
+  std::string path;
+  std::string account;  // share with this account
+  bool link = false;    // or by a public link
+  std::string expires;  // "7d", "12h", "30m", "90s", "2w"; empty: never
+};
+
+// Prints the share's id, and for a link its full URL (on a line of its own).
+int ShareFiles(const ShareFlags& flags, const Environment& env);
+
+struct UnshareFlags {
+  ConnectionFlags connection;
+  std::string id;
+};
+
+int Unshare(const UnshareFlags& flags, const Environment& env);
+
+struct SharesFlags {
+  ConnectionFlags connection;
+  bool with_me = false;  // what others shared with this account instead
+};
+
+int ListShares(const SharesFlags& flags, const Environment& env);
+
+struct PublishFlags {
+  ConnectionFlags connection;
+  std::string path;  // a cloud folder or archive (.tar, .tar.gz, .tgz, .zip)
+  std::string name;
+  std::string version;
+  std::string description;
+  std::string kind;  // model | dataset; empty: from the path (models/ or datasets/)
+};
+
+// Publishes a cloud folder or archive as public/<kind>s/<account>/<name>/<version>.
+int Publish(const PublishFlags& flags, const Environment& env);
+
+// --- pieces with their own tests -------------------------------------------------------------
+
+// A cloud path as typed, checked and normalized (leading "/" and trailing "/"s dropped); `trailing`
+// tells whether it ended with "/". InvalidArgument (field "path") naming the problem.
+Result<std::string> NormalizeCloudPath(const std::string& text, bool* trailing = nullptr);
+// The path percent-encoded for a URL, "/" kept.
+std::string EncodeCloudPath(std::string_view path);
+// "2M" → 2097152, "500K" → 512000, "1000" → 1000, "1.5M"; InvalidArgument otherwise or when 0.
+Result<std::uint64_t> ParseRate(const std::string& text);
+// "7d" → 604800, "12h", "30m", "45s", "2w"; InvalidArgument otherwise or when 0.
+Result<std::int64_t> ParseDuration(const std::string& text);
+// Lower-case hex SHA-256 of `data` / of a file's contents (read in chunks).
+std::string Sha256Hex(std::string_view data);
+Result<std::string> Sha256OfFile(const std::string& path);
+// The state file of an upload session: <config dir>/uploads/<sha256(server "\n" local "\n" cloud)>.json,
+// `local` being the absolute, lexically normal path. The Python SDK uses the same files.
+Result<std::string> UploadStatePath(const Environment& env, const std::string& server, const std::string& local,
+                                    const std::string& cloud);
+
+}  // namespace paddlecloud::client
