@@ -246,7 +246,7 @@ class LocalFileStore final : public FileStore {
                                        "sha256");
       }
     }
-    if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "sync upload", id);
+    if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) return ErrnoStatus(errno, "sync upload", id);
     auto parent = OpenParent(key, true);
     if (!parent) return parent.error();
     std::string target(BaseName(key));
