@@ -1004,19 +1004,31 @@ int CopyFiles(const CpFlags& flags, const Environment& env) {
   return kExitOk;
 }
 
-int RemoveFiles(const RmFlags& flags, const Environment& env) {
-  int exit_code = kExitOk;
+// The cloud paths of `args`, each below the top level; nullopt (with `exit_code` set) after
+// reporting the first bad one.
+std::optional<std::vector<std::string>> CloudArgsBelowTop(const std::vector<std::string>& args,
+                                                         const std::string& top_level_error, int& exit_code) {
   std::vector<std::string> paths;
-  for (const auto& p : flags.paths) {
-    auto path = CloudArg(p, exit_code);
-    if (!path) return exit_code;
-    if (path->empty()) return FailUsage("rm cannot remove the top level");
+  for (const auto& arg : args) {
+    auto path = CloudArg(arg, exit_code);
+    if (!path) return std::nullopt;
+    if (path->empty()) {
+      exit_code = FailUsage(top_level_error);
+      return std::nullopt;
+    }
     paths.push_back(*path);
   }
+  return paths;
+}
+
+int RemoveFiles(const RmFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto paths = CloudArgsBelowTop(flags.paths, "rm cannot remove the top level", exit_code);
+  if (!paths) return exit_code;
   auto client = ConnectSignedIn(flags.connection, env, exit_code);
   if (!client) return exit_code;
   int result = kExitOk;
-  for (const auto& path : paths) {
+  for (const auto& path : *paths) {
     auto removed = client->Call("DELETE", FilesTarget(path) + (flags.recursive ? "?recursive=true" : ""));
     if (removed) continue;
     Status error = removed.error();
@@ -1029,17 +1041,12 @@ int RemoveFiles(const RmFlags& flags, const Environment& env) {
 
 int MakeFolders(const MkdirFlags& flags, const Environment& env) {
   int exit_code = kExitOk;
-  std::vector<std::string> paths;
-  for (const auto& p : flags.paths) {
-    auto path = CloudArg(p, exit_code);
-    if (!path) return exit_code;
-    if (path->empty()) return FailUsage("mkdir needs a folder path, e.g. datasets/mnist");
-    paths.push_back(*path);
-  }
+  auto paths = CloudArgsBelowTop(flags.paths, "mkdir needs a folder path, e.g. datasets/mnist", exit_code);
+  if (!paths) return exit_code;
   auto client = ConnectSignedIn(flags.connection, env, exit_code);
   if (!client) return exit_code;
   int result = kExitOk;
-  for (const auto& path : paths) {
+  for (const auto& path : *paths) {
     Status made = flags.parents ? EnsureFolder(*client, path)
                                 : [&] {
                                     auto answer = client->Call("POST", "/api/v1/folders", json::object{{"path", path}});
