@@ -9,8 +9,7 @@
 // are left in e2e/artifacts/.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -20,21 +19,21 @@ import {
   expectTitle,
   expectVisible,
   fetchJson,
-  launchBrowser,
   linkIn,
   openPage,
-  startServer,
-  startSmtpServer,
-  stopProcess,
+  registerVerified,
+  signIn,
+  startSuite,
+  stopSuite,
   TEST_TIMEOUT_MS,
   waitForMail,
 } from './helpers.mjs';
 
 /** @type {string} */
 let tmpDir;
-/** @type {Awaited<ReturnType<typeof startSmtpServer>> | undefined} */
+/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startSmtpServer>> | undefined} */
 let smtp;
-/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startServer>> | undefined} */
 let server;
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
@@ -52,33 +51,10 @@ const maildir = () => smtp.maildir;
 const sentTo = (email, subject) => (mail) => mail.envelope.rcpt_tos.includes(email) && subject.test(mail.subject);
 
 before(async () => {
-  tmpDir = await mkdtemp(path.join(os.tmpdir(), 'paddlecloud-e2e-account-'));
-  smtp = await startSmtpServer(path.join(tmpDir, 'mail'));
-  server = await startServer({
-    dataDir: path.join(tmpDir, 'data'),
-    extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(smtp.port), '--smtp-security', 'none'],
-  });
-  browser = await launchBrowser();
-  await mkdir(artifactsDir, { recursive: true });
+  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-account-'));
 });
 
-after(async () => {
-  await browser?.close();
-  const stopped = [];
-  if (server) stopped.push(stopProcess(server));
-  if (smtp) stopped.push(stopProcess(smtp));
-  await Promise.all(stopped);
-  if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
-});
-
-/** Signs in through the form at /login (optionally with ?next=) and waits to land on `expectPath`. */
-async function signIn(page, { email, password }, { next, expectPath = next ?? '/dashboard' } = {}) {
-  await page.goto(url(next ? `/login?next=${encodeURIComponent(next)}` : '/login'));
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(url(expectPath));
-}
+after(() => stopSuite({ tmpDir, smtp, server, browser }));
 
 test('a newcomer registers, verifies the mailed link, signs in and out', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
@@ -215,7 +191,7 @@ test('a wrong password shows an error and stays on the sign-in page', { timeout:
 
 test('settings: create an API token, see it once, use it, revoke it', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
-  await signIn(page, NEWCOMER);
+  await signIn(page, server, NEWCOMER);
 
   await page.getByTestId('nav-settings').click();
   await page.waitForURL(url('/settings'));
@@ -284,7 +260,7 @@ test('settings: create an API token, see it once, use it, revoke it', { timeout:
 test('the master invites a member by mail; the member joins and signs in', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const member = { email: 'grace.member@example.com', password: 'copper kettles sing at dawn', name: 'Grace' };
   const master = await openPage(browser, t);
-  await signIn(master.page, NEWCOMER, { next: '/settings/members' });
+  await signIn(master.page, server, NEWCOMER, { next: '/settings/members' });
   await expectVisible(master.page.getByTestId('invitations-empty'));
   await master.page.getByTestId('invite-member-email').fill(member.email);
   await master.page.getByTestId('invite-member-submit').click();
@@ -342,20 +318,7 @@ test('forgot password: the mailed link sets a new password', { timeout: TEST_TIM
     next: 'second passphrase of many',
   };
   // A verified user of their own account, made through the API to keep this test short.
-  const registered = await fetchJson(url('/api/v1/auth/register'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: user.email, password: user.password, account_id: 'reset-lab' }),
-  });
-  assert.equal(registered.status, 201);
-  const verify = await waitForMail(maildir(), sentTo(user.email, /verify your email/i));
-  const token = new URL(linkIn(verify, `${server.baseUrl}/verify?token=`)).searchParams.get('token');
-  const verified = await fetchJson(url('/api/v1/auth/verify'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  assert.equal(verified.status, 200);
+  const verify = await registerVerified(server, smtp, { ...user, accountId: 'reset-lab' });
 
   const { page, problems } = await openPage(browser, t);
   await page.goto(url('/login'));
@@ -393,7 +356,7 @@ test('settings: SSL keys are created as a zip download and revoked', { timeout: 
   }
 
   const { page, problems } = await openPage(browser, t);
-  await signIn(page, NEWCOMER, { next: '/settings/keys' });
+  await signIn(page, server, NEWCOMER, { next: '/settings/keys' });
   await expectVisible(page.getByTestId('certificates-empty'));
   await page.getByTestId('keys-valid_days').selectOption('30');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('keys-submit').click()]);

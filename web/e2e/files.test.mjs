@@ -11,8 +11,7 @@
 // files-image.png, files-shared.png, files-public.png.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
@@ -21,14 +20,11 @@ import {
   expectHidden,
   expectText,
   expectVisible,
-  fetchJson,
-  launchBrowser,
-  linkIn,
   openPage,
-  startServer,
-  startSmtpServer,
-  stopProcess,
-  waitForMail,
+  registerVerified,
+  signIn,
+  startSuite,
+  stopSuite,
 } from './helpers.mjs';
 
 const TEST_TIMEOUT_MS = 120_000;
@@ -48,9 +44,9 @@ let tmpDir;
 let sampleDir;
 /** @type {string} */
 let modelDir;
-/** @type {Awaited<ReturnType<typeof startSmtpServer>> | undefined} */
+/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startSmtpServer>> | undefined} */
 let smtp;
-/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startServer>> | undefined} */
 let server;
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
@@ -83,25 +79,8 @@ function png(size, [r, g, b]) {
   ]);
 }
 
-async function registerVerified(user) {
-  const registered = await fetchJson(url('/api/v1/auth/register'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: user.email, password: user.password, account_id: user.accountId, display_name: user.displayName }),
-  });
-  assert.equal(registered.status, 201, JSON.stringify(registered.body));
-  const mail = await waitForMail(smtp.maildir, (m) => m.envelope.rcpt_tos.includes(user.email) && /verify your email/i.test(m.subject));
-  const token = new URL(linkIn(mail, `${server.baseUrl}/verify?token=`)).searchParams.get('token');
-  const verified = await fetchJson(url('/api/v1/auth/verify'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  assert.equal(verified.status, 200, JSON.stringify(verified.body));
-}
-
 before(async () => {
-  tmpDir = await mkdtemp(path.join(os.tmpdir(), 'paddlecloud-e2e-files-'));
+  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-files-'));
   // The folder to upload: a CSV, a PNG, a nested file and a file big enough for several chunks.
   sampleDir = path.join(tmpDir, 'upload', 'mnist-sample');
   await mkdir(path.join(sampleDir, 'nested', 'deep'), { recursive: true });
@@ -117,34 +96,11 @@ before(async () => {
   await writeFile(path.join(modelDir, 'model.json'), JSON.stringify({ layers: 50, classes: 10 }));
   await writeFile(path.join(modelDir, 'weights.bin'), Buffer.from([0, 1, 2, 3, 250, 251, 252, 253]));
 
-  smtp = await startSmtpServer(path.join(tmpDir, 'mail'));
-  server = await startServer({
-    dataDir: path.join(tmpDir, 'data'),
-    extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(smtp.port), '--smtp-security', 'none'],
-  });
-  browser = await launchBrowser();
-  await mkdir(artifactsDir, { recursive: true });
-  await registerVerified(ANN);
-  await registerVerified(BOB);
+  await registerVerified(server, smtp, ANN);
+  await registerVerified(server, smtp, BOB);
 });
 
-after(async () => {
-  await browser?.close();
-  const stopped = [];
-  if (server) stopped.push(stopProcess(server));
-  if (smtp) stopped.push(stopProcess(smtp));
-  await Promise.all(stopped);
-  if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
-});
-
-async function signIn(page, user) {
-  await page.goto(url('/login'));
-  await page.getByTestId('login-email').fill(user.email);
-  await page.getByTestId('login-password').fill(user.password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(url('/dashboard'));
-  await expectVisible(page.getByTestId('dashboard-page'));
-}
+after(() => stopSuite({ tmpDir, smtp, server, browser }));
 
 const fileRow = (page, name) => page.locator(`[data-testid="file-row"][data-name="${name}"]`);
 
@@ -188,7 +144,7 @@ async function uploadFolder(page, dir, count) {
 
 test('a folder uploaded with the folder picker is listed; its CSV and image preview', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
-  await signIn(page, ANN);
+  await signIn(page, server, ANN);
   assert.deepEqual(await page.getByTestId('nav').getByRole('link').allTextContents(), [
     'Jobs',
     'Datasets',
@@ -301,7 +257,7 @@ test('a folder uploaded with the folder picker is listed; its CSV and image prev
 
 test('a dataset folder shared with another account shows in its Shared with me; a public link works until revoked', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const ann = await openPage(browser, t);
-  await signIn(ann.page, ANN);
+  await signIn(ann.page, server, ANN);
   await ann.page.goto(url('/datasets'));
   await fileRow(ann.page, 'mnist-sample').getByTestId('file-share').click();
   const dialog = ann.page.getByTestId('share-dialog');
@@ -324,7 +280,7 @@ test('a dataset folder shared with another account shows in its Shared with me; 
 
   // Bob's account sees it under Shared with me and opens it, read-only.
   const bob = await openPage(browser, t);
-  await signIn(bob.page, BOB);
+  await signIn(bob.page, server, BOB);
   await bob.page.getByTestId('nav-shared-with-me').click();
   await bob.page.waitForURL(url('/shared'));
   const shared = bob.page.locator(`[data-testid="shared-row"][data-owner="${ANN.accountId}"]`);
@@ -372,7 +328,7 @@ test('a dataset folder shared with another account shows in its Shared with me; 
 
 test('a model folder published from the browser is found on the Public page, browsed and copied', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const ann = await openPage(browser, t);
-  await signIn(ann.page, ANN);
+  await signIn(ann.page, server, ANN);
   await ann.page.getByTestId('nav-models').click();
   await ann.page.waitForURL(url('/models'));
   await uploadFolder(ann.page, modelDir, 2);
@@ -396,7 +352,7 @@ test('a model folder published from the browser is found on the Public page, bro
 
   // Another account finds it by searching, browses its files and copies it.
   const bob = await openPage(browser, t);
-  await signIn(bob.page, BOB);
+  await signIn(bob.page, server, BOB);
   await bob.page.getByTestId('nav-public').click();
   await bob.page.waitForURL(url('/public'));
   await bob.page.getByTestId('public-search').fill('resnet');

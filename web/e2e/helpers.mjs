@@ -1,4 +1,5 @@
-// Shared by the browser tests: the real server, the real SMTP test server, Chromium, and waiting helpers.
+// Shared by the browser tests: the real server, the real SMTP test server, Chromium, users that can
+// sign in, and waiting helpers.
 //
 // Environment:
 //   PADDLECLOUD_BIN      server binary (default <repo>/build/paddlecloud)
@@ -8,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -286,4 +287,73 @@ export async function fetchJson(url, init) {
   const res = await fetch(url, init);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+// ---- Suites with users -----------------------------------------------------------------------
+
+/**
+ * Starts what a suite with users needs: a temporary directory named `<prefix>…`, the SMTP test server
+ * (mail in <dir>/mail), the server sending its mail there (data in <dir>/data) and Chromium. When one
+ * of them fails to start, the others are stopped again.
+ */
+export async function startSuite(prefix) {
+  const suite = { tmpDir: await mkdtemp(path.join(os.tmpdir(), prefix)) };
+  try {
+    suite.smtp = await startSmtpServer(path.join(suite.tmpDir, 'mail'));
+    suite.server = await startServer({
+      dataDir: path.join(suite.tmpDir, 'data'),
+      extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(suite.smtp.port), '--smtp-security', 'none'],
+    });
+    suite.browser = await launchBrowser();
+    await mkdir(artifactsDir, { recursive: true });
+  } catch (err) {
+    await stopSuite(suite);
+    throw err;
+  }
+  return suite;
+}
+
+/** Stops whatever `startSuite` started and removes its directory. */
+export async function stopSuite({ tmpDir, smtp, server, browser }) {
+  await browser?.close();
+  const stopped = [];
+  if (server) stopped.push(stopProcess(server));
+  if (smtp) stopped.push(stopProcess(smtp));
+  await Promise.all(stopped);
+  if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+}
+
+/**
+ * Registers `user` ({ email, password, accountId, displayName? }) through the API and verifies it with
+ * the link from its mail; resolves with that mail.
+ */
+export async function registerVerified(server, smtp, user) {
+  const registered = await fetchJson(`${server.baseUrl}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password, account_id: user.accountId, display_name: user.displayName }),
+  });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const mail = await waitForMail(smtp.maildir, (m) => m.envelope.rcpt_tos.includes(user.email) && /verify your email/i.test(m.subject));
+  const token = new URL(linkIn(mail, `${server.baseUrl}/verify?token=`)).searchParams.get('token');
+  const verified = await fetchJson(`${server.baseUrl}/api/v1/auth/verify`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  return mail;
+}
+
+/**
+ * Signs in through the form at /login (with ?next= when given) and waits to land on `expectPath`; on
+ * the dashboard, also until it shows.
+ */
+export async function signIn(page, server, { email, password }, { next, expectPath = next ?? '/dashboard' } = {}) {
+  await page.goto(`${server.baseUrl}${next ? `/login?next=${encodeURIComponent(next)}` : '/login'}`);
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(`${server.baseUrl}${expectPath}`);
+  if (expectPath === '/dashboard') await expectVisible(page.getByTestId('dashboard-page'));
 }

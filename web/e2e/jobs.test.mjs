@@ -13,23 +13,19 @@
 // jobs-fit-a-line-log.png.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   artifactsDir,
   expectText,
   expectVisible,
-  fetchJson,
-  launchBrowser,
-  linkIn,
   openPage,
+  registerVerified,
   repoDir,
-  startServer,
-  startSmtpServer,
-  stopProcess,
-  waitForMail,
+  signIn,
+  startSuite,
+  stopSuite,
 } from './helpers.mjs';
 
 /** Jobs start real processes and take seconds: wait generously for them. */
@@ -50,9 +46,9 @@ const ENTRY =
 
 /** @type {string} */
 let tmpDir;
-/** @type {Awaited<ReturnType<typeof startSmtpServer>> | undefined} */
+/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startSmtpServer>> | undefined} */
 let smtp;
-/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startServer>> | undefined} */
 let server;
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
@@ -60,57 +56,12 @@ let browser;
 const url = (p) => `${server.baseUrl}${p}`;
 
 before(async () => {
-  tmpDir = await mkdtemp(path.join(os.tmpdir(), 'paddlecloud-e2e-jobs-'));
-  smtp = await startSmtpServer(path.join(tmpDir, 'mail'));
-  server = await startServer({
-    dataDir: path.join(tmpDir, 'data'),
-    extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(smtp.port), '--smtp-security', 'none'],
-  });
-  browser = await launchBrowser();
-  await mkdir(artifactsDir, { recursive: true });
-
+  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-jobs-'));
   // A verified user: registered through the API, verified with the link from the real mail.
-  const registered = await fetchJson(url('/api/v1/auth/register'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      email: USER.email,
-      password: USER.password,
-      account_id: USER.accountId,
-      display_name: USER.displayName,
-    }),
-  });
-  assert.equal(registered.status, 201, JSON.stringify(registered.body));
-  const mail = await waitForMail(
-    smtp.maildir,
-    (m) => m.envelope.rcpt_tos.includes(USER.email) && /verify your email/i.test(m.subject),
-  );
-  const token = new URL(linkIn(mail, `${server.baseUrl}/verify?token=`)).searchParams.get('token');
-  const verified = await fetchJson(url('/api/v1/auth/verify'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  await registerVerified(server, smtp, USER);
 });
 
-after(async () => {
-  await browser?.close();
-  const stopped = [];
-  if (server) stopped.push(stopProcess(server));
-  if (smtp) stopped.push(stopProcess(smtp));
-  await Promise.all(stopped);
-  if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
-});
-
-async function signIn(page) {
-  await page.goto(url('/login'));
-  await page.getByTestId('login-email').fill(USER.email);
-  await page.getByTestId('login-password').fill(USER.password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(url('/dashboard'));
-  await expectVisible(page.getByTestId('dashboard-page'));
-}
+after(() => stopSuite({ tmpDir, smtp, server, browser }));
 
 /** Fills the submit form (on /jobs/new) and sends it. */
 async function fillJobForm(page, { name, entry, trainers = 1, pservers = 0, cpu = '100m', mem = '64Mi', psMem = mem }) {
@@ -141,7 +92,7 @@ async function logLines(page) {
 
 test('a distributed job submitted from the UI runs live in the table, with its logs in the console', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
-  await signIn(page);
+  await signIn(page, server, USER);
 
   // Nothing yet: the empty state explains how to submit.
   await expectVisible(page.getByTestId('jobs-empty'));
@@ -284,7 +235,7 @@ function passCosts(text) {
 
 test('the fit_a_line example, submitted with its code from the UI, trains and its cost falls', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
-  await signIn(page);
+  await signIn(page, server, USER);
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
 
@@ -403,7 +354,7 @@ test('a bad spec gets the server’s error next to the memory field', { timeout:
   const { page, problems } = await openPage(browser, t, {
     allowConsole: [/status of 400 .* @ \S+\/api\/v1\/jobs$/],
   });
-  await signIn(page);
+  await signIn(page, server, USER);
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
   await fillJobForm(page, { name: 'bad-spec', entry: 'true', mem: 'lots', psMem: '64Mi' });
@@ -423,7 +374,7 @@ test('a bad spec gets the server’s error next to the memory field', { timeout:
 
 test('a long-running job is stopped from the table', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
-  await signIn(page);
+  await signIn(page, server, USER);
   await page.getByTestId('new-job').click();
   await fillJobForm(page, { name: 'sleeper', entry: 'sleep 600' });
   await submittedJobId(page);

@@ -55,11 +55,14 @@ export function ErrorBanner({
   error,
   prefix,
   testId = 'form-error',
+  onRetry,
   children,
 }: {
   error: ApiError | string;
   prefix?: string;
   testId?: string;
+  /** Adds a "Try again" button that calls it (e.g. to load again). */
+  onRetry?: () => void;
   children?: ComponentChildren;
 }): VNode {
   const text = typeof error === 'string' ? error : errorText(error);
@@ -67,7 +70,16 @@ export function ErrorBanner({
     <div class="banner banner--error" role="alert" data-testid={testId}>
       {prefix && <strong>{prefix} </strong>}
       <span data-testid={`${testId}-message`}>{text}</span>
-      {children && <div class="banner__actions">{children}</div>}
+      {(children || onRetry) && (
+        <div class="banner__actions">
+          {children}
+          {onRetry && (
+            <button type="button" class="button button--small button--secondary" onClick={() => onRetry()}>
+              Try again
+            </button>
+          )}
+        </div>
+      )}
     </div>
   );
 }
@@ -312,6 +324,93 @@ export function SubmitButton({
   );
 }
 
+/**
+ * A row of toggle buttons of which one is on (a filter, a mode). Each button's test id is
+ * `<testIdPrefix>-<value>`, "all" standing for the empty value.
+ */
+export function Segmented<V extends string>({
+  label,
+  options,
+  value,
+  onChange,
+  testIdPrefix,
+}: {
+  label: string;
+  options: ReadonlyArray<{ value: V; label: string }>;
+  value: V;
+  onChange: (value: V) => void;
+  testIdPrefix: string;
+}): VNode {
+  return (
+    <div class="segmented" role="group" aria-label={label}>
+      {options.map((option) => (
+        <button
+          key={option.value}
+          type="button"
+          class={value === option.value ? 'segmented__item segmented__item--on' : 'segmented__item'}
+          aria-pressed={value === option.value ? 'true' : 'false'}
+          onClick={() => onChange(option.value)}
+          data-testid={`${testIdPrefix}-${option.value || 'all'}`}
+        >
+          {option.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The search box of a filter bar. */
+export function FilterSearch({
+  label,
+  placeholder,
+  value,
+  onValue,
+  testId,
+}: {
+  label: string;
+  placeholder: string;
+  value: string;
+  onValue: (value: string) => void;
+  testId: string;
+}): VNode {
+  return (
+    <label class="filters__field">
+      <span class="filters__label">{label}</span>
+      <input
+        class="field__input filters__search"
+        type="search"
+        placeholder={placeholder}
+        value={value}
+        onInput={(event) => onValue(event.currentTarget.value)}
+        data-testid={testId}
+      />
+    </label>
+  );
+}
+
+/**
+ * The text of a search box whose value applies after a pause in typing: `apply(text)` runs once the
+ * text has stayed unchanged for `delayMs` and differs from `applied` (the value in effect, e.g. from
+ * the address bar). When `applied` changes from elsewhere (a back button, a reset), the box follows.
+ */
+export function useDebouncedText(applied: string, apply: (text: string) => void, delayMs: number): [string, (text: string) => void] {
+  const [text, setText] = useState(applied);
+  const followed = useRef(applied);
+  useEffect(() => {
+    if (text.trim() === applied.trim()) return;
+    const timer = setTimeout(() => apply(text), delayMs);
+    return () => clearTimeout(timer);
+    // `apply` is new on every render; the pending change only depends on the text.
+  }, [text]);
+  useEffect(() => {
+    // Only a change of `applied` replaces the text: typing can come before this effect first runs.
+    if (followed.current === applied) return;
+    followed.current = applied;
+    setText((current) => (current.trim() === applied.trim() ? current : applied));
+  }, [applied]);
+  return [text, setText];
+}
+
 // ---- Form state ---------------------------------------------------------------------------------
 
 export interface FormState<F extends string> {
@@ -408,6 +507,23 @@ export function useForm<F extends string>(fields: readonly F[], idPrefix?: strin
   }, []);
 
   return { pending, errors, banner, submit, clearError, setBanner, reset };
+}
+
+/** A field's `value`, `onValue` and `error` props: editing it sets the value and forgets `form`'s error of `field`. */
+export function bindField<F extends string>(
+  form: FormState<F>,
+  field: F,
+  value: string,
+  setValue: (value: string) => void,
+): { value: string; onValue: (value: string) => void; error: string | undefined } {
+  return {
+    value,
+    onValue: (next) => {
+      setValue(next);
+      form.clearError(field);
+    },
+    error: form.errors[field],
+  };
 }
 
 /** A form's <form> element: no native validation bubbles (errors show inline), submit via `onSubmit`. */

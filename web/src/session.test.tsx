@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { User } from './api/account';
 import { ApiError, getCsrfToken, setCsrfToken } from './api/client';
 import type { PageProps } from './router';
 import { Router } from './router';
@@ -17,17 +16,7 @@ import {
   signOut,
 } from './session';
 import type { Mounted } from './test-utils';
-import { flush, mount } from './test-utils';
-
-const USER: User = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master',
-  verified: true,
-  created_at: 1_795_927_040,
-};
+import { flush, mount, USER } from './test-utils';
 
 const Private = ({ user }: SignedInPageProps) => <p data-testid="private">hello {user.email}</p>;
 const Login = (_: PageProps) => <p data-testid="login">login</p>;

@@ -4,7 +4,7 @@ import type { VNode } from 'preact';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
-import type { AccountApi } from './api/account';
+import type { AccountApi, User } from './api/account';
 import { accountApi } from './api/account';
 import type { Job, JobsApi } from './api/jobs';
 import { jobsApi } from './api/jobs';
@@ -80,6 +80,17 @@ export async function submit(element: HTMLElement | null): Promise<void> {
   });
   await flush();
 }
+
+/** The signed-in user of the page tests: the master user of the account ada-lab. */
+export const USER: User = {
+  id: 1,
+  account_id: 'ada-lab',
+  email: 'ada@example.com',
+  display_name: 'Ada',
+  role: 'master',
+  verified: true,
+  created_at: 1_795_927_040,
+};
 
 /** The account API with every call a mock that fails unless `overrides` gives it. */
 export function fakeAccountApi(overrides: Partial<AccountApi> = {}): AccountApi {

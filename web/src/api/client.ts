@@ -373,6 +373,84 @@ function del<T>(path: string, options?: RequestOptions): Promise<T> {
 }
 export { del as delete };
 
+// ---- Uploads with progress ---------------------------------------------------------------------
+
+export interface UploadRequestOptions {
+  contentType: string;
+  /** More request headers (e.g. a Content-Range). */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** The error message when the connection fails. */
+  networkErrorMessage?: string;
+  /** Adds to the error of a failed answer what the endpoint sends in headers (e.g. an upload's offset). */
+  withHeaders?: (error: ApiError, header: (name: string) => string | null) => ApiError;
+}
+
+function uploadCancelled(): DOMException {
+  return new DOMException('The upload was cancelled', 'AbortError');
+}
+
+/** One request with XMLHttpRequest: fetch reports no upload progress. */
+function sendUpload<T>(method: Method, path: string, body: Blob, options: UploadRequestOptions): Promise<T> {
+  const { signal, onProgress } = options;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(uploadCancelled());
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    xhr.open(method, path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Content-Type', options.contentType);
+    xhr.setRequestHeader('Accept', 'application/json');
+    for (const [name, value] of Object.entries(options.headers ?? {})) xhr.setRequestHeader(name, value);
+    if (csrfToken !== undefined) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.onprogress = (event) => onProgress?.(event);
+    xhr.onload = () => {
+      done();
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(JSON.parse(xhr.responseText) as T);
+        } catch (err) {
+          reject(new ApiError(xhr.status, 'invalid_response', 'The server sent an answer that is not valid JSON', undefined, { cause: err }));
+        }
+        return;
+      }
+      const error = errorFromResponse(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After'));
+      reject(options.withHeaders ? options.withHeaders(error, (name) => xhr.getResponseHeader(name)) : error);
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(0, 'network_error', options.networkErrorMessage ?? 'The upload lost its connection to the PaddleCloud server'));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(uploadCancelled());
+    };
+    signal?.addEventListener('abort', onAbort);
+    xhr.send(body);
+  });
+}
+
+/**
+ * Uploads `body` and resolves with the parsed JSON answer, reporting progress. A stale CSRF token is
+ * refreshed from /api/v1/me and the upload sent once more; cancelling (the signal) rejects with an
+ * AbortError.
+ */
+export async function upload<T>(method: Method, path: string, body: Blob, options: UploadRequestOptions): Promise<T> {
+  try {
+    return await sendUpload<T>(method, path, body, options);
+  } catch (err) {
+    if (!isCsrfError(err)) throw err;
+    const me = await get<{ csrf_token?: string }>('/api/v1/me', options.signal ? { signal: options.signal } : {});
+    setCsrfToken(me?.csrf_token);
+    return sendUpload<T>(method, path, body, options);
+  }
+}
+
 // ---- Service endpoints ------------------------------------------------------------------------
 
 /** GET /healthz: the process is up. */

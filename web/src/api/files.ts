@@ -5,7 +5,7 @@
 // Content-Range (sent with XMLHttpRequest, whose upload.onprogress reports progress), GET tells the
 // server's offset after a lost connection and DELETE cancels. Times are unix seconds.
 import type { RequestOptions } from './client';
-import { ApiError, delete as del, errorFromResponse, get, getCsrfToken, isCsrfError, patch, post, setCsrfToken } from './client';
+import { ApiError, delete as del, errorFromResponse, get, patch, post, upload } from './client';
 
 export type EntryKind = 'file' | 'folder';
 
@@ -300,78 +300,31 @@ export interface ChunkOptions {
   onProgress?: (loaded: number) => void;
 }
 
-function abortError(): DOMException {
-  return new DOMException('The upload was cancelled', 'AbortError');
-}
-
 /** The Content-Range of the bytes [start, start+length) of a `total`-byte file. */
 export function contentRange(start: number, length: number, total: number | null): string {
   return `bytes ${start}-${start + length - 1}/${total ?? '*'}`;
 }
 
-function sendChunk(id: string, chunk: Blob, start: number, total: number | null, { signal, onProgress }: ChunkOptions): Promise<UploadStatus> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError());
-      return;
-    }
-    const xhr = new XMLHttpRequest();
-    const onAbort = () => xhr.abort();
-    const done = () => signal?.removeEventListener('abort', onAbort);
-    xhr.open('PUT', `/api/v1/uploads/${seg(id)}`);
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.setRequestHeader('Accept', 'application/json');
-    // An empty file has no byte range: without the header the (empty) body starts at 0.
-    if (chunk.size > 0) xhr.setRequestHeader('Content-Range', contentRange(start, chunk.size, total));
-    const token = getCsrfToken();
-    if (token !== undefined) xhr.setRequestHeader('X-CSRF-Token', token);
-    xhr.upload.onprogress = (event) => onProgress?.(event.loaded);
-    xhr.onload = () => {
-      done();
-      if (xhr.status >= 200 && xhr.status < 300) {
-        try {
-          resolve(JSON.parse(xhr.responseText) as UploadStatus);
-        } catch (err) {
-          reject(new ApiError(xhr.status, 'invalid_response', 'The server sent an answer that is not valid JSON', undefined, { cause: err }));
-        }
-        return;
-      }
-      const error = errorFromResponse(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After'));
-      // A 409 names the server's offset in details.offset and in the Upload-Offset header.
-      const headerOffset = xhr.getResponseHeader('Upload-Offset');
-      if (xhr.status === 409 && error.details?.['offset'] === undefined && headerOffset !== null) {
-        reject(new ApiError(error.status, error.code, error.message, { ...error.details, offset: headerOffset }));
-        return;
-      }
-      reject(error);
-    };
-    xhr.onerror = () => {
-      done();
-      reject(new ApiError(0, 'network_error', 'The upload lost its connection to the PaddleCloud server'));
-    };
-    xhr.onabort = () => {
-      done();
-      reject(abortError());
-    };
-    signal?.addEventListener('abort', onAbort);
-    xhr.send(chunk);
-  });
+/** A 409 names the server's offset in details.offset and in the Upload-Offset header. */
+function withUploadOffset(error: ApiError, header: (name: string) => string | null): ApiError {
+  const headerOffset = header('Upload-Offset');
+  if (error.status !== 409 || error.details?.['offset'] !== undefined || headerOffset === null) return error;
+  return new ApiError(error.status, error.code, error.message, { ...error.details, offset: headerOffset });
 }
 
 /**
  * Sends the bytes `chunk` of an upload, starting at byte `start` of a `total`-byte file, with
  * PUT /api/v1/uploads/{id}. A stale CSRF token is refreshed from /api/v1/me and the chunk sent once more.
  */
-export async function uploadChunk(id: string, chunk: Blob, start: number, total: number | null, options: ChunkOptions = {}): Promise<UploadStatus> {
-  try {
-    return await sendChunk(id, chunk, start, total, options);
-  } catch (err) {
-    if (!isCsrfError(err)) throw err;
-    const me = await get<{ csrf_token?: string }>('/api/v1/me', options.signal ? { signal: options.signal } : {});
-    setCsrfToken(me?.csrf_token);
-    return sendChunk(id, chunk, start, total, options);
-  }
+export function uploadChunk(id: string, chunk: Blob, start: number, total: number | null, { signal, onProgress }: ChunkOptions = {}): Promise<UploadStatus> {
+  return upload<UploadStatus>('PUT', `/api/v1/uploads/${seg(id)}`, chunk, {
+    contentType: 'application/octet-stream',
+    // An empty file has no byte range: without the header the (empty) body starts at 0.
+    headers: chunk.size > 0 ? { 'Content-Range': contentRange(start, chunk.size, total) } : {},
+    signal,
+    onProgress: (event) => onProgress?.(event.loaded),
+    withHeaders: withUploadOffset,
+  });
 }
 
 // ---- Sharing ---------------------------------------------------------------------------------------

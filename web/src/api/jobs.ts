@@ -2,7 +2,7 @@
 // Times are unix seconds. A job's pod logs are read whole (`getPodLog`), followed live as Server-Sent
 // Events (`podLogStreamUrl`, opened with EventSource, which sends the session cookie) or downloaded.
 import type { RequestOptions } from './client';
-import { ApiError, errorFromResponse, get, getCsrfToken, isCsrfError, post, setCsrfToken } from './client';
+import { get, post, upload } from './client';
 
 export type JobState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopped';
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -153,66 +153,18 @@ export interface UploadOptions {
   onProgress?: (sent: number, total: number) => void;
 }
 
-function abortError(): DOMException {
-  return new DOMException('The upload was cancelled', 'AbortError');
-}
-
-/** One POST of the archive with XMLHttpRequest (fetch reports no upload progress). */
-function sendPackage(archive: Blob, { signal, onProgress }: UploadOptions): Promise<PackageInfo> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError());
-      return;
-    }
-    const xhr = new XMLHttpRequest();
-    const onAbort = () => xhr.abort();
-    const done = () => signal?.removeEventListener('abort', onAbort);
-    xhr.open('POST', '/api/v1/jobs/packages');
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('Content-Type', 'application/x-tar');
-    xhr.setRequestHeader('Accept', 'application/json');
-    const token = getCsrfToken();
-    if (token !== undefined) xhr.setRequestHeader('X-CSRF-Token', token);
-    xhr.upload.onprogress = (event) => onProgress?.(event.loaded, event.lengthComputable ? event.total : archive.size);
-    xhr.onload = () => {
-      done();
-      if (xhr.status >= 200 && xhr.status < 300) {
-        try {
-          resolve(JSON.parse(xhr.responseText) as PackageInfo);
-        } catch (err) {
-          reject(new ApiError(xhr.status, 'invalid_response', 'The server sent an answer that is not valid JSON', undefined, { cause: err }));
-        }
-        return;
-      }
-      reject(errorFromResponse(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After')));
-    };
-    xhr.onerror = () => {
-      done();
-      reject(new ApiError(0, 'network_error', 'The upload did not reach the PaddleCloud server'));
-    };
-    xhr.onabort = () => {
-      done();
-      reject(abortError());
-    };
-    signal?.addEventListener('abort', onAbort);
-    xhr.send(archive);
-  });
-}
-
 /**
  * Uploads a job's code (a tar archive) to POST /api/v1/jobs/packages, reporting progress. A stale CSRF
  * token is refreshed from /api/v1/me and the upload tried once more; cancelling (the signal) rejects
  * with an AbortError.
  */
-export async function uploadPackage(archive: Blob, options: UploadOptions = {}): Promise<PackageInfo> {
-  try {
-    return await sendPackage(archive, options);
-  } catch (err) {
-    if (!isCsrfError(err)) throw err;
-    const me = await get<{ csrf_token?: string }>('/api/v1/me', options.signal ? { signal: options.signal } : {});
-    setCsrfToken(me?.csrf_token);
-    return sendPackage(archive, options);
-  }
+export function uploadPackage(archive: Blob, { signal, onProgress }: UploadOptions = {}): Promise<PackageInfo> {
+  return upload<PackageInfo>('POST', '/api/v1/jobs/packages', archive, {
+    contentType: 'application/x-tar',
+    signal,
+    onProgress: (event) => onProgress?.(event.loaded, event.lengthComputable ? event.total : archive.size),
+    networkErrorMessage: 'The upload did not reach the PaddleCloud server',
+  });
 }
 
 export const jobsApi = {

@@ -3,20 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../api/account';
 import type { Job, JobListQuery, JobPage } from '../api/jobs';
 import type { Mounted } from '../test-utils';
-import { click, fakeAccountApi, fakeJobsApi, flush, makeJob, mount, type } from '../test-utils';
+import { click, fakeAccountApi, fakeJobsApi, flush, makeJob, mount, type, USER as MASTER } from '../test-utils';
 import type { DashboardApi } from './DashboardPage';
 import { DashboardPage, NAME_DEBOUNCE_MS } from './DashboardPage';
 import type { EventSourceLike } from './jobs/LogConsole';
 
-const MASTER: User = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master',
-  verified: true,
-  created_at: 1_795_927_040,
-};
 const MEMBER: User = { ...MASTER, id: 2, email: 'grace@example.com', role: 'member' };
 
 const NOW = 1_795_930_000;

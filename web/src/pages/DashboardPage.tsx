@@ -8,13 +8,13 @@ import * as client from '../api/client';
 import type { Readiness } from '../api/client';
 import type { Job, JobsApi } from '../api/jobs';
 import { isActive, jobsApi } from '../api/jobs';
-import { ErrorBanner, isAbort } from '../forms';
+import { ErrorBanner, FilterSearch, isAbort, Segmented, useDebouncedText } from '../forms';
 import { formatAge, formatDateTime, formatStartTime, formatUptime, isoFromUnix, plural } from '../format';
 import { navigate, useLocation } from '../router';
 import type { SignedInPageProps } from '../session';
 import { useDocumentTitle } from '../title';
 import { ACTIVE_REFRESH_MS, StateBadge, StopJobDialog, useNow, usePolling } from './jobs/common';
-import type { JobFilters, StatusFilter } from './jobs/filters';
+import type { JobFilters } from './jobs/filters';
 import { dateRangeError, filtersFromSearch, filtersToSearch, isFiltered, NO_FILTERS, STATUS_FILTERS } from './jobs/filters';
 import type { OpenEventSource } from './jobs/LogConsole';
 import { LogConsole } from './jobs/LogConsole';
@@ -82,11 +82,8 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
           error={list.error}
           prefix={list.items.length > 0 ? 'Could not refresh the jobs.' : 'Could not load the jobs.'}
           testId="jobs-error"
-        >
-          <button type="button" class="button button--small button--secondary" onClick={() => void list.refresh()}>
-            Try again
-          </button>
-        </ErrorBanner>
+          onRetry={() => void list.refresh()}
+        />
       )}
 
       {list.loading ? (
@@ -296,46 +293,18 @@ function FiltersBar({
   onChange: (change: Partial<JobFilters>) => void;
   dateError: string | undefined;
 }): VNode {
-  const [name, setName] = useState(filters.name);
-
-  // Typing is sent after a pause; a change from elsewhere (clear, back button) updates the box.
-  useEffect(() => {
-    if (name.trim() === filters.name.trim()) return;
-    const timer = setTimeout(() => onChange({ name: name.trim() }), NAME_DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-    // `onChange` is new on every render; the pending change only depends on the text.
-  }, [name]);
-  useEffect(() => {
-    setName((typed) => (typed.trim() === filters.name.trim() ? typed : filters.name));
-  }, [filters.name]);
+  const [name, setName] = useDebouncedText(filters.name, (typed) => onChange({ name: typed.trim() }), NAME_DEBOUNCE_MS);
 
   return (
     <div class="filters" role="search" aria-label="Filter jobs" data-testid="job-filters">
-      <div class="segmented" role="group" aria-label="Status">
-        {STATUS_FILTERS.map((option) => (
-          <button
-            key={option.value}
-            type="button"
-            class={filters.status === option.value ? 'segmented__item segmented__item--on' : 'segmented__item'}
-            aria-pressed={filters.status === option.value ? 'true' : 'false'}
-            onClick={() => onChange({ status: option.value as StatusFilter })}
-            data-testid={`filter-status-${option.value || 'all'}`}
-          >
-            {option.label}
-          </button>
-        ))}
-      </div>
-      <label class="filters__field">
-        <span class="filters__label">Name</span>
-        <input
-          class="field__input filters__search"
-          type="search"
-          placeholder="Search by name"
-          value={name}
-          onInput={(event) => setName(event.currentTarget.value)}
-          data-testid="filter-name"
-        />
-      </label>
+      <Segmented
+        label="Status"
+        options={STATUS_FILTERS}
+        value={filters.status}
+        onChange={(status) => onChange({ status })}
+        testIdPrefix="filter-status"
+      />
+      <FilterSearch label="Name" placeholder="Search by name" value={name} onValue={setName} testId="filter-name" />
       <label class="filters__field">
         <span class="filters__label">Submitted from</span>
         <input

@@ -1,20 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { User } from '../api/account';
 import { ApiError } from '../api/client';
 import { getSession, resetSession, setSignedOut } from '../session';
 import type { Mounted } from '../test-utils';
-import { click, fakeAccountApi, mount, submit, type } from '../test-utils';
+import { click, fakeAccountApi, mount, submit, type, USER } from '../test-utils';
 import { LoginPage } from './LoginPage';
-
-const USER: User = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master',
-  verified: true,
-  created_at: 1_795_927_040,
-};
 
 let page: Mounted;
 

@@ -5,9 +5,9 @@ import { ApiError } from '../../api/client';
 import type { PageProps } from '../../router';
 import { Router } from '../../router';
 import type { Mounted } from '../../test-utils';
-import { click, flush, mount, submit, type } from '../../test-utils';
+import { click, flush, mount, submit, type, USER } from '../../test-utils';
 import { FileBrowserPage } from './FileBrowserPage';
-import { fakeFilesApi, fileEntry, folderEntry, listing, until, USER } from './testing';
+import { fakeFilesApi, fileEntry, folderEntry, listing, until } from './testing';
 import { UploadQueue } from './uploads';
 
 let page: Mounted | undefined;

@@ -274,11 +274,12 @@ export function FileBrowserPage({ params, root = '', api = filesApi, uploads }: 
             </p>
           </div>
         ) : (
-          <ErrorBanner error={loaded.error} prefix={listing ? 'Could not refresh the folder.' : 'Could not load the folder.'} testId="files-error">
-            <button type="button" class="button button--small button--secondary" onClick={reload}>
-              Try again
-            </button>
-          </ErrorBanner>
+          <ErrorBanner
+            error={loaded.error}
+            prefix={listing ? 'Could not refresh the folder.' : 'Could not load the folder.'}
+            testId="files-error"
+            onRetry={reload}
+          />
         )
       )}
 

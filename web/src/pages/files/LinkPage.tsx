@@ -123,11 +123,12 @@ export function LinkPage({ params, api = filesApi }: LinkPageProps): VNode {
             </p>
           </div>
         ) : (
-          <ErrorBanner error={current.error} prefix="Could not load the shared files." testId="link-error">
-            <button type="button" class="button button--small button--secondary" onClick={() => setGeneration((g) => g + 1)}>
-              Try again
-            </button>
-          </ErrorBanner>
+          <ErrorBanner
+            error={current.error}
+            prefix="Could not load the shared files."
+            testId="link-error"
+            onRetry={() => setGeneration((g) => g + 1)}
+          />
         ))}
 
       {!current || (current.loading && !current.listing && !current.file) ? (

@@ -2,9 +2,9 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PublicationQuery } from '../../api/files';
 import type { Mounted } from '../../test-utils';
-import { click, flush, mount, submit, type } from '../../test-utils';
+import { click, flush, mount, submit, type, USER } from '../../test-utils';
 import { PublicPage, SEARCH_DEBOUNCE_MS } from './PublicPage';
-import { fakeFilesApi, folderEntry, publication, USER } from './testing';
+import { fakeFilesApi, folderEntry, publication } from './testing';
 
 let page: Mounted | undefined;
 beforeEach(() => {

@@ -2,16 +2,16 @@
 // with a search box and Models / Datasets tabs. Browse a publication's files, copy it into the
 // account's space, or delete one the account published.
 import type { VNode } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import type { ApiError } from '../../api/client';
+import { useState } from 'preact/hooks';
 import type { FilesApi, Publication, PublicationKind } from '../../api/files';
 import { filesApi } from '../../api/files';
-import { ConfirmDialog } from '../../dialog';
+import { ConfirmDialog, useConfirmation } from '../../dialog';
 import { formatDateTime, formatUnixDate, isoFromUnix, plural } from '../../format';
-import { ErrorBanner, isAbort, toApiError, useAction } from '../../forms';
+import { ErrorBanner, FilterSearch, Segmented, useDebouncedText } from '../../forms';
 import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
 import { useDocumentTitle } from '../../title';
+import { useLoad } from '../settings/common';
 import { CopyDialog } from './dialogs';
 import { browserHref, formatSize } from './paths';
 
@@ -48,42 +48,11 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
   useDocumentTitle('Public models and datasets');
   const { search } = useLocation();
   const { kind, q } = filtersFrom(search);
-  const [typed, setTyped] = useState(q);
-  const [items, setItems] = useState<Publication[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [generation, setGeneration] = useState(0);
+  const [typed, setTyped] = useDebouncedText(q, (text) => navigate(`/public${searchFor(kind, text)}`, { replace: true }), SEARCH_DEBOUNCE_MS);
+  const publications = useLoad((options) => api.listPublications(kind ? { kind, q } : { q }, options), [api, kind, q]);
+  const items = publications.data ?? null;
   const [copying, setCopying] = useState<Publication | null>(null);
-  const [deleting, setDeleting] = useState<Publication | null>(null);
-  const removal = useAction();
-
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    api.listPublications(kind ? { kind, q } : { q }, { signal: controller.signal }).then(
-      (list) => {
-        setItems(list);
-        setError(null);
-        setLoading(false);
-      },
-      (err) => {
-        if (isAbort(err)) return;
-        setError(toApiError(err));
-        setLoading(false);
-      },
-    );
-    return () => controller.abort();
-  }, [api, kind, q, generation]);
-
-  // The search goes out after a pause in typing; a change from elsewhere (back button) updates the box.
-  useEffect(() => {
-    if (typed.trim() === q.trim()) return;
-    const timer = setTimeout(() => navigate(`/public${searchFor(kind, typed)}`, { replace: true }), SEARCH_DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-  }, [typed]);
-  useEffect(() => {
-    setTyped((current) => (current.trim() === q.trim() ? current : q));
-  }, [q]);
+  const deleting = useConfirmation<Publication>();
 
   const filtered = kind !== '' || q.trim() !== '';
 
@@ -97,42 +66,21 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
       </header>
 
       <div class="filters" role="search" aria-label="Find publications" data-testid="public-filters">
-        <div class="segmented" role="group" aria-label="Kind">
-          {KINDS.map((option) => (
-            <button
-              key={option.value}
-              type="button"
-              class={kind === option.value ? 'segmented__item segmented__item--on' : 'segmented__item'}
-              aria-pressed={kind === option.value ? 'true' : 'false'}
-              onClick={() => navigate(`/public${searchFor(option.value, typed)}`, { replace: true })}
-              data-testid={`public-kind-${option.value || 'all'}`}
-            >
-              {option.label}
-            </button>
-          ))}
-        </div>
-        <label class="filters__field">
-          <span class="filters__label">Search</span>
-          <input
-            class="field__input filters__search"
-            type="search"
-            placeholder="Name or description"
-            value={typed}
-            onInput={(event) => setTyped(event.currentTarget.value)}
-            data-testid="public-search"
-          />
-        </label>
+        <Segmented
+          label="Kind"
+          options={KINDS}
+          value={kind}
+          onChange={(value) => navigate(`/public${searchFor(value, typed)}`, { replace: true })}
+          testIdPrefix="public-kind"
+        />
+        <FilterSearch label="Search" placeholder="Name or description" value={typed} onValue={setTyped} testId="public-search" />
       </div>
 
-      {error && (
-        <ErrorBanner error={error} prefix="Could not load the publications." testId="public-error">
-          <button type="button" class="button button--small button--secondary" onClick={() => setGeneration((g) => g + 1)}>
-            Try again
-          </button>
-        </ErrorBanner>
+      {publications.error && (
+        <ErrorBanner error={publications.error} prefix="Could not load the publications." testId="public-error" onRetry={publications.reload} />
       )}
 
-      {loading && !items ? (
+      {publications.loading && !items ? (
         <p class="loading" data-testid="public-loading">
           Loading…
         </p>
@@ -207,10 +155,7 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
                         <button
                           type="button"
                           class="button button--small button--danger-outline"
-                          onClick={() => {
-                            removal.reset();
-                            setDeleting(pub);
-                          }}
+                          onClick={() => deleting.ask(pub)}
                           aria-label={`Delete ${pub.name} ${pub.version}`}
                           data-testid="publication-delete"
                         >
@@ -237,28 +182,26 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
           onClose={() => setCopying(null)}
         />
       )}
-      {deleting && (
+      {deleting.target && (
         <ConfirmDialog
-          title={`Delete ${deleting.name} ${deleting.version}?`}
+          title={`Delete ${deleting.target.name} ${deleting.target.version}?`}
           confirmLabel="Delete"
           pendingLabel="Deleting…"
           danger
-          pending={removal.pending}
-          error={removal.error}
+          pending={deleting.pending}
+          error={deleting.error}
           testId="publication-delete-dialog"
-          onCancel={() => setDeleting(null)}
-          onConfirm={() => {
-            const target = deleting;
-            void removal.run(() => api.deletePublication(target.id)).then((ok) => {
-              if (!ok) return;
-              setDeleting(null);
-              setItems((current) => current?.filter((pub) => pub.id !== target.id) ?? null);
-              setGeneration((g) => g + 1);
-            });
-          }}
+          onCancel={deleting.cancel}
+          onConfirm={() =>
+            void deleting.confirm(async (target) => {
+              await api.deletePublication(target.id);
+              publications.update((current) => current?.filter((pub) => pub.id !== target.id));
+              publications.reload();
+            })
+          }
         >
           <p>
-            Its files at <code>{deleting.path}</code> are removed from the public space; copies others made stay theirs.
+            Its files at <code>{deleting.target.path}</code> are removed from the public space; copies others made stay theirs.
           </p>
         </ConfirmDialog>
       )}

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Share } from '../../api/files';
 import type { Mounted } from '../../test-utils';
-import { click, flush, mount } from '../../test-utils';
+import { click, flush, mount, USER } from '../../test-utils';
 import { SharedPage } from './SharedPage';
-import { fakeFilesApi, share, USER } from './testing';
+import { fakeFilesApi, share } from './testing';
 
 let page: Mounted | undefined;
 afterEach(() => {

@@ -2,11 +2,10 @@
 // at shared/<owner>/<path>), and what this account shares: with other accounts or as public links,
 // each with Revoke.
 import type { VNode } from 'preact';
-import { useState } from 'preact/hooks';
 import type { FilesApi, Share } from '../../api/files';
-import { ConfirmDialog } from '../../dialog';
+import { ConfirmDialog, useConfirmation } from '../../dialog';
 import { formatDateTime, formatUnix, formatUnixDate, isoFromUnix } from '../../format';
-import { ErrorBanner, useAction } from '../../forms';
+import { ErrorBanner } from '../../forms';
 import type { SignedInPageProps } from '../../session';
 import { useDocumentTitle } from '../../title';
 import { useLoad } from '../settings/common';
@@ -33,8 +32,7 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
   useDocumentTitle('Shared with me');
   const withMe = useLoad((options) => api.listSharedWithMe(options));
   const byUs = useLoad((options) => api.listShares(options));
-  const [revoking, setRevoking] = useState<Share | null>(null);
-  const revoke = useAction();
+  const revoking = useConfirmation<Share>();
 
   return (
     <section class="page page--wide files-page" data-testid="shared-page">
@@ -49,11 +47,7 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
       </header>
 
       {withMe.error && (
-        <ErrorBanner error={withMe.error} prefix="Could not load what is shared with you." testId="shared-error">
-          <button type="button" class="button button--small button--secondary" onClick={withMe.reload}>
-            Try again
-          </button>
-        </ErrorBanner>
+        <ErrorBanner error={withMe.error} prefix="Could not load what is shared with you." testId="shared-error" onRetry={withMe.reload} />
       )}
       {withMe.loading && !withMe.data ? (
         <p class="loading">Loading…</p>
@@ -99,11 +93,7 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
       </h2>
       <p class="muted">What your account shares with other accounts and as public links. Share from a dataset’s or model’s Share button.</p>
       {byUs.error && (
-        <ErrorBanner error={byUs.error} prefix="Could not load your shares." testId="shares-error">
-          <button type="button" class="button button--small button--secondary" onClick={byUs.reload}>
-            Try again
-          </button>
-        </ErrorBanner>
+        <ErrorBanner error={byUs.error} prefix="Could not load your shares." testId="shares-error" onRetry={byUs.reload} />
       )}
       {byUs.loading && !byUs.data ? (
         <p class="loading">Loading…</p>
@@ -144,10 +134,7 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
                     <button
                       type="button"
                       class="button button--small button--danger-outline"
-                      onClick={() => {
-                        revoke.reset();
-                        setRevoking(share);
-                      }}
+                      onClick={() => revoking.ask(share)}
                       data-testid="share-row-revoke"
                     >
                       Revoke
@@ -160,27 +147,27 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
         </div>
       ) : null}
 
-      {revoking && (
+      {revoking.target && (
         <ConfirmDialog
-          title={`Stop sharing ${revoking.path}?`}
+          title={`Stop sharing ${revoking.target.path}?`}
           confirmLabel="Revoke"
           pendingLabel="Revoking…"
           danger
-          pending={revoke.pending}
-          error={revoke.error}
+          pending={revoking.pending}
+          error={revoking.error}
           testId="revoke-dialog"
-          onCancel={() => setRevoking(null)}
-          onConfirm={() => {
-            const target = revoking;
-            void revoke.run(() => api.deleteShare(target.id)).then((ok) => {
-              if (!ok) return;
-              setRevoking(null);
+          onCancel={revoking.cancel}
+          onConfirm={() =>
+            void revoking.confirm(async (target) => {
+              await api.deleteShare(target.id);
               byUs.reload();
-            });
-          }}
+            })
+          }
         >
           <p>
-            {revoking.link ? 'The public link stops working at once.' : `The account ${revoking.account} can no longer read it.`}
+            {revoking.target.link
+              ? 'The public link stops working at once.'
+              : `The account ${revoking.target.account} can no longer read it.`}
           </p>
         </ConfirmDialog>
       )}

@@ -1,13 +1,16 @@
-// The file pages' dialogs: new folder, rename/move, delete, share, publish and copy. Each is the
-// native modal <dialog> (as ConfirmDialog), shown while mounted; errors of a named field show next to
+// The file pages' dialogs: new folder, rename/move, delete, share, publish and copy. Each is a
+// ModalDialog (the native modal <dialog>), shown while mounted; errors of a named field show next to
 // it, anything else in the dialog's banner.
 import type { ComponentChildren, VNode } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client';
 import type { FileEntry, FilesApi, Publication, PublicationKind, Share } from '../../api/files';
-import { ConfirmDialog } from '../../dialog';
+import { ConfirmDialog, DialogCloseButton, ModalDialog } from '../../dialog';
 import { dateInputValue, formatUnix } from '../../format';
-import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, TextAreaField, TextField, useAction, useForm } from '../../forms';
+import type { FormState } from '../../forms';
+import { bindField, ErrorBanner, Form, Segmented, SelectField, SubmitButton, SuccessBanner, TextAreaField, TextField, useAction, useForm } from '../../forms';
+import type { FieldErrors } from '../../validation';
+import { collectErrors } from '../../validation';
 import { copyText, useLoad } from '../settings/common';
 import {
   baseName,
@@ -25,78 +28,58 @@ import {
 
 // ---- The dialog frame ------------------------------------------------------------------------------
 
-export interface FormDialogProps {
+export interface FormDialogProps<F extends string> {
   title: string;
   testId: string;
   children: ComponentChildren;
   /** The submit button's label; without one the dialog only has its close button. */
   submitLabel?: string;
   pendingLabel?: string;
-  pending?: boolean;
-  /** An error for no field of the dialog: the server's, or a text. */
+  /** The dialog's form state: submitting runs `validate`, then `onSubmit`, through it. */
+  form?: FormState<F>;
+  validate?: () => FieldErrors<F>;
+  onSubmit?: () => Promise<void>;
+  /** An error for no field of the dialog (by default the form's banner): the server's, or a text. */
   banner?: ApiError | string | null;
   danger?: boolean;
   /** The close button's label ("Cancel" by default). */
   closeLabel?: string;
   wide?: boolean;
-  onSubmit?: () => void;
   onClose: () => void;
 }
 
-export function FormDialog({
+export function FormDialog<F extends string>({
   title,
   testId,
   children,
   submitLabel,
   pendingLabel,
-  pending = false,
-  banner = null,
+  form,
+  validate,
+  onSubmit,
+  banner = form?.banner ?? null,
   danger = false,
   closeLabel = 'Cancel',
   wide = false,
-  onSubmit,
   onClose,
-}: FormDialogProps): VNode {
-  const ref = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (typeof dialog.showModal === 'function' && !dialog.open) {
-      try {
-        dialog.showModal();
-      } catch {
-        dialog.setAttribute('open', '');
-      }
-    } else if (!dialog.open) {
-      dialog.setAttribute('open', '');
-    }
-    return () => {
-      if (dialog.open && typeof dialog.close === 'function') dialog.close();
-    };
-  }, []);
-
+}: FormDialogProps<F>): VNode {
+  const pending = form?.pending ?? false;
   return (
-    <dialog
-      ref={ref}
-      class={wide ? 'dialog dialog--wide' : 'dialog'}
-      aria-labelledby={`${testId}-title`}
-      data-testid={testId}
-      onCancel={(event) => {
-        event.preventDefault();
-        if (!pending) onClose();
-      }}
-    >
-      <h2 class="dialog__title" id={`${testId}-title`}>
-        {title}
-      </h2>
-      <Form onSubmit={() => onSubmit?.()} testId={`${testId}-form`} class="form dialog__form" label={title}>
+    <ModalDialog title={title} testId={testId} wide={wide} pending={pending} onCancel={onClose}>
+      <Form
+        onSubmit={() => {
+          if (form && onSubmit) void form.submit(onSubmit, validate);
+        }}
+        testId={`${testId}-form`}
+        class="form dialog__form"
+        label={title}
+      >
         {children}
         {banner && <ErrorBanner error={banner} testId={`${testId}-error`} />}
         <div class="dialog__actions">
-          <button type="button" class="button button--secondary" onClick={onClose} disabled={pending} data-testid={`${testId}-cancel`}>
+          <DialogCloseButton testId={testId} pending={pending} onClose={onClose}>
             {closeLabel}
-          </button>
+          </DialogCloseButton>
           {submitLabel && (
             <SubmitButton pending={pending} pendingLabel={pendingLabel} testId={`${testId}-submit`} variant={danger ? 'danger' : 'primary'}>
               {submitLabel}
@@ -104,7 +87,7 @@ export function FormDialog({
           )}
         </div>
       </Form>
-    </dialog>
+    </ModalDialog>
   );
 }
 
@@ -129,28 +112,15 @@ export function NewFolderDialog({
       testId="folder-dialog"
       submitLabel="Create"
       pendingLabel="Creating…"
-      pending={form.pending}
-      banner={form.banner}
+      form={form}
+      validate={() => collectErrors({ path: nameProblem(name.trim()) })}
+      onSubmit={async () => onCreated(await api.createFolder(joinPath(parent, name.trim())))}
       onClose={onClose}
-      onSubmit={() =>
-        void form.submit(
-          async () => onCreated(await api.createFolder(joinPath(parent, name.trim()))),
-          () => {
-            const problem = nameProblem(name.trim());
-            return problem ? { path: problem } : {};
-          },
-        )
-      }
     >
       <TextField
         id="folder-path"
         label="Name"
-        value={name}
-        onValue={(value) => {
-          setName(value);
-          form.clearError('path');
-        }}
-        error={form.errors.path}
+        {...bindField(form, 'path', name, setName)}
         hint={`Created in ${parent}/.`}
         autoComplete="off"
         spellcheck={false}
@@ -180,35 +150,22 @@ export function RenameDialog({
       testId="move-dialog"
       submitLabel="Save"
       pendingLabel="Saving…"
-      pending={form.pending}
-      banner={form.banner}
+      form={form}
+      validate={() => collectErrors({ path: pathProblem(to) })}
+      onSubmit={async () => {
+        const target = to.trim().replace(/\/+$/, '');
+        if (target === entry.path) {
+          onClose();
+          return;
+        }
+        onMoved(await api.movePath(entry.path, target));
+      }}
       onClose={onClose}
-      onSubmit={() =>
-        void form.submit(
-          async () => {
-            const target = to.trim().replace(/\/+$/, '');
-            if (target === entry.path) {
-              onClose();
-              return;
-            }
-            onMoved(await api.movePath(entry.path, target));
-          },
-          () => {
-            const problem = pathProblem(to);
-            return problem ? { path: problem } : {};
-          },
-        )
-      }
     >
       <TextField
         id="move-path"
         label="New path"
-        value={to}
-        onValue={(value) => {
-          setTo(value);
-          form.clearError('path');
-        }}
-        error={form.errors.path}
+        {...bindField(form, 'path', to, setTo)}
         hint="Change the last part to rename; change the folders to move it (e.g. datasets/archive/mnist)."
         autoComplete="off"
         spellcheck={false}
@@ -314,6 +271,11 @@ export function ShareTarget({ share }: { share: Share }): VNode {
   );
 }
 
+const SHARE_MODES = [
+  { value: 'account', label: 'Another account' },
+  { value: 'link', label: 'Public link' },
+] as const;
+
 export function ShareDialog({
   entry,
   api,
@@ -323,7 +285,7 @@ export function ShareDialog({
   api: Pick<FilesApi, 'listShares' | 'createShare' | 'deleteShare'>;
   onClose: () => void;
 }): VNode {
-  const [mode, setMode] = useState<'account' | 'link'>('account');
+  const [mode, setMode] = useState<(typeof SHARE_MODES)[number]['value']>('account');
   const [account, setAccount] = useState('');
   const [expires, setExpires] = useState('');
   const [created, setCreated] = useState<Share | null>(null);
@@ -333,30 +295,28 @@ export function ShareDialog({
   const mine = (shares.data ?? []).filter((share) => share.path === entry.path);
   const today = dateInputValue(new Date());
 
-  const onSubmit = () =>
-    void form.submit(
-      async () => {
-        const expiresAt = expires ? endOfDay(expires) : undefined;
-        const share = await api.createShare(
-          mode === 'account'
-            ? { path: entry.path, account: account.trim() }
-            : { path: entry.path, link: true, ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}) },
-        );
-        setCreated(share);
-        setAccount('');
-        setExpires('');
-        shares.reload();
-      },
-      () => {
-        if (mode === 'account' && account.trim() === '') return { account: 'Enter the account ID to share with.' };
-        if (mode === 'link' && expires) {
-          const at = endOfDay(expires);
-          if (at === undefined) return { expires_at: 'Enter a date.' };
-          if (at * 1000 < Date.now()) return { expires_at: 'Choose a day from today on.' };
-        }
-        return {};
-      },
+  const onSubmit = async () => {
+    const expiresAt = expires ? endOfDay(expires) : undefined;
+    const share = await api.createShare(
+      mode === 'account'
+        ? { path: entry.path, account: account.trim() }
+        : { path: entry.path, link: true, ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}) },
     );
+    setCreated(share);
+    setAccount('');
+    setExpires('');
+    shares.reload();
+  };
+
+  const validate = () => {
+    if (mode === 'account' && account.trim() === '') return { account: 'Enter the account ID to share with.' };
+    if (mode === 'link' && expires) {
+      const at = endOfDay(expires);
+      if (at === undefined) return { expires_at: 'Enter a date.' };
+      if (at * 1000 < Date.now()) return { expires_at: 'Choose a day from today on.' };
+    }
+    return {};
+  };
 
   return (
     <FormDialog
@@ -364,46 +324,23 @@ export function ShareDialog({
       testId="share-dialog"
       submitLabel={mode === 'account' ? 'Share' : 'Create link'}
       pendingLabel="Sharing…"
-      pending={form.pending}
+      form={form}
+      validate={validate}
+      onSubmit={onSubmit}
       banner={form.banner ?? form.errors.path ?? null}
       closeLabel="Close"
       wide
       onClose={onClose}
-      onSubmit={onSubmit}
     >
       <p class="dialog__lead">
         <code>{entry.path}</code> stays yours; whoever you share it with can read and copy it, not change it.
       </p>
-      <div class="segmented" role="group" aria-label="Share with">
-        <button
-          type="button"
-          class={mode === 'account' ? 'segmented__item segmented__item--on' : 'segmented__item'}
-          aria-pressed={mode === 'account' ? 'true' : 'false'}
-          onClick={() => setMode('account')}
-          data-testid="share-mode-account"
-        >
-          Another account
-        </button>
-        <button
-          type="button"
-          class={mode === 'link' ? 'segmented__item segmented__item--on' : 'segmented__item'}
-          aria-pressed={mode === 'link' ? 'true' : 'false'}
-          onClick={() => setMode('link')}
-          data-testid="share-mode-link"
-        >
-          Public link
-        </button>
-      </div>
+      <Segmented label="Share with" options={SHARE_MODES} value={mode} onChange={setMode} testIdPrefix="share-mode" />
       {mode === 'account' ? (
         <TextField
           id="share-account"
           label="Account ID"
-          value={account}
-          onValue={(value) => {
-            setAccount(value);
-            form.clearError('account');
-          }}
-          error={form.errors.account}
+          {...bindField(form, 'account', account, setAccount)}
           hint="Everyone in that account can read it (in their Shared with me)."
           autoComplete="off"
           autoCapitalize="none"
@@ -533,25 +470,19 @@ export function PublishDialog({
       testId="publish-dialog"
       submitLabel="Publish"
       pendingLabel="Publishing…"
-      pending={form.pending}
+      form={form}
+      validate={() =>
+        collectErrors({
+          name: PUBLICATION_NAME.test(name.trim()) ? undefined : 'Use 1 to 63 of a-z, 0-9, -, _ and ., starting with a letter or digit (e.g. resnet-50).',
+          version: PUBLICATION_VERSION.test(version.trim()) ? undefined : 'Use 1 to 63 of A-Z, a-z, 0-9, -, _, . and + (e.g. 1.0).',
+        })
+      }
+      onSubmit={async () =>
+        setPublished(await api.createPublication({ kind, name: name.trim(), version: version.trim(), description: description.trim(), path: entry.path }))
+      }
       banner={form.banner ?? form.errors.path ?? null}
       wide
       onClose={onClose}
-      onSubmit={() =>
-        void form.submit(
-          async () => {
-            setPublished(
-              await api.createPublication({ kind, name: name.trim(), version: version.trim(), description: description.trim(), path: entry.path }),
-            );
-          },
-          () => {
-            const errors: Partial<Record<'name' | 'version', string>> = {};
-            if (!PUBLICATION_NAME.test(name.trim())) errors.name = 'Use 1 to 63 of a-z, 0-9, -, _ and ., starting with a letter or digit (e.g. resnet-50).';
-            if (!PUBLICATION_VERSION.test(version.trim())) errors.version = 'Use 1 to 63 of A-Z, a-z, 0-9, -, _, . and + (e.g. 1.0).';
-            return errors;
-          },
-        )
-      }
     >
       <p class="dialog__lead">
         A copy of <code>{entry.path}</code> becomes public: every signed-in user can browse, download and copy it. An archive
@@ -572,12 +503,7 @@ export function PublishDialog({
         <TextField
           id="publish-name"
           label="Name"
-          value={name}
-          onValue={(value) => {
-            setName(value);
-            form.clearError('name');
-          }}
-          error={form.errors.name}
+          {...bindField(form, 'name', name, setName)}
           autoComplete="off"
           autoCapitalize="none"
           spellcheck={false}
@@ -586,12 +512,7 @@ export function PublishDialog({
         <TextField
           id="publish-version"
           label="Version"
-          value={version}
-          onValue={(value) => {
-            setVersion(value);
-            form.clearError('version');
-          }}
-          error={form.errors.version}
+          {...bindField(form, 'version', version, setVersion)}
           autoComplete="off"
           spellcheck={false}
           maxLength={63}
@@ -601,12 +522,7 @@ export function PublishDialog({
         id="publish-description"
         label="Description"
         note="optional"
-        value={description}
-        onValue={(value) => {
-          setDescription(value);
-          form.clearError('description');
-        }}
-        error={form.errors.description}
+        {...bindField(form, 'description', description, setDescription)}
         rows={3}
       />
     </FormDialog>
@@ -652,18 +568,11 @@ export function CopyDialog({
       testId="copy-dialog"
       submitLabel="Copy"
       pendingLabel="Copying…"
-      pending={form.pending}
+      form={form}
+      validate={() => collectErrors({ to: pathProblem(to) })}
+      onSubmit={async () => setCopied(await api.copyPath(from, to.trim().replace(/\/+$/, '')))}
       banner={form.banner ?? form.errors.from ?? null}
       onClose={onClose}
-      onSubmit={() =>
-        void form.submit(
-          async () => setCopied(await api.copyPath(from, to.trim().replace(/\/+$/, ''))),
-          () => {
-            const problem = pathProblem(to);
-            return problem ? { to: problem } : {};
-          },
-        )
-      }
     >
       <p class="dialog__lead">
         Copies <code>{from}</code> into your account’s files (it counts towards the storage quota).

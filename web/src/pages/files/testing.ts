@@ -2,20 +2,9 @@
 // them, and waiting for a condition.
 import { act } from 'preact/test-utils';
 import { vi } from 'vitest';
-import type { User } from '../../api/account';
 import type { FileEntry, FilesApi, Listing, Publication, Share } from '../../api/files';
 import { filesApi } from '../../api/files';
 import { flush } from '../../test-utils';
-
-export const USER: User = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master',
-  verified: true,
-  created_at: 1_795_927_040,
-};
 
 /** The files API with every call a mock that fails unless `overrides` gives it. */
 export function fakeFilesApi(overrides: Partial<FilesApi> = {}): FilesApi {

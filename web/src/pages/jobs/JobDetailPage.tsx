@@ -82,11 +82,7 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
     return (
       <section class="page" data-testid="job-page">
         {error ? (
-          <ErrorBanner error={error} prefix="Could not load the job." testId="job-error">
-            <button type="button" class="button button--small button--secondary" onClick={() => void load()}>
-              Try again
-            </button>
-          </ErrorBanner>
+          <ErrorBanner error={error} prefix="Could not load the job." testId="job-error" onRetry={() => void load()} />
         ) : (
           <p class="loading">Loading job…</p>
         )}

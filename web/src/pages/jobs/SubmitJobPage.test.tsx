@@ -1,23 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { User } from '../../api/account';
 import { ApiError } from '../../api/client';
 import type { JobSpec } from '../../api/jobs';
 import type { Mounted } from '../../test-utils';
 import { act } from 'preact/test-utils';
-import { click, fakeJobsApi, flush, makeJob, mount, submit, type } from '../../test-utils';
+import { click, fakeJobsApi, flush, makeJob, mount, submit, type, USER } from '../../test-utils';
 import { withoutFieldName } from '../../forms';
 import { EMPTY_JOB_FORM, specFromForm, validateJobForm } from './spec';
 import { SubmitJobPage } from './SubmitJobPage';
-
-const USER: User = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master',
-  verified: true,
-  created_at: 1_795_927_040,
-};
 
 let page: Mounted;
 beforeEach(() => {

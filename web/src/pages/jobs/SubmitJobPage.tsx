@@ -10,6 +10,7 @@ import { ErrorBanner, Form, InfoBanner, isAbort, SubmitButton, TextAreaField, Te
 import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
 import { useDocumentTitle } from '../../title';
+import { filesOfEntry } from '../files/uploads';
 import type { JobForm } from './spec';
 import { EMPTY_JOB_FORM, envField, formFromSpec, JOB_FIELDS, specFromForm, validateJobForm } from './spec';
 import type { ChosenFile, PackFile } from './tar';
@@ -36,25 +37,6 @@ function packageError(err: unknown): unknown {
   const message =
     err.status === 413 ? 'The code is too large: a package holds at most 1 GiB and 100,000 files and folders.' : err.message;
   return new ApiError(err.status, err.code, message, { ...err.details, field: 'package' });
-}
-
-/** Every file under a dropped folder (FileSystem entries), with paths like webkitRelativePath. */
-async function filesOfEntry(entry: FileSystemEntry): Promise<ChosenFile[]> {
-  const path = entry.fullPath.replace(/^\//, '');
-  if (entry.isFile) {
-    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-    return [{ relativePath: path, file }];
-  }
-  if (!entry.isDirectory) return [];
-  const reader = (entry as FileSystemDirectoryEntry).createReader();
-  const children: FileSystemEntry[] = [];
-  for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
-    if (batch.length === 0) break;
-    children.push(...batch);
-  }
-  const nested = await Promise.all(children.map(filesOfEntry));
-  return nested.flat();
 }
 
 export interface SubmitJobPageProps extends SignedInPageProps {

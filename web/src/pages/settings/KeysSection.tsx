@@ -2,8 +2,8 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Certificate } from '../../api/account';
 import type { Download } from '../../api/client';
-import { ConfirmDialog } from '../../dialog';
-import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, useAction, useForm } from '../../forms';
+import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
 import type { SectionProps } from './common';
 import { Panel, Section, useLoad } from './common';
@@ -57,9 +57,8 @@ export function KeysSection({ user, api }: SectionProps): VNode {
   const certificates = useLoad((options) => api.listCertificates(options));
   const [validity, setValidity] = useState('365');
   const [saved, setSaved] = useState<string | null>(null);
-  const [revoking, setRevoking] = useState<Certificate | null>(null);
   const form = useForm(['valid_days'] as const, 'keys');
-  const revoke = useAction();
+  const revoking = useConfirmation<Certificate>();
   const now = Date.now() / 1000;
 
   const onSubmit = () =>
@@ -70,15 +69,11 @@ export function KeysSection({ user, api }: SectionProps): VNode {
       certificates.reload();
     });
 
-  const onRevoke = async () => {
-    if (!revoking) return;
-    const serial = revoking.serial;
-    const ok = await revoke.run(async () => {
-      await api.revokeCertificate(serial);
+  const onRevoke = () =>
+    revoking.confirm(async (cert) => {
+      await api.revokeCertificate(cert.serial);
       certificates.reload();
     });
-    if (ok) setRevoking(null);
-  };
 
   const items = certificates.data?.items ?? [];
 
@@ -164,7 +159,7 @@ export function KeysSection({ user, api }: SectionProps): VNode {
                           <button
                             type="button"
                             class="button button--small button--danger-outline"
-                            onClick={() => setRevoking(cert)}
+                            onClick={() => revoking.ask(cert)}
                             data-testid="certificate-revoke"
                           >
                             Revoke
@@ -180,23 +175,21 @@ export function KeysSection({ user, api }: SectionProps): VNode {
         )}
       </Panel>
 
-      {revoking && (
+      {revoking.target && (
         <ConfirmDialog
           title="Revoke this certificate?"
           confirmLabel="Revoke certificate"
           pendingLabel="Revoking…"
           danger
-          pending={revoke.pending}
-          error={revoke.error}
+          pending={revoking.pending}
+          error={revoking.error}
           onConfirm={() => void onRevoke()}
-          onCancel={() => {
-            setRevoking(null);
-            revoke.reset();
-          }}
+          onCancel={revoking.cancel}
         >
           <p>
-            The certificate <code>{shortHex(revoking.serial, 12)}</code> (valid until {formatUnixDate(revoking.not_after)}) stops
-            working at once, wherever its key is installed. This cannot be undone.
+            The certificate <code>{shortHex(revoking.target.serial, 12)}</code> (valid until{' '}
+            {formatUnixDate(revoking.target.not_after)}) stops working at once, wherever its key is installed. This cannot be
+            undone.
           </p>
         </ConfirmDialog>
       )}

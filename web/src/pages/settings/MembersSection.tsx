@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Invitation, User } from '../../api/account';
-import { ConfirmDialog } from '../../dialog';
+import { ConfirmDialog, useConfirmation } from '../../dialog';
 import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useAction, useForm } from '../../forms';
 import { formatUnixDate } from '../../format';
 import { navigate } from '../../router';
@@ -10,28 +10,17 @@ import { validateEmail } from '../../validation';
 import type { SectionProps } from './common';
 import { Panel, Section, useLoad } from './common';
 
-type Pending =
-  | { kind: 'remove'; member: User }
-  | { kind: 'transfer'; member: User }
-  | { kind: 'leave' }
-  | null;
+type MemberAction = { kind: 'remove'; member: User } | { kind: 'transfer'; member: User } | { kind: 'leave' };
 
 export function MembersSection({ user, api }: SectionProps): VNode {
   const master = user.role === 'master';
   const members = useLoad((options) => api.listMembers(options));
-  const [confirming, setConfirming] = useState<Pending>(null);
+  const confirming = useConfirmation<MemberAction>();
+  const asked = confirming.target;
   const [notice, setNotice] = useState<string | null>(null);
-  const action = useAction();
 
-  const close = () => {
-    setConfirming(null);
-    action.reset();
-  };
-
-  const confirm = async () => {
-    if (!confirming) return;
-    const current = confirming;
-    const ok = await action.run(async () => {
+  const confirm = () =>
+    confirming.confirm(async (current) => {
       if (current.kind === 'remove') {
         await api.removeMember(current.member.id);
         setNotice(`${current.member.email} was removed from the account.`);
@@ -48,8 +37,6 @@ export function MembersSection({ user, api }: SectionProps): VNode {
         navigate('/login');
       }
     });
-    if (ok) setConfirming(null);
-  };
 
   return (
     <Section
@@ -106,7 +93,7 @@ export function MembersSection({ user, api }: SectionProps): VNode {
                               <button
                                 type="button"
                                 class="button button--small button--secondary"
-                                onClick={() => setConfirming({ kind: 'transfer', member })}
+                                onClick={() => confirming.ask({ kind: 'transfer', member })}
                                 data-testid="member-make-master"
                               >
                                 Make master
@@ -114,7 +101,7 @@ export function MembersSection({ user, api }: SectionProps): VNode {
                               <button
                                 type="button"
                                 class="button button--small button--danger-outline"
-                                onClick={() => setConfirming({ kind: 'remove', member })}
+                                onClick={() => confirming.ask({ kind: 'remove', member })}
                                 data-testid="member-remove"
                               >
                                 Remove
@@ -140,55 +127,55 @@ export function MembersSection({ user, api }: SectionProps): VNode {
             You lose access to the account's jobs and data and your user is deleted. To come back, ask the master user for a
             new invitation.
           </p>
-          <button type="button" class="button button--danger" onClick={() => setConfirming({ kind: 'leave' })} data-testid="leave-account">
+          <button type="button" class="button button--danger" onClick={() => confirming.ask({ kind: 'leave' })} data-testid="leave-account">
             Leave {user.account_id}
           </button>
         </Panel>
       )}
 
-      {confirming?.kind === 'remove' && (
+      {asked?.kind === 'remove' && (
         <ConfirmDialog
           title="Remove this member?"
           confirmLabel="Remove member"
           pendingLabel="Removing…"
           danger
-          pending={action.pending}
-          error={action.error}
+          pending={confirming.pending}
+          error={confirming.error}
           onConfirm={() => void confirm()}
-          onCancel={close}
+          onCancel={confirming.cancel}
         >
           <p>
-            <strong>{confirming.member.email}</strong> loses access to the account <code>{user.account_id}</code> at once:
+            <strong>{asked.member.email}</strong> loses access to the account <code>{user.account_id}</code> at once:
             their sessions, API tokens and keys stop working.
           </p>
         </ConfirmDialog>
       )}
-      {confirming?.kind === 'transfer' && (
+      {asked?.kind === 'transfer' && (
         <ConfirmDialog
           title="Hand over the master role?"
           confirmLabel="Make master user"
           pendingLabel="Handing over…"
-          pending={action.pending}
-          error={action.error}
+          pending={confirming.pending}
+          error={confirming.error}
           onConfirm={() => void confirm()}
-          onCancel={close}
+          onCancel={confirming.cancel}
         >
           <p>
-            <strong>{confirming.member.email}</strong> becomes the master user of <code>{user.account_id}</code>. You become a
+            <strong>{asked.member.email}</strong> becomes the master user of <code>{user.account_id}</code>. You become a
             member: you can no longer invite or remove people, or read the audit log, unless they hand the role back.
           </p>
         </ConfirmDialog>
       )}
-      {confirming?.kind === 'leave' && (
+      {asked?.kind === 'leave' && (
         <ConfirmDialog
           title={`Leave ${user.account_id}?`}
           confirmLabel="Leave account"
           pendingLabel="Leaving…"
           danger
-          pending={action.pending}
-          error={action.error}
+          pending={confirming.pending}
+          error={confirming.error}
           onConfirm={() => void confirm()}
-          onCancel={close}
+          onCancel={confirming.cancel}
         >
           <p>You will be signed out and your user deleted. This cannot be undone.</p>
         </ConfirmDialog>

@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../api/account';
 import type { Mounted } from '../../test-utils';
-import { choose, click, fakeAccountApi, flush, mount, submit, type } from '../../test-utils';
+import { choose, click, fakeAccountApi, flush, mount, submit, type, USER as MASTER } from '../../test-utils';
 import { SettingsPage } from './SettingsPage';
 
-const MASTER: User = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master',
-  verified: true,
-  created_at: 1_795_927_040,
-};
 const MEMBER: User = { ...MASTER, id: 2, email: 'grace@example.com', display_name: 'Grace', role: 'member' };
 
 let page: Mounted;

@@ -1,8 +1,8 @@
 import type { VNode } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { ApiToken, CreatedApiToken } from '../../api/account';
-import { ConfirmDialog } from '../../dialog';
-import { ErrorBanner, Form, SelectField, SubmitButton, TextField, useAction, useForm } from '../../forms';
+import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { ErrorBanner, Form, SelectField, SubmitButton, TextField, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
 import { collectErrors, required } from '../../validation';
 import type { SectionProps } from './common';
@@ -29,9 +29,8 @@ export function TokensSection({ api }: SectionProps): VNode {
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState('90');
   const [created, setCreated] = useState<CreatedApiToken | null>(null);
-  const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const form = useForm<Field>(FIELDS, 'token');
-  const revoke = useAction();
+  const revoking = useConfirmation<ApiToken>();
   const now = Date.now() / 1000;
 
   const onSubmit = () =>
@@ -48,16 +47,12 @@ export function TokensSection({ api }: SectionProps): VNode {
       () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
     );
 
-  const onRevoke = async () => {
-    if (!revoking) return;
-    const token = revoking;
-    const ok = await revoke.run(async () => {
+  const onRevoke = () =>
+    revoking.confirm(async (token) => {
       await api.revokeToken(token.id);
       if (created?.id === token.id) setCreated(null);
       tokens.reload();
     });
-    if (ok) setRevoking(null);
-  };
 
   const items = tokens.data?.items ?? [];
 
@@ -142,7 +137,7 @@ export function TokensSection({ api }: SectionProps): VNode {
                       <button
                         type="button"
                         class="button button--small button--danger-outline"
-                        onClick={() => setRevoking(token)}
+                        onClick={() => revoking.ask(token)}
                         data-testid="token-revoke"
                       >
                         Revoke
@@ -156,22 +151,19 @@ export function TokensSection({ api }: SectionProps): VNode {
         )}
       </Panel>
 
-      {revoking && (
+      {revoking.target && (
         <ConfirmDialog
           title="Revoke this token?"
           confirmLabel="Revoke token"
           pendingLabel="Revoking…"
           danger
-          pending={revoke.pending}
-          error={revoke.error}
+          pending={revoking.pending}
+          error={revoking.error}
           onConfirm={() => void onRevoke()}
-          onCancel={() => {
-            setRevoking(null);
-            revoke.reset();
-          }}
+          onCancel={revoking.cancel}
         >
           <p>
-            Programs using <strong>{revoking.name}</strong> (<code>{revoking.prefix}…</code>) can no longer sign in with it.
+            Programs using <strong>{revoking.target.name}</strong> (<code>{revoking.target.prefix}…</code>) can no longer sign in with it.
             This cannot be undone.
           </p>
         </ConfirmDialog>

@@ -16,10 +16,12 @@ export interface Loaded<T> {
   loading: boolean;
   /** Loads again (after a change); the current data stays shown meanwhile. */
   reload: () => void;
+  /** Changes the data shown until the next load ends (e.g. drops a row just deleted). */
+  update: (change: (data: T | undefined) => T | undefined) => void;
 }
 
-/** Loads `load()` when mounted and on `reload()`; aborts when unmounted. */
-export function useLoad<T>(load: (options: RequestOptions) => Promise<T>): Loaded<T> {
+/** Loads `load()` when mounted, when one of `deps` changes and on `reload()`; aborts a load no longer wanted. */
+export function useLoad<T>(load: (options: RequestOptions) => Promise<T>, deps: readonly unknown[] = []): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
@@ -43,10 +45,10 @@ export function useLoad<T>(load: (options: RequestOptions) => Promise<T>): Loade
       },
     );
     return () => controller.abort();
-  }, [generation]);
+  }, [generation, ...deps]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { data, error, loading, reload };
+  return { data, error, loading, reload, update: setData };
 }
 
 export function Section({
