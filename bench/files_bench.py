@@ -201,7 +201,7 @@ http {{
         server_url = base + "/api/v1/download/datasets/bench.bin"
         auth = ["-H", "Authorization: Bearer " + api.token]
         server_s, nginx_s = [], []
-        for r in range(rounds + 2):
+        for r in range(2 * rounds + 1):
             server_s.append(curl_seconds(auth + [server_url]))
             nginx_s.append(curl_seconds([nginx_url]))
             log(f"round {r + 1}: download server {size_mib / server_s[-1]:.0f} MiB/s, "
@@ -225,7 +225,7 @@ http {{
             "rss_growth_mib": round((peak_rss - idle_rss) / 1024, 1),
         }
         print()
-        print(f"file service, {size_mib} MiB file, median of {rounds} (uploads) / {rounds + 2} (downloads) rounds")
+        print(f"file service, {size_mib} MiB file, median of {rounds} (uploads) / {2 * rounds + 1} (downloads) rounds")
         print(f"  upload    {result['upload_mib_s']:8.0f} MiB/s   dd     {result['dd_mib_s']:8.0f} MiB/s"
               f"   ratio {result['upload_ratio']:.2f} (target >= 0.80)")
         print(f"  download  {result['download_mib_s']:8.0f} MiB/s   nginx  {result['nginx_mib_s']:8.0f} MiB/s"
