@@ -241,6 +241,20 @@ TEST_F(FilesTest, ResumesAtTheServersOffsetAndNeverShowsATornFile) {
   EXPECT_TRUE(json::parse(rest->body).at("complete").as_bool());
   EXPECT_EQ(Call(ann_, "GET", "/api/v1/download/models/m.bin")->body, content);
 
+  // A body sent chunked (no Content-Length) streams the same way.
+  auto chunked = json::parse(Call(ann_, "POST", "/api/v1/uploads", {{"path", "models/chunked.bin"}})->body);
+  {
+    testing::RawConnection c(addr_);
+    ASSERT_TRUE(c.Send("PUT /api/v1/uploads/" + std::string(chunked.at("id").as_string()) +
+                       " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ann_ +
+                       "\r\nTransfer-Encoding: chunked\r\nContent-Range: bytes 0-10/11\r\n\r\n"
+                       "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"));
+    auto reply = c.ReadReply();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200) << reply->body;
+  }
+  EXPECT_EQ(Call(ann_, "GET", "/api/v1/download/models/chunked.bin")->body, "hello world");
+
   // Two uploads of one path at once: whichever completes last wins, whole.
   std::string a(200000, 'a'), b(300000, 'b');
   auto first = json::parse(Call(ann_, "POST", "/api/v1/uploads", {{"path", "models/race.bin"}, {"size", 200000}})->body);
