@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import unittest
+from unittest import mock
 
 import numpy as np
 
@@ -132,6 +133,30 @@ def pass_costs(log):
     return [c for _, c in passes], [n for n, _ in passes]
 
 
+def temp_dir(test, prefix):
+    path = tempfile.mkdtemp(prefix=prefix)
+    test.addCleanup(shutil.rmtree, path, True)
+    return path
+
+
+def write_file(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def export_data(test, path, *args):
+    """`python3 train.py --export-data PATH ...` as a user runs it: no job environment."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PADDLE_", "FIT_")) and k != "TRAINING_ROLE"}
+    result = subprocess.run([sys.executable, TRAIN_PY, "--export-data", path] + list(args),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, timeout=30)
+    test.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+    return result
+
+
 class FitALineJobTest(unittest.TestCase):
 
     def assert_learns(self, logs, passes=20):
@@ -245,6 +270,193 @@ class FitALineJobTest(unittest.TestCase):
         self.assertIn("could not reach pserver", job.log(name))
 
 
+class DatasetJobTest(unittest.TestCase):
+    """Upload a data set, train a job on it, find the model in models/: --export-data, --dataset."""
+
+    def three_feature_csv(self, path, rows=400):
+        rng = np.random.RandomState(7)
+        X = rng.normal(0.0, 1.0, (rows, 3))
+        y = X.dot([2.0, -1.0, 0.5]) + 5.0 + rng.normal(0.0, 0.1, rows)
+        lines = ["rooms,age,distance,price"] + [
+            ",".join(repr(v) for v in list(x) + [t]) for x, t in zip(X.tolist(), y.tolist())]
+        return write_file(path, "\n".join(lines) + "\n")
+
+    def test_exported_file_trains_exactly_like_the_generated_rows(self):
+        # The user story: export (or bring) a CSV, upload it to datasets/, train on it by its path
+        # in the account's files; the model lands in models/.
+        data = temp_dir(self, "fit_a_line_data.")
+        csv_path = os.path.join(data, "datasets", "uci_housing", "housing.csv")
+        export_data(self, csv_path, "--samples", "300", "--seed", "5")
+        with open(csv_path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "CRIM,ZN,INDUS,CHAS,NOX,RM,AGE,DIS,RAD,TAX,PTRATIO,B,LSTAT,MEDV")
+        self.assertEqual(len(lines), 301)
+
+        args = ["--passes", "5", "--seed", "5"]
+        generated_job = LocalJob(self, trainers=2, pservers=1, args=args + ["--samples", "300"])
+        generated = generated_job.run()
+        file_job = LocalJob(self, trainers=2, pservers=2, extra_env={"PADDLE_CLOUD_DATA": data},
+                            args=args + ["--dataset", "datasets/uci_housing/housing.csv"])
+        from_file = file_job.run()
+        self.assertIn("dataset %s: 300 rows, 13 features" % csv_path, from_file[0])
+        self.assertEqual(len(PASS_LINE.findall(from_file[0])), 5)
+        for a, b in zip(generated, from_file):
+            self.assertEqual(PASS_LINE.findall(a), PASS_LINE.findall(b))
+            self.assertEqual(FINAL_LINE.findall(a), FINAL_LINE.findall(b))
+        self.assertIn("model of 14 parameters", file_job.log("pserver-1"))
+
+        model = np.load(os.path.join(data, "models", "fit_a_line.npz"))
+        reference = np.load(os.path.join(generated_job.job_dir, "model", "fit_a_line.npz"))
+        self.assertTrue(np.array_equal(model["w"], reference["w"]))
+        self.assertTrue(np.array_equal(model["b"], reference["b"]))
+        self.assertEqual(model["features"].tolist(), train.FEATURE_NAMES)
+        self.assertEqual(model["target"].tolist(), ["MEDV"])
+
+    def test_three_features_from_an_absolute_path(self):
+        # The number of features follows the file: 4 parameters, split over 3 pservers that never
+        # read it. FIT_DATASET works like --dataset; an absolute path is taken as given (as
+        # $PADDLE_CLOUD_PUBLIC/... or $PADDLE_CLOUD_SHARED/... would be).
+        public = temp_dir(self, "fit_a_line_public.")
+        csv_path = self.three_feature_csv(os.path.join(public, "acme", "houses", "1.0", "h.csv"))
+        models = temp_dir(self, "fit_a_line_models.")
+        job = LocalJob(self, trainers=2, pservers=3,
+                       extra_env={"FIT_DATASET": "$PADDLE_CLOUD_PUBLIC/acme/houses/1.0/h.csv",
+                                  "PADDLE_CLOUD_PUBLIC": public, "FIT_MODEL_DIR": models})
+        logs = job.run()
+        self.assertIn("dataset %s: 400 rows, 3 features (rooms,age,distance), target price"
+                      % csv_path, logs[0])
+        self.assert_learns(logs)
+        self.assertIn("holding parameters [0, 3]", job.log("pserver-0"))
+        self.assertIn("holding parameters [1]", job.log("pserver-1"))
+        self.assertIn("holding parameters [2]", job.log("pserver-2"))
+
+        model = np.load(os.path.join(models, "fit_a_line.npz"))
+        self.assertEqual(model["w"].shape, (3,))
+        self.assertEqual(model["features"].tolist(), ["rooms", "age", "distance"])
+        self.assertEqual(model["target"].tolist(), ["price"])
+        final = float(FINAL_LINE.search(logs[0]).group(1))
+        X, y, _ = train.load_dataset(csv_path)
+        params = np.concatenate([model["w"], model["b"]])
+        self.assertAlmostEqual(train.cost_and_gradient(params, X, y)[0], final, places=4)
+        self.assertLess(final, pass_costs(logs[0])[0][0] / 5)
+        print("\n3 features, trainer 0 costs:", pass_costs(logs[0])[0], "final", final)
+
+    assert_learns = FitALineJobTest.assert_learns
+
+    def test_trainers_with_different_data_sets_are_stopped(self):
+        # The first hello sizes the pservers' model; a trainer whose file disagrees is told so.
+        data = temp_dir(self, "fit_a_line_data.")
+        housing = os.path.join(data, "housing.csv")
+        export_data(self, housing)
+        small = self.three_feature_csv(os.path.join(data, "small.csv"))
+        job = LocalJob(self, trainers=2, pservers=1)
+        job.start("PSERVER", 0)
+        job.args = ["--dataset", housing]
+        job.start("TRAINER", 0)
+        while "holding parameters" not in job.log("pserver-0"):
+            self.assertLess(time.monotonic(), job.deadline, job.log("pserver-0"))
+            time.sleep(0.05)
+        job.args = ["--dataset", small]
+        job.start("TRAINER", 1)
+        self.assertEqual(job.wait("trainer-1"), 2, job.log("trainer-1"))
+        self.assertIn("holds a model of 14 parameters", job.log("trainer-1"))
+        self.assertIn("3 features, 4 parameters: the trainers do not read the same data set",
+                      job.log("trainer-1"))
+
+    def bad_dataset(self, text=None, name="bad.csv"):
+        """Runs a trainer on a data set (`text`, or no file if None); returns its log, checking it
+        exited 2 without reaching for a pserver."""
+        path = os.path.join(temp_dir(self, "fit_a_line_bad."), name)
+        if text is not None:
+            write_file(path, text)
+        job = LocalJob(self, trainers=1, pservers=1, args=["--dataset", path],
+                       extra_env={"FIT_CONNECT_TIMEOUT": "1"})
+        job.start("TRAINER", 0)
+        self.assertEqual(job.wait("trainer-0"), 2, job.log("trainer-0"))
+        log = job.log("trainer-0")
+        self.assertNotIn("waiting for pserver", log)
+        self.assertIn("train.py: dataset %s" % path, log)
+        return log
+
+    def test_bad_files_are_explained(self):
+        self.assertIn("does not exist", self.bad_dataset(None))
+        self.assertIn("line 1: the file is empty", self.bad_dataset(""))
+        self.assertIn("line 4: 2 columns, but the header has 3",
+                      self.bad_dataset("a,b,y\n1,2,3\n4,5,6\n7,8\n"))
+        self.assertIn("line 3, column 2 (b): 'five' is not a number",
+                      self.bad_dataset("a,b,y\n1,2,3\n4,five,6\n"))
+
+    def test_relative_path_is_in_the_account_files(self):
+        data = temp_dir(self, "fit_a_line_data.")
+        path = os.path.join(data, "datasets", "nope.csv")
+        job = LocalJob(self, trainers=1, pservers=1, args=["--dataset", "datasets/nope.csv"],
+                       extra_env={"PADDLE_CLOUD_DATA": data})
+        job.start("TRAINER", 0)
+        self.assertEqual(job.wait("trainer-0"), 2, job.log("trainer-0"))
+        self.assertIn("dataset %s does not exist" % path, job.log("trainer-0"))
+
+
+class DatasetFunctionsTest(unittest.TestCase):
+
+    def write(self, text):
+        return write_file(os.path.join(temp_dir(self, "fit_a_line_csv."), "d.csv"), text)
+
+    def assert_refused(self, text, message):
+        path = self.write(text)
+        with self.assertRaises(train.ConfigError) as caught:
+            train.load_dataset(path)
+        self.assertIn("dataset %s" % path, str(caught.exception))
+        self.assertIn(message, str(caught.exception))
+
+    def test_export_round_trips_exactly(self):
+        path = os.path.join(temp_dir(self, "fit_a_line_csv."), "h.csv")
+        train.export_dataset(path, 506, 1)
+        X, y, columns = train.load_dataset(path)
+        X0, y0 = train.make_dataset(506, 1)
+        self.assertTrue(np.array_equal(X, X0))
+        self.assertTrue(np.array_equal(y, y0))
+        self.assertTrue(X.flags["C_CONTIGUOUS"])
+        self.assertEqual(columns, train.FEATURE_NAMES + ["MEDV"])
+
+    def test_reads_spreadsheet_csv(self):
+        # A byte order mark, CRLF, spaces, quotes, blank lines: as spreadsheets write them.
+        X, y, columns = train.load_dataset(self.write(
+            "\ufeffx1, \"x 2\" ,y\r\n1,2,3\r\n\r\n 4 ,\"5\",6e0\r\n"))
+        self.assertEqual(columns, ["x1", "x 2", "y"])
+        self.assertEqual(X.tolist(), [[1.0, 2.0], [4.0, 5.0]])
+        self.assertEqual(y.tolist(), [3.0, 6.0])
+
+    def test_refuses_bad_files_naming_the_line(self):
+        self.assert_refused("", "line 1: the file is empty")
+        self.assert_refused("\n\n", "line 1: the file is empty")
+        self.assert_refused("a,b,y\n", "line 1: a header but no data rows")
+        self.assert_refused("1,2,3\n4,5,6\n", "line 1: the first line holds numbers")
+        self.assert_refused("y\n1\n", "line 1: 1 column")
+        self.assert_refused("a,,y\n1,2,3\n", "line 1: column 2 has no name")
+        self.assert_refused("a,b,y\n1,2,3\n\n4,5,6,7\n", "line 4: 4 columns, but the header has 3")
+        self.assert_refused("a,b,y\n1,2,3\n4,,6\n", "line 3, column 2 (b): '' is not a number")
+        self.assert_refused("a,b,y\n1,2,nan\n", "line 2, column 3 (y): nan is not a finite number")
+        self.assert_refused("a,b,y\n1,2,3\n\"4,5,6\n", "line 3: 1 column, but")  # open quote
+
+    def test_missing_file_and_folder(self):
+        folder = temp_dir(self, "fit_a_line_csv.")
+        with self.assertRaisesRegex(train.ConfigError, "does not exist"):
+            train.load_dataset(os.path.join(folder, "none.csv"))
+        with self.assertRaisesRegex(train.ConfigError, "is a folder"):
+            train.load_dataset(folder)
+
+    def test_dataset_paths(self):
+        with mock.patch.dict(os.environ, {"PADDLE_CLOUD_DATA": "/data", "PADDLE_CLOUD_PUBLIC": "/pub"}):
+            self.assertEqual(train.resolve_dataset("datasets/uci_housing/housing.csv"),
+                             "/data/datasets/uci_housing/housing.csv")
+            self.assertEqual(train.resolve_dataset("/pub/acme/h/1/h.csv"), "/pub/acme/h/1/h.csv")
+            self.assertEqual(train.resolve_dataset("$PADDLE_CLOUD_PUBLIC/acme/h.csv"),
+                             "/pub/acme/h.csv")
+        with mock.patch.dict(os.environ):
+            os.environ.pop("PADDLE_CLOUD_DATA", None)
+            self.assertEqual(train.resolve_dataset("h.csv"), os.path.abspath("h.csv"))
+
+
 class PureFunctionsTest(unittest.TestCase):
 
     def test_shards_partition_rows_and_parameters(self):
@@ -252,6 +464,8 @@ class PureFunctionsTest(unittest.TestCase):
         self.assertEqual(sorted(rows.tolist()), list(range(506)))
         params = np.concatenate([train.shard_indices(i, 4) for i in range(4)])
         self.assertEqual(sorted(params.tolist()), list(range(train.NUM_PARAMS)))
+        params = np.concatenate([train.shard_indices(i, 3, 4) for i in range(3)])
+        self.assertEqual(sorted(params.tolist()), [0, 1, 2, 3])
 
     def test_every_pass_sees_the_whole_shard_in_equal_steps(self):
         for samples, trainers in ((506, 2), (506, 3), (100, 7)):

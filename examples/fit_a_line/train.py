@@ -5,10 +5,15 @@ The same program runs as every pod of a PaddleCloud job; PADDLE_TRAINING_ROLE sa
 plays. It reads only the job environment contract (see README.md), so it also runs by hand with
 run_local.sh.
 
-  * The data: a deterministic synthetic "UCI housing" set, 13 standardized features and a price,
-    y = X.w + b + noise, generated from a seed, so every pod builds the same rows without shipping a
-    file. Trainer i of n trains on rows i, i+n, i+2n, ...
-  * The model: w (13 weights) and b, 14 parameters. Parameter k lives on pserver k % num_pservers.
+  * The data: by default a deterministic synthetic "UCI housing" set, 13 standardized features and
+    a price, y = X.w + b + noise, generated from a seed, so every pod builds the same rows without
+    shipping a file (--export-data writes it as CSV). With --dataset, the rows of a CSV file instead
+    (a header line, then numbers; the last column is the target), typically one uploaded to the
+    account's datasets/ and read under $PADDLE_CLOUD_DATA. Every trainer reads the same rows; trainer
+    i of n trains on rows i, i+n, i+2n, ...
+  * The model: w (one weight per feature) and b: 14 parameters for the generated set. Parameter k
+    lives on pserver k % num_pservers. Pservers never read the data: each learns the number of
+    parameters from the first trainer's hello, and a trainer that disagrees stops.
   * The algorithm: synchronous SGD. At every global step each trainer pulls the parameters, computes
     the mean squared error gradient on one minibatch of its shard, and pushes its slice of the
     gradient to each pserver. A pserver applies `param -= lr * mean(gradients)` once every trainer
@@ -22,7 +27,8 @@ run_local.sh.
 Wire protocol (TCP, one persistent connection per trainer and pserver, request then reply):
     frame   = u32 big-endian header length | header (UTF-8 JSON) | payload (header["nbytes"] bytes)
     payload = little-endian float64 vector (the pserver's parameter shard, or a gradient for it)
-    hello {trainer}                  -> {ok, version, size, trainers}
+    hello {trainer, params}          -> {ok, version, size, trainers, params}; the first hello
+                                        sizes the pserver's shard of a model of `params` values
     pull  {step}                     -> {ok, version} + parameters; waits until version >= step
     push  {step, trainer, lr} + grad -> {ok, applied}; the update lands when all trainers pushed
     done  {trainer}                  -> {ok}
@@ -32,6 +38,7 @@ of the current step replaces the first, so a restarted trainer can rejoin at min
 """
 
 import argparse
+import csv
 import json
 import os
 import signal
@@ -47,8 +54,12 @@ try:
 except ImportError:  # main() re-executes under the system interpreter, which has python3-numpy.
     np = None
 
-NUM_FEATURES = 13                 # like UCI housing
+NUM_FEATURES = 13                 # of the generated set, like UCI housing
 NUM_PARAMS = NUM_FEATURES + 1     # w and b; b is the last parameter
+# The columns of the generated set, named after UCI housing's (the values are synthetic).
+FEATURE_NAMES = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO",
+                 "B", "LSTAT"]
+TARGET_NAME = "MEDV"
 SYSTEM_PYTHON = "/usr/bin/python3"
 MAX_HEADER_BYTES = 1 << 20        # anything larger is not our protocol (e.g. an HTTP probe)
 DTYPE = "<f8"
@@ -141,9 +152,19 @@ def parse_args(argv):
     p.add_argument("--model-dir", default=os.environ.get("FIT_MODEL_DIR"),
                    help="where trainer 0 saves fit_a_line.npz, instead of the job directory "
                         "[FIT_MODEL_DIR]")
+    p.add_argument("--dataset", metavar="PATH", default=os.environ.get("FIT_DATASET") or None,
+                   help="train on this CSV file instead of the generated rows: a header line, then "
+                        "one row of numbers per line, the last column the target. A relative PATH "
+                        "is taken in $PADDLE_CLOUD_DATA, the account's files "
+                        "(datasets/uci_housing/housing.csv) [FIT_DATASET]")
+    p.add_argument("--export-data", metavar="FILE",
+                   help="write the generated data set (--samples, --seed) to FILE as CSV with a "
+                        "header ('-': standard output) and exit; needs no job environment")
     args = p.parse_args(argv)
     if args.passes < 1 or args.batch_size < 1 or args.lr <= 0 or args.samples < 1:
         p.error("--passes, --batch-size, --samples and --lr must be positive")
+    if args.export_data and args.dataset:
+        p.error("--export-data writes the generated data set: drop --dataset (or FIT_DATASET)")
     return args
 
 
@@ -161,6 +182,121 @@ def make_dataset(samples, seed):
     return X, y
 
 
+def export_dataset(path, samples, seed):
+    """Writes make_dataset(samples, seed) as CSV: a header line (FEATURE_NAMES, TARGET_NAME), then
+    one row per line. repr() of a float reads back as the very same float, so training on the file
+    gives the same numbers as training on the generated rows."""
+    X, y = make_dataset(samples, seed)
+    lines = [",".join(FEATURE_NAMES + [TARGET_NAME])]
+    for features, target in zip(X.tolist(), y.tolist()):
+        lines.append(",".join(repr(v) for v in features + [target]))
+    text = "\n".join(lines) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ConfigError("cannot write %s: %s" % (path, e.strerror or e))
+
+
+def resolve_dataset(path):
+    """Where --dataset points: a relative path is in $PADDLE_CLOUD_DATA (the account's files, as a
+    job's pods see them), or in the current directory when that is not set; an absolute path
+    ($PADDLE_CLOUD_PUBLIC/..., $PADDLE_CLOUD_SHARED/<owner>/...) as given. $VARIABLES are expanded,
+    so FIT_DATASET=$PADDLE_CLOUD_PUBLIC/... works from --env too."""
+    path = os.path.expandvars(path)
+    if os.path.isabs(path):
+        return path
+    data_dir = os.environ.get("PADDLE_CLOUD_DATA", "").strip()
+    return os.path.join(data_dir, path) if data_dir else os.path.abspath(path)
+
+
+def is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def check_header(path, line, names):
+    if len(names) < 2:
+        raise ConfigError("dataset %s line %d: %d column; a data set needs comma-separated columns, "
+                          "at least one feature and the target (the last column)"
+                          % (path, line, len(names)))
+    if all(is_number(name) for name in names):
+        raise ConfigError("dataset %s line %d: the first line holds numbers, but it must name the "
+                          "columns (for example %s): add a header line"
+                          % (path, line, ",".join(["x1", "x2", "...", "y"])))
+    for j, name in enumerate(names):
+        if not name:
+            raise ConfigError("dataset %s line %d: column %d has no name" % (path, line, j + 1))
+    return names
+
+
+def load_dataset(path):
+    """Reads a CSV data set: (X [rows x features], y [rows], column names). The first line names the
+    columns; every other non-blank line holds one number per column; the last column is the target,
+    the others are the features (at least one). Raises ConfigError naming the file and line of the
+    first problem."""
+    if not os.path.exists(path):
+        raise ConfigError("dataset %s does not exist" % path)
+    if os.path.isdir(path):
+        raise ConfigError("dataset %s is a folder, not a CSV file" % path)
+    header, header_line, rows, lines = None, 0, [], []
+    try:
+        # utf-8-sig drops the byte order mark spreadsheets write; a bad byte becomes U+FFFD, so it
+        # is reported as a bad cell on its line.
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            try:
+                for cells in reader:
+                    cells = [c.strip() for c in cells]
+                    if not any(cells):
+                        continue                    # blank lines, the trailing newline
+                    line = reader.line_num
+                    if header is None:
+                        header, header_line = check_header(path, line, cells), line
+                        continue
+                    if len(cells) != len(header):
+                        raise ConfigError("dataset %s line %d: %d column%s, but the header has %d"
+                                          % (path, line, len(cells), "s"[len(cells) == 1:],
+                                             len(header)))
+                    try:
+                        rows.append([float(c) for c in cells])
+                    except ValueError:
+                        column = next(j for j, c in enumerate(cells) if not is_number(c))
+                        raise ConfigError("dataset %s line %d, column %d (%s): %r is not a number"
+                                          % (path, line, column + 1, header[column],
+                                             cells[column]))
+                    lines.append(line)
+            except csv.Error as e:
+                raise ConfigError("dataset %s line %d: %s" % (path, reader.line_num, e))
+    except OSError as e:
+        raise ConfigError("cannot read dataset %s: %s" % (path, e.strerror or e))
+    if header is None:
+        raise ConfigError("dataset %s line 1: the file is empty; expected a header line naming the "
+                          "columns, then at least one row of numbers" % path)
+    if not rows:
+        raise ConfigError("dataset %s line %d: a header but no data rows after it; expected at "
+                          "least one row of numbers" % (path, header_line))
+    data = np.array(rows, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(data).all(axis=1))
+    if bad.size:
+        row = data[bad[0]]
+        column = int(np.flatnonzero(~np.isfinite(row))[0])
+        raise ConfigError("dataset %s line %d, column %d (%s): %r is not a finite number"
+                          % (path, lines[bad[0]], column + 1, header[column], float(row[column])))
+    # Contiguous copies: the same memory layout as generated rows, so the same arithmetic.
+    return np.ascontiguousarray(data[:, :-1]), data[:, -1].copy(), header
+
+
 def shard_rows(samples, trainer_id, trainers):
     return np.arange(trainer_id, samples, trainers)
 
@@ -170,7 +306,7 @@ def steps_per_pass(samples, trainers, batch_size):
     # Shards differ by at most one row; size the pass by the smallest so each step is a full sweep.
     smallest = samples // trainers
     if smallest == 0:
-        raise ConfigError("%d samples cannot feed %d trainers" % (samples, trainers))
+        raise ConfigError("%d rows cannot feed %d trainers" % (samples, trainers))
     return -(-smallest // batch_size)
 
 
@@ -193,9 +329,9 @@ def cost_and_gradient(params, X, y):
     return cost, grad
 
 
-def shard_indices(pserver_index, pservers):
+def shard_indices(pserver_index, pservers, num_params=NUM_PARAMS):
     """The parameters pserver `pserver_index` holds: k % pservers == pserver_index."""
-    return np.arange(pserver_index, NUM_PARAMS, pservers)
+    return np.arange(pserver_index, num_params, pservers)
 
 
 def model_paths(trainer_args):
@@ -215,11 +351,14 @@ def model_paths(trainer_args):
     return paths or [os.path.join("model", "fit_a_line.npz")]
 
 
-def save_model(path, params, cost, passes):
+def save_model(path, params, cost, passes, columns):
+    """columns: the data set's column names, features then target (kept so a reader of the model
+    knows the order of the weights)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:  # a file object, so numpy does not append a second ".npz"
-        np.savez(f, w=params[:-1], b=params[-1:], cost=np.array([cost]), passes=np.array([passes]))
+        np.savez(f, w=params[:-1], b=params[-1:], cost=np.array([cost]), passes=np.array([passes]),
+                 features=np.array(columns[:-1]), target=np.array(columns[-1:]))
     os.replace(tmp, path)       # readers never see a half-written model
 
 
@@ -356,10 +495,32 @@ def run_pserver(args):
     trainers = env_int("PADDLE_TRAINERS_NUM")
     index = find_pserver_index(endpoints)
     port = env_int("PADDLE_PORT")
-    indices = shard_indices(index, len(endpoints))
-    shard = ParameterShard(len(indices), trainers)
+    # The model's size depends on the trainers' data set, which a pserver never reads: the first
+    # hello brings the number of parameters and sizes this shard (at zero, as ever); the trainers
+    # check that it matches theirs. A pull or push always follows its connection's hello.
+    model = {}                  # "params", "indices", "shard", once the first hello came
+    model_lock = threading.Lock()
     stop = threading.Event()
     all_done = threading.Event()
+
+    def model_for(num_params, trainer):
+        with model_lock:
+            if not model:
+                if num_params < 2:
+                    raise RpcError("a model of %d parameters: at least one weight and the bias"
+                                   % num_params)
+                indices = shard_indices(index, len(endpoints), num_params)
+                model.update(params=num_params, indices=indices,
+                             shard=ParameterShard(len(indices), trainers))
+                log("pserver %d: model of %d parameters (from trainer %d), holding parameters %s"
+                    % (index, num_params, trainer, indices.tolist()))
+            return model
+
+    def current_shard():
+        with model_lock:
+            if not model:
+                raise RpcError("no trainer has said hello yet")
+            return model["shard"]
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self):
@@ -386,17 +547,18 @@ def run_pserver(args):
         def dispatch(self, header, payload):
             op = header.get("op")
             if op == "hello":
-                return {"ok": True, "version": shard.version, "size": len(indices),
-                        "trainers": trainers}, None
+                m = model_for(int(header["params"]), int(header["trainer"]))
+                return {"ok": True, "version": m["shard"].version, "size": len(m["indices"]),
+                        "trainers": trainers, "params": m["params"]}, None
             if op == "pull":
-                version, params = shard.pull(int(header["step"]))
+                version, params = current_shard().pull(int(header["step"]))
                 return {"ok": True, "version": version}, params
             if op == "push":
-                applied = shard.push(int(header["step"]), int(header["trainer"]),
-                                     float(header["lr"]), payload)
+                applied = current_shard().push(int(header["step"]), int(header["trainer"]),
+                                               float(header["lr"]), payload)
                 return {"ok": True, "applied": applied}, None
             if op == "done":
-                if shard.finish(int(header["trainer"])):
+                if current_shard().finish(int(header["trainer"])):
                     all_done.set()
                 return {"ok": True}, None
             raise RpcError("unknown op %r" % op)
@@ -416,8 +578,8 @@ def run_pserver(args):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
-    log("pserver %d/%d listening on %s:%d, holding parameters %s, for %d trainers"
-        % (index, len(endpoints), bind_host, port, indices.tolist(), trainers))
+    log("pserver %d/%d listening on %s:%d, for %d trainers; the first hello sizes the model"
+        % (index, len(endpoints), bind_host, port, trainers))
 
     # The main thread only waits, so signal handlers run promptly.
     while not stop.is_set():
@@ -425,7 +587,7 @@ def run_pserver(args):
             # Let the last "done" reply leave before the process goes.
             time.sleep(0.1)
             log("pserver %d: all %d trainers done after %d updates, exiting"
-                % (index, trainers, shard.version))
+                % (index, trainers, current_shard().version))
             break
     stop.set()
     server.shutdown()
@@ -485,8 +647,8 @@ class PserverClient:
         self.sock.close()
 
 
-def pull_all(clients, shards, step):
-    params = np.empty(NUM_PARAMS)
+def pull_all(clients, shards, step, num_params):
+    params = np.empty(num_params)
     for client, indices in zip(clients, shards):
         _, values = client.call({"op": "pull", "step": step})
         params[indices] = values
@@ -500,18 +662,34 @@ def run_trainer(args):
     if not 0 <= trainer_id < trainers:
         raise ConfigError("PADDLE_TRAINER_ID=%d is outside 0..%d" % (trainer_id, trainers - 1))
 
-    X, y = make_dataset(args.samples, args.seed)
-    rows = shard_rows(args.samples, trainer_id, trainers)
-    steps = steps_per_pass(args.samples, trainers, args.batch_size)
-    shards = [shard_indices(i, len(endpoints)) for i in range(len(endpoints))]
+    # Every trainer reads the whole data set, checked before any pserver is contacted, and
+    # takes its own rows of it.
+    if args.dataset:
+        path = resolve_dataset(args.dataset)
+        X, y, columns = load_dataset(path)
+        names = columns[:-1] if len(columns) <= 16 else columns[:15] + ["..."]
+        log("trainer %d: dataset %s: %d rows, %d features (%s), target %s"
+            % (trainer_id, path, len(y), X.shape[1], ",".join(names), columns[-1]))
+    else:
+        X, y = make_dataset(args.samples, args.seed)
+        columns = FEATURE_NAMES + [TARGET_NAME]
+    samples, num_params = len(y), X.shape[1] + 1
+    rows = shard_rows(samples, trainer_id, trainers)
+    steps = steps_per_pass(samples, trainers, args.batch_size)
+    shards = [shard_indices(i, len(endpoints), num_params) for i in range(len(endpoints))]
     log("trainer %d/%d: %d of %d rows, %d steps a pass, %d passes, lr %g, pservers %s"
-        % (trainer_id, trainers, len(rows), args.samples, steps, args.passes, args.lr,
+        % (trainer_id, trainers, len(rows), samples, steps, args.passes, args.lr,
            ",".join(endpoints)))
 
     clients = [PserverClient(e, args.connect_timeout, args.rpc_timeout) for e in endpoints]
     versions = []
     for client, indices in zip(clients, shards):
-        hello, _ = client.call({"op": "hello", "trainer": trainer_id})
+        hello, _ = client.call({"op": "hello", "trainer": trainer_id, "params": num_params})
+        if hello["params"] != num_params:
+            raise ConfigError("pserver %s holds a model of %d parameters, set by the first trainer; "
+                              "this trainer's data set has %d features, %d parameters: the "
+                              "trainers do not read the same data set"
+                              % (client.endpoint, hello["params"], num_params - 1, num_params))
         if hello["trainers"] != trainers or hello["size"] != len(indices):
             raise ConfigError("pserver %s expects %d trainers and %d parameters; this trainer has "
                               "%d and %d: the pods do not share one job environment"
@@ -530,7 +708,7 @@ def run_trainer(args):
         batches = pass_batches(rows, steps, args.batch_size, args.seed, pass_id, trainer_id)
         costs = []
         for batch in batches[step % steps:]:
-            params = pull_all(clients, shards, step)
+            params = pull_all(clients, shards, step, num_params)
             cost, grad = cost_and_gradient(params, X[batch], y[batch])
             for client, indices in zip(clients, shards):
                 client.call({"op": "push", "step": step, "trainer": trainer_id, "lr": args.lr},
@@ -540,11 +718,11 @@ def run_trainer(args):
         log("pass %d cost %.6f" % (pass_id, float(np.mean(costs))))
 
     if trainer_id == 0:
-        params = pull_all(clients, shards, total)
+        params = pull_all(clients, shards, total, num_params)
         final_cost, _ = cost_and_gradient(params, X, y)
         log("final cost %.6f" % final_cost)
         for path in model_paths(args):
-            save_model(path, params, final_cost, args.passes)
+            save_model(path, params, final_cost, args.passes, columns)
             log("model saved to %s" % path)
     for client in clients:
         client.call({"op": "done", "trainer": trainer_id})
@@ -573,6 +751,12 @@ def main(argv=None):
     ensure_numpy()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        if args.export_data:
+            export_dataset(args.export_data, args.samples, args.seed)
+            if args.export_data != "-":
+                log("wrote %d rows of %d features and a target (seed %d) to %s"
+                    % (args.samples, NUM_FEATURES, args.seed, args.export_data))
+            return 0
         role = role_from_env()
         return run_pserver(args) if role == "PSERVER" else run_trainer(args)
     except ConfigError as e:
