@@ -4,11 +4,16 @@
 #include <cassert>
 #include <set>
 
+#include <boost/container/small_vector.hpp>
+
 namespace paddlecloud::http {
 namespace {
 
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> out;
+// Inline capacity for typical paths: matching a request allocates nothing.
+using PathParts = boost::container::small_vector<std::string_view, 8>;
+
+PathParts SplitPath(std::string_view path) {
+  PathParts out;
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   while (true) {
     auto slash = path.find('/');
@@ -41,6 +46,13 @@ void Router::Add(std::string method, std::string pattern, std::string summary, H
     }
   }
   for ([[maybe_unused]] const auto& r : routes_) assert(!(r.method == method && r.pattern == pattern));
+  std::string prefix;
+  for (std::size_t i = 0; i < compiled.segments.size() && i < kIndexDepth; ++i) {
+    if (compiled.segments[i].kind != Segment::kLiteral) break;
+    if (i > 0) prefix += '/';
+    prefix += compiled.segments[i].text;
+  }
+  by_prefix_[prefix].push_back(routes_.size());
   routes_.push_back({std::move(method), std::move(pattern), std::move(summary), std::move(handler), options});
   compiled_.push_back(std::move(compiled));
 }
@@ -85,7 +97,22 @@ Router::MatchResult Router::Match(std::string_view method, std::string_view path
   auto parts = SplitPath(path);
   const Compiled* best = nullptr;
   bool is_head = method == "HEAD";
-  for (std::size_t i = 0; i < routes_.size(); ++i) {
+  // The routes indexed under the empty prefix and under each of the path's first segments.
+  boost::container::small_vector<std::size_t, 16> candidates;
+  std::string_view rest = path;
+  if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  auto add_candidates = [&](std::string_view prefix) {
+    if (auto it = by_prefix_.find(prefix); it != by_prefix_.end())
+      candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+  };
+  add_candidates("");
+  for (std::size_t depth = 1, end = 0; depth <= kIndexDepth && depth <= parts.size(); ++depth) {
+    end += parts[depth - 1].size() + (depth > 1 ? 1 : 0);
+    if (parts[depth - 1].empty()) break;
+    add_candidates(rest.substr(0, end));
+  }
+  std::sort(candidates.begin(), candidates.end());  // registration order, as without the index
+  for (std::size_t i : candidates) {
     const Route& route = routes_[i];
     bool method_ok = route.method == method || (is_head && route.method == "GET");
     if (!method_ok || !MatchPattern(compiled_[i], parts, nullptr)) continue;

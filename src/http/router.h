@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "http/message.h"
@@ -70,6 +71,15 @@ class Router {
   static bool MatchPattern(const Compiled& compiled, std::span<const std::string_view> parts,
                            std::map<std::string, std::string>* params);
   static bool MoreSpecific(const Compiled& a, const Compiled& b);
+
+  // Candidate routes by the literal segments a pattern starts with (at most kIndexDepth, joined by
+  // '/'): a request looks up only the prefixes of its own path instead of trying every route.
+  static constexpr std::size_t kIndexDepth = 3;
+  struct PrefixHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<std::size_t>, PrefixHash, std::equal_to<>> by_prefix_;
 
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
