@@ -122,7 +122,8 @@ class LocalStagedWriter final : public StagedWriter {
 
 class LocalFileStore final : public FileStore {
  public:
-  explicit LocalFileStore(Fd root, Fd staging) : root_(std::move(root)), staging_(std::move(staging)) {}
+  LocalFileStore(Fd root, Fd staging, bool has_openat2)
+      : root_(std::move(root)), staging_(std::move(staging)), has_openat2_(has_openat2) {}
 
   Result<FileInfo> Stat(std::string_view key) override {
     Fd fd = OpenBeneath(key, O_PATH);
@@ -284,15 +285,31 @@ class LocalFileStore final : public FileStore {
   }
 
   Fd OpenBeneath(std::string_view key, int flags) const {
+    int final_flags = (flags & O_PATH ? O_PATH : flags) | O_CLOEXEC | O_NOFOLLOW;
+    if (!has_openat2_) return OpenByComponents(key, final_flags);
     struct open_how how {};
-    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
-    if (flags & O_PATH) how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+    how.flags = static_cast<std::uint64_t>(final_flags);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     std::string path = key.empty() ? std::string(".") : std::string(key);
     while (true) {
       long fd = ::syscall(SYS_openat2, root_.get(), path.c_str(), &how, sizeof how);
       if (fd >= 0 || errno != EINTR) return Fd(static_cast<int>(fd));
     }
+  }
+
+  // Without openat2 (kernels before 5.6, valgrind): one openat per segment, none following a
+  // link. Keys never hold ".." (cloud_path.h), so this stays beneath the root too.
+  Fd OpenByComponents(std::string_view key, int final_flags) const {
+    if (key.empty()) return Fd(::openat(root_.get(), ".", final_flags));
+    Fd current(::dup(root_.get()));
+    while (current.ok()) {
+      auto slash = key.find('/');
+      std::string segment(key.substr(0, slash));
+      if (slash == std::string_view::npos) return Fd(::openat(current.get(), segment.c_str(), final_flags));
+      current = Fd(::openat(current.get(), segment.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      key.remove_prefix(slash + 1);
+    }
+    return current;
   }
 
   // The folder at `key`, created with its parents when `create`.
@@ -470,11 +487,12 @@ class LocalFileStore final : public FileStore {
 
   Fd root_;
   Fd staging_;
+  bool has_openat2_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<FileStore>> MakeLocalFileStore(const std::string& root) {
+Result<std::unique_ptr<FileStore>> MakeLocalFileStore(const std::string& root, bool use_openat2) {
   if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST)
     return Err(Status::Unavailable("cannot create file store '" + root + "': " + std::strerror(errno)));
   Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -487,10 +505,8 @@ Result<std::unique_ptr<FileStore>> MakeLocalFileStore(const std::string& root) {
   struct open_how how {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH;
-  long probe = ::syscall(SYS_openat2, root_fd.get(), ".", &how, sizeof how);
-  if (probe < 0) return Err(Status::Unavailable("the file store needs openat2 (Linux 5.6 or newer)"));
-  ::close(static_cast<int>(probe));
-  return std::unique_ptr<FileStore>(new LocalFileStore(std::move(root_fd), std::move(staging)));
+  Fd probe(use_openat2 ? static_cast<int>(::syscall(SYS_openat2, root_fd.get(), ".", &how, sizeof how)) : -1);
+  return std::unique_ptr<FileStore>(new LocalFileStore(std::move(root_fd), std::move(staging), probe.ok()));
 }
 
 }  // namespace paddlecloud::files

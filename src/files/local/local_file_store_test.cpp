@@ -21,11 +21,12 @@ std::string ReadAll(const fs::path& path) {
   return s.str();
 }
 
-class LocalFileStoreTest : public ::testing::Test {
+// Run with openat2 and with the per-segment resolution used where it is missing.
+class LocalFileStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     root_ = dir_.path() + "/files";
-    auto store = MakeLocalFileStore(root_);
+    auto store = MakeLocalFileStore(root_, GetParam());
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
   }
@@ -42,7 +43,7 @@ class LocalFileStoreTest : public ::testing::Test {
   std::unique_ptr<FileStore> store_;
 };
 
-TEST_F(LocalFileStoreTest, StagedWritesBecomeVisibleOnlyWhenCommitted) {
+TEST_P(LocalFileStoreTest, StagedWritesBecomeVisibleOnlyWhenCommitted) {
   auto w = store_->OpenStaged("up_1", 0);
   ASSERT_TRUE(w);
   ASSERT_TRUE((*w)->Append("hello ").ok());
@@ -68,7 +69,7 @@ TEST_F(LocalFileStoreTest, StagedWritesBecomeVisibleOnlyWhenCommitted) {
   EXPECT_EQ((*listed)[0].name, "acme");
 }
 
-TEST_F(LocalFileStoreTest, ChecksumMismatchDiscardsTheUpload) {
+TEST_P(LocalFileStoreTest, ChecksumMismatchDiscardsTheUpload) {
   auto w = store_->OpenStaged("up_2", 0);
   ASSERT_TRUE((*w)->Append("abc").ok());
   w->reset();
@@ -83,7 +84,7 @@ TEST_F(LocalFileStoreTest, ChecksumMismatchDiscardsTheUpload) {
   EXPECT_TRUE(store_->CommitStaged("up_3", "acme/x", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad").ok());
 }
 
-TEST_F(LocalFileStoreTest, SymlinksAreNeverFollowed) {
+TEST_P(LocalFileStoreTest, SymlinksAreNeverFollowed) {
   Put("acme/datasets/real.txt", "mine");
   fs::create_directories(dir_.path() + "/outside");
   std::ofstream(dir_.path() + "/outside/secret.txt") << "secret";
@@ -109,7 +110,7 @@ TEST_F(LocalFileStoreTest, SymlinksAreNeverFollowed) {
   EXPECT_EQ(*store_->Usage("acme"), 0u);
 }
 
-TEST_F(LocalFileStoreTest, MoveCopyRemoveAndUsage) {
+TEST_P(LocalFileStoreTest, MoveCopyRemoveAndUsage) {
   Put("acme/datasets/a/one.txt", "1");
   Put("acme/datasets/a/b/two.txt", "22");
   EXPECT_EQ(*store_->Usage("acme"), 3u);
@@ -134,6 +135,9 @@ TEST_F(LocalFileStoreTest, MoveCopyRemoveAndUsage) {
   EXPECT_EQ(buf[0], '2');
   EXPECT_GE((*reader)->native_handle(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Resolution, LocalFileStoreTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "openat2" : "per_segment"; });
 
 }  // namespace
 }  // namespace paddlecloud::files
