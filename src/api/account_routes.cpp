@@ -90,7 +90,27 @@ Response ErrorWithRetryAfter(const Status& s) {
   return r;
 }
 
+// GET /api/v1/me, and /api/v1/session with `with_signed_in` (which answers a visitor too).
+asio::awaitable<Response> SignedInUser(AccountService& accounts, blocking::WorkPool& pool, Request& request,
+                                       bool with_signed_in) {
+  if (!request.principal) {
+    json::object visitor{{"signed_in", false}};
+    Response r = JsonResponse(200, visitor);
+    r.headers.Set("Cache-Control", "no-store");
+    co_return r;
+  }
+  auto user = co_await pool.Run([&] { return accounts.GetUser(*request.principal); });
+  if (!user) co_return ErrorResponse(user.error());
+  json::object body{{"user", UserJson(*user)}, {"auth_method", request.principal->method}};
+  if (request.principal->method == "session") body["csrf_token"] = request.principal->csrf_token;
+  if (with_signed_in) body["signed_in"] = true;
+  Response r = JsonResponse(200, body);
+  r.headers.Set("Cache-Control", "no-store");
+  co_return r;
+}
+
 }  // namespace
+
 
 void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::WorkPool& pool,
                       std::chrono::seconds session_lifetime) {
@@ -246,15 +266,13 @@ void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::
 
   // ---- the signed-in user ----
   router.Add("GET", "/api/v1/me", "The signed-in user, their account, and the session's CSRF token",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto user = co_await pool.Run([&] { return accounts.GetUser(*request.principal); });
-               if (!user) co_return ErrorResponse(user.error());
-               json::object body{{"user", UserJson(*user)}, {"auth_method", request.principal->method}};
-               if (request.principal->method == "session") body["csrf_token"] = request.principal->csrf_token;
-               Response r = JsonResponse(200, body);
-               r.headers.Set("Cache-Control", "no-store");
-               co_return r;
-             });
+             [&](Request& request) { return SignedInUser(accounts, pool, request, false); });
+
+  // What a page asks at start-up: a visitor who is not signed in is an answer, not an error.
+  router.Add("GET", "/api/v1/session",
+             "Who is signed in: {signed_in: false}, or true with the user, account and CSRF token as /me",
+             [&](Request& request) { return SignedInUser(accounts, pool, request, true); },
+             http::RouteOptions::Public());
 
   router.Add("PATCH", "/api/v1/me", "Change the signed-in user's profile",
              [&](Request& request) -> asio::awaitable<Response> {

@@ -265,6 +265,21 @@ TEST_F(AccountsTest, MembersTokensAndMasterOnlyRoutes) {
     EXPECT_NE(audit->body.find(event), std::string::npos) << event;
 }
 
+// Pages ask who is signed in at start-up: a visitor gets an answer, not a 401 the browser logs.
+TEST_F(AccountsTest, SessionAnswersVisitorsAndSignedInUsers) {
+  StartServer();
+  auto visitor = Call("GET", "/api/v1/session");
+  ASSERT_EQ(visitor->status, 200) << visitor->body;
+  EXPECT_FALSE(Json(visitor).at("signed_in").as_bool());
+  EXPECT_EQ(visitor->header("cache-control"), "no-store");
+  Browser ann = Newcomer("ann@example.com", "ann-lab");
+  auto signed_in = Json(Call("GET", "/api/v1/session", nullptr, &ann));
+  EXPECT_TRUE(signed_in.at("signed_in").as_bool());
+  EXPECT_EQ(signed_in.at("user").at("account_id").as_string(), "ann-lab");
+  EXPECT_EQ(signed_in.at("csrf_token").as_string(), ann.csrf);
+  EXPECT_EQ(Call("GET", "/api/v1/me")->status, 401);
+}
+
 // Every route with a path parameter, called by a user of another account with this account's
 // ids, answers 404. The list comes from the served OpenAPI document, so new routes are covered
 // (and must get an example id here).

@@ -123,7 +123,7 @@ test('a newcomer registers, verifies the mailed link, signs in and out', { timeo
   assert.deepEqual(await navLinks.allTextContents(), ['Jobs', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']);
   await page.screenshot({ path: path.join(artifactsDir, 'dashboard.png'), fullPage: true });
 
-  // The session survives a reload (the app asks GET /api/v1/me at start).
+  // The session survives a reload (the app asks GET /api/v1/session at start).
   await page.reload();
   await expectText(page.getByTestId('dashboard-account-id'), NEWCOMER.accountId);
 
@@ -133,8 +133,8 @@ test('a newcomer registers, verifies the mailed link, signs in and out', { timeo
   await expectText(page.getByTestId('login-notice'), 'You signed out.');
   await expectVisible(page.getByTestId('nav-sign-in'));
   assert.equal(await page.getByTestId('user-menu').count(), 0);
-  const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
-  assert.equal(me, 401, 'the session has ended on the server');
+  const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
+  assert.equal(session.signed_in, false, 'the session has ended on the server');
 
   await page.goto(url('/dashboard'));
   await page.waitForURL(url('/login'));

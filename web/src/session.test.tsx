@@ -46,27 +46,35 @@ async function open(path: string) {
 }
 
 describe('loadSession', () => {
-  it('remembers the user and the CSRF token from GET /api/v1/me', async () => {
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async () =>
-        new Response(JSON.stringify({ user: USER, auth_method: 'session', csrf_token: 'tok' }), { status: 200 }),
-      ),
+  it('remembers the user and the CSRF token from GET /api/v1/session', async () => {
+    const fetchMock = vi.fn(async (_input: RequestInfo | URL) =>
+      new Response(JSON.stringify({ signed_in: true, user: USER, auth_method: 'session', csrf_token: 'tok' }), {
+        status: 200,
+      }),
     );
+    vi.stubGlobal('fetch', fetchMock);
     await loadSession();
+    expect(String(fetchMock.mock.calls[0]?.[0])).toBe('/api/v1/session');
     expect(getSession()).toEqual({ state: 'signed-in', user: USER });
     expect(getCsrfToken()).toBe('tok');
   });
 
-  it('is signed out on 401 and an error otherwise', async () => {
+  it('is signed out for a visitor, without an error response', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ signed_in: false }), { status: 200 })));
+    await loadSession();
+    expect(getSession()).toEqual({ state: 'signed-out' });
+    expect(getCsrfToken()).toBeUndefined();
+  });
+
+  it('is signed out on 401 (a revoked bearer token) and an error otherwise', async () => {
     await loadSession({
-      getMe: async () => {
+      whoIsSignedIn: async () => {
         throw new ApiError(401, 'unauthenticated', 'sign in first');
       },
     });
     expect(getSession()).toEqual({ state: 'signed-out' });
     await loadSession({
-      getMe: async () => {
+      whoIsSignedIn: async () => {
         throw new ApiError(0, 'network_error', 'offline');
       },
     });

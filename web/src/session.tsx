@@ -1,4 +1,4 @@
-// Who is signed in: a small store the whole app reads, filled from GET /api/v1/me at start-up and
+// Who is signed in: a small store the whole app reads, filled from GET /api/v1/session at start-up and
 // updated on sign-in, sign-out and when the server says the session has ended.
 //
 // Pages that need a user are wrapped with `requireUser` (signed-out visitors go to /login?next=...);
@@ -39,11 +39,11 @@ export function currentUser(): User | undefined {
   return current.state === 'signed-in' ? current.user : undefined;
 }
 
-/** Asks the server who is signed in (GET /api/v1/me; 401 = nobody). */
-export async function loadSession(api: Pick<AccountApi, 'getMe'> = accountApi): Promise<Session> {
+/** Asks the server who is signed in (GET /api/v1/session). */
+export async function loadSession(api: Pick<AccountApi, 'whoIsSignedIn'> = accountApi): Promise<Session> {
   try {
-    const me = await api.getMe();
-    set({ state: 'signed-in', user: me.user });
+    const me = await api.whoIsSignedIn();
+    set(me ? { state: 'signed-in', user: me.user } : { state: 'signed-out' });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       setCsrfToken(undefined);

@@ -157,6 +157,17 @@ export async function getMe(options?: RequestOptions): Promise<Me> {
   return me;
 }
 
+/**
+ * Who is signed in, asked at start-up: the user as getMe, or null for a visitor (GET /api/v1/session
+ * answers visitors with 200, so a signed-out page load logs no error). Remembers the CSRF token.
+ */
+export async function whoIsSignedIn(options?: RequestOptions): Promise<Me | null> {
+  const session = await get<Partial<Me> & { signed_in: boolean }>('/api/v1/session', options);
+  setCsrfToken(session.signed_in ? session.csrf_token : undefined);
+  if (!session.signed_in || !session.user || !session.auth_method) return null;
+  return { user: session.user, auth_method: session.auth_method, csrf_token: session.csrf_token };
+}
+
 export function updateMe(displayName: string, options?: RequestOptions): Promise<{ user: User }> {
   return patch('/api/v1/me', { display_name: displayName }, options);
 }
@@ -246,6 +257,7 @@ export const accountApi = {
   describeInvitation,
   acceptInvitation,
   getMe,
+  whoIsSignedIn,
   updateMe,
   changePassword,
   listTokens,

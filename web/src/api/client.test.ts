@@ -214,11 +214,12 @@ describe('CSRF token', () => {
     expect(api.getCsrfToken()).toBeUndefined();
   });
 
-  it('is refreshed from /api/v1/me and the request retried once when the server rejects it', async () => {
+  it('is refreshed from /api/v1/session and the request retried once when the server rejects it', async () => {
     api.setCsrfToken('stale');
     const fetchMock = mockFetch(async (input, init) => {
       const url = String(input);
-      if (url === '/api/v1/me') return jsonResponse(200, { user: { id: 1 }, auth_method: 'session', csrf_token: 'fresh' });
+      if (url === '/api/v1/session')
+        return jsonResponse(200, { signed_in: true, user: { id: 1 }, auth_method: 'session', csrf_token: 'fresh' });
       const token = headersOf(init)['X-CSRF-Token'];
       if (token !== 'fresh') {
         return jsonResponse(403, {
@@ -230,7 +231,7 @@ describe('CSRF token', () => {
     await expect(api.post('/api/v1/me/tokens', { name: 'x' })).resolves.toEqual({ id: 7 });
     expect(fetchMock.mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`)).toEqual([
       'POST /api/v1/me/tokens',
-      'GET /api/v1/me',
+      'GET /api/v1/session',
       'POST /api/v1/me/tokens',
     ]);
     expect(api.getCsrfToken()).toBe('fresh');
@@ -239,8 +240,8 @@ describe('CSRF token', () => {
   it('does not retry when the refresh brings no new token, nor for other 403s', async () => {
     api.setCsrfToken('same');
     const fetchMock = mockFetch(async (input) =>
-      String(input) === '/api/v1/me'
-        ? jsonResponse(200, { user: { id: 1 }, csrf_token: 'same' })
+      String(input) === '/api/v1/session'
+        ? jsonResponse(200, { signed_in: true, user: { id: 1 }, csrf_token: 'same' })
         : jsonResponse(403, { error: { code: 'permission_denied', message: 'missing or wrong CSRF token' } }),
     );
     const err = await rejection(api.post('/api/v1/me/tokens', {}));

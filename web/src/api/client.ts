@@ -268,10 +268,10 @@ async function exchange(
   }
 }
 
-/** Reads the session's current CSRF token from /api/v1/me; false when there is none (signed out). */
+/** Reads the session's current CSRF token from /api/v1/session; false when there is none (signed out). */
 async function refreshCsrfToken(signal: AbortSignal | undefined): Promise<boolean> {
   try {
-    const me = await request<{ csrf_token?: string }>('GET', '/api/v1/me', undefined, signal ? { signal } : {});
+    const me = await request<{ csrf_token?: string }>('GET', '/api/v1/session', undefined, signal ? { signal } : {});
     setCsrfToken(me?.csrf_token);
     return csrfToken !== undefined;
   } catch (err) {
@@ -437,7 +437,7 @@ function sendUpload<T>(method: Method, path: string, body: Blob, options: Upload
 
 /**
  * Uploads `body` and resolves with the parsed JSON answer, reporting progress. A stale CSRF token is
- * refreshed from /api/v1/me and the upload sent once more; cancelling (the signal) rejects with an
+ * refreshed from /api/v1/session and the upload sent once more; cancelling (the signal) rejects with an
  * AbortError.
  */
 export async function upload<T>(method: Method, path: string, body: Blob, options: UploadRequestOptions): Promise<T> {
@@ -445,7 +445,7 @@ export async function upload<T>(method: Method, path: string, body: Blob, option
     return await sendUpload<T>(method, path, body, options);
   } catch (err) {
     if (!isCsrfError(err)) throw err;
-    const me = await get<{ csrf_token?: string }>('/api/v1/me', options.signal ? { signal: options.signal } : {});
+    const me = await get<{ csrf_token?: string }>('/api/v1/session', options.signal ? { signal: options.signal } : {});
     setCsrfToken(me?.csrf_token);
     return sendUpload<T>(method, path, body, options);
   }
