@@ -39,11 +39,13 @@ struct Resources {
 enum class PodRole { kTrainer, kPserver };
 std::string_view RoleName(PodRole role);  // "trainer", "pserver"
 
-// A path of the node shown to a pod at `target`, read-only (a Kubernetes volume mount with
-// readOnly: true). `source` may be a folder or a file.
-struct ReadOnlyMount {
+// A path of the node shown to a pod at `target`, an absolute path inside the pod (a Kubernetes
+// volume mount). `source` may be a folder or a file. A pod sees nothing of the node's data but
+// its mounts.
+struct Mount {
   std::string source;
   std::string target;
+  bool read_only = true;
 };
 
 // One job to run: `trainers` trainer pods and `pservers` parameter-server pods.
@@ -52,9 +54,9 @@ struct JobRun {
   std::string job;             // DNS-1123 label, unique among the namespace's jobs in the backend
   std::string entry;           // command line, run by /bin/sh -c in every pod
   std::string image;           // container image (container backends)
-  std::string working_dir;     // where the entry runs
+  std::string working_dir;     // where the entry runs: a path inside the pod (under a mount)
   std::map<std::string, std::string> env;  // extra variables (the platform's PADDLE_CLOUD_*)
-  std::vector<ReadOnlyMount> mounts;      // public data, what was shared with the account
+  std::vector<Mount> mounts;   // the job's code and outputs, the account's space, public and shared data
   int trainers = 1;
   Resources trainer_requests;
   int pservers = 0;

@@ -115,6 +115,25 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
     c.storage_quota = *v;
   } else if (key == "upload_ttl") {
     return duration(c.upload_ttl);
+  } else if (key == "local_isolation") {
+    if (value != "strict" && value != "relaxed") return Status::InvalidArgument("must be strict or relaxed");
+    c.local_isolation = value;
+  } else if (key == "pod_uid_range") {
+    auto dash = value.find('-');
+    auto first = ParseInt(value.substr(0, dash));
+    auto last = dash == std::string::npos ? first : ParseInt(value.substr(dash + 1));
+    if (dash == std::string::npos || !first || !last || *first < 1000 || *last < *first || *last > 0x7fffffff)
+      return Status::InvalidArgument("must be FIRST-LAST, unprivileged uids (from 1000)");
+    c.pod_first_uid = static_cast<int>(*first);
+    c.pod_uid_count = static_cast<int>(*last - *first + 1);
+  } else if (key == "pod_pids_limit") {
+    auto v = ParseInt(value);
+    if (!v || *v < 0 || *v > 4194304) return Status::InvalidArgument("must be an integer from 0 (unlimited) to 4194304");
+    c.pod_pids_limit = *v;
+  } else if (key == "pod_log_limit") {
+    auto v = ParseByteSize(value);
+    if (!v) return v.error();
+    c.pod_log_limit = *v;
   } else {
     return Status::InvalidArgument("unknown setting");
   }
@@ -167,6 +186,11 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("ca_key", "PEM private key of ca_cert", "");
     add("storage_quota", "bytes of datasets, models and workspaces each account may store", "10GiB");
     add("upload_ttl", "an upload session untouched this long expires and its partial data is removed", "24h");
+    add("local_isolation", "strict: a pod whose sandbox lacks a guarantee does not start; relaxed: it starts and its log says what is missing",
+        "strict as root, else relaxed");
+    add("pod_uid_range", "uids (and gids) of the accounts' pods when the server runs as root, one per account", "200000-265535");
+    add("pod_pids_limit", "processes and threads one pod may have (0: unlimited)", "4096");
+    add("pod_log_limit", "bytes one pod's log may grow to; the rest of its output is dropped and the log says so (0: unlimited)", "1GiB");
     return v;
   }();
   return settings;

@@ -42,6 +42,11 @@ struct ServerConfig {
   std::string ca_key;
   std::uint64_t storage_quota = 10ull << 30;  // bytes of files per account
   std::chrono::milliseconds upload_ttl{24 * 3600 * 1000};  // an untouched upload session expires
+  std::string local_isolation;             // strict|relaxed; empty: strict as root, else relaxed
+  int pod_first_uid = 200000;              // pods of a root server run as one uid per account
+  int pod_uid_count = 65536;
+  std::int64_t pod_pids_limit = 4096;      // per pod; 0 = unlimited
+  std::uint64_t pod_log_limit = 1ull << 30;  // per pod log; 0 = unlimited
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

@@ -173,7 +173,7 @@ Response MakeFileStreamResponse(blocking::WorkPool& pool, std::string path, std:
   Response r;
   r.content_length = length;
   r.stream = [&pool, path = std::move(path), offset, length](ResponseStream& out) -> boost::asio::awaitable<void> {
-    int fd = co_await pool.Run([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    int fd = co_await pool.Run([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); });
     if (fd < 0) co_return;  // the short body makes the server close the connection
     constexpr std::size_t kChunk = 256 * 1024;
     std::string buffer(kChunk, '\0');

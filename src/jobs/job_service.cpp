@@ -137,6 +137,48 @@ std::string JobService::JobDir(const std::string& account_id, std::int64_t job_i
   return (fs::path(options_.jobs_dir) / account_id / std::to_string(job_id)).string();
 }
 
+// What a job's pods see: its code and board outputs, the account's datasets and models, the
+// submitting user's own workspace (not the other members'), public data and shares read-only.
+std::vector<cluster::Mount> JobService::PodMounts(const Principal& principal, const std::string& job_dir) const {
+  fs::path space = fs::path(options_.files_dir) / principal.account_id;
+  fs::path workspace = space / "workspace" / std::to_string(principal.user_id);
+  std::error_code ec;
+  for (const fs::path& folder : {space / "datasets", space / "models", workspace})
+    fs::create_directories(folder, ec);
+  std::vector<cluster::Mount> mounts;
+  for (const char* part : {"code", "board", "model"}) {
+    fs::create_directories(fs::path(job_dir) / part, ec);
+    mounts.push_back({(fs::path(job_dir) / part).string(), std::string(kPodJobDir) + "/" + part, false});
+  }
+  mounts.insert(mounts.end(), {
+      {(space / "datasets").string(), std::string(kPodDataDir) + "/datasets", false},
+      {(space / "models").string(), std::string(kPodDataDir) + "/models", false},
+      {workspace.string(), std::string(kPodDataDir) + "/workspace", false}});
+  if (options_.read_only_mounts)
+    for (auto& m : options_.read_only_mounts(principal.account_id)) mounts.push_back(std::move(m));
+  return mounts;
+}
+
+// A workdir is a cloud path of a folder (datasets/..., models/..., workspace/... for the user's
+// own workspace); pods see it at the same path under /data.
+Result<std::string> JobService::PodPathOfWorkdir(const Principal& principal, const std::string& workdir) const {
+  auto refuse = [&] {
+    return Err(Status::InvalidArgument(
+        "workdir '" + workdir + "' is not a folder of your datasets/, models/ or workspace/", "workdir"));
+  };
+  std::string top = workdir.substr(0, workdir.find('/'));
+  std::string rest = workdir.substr(top.size());
+  if (workdir.find("..") != std::string::npos || (top != "datasets" && top != "models" && top != "workspace"))
+    return refuse();
+  fs::path host = fs::path(options_.files_dir) / principal.account_id / top;
+  if (top == "workspace") host /= std::to_string(principal.user_id);
+  host += rest;
+  std::error_code ec;
+  // symlink_status: a planted link is never taken for a folder.
+  if (!fs::is_directory(fs::symlink_status(host, ec))) return refuse();
+  return std::string(kPodDataDir) + "/" + workdir;
+}
+
 std::string JobService::BackendName(const Job& job) { return job.spec.name + "-" + std::to_string(job.id); }
 
 void JobService::RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type,
@@ -167,12 +209,11 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
                                            " GPUs but the cluster has " + std::to_string(capacity.total.gpus),
                                        "gpu_per_trainer"));
 
-  std::string working_dir;
+  std::string working_dir;  // inside the pods
   if (!spec.workdir.empty()) {
-    working_dir = (fs::path(options_.files_dir) / principal.account_id / spec.workdir).string();
-    std::error_code ec;
-    if (!fs::is_directory(working_dir, ec))
-      return Err(Status::InvalidArgument("workdir '" + spec.workdir + "' is not a folder in your files", "workdir"));
+    auto pod_path = PodPathOfWorkdir(principal, spec.workdir);
+    if (!pod_path) return Err(pod_path.error());
+    working_dir = *pod_path;
   }
   PackageStore packages(options_.jobs_dir);
   if (!spec.package.empty() && !packages.Exists(principal.account_id, spec.package))
@@ -202,15 +243,15 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   fs::create_directories(fs::path(dir) / "logs", ec);
   fs::create_directories(fs::path(dir) / "board", ec);
   if (!spec.package.empty()) {
-    working_dir = (fs::path(dir) / "code").string();
-    Status claimed = packages.Claim(principal.account_id, spec.package, working_dir);
+    working_dir = std::string(kPodJobDir) + "/code";
+    Status claimed = packages.Claim(principal.account_id, spec.package, (fs::path(dir) / "code").string());
     if (!claimed.ok()) {
       (void)db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?",
                         {claimed.message(), now, job.id});
       return Err(claimed);
     }
   }
-  if (working_dir.empty()) working_dir = dir;
+  if (working_dir.empty()) working_dir = std::string(kPodJobDir) + "/code";
 
   // A job-scoped token lets the training code call the API (draw_board, files) as its user.
   auto token = accounts_.CreateToken(principal, "job " + BackendName(job), 30, {.remote_address = "", .user_agent = ""});
@@ -222,14 +263,13 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
                       .trainers = spec.num_trainer, .trainer_requests = spec.trainer, .pservers = spec.num_ps,
                       .pserver_requests = spec.pserver, .max_restarts = spec.max_restarts,
                       .logs_dir = (fs::path(dir) / "logs").string()};
-  run.env["PADDLE_CLOUD_URL"] = options_.public_url ? options_.public_url() : "";
+  run.env["PADDLE_CLOUD_URL"] = options_.pod_api_url ? options_.pod_api_url() : "";
   run.env["PADDLE_CLOUD_TOKEN"] = token->second;
-  run.env["PADDLE_CLOUD_JOB_DIR"] = dir;
-  run.env["PADDLE_CLOUD_DATA"] = (fs::path(options_.files_dir) / principal.account_id).string();
-  run.env["PADDLE_CLOUD_PUBLIC"] = (fs::path(dir) / "mounts" / "public").string();
-  run.env["PADDLE_CLOUD_SHARED"] = (fs::path(dir) / "mounts" / "shared").string();
-  fs::create_directories(fs::path(dir) / "mounts" / "shared", ec);
-  if (options_.read_only_mounts) run.mounts = options_.read_only_mounts(principal.account_id, dir);
+  run.env["PADDLE_CLOUD_JOB_DIR"] = kPodJobDir;
+  run.env["PADDLE_CLOUD_DATA"] = kPodDataDir;
+  run.env["PADDLE_CLOUD_PUBLIC"] = kPodPublicDir;
+  run.env["PADDLE_CLOUD_SHARED"] = kPodSharedDir;
+  run.mounts = PodMounts(principal, dir);
   Status submitted = backend_.Submit(run);
   RecordEvent(job.id, "", "Submitted", std::to_string(spec.num_trainer) + " trainer(s), " +
                                            std::to_string(spec.num_ps) + " parameter server(s)");

@@ -78,14 +78,19 @@ struct JobFilter {
   std::int64_t cursor = 0;            // from the previous page's next_cursor; 0 = newest
 };
 
+// Where pods see the platform's data: short paths that are the same on every backend.
+inline constexpr char kPodJobDir[] = "/job";        // PADDLE_CLOUD_JOB_DIR: code/ (working dir), board/
+inline constexpr char kPodDataDir[] = "/data";      // PADDLE_CLOUD_DATA: datasets/, models/, workspace/
+inline constexpr char kPodPublicDir[] = "/public";  // PADDLE_CLOUD_PUBLIC: published data, read-only
+inline constexpr char kPodSharedDir[] = "/shared";  // PADDLE_CLOUD_SHARED: <owner>/<path> shared with us
+
 struct JobsOptions {
-  std::string jobs_dir;      // <data_dir>/jobs: <account>/<job id>/{logs,board}
-  std::string files_dir;     // <data_dir>/files: <account>/... is PADDLE_CLOUD_DATA
-  std::function<std::string()> public_url;   // PADDLE_CLOUD_URL for pods
-  // Read-only data a job of `account` sees: public data at <job dir>/mounts/public
-  // (PADDLE_CLOUD_PUBLIC) and shares at <job dir>/mounts/shared/<owner>/<path> (PADDLE_CLOUD_SHARED).
-  std::function<std::vector<cluster::ReadOnlyMount>(const std::string& account, const std::string& job_dir)>
-      read_only_mounts;
+  std::string jobs_dir;      // <data_dir>/jobs: <account>/<job id>/{logs,code,board}
+  std::string files_dir;     // <data_dir>/files: <account>/{datasets,models,workspace/<user>}
+  std::function<std::string()> pod_api_url;   // PADDLE_CLOUD_URL: where pods reach the API
+  // Read-only data a job of `account` sees: public data at kPodPublicDir and shares at
+  // kPodSharedDir/<owner>/<path>.
+  std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts;
   std::chrono::milliseconds stop_grace{10'000};
   std::function<std::int64_t()> now;          // unix seconds; the system clock when empty
 };
@@ -123,6 +128,8 @@ class JobService {
   std::int64_t Now() const;
   std::string JobDir(const std::string& account_id, std::int64_t job_id) const;
   static std::string BackendName(const Job& job);
+  std::vector<cluster::Mount> PodMounts(const Principal& principal, const std::string& job_dir) const;
+  Result<std::string> PodPathOfWorkdir(const Principal& principal, const std::string& workdir) const;
   void ReconcileJob(Job job);
   void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);
 

@@ -101,10 +101,11 @@ class JobsTest : public testing::PlatformTest {
 };
 
 TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
-  fs::create_directories(AccountFiles() + "/code");
-  fs::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/examples/fit_a_line", AccountFiles() + "/code/fit_a_line",
+  std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
+  fs::create_directories(workspace);
+  fs::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/examples/fit_a_line", workspace + "/fit_a_line",
            fs::copy_options::recursive);
-  auto job = Submit({{"name", "fit-a-line"}, {"entry", "python3 train.py"}, {"workdir", "code/fit_a_line"},
+  auto job = Submit({{"name", "fit-a-line"}, {"entry", "python3 train.py"}, {"workdir", "workspace/fit_a_line"},
                      {"num_trainer", 2}, {"cpu_per_trainer", "200m"}, {"mem_per_trainer", "256Mi"},
                      {"num_ps", 1}, {"cpu_per_ps", "200m"}, {"mem_per_ps", "256Mi"}});
   std::int64_t id = job.at("id").as_int64();
@@ -260,8 +261,8 @@ TEST_F(JobsTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
 }
 
 TEST_F(JobsTest, KilledServerReadoptsRunningPodsAndNothingStartsTwice) {
-  std::string flag = dir_.path() + "/go";
-  auto job = Submit({{"name", "survivor"}, {"entry", "echo begin; while [ ! -e " + flag + " ]; do sleep 0.1; done; echo end"},
+  std::string flag = AccountFiles() + "/datasets/go";
+  auto job = Submit({{"name", "survivor"}, {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
                      {"num_trainer", 1}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}, {"num_ps", 1},
                      {"cpu_per_ps", "100m"}, {"mem_per_ps", "64Mi"}});
   std::int64_t id = job.at("id").as_int64();

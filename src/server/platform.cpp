@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <csignal>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -71,11 +72,24 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
 
 DataDirLock::~DataDirLock() { ::close(fd_); }
 
+// Pods of a root server start as their account's uid, and their sandbox binds their data by
+// path: the data dir (and every folder above it) must be searchable, not readable, by others.
+static void AllowPodsToTraverse(const std::string& data_dir) {
+  fs::path dir = fs::absolute(data_dir);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) ::chmod(dir.c_str(), (st.st_mode & 07777) | 0011);
+  for (fs::path up = dir.parent_path(); !up.empty() && up != up.root_path(); up = up.parent_path())
+    if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+      spdlog::warn("isolation: {} is not searchable by other users, so pods cannot reach their data: chmod o+x it",
+                   up.string());
+}
+
 Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& config) {
   std::unique_ptr<Platform> p(new Platform());
   auto lock = DataDirLock::Acquire(config.data_dir);
   if (!lock) return Err(lock.error());
   p->lock_ = std::move(*lock);
+  if (::geteuid() == 0) AllowPodsToTraverse(config.data_dir);
 
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int blocking_threads = config.blocking_threads > 0 ? config.blocking_threads : 4 * cores;
@@ -140,23 +154,35 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   fs::path supervisor = self.parent_path() / "paddlecloud-pod-supervisor";
   if (!fs::is_regular_file(supervisor, ec)) supervisor = self;
-  auto backend = cluster::local::MakeLocalBackend(
-      {.state_dir = (fs::path(config.data_dir) / "cluster").string(), .supervisor_binary = supervisor.string()});
+  cluster::local::IsolationOptions isolation{
+      .strict = config.local_isolation.empty() ? ::geteuid() == 0 : config.local_isolation == "strict",
+      .first_uid = config.pod_first_uid,
+      .uid_count = config.pod_uid_count,
+      .pids_limit = config.pod_pids_limit,
+      .log_limit_bytes = static_cast<std::int64_t>(config.pod_log_limit)};
+  std::string state_dir = (fs::path(config.data_dir) / "cluster").string();
+  for (const auto& missing : cluster::local::MissingIsolation(state_dir, isolation))
+    spdlog::warn("isolation: {}{}", missing, isolation.strict ? " (local_isolation = strict: pods will not start)" : "");
+  auto backend = cluster::local::MakeLocalBackend({.state_dir = state_dir,
+                                                   .supervisor_binary = supervisor.string(),
+                                                   .isolation = isolation,
+                                                   .api_endpoint = [endpoint = p->api_endpoint_] { return *endpoint; }});
   if (!backend) return Err(backend.error());
   p->backend_ = std::move(*backend);
-  std::string files_root = fs::absolute(fs::path(config.data_dir) / "files").lexically_normal().string();
+  // Without links in the path: pods' mounts are opened refusing any symbolic link on the way.
+  std::string files_root = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "files")).string();
   p->jobs_ = std::make_unique<jobs::JobService>(
       *p->database_, *p->backend_, *p->accounts_,
       jobs::JobsOptions{
-          .jobs_dir = fs::absolute(fs::path(config.data_dir) / "jobs").lexically_normal().string(),
+          .jobs_dir = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string(),
           .files_dir = files_root,
-          .public_url = [url = p->public_url_] { return *url; },
+          .pod_api_url = [url = p->pod_api_url_] { return *url; },
           .read_only_mounts =
-              [files_root, files = p->files_.get()](const std::string& account, const std::string& job_dir) {
-                std::vector<cluster::ReadOnlyMount> mounts{{files_root + "/public", job_dir + "/mounts/public"}};
+              [files_root, files = p->files_.get()](const std::string& account) {
+                std::vector<cluster::Mount> mounts{{files_root + "/public", jobs::kPodPublicDir, true}};
                 if (auto shared = files->SharedMountsFor(account))
                   for (const auto& m : *shared)
-                    mounts.push_back({files_root + "/" + m.key, job_dir + "/mounts/shared/" + m.mount});
+                    mounts.push_back({files_root + "/" + m.key, std::string(jobs::kPodSharedDir) + "/" + m.mount, true});
                 return mounts;
               }});
   api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
@@ -173,8 +199,12 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   return p;
 }
 
-void Platform::SetPublicUrl(const std::string& url) {
-  if (public_url_->empty()) *public_url_ = url;
+void Platform::SetListenAddress(const std::string& scheme, const std::string& bound_address) {
+  if (public_url_->empty()) *public_url_ = scheme + "://" + bound_address;
+  *api_endpoint_ = bound_address;
+  std::string host = bound_address.substr(0, bound_address.rfind(':'));
+  bool any = host == "0.0.0.0" || host == "[::]" || host == "[::1]" || host == "localhost";
+  *pod_api_url_ = scheme + "://" + (any ? "127.0.0.1" + bound_address.substr(host.size()) : bound_address);
 }
 
 void Platform::StartReconciler() {
@@ -275,7 +305,7 @@ int RunServer(const config::ServerConfig& config) {
   });
 
   std::string scheme = server.tls() ? "https" : "http";
-  (*platform)->SetPublicUrl(scheme + "://" + server.bound_address());
+  (*platform)->SetListenAddress(scheme, server.bound_address());
   (*platform)->StartReconciler();
   spdlog::info("paddlecloud {} ({}) serving on {}://{} with data dir {}", ops::Version(), ops::Commit(), scheme,
                server.bound_address(), fs::absolute(config.data_dir).string());

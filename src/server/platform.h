@@ -58,8 +58,9 @@ class Platform {
   // Starts the reconciler that drives jobs toward their desired state and expires abandoned
   // uploads (stopped by the destructor).
   void StartReconciler();
-  // Where users reach the server (mailed links); set once the listen address is known.
-  void SetPublicUrl(const std::string& url);
+  // Once the server listens: where users reach it (mailed links, unless public_url is set) and
+  // where pods reach the API (PADDLE_CLOUD_URL, relayed into each job's network).
+  void SetListenAddress(const std::string& scheme, const std::string& bound_address);
 
  private:
   Platform() = default;
@@ -70,6 +71,8 @@ class Platform {
   std::unique_ptr<ops::OpsContext> ops_;
   std::unique_ptr<mail::Mailer> mailer_;
   std::shared_ptr<std::string> public_url_ = std::make_shared<std::string>();
+  std::shared_ptr<std::string> api_endpoint_ = std::make_shared<std::string>();  // host:port the server listens on
+  std::shared_ptr<std::string> pod_api_url_ = std::make_shared<std::string>();   // PADDLE_CLOUD_URL
   std::unique_ptr<accounts::AccountService> accounts_;
   std::unique_ptr<pki::CertificateAuthority> ca_;
   std::unique_ptr<cluster::ClusterBackend> backend_;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,6 +29,8 @@ TempDir::TempDir() {
   buf.push_back('\0');
   if (!::mkdtemp(buf.data())) std::abort();
   path_ = buf.data();
+  // Searchable by others (not listable): pods reach their mounts in here as their own uid.
+  ::chmod(path_.c_str(), 0711);
 }
 
 TempDir::~TempDir() {

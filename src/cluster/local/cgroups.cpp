@@ -61,18 +61,36 @@ std::string CpuText(std::int64_t milli) {
   return milli > 0 ? std::to_string(milli) + "m" : "unlimited";
 }
 
+// Character devices every pod may use (what a minimal /dev holds), "type major:minor access" for
+// cgroup v1 devices.allow; GPUs are added per pod.
+constexpr const char* kStandardDevices[] = {"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                                             "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"};
+constexpr int kNvidiaMajor = 195;
+
+// Only the standard devices and the pod's own GPUs (v1 devices controller).
+bool RestrictDevices(const std::string& dir, const std::vector<int>& gpus, std::string& why) {
+  if (!WriteValue(dir + "/devices.deny", "a", why)) return false;
+  std::vector<std::string> allowed(std::begin(kStandardDevices), std::end(kStandardDevices));
+  for (int gpu : gpus) allowed.push_back("c " + std::to_string(kNvidiaMajor) + ":" + std::to_string(gpu) + " rwm");
+  if (!gpus.empty()) allowed.push_back("c " + std::to_string(kNvidiaMajor) + ":255 rwm");  // nvidiactl
+  for (const auto& rule : allowed)
+    if (!WriteValue(dir + "/devices.allow", rule, why)) return false;
+  return true;
+}
+
 }  // namespace
 
-std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Resources& limits, std::string& why) {
+std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const CgroupLimits& limits, std::string& why) {
   std::unique_ptr<PodCgroup> group(new PodCgroup());
   std::string base = kRoot;
-  std::string desc = "cpu=" + CpuText(limits.cpu_milli) +
-                     " memory=" + (limits.memory_bytes > 0 ? std::to_string(limits.memory_bytes) : "unlimited");
+  std::string desc = "cpu=" + CpuText(limits.resources.cpu_milli) + " memory=" +
+                     (limits.resources.memory_bytes > 0 ? std::to_string(limits.resources.memory_bytes) : "unlimited") +
+                     " pids=" + (limits.pids > 0 ? std::to_string(limits.pids) : "unlimited");
   if (Exists(base + "/cgroup.controllers")) {
     group->version_ = 2;
     std::string parent = base + "/paddlecloud";
-    if (!WriteValue(base + "/cgroup.subtree_control", "+memory +cpu", why) || !MakeDir(parent, why) ||
-        !WriteValue(parent + "/cgroup.subtree_control", "+memory +cpu", why)) {
+    if (!WriteValue(base + "/cgroup.subtree_control", "+memory +cpu +pids", why) || !MakeDir(parent, why) ||
+        !WriteValue(parent + "/cgroup.subtree_control", "+memory +cpu +pids", why)) {
       why = "cgroups not writable: " + why;
       return nullptr;
     }
@@ -84,19 +102,24 @@ std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Reso
     group->dirs_.push_back(dir);
     group->memory_dir_ = dir;
     group->procs_files_.push_back(dir + "/cgroup.procs");
-    if (limits.memory_bytes > 0) {
-      if (!WriteValue(dir + "/memory.max", std::to_string(limits.memory_bytes), why)) return nullptr;
+    const Resources& r = limits.resources;
+    if (r.memory_bytes > 0) {
+      if (!WriteValue(dir + "/memory.max", std::to_string(r.memory_bytes), why)) return nullptr;
       std::string ignored;
       WriteValue(dir + "/memory.swap.max", "0", ignored);  // absent without swap accounting
     }
-    if (limits.cpu_milli > 0 && !WriteValue(dir + "/cpu.max", std::to_string(limits.cpu_milli * 100) + " 100000", why))
+    if (r.cpu_milli > 0 && !WriteValue(dir + "/cpu.max", std::to_string(r.cpu_milli * 100) + " 100000", why))
       return nullptr;
+    if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return nullptr;
+    group->has_pids_ = limits.pids > 0;
+    // Devices: v2 filters them with eBPF only; the sandbox's /dev holds no other device nodes and a
+    // pod has no capability to make one.
     group->description_ = desc + " (cgroup v2)";
     return group;
   }
   if (Exists(base + "/memory/memory.limit_in_bytes") || Exists(base + "/cpu/cpu.cfs_quota_us")) {
     group->version_ = 1;
-    for (std::string controller : {"memory", "cpu"}) {
+    for (std::string controller : {"memory", "cpu", "pids", "devices"}) {
       std::string root = base + "/" + controller;
       if (!Exists(root + "/cgroup.procs")) continue;
       std::string dir = root + "/paddlecloud/" + name;
@@ -106,17 +129,25 @@ std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Reso
       }
       group->dirs_.push_back(dir);
       group->procs_files_.push_back(dir + "/cgroup.procs");
+      const Resources& r = limits.resources;
       if (controller == "memory") {
         group->memory_dir_ = dir;
-        if (limits.memory_bytes > 0) {
-          if (!WriteValue(dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes), why)) return nullptr;
+        if (r.memory_bytes > 0) {
+          if (!WriteValue(dir + "/memory.limit_in_bytes", std::to_string(r.memory_bytes), why)) return nullptr;
           std::string ignored;  // also cap swap when swap accounting exists
-          WriteValue(dir + "/memory.memsw.limit_in_bytes", std::to_string(limits.memory_bytes), ignored);
+          WriteValue(dir + "/memory.memsw.limit_in_bytes", std::to_string(r.memory_bytes), ignored);
         }
-      } else if (limits.cpu_milli > 0) {
-        if (!WriteValue(dir + "/cpu.cfs_period_us", "100000", why) ||
-            !WriteValue(dir + "/cpu.cfs_quota_us", std::to_string(limits.cpu_milli * 100), why))
+      } else if (controller == "cpu") {
+        if (r.cpu_milli > 0 && (!WriteValue(dir + "/cpu.cfs_period_us", "100000", why) ||
+                                !WriteValue(dir + "/cpu.cfs_quota_us", std::to_string(r.cpu_milli * 100), why)))
           return nullptr;
+      } else if (controller == "pids") {
+        if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return nullptr;
+        group->has_pids_ = limits.pids > 0;
+      } else if (!RestrictDevices(dir, limits.gpus, why)) {
+        return nullptr;
+      } else {
+        group->has_devices_ = true;
       }
     }
     if (group->dirs_.empty()) {
@@ -162,14 +193,16 @@ bool PodCgroup::HitMemoryLimit() const {
   return text && std::atoll(text->c_str()) > 0;
 }
 
-void PodCgroup::KillAll() const {
+void PodCgroup::KillAll() const { Signal(SIGKILL); }
+
+void PodCgroup::Signal(int signal, pid_t except) const {
   for (const auto& dir : dirs_) {
     auto text = ReadWholeFile(dir + "/cgroup.procs");
     if (!text) continue;
     std::istringstream in(*text);
     pid_t pid;
     while (in >> pid)
-      if (pid > 0) ::kill(pid, SIGKILL);
+      if (pid > 0 && pid != except) ::kill(pid, signal);
   }
 }
 
@@ -192,7 +225,7 @@ bool JoinFromChild(const std::vector<const char*>& procs_files) {
 
 std::string ProbeCgroups() {
   std::string why;
-  auto group = PodCgroup::Create("probe-" + std::to_string(::getpid()), Resources{100, 64 << 20, 0}, why);
+  auto group = PodCgroup::Create("probe-" + std::to_string(::getpid()), {.resources = {100, 64 << 20, 0}, .pids = 64}, why);
   return group ? std::string() : why;
 }
 

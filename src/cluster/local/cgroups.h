@@ -1,7 +1,9 @@
-// CPU and memory limits for one pod through Linux cgroups (v2, else v1), when this machine lets
+// CPU, memory, process-count and device limits for one pod through Linux cgroups (v2, else v1), when this machine lets
 // us create groups. Groups live at the top of the hierarchy, beside (never inside) whatever group
 // the server runs in: v2 /sys/fs/cgroup/paddlecloud/<name> (memory.max, cpu.max); v1
-// /sys/fs/cgroup/{memory,cpu}/paddlecloud/<name> (memory.limit_in_bytes, cpu.cfs_quota_us).
+// /sys/fs/cgroup/{memory,cpu,pids,devices}/paddlecloud/<name> (memory.limit_in_bytes,
+// cpu.cfs_quota_us, pids.max, devices.deny/allow). A pod cannot leave its group: the sandbox
+// shows it no cgroup filesystem, and it runs as another uid without capabilities.
 // Tested here on v1 (hybrid hierarchy, root); the v2 path follows the kernel documentation.
 #pragma once
 
@@ -16,11 +18,17 @@
 
 namespace paddlecloud::cluster::local {
 
+struct CgroupLimits {
+  Resources resources;      // cpu and memory; 0 = unlimited
+  std::int64_t pids = 0;    // processes and threads; 0 = unlimited
+  std::vector<int> gpus;    // v1 devices: the standard character devices and these GPUs only
+};
+
 class PodCgroup {
  public:
-  // Creates the group(s) and applies `limits` (0 = unlimited). On failure, returns nullptr and
-  // sets `why` ("cgroups not writable: mkdir /sys/fs/cgroup/...: Permission denied").
-  static std::unique_ptr<PodCgroup> Create(const std::string& name, const Resources& limits, std::string& why);
+  // Creates the group(s) and applies `limits`. On failure, returns nullptr and sets `why`
+  // ("cgroups not writable: mkdir /sys/fs/cgroup/...: Permission denied").
+  static std::unique_ptr<PodCgroup> Create(const std::string& name, const CgroupLimits& limits, std::string& why);
   ~PodCgroup();  // kills what is left inside and removes the group(s)
 
   // "cpu=500m memory=52428800 (cgroup v1)"
@@ -35,12 +43,18 @@ class PodCgroup {
   bool HitMemoryLimit() const;
   // SIGKILLs every process still in the group.
   void KillAll() const;
+  // Sends `signal` to every process in the group but `except`.
+  void Signal(int signal, pid_t except = 0) const;
   // The group's directories (one per v1 controller).
   const std::vector<std::string>& Dirs() const { return dirs_; }
+  bool LimitsPids() const { return has_pids_; }
+  bool LimitsDevices() const { return has_devices_; }
 
  private:
   PodCgroup() = default;
   int version_ = 0;
+  bool has_pids_ = false;
+  bool has_devices_ = false;
   std::vector<std::string> dirs_;  // created directories, removed in the destructor
   std::string memory_dir_;
   std::vector<std::string> procs_files_;

@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <ftw.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -28,9 +29,9 @@
 #include <thread>
 
 #include "cluster/local/cgroups.h"
+#include "cluster/local/job_network.h"
 #include "cluster/local/pod_files.h"
-
-extern char** environ;
+#include "cluster/local/sandbox.h"
 
 namespace paddlecloud::cluster::local {
 
@@ -43,10 +44,11 @@ constexpr char kRunFile[] = "run.json";
 constexpr char kAdmittedFile[] = "admitted.json";
 constexpr char kJobStoppedFile[] = "stopped.json";
 constexpr char kLostCleanedFile[] = "lost-cleaned";  // in a pod dir: a lost supervisor's leftovers were killed
-// Variables of the server's environment a pod inherits; everything else (PADDLECLOUD_* settings
-// with their secrets included) stays out.
-constexpr const char* kInheritedEnv[] = {"PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
-                                         "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR"};
+constexpr char kNetworkFile[] = "netns";            // in a job dir: the job's pinned network namespace
+constexpr char kUidsFile[] = "pod-uids.json";       // in the state dir: each namespace's pod uid
+// The whole environment of a pod besides the job's own: nothing of the server's.
+const std::map<std::string, std::string> kPodBaseEnv = {
+    {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}};
 
 struct PodSlot {
   std::string name;
@@ -63,6 +65,8 @@ struct JobEntry {
   std::string dir;
   std::optional<std::vector<PodSlot>> admitted;  // nullopt: waiting in the queue
   std::optional<std::int64_t> stopped_at;        // stopped while waiting
+  int uid = -1;                                  // the namespace's pod uid (root servers)
+  bool network_released = false;                 // its pods ended: relay and namespace are gone
 };
 
 bool Exists(const std::string& path) {
@@ -351,12 +355,40 @@ void KillSession(pid_t sid) {
   }
 }
 
-std::map<std::string, std::string> InheritedEnvironment() {
-  std::map<std::string, std::string> out;
-  for (const char* name : kInheritedEnv)
-    if (const char* v = std::getenv(name)) out[name] = v;
-  if (!out.count("PATH")) out["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  return out;
+// A host:port text as an IPv4 address and port for the API relay ("0.0.0.0" and "localhost" are
+// this machine's loopback).
+std::optional<std::pair<std::string, int>> RelayTarget(const std::string& endpoint) {
+  auto colon = endpoint.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = endpoint.substr(0, colon);
+  int port = std::atoi(endpoint.c_str() + colon + 1);
+  if (host == "0.0.0.0" || host == "localhost" || host == "[::]" || host == "[::1]" || host.empty()) host = "127.0.0.1";
+  if (port <= 0 || port > 65535 || host.find(':') != std::string::npos) return std::nullopt;
+  return std::make_pair(host, port);
+}
+
+// Hands a writable mount to the pod's uid: every entry below `root` without following links.
+void GiveTo(const std::string& root, int uid, int gid) {
+  static thread_local std::pair<int, int> owner;
+  owner = {uid, gid};
+  ::nftw(
+      root.c_str(),
+      [](const char* path, const struct stat* st, int, FTW*) {
+        if (st->st_uid != static_cast<uid_t>(owner.first) || st->st_gid != static_cast<gid_t>(owner.second))
+          ::lchown(path, owner.first, owner.second);
+        return 0;
+      },
+      64, FTW_PHYS | FTW_MOUNT);
+}
+
+// Whether `dirs` (from a status.json a supervisor wrote) are pod cgroups of namespace `ns`.
+bool ArePodCgroups(const std::vector<std::string>& dirs, const std::string& ns) {
+  for (const auto& d : dirs) {
+    if (!d.starts_with("/sys/fs/cgroup/") || d.find("..") != std::string::npos) return false;
+    auto at = d.find("/paddlecloud/" + ns + ".");
+    if (at == std::string::npos || d.find('/', at + 13) != std::string::npos) return false;
+  }
+  return true;
 }
 
 // ---- the backend ---------------------------------------------------------------------------
@@ -394,6 +426,8 @@ class LocalBackend final : public ClusterBackend {
     std::error_code ec;
     fs::create_directories(options_.state_dir, ec);
     if (ec) return Status::Internal("cannot create " + options_.state_dir + ": " + ec.message());
+    root_ = ::geteuid() == 0;
+    networks_ = root_ && ProbeNetworkNamespaces(options_.state_dir).empty();
     for (const auto& ns : fs::directory_iterator(options_.state_dir, ec)) {
       if (!ns.is_directory()) continue;
       for (const auto& job : fs::directory_iterator(ns.path(), ec)) {
@@ -405,6 +439,7 @@ class LocalBackend final : public ClusterBackend {
           continue;
         }
         next_seq_ = std::max(next_seq_, entry->seq + 1);
+        if (root_ && entry->admitted) entry->uid = PodUid(entry->run.namespace_name).value_or(-1);
         jobs_[Key(entry->run.namespace_name, entry->run.job)] = std::move(*entry);
       }
     }
@@ -521,6 +556,7 @@ class LocalBackend final : public ClusterBackend {
         }
       }
     }
+    ReleaseNetwork(e);
     std::error_code ec;
     fs::remove_all(e.dir, ec);
     if (ec) return Status::Internal("cannot remove " + e.dir + ": " + ec.message());
@@ -604,14 +640,18 @@ class LocalBackend final : public ClusterBackend {
     std::set<int> used_gpus;
     for (auto& [key, e] : jobs_) {
       if (!e.admitted) continue;
+      bool running = false;
       for (const PodSlot& slot : *e.admitted) {
         PodStatus st = Observe(e, slot);
         if (st.reason == "SupervisorLost") CleanUpLost(e, slot);
         if (IsTerminal(st.phase)) continue;
+        running = true;
         Add(in_use, RequestsOf(e.run, slot.role));
         used_gpus.insert(slot.gpus.begin(), slot.gpus.end());
         Launch(e, slot);
       }
+      if (!running) ReleaseNetwork(e);
+      else if (networks_ && !relays_.count(e.dir)) StartRelay(e);  // adopted after a restart
     }
     for (JobEntry* e : Queue()) {
       Resources need = JobRequests(e->run);
@@ -634,7 +674,8 @@ class LocalBackend final : public ClusterBackend {
     pid_t sid = 0;
     if (auto record = PodRecordFromJson(ReadWholeFile(dir + "/" + kStatusFile).value_or(""))) {
       sid = static_cast<pid_t>(record->supervisor_pid);
-      RemoveCgroupDirs(record->cgroup_dirs);
+      if (ArePodCgroups(record->cgroup_dirs, e.run.namespace_name)) RemoveCgroupDirs(record->cgroup_dirs);
+      else spdlog::warn("local cluster: pod {}/{}: ignoring cgroup directories that are not its own", e.run.namespace_name, slot.name);
     }
     if (sid <= 0) sid = static_cast<pid_t>(std::atoll(ReadWholeFile(dir + "/" + kPidFile).value_or("0").c_str()));
     KillSession(sid);
@@ -698,6 +739,17 @@ class LocalBackend final : public ClusterBackend {
         slots.push_back(std::move(slot));
       }
     }
+    if (root_) {
+      auto uid = PodUid(e.run.namespace_name);
+      if (!uid) return uid.error();
+      e.uid = *uid;
+      for (const Mount& m : e.run.mounts)
+        if (!m.read_only) GiveTo(m.source, e.uid, e.uid);
+    }
+    if (networks_) {
+      PC_RETURN_IF_ERROR(CreateNetworkNamespace(e.dir + "/" + kNetworkFile));
+      StartRelay(e);
+    }
     json::object admitted{{"admitted_at", Now()}, {"pods", std::move(pods_json)}};
     PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted), 0644, /*durable=*/false));
     e.admitted = std::move(slots);
@@ -716,7 +768,7 @@ class LocalBackend final : public ClusterBackend {
     spec.index = slot.index;
     spec.entry = e.run.entry;
     spec.working_dir = e.run.working_dir;
-    spec.env = InheritedEnvironment();
+    spec.env = kPodBaseEnv;
     for (auto& [k, v] : PaddleEnv(e.run.job, slot.role, slot.index, trainers, pservers)) spec.env[k] = v;
     for (auto& [k, v] : e.run.env) spec.env[k] = v;
     spec.mounts = e.run.mounts;
@@ -725,9 +777,58 @@ class LocalBackend final : public ClusterBackend {
     spec.env["CUDA_VISIBLE_DEVICES"] = gpus;
     spec.log_path = e.run.logs_dir + "/" + slot.name + ".log";
     spec.limits = RequestsOf(e.run, slot.role);
+    spec.log_limit_bytes = options_.isolation.log_limit_bytes;
+    spec.pids_limit = options_.isolation.pids_limit;
+    spec.gpus = slot.gpus;
+    spec.strict = options_.isolation.strict;
+    if (root_) std::tie(spec.uid, spec.gid) = std::pair{e.uid, e.uid};
+    if (networks_) spec.network = e.dir + "/" + kNetworkFile;
     spec.max_restarts = e.run.max_restarts;
     spec.default_grace_ms = options_.default_grace.count();
     return spec;
+  }
+
+  // The pod uid of namespace `ns`: the one recorded, else the first free one of the range.
+  Result<int> PodUid(const std::string& ns) {
+    std::string path = options_.state_dir + "/" + kUidsFile;
+    json::object uids;
+    if (auto text = ReadWholeFile(path)) {
+      boost::system::error_code ec;
+      json::value v = json::parse(*text, ec);
+      if (!ec && v.is_object()) uids = v.as_object();
+    }
+    if (auto* known = uids.if_contains(ns); known && known->is_int64()) return static_cast<int>(known->as_int64());
+    std::set<std::int64_t> taken;
+    for (const auto& [k, v] : uids)
+      if (v.is_int64()) taken.insert(v.as_int64());
+    const IsolationOptions& iso = options_.isolation;
+    for (std::int64_t uid = iso.first_uid; uid < static_cast<std::int64_t>(iso.first_uid) + iso.uid_count; ++uid) {
+      if (taken.count(uid) || uid == 0 || uid == static_cast<std::int64_t>(::geteuid())) continue;
+      uids[ns] = uid;
+      PC_RETURN_IF_ERROR(WriteFileAtomic(path, json::serialize(uids), 0644));
+      return static_cast<int>(uid);
+    }
+    return Err(Status::ResourceExhausted("no free pod uid left in the configured range"));
+  }
+
+  void StartRelay(const JobEntry& e) {
+    auto target = options_.api_endpoint ? RelayTarget(options_.api_endpoint()) : std::nullopt;
+    if (!target) return;
+    auto relay = ApiRelay::Start(e.dir + "/" + kNetworkFile, target->second, target->first, target->second);
+    if (!relay) {
+      spdlog::error("local cluster: job {}/{}: no API in its network: {}", e.run.namespace_name, e.run.job,
+                    relay.error().message());
+      return;
+    }
+    relays_[e.dir] = std::move(*relay);
+  }
+
+  // The job's pods have ended: its API relay and network namespace go.
+  void ReleaseNetwork(JobEntry& e) {
+    if (e.network_released) return;
+    e.network_released = true;
+    relays_.erase(e.dir);
+    RemoveNetworkNamespace(e.dir + "/" + kNetworkFile);
   }
 
   // Starts the pod's supervisor unless one was ever started (or the pod was stopped first).
@@ -778,7 +879,9 @@ class LocalBackend final : public ClusterBackend {
     posix_spawnattr_setsigdefault(&attributes, &all);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t child = -1;
-    int spawned = ::posix_spawn(&child, argv[0], &actions, &attributes, argv.data(), environ);
+    char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char* supervisor_env[] = {path_env, nullptr};  // nothing of the server's environment
+    int spawned = ::posix_spawn(&child, argv[0], &actions, &attributes, argv.data(), supervisor_env);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (spawned == 0) {
@@ -806,6 +909,9 @@ class LocalBackend final : public ClusterBackend {
   std::map<std::string, JobEntry> jobs_;
   std::map<std::string, PodStatus> ended_;  // by pod dir: final observations
   std::vector<pid_t> starting_;             // spawned supervisors not reaped yet
+  std::map<std::string, std::unique_ptr<ApiRelay>> relays_;  // by job dir: running jobs' API relays
+  bool root_ = false;      // pods run as their namespace's uid
+  bool networks_ = false;  // each job gets a network namespace
   std::int64_t next_seq_ = 1;
 };
 
@@ -844,6 +950,18 @@ Resources MachineCapacity() {
     }
   }
   return r;
+}
+
+std::vector<std::string> MissingIsolation(const std::string& state_dir, const IsolationOptions& isolation) {
+  std::vector<std::string> missing;
+  bool root = ::geteuid() == 0;
+  if (std::string why = ProbeSandbox(FindBwrap(), root ? isolation.first_uid : -1, root ? isolation.first_uid : -1);
+      !why.empty())
+    missing.push_back("no sandbox: " + why + " (pods cannot start)");
+  if (std::string why = ProbeCgroups(); !why.empty()) missing.push_back("no cgroup limits: " + why);
+  if (!root) missing.push_back("no network namespace: the server does not run as root, so the pods of every job share this machine's network");
+  else if (std::string why = ProbeNetworkNamespaces(state_dir); !why.empty()) missing.push_back("no network namespace: " + why);
+  return missing;
 }
 
 Result<std::unique_ptr<ClusterBackend>> MakeLocalBackend(const LocalBackendOptions& options) {

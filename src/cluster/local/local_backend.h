@@ -15,6 +15,13 @@
 // pods' status files, never starts a pod twice, and reports a pod whose supervisor died without a
 // final status as Failed/"SupervisorLost". One backend (one server) per state_dir at a time.
 //
+// Isolation: a root server gives each job a network namespace of its own (job_network.h) pinned at
+// <job dir>/netns, relays the API into it, and runs each account's pods as the account's own
+// uid (recorded in <state_dir>/pod-uids.json), handing the writable mounts to that uid at
+// admission. The server's environment never reaches a supervisor or a pod. The files a
+// supervisor writes are checked before the backend acts on them (cgroup directories must be pod
+// groups of this job's namespace).
+//
 // A background thread admits waiting jobs every options.poll_interval; every call also does.
 // Stop of a job still waiting removes the whole job from the queue (a job is admitted whole), all
 // its pods ending Failed/"Stopped".
@@ -26,11 +33,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cluster/cluster_backend.h"
 #include "common/status.h"
 
 namespace paddlecloud::cluster::local {
+
+// How pods are confined (sandbox.h, job_network.h, cgroups.h). Every pod runs in a sandbox; these
+// say what else it gets and whether a missing guarantee stops it.
+struct IsolationOptions {
+  bool strict = false;           // refuse to start pods when a guarantee is missing
+  int first_uid = 200000;        // a root server runs each account's pods as its own uid/gid
+  int uid_count = 65536;         //   from [first_uid, first_uid + uid_count)
+  std::int64_t pids_limit = 4096;          // per pod; 0 = unlimited
+  std::int64_t log_limit_bytes = 1LL << 30;  // per pod log; 0 = unlimited
+};
 
 struct LocalBackendOptions {
   std::string state_dir;
@@ -39,6 +57,10 @@ struct LocalBackendOptions {
   std::function<std::int64_t()> now;  // unix seconds; default: the system clock
   std::chrono::milliseconds poll_interval{500};  // admission loop; 0: only on calls
   std::chrono::milliseconds default_grace{10000};  // a pod's grace when SIGTERMed without Stop
+  IsolationOptions isolation;
+  // "host:port" of the platform's API on this machine; each job's network relays
+  // 127.0.0.1:<port> to it. Empty: pods cannot reach the API.
+  std::function<std::string()> api_endpoint;
 };
 
 // InvalidArgument when state_dir or supervisor_binary is missing; Internal when state_dir cannot
@@ -47,5 +69,9 @@ Result<std::unique_ptr<ClusterBackend>> MakeLocalBackend(const LocalBackendOptio
 
 // This machine's cores, memory and GPUs.
 Resources MachineCapacity();
+
+// What the sandbox of a pod started by this process would lack ("no network namespace: ..."),
+// one line each; empty when every guarantee holds. `state_dir` is scratch space for the probe.
+std::vector<std::string> MissingIsolation(const std::string& state_dir, const IsolationOptions& isolation);
 
 }  // namespace paddlecloud::cluster::local

@@ -58,7 +58,10 @@ std::string ToJson(const PodSpec& spec) {
   json::object env;
   for (const auto& [k, v] : spec.env) env[k] = v;
   json::array mounts;
-  for (const auto& m : spec.mounts) mounts.push_back(json::object{{"source", m.source}, {"target", m.target}});
+  for (const auto& m : spec.mounts)
+    mounts.push_back(json::object{{"source", m.source}, {"target", m.target}, {"read_only", m.read_only}});
+  json::array gpus;
+  for (int g : spec.gpus) gpus.push_back(g);
   json::object o{
       {"namespace", spec.namespace_name},
       {"job", spec.job},
@@ -70,6 +73,13 @@ std::string ToJson(const PodSpec& spec) {
       {"env", std::move(env)},
       {"mounts", std::move(mounts)},
       {"log_path", spec.log_path},
+      {"log_limit_bytes", spec.log_limit_bytes},
+      {"pids_limit", spec.pids_limit},
+      {"gpu_devices", std::move(gpus)},
+      {"uid", spec.uid},
+      {"gid", spec.gid},
+      {"network", spec.network},
+      {"strict", spec.strict},
       {"cpu_milli", spec.limits.cpu_milli},
       {"memory_bytes", spec.limits.memory_bytes},
       {"gpus", spec.limits.gpus},
@@ -96,8 +106,22 @@ Result<PodSpec> PodSpecFromJson(const std::string& text) {
       if (v.is_string()) spec.env[std::string(k)] = std::string(v.as_string());
   if (auto* mounts = o.if_contains("mounts"); mounts && mounts->is_array())
     for (const auto& m : mounts->as_array())
-      if (m.is_object()) spec.mounts.push_back({Str(m.as_object(), "source"), Str(m.as_object(), "target")});
+      if (m.is_object()) {
+        auto* ro = m.as_object().if_contains("read_only");
+        spec.mounts.push_back({Str(m.as_object(), "source"), Str(m.as_object(), "target"),
+                               !(ro && ro->is_bool() && !ro->as_bool())});
+      }
+  if (auto* gpus = o.if_contains("gpu_devices"); gpus && gpus->is_array())
+    for (const auto& g : gpus->as_array())
+      if (g.is_int64()) spec.gpus.push_back(static_cast<int>(g.as_int64()));
   spec.log_path = Str(o, "log_path");
+  spec.log_limit_bytes = Int(o, "log_limit_bytes");
+  spec.pids_limit = Int(o, "pids_limit");
+  spec.uid = static_cast<int>(Int(o, "uid", -1));
+  spec.gid = static_cast<int>(Int(o, "gid", -1));
+  spec.network = Str(o, "network");
+  auto* strict = o.if_contains("strict");
+  spec.strict = strict && strict->is_bool() && strict->as_bool();
   spec.limits.cpu_milli = Int(o, "cpu_milli");
   spec.limits.memory_bytes = Int(o, "memory_bytes");
   spec.limits.gpus = Int(o, "gpus");

@@ -43,12 +43,19 @@ struct PodSpec {
   std::string pod;
   PodRole role = PodRole::kTrainer;
   int index = 0;
-  std::string entry;        // run as /bin/sh -c <entry>
-  std::string working_dir;  // empty: the pod directory
+  std::string entry;        // run as /bin/sh -c <entry> inside the sandbox (sandbox.h)
+  std::string working_dir;  // inside the sandbox; empty: /tmp
   std::map<std::string, std::string> env;  // the entry's whole environment
-  std::vector<ReadOnlyMount> mounts;        // bind-mounted read-only in the pod's mount namespace
-  std::string log_path;     // stdout+stderr, appended
+  std::vector<Mount> mounts;                // what the sandbox shows of this machine's data
+  std::string log_path;     // stdout+stderr, appended by the supervisor (never opened by the pod)
+  std::int64_t log_limit_bytes = 0;         // 0 = unlimited; past it the log says so and drops output
   Resources limits;         // 0 = unlimited
+  std::int64_t pids_limit = 0;              // 0 = unlimited
+  std::vector<int> gpus;    // the machine's GPUs this pod may use (their device nodes only)
+  int uid = -1;             // run as this uid/gid (a supervisor running as root); -1: the supervisor's
+  int gid = -1;
+  std::string network;      // the job's network namespace (a bind-mounted nsfs file); empty: none
+  bool strict = false;      // refuse to start when a guarantee of the sandbox is missing
   int max_restarts = 0;
   std::int64_t default_grace_ms = 10000;  // when SIGTERMed without a stop.json
 };

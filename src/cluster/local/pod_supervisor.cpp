@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/file.h>
-#include <sys/mount.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +25,7 @@
 
 #include "cluster/local/cgroups.h"
 #include "cluster/local/pod_files.h"
+#include "cluster/local/sandbox.h"
 
 namespace paddlecloud::cluster::local {
 
@@ -37,7 +40,12 @@ enum class Outcome { kExited, kStopped };
 
 class Supervisor {
  public:
-  explicit Supervisor(std::string dir) : dir_(std::move(dir)) {}
+  explicit Supervisor(std::string dir) : dir_(std::move(dir)) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+    signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  }
 
   int Run() {
     auto text = ReadWholeFile(dir_ + "/" + kPodSpecFile);
@@ -51,17 +59,18 @@ class Supervisor {
     spec_ = std::move(*spec);
     std::error_code ec;
     fs::create_directories(fs::path(spec_.log_path).parent_path(), ec);
-    log_fd_ = ::open(spec_.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    log_fd_ = ::open(spec_.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (log_fd_ < 0) {
       Finish(PodPhase::kFailed, "StartError", "cannot open the log " + spec_.log_path + ": " + std::strerror(errno));
       return 0;
     }
-    std::string why;
-    cgroup_ = PodCgroup::Create(CgroupName(), spec_.limits, why);
-    record_.limits = cgroup_ ? cgroup_->Description() : "none (" + why + ")";
-    if (cgroup_) record_.cgroup_dirs = cgroup_->Dirs();
-    if (!cgroup_) std::cerr << "paddlecloud pod-supervisor: running without limits: " << why << "\n";
-    PrepareMounts();
+    struct stat log_stat;
+    if (::fstat(log_fd_, &log_stat) == 0) log_bytes_ = log_stat.st_size;
+    if (std::string refused = PrepareSandbox(); !refused.empty()) {
+      LogLine(refused);
+      Finish(PodPhase::kFailed, "StartError", refused);
+      return 0;
+    }
     record_.reason = "Starting";
     Save();
 
@@ -115,41 +124,63 @@ class Supervisor {
     if (!s.ok()) std::cerr << "paddlecloud pod-supervisor: " << s.message() << "\n";
   }
 
-  // Shows each mount's source at its target, read-only, to this supervisor and the pods it starts:
-  // bind mounts in a mount namespace of their own. Without the privilege for that, the target is
-  // a symbolic link to the source instead (readable, but not enforced read-only), and the log says so.
-  void PrepareMounts() {
-    if (spec_.mounts.empty()) return;
-    bool isolated = ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-    if (!isolated)
-      LogLine(std::string("read-only mounts are not available (") + std::strerror(errno) +
-              "); shared and public data are linked instead");
+  // Everything the pod's sandbox needs, made before the first attempt: its cgroup, the mount
+  // sources opened without following links, the seccomp program. Says in the log which guarantee
+  // is missing; returns why the pod must not start (strict isolation, or no sandbox at all).
+  std::string PrepareSandbox() {
+    std::vector<std::string> missing;
+    std::string why;
+    cgroup_ = PodCgroup::Create(CgroupName(), {.resources = spec_.limits, .pids = spec_.pids_limit, .gpus = spec_.gpus}, why);
+    record_.limits = cgroup_ ? cgroup_->Description() : "none (" + why + ")";
+    if (cgroup_) record_.cgroup_dirs = cgroup_->Dirs();
+    if (!cgroup_) missing.push_back("no cgroup limits: " + why);
+    else if (spec_.pids_limit > 0 && !cgroup_->LimitsPids()) missing.push_back("no pids limit: no pids controller");
+    if (spec_.network.empty()) missing.push_back("no network namespace: the job shares this machine's network");
+    if (spec_.uid < 0 && ::geteuid() == 0) missing.push_back("no pod uid: pods run as root");
+    for (const auto& m : missing) LogLine("isolation: " + m);
+    if (spec_.strict && !missing.empty())
+      return "strict isolation refuses to run this pod: " + missing.front() + " (local_isolation = relaxed allows it)";
+    plan_.bwrap = FindBwrap();
+    if (plan_.bwrap.empty()) return "cannot sandbox the pod: bubblewrap (bwrap) is not installed";
+    plan_.hostname = spec_.pod;
+    plan_.gpus = spec_.gpus;
+    plan_.working_dir = spec_.working_dir;
+    plan_.command = {"/bin/sh", "-c", spec_.entry};
     for (const auto& m : spec_.mounts) {
-      std::error_code ec;
-      fs::path target(m.target);
-      fs::create_directories(target.parent_path(), ec);
-      bool folder = fs::is_directory(m.source, ec);
-      if (!isolated) {
-        if (!fs::is_symlink(target, ec)) fs::create_symlink(m.source, target, ec);
-        continue;
-      }
-      if (folder) {
-        fs::create_directories(target, ec);
-      } else if (!fs::exists(target, ec)) {
-        int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0) ::close(fd);
-      }
-      if (::mount(m.source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
-          ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0)
-        LogLine("cannot mount " + m.source + " at " + m.target + ": " + std::strerror(errno));
+      auto fd = OpenMountSource(m.source);
+      if (!fd) return "cannot mount " + m.target + ": " + fd.error().message();
+      plan_.mounts.push_back(m);
+      plan_.mount_fds.push_back(*fd);
     }
+    if (std::string why = CheckWorkingDir(); !why.empty()) return why;
+    auto seccomp = SeccompProgram();
+    if (!seccomp) return "cannot sandbox the pod: " + seccomp.error().message();
+    plan_.seccomp_fd = *seccomp;
+    if (spec_.network.empty()) return "";
+    network_fd_ = ::open(spec_.network.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (network_fd_ < 0) return "cannot open the job's network " + spec_.network + ": " + std::strerror(errno);
+    return "";
+  }
+
+  // The working dir must be in a mount (or the pod's /tmp) and exist there.
+  std::string CheckWorkingDir() const {
+    const std::string& dir = spec_.working_dir;
+    if (dir.empty()) return "";
+    for (const auto& m : spec_.mounts) {
+      if (dir != m.target && !dir.starts_with(m.target + "/")) continue;
+      struct stat st;
+      std::string host = m.source + dir.substr(m.target.size());
+      if (auto fd = OpenMountSource(host); fd && ::fstat(*fd, &st) == 0 && (::close(*fd), S_ISDIR(st.st_mode))) return "";
+      return "cannot start: the working directory " + dir + " does not exist in the pod";
+    }
+    if (dir == "/tmp" || dir.starts_with("/tmp/")) return "";  // the pod's own /tmp
+    return "cannot start: the working directory " + dir + " does not exist in the pod";
   }
 
   void LogLine(const std::string& text) {
     if (log_fd_ < 0) return;
     std::string line = "[paddlecloud] " + text + "\n";
-    ssize_t ignored = ::write(log_fd_, line.data(), line.size());
-    (void)ignored;
+    if (::write(log_fd_, line.data(), line.size()) > 0) log_bytes_ += static_cast<std::int64_t>(line.size());
   }
 
   void Finish(PodPhase phase, std::string reason, std::string message) {
@@ -160,14 +191,11 @@ class Supervisor {
     Save();
   }
 
-  // Waits for signals until `deadline`: SIGTERM/SIGINT/SIGHUP start a stop (`child` > 0: its group
-  // gets SIGTERM now and SIGKILL at the end of the grace period); children are reaped. Returns when
-  // the deadline passes, `child` exits (its wait status in *child_status), or, without a child, a
-  // stop is requested.
+  // Waits for signals until `deadline`, copying the pod's output to its log meanwhile: SIGTERM/
+  // SIGINT/SIGHUP start a stop (`child` > 0: its group gets SIGTERM now and SIGKILL at the end of
+  // the grace period); children are reaped. Returns when the deadline passes, `child` exits (its
+  // wait status in *child_status), or, without a child, a stop is requested.
   bool WaitSignals(Clock::time_point deadline, pid_t child, int* child_status) {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
     while (true) {
       int status = 0;
       pid_t reaped;
@@ -191,21 +219,50 @@ class Supervisor {
       if (now >= deadline) return false;
       auto wait = std::min<Clock::duration>(until - now, std::chrono::seconds(1));
       if (wait < Clock::duration::zero()) wait = Clock::duration::zero();
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
-      timespec timeout{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-      siginfo_t info;
-      int sig = ::sigtimedwait(&set, &info, &timeout);
-      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
-        stop_ = true;
-        if (child > 0 && !stop_sent_) BeginStop(child);
+      pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {output_fd_, POLLIN, 0}};
+      int ready = ::poll(fds, output_fd_ >= 0 ? 2 : 1,
+                         static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
+      if (ready <= 0) continue;
+      if (fds[1].revents) PumpOutput();
+      signalfd_siginfo info;
+      while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        int sig = static_cast<int>(info.ssi_signo);
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+          stop_ = true;
+          if (child > 0 && !stop_sent_) BeginStop(child);
+        }
       }
+    }
+  }
+
+  // Copies what the pod wrote to its log, up to the log's limit; past it, output is read and
+  // dropped so the pod never blocks on a full pipe.
+  void PumpOutput() {
+    char buf[64 * 1024];
+    ssize_t n;
+    while ((n = ::read(output_fd_, buf, sizeof buf)) > 0) {
+      std::int64_t room = spec_.log_limit_bytes > 0 ? spec_.log_limit_bytes - log_bytes_ : n;
+      std::size_t keep = static_cast<std::size_t>(std::clamp<std::int64_t>(room, 0, n));
+      if (keep > 0 && ::write(log_fd_, buf, keep) > 0) log_bytes_ += static_cast<std::int64_t>(keep);
+      if (keep < static_cast<std::size_t>(n) && !log_cut_) {
+        log_cut_ = true;
+        LogLine("the log reached its limit of " + std::to_string(spec_.log_limit_bytes) +
+                " bytes: the rest of this pod's output is dropped");
+      }
+    }
+    if (n == 0) {  // every writer is gone
+      ::close(output_fd_);
+      output_fd_ = -1;
     }
   }
 
   void BeginStop(pid_t child) {
     auto grace = Grace();
     LogLine("stopping: SIGTERM to the process group, SIGKILL after " + std::to_string(grace.count()) + " ms");
-    ::kill(-child, SIGTERM);
+    // To the pod's processes, not to bwrap outside the sandbox (`child`): bwrap would die of it
+    // and take the pod down at once, with no grace.
+    if (cgroup_) cgroup_->Signal(SIGTERM, child);
+    else ::kill(-child, SIGTERM);
     stop_sent_ = true;
     kill_deadline_ = Clock::now() + grace;
   }
@@ -213,24 +270,29 @@ class Supervisor {
   Outcome RunAttempt() {
     int attempt = record_.attempt + 1;
     // Everything the child needs, prepared before fork (it may only make async-signal-safe calls).
-    std::string working_dir = spec_.working_dir.empty() ? dir_ : spec_.working_dir;
     std::vector<std::string> env_strings;
     for (const auto& [k, v] : spec_.env) env_strings.push_back(k + "=" + v);
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::string sh = "/bin/sh", dash_c = "-c", entry = spec_.entry;
-    char* argv[] = {sh.data(), dash_c.data(), entry.data(), nullptr};
+    std::vector<std::string> args = SandboxCommand(plan_);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<int> inherited = plan_.mount_fds;
+    inherited.push_back(plan_.seccomp_fd);
+    ::lseek(plan_.seccomp_fd, 0, SEEK_SET);  // bwrap reads the program from where the last one stopped
     std::vector<const char*> procs;
     if (cgroup_)
       for (const auto& f : cgroup_->ProcsFiles()) procs.push_back(f.c_str());
     std::int64_t oom_before = cgroup_ ? cgroup_->OomKills() : -1;
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int errpipe[2];
-    if (::pipe2(errpipe, O_CLOEXEC) != 0) {
+    int errpipe[2], output[2];
+    if (::pipe2(errpipe, O_CLOEXEC) != 0 || ::pipe2(output, O_CLOEXEC) != 0) {
       Finish(PodPhase::kFailed, "StartError", std::string("pipe: ") + std::strerror(errno));
       return Outcome::kExited;
     }
+    int uid = spec_.uid, gid = spec_.gid;
     LogLine("started attempt " + std::to_string(attempt) + " at " + IsoTime(Now()));
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -241,12 +303,17 @@ class Supervisor {
       ::signal(SIGPIPE, SIG_DFL);
       int report[2] = {0, 0};
       if (!procs.empty() && !JoinFromChild(procs)) report[0] = 1;
-      if (!report[0] && ::chdir(working_dir.c_str()) != 0) report[0] = 2;
+      if (!report[0] && network_fd_ >= 0 && ::setns(network_fd_, CLONE_NEWNET) != 0) report[0] = 4;
+      if (!report[0] && uid >= 0 &&
+          (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0))
+        report[0] = 5;
+      for (int fd : inherited)
+        if (!report[0] && fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) report[0] = 3;
       if (!report[0]) {
         ::dup2(devnull, 0);
-        ::dup2(log_fd_, 1);
-        ::dup2(log_fd_, 2);
-        ::execve(argv[0], argv, envp.data());
+        ::dup2(output[1], 1);
+        ::dup2(output[1], 2);
+        ::execve(argv[0], argv.data(), envp.data());
         report[0] = 3;
       }
       report[1] = errno;
@@ -254,6 +321,10 @@ class Supervisor {
       (void)ignored;
       ::_exit(127);
     }
+    ::close(output[1]);
+    if (output_fd_ >= 0) ::close(output_fd_);
+    output_fd_ = output[0];
+    ::fcntl(output_fd_, F_SETFL, O_NONBLOCK);
     ::close(errpipe[1]);
     if (devnull >= 0) ::close(devnull);
     if (pid < 0) {
@@ -274,7 +345,10 @@ class Supervisor {
     if (n == static_cast<ssize_t>(sizeof report)) {
       int status;
       ::waitpid(pid, &status, 0);
-      std::string what = report[0] == 1 ? "joining the pod's cgroup" : report[0] == 2 ? "chdir " + working_dir : "exec /bin/sh";
+      std::string what = report[0] == 1   ? "joining the pod's cgroup"
+                         : report[0] == 4 ? "joining the job's network"
+                         : report[0] == 5 ? "switching to the pod's user " + std::to_string(uid)
+                                          : "running " + plan_.bwrap;
       std::string message = "cannot start: " + what + ": " + std::strerror(report[1]);
       LogLine(message);
       record_.exit_code = 127;
@@ -292,6 +366,7 @@ class Supervisor {
     ::kill(-pid, SIGKILL);
     if (cgroup_) cgroup_->KillAll();
     ReapLeftovers();
+    if (output_fd_ >= 0) PumpOutput();
 
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     record_.exit_code = code;
@@ -346,7 +421,13 @@ class Supervisor {
   PodSpec spec_;
   PodRecord record_;
   std::unique_ptr<PodCgroup> cgroup_;
+  SandboxPlan plan_;
+  int network_fd_ = -1;
+  int signal_fd_ = -1;
+  int output_fd_ = -1;          // the read end of the pod's stdout and stderr
   int log_fd_ = -1;
+  std::int64_t log_bytes_ = 0;  // the log's size, as far as this supervisor wrote it
+  bool log_cut_ = false;
   bool stop_ = false;
   bool stop_sent_ = false;
   bool kill_sent_ = false;
@@ -372,7 +453,7 @@ int RunPodSupervisor(const std::string& pod_dir, int lock_fd, bool detach) {
       return 1;
     }
   }
-  // Signals are taken synchronously (sigtimedwait) so none is lost between checks.
+  // Signals are taken synchronously (signalfd, sigtimedwait) so none is lost between checks.
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);

@@ -4,9 +4,12 @@
 //
 // It holds DIR/supervisor.lock (inherited as --lock-fd, else taken itself; exits 1 if another
 // supervisor holds it), writes DIR/supervisor.pid, reads DIR/pod.json, puts the entry into a pod
-// cgroup with CPU/memory limits when the machine allows it, and runs `/bin/sh -c <entry>` in its
-// own process group with exactly the environment of pod.json, stdout+stderr appended to the pod's
-// log with "[paddlecloud] ..." lines at every start and exit. It restarts a failed entry (non-zero
+// cgroup with CPU, memory, pids and device limits when the machine allows it, joins the job's
+// network namespace, switches to the pod's uid, and runs `/bin/sh -c <entry>` in a sandbox
+// (sandbox.h) in its own process group with exactly the environment of pod.json. The pod's
+// stdout+stderr come through a pipe that the supervisor appends to the pod's log (up to its
+// limit), with "[paddlecloud] ..." lines at every start and exit and one "isolation: ..." line per
+// missing guarantee; with strict isolation a missing guarantee is a StartError. It restarts a failed entry (non-zero
 // exit) up to max_restarts times with a short backoff, detects OOM kills through the cgroup, and
 // writes DIR/status.json atomically at every transition (see pod_files.h).
 //
