@@ -382,12 +382,8 @@ TEST_F(FilesTest, AJobReadsADatasetAndWritesAModel) {
                         .c_str();
   ASSERT_EQ(state, "Succeeded") << log;
   EXPECT_EQ(Call(ann_, "GET", "/api/v1/download/models/run/model.txt")->body, "sum=20\n");
-  // Where the supervisor may create a mount namespace, shared data is read-only for pods; where it
-  // may not, the pod log says it linked the data instead.
-  if (log.find("read-only mounts are not available") == std::string::npos) {
-    EXPECT_NE(log.find("shared-read-only"), std::string::npos) << log;
-    EXPECT_FALSE(fs::exists(Files() + "/bob-lab/datasets/extra/x"));
-  }
+  EXPECT_NE(log.find("shared-read-only"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(Files() + "/bob-lab/datasets/extra/x"));
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ class JobsTest : public testing::PlatformTest {
     if (!server_ || !server_->running()) return;
     auto list = Call("GET", "/api/v1/jobs?status=running&limit=500");
     if (!list || list->status != 200) return;
-    for (const auto& job : json::parse(list->body).at("items").as_array()) {
+    json::value jobs = json::parse(list->body);
+    for (const auto& job : jobs.at("items").as_array()) {
       std::int64_t id = job.at("id").as_int64();
       Call("POST", "/api/v1/jobs/" + std::to_string(id) + "/stop");
       testing::WaitFor([&] {

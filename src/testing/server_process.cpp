@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,7 +65,7 @@ std::string RunCommand(const std::string& command) {
   return out;
 }
 
-ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)
+ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args, ServerProcessOptions options)
     : data_dir_(std::move(data_dir)) {
   static std::atomic<int> counter{0};
   fs::create_directories(data_dir_);
@@ -80,6 +81,10 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
     ::dup2(log, 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
+    for (const auto& [name, value] : options.env) ::setenv(name.c_str(), value.c_str(), 1);
+    if (options.uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(options.gid, options.gid, options.gid) != 0 ||
+                             ::setresuid(options.uid, options.uid, options.uid) != 0))
+      ::_exit(126);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -32,11 +32,17 @@ std::string PaddlecloudBinary();
 // Runs a shell command; returns what it printed (stdout and stderr).
 std::string RunCommand(const std::string& command);
 
+struct ServerProcessOptions {
+  int uid = -1;  // run as this uid/gid (the test runs as root); -1: as the test
+  int gid = -1;
+  std::vector<std::pair<std::string, std::string>> env;  // added to the server's environment
+};
+
 class ServerProcess {
  public:
   // Starts `paddlecloud server --listen 127.0.0.1:0 --data-dir <data_dir> <extra_args...>` with
   // stdout and stderr in <data_dir>/../server-<n>.log.
-  ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {});
+  ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {}, ServerProcessOptions options = {});
   ~ServerProcess();  // SIGKILL if still running
 
   // Waits for server.addr to appear (and the process to be alive). False on timeout or exit.

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,7 +135,11 @@ class Supervisor {
     record_.limits = cgroup_ ? cgroup_->Description() : "none (" + why + ")";
     if (cgroup_) record_.cgroup_dirs = cgroup_->Dirs();
     if (!cgroup_) missing.push_back("no cgroup limits: " + why);
-    else if (spec_.pids_limit > 0 && !cgroup_->LimitsPids()) missing.push_back("no pids limit: no pids controller");
+    if (spec_.pids_limit > 0 && !(cgroup_ && cgroup_->LimitsPids())) {
+      nproc_limit_ = spec_.pids_limit;
+      LogLine("isolation: no pids cgroup: processes are limited by RLIMIT_NPROC instead, shared with every process of uid " +
+              std::to_string(spec_.uid >= 0 ? spec_.uid : static_cast<int>(::geteuid())));
+    }
     if (spec_.network.empty()) missing.push_back("no network namespace: the job shares this machine's network");
     if (spec_.uid < 0 && ::geteuid() == 0) missing.push_back("no pod uid: pods run as root");
     for (const auto& m : missing) LogLine("isolation: " + m);
@@ -148,6 +153,10 @@ class Supervisor {
     plan_.command = {"/bin/sh", "-c", spec_.entry};
     for (const auto& m : spec_.mounts) {
       auto fd = OpenMountSource(m.source);
+      if (!fd && m.read_only) {  // what another account shares must not be able to stop our pods
+        LogLine("isolation: " + m.target + " is left out: " + fd.error().message());
+        continue;
+      }
       if (!fd) return "cannot mount " + m.target + ": " + fd.error().message();
       plan_.mounts.push_back(m);
       plan_.mount_fds.push_back(*fd);
@@ -293,6 +302,7 @@ class Supervisor {
       return Outcome::kExited;
     }
     int uid = spec_.uid, gid = spec_.gid;
+    rlimit nproc{static_cast<rlim_t>(nproc_limit_), static_cast<rlim_t>(nproc_limit_)};
     LogLine("started attempt " + std::to_string(attempt) + " at " + IsoTime(Now()));
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -307,6 +317,7 @@ class Supervisor {
       if (!report[0] && uid >= 0 &&
           (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0))
         report[0] = 5;
+      if (!report[0] && nproc.rlim_cur > 0 && ::setrlimit(RLIMIT_NPROC, &nproc) != 0) report[0] = 6;
       for (int fd : inherited)
         if (!report[0] && fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) report[0] = 3;
       if (!report[0]) {
@@ -348,6 +359,7 @@ class Supervisor {
       std::string what = report[0] == 1   ? "joining the pod's cgroup"
                          : report[0] == 4 ? "joining the job's network"
                          : report[0] == 5 ? "switching to the pod's user " + std::to_string(uid)
+                         : report[0] == 6 ? "limiting its processes"
                                           : "running " + plan_.bwrap;
       std::string message = "cannot start: " + what + ": " + std::strerror(report[1]);
       LogLine(message);
@@ -423,6 +435,7 @@ class Supervisor {
   std::unique_ptr<PodCgroup> cgroup_;
   SandboxPlan plan_;
   int network_fd_ = -1;
+  std::int64_t nproc_limit_ = 0;  // RLIMIT_NPROC, where no pids cgroup limits the pod
   int signal_fd_ = -1;
   int output_fd_ = -1;          // the read end of the pod's stdout and stderr
   int log_fd_ = -1;
