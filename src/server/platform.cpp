@@ -125,6 +125,9 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   p->file_store_ = std::move(*store);
   for (const char* space : {"public/datasets", "public/models"}) PC_RETURN_IF_ERROR(p->file_store_->MakeFolder(space));
   db::Database& platform_db = *p->database_;
+  p->packages_ = std::make_unique<jobs::PackageStore>(
+      fs::absolute(fs::path(config.data_dir) / "jobs").lexically_normal().string());
+  p->package_ttl_ = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl);
   p->files_ = std::make_unique<files::FileService>(
       platform_db, *p->file_store_,
       files::FilesOptions{.quota_bytes = config.storage_quota,
@@ -132,6 +135,9 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                           .account_exists = [&platform_db](const std::string& account) {
                             auto rows = platform_db.Query("SELECT 1 FROM accounts WHERE id = ?", {account});
                             return rows && !rows->empty();
+                          },
+                          .package_bytes = [packages = p->packages_.get()](const std::string& account) {
+                            return packages->Usage(account);
                           }});
   api::AddFileRoutes(p->router_, *p->files_, *p->pool_);
 
@@ -185,6 +191,7 @@ void Platform::StartReconciler() {
       try {
         jobs_->Reconcile();
         files_->ExpireUploads();
+        packages_->ExpireUnused(package_ttl_);
       } catch (const std::exception& e) {
         spdlog::error("reconciler: {}", e.what());
       }
