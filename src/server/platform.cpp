@@ -187,11 +187,15 @@ void Platform::StartReconciler() {
   reconciler_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
+    auto next_package_expiry = std::chrono::steady_clock::now();  // a scan of every account: once a minute
     while (!stop.stop_requested()) {
       try {
         jobs_->Reconcile();
         files_->ExpireUploads();
-        packages_->ExpireUnused(package_ttl_);
+        if (std::chrono::steady_clock::now() >= next_package_expiry) {
+          packages_->ExpireUnused(package_ttl_);
+          next_package_expiry = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+        }
       } catch (const std::exception& e) {
         spdlog::error("reconciler: {}", e.what());
       }
