@@ -103,7 +103,9 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
                                           archive_error_string(reader.get()), "package"));
     if (Status counted = budget.AddEntry(); !counted.ok()) return fail(counted);
     const char* raw_name = archive_entry_pathname(entry);
-    std::string name = SafeRelative(raw_name ? raw_name : "");
+    std::string_view raw = raw_name ? raw_name : "";
+    if ((raw == "." || raw == "./") && archive_entry_filetype(entry) == AE_IFDIR) continue;  // `tar -C dir .`
+    std::string name = SafeRelative(std::string(raw));
     if (name.empty())
       return fail(Status::InvalidArgument(std::string("the package entry '") + (raw_name ? raw_name : "") +
                                           "' has an unsafe path (absolute, '..' or empty)", "package"));

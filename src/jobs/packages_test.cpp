@@ -103,7 +103,9 @@ TEST(PackagesTest, UnusedPackagesCountAndExpire) {
   testing::TempDir dir;
   PackageStore store(dir.path() + "/jobs");
   std::string upload = store.UploadPath("ann-lab");
-  MakeTar(upload, "add('train.py', b'print(1)\\n')\nadd('data/x.csv', b'a,b\\n1,2\\n')\n");
+  // As `tar -C dir .` writes it: the root folder "./" first.
+  MakeTar(upload, "add('./', kind=tarfile.DIRTYPE)\nadd('./train.py', b'print(1)\\n')\n"
+                  "add('./data/x.csv', b'a,b\\n1,2\\n')\n");
   auto info = store.Extract("ann-lab", upload);
   ASSERT_TRUE(info) << info.error().ToString();
   // A link planted beside it, to a big file outside, is not counted.

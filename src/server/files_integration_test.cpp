@@ -447,6 +447,24 @@ TEST_F(FilesTest, LinksAJobPlantsAreNeitherCountedPublishedCopiedNorFollowed) {
   EXPECT_EQ(json::parse(Call(ann_, "GET", "/api/v1/storage")->body).at("used_bytes").as_int64(), 12);
 }
 
+TEST_F(FilesTest, UnusedJobPackagesCountAndExpire) {
+  Start({"--upload-ttl", "1s"});
+  std::string archive = TarGz(dir_.path(), "train.py", std::string(5000, '#'));
+  auto uploaded = testing::Request(addr_, "POST", "/api/v1/jobs/packages", archive,
+                                   "Authorization: Bearer " + ann_ + "\r\nContent-Type: application/gzip\r\n");
+  ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+  auto usage = json::parse(Call(ann_, "GET", "/api/v1/storage")->body);
+  EXPECT_EQ(usage.at("package_bytes").as_int64(), 5000);
+  EXPECT_EQ(usage.at("used_bytes").as_int64(), 5000);
+  EXPECT_EQ(json::parse(Call(bob_, "GET", "/api/v1/storage")->body).at("used_bytes").as_int64(), 0);
+  // Unused for upload_ttl: the reconciler removes it.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return json::parse(Call(ann_, "GET", "/api/v1/storage")->body).at("package_bytes").as_int64() == 0; },
+      20s));
+  std::string package(json::parse(uploaded->body).at("package").as_string());
+  EXPECT_FALSE(fs::exists(dir_.path() + "/data/jobs/ann-lab/packages/" + package));
+}
+
 TEST_F(FilesTest, AJobReadsADatasetAndWritesAModel) {
   Start();
   ASSERT_EQ(Upload(ann_, "datasets/points/train.csv", "1\n2\n3\n4\n").status, 200);

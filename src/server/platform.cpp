@@ -187,14 +187,15 @@ void Platform::StartReconciler() {
   reconciler_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
-    auto next_package_expiry = std::chrono::steady_clock::now();  // a scan of every account: once a minute
+    auto next_package_expiry = std::chrono::steady_clock::now();  // a scan of every account: at most once a minute
     while (!stop.stop_requested()) {
       try {
         jobs_->Reconcile();
         files_->ExpireUploads();
         if (std::chrono::steady_clock::now() >= next_package_expiry) {
           packages_->ExpireUnused(package_ttl_);
-          next_package_expiry = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+          next_package_expiry = std::chrono::steady_clock::now() +
+                                std::min<std::chrono::seconds>(std::chrono::minutes(1), package_ttl_);
         }
       } catch (const std::exception& e) {
         spdlog::error("reconciler: {}", e.what());
