@@ -441,11 +441,16 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
                co_return JsonResponse(201, EntryJson(*entry));
              });
 
-  router.Add("GET", "/api/v1/storage", "The account's storage use and quota in bytes",
+  router.Add("GET", "/api/v1/storage",
+             "The account's storage use and quota in bytes: used_bytes = files_bytes + published_bytes + package_bytes",
              [&](Request& request) -> asio::awaitable<Response> {
                auto usage = co_await pool.Run([&] { return files.Usage(*request.principal); });
                if (!usage) co_return ErrorResponse(usage.error());
-               co_return JsonResponse(200, {{"used_bytes", usage->used_bytes}, {"quota_bytes", usage->quota_bytes}});
+               co_return JsonResponse(200, {{"used_bytes", usage->used_bytes},
+                                            {"files_bytes", usage->files_bytes},
+                                            {"published_bytes", usage->published_bytes},
+                                            {"package_bytes", usage->package_bytes},
+                                            {"quota_bytes", usage->quota_bytes}});
              });
 
   router.Add("POST", "/api/v1/uploads", "Start a resumable upload: {\"path\", \"size\"?, \"sha256\"?}",

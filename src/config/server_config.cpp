@@ -185,7 +185,9 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("ca_cert", "PEM certificate of the CA that issues users' client certificates; default: <data_dir>/ca/", "");
     add("ca_key", "PEM private key of ca_cert", "");
     add("storage_quota", "bytes of datasets, models and workspaces each account may store", "10GiB");
-    add("upload_ttl", "an upload session untouched this long expires and its partial data is removed", "24h");
+    add("upload_ttl",
+        "an upload session untouched this long expires and its partial data is removed; so does an unused job package",
+        "24h");
     add("local_isolation", "strict: a pod whose sandbox lacks a guarantee does not start; relaxed: it starts and its log says what is missing",
         "strict as root, else relaxed");
     add("pod_uid_range", "uids (and gids) of the accounts' pods when the server runs as root, one per account", "200000-265535");

@@ -8,6 +8,7 @@
 
 #include "accounts/secrets.h"
 #include "db/tenant_scope.h"
+#include "files/archive_limits.h"
 #include "files/cloud_path.h"
 
 namespace paddlecloud::files {
@@ -30,6 +31,12 @@ std::string UnderSql(const std::string& column) {
 }
 db::Params UnderParams(const std::string& key) {
   return {key, static_cast<std::int64_t>(key.size() + 1), key + "/"};
+}
+
+Status QuotaLeftError(const std::string& doing, std::uint64_t size, std::uint64_t left) {
+  return Status::QuotaExceeded(doing + " " + std::to_string(size) + " bytes would exceed the storage quota (" +
+                               std::to_string(left) + " bytes left)")
+      .WithDetail("quota_left_bytes", std::to_string(left));
 }
 
 Status CheckSpaceWritable(const std::vector<std::string>& segments) {
@@ -342,12 +349,10 @@ Result<Entry> FileService::Copy(const Principal& principal, std::string_view fro
   if (!bytes) return Err(bytes.error());
   auto info = store_.Stat(source->key);
   std::uint64_t size = info->folder ? *bytes : info->size;
-  auto usage = Usage(principal);
-  if (!usage) return Err(usage.error());
-  if (usage->used_bytes + size > usage->quota_bytes)
-    return Err(Status::QuotaExceeded("copying " + std::to_string(size) + " bytes would exceed the storage quota")
-                   .WithDetail("used_bytes", std::to_string(usage->used_bytes))
-                   .WithDetail("quota_bytes", std::to_string(usage->quota_bytes)));
+  auto account_lock = LockAccount(principal.account_id);
+  auto left = StorageLeft(principal.account_id);
+  if (!left) return Err(left.error());
+  if (size > *left) return Err(QuotaLeftError("copying", size, *left));
   PC_RETURN_IF_ERROR(store_.Copy(source->key, target->key));
   return EntryAt(*target);
 }
@@ -368,10 +373,40 @@ void FileService::ForgetUploadedBy(const std::string& account, const std::string
   (void)scope.Execute("DELETE FROM file_meta WHERE account_id = :account AND " + UnderSql("key"), UnderParams(key));
 }
 
-Result<StorageUsage> FileService::Usage(const Principal& principal) {
-  auto used = store_.Usage(principal.account_id);
-  if (!used) return Err(used.error());
-  return StorageUsage{.used_bytes = *used, .quota_bytes = options_.quota_bytes};
+Result<StorageUsage> FileService::Usage(const Principal& principal) { return UsageOf(principal.account_id); }
+
+Result<StorageUsage> FileService::UsageOf(const std::string& account) {
+  auto files = store_.Usage(account);
+  if (!files) return Err(files.error());
+  db::TenantScope scope(database_, account);
+  auto published = scope.Query("SELECT COALESCE(SUM(bytes), 0) AS bytes FROM publications WHERE account_id = :account");
+  if (!published) return Err(published.error());
+  StorageUsage usage{.files_bytes = *files,
+                     .published_bytes = static_cast<std::uint64_t>(published->Int(0, "bytes")),
+                     .package_bytes = options_.package_bytes ? options_.package_bytes(account) : 0,
+                     .quota_bytes = options_.quota_bytes};
+  usage.used_bytes = usage.files_bytes + usage.published_bytes + usage.package_bytes;
+  return usage;
+}
+
+Result<std::uint64_t> FileService::StorageLeft(const std::string& account) {
+  auto usage = UsageOf(account);
+  if (!usage) return Err(usage.error());
+  auto reserved = Reserved(account, "");
+  if (!reserved) return Err(reserved.error());
+  std::uint64_t taken = usage->used_bytes + *reserved;
+  return taken >= usage->quota_bytes ? 0 : usage->quota_bytes - taken;
+}
+
+std::unique_lock<std::mutex> FileService::LockAccount(const std::string& account) {
+  std::mutex* mutex;
+  {
+    std::lock_guard guard(account_locks_mutex_);
+    auto& slot = account_locks_[account];
+    if (!slot) slot = std::make_unique<std::mutex>();
+    mutex = slot.get();
+  }
+  return std::unique_lock(*mutex);
 }
 
 // Bytes promised to open uploads of `account` (their declared size, or what they hold so far).
@@ -409,6 +444,19 @@ Upload UploadOf(const db::Rows& rows, std::size_t i, std::uint64_t offset, std::
 
 }  // namespace
 
+Status FileService::CheckUploadFits(const std::string& account, std::string_view upload_id, const std::string& key,
+                                    std::uint64_t size) {
+  auto usage = UsageOf(account);
+  if (!usage) return usage.error();
+  auto reserved = Reserved(account, upload_id);
+  if (!reserved) return reserved.error();
+  std::uint64_t replaced = 0;  // only a file still there now is replaced, and so credited
+  if (auto existing = store_.Stat(key); existing && !existing->folder) replaced = existing->size;
+  std::uint64_t used = usage->used_bytes - std::min(usage->used_bytes, replaced) + *reserved;
+  if (used + size > usage->quota_bytes) return QuotaError(used, usage->quota_bytes, size);
+  return Status::Ok();
+}
+
 Result<Upload> FileService::CreateUpload(const Principal& principal, std::string_view path,
                                          std::optional<std::uint64_t> size, std::optional<std::string> sha256) {
   auto l = WritableLocation(principal, path);
@@ -419,19 +467,9 @@ Result<Upload> FileService::CreateUpload(const Principal& principal, std::string
     std::transform(sha256->begin(), sha256->end(), sha256->begin(), [](unsigned char c) { return std::tolower(c); });
     if (!std::regex_match(*sha256, kHex)) return Err(Status::InvalidArgument("sha256 must be 64 hex digits", "sha256"));
   }
-  std::uint64_t replaced = 0;
-  if (auto existing = store_.Stat(l->key)) {
-    if (existing->folder) return Err(Status::Conflict("'" + l->path + "' is a folder"));
-    replaced = existing->size;
-  }
-  if (size) {
-    auto usage = Usage(principal);
-    if (!usage) return Err(usage.error());
-    auto reserved = Reserved(principal.account_id, "");
-    if (!reserved) return Err(reserved.error());
-    std::uint64_t used = usage->used_bytes - std::min(usage->used_bytes, replaced) + *reserved;
-    if (used + *size > usage->quota_bytes) return Err(QuotaError(used, usage->quota_bytes, *size));
-  }
+  if (auto existing = store_.Stat(l->key); existing && existing->folder)
+    return Err(Status::Conflict("'" + l->path + "' is a folder"));
+  if (size) PC_RETURN_IF_ERROR(CheckUploadFits(principal.account_id, "", l->key, *size));
   std::string id = accounts::NewSecret("up_");
   auto writer = store_.OpenStaged(id, 0);
   if (!writer) return Err(writer.error());
@@ -552,6 +590,11 @@ Result<Upload> FileService::FinishUploadWrite(const Principal& principal, Upload
   std::string key = rows->Text(0, "key");
   std::optional<std::string> sha256;
   if (!rows->IsNull(0, "sha256")) sha256 = rows->Text(0, "sha256");
+  auto account_lock = LockAccount(principal.account_id);  // until the file is in place
+  if (Status fits = CheckUploadFits(principal.account_id, id, key, write.upload.offset); !fits.ok()) {
+    discard();
+    return Err(fits);
+  }
   Status committed = store_.CommitStaged(id, key, sha256);
   if (!committed.ok()) {
     if (committed.code() != Code::kUnavailable) discard();
@@ -561,6 +604,7 @@ Result<Upload> FileService::FinishUploadWrite(const Principal& principal, Upload
   (void)scope.Execute(
       "INSERT OR REPLACE INTO file_meta (account_id, key, uploaded_by, uploaded_at) VALUES (:account, ?, ?, ?)",
       {key, principal.email, Now()});
+  account_lock.unlock();
   write.upload.complete = true;
   auto entry = Stat(principal, write.upload.path);
   if (entry) write.upload.file = *entry;
@@ -757,8 +801,10 @@ bool IsArchiveName(std::string_view name) {
   return false;
 }
 
-// Extracts an archive read from `reader` into the folder `target` through the store's staged writes.
-Status ExtractArchive(FileStore& store, FileReader& reader, const std::string& target) {
+// Extracts an archive read from `reader` into the folder `target` through the store's staged
+// writes, within `limits` (files/archive_limits.h). The caller removes `target` on failure.
+Status ExtractArchive(FileStore& store, FileReader& reader, const std::string& target, const ArchiveLimits& limits) {
+  ExtractionBudget budget(limits, reader.info().size);
   struct Source {
     FileReader* reader;
     std::uint64_t offset = 0;
@@ -787,6 +833,7 @@ Status ExtractArchive(FileStore& store, FileReader& reader, const std::string& t
     std::string_view name = archive_entry_pathname(entry) ?: "";
     while (name.starts_with("./")) name.remove_prefix(2);
     if (name.empty() || name == ".") continue;
+    PC_RETURN_IF_ERROR(budget.AddEntry());
     auto segments = ParseCloudPath(name, "path");
     if (!segments) return Status::InvalidArgument("the archive holds an unsafe name '" + std::string(name) + "'", "path");
     std::string key = JoinPath(target, JoinSegments(*segments));
@@ -805,7 +852,8 @@ Status ExtractArchive(FileStore& store, FileReader& reader, const std::string& t
         return Status::InvalidArgument("the archive is damaged: " + std::string(archive_error_string(a.get()) ?: ""), "path");
       }
       if (n == 0) break;
-      Status appended = (*writer)->Append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+      Status appended = budget.AddBytes(static_cast<std::uint64_t>(n));
+      if (appended.ok()) appended = (*writer)->Append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
       if (!appended.ok()) {
         (void)store.DiscardStaged(staged);
         return appended;
@@ -819,7 +867,44 @@ Status ExtractArchive(FileStore& store, FileReader& reader, const std::string& t
   return Status::Ok();
 }
 
+// Removes a publication's files, and its name's and account's folders when nothing else is left in them.
+Status RemovePublished(FileStore& store, const Publication& p) {
+  std::string path = p.path();
+  PC_RETURN_IF_ERROR(store.Remove(path, true));
+  for (int up = 0; up < 2; ++up) {
+    path = std::string(ParentPath(path));
+    if (!store.Remove(path, false).ok()) break;  // not empty: other versions or names
+  }
+  return Status::Ok();
+}
+
+// Only what the account owns may be published: not what others shared with it, nor their publications.
+Status CheckPublishable(const std::vector<std::string>& segments, const std::string& account, const std::string& path) {
+  bool others = !segments.empty() && (segments[0] == "shared" || (segments[0] == "public" &&
+                                                                   (segments.size() < 3 || segments[2] != account)));
+  if (!others) return Status::Ok();
+  return Status::PermissionDenied("'" + path + "' is another account's data, readable by you only: it cannot be "
+                                  "published; publish what is in your own datasets/ or models/")
+      .WithDetail("reason", "republish_forbidden");
+}
+
 }  // namespace
+
+// Under the account's lock (Publish): the source's bytes must fit in `storage_left`.
+Status FileService::CopyForPublication(const Location& source, const FileInfo& info, const std::string& target,
+                                       std::uint64_t storage_left) {
+  if (!info.folder && IsArchiveName(info.name)) {
+    auto reader = store_.Open(source.key);
+    if (!reader) return reader.error();
+    return ExtractArchive(store_, **reader, target, ArchiveLimits{.quota_left = storage_left});
+  }
+  auto bytes = info.folder ? store_.Usage(source.key) : Result<std::uint64_t>(info.size);
+  if (!bytes) return bytes.error();
+  if (*bytes > storage_left) return QuotaLeftError("publishing", *bytes, storage_left);
+  if (info.folder) return store_.Copy(source.key, target);
+  PC_RETURN_IF_ERROR(store_.MakeFolder(target));
+  return store_.Copy(source.key, JoinPath(target, info.name));
+}
 
 Result<Publication> FileService::Publish(const Principal& principal, const PublishRequest& request) {
   static const std::regex kName("[a-z0-9][a-z0-9._-]{0,62}");
@@ -834,9 +919,13 @@ Result<Publication> FileService::Publish(const Principal& principal, const Publi
     return Err(Status::InvalidArgument("description is longer than 4000 bytes", "description"));
   auto source = Resolve(principal, request.path);
   if (!source) return Err(source.error());
+  PC_RETURN_IF_ERROR(CheckPublishable(source->segments, principal.account_id, source->path));
   if (source->virtual_children) return Err(Status::InvalidArgument("'" + source->path + "' cannot be published", "path"));
   auto info = store_.Stat(source->key);
   if (!info) return Err(Status::NotFound("no such file or folder '" + source->path + "'"));
+  auto account_lock = LockAccount(principal.account_id);  // until the publication's bytes are recorded
+  auto left = StorageLeft(principal.account_id);
+  if (!left) return Err(left.error());
 
   Publication p{.kind = request.kind, .name = request.name, .version = request.version,
                 .description = request.description, .account = principal.account_id,
@@ -853,26 +942,22 @@ Result<Publication> FileService::Publish(const Principal& principal, const Publi
   }
   p.id = inserted->last_insert_id;
   const std::string target = p.path();
-  Status copied;
-  if (info->folder) {
-    copied = store_.Copy(source->key, target);
-  } else if (IsArchiveName(info->name)) {
-    auto reader = store_.Open(source->key);
-    copied = reader ? ExtractArchive(store_, **reader, target) : reader.error();
-  } else {
-    copied = store_.MakeFolder(target);
-    if (copied.ok()) copied = store_.Copy(source->key, JoinPath(target, info->name));
-  }
+  Status copied = CopyForPublication(*source, *info, target, *left);
   auto walked = copied.ok() ? store_.Walk(target) : Result<std::vector<std::pair<std::string, FileInfo>>>(Err(copied));
+  if (walked) {
+    for (const auto& [path, file] : *walked) {
+      if (file.folder) continue;
+      ++p.files;
+      p.bytes += static_cast<std::int64_t>(file.size);
+    }
+    // A job may have written into the source while it was copied.
+    if (static_cast<std::uint64_t>(p.bytes) > *left)
+      walked = Err(QuotaLeftError("publishing", static_cast<std::uint64_t>(p.bytes), *left));
+  }
   if (!walked) {
-    (void)store_.Remove(target, true);
+    (void)RemovePublished(store_, p);
     (void)scope.Execute("DELETE FROM publications WHERE account_id = :account AND id = ?", {p.id});
     return Err(walked.error());
-  }
-  for (const auto& [path, file] : *walked) {
-    if (file.folder) continue;
-    ++p.files;
-    p.bytes += static_cast<std::int64_t>(file.size);
   }
   (void)scope.Execute("UPDATE publications SET files = ?, bytes = ? WHERE account_id = :account AND id = ?",
                       {p.files, p.bytes, p.id});
@@ -905,7 +990,7 @@ Status FileService::DeletePublication(const Principal& principal, std::int64_t i
   if (!p) return p.error();
   if (p->account != principal.account_id)
     return Status::PermissionDenied("only account '" + p->account + "' can withdraw this publication");
-  PC_RETURN_IF_ERROR(store_.Remove(p->path(), true));
+  PC_RETURN_IF_ERROR(RemovePublished(store_, *p));
   db::TenantScope scope(database_, principal.account_id);
   auto deleted = scope.Execute("DELETE FROM publications WHERE account_id = :account AND id = ?", {id});
   return deleted ? Status::Ok() : deleted.error();

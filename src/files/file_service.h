@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,8 @@ struct FilesOptions {
   std::uint64_t quota_bytes = 10ull << 30;
   std::chrono::seconds upload_ttl{24 * 3600};
   std::function<bool(const std::string&)> account_exists;  // for sharing with an account
+  // Bytes the account keeps outside the file store (its unused job packages); counted in its usage.
+  std::function<std::uint64_t(const std::string& account)> package_bytes;
 };
 
 struct Entry {
@@ -83,8 +86,12 @@ struct UploadWrite {
   bool limit_is_quota = false;
 };
 
+// What counts against an account's quota: its files, what it published, its unused job packages.
 struct StorageUsage {
-  std::uint64_t used_bytes = 0;
+  std::uint64_t used_bytes = 0;       // the sum of the parts below
+  std::uint64_t files_bytes = 0;
+  std::uint64_t published_bytes = 0;
+  std::uint64_t package_bytes = 0;
   std::uint64_t quota_bytes = 0;
 };
 
@@ -141,6 +148,8 @@ class FileService {
   Result<Entry> Copy(const Principal& principal, std::string_view from, std::string_view to);
   Status Remove(const Principal& principal, std::string_view path, bool recursive);
   Result<StorageUsage> Usage(const Principal& principal);
+  // Bytes `account` may still store: its quota less its usage and what its open uploads hold.
+  Result<std::uint64_t> StorageLeft(const std::string& account);
 
   Result<Upload> CreateUpload(const Principal& principal, std::string_view path, std::optional<std::uint64_t> size,
                               std::optional<std::string> sha256);
@@ -149,8 +158,9 @@ class FileService {
   // `total` (from Content-Range) fixes an unknown size. Conflict while another PUT runs.
   Result<UploadWrite> BeginUploadWrite(const Principal& principal, std::string_view id, std::uint64_t offset,
                                        std::optional<std::uint64_t> total);
-  // Ends a PUT. With `failure` OK and the size reached, completes the upload (checksum, rename
-  // into place). A quota, disk-full or checksum failure discards the upload.
+  // Ends a PUT. With `failure` OK and the size reached, completes the upload (checksum, quota
+  // checked again under the account's lock, rename into place). A quota, disk-full or checksum
+  // failure discards the upload.
   Result<Upload> FinishUploadWrite(const Principal& principal, UploadWrite& write, const Status& failure);
   Status CancelUpload(const Principal& principal, std::string_view id);
   // Removes sessions untouched for upload_ttl with their data; returns how many.
@@ -165,6 +175,10 @@ class FileService {
   Result<Listing> ListLink(std::string_view token, std::string_view path, const ListOptions& options);
   Result<Readable> ReadLink(std::string_view token, std::string_view path);
 
+  // Copies (or unpacks, under files/archive_limits.h) a folder or file of the caller's own space
+  // into public/; it counts against the caller's quota. What others shared with the caller, and
+  // other accounts' publications, cannot be published again: PermissionDenied, details.reason
+  // "republish_forbidden".
   Result<Publication> Publish(const Principal& principal, const PublishRequest& request);
   Result<std::vector<Publication>> ListPublications(const std::string& kind, const std::string& query);
   Result<Publication> GetPublication(std::int64_t id);
@@ -183,6 +197,15 @@ class FileService {
   Result<Readable> ReadLocation(const Location& location);
   Result<Location> WritableLocation(const Principal& principal, std::string_view path);
   Result<std::uint64_t> Reserved(const std::string& account, std::string_view except_upload);
+  Result<StorageUsage> UsageOf(const std::string& account);
+  // Held while checking the quota and then storing bytes, so two writers cannot both pass it.
+  std::unique_lock<std::mutex> LockAccount(const std::string& account);
+  // QuotaExceeded unless `size` more bytes at `key` (replacing the file there now) fit beside
+  // the account's usage and its other open uploads.
+  Status CheckUploadFits(const std::string& account, std::string_view upload_id, const std::string& key,
+                         std::uint64_t size);
+  Status CopyForPublication(const Location& source, const FileInfo& info, const std::string& target,
+                            std::uint64_t storage_left);
   void ForgetUploadedBy(const std::string& account, const std::string& key);
   Result<Location> ResolveLink(std::string_view token, std::string_view path);
 
@@ -191,6 +214,8 @@ class FileService {
   FilesOptions options_;
   std::mutex busy_mutex_;
   std::set<std::string> busy_uploads_;
+  std::mutex account_locks_mutex_;
+  std::map<std::string, std::unique_ptr<std::mutex>> account_locks_;
 };
 
 }  // namespace paddlecloud::files

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "files/archive_limits.h"
 #include "files/local/local_file_store.h"
 #include "sqlite/sqlite_database.h"
 #include "testing/server_process.h"
@@ -48,6 +51,16 @@ class FileServiceTest : public ::testing::Test {
     return service_->FinishUploadWrite(who, *w, appended);
   }
   std::string Root() const { return dir_.path() + "/files"; }
+  // A .tar.gz of a folder holding `name` with `content`; its bytes.
+  std::string TarGz(const std::string& name, const std::string& content) {
+    std::string tree = dir_.path() + "/tree-" + name;
+    fs::create_directories(tree);
+    std::ofstream(tree + "/" + name, std::ios::binary) << content;
+    std::string archive = tree + ".tar.gz";
+    EXPECT_EQ(std::system(("tar -czf " + archive + " -C " + tree + " .").c_str()), 0);
+    std::ifstream in(archive, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
 
   testing::TempDir dir_;
   std::unique_ptr<db::Database> db_;
@@ -254,6 +267,161 @@ TEST_F(FileServiceTest, PublishFolderAndArchive) {
   EXPECT_TRUE(fs::exists(Root() + "/public/datasets/acme/tiny/2/sub/a.txt"));
   ASSERT_TRUE(service_->DeletePublication(ann_, from_archive->id).ok());
   EXPECT_FALSE(fs::exists(Root() + "/public/datasets/acme/tiny/2"));
+}
+
+TEST(ExtractionBudgetTest, EachCapIsNamed) {
+  ExtractionBudget entries(ArchiveLimits{.max_entries = 2}, 100);
+  EXPECT_TRUE(entries.AddEntry().ok());
+  EXPECT_TRUE(entries.AddEntry().ok());
+  EXPECT_EQ(entries.AddEntry().details().at("limit"), "archive_entries");
+  ExtractionBudget bytes(ArchiveLimits{.max_bytes = 10}, 100);
+  EXPECT_TRUE(bytes.AddBytes(10).ok());
+  EXPECT_EQ(bytes.AddBytes(1).code(), Code::kPayloadTooLarge);
+  EXPECT_EQ(bytes.AddBytes(1).details().at("limit"), "archive_bytes");
+  ExtractionBudget ratio(ArchiveLimits{.max_ratio = 100}, 1000);
+  EXPECT_TRUE(ratio.AddBytes(kRatioAllowanceBytes).ok());  // small outputs always pass
+  EXPECT_EQ(ratio.AddBytes(100 * 1000).details().at("limit"), "expansion_ratio");
+  ExtractionBudget quota(ArchiveLimits{.quota_left = 5}, 100);
+  EXPECT_TRUE(quota.AddBytes(5).ok());
+  EXPECT_EQ(quota.AddBytes(1).code(), Code::kQuotaExceeded);
+}
+
+TEST_F(FileServiceTest, PublicationsCountAgainstThePublisherAndStopAtTheQuota) {
+  // The review's case: a small archive published again and again. Each copy counts.
+  ASSERT_TRUE(Put(ann_, "datasets/a.tar.gz", TarGz("a.txt", std::string(300, 'a'))));
+  std::uint64_t archive = service_->Usage(ann_)->used_bytes;
+  auto first = service_->Publish(ann_, {.kind = "dataset", .name = "a", .version = "1", .path = "datasets/a.tar.gz"});
+  ASSERT_TRUE(first) << first.error().ToString();
+  auto usage = service_->Usage(ann_);
+  EXPECT_EQ(usage->published_bytes, 300u);
+  EXPECT_EQ(usage->files_bytes, archive);
+  EXPECT_EQ(usage->used_bytes, archive + 300);
+  ASSERT_TRUE(service_->Publish(ann_, {.kind = "dataset", .name = "a", .version = "2", .path = "datasets/a.tar.gz"}));
+  auto third = service_->Publish(ann_, {.kind = "dataset", .name = "a", .version = "3", .path = "datasets/a.tar.gz"});
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code(), Code::kQuotaExceeded);
+  EXPECT_FALSE(fs::exists(Root() + "/public/datasets/acme/a/3"));  // what it wrote is removed
+  EXPECT_EQ(service_->ListPublications("dataset", "")->size(), 2u);
+  EXPECT_LE(service_->Usage(ann_)->used_bytes, 1000u);
+  // A folder (no archive) that does not fit is refused before anything is copied.
+  ASSERT_TRUE(service_->DeletePublication(ann_, first->id).ok());
+  EXPECT_EQ(service_->Usage(ann_)->published_bytes, 300u);
+  ASSERT_TRUE(Put(ann_, "models/big/w.bin", std::string(350, 'w')));
+  EXPECT_EQ(service_->Publish(ann_, {.name = "big", .version = "1", .path = "models/big"}).error().code(),
+            Code::kQuotaExceeded);
+  EXPECT_FALSE(fs::exists(Root() + "/public/models/acme/big"));
+}
+
+TEST_F(FileServiceTest, AnArchiveBombIsStoppedByTheSharedRuleAndLeavesNothing) {
+  Make(1ull << 30);
+  std::string bomb = TarGz("zeros", std::string(20 << 20, '\0'));
+  ASSERT_LT(bomb.size(), 100'000u);
+  ASSERT_TRUE(Put(ann_, "datasets/bomb.tar.gz", bomb));
+  auto refused = service_->Publish(ann_, {.kind = "dataset", .name = "bomb", .version = "1", .path = "datasets/bomb.tar.gz"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kPayloadTooLarge);
+  EXPECT_EQ(refused.error().details().at("limit"), "expansion_ratio");
+  EXPECT_FALSE(fs::exists(Root() + "/public/datasets/acme/bomb"));
+  EXPECT_TRUE(service_->ListPublications("", "")->empty());
+  EXPECT_EQ(service_->Usage(ann_)->used_bytes, bomb.size());
+}
+
+TEST_F(FileServiceTest, TheQuotaIsCheckedAgainAtCommit) {
+  // Replacing x is credited x's size only while x is still there: moving it away first does not pass.
+  ASSERT_TRUE(Put(ann_, "datasets/x", std::string(600, 'x')));
+  auto up = service_->CreateUpload(ann_, "datasets/x", 900, std::nullopt);
+  ASSERT_TRUE(up) << up.error().ToString();
+  auto w = service_->BeginUploadWrite(ann_, up->id, 0, std::nullopt);
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->writer->Append(std::string(900, 'y')).ok());
+  ASSERT_TRUE(service_->Move(ann_, "datasets/x", "datasets/kept"));
+  auto done = service_->FinishUploadWrite(ann_, *w, Status::Ok());
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code(), Code::kQuotaExceeded);
+  EXPECT_EQ(service_->Usage(ann_)->used_bytes, 600u);
+  EXPECT_FALSE(service_->Stat(ann_, "datasets/x"));
+  EXPECT_EQ(service_->GetUpload(ann_, up->id).error().code(), Code::kNotFound);  // its data is removed
+  // Bytes written by a job after the upload began count at commit too.
+  auto late = service_->CreateUpload(ann_, "datasets/late", 300, std::nullopt);
+  ASSERT_TRUE(late);
+  auto lw = service_->BeginUploadWrite(ann_, late->id, 0, std::nullopt);
+  ASSERT_TRUE(lw->writer->Append(std::string(300, 'l')).ok());
+  std::ofstream(Root() + "/acme/datasets/from-job", std::ios::binary) << std::string(200, 'j');
+  EXPECT_EQ(service_->FinishUploadWrite(ann_, *lw, Status::Ok()).error().code(), Code::kQuotaExceeded);
+}
+
+TEST_F(FileServiceTest, ConcurrentUploadsNeverPassTheQuotaTogether) {
+  std::vector<std::thread> threads;
+  std::atomic<int> stored = 0;
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&, i] {
+      if (Put(ann_, "datasets/part" + std::to_string(i), std::string(300, 'p'))) ++stored;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_LE(stored.load(), 3);
+  EXPECT_LE(service_->Usage(ann_)->used_bytes, 1000u);
+}
+
+TEST_F(FileServiceTest, JobPackagesCountInTheUsage) {
+  service_ = std::make_unique<FileService>(
+      *db_, *store_,
+      FilesOptions{.quota_bytes = 1000, .package_bytes = [](const std::string& a) { return a == "acme" ? 700u : 0u; }});
+  auto usage = service_->Usage(ann_);
+  EXPECT_EQ(usage->package_bytes, 700u);
+  EXPECT_EQ(usage->used_bytes, 700u);
+  EXPECT_EQ(*service_->StorageLeft("acme"), 300u);
+  EXPECT_EQ(service_->CreateUpload(ann_, "datasets/d", 400, std::nullopt).error().code(), Code::kQuotaExceeded);
+  EXPECT_TRUE(service_->CreateUpload(bob_, "datasets/d", 400, std::nullopt));
+}
+
+TEST_F(FileServiceTest, WhatOthersSharedOrPublishedCannotBePublishedAgain) {
+  ASSERT_TRUE(Put(ann_, "datasets/mnist/train.csv", "data"));
+  ASSERT_TRUE(service_->CreateShare(ann_, "datasets/mnist", "beta", false, std::nullopt));
+  auto reshared = service_->Publish(bob_, {.kind = "dataset", .name = "mine", .version = "1",
+                                           .path = "shared/acme/datasets/mnist"});
+  ASSERT_FALSE(reshared);
+  EXPECT_EQ(reshared.error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(reshared.error().details().at("reason"), "republish_forbidden");
+  ASSERT_TRUE(service_->Publish(ann_, {.kind = "dataset", .name = "mnist", .version = "1", .path = "datasets/mnist"}));
+  EXPECT_EQ(service_->Publish(bob_, {.kind = "dataset", .name = "mine", .version = "1",
+                                     .path = "public/datasets/acme/mnist/1"})
+                .error()
+                .details()
+                .at("reason"),
+            "republish_forbidden");
+  EXPECT_TRUE(service_->ListPublications("", "mine")->empty());
+  // The owner may publish its own publication again; anyone may copy shared data into their space.
+  EXPECT_TRUE(service_->Publish(ann_, {.kind = "dataset", .name = "mnist", .version = "2",
+                                       .path = "public/datasets/acme/mnist/1"}));
+  ASSERT_TRUE(service_->Copy(bob_, "shared/acme/datasets/mnist", "datasets/copy"));
+  EXPECT_EQ(service_->Usage(bob_)->used_bytes, 4u);
+}
+
+TEST_F(FileServiceTest, PlantedLinksAreNeitherCountedPublishedCopiedNorFollowed) {
+  // A job writes straight into the account's space: links to a big file outside and to /.
+  std::string big = dir_.path() + "/outside.bin";
+  std::ofstream(big, std::ios::binary) << std::string(5000, 'b');
+  ASSERT_TRUE(Put(ann_, "datasets/set/real.txt", "real"));
+  fs::create_symlink(big, Root() + "/acme/datasets/set/big.bin");
+  fs::create_directory_symlink("/", Root() + "/acme/datasets/set/root");
+  fs::create_symlink(big, Root() + "/acme/datasets/big.bin");
+  auto usage = service_->Usage(ann_);
+  EXPECT_EQ(usage->used_bytes, 4u);
+  ASSERT_EQ(service_->List(ann_, "datasets/set", {})->entries.size(), 1u);
+  EXPECT_EQ(service_->Read(ann_, "datasets/big.bin").error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->Read(ann_, "datasets/set/root/etc").error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->Publish(ann_, {.name = "l", .version = "1", .path = "datasets/big.bin"}).error().code(),
+            Code::kNotFound);
+  EXPECT_EQ(service_->Copy(ann_, "datasets/big.bin", "models/b").error().code(), Code::kNotFound);
+  auto published = service_->Publish(ann_, {.name = "set", .version = "1", .path = "datasets/set"});
+  ASSERT_TRUE(published) << published.error().ToString();
+  EXPECT_EQ(published->files, 1);
+  EXPECT_EQ(published->bytes, 4);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(Root() + "/public/models/acme/set/1/big.bin")));
+  ASSERT_TRUE(service_->Copy(ann_, "datasets/set", "models/set"));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(Root() + "/acme/models/set/big.bin")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(Root() + "/acme/models/set/root")));
+  EXPECT_EQ(service_->Usage(ann_)->used_bytes, 12u);  // 4 + 4 published + 4 copied
 }
 
 }  // namespace

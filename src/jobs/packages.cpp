@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -63,7 +64,8 @@ bool PackageStore::Exists(const std::string& account_id, const std::string& id) 
   return ValidId(id) && fs::is_directory(fs::path(PackagesDir(account_id)) / id, ec);
 }
 
-Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const std::string& archive_path) const {
+Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const std::string& archive_path,
+                                          std::uint64_t storage_left) const {
   struct RemoveArchive {
     std::string path;
     ~RemoveArchive() {
@@ -91,7 +93,7 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
   if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 * 1024) != ARCHIVE_OK)
     return fail(Status::InvalidArgument(std::string("the package is not a tar archive: ") +
                                         archive_error_string(reader.get()), "package"));
-  std::uint64_t entries = 0;
+  files::ExtractionBudget budget(files::ArchiveLimits{.quota_left = storage_left}, fs::file_size(archive_path, ec));
   archive_entry* entry = nullptr;
   while (true) {
     int r = archive_read_next_header(reader.get(), &entry);
@@ -99,10 +101,11 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
       return fail(Status::InvalidArgument(std::string("the package is not a valid tar archive: ") +
                                           archive_error_string(reader.get()), "package"));
-    if (++entries > kMaxPackageEntries)
-      return fail(Status::PayloadTooLarge("the package has more than " + std::to_string(kMaxPackageEntries) + " entries"));
+    if (Status counted = budget.AddEntry(); !counted.ok()) return fail(counted);
     const char* raw_name = archive_entry_pathname(entry);
-    std::string name = SafeRelative(raw_name ? raw_name : "");
+    std::string_view raw = raw_name ? raw_name : "";
+    if ((raw == "." || raw == "./") && archive_entry_filetype(entry) == AE_IFDIR) continue;  // `tar -C dir .`
+    std::string name = SafeRelative(std::string(raw));
     if (name.empty())
       return fail(Status::InvalidArgument(std::string("the package entry '") + (raw_name ? raw_name : "") +
                                           "' has an unsafe path (absolute, '..' or empty)", "package"));
@@ -123,10 +126,9 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
     la_int64_t offset = 0;
     int data;
     while ((data = archive_read_data_block(reader.get(), &block, &size, &offset)) == ARCHIVE_OK) {
-      info.bytes += size;
-      if (info.bytes > kMaxPackageBytes) {
+      if (Status allowed = budget.AddBytes(size); !allowed.ok()) {
         ::close(fd);
-        return fail(Status::PayloadTooLarge("the package unpacks to more than 1 GiB"));
+        return fail(allowed);
       }
       if (::pwrite(fd, block, size, offset) != static_cast<ssize_t>(size)) {
         ::close(fd);
@@ -141,6 +143,8 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
   }
   fs::rename(work_dir, final_dir, ec);
   if (ec) return fail(Status::Unavailable("cannot store the package: " + ec.message()));
+  ::utimensat(AT_FDCWD, final_dir.c_str(), nullptr, 0);  // its age counts from the upload (ExpireUnused)
+  info.bytes = budget.bytes();
   return info;
 }
 
@@ -151,8 +155,50 @@ Status PackageStore::Claim(const std::string& account_id, const std::string& id,
   std::error_code ec;
   fs::create_directories(fs::path(destination).parent_path(), ec);
   fs::rename(fs::path(PackagesDir(account_id)) / id, destination, ec);
+  if (ec == std::errc::no_such_file_or_directory)  // expired meanwhile
+    return Status::Of(Code::kNotFound, "package '" + id + "' has expired: upload it again", "package");
   if (ec) return Status::Unavailable("cannot move package " + id + ": " + ec.message());
   return Status::Ok();
+}
+
+std::uint64_t PackageStore::Usage(const std::string& account_id) const {
+  std::error_code ec;
+  fs::path dir = PackagesDir(account_id);
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return 0;
+  std::uint64_t total = 0;
+  // The iterator does not follow links into folders; symlink_status does not follow them to files.
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (fs::is_regular_file(it->symlink_status(size_ec))) total += it->file_size(size_ec);
+  }
+  return total;
+}
+
+int PackageStore::ExpireUnused(std::chrono::seconds ttl) const {
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - ttl;
+  int expired = 0;
+  for (fs::directory_iterator account(jobs_dir_, ec), end; !ec && account != end; account.increment(ec)) {
+    fs::path dir = account->path() / "packages";
+    std::error_code dir_ec;
+    if (!fs::is_directory(fs::symlink_status(dir, dir_ec))) continue;
+    for (fs::directory_iterator it(dir, dir_ec); !dir_ec && it != end; it.increment(dir_ec)) {
+      std::error_code entry_ec;
+      if (fs::last_write_time(it->path(), entry_ec) > cutoff || entry_ec) continue;
+      std::string name = it->path().filename().string();
+      if (ValidId(name)) {
+        // Renamed first, so a job claiming it meanwhile finds it gone rather than half removed.
+        fs::path doomed = dir / (".expire-" + name);
+        fs::rename(it->path(), doomed, entry_ec);
+        if (entry_ec) continue;
+        fs::remove_all(doomed, entry_ec);
+        ++expired;
+      } else if (name.rfind(".upload-", 0) == 0 || name.rfind(".extract-", 0) == 0 || name.rfind(".expire-", 0) == 0) {
+        fs::remove_all(it->path(), entry_ec);
+      }
+    }
+  }
+  return expired;
 }
 
 }  // namespace paddlecloud::jobs

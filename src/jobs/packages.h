@@ -2,20 +2,26 @@
 // gzip-compressed). Extracted per account under <jobs_dir>/<account>/packages/<id>/, then moved
 // into the job that names it (a package serves one job). Blocking: call on the blocking pool.
 //
-// Only regular files and directories are accepted, with relative paths free of "..", at most
-// kMaxPackageBytes in all and kMaxPackageEntries entries: anything else is refused with
-// InvalidArgument naming the entry, and nothing of the package is kept.
+// Only regular files and directories are accepted, with relative paths free of "..": anything
+// else is refused with InvalidArgument naming the entry. Unpacking follows the shared archive rule
+// (files/archive_limits.h: bytes, entries, expansion ratio, the account's storage left); past any
+// of them it stops, and nothing of the package is kept.
+//
+// Unused packages belong to the account's storage (Usage) and expire (ExpireUnused).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "common/status.h"
+#include "files/archive_limits.h"
 
 namespace paddlecloud::jobs {
 
-inline constexpr std::uint64_t kMaxPackageBytes = 1ull << 30;
-inline constexpr std::uint64_t kMaxPackageEntries = 100'000;
+inline constexpr std::uint64_t kMaxPackageBytes = files::ArchiveLimits{}.max_bytes;
+inline constexpr std::uint64_t kMaxPackageEntries = files::ArchiveLimits{}.max_entries;
 
 struct PackageInfo {
   std::string id;  // "pkg_<random>"
@@ -29,8 +35,15 @@ class PackageStore {
 
   // A fresh path for an upload of `account` to be written to before Extract.
   std::string UploadPath(const std::string& account_id) const;
-  // Extracts the archive at `archive_path` (removed afterwards, whatever happens).
-  Result<PackageInfo> Extract(const std::string& account_id, const std::string& archive_path) const;
+  // Extracts the archive at `archive_path` (removed afterwards, whatever happens). `storage_left`
+  // is what the account may still store (FileService::StorageLeft); past it: QuotaExceeded.
+  Result<PackageInfo> Extract(const std::string& account_id, const std::string& archive_path,
+                              std::uint64_t storage_left = std::numeric_limits<std::uint64_t>::max()) const;
+  // Bytes of the account's unused packages (and of uploads in progress), links not followed.
+  std::uint64_t Usage(const std::string& account_id) const;
+  // Removes packages unused for `ttl` since they were uploaded, with leftovers of interrupted
+  // uploads, for every account; returns how many packages it removed.
+  int ExpireUnused(std::chrono::seconds ttl) const;
   // Whether `account` has an unused package `id`.
   bool Exists(const std::string& account_id, const std::string& id) const;
   // Moves package `id` to `destination` (which must not exist). NotFound (field "package") when the

@@ -80,5 +80,48 @@ TEST(PackagesTest, HostileArchivesAreRefusedAndLeaveNothing) {
   EXPECT_FALSE(fs::exists(dir.path() + "/escape.py"));
 }
 
+TEST(PackagesTest, TheSharedArchiveRuleAndTheStorageLeftStopExtraction) {
+  testing::TempDir dir;
+  PackageStore store(dir.path() + "/jobs");
+  std::string bomb = store.UploadPath("ann-lab");
+  MakeTar(bomb, "add('zeros', bytes(20 << 20))\n");
+  ASSERT_LT(fs::file_size(bomb), 100'000u);
+  auto refused = store.Extract("ann-lab", bomb);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kPayloadTooLarge);
+  EXPECT_EQ(refused.error().details().at("limit"), "expansion_ratio");
+  std::string small = store.UploadPath("ann-lab");
+  MakeTar(small, "add('train.py', b'print(1)\\n' * 10)\n");
+  auto over = store.Extract("ann-lab", small, 50);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), Code::kQuotaExceeded);
+  EXPECT_TRUE(fs::is_empty(dir.path() + "/jobs/ann-lab/packages"));
+  EXPECT_EQ(store.Usage("ann-lab"), 0u);
+}
+
+TEST(PackagesTest, UnusedPackagesCountAndExpire) {
+  testing::TempDir dir;
+  PackageStore store(dir.path() + "/jobs");
+  std::string upload = store.UploadPath("ann-lab");
+  // As `tar -C dir .` writes it: the root folder "./" first.
+  MakeTar(upload, "add('./', kind=tarfile.DIRTYPE)\nadd('./train.py', b'print(1)\\n')\n"
+                  "add('./data/x.csv', b'a,b\\n1,2\\n')\n");
+  auto info = store.Extract("ann-lab", upload);
+  ASSERT_TRUE(info) << info.error().ToString();
+  // A link planted beside it, to a big file outside, is not counted.
+  std::ofstream(dir.path() + "/big", std::ios::binary) << std::string(5000, 'b');
+  fs::create_symlink(dir.path() + "/big", dir.path() + "/jobs/ann-lab/packages/" + info->id + "/big");
+  fs::create_directory_symlink("/", dir.path() + "/jobs/ann-lab/packages/" + info->id + "/root");
+  EXPECT_EQ(store.Usage("ann-lab"), 17u);
+  EXPECT_EQ(store.Usage("bob-lab"), 0u);
+  EXPECT_EQ(store.ExpireUnused(std::chrono::hours(1)), 0);  // still fresh
+  EXPECT_TRUE(store.Exists("ann-lab", info->id));
+  EXPECT_EQ(store.ExpireUnused(std::chrono::seconds(0)), 1);
+  EXPECT_FALSE(store.Exists("ann-lab", info->id));
+  EXPECT_EQ(store.Usage("ann-lab"), 0u);
+  EXPECT_TRUE(fs::exists(dir.path() + "/big"));  // the link's target is untouched
+  EXPECT_EQ(store.Claim("ann-lab", info->id, dir.path() + "/jobs/ann-lab/1/code").code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace paddlecloud::jobs

@@ -353,6 +353,118 @@ TEST_F(FilesTest, PublishedModelsAreBrowsableAndCopyable) {
   EXPECT_EQ(Call(bob_, "DELETE", "/api/v1/publications/" + std::to_string(browse[0].at("id").as_int64()))->status, 403);
 }
 
+// A .tar.gz of one file `name` holding `content`, made by tar(1) in `dir`; its bytes.
+std::string TarGz(const std::string& dir, const std::string& name, const std::string& content) {
+  fs::create_directories(dir + "/tree-" + name);
+  std::ofstream(dir + "/tree-" + name + "/" + name, std::ios::binary) << content;
+  std::string archive = dir + "/" + name + ".tar.gz";
+  EXPECT_EQ(std::system(("tar -czf " + archive + " -C " + dir + "/tree-" + name + " .").c_str()), 0);
+  return ReadFile(archive);
+}
+
+TEST_F(FilesTest, PublishingIsChargedToThePublisherAndCappedLikeJobPackages) {
+  Start({"--storage-quota", "2MiB"});
+  auto storage = [&] { return json::parse(Call(ann_, "GET", "/api/v1/storage")->body); };
+  auto publish = [&](const std::string& name, const std::string& version, const std::string& path) {
+    return *Call(ann_, "POST", "/api/v1/publications",
+                 {{"kind", "dataset"}, {"name", name}, {"version", version}, {"path", path}});
+  };
+  // A small archive that unpacks to far more than it weighs is refused by the archive rule.
+  std::string bomb = TarGz(dir_.path(), "zeros", std::string(20 << 20, '\0'));
+  ASSERT_EQ(Upload(ann_, "datasets/bomb.tar.gz", bomb).status, 200);
+  auto refused = publish("bomb", "1", "datasets/bomb.tar.gz");
+  ASSERT_EQ(refused.status, 413) << refused.body;
+  EXPECT_EQ(json::parse(refused.body).at("error").at("details").at("limit").as_string(), "expansion_ratio");
+  EXPECT_FALSE(fs::exists(Files() + "/public/datasets/ann-lab/bomb"));
+  ASSERT_EQ(Call(ann_, "DELETE", "/api/v1/files/datasets/bomb.tar.gz")->status, 204);
+
+  // The review's case: one archive published again and again. Every copy is the publisher's.
+  std::mt19937 rng(7);
+  std::string digits(700 << 10, '0');
+  for (auto& c : digits) c = static_cast<char>('0' + rng() % 10);
+  std::string archive = TarGz(dir_.path(), "digits.txt", digits);
+  ASSERT_EQ(Upload(ann_, "datasets/d.tar.gz", archive).status, 200);
+  ASSERT_EQ(publish("digits", "1", "datasets/d.tar.gz").status, 201);
+  ASSERT_EQ(publish("digits", "2", "datasets/d.tar.gz").status, 201);
+  auto third = publish("digits", "3", "datasets/d.tar.gz");
+  ASSERT_EQ(third.status, 403) << third.body;
+  EXPECT_EQ(json::parse(third.body).at("error").at("code").as_string(), "quota_exceeded");
+  EXPECT_FALSE(fs::exists(Files() + "/public/datasets/ann-lab/digits/3"));
+  auto used = storage();
+  EXPECT_EQ(used.at("published_bytes").as_int64(), 2 * (700 << 10));
+  EXPECT_EQ(used.at("files_bytes").as_int64(), static_cast<std::int64_t>(archive.size()));
+  EXPECT_EQ(used.at("used_bytes").as_int64(), used.at("files_bytes").as_int64() + used.at("published_bytes").as_int64());
+  EXPECT_LE(used.at("used_bytes").as_int64(), 2 << 20);
+  EXPECT_EQ(Call(ann_, "POST", "/api/v1/uploads", {{"path", "datasets/more"}, {"size", 400 << 10}})->status, 403);
+}
+
+TEST_F(FilesTest, WhatAnotherAccountSharedCannotBePublishedButCanBeCopied) {
+  Start();
+  ASSERT_EQ(Upload(ann_, "datasets/mnist/train.csv", "x,y\n1,2\n").status, 200);
+  ASSERT_EQ(Call(ann_, "POST", "/api/v1/shares", {{"path", "datasets/mnist"}, {"account", "bob-lab"}})->status, 201);
+  auto reshared = Call(bob_, "POST", "/api/v1/publications",
+                       {{"kind", "dataset"}, {"name", "mnist"}, {"version", "1"}, {"path", "shared/ann-lab/datasets/mnist"}});
+  ASSERT_EQ(reshared->status, 403) << reshared->body;
+  auto error = json::parse(reshared->body).at("error");
+  EXPECT_EQ(error.at("code").as_string(), "permission_denied");
+  EXPECT_EQ(error.at("details").at("reason").as_string(), "republish_forbidden");
+  ASSERT_EQ(Call(ann_, "POST", "/api/v1/publications",
+                 {{"kind", "dataset"}, {"name", "mnist"}, {"version", "1"}, {"path", "datasets/mnist"}})->status,
+            201);
+  auto republished = Call(bob_, "POST", "/api/v1/publications",
+                          {{"kind", "dataset"}, {"name", "mine"}, {"version", "1"}, {"path", "public/datasets/ann-lab/mnist/1"}});
+  EXPECT_EQ(republished->status, 403) << republished->body;
+  EXPECT_TRUE(json::parse(Call(bob_, "GET", "/api/v1/publications")->body).at("publications").as_array().size() == 1);
+  // Bob's own copy is his, and counts against his quota.
+  ASSERT_EQ(Call(bob_, "POST", "/api/v1/copies", {{"from", "shared/ann-lab/datasets/mnist"}, {"to", "datasets/mnist"}})
+                ->status,
+            201);
+  EXPECT_EQ(json::parse(Call(bob_, "GET", "/api/v1/storage")->body).at("used_bytes").as_int64(), 8);
+}
+
+TEST_F(FilesTest, LinksAJobPlantsAreNeitherCountedPublishedCopiedNorFollowed) {
+  Start();
+  ASSERT_EQ(Upload(ann_, "datasets/set/real.txt", "real").status, 200);
+  std::string big = dir_.path() + "/outside.bin";
+  std::ofstream(big, std::ios::binary) << std::string(3 << 20, 'b');
+  fs::create_symlink(big, Files() + "/ann-lab/datasets/evil.bin");
+  fs::create_symlink(big, Files() + "/ann-lab/datasets/set/evil.bin");
+  fs::create_directory_symlink("/", Files() + "/ann-lab/datasets/set/root");
+  EXPECT_EQ(json::parse(Call(ann_, "GET", "/api/v1/storage")->body).at("used_bytes").as_int64(), 4);
+  EXPECT_EQ(Call(ann_, "GET", "/api/v1/download/datasets/evil.bin")->status, 404);
+  EXPECT_EQ(Call(ann_, "GET", "/api/v1/download/datasets/set/root/etc/passwd")->status, 404);
+  EXPECT_EQ(Call(ann_, "POST", "/api/v1/copies", {{"from", "datasets/evil.bin"}, {"to", "models/evil.bin"}})->status, 404);
+  EXPECT_EQ(Call(ann_, "POST", "/api/v1/publications",
+                 {{"kind", "dataset"}, {"name", "evil"}, {"version", "1"}, {"path", "datasets/evil.bin"}})->status,
+            404);
+  auto published = Call(ann_, "POST", "/api/v1/publications",
+                        {{"kind", "dataset"}, {"name", "set"}, {"version", "1"}, {"path", "datasets/set"}});
+  ASSERT_EQ(published->status, 201) << published->body;
+  EXPECT_EQ(json::parse(published->body).at("bytes").as_int64(), 4);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(Files() + "/public/datasets/ann-lab/set/1/evil.bin")));
+  ASSERT_EQ(Call(ann_, "POST", "/api/v1/copies", {{"from", "datasets/set"}, {"to", "models/set"}})->status, 201);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(Files() + "/ann-lab/models/set/root")));
+  EXPECT_EQ(json::parse(Call(ann_, "GET", "/api/v1/storage")->body).at("used_bytes").as_int64(), 12);
+}
+
+TEST_F(FilesTest, UnusedJobPackagesCountAndExpire) {
+  Start({"--upload-ttl", "1s"});
+  std::string archive = TarGz(dir_.path(), "train.py", std::string(5000, '#'));
+  auto uploaded = testing::Request(addr_, "POST", "/api/v1/jobs/packages", archive,
+                                   "Authorization: Bearer " + ann_ + "\r\nContent-Type: application/gzip\r\n");
+  ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+  auto usage = json::parse(Call(ann_, "GET", "/api/v1/storage")->body);
+  EXPECT_EQ(usage.at("package_bytes").as_int64(), 5000);
+  EXPECT_EQ(usage.at("used_bytes").as_int64(), 5000);
+  EXPECT_EQ(json::parse(Call(bob_, "GET", "/api/v1/storage")->body).at("used_bytes").as_int64(), 0);
+  // Unused for upload_ttl: the reconciler removes it.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return json::parse(Call(ann_, "GET", "/api/v1/storage")->body).at("package_bytes").as_int64() == 0; },
+      20s));
+  std::string package(json::parse(uploaded->body).at("package").as_string());
+  EXPECT_FALSE(fs::exists(dir_.path() + "/data/jobs/ann-lab/packages/" + package));
+}
+
 TEST_F(FilesTest, AJobReadsADatasetAndWritesAModel) {
   Start();
   ASSERT_EQ(Upload(ann_, "datasets/points/train.csv", "1\n2\n3\n4\n").status, 200);

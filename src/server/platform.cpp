@@ -139,6 +139,9 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   p->file_store_ = std::move(*store);
   for (const char* space : {"public/datasets", "public/models"}) PC_RETURN_IF_ERROR(p->file_store_->MakeFolder(space));
   db::Database& platform_db = *p->database_;
+  p->packages_ = std::make_unique<jobs::PackageStore>(
+      fs::absolute(fs::path(config.data_dir) / "jobs").lexically_normal().string());
+  p->package_ttl_ = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl);
   p->files_ = std::make_unique<files::FileService>(
       platform_db, *p->file_store_,
       files::FilesOptions{.quota_bytes = config.storage_quota,
@@ -146,6 +149,9 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                           .account_exists = [&platform_db](const std::string& account) {
                             auto rows = platform_db.Query("SELECT 1 FROM accounts WHERE id = ?", {account});
                             return rows && !rows->empty();
+                          },
+                          .package_bytes = [packages = p->packages_.get()](const std::string& account) {
+                            return packages->Usage(account);
                           }});
   api::AddFileRoutes(p->router_, *p->files_, *p->pool_);
 
@@ -211,10 +217,16 @@ void Platform::StartReconciler() {
   reconciler_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
+    auto next_package_expiry = std::chrono::steady_clock::now();  // a scan of every account: at most once a minute
     while (!stop.stop_requested()) {
       try {
         jobs_->Reconcile();
         files_->ExpireUploads();
+        if (std::chrono::steady_clock::now() >= next_package_expiry) {
+          packages_->ExpireUnused(package_ttl_);
+          next_package_expiry = std::chrono::steady_clock::now() +
+                                std::min<std::chrono::seconds>(std::chrono::minutes(1), package_ttl_);
+        }
       } catch (const std::exception& e) {
         spdlog::error("reconciler: {}", e.what());
       }

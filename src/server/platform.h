@@ -4,6 +4,7 @@
 // RunServer() serves a Platform over HTTP until SIGTERM/SIGINT and returns the exit code.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "files/file_store.h"
 #include "http/router.h"
 #include "jobs/job_service.h"
+#include "jobs/packages.h"
 #include "mail/mailer.h"
 #include "metrics/metrics.h"
 #include "pki/certificate_authority.h"
@@ -79,6 +81,8 @@ class Platform {
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<files::FileStore> file_store_;
   std::unique_ptr<files::FileService> files_;
+  std::unique_ptr<jobs::PackageStore> packages_;  // unused job packages: counted in usage, expired
+  std::chrono::seconds package_ttl_{0};
   std::jthread reconciler_;
   http::Router router_;
 };
