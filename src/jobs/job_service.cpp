@@ -426,7 +426,9 @@ std::string JobService::PackageUploadPath(const Principal& principal) const {
 }
 
 Result<PackageInfo> JobService::AddPackage(const Principal& principal, const std::string& archive_path) {
-  return PackageStore(options_.jobs_dir).Extract(principal.account_id, archive_path);
+  return PackageStore(options_.jobs_dir)
+      .Extract(principal.account_id, archive_path,
+               options_.storage_left ? options_.storage_left(principal.account_id) : UINT64_MAX);
 }
 
 void JobService::Reconcile() {

@@ -91,6 +91,8 @@ struct JobsOptions {
   // Read-only data a job of `account` sees: public data at kPodPublicDir and shares at
   // kPodSharedDir/<owner>/<path>.
   std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts;
+  // Bytes of storage quota `account` has left: an uploaded package may not extract past it.
+  std::function<std::uint64_t(const std::string& account)> storage_left;
   std::chrono::milliseconds stop_grace{10'000};
   std::function<std::int64_t()> now;          // unix seconds; the system clock when empty
 };

@@ -190,7 +190,10 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                   for (const auto& m : *shared)
                     mounts.push_back({files_root + "/" + m.key, std::string(jobs::kPodSharedDir) + "/" + m.mount, true});
                 return mounts;
-              }});
+              },
+          .storage_left = [files = p->files_.get()](const std::string& account) {
+            return files->StorageLeft(account).value_or(0);
+          }});
   api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
 
   std::shared_ptr<const http::AssetSource> assets;
