@@ -25,7 +25,7 @@ struct ArchiveLimits {
   std::uint64_t quota_left = std::numeric_limits<std::uint64_t>::max();
 };
 
-inline constexpr std::uint64_t kRatioAllowanceBytes = 1ull << 20;
+inline constexpr std::uint64_t kRatioAllowanceBytes = 16ull << 20;
 
 class ExtractionBudget {
  public:

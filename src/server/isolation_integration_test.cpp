@@ -67,6 +67,9 @@ class IsolationTest : public testing::PlatformTest, public ::testing::WithParamI
       fs::create_directories(Data());
       ASSERT_EQ(::chown(Data().c_str(), kNobody, kNobody), 0);
       options.uid = options.gid = kNobody;
+    } else {
+      // Like a data dir under /root: pods need no access to the folders above their data.
+      ASSERT_EQ(::chmod(dir_.path().c_str(), 0700), 0);
     }
     StartServer({"--pod-pids-limit", std::to_string(kPidsLimit)}, options);
     if (HasFatalFailure()) return;
@@ -190,7 +193,7 @@ TEST_P(IsolationTest, ALinkPlantedInASharedFolderIsNeverMounted) {
   ASSERT_EQ(CallWith(bob_, "POST", "/api/v1/shares", {{"path", "datasets/bait"}, {"account", "ann-lab"}})->status, 201);
   std::string plant = Submit(bob_, {{"name", "plant"}, {"entry", "rm -rf /data/datasets/bait && ln -s / /data/datasets/bait"}});
   ASSERT_TRUE(testing::WaitFor([&] { return Finished(bob_, plant); }, 60s));
-  ASSERT_TRUE(fs::is_symlink(Data() + "/files/bob-lab/datasets/bait"));
+  ASSERT_TRUE(fs::is_symlink(Data() + "/files/bob-lab/datasets/bait")) << Log(bob_, plant, "plant-" + plant + "-trainer-0");
 
   std::string reader = Submit(ann_, {{"name", "reader"}, {"entry", "ls /shared/bob-lab/datasets/bait/etc && echo FOLLOWED; true"}});
   std::string pod = "reader-" + reader + "-trainer-0";

@@ -72,24 +72,11 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
 
 DataDirLock::~DataDirLock() { ::close(fd_); }
 
-// Pods of a root server start as their account's uid, and their sandbox binds their data by
-// path: the data dir (and every folder above it) must be searchable, not readable, by others.
-static void AllowPodsToTraverse(const std::string& data_dir) {
-  fs::path dir = fs::absolute(data_dir);
-  struct stat st;
-  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) ::chmod(dir.c_str(), (st.st_mode & 07777) | 0011);
-  for (fs::path up = dir.parent_path(); !up.empty() && up != up.root_path(); up = up.parent_path())
-    if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0)
-      spdlog::warn("isolation: {} is not searchable by other users, so pods cannot reach their data: chmod o+x it",
-                   up.string());
-}
-
 Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& config) {
   std::unique_ptr<Platform> p(new Platform());
   auto lock = DataDirLock::Acquire(config.data_dir);
   if (!lock) return Err(lock.error());
   p->lock_ = std::move(*lock);
-  if (::geteuid() == 0) AllowPodsToTraverse(config.data_dir);
 
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int blocking_threads = config.blocking_threads > 0 ? config.blocking_threads : 4 * cores;

@@ -30,7 +30,8 @@ TempDir::TempDir() {
   buf.push_back('\0');
   if (!::mkdtemp(buf.data())) std::abort();
   path_ = buf.data();
-  // Searchable by others (not listable): pods reach their mounts in here as their own uid.
+  // Searchable by others (not listable): a test may run the server as another user with its data
+  // dir in here.
   ::chmod(path_.c_str(), 0711);
 }
 

@@ -160,6 +160,12 @@ class Supervisor {
       if (!fd) return "cannot mount " + m.target + ": " + fd.error().message();
       plan_.mounts.push_back(m);
       plan_.mount_fds.push_back(*fd);
+      struct stat st;
+      stage_is_dir_.push_back(::fstat(*fd, &st) == 0 && S_ISDIR(st.st_mode));
+      // A root supervisor binds the sources itself before it becomes the pod's uid, which may not
+      // traverse the folders above the data dir.
+      if (spec_.uid >= 0 && ::geteuid() == 0)
+        plan_.staged.push_back(std::string(kStagingDir) + "/" + std::to_string(plan_.staged.size()));
     }
     if (std::string why = CheckWorkingDir(); !why.empty()) return why;
     auto seccomp = SeccompProgram();
@@ -278,7 +284,8 @@ class Supervisor {
 
   Outcome RunAttempt() {
     int attempt = record_.attempt + 1;
-    // Everything the child needs, prepared before fork (it may only make async-signal-safe calls).
+    // Everything the child needs, prepared before fork (the supervisor has one thread, so the child
+    // may allocate; it still does as little as it can).
     std::vector<std::string> env_strings;
     for (const auto& [k, v] : spec_.env) env_strings.push_back(k + "=" + v);
     std::vector<char*> envp;
@@ -288,6 +295,8 @@ class Supervisor {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> sources;
+    for (std::size_t i = 0; i < plan_.staged.size(); ++i) sources.push_back(plan_.mounts[i].source);
     std::vector<int> inherited = plan_.mount_fds;
     inherited.push_back(plan_.seccomp_fd);
     ::lseek(plan_.seccomp_fd, 0, SEEK_SET);  // bwrap reads the program from where the last one stopped
@@ -314,6 +323,7 @@ class Supervisor {
       int report[2] = {0, 0};
       if (!procs.empty() && !JoinFromChild(procs)) report[0] = 1;
       if (!report[0] && network_fd_ >= 0 && ::setns(network_fd_, CLONE_NEWNET) != 0) report[0] = 4;
+      if (!report[0] && !sources.empty() && !StageMounts(sources, plan_.staged, stage_is_dir_)) report[0] = 7;
       if (!report[0] && uid >= 0 &&
           (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0))
         report[0] = 5;
@@ -360,6 +370,7 @@ class Supervisor {
                          : report[0] == 4 ? "joining the job's network"
                          : report[0] == 5 ? "switching to the pod's user " + std::to_string(uid)
                          : report[0] == 6 ? "limiting its processes"
+                         : report[0] == 7 ? "staging its mounts"
                                           : "running " + plan_.bwrap;
       std::string message = "cannot start: " + what + ": " + std::strerror(report[1]);
       LogLine(message);
@@ -434,6 +445,7 @@ class Supervisor {
   PodRecord record_;
   std::unique_ptr<PodCgroup> cgroup_;
   SandboxPlan plan_;
+  std::vector<bool> stage_is_dir_;  // of each mount source
   int network_fd_ = -1;
   std::int64_t nproc_limit_ = 0;  // RLIMIT_NPROC, where no pids cgroup limits the pod
   int signal_fd_ = -1;

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -105,6 +106,33 @@ Result<int> SeccompProgram() {
   return fd;
 }
 
+bool StageMounts(const std::vector<std::string>& sources, const std::vector<std::string>& staged,
+                 const std::vector<bool>& is_dir) {
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  ::mkdir(kStagingDir, 0755);
+  if (::mount("tmpfs", kStagingDir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") != 0) return false;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (is_dir[i]) {
+      if (::mkdir(staged[i].c_str(), 0755) != 0) return false;
+    } else {
+      int fd = ::open(staged[i].c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return false;
+      ::close(fd);
+    }
+    // Opened in this namespace: a descriptor from the parent's could not be bound here.
+    auto source = OpenMountSource(sources[i]);
+    if (!source) {
+      errno = ELOOP;
+      return false;
+    }
+    std::string fd_path = "/proc/self/fd/" + std::to_string(*source);
+    int bound = ::mount(fd_path.c_str(), staged[i].c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+    ::close(*source);
+    if (bound != 0) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> SandboxCommand(const SandboxPlan& plan) {
   std::vector<std::string> args = {plan.bwrap,         "--unshare-user", "--unshare-pid",       "--unshare-ipc",
                                    "--unshare-uts",    "--unshare-cgroup-try", "--disable-userns", "--die-with-parent",
@@ -123,9 +151,13 @@ std::vector<std::string> SandboxCommand(const SandboxPlan& plan) {
     for (const char* node : {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"})
       args.insert(args.end(), {"--dev-bind-try", node, node});
   }
-  for (std::size_t i = 0; i < plan.mounts.size() && i < plan.mount_fds.size(); ++i)
-    args.insert(args.end(), {plan.mounts[i].read_only ? "--ro-bind-fd" : "--bind-fd", std::to_string(plan.mount_fds[i]),
-                             plan.mounts[i].target});
+  for (std::size_t i = 0; i < plan.mounts.size() && i < plan.mount_fds.size(); ++i) {
+    if (i < plan.staged.size())
+      args.insert(args.end(), {plan.mounts[i].read_only ? "--ro-bind" : "--bind", plan.staged[i], plan.mounts[i].target});
+    else
+      args.insert(args.end(), {plan.mounts[i].read_only ? "--ro-bind-fd" : "--bind-fd", std::to_string(plan.mount_fds[i]),
+                               plan.mounts[i].target});
+  }
   args.insert(args.end(), {"--chdir", plan.working_dir.empty() ? "/tmp" : plan.working_dir});
   if (plan.seccomp_fd >= 0) args.insert(args.end(), {"--seccomp", std::to_string(plan.seccomp_fd)});
   args.push_back("--");

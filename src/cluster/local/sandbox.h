@@ -38,11 +38,24 @@ struct SandboxPlan {
   std::string hostname;                 // the pod's name
   std::vector<Mount> mounts;            // the job's mounts; targets are absolute paths
   std::vector<int> mount_fds;           // OpenMountSource of each mount, in the same order
+  // Where a root supervisor staged each mount (StageMounts) before switching to the pod's uid;
+  // empty: bwrap binds from mount_fds itself (it then resolves their paths as the pod's uid).
+  std::vector<std::string> staged;
   std::vector<int> gpus;                // /dev/nvidia<N> of these, with /dev/nvidiactl and /dev/nvidia-uvm
   std::string working_dir;              // inside; empty: /tmp
   int seccomp_fd = -1;                  // SeccompProgram(); -1: none
   std::vector<std::string> command;     // what runs inside
 };
+
+// The folder a root supervisor stages mounts in, inside a mount namespace of its own.
+inline constexpr char kStagingDir[] = "/run/paddlecloud-pods";
+
+// Run in a forked child of a single-threaded root process, before it switches to the pod's uid:
+// a private mount namespace where each of `sources` is opened again without following links
+// (OpenMountSource) and bound at staged[i], on a tmpfs over kStagingDir that the pod's uid may
+// traverse. bwrap then needs no access to the data dir's folders. False on failure (errno set).
+bool StageMounts(const std::vector<std::string>& sources, const std::vector<std::string>& staged,
+                 const std::vector<bool>& is_dir);
 
 // The bwrap command line (argv, bwrap first) that runs plan.command in the sandbox. The
 // descriptors must stay open (without FD_CLOEXEC) through the exec of bwrap.
