@@ -51,6 +51,7 @@ check devices sh -c 'ls /dev | grep -qE "^(sd|vd|nvme|xvd|loop|mem|kmem|port)"'
 check root_uid sh -c 'test "$(id -u)" = 0'
 check planted_log_link ls "$PADDLE_CLOUD_JOB_DIR/../logs" "$PADDLE_CLOUD_JOB_DIR/logs"
 check other_job_port python3 -c 'import os, socket; socket.create_connection(("127.0.0.1", int(os.environ["VICTIM_PORT"])), timeout=3)'
+python3 -c 'import os, urllib.request; urllib.request.urlopen(os.environ["PADDLE_CLOUD_URL"] + "/api/v1/version", timeout=5)' && echo api-reachable
 echo attacks-done
 )sh";
 
@@ -149,6 +150,7 @@ TEST_P(IsolationTest, AHostileJobReachesNothingThatIsNotItsOwn) {
   ASSERT_TRUE(testing::WaitFor([&] { return Finished(ann_, attack); }, 120s)) << Log(ann_, attack, pod);
   std::string log = Log(ann_, attack, pod);
   ASSERT_NE(log.find("attacks-done"), std::string::npos) << log;
+  EXPECT_NE(log.find("api-reachable"), std::string::npos) << "the platform's API must stay reachable\n" << log;
   bool job_network = log.find("isolation: no network namespace") == std::string::npos;
   EXPECT_EQ(job_network, !Unprivileged()) << log;
   std::regex result("(\\w+)=(ok|LEAK)");

@@ -339,7 +339,9 @@ Result<std::vector<int>> FreePorts(int count) {
 // SIGKILLs every process of session `sid` (a dead supervisor's session: its pod's processes). A
 // session id stays allocated while any member lives, so this cannot hit an unrelated process.
 void KillSession(pid_t sid) {
-  if (sid <= 1 || sid == ::getsid(0)) return;
+  // A live leader means `sid` is not the session of a supervisor that died: the pid did not come
+  // from it (or was reused), so nothing of that session is ours to kill.
+  if (sid <= 1 || sid == ::getsid(0) || ::kill(sid, 0) == 0) return;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();

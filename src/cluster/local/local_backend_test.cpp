@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -417,6 +418,38 @@ TEST_F(LocalBackendTest, ASupervisorThatDiesIsReportedLost) {
   // Its entry, now counted as gone, is really gone, and so is its cgroup.
   EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(static_cast<pid_t>(record->entry_pid)); }, 10s));
   for (const auto& dir : record->cgroup_dirs) EXPECT_FALSE(fs::exists(dir)) << dir;
+}
+
+TEST_F(LocalBackendTest, ForgedSupervisorFilesAreNotActedOn) {
+  auto backend = Make();
+  ASSERT_TRUE(backend->Submit(Job("forged", "sleep 300")).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "forged", PodPhase::kRunning); }, kDeadline));
+  std::string dir = State() + "/acct-1/forged/pods/forged-trainer-0";
+  auto record = PodRecordFromJson(ReadText(dir + "/" + kStatusFile));
+  ASSERT_TRUE(record);
+  // A bystander in a session of its own, and a folder that is no pod cgroup of this namespace.
+  pid_t bystander = ::fork();
+  if (bystander == 0) {
+    ::setsid();
+    ::execl("/bin/sleep", "sleep", "300", nullptr);
+    ::_exit(127);
+  }
+  std::string not_a_pod_group = Path("not-a-pod-cgroup");
+  fs::create_directories(not_a_pod_group);
+  ::kill(static_cast<pid_t>(record->supervisor_pid), SIGKILL);
+  ASSERT_TRUE(testing::WaitFor([&] { return !LockHeld(dir + "/" + kLockFile); }, kDeadline));
+  PodRecord forged = *record;
+  forged.supervisor_pid = bystander;
+  forged.cgroup_dirs = {not_a_pod_group, "/sys/fs/cgroup/memory/paddlecloud/acct-2.forged-trainer-0.1"};
+  ASSERT_TRUE(WriteFileAtomic(dir + "/" + kStatusFile, ToJson(forged)).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "forged"); }, kDeadline));
+  EXPECT_EQ(Pods(*backend, "forged")[0].reason, "SupervisorLost");
+  EXPECT_TRUE(fs::exists(not_a_pod_group));
+  EXPECT_FALSE(ProcessGone(bystander)) << "the backend killed a session it read from a forged status.json";
+  ::kill(bystander, SIGKILL);
+  ::waitpid(bystander, nullptr, 0);
+  // The real pod's processes were its supervisor's: the cgroup still ends them.
+  for (const auto& d : record->cgroup_dirs) RemoveCgroupDirs({d});
 }
 
 TEST_F(LocalBackendTest, MissingSupervisorBinaryIsAStartError) {

@@ -321,6 +321,7 @@ class Supervisor {
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
       ::signal(SIGPIPE, SIG_DFL);
       int report[2] = {0, 0};
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a pod never outlives its supervisor (bwrap takes the sandbox with it)
       if (!procs.empty() && !JoinFromChild(procs)) report[0] = 1;
       if (!report[0] && network_fd_ >= 0 && ::setns(network_fd_, CLONE_NEWNET) != 0) report[0] = 4;
       if (!report[0] && !sources.empty() && !StageMounts(sources, plan_.staged, stage_is_dir_)) report[0] = 7;
