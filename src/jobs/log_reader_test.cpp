@@ -2,12 +2,24 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "testing/server_process.h"
 
 namespace paddlecloud::jobs {
 namespace {
+
+TEST(LogReaderTest, ALogThatIsALinkIsNotFollowed) {
+  testing::TempDir dir;
+  std::string secret = dir.path() + "/ca.key";
+  std::ofstream(secret) << "PRIVATE KEY";
+  std::string path = dir.path() + "/pod.log";
+  ASSERT_EQ(::symlink(secret.c_str(), path.c_str()), 0);
+  EXPECT_FALSE(TailLines(path, 10));
+  EXPECT_FALSE(ReadLogRange(path, 0, 100));
+}
 
 TEST(LogReaderTest, TailsLinesAcrossBlocks) {
   testing::TempDir dir;

@@ -93,8 +93,9 @@ class LocalBackendTest : public ::testing::Test {
   std::string Shared() const { return tmp_.path() + "/shared"; }
   std::string Path(const std::string& name) const { return Shared() + "/" + name; }
 
-  std::unique_ptr<ClusterBackend> Make(Resources capacity = {4000, 8 * kGi, 0}) {
+  std::unique_ptr<ClusterBackend> Make(Resources capacity = {4000, 8 * kGi, 0}, IsolationOptions isolation = {}) {
     LocalBackendOptions options;
+    options.isolation = isolation;
     options.state_dir = State();
     options.supervisor_binary = testing::PaddlecloudBinary();
     options.capacity_override = capacity;
@@ -450,6 +451,21 @@ TEST_F(LocalBackendTest, ForgedSupervisorFilesAreNotActedOn) {
   ::waitpid(bystander, nullptr, 0);
   // The real pod's processes were its supervisor's: the cgroup still ends them.
   for (const auto& d : record->cgroup_dirs) RemoveCgroupDirs({d});
+}
+
+TEST_F(LocalBackendTest, ALogStopsGrowingAtItsLimitAndSaysSo) {
+  auto backend = Make({4000, 8 * kGi, 0}, {.log_limit_bytes = 64 << 10});
+  // 4 MiB of output, then a line after it: the pod is neither blocked nor killed by the limit.
+  ASSERT_TRUE(backend->Submit(Job("chatty", "head -c 4194304 /dev/zero | tr '\\0' x; echo; echo finished > '" +
+                                                Path("finished") + "'"))
+                  .ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "chatty"); }, kDeadline));
+  EXPECT_EQ(Pods(*backend, "chatty")[0].phase, PodPhase::kSucceeded);
+  EXPECT_EQ(ReadText(Path("finished")), "finished\n");
+  std::string log = Log("chatty-trainer-0");
+  EXPECT_LT(log.size(), (64u << 10) + 1024);
+  EXPECT_THAT(log, HasSubstr("[paddlecloud] the log reached its limit of 65536 bytes"));
+  EXPECT_THAT(log, HasSubstr("[paddlecloud] exited with code 0"));
 }
 
 TEST_F(LocalBackendTest, MissingSupervisorBinaryIsAStartError) {
