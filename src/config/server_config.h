@@ -42,6 +42,14 @@ struct ServerConfig {
   std::string ca_key;
   std::uint64_t storage_quota = 10ull << 30;  // bytes of files per account
   std::chrono::milliseconds upload_ttl{24 * 3600 * 1000};  // an untouched upload session expires
+  int max_connections = 10'000;            // also bounded by the descriptor limit
+  int max_connections_per_client = 256;    // 0: no per-client cap
+  std::uint64_t min_body_rate = 1024;      // bytes/s an upload must keep up; 0: off
+  std::chrono::milliseconds min_body_rate_window{10'000};
+  std::vector<std::string> allowed_hosts;  // empty: public_url's host, plus localhost names on loopback
+  std::vector<std::string> trusted_proxies;  // IPs/CIDRs whose X-Forwarded-For is believed
+  std::string metrics_access = "public";   // public|loopback|token
+  std::string metrics_token;               // for metrics_access = token (never logged)
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };
