@@ -66,20 +66,21 @@ class StatusFeed {
   explicit StatusFeed(const OpsContext& ctx)
       : ctx_(ctx),
         polls_(ctx.metrics.GetCounter("paddlecloud_status_polls_total",
-                                      "Database polls made for the status streams (one per interval, shared).")) {}
+                                      "Database polls made for the status streams (one per interval, shared).")) {
+    // At start-up (not on an I/O thread), so that a burst of first streams has one to share.
+    snapshot_ = Poll(Readiness(ctx_));
+    taken_ = std::chrono::steady_clock::now();
+  }
 
+  // The newest status; refreshed by the first caller after it is `kInterval` old, while the others
+  // go on with the previous one.
   asio::awaitable<std::string> Latest() {
     {
       std::lock_guard lock(mutex_);
-      bool fresh = !snapshot_.empty() && std::chrono::steady_clock::now() - taken_ < kInterval;
-      if (fresh || (refreshing_ && !snapshot_.empty())) co_return snapshot_;
+      if (refreshing_ || std::chrono::steady_clock::now() - taken_ < kInterval) co_return snapshot_;
       refreshing_ = true;
     }
-    json::object status = co_await ctx_.pool.Run([this] { return Readiness(ctx_); });
-    polls_.Increment();
-    status["health"] = Health(ctx_);
-    status["version"] = Version();
-    std::string text = json::serialize(status);
+    std::string text = Poll(co_await ctx_.pool.Run([this] { return Readiness(ctx_); }));
     std::lock_guard lock(mutex_);
     snapshot_ = text;
     taken_ = std::chrono::steady_clock::now();
@@ -96,6 +97,13 @@ class StatusFeed {
   void Leave() { --streams_; }
 
  private:
+  std::string Poll(json::object status) {
+    polls_.Increment();
+    status["health"] = Health(ctx_);
+    status["version"] = Version();
+    return json::serialize(status);
+  }
+
   const OpsContext& ctx_;
   metrics::Counter& polls_;
   std::mutex mutex_;
