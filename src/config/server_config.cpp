@@ -212,7 +212,8 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("trusted_proxies", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client", "");
     add("metrics_access", "who may read /metrics: public, loopback (this machine only) or token (metrics_token)",
         "public");
-    add("metrics_token", "bearer token /metrics requires when metrics_access = token (never logged)", "");
+    add("metrics_token", "bearer token /metrics requires when metrics_access = token (never logged; give it by "
+        "environment or config file rather than on the command line)", "");
     return v;
   }();
   return settings;

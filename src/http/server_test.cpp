@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/json.h"
+#include "http/middleware.h"
 #include "http/sse.h"
 #include "http/static_files.h"
 #include "testing/http_client.h"
@@ -510,6 +511,28 @@ TEST_F(ServerTest, UnsupportedOrAmbiguousFramingIs400AndTheBodyNeverRunsAsAReque
   auto reply = c.ReadReply();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->body, "abc");
+}
+
+// ---- Host check -----------------------------------------------------------------------------------
+
+TEST(AllowedHostsTest, MatchesNamesWithOrWithoutPortsCaseInsensitively) {
+  AllowedHosts hosts;
+  hosts.Set({"Cloud.Example.com", "localhost:8080", "[::1]:8080", "[fd00::1]"});
+  EXPECT_TRUE(hosts.Allows("cloud.example.com"));
+  EXPECT_TRUE(hosts.Allows("CLOUD.example.com:443"));
+  EXPECT_TRUE(hosts.Allows("localhost:8080"));
+  EXPECT_FALSE(hosts.Allows("localhost:8081"));
+  EXPECT_FALSE(hosts.Allows("localhost"));
+  EXPECT_TRUE(hosts.Allows("[::1]:8080"));
+  EXPECT_FALSE(hosts.Allows("[::1]:9"));
+  EXPECT_TRUE(hosts.Allows("[fd00::1]:7"));
+  EXPECT_TRUE(hosts.Allows("[fd00::1]"));
+  EXPECT_FALSE(hosts.Allows("evil.example"));
+  EXPECT_FALSE(hosts.Allows("cloud.example.com.evil.example"));
+  EXPECT_FALSE(hosts.Allows(""));
+  AllowedHosts any;
+  any.Set({"*"});
+  EXPECT_TRUE(any.Allows("whatever:1"));
 }
 
 // ---- Client address ------------------------------------------------------------------------------
