@@ -6,6 +6,12 @@
 // chain and the handler, and writes the response (streamed when it has a producer). Malformed
 // requests get a 4xx in the API's error format; a handler that throws yields a 500 without details.
 //
+// Connections are capped in total and per TCP peer (over a cap: 503 with Retry-After, closed at
+// once); conditions that repeat per accept (caps, a full descriptor table) are logged at most once
+// per 10 s. A streaming body must keep up `min_body_rate` or the read fails (the handler still
+// answers, so a resumable upload keeps what arrived). With `trusted_proxies`, Request::remote_address
+// comes from X-Forwarded-For as client_address.h describes.
+//
 // Requests are checked against RFC 9112's framing rules before routing: a Transfer-Encoding other
 // than a single final `chunked`, or one together with Content-Length, is a 400 and the connection
 // closes (a lenient proxy in front could otherwise read the body as a second request).
