@@ -1,5 +1,7 @@
 #include "api/auth_middleware.h"
 
+#include <boost/beast/core/string.hpp>
+
 #include "http/json.h"
 
 namespace paddlecloud::api {
@@ -53,10 +55,26 @@ http::Response Unauthenticated(const std::string& message, bool bearer) {
   return r;
 }
 
+// Adds `Secure` to session cookies set without it (routes decide by request.tls alone).
+void MakeSessionCookiesSecure(http::Headers& headers) {
+  std::vector<std::pair<std::string, std::string>> cookies;
+  for (const auto& [name, value] : headers.fields())
+    if (boost::beast::iequals(name, "Set-Cookie")) cookies.emplace_back(name, value);
+  if (cookies.empty()) return;
+  headers.Remove("Set-Cookie");
+  for (auto& [name, value] : cookies) {
+    if (value.starts_with(std::string(kSessionCookie) + "=") && value.find("; Secure") == std::string::npos)
+      value += "; Secure";
+    headers.Add(std::move(name), std::move(value));
+  }
+}
+
 }  // namespace
 
-http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool) {
-  return [&accounts, &pool](http::Request& request, const http::Handler& next) -> asio::awaitable<http::Response> {
+http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool, bool https_public_url) {
+  return [&accounts, &pool, https_public_url](http::Request& request,
+                                              const http::Handler& next) -> asio::awaitable<http::Response> {
+    bool secure = request.tls || https_public_url;
     if (UnsafeMethod(request.method) && !SameOrigin(request))
       co_return http::ErrorResponse(Status::PermissionDenied("cross-origin requests are not accepted"));
 
@@ -89,12 +107,13 @@ http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::Wo
     }
     if (!request.public_route && !request.principal) {
       http::Response r = Unauthenticated(clear_cookie ? "your session has ended; sign in again" : "sign in first", false);
-      if (clear_cookie) r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+      if (clear_cookie) r.headers.Add("Set-Cookie", SessionCookie("", 0, secure));
       co_return r;
     }
     http::Response response = co_await next(request);
     if (clear_cookie && !response.headers.Has("Set-Cookie"))
-      response.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+      response.headers.Add("Set-Cookie", SessionCookie("", 0, secure));
+    if (secure && !request.tls) MakeSessionCookiesSecure(response.headers);
     co_return response;
   };
 }

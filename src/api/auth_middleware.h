@@ -15,7 +15,10 @@ namespace paddlecloud::api {
 
 inline constexpr char kSessionCookie[] = "pc_session";
 
-http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool);
+// `https_public_url`: users reach the server over HTTPS (public_url is https://) even if a proxy in
+// front terminates TLS, so the session cookie is always `Secure`, whatever sets it.
+http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool,
+                                bool https_public_url = false);
 
 // The value of cookie `name` in a Cookie header, or empty.
 std::string CookieValue(std::string_view cookie_header, std::string_view name);

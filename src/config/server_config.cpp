@@ -26,6 +26,19 @@ Result<bool> ParseBool(std::string_view text) {
   return Err(Status::InvalidArgument("not a boolean (true/false)"));
 }
 
+// "a, b,c" -> {"a", "b", "c"}; empty items are dropped.
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = Trim(text.substr(0, comma));
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
 // Applies one value to the config; the error message says what was expected.
 Status Apply(ServerConfig& c, const std::string& key, const std::string& value) {
   auto int_in = [&](int& out, int lo, int hi) -> Status {
@@ -134,6 +147,26 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
     auto v = ParseByteSize(value);
     if (!v) return v.error();
     c.pod_log_limit = *v;
+  } else if (key == "max_connections") {
+    return int_in(c.max_connections, 1, 10'000'000);
+  } else if (key == "max_connections_per_client") {
+    return int_in(c.max_connections_per_client, 0, 10'000'000);
+  } else if (key == "min_body_rate") {
+    auto v = ParseByteSize(value);
+    if (!v) return v.error();
+    c.min_body_rate = *v;
+  } else if (key == "min_body_rate_window") {
+    return duration(c.min_body_rate_window);
+  } else if (key == "allowed_hosts") {
+    c.allowed_hosts = SplitList(value);
+  } else if (key == "trusted_proxies") {
+    c.trusted_proxies = SplitList(value);
+  } else if (key == "metrics_access") {
+    if (value != "public" && value != "loopback" && value != "token")
+      return Status::InvalidArgument("must be public, loopback or token");
+    c.metrics_access = value;
+  } else if (key == "metrics_token") {
+    c.metrics_token = value;
   } else {
     return Status::InvalidArgument("unknown setting");
   }
@@ -193,6 +226,20 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("pod_uid_range", "uids (and gids) of the accounts' pods when the server runs as root, one per account", "200000-265535");
     add("pod_pids_limit", "processes and threads one pod may have (0: unlimited)", "4096");
     add("pod_log_limit", "bytes one pod's log may grow to; the rest of its output is dropped and the log says so (0: unlimited)", "1GiB");
+    add("max_connections", "most connections open at once (also bounded by the process's descriptor limit); "
+        "more are answered 503 and closed", "10000");
+    add("max_connections_per_client", "most connections open at once from one client address; 0 = no cap", "256");
+    add("min_body_rate", "an upload arriving slower than this many bytes per second (over min_body_rate_window) "
+        "is cut; what arrived is kept; 0 = off", "1KiB");
+    add("min_body_rate_window", "the time over which min_body_rate is averaged", "10s");
+    add("allowed_hosts", "comma-separated Host values served (name or name:port; * = any); others get 400 "
+        "host_not_allowed. Default: public_url's host, plus localhost, 127.0.0.1 and [::1] when listening on "
+        "loopback", "");
+    add("trusted_proxies", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client", "");
+    add("metrics_access", "who may read /metrics: public, loopback (this machine only) or token (metrics_token)",
+        "public");
+    add("metrics_token", "bearer token /metrics requires when metrics_access = token (never logged; give it by "
+        "environment or config file rather than on the command line)", "");
     return v;
   }();
   return settings;
@@ -273,7 +320,7 @@ Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string
       Status s = Apply(config, key, value);
       if (!s.ok()) {
         std::string name = layer == "command line" ? info->flag : layer == "environment" ? info->env : key;
-        std::string shown = key == "smtp_password" ? "(hidden)" : "'" + value + "'";
+        std::string shown = key == "smtp_password" || key == "metrics_token" ? "(hidden)" : "'" + value + "'";
         return Status::InvalidArgument(name + " (" + layer + "): " + s.message() + ", got " + shown, key);
       }
     }
@@ -305,6 +352,9 @@ Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string
   PC_RETURN_IF_ERROR(apply_layer(flags, "command line"));
   if (config.tls_cert.empty() != config.tls_key.empty())
     return Err(Status::InvalidArgument("tls_cert and tls_key must be set together", "tls_key"));
+  if (config.metrics_access == "token" && config.metrics_token.size() < 16)
+    return Err(Status::InvalidArgument("metrics_access = token needs a metrics_token of at least 16 characters",
+                                       "metrics_token"));
   if (config.ca_cert.empty() != config.ca_key.empty())
     return Err(Status::InvalidArgument("ca_cert and ca_key must be set together", "ca_key"));
   return config;

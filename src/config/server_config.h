@@ -47,6 +47,14 @@ struct ServerConfig {
   int pod_uid_count = 65536;
   std::int64_t pod_pids_limit = 4096;      // per pod; 0 = unlimited
   std::uint64_t pod_log_limit = 1ull << 30;  // per pod log; 0 = unlimited
+  int max_connections = 10'000;            // also bounded by the descriptor limit
+  int max_connections_per_client = 256;    // 0: no per-client cap
+  std::uint64_t min_body_rate = 1024;      // bytes/s an upload must keep up; 0: off
+  std::chrono::milliseconds min_body_rate_window{10'000};
+  std::vector<std::string> allowed_hosts;  // empty: public_url's host, plus localhost names on loopback
+  std::vector<std::string> trusted_proxies;  // IPs/CIDRs whose X-Forwarded-For is believed
+  std::string metrics_access = "public";   // public|loopback|token
+  std::string metrics_token;               // for metrics_access = token (never logged)
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

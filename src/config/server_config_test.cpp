@@ -86,5 +86,51 @@ TEST(ServerConfigTest, EverySettingHasFlagEnvAndHelp) {
   }
 }
 
+TEST(ServerConfigTest, HttpHardeningSettingsParseWithDefaults) {
+  auto d = ResolveServerConfig({}, {});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->max_connections, 10000);
+  EXPECT_EQ(d->max_connections_per_client, 256);
+  EXPECT_EQ(d->min_body_rate, 1024u);
+  EXPECT_EQ(d->min_body_rate_window, std::chrono::seconds(10));
+  EXPECT_TRUE(d->allowed_hosts.empty());
+  EXPECT_TRUE(d->trusted_proxies.empty());
+  EXPECT_EQ(d->metrics_access, "public");
+
+  auto c = ResolveServerConfig({{"max_connections", "500"},
+                                {"max_connections_per_client", "0"},
+                                {"min_body_rate", "4KiB"},
+                                {"min_body_rate_window", "30s"},
+                                {"allowed_hosts", "cloud.example.com, localhost:8080,,"},
+                                {"trusted_proxies", "10.0.0.0/8,::1"},
+                                {"metrics_access", "token"},
+                                {"metrics_token", "0123456789abcdef"}},
+                               {});
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->max_connections, 500);
+  EXPECT_EQ(c->max_connections_per_client, 0);
+  EXPECT_EQ(c->min_body_rate, 4096u);
+  EXPECT_EQ(c->min_body_rate_window, std::chrono::seconds(30));
+  EXPECT_EQ(c->allowed_hosts, (std::vector<std::string>{"cloud.example.com", "localhost:8080"}));
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_EQ(c->metrics_token, "0123456789abcdef");
+}
+
+TEST(ServerConfigTest, BadHttpHardeningSettingsAreRefusedWithoutShowingTheToken) {
+  auto c = ResolveServerConfig({{"metrics_access", "friends"}}, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "metrics_access");
+  c = ResolveServerConfig({{"metrics_access", "token"}, {"metrics_token", "short-secret"}}, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "metrics_token");
+  EXPECT_EQ(c.error().message().find("short-secret"), std::string::npos);
+  c = ResolveServerConfig({{"max_connections", "0"}}, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "max_connections");
+  c = ResolveServerConfig({}, {{"PADDLECLOUD_MIN_BODY_RATE_WINDOW", "0s"}});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().field(), "min_body_rate_window");
+}
+
 }  // namespace
 }  // namespace paddlecloud::config

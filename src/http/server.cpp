@@ -28,6 +28,7 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/client_address.h"
 #include "http/json.h"
 
 namespace paddlecloud::http {
@@ -118,12 +119,56 @@ std::string NewRequestId() {
   return buf;
 }
 
+// A warning for a condition that can repeat on every accept (a full fd table, a client over its
+// connection cap): logged at most once per interval, with how often it happened meanwhile.
+class ThrottledWarning {
+ public:
+  explicit ThrottledWarning(std::chrono::seconds interval) : interval_(interval) {}
+  void Note(std::string_view message) {
+    std::lock_guard lock(mutex_);
+    ++count_;
+    auto now = std::chrono::steady_clock::now();
+    if (logged_once_ && now - last_ < interval_) return;
+    spdlog::warn("{} ({} time(s) since the last report; reported at most every {}s)", message, count_,
+                 interval_.count());
+    logged_once_ = true;
+    last_ = now;
+    count_ = 0;
+  }
+
+ private:
+  std::chrono::seconds interval_;
+  std::mutex mutex_;
+  bool logged_once_ = false;
+  std::chrono::steady_clock::time_point last_;
+  std::uint64_t count_ = 0;
+};
+
+// The Transfer-Encoding rules of RFC 9112 §6.1/§6.3 this server supports: none, or exactly
+// `chunked` and no Content-Length. Anything else could be framed differently by a proxy in front.
+template <typename Fields>
+Status CheckFraming(const Fields& header) {
+  auto codings = header.equal_range(bhttp::field::transfer_encoding);
+  if (codings.first == codings.second) return Status::Ok();
+  if (header.count(bhttp::field::content_length) > 0)
+    return Status::InvalidArgument("a request must not carry both Transfer-Encoding and Content-Length",
+                                   "Transfer-Encoding");
+  std::string_view value = codings.first->value();
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (std::next(codings.first) != codings.second || !beast::iequals(value, "chunked"))
+    return Status::InvalidArgument("unsupported Transfer-Encoding: only a single 'chunked' is accepted",
+                                   "Transfer-Encoding");
+  return Status::Ok();
+}
+
 }  // namespace
 
 struct ConnectionState {
   asio::any_io_executor executor;
   std::atomic<bool> idle{true};
-  std::function<void()> close;  // run on `executor`
+  std::function<void()> close = [] {};  // run on `executor`
+  std::string client;                   // TCP peer address, for the per-client cap
 };
 
 struct HttpServer::Impl {
@@ -146,13 +191,22 @@ struct HttpServer::Impl {
   mutable std::mutex connections_mutex;
   std::unordered_map<std::uint64_t, std::shared_ptr<ConnectionState>> connections;
   std::uint64_t next_connection_id = 0;
+  std::unordered_map<std::string, std::size_t> connections_per_client;
+  TrustedProxies trusted_proxies;
+  ThrottledWarning accept_failures{std::chrono::seconds(10)};
+  ThrottledWarning over_limit{std::chrono::seconds(10)};
 
   Impl(HttpServerOptions o, const Router& r)
       : options(std::move(o)), router(r), contexts(MakeContexts(std::max(1, options.io_threads))), io(*contexts[0]) {}
 
   static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
     std::vector<std::unique_ptr<asio::io_context>> out;
-    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    for (int i = 0; i < n; ++i) {
+      out.push_back(std::make_unique<asio::io_context>(1));
+      // Creates the context's reactor (it needs descriptors) now rather than at its first accepted
+      // socket, which may come when the descriptor table is full.
+      tcp::socket warm_up(*out.back());
+    }
     return out;
   }
   void StopAll() {
@@ -161,14 +215,24 @@ struct HttpServer::Impl {
 
   void BuildChain();
   asio::awaitable<void> Accept();
+  void RefuseOverLimit(int fd);  // answers 503 where it can; the caller closes
   template <typename Stream>
   asio::awaitable<void> Serve(Stream& stream, std::shared_ptr<ConnectionState> state, std::string remote, bool tls,
                               std::string client_serial);
   template <typename Stream>
   asio::awaitable<bool> WriteResponse(Stream& stream, Response& response, bool head, bool keep_alive);
 
-  std::uint64_t Register(std::shared_ptr<ConnectionState> state) {
+  // Counts the connection in, or says which cap it is over (then it is not counted).
+  Result<std::uint64_t> Register(std::shared_ptr<ConnectionState> state) {
     std::lock_guard lock(connections_mutex);
+    if (options.max_connections && connections.size() >= options.max_connections)
+      return Err(Status::Unavailable("the server has " + std::to_string(connections.size()) +
+                                     " connections open (max_connections)"));
+    std::size_t& per_client = connections_per_client[state->client];
+    if (options.max_connections_per_client && per_client >= options.max_connections_per_client)
+      return Err(Status::Unavailable("client " + state->client + " has " + std::to_string(per_client) +
+                                     " connections open (max_connections_per_client)"));
+    ++per_client;
     auto id = next_connection_id++;
     connections.emplace(id, std::move(state));
     return id;
@@ -177,7 +241,10 @@ struct HttpServer::Impl {
     bool drained;
     {
       std::lock_guard lock(connections_mutex);
-      connections.erase(id);
+      auto it = connections.find(id);
+      auto per_client = connections_per_client.find(it->second->client);
+      if (--per_client->second == 0) connections_per_client.erase(per_client);
+      connections.erase(it);
       drained = connections.empty();
     }
     if (drained && stopping) asio::post(io, [this] { FinishIfDrained(); });
@@ -201,8 +268,10 @@ template <typename Stream>
 class ParserBodyStream final : public BodyStream {
  public:
   ParserBodyStream(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
-                   std::chrono::milliseconds timeout)
-      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {
+                   const HttpServerOptions& options)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(options.body_timeout),
+        min_rate_(options.min_body_rate), window_(options.min_body_rate_window), credit_(window_),
+        rate_timer_(stream.get_executor()) {
     // A body of known length is read straight from the socket into the caller's buffer: no copy
     // through the parser, and reads as large as the caller asks for (uploads run at disk speed).
     if (auto length = parser_.content_length(); length && !parser_.chunked()) direct_remaining_ = *length;
@@ -218,13 +287,11 @@ class ParserBodyStream final : public BodyStream {
         std::memcpy(data, buffer_.data().data(), n);
         buffer_.consume(n);
       } else {
-        beast::get_lowest_layer(stream_).expires_after(timeout_);
+        auto deadline = StartWait();
         auto [ec, got] = co_await stream_.async_read_some(asio::buffer(data, size), kNoThrow);
-        if (ec) {
-          failed_ = true;
-          co_return Err(Status::InvalidArgument("reading the request body failed: " + ec.message()));
-        }
+        if (ec) co_return Fail(ec, deadline);
         n = got;
+        Earn(deadline, n);
       }
       remaining -= n;
       co_return n;
@@ -232,14 +299,12 @@ class ParserBodyStream final : public BodyStream {
     while (!parser_.is_done()) {
       parser_.get().body().data = data;
       parser_.get().body().size = size;
-      beast::get_lowest_layer(stream_).expires_after(timeout_);
+      auto deadline = StartWait();
       auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kNoThrow);
       if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) {
-        failed_ = true;
-        co_return Err(Status::InvalidArgument("reading the request body failed: " + ec.message()));
-      }
+      if (ec) co_return Fail(ec, deadline);
       std::size_t got = size - parser_.get().body().size;
+      Earn(deadline, got);
       if (got > 0) co_return got;
     }
     co_return 0;
@@ -258,7 +323,57 @@ class ParserBodyStream final : public BodyStream {
   Stream& stream_;
   beast::flat_buffer& buffer_;
   bhttp::request_parser<bhttp::buffer_body>& parser_;
+  using Clock = std::chrono::steady_clock;
+  struct Wait {
+    Clock::time_point started;
+    bool rate_bound;  // the deadline is the end of the client's credit, not body_timeout
+  };
+
+  // Arms the socket deadline for one read: body_timeout, or sooner when the client's credit of
+  // waiting time (see HttpServerOptions::min_body_rate) runs out first.
+  // The credit deadline cancels the read rather than closing the socket, so the client still gets
+  // an answer saying why.
+  Wait StartWait() {
+    Wait wait{Clock::now(), min_rate_ > 0 && credit_ < timeout_};
+    beast::get_lowest_layer(stream_).expires_after(timeout_);
+    if (wait.rate_bound) {
+      rate_timer_.expires_after(std::max(credit_, Clock::duration(1)));
+      rate_timer_.async_wait([this, generation = ++wait_generation_](const boost::system::error_code& ec) {
+        if (ec || generation != wait_generation_) return;
+        rate_expired_ = true;
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(stream_).socket().cancel(ignored);
+      });
+    }
+    return wait;
+  }
+  // Charges the time waited, and credits 1/min_rate s per byte, capped at one window.
+  void Earn(const Wait& wait, std::size_t bytes) {
+    if (min_rate_ == 0) return;
+    if (wait.rate_bound) {
+      ++wait_generation_;
+      rate_timer_.cancel();
+    }
+    auto earned = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(double(bytes) / double(min_rate_)));
+    credit_ = std::min<Clock::duration>(window_, credit_ - (Clock::now() - wait.started) + earned);
+  }
+  Result<std::size_t> Fail(const boost::system::error_code& ec, const Wait& wait) {
+    failed_ = true;
+    ++wait_generation_;
+    rate_timer_.cancel();
+    if (rate_expired_ && wait.rate_bound)
+      return Err(Status::InvalidArgument("the request body arrived slower than the minimum of " + std::to_string(min_rate_) +
+                                         " bytes/s (min_body_rate)"));
+    return Err(Status::InvalidArgument("reading the request body failed: " + ec.message()));
+  }
+
   std::chrono::milliseconds timeout_;
+  std::uint64_t min_rate_;
+  Clock::duration window_;
+  Clock::duration credit_;
+  asio::steady_timer rate_timer_;
+  std::uint64_t wait_generation_ = 0;
+  bool rate_expired_ = false;
   bool failed_ = false;
   std::optional<std::uint64_t> direct_remaining_;
 };
@@ -522,10 +637,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
     request.received_at = std::chrono::steady_clock::now();
     request.method = std::string(header.method_string());
     request.target = std::string(header.target());
-    request.remote_address = remote;
     request.tls = tls;
     request.client_certificate_serial = client_serial;
     for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    request.remote_address = trusted_proxies.empty() ? remote : trusted_proxies.ClientAddress(remote, request.headers);
     auto incoming_id = request.headers.Get("X-Request-Id");
     request.request_id = incoming_id && WellFormedRequestId(*incoming_id) ? std::string(*incoming_id) : NewRequestId();
     bool keep_alive = header.keep_alive();
@@ -533,6 +648,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
 
     if (header.version() != 11 && header.version() != 10) {
       co_await reject(Status::InvalidArgument("unsupported HTTP version"));
+      co_return;
+    }
+    if (Status framing = CheckFraming(header); !framing.ok()) {
+      co_await reject(framing);  // the body's extent is unknown: never read on
       co_return;
     }
     Status target_status = ParseTarget(request.target, request);
@@ -571,7 +690,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
       if (!co_await send_continue()) co_return;
       bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
       body_parser.body_limit(boost::none);
-      ParserBodyStream<Stream> body(stream, buffer, body_parser, options.body_timeout);
+      ParserBodyStream<Stream> body(stream, buffer, body_parser, options);
       request.body_stream = &body;
       response = co_await chain(request);
       body_consumed = body.finished();
@@ -613,28 +732,50 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
   }
 }
 
+void HttpServer::Impl::RefuseOverLimit(int fd) {
+  // Best effort without waiting: a plain-HTTP client reads why; a TLS client just sees the close.
+  static const std::string kBody =
+      R"({"error":{"code":"unavailable","message":"too many connections; retry shortly"}})";
+  static const std::string kReply = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                                    "Content-Type: application/json\r\nContent-Length: " +
+                                    std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + kBody;
+  if (!ssl) (void)::send(fd, kReply.data(), kReply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  // Consume what the request already delivered, so the close does not reset the 503 away.
+  char scratch[4096];
+  for (int i = 0; i < 16 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {}
+}
+
 asio::awaitable<void> HttpServer::Impl::Accept() {
   while (!stopping) {
     asio::io_context& target = *contexts[next_context++ % contexts.size()];
     auto [ec, socket] = co_await acceptor->async_accept(target, kNoThrow);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
-      // EMFILE and friends: log, pause briefly so a full fd table does not spin the loop.
-      spdlog::warn("accept failed: {}", ec.message());
+      // EMFILE and friends: pause so a full fd table does not spin the loop, and log once in a while.
+      accept_failures.Note("accept failed: " + ec.message());
       asio::steady_timer pause(io, std::chrono::milliseconds(50));
       co_await pause.async_wait(kNoThrow);
       continue;
     }
     boost::system::error_code rec;
     auto peer = socket.remote_endpoint(rec);
-    std::string remote = rec ? "" : peer.address().to_string();
+    auto state = std::make_shared<ConnectionState>();
+    state->client = rec ? "" : peer.address().to_string();
+    state->executor = socket.get_executor();
+    auto id = Register(state);
+    if (!id) {
+      over_limit.Note("refusing connections: " + id.error().message());
+      RefuseOverLimit(socket.native_handle());
+      socket.close(rec);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), rec);
     auto executor = socket.get_executor();
     asio::co_spawn(
         executor,
-        [this, socket = std::move(socket), remote = std::move(remote), executor]() mutable -> asio::awaitable<void> {
-          auto state = std::make_shared<ConnectionState>();
-          state->executor = executor;
+        [this, socket = std::move(socket), state, id = *id]() mutable -> asio::awaitable<void> {
+          const std::string& remote = state->client;
           beast::tcp_stream tcp_stream(std::move(socket));
           auto close_on = [](beast::tcp_stream& s) {
             return [&s] {
@@ -644,7 +785,6 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
             };
           };
           state->close = close_on(tcp_stream);
-          auto id = Register(state);
           try {
             if (ssl) {
               beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *ssl);
@@ -711,6 +851,9 @@ Status HttpServer::Start() {
   std::string host = local.address().to_string();
   impl_->bound = (local.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(local.port());
   impl_->acceptor = std::move(acceptor);
+  auto proxies = TrustedProxies::Parse(impl_->options.trusted_proxies);
+  if (!proxies) return proxies.error();
+  impl_->trusted_proxies = std::move(*proxies);
   impl_->BuildChain();
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   return Status::Ok();

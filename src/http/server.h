@@ -6,6 +6,16 @@
 // chain and the handler, and writes the response (streamed when it has a producer). Malformed
 // requests get a 4xx in the API's error format; a handler that throws yields a 500 without details.
 //
+// Connections are capped in total and per TCP peer (over a cap: 503 with Retry-After, closed at
+// once); conditions that repeat per accept (caps, a full descriptor table) are logged at most once
+// per 10 s. A streaming body must keep up `min_body_rate` or the read fails (the handler still
+// answers, so a resumable upload keeps what arrived). With `trusted_proxies`, Request::remote_address
+// comes from X-Forwarded-For as client_address.h describes.
+//
+// Requests are checked against RFC 9112's framing rules before routing: a Transfer-Encoding other
+// than a single final `chunked`, or one together with Content-Length, is a 400 and the connection
+// closes (a lenient proxy in front could otherwise read the body as a second request).
+//
 // Shutdown() is graceful: listeners close, idle connections close, in-flight requests finish (then
 // their connections close) and Run() returns once none remain or `shutdown_timeout` has passed.
 #pragma once
@@ -41,6 +51,17 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{30'000};
+  // Connections past either cap are answered 503 (Retry-After) and closed at once; the per-client
+  // cap counts TCP peers, so clients behind one proxy share it. 0 = no cap.
+  std::size_t max_connections = 10'000;
+  std::size_t max_connections_per_client = 256;
+  // A streaming body is cut when it arrives slower than this many bytes per second of waiting,
+  // averaged over `min_body_rate_window` (a client earns wait time by sending; it starts with one
+  // window of credit and can save up no more). 0 = only `body_timeout` applies.
+  std::uint64_t min_body_rate = 1024;
+  std::chrono::milliseconds min_body_rate_window{10'000};
+  // Peers whose X-Forwarded-For names the client (IPs or CIDR blocks); see client_address.h.
+  std::vector<std::string> trusted_proxies;
   // TLS hooks, with OpenSSL's SSL_CTX* / SSL* as void* to keep OpenSSL out of this header:
   // adjust the context (e.g. request client certificates), and name the verified client
   // certificate of a connection (its serial; empty when none), copied to each Request.

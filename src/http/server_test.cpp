@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -9,7 +13,11 @@
 #include <fstream>
 #include <thread>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "http/json.h"
+#include "http/middleware.h"
 #include "http/sse.h"
 #include "http/static_files.h"
 #include "testing/http_client.h"
@@ -298,6 +306,272 @@ TEST_F(ServerTest, MalformedRequestsGet400AndServerKeepsServing) {
   auto ok = testing::Request(address_, "GET", "/ok");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
+}
+
+// ---- Connection caps -------------------------------------------------------------------------
+
+void AddOk(Router& router) {
+  router.Add("GET", "/ok", "test", [](Request&) -> asio::awaitable<Response> { co_return Response::Text(200, "ok"); });
+}
+
+// A connection over a cap is answered 503 (or, if the close raced the reply, just closed).
+bool RefusedFast(RawConnection& c) {
+  c.Send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.ReadReply(5s);
+  if (reply) return reply->status == 503 && reply->header("retry-after") == "1";
+  return c.WaitClosed(5s);
+}
+
+TEST_F(ServerTest, ConnectionsOverThePerClientCapAreRefusedAndServedAgainOnceOthersClose) {
+  AddOk(router_);
+  HttpServerOptions o;
+  o.max_connections_per_client = 4;
+  StartServer(o);
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<RawConnection>(address_));
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->connection_count() == 4; }, 5s));
+  RawConnection extra(address_);
+  EXPECT_TRUE(RefusedFast(extra));
+  idle.pop_back();
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->connection_count() == 3; }, 5s));
+  auto reply = testing::Request(address_, "GET", "/ok");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+TEST_F(ServerTest, ConnectionsOverTheTotalCapAreRefused) {
+  AddOk(router_);
+  HttpServerOptions o;
+  o.max_connections = 3;
+  StartServer(o);
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawConnection>(address_));
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->connection_count() == 3; }, 5s));
+  RawConnection extra(address_);
+  EXPECT_TRUE(RefusedFast(extra));
+  idle.clear();
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->connection_count() == 0; }, 5s));
+  auto reply = testing::Request(address_, "GET", "/ok");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+// Fills this process's descriptor table (lowering the soft limit to what is in use) until destroyed.
+class FdTableFull {
+ public:
+  FdTableFull() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int highest = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+      highest = std::max(highest, std::atoi(entry.path().filename().c_str()));
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(highest + 1);
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    for (int fd; (fd = ::dup(0)) >= 0;) fds_.push_back(fd);
+  }
+  ~FdTableFull() {
+    Release();
+  }
+  // Frees one slot for the caller's next descriptor.
+  void FreeOne() {
+    ::close(fds_.back());
+    fds_.pop_back();
+  }
+  void Release() {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> fds_;
+};
+
+TEST_F(ServerTest, AcceptFailingForWantOfDescriptorsLogsOnceAndRecovers) {
+  AddOk(router_);
+  StartServer();
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  spdlog::default_logger()->sinks().push_back(log);
+  auto accept_failures = [&] {
+    int n = 0;
+    for (const auto& line : log->last_formatted())
+      if (line.find("accept failed") != std::string::npos) ++n;
+    return n;
+  };
+  FdTableFull full;
+  full.FreeOne();
+  RawConnection waiting(address_);  // queued in the backlog: the server cannot accept it
+  ASSERT_TRUE(waiting.Send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(testing::WaitFor([&] { return accept_failures() > 0; }, 5s));
+  // Accept keeps failing (every 50 ms) for a second; the log says so once.
+  EXPECT_FALSE(testing::WaitFor([&] { return accept_failures() > 1; }, 1s));
+  full.Release();
+  auto reply = waiting.ReadReply(5s);
+  spdlog::default_logger()->sinks().pop_back();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(accept_failures(), 1);
+}
+
+// ---- Request bodies ----------------------------------------------------------------------------
+
+void AddCountingUpload(Router& router) {
+  router.Add("PUT", "/upload", "test",
+      [](Request& r) -> asio::awaitable<Response> {
+        std::uint64_t total = 0;
+        char buf[65536];
+        while (true) {
+          auto n = co_await r.body_stream->Read(buf, sizeof buf);
+          if (!n) co_return ErrorResponse(n.error().WithDetail("received", std::to_string(total)));
+          if (*n == 0) break;
+          total += *n;
+        }
+        co_return JsonResponse(200, {{"bytes", total}});
+      },
+      RouteOptions::Streaming());
+}
+
+TEST_F(ServerTest, UploadTricklingBelowTheMinimumRateIsCutKeepingWhatArrived) {
+  AddCountingUpload(router_);
+  HttpServerOptions o;
+  o.body_timeout = 60s;
+  o.min_body_rate = 1000;
+  o.min_body_rate_window = 500ms;
+  StartServer(o);
+  RawConnection c(address_);
+  ASSERT_TRUE(c.Send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+  // One byte every 20 ms (50 B/s), each of which would reset a plain read timeout, until the answer
+  // starts to arrive (sending on would make the server's close a reset that can lose the answer).
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    pollfd readable{c.fd(), POLLIN, 0};
+    while (!done && ::poll(&readable, 1, 20) == 0 && c.Send("x")) {}
+  });
+  auto reply = c.ReadReply(10s);
+  done = true;
+  trickle.join();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_NE(reply->body.find("slower than the minimum of 1000 bytes/s"), std::string::npos) << reply->body;
+  EXPECT_EQ(reply->body.find("\"received\":\"0\""), std::string::npos) << reply->body;
+}
+
+TEST_F(ServerTest, FastLargeUploadIsNeverCutByTheMinimumRate) {
+  AddCountingUpload(router_);
+  HttpServerOptions o;
+  o.min_body_rate = 1 << 20;
+  o.min_body_rate_window = 200ms;
+  StartServer(o);
+  for (std::string framing : {"Content-Length: 67108864\r\n", "Transfer-Encoding: chunked\r\n"}) {
+    RawConnection c(address_);
+    ASSERT_TRUE(c.Send("PUT /upload HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n"));
+    std::string block(1 << 20, 'z');
+    bool chunked = framing.starts_with("Transfer");
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(c.Send(chunked ? "100000\r\n" + block + "\r\n" : block));
+    if (chunked) {
+      ASSERT_TRUE(c.Send("0\r\n\r\n"));
+    }
+    auto reply = c.ReadReply(30s);
+    ASSERT_TRUE(reply) << framing;
+    EXPECT_EQ(reply->status, 200) << reply->body;
+    EXPECT_EQ(reply->body, "{\"bytes\":67108864}");
+  }
+}
+
+// ---- Framing (RFC 9112) --------------------------------------------------------------------------
+
+TEST_F(ServerTest, UnsupportedOrAmbiguousFramingIs400AndTheBodyNeverRunsAsARequest) {
+  std::atomic<int> smuggled{0};
+  router_.Add("GET", "/smuggled", "test", [&](Request&) -> asio::awaitable<Response> {
+    ++smuggled;
+    co_return Response::Text(200, "ran");
+  });
+  AddEcho();
+  AddOk(router_);
+  StartServer();
+  std::string hidden = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& framing : std::vector<std::string>{"Transfer-Encoding: xchunked\r\n", "Transfer-Encoding: chunked, gzip\r\n",
+                              "Transfer-Encoding: gzip, chunked\r\n",
+                              "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+                              "Transfer-Encoding: chunked\r\nContent-Length: " + std::to_string(hidden.size()) + "\r\n",
+                              "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n"}) {
+    RawConnection c(address_);
+    ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n" + hidden));
+    auto reply = c.ReadReply();
+    ASSERT_TRUE(reply) << framing;
+    EXPECT_EQ(reply->status, 400) << framing;
+    EXPECT_EQ(reply->header("connection"), "close") << framing;
+    EXPECT_TRUE(c.WaitClosed(5s)) << framing;
+  }
+  EXPECT_EQ(smuggled.load(), 0);
+  // Chunked alone still works.
+  RawConnection c(address_);
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  auto reply = c.ReadReply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "abc");
+}
+
+// ---- Host check -----------------------------------------------------------------------------------
+
+TEST(AllowedHostsTest, MatchesNamesWithOrWithoutPortsCaseInsensitively) {
+  AllowedHosts hosts;
+  hosts.Set({"Cloud.Example.com", "localhost:8080", "[::1]:8080", "[fd00::1]"});
+  EXPECT_TRUE(hosts.Allows("cloud.example.com"));
+  EXPECT_TRUE(hosts.Allows("CLOUD.example.com:443"));
+  EXPECT_TRUE(hosts.Allows("localhost:8080"));
+  EXPECT_FALSE(hosts.Allows("localhost:8081"));
+  EXPECT_FALSE(hosts.Allows("localhost"));
+  EXPECT_TRUE(hosts.Allows("[::1]:8080"));
+  EXPECT_FALSE(hosts.Allows("[::1]:9"));
+  EXPECT_TRUE(hosts.Allows("[fd00::1]:7"));
+  EXPECT_TRUE(hosts.Allows("[fd00::1]"));
+  EXPECT_FALSE(hosts.Allows("evil.example"));
+  EXPECT_FALSE(hosts.Allows("cloud.example.com.evil.example"));
+  EXPECT_FALSE(hosts.Allows(""));
+  AllowedHosts any;
+  any.Set({"*"});
+  EXPECT_TRUE(any.Allows("whatever:1"));
+}
+
+// ---- Client address ------------------------------------------------------------------------------
+
+TEST_F(ServerTest, ForwardedForCountsOnlyFromATrustedProxy) {
+  router_.Add("GET", "/whoami", "test", [](Request& r) -> asio::awaitable<Response> {
+    co_return Response::Text(200, r.remote_address);
+  });
+  HttpServerOptions o;
+  o.trusted_proxies = {"127.0.0.0/8"};
+  StartServer(o);
+  auto proxied = testing::Request(address_, "GET", "/whoami", "", "X-Forwarded-For: 6.6.6.6, 203.0.113.9\r\n");
+  ASSERT_TRUE(proxied);
+  EXPECT_EQ(proxied->body, "203.0.113.9");
+  auto direct = testing::Request(address_, "GET", "/whoami");
+  ASSERT_TRUE(direct);
+  EXPECT_EQ(direct->body, "127.0.0.1");
+}
+
+TEST_F(ServerTest, ForwardedForFromAnUntrustedPeerIsIgnored) {
+  router_.Add("GET", "/whoami", "test", [](Request& r) -> asio::awaitable<Response> {
+    co_return Response::Text(200, r.remote_address);
+  });
+  HttpServerOptions o;
+  o.trusted_proxies = {"10.0.0.0/8"};
+  StartServer(o);
+  auto spoofed = testing::Request(address_, "GET", "/whoami", "", "X-Forwarded-For: 203.0.113.9\r\n");
+  ASSERT_TRUE(spoofed);
+  EXPECT_EQ(spoofed->body, "127.0.0.1");
+}
+
+TEST_F(ServerTest, BadTrustedProxyIsAStartError) {
+  HttpServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.trusted_proxies = {"10.0.0.0/40"};
+  HttpServer server(o, router_);
+  Status s = server.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.field(), "trusted_proxies");
 }
 
 }  // namespace

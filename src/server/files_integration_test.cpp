@@ -211,7 +211,7 @@ TEST_F(FilesTest, ResumesAtTheServersOffsetAndNeverShowsATornFile) {
   // A client sends half of what it announced and disconnects: the server keeps what arrived.
   {
     testing::RawConnection c(addr_);
-    ASSERT_TRUE(c.Send("PUT /api/v1/uploads/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ann_ +
+    ASSERT_TRUE(c.Send("PUT /api/v1/uploads/" + id + " HTTP/1.1\r\nHost: " + addr_ + "\r\nAuthorization: Bearer " + ann_ +
                        "\r\nContent-Length: " + std::to_string(content.size()) + "\r\n\r\n" +
                        content.substr(0, 300000)));
   }
@@ -246,7 +246,7 @@ TEST_F(FilesTest, ResumesAtTheServersOffsetAndNeverShowsATornFile) {
   {
     testing::RawConnection c(addr_);
     ASSERT_TRUE(c.Send("PUT /api/v1/uploads/" + std::string(chunked.at("id").as_string()) +
-                       " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ann_ +
+                       " HTTP/1.1\r\nHost: " + addr_ + "\r\nAuthorization: Bearer " + ann_ +
                        "\r\nTransfer-Encoding: chunked\r\nContent-Range: bytes 0-10/11\r\n\r\n"
                        "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"));
     auto reply = c.ReadReply();

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -96,6 +97,8 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
       .pool = *p->pool_,
       .metrics = p->metrics_,
       .expected_schema_version = migrations.back().version,
+      .metrics_access = config.metrics_access,
+      .metrics_token = config.metrics_token,
   });
   ops::AddOpsRoutes(p->router_, *p->ops_);
   security::AddCspReportRoute(p->router_, p->metrics_);
@@ -250,12 +253,56 @@ Status WriteFileAtomically(const fs::path& path, const std::string& content) {
   return Status::Ok();
 }
 
+// Raises the soft descriptor limit to the hard one; returns the limit now in force.
+rlim_t RaiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur;
+}
+
+// Connections may use the descriptors that files, the database and the pool do not.
+std::size_t ConnectionCap(int configured, rlim_t file_limit) {
+  constexpr rlim_t kReserved = 256;
+  rlim_t for_connections = file_limit > 2 * kReserved ? file_limit - kReserved : file_limit / 2;
+  return static_cast<std::size_t>(std::min<rlim_t>(static_cast<rlim_t>(configured), for_connections));
+}
+
+bool IsLoopbackListen(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || host.starts_with("127.");
+}
+
+// allowed_hosts as configured, else public_url's host[:port] plus, on loopback, the local names
+// with the bound port. Empty (no check) when listening on every interface without a public_url.
+std::vector<std::string> DefaultAllowedHosts(const config::ServerConfig& config, const std::string& bound) {
+  if (!config.allowed_hosts.empty()) return config.allowed_hosts;
+  std::vector<std::string> hosts;
+  if (!config.public_url.empty()) {
+    std::string authority = config.public_url.substr(config.public_url.find("://") + 3);
+    hosts.push_back(authority.substr(0, authority.find('/')));
+  }
+  std::string listen_host = config.listen.substr(0, config.listen.rfind(':'));
+  std::string port = bound.substr(bound.rfind(':') + 1);
+  if (IsLoopbackListen(listen_host)) {
+    for (const char* name : {"localhost", "127.0.0.1", "[::1]"}) hosts.push_back(name + (":" + port));
+  } else if (!config.public_url.empty() && listen_host != "0.0.0.0" && listen_host != "*" && listen_host != "[::]" &&
+             !listen_host.empty()) {
+    hosts.push_back(bound);  // the address itself, as clients on the network may use it
+  }
+  return hosts;
+}
+
 }  // namespace
 
 int RunServer(const config::ServerConfig& config) {
   // A client that goes away mid-response must not end the process: sendfile() and writes then
   // fail with EPIPE, which the connection handles.
   ::signal(SIGPIPE, SIG_IGN);
+  rlim_t file_limit = RaiseFileLimit();
   auto platform = Platform::Create(config);
   if (!platform) {
     spdlog::error("cannot start: {}", platform.error().message());
@@ -274,6 +321,11 @@ int RunServer(const config::ServerConfig& config) {
   options.body_timeout = config.body_timeout;
   options.shutdown_timeout = config.shutdown_timeout;
   options.rejection_headers = security::SecurityHeaders();
+  options.max_connections = ConnectionCap(config.max_connections, file_limit);
+  options.max_connections_per_client = static_cast<std::size_t>(config.max_connections_per_client);
+  options.min_body_rate = config.min_body_rate;
+  options.min_body_rate_window = config.min_body_rate_window;
+  options.trusted_proxies = config.trusted_proxies;
   pki::CertificateAuthority& ca = (*platform)->certificate_authority();
   options.configure_tls = [&ca](void* ssl_ctx) { return ca.ConfigureServerContext(ssl_ctx); };
   options.client_certificate_serial = [](void* ssl) {
@@ -285,12 +337,22 @@ int RunServer(const config::ServerConfig& config) {
   if (config.access_log) server.Use(http::AccessLogMiddleware());
   server.Use(http::MetricsMiddleware((*platform)->metrics()));
   server.Use(security::SecurityHeadersMiddleware());
-  server.Use(api::AuthMiddleware((*platform)->accounts(), (*platform)->pool()));
+  auto allowed_hosts = std::make_shared<http::AllowedHosts>();
+  server.Use(http::HostCheckMiddleware(allowed_hosts));
+  server.Use(ops::MetricsAccessMiddleware((*platform)->ops()));
+  server.Use(api::AuthMiddleware((*platform)->accounts(), (*platform)->pool(), config.public_url.starts_with("https://")));
   Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());
     return 1;
   }
+
+  allowed_hosts->Set(DefaultAllowedHosts(config, server.bound_address()));
+  std::string hosts;
+  for (const auto& host : allowed_hosts->entries()) hosts += (hosts.empty() ? "" : ", ") + host;
+  spdlog::info("answering Host {}; up to {} connections ({} per client); descriptor limit {}",
+               hosts.empty() ? "(any)" : hosts, options.max_connections, options.max_connections_per_client,
+               static_cast<std::uint64_t>(file_limit));
 
   fs::path addr_file = fs::path(config.data_dir) / "server.addr";
   Status written = WriteFileAtomically(addr_file, server.bound_address() + "\n");

@@ -51,6 +51,7 @@ class Platform {
 
   const http::Router& router() const { return router_; }
   metrics::Registry& metrics() { return metrics_; }
+  const ops::OpsContext& ops() const { return *ops_; }
   db::Database& database() { return *database_; }
   blocking::WorkPool& pool() { return *pool_; }
   accounts::AccountService& accounts() { return *accounts_; }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "sqlite/sqlite_database.h"
@@ -186,7 +187,7 @@ TEST_F(BinaryTest, SigtermDuringASlowRequestLetsItFinishThenExitsZero) {
   Start();
   RawConnection slow(addr_);
   std::string body = R"({"csp-report": {"effective-directive": "img-src", "blocked-uri": "https://elsewhere"}})";
-  ASSERT_TRUE(slow.Send("POST /api/v1/csp-reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/csp-report\r\n"
+  ASSERT_TRUE(slow.Send("POST /api/v1/csp-reports HTTP/1.1\r\nHost: " + addr_ + "\r\nContent-Type: application/csp-report\r\n"
                         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
   RawConnection idle(addr_);
   ASSERT_TRUE(idle.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -205,7 +206,7 @@ TEST_F(BinaryTest, SigtermDuringASlowRequestLetsItFinishThenExitsZero) {
 TEST_F(BinaryTest, StatusStreamSendsEventsAndEndsAtShutdown) {
   Start();
   RawConnection stream(addr_);
-  ASSERT_TRUE(stream.Send("GET /api/v1/status/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"));
+  ASSERT_TRUE(stream.Send("GET /api/v1/status/stream HTTP/1.1\r\nHost: " + addr_ + "\r\nAccept: text/event-stream\r\n\r\n"));
   std::string first = stream.ReadUntil("\n\n", 5s);  // headers + retry
   std::string event = stream.ReadUntil("}\n\n", 5s);
   EXPECT_NE(first.find("text/event-stream"), std::string::npos) << first;
@@ -258,6 +259,158 @@ TEST_F(BinaryTest, ServesHttpsWithTheGivenCertificate) {
   EXPECT_NE(reply.find("Strict-Transport-Security: max-age=31536000"), std::string::npos) << reply;
   EXPECT_NE(reply.find("\"status\":\"ok\""), std::string::npos) << reply;
   EXPECT_EQ(server_->Stop(SIGTERM), 0);
+}
+
+// ---- HTTP hardening (issue 9) ----------------------------------------------------------------------
+
+std::string Port(const std::string& address) { return address.substr(address.rfind(':') + 1); }
+
+std::string ErrorReason(const testing::HttpReply& reply) {
+  auto v = json::parse(reply.body);
+  auto* details = v.at("error").as_object().if_contains("details");
+  auto* reason = details ? details->as_object().if_contains("reason") : nullptr;
+  return reason ? std::string(reason->as_string()) : "";
+}
+
+TEST_F(BinaryTest, ForeignHostIsRefusedByDefaultWhileLocalNamesAndProbesAnswer) {
+  Start();
+  std::string port = Port(addr_);
+  RawConnection c(addr_);
+  ASSERT_TRUE(c.Send("GET /api/v1/version HTTP/1.1\r\nHost: attacker.example:" + port + "\r\n\r\n"));
+  auto foreign = c.ReadReply();
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 400);
+  EXPECT_EQ(ErrorReason(*foreign), "host_not_allowed") << foreign->body;
+  for (std::string host : {"localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, "LOCALHOST:" + port}) {
+    RawConnection local(addr_);
+    ASSERT_TRUE(local.Send("GET /api/v1/version HTTP/1.1\r\nHost: " + host + "\r\n\r\n"));
+    auto reply = local.ReadReply();
+    ASSERT_TRUE(reply) << host;
+    EXPECT_EQ(reply->status, 200) << host;
+  }
+  RawConnection probe(addr_);
+  ASSERT_TRUE(probe.Send("GET /healthz HTTP/1.1\r\nHost: 10.1.2.3:" + port + "\r\n\r\n"));
+  auto probed = probe.ReadReply();
+  ASSERT_TRUE(probed);
+  EXPECT_EQ(probed->status, 200);
+}
+
+TEST_F(BinaryTest, AllowedHostsStarDisablesTheHostCheck) {
+  Start({"--allowed-hosts", "*"});
+  RawConnection c(addr_);
+  ASSERT_TRUE(c.Send("GET /api/v1/version HTTP/1.1\r\nHost: anything.example\r\n\r\n"));
+  auto reply = c.ReadReply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+TEST_F(BinaryTest, HttpsPublicUrlMakesTheSessionCookieSecureAndNamesTheHost) {
+  Start({"--public-url", "https://cloud.example.com"});
+  RawConnection c(addr_);
+  ASSERT_TRUE(c.Send("GET /api/v1/session HTTP/1.1\r\nHost: cloud.example.com\r\nCookie: pc_session=stale\r\n\r\n"));
+  auto reply = c.ReadReply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200) << reply->body;
+  std::string cookie = reply->header("set-cookie");
+  EXPECT_NE(cookie.find("pc_session=;"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+}
+
+TEST_F(BinaryTest, MetricsCanRequireATokenComparedWholly) {
+  std::string token = "metrics-token-0123456789";
+  Start({"--metrics-access", "token", "--metrics-token", token});
+  auto none = Get("/metrics");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_NE(none->header("www-authenticate").find("Bearer"), std::string::npos);
+  EXPECT_EQ(Get("/metrics", "Authorization: Bearer " + token.substr(0, 10) + "\r\n")->status, 401);
+  EXPECT_EQ(Get("/metrics", "Authorization: Bearer " + token + "x\r\n")->status, 401);
+  auto ok = Get("/metrics", "Authorization: Bearer " + token + "\r\n");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_NE(ok->body.find("paddlecloud_http_requests_total"), std::string::npos);
+  EXPECT_EQ(server_->Log().find(token), std::string::npos);
+}
+
+TEST_F(BinaryTest, LoopbackMetricsFollowTheClientAddressBehindATrustedProxy) {
+  Start({"--metrics-access", "loopback", "--trusted-proxies", "127.0.0.1"});
+  auto local = Get("/metrics");
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 200);
+  // Through the (trusted) proxy on this machine, a remote client is not loopback.
+  auto remote = Get("/metrics", "X-Forwarded-For: 203.0.113.9\r\n");
+  ASSERT_TRUE(remote);
+  EXPECT_EQ(remote->status, 403);
+  EXPECT_EQ(ErrorReason(*remote), "metrics_access");
+}
+
+TEST_F(BinaryTest, AccessLogEscapesControlCharactersAndQuotes) {
+  Start();
+  ASSERT_TRUE(Get("/api/v1/x%0aFORGED%20line%22%5c%01"));
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->Log().find("FORGED") != std::string::npos; }, 5s));
+  std::string log = server_->Log();
+  EXPECT_NE(log.find(R"(path="/api/v1/x\nFORGED line\"\\\x01")"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\nFORGED"), std::string::npos) << log;
+}
+
+TEST_F(BinaryTest, RaisesTheDescriptorLimitAndCapsConnectionsPerClient) {
+  Start({"--max-connections-per-client", "3"});
+  std::ifstream limits("/proc/" + std::to_string(server_->pid()) + "/limits");
+  std::string line;
+  while (std::getline(limits, line) && !line.starts_with("Max open files")) {}
+  std::istringstream fields(line.substr(std::string("Max open files").size()));
+  std::string soft, hard;
+  fields >> soft >> hard;
+  EXPECT_EQ(soft, hard) << line;
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<RawConnection>(addr_));
+    ASSERT_TRUE(idle.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(idle.back()->ReadReply());  // served, and now idle
+  }
+  RawConnection extra(addr_);
+  extra.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto refused = extra.ReadReply(5s);
+  if (refused) {
+    EXPECT_EQ(refused->status, 503);
+  } else {
+    EXPECT_TRUE(extra.WaitClosed(5s));
+  }
+  idle.clear();
+  auto after = testing::WaitFor([&] { return Get("/healthz")->status == 200; }, 5s);
+  EXPECT_TRUE(after);
+  EXPECT_NE(server_->Log().find("max_connections_per_client"), std::string::npos);
+}
+
+TEST_F(BinaryTest, StatusStreamsAreCappedAndShareOnePoll) {
+  Start();
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (int i = 0; i < 64; ++i) {
+    streams.push_back(std::make_unique<RawConnection>(addr_));
+    ASSERT_TRUE(streams.back()->Send("GET /api/v1/status/stream HTTP/1.1\r\nHost: " + addr_ + "\r\n\r\n"));
+  }
+  for (auto& stream : streams) {
+    std::string event = stream->ReadUntil("}\n\n", 10s);
+    ASSERT_NE(event.find("event: status"), std::string::npos) << event;
+  }
+  auto over = testing::Request(addr_, "GET", "/api/v1/status/stream");
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 503);
+  EXPECT_EQ(over->header("retry-after"), "5");
+  auto metrics = Get("/metrics");
+  ASSERT_TRUE(metrics);
+  auto at = metrics->body.find("\npaddlecloud_status_polls_total ");
+  ASSERT_NE(at, std::string::npos) << metrics->body;
+  double polls = std::stod(metrics->body.substr(at + 32));
+  EXPECT_GE(polls, 1);
+  EXPECT_LE(polls, 3);  // 64 streams, one poll per 5 s between them
+  // A closed stream frees its slot (once a write to it fails: within two 5 s ticks).
+  streams.pop_back();
+  EXPECT_TRUE(testing::WaitFor([&] {
+    RawConnection again(addr_);
+    again.Send("GET /api/v1/status/stream HTTP/1.1\r\nHost: " + addr_ + "\r\n\r\n");
+    return again.ReadUntil("\n\n", 2s).find("200 OK") != std::string::npos;
+  }, 20s));
 }
 
 }  // namespace

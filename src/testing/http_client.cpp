@@ -150,7 +150,7 @@ std::optional<HttpReply> RawConnection::ReadReply(std::chrono::milliseconds time
 std::optional<HttpReply> Request(const std::string& address, const std::string& method, const std::string& target,
                                  const std::string& body, const std::string& extra_headers) {
   RawConnection c(address);
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" + extra_headers;
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" + extra_headers;
   if (!body.empty() || method == "POST" || method == "PUT") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   if (!c.Send(req)) return std::nullopt;
