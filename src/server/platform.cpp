@@ -296,6 +296,17 @@ std::vector<std::string> DefaultAllowedHosts(const config::ServerConfig& config,
   return hosts;
 }
 
+// Pods reach the API as 127.0.0.1:<port> (PADDLE_CLOUD_URL), which is always allowed: no DNS name
+// can rebind to a Host header that is an address.
+std::vector<std::string> AllowedHostsOf(const config::ServerConfig& config, const std::string& bound) {
+  std::vector<std::string> hosts = DefaultAllowedHosts(config, bound);
+  std::string pods = "127.0.0.1:" + bound.substr(bound.rfind(':') + 1);
+  if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), "*") == hosts.end() &&
+      std::find(hosts.begin(), hosts.end(), pods) == hosts.end())
+    hosts.push_back(pods);
+  return hosts;
+}
+
 }  // namespace
 
 int RunServer(const config::ServerConfig& config) {
@@ -347,7 +358,7 @@ int RunServer(const config::ServerConfig& config) {
     return 1;
   }
 
-  allowed_hosts->Set(DefaultAllowedHosts(config, server.bound_address()));
+  allowed_hosts->Set(AllowedHostsOf(config, server.bound_address()));
   std::string hosts;
   for (const auto& host : allowed_hosts->entries()) hosts += (hosts.empty() ? "" : ", ") + host;
   spdlog::info("answering Host {}; up to {} connections ({} per client); descriptor limit {}",
