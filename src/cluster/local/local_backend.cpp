@@ -476,7 +476,13 @@ class LocalBackend final : public ClusterBackend {
     if (ec) return Status::Internal("cannot create " + entry.dir + ": " + ec.message());
     PC_RETURN_IF_ERROR(WriteFileAtomic(entry.dir + "/" + kRunFile, RunJson(entry), 0600));
     jobs_[key] = std::move(entry);
-    Reconcile();
+    // Admission and launching happen on the loop's thread, off the submitter's path.
+    if (thread_.joinable()) {
+      kick_ = true;
+      cv_.notify_all();
+    } else {
+      Reconcile();
+    }
     return Status::Ok();
   }
 
@@ -580,8 +586,9 @@ class LocalBackend final : public ClusterBackend {
   void Loop() {
     std::unique_lock lock(mu_);
     while (!quit_) {
-      cv_.wait_for(lock, options_.poll_interval, [this] { return quit_; });
+      cv_.wait_for(lock, options_.poll_interval, [this] { return quit_ || kick_; });
       if (quit_) break;
+      kick_ = false;
       Reconcile();
     }
   }
@@ -904,9 +911,10 @@ class LocalBackend final : public ClusterBackend {
 
   LocalBackendOptions options_;
   Resources capacity_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards everything below: the job list, caches, relays and the loop's flags
   std::condition_variable cv_;
   bool quit_ = false;
+  bool kick_ = false;  // a job was submitted: reconcile now
   std::thread thread_;
   std::map<std::string, JobEntry> jobs_;
   std::map<std::string, PodStatus> ended_;  // by pod dir: final observations

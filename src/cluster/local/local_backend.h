@@ -22,7 +22,8 @@
 // supervisor writes are checked before the backend acts on them (cgroup directories must be pod
 // groups of this job's namespace).
 //
-// A background thread admits waiting jobs every options.poll_interval; every call also does.
+// A background thread admits waiting jobs every options.poll_interval and right after a Submit
+// (which so returns without waiting for pods to launch); every other call also does.
 // Stop of a job still waiting removes the whole job from the queue (a job is admitted whole), all
 // its pods ending Failed/"Stopped".
 #pragma once
