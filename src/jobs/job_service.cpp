@@ -167,15 +167,10 @@ Result<std::string> JobService::PodPathOfWorkdir(const Principal& principal, con
         "workdir '" + workdir + "' is not a folder of your datasets/, models/ or workspace/", "workdir"));
   };
   std::string top = workdir.substr(0, workdir.find('/'));
-  std::string rest = workdir.substr(top.size());
   if (workdir.find("..") != std::string::npos || (top != "datasets" && top != "models" && top != "workspace"))
     return refuse();
-  fs::path host = fs::path(options_.files_dir) / principal.account_id / top;
-  if (top == "workspace") host /= std::to_string(principal.user_id);
-  host += rest;
-  std::error_code ec;
-  // symlink_status: a planted link is never taken for a folder.
-  if (!fs::is_directory(fs::symlink_status(host, ec))) return refuse();
+  // Looked up through the account's files, which follow no link on the way.
+  if (!options_.is_folder || !options_.is_folder(principal, workdir)) return refuse();
   return std::string(kPodDataDir) + "/" + workdir;
 }
 

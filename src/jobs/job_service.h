@@ -91,6 +91,8 @@ struct JobsOptions {
   // Read-only data a job of `account` sees: public data at kPodPublicDir and shares at
   // kPodSharedDir/<owner>/<path>.
   std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts;
+  // Whether the cloud path names a folder of the principal's files (a job's workdir).
+  std::function<bool(const Principal&, const std::string& cloud_path)> is_folder;
   // Bytes of storage quota `account` has left: an uploaded package may not extract past it.
   std::function<std::uint64_t(const std::string& account)> storage_left;
   std::chrono::milliseconds stop_grace{10'000};

@@ -133,6 +133,17 @@ TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
   EXPECT_TRUE(fs::exists(dir_.path() + "/data/jobs/ann-lab/" + std::to_string(id) + "/model/fit_a_line.npz"));
 }
 
+TEST_F(JobsTest, AWorkdirThroughAPlantedLinkIsRefused) {
+  std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
+  fs::create_directories(workspace);
+  fs::create_symlink("/etc", workspace + "/etc-link");
+  for (const char* workdir : {"workspace/etc-link", "workspace/etc-link/ssl", "../ann-lab/workspace", "code"}) {
+    auto r = Call("POST", "/api/v1/jobs", json::object{{"name", "linked"}, {"entry", "true"}, {"workdir", workdir}});
+    EXPECT_EQ(r->status, 400) << workdir << ": " << r->body;
+    EXPECT_NE(r->body.find("\"field\":\"workdir\""), std::string::npos) << r->body;
+  }
+}
+
 TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
   std::string archive = dir_.path() + "/code.tar.gz";
   ASSERT_EQ(std::system(("tar -czf " + archive + " -C " + PADDLECLOUD_SOURCE_DIR + "/examples/fit_a_line train.py").c_str()), 0);

@@ -181,6 +181,11 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                     mounts.push_back({files_root + "/" + m.key, std::string(jobs::kPodSharedDir) + "/" + m.mount, true});
                 return mounts;
               },
+          .is_folder =
+              [files = p->files_.get()](const Principal& principal, const std::string& path) {
+                auto entry = files->Stat(principal, path);
+                return entry && entry->folder;
+              },
           .storage_left = [files = p->files_.get()](const std::string& account) {
             return files->StorageLeft(account).value_or(0);
           }});
