@@ -107,7 +107,8 @@ Status Throttled(std::int64_t retry_after, const std::string& what) {
 }  // namespace
 
 std::vector<db::Migration> AccountMigrations() {
-  return {{2, "accounts, users, sessions, tokens, certificates, audit",
+  return {{30, "api tokens of jobs", "ALTER TABLE api_tokens ADD COLUMN job_id INTEGER;"},
+          {2, "accounts, users, sessions, tokens, certificates, audit",
            R"sql(
 CREATE TABLE accounts (
   id TEXT PRIMARY KEY,
@@ -479,15 +480,18 @@ Result<Principal> AccountService::AuthenticateSession(const std::string& session
 
 Result<Principal> AccountService::AuthenticateToken(const std::string& token) {
   std::int64_t now = Now();
-  auto rows = db_.Query("SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = ?",
-                        {HashSecret(token)});
+  auto rows = db_.Query(
+      "SELECT id, user_id, expires_at, revoked_at, last_used_at, job_id FROM api_tokens WHERE token_hash = ?",
+      {HashSecret(token)});
   if (!rows) return Err(rows.error());
   if (rows->empty() || !rows->IsNull(0, "revoked_at") ||
       (!rows->IsNull(0, "expires_at") && rows->Int(0, "expires_at") <= now))
     return Err(Status::Unauthenticated("this API token is not valid (revoked, expired or mistyped)"));
   if (rows->IsNull(0, "last_used_at") || now - rows->Int(0, "last_used_at") >= 60)
     (void)db_.Execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {now, rows->Int(0, "id")});
-  return PrincipalForUser(rows->Int(0, "user_id"), "token", std::to_string(rows->Int(0, "id")));
+  auto principal = PrincipalForUser(rows->Int(0, "user_id"), "token", std::to_string(rows->Int(0, "id")));
+  if (principal && !rows->IsNull(0, "job_id")) principal->job_id = rows->Int(0, "job_id");
+  return principal;
 }
 
 Result<Principal> AccountService::AuthenticateCertificate(const std::string& serial) {
@@ -817,6 +821,23 @@ Result<std::pair<ApiToken, std::string>> AccountService::CreateToken(const Princ
   return std::make_pair(token, secret);
 }
 
+Result<std::string> AccountService::CreateJobToken(const Principal& principal, std::int64_t job_id) {
+  std::string secret = NewSecret("pct_");
+  auto r = Tenant(db_, principal).Execute(
+      "INSERT INTO api_tokens (user_id, account_id, name, token_hash, prefix, created_at, job_id) "
+      "VALUES (?, :account, ?, ?, ?, ?, ?)",
+      {principal.user_id, "job " + std::to_string(job_id), HashSecret(secret), secret.substr(0, 10), Now(), job_id});
+  if (!r) return Err(r.error());
+  return secret;
+}
+
+Status AccountService::RevokeJobTokens(const std::string& account_id, std::int64_t job_id) {
+  auto r = db::TenantScope(db_, account_id)
+               .Execute("UPDATE api_tokens SET revoked_at = ? WHERE job_id = ? AND account_id = :account AND revoked_at IS NULL",
+                        {Now(), job_id});
+  return r ? Status::Ok() : r.error();
+}
+
 Result<std::pair<ApiToken, std::string>> AccountService::CreateTokenWithPassword(const std::string& email,
                                                                                  const std::string& password,
                                                                                  const std::string& name,
@@ -830,7 +851,8 @@ Result<std::pair<ApiToken, std::string>> AccountService::CreateTokenWithPassword
 
 Result<std::vector<ApiToken>> AccountService::ListTokens(const Principal& principal) {
   auto rows = Tenant(db_, principal).Query("SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_tokens "
-      "WHERE user_id = ? AND account_id = :account AND revoked_at IS NULL ORDER BY id DESC", {principal.user_id});
+      "WHERE user_id = ? AND account_id = :account AND revoked_at IS NULL AND job_id IS NULL ORDER BY id DESC",
+      {principal.user_id});
   if (!rows) return Err(rows.error());
   std::vector<ApiToken> out;
   for (std::size_t i = 0; i < rows->size(); ++i) {

@@ -167,6 +167,11 @@ class AccountService {
                                                                    const std::string& name, const RequestMeta& meta);
   Result<std::vector<ApiToken>> ListTokens(const Principal& principal);
   Status RevokeToken(const Principal& principal, std::int64_t token_id, const RequestMeta& meta);
+  // A job's own token (PADDLE_CLOUD_TOKEN): it authenticates as the principal with job_id set, so
+  // that it acts only for the job's work (api/auth_middleware.h); not listed among the user's
+  // tokens and not audited one by one. RevokeJobTokens ends it with the job.
+  Result<std::string> CreateJobToken(const Principal& principal, std::int64_t job_id);
+  Status RevokeJobTokens(const std::string& account_id, std::int64_t job_id);
 
   // --- client certificates (the cryptography is pki/'s; this keeps the records) ---------------
   Status RecordCertificate(const Principal& principal, const CertificateRecord& record, const RequestMeta& meta);

@@ -69,7 +69,32 @@ void MakeSessionCookiesSecure(http::Headers& headers) {
   }
 }
 
+bool Under(std::string_view path, std::string_view prefix) {
+  return path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/');
+}
+
 }  // namespace
+
+bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id) {
+  if (method == "GET" || method == "HEAD") {
+    for (std::string_view prefix : {"/api/v1/me", "/api/v1/session", "/api/v1/version", "/api/v1/storage",
+                                    "/api/v1/files", "/api/v1/download", "/api/v1/uploads", "/api/v1/publications",
+                                    "/api/v1/shared-with-me", "/api/v1/jobs"})
+      if (Under(path, prefix) && !Under(path, "/api/v1/me/tokens") && !Under(path, "/api/v1/me/certificates"))
+        return true;
+    return false;
+  }
+  if (method == "POST")
+    return path == "/api/v1/uploads" || path == "/api/v1/folders" || path == "/api/v1/copies" ||
+           path == "/api/v1/jobs" || path == "/api/v1/jobs/packages" ||
+           path == "/api/v1/jobs/" + std::to_string(job_id) + "/stop";
+  if (method == "PUT") return Under(path, "/api/v1/uploads") && path != "/api/v1/uploads";
+  if (method == "PATCH") return Under(path, "/api/v1/files") && path != "/api/v1/files";
+  if (method == "DELETE")
+    return (Under(path, "/api/v1/files") || Under(path, "/api/v1/uploads")) && path != "/api/v1/files" &&
+           path != "/api/v1/uploads";
+  return false;
+}
 
 http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool, bool https_public_url) {
   return [&accounts, &pool, https_public_url](http::Request& request,
@@ -97,6 +122,12 @@ http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::Wo
       request.principal = std::move(*principal);
     }
 
+    if (request.principal && request.principal->job_id != 0 &&
+        !JobTokenMayCall(request.method, request.path, request.principal->job_id))
+      co_return http::ErrorResponse(
+          Status::PermissionDenied("a job's token may only read and write the account's files and submit, read or "
+                                   "stop jobs: not " + request.method + " " + request.path)
+              .WithDetail("reason", "job_token_scope"));
     if (request.principal && request.principal->method == "session" && UnsafeMethod(request.method) &&
         !request.public_route) {
       auto csrf = request.headers.Get("X-CSRF-Token");

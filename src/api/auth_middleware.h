@@ -5,6 +5,11 @@
 // - Unsafe methods (POST, PUT, PATCH, DELETE) authenticated by cookie must carry the session's
 //   CSRF token in X-CSRF-Token; any unsafe request whose Origin is not this server is refused.
 // - Routes that are not public answer 401 without a principal.
+// - A job's token (Principal::job_id) may only call what a job needs (JobTokenMayCall): read the
+//   account's files and write its space, read publications, submit jobs and read the user's
+//   jobs, stop its own job, read /api/v1/me; anything else (tokens, certificates, members,
+//   invitations, password, settings, shares, publishing) is 403 with details.reason
+//   "job_token_scope".
 #pragma once
 
 #include "accounts/account_service.h"
@@ -26,5 +31,8 @@ std::string CookieValue(std::string_view cookie_header, std::string_view name);
 std::string SessionCookie(const std::string& session_id, std::int64_t max_age_seconds, bool secure);
 
 accounts::RequestMeta MetaOf(const http::Request& request);
+
+// Whether a job's token may call `method` on the (decoded) `path`; `job_id` is its job.
+bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id);
 
 }  // namespace paddlecloud::api

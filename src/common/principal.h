@@ -15,6 +15,7 @@ struct Principal {
   std::string method;             // "session", "token" or "certificate"
   std::string credential_id;      // the session's hash, the token's id or the certificate's serial
   std::string csrf_token;         // sessions only
+  std::int64_t job_id = 0;        // a job's token (PADDLE_CLOUD_TOKEN): it acts only for that job's work
 };
 
 }  // namespace paddlecloud

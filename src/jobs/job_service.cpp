@@ -249,9 +249,8 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   if (working_dir.empty()) working_dir = std::string(kPodJobDir) + "/code";
 
   // A job-scoped token lets the training code call the API (draw_board, files) as its user.
-  auto token = accounts_.CreateToken(principal, "job " + BackendName(job), 30, {.remote_address = "", .user_agent = ""});
+  auto token = accounts_.CreateJobToken(principal, job.id);
   if (!token) return Err(token.error());
-  (void)db_.Execute("UPDATE jobs SET token_id = ? WHERE id = ?", {token->first.id, job.id});
 
   cluster::JobRun run{.namespace_name = principal.account_id, .job = BackendName(job), .entry = spec.entry,
                       .image = spec.image, .working_dir = working_dir, .env = spec.env,
@@ -259,7 +258,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
                       .pserver_requests = spec.pserver, .max_restarts = spec.max_restarts,
                       .logs_dir = (fs::path(dir) / "logs").string()};
   run.env["PADDLE_CLOUD_URL"] = options_.pod_api_url ? options_.pod_api_url() : "";
-  run.env["PADDLE_CLOUD_TOKEN"] = token->second;
+  run.env["PADDLE_CLOUD_TOKEN"] = *token;
   run.env["PADDLE_CLOUD_JOB_DIR"] = kPodJobDir;
   run.env["PADDLE_CLOUD_DATA"] = kPodDataDir;
   run.env["PADDLE_CLOUD_PUBLIC"] = kPodPublicDir;
@@ -549,11 +548,8 @@ void JobService::ReconcileJob(Job job) {
        static_cast<std::int64_t>(trainers_succeeded), static_cast<std::int64_t>(trainer_failures), job.id});
   if (terminal && !job.terminal()) {
     RecordEvent(job.id, "", state, reason);
-    auto token = db_.Query("SELECT token_id FROM jobs WHERE id = ?", {job.id});
-    if (token && !token->empty() && !token->IsNull(0, "token_id")) {
-      Principal owner{.user_id = job.user_id, .account_id = job.account_id, .email = job.user_email};
-      (void)accounts_.RevokeToken(owner, token->Int(0, "token_id"), {.remote_address = "", .user_agent = "reconciler"});
-    }
+    if (Status revoked = accounts_.RevokeJobTokens(job.account_id, job.id); !revoked.ok())
+      spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
     (void)backend_.Delete(job.account_id, name);
   }
 }

@@ -144,6 +144,64 @@ TEST_F(JobsTest, AWorkdirThroughAPlantedLinkIsRefused) {
   }
 }
 
+// What the training code of a job may do with its PADDLE_CLOUD_TOKEN, and what it may not.
+constexpr char kJobTokenProbe[] = R"py(
+import json, os, urllib.request, urllib.error
+base, token = os.environ["PADDLE_CLOUD_URL"], os.environ["PADDLE_CLOUD_TOKEN"]
+def call(method, path, body=None, headers=None):
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    h = {"Authorization": "Bearer " + token, "Content-Type": "application/json", **(headers or {})}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(base + path, data=data, method=method, headers=h)) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+def report(name, status):
+    print("%s=%d" % (name, status), flush=True)
+report("create_token", call("POST", "/api/v1/me/tokens", {"name": "escape"})[0])
+report("list_tokens", call("GET", "/api/v1/me/tokens")[0])
+report("certificate", call("POST", "/api/v1/me/certificates", {"name": "escape"})[0])
+report("invite", call("POST", "/api/v1/account/invitations", {"email": "mallory@example.com"})[0])
+report("password", call("POST", "/api/v1/me/password", {"current_password": "x", "new_password": "y" * 12})[0])
+report("share", call("POST", "/api/v1/shares", {"path": "datasets", "account": "other"})[0])
+report("members", call("GET", "/api/v1/account/members")[0])
+status, child = call("POST", "/api/v1/jobs", {"name": "child", "entry": "true", "cpu_per_trainer": "100m", "mem_per_trainer": "64Mi"})
+report("create_cloud_job", status)
+if status == 201:
+    report("read_child", call("GET", "/api/v1/jobs/%d" % child["id"])[0])
+    report("stop_child", call("POST", "/api/v1/jobs/%d/stop" % child["id"])[0])
+model = b"weights"
+status, upload = call("POST", "/api/v1/uploads", {"path": "models/from-job/model.bin", "size": len(model)})
+if status == 201:
+    status = call("PUT", "/api/v1/uploads/" + upload["id"], model, {"Content-Range": "bytes 0-%d/%d" % (len(model) - 1, len(model)), "Content-Type": "application/octet-stream"})[0]
+report("write_model", status)
+print("token=" + token, flush=True)
+)py";
+
+TEST_F(JobsTest, AJobTokenActsOnlyForTheJobsWork) {
+  std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
+  fs::create_directories(workspace);
+  std::ofstream(workspace + "/probe.py") << kJobTokenProbe;
+  auto job = Submit({{"name", "probe"}, {"entry", "python3 /data/workspace/probe.py"}, {"cpu_per_trainer", "100m"},
+                     {"mem_per_trainer", "128Mi"}});
+  std::int64_t id = job.at("id").as_int64();
+  WaitForState(id, "Succeeded");
+  std::string log = Log(id, "probe-" + std::to_string(id) + "-trainer-0");
+  for (const char* refused : {"create_token", "list_tokens", "certificate", "invite", "password", "share", "members"})
+    EXPECT_NE(log.find(std::string(refused) + "=403"), std::string::npos) << refused << "\n" << log;
+  EXPECT_NE(log.find("create_cloud_job=201"), std::string::npos) << log;
+  EXPECT_NE(log.find("read_child=200"), std::string::npos) << log;
+  EXPECT_NE(log.find("stop_child=403"), std::string::npos) << "a job may stop only itself\n" << log;
+  EXPECT_NE(log.find("write_model=200"), std::string::npos) << log;
+  EXPECT_EQ(Call("GET", "/api/v1/download/models/from-job/model.bin")->body, "weights");
+  // The token is not among the user's tokens, and it died with the job.
+  EXPECT_EQ(Call("GET", "/api/v1/me/tokens")->body.find("job "), std::string::npos);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("token=(pct_[A-Za-z0-9_-]+)")));
+  auto after = testing::Request(addr_, "GET", "/api/v1/me", "", "Authorization: Bearer " + m[1].str() + "\r\n");
+  EXPECT_EQ(after->status, 401) << after->body;
+}
+
 TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
   std::string archive = dir_.path() + "/code.tar.gz";
   ASSERT_EQ(std::system(("tar -czf " + archive + " -C " + PADDLECLOUD_SOURCE_DIR + "/examples/fit_a_line train.py").c_str()), 0);
