@@ -107,7 +107,9 @@ Status Throttled(std::int64_t retry_after, const std::string& what) {
 }  // namespace
 
 std::vector<db::Migration> AccountMigrations() {
-  return {{30, "api tokens of jobs", "ALTER TABLE api_tokens ADD COLUMN job_id INTEGER;"},
+  return {{30, "api tokens of jobs; certificates known by fingerprint",
+           "ALTER TABLE api_tokens ADD COLUMN job_id INTEGER;"
+           "CREATE INDEX certificates_by_fingerprint ON certificates(fingerprint_sha256);"},
           {2, "accounts, users, sessions, tokens, certificates, audit",
            R"sql(
 CREATE TABLE accounts (
@@ -394,7 +396,9 @@ Result<User> AccountService::CheckPasswordLogin(const std::string& raw_email, co
   if (email.empty()) return Err(Status::InvalidArgument("email is required", "email"));
   if (password.empty()) return Err(Status::InvalidArgument("password is required", "password"));
   std::int64_t now = Now();
-  std::string email_key = "login:" + email, address_key = "login-ip:" + meta.remote_address;
+  // Failures count per (email, client address): someone guessing from one address slows down there
+  // and never locks the real user out elsewhere. Each address also has a cap across emails.
+  std::string email_key = "login:" + email + " from " + meta.remote_address, address_key = "login-ip:" + meta.remote_address;
   {
     Throttle throttle(db_, now);
     std::int64_t wait = std::max(throttle.RetryAfter(email_key), throttle.RetryAfter(address_key));
@@ -403,8 +407,7 @@ Result<User> AccountService::CheckPasswordLogin(const std::string& raw_email, co
   auto rows = db_.Query(UserSelect("email = ?"), {email});
   if (!rows) return Err(rows.error());
   // Verify against a dummy hash for unknown emails, so timing does not reveal which exist.
-  static const std::string dummy = *HashPassword("not a real password", TestPasswordParams());
-  std::string stored = rows->empty() ? dummy : rows->Text(0, "password_hash");
+  std::string stored = rows->empty() ? DummyPasswordHash() : rows->Text(0, "password_hash");
   bool ok = VerifyPassword(password, stored) && !rows->empty();
   if (!ok) {
     Throttle throttle(db_, now);
@@ -424,6 +427,14 @@ Result<User> AccountService::CheckPasswordLogin(const std::string& raw_email, co
       (void)db_.Execute("UPDATE users SET password_hash = ? WHERE id = ?", {*rehashed, user.id});
   }
   return user;
+}
+
+const std::string& AccountService::DummyPasswordHash() {
+  // Made with the parameters of real hashes: verifying it costs what verifying a real one does.
+  std::call_once(dummy_hash_once_, [this] {
+    dummy_hash_ = HashPassword(NewSecret(""), options_.password_params).value_or("");
+  });
+  return dummy_hash_;
 }
 
 Result<Session> AccountService::Login(const std::string& email, const std::string& password, const RequestMeta& meta) {
@@ -494,18 +505,19 @@ Result<Principal> AccountService::AuthenticateToken(const std::string& token) {
   return principal;
 }
 
-Result<Principal> AccountService::AuthenticateCertificate(const std::string& serial) {
-  auto rows = db_.Query("SELECT user_id, not_after, revoked_at FROM certificates WHERE serial = ?", {serial});
+Result<Principal> AccountService::AuthenticateCertificate(const std::string& fingerprint_sha256) {
+  auto rows = db_.Query("SELECT serial, user_id, not_after, revoked_at FROM certificates WHERE fingerprint_sha256 = ?",
+                        {fingerprint_sha256});
   if (!rows) return Err(rows.error());
-  if (rows->empty() || !rows->IsNull(0, "revoked_at") || rows->Int(0, "not_after") <= Now())
+  if (fingerprint_sha256.empty() || rows->empty() || !rows->IsNull(0, "revoked_at") || rows->Int(0, "not_after") <= Now())
     return Err(Status::Unauthenticated("this client certificate is revoked, expired or unknown"));
-  return PrincipalForUser(rows->Int(0, "user_id"), "certificate", serial);
+  return PrincipalForUser(rows->Int(0, "user_id"), "certificate", rows->Text(0, "serial"));
 }
 
 // ---- passwords ---------------------------------------------------------------------------------
 
 Status AccountService::ChangePassword(const Principal& principal, const std::string& current,
-                                      const std::string& replacement, const RequestMeta& meta) {
+                                      const std::string& replacement, const RequestMeta& meta, bool keep_tokens) {
   auto rows = Tenant(db_, principal).Query(UserSelect("id = ? AND account_id = :account"), {principal.user_id});
   if (!rows) return rows.error();
   if (rows->empty()) return Status::NotFound("user not found");
@@ -522,11 +534,22 @@ Status AccountService::ChangePassword(const Principal& principal, const std::str
   PC_RETURN_IF_ERROR(db_.Transaction([&](db::Session& tx) -> Status {
     PC_RETURN_IF_ERROR(StatusOf(tx.Execute("UPDATE users SET password_hash = ? WHERE id = ?", {*hash, principal.user_id})));
     // Every other session ends; the one changing the password stays signed in.
-    return StatusOf(tx.Execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id_hash <> ?",
-                      {now, principal.user_id, principal.method == "session" ? principal.credential_id : ""}));
+    PC_RETURN_IF_ERROR(StatusOf(tx.Execute(
+        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id_hash <> ?",
+        {now, principal.user_id, principal.method == "session" ? principal.credential_id : ""})));
+    return keep_tokens ? Status::Ok() : RevokeCredentials(tx, principal.user_id, now, /*job_tokens=*/false);
   }));
-  Audit(principal.account_id, principal.user_id, principal.email, "password.changed", meta);
+  Audit(principal.account_id, principal.user_id, principal.email, "password.changed", meta,
+        keep_tokens ? "{\"kept_tokens\":true}" : "{\"revoked\":\"api tokens and client certificates\"}");
   return Status::Ok();
+}
+
+Status AccountService::RevokeCredentials(db::Session& tx, std::int64_t user_id, std::int64_t now, bool job_tokens) {
+  PC_RETURN_IF_ERROR(StatusOf(tx.Execute(std::string("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL") +
+                                             (job_tokens ? "" : " AND job_id IS NULL"),
+                                         {now, user_id})));
+  return StatusOf(
+      tx.Execute("UPDATE certificates SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", {now, user_id}));
 }
 
 Status AccountService::RequestPasswordReset(const std::string& raw_email, const RequestMeta& meta) {
@@ -584,9 +607,13 @@ Status AccountService::ResetPassword(const std::string& token, const std::string
     if (used->rows_affected != 1) return Status::Conflict("this reset link was already used; ask for a new one");
     PC_RETURN_IF_ERROR(StatusOf(tx.Execute("UPDATE users SET password_hash = ?, verified_at = COALESCE(verified_at, ?) WHERE id = ?",
                                   {*hash, now, user_id})));
-    return StatusOf(tx.Execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", {now, user_id}));
+    PC_RETURN_IF_ERROR(
+        StatusOf(tx.Execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", {now, user_id})));
+    // Whoever knew the old password may have made credentials with it: none survives a reset.
+    return RevokeCredentials(tx, user_id, now, /*job_tokens=*/true);
   }));
-  Audit(account_id, user_id, email, "password.reset", meta);
+  Audit(account_id, user_id, email, "password.reset", meta,
+        "{\"revoked\":\"sessions, api tokens, job tokens and client certificates\"}");
   return Status::Ok();
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -128,15 +129,22 @@ class AccountService {
   // Unauthenticated when unknown, expired or revoked.
   Result<Principal> AuthenticateSession(const std::string& session_id);
   Result<Principal> AuthenticateToken(const std::string& token);
-  Result<Principal> AuthenticateCertificate(const std::string& serial);
+  // A client certificate is known by the SHA-256 fingerprint of the whole certificate recorded at
+  // issue: one with the same serial but another subject or key is another certificate.
+  Result<Principal> AuthenticateCertificate(const std::string& fingerprint_sha256);
+  // What an unknown email's password is checked against: a hash made with the same parameters as
+  // real ones, so a sign-in takes as long whether the email exists or not.
+  const std::string& DummyPasswordHash();
 
   // --- passwords ----------------------------------------------------------------------------
-  // Needs the current password; ends the user's other sessions.
+  // Needs the current password; ends the user's other sessions and, unless `keep_tokens`, revokes
+  // their API tokens and client certificates (jobs' own tokens live on with their jobs).
   Status ChangePassword(const Principal& principal, const std::string& current, const std::string& replacement,
-                        const RequestMeta& meta);
+                        const RequestMeta& meta, bool keep_tokens = false);
   // Mails a reset link when the email belongs to a user; the answer never tells which.
   Status RequestPasswordReset(const std::string& email, const RequestMeta& meta);
-  // Sets the password and ends every session of the user.
+  // Sets the password, ends every session of the user and revokes every credential made with the
+  // old one: API tokens (jobs' included) and client certificates.
   Status ResetPassword(const std::string& token, const std::string& replacement, const RequestMeta& meta);
 
   // --- the account and its members ----------------------------------------------------------
@@ -191,10 +199,13 @@ class AccountService {
   void Audit(const std::string& account_id, std::int64_t user_id, const std::string& actor, const std::string& event,
              const RequestMeta& meta, const std::string& details = "{}");
   Status RequireMaster(const Principal& principal);
+  static Status RevokeCredentials(db::Session& tx, std::int64_t user_id, std::int64_t now, bool job_tokens);
 
   db::Database& db_;
   mail::Mailer& mailer_;
   AccountsOptions options_;
+  std::once_flag dummy_hash_once_;
+  std::string dummy_hash_;  // verified for unknown emails, made like a real hash (DummyPasswordHash)
 };
 
 // Validation shared with the UI's messages.

@@ -179,6 +179,32 @@ TEST_F(AccountServiceTest, FailedLoginsAreThrottledPerEmailThenRecover) {
             "wrong email or password");
 }
 
+TEST_F(AccountServiceTest, GuessesFromOneAddressNeverLockTheUserOutElsewhere) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  RequestMeta attacker{.remote_address = "198.51.100.7", .user_agent = "guesser"};
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(service_->Login("ann@example.com", "wrong password!", attacker).error().code(), Code::kUnauthenticated);
+  EXPECT_EQ(service_->Login("ann@example.com", "correct horse battery", attacker).error().code(), Code::kResourceExhausted);
+  EXPECT_TRUE(service_->Login("ann@example.com", "correct horse battery", meta_)) << "ann, from her own address";
+  // The guesser's delay grows with every further failure.
+  now_ += 31;
+  EXPECT_FALSE(service_->Login("ann@example.com", "wrong password!", attacker));
+  auto longer = service_->Login("ann@example.com", "correct horse battery", attacker);
+  ASSERT_FALSE(longer);
+  EXPECT_EQ(longer.error().details().at("retry_after"), "60");
+}
+
+TEST_F(AccountServiceTest, UnknownEmailsAreCheckedAgainstAHashMadeLikeRealOnes) {
+  AccountsOptions options;
+  options.password_params = {TestPasswordParams().ops_limit + 1, TestPasswordParams().mem_limit * 2};
+  AccountService service(*db_, *mailer_, options);
+  auto real = HashPassword("a real passphrase", options.password_params);
+  ASSERT_TRUE(real);
+  EXPECT_FALSE(PasswordNeedsRehash(service.DummyPasswordHash(), options.password_params));
+  EXPECT_EQ(service.DummyPasswordHash().substr(0, service.DummyPasswordHash().find("$", 20)),
+            real->substr(0, real->find("$", 20)));  // $argon2id$v=19$m=...,t=...,p=...
+}
+
 TEST_F(AccountServiceTest, SessionsExpireWhenIdleAndAbsolutely) {
   RegisterVerified("ann@example.com", "ann-lab");
   auto session = service_->Login("ann@example.com", "correct horse battery", meta_);
@@ -201,9 +227,24 @@ TEST_F(AccountServiceTest, PasswordChangeEndsOtherSessions) {
   EXPECT_EQ(wrong.field(), "current_password");
   auto weak = service_->ChangePassword(here, "correct horse battery", "qwerty123", meta_);
   EXPECT_EQ(weak.field(), "new_password");
+  auto token = service_->CreateToken(here, "laptop", std::nullopt, meta_);
+  ASSERT_TRUE(token);
+  auto job_token = service_->CreateJobToken(here, 7);
+  ASSERT_TRUE(job_token);
+  ASSERT_TRUE(service_->RecordCertificate(here, {.serial = "ab01", .subject = "CN=ann", .fingerprint_sha256 = "00",
+                                                 .not_before = now_, .not_after = now_ + 86400, .created_at = now_},
+                                          meta_).ok());
   ASSERT_TRUE(service_->ChangePassword(here, "correct horse battery", "another good passphrase", meta_).ok());
   EXPECT_FALSE(service_->AuthenticateSession(elsewhere->id));
   EXPECT_TRUE(service_->Login("ann@example.com", "another good passphrase", meta_));
+  EXPECT_FALSE(service_->AuthenticateToken(token->second)) << "a changed password revokes API tokens";
+  EXPECT_TRUE(service_->ListCertificates(here)->at(0).revoked_at.has_value());
+  EXPECT_TRUE(service_->AuthenticateToken(*job_token)) << "a running job keeps its token";
+  // Unless the user asks to keep their tokens.
+  auto kept = service_->CreateToken(here, "ci", std::nullopt, meta_);
+  ASSERT_TRUE(service_->ChangePassword(here, "another good passphrase", "a third good passphrase", meta_,
+                                       /*keep_tokens=*/true).ok());
+  EXPECT_TRUE(service_->AuthenticateToken(kept->second));
 }
 
 TEST_F(AccountServiceTest, ResetAnswersTheSameAndIsSingleUse) {
@@ -215,7 +256,17 @@ TEST_F(AccountServiceTest, ResetAnswersTheSameAndIsSingleUse) {
   std::string token = LinkToken("/reset-password");
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(service_->ResetPassword(token, "short", meta_).field(), "password");
+  Principal before = SignIn("ann@example.com");
+  auto api_token = service_->CreateToken(before, "laptop", std::nullopt, meta_);
+  auto job_token = service_->CreateJobToken(before, 7);
+  ASSERT_TRUE(service_->RecordCertificate(before, {.serial = "cd02", .subject = "CN=ann", .fingerprint_sha256 = "f2",
+                                                   .not_before = now_, .not_after = now_ + 86400, .created_at = now_},
+                                          meta_).ok());
+  EXPECT_TRUE(service_->AuthenticateCertificate("f2"));
   ASSERT_TRUE(service_->ResetPassword(token, "a brand new passphrase", meta_).ok());
+  EXPECT_FALSE(service_->AuthenticateToken(api_token->second)) << "a reset revokes every token";
+  EXPECT_FALSE(service_->AuthenticateToken(*job_token));
+  EXPECT_FALSE(service_->AuthenticateCertificate("f2"));
   EXPECT_EQ(service_->ResetPassword(token, "yet another passphrase", meta_).code(), Code::kConflict);
   EXPECT_TRUE(service_->Login("ann@example.com", "a brand new passphrase", meta_));
   // An expired link.

@@ -285,16 +285,23 @@ void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::
              },
              signed_in);
 
-  router.Add("POST", "/api/v1/me/password", "Change the password (needs the current one); ends other sessions",
+  router.Add("POST", "/api/v1/me/password",
+             "Change the password (needs the current one); ends other sessions and revokes API tokens and client "
+             "certificates unless keep_tokens",
              [&](Request& request) -> asio::awaitable<Response> {
                std::string current, replacement;
+               bool keep_tokens = false;
                Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
                  PC_RETURN_IF_ERROR(ReadString(r, "current_password", current));
+                 auto keep = r.OptionalBool("keep_tokens");
+                 if (!keep) return keep.error();
+                 keep_tokens = keep->value_or(false);
                  return ReadString(r, "new_password", replacement);
                });
                if (!parsed.ok()) co_return ErrorResponse(parsed);
-               Status s = co_await pool.Run(
-                   [&] { return accounts.ChangePassword(*request.principal, current, replacement, MetaOf(request)); });
+               Status s = co_await pool.Run([&] {
+                 return accounts.ChangePassword(*request.principal, current, replacement, MetaOf(request), keep_tokens);
+               });
                if (!s.ok()) co_return ErrorResponse(s);
                co_return NoContent();
              },

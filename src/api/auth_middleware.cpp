@@ -116,8 +116,8 @@ http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::Wo
       auto principal = co_await pool.Run([&] { return accounts.AuthenticateSession(session_id); });
       if (principal) request.principal = std::move(*principal);
       else clear_cookie = true;
-    } else if (!request.client_certificate_serial.empty()) {
-      auto principal = co_await pool.Run([&] { return accounts.AuthenticateCertificate(request.client_certificate_serial); });
+    } else if (!request.client_certificate_fingerprint.empty()) {
+      auto principal = co_await pool.Run([&] { return accounts.AuthenticateCertificate(request.client_certificate_fingerprint); });
       if (!principal) co_return Unauthenticated(principal.error().message(), false);
       request.principal = std::move(*principal);
     }

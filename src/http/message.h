@@ -64,7 +64,7 @@ struct Request {
   std::string request_id;            // from X-Request-Id when well-formed, else generated
   std::string route;                 // the matched pattern ("/api/v1/jobs/{job}") for logs and metrics
   bool tls = false;
-  std::string client_certificate_serial;  // a TLS client certificate the platform CA verified
+  std::string client_certificate_fingerprint;  // SHA-256 of a TLS client certificate the platform CA verified
   bool public_route = true;               // false: the auth middleware requires a principal
   std::optional<Principal> principal;     // set by the auth middleware
   const std::function<boost::asio::awaitable<Response>(Request&)>* handler = nullptr;  // the matched route's handler

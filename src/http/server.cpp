@@ -218,7 +218,7 @@ struct HttpServer::Impl {
   void RefuseOverLimit(int fd);  // answers 503 where it can; the caller closes
   template <typename Stream>
   asio::awaitable<void> Serve(Stream& stream, std::shared_ptr<ConnectionState> state, std::string remote, bool tls,
-                              std::string client_serial);
+                              std::string client_fingerprint);
   template <typename Stream>
   asio::awaitable<bool> WriteResponse(Stream& stream, Response& response, bool head, bool keep_alive);
 
@@ -587,7 +587,7 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(Stream& stream, Response& 
 
 template <typename Stream>
 asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<ConnectionState> state,
-                                              std::string remote, bool tls, std::string client_serial) {
+                                              std::string remote, bool tls, std::string client_fingerprint) {
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   bool first = true;
@@ -638,7 +638,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
     request.method = std::string(header.method_string());
     request.target = std::string(header.target());
     request.tls = tls;
-    request.client_certificate_serial = client_serial;
+    request.client_certificate_fingerprint = client_fingerprint;
     for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
     request.remote_address = trusted_proxies.empty() ? remote : trusted_proxies.ClientAddress(remote, request.headers);
     auto incoming_id = request.headers.Get("X-Request-Id");
@@ -793,8 +793,8 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
               auto [ec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, kNoThrow);
               if (!ec) {
                 std::string serial;
-                if (options.client_certificate_serial)
-                  serial = options.client_certificate_serial(tls_stream.native_handle());
+                if (options.client_certificate_fingerprint)
+                  serial = options.client_certificate_fingerprint(tls_stream.native_handle());
                 co_await Serve(tls_stream, state, remote, true, serial);
                 beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
                 co_await tls_stream.async_shutdown(kNoThrow);

@@ -64,9 +64,10 @@ struct HttpServerOptions {
   std::vector<std::string> trusted_proxies;
   // TLS hooks, with OpenSSL's SSL_CTX* / SSL* as void* to keep OpenSSL out of this header:
   // adjust the context (e.g. request client certificates), and name the verified client
-  // certificate of a connection (its serial; empty when none), copied to each Request.
+  // certificate of a connection (the SHA-256 fingerprint of the whole certificate; empty when
+  // none), copied to each Request.
   std::function<Status(void* ssl_ctx)> configure_tls;
-  std::function<std::string(void* ssl)> client_certificate_serial;
+  std::function<std::string(void* ssl)> client_certificate_fingerprint;
   // Headers added to the answers the server gives before any route runs (malformed requests,
   // bodies over the limit), which the middleware never sees.
   std::vector<std::pair<std::string, std::string>> rejection_headers;

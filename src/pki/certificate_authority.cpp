@@ -295,6 +295,7 @@ std::optional<VerifiedPeer> IdentityOf(X509* cert) {
   if (!email || !account || email->empty() || account->empty()) return std::nullopt;
   VerifiedPeer peer;
   peer.serial_hex = SerialHex(cert);
+  peer.fingerprint_sha256 = FingerprintSha256(cert);
   peer.email = std::move(*email);
   peer.account_id = std::move(*account);
   peer.not_after_unix = AsnTimeToUnix(X509_get0_notAfter(cert));

@@ -43,6 +43,8 @@ struct IssuedCertificate {
 // The identity a verified client certificate carries.
 struct VerifiedPeer {
   std::string serial_hex;
+  std::string fingerprint_sha256;  // of the whole DER certificate: what identifies it (a serial alone
+                                   // can be copied into another certificate signed with the CA key)
   std::string email;       // subject CN
   std::string account_id;  // subject O
   std::int64_t not_after_unix = 0;

@@ -411,6 +411,17 @@ TEST_F(AccountsTest, ClientCertificatesSignInOverTlsUntilRevoked) {
   std::smatch serial;
   std::string listed = curl("-b " + jar + " " + base + "/api/v1/me/certificates");
   ASSERT_TRUE(std::regex_search(listed, serial, std::regex("\"serial\":\"([0-9a-f]+)\""))) << listed;
+  // Someone with the CA key (or a leaked one) signs another subject and key under ann's serial:
+  // the serial alone signs in no one.
+  std::string forged = dir_.path() + "/forged";
+  std::ofstream(forged + ".ext") << "extendedKeyUsage=clientAuth\n";
+  RunCommand("openssl req -new -newkey rsa:2048 -nodes -subj /CN=eve@example.com/O=ann-lab -keyout " + forged +
+             ".key -out " + forged + ".csr && openssl x509 -req -in " + forged + ".csr -CA " + dir_.path() +
+             "/data/ca/ca.crt -CAkey " + dir_.path() + "/data/ca/ca.key -set_serial 0x" + serial[1].str() +
+             " -days 1 -extfile " + forged + ".ext -out " + forged + ".crt");
+  ASSERT_TRUE(fs::exists(forged + ".crt"));
+  EXPECT_EQ(curl("--cert " + forged + ".crt --key " + forged + ".key -w '%{http_code}' -o /dev/null " + base + "/api/v1/me"),
+            "401");
   EXPECT_EQ(curl("-b " + jar + " -X DELETE -H 'X-CSRF-Token: " + csrf[1].str() + "' -w '%{http_code}' " + base +
                  "/api/v1/me/certificates/" + serial[1].str()),
             "204");

@@ -344,8 +344,9 @@ int RunServer(const config::ServerConfig& config) {
   options.trusted_proxies = config.trusted_proxies;
   pki::CertificateAuthority& ca = (*platform)->certificate_authority();
   options.configure_tls = [&ca](void* ssl_ctx) { return ca.ConfigureServerContext(ssl_ctx); };
-  options.client_certificate_serial = [](void* ssl) {
-    return pki::CertificateAuthority::PeerCertificateSerial(ssl).value_or("");
+  options.client_certificate_fingerprint = [](void* ssl) {
+    auto peer = pki::CertificateAuthority::VerifiedPeerOf(ssl);
+    return peer ? peer->fingerprint_sha256 : std::string();
   };
 
   http::HttpServer server(options, (*platform)->router());
