@@ -233,8 +233,88 @@ Status ValidateAccountId(const std::string& id) {
   return Status::Ok();
 }
 
+// Verified credentials by the hash of their secret, and users by id. Bounded: when full, it
+// starts over (a miss only costs a database lookup).
+class AccountService::CredentialCache {
+ public:
+  static constexpr std::int64_t kRecheckSeconds = 60;
+  static constexpr std::size_t kMaxEntries = 100'000;
+
+  std::optional<Principal> Find(const std::string& hash, std::int64_t now) {
+    std::lock_guard lock(mu_);
+    auto it = credentials_.find(hash);
+    if (it == credentials_.end()) return std::nullopt;
+    if (now >= it->second.valid_until || now - it->second.checked_at >= kRecheckSeconds) {
+      credentials_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.principal;
+  }
+  void Put(const std::string& hash, const Principal& principal, std::int64_t valid_until, std::int64_t now) {
+    std::lock_guard lock(mu_);
+    if (credentials_.size() >= kMaxEntries) credentials_.clear();
+    credentials_[hash] = {principal, valid_until, now};
+  }
+  std::optional<User> FindUser(std::int64_t user_id, std::int64_t now) {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(user_id);
+    if (it == users_.end() || now - it->second.second >= kRecheckSeconds) return std::nullopt;
+    return it->second.first;
+  }
+  void PutUser(const User& user, std::int64_t now) {
+    std::lock_guard lock(mu_);
+    if (users_.size() >= kMaxEntries) users_.clear();
+    users_[user.id] = {user, now};
+  }
+  void Forget(const std::string& hash) {
+    std::lock_guard lock(mu_);
+    credentials_.erase(hash);
+  }
+  // Everything of the user: their sessions and tokens (jobs' included) and their profile.
+  void ForgetUser(std::int64_t user_id) {
+    std::lock_guard lock(mu_);
+    std::erase_if(credentials_, [&](const auto& e) { return e.second.principal.user_id == user_id; });
+    users_.erase(user_id);
+  }
+  void ForgetJob(std::int64_t job_id) {
+    std::lock_guard lock(mu_);
+    std::erase_if(credentials_, [&](const auto& e) { return e.second.principal.job_id == job_id; });
+  }
+  void Clear() {
+    std::lock_guard lock(mu_);
+    credentials_.clear();
+    users_.clear();
+  }
+
+ private:
+  struct Credential {
+    Principal principal;
+    std::int64_t valid_until = 0;  // expiry of the token, or of the session (absolute or idle)
+    std::int64_t checked_at = 0;
+  };
+  std::mutex mu_;  // guards both maps
+  std::unordered_map<std::string, Credential> credentials_;
+  std::unordered_map<std::int64_t, std::pair<User, std::int64_t>> users_;  // with when it was read
+};
+
 AccountService::AccountService(db::Database& database, mail::Mailer& mailer, AccountsOptions options)
-    : db_(database), mailer_(mailer), options_(std::move(options)) {}
+    : db_(database), mailer_(mailer), options_(std::move(options)), cache_(std::make_unique<CredentialCache>()) {}
+
+AccountService::~AccountService() = default;
+
+std::optional<Principal> AccountService::CachedTokenPrincipal(const std::string& token) {
+  return cache_->Find(HashSecret(token), Now());
+}
+
+std::optional<Principal> AccountService::CachedSessionPrincipal(const std::string& session_id) {
+  return cache_->Find(HashSecret(session_id), Now());
+}
+
+std::optional<User> AccountService::CachedUser(const Principal& principal) {
+  auto user = cache_->FindUser(principal.user_id, Now());
+  if (!user || user->account_id != principal.account_id) return std::nullopt;
+  return user;
+}
 
 std::string AccountService::PublicUrl() const {
   return options_.public_url_source ? options_.public_url_source() : "http://127.0.0.1:8080";
@@ -350,6 +430,7 @@ Result<User> AccountService::VerifyEmail(const std::string& token, const Request
     return Status::Ok();
   });
   if (!s.ok()) return Err(s);
+  cache_->ForgetUser(user.id);
   Audit(user.account_id, user.id, user.email, "email.verified", meta);
   (void)SendMail(user.email, "Registration succeeded: welcome to PaddleCloud",
            "Hello " + user.display_name + ",\n\n"
@@ -459,6 +540,7 @@ Status AccountService::Logout(const Principal& principal, const RequestMeta& met
                          {Now(), principal.credential_id, principal.user_id});
     if (!r) return r.error();
   }
+  if (principal.method == "session") cache_->Forget(principal.credential_id);
   Audit(principal.account_id, principal.user_id, principal.email, "logout", meta);
   return Status::Ok();
 }
@@ -468,6 +550,7 @@ Result<Principal> AccountService::PrincipalForUser(std::int64_t user_id, std::st
   if (!rows) return Err(rows.error());
   if (rows->empty()) return Err(Status::Unauthenticated("this credential's user no longer exists"));
   User u = UserFrom(*rows, 0);
+  cache_->PutUser(u, Now());
   return Principal{.user_id = u.id, .account_id = u.account_id, .email = u.email, .master = u.master,
                    .method = std::move(method), .credential_id = std::move(credential), .csrf_token = ""};
 }
@@ -475,6 +558,7 @@ Result<Principal> AccountService::PrincipalForUser(std::int64_t user_id, std::st
 Result<Principal> AccountService::AuthenticateSession(const std::string& session_id) {
   std::string hash = HashSecret(session_id);
   std::int64_t now = Now();
+  if (auto cached = cache_->Find(hash, now)) return *cached;
   auto rows = db_.Query(
       "SELECT user_id, csrf_token, last_seen_at, expires_at, revoked_at FROM sessions WHERE id_hash = ?", {hash});
   if (!rows) return Err(rows.error());
@@ -485,15 +569,20 @@ Result<Principal> AccountService::AuthenticateSession(const std::string& session
   if (now - rows->Int(0, "last_seen_at") >= 60)
     (void)db_.Execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", {now, hash});
   auto p = PrincipalForUser(rows->Int(0, "user_id"), "session", hash);
-  if (p) p->csrf_token = rows->Text(0, "csrf_token");
+  if (p) {
+    p->csrf_token = rows->Text(0, "csrf_token");
+    // Valid until its absolute expiry or, counting from now, its idle timeout.
+    cache_->Put(hash, *p, std::min(rows->Int(0, "expires_at"), now + options_.session_idle.count()), now);
+  }
   return p;
 }
 
 Result<Principal> AccountService::AuthenticateToken(const std::string& token) {
   std::int64_t now = Now();
+  std::string hash = HashSecret(token);
+  if (auto cached = cache_->Find(hash, now)) return *cached;
   auto rows = db_.Query(
-      "SELECT id, user_id, expires_at, revoked_at, last_used_at, job_id FROM api_tokens WHERE token_hash = ?",
-      {HashSecret(token)});
+      "SELECT id, user_id, expires_at, revoked_at, last_used_at, job_id FROM api_tokens WHERE token_hash = ?", {hash});
   if (!rows) return Err(rows.error());
   if (rows->empty() || !rows->IsNull(0, "revoked_at") ||
       (!rows->IsNull(0, "expires_at") && rows->Int(0, "expires_at") <= now))
@@ -502,6 +591,8 @@ Result<Principal> AccountService::AuthenticateToken(const std::string& token) {
     (void)db_.Execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {now, rows->Int(0, "id")});
   auto principal = PrincipalForUser(rows->Int(0, "user_id"), "token", std::to_string(rows->Int(0, "id")));
   if (principal && !rows->IsNull(0, "job_id")) principal->job_id = rows->Int(0, "job_id");
+  if (principal)
+    cache_->Put(hash, *principal, rows->IsNull(0, "expires_at") ? INT64_MAX : rows->Int(0, "expires_at"), now);
   return principal;
 }
 
@@ -539,6 +630,7 @@ Status AccountService::ChangePassword(const Principal& principal, const std::str
         {now, principal.user_id, principal.method == "session" ? principal.credential_id : ""})));
     return keep_tokens ? Status::Ok() : RevokeCredentials(tx, principal.user_id, now, /*job_tokens=*/false);
   }));
+  cache_->ForgetUser(principal.user_id);
   Audit(principal.account_id, principal.user_id, principal.email, "password.changed", meta,
         keep_tokens ? "{\"kept_tokens\":true}" : "{\"revoked\":\"api tokens and client certificates\"}");
   return Status::Ok();
@@ -612,6 +704,7 @@ Status AccountService::ResetPassword(const std::string& token, const std::string
     // Whoever knew the old password may have made credentials with it: none survives a reset.
     return RevokeCredentials(tx, user_id, now, /*job_tokens=*/true);
   }));
+  cache_->ForgetUser(user_id);
   Audit(account_id, user_id, email, "password.reset", meta,
         "{\"revoked\":\"sessions, api tokens, job tokens and client certificates\"}");
   return Status::Ok();
@@ -620,10 +713,13 @@ Status AccountService::ResetPassword(const std::string& token, const std::string
 // ---- account and members -----------------------------------------------------------------------
 
 Result<User> AccountService::GetUser(const Principal& principal) {
+  if (auto cached = CachedUser(principal)) return *cached;
   auto rows = Tenant(db_, principal).Query(UserSelect("id = ? AND account_id = :account"), {principal.user_id});
   if (!rows) return Err(rows.error());
   if (rows->empty()) return Err(Status::NotFound("user not found"));
-  return UserFrom(*rows, 0);
+  User user = UserFrom(*rows, 0);
+  cache_->PutUser(user, Now());
+  return user;
 }
 
 Result<User> AccountService::UpdateProfile(const Principal& principal, const std::string& display_name) {
@@ -632,6 +728,7 @@ Result<User> AccountService::UpdateProfile(const Principal& principal, const std
   auto r = Tenant(db_, principal).Execute("UPDATE users SET display_name = ? WHERE id = ? AND account_id = :account",
                                           {display_name, principal.user_id});
   if (!r) return Err(r.error());
+  cache_->ForgetUser(principal.user_id);
   return GetUser(principal);
 }
 
@@ -789,6 +886,7 @@ Status AccountService::RemoveMember(const Principal& principal, std::int64_t use
   if (target->empty()) return Status::NotFound("no member with id " + std::to_string(user_id));
   auto r = tenant.Execute("DELETE FROM users WHERE id = ? AND account_id = :account", {user_id});
   if (!r) return r.error();
+  cache_->ForgetUser(user_id);
   Audit(principal.account_id, principal.user_id, principal.email, "member.removed", meta,
         "{\"email\":\"" + JsonEscape(target->Text(0, "email")) + "\"}");
   return Status::Ok();
@@ -808,6 +906,7 @@ Status AccountService::TransferMaster(const Principal& principal, std::int64_t u
         StatusOf(tenant.Execute("UPDATE users SET is_master = 0 WHERE id = ? AND account_id = :account", {principal.user_id})));
     return StatusOf(tenant.Execute("UPDATE users SET is_master = 1 WHERE id = ? AND account_id = :account", {user_id}));
   }));
+  cache_->Clear();  // two principals changed role
   Audit(principal.account_id, principal.user_id, principal.email, "member.master_transferred", meta,
         "{\"to\":\"" + JsonEscape(email) + "\"}");
   return Status::Ok();
@@ -818,6 +917,7 @@ Status AccountService::Leave(const Principal& principal, const RequestMeta& meta
     return Status::InvalidArgument("the master user cannot leave; hand the master role to another member first");
   auto r = Tenant(db_, principal).Execute("DELETE FROM users WHERE id = ? AND account_id = :account AND is_master = 0", {principal.user_id});
   if (!r) return r.error();
+  cache_->ForgetUser(principal.user_id);
   Audit(principal.account_id, 0, principal.email, "member.left", meta);
   return Status::Ok();
 }
@@ -862,6 +962,7 @@ Status AccountService::RevokeJobTokens(const std::string& account_id, std::int64
   auto r = db::TenantScope(db_, account_id)
                .Execute("UPDATE api_tokens SET revoked_at = ? WHERE job_id = ? AND account_id = :account AND revoked_at IS NULL",
                         {Now(), job_id});
+  cache_->ForgetJob(job_id);
   return r ? Status::Ok() : r.error();
 }
 
@@ -896,6 +997,7 @@ Status AccountService::RevokeToken(const Principal& principal, std::int64_t toke
   auto r = Tenant(db_, principal).Execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND account_id = :account AND revoked_at IS NULL", {Now(), token_id, principal.user_id});
   if (!r) return r.error();
   if (r->rows_affected == 0) return Status::NotFound("no token with id " + std::to_string(token_id));
+  cache_->ForgetUser(principal.user_id);
   Audit(principal.account_id, principal.user_id, principal.email, "token.revoked", meta,
         "{\"id\":" + std::to_string(token_id) + "}");
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -109,6 +110,7 @@ struct AuditEvent {
 class AccountService {
  public:
   AccountService(db::Database& database, mail::Mailer& mailer, AccountsOptions options);
+  ~AccountService();
 
   // --- registration -------------------------------------------------------------------------
   // Creates the account and its master user (unverified) and mails a single-use verification link.
@@ -129,6 +131,16 @@ class AccountService {
   // Unauthenticated when unknown, expired or revoked.
   Result<Principal> AuthenticateSession(const std::string& session_id);
   Result<Principal> AuthenticateToken(const std::string& token);
+  // The principal of a token or session cookie from the in-process cache, without blocking: for
+  // the I/O threads, which fall back to AuthenticateToken/AuthenticateSession on a miss. Entries
+  // are re-checked against the database once a minute; every revocation (token, logout, password
+  // change or reset, member removal, job end) drops them at once. With several server replicas a
+  // revocation on another replica is seen at that re-check: a shared invalidation is future work.
+  std::optional<Principal> CachedTokenPrincipal(const std::string& token);
+  std::optional<Principal> CachedSessionPrincipal(const std::string& session_id);
+  // GetUser's answer from the same cache, without blocking; nullopt on a miss.
+  std::optional<User> CachedUser(const Principal& principal);
+
   // A client certificate is known by the SHA-256 fingerprint of the whole certificate recorded at
   // issue: one with the same serial but another subject or key is another certificate.
   Result<Principal> AuthenticateCertificate(const std::string& fingerprint_sha256);
@@ -200,10 +212,14 @@ class AccountService {
              const RequestMeta& meta, const std::string& details = "{}");
   Status RequireMaster(const Principal& principal);
   static Status RevokeCredentials(db::Session& tx, std::int64_t user_id, std::int64_t now, bool job_tokens);
+  std::optional<Principal> CachedPrincipal(const std::string& secret_hash);
+  void Remember(const std::string& secret_hash, const Principal& principal, std::int64_t valid_until);
 
   db::Database& db_;
   mail::Mailer& mailer_;
   AccountsOptions options_;
+  class CredentialCache;
+  std::unique_ptr<CredentialCache> cache_;
   std::once_flag dummy_hash_once_;
   std::string dummy_hash_;  // verified for unknown emails, made like a real hash (DummyPasswordHash)
 };

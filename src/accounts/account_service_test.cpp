@@ -205,6 +205,39 @@ TEST_F(AccountServiceTest, UnknownEmailsAreCheckedAgainstAHashMadeLikeRealOnes) 
             real->substr(0, real->find("$", 20)));  // $argon2id$v=19$m=...,t=...,p=...
 }
 
+TEST_F(AccountServiceTest, CachedCredentialsDieTheMomentTheyAreRevoked) {
+  RegisterVerified("ann@example.com", "ann-lab");
+  Principal ann = SignIn("ann@example.com");
+  auto token = service_->CreateToken(ann, "laptop", std::nullopt, meta_);
+  ASSERT_TRUE(token);
+  EXPECT_FALSE(service_->CachedTokenPrincipal(token->second));
+  ASSERT_TRUE(service_->AuthenticateToken(token->second));
+  ASSERT_TRUE(service_->CachedTokenPrincipal(token->second)) << "verified once, then served from memory";
+  ASSERT_TRUE(service_->RevokeToken(ann, token->first.id, meta_).ok());
+  EXPECT_FALSE(service_->CachedTokenPrincipal(token->second));
+  EXPECT_FALSE(service_->AuthenticateToken(token->second));
+
+  auto job_token = service_->CreateJobToken(ann, 9);
+  ASSERT_TRUE(service_->AuthenticateToken(*job_token));
+  ASSERT_TRUE(service_->RevokeJobTokens("ann-lab", 9).ok());
+  EXPECT_FALSE(service_->AuthenticateToken(*job_token));
+
+  auto session = service_->Login("ann@example.com", "correct horse battery", meta_);
+  auto signed_in = service_->AuthenticateSession(session->id);
+  ASSERT_TRUE(service_->CachedSessionPrincipal(session->id));
+  ASSERT_TRUE(service_->Logout(*signed_in, meta_).ok());
+  EXPECT_FALSE(service_->CachedSessionPrincipal(session->id));
+  EXPECT_FALSE(service_->AuthenticateSession(session->id));
+
+  // A revocation the cache did not see (another replica's) is seen within the re-check minute.
+  auto other = service_->CreateToken(ann, "ci", std::nullopt, meta_);
+  ASSERT_TRUE(service_->AuthenticateToken(other->second));
+  ASSERT_TRUE(db_->Execute("UPDATE api_tokens SET revoked_at = 1 WHERE id = ?", {other->first.id}));
+  EXPECT_TRUE(service_->AuthenticateToken(other->second));
+  now_ += 60;
+  EXPECT_FALSE(service_->AuthenticateToken(other->second));
+}
+
 TEST_F(AccountServiceTest, SessionsExpireWhenIdleAndAbsolutely) {
   RegisterVerified("ann@example.com", "ann-lab");
   auto session = service_->Login("ann@example.com", "correct horse battery", meta_);

@@ -99,7 +99,9 @@ asio::awaitable<Response> SignedInUser(AccountService& accounts, blocking::WorkP
     r.headers.Set("Cache-Control", "no-store");
     co_return r;
   }
-  auto user = co_await pool.Run([&] { return accounts.GetUser(*request.principal); });
+  Result<accounts::User> user = Err(Status::NotFound("user not found"));
+  if (auto cached = accounts.CachedUser(*request.principal)) user = std::move(*cached);
+  else user = co_await pool.Run([&] { return accounts.GetUser(*request.principal); });
   if (!user) co_return ErrorResponse(user.error());
   json::object body{{"user", UserJson(*user)}, {"auth_method", request.principal->method}};
   if (request.principal->method == "session") body["csrf_token"] = request.principal->csrf_token;

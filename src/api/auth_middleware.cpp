@@ -108,14 +108,23 @@ http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::Wo
       if (!authorization->starts_with("Bearer ") || authorization->size() <= 7)
         co_return Unauthenticated("Authorization must be 'Bearer <token>'", true);
       std::string token(authorization->substr(7));
-      auto principal = co_await pool.Run([&] { return accounts.AuthenticateToken(token); });
-      if (!principal) co_return Unauthenticated(principal.error().message(), true);
-      request.principal = std::move(*principal);
+      // A cached credential is checked here, on the I/O thread; only a miss goes to the database.
+      if (auto cached = accounts.CachedTokenPrincipal(token)) {
+        request.principal = std::move(*cached);
+      } else {
+        auto principal = co_await pool.Run([&] { return accounts.AuthenticateToken(token); });
+        if (!principal) co_return Unauthenticated(principal.error().message(), true);
+        request.principal = std::move(*principal);
+      }
     } else if (auto cookies = request.headers.Get("Cookie"); cookies && !CookieValue(*cookies, kSessionCookie).empty()) {
       std::string session_id = CookieValue(*cookies, kSessionCookie);
-      auto principal = co_await pool.Run([&] { return accounts.AuthenticateSession(session_id); });
-      if (principal) request.principal = std::move(*principal);
-      else clear_cookie = true;
+      if (auto cached = accounts.CachedSessionPrincipal(session_id)) {
+        request.principal = std::move(*cached);
+      } else {
+        auto principal = co_await pool.Run([&] { return accounts.AuthenticateSession(session_id); });
+        if (principal) request.principal = std::move(*principal);
+        else clear_cookie = true;
+      }
     } else if (!request.client_certificate_fingerprint.empty()) {
       auto principal = co_await pool.Run([&] { return accounts.AuthenticateCertificate(request.client_certificate_fingerprint); });
       if (!principal) co_return Unauthenticated(principal.error().message(), false);
