@@ -53,6 +53,7 @@ bench: build
 	@bench/http_bench.sh $(BUILD_DIR)
 	@python3 bench/jobs_bench.py $(BUILD_DIR)
 	@python3 bench/files_bench.py $(BUILD_DIR)
+	@python3 bench/auth_bench.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist
