@@ -172,8 +172,18 @@ export function updateMe(displayName: string, options?: RequestOptions): Promise
   return patch('/api/v1/me', { display_name: displayName }, options);
 }
 
-export function changePassword(current: string, replacement: string, options?: RequestOptions): Promise<void> {
-  return post('/api/v1/me/password', { current_password: current, new_password: replacement }, options);
+/** Ends the other sessions and, unless `keepTokens`, revokes the user's API tokens and SSL keys. */
+export function changePassword(
+  current: string,
+  replacement: string,
+  keepTokens = false,
+  options?: RequestOptions,
+): Promise<void> {
+  return post(
+    '/api/v1/me/password',
+    { current_password: current, new_password: replacement, ...(keepTokens ? { keep_tokens: true } : {}) },
+    options,
+  );
 }
 
 export function listTokens(options?: RequestOptions): Promise<Items<ApiToken>> {

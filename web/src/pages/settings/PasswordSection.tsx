@@ -18,6 +18,7 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
   const [current, setCurrent] = useState('');
   const [replacement, setReplacement] = useState('');
   const [confirmation, setConfirmation] = useState('');
+  const [keepTokens, setKeepTokens] = useState(false);
   const [changed, setChanged] = useState(false);
   const form = useForm<Field>(FIELDS, 'password');
 
@@ -30,7 +31,7 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
   const onSubmit = () =>
     form.submit(
       async () => {
-        await api.changePassword(current, replacement);
+        await api.changePassword(current, replacement, keepTokens);
         setCurrent('');
         setReplacement('');
         setConfirmation('');
@@ -49,11 +50,13 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
   return (
     <Section
       title="Password"
-      description="Changing your password signs you out in every other browser and device; this one stays signed in. API tokens and SSL keys keep working: revoke them separately if they may have leaked."
+      description="Changing your password signs you out in every other browser and device (this one stays signed in) and revokes your API tokens and SSL keys, unless you keep them. Running jobs keep their own tokens."
       testId="password-section"
     >
       {changed && (
-        <SuccessBanner testId="password-changed">Your password is changed. Your other sessions were ended.</SuccessBanner>
+        <SuccessBanner testId="password-changed">
+          Your password is changed. Your other sessions were ended{keepTokens ? '' : ', and your API tokens and SSL keys revoked'}.
+        </SuccessBanner>
       )}
       {form.banner && <ErrorBanner error={form.banner} />}
       <Form onSubmit={() => void onSubmit()} testId="password-form" label="Change password">
@@ -87,6 +90,15 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
           onValue={edit('confirmation', setConfirmation)}
           error={form.errors.confirmation}
         />
+        <label class="filters__toggle">
+          <input
+            type="checkbox"
+            checked={keepTokens}
+            onChange={(event) => setKeepTokens(event.currentTarget.checked)}
+            data-testid="password-keep-tokens"
+          />{' '}
+          Keep my API tokens and SSL keys working
+        </label>
         <SubmitButton pending={form.pending} pendingLabel="Changing…" testId="password-submit">
           Change password
         </SubmitButton>

@@ -83,6 +83,26 @@ describe('SettingsPage', () => {
     expect(api.createToken).toHaveBeenCalledWith({ name: 'ci' });
   });
 
+  it('changes the password revoking tokens by default, or keeping them when asked', async () => {
+    const api = fakeAccountApi({ changePassword: async () => {} });
+    page = await mount(<SettingsPage user={MASTER} params={{ section: 'password' }} api={api} />);
+    const fill = async () => {
+      await type(page.container.querySelector('#password-current_password'), 'old passphrase here');
+      await type(page.container.querySelector('#password-new_password'), 'a much better passphrase');
+      await type(page.container.querySelector('#password-confirmation'), 'a much better passphrase');
+    };
+    await fill();
+    await submit(page.byTestId('password-form'));
+    expect(api.changePassword).toHaveBeenLastCalledWith('old passphrase here', 'a much better passphrase', false);
+    expect(page.text('password-changed')).toMatch(/API tokens and SSL keys revoked/);
+
+    await click(page.byTestId('password-keep-tokens'));
+    await fill();
+    await submit(page.byTestId('password-form'));
+    expect(api.changePassword).toHaveBeenLastCalledWith('old passphrase here', 'a much better passphrase', true);
+    expect(page.text('password-changed')).not.toMatch(/revoked/);
+  });
+
   it('lets a member leave the account after confirming', async () => {
     window.history.replaceState(null, '', '/settings/members');
     const api = fakeAccountApi({
