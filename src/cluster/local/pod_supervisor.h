@@ -13,8 +13,9 @@
 // exit) up to max_restarts times with a short backoff, detects OOM kills through the cgroup, and
 // writes DIR/status.json atomically at every transition (see pod_files.h).
 //
-// Stop protocol: SIGTERM (or SIGINT/SIGHUP, or DIR/stop.json appearing) -> SIGTERM to the
-// entry's process group, SIGKILL to the group (and the cgroup) after the grace period read from
+// Stop protocol: SIGTERM (or SIGINT/SIGHUP, or DIR/stop.json appearing) -> SIGTERM to the pod's
+// processes (its cgroup but bwrap itself; the process group where there is no cgroup), SIGKILL
+// to the group and the cgroup after the grace period read from
 // DIR/stop.json {"grace_ms": N} (pod.json default_grace_ms without it), then the final status
 // Failed/"Stopped". When the entry's main process exits, whatever is left of its process group
 // (and cgroup) is killed. The supervisor is a child subreaper, so orphaned descendants are reaped.
