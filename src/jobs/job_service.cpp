@@ -54,6 +54,17 @@ Pod PodFrom(const cluster::PodStatus& s) {
              .endpoint = s.endpoint};
 }
 
+// Every trainer has ended and enough of them succeeded: what the pservers served is done.
+bool TrainingDone(const std::vector<cluster::PodStatus>& pods, const JobSpec& spec) {
+  int succeeded = 0, failed = 0;
+  for (const auto& p : pods) {
+    if (p.role != cluster::PodRole::kTrainer) continue;
+    if (p.phase == cluster::PodPhase::kSucceeded) ++succeeded;
+    else if (p.phase == cluster::PodPhase::kFailed && p.reason != "Stopped") ++failed;
+  }
+  return succeeded > 0 && succeeded + failed == spec.num_trainer && failed <= spec.fault_tolerant;
+}
+
 db::Value OptionalValue(const std::optional<std::int64_t>& v) { return v ? db::Value(*v) : db::Value(); }
 
 std::string CpuText(std::int64_t milli) {
@@ -452,15 +463,26 @@ void JobService::ReconcileJob(Job job) {
 
   int trainers_succeeded = 0, trainers_failed_for_good = 0, trainer_failures = 0, running = 0, ended = 0;
   std::string pending_reason;
+  bool training_done = !job.stop_requested && TrainingDone(*observed, job.spec);
   for (const auto& status : *observed) {
     Pod pod = PodFrom(status);
+    // Parameter servers the platform stopped because training was over did their part: they are
+    // shown as completed, not as failed with SIGTERM's 143.
+    bool completed_pserver = training_done && status.role == cluster::PodRole::kPserver &&
+                             status.phase == cluster::PodPhase::kFailed && status.reason == "Stopped";
+    if (completed_pserver) {
+      pod.phase = "Succeeded";
+      pod.reason = "Completed";
+    }
     auto [old_phase, old_restarts] = before.count(pod.name) ? before[pod.name] : std::make_pair(std::string(), 0L);
     if (old_phase.empty()) RecordEvent(job.id, pod.name, "Scheduled", pod.phase == "Pending" ? pod.reason : "");
     for (std::int64_t r = old_restarts; r < pod.restarts; ++r)
       RecordEvent(job.id, pod.name, "Restarted", "restart " + std::to_string(r + 1));
     if (pod.phase != old_phase) {
       if (pod.phase == "Running") RecordEvent(job.id, pod.name, "Started", pod.endpoint);
-      if (pod.phase == "Succeeded") RecordEvent(job.id, pod.name, "Exited", "exit code 0");
+      if (pod.phase == "Succeeded")
+        RecordEvent(job.id, pod.name, completed_pserver ? "Completed" : "Exited",
+                    completed_pserver ? "stopped once the trainers had finished" : "exit code 0");
       if (pod.phase == "Failed") {
         std::string type = pod.reason == "OOMKilled" ? "OOMKilled" : pod.reason == "Stopped" ? "Stopped" : "Exited";
         RecordEvent(job.id, pod.name, type,

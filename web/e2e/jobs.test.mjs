@@ -196,6 +196,9 @@ test('a distributed job submitted from the UI runs live in the table, with its l
     assert.equal(await trainer.getAttribute('data-phase'), 'Succeeded');
     await expectText(trainer.getByTestId('pod-exit-code'), '0');
   }
+  // The pserver the platform stopped once training was over completed its part: no red pod.
+  assert.equal(await page.locator('[data-testid="pod-row"][data-phase="Failed"]').count(), 0);
+  assert.equal(await page.locator('[data-testid="pod-row"][data-pod*="pserver"]').getAttribute('data-phase'), 'Succeeded');
   await expectVisible(page.locator('[data-testid="job-event"][data-type="Submitted"]'));
   await expectVisible(page.locator('[data-testid="job-event"][data-type="Succeeded"]'));
   assert.ok((await page.getByTestId('job-event').count()) >= 5, 'submitted, scheduled, started, exited, succeeded');
