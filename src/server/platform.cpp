@@ -157,8 +157,6 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
       .pids_limit = config.pod_pids_limit,
       .log_limit_bytes = static_cast<std::int64_t>(config.pod_log_limit)};
   std::string state_dir = (fs::path(config.data_dir) / "cluster").string();
-  for (const auto& missing : cluster::local::MissingIsolation(state_dir, isolation))
-    spdlog::warn("isolation: {}{}", missing, isolation.strict ? " (local_isolation = strict: pods will not start)" : "");
   auto backend = cluster::local::MakeLocalBackend({.state_dir = state_dir,
                                                    .supervisor_binary = supervisor.string(),
                                                    .isolation = isolation,

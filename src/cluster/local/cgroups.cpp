@@ -40,6 +40,18 @@ bool WriteValue(const std::string& path, const std::string& value, std::string& 
   return true;
 }
 
+// Sends `signal` to every process listed in the groups' cgroup.procs but `except`.
+void SignalCgroupDirs(const std::vector<std::string>& dirs, int signal, pid_t except) {
+  for (const auto& dir : dirs) {
+    auto text = ReadWholeFile(dir + "/cgroup.procs");
+    if (!text) continue;
+    std::istringstream in(*text);
+    pid_t pid;
+    while (in >> pid)
+      if (pid > 0 && pid != except) ::kill(pid, signal);
+  }
+}
+
 bool MakeDir(const std::string& path, std::string& why) {
   if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
   why = "mkdir " + path + ": " + std::strerror(errno);
@@ -164,14 +176,7 @@ std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Cgro
 PodCgroup::~PodCgroup() { RemoveCgroupDirs(dirs_); }
 
 void RemoveCgroupDirs(const std::vector<std::string>& dirs) {
-  for (const auto& dir : dirs) {
-    auto text = ReadWholeFile(dir + "/cgroup.procs");
-    if (!text) continue;
-    std::istringstream in(*text);
-    pid_t pid;
-    while (in >> pid)
-      if (pid > 0) ::kill(pid, SIGKILL);
-  }
+  SignalCgroupDirs(dirs, SIGKILL, 0);
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     // Only directories of pod groups; a killed process leaves its group asynchronously: retry briefly.
     if (it->find("/paddlecloud/") == std::string::npos) continue;
@@ -195,16 +200,7 @@ bool PodCgroup::HitMemoryLimit() const {
 
 void PodCgroup::KillAll() const { Signal(SIGKILL); }
 
-void PodCgroup::Signal(int signal, pid_t except) const {
-  for (const auto& dir : dirs_) {
-    auto text = ReadWholeFile(dir + "/cgroup.procs");
-    if (!text) continue;
-    std::istringstream in(*text);
-    pid_t pid;
-    while (in >> pid)
-      if (pid > 0 && pid != except) ::kill(pid, signal);
-  }
-}
+void PodCgroup::Signal(int signal, pid_t except) const { SignalCgroupDirs(dirs_, signal, except); }
 
 bool JoinFromChild(const std::vector<const char*>& procs_files) {
   char buf[24];

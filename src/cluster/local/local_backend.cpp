@@ -5,7 +5,7 @@
 #include <spawn.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <ftw.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -369,18 +369,19 @@ std::optional<std::pair<std::string, int>> RelayTarget(const std::string& endpoi
   return std::make_pair(host, port);
 }
 
-// Hands a writable mount to the pod's uid: every entry below `root` without following links.
+// Hands a writable mount to the pod's uid: every entry below `root`, links themselves included,
+// without following any link.
 void GiveTo(const std::string& root, int uid, int gid) {
-  static thread_local std::pair<int, int> owner;
-  owner = {uid, gid};
-  ::nftw(
-      root.c_str(),
-      [](const char* path, const struct stat* st, int, FTW*) {
-        if (st->st_uid != static_cast<uid_t>(owner.first) || st->st_gid != static_cast<gid_t>(owner.second))
-          ::lchown(path, owner.first, owner.second);
-        return 0;
-      },
-      64, FTW_PHYS | FTW_MOUNT);
+  auto give = [&](const fs::path& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && (st.st_uid != static_cast<uid_t>(uid) || st.st_gid != static_cast<gid_t>(gid)))
+      ::lchown(path.c_str(), uid, gid);
+  };
+  give(root);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    give(it->path());
 }
 
 // Whether `dirs` (from a status.json a supervisor wrote) are pod cgroups of namespace `ns`.
@@ -429,7 +430,10 @@ class LocalBackend final : public ClusterBackend {
     fs::create_directories(options_.state_dir, ec);
     if (ec) return Status::Internal("cannot create " + options_.state_dir + ": " + ec.message());
     root_ = ::geteuid() == 0;
-    networks_ = root_ && ProbeNetworkNamespaces(options_.state_dir).empty();
+    IsolationProbe probe = ProbeIsolation(options_.state_dir, options_.isolation);
+    networks_ = root_ && probe.network.empty();
+    for (const auto& missing : probe.Missing())
+      spdlog::warn("isolation: {}{}", missing, options_.isolation.strict ? " (local_isolation = strict: pods will not start)" : "");
     for (const auto& ns : fs::directory_iterator(options_.state_dir, ec)) {
       if (!ns.is_directory()) continue;
       for (const auto& job : fs::directory_iterator(ns.path(), ec)) {
@@ -797,24 +801,29 @@ class LocalBackend final : public ClusterBackend {
     return spec;
   }
 
-  // The pod uid of namespace `ns`: the one recorded, else the first free one of the range.
+  // The pod uid of namespace `ns`: the one recorded, else the first free one of the range (and
+  // recorded). The record is read once, at the first call.
   Result<int> PodUid(const std::string& ns) {
     std::string path = options_.state_dir + "/" + kUidsFile;
-    json::object uids;
-    if (auto text = ReadWholeFile(path)) {
+    if (!uids_) {
+      uids_.emplace();
       boost::system::error_code ec;
-      json::value v = json::parse(*text, ec);
-      if (!ec && v.is_object()) uids = v.as_object();
+      json::value v = json::parse(ReadWholeFile(path).value_or("{}"), ec);
+      if (!ec && v.is_object())
+        for (const auto& [k, uid] : v.as_object())
+          if (uid.is_int64()) (*uids_)[std::string(k)] = static_cast<int>(uid.as_int64());
     }
-    if (auto* known = uids.if_contains(ns); known && known->is_int64()) return static_cast<int>(known->as_int64());
-    std::set<std::int64_t> taken;
-    for (const auto& [k, v] : uids)
-      if (v.is_int64()) taken.insert(v.as_int64());
+    if (auto known = uids_->find(ns); known != uids_->end()) return known->second;
+    std::set<int> taken;
+    for (const auto& [k, uid] : *uids_) taken.insert(uid);
     const IsolationOptions& iso = options_.isolation;
     for (std::int64_t uid = iso.first_uid; uid < static_cast<std::int64_t>(iso.first_uid) + iso.uid_count; ++uid) {
-      if (taken.count(uid) || uid == 0 || uid == static_cast<std::int64_t>(::geteuid())) continue;
-      uids[ns] = uid;
-      PC_RETURN_IF_ERROR(WriteFileAtomic(path, json::serialize(uids), 0644));
+      if (taken.count(static_cast<int>(uid)) || uid == 0 || uid == static_cast<std::int64_t>(::geteuid())) continue;
+      json::object record;
+      for (const auto& [k, known] : *uids_) record[k] = known;
+      record[ns] = uid;
+      PC_RETURN_IF_ERROR(WriteFileAtomic(path, json::serialize(record), 0644));
+      (*uids_)[ns] = static_cast<int>(uid);
       return static_cast<int>(uid);
     }
     return Err(Status::ResourceExhausted("no free pod uid left in the configured range"));
@@ -920,6 +929,7 @@ class LocalBackend final : public ClusterBackend {
   std::map<std::string, PodStatus> ended_;  // by pod dir: final observations
   std::vector<pid_t> starting_;             // spawned supervisors not reaped yet
   std::map<std::string, std::unique_ptr<ApiRelay>> relays_;  // by job dir: running jobs' API relays
+  std::optional<std::map<std::string, int>> uids_;  // pod uid by namespace, as in kUidsFile
   bool root_ = false;      // pods run as their namespace's uid
   bool networks_ = false;  // each job gets a network namespace
   std::int64_t next_seq_ = 1;
@@ -962,15 +972,21 @@ Resources MachineCapacity() {
   return r;
 }
 
-std::vector<std::string> MissingIsolation(const std::string& state_dir, const IsolationOptions& isolation) {
-  std::vector<std::string> missing;
+IsolationProbe ProbeIsolation(const std::string& state_dir, const IsolationOptions& isolation) {
   bool root = ::geteuid() == 0;
-  if (std::string why = ProbeSandbox(FindBwrap(), root ? isolation.first_uid : -1, root ? isolation.first_uid : -1);
-      !why.empty())
-    missing.push_back("no sandbox: " + why + " (pods cannot start)");
-  if (std::string why = ProbeCgroups(); !why.empty()) missing.push_back("no cgroup limits: " + why);
-  if (!root) missing.push_back("no network namespace: the server does not run as root, so the pods of every job share this machine's network");
-  else if (std::string why = ProbeNetworkNamespaces(state_dir); !why.empty()) missing.push_back("no network namespace: " + why);
+  IsolationProbe probe;
+  probe.sandbox = ProbeSandbox(FindBwrap(), root ? isolation.first_uid : -1, root ? isolation.first_uid : -1);
+  probe.cgroups = ProbeCgroups();
+  probe.network = root ? ProbeNetworkNamespaces(state_dir)
+                       : "the server does not run as root, so the pods of every job share this machine's network";
+  return probe;
+}
+
+std::vector<std::string> IsolationProbe::Missing() const {
+  std::vector<std::string> missing;
+  if (!sandbox.empty()) missing.push_back("no sandbox: " + sandbox + " (pods cannot start)");
+  if (!cgroups.empty()) missing.push_back("no cgroup limits: " + cgroups);
+  if (!network.empty()) missing.push_back("no network namespace: " + network);
   return missing;
 }
 

@@ -71,8 +71,15 @@ Result<std::unique_ptr<ClusterBackend>> MakeLocalBackend(const LocalBackendOptio
 // This machine's cores, memory and GPUs.
 Resources MachineCapacity();
 
-// What the sandbox of a pod started by this process would lack ("no network namespace: ..."),
-// one line each; empty when every guarantee holds. `state_dir` is scratch space for the probe.
-std::vector<std::string> MissingIsolation(const std::string& state_dir, const IsolationOptions& isolation);
+// What the sandbox of a pod started by this process would lack: each field empty when that
+// guarantee holds, else why not. `state_dir` is scratch space for the probe. A backend probes once
+// at start and logs Missing() ("no network namespace: ...").
+struct IsolationProbe {
+  std::string sandbox;  // bubblewrap runs (as the pods' uid when root)
+  std::string cgroups;  // pod cgroups can be made
+  std::string network;  // a network namespace per job (root only)
+  std::vector<std::string> Missing() const;
+};
+IsolationProbe ProbeIsolation(const std::string& state_dir, const IsolationOptions& isolation);
 
 }  // namespace paddlecloud::cluster::local

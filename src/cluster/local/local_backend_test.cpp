@@ -121,6 +121,14 @@ class LocalBackendTest : public ::testing::Test {
 
   std::string Log(const std::string& pod) const { return ReadText(Logs() + "/" + pod + ".log"); }
 
+  // Submits a one-pod job `name` that sleeps; its supervisor's record once the pod runs.
+  std::optional<PodRecord> StartSleeper(ClusterBackend& backend, const std::string& name) {
+    EXPECT_TRUE(backend.Submit(Job(name, "sleep 300")).ok());
+    if (!testing::WaitFor([&] { return AllIn(backend, name, PodPhase::kRunning); }, kDeadline)) return std::nullopt;
+    auto record = PodRecordFromJson(ReadText(State() + "/acct-1/" + name + "/pods/" + name + "-trainer-0/" + kStatusFile));
+    return record ? std::optional<PodRecord>(*record) : std::nullopt;
+  }
+
   static std::vector<PodStatus> Pods(ClusterBackend& backend, const std::string& job) {
     auto pods = backend.GetPods("acct-1", job);
     EXPECT_TRUE(pods) << pods.error().ToString();
@@ -407,10 +415,7 @@ TEST_F(LocalBackendTest, PodsSurviveTheServerAndARestartedBackendAdoptsThem) {
 
 TEST_F(LocalBackendTest, ASupervisorThatDiesIsReportedLost) {
   auto backend = Make();
-  ASSERT_TRUE(backend->Submit(Job("orphan", "sleep 300")).ok());
-  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "orphan", PodPhase::kRunning); }, kDeadline));
-  std::string dir = State() + "/acct-1/orphan/pods/orphan-trainer-0";
-  auto record = PodRecordFromJson(ReadText(dir + "/" + kStatusFile));
+  auto record = StartSleeper(*backend, "orphan");
   ASSERT_TRUE(record);
   ::kill(static_cast<pid_t>(record->supervisor_pid), SIGKILL);
   ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "orphan"); }, kDeadline));
@@ -423,11 +428,9 @@ TEST_F(LocalBackendTest, ASupervisorThatDiesIsReportedLost) {
 
 TEST_F(LocalBackendTest, ForgedSupervisorFilesAreNotActedOn) {
   auto backend = Make();
-  ASSERT_TRUE(backend->Submit(Job("forged", "sleep 300")).ok());
-  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend, "forged", PodPhase::kRunning); }, kDeadline));
-  std::string dir = State() + "/acct-1/forged/pods/forged-trainer-0";
-  auto record = PodRecordFromJson(ReadText(dir + "/" + kStatusFile));
+  auto record = StartSleeper(*backend, "forged");
   ASSERT_TRUE(record);
+  std::string dir = State() + "/acct-1/forged/pods/forged-trainer-0";
   // A bystander in a session of its own, and a folder that is no pod cgroup of this namespace.
   pid_t bystander = ::fork();
   if (bystander == 0) {
