@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -141,6 +142,7 @@ void ApiRelay::AcceptLoop() {
       return;
     }
     if (client < 0) {
+      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // no spin
       if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;
       return;
     }
@@ -149,6 +151,10 @@ void ApiRelay::AcceptLoop() {
       c.thread.join();
       return true;
     });
+    if (connections_.size() >= kMaxConnections) {
+      ::close(client);
+      continue;
+    }
     Connection& c = connections_.emplace_back();
     c.client = client;
     c.thread = std::thread([this, &c] { Forward(c); });

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,10 @@ std::string ProbeNetworkNamespaces(const std::string& scratch_dir);
 
 class ApiRelay {
  public:
+  // A job's pods hold at most this many API connections at once; more are closed on arrival, so
+  // one job cannot use up the server's cap for local clients, which every job's relay shares.
+  static constexpr std::size_t kMaxConnections = 64;
+
   // Listens at 127.0.0.1:`port` inside the namespace pinned at `netns_path` and forwards each
   // connection to `target_host`:`target_port` (an IPv4 address) from this process's namespace.
   static Result<std::unique_ptr<ApiRelay>> Start(const std::string& netns_path, int port, const std::string& target_host,
