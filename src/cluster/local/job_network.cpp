@@ -1,21 +1,27 @@
 #include "cluster/local/job_network.h"
 
 #include <arpa/inet.h>
+#include <linux/close_range.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
-#include <functional>
+#include <memory>
+#include <string_view>
 #include <thread>
 
 namespace paddlecloud::cluster::local {
@@ -24,92 +30,243 @@ namespace {
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-// Runs `work` on a thread of its own: unshare and setns change only the calling thread's
-// network namespace, and that thread ends with the work.
-Status OnOwnThread(const std::function<Status()>& work) {
-  Status result;
-  std::thread([&] { result = work(); }).join();
-  return result;
+std::uint64_t InodeOf(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
-Status BringLoopbackUp() {
+// The code below runs in children made by RunLightChild: only system calls, no allocation.
+// errno, or 0.
+int BringLoopbackUp() {
   int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Status::Internal(Errno("socket"));
+  if (s < 0) return errno;
   ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  std::memcpy(ifr.ifr_name, "lo", 3);
   bool ok = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   ok = ok && ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-  int err = errno;
+  int err = ok ? 0 : errno;
   ::close(s);
-  return ok ? Status::Ok() : Status::Internal("bring up lo: " + std::string(std::strerror(err)));
+  return err;
+}
+
+int WriteProcFile(const char* path, std::string_view text) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : errno;
+  ::close(fd);
+  return err;
+}
+
+// What a child tells its parent, through the memory they share: the step that failed and its
+// errno (0: none), and for the relay's child the listening socket it made.
+struct ChildReport {
+  int step = 0;
+  int error = 0;
+  int fd = -1;
+};
+
+int Fail(ChildReport& report, int step, int error) {
+  report.step = step;
+  report.error = error;
+  return 127;
+}
+
+// Runs `body(arg)` in a child that shares this process's memory (and, with `share_files`, its
+// descriptor table) while the calling thread waits until the child has exec'd or exited, as
+// posix_spawn does: a server with a large heap would otherwise pay for copying its page tables
+// (tens of ms per GiB). Signals are blocked meanwhile, and the child starts with default
+// handlers, so no handler of the server ever runs on the child's stack. Returns the child's pid.
+pid_t RunLightChild(int (*body)(void*), void* arg, bool share_files) {
+  struct Start {
+    int (*body)(void*);
+    void* arg;
+    sigset_t mask;
+  } start{body, arg, {}};
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &start.mask);
+  auto trampoline = [](void* p) -> int {
+    auto* start = static_cast<Start*>(p);
+    struct sigaction dfl{};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // own copy: no CLONE_SIGHAND
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::_exit(start->body(start->arg));
+  };
+  constexpr std::size_t kStackBytes = 64 * 1024;
+  auto stack = std::make_unique<std::max_align_t[]>(kStackBytes / sizeof(std::max_align_t));
+  pid_t pid = ::clone(trampoline, stack.get() + kStackBytes / sizeof(std::max_align_t), CLONE_VM | CLONE_VFORK | (share_files ? CLONE_FILES : 0) | SIGCHLD,
+                      &start);
+  int err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &start.mask, nullptr);
+  errno = err;
+  return pid;
+}
+
+void KillAndReap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace
 
-Status CreateNetworkNamespace(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
-      struct stat ns;
-      bool pinned = ::fstat(fd, &ns) == 0 && ns.st_dev != st.st_dev;  // an nsfs file covers it
-      ::close(fd);
-      if (pinned) return Status::Ok();
+void JobNetworkHandles::Close() {
+  if (user_fd >= 0) ::close(user_fd);
+  if (net_fd >= 0) ::close(net_fd);
+  user_fd = net_fd = -1;
+}
+
+Result<JobNetwork> CreateJobNetwork() {
+  // Everything the child needs is prepared here: it may not allocate.
+  struct Keeper {
+    bool own_user;
+    std::string uid_map, gid_map;
+    int devnull;
+    ChildReport report;
+  } keeper{.own_user = ::geteuid() != 0,
+           .uid_map = std::to_string(::geteuid()) + " " + std::to_string(::geteuid()) + " 1",
+           .gid_map = std::to_string(::getegid()) + " " + std::to_string(::getegid()) + " 1",
+           .devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC),
+           .report = {}};
+  if (keeper.devnull < 0) return Err(Status::Internal(Errno("open /dev/null")));
+  pid_t pid = RunLightChild(
+      [](void* p) -> int {
+        auto& k = *static_cast<Keeper*>(p);
+        ::setsid();  // not in the server's process group: a Ctrl-C of the server is not the job's end
+        if (::unshare(k.own_user ? CLONE_NEWUSER | CLONE_NEWNET : CLONE_NEWNET) != 0) return Fail(k.report, 1, errno);
+        if (k.own_user) {
+          int err = WriteProcFile("/proc/self/setgroups", "deny");
+          if (!err) err = WriteProcFile("/proc/self/uid_map", k.uid_map);
+          if (!err) err = WriteProcFile("/proc/self/gid_map", k.gid_map);
+          if (err) return Fail(k.report, 2, err);
+        }
+        if (int err = BringLoopbackUp()) return Fail(k.report, 3, err);
+        for (int fd = 0; fd < 3; ++fd) ::dup2(k.devnull, fd);
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // the keeper holds nothing of the server's
+        char name[] = "sleep", forever[] = "infinity";
+        char* argv[] = {name, forever, nullptr};
+        char* envp[] = {nullptr};
+        ::execve("/bin/sleep", argv, envp);
+        return Fail(k.report, 4, errno);
+      },
+      &keeper, /*share_files=*/false);
+  int spawn_errno = errno;
+  ::close(keeper.devnull);
+  if (pid < 0) return Err(Status::Internal(std::string("clone: ") + std::strerror(spawn_errno)));
+  if (const ChildReport& r = keeper.report; r.step) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    ::unlink(path.c_str());
+    const char* step = r.step == 1   ? keeper.own_user ? "unshare(CLONE_NEWUSER | CLONE_NEWNET)" : "unshare(CLONE_NEWNET)"
+                       : r.step == 2 ? "map the user namespace's ids"
+                       : r.step == 3 ? "bring up lo"
+                                     : "exec /bin/sleep";
+    return Err(Status::Unavailable(std::string(step) + ": " + std::strerror(r.error)));
   }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::Internal(Errno("create " + path));
-  ::close(fd);
-  Status made = OnOwnThread([&]() -> Status {
-    if (::unshare(CLONE_NEWNET) != 0) return Status::Unavailable(Errno("unshare(CLONE_NEWNET)"));
-    PC_RETURN_IF_ERROR(BringLoopbackUp());
-    if (::mount("/proc/thread-self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) != 0)
-      return Status::Internal(Errno("mount the namespace at " + path));
-    return Status::Ok();
-  });
-  if (!made.ok()) ::unlink(path.c_str());
-  return made;
-}
-
-void RemoveNetworkNamespace(const std::string& path) {
-  ::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
-  ::unlink(path.c_str());
-}
-
-std::string ProbeNetworkNamespaces(const std::string& scratch_dir) {
-  std::string path = scratch_dir + "/netns-probe-" + std::to_string(::getpid());
-  Status s = CreateNetworkNamespace(path);
-  RemoveNetworkNamespace(path);
-  return s.ok() ? "" : s.message();
-}
-
-Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const std::string& netns_path, int port,
-                                                  const std::string& target_host, int target_port) {
-  int listen_fd = -1;
-  Status made = OnOwnThread([&]() -> Status {
-    int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (ns < 0) return Status::Unavailable(Errno("open " + netns_path));
-    int joined = ::setns(ns, CLONE_NEWNET);
-    ::close(ns);
-    if (joined != 0) return Status::Unavailable(Errno("setns " + netns_path));
-    listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0) return Status::Internal(Errno("socket"));
-    int one = 1;
-    ::setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd, 128) != 0)
-      return Status::Internal(Errno("listen on 127.0.0.1:" + std::to_string(port) + " in " + netns_path));
-    return Status::Ok();
-  });
-  if (!made.ok()) {
-    if (listen_fd >= 0) ::close(listen_fd);
-    return Err(made);
+  // The exec happened, so the namespaces are in place: name them.
+  std::string ns = "/proc/" + std::to_string(pid) + "/ns/";
+  auto inode_of = [&](const char* name) -> std::uint64_t {
+    int fd = ::open((ns + name).c_str(), O_RDONLY | O_CLOEXEC);
+    std::uint64_t inode = fd >= 0 ? InodeOf(fd) : 0;
+    if (fd >= 0) ::close(fd);
+    return inode;
+  };
+  JobNetwork network{.keeper_pid = pid, .net_inode = inode_of("net"), .user_inode = keeper.own_user ? inode_of("user") : 0};
+  if (!network.net_inode || (keeper.own_user && !network.user_inode)) {
+    KillAndReap(pid);
+    return Err(Status::Internal("cannot read the namespaces of " + ns));
   }
+  return network;
+}
+
+Result<JobNetworkHandles> OpenJobNetwork(const JobNetwork& network) {
+  std::string ns = "/proc/" + std::to_string(network.keeper_pid) + "/ns/";
+  JobNetworkHandles h;
+  h.net_fd = network.keeper_pid > 0 ? ::open((ns + "net").c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  if (network.user_inode) h.user_fd = network.keeper_pid > 0 ? ::open((ns + "user").c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  bool same = h.net_fd >= 0 && InodeOf(h.net_fd) == network.net_inode &&
+              (!network.user_inode || (h.user_fd >= 0 && InodeOf(h.user_fd) == network.user_inode));
+  if (!same) {
+    h.Close();
+    return Err(Status::Unavailable("the job's network is gone (its keeper, process " + std::to_string(network.keeper_pid) +
+                                   ", has ended)"));
+  }
+  return h;
+}
+
+int EnterJobNetwork(const JobNetworkHandles& handles) {
+  if (handles.user_fd >= 0 && ::setns(handles.user_fd, CLONE_NEWUSER) != 0) return errno;
+  if (::setns(handles.net_fd, CLONE_NEWNET) != 0) return errno;
+  return 0;
+}
+
+void ReleaseJobNetwork(const JobNetwork& network) {
+  if (network.keeper_pid <= 0) return;
+  // A pidfd taken before the check: the signal reaches the process checked, even if it ends
+  // meanwhile and its pid is reused.
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, network.keeper_pid, 0));
+  if (pidfd < 0) return;
+  if (auto h = OpenJobNetwork(network)) {
+    h->Close();
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    while (::waitpid(network.keeper_pid, nullptr, 0) < 0 && errno == EINTR) {  // ECHILD: kept by an earlier server
+    }
+  }
+  ::close(pidfd);
+}
+
+std::string ProbeJobNetworks() {
+  auto network = CreateJobNetwork();
+  if (!network) return network.error().message();
+  ReleaseJobNetwork(*network);
+  return "";
+}
+
+Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const JobNetwork& network, int port, const std::string& target_host,
+                                                  int target_port) {
+  auto handles = OpenJobNetwork(network);
+  if (!handles) return Err(handles.error());
+  // A child joins the namespaces (a thread of this process cannot join a user namespace) and
+  // makes the listening socket there, in the descriptor table it shares with this process.
+  struct Listener {
+    JobNetworkHandles handles;
+    sockaddr_in addr;
+    ChildReport report;
+  } listener{*handles, {}, {}};
+  listener.addr.sin_family = AF_INET;
+  listener.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  listener.addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  pid_t pid = RunLightChild(
+      [](void* p) -> int {
+        auto& l = *static_cast<Listener*>(p);
+        if (int err = EnterJobNetwork(l.handles)) return Fail(l.report, 1, err);
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return Fail(l.report, 2, errno);
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&l.addr), sizeof l.addr) != 0 || ::listen(fd, 128) != 0) {
+          int err = errno;
+          ::close(fd);
+          return Fail(l.report, 3, err);
+        }
+        l.report.fd = fd;
+        return 0;
+      },
+      &listener, /*share_files=*/true);
+  int spawn_errno = errno;
+  handles->Close();
+  if (pid < 0) return Err(Status::Internal(std::string("clone: ") + std::strerror(spawn_errno)));
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  const ChildReport& r = listener.report;
+  if (r.step) {
+    const char* step = r.step == 1 ? "join the job's network" : r.step == 2 ? "make a socket" : "listen";
+    return Err(Status::Internal(std::string(step) + " at 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(r.error)));
+  }
+  int listen_fd = r.fd;
   return std::unique_ptr<ApiRelay>(new ApiRelay(listen_fd, target_host, target_port));
 }
 

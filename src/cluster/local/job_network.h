@@ -1,10 +1,15 @@
 // Each job's own network on the local backend: a network namespace with nothing but a loopback
 // interface, shared by the job's pods and by no other job, so pods reach each other at
 // 127.0.0.1:<port> (the parameter-server endpoints) and nothing else of this machine; another
-// job's ports are in another namespace. Making one needs root (CAP_SYS_ADMIN).
+// job's ports are in another namespace.
 //
-// The namespace is kept by a bind mount of its nsfs file at `path` (as `ip netns add` does), so a
-// supervisor started later (or by a restarted server) joins it with setns.
+// The namespace is held by a keeper process (as a Kubernetes pod's is held by its pause
+// container): a `sleep infinity` in its own session, started by CreateJobNetwork, which outlives
+// a server restart and goes with ReleaseJobNetwork. A root server makes a network namespace only;
+// an unprivileged one makes a user namespace first (mapping just its own uid and gid), which owns
+// the network namespace; pods join both, then bubblewrap nests the pod's own user namespace.
+// A JobNetwork names the keeper and the namespaces' inodes, so a reused pid is never mistaken for
+// it.
 //
 // The platform's API reaches into the namespace through an ApiRelay: a listening socket made
 // inside it at 127.0.0.1:<port>, whose connections are forwarded to the server in this
@@ -14,6 +19,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -24,13 +30,30 @@
 
 namespace paddlecloud::cluster::local {
 
-// Creates the namespace (loopback up) and pins it at `path` (a new file). Idempotent: Ok when
-// `path` already holds one.
-Status CreateNetworkNamespace(const std::string& path);
-// Unpins and removes `path`; the namespace ends with its last process.
-void RemoveNetworkNamespace(const std::string& path);
-// Empty when this process can make network namespaces; otherwise why not.
-std::string ProbeNetworkNamespaces(const std::string& scratch_dir);
+struct JobNetwork {
+  int keeper_pid = 0;
+  std::uint64_t net_inode = 0;   // the network namespace
+  std::uint64_t user_inode = 0;  // the user namespace that owns it; 0: this machine's (root server)
+};
+
+// Starts a keeper holding a new network namespace (loopback up) and, unless this process is root,
+// the user namespace owning it.
+Result<JobNetwork> CreateJobNetwork();
+// Stops the keeper, if `network` still names a live one; the namespace ends with its last process.
+void ReleaseJobNetwork(const JobNetwork& network);
+// Empty when this process can make job networks; otherwise why not.
+std::string ProbeJobNetworks();
+
+// Descriptors of a job network's namespaces, checked against its inodes, for a process to join.
+struct JobNetworkHandles {
+  int user_fd = -1;  // -1: no user namespace to join
+  int net_fd = -1;
+  void Close();
+};
+Result<JobNetworkHandles> OpenJobNetwork(const JobNetwork& network);
+// Moves the calling process into the namespaces; it must have one thread (a forked child; only
+// async-signal-safe calls). Returns errno on failure, 0 on success.
+int EnterJobNetwork(const JobNetworkHandles& handles);
 
 class ApiRelay {
  public:
@@ -38,9 +61,9 @@ class ApiRelay {
   // one job cannot use up the server's cap for local clients, which every job's relay shares.
   static constexpr std::size_t kMaxConnections = 64;
 
-  // Listens at 127.0.0.1:`port` inside the namespace pinned at `netns_path` and forwards each
-  // connection to `target_host`:`target_port` (an IPv4 address) from this process's namespace.
-  static Result<std::unique_ptr<ApiRelay>> Start(const std::string& netns_path, int port, const std::string& target_host,
+  // Listens at 127.0.0.1:`port` inside `network` and forwards each connection to
+  // `target_host`:`target_port` (an IPv4 address) from this process's namespace.
+  static Result<std::unique_ptr<ApiRelay>> Start(const JobNetwork& network, int port, const std::string& target_host,
                                                  int target_port);
   ~ApiRelay();  // closes the listener and every forwarded connection
 

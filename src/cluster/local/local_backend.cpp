@@ -44,7 +44,6 @@ constexpr char kRunFile[] = "run.json";
 constexpr char kAdmittedFile[] = "admitted.json";
 constexpr char kJobStoppedFile[] = "stopped.json";
 constexpr char kLostCleanedFile[] = "lost-cleaned";  // in a pod dir: a lost supervisor's leftovers were killed
-constexpr char kNetworkFile[] = "netns";            // in a job dir: the job's pinned network namespace
 constexpr char kUidsFile[] = "pod-uids.json";       // in the state dir: each namespace's pod uid
 // The whole environment of a pod besides the job's own: nothing of the server's.
 const std::map<std::string, std::string> kPodBaseEnv = {
@@ -66,7 +65,7 @@ struct JobEntry {
   std::optional<std::vector<PodSlot>> admitted;  // nullopt: waiting in the queue
   std::optional<std::int64_t> stopped_at;        // stopped while waiting
   int uid = -1;                                  // the namespace's pod uid (root servers)
-  bool network_released = false;                 // its pods ended: relay and namespace are gone
+  JobNetwork network;                            // keeper_pid 0: none (or released)
 };
 
 bool Exists(const std::string& path) {
@@ -299,6 +298,7 @@ std::optional<JobEntry> LoadJob(const std::string& dir) {
         }
       }
       e.admitted = std::move(slots);
+      e.network = JobNetworkFromJson(a.as_object().if_contains("network"));
     }
   }
   if (auto stopped = ReadWholeFile(dir + "/" + kJobStoppedFile)) {
@@ -430,8 +430,8 @@ class LocalBackend final : public ClusterBackend {
     fs::create_directories(options_.state_dir, ec);
     if (ec) return Status::Internal("cannot create " + options_.state_dir + ": " + ec.message());
     root_ = ::geteuid() == 0;
-    IsolationProbe probe = ProbeIsolation(options_.state_dir, options_.isolation);
-    networks_ = root_ && probe.network.empty();
+    IsolationProbe probe = ProbeIsolation(options_.isolation);
+    networks_ = probe.network.empty();
     for (const auto& missing : probe.Missing())
       spdlog::warn("isolation: {}{}", missing, options_.isolation.strict ? " (local_isolation = strict: pods will not start)" : "");
     for (const auto& ns : fs::directory_iterator(options_.state_dir, ec)) {
@@ -664,7 +664,7 @@ class LocalBackend final : public ClusterBackend {
         Launch(e, slot);
       }
       if (!running) ReleaseNetwork(e);
-      else if (networks_ && !relays_.count(e.dir)) StartRelay(e);  // adopted after a restart
+      else if (e.network.keeper_pid && !relays_.count(e.dir)) StartRelay(e);  // adopted after a restart
     }
     for (JobEntry* e : Queue()) {
       Resources need = JobRequests(e->run);
@@ -760,11 +760,16 @@ class LocalBackend final : public ClusterBackend {
         if (!m.read_only) GiveTo(m.source, e.uid, e.uid);
     }
     if (networks_) {
-      PC_RETURN_IF_ERROR(CreateNetworkNamespace(e.dir + "/" + kNetworkFile));
+      auto network = CreateJobNetwork();
+      if (!network) return network.error();
+      e.network = *network;
       StartRelay(e);
     }
-    json::object admitted{{"admitted_at", Now()}, {"pods", std::move(pods_json)}};
-    PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted), 0644, /*durable=*/false));
+    json::object admitted{{"admitted_at", Now()}, {"pods", std::move(pods_json)}, {"network", ToJsonObject(e.network)}};
+    if (Status s = WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted), 0644, /*durable=*/false); !s.ok()) {
+      ReleaseNetwork(e);
+      return s;
+    }
     e.admitted = std::move(slots);
     for (const PodSlot& slot : *e.admitted) Launch(e, slot);
     return Status::Ok();
@@ -795,7 +800,7 @@ class LocalBackend final : public ClusterBackend {
     spec.gpus = slot.gpus;
     spec.strict = options_.isolation.strict;
     if (root_) std::tie(spec.uid, spec.gid) = std::pair{e.uid, e.uid};
-    if (networks_) spec.network = e.dir + "/" + kNetworkFile;
+    spec.network = e.network;
     spec.max_restarts = e.run.max_restarts;
     spec.default_grace_ms = options_.default_grace.count();
     return spec;
@@ -832,7 +837,7 @@ class LocalBackend final : public ClusterBackend {
   void StartRelay(const JobEntry& e) {
     auto target = options_.api_endpoint ? RelayTarget(options_.api_endpoint()) : std::nullopt;
     if (!target) return;
-    auto relay = ApiRelay::Start(e.dir + "/" + kNetworkFile, target->second, target->first, target->second);
+    auto relay = ApiRelay::Start(e.network, target->second, target->first, target->second);
     if (!relay) {
       spdlog::error("local cluster: job {}/{}: no API in its network: {}", e.run.namespace_name, e.run.job,
                     relay.error().message());
@@ -841,12 +846,12 @@ class LocalBackend final : public ClusterBackend {
     relays_[e.dir] = std::move(*relay);
   }
 
-  // The job's pods have ended: its API relay and network namespace go.
+  // The job's pods have ended: its API relay and network go.
   void ReleaseNetwork(JobEntry& e) {
-    if (e.network_released) return;
-    e.network_released = true;
+    if (!e.network.keeper_pid) return;
     relays_.erase(e.dir);
-    RemoveNetworkNamespace(e.dir + "/" + kNetworkFile);
+    ReleaseJobNetwork(e.network);
+    e.network = {};
   }
 
   // Starts the pod's supervisor unless one was ever started (or the pod was stopped first).
@@ -972,13 +977,12 @@ Resources MachineCapacity() {
   return r;
 }
 
-IsolationProbe ProbeIsolation(const std::string& state_dir, const IsolationOptions& isolation) {
+IsolationProbe ProbeIsolation(const IsolationOptions& isolation) {
   bool root = ::geteuid() == 0;
   IsolationProbe probe;
   probe.sandbox = ProbeSandbox(FindBwrap(), root ? isolation.first_uid : -1, root ? isolation.first_uid : -1);
   probe.cgroups = ProbeCgroups();
-  probe.network = root ? ProbeNetworkNamespaces(state_dir)
-                       : "the server does not run as root, so the pods of every job share this machine's network";
+  probe.network = ProbeJobNetworks();
   return probe;
 }
 

@@ -15,10 +15,10 @@
 // pods' status files, never starts a pod twice, and reports a pod whose supervisor died without a
 // final status as Failed/"SupervisorLost". One backend (one server) per state_dir at a time.
 //
-// Isolation: a root server gives each job a network namespace of its own (job_network.h) pinned at
-// <job dir>/netns, relays the API into it, and runs each account's pods as the account's own
-// uid (recorded in <state_dir>/pod-uids.json), handing the writable mounts to that uid at
-// admission. The server's environment never reaches a supervisor or a pod. The files a
+// Isolation: each job gets a network namespace of its own (job_network.h), held by a keeper
+// process named in <job dir>/admitted.json, with the API relayed into it. A root server runs
+// each account's pods as the account's own uid (recorded in <state_dir>/pod-uids.json), handing
+// the writable mounts to that uid at admission. The server's environment never reaches a supervisor or a pod. The files a
 // supervisor writes are checked before the backend acts on them (cgroup directories must be pod
 // groups of this job's namespace).
 //
@@ -72,14 +72,14 @@ Result<std::unique_ptr<ClusterBackend>> MakeLocalBackend(const LocalBackendOptio
 Resources MachineCapacity();
 
 // What the sandbox of a pod started by this process would lack: each field empty when that
-// guarantee holds, else why not. `state_dir` is scratch space for the probe. A backend probes once
+// guarantee holds, else why not. A backend probes once
 // at start and logs Missing() ("no network namespace: ...").
 struct IsolationProbe {
   std::string sandbox;  // bubblewrap runs (as the pods' uid when root)
   std::string cgroups;  // pod cgroups can be made
-  std::string network;  // a network namespace per job (root only)
+  std::string network;  // a network namespace per job
   std::vector<std::string> Missing() const;
 };
-IsolationProbe ProbeIsolation(const std::string& state_dir, const IsolationOptions& isolation);
+IsolationProbe ProbeIsolation(const IsolationOptions& isolation);
 
 }  // namespace paddlecloud::cluster::local

@@ -78,7 +78,7 @@ std::string ToJson(const PodSpec& spec) {
       {"gpu_devices", std::move(gpus)},
       {"uid", spec.uid},
       {"gid", spec.gid},
-      {"network", spec.network},
+      {"network", ToJsonObject(spec.network)},
       {"strict", spec.strict},
       {"cpu_milli", spec.limits.cpu_milli},
       {"memory_bytes", spec.limits.memory_bytes},
@@ -87,6 +87,20 @@ std::string ToJson(const PodSpec& spec) {
       {"default_grace_ms", spec.default_grace_ms},
   };
   return json::serialize(o);
+}
+
+json::object ToJsonObject(const JobNetwork& network) {
+  return {{"keeper_pid", network.keeper_pid},
+          {"net_inode", static_cast<std::int64_t>(network.net_inode)},
+          {"user_inode", static_cast<std::int64_t>(network.user_inode)}};
+}
+
+JobNetwork JobNetworkFromJson(const json::value* v) {
+  if (!v || !v->is_object()) return {};
+  const json::object& o = v->as_object();
+  return {.keeper_pid = static_cast<int>(Int(o, "keeper_pid")),
+          .net_inode = static_cast<std::uint64_t>(Int(o, "net_inode")),
+          .user_inode = static_cast<std::uint64_t>(Int(o, "user_inode"))};
 }
 
 Result<PodSpec> PodSpecFromJson(const std::string& text) {
@@ -119,7 +133,7 @@ Result<PodSpec> PodSpecFromJson(const std::string& text) {
   spec.pids_limit = Int(o, "pids_limit");
   spec.uid = static_cast<int>(Int(o, "uid", -1));
   spec.gid = static_cast<int>(Int(o, "gid", -1));
-  spec.network = Str(o, "network");
+  spec.network = JobNetworkFromJson(o.if_contains("network"));
   auto* strict = o.if_contains("strict");
   spec.strict = strict && strict->is_bool() && strict->as_bool();
   spec.limits.cpu_milli = Int(o, "cpu_milli");

@@ -23,7 +23,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include "cluster/cluster_backend.h"
+#include "cluster/local/job_network.h"
 #include "common/status.h"
 
 namespace paddlecloud::cluster::local {
@@ -54,7 +58,7 @@ struct PodSpec {
   std::vector<int> gpus;    // the machine's GPUs this pod may use (their device nodes only)
   int uid = -1;             // run as this uid/gid (a supervisor running as root); -1: the supervisor's
   int gid = -1;
-  std::string network;      // the job's network namespace (a bind-mounted nsfs file); empty: none
+  JobNetwork network;       // the job's network (job_network.h); keeper_pid 0: none
   bool strict = false;      // refuse to start when a guarantee of the sandbox is missing
   int max_restarts = 0;
   std::int64_t default_grace_ms = 10000;  // when SIGTERMed without a stop.json
@@ -79,6 +83,9 @@ struct PodRecord {
 std::string ToJson(const PodSpec& spec);
 Result<PodSpec> PodSpecFromJson(const std::string& text);
 std::string ToJson(const PodRecord& record);
+// {"keeper_pid": N, "net_inode": N, "user_inode": N}: in pod.json and the backend's admitted.json.
+boost::json::object ToJsonObject(const JobNetwork& network);
+JobNetwork JobNetworkFromJson(const boost::json::value* v);  // null or not an object: none
 Result<PodRecord> PodRecordFromJson(const std::string& text);
 std::optional<PodPhase> PhaseFromName(std::string_view name);
 bool IsTerminal(PodPhase phase);

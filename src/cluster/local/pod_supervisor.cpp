@@ -140,7 +140,7 @@ class Supervisor {
       LogLine("isolation: no pids cgroup: processes are limited by RLIMIT_NPROC instead, shared with every process of uid " +
               std::to_string(spec_.uid >= 0 ? spec_.uid : static_cast<int>(::geteuid())));
     }
-    if (spec_.network.empty()) missing.push_back("no network namespace: the job shares this machine's network");
+    if (!spec_.network.keeper_pid) missing.push_back("no network namespace: the job shares this machine's network");
     if (spec_.uid < 0 && ::geteuid() == 0) missing.push_back("no pod uid: pods run as root");
     for (const auto& m : missing) LogLine("isolation: " + m);
     if (spec_.strict && !missing.empty())
@@ -171,9 +171,10 @@ class Supervisor {
     auto seccomp = SeccompProgram();
     if (!seccomp) return "cannot sandbox the pod: " + seccomp.error().message();
     plan_.seccomp_fd = *seccomp;
-    if (spec_.network.empty()) return "";
-    network_fd_ = ::open(spec_.network.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (network_fd_ < 0) return "cannot open the job's network " + spec_.network + ": " + std::strerror(errno);
+    if (!spec_.network.keeper_pid) return "";
+    auto network = OpenJobNetwork(spec_.network);
+    if (!network) return "cannot start: " + network.error().message();
+    network_ = *network;
     return "";
   }
 
@@ -323,7 +324,12 @@ class Supervisor {
       int report[2] = {0, 0};
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a pod never outlives its supervisor (bwrap takes the sandbox with it)
       if (!procs.empty() && !JoinFromChild(procs)) report[0] = 1;
-      if (!report[0] && network_fd_ >= 0 && ::setns(network_fd_, CLONE_NEWNET) != 0) report[0] = 4;
+      if (!report[0] && network_.net_fd >= 0) {
+        if (int err = EnterJobNetwork(network_)) {
+          report[0] = 4;
+          errno = err;
+        }
+      }
       if (!report[0] && !sources.empty() && !StageMounts(sources, plan_.staged, stage_is_dir_)) report[0] = 7;
       if (!report[0] && uid >= 0 &&
           (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0))
@@ -447,7 +453,7 @@ class Supervisor {
   std::unique_ptr<PodCgroup> cgroup_;
   SandboxPlan plan_;
   std::vector<bool> stage_is_dir_;  // of each mount source
-  int network_fd_ = -1;
+  JobNetworkHandles network_;  // the job's namespaces, joined by each attempt's child
   std::int64_t nproc_limit_ = 0;  // RLIMIT_NPROC, where no pids cgroup limits the pod
   int signal_fd_ = -1;
   int output_fd_ = -1;          // the read end of the pod's stdout and stderr
