@@ -12,7 +12,6 @@
 #include "client/account_commands.h"
 #include "client/file_commands.h"
 #include "client/job_commands.h"
-#include "cluster/local/pod_supervisor.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -232,16 +231,6 @@ int main(int argc, char** argv) {
   publish->add_option("--kind", publish_flags.kind, "model or dataset [default: from the path, models/ or datasets/]")
       ->check(CLI::IsMember({"model", "dataset"}));
 
-  // Internal (hidden): the local cluster backend runs one per pod; see cluster/local/pod_supervisor.h.
-  std::string pod_dir;
-  int pod_lock_fd = -1;
-  CLI::App* pod_supervisor = app.add_subcommand("pod-supervisor", "Internal: supervise one pod of the local cluster");
-  pod_supervisor->group("");
-  pod_supervisor->add_option("--pod-dir", pod_dir, "The pod's state directory")->required();
-  pod_supervisor->add_option("--lock-fd", pod_lock_fd, "Inherited descriptor holding the pod's supervisor.lock");
-  bool pod_detach = false;
-  pod_supervisor->add_flag("--detach", pod_detach, "Fork once and let the starting process reap only the parent");
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -249,7 +238,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : client::kExitUsage;
   }
 
-  if (pod_supervisor->parsed()) return cluster::local::RunPodSupervisor(pod_dir, pod_lock_fd, pod_detach);
   if (login->parsed()) return client::Login(login_flags, client::ProcessEnvironment());
   if (logout->parsed()) return client::Logout(logout_flags, client::ProcessEnvironment());
   if (whoami->parsed()) return client::Whoami(whoami_flags, client::ProcessEnvironment());

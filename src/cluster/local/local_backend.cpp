@@ -412,8 +412,8 @@ class LocalBackend final : public ClusterBackend {
     ReapStarted(/*block=*/true);
   }
 
-  // Supervisors just spawned: each exits at once after detaching (--detach), and is reaped here,
-  // off the submission's path.
+  // Supervisor programs just spawned: each exits once it has forked its pods' supervisors, and is
+  // reaped here, off the submission's path.
   void ReapStarted(bool block) {
     std::erase_if(starting_, [block](pid_t pid) {
       int status;
@@ -653,17 +653,17 @@ class LocalBackend final : public ClusterBackend {
     std::set<int> used_gpus;
     for (auto& [key, e] : jobs_) {
       if (!e.admitted) continue;
-      bool running = false;
+      std::vector<const PodSlot*> unfinished;
       for (const PodSlot& slot : *e.admitted) {
         PodStatus st = Observe(e, slot);
         if (st.reason == "SupervisorLost") CleanUpLost(e, slot);
         if (IsTerminal(st.phase)) continue;
-        running = true;
+        unfinished.push_back(&slot);
         Add(in_use, RequestsOf(e.run, slot.role));
         used_gpus.insert(slot.gpus.begin(), slot.gpus.end());
-        Launch(e, slot);
       }
-      if (!running) ReleaseNetwork(e);
+      Launch(e, unfinished);
+      if (unfinished.empty()) ReleaseNetwork(e);
       else if (e.network.keeper_pid && !relays_.count(e.dir)) StartRelay(e);  // adopted after a restart
     }
     for (JobEntry* e : Queue()) {
@@ -771,7 +771,9 @@ class LocalBackend final : public ClusterBackend {
       return s;
     }
     e.admitted = std::move(slots);
-    for (const PodSlot& slot : *e.admitted) Launch(e, slot);
+    std::vector<const PodSlot*> all;
+    for (const PodSlot& slot : *e.admitted) all.push_back(&slot);
+    Launch(e, all);
     return Status::Ok();
   }
 
@@ -854,45 +856,50 @@ class LocalBackend final : public ClusterBackend {
     e.network = {};
   }
 
-  // Starts the pod's supervisor unless one was ever started (or the pod was stopped first).
-  void Launch(const JobEntry& e, const PodSlot& slot) {
-    std::string dir = PodDir(e, slot.name);
-    if (Exists(dir + "/" + kLaunchedFile) || Exists(dir + "/" + kStatusFile) || Exists(dir + "/" + kStopFile)) return;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    fs::create_directories(e.run.logs_dir, ec);
-    Status s = WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, slot)), 0600, /*durable=*/false);
-    if (!s.ok()) {
-      spdlog::error("local cluster: pod {}: {}", slot.name, s.message());
-      return;
+  // Starts the supervisors of those of `slots` whose supervisor was never started (nor stopped
+  // first), all through one run of the supervisor program.
+  void Launch(const JobEntry& e, const std::vector<const PodSlot*>& slots) {
+    std::vector<std::string> args = {options_.supervisor_binary};
+    std::vector<int> lock_fds;
+    std::vector<std::string> dirs;
+    for (const PodSlot* slot : slots) {
+      std::string dir = PodDir(e, slot->name);
+      if (Exists(dir + "/" + kLaunchedFile) || Exists(dir + "/" + kStatusFile) || Exists(dir + "/" + kStopFile)) continue;
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      fs::create_directories(e.run.logs_dir, ec);
+      Status s = WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, *slot)), 0600, /*durable=*/false);
+      if (!s.ok()) {
+        spdlog::error("local cluster: pod {}: {}", slot->name, s.message());
+        continue;
+      }
+      int lock_fd = ::open((dir + "/" + kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (lock_fd < 0) continue;
+      if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0 ||  // a supervisor is already there
+          !WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n", 0644, /*durable=*/false).ok()) {
+        ::close(lock_fd);
+        continue;
+      }
+      args.insert(args.end(), {"--pod-dir", dir, "--lock-fd", std::to_string(3 + lock_fds.size())});
+      lock_fds.push_back(lock_fd);
+      dirs.push_back(dir);
     }
-    int lock_fd = ::open((dir + "/" + kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0) return;
-    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {  // a supervisor is already there
-      ::close(lock_fd);
-      return;
-    }
-    s = WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n", 0644, /*durable=*/false);
-    if (!s.ok()) {
-      ::close(lock_fd);
-      return;
-    }
+    if (lock_fds.empty()) return;
     // posix_spawn (a vfork-style clone) instead of fork: copying this multi-threaded server's page
-    // tables per pod was the cost of starting big jobs. The supervisor detaches itself (--detach:
-    // it forks once and its parent exits), so the server only reaps that short-lived parent.
-    std::vector<std::string> args = {options_.supervisor_binary, "pod-supervisor", "--pod-dir", dir,
-                                     "--lock-fd", "3", "--detach"};
+    // tables per pod was the cost of starting big jobs. The program forks one supervisor per pod
+    // and exits, so the server only reaps that short-lived process.
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    std::string log_path = dir + "/" + kSupervisorLogFile;
+    std::string log_path = dirs.front() + "/" + kSupervisorLogFile;  // the program's own errors
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_adddup2(&actions, lock_fd, 3);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    for (std::size_t i = 0; i < lock_fds.size(); ++i)
+      posix_spawn_file_actions_adddup2(&actions, lock_fds[i], static_cast<int>(3 + i));
+    posix_spawn_file_actions_addclosefrom_np(&actions, static_cast<int>(3 + lock_fds.size()));
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     sigset_t none, all;
@@ -910,17 +917,17 @@ class LocalBackend final : public ClusterBackend {
     if (spawned == 0) {
       starting_.push_back(child);
     } else {
-      spdlog::error("local cluster: cannot run the pod supervisor {} for pod {}: {}", options_.supervisor_binary,
-                    slot.name, std::strerror(spawned));
+      spdlog::error("local cluster: cannot run the pod supervisor {} for job {}/{}: {}", options_.supervisor_binary,
+                    e.run.namespace_name, e.run.job, std::strerror(spawned));
       PodRecord failed;
       failed.phase = PodPhase::kFailed;
       failed.reason = "StartError";
       failed.message = "cannot run the pod supervisor " + options_.supervisor_binary;
       failed.exit_code = 127;
       failed.finished_at = Now();
-      (void)WriteFileAtomic(dir + "/" + kStatusFile, ToJson(failed));
+      for (const std::string& dir : dirs) (void)WriteFileAtomic(dir + "/" + kStatusFile, ToJson(failed));
     }
-    ::close(lock_fd);  // the supervisor holds the lock through its inherited copy
+    for (int fd : lock_fds) ::close(fd);  // the supervisors hold the locks through their inherited copies
   }
 
   LocalBackendOptions options_;

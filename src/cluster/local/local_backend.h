@@ -53,7 +53,7 @@ struct IsolationOptions {
 
 struct LocalBackendOptions {
   std::string state_dir;
-  std::string supervisor_binary;  // path of the paddlecloud binary (runs `pod-supervisor`)
+  std::string supervisor_binary;  // path of paddlecloud-pod-supervisor
   std::optional<Resources> capacity_override;  // tests: instead of this machine's
   std::function<std::int64_t()> now;  // unix seconds; default: the system clock
   std::chrono::milliseconds poll_interval{500};  // admission loop; 0: only on calls

@@ -97,7 +97,7 @@ class LocalBackendTest : public ::testing::Test {
     LocalBackendOptions options;
     options.isolation = isolation;
     options.state_dir = State();
-    options.supervisor_binary = testing::PaddlecloudBinary();
+    options.supervisor_binary = (fs::path(testing::PaddlecloudBinary()).parent_path() / "paddlecloud-pod-supervisor").string();
     options.capacity_override = capacity;
     options.poll_interval = 50ms;
     options.default_grace = 2s;

@@ -11,7 +11,8 @@
 //   supervisor.pid  the supervisor's pid, written once its signal handling is set up: only then
 //                   does the backend signal it.
 //   supervisor.log  the supervisor's own stderr (the pod's output goes to the pod's log file).
-//   status.json     written (atomically) by the supervisor at every transition (PodRecord).
+//   status.json     written (atomically) by the supervisor at every transition from its first
+//                   run or start error on (PodRecord); none yet: the pod is starting.
 //   stop.json       written by the backend on Stop ({"grace_ms": N}) before it sends SIGTERM to the
 //                   supervisor; the supervisor reads the grace period from it, and checks for it
 //                   before starting every attempt (so a Stop racing the launch is never lost).

@@ -72,9 +72,9 @@ class Supervisor {
       Finish(PodPhase::kFailed, "StartError", refused);
       return 0;
     }
-    record_.reason = "Starting";
-    Save();
-
+    // No status.json until the first attempt runs (the backend shows the pod Starting meanwhile):
+    // replacing a file costs a synchronous discard on filesystems mounted with `discard`, and
+    // this is the path every pod of a job takes at once.
     while (true) {
       if (StopRequested()) {
         LogLine("stopped before attempt " + std::to_string(record_.attempt + 1));
@@ -468,14 +468,11 @@ class Supervisor {
 
 }  // namespace
 
-int RunPodSupervisor(const std::string& pod_dir, int lock_fd, bool detach) {
-  if (detach) {
-    // Leave the process that started us: it only waits for this parent, which exits now; the
-    // child keeps the session and the inherited lock.
-    pid_t child = ::fork();
-    if (child < 0) return 1;
-    if (child > 0) ::_exit(0);
-  }
+namespace {
+
+// Runs the supervisor in the calling process until the pod ends. Returns the process exit code
+// (0 once a final status is recorded, 1 when it could not start).
+int RunPodSupervisor(const std::string& pod_dir, int lock_fd) {
   if (lock_fd >= 0) {
     ::fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
   } else {
@@ -496,6 +493,30 @@ int RunPodSupervisor(const std::string& pod_dir, int lock_fd, bool detach) {
   Status pid_written = WriteFileAtomic(pod_dir + "/" + kPidFile, std::to_string(::getpid()) + "\n", 0644, /*durable=*/false);
   if (!pid_written.ok()) std::cerr << "paddlecloud pod-supervisor: " << pid_written.message() << "\n";
   return Supervisor(pod_dir).Run();
+}
+
+}  // namespace
+
+int RunPodSupervisors(const std::vector<SupervisedPod>& pods) {
+  for (std::size_t i = 0; i < pods.size(); ++i) {
+    pid_t child = ::fork();
+    if (child < 0) {
+      std::cerr << "paddlecloud pod-supervisor: fork: " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    if (child > 0) continue;
+    for (std::size_t other = 0; other < pods.size(); ++other)
+      if (other != i && pods[other].lock_fd >= 0) ::close(pods[other].lock_fd);
+    ::setsid();  // each supervisor leads a session of its own
+    int log = ::open((pods[i].dir + "/" + kSupervisorLogFile).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      ::close(log);
+    }
+    ::_exit(RunPodSupervisor(pods[i].dir, pods[i].lock_fd));
+  }
+  return 0;
 }
 
 }  // namespace paddlecloud::cluster::local

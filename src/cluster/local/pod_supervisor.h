@@ -1,6 +1,6 @@
-// The pod supervisor: `paddlecloud pod-supervisor --pod-dir DIR [--lock-fd N]`, one detached
-// process (own session) per pod of the local backend, started by LocalBackend and never waited
-// for by the server, so pods outlive a server restart or crash.
+// The pod supervisor: one detached process (own session) per pod of the local backend, started by
+// LocalBackend through `paddlecloud-pod-supervisor` and never waited for by the server, so pods
+// outlive a server restart or crash.
 //
 // It holds DIR/supervisor.lock (inherited as --lock-fd, else taken itself; exits 1 if another
 // supervisor holds it), writes DIR/supervisor.pid, reads DIR/pod.json, puts the entry into a pod
@@ -11,7 +11,7 @@
 // limit), with "[paddlecloud] ..." lines at every start and exit and one "isolation: ..." line per
 // missing guarantee; with strict isolation a missing guarantee is a StartError. It restarts a failed entry (non-zero
 // exit) up to max_restarts times with a short backoff, detects OOM kills through the cgroup, and
-// writes DIR/status.json atomically at every transition (see pod_files.h).
+// writes DIR/status.json atomically at every transition from the first run on (see pod_files.h).
 //
 // Stop protocol: SIGTERM (or SIGINT/SIGHUP, or DIR/stop.json appearing) -> SIGTERM to the pod's
 // processes (its cgroup but bwrap itself; the process group where there is no cgroup), SIGKILL
@@ -22,12 +22,18 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace paddlecloud::cluster::local {
 
-// Runs the supervisor in the calling process until the pod ends. Returns the process exit code
-// (0 once a final status is recorded, 1 when it could not start).
-// With `detach`, it first forks and lets its parent exit (the starter reaps that parent only).
-int RunPodSupervisor(const std::string& pod_dir, int lock_fd = -1, bool detach = false);
+struct SupervisedPod {
+  std::string dir;
+  int lock_fd = -1;  // holding dir/supervisor.lock; -1: the supervisor takes it
+};
+// Starts a supervisor for each pod, each a forked process in a session of its own writing to its
+// pod's supervisor.log and running until its pod ends, and returns 0 without waiting for them:
+// the process that started this one reaps only this one. One start for all the pods of a job:
+// forking is much cheaper than starting a program.
+int RunPodSupervisors(const std::vector<SupervisedPod>& pods);
 
 }  // namespace paddlecloud::cluster::local
