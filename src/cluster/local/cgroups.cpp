@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -41,15 +42,22 @@ bool WriteValue(const std::string& path, const std::string& value, std::string& 
 }
 
 // Sends `signal` to every process listed in the groups' cgroup.procs but `except`.
-void SignalCgroupDirs(const std::vector<std::string>& dirs, int signal, pid_t except) {
+// Every process in the group(s), once each (v1: a process is in every hierarchy's group).
+std::set<pid_t> ProcessesIn(const std::vector<std::string>& dirs) {
+  std::set<pid_t> pids;
   for (const auto& dir : dirs) {
     auto text = ReadWholeFile(dir + "/cgroup.procs");
     if (!text) continue;
     std::istringstream in(*text);
-    pid_t pid;
-    while (in >> pid)
-      if (pid > 0 && pid != except) ::kill(pid, signal);
+    for (pid_t pid; in >> pid;)
+      if (pid > 0) pids.insert(pid);
   }
+  return pids;
+}
+
+void SignalCgroupDirs(const std::vector<std::string>& dirs, int signal, pid_t except) {
+  for (pid_t pid : ProcessesIn(dirs))
+    if (pid != except) ::kill(pid, signal);
 }
 
 bool MakeDir(const std::string& path, std::string& why) {
@@ -201,6 +209,8 @@ bool PodCgroup::HitMemoryLimit() const {
 void PodCgroup::KillAll() const { Signal(SIGKILL); }
 
 void PodCgroup::Signal(int signal, pid_t except) const { SignalCgroupDirs(dirs_, signal, except); }
+
+std::set<pid_t> PodCgroup::Processes() const { return ProcessesIn(dirs_); }
 
 bool JoinFromChild(const std::vector<const char*>& procs_files) {
   char buf[24];

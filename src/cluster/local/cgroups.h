@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ class PodCgroup {
   void KillAll() const;
   // Sends `signal` to every process in the group but `except`.
   void Signal(int signal, pid_t except = 0) const;
+  // The processes in the group now.
+  std::set<pid_t> Processes() const;
   // The group's directories (one per v1 controller).
   const std::vector<std::string>& Dirs() const { return dirs_; }
   bool LimitsPids() const { return has_pids_; }

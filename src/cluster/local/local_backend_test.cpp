@@ -347,6 +347,20 @@ TEST_F(LocalBackendTest, StopKillsTheWholeProcessGroupAfterTheGracePeriod) {
   EXPECT_EQ(backend->Stop("acct-1", "nope", std::nullopt, grace).code(), Code::kNotFound);
 }
 
+TEST_F(LocalBackendTest, AProcessStartedAfterTheStopIsAskedToStopToo) {
+  auto backend = Make();
+  // The entry ignores SIGTERM and waits for a process that starts a while in (a new process: the
+  // `; true` keeps the shell from exec'ing it) and does not ignore it: asked too, it ends, and
+  // the pod with it, long before the grace period is over.
+  ASSERT_TRUE(backend->Submit(Job("late", "trap '' TERM; (sleep 2.25; env --default-signal=TERM sleep 300.5; true) & wait")).ok());
+  const std::string first_argv = std::string("sleep") + '\0' + "2.25" + '\0';
+  ASSERT_TRUE(testing::WaitFor([&] { return ProcessesRunning(first_argv).size() == 1; }, kDeadline));
+  ASSERT_TRUE(backend->Stop("acct-1", "late", std::nullopt, 120s).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "late"); }, 60s)) << Log("late-trainer-0");
+  EXPECT_EQ(Pods(*backend, "late")[0].reason, "Stopped");
+  EXPECT_THAT(Log("late-trainer-0"), Not(HasSubstr("grace period over")));
+}
+
 TEST_F(LocalBackendTest, StopOfOneRoleLeavesTheOthersRunning) {
   auto backend = Make();
   JobRun run = Job("mixed", "sleep 300");

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "cluster/local/cgroups.h"
@@ -231,7 +232,10 @@ class Supervisor {
         kill_sent_ = true;
       }
       auto until = deadline;
-      if (stop_sent_ && !kill_sent_) until = std::min(until, kill_deadline_);
+      if (stop_sent_ && !kill_sent_) {
+        if (cgroup_ && child > 0) TerminateNewProcesses(child);
+        until = std::min({until, kill_deadline_, now + kRescanDuringGrace});
+      }
       if (now >= deadline) return false;
       auto wait = std::min<Clock::duration>(until - now, std::chrono::seconds(1));
       if (wait < Clock::duration::zero()) wait = Clock::duration::zero();
@@ -275,12 +279,19 @@ class Supervisor {
   void BeginStop(pid_t child) {
     auto grace = Grace();
     LogLine("stopping: SIGTERM to the process group, SIGKILL after " + std::to_string(grace.count()) + " ms");
-    // To the pod's processes, not to bwrap outside the sandbox (`child`): bwrap would die of it
-    // and take the pod down at once, with no grace.
-    if (cgroup_) cgroup_->Signal(SIGTERM, child);
+    if (cgroup_) TerminateNewProcesses(child);
     else ::kill(-child, SIGTERM);
     stop_sent_ = true;
     kill_deadline_ = Clock::now() + grace;
+  }
+
+  // SIGTERM, once each, to the pod's processes not asked yet; called again during the grace
+  // period, so a process that starts after the stop (the entry itself, when the stop comes while
+  // bwrap is still setting up) is asked too. Never to bwrap outside the sandbox (`child`): it
+  // would die of it and take the pod down at once, with no grace.
+  void TerminateNewProcesses(pid_t child) {
+    for (pid_t pid : cgroup_->Processes())
+      if (pid != child && terminated_.insert(pid).second) ::kill(pid, SIGTERM);
   }
 
   Outcome RunAttempt() {
@@ -462,6 +473,8 @@ class Supervisor {
   bool log_cut_ = false;
   bool stop_ = false;
   bool stop_sent_ = false;
+  std::set<pid_t> terminated_;  // the pod's processes sent SIGTERM since the stop began
+  static constexpr auto kRescanDuringGrace = std::chrono::milliseconds(100);
   bool kill_sent_ = false;
   Clock::time_point kill_deadline_ = Clock::time_point::max();
 };

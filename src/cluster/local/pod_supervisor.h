@@ -14,7 +14,8 @@
 // writes DIR/status.json atomically at every transition from the first run on (see pod_files.h).
 //
 // Stop protocol: SIGTERM (or SIGINT/SIGHUP, or DIR/stop.json appearing) -> SIGTERM to the pod's
-// processes (its cgroup but bwrap itself; the process group where there is no cgroup), SIGKILL
+// processes (its cgroup but bwrap itself, each once, also those started during the grace period;
+// the process group where there is no cgroup), SIGKILL
 // to the group and the cgroup after the grace period read from
 // DIR/stop.json {"grace_ms": N} (pod.json default_grace_ms without it), then the final status
 // Failed/"Stopped". When the entry's main process exits, whatever is left of its process group
