@@ -27,6 +27,7 @@
 #include "client/api_client.h"
 #include "client/output.h"
 #include "client/terminal.h"
+#include "common/units.h"
 
 namespace paddlecloud::client {
 namespace {
@@ -761,53 +762,20 @@ std::string EncodeCloudPath(std::string_view path) {
 }
 
 Result<std::uint64_t> ParseRate(const std::string& text) {
-  auto bad = [&] {
-    return Err(Status::InvalidArgument("'" + text + "' is not a rate: use bytes per second, e.g. 500K or 2M",
+  std::string_view size = text;
+  if (size.ends_with("/s")) size.remove_suffix(2);
+  auto bytes = units::ParseByteSize(size);
+  if (!bytes || *bytes == 0)
+    return Err(Status::InvalidArgument("'" + text + "' is not a rate: use bytes per second, e.g. 500K, 2Mi or 1G",
                                        "limit-rate"));
-  };
-  std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  if (i == 0) return bad();
-  double number = 0;
-  try {
-    number = std::stod(text.substr(0, i));
-  } catch (...) {
-    return bad();
-  }
-  std::string unit = text.substr(i);
-  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (unit.ends_with("/S")) unit.resize(unit.size() - 2);
-  if (unit.ends_with("IB")) unit.resize(unit.size() - 2);
-  else if (unit.size() > 1 && unit.ends_with("B")) unit.pop_back();
-  double scale = 1;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "K") scale = 1024.0;
-  else if (unit == "M") scale = 1024.0 * 1024;
-  else if (unit == "G") scale = 1024.0 * 1024 * 1024;
-  else return bad();
-  double bytes = number * scale;
-  if (!std::isfinite(bytes) || bytes < 1 || bytes > 1e18) return bad();
-  return static_cast<std::uint64_t>(bytes);
+  return static_cast<std::uint64_t>(*bytes);
 }
 
-Result<std::int64_t> ParseDuration(const std::string& text) {
-  auto bad = [&] {
+Result<std::int64_t> ParseExpirySeconds(const std::string& text) {
+  auto duration = units::ParseDuration(text);
+  if (!duration || duration->count() == 0)
     return Err(Status::InvalidArgument("'" + text + "' is not a duration: use e.g. 7d, 12h, 30m, 90s or 2w", "expires"));
-  };
-  std::size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  if (i == 0 || i > 9) return bad();
-  std::int64_t number = std::stoll(text.substr(0, i));
-  std::string unit = text.substr(i);
-  std::int64_t scale = 0;
-  if (unit == "s") scale = 1;
-  else if (unit == "m") scale = 60;
-  else if (unit == "h") scale = 3600;
-  else if (unit == "d") scale = 86400;
-  else if (unit == "w") scale = 7 * 86400;
-  else return bad();
-  if (number == 0) return bad();
-  return number * scale;
+  return (duration->count() + 999) / 1000;
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -1084,7 +1052,7 @@ int ShareFiles(const ShareFlags& flags, const Environment& env) {
   if (flags.link == !flags.account.empty()) return FailUsage("share needs either --account ID or --link");
   std::optional<std::int64_t> expires_at;
   if (!flags.expires.empty()) {
-    auto seconds = ParseDuration(flags.expires);
+    auto seconds = ParseExpirySeconds(flags.expires);
     if (!seconds) return FailUsage("--expires: " + seconds.error().message());
     expires_at = Now() + *seconds;
   }

@@ -128,10 +128,12 @@ int Publish(const PublishFlags& flags, const Environment& env);
 Result<std::string> NormalizeCloudPath(const std::string& text, bool* trailing = nullptr);
 // The path percent-encoded for a URL, "/" kept.
 std::string EncodeCloudPath(std::string_view path);
-// "2M" → 2097152, "500K" → 512000, "1000" → 1000, "1.5M"; InvalidArgument otherwise or when 0.
+// A byte size per second (common/units.h), with an optional "/s": "2Mi" → 2097152, "500K" →
+// 500000, "1.5M/s" → 1500000; InvalidArgument otherwise or when 0.
 Result<std::uint64_t> ParseRate(const std::string& text);
-// "7d" → 604800, "12h", "30m", "45s", "2w"; InvalidArgument otherwise or when 0.
-Result<std::int64_t> ParseDuration(const std::string& text);
+// A duration (common/units.h) in whole seconds, rounded up: "7d" → 604800, "90s", "1.5h";
+// InvalidArgument otherwise or when 0.
+Result<std::int64_t> ParseExpirySeconds(const std::string& text);
 // Lower-case hex SHA-256 of `data` / of a file's contents (read in chunks).
 std::string Sha256Hex(std::string_view data);
 Result<std::string> Sha256OfFile(const std::string& path);

@@ -94,24 +94,27 @@ TEST(CloudPaths, AreCheckedAndNormalized) {
   EXPECT_EQ(EncodeCloudPath("datasets/sub dir/ü+%.txt"), "datasets/sub%20dir/%C3%BC%2B%25.txt");
 }
 
-TEST(Rates, TakeCurlSuffixes) {
+TEST(Rates, AreByteSizesPerSecond) {  // one meaning per prefix, as everywhere (common/units.h)
   EXPECT_EQ(*ParseRate("1000"), 1000u);
-  EXPECT_EQ(*ParseRate("500K"), 512000u);
-  EXPECT_EQ(*ParseRate("2M"), 2u << 20);
-  EXPECT_EQ(*ParseRate("2m"), 2u << 20);
-  EXPECT_EQ(*ParseRate("1.5M"), 3u << 19);
-  EXPECT_EQ(*ParseRate("1G"), 1u << 30);
+  EXPECT_EQ(*ParseRate("500K"), 500'000u);
+  EXPECT_EQ(*ParseRate("500Ki"), 512'000u);
+  EXPECT_EQ(*ParseRate("2M"), 2'000'000u);
+  EXPECT_EQ(*ParseRate("2M/s"), 2'000'000u);
+  EXPECT_EQ(*ParseRate("1.5Mi"), 3u << 19);
+  EXPECT_EQ(*ParseRate("1G"), 1'000'000'000u);
   EXPECT_EQ(*ParseRate("2MiB"), 2u << 20);
-  for (std::string bad : {"", "0", "M", "2X", "-1", "fast"}) EXPECT_FALSE(ParseRate(bad)) << bad;
+  for (std::string bad : {"", "0", "M", "2X", "-1", "fast", "2m"}) EXPECT_FALSE(ParseRate(bad)) << bad;
 }
 
 TEST(Durations, TakeUnits) {
-  EXPECT_EQ(*ParseDuration("45s"), 45);
-  EXPECT_EQ(*ParseDuration("30m"), 1800);
-  EXPECT_EQ(*ParseDuration("12h"), 43200);
-  EXPECT_EQ(*ParseDuration("7d"), 604800);
-  EXPECT_EQ(*ParseDuration("2w"), 1209600);
-  for (std::string bad : {"", "7", "d", "0d", "7y", "-1d", "1.5h"}) EXPECT_FALSE(ParseDuration(bad)) << bad;
+  EXPECT_EQ(*ParseExpirySeconds("45s"), 45);
+  EXPECT_EQ(*ParseExpirySeconds("45"), 45);
+  EXPECT_EQ(*ParseExpirySeconds("30m"), 1800);
+  EXPECT_EQ(*ParseExpirySeconds("1.5h"), 5400);
+  EXPECT_EQ(*ParseExpirySeconds("7d"), 604800);
+  EXPECT_EQ(*ParseExpirySeconds("2w"), 1209600);
+  EXPECT_EQ(*ParseExpirySeconds("1500ms"), 2);  // rounded up
+  for (std::string bad : {"", "d", "0d", "7y", "-1d", "1.5.h"}) EXPECT_FALSE(ParseExpirySeconds(bad)) << bad;
 }
 
 TEST(Digests, Sha256) {

@@ -118,9 +118,4 @@ std::map<std::string, std::string> PaddleEnv(const std::string& job, PodRole rol
                                              const std::vector<std::string>& trainer_endpoints,
                                              const std::vector<std::string>& pserver_endpoints);
 
-// Parses Kubernetes quantities: CPU "2", "500m", "1.5" -> milli-cores; memory "1Gi", "512Mi",
-// "1G", "1000000" -> bytes. InvalidArgument naming `field` otherwise.
-Result<std::int64_t> ParseCpuQuantity(std::string_view text, const std::string& field);
-Result<std::int64_t> ParseMemoryQuantity(std::string_view text, const std::string& field);
-
 }  // namespace paddlecloud::cluster

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/units.h"
+
 namespace paddlecloud::config {
 namespace {
 
@@ -49,7 +51,7 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
     return Status::Ok();
   };
   auto duration = [&](std::chrono::milliseconds& out) -> Status {
-    auto v = ParseDuration(value);
+    auto v = units::ParseDuration(Trim(value));
     if (!v) return v.error();
     if (v->count() <= 0) return Status::InvalidArgument("must be positive");
     out = *v;
@@ -87,7 +89,7 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
   } else if (key == "blocking_threads") {
     return int_in(c.blocking_threads, 0, 1024);
   } else if (key == "max_body_bytes") {
-    auto v = ParseByteSize(value);
+    auto v = units::ParseByteSize(Trim(value));
     if (!v) return v.error();
     if (*v == 0) return Status::InvalidArgument("must be positive");
     c.max_body_bytes = *v;
@@ -123,7 +125,7 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
   } else if (key == "ca_key") {
     c.ca_key = value;
   } else if (key == "storage_quota") {
-    auto v = ParseByteSize(value);
+    auto v = units::ParseByteSize(Trim(value));
     if (!v) return v.error();
     c.storage_quota = *v;
   } else if (key == "upload_ttl") {
@@ -144,7 +146,7 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
     if (!v || *v < 0 || *v > 4194304) return Status::InvalidArgument("must be an integer from 0 (unlimited) to 4194304");
     c.pod_pids_limit = *v;
   } else if (key == "pod_log_limit") {
-    auto v = ParseByteSize(value);
+    auto v = units::ParseByteSize(Trim(value));
     if (!v) return v.error();
     c.pod_log_limit = *v;
   } else if (key == "max_connections") {
@@ -152,7 +154,7 @@ Status Apply(ServerConfig& c, const std::string& key, const std::string& value) 
   } else if (key == "max_connections_per_client") {
     return int_in(c.max_connections_per_client, 0, 10'000'000);
   } else if (key == "min_body_rate") {
-    auto v = ParseByteSize(value);
+    auto v = units::ParseByteSize(Trim(value));
     if (!v) return v.error();
     c.min_body_rate = *v;
   } else if (key == "min_body_rate_window") {
@@ -270,44 +272,6 @@ Result<std::map<std::string, std::string>> ParseConfigText(std::string_view text
     out[key] = std::string(value);
   }
   return out;
-}
-
-Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  text = Trim(text);
-  std::size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) return Err(Status::InvalidArgument("must be a duration like 500ms, 10s, 5m or 1h"));
-  auto number = ParseInt(text.substr(0, digits));
-  if (!number) return Err(Status::InvalidArgument("must be a duration like 500ms, 10s, 5m or 1h"));
-  std::string_view unit = text.substr(digits);
-  std::int64_t factor;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s" || unit.empty()) factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else return Err(Status::InvalidArgument("must be a duration like 500ms, 10s, 5m or 1h"));
-  return std::chrono::milliseconds(*number * factor);
-}
-
-Result<std::uint64_t> ParseByteSize(std::string_view text) {
-  text = Trim(text);
-  std::size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  auto bad = [] { return Err(Status::InvalidArgument("must be a size like 1048576, 512KiB, 64MiB or 2GiB")); };
-  if (digits == 0 || digits > 15) return bad();
-  auto number = ParseInt(text.substr(0, digits));
-  if (!number) return bad();
-  std::string_view unit = text.substr(digits);
-  std::uint64_t factor;
-  if (unit.empty() || unit == "B") factor = 1;
-  else if (unit == "KiB") factor = 1ull << 10;
-  else if (unit == "MiB") factor = 1ull << 20;
-  else if (unit == "GiB") factor = 1ull << 30;
-  else if (unit == "K" || unit == "KB") factor = 1000;
-  else if (unit == "M" || unit == "MB") factor = 1000'000;
-  else if (unit == "G" || unit == "GB") factor = 1000'000'000;
-  else return bad();
-  return static_cast<std::uint64_t>(*number) * factor;
 }
 
 Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string>& flags,

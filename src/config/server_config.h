@@ -78,9 +78,4 @@ Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string
 // Parses `key = value` text; errors carry the line number.
 Result<std::map<std::string, std::string>> ParseConfigText(std::string_view text);
 
-// Parses "250ms", "10s", "5m", "1h" or a bare number of seconds.
-Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
-// Parses "1048576", "512KiB", "64MiB", "2GiB" (also K/M/G, KB/MB/GB as powers of 1000).
-Result<std::uint64_t> ParseByteSize(std::string_view text);
-
 }  // namespace paddlecloud::config

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -65,17 +67,20 @@ TEST(ServerConfigTest, ParseConfigTextReportsLine) {
   EXPECT_NE(v.error().message().find("line 2"), std::string::npos);
 }
 
-TEST(ServerConfigTest, DurationsAndSizes) {
-  EXPECT_EQ(*ParseDuration("250ms"), std::chrono::milliseconds(250));
-  EXPECT_EQ(*ParseDuration("10"), std::chrono::seconds(10));
-  EXPECT_EQ(*ParseDuration("2h"), std::chrono::hours(2));
-  EXPECT_FALSE(ParseDuration("ten seconds"));
-  EXPECT_FALSE(ParseDuration("5d"));
-  EXPECT_EQ(*ParseByteSize("64MiB"), 64ull << 20);
-  EXPECT_EQ(*ParseByteSize("1000"), 1000u);
-  EXPECT_EQ(*ParseByteSize("2G"), 2'000'000'000u);
-  EXPECT_FALSE(ParseByteSize("-1"));
-  EXPECT_FALSE(ParseByteSize("99999999999999999999"));
+TEST(ServerConfigTest, DurationsAndSizesFollowTheOneGrammar) {  // common/units.h
+  auto c = ResolveServerConfig({{"upload_ttl", "2d"}, {"max_body_bytes", "64MiB"}, {"storage_quota", "2G"}}, {});
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->upload_ttl, std::chrono::hours(48));
+  EXPECT_EQ(c->max_body_bytes, 64u << 20);
+  EXPECT_EQ(c->storage_quota, 2'000'000'000u);
+  for (auto [key, value] : {std::pair{"upload_ttl", "ten seconds"}, {"upload_ttl", "0s"}, {"max_body_bytes", "-1"},
+                            {"storage_quota", "99999999999999999999"}}) {
+    auto bad = ResolveServerConfig({{key, value}}, {});
+    ASSERT_FALSE(bad) << key << " = " << value;
+    std::string flag = "--" + std::string(key);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    EXPECT_NE(bad.error().message().find(flag), std::string::npos) << bad.error().message();
+  }
 }
 
 TEST(ServerConfigTest, EverySettingHasFlagEnvAndHelp) {

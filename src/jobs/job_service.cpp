@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 
+#include "common/units.h"
 #include "db/tenant_scope.h"
 #include "jobs/packages.h"
 
@@ -66,11 +67,6 @@ bool TrainingDone(const std::vector<cluster::PodStatus>& pods, const JobSpec& sp
 }
 
 db::Value OptionalValue(const std::optional<std::int64_t>& v) { return v ? db::Value(*v) : db::Value(); }
-
-std::string CpuText(std::int64_t milli) {
-  if (milli % 1000 == 0) return std::to_string(milli / 1000) + (milli == 1000 ? " CPU" : " CPUs");
-  return FormatCpu(milli) + " of CPU";
-}
 
 }  // namespace
 
@@ -201,14 +197,14 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
     return spec.num_trainer * (spec.trainer.*member) + spec.num_ps * (spec.pserver.*member);
   };
   if (need(&cluster::Resources::cpu_milli) > capacity.total.cpu_milli)
-    return Err(Status::InvalidArgument("this job needs " + CpuText(need(&cluster::Resources::cpu_milli)) +
-                                           " but the cluster has " + CpuText(capacity.total.cpu_milli) +
+    return Err(Status::InvalidArgument("this job needs " + units::DescribeCpu(need(&cluster::Resources::cpu_milli)) +
+                                           " but the cluster has " + units::DescribeCpu(capacity.total.cpu_milli) +
                                            "; ask for fewer pods or less CPU per pod",
                                        "cpu_per_trainer"));
   if (need(&cluster::Resources::memory_bytes) > capacity.total.memory_bytes)
-    return Err(Status::InvalidArgument("this job needs " + FormatMemory(need(&cluster::Resources::memory_bytes)) +
+    return Err(Status::InvalidArgument("this job needs " + units::DescribeBytes(need(&cluster::Resources::memory_bytes)) +
                                            " of memory but the cluster has " +
-                                           FormatMemory(capacity.total.memory_bytes / (1 << 20) * (1 << 20)),
+                                           units::DescribeBytes(capacity.total.memory_bytes / (1 << 20) * (1 << 20)),
                                        "mem_per_trainer"));
   if (need(&cluster::Resources::gpus) > capacity.total.gpus)
     return Err(Status::InvalidArgument("this job needs " + std::to_string(need(&cluster::Resources::gpus)) +

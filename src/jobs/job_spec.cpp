@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "common/units.h"
 #include "http/json.h"
 
 namespace paddlecloud::jobs {
@@ -20,9 +21,9 @@ Status ValidateName(const std::string& name) {
   return Status::Ok();
 }
 
-// A quantity given as a string ("500m") or a number (2); `parse` is the cluster parser.
-template <typename Parse>
-Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& out, Parse parse) {
+// A quantity given as a string ("500m") or a number (2), read by `parse` (common/units.h).
+Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& out,
+                    Result<std::int64_t> (*parse)(std::string_view)) {
   const json::value* v = reader.Raw(field);
   if (!v) return Status::Ok();
   std::string text;
@@ -31,8 +32,8 @@ Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& o
   else if (v->is_uint64()) text = std::to_string(v->as_uint64());
   else if (v->is_double()) text = json::serialize(*v);
   else return Status::InvalidArgument(std::string("field '") + field + "' must be a quantity like \"500m\" or \"1Gi\"", field);
-  auto parsed = parse(text, field);
-  if (!parsed) return parsed.error();
+  auto parsed = parse(text);
+  if (!parsed) return Status::InvalidArgument(std::string(field) + ": " + parsed.error().message(), field);
   out = *parsed;
   return Status::Ok();
 }
@@ -50,19 +51,6 @@ Status ReadCount(http::JsonReader& reader, const char* field, int& out, int lo, 
 }
 
 }  // namespace
-
-std::string FormatCpu(std::int64_t milli) {
-  if (milli % 1000 == 0) return std::to_string(milli / 1000);
-  return std::to_string(milli) + "m";
-}
-
-std::string FormatMemory(std::int64_t bytes) {
-  static const std::pair<std::int64_t, const char*> kUnits[] = {
-      {1LL << 40, "Ti"}, {1LL << 30, "Gi"}, {1LL << 20, "Mi"}, {1LL << 10, "Ki"}};
-  for (auto [size, unit] : kUnits)
-    if (bytes >= size && bytes % size == 0) return std::to_string(bytes / size) + unit;
-  return std::to_string(bytes);
-}
 
 Result<JobSpec> ParseJobSpec(const json::object& object) {
   JobSpec spec;
@@ -82,10 +70,10 @@ Result<JobSpec> ParseJobSpec(const json::object& object) {
 
   PC_RETURN_IF_ERROR(ReadCount(r, "num_trainer", spec.num_trainer, 1, 256));
   PC_RETURN_IF_ERROR(ReadCount(r, "num_ps", spec.num_ps, 0, 64));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_trainer", spec.trainer.cpu_milli, cluster::ParseCpuQuantity));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_trainer", spec.trainer.memory_bytes, cluster::ParseMemoryQuantity));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_ps", spec.pserver.cpu_milli, cluster::ParseCpuQuantity));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_ps", spec.pserver.memory_bytes, cluster::ParseMemoryQuantity));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_trainer", spec.trainer.cpu_milli, units::ParseCpuMilli));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_trainer", spec.trainer.memory_bytes, units::ParseByteSize));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_ps", spec.pserver.cpu_milli, units::ParseCpuMilli));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_ps", spec.pserver.memory_bytes, units::ParseByteSize));
   int gpus = 0;
   PC_RETURN_IF_ERROR(ReadCount(r, "gpu_per_trainer", gpus, 0, 16));
   spec.trainer.gpus = gpus;
@@ -134,12 +122,12 @@ json::object JobSpecToJson(const JobSpec& spec) {
   return {{"name", spec.name},
           {"entry", spec.entry},
           {"num_trainer", spec.num_trainer},
-          {"cpu_per_trainer", FormatCpu(spec.trainer.cpu_milli)},
-          {"mem_per_trainer", FormatMemory(spec.trainer.memory_bytes)},
+          {"cpu_per_trainer", units::CpuQuantity(spec.trainer.cpu_milli)},
+          {"mem_per_trainer", units::ByteQuantity(spec.trainer.memory_bytes)},
           {"gpu_per_trainer", spec.trainer.gpus},
           {"num_ps", spec.num_ps},
-          {"cpu_per_ps", FormatCpu(spec.pserver.cpu_milli)},
-          {"mem_per_ps", FormatMemory(spec.pserver.memory_bytes)},
+          {"cpu_per_ps", units::CpuQuantity(spec.pserver.cpu_milli)},
+          {"mem_per_ps", units::ByteQuantity(spec.pserver.memory_bytes)},
           {"image", spec.image},
           {"env", std::move(env)},
           {"workdir", spec.workdir},

@@ -40,8 +40,4 @@ struct JobSpec {
 Result<JobSpec> ParseJobSpec(const boost::json::object& object);
 boost::json::object JobSpecToJson(const JobSpec& spec);
 
-// Renders quantities back in Kubernetes form ("500m", "2", "512Mi").
-std::string FormatCpu(std::int64_t milli);
-std::string FormatMemory(std::int64_t bytes);
-
 }  // namespace paddlecloud::jobs

@@ -25,8 +25,8 @@ TEST(JobSpecTest, ParsesTheBriefsFieldsWithQuantities) {
   auto round_trip = ParseJobSpec(JobSpecToJson(*spec));
   ASSERT_TRUE(round_trip);
   EXPECT_EQ(round_trip->trainer.memory_bytes, spec->trainer.memory_bytes);
-  EXPECT_EQ(FormatCpu(500), "500m");
-  EXPECT_EQ(FormatMemory(512LL << 20), "512Mi");
+  EXPECT_EQ(JobSpecToJson(*spec).at("cpu_per_trainer"), "500m");
+  EXPECT_EQ(JobSpecToJson(*spec).at("mem_per_trainer"), "512Mi");
 }
 
 TEST(JobSpecTest, BadSpecsNameTheField) {

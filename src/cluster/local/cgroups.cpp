@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cluster/local/pod_files.h"
+#include "common/units.h"
 
 namespace paddlecloud::cluster::local {
 
@@ -78,7 +79,7 @@ std::int64_t KeyedValue(const std::string& path, const std::string& key) {
 }
 
 std::string CpuText(std::int64_t milli) {
-  return milli > 0 ? std::to_string(milli) + "m" : "unlimited";
+  return milli > 0 ? units::CpuQuantity(milli) : "unlimited";
 }
 
 // Character devices every pod may use (what a minimal /dev holds), "type major:minor access" for

@@ -30,6 +30,7 @@
 
 #include "cluster/local/cgroups.h"
 #include "cluster/local/job_network.h"
+#include "common/units.h"
 #include "cluster/local/pod_files.h"
 #include "cluster/local/sandbox.h"
 
@@ -75,26 +76,6 @@ bool Exists(const std::string& path) {
 
 // ---- formatting ----------------------------------------------------------------------------
 
-std::string FormatCpu(std::int64_t milli) {
-  std::string n = std::to_string(milli / 1000);
-  if (milli % 1000 != 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, "%03lld", static_cast<long long>(milli % 1000));
-    std::string f = frac;
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    n += "." + f;
-  }
-  return n + (milli == 1000 ? " CPU" : " CPUs");
-}
-
-std::string FormatMemory(std::int64_t bytes) {
-  const std::pair<const char*, std::int64_t> units[] = {{"Ti", 1LL << 40}, {"Gi", 1LL << 30}, {"Mi", 1LL << 20}, {"Ki", 1LL << 10}};
-  for (const auto& [unit, size] : units)
-    if (bytes >= size && bytes % size == 0) return std::to_string(bytes / size) + unit;
-  if (bytes >= (1LL << 20)) return std::to_string((bytes + (1LL << 20) - 1) >> 20) + "Mi";
-  return std::to_string(bytes) + " bytes";
-}
-
 std::string FormatGpus(std::int64_t gpus) { return std::to_string(gpus) + (gpus == 1 ? " GPU" : " GPUs"); }
 
 Resources Sub(Resources a, const Resources& b) {
@@ -117,8 +98,8 @@ bool Fits(const Resources& need, const Resources& free) {
 // What `need` lacks in `have`: "2 CPUs and 1Gi of memory"; empty when it fits.
 std::string Shortage(const Resources& need, const Resources& have) {
   std::vector<std::string> parts;
-  if (need.cpu_milli > have.cpu_milli) parts.push_back(FormatCpu(need.cpu_milli - have.cpu_milli));
-  if (need.memory_bytes > have.memory_bytes) parts.push_back(FormatMemory(need.memory_bytes - have.memory_bytes) + " of memory");
+  if (need.cpu_milli > have.cpu_milli) parts.push_back(units::DescribeCpu(need.cpu_milli - have.cpu_milli));
+  if (need.memory_bytes > have.memory_bytes) parts.push_back(units::DescribeBytes(need.memory_bytes - have.memory_bytes) + " of memory");
   if (need.gpus > have.gpus) parts.push_back(FormatGpus(need.gpus - have.gpus));
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
@@ -179,11 +160,11 @@ Status Validate(const JobRun& run, const Resources& total) {
                  static_cast<__int128>(run.pservers) * run.pserver_requests.gpus;
   std::vector<std::string> too_big;
   if (cpu > total.cpu_milli)
-    too_big.push_back((cpu > INT64_MAX ? std::string("more CPUs than exist") : FormatCpu(static_cast<std::int64_t>(cpu))) +
-                      " but this machine has " + FormatCpu(total.cpu_milli));
+    too_big.push_back((cpu > INT64_MAX ? std::string("more CPUs than exist") : units::DescribeCpu(static_cast<std::int64_t>(cpu))) +
+                      " but this machine has " + units::DescribeCpu(total.cpu_milli));
   if (mem > total.memory_bytes)
-    too_big.push_back((mem > INT64_MAX ? std::string("more memory than exists") : FormatMemory(static_cast<std::int64_t>(mem)) + " of memory") +
-                      " but this machine has " + FormatMemory(total.memory_bytes));
+    too_big.push_back((mem > INT64_MAX ? std::string("more memory than exists") : units::DescribeBytes(static_cast<std::int64_t>(mem)) + " of memory") +
+                      " but this machine has " + units::DescribeBytes(total.memory_bytes));
   if (gpu > total.gpus)
     too_big.push_back((gpu > INT64_MAX ? std::string("more GPUs than exist") : FormatGpus(static_cast<std::int64_t>(gpu))) +
                       " but this machine has " + std::to_string(total.gpus));
