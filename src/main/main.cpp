@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
   cp->add_option("paths", cp_flags.args, "SRC... DEST: local paths, or cloud paths written pc:datasets/mnist")
       ->required()->expected(2, -1);
   cp->add_flag("-r,--recursive", cp_flags.recursive, "Copy folders with everything in them");
-  cp->add_option("--limit-rate", cp_flags.limit_rate, "At most this many bytes per second, e.g. 500K, 2M (as curl's)");
+  cp->add_option("--limit-rate", cp_flags.limit_rate, "At most this many bytes per second: 500K (500,000), 2Mi (2 MiB), 1G");
   cp->footer(std::string(kClientFooter) +
              "\nExamples: paddlecloud cp -r ./data pc:datasets/mnist     paddlecloud cp pc:models/out/model.bin .\n"
              "When DEST is an existing folder, ends with '/' or several SRCs are given, each SRC is copied into it.\n"
