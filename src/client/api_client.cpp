@@ -21,6 +21,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -552,5 +554,11 @@ Status ApiClient::Stream(std::string_view target, const std::function<bool(std::
     return ErrorFromResponse(response->status, response->body, response->header("retry-after"));
   return Status::Ok();
 }
+
+std::string EncodePath(std::string_view path) {
+  return boost::urls::encode(path, boost::urls::unreserved_chars + '/');
+}
+
+std::string EncodeComponent(std::string_view text) { return boost::urls::encode(text, boost::urls::unreserved_chars); }
 
 }  // namespace paddlecloud::client

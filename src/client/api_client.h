@@ -121,6 +121,11 @@ class ApiClient {
   ClientOptions options_;
 };
 
+// Percent-encoding for request targets (RFC 3986; Boost.URL): a path keeps its '/', a component
+// (one path segment or a query value) keeps only the unreserved characters.
+std::string EncodePath(std::string_view path);
+std::string EncodeComponent(std::string_view text);
+
 // The Status for a non-2xx answer: the API's error format mapped back to a Code, else a Status
 // from the HTTP status with the start of the body. `retry_after` (header value) is kept as a detail.
 Status ErrorFromResponse(int http_status, std::string_view body, std::string_view retry_after = {});

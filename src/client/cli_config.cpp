@@ -14,6 +14,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "common/fs.h"
+
 extern char** environ;
 
 namespace paddlecloud::client {
@@ -22,20 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-std::string Errno() { return std::strerror(errno); }
-
-// Writes all of `data` to `fd`.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
+std::string Errno() { return fsutil::ErrnoText(errno); }
 
 // Creates the missing directories of `dir` with mode 0700 (whatever the umask).
 Status MakeDirs(const fs::path& dir) {
@@ -154,35 +143,8 @@ Status WriteConfig(const std::string& path, const CliConfig& config) {
   else object.erase("cacert");
   std::string text = json::serialize(object) + "\n";
 
-  std::string temp_name = ((dir.empty() ? fs::path(".") : dir) / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  std::vector<char> temp(temp_name.begin(), temp_name.end());
-  temp.push_back('\0');
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // mode 0600
-  if (fd < 0) return Status::InvalidArgument("cannot write config file " + path + ": " + Errno());
-  auto fail = [&](const std::string& what) {
-    std::string why = Errno();
-    ::close(fd);
-    ::unlink(temp.data());
-    return Status::InvalidArgument("cannot write config file " + path + ": " + what + ": " + why);
-  };
-  if (::fchmod(fd, 0600) != 0) return fail("chmod");
-  if (!WriteAll(fd, text)) return fail("write");
-  if (::fsync(fd) != 0) return fail("fsync");
-  if (::close(fd) != 0) {
-    std::string why = Errno();
-    ::unlink(temp.data());
-    return Status::InvalidArgument("cannot write config file " + path + ": close: " + why);
-  }
-  if (::rename(temp.data(), path.c_str()) != 0) {
-    std::string why = Errno();
-    ::unlink(temp.data());
-    return Status::InvalidArgument("cannot write config file " + path + ": rename: " + why);
-  }
-  int dir_fd = ::open((dir.empty() ? fs::path(".") : dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);  // the rename itself survives a crash
-    ::close(dir_fd);
-  }
+  Status written = fsutil::WriteFileAtomic(path, text, {.mode = 0600});  // it holds the token
+  if (!written.ok()) return Status::InvalidArgument("config file: " + written.message());
   return Status::Ok();
 }
 

@@ -27,6 +27,7 @@
 #include "client/api_client.h"
 #include "client/output.h"
 #include "client/terminal.h"
+#include "common/fs.h"
 #include "common/units.h"
 
 namespace paddlecloud::client {
@@ -106,8 +107,8 @@ bool SafeName(const std::string& name) {
          name.find('\\') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
-std::string FilesTarget(const std::string& path) { return "/api/v1/files/" + EncodeCloudPath(path); }
-std::string UploadTarget(const std::string& id) { return "/api/v1/uploads/" + EncodeCloudPath(id); }
+std::string FilesTarget(const std::string& path) { return "/api/v1/files/" + EncodePath(path); }
+std::string UploadTarget(const std::string& id) { return "/api/v1/uploads/" + EncodePath(id); }
 
 bool IsFolder(const json::value& entry) { return StringAt(entry, {"kind"}) == "folder"; }
 
@@ -125,7 +126,7 @@ Result<std::vector<json::value>> ListAll(ApiClient& client, const std::string& p
   for (int page = 0;; ++page) {
     std::string target = FilesTarget(path) + "?sort=" + sort + "&order=" + (descending ? "desc" : "asc") +
                          "&limit=" + std::to_string(kListPage);
-    if (!cursor.empty()) target += "&cursor=" + EncodeCloudPath(cursor);
+    if (!cursor.empty()) target += "&cursor=" + EncodePath(cursor);
     auto answer = client.Call("GET", target);
     if (!answer) return Err(answer.error());
     if (page == 0 && head) *head = *answer;
@@ -179,28 +180,8 @@ Status MakePrivateDirs(const fs::path& dir) {
 // Replaces `path` with `content` atomically (temporary file + rename), mode 0600.
 Status WriteSmallFile(const std::string& path, const std::string& content) {
   if (Status dirs = MakePrivateDirs(fs::path(path).parent_path()); !dirs.ok()) return dirs;
-  std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::InvalidArgument("cannot write " + temp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return Status::InvalidArgument("cannot write " + temp + ": " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(temp.c_str());
-    return Status::InvalidArgument("cannot write " + path + ": " + why);
-  }
-  return Status::Ok();
+  Status written = fsutil::WriteFileAtomic(path, content, {.mode = 0600, .durable = false});
+  return written.ok() ? written : Status::InvalidArgument(written.message());
 }
 
 std::optional<json::value> ReadJsonFile(const std::string& path) {
@@ -625,7 +606,7 @@ Status DownloadFile(Context& ctx, const std::string& cloud, const std::string& l
       ctx.progress.Update(written);
       return true;
     };
-    auto answer = ctx.client.Fetch("/api/v1/download/" + EncodeCloudPath(cloud), headers, on_head, on_chunk);
+    auto answer = ctx.client.Fetch("/api/v1/download/" + EncodePath(cloud), headers, on_head, on_chunk);
     out.close();
     bool complete = answer && answer->status >= 200 && answer->status < 300 && local_failure.empty() && !changed &&
                     (total == 0 || written == total) && out.good();
@@ -746,21 +727,6 @@ Result<std::string> NormalizeCloudPath(const std::string& text, bool* trailing) 
   return path;
 }
 
-std::string EncodeCloudPath(std::string_view path) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 Result<std::uint64_t> ParseRate(const std::string& text) {
   std::string_view size = text;
   if (size.ends_with("/s")) size.remove_suffix(2);
@@ -782,13 +748,7 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return fsutil::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 Result<std::string> Sha256OfFile(const std::string& path) {
@@ -807,13 +767,7 @@ Result<std::string> Sha256OfFile(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return fsutil::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 Result<std::string> UploadStatePath(const Environment& env, const std::string& server, const std::string& local,

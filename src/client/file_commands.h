@@ -126,8 +126,6 @@ int Publish(const PublishFlags& flags, const Environment& env);
 // A cloud path as typed, checked and normalized (leading "/" and trailing "/"s dropped); `trailing`
 // tells whether it ended with "/". InvalidArgument (field "path") naming the problem.
 Result<std::string> NormalizeCloudPath(const std::string& text, bool* trailing = nullptr);
-// The path percent-encoded for a URL, "/" kept.
-std::string EncodeCloudPath(std::string_view path);
 // A byte size per second (common/units.h), with an optional "/s": "2Mi" → 2097152, "500K" →
 // 500000, "1.5M/s" → 1500000; InvalidArgument otherwise or when 0.
 Result<std::uint64_t> ParseRate(const std::string& text);

@@ -91,7 +91,8 @@ TEST(CloudPaths, AreCheckedAndNormalized) {
   }
   EXPECT_NE(NormalizeCloudPath("datasets/../x").error().message().find("'..' segments are not allowed"),
             std::string::npos);
-  EXPECT_EQ(EncodeCloudPath("datasets/sub dir/ü+%.txt"), "datasets/sub%20dir/%C3%BC%2B%25.txt");
+  EXPECT_EQ(EncodePath("datasets/sub dir/ü+%.txt"), "datasets/sub%20dir/%C3%BC%2B%25.txt");
+  EXPECT_EQ(EncodeComponent("a/b c&d=e"), "a%2Fb%20c%26d%3De");
 }
 
 TEST(Rates, AreByteSizesPerSecond) {  // one meaning per prefix, as everywhere (common/units.h)

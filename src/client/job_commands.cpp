@@ -26,21 +26,6 @@ using namespace std::chrono_literals;
 
 constexpr int kMaxTail = 100'000;  // the server's bound on `tail`
 
-std::string PercentEncode(std::string_view text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool AllDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
@@ -70,8 +55,8 @@ Result<json::value> ResolveJob(ApiClient& client, const std::string& ref) {
   if (AllDigits(ref)) return client.Call("GET", "/api/v1/jobs/" + ref);
   std::string cursor;
   for (int page = 0; page < 20; ++page) {
-    std::string target = "/api/v1/jobs?limit=500&name=" + PercentEncode(ref);
-    if (!cursor.empty()) target += "&cursor=" + PercentEncode(cursor);
+    std::string target = "/api/v1/jobs?limit=500&name=" + EncodeComponent(ref);
+    if (!cursor.empty()) target += "&cursor=" + EncodeComponent(cursor);
     auto list = client.Call("GET", target);
     if (!list) return Err(list.error());
     for (const auto& item : ArrayAt(*list, "items")) {
@@ -126,7 +111,7 @@ Result<std::uint64_t> PrintRange(ApiClient& client, const std::string& log_path,
 // Prints a pod's log as it is written (the last `tail` lines first) until the job ends; returns
 // the job's final state. A dropped stream is picked up again where it left off.
 Result<std::string> FollowLog(ApiClient& client, std::int64_t job_id, const std::string& pod, int tail) {
-  std::string log_path = JobPath(job_id) + "/pods/" + PercentEncode(pod) + "/logs";
+  std::string log_path = JobPath(job_id) + "/pods/" + EncodeComponent(pod) + "/logs";
   std::optional<std::uint64_t> next;  // the byte offset after what was printed
   std::string end_state;
   Status failure;
@@ -338,10 +323,10 @@ int ListJobs(const JobsFlags& flags, const Environment& env) {
   while (static_cast<int>(jobs.size()) < flags.limit) {
     int page = std::min(500, flags.limit - static_cast<int>(jobs.size()));
     std::string target = "/api/v1/jobs?limit=" + std::to_string(page);
-    if (!flags.status.empty()) target += "&status=" + PercentEncode(flags.status);
-    if (!flags.name.empty()) target += "&name=" + PercentEncode(flags.name);
+    if (!flags.status.empty()) target += "&status=" + EncodeComponent(flags.status);
+    if (!flags.name.empty()) target += "&name=" + EncodeComponent(flags.name);
     if (flags.all) target += "&all=true";
-    if (!cursor.empty()) target += "&cursor=" + PercentEncode(cursor);
+    if (!cursor.empty()) target += "&cursor=" + EncodeComponent(cursor);
     auto list = client->Call("GET", target);
     if (!list) return FailSignedIn(*client, list.error());
     for (const auto& item : ArrayAt(*list, "items")) jobs.push_back(item);
@@ -386,7 +371,7 @@ int JobLogs(const LogsFlags& flags, const Environment& env) {
     std::cerr << "Job " << JobLabel(*job) << " " << *state << "\n";
     return kExitOk;
   }
-  auto log = client->Call("GET", JobPath(id) + "/pods/" + PercentEncode(*pod) + "/logs?tail=" + std::to_string(flags.lines));
+  auto log = client->Call("GET", JobPath(id) + "/pods/" + EncodeComponent(*pod) + "/logs?tail=" + std::to_string(flags.lines));
   if (!log) return FailSignedIn(*client, log.error());
   std::string text = StringAt(*log, {"text"});
   std::cout << text;

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <random>
 
+#include "common/fs.h"
+
 namespace paddlecloud::mail {
 
 namespace {
@@ -335,13 +337,7 @@ std::string RandomHex(std::size_t bytes) {
     }
     got += static_cast<std::size_t>(n);
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return fsutil::ToHex(raw);
 }
 
 Result<RenderedMessage> RenderMessage(const MailMessage& message, const Mailbox& from,

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <string>
 
+#include "common/fs.h"
+
 namespace paddlecloud::mail {
 
 namespace {
@@ -49,20 +51,8 @@ class OutboxMailer final : public Mailer {
 
     std::string name = UtcStamp(now) + "-" + RandomHex(8) + ".eml";
     std::string path = (fs::path(dir_) / name).string();
-    std::string temp = (fs::path(dir_) / ("." + name + ".tmp")).string();
-    if (Status written = WriteFile(temp, rendered->data); !written.ok()) {
-      ::unlink(temp.c_str());
+    if (Status written = fsutil::WriteFileAtomic(path, rendered->data, {.mode = 0600}); !written.ok())
       return Failed(to, written.message());
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-      std::string reason = "cannot rename " + temp + ": " + std::strerror(errno);
-      ::unlink(temp.c_str());
-      return Failed(to, reason);
-    }
-    if (int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-      ::fsync(dir);  // make the rename durable
-      ::close(dir);
-    }
 
     spdlog::info("mail to {} \"{}\" written to {}", to, message.subject, path);
     for (const std::string& link : FindLinks(message.text_body)) {
@@ -72,27 +62,6 @@ class OutboxMailer final : public Mailer {
   }
 
  private:
-  static Status WriteFile(const std::string& path, const std::string& data) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::Unavailable("cannot create " + path + ": " + std::strerror(errno));
-    ::fchmod(fd, 0600);  // whatever the umask
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        std::string reason = std::strerror(errno);
-        ::close(fd);
-        return Status::Unavailable("cannot write " + path + ": " + reason);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    int error = ::fsync(fd) == 0 ? 0 : errno;
-    if (::close(fd) != 0 && error == 0) error = errno;
-    if (error != 0) return Status::Unavailable("cannot write " + path + ": " + std::strerror(error));
-    return Status::Ok();
-  }
-
   static Status Failed(const std::string& to, const std::string& reason) {
     return Status::Unavailable("sending mail to " + to + " failed: " + reason);
   }

@@ -27,6 +27,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "common/fs.h"
+
 namespace paddlecloud::pki {
 namespace {
 
@@ -82,19 +84,12 @@ void CleanseBio(BIO* bio) {
 }
 
 std::string ToLowerHex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 0xf]);
-  }
-  return out;
+  return fsutil::ToHex(std::string_view(reinterpret_cast<const char*>(bytes), n));
 }
 
 // ---- files ----------------------------------------------------------------------------------
 
-std::string ErrnoText(int err) { return std::strerror(err); }
+using fsutil::ErrnoText;
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -123,49 +118,10 @@ Result<std::string> ReadFile(const std::string& path, const std::string& what) {
   return data;
 }
 
-Status FsyncDirectoryOf(const std::string& path) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::Unavailable("cannot open directory " + dir + ": " + ErrnoText(errno));
-  ::fsync(fd);
-  ::close(fd);
-  return Status::Ok();
-}
-
-// Writes `data` to `path` atomically: a temp file beside it (exact `mode`), fsync, rename, fsync dir.
+// Writes `data` to `path` atomically and durably with exactly `mode` (common/fs.h).
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode, const std::string& what) {
-  static std::atomic<unsigned> counter{0};
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Status::Unavailable("cannot create " + what + " " + tmp + ": " + ErrnoText(errno));
-  auto fail = [&](const std::string& step, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Status::Unavailable("cannot " + step + " " + what + " " + path + ": " + ErrnoText(err));
-  };
-  if (::fchmod(fd, mode) != 0) return fail("set the mode of", errno);
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write", errno);
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("sync", errno);
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::Unavailable("cannot write " + what + " " + path + ": " + ErrnoText(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::Unavailable("cannot rename " + tmp + " to " + path + ": " + ErrnoText(err));
-  }
-  return FsyncDirectoryOf(path);
+  Status written = fsutil::WriteFileAtomic(path, data, {.mode = static_cast<int>(mode)});
+  return written.ok() ? written : Status::Unavailable(what + ": " + written.message());
 }
 
 // Holds an exclusive flock on a file for its lifetime.

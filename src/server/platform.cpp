@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "api/account_routes.h"
+#include "common/fs.h"
 #include "api/auth_middleware.h"
 #include "api/certificate_routes.h"
 #include "api/file_routes.h"
@@ -242,20 +243,6 @@ Platform::~Platform() {
 
 namespace {
 
-Status WriteFileAtomically(const fs::path& path, const std::string& content) {
-  fs::path temp = path;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << content;
-    if (!out.flush()) return Status::Unavailable("cannot write " + temp.string());
-  }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) return Status::Unavailable("cannot rename " + temp.string() + ": " + ec.message());
-  return Status::Ok();
-}
-
 // Raises the soft descriptor limit to the hard one; returns the limit now in force.
 rlim_t RaiseFileLimit() {
   rlimit limit{};
@@ -370,7 +357,7 @@ int RunServer(const config::ServerConfig& config) {
                static_cast<std::uint64_t>(file_limit));
 
   fs::path addr_file = fs::path(config.data_dir) / "server.addr";
-  Status written = WriteFileAtomically(addr_file, server.bound_address() + "\n");
+  Status written = fsutil::WriteFileAtomic(addr_file.string(), server.bound_address() + "\n", {.durable = false});
   if (!written.ok()) {
     spdlog::error("cannot start: {}", written.message());
     return 1;

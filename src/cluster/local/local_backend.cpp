@@ -32,6 +32,7 @@
 #include "cluster/local/job_network.h"
 #include "common/units.h"
 #include "cluster/local/pod_files.h"
+#include "common/fs.h"
 #include "cluster/local/sandbox.h"
 
 namespace paddlecloud::cluster::local {
@@ -459,7 +460,7 @@ class LocalBackend final : public ClusterBackend {
     std::error_code ec;
     fs::create_directories(entry.dir, ec);
     if (ec) return Status::Internal("cannot create " + entry.dir + ": " + ec.message());
-    PC_RETURN_IF_ERROR(WriteFileAtomic(entry.dir + "/" + kRunFile, RunJson(entry), 0600));
+    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(entry.dir + "/" + kRunFile, RunJson(entry), {.mode = 0600}));
     jobs_[key] = std::move(entry);
     // Admission and launching happen on the loop's thread, off the submitter's path.
     if (thread_.joinable()) {
@@ -481,7 +482,7 @@ class LocalBackend final : public ClusterBackend {
       if (e.stopped_at) return Status::Ok();
       std::int64_t now = Now();
       json::object o{{"stopped_at", now}};
-      PC_RETURN_IF_ERROR(WriteFileAtomic(e.dir + "/" + kJobStoppedFile, json::serialize(o)));
+      PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(e.dir + "/" + kJobStoppedFile, json::serialize(o)));
       e.stopped_at = now;
       return Status::Ok();
     }
@@ -490,7 +491,7 @@ class LocalBackend final : public ClusterBackend {
       if (IsTerminal(Observe(e, slot).phase)) continue;
       std::string dir = PodDir(e, slot.name);
       json::object o{{"grace_ms", static_cast<std::int64_t>(std::max<std::int64_t>(0, grace.count()))}, {"requested_at", Now()}};
-      PC_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kStopFile, json::serialize(o)));
+      PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(dir + "/" + kStopFile, json::serialize(o)));
       // Signal only a live supervisor (it holds the lock), so its pid cannot have been reused.
       // Without supervisor.pid yet, the supervisor finds stop.json before it starts the entry.
       auto pid_text = ReadWholeFile(dir + "/" + kPidFile);
@@ -674,7 +675,7 @@ class LocalBackend final : public ClusterBackend {
     if (sid <= 0) sid = static_cast<pid_t>(std::atoll(ReadWholeFile(dir + "/" + kPidFile).value_or("0").c_str()));
     KillSession(sid);
     spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", e.run.namespace_name, slot.name);
-    Status s = WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n");
+    Status s = fsutil::WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n");
     (void)s;
   }
 
@@ -747,7 +748,7 @@ class LocalBackend final : public ClusterBackend {
       StartRelay(e);
     }
     json::object admitted{{"admitted_at", Now()}, {"pods", std::move(pods_json)}, {"network", ToJsonObject(e.network)}};
-    if (Status s = WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted), 0644, /*durable=*/false); !s.ok()) {
+    if (Status s = fsutil::WriteFileAtomic(e.dir + "/" + kAdmittedFile, json::serialize(admitted), {.mode = 0644, .durable = false}); !s.ok()) {
       ReleaseNetwork(e);
       return s;
     }
@@ -810,7 +811,7 @@ class LocalBackend final : public ClusterBackend {
       json::object record;
       for (const auto& [k, known] : *uids_) record[k] = known;
       record[ns] = uid;
-      PC_RETURN_IF_ERROR(WriteFileAtomic(path, json::serialize(record), 0644));
+      PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(path, json::serialize(record), {.mode = 0644}));
       (*uids_)[ns] = static_cast<int>(uid);
       return static_cast<int>(uid);
     }
@@ -849,7 +850,7 @@ class LocalBackend final : public ClusterBackend {
       std::error_code ec;
       fs::create_directories(dir, ec);
       fs::create_directories(e.run.logs_dir, ec);
-      Status s = WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, *slot)), 0600, /*durable=*/false);
+      Status s = fsutil::WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, *slot)), {.mode = 0600, .durable = false});
       if (!s.ok()) {
         spdlog::error("local cluster: pod {}: {}", slot->name, s.message());
         continue;
@@ -857,7 +858,7 @@ class LocalBackend final : public ClusterBackend {
       int lock_fd = ::open((dir + "/" + kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (lock_fd < 0) continue;
       if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0 ||  // a supervisor is already there
-          !WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n", 0644, /*durable=*/false).ok()) {
+          !fsutil::WriteFileAtomic(dir + "/" + kLaunchedFile, IsoTime(Now()) + "\n", {.mode = 0644, .durable = false}).ok()) {
         ::close(lock_fd);
         continue;
       }
@@ -906,7 +907,7 @@ class LocalBackend final : public ClusterBackend {
       failed.message = "cannot run the pod supervisor " + options_.supervisor_binary;
       failed.exit_code = 127;
       failed.finished_at = Now();
-      for (const std::string& dir : dirs) (void)WriteFileAtomic(dir + "/" + kStatusFile, ToJson(failed));
+      for (const std::string& dir : dirs) (void)fsutil::WriteFileAtomic(dir + "/" + kStatusFile, ToJson(failed));
     }
     for (int fd : lock_fds) ::close(fd);  // the supervisors hold the locks through their inherited copies
   }

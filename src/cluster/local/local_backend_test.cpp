@@ -16,6 +16,7 @@
 
 #include "cluster/local/cgroups.h"
 #include "cluster/local/pod_files.h"
+#include "common/fs.h"
 #include "testing/server_process.h"
 
 namespace paddlecloud::cluster::local {
@@ -461,7 +462,7 @@ TEST_F(LocalBackendTest, ForgedSupervisorFilesAreNotActedOn) {
   PodRecord forged = *record;
   forged.supervisor_pid = bystander;
   forged.cgroup_dirs = {not_a_pod_group, "/sys/fs/cgroup/memory/paddlecloud/acct-2.forged-trainer-0.1"};
-  ASSERT_TRUE(WriteFileAtomic(dir + "/" + kStatusFile, ToJson(forged)).ok());
+  ASSERT_TRUE(fsutil::WriteFileAtomic(dir + "/" + kStatusFile, ToJson(forged)).ok());
   ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "forged"); }, kDeadline));
   EXPECT_EQ(Pods(*backend, "forged")[0].reason, "SupervisorLost");
   EXPECT_TRUE(fs::exists(not_a_pod_group));

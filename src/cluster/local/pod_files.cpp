@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <random>
 
 namespace paddlecloud::cluster::local {
 
@@ -187,33 +186,6 @@ Result<PodRecord> PodRecordFromJson(const std::string& text) {
     for (const auto& d : dirs->as_array())
       if (d.is_string()) r.cgroup_dirs.push_back(std::string(d.as_string()));
   return r;
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& content, int mode, bool durable) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000000);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::Internal("cannot create " + tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::Internal("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (durable) ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::Internal("cannot rename " + tmp + ": " + std::strerror(err));
-  }
-  return Status::Ok();
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {

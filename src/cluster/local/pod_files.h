@@ -91,10 +91,6 @@ Result<PodRecord> PodRecordFromJson(const std::string& text);
 std::optional<PodPhase> PhaseFromName(std::string_view name);
 bool IsTerminal(PodPhase phase);
 
-// Writes `content` to `path` atomically (temp file in the same directory + rename). `durable`
-// adds an fsync, for files that must survive a power loss; files that only describe running
-// processes skip it, since those processes do not survive one either.
-Status WriteFileAtomic(const std::string& path, const std::string& content, int mode = 0644, bool durable = true);
 // The whole file; NotFound when it does not exist.
 Result<std::string> ReadWholeFile(const std::string& path);
 // Whether a live process holds the flock of `lock_path` (false when the file does not exist).

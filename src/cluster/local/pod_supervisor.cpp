@@ -27,6 +27,7 @@
 
 #include "cluster/local/cgroups.h"
 #include "cluster/local/pod_files.h"
+#include "common/fs.h"
 #include "cluster/local/sandbox.h"
 
 namespace paddlecloud::cluster::local {
@@ -122,7 +123,7 @@ class Supervisor {
   }
 
   void Save() {
-    Status s = WriteFileAtomic(dir_ + "/" + kStatusFile, ToJson(record_), 0644, /*durable=*/IsTerminal(record_.phase));
+    Status s = fsutil::WriteFileAtomic(dir_ + "/" + kStatusFile, ToJson(record_), {.mode = 0644, .durable = IsTerminal(record_.phase)});
     if (!s.ok()) std::cerr << "paddlecloud pod-supervisor: " << s.message() << "\n";
   }
 
@@ -503,7 +504,7 @@ int RunPodSupervisor(const std::string& pod_dir, int lock_fd) {
   ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   // Only now may the backend signal us.
-  Status pid_written = WriteFileAtomic(pod_dir + "/" + kPidFile, std::to_string(::getpid()) + "\n", 0644, /*durable=*/false);
+  Status pid_written = fsutil::WriteFileAtomic(pod_dir + "/" + kPidFile, std::to_string(::getpid()) + "\n", {.mode = 0644, .durable = false});
   if (!pid_written.ok()) std::cerr << "paddlecloud pod-supervisor: " << pid_written.message() << "\n";
   return Supervisor(pod_dir).Run();
 }
