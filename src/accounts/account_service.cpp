@@ -1,5 +1,6 @@
 #include "accounts/account_service.h"
 
+#include "common/names.h"
 #include "db/tenant_scope.h"
 
 #include <spdlog/spdlog.h>
@@ -219,13 +220,7 @@ Status ValidateEmail(const std::string& email) {
 }
 
 Status ValidateAccountId(const std::string& id) {
-  bool ok = id.size() >= 3 && id.size() <= 40 && std::isalpha(static_cast<unsigned char>(id.front())) &&
-            id.back() != '-';
-  for (char c : id) ok &= (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  if (!ok)
-    return Status::InvalidArgument(
-        "account ID must be 3 to 40 lower-case letters, digits or '-', start with a letter and not end with '-'",
-        "account_id");
+  PC_RETURN_IF_ERROR(names::CheckDnsLabel(id, "account ID", "account_id", 3, 40));
   static const char* kReserved[] = {"default", "kube-system", "kube-public", "kube-node-lease", "public", "admin",
                                     "paddlecloud", "system"};
   for (const char* r : kReserved)

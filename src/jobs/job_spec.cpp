@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "common/names.h"
 #include "common/units.h"
 #include "http/json.h"
 
@@ -10,16 +11,6 @@ namespace paddlecloud::jobs {
 namespace json = boost::json;
 
 namespace {
-
-Status ValidateName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 40 && std::isalpha(static_cast<unsigned char>(name.front())) &&
-            name.back() != '-';
-  for (char c : name) ok &= (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  if (!ok)
-    return Status::InvalidArgument(
-        "name must be 1 to 40 lower-case letters, digits or '-', start with a letter and not end with '-'", "name");
-  return Status::Ok();
-}
 
 // A quantity given as a string ("500m") or a number (2), read by `parse` (common/units.h).
 Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& out,
@@ -60,7 +51,7 @@ Result<JobSpec> ParseJobSpec(const json::object& object) {
   auto name = r.String("name");
   if (!name) return Err(name.error());
   spec.name = *name;
-  PC_RETURN_IF_ERROR(ValidateName(spec.name));
+  PC_RETURN_IF_ERROR(names::CheckDnsLabel(spec.name, "job name", "name", 1, 40));
   auto entry = r.String("entry");
   if (!entry) return Err(entry.error());
   spec.entry = *entry;

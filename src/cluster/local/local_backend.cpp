@@ -33,6 +33,7 @@
 #include "common/units.h"
 #include "cluster/local/pod_files.h"
 #include "common/fs.h"
+#include "common/names.h"
 #include "cluster/local/sandbox.h"
 
 namespace paddlecloud::cluster::local {
@@ -120,13 +121,6 @@ Resources JobRequests(const JobRun& run) {
 
 // ---- validation ----------------------------------------------------------------------------
 
-bool IsDnsLabel(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  return s.front() != '-' && s.back() != '-';
-}
-
 bool IsPathComponent(const std::string& s) {
   if (s.empty() || s.size() > 128 || s.front() == '.') return false;
   for (char c : s)
@@ -137,7 +131,7 @@ bool IsPathComponent(const std::string& s) {
 Status Validate(const JobRun& run, const Resources& total) {
   if (!IsPathComponent(run.namespace_name))
     return Status::InvalidArgument("namespace must be letters, digits, '-', '_' or '.'", "namespace");
-  if (!IsDnsLabel(run.job))
+  if (!names::IsDnsLabel(run.job))
     return Status::InvalidArgument("job name must be a DNS label: lowercase letters, digits and '-', at most 63", "job");
   if (run.entry.empty()) return Status::InvalidArgument("entry command is empty", "entry");
   constexpr int kMaxPods = 1000;
