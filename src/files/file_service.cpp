@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <regex>
@@ -322,16 +323,29 @@ Result<Entry> FileService::Move(const Principal& principal, std::string_view fro
   if (!store_.Stat(source->key)) return Err(Status::NotFound("no such file or folder '" + source->path + "'"));
   if (store_.Stat(target->key)) return Err(Status::Conflict("'" + target->path + "' already exists"));
   PC_RETURN_IF_ERROR(store_.Move(source->key, target->key));
-  db::TenantScope scope(database_, principal.account_id);
-  db::Params params = {target->key, static_cast<std::int64_t>(source->key.size() + 1)};
-  for (auto& p : UnderParams(source->key)) params.push_back(p);
-  (void)scope.Execute("UPDATE OR REPLACE file_meta SET key = ? || substr(key, ?) WHERE account_id = :account AND " +
-                          UnderSql("key"),
-                      params);
-  db::Params share_params = {target->path, static_cast<std::int64_t>(source->path.size() + 1)};
-  for (auto& p : UnderParams(source->path)) share_params.push_back(p);
-  (void)scope.Execute("UPDATE shares SET path = ? || substr(path, ?) WHERE account_id = :account AND " + UnderSql("path"),
+  // The records follow in one transaction (who uploaded what, shares); when they cannot, the
+  // files go back, so no share is left pointing at a path that is gone.
+  Status recorded = database_.Transaction([&](db::Session& session) -> Status {
+    db::TenantScope scope(session, principal.account_id);
+    db::Params params = {target->key, static_cast<std::int64_t>(source->key.size() + 1)};
+    for (auto& p : UnderParams(source->key)) params.push_back(p);
+    auto meta = scope.Execute(
+        "UPDATE OR REPLACE file_meta SET key = ? || substr(key, ?) WHERE account_id = :account AND " + UnderSql("key"),
+        params);
+    if (!meta) return meta.error();
+    db::Params share_params = {target->path, static_cast<std::int64_t>(source->path.size() + 1)};
+    for (auto& p : UnderParams(source->path)) share_params.push_back(p);
+    auto shares =
+        scope.Execute("UPDATE shares SET path = ? || substr(path, ?) WHERE account_id = :account AND " + UnderSql("path"),
                       share_params);
+    return shares ? Status::Ok() : shares.error();
+  });
+  if (!recorded.ok()) {
+    if (Status back = store_.Move(target->key, source->key); !back.ok())
+      spdlog::error("files: {} stays at {}: its records could not follow ({}) nor could it move back ({})",
+                    source->path, target->path, recorded.message(), back.message());
+    return Err(recorded);
+  }
   return EntryAt(*target);
 }
 
@@ -362,15 +376,14 @@ Status FileService::Remove(const Principal& principal, std::string_view path, bo
   if (!l) return l.error();
   if (l->space_root) return Status::PermissionDenied("'" + l->path + "' cannot be removed");
   PC_RETURN_IF_ERROR(store_.Remove(l->key, recursive));
-  ForgetUploadedBy(principal.account_id, l->key);
-  db::TenantScope scope(database_, principal.account_id);
-  (void)scope.Execute("DELETE FROM shares WHERE account_id = :account AND " + UnderSql("path"), UnderParams(l->path));
-  return Status::Ok();
-}
-
-void FileService::ForgetUploadedBy(const std::string& account, const std::string& key) {
-  db::TenantScope scope(database_, account);
-  (void)scope.Execute("DELETE FROM file_meta WHERE account_id = :account AND " + UnderSql("key"), UnderParams(key));
+  // The files are gone: their records go too, and a failure to drop them is reported, not hidden.
+  return database_.Transaction([&](db::Session& session) -> Status {
+    db::TenantScope scope(session, principal.account_id);
+    auto meta = scope.Execute("DELETE FROM file_meta WHERE account_id = :account AND " + UnderSql("key"), UnderParams(l->key));
+    if (!meta) return meta.error();
+    auto shares = scope.Execute("DELETE FROM shares WHERE account_id = :account AND " + UnderSql("path"), UnderParams(l->path));
+    return shares ? Status::Ok() : shares.error();
+  });
 }
 
 Result<StorageUsage> FileService::Usage(const Principal& principal) { return UsageOf(principal.account_id); }

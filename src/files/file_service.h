@@ -206,7 +206,6 @@ class FileService {
                          std::uint64_t size);
   Status CopyForPublication(const Location& source, const FileInfo& info, const std::string& target,
                             std::uint64_t storage_left);
-  void ForgetUploadedBy(const std::string& account, const std::string& key);
   Result<Location> ResolveLink(std::string_view token, std::string_view path);
 
   db::Database& database_;

@@ -187,6 +187,29 @@ TEST_F(FileServiceTest, MoveCopyRemoveKeepMetadata) {
   EXPECT_EQ(service_->MakeFolder(ann_, "models/raw2").error().code(), Code::kConflict);
 }
 
+TEST_F(FileServiceTest, AMoveWhoseRecordsCannotFollowIsUndone) {
+  ASSERT_TRUE(Put(ann_, "datasets/mnist/train.csv", "data"));
+  ASSERT_TRUE(service_->CreateShare(ann_, "datasets/mnist", "beta", false, std::nullopt));
+  // The fault, injected in the real database: the shares cannot be updated.
+  ASSERT_TRUE(db_->Execute("CREATE TRIGGER no_share_updates BEFORE UPDATE ON shares BEGIN SELECT RAISE(ABORT, 'injected'); END"));
+  auto moved = service_->Move(ann_, "datasets/mnist", "datasets/mnist2");
+  ASSERT_FALSE(moved);
+  // Nothing moved: the files are where the share points, and Bob still reads them.
+  EXPECT_TRUE(service_->Stat(ann_, "datasets/mnist/train.csv"));
+  EXPECT_EQ(service_->Stat(ann_, "datasets/mnist2").error().code(), Code::kNotFound);
+  EXPECT_TRUE(service_->Read(bob_, "shared/acme/datasets/mnist/train.csv"));
+  EXPECT_EQ(service_->Stat(ann_, "datasets/mnist/train.csv")->uploaded_by, "ann@example.com");
+
+  ASSERT_TRUE(db_->Execute("DROP TRIGGER no_share_updates"));
+  ASSERT_TRUE(service_->Move(ann_, "datasets/mnist", "datasets/mnist2"));
+  EXPECT_TRUE(service_->Read(bob_, "shared/acme/datasets/mnist2/train.csv"));  // the share followed
+  EXPECT_EQ(service_->Stat(ann_, "datasets/mnist2/train.csv")->uploaded_by, "ann@example.com");
+
+  // A removal whose records cannot be dropped says so.
+  ASSERT_TRUE(db_->Execute("CREATE TRIGGER no_share_deletes BEFORE DELETE ON shares BEGIN SELECT RAISE(ABORT, 'injected'); END"));
+  EXPECT_FALSE(service_->Remove(ann_, "datasets/mnist2", true).ok());
+}
+
 TEST_F(FileServiceTest, SharesAreReadOnlyAndRevocable) {
   ASSERT_TRUE(Put(ann_, "datasets/mnist/train.csv", "data"));
   EXPECT_EQ(service_->CreateShare(ann_, "datasets/mnist", "nobody", false, std::nullopt).error().field(), "account");
