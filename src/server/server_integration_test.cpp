@@ -101,7 +101,9 @@ TEST_F(BinaryTest, UnknownRoutesAndDeepLinks) {
   auto root = Get("/");
   auto deep = Get("/status/deep/link");
   ASSERT_TRUE(root && deep);
-  EXPECT_EQ(deep->status, root->status);
+  EXPECT_EQ(root->status, 200);
+  EXPECT_NE(root->body.find("<div id=\"app\">"), std::string::npos) << root->body.substr(0, 300);  // the app's document
+  EXPECT_EQ(deep->status, 200);
   EXPECT_EQ(deep->body, root->body);
 }
 
