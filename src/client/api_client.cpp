@@ -461,6 +461,27 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
   return transport.Run(exchange);
 }
 
+namespace {
+
+// Runs `exchange` and reads a JSON answer: an error answer becomes its Status, an empty one null.
+Result<json::value> RunForJson(const ClientOptions& options, const Endpoint& endpoint, const Exchange& exchange,
+                               std::string_view target) {
+  Transport transport(options, endpoint);
+  auto response = transport.Run(exchange);
+  if (!response) return Err(response.error());
+  if (response->status < 200 || response->status >= 300)
+    return Err(ErrorFromResponse(response->status, response->body, response->header("retry-after")));
+  if (response->body.empty()) return json::value(nullptr);
+  boost::system::error_code ec;
+  json::value value = json::parse(response->body, ec);
+  if (ec)
+    return Err(Status::Internal("the answer of " + options.server + std::string(target) + " is not JSON: " +
+                                Printable(response->body, 120)));
+  return value;
+}
+
+}  // namespace
+
 Result<json::value> ApiClient::Call(std::string_view method, std::string_view target, const json::value& body) {
   auto endpoint = ParseServer(options_.server);
   if (!endpoint) return Err(endpoint.error());
@@ -470,18 +491,7 @@ Result<json::value> ApiClient::Call(std::string_view method, std::string_view ta
     exchange.body = json::serialize(body);
     exchange.content_type = "application/json";
   }
-  Transport transport(options_, *endpoint);
-  auto response = transport.Run(exchange);
-  if (!response) return Err(response.error());
-  if (response->status < 200 || response->status >= 300)
-    return Err(ErrorFromResponse(response->status, response->body, response->header("retry-after")));
-  if (response->body.empty()) return json::value(nullptr);
-  boost::system::error_code ec;
-  json::value value = json::parse(response->body, ec);
-  if (ec)
-    return Err(Status::Internal("the answer of " + options_.server + std::string(target) + " is not JSON: " +
-                                Printable(response->body, 120)));
-  return value;
+  return RunForJson(options_, *endpoint, exchange, target);
 }
 
 Result<json::value> ApiClient::Upload(std::string_view method, std::string_view target, const std::string& path,
@@ -495,18 +505,7 @@ Result<json::value> ApiClient::Upload(std::string_view method, std::string_view 
   Exchange exchange{.method = std::string(method), .target = endpoint->base_path + std::string(target),
                     .content_type = std::string(content_type), .accept = "application/json", .body_file = &path,
                     .body_file_size = size, .progress = &progress, .answer_timeout = answer_timeout};
-  Transport transport(options_, *endpoint);
-  auto response = transport.Run(exchange);
-  if (!response) return Err(response.error());
-  if (response->status < 200 || response->status >= 300)
-    return Err(ErrorFromResponse(response->status, response->body, response->header("retry-after")));
-  if (response->body.empty()) return json::value(nullptr);
-  boost::system::error_code jec;
-  json::value value = json::parse(response->body, jec);
-  if (jec)
-    return Err(Status::Internal("the answer of " + options_.server + std::string(target) + " is not JSON: " +
-                                Printable(response->body, 120)));
-  return value;
+  return RunForJson(options_, *endpoint, exchange, target);
 }
 
 Result<ApiResponse> ApiClient::SendFileRange(std::string_view method, std::string_view target, const std::string& path,

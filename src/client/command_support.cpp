@@ -106,4 +106,9 @@ int FailSignedIn(const ApiClient& client, const Status& s) {
   return kExitError;
 }
 
+int FailRequest(const ApiClient& client, const Status& s) {
+  if (s.field().empty() || s.message().find(s.field()) != std::string::npos) return FailSignedIn(client, s);
+  return FailSignedIn(client, Status::Of(s.code(), s.message() + " (field " + s.field() + ")", s.field()));
+}
+
 }  // namespace paddlecloud::client

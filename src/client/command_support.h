@@ -45,5 +45,8 @@ std::optional<ApiClient> ConnectSignedIn(const ConnectionFlags& flags, const Env
 
 // Fail() for an error of a signed-in command: an Unauthenticated answer adds how to sign in again.
 int FailSignedIn(const ApiClient& client, const Status& s);
+// FailSignedIn() for a refused request body: the message also names the field the server blamed
+// when it does not already.
+int FailRequest(const ApiClient& client, const Status& s);
 
 }  // namespace paddlecloud::client

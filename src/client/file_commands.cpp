@@ -1092,12 +1092,7 @@ int Publish(const PublishFlags& flags, const Environment& env) {
   json::object body{{"kind", kind}, {"name", flags.name}, {"version", flags.version}, {"path", *path}};
   if (!flags.description.empty()) body["description"] = flags.description;
   auto published = client->Call("POST", "/api/v1/publications", body);
-  if (!published) {
-    Status error = published.error();
-    if (!error.field().empty() && error.message().find(error.field()) == std::string::npos)
-      error = Status::Of(error.code(), error.message() + " (field " + error.field() + ")", error.field());
-    return FailSignedIn(*client, error);
-  }
+  if (!published) return FailRequest(*client, published.error());
   std::int64_t files = IntAt(*published, {"files"});
   std::cout << "Published " << StringAt(*published, {"kind"}) << " " << StringAt(*published, {"name"}) << " "
             << StringAt(*published, {"version"}) << " (id " << IntAt(*published, {"id"}) << ") as "

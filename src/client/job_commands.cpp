@@ -291,12 +291,7 @@ int SubmitJob(const SubmitFlags& flags, const Environment& env) {
   }
 
   auto job = client->Call("POST", "/api/v1/jobs", spec);
-  if (!job) {
-    Status error = job.error();
-    if (!error.field().empty() && error.message().find(error.field()) == std::string::npos)
-      error = Status::Of(error.code(), error.message() + " (field " + error.field() + ")", error.field());
-    return FailSignedIn(*client, error);
-  }
+  if (!job) return FailRequest(*client, job.error());
   std::int64_t id = IntAt(*job, {"id"});
   std::string name = StringAt(*job, {"name"});
   std::cout << "Submitted job " << name << " (id " << id << ")\n"
@@ -356,12 +351,34 @@ int ListJobs(const JobsFlags& flags, const Environment& env) {
   return kExitOk;
 }
 
+namespace {
+
+struct OpenedJob {
+  std::optional<ApiClient> client;
+  std::optional<json::value> job;
+};
+
+// The signed-in client and the job `ref` names; nullopt, with the error printed and `exit_code`
+// set, when either cannot be had.
+std::optional<OpenedJob> OpenJob(const ConnectionFlags& flags, const Environment& env, const std::string& ref,
+                                 int& exit_code) {
+  auto client = ConnectSignedIn(flags, env, exit_code);
+  if (!client) return std::nullopt;
+  auto job = ResolveJob(*client, ref);
+  if (!job) {
+    exit_code = FailSignedIn(*client, job.error());
+    return std::nullopt;
+  }
+  return OpenedJob{std::move(client), std::move(*job)};
+}
+
+}  // namespace
+
 int JobLogs(const LogsFlags& flags, const Environment& env) {
   int exit_code = kExitOk;
-  auto client = ConnectSignedIn(flags.connection, env, exit_code);
-  if (!client) return exit_code;
-  auto job = ResolveJob(*client, flags.job);
-  if (!job) return FailSignedIn(*client, job.error());
+  auto opened = OpenJob(flags.connection, env, flags.job, exit_code);
+  if (!opened) return exit_code;
+  auto& [client, job] = *opened;
   auto pod = ResolvePod(*job, flags.pod);
   if (!pod) return Fail(pod.error());
   std::int64_t id = IntAt(*job, {"id"});
@@ -385,10 +402,9 @@ int JobLogs(const LogsFlags& flags, const Environment& env) {
 
 int KillJob(const KillFlags& flags, const Environment& env) {
   int exit_code = kExitOk;
-  auto client = ConnectSignedIn(flags.connection, env, exit_code);
-  if (!client) return exit_code;
-  auto job = ResolveJob(*client, flags.job);
-  if (!job) return FailSignedIn(*client, job.error());
+  auto opened = OpenJob(flags.connection, env, flags.job, exit_code);
+  if (!opened) return exit_code;
+  auto& [client, job] = *opened;
   std::int64_t id = IntAt(*job, {"id"});
   auto stopping = client->Call("POST", JobPath(id) + "/stop");
   if (!stopping) return FailSignedIn(*client, stopping.error());
@@ -414,10 +430,9 @@ int KillJob(const KillFlags& flags, const Environment& env) {
 
 int DescribeJob(const DescribeFlags& flags, const Environment& env) {
   int exit_code = kExitOk;
-  auto client = ConnectSignedIn(flags.connection, env, exit_code);
-  if (!client) return exit_code;
-  auto job = ResolveJob(*client, flags.job);
-  if (!job) return FailSignedIn(*client, job.error());
+  auto opened = OpenJob(flags.connection, env, flags.job, exit_code);
+  if (!opened) return exit_code;
+  auto& [client, job] = *opened;
   std::int64_t id = IntAt(*job, {"id"});
   auto events = client->Call("GET", JobPath(id) + "/events");
   if (!events) return FailSignedIn(*client, events.error());
