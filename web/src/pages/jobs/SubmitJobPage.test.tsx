@@ -31,6 +31,8 @@ describe('SubmitJobPage', () => {
       },
     });
     page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    expect(page.container.querySelector('[data-testid="crumb"]')?.getAttribute('href')).toBe('/dashboard');
+    expect(page.text('crumb-current')).toBe('Submit a job');
     await fillRequired();
     await type(input('job-num_trainer'), '2');
     await type(input('job-cpu_per_trainer'), '100m');
