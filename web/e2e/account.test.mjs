@@ -112,7 +112,7 @@ test('a newcomer registers, verifies the mailed link, signs in and out', { timeo
 
   // Landed on the Job Dashboard, which sums up the account above the (empty) job list.
   await page.waitForURL(url('/dashboard'));
-  await expectTitle(page, 'Jobs · PaddleCloud');
+  await expectTitle(page, 'Job Dashboard · PaddleCloud');
   await expectVisible(page.getByTestId('jobs-empty'));
   await expectText(page.getByTestId('dashboard-account-id'), NEWCOMER.accountId);
   await expectText(page.getByTestId('dashboard-role'), 'Master user');

@@ -104,6 +104,12 @@ after(() => stopSuite({ tmpDir, smtp, server, browser }));
 
 const fileRow = (page, name) => page.locator(`[data-testid="file-row"][data-name="${name}"]`);
 
+/** Chooses an action (its test id) from a row's actions menu. */
+async function rowAction(row, testId) {
+  await row.getByTestId('file-menu').click();
+  await row.getByTestId(testId).click();
+}
+
 /** Records every state and progress each upload item shows (they change faster than polling sees). */
 async function recordUploads(page) {
   await page.evaluate(() => {
@@ -248,7 +254,11 @@ test('a folder uploaded with the folder picker is listed; its CSV and image prev
   // Breadcrumbs lead back; the file downloads with its bytes.
   await page.getByTestId('crumb').filter({ hasText: 'mnist-sample' }).click();
   await page.waitForURL(url('/datasets/mnist-sample'));
+  await fileRow(page, 'train.csv').getByTestId('file-menu').click();
+  await expectVisible(fileRow(page, 'train.csv').getByTestId('file-download'));
   const csvHref = await fileRow(page, 'train.csv').getByTestId('file-download').getAttribute('href');
+  await page.keyboard.press('Escape');
+  await expectHidden(fileRow(page, 'train.csv').getByTestId('file-download'));
   assert.equal(await page.evaluate(async (u) => (await fetch(u)).text(), csvHref), CSV);
 
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
@@ -259,7 +269,7 @@ test('a dataset folder shared with another account shows in its Shared with me; 
   const ann = await openPage(browser, t);
   await signIn(ann.page, server, ANN);
   await ann.page.goto(url('/datasets'));
-  await fileRow(ann.page, 'mnist-sample').getByTestId('file-share').click();
+  await rowAction(fileRow(ann.page, 'mnist-sample'), 'file-share');
   const dialog = ann.page.getByTestId('share-dialog');
   await expectVisible(dialog);
   await expectVisible(ann.page.getByTestId('share-none'));
@@ -334,7 +344,7 @@ test('a model folder published from the browser is found on the Public page, bro
   await uploadFolder(ann.page, modelDir, 2);
   await expectVisible(fileRow(ann.page, 'resnet-demo'));
 
-  await fileRow(ann.page, 'resnet-demo').getByTestId('file-publish').click();
+  await rowAction(fileRow(ann.page, 'resnet-demo'), 'file-publish');
   await expectVisible(ann.page.getByTestId('publish-dialog'));
   assert.equal(await ann.page.getByTestId('publish-kind').inputValue(), 'model');
   assert.equal(await ann.page.getByTestId('publish-name').inputValue(), 'resnet-demo');
@@ -381,7 +391,38 @@ test('a model folder published from the browser is found on the Public page, bro
   await bob.page.getByTestId('copy-open').click();
   await bob.page.waitForURL(url('/models/resnet-demo'));
   await expectVisible(fileRow(bob.page, 'weights.bin'));
+  await fileRow(bob.page, 'weights.bin').getByTestId('file-menu').click();
   await expectVisible(fileRow(bob.page, 'weights.bin').getByTestId('file-delete'));
+
+  assert.deepEqual(ann.problems, []);
+  assert.deepEqual(bob.problems, []);
+});
+
+test('a single model file is published from its row menu and browsed by another account', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const weights = path.join(tmpDir, 'upload', 'digits.pdparams');
+  await writeFile(weights, Buffer.from([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]));
+  const ann = await openPage(browser, t);
+  await signIn(ann.page, server, ANN);
+  await ann.page.goto(url('/models'));
+  await ann.page.getByTestId('upload-files-input').setInputFiles(weights);
+  await expectVisible(fileRow(ann.page, 'digits.pdparams'));
+
+  await rowAction(fileRow(ann.page, 'digits.pdparams'), 'file-publish');
+  await expectVisible(ann.page.getByTestId('publish-dialog'));
+  assert.equal(await ann.page.getByTestId('publish-name').inputValue(), 'digits');
+  await expectText(ann.page.getByTestId('publish-dialog').locator('.dialog__lead'), /The file is published on its own/);
+  await ann.page.getByTestId('publish-dialog-submit').click();
+  await expectText(ann.page.getByTestId('publish-done'), new RegExp(`${ANN.accountId}/digits`));
+
+  const bob = await openPage(browser, t);
+  await signIn(bob.page, server, BOB);
+  await bob.page.goto(url('/public?kind=model&q=digits'));
+  const found = bob.page.locator('[data-testid="publication"][data-name="digits"]');
+  await expectVisible(found);
+  await expectText(found.getByTestId('publication-files'), '1');
+  await found.getByTestId('publication-browse').click();
+  await bob.page.waitForURL(url(`/files/public/models/${ANN.accountId}/digits/1.0`));
+  await expectText(fileRow(bob.page, 'digits.pdparams').getByTestId('file-size'), '10 B');
 
   assert.deepEqual(ann.problems, []);
   assert.deepEqual(bob.problems, []);

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   artifactsDir,
+  expectHidden,
   expectText,
   expectVisible,
   openPage,
@@ -115,7 +116,14 @@ test('a distributed job submitted from the UI runs live in the table, with its l
   await expectVisible(row);
   assert.equal(await row.getAttribute('data-job-id'), String(id));
   assert.match(await row.getAttribute('data-state'), /^(Pending|Running)$/);
+  // Stop is in the row's actions menu, which opens from the keyboard and closes on Escape.
+  await row.getByTestId('job-menu').focus();
+  await page.keyboard.press('ArrowDown');
   await expectVisible(row.getByTestId('job-stop'));
+  assert.equal(await row.getByTestId('job-menu').getAttribute('aria-expanded'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'job-details');
+  await page.keyboard.press('Escape');
+  await expectHidden(row.getByTestId('job-stop'));
 
   // It runs (the table updates itself).
   await expectVisible(page.locator('[data-testid="job-row"][data-job-name="dist-demo"][data-state="Running"]'), JOB_TIMEOUT_MS);
@@ -399,12 +407,14 @@ test('a long-running job is stopped from the table', { timeout: TEST_TIMEOUT_MS 
   await page.getByTestId('filter-clear').click();
   await page.waitForURL(url('/dashboard'));
 
-  // Stop asks first; cancelling leaves the job alone.
+  // Stop (in the row's actions menu) asks first; cancelling leaves the job alone.
+  await row.getByTestId('job-menu').click();
   await row.getByTestId('job-stop').click();
   await expectVisible(page.getByTestId('stop-dialog'));
   await page.getByTestId('stop-dialog-cancel').click();
   assert.equal(await row.getAttribute('data-state'), 'Running');
 
+  await row.getByTestId('job-menu').click();
   await row.getByTestId('job-stop').click();
   await page.getByTestId('stop-dialog-confirm').click();
   await expectVisible(page.locator('[data-testid="job-row"][data-job-name="sleeper"][data-state="Stopped"]'), JOB_TIMEOUT_MS);

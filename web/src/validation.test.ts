@@ -41,6 +41,18 @@ describe('validateAccountId', () => {
   ])('rejects %j', (id, message) => {
     expect(validateAccountId(id)).toMatch(message);
   });
+
+  it('names what is wrong and suggests an ID that would do', () => {
+    expect(validateAccountId('Alice Team')).toBe(
+      "Use only lower-case letters, digits and '-': “Alice Team” has upper-case letters (A, T) and a space. Try “alice-team”.",
+    );
+    expect(validateAccountId('alice team')).toBe("Use only lower-case letters, digits and '-': “alice team” has a space. Try “alice-team”.");
+    expect(validateAccountId('Team')).toBe("Use only lower-case letters, digits and '-': “Team” has an upper-case letter (T). Try “team”.");
+    expect(validateAccountId('a_b.c d')).toBe("Use only lower-case letters, digits and '-': “a_b.c d” has a space and “_”, “.”. Try “a-b-c-d”.");
+    expect(validateAccountId('X!')).toBe("Use only lower-case letters, digits and '-': “X!” has an upper-case letter (X) and “!”.");
+    expect(validateAccountId('ab')).toBe('Use 3 to 40 characters (this has 2).');
+    expect(validateAccountId('1team')).toBe('Start with a letter, not “1”.');
+  });
 });
 
 describe('validateNewPassword', () => {

@@ -44,17 +44,49 @@ export function validateEmail(email: string): string | undefined {
   return ok ? undefined : 'Enter an email address like name@example.com.';
 }
 
-export function validateAccountId(accountId: string): string | undefined {
-  const id = accountId;
-  if (id === '') return 'Choose an account ID.';
-  if (/[A-Z]/.test(id)) return 'Use lower-case letters only.';
-  if (!/^[a-z0-9-]*$/.test(id)) return "Use only lower-case letters, digits and '-'.";
-  if (id.length < ACCOUNT_ID_MIN_LENGTH || id.length > ACCOUNT_ID_MAX_LENGTH) {
-    return `Use ${ACCOUNT_ID_MIN_LENGTH} to ${ACCOUNT_ID_MAX_LENGTH} characters.`;
+function listText(parts: readonly string[]): string {
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/** The characters a name of lower-case letters, digits and '-' may not have, for people: "upper-case letters (A, T) and a space". */
+function unwantedCharacters(value: string): string {
+  const unique = (pattern: RegExp) => [...new Set([...value].filter((c) => pattern.test(c)))];
+  const upper = unique(/[A-Z]/);
+  const spaces = [...value].filter((c) => /\s/.test(c)).length;
+  const others = unique(/[^A-Za-z0-9\s-]/);
+  const parts: string[] = [];
+  if (upper.length > 0) parts.push(`${upper.length === 1 ? 'an upper-case letter' : 'upper-case letters'} (${upper.join(', ')})`);
+  if (spaces > 0) parts.push(spaces === 1 ? 'a space' : `${spaces} spaces`);
+  if (others.length > 0) parts.push(others.map((c) => `“${c}”`).join(', '));
+  return listText(parts);
+}
+
+/**
+ * The problem with a name like an account ID or a job name (a DNS label: `min`-`max` lower-case
+ * letters, digits or '-', starting with a letter, not ending with '-'), saying what is wrong with this
+ * one and, when it has characters it may not have, a name that would do.
+ */
+export function labelProblem(value: string, min: number, max: number): string | undefined {
+  const unwanted = unwantedCharacters(value);
+  if (unwanted !== '') {
+    const suggestion = value
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^[^a-z]+/, '')
+      .slice(0, max)
+      .replace(/-+$/, '');
+    const hint = suggestion.length >= min ? ` Try “${suggestion}”.` : '';
+    return `Use only lower-case letters, digits and '-': “${value}” has ${unwanted}.${hint}`;
   }
-  if (!/^[a-z]/.test(id)) return 'Start with a letter.';
-  if (id.endsWith('-')) return "Do not end with '-'.";
+  if (value.length < min || value.length > max) return `Use ${min} to ${max} characters (this has ${value.length}).`;
+  if (!/^[a-z]/.test(value)) return `Start with a letter, not “${value[0]}”.`;
+  if (value.endsWith('-')) return "Do not end with '-'.";
   return undefined;
+}
+
+export function validateAccountId(accountId: string): string | undefined {
+  if (accountId === '') return 'Choose an account ID.';
+  return labelProblem(accountId, ACCOUNT_ID_MIN_LENGTH, ACCOUNT_ID_MAX_LENGTH);
 }
 
 /** A new password: the checks the browser can make (the common-password list stays on the server). */

@@ -76,6 +76,24 @@ describe('DashboardPage', () => {
     expect(row('done')?.querySelector('[data-testid="job-stop"]')).toBeNull();
     expect(row('done')?.querySelector('[data-testid="job-log"]')).not.toBeNull();
     expect(row('training')?.querySelector('a')?.getAttribute('href')).toBe('/jobs/2');
+    // Log stays a button of its own; the rest is in the row's actions menu.
+    const menuItems = (name: string) =>
+      [...row(name)!.querySelectorAll<HTMLElement>('[data-testid="job-menu-list"] [role="menuitem"]')].map((item) => [
+        item.textContent,
+        item.getAttribute('href'),
+      ]);
+    expect(row('training')?.querySelector('[data-testid="job-menu"]')?.getAttribute('aria-label')).toBe('Actions for training');
+    expect(menuItems('training')).toEqual([
+      ['Details', '/jobs/2'],
+      ['Submit again…', '/jobs/new?from=2'],
+      ['Stop…', null],
+    ]);
+    expect(menuItems('done')).toEqual([
+      ['Details', '/jobs/1'],
+      ['Submit again…', '/jobs/new?from=1'],
+    ]);
+    expect(page.container.querySelector('h1')?.textContent).toBe('Job Dashboard');
+    expect(document.title).toBe('Job Dashboard · PaddleCloud');
     expect(page.byTestId('filter-all')).toBeNull();
     expect(page.container.querySelector('[data-testid="job-user"]')).toBeNull();
     expect(page.text('dashboard-account-id')).toBe('ada-lab');
@@ -189,6 +207,7 @@ describe('DashboardPage', () => {
     });
     const api = dashboardApi(async () => ({ items: [job], next_cursor: null }), { stopJob });
     page = await mount(<DashboardPage user={MEMBER} params={{}} api={api} />);
+    await click(row('long')!.querySelector<HTMLElement>('[data-testid="job-menu"]'));
     await click(row('long')!.querySelector<HTMLElement>('[data-testid="job-stop"]'));
     expect(page.container.querySelector('#stop-dialog-title')?.textContent).toBe('Stop long?');
     expect(stopJob).not.toHaveBeenCalled();

@@ -10,6 +10,8 @@ import type { Job, JobsApi } from '../api/jobs';
 import { isActive, jobsApi } from '../api/jobs';
 import { ErrorBanner, FilterSearch, isAbort, Segmented, useDebouncedText } from '../forms';
 import { formatAge, formatDateTime, formatStartTime, formatUptime, isoFromUnix, plural } from '../format';
+import type { MenuAction } from '../menu';
+import { ActionsMenu } from '../menu';
 import { navigate, useLocation } from '../router';
 import type { SignedInPageProps } from '../session';
 import { useDocumentTitle } from '../title';
@@ -43,7 +45,7 @@ export interface DashboardPageProps extends SignedInPageProps {
 }
 
 export function DashboardPage({ user, api = defaultApi, openEventSource }: DashboardPageProps): VNode {
-  useDocumentTitle('Jobs');
+  useDocumentTitle('Job Dashboard');
   const master = user.role === 'master';
   const { search } = useLocation();
   const filters = filtersFromSearch(search);
@@ -67,7 +69,7 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
     <section class={logJob ? 'page page--wide page--with-console' : 'page page--wide'} data-testid="dashboard-page">
       <header class="page__header">
         <div>
-          <h1 class="page__title">Jobs</h1>
+          <h1 class="page__title">Job Dashboard</h1>
           <AccountSummary user={user} api={api} />
         </div>
         <a class="button" href="/jobs/new" data-testid="new-job">
@@ -107,13 +109,21 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
             <thead>
               <tr>
                 <th scope="col">Job</th>
-                {showUsers && <th scope="col">User</th>}
-                <th scope="col">Started</th>
-                <th scope="col">Age</th>
-                <th scope="col" class="num" title="Trainer runs that succeeded">
+                {showUsers && (
+                  <th scope="col" class="table__secondary">
+                    User
+                  </th>
+                )}
+                <th scope="col" class="table__secondary">
+                  Started
+                </th>
+                <th scope="col" class="table__secondary">
+                  Age
+                </th>
+                <th scope="col" class="num table__secondary" title="Trainer runs that succeeded">
                   Success
                 </th>
-                <th scope="col" class="num" title="Trainer runs that failed, restarts included">
+                <th scope="col" class="num table__secondary" title="Trainer runs that failed, restarts included">
                   Fails
                 </th>
                 <th scope="col">State</th>
@@ -212,7 +222,6 @@ function JobRow({
   onStop: () => void;
   onLog: () => void;
 }): VNode {
-  const canStop = isActive(job.state) && !job.stop_requested;
   return (
     <tr
       class={logOpen ? 'jobs-table__row jobs-table__row--selected' : 'jobs-table__row'}
@@ -228,11 +237,11 @@ function JobRow({
         <span class="table__sub">{resourcesText(job)}</span>
       </td>
       {showUser && (
-        <td class="jobs-table__user" data-testid="job-user">
+        <td class="jobs-table__user table__secondary" data-testid="job-user">
           {job.user}
         </td>
       )}
-      <td data-testid="job-started">
+      <td class="table__secondary" data-testid="job-started">
         {job.started_at !== null ? (
           <time dateTime={isoFromUnix(job.started_at)} title={formatDateTime(isoFromUnix(job.started_at))}>
             {formatStartTime(job.started_at, now)}
@@ -241,43 +250,45 @@ function JobRow({
           <span class="muted">{isActive(job.state) ? 'not yet' : '—'}</span>
         )}
       </td>
-      <td data-testid="job-age" title={ageTitle(job, now)}>
+      <td class="table__secondary" data-testid="job-age" title={ageTitle(job, now)}>
         {formatAge(now - job.submitted_at)}
       </td>
-      <td class="num" data-testid="job-succeeded">
+      <td class="num table__secondary" data-testid="job-succeeded">
         {job.succeeded}
       </td>
-      <td class={job.failed > 0 ? 'num num--bad' : 'num'} data-testid="job-failed">
+      <td class={job.failed > 0 ? 'num num--bad table__secondary' : 'num table__secondary'} data-testid="job-failed">
         {job.failed}
       </td>
       <td class="jobs-table__state">
         <StateBadge job={job} />
       </td>
       <td class="table__actions">
-        {canStop && (
+        <span class="row-actions">
           <button
             type="button"
-            class="button button--small button--danger-outline"
-            onClick={onStop}
-            aria-label={`Stop ${job.name}`}
-            data-testid="job-stop"
+            class="button button--small button--secondary"
+            onClick={onLog}
+            aria-pressed={logOpen ? 'true' : 'false'}
+            aria-label={`Logs of ${job.name}`}
+            data-testid="job-log"
           >
-            Stop
+            Log
           </button>
-        )}
-        <button
-          type="button"
-          class="button button--small button--secondary"
-          onClick={onLog}
-          aria-pressed={logOpen ? 'true' : 'false'}
-          aria-label={`Logs of ${job.name}`}
-          data-testid="job-log"
-        >
-          Log
-        </button>
+          <JobMenu job={job} onStop={onStop} />
+        </span>
       </td>
     </tr>
   );
+}
+
+/** The rest of a job's actions: its page, submitting it again and, while it runs, stopping it. */
+function JobMenu({ job, onStop }: { job: Job; onStop: () => void }): VNode {
+  const actions: MenuAction[] = [
+    { label: 'Details', testId: 'job-details', href: `/jobs/${job.id}` },
+    { label: 'Submit again…', testId: 'job-again', href: `/jobs/new?from=${job.id}` },
+  ];
+  if (isActive(job.state) && !job.stop_requested) actions.push({ label: 'Stop…', testId: 'job-stop', onSelect: onStop, danger: true });
+  return <ActionsMenu label={`Actions for ${job.name}`} actions={actions} testId="job-menu" />;
 }
 
 // ---- Filters ------------------------------------------------------------------------------------

@@ -79,7 +79,27 @@ describe('FileBrowserPage listing', () => {
     expect(inRow('images', 'file-download')?.getAttribute('href')).toBe('/api/v1/download/datasets/mnist/images');
     expect(inRow('images', 'file-share')).not.toBeNull();
     expect(inRow('images', 'file-publish')).not.toBeNull();
-    expect(inRow('weights.bin', 'file-publish')).toBeNull();
+    expect(inRow('weights.bin', 'file-publish')).not.toBeNull();
+    // One menu per row, the same for files and folders; closed until its button is pressed.
+    for (const name of ['images', 'train.csv']) {
+      expect(inRow(name, 'file-menu')?.getAttribute('aria-label')).toBe(`Actions for ${name}`);
+      expect(inRow(name, 'file-menu')?.getAttribute('aria-expanded')).toBe('false');
+      expect(inRow(name, 'file-menu-list')?.hidden).toBe(true);
+    }
+    expect([...inRow('images', 'file-menu-list')!.querySelectorAll('[role="menuitem"]')].map((item) => item.textContent)).toEqual([
+      'Download (.tar)',
+      'Share…',
+      'Publish…',
+      'Rename or move…',
+      'Delete…',
+    ]);
+    expect([...inRow('train.csv', 'file-menu-list')!.querySelectorAll('[role="menuitem"]')].map((item) => item.textContent)).toEqual([
+      'Download',
+      'Share…',
+      'Publish…',
+      'Rename or move…',
+      'Delete…',
+    ]);
     expect(inRow('weights.bin', 'file-move')).not.toBeNull();
     expect(inRow('weights.bin', 'file-delete')).not.toBeNull();
     expect(document.title).toBe('mnist · PaddleCloud');
@@ -255,7 +275,10 @@ describe('FileBrowserPage actions', () => {
   it('renames or moves an entry', async () => {
     const api = browserApi(() => MNIST, { movePath: async (_from, to) => fileEntry(to) });
     await mountBrowser(api);
+    await click(inRow('weights.bin', 'file-menu'));
+    expect(inRow('weights.bin', 'file-menu-list')?.hidden).toBe(false);
     await click(inRow('weights.bin', 'file-move'));
+    expect(inRow('weights.bin', 'file-menu-list')?.hidden).toBe(true);
     expect(page!.byTestId<HTMLInputElement>('move-path')?.value).toBe('datasets/mnist/weights.bin');
     await type(page!.byTestId<HTMLInputElement>('move-path'), 'models/mnist/weights.bin');
     await submit(page!.byTestId('move-dialog-form'));
@@ -267,6 +290,7 @@ describe('FileBrowserPage actions', () => {
     const api = browserApi(() => MNIST, { deletePath: async () => undefined });
     await mountBrowser(api);
     const loads = vi.mocked(api.getPath).mock.calls.length;
+    await click(inRow('images', 'file-menu'));
     await click(inRow('images', 'file-delete'));
     expect(page!.byTestId('delete-dialog')?.textContent).toContain('and everything in it');
     await click(page!.byTestId('delete-dialog-confirm'));

@@ -11,6 +11,8 @@ import { downloadUrl, filesApi, isListing } from '../../api/files';
 import { ErrorBanner, isAbort, toApiError } from '../../forms';
 import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
+import type { MenuAction } from '../../menu';
+import { ActionsMenu } from '../../menu';
 import { useDocumentTitle } from '../../title';
 import { useLoad } from '../settings/common';
 import { CopyDialog, DeleteDialog, NewFolderDialog, PublishDialog, RenameDialog, ShareDialog } from './dialogs';
@@ -240,7 +242,7 @@ export function FileBrowserPage({ params, root = '', api = filesApi, uploads }: 
               Share this folder
             </button>
           )}
-          {writable && canPublish(path, 'folder') && (
+          {writable && canPublish(path) && (
             <button type="button" class="button button--small button--secondary" onClick={() => setDialog({ type: 'publish', entry: folderEntry(path) })} data-testid="publish-folder">
               Publish this folder
             </button>
@@ -356,45 +358,29 @@ export function FileBrowserPage({ params, root = '', api = filesApi, uploads }: 
   );
 }
 
-function EntryActions({
-  entry,
-  writable,
-  onAction,
-}: {
-  entry: FileEntry;
-  writable: boolean;
-  onAction: (type: 'move' | 'delete' | 'share' | 'publish' | 'copy') => void;
-}): VNode {
-  const folder = entry.kind === 'folder';
-  const button = (type: 'move' | 'delete' | 'share' | 'publish' | 'copy', label: string, danger = false) => (
-    <button
-      type="button"
-      class={danger ? 'button button--small button--danger-outline' : 'button button--small button--secondary'}
-      onClick={() => onAction(type)}
-      aria-label={`${label} ${entry.name}`}
-      data-testid={`file-${type}`}
-    >
-      {label}
-    </button>
-  );
-  return (
-    <span class="entry-actions">
-      <a
-        class="button button--small button--secondary"
-        href={downloadUrl(entry.path)}
-        download={folder ? `${entry.name}.tar` : entry.name}
-        aria-label={`Download ${entry.name}`}
-        data-testid="file-download"
-      >
-        Download
-      </a>
-      {writable && canShare(entry.path) && button('share', 'Share')}
-      {writable && canPublish(entry.path, entry.kind) && button('publish', 'Publish')}
-      {writable && button('move', 'Rename')}
-      {writable && button('delete', 'Delete', true)}
-      {!writable && canCopy(entry.path) && button('copy', 'Copy to my space')}
-    </span>
-  );
+type EntryAction = 'move' | 'delete' | 'share' | 'publish' | 'copy';
+
+/** One menu per row with every action the entry allows (the same place for files and folders). */
+function EntryActions({ entry, writable, onAction }: { entry: FileEntry; writable: boolean; onAction: (type: EntryAction) => void }): VNode {
+  const action = (type: EntryAction, label: string, danger = false): MenuAction => ({
+    label,
+    testId: `file-${type}`,
+    onSelect: () => onAction(type),
+    danger,
+  });
+  const actions: MenuAction[] = [
+    {
+      label: entry.kind === 'folder' ? 'Download (.tar)' : 'Download',
+      testId: 'file-download',
+      href: downloadUrl(entry.path),
+      download: entry.kind === 'folder' ? `${entry.name}.tar` : entry.name,
+    },
+  ];
+  if (writable && canShare(entry.path)) actions.push(action('share', 'Share…'));
+  if (writable && canPublish(entry.path)) actions.push(action('publish', 'Publish…'));
+  if (writable) actions.push(action('move', 'Rename or move…'), action('delete', 'Delete…', true));
+  if (!writable && canCopy(entry.path)) actions.push(action('copy', 'Copy to my space…'));
+  return <ActionsMenu label={`Actions for ${entry.name}`} actions={actions} testId="file-menu" />;
 }
 
 export function StorageBar({ used, quota }: { used: number; quota: number | null }): VNode {

@@ -3,6 +3,7 @@
 // public link page.
 import type { ComponentChildren, VNode } from 'preact';
 import type { FileEntry, SortKey, SortOrder } from '../../api/files';
+import { Breadcrumbs as Trail } from '../../breadcrumbs';
 import { formatDateTime, formatStartTime, isoFromUnix } from '../../format';
 import type { Crumb } from './paths';
 import { formatSize } from './paths';
@@ -34,40 +35,21 @@ export function Breadcrumbs({
   /** The first crumb, before the path's own (e.g. "All files"). */
   root?: { label: string; href: string } | undefined;
 }): VNode {
-  const items: Array<{ label: string; href: string }> = [
-    ...(root ? [root] : []),
-    ...crumbs.map((crumb) => ({ label: crumb.label, href: hrefFor(crumb.path) })),
-  ];
-  return (
-    <nav class="crumbs" aria-label="Folders" data-testid="breadcrumbs">
-      <ol class="crumbs__list">
-        {items.map((item, index) => {
-          const last = index === items.length - 1;
-          return (
-            <li class="crumbs__item" key={item.href}>
-              {last ? (
-                <span aria-current="page" data-testid="crumb-current">
-                  {item.label}
-                </span>
-              ) : (
-                <a href={item.href} data-testid="crumb">
-                  {item.label}
-                </a>
-              )}
-            </li>
-          );
-        })}
-      </ol>
-    </nav>
-  );
+  const items = [...(root ? [root] : []), ...crumbs.map((crumb) => ({ label: crumb.label, href: hrefFor(crumb.path) }))];
+  return <Trail items={items} label="Folders" />;
 }
 
-const COLUMNS: ReadonlyArray<{ key: SortKey | null; label: string; num?: boolean }> = [
+/** `secondary` columns give way on narrow screens (name, size and the actions stay). */
+const COLUMNS: ReadonlyArray<{ key: SortKey | null; label: string; num?: boolean; secondary?: boolean }> = [
   { key: 'name', label: 'Name' },
   { key: 'size', label: 'Size', num: true },
-  { key: 'modified', label: 'Modified' },
-  { key: null, label: 'Uploaded by' },
+  { key: 'modified', label: 'Modified', secondary: true },
+  { key: null, label: 'Uploaded by', secondary: true },
 ];
+
+function columnClass({ num, secondary }: (typeof COLUMNS)[number]): string | undefined {
+  return [num ? 'num' : '', secondary ? 'table__secondary' : ''].filter(Boolean).join(' ') || undefined;
+}
 
 function SortHeader({
   column,
@@ -80,17 +62,17 @@ function SortHeader({
   order: SortOrder;
   onSort: (key: SortKey) => void;
 }): VNode {
-  const { key, label, num } = column;
+  const { key, label } = column;
   if (key === null) {
     return (
-      <th scope="col" class={num ? 'num' : undefined}>
+      <th scope="col" class={columnClass(column)}>
         {label}
       </th>
     );
   }
   const active = sort === key;
   return (
-    <th scope="col" class={num ? 'num' : undefined} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
+    <th scope="col" class={columnClass(column)} aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
       <button type="button" class="sort-button" onClick={() => onSort(key)} data-testid={`sort-${key}`}>
         {label}
         <span class="sort-button__arrow" aria-hidden="true">
@@ -144,32 +126,34 @@ export function FileTable({ entries, sort, order, onSort, folderHref, onFile, fi
                 data-kind={entry.kind}
                 data-path={entry.path}
               >
-                <td class="files-table__name">
-                  {folder ? <FolderIcon /> : <FileIcon />}
-                  {folder ? (
-                    <a href={folderHref(entry)} data-testid="file-link">
-                      {entry.name}
-                    </a>
-                  ) : fileHref ? (
-                    <a href={fileHref(entry)} download={entry.name} data-testid="file-link">
-                      {entry.name}
-                    </a>
-                  ) : (
-                    <button
-                      type="button"
-                      class="link-button files-table__file"
-                      aria-pressed={selected === entry.path ? 'true' : 'false'}
-                      onClick={() => onFile?.(entry)}
-                      data-testid="file-link"
-                    >
-                      {entry.name}
-                    </button>
-                  )}
+                <td class="files-table__name" title={entry.name}>
+                  <span class="files-table__entry">
+                    {folder ? <FolderIcon /> : <FileIcon />}
+                    {folder ? (
+                      <a href={folderHref(entry)} data-testid="file-link">
+                        {entry.name}
+                      </a>
+                    ) : fileHref ? (
+                      <a href={fileHref(entry)} download={entry.name} data-testid="file-link">
+                        {entry.name}
+                      </a>
+                    ) : (
+                      <button
+                        type="button"
+                        class="link-button files-table__file"
+                        aria-pressed={selected === entry.path ? 'true' : 'false'}
+                        onClick={() => onFile?.(entry)}
+                        data-testid="file-link"
+                      >
+                        {entry.name}
+                      </button>
+                    )}
+                  </span>
                 </td>
                 <td class="num" data-testid="file-size" title={entry.size !== null ? `${entry.size.toLocaleString()} bytes` : undefined}>
                   {folder ? '—' : formatSize(entry.size)}
                 </td>
-                <td data-testid="file-modified">
+                <td class="table__secondary" data-testid="file-modified">
                   {entry.modified_at !== null ? (
                     <time dateTime={isoFromUnix(entry.modified_at)} title={formatDateTime(isoFromUnix(entry.modified_at))}>
                       {formatStartTime(entry.modified_at, now)}
@@ -178,7 +162,7 @@ export function FileTable({ entries, sort, order, onSort, folderHref, onFile, fi
                     '—'
                   )}
                 </td>
-                <td class="files-table__by" data-testid="file-uploaded-by">
+                <td class="files-table__by table__secondary" data-testid="file-uploaded-by">
                   {entry.uploaded_by ?? '—'}
                 </td>
                 {actions && <td class="table__actions files-table__actions">{actions(entry)}</td>}

@@ -129,7 +129,7 @@ describe('PublishDialog', () => {
         return publication({ name: input.name, version: input.version, kind: input.kind, path: 'public/models/ada-lab/resnet-50/2.1' });
       },
     });
-    page = await mount(<PublishDialog entry={{ path: 'models/ResNet 50', name: 'ResNet 50' }} api={api} onClose={() => undefined} />);
+    page = await mount(<PublishDialog entry={{ path: 'models/ResNet 50', name: 'ResNet 50', kind: 'folder' }} api={api} onClose={() => undefined} />);
     expect(page.byTestId<HTMLSelectElement>('publish-kind')?.value).toBe('model');
     expect(page.byTestId<HTMLInputElement>('publish-name')?.value).toBe('resnet-50');
     expect(page.byTestId<HTMLInputElement>('publish-version')?.value).toBe('1.0');
@@ -157,11 +157,23 @@ describe('PublishDialog', () => {
         throw new ApiError(409, 'conflict', 'mnist 1.0 is already published', { field: 'version' });
       },
     });
-    page = await mount(<PublishDialog entry={{ path: 'datasets/mnist.tar.gz', name: 'mnist.tar.gz' }} api={api} onClose={() => undefined} />);
+    page = await mount(<PublishDialog entry={{ path: 'datasets/mnist.tar.gz', name: 'mnist.tar.gz', kind: 'file' }} api={api} onClose={() => undefined} />);
     expect(page.byTestId<HTMLSelectElement>('publish-kind')?.value).toBe('dataset');
     expect(page.byTestId<HTMLInputElement>('publish-name')?.value).toBe('mnist');
     await submit(page.byTestId('publish-dialog-form'));
     expect(api.createPublication).toHaveBeenCalledWith({ kind: 'dataset', name: 'mnist', version: '1.0', description: '', path: 'datasets/mnist.tar.gz' });
     expect(page.text('publish-version-error')).toBe('Mnist 1.0 is already published.');
+  });
+
+  it('publishes a single model file, named without its extension', async () => {
+    const api = fakeFilesApi({
+      createPublication: async (input) => publication({ name: input.name, version: input.version, kind: input.kind, path: 'public/models/ada-lab/resnet50/1.0' }),
+    });
+    page = await mount(<PublishDialog entry={{ path: 'models/resnet50.pdparams', name: 'resnet50.pdparams', kind: 'file' }} api={api} onClose={() => undefined} />);
+    expect(page.byTestId<HTMLInputElement>('publish-name')?.value).toBe('resnet50');
+    expect(page.byTestId('publish-dialog')?.textContent).toContain('The file is published on its own');
+    await submit(page.byTestId('publish-dialog-form'));
+    expect(api.createPublication).toHaveBeenCalledWith({ kind: 'model', name: 'resnet50', version: '1.0', description: '', path: 'models/resnet50.pdparams' });
+    expect(page.text('publish-done')).toContain('ada-lab/resnet50');
   });
 });

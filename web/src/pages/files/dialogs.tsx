@@ -21,6 +21,7 @@ import {
   pathProblem,
   PUBLICATION_NAME,
   PUBLICATION_VERSION,
+  isArchive,
   publishKindFor,
   suggestedCopyTarget,
   suggestedName,
@@ -434,12 +435,12 @@ export function PublishDialog({
   api,
   onClose,
 }: {
-  entry: Pick<FileEntry, 'path' | 'name'>;
+  entry: Pick<FileEntry, 'path' | 'name' | 'kind'>;
   api: Pick<FilesApi, 'createPublication'>;
   onClose: () => void;
 }): VNode {
   const [kind, setKind] = useState<PublicationKind>(publishKindFor(entry.path));
-  const [name, setName] = useState(suggestedName(entry.path));
+  const [name, setName] = useState(suggestedName(entry.path, entry.kind));
   const [version, setVersion] = useState('1.0');
   const [description, setDescription] = useState('');
   const [published, setPublished] = useState<Publication | null>(null);
@@ -485,8 +486,12 @@ export function PublishDialog({
       onClose={onClose}
     >
       <p class="dialog__lead">
-        A copy of <code>{entry.path}</code> becomes public: every signed-in user can browse, download and copy it. An archive
-        (.tar, .tar.gz, .tgz, .zip) is unpacked.
+        A copy of <code>{entry.path}</code> becomes public: every signed-in user can browse, download and copy it.{' '}
+        {entry.kind === 'folder'
+          ? 'The folder is published with everything in it.'
+          : isArchive(entry.name)
+            ? 'The archive (.tar, .tar.gz, .tgz, .zip) is unpacked.'
+            : 'The file is published on its own, in a folder named by the version.'}
       </p>
       <SelectField
         id="publish-kind"

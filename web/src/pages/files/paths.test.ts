@@ -52,17 +52,21 @@ describe('what can be done where', () => {
   });
 
   it('publishes folders and archives of the writable spaces', () => {
-    expect(canPublish('models/resnet', 'folder')).toBe(true);
-    expect(canPublish('models/resnet.tar.gz', 'file')).toBe(true);
-    expect(canPublish('datasets/d.zip', 'file')).toBe(true);
-    expect(canPublish('models/weights.bin', 'file')).toBe(false);
-    expect(canPublish('models', 'folder')).toBe(false);
-    expect(canPublish('shared/acme/models/x', 'folder')).toBe(false);
+    expect(canPublish('models/resnet')).toBe(true);
+    expect(canPublish('models/resnet.tar.gz')).toBe(true);
+    expect(canPublish('datasets/d.zip')).toBe(true);
+    expect(canPublish('models/weights.bin')).toBe(true);
+    expect(canPublish('models')).toBe(false);
+    expect(canPublish('shared/acme/models/x')).toBe(false);
+    expect(canPublish('public/models/acme/resnet/1.0')).toBe(false);
   });
 
   it('suggests names and copy targets', () => {
     expect(suggestedName('models/ResNet 50.tar.gz')).toBe('resnet-50');
     expect(suggestedName('datasets/mnist')).toBe('mnist');
+    expect(suggestedName('models/ResNet50.pdparams', 'file')).toBe('resnet50');
+    expect(suggestedName('models/resnet-1.5', 'folder')).toBe('resnet-1.5');
+    expect(suggestedName('models/.hidden', 'file')).toBe('hidden');
     expect(suggestedCopyTarget('public/models/acme/resnet/1.0')).toBe('models/resnet');
     expect(suggestedCopyTarget('public/datasets/acme/mnist/2/train')).toBe('datasets/mnist/train');
     expect(suggestedCopyTarget('shared/acme/datasets/mnist')).toBe('datasets/mnist');

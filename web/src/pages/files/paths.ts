@@ -80,11 +80,13 @@ export function isArchive(name: string): boolean {
   return ARCHIVE.test(name);
 }
 
-/** A folder, or an archive that the server extracts, inside a writable space (not a top-level folder). */
-export function canPublish(path: string, kind: string): boolean {
+/**
+ * Anything inside a writable space (not a top-level folder): a folder, an archive (the server unpacks
+ * it) or a single file (a model's weights), which the server puts in a folder of its own.
+ */
+export function canPublish(path: string): boolean {
   const parts = segments(path);
-  if (parts.length < 2 || !(OWN_SPACES as readonly string[]).includes(parts[0]!)) return false;
-  return kind === 'folder' || isArchive(baseName(path));
+  return parts.length >= 2 && (OWN_SPACES as readonly string[]).includes(parts[0]!);
 }
 
 /** A publication's kind as the path suggests it: models/ -> model, anything else -> dataset. */
@@ -96,9 +98,14 @@ export function publishKindFor(path: string): 'model' | 'dataset' {
 export const PUBLICATION_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const PUBLICATION_VERSION = /^[A-Za-z0-9._+-]{1,63}$/;
 
-/** A publication name suggested from a file or folder name: "ResNet 50.tar.gz" -> "resnet-50". */
-export function suggestedName(path: string): string {
-  const name = baseName(path).replace(ARCHIVE, '').toLowerCase();
+/**
+ * A publication name suggested from a file or folder name: "ResNet 50.tar.gz" -> "resnet-50"; a
+ * file's extension goes too ("resnet50.pdparams" -> "resnet50").
+ */
+export function suggestedName(path: string, kind: string = 'folder'): string {
+  const base = baseName(path);
+  const bare = isArchive(base) ? base.replace(ARCHIVE, '') : kind === 'file' ? base.replace(/(.)\.[^.]*$/, '$1') : base;
+  const name = bare.toLowerCase();
   return name
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[-.]+|[-.]+$/g, '')

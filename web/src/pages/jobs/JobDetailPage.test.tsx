@@ -83,6 +83,9 @@ describe('JobDetailPage', () => {
     page = await mount(<JobDetailPage user={USER} params={{ id: '3' }} api={api} openEventSource={open} />);
 
     expect(page.text('job-name')).toBe('dist-demo');
+    const crumbs = [...page.container.querySelectorAll<HTMLAnchorElement>('[data-testid="crumb"]')];
+    expect(crumbs.map((a) => [a.textContent, a.getAttribute('href')])).toEqual([['Job Dashboard', '/dashboard']]);
+    expect(page.text('crumb-current')).toBe('dist-demo');
     expect(page.text('job-detail-state')).toBe('Succeeded');
     expect(page.text('job-detail-state-reason')).toBe('every trainer finished');
     expect(page.text('job-trainers')).toBe('2 trainers × 100m CPU, 64Mi memory, 1 GPU');

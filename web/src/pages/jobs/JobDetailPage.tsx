@@ -2,6 +2,7 @@
 // console. Reloaded every 2 s while the job is Pending or Running.
 import type { VNode } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { Breadcrumbs } from '../../breadcrumbs';
 import type { ApiError } from '../../api/client';
 import type { Job, JobEvent, JobsApi, Pod } from '../../api/jobs';
 import { isActive, jobsApi } from '../../api/jobs';
@@ -95,9 +96,7 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
 
   return (
     <section class={logs ? 'page page--wide page--with-console' : 'page page--wide'} data-testid="job-page" data-job-id={job.id}>
-      <p class="breadcrumb">
-        <a href="/dashboard">Jobs</a> /
-      </p>
+      <Breadcrumbs items={[{ label: 'Job Dashboard', href: '/dashboard' }, { label: job.name, href: `/jobs/${job.id}` }]} />
       <header class="page__header job-header">
         <div class="job-header__title">
           <h1 class="page__title" data-testid="job-name">

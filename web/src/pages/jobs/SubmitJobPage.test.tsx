@@ -31,6 +31,8 @@ describe('SubmitJobPage', () => {
       },
     });
     page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    expect(page.container.querySelector('[data-testid="crumb"]')?.getAttribute('href')).toBe('/dashboard');
+    expect(page.text('crumb-current')).toBe('Submit a job');
     await fillRequired();
     await type(input('job-num_trainer'), '2');
     await type(input('job-cpu_per_trainer'), '100m');
@@ -120,7 +122,7 @@ describe('SubmitJobPage', () => {
     await type(input('job-num_trainer'), '0');
     await submit(page.byTestId('job-form'));
     expect(api.submitJob).not.toHaveBeenCalled();
-    expect(page.text('job-name-error')).toBe('Use lower-case letters only.');
+    expect(page.text('job-name-error')).toBe("Use only lower-case letters, digits and '-': “MNIST” has upper-case letters (M, N, I, S, T). Try “mnist”.");
     expect(page.text('job-entry-error')).toMatch(/command every pod runs/);
     expect(page.text('job-num_trainer-error')).toBe('Enter a whole number from 1 to 256.');
   });

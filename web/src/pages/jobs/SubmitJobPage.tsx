@@ -2,6 +2,7 @@
 // server rejects (`details.field`, e.g. "mem_per_trainer" or "env.FOO") gets its error inline.
 import type { ComponentChildren, VNode } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Breadcrumbs } from '../../breadcrumbs';
 import { ApiError } from '../../api/client';
 import type { JobsApi } from '../../api/jobs';
 import { jobsApi } from '../../api/jobs';
@@ -175,9 +176,7 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
 
   return (
     <section class="page" data-testid="submit-job-page">
-      <p class="breadcrumb">
-        <a href="/dashboard">Jobs</a> /
-      </p>
+      <Breadcrumbs items={[{ label: 'Job Dashboard', href: '/dashboard' }, { label: 'Submit a job', href: '/jobs/new' }]} />
       <header class="page__header">
         <div>
           <h1 class="page__title">Submit a job</h1>

@@ -3,6 +3,7 @@
 // JobSpec sent to POST /api/v1/jobs.
 import type { JobSpec } from '../../api/jobs';
 import type { FieldErrors } from '../../validation';
+import { labelProblem } from '../../validation';
 
 export interface EnvRow {
   key: string;
@@ -63,12 +64,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function validateJobName(name: string): string | undefined {
   if (name === '') return 'Name the job.';
-  if (/[A-Z]/.test(name)) return 'Use lower-case letters only.';
-  if (!/^[a-z0-9-]*$/.test(name)) return "Use only lower-case letters, digits and '-'.";
-  if (name.length > 40) return 'Use at most 40 characters.';
-  if (!/^[a-z]/.test(name)) return 'Start with a letter.';
-  if (name.endsWith('-')) return "Do not end with '-'.";
-  return JOB_NAME_PATTERN.test(name) ? undefined : "Use 1 to 40 lower-case letters, digits or '-'.";
+  return labelProblem(name, 1, 40) ?? (JOB_NAME_PATTERN.test(name) ? undefined : "Use 1 to 40 lower-case letters, digits or '-'.");
 }
 
 function wholeNumber(text: string, min: number, max: number): string | undefined {
