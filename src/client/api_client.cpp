@@ -463,6 +463,13 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
 
 namespace {
 
+Result<std::uint64_t> FileSizeOf(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Err(Status::InvalidArgument("cannot read " + path + ": " + ec.message()));
+  return static_cast<std::uint64_t>(size);
+}
+
 // Runs `exchange` and reads a JSON answer: an error answer becomes its Status, an empty one null.
 Result<json::value> RunForJson(const ClientOptions& options, const Endpoint& endpoint, const Exchange& exchange,
                                std::string_view target) {
@@ -499,12 +506,11 @@ Result<json::value> ApiClient::Upload(std::string_view method, std::string_view 
                                       std::chrono::milliseconds answer_timeout) {
   auto endpoint = ParseServer(options_.server);
   if (!endpoint) return Err(endpoint.error());
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Err(Status::InvalidArgument("cannot read " + path + ": " + ec.message()));
+  auto size = FileSizeOf(path);
+  if (!size) return Err(size.error());
   Exchange exchange{.method = std::string(method), .target = endpoint->base_path + std::string(target),
                     .content_type = std::string(content_type), .accept = "application/json", .body_file = &path,
-                    .body_file_size = size, .progress = &progress, .answer_timeout = answer_timeout};
+                    .body_file_size = *size, .progress = &progress, .answer_timeout = answer_timeout};
   return RunForJson(options_, *endpoint, exchange, target);
 }
 
@@ -514,10 +520,9 @@ Result<ApiResponse> ApiClient::SendFileRange(std::string_view method, std::strin
                                              std::chrono::milliseconds answer_timeout) {
   auto endpoint = ParseServer(options_.server);
   if (!endpoint) return Err(endpoint.error());
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Err(Status::InvalidArgument("cannot read " + path + ": " + ec.message()));
-  if (offset > size || length > size - offset)
+  auto size = FileSizeOf(path);
+  if (!size) return Err(size.error());
+  if (offset > *size || length > *size - offset)
     return Err(Status::InvalidArgument(path + " is shorter than " + std::to_string(offset + length) + " bytes"));
   Exchange exchange{.method = std::string(method), .target = endpoint->base_path + std::string(target),
                     .content_type = std::string(content_type), .accept = "application/json", .headers = headers,
