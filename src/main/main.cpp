@@ -6,8 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "client/account_commands.h"
 #include "client/file_commands.h"
@@ -51,30 +55,67 @@ void AddConnectionOptions(CLI::App* command, paddlecloud::client::ConnectionFlag
   command->footer(kClientFooter);
 }
 
-}  // namespace
+// The subcommands and what runs each once parsed. Client commands' flags live here, as long as
+// the program.
+class Commands {
+ public:
+  explicit Commands(CLI::App& app) : app_(app) {}
 
-int main(int argc, char** argv) {
+  // Adds client command `name`, run by `run` with its flags; returns the command and the flags to
+  // declare its options on.
+  template <typename Flags>
+  std::pair<CLI::App*, Flags&> Add(const std::string& name, const std::string& description,
+                                   int (*run)(const Flags&, const paddlecloud::client::Environment&)) {
+    auto flags = std::make_shared<Flags>();
+    CLI::App* command = app_.add_subcommand(name, description);
+    runs_.push_back({command, [flags, run] { return run(*flags, paddlecloud::client::ProcessEnvironment()); }});
+    return {command, *flags};
+  }
+  void Add(CLI::App* command, std::function<int()> run) { runs_.push_back({command, std::move(run)}); }
+
+  CLI::App& app() { return app_; }
+
+  // Runs the parsed command; 0 when none was (--help and --version exit while parsing).
+  int RunParsed() const {
+    for (const auto& [command, run] : runs_)
+      if (command->parsed()) return run();
+    return 0;
+  }
+
+ private:
+  CLI::App& app_;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> runs_;
+};
+
+void AddServerCommand(Commands& commands) {
   using namespace paddlecloud;
-  CLI::App app{"PaddleCloud: run distributed PaddlePaddle training, notebooks and model serving"};
-  app.name("paddlecloud");
-  app.set_version_flag("--version", std::string(ops::Version()) + " (" + std::string(ops::Commit()) + ")");
-  app.require_subcommand(1);
-
-  CLI::App* server = app.add_subcommand("server", "Run the control plane: REST API, web UI and reconcilers");
+  CLI::App* server = commands.app().add_subcommand("server", "Run the control plane: REST API, web UI and reconcilers");
   server->footer(
       "Every setting can also come from the environment (PADDLECLOUD_<KEY>, e.g. PADDLECLOUD_DATA_DIR) or\n"
       "a config file of `key = value` lines (--config). Precedence: flags > environment > file > defaults.");
-  std::map<std::string, std::string> flag_values;
+  auto flag_values = std::make_shared<std::map<std::string, std::string>>();
   for (const auto& setting : config::ServerSettings()) {
     std::string description = setting.help;
     if (!setting.default_value.empty()) description += " [default: " + setting.default_value + "]";
     description += " (env " + setting.env + ")";
     server->add_option_function<std::string>(
-        setting.flag, [&flag_values, key = setting.key](const std::string& v) { flag_values[key] = v; }, description);
+        setting.flag, [flag_values, key = setting.key](const std::string& v) { (*flag_values)[key] = v; }, description);
   }
+  commands.Add(server, [flag_values] {
+    auto config = config::ResolveServerConfig(*flag_values, Environment());
+    if (!config) {
+      std::cerr << "paddlecloud server: " << config.error().message() << "\n";
+      return 2;
+    }
+    ConfigureLogging(config->log_level);
+    return server::RunServer(*config);
+  });
+}
 
-  client::LoginFlags login_flags;
-  CLI::App* login = app.add_subcommand("login", "Sign in: store an API token for a server in ~/.paddlecloud/config");
+void AddAccountCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [login, login_flags] =
+      commands.Add("login", "Sign in: store an API token for a server in ~/.paddlecloud/config", client::Login);
   AddConnectionOptions(login, login_flags.connection);
   login->add_option("--email", login_flags.email, "Your account's email (prompted for when absent)");
   login->add_option("--token-name", login_flags.token_name,
@@ -82,17 +123,18 @@ int main(int argc, char** argv) {
   login->footer(std::string(kClientFooter) +
                 "\nThe password is read without echo; when standard input is not a terminal, from its first line.");
 
-  client::ConnectionFlags logout_flags;
-  CLI::App* logout = app.add_subcommand("logout", "Sign out: revoke the stored API token and remove it from the config");
+  auto [logout, logout_flags] =
+      commands.Add("logout", "Sign out: revoke the stored API token and remove it from the config", client::Logout);
   AddConnectionOptions(logout, logout_flags, /*with_server=*/false);
 
-  client::ConnectionFlags whoami_flags;
-  CLI::App* whoami = app.add_subcommand("whoami", "Show the signed-in user, account, role and server");
+  auto [whoami, whoami_flags] = commands.Add("whoami", "Show the signed-in user, account, role and server", client::Whoami);
   AddConnectionOptions(whoami, whoami_flags);
+}
 
-  // Jobs.
-  client::SubmitFlags submit_flags;
-  CLI::App* submit = app.add_subcommand("submit", "Submit a training job: upload DIR as its code and start its pods");
+void AddSubmitCommand(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [submit, submit_flags] =
+      commands.Add("submit", "Submit a training job: upload DIR as its code and start its pods", client::SubmitJob);
   AddConnectionOptions(submit, submit_flags.connection);
   CLI::Option* dir_option =
       submit->add_option("dir", submit_flags.dir, "Directory of the job's code, packed and uploaded; pods run in it");
@@ -123,9 +165,11 @@ int main(int argc, char** argv) {
   submit->footer(std::string(kClientFooter) +
                  "\nDIR is packed as tar.gz without .git, __pycache__ and *.pyc; symbolic links must stay inside\n"
                  "DIR. Upload progress goes to stderr. Without DIR or --workdir the job gets an empty directory.");
+}
 
-  client::JobsFlags jobs_flags;
-  CLI::App* jobs = app.add_subcommand("jobs", "List your jobs, newest first");
+void AddJobCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [jobs, jobs_flags] = commands.Add("jobs", "List your jobs, newest first", client::ListJobs);
   AddConnectionOptions(jobs, jobs_flags.connection);
   jobs->add_option("--status", jobs_flags.status, "Only jobs in this state")
       ->check(CLI::IsMember({"running", "succeeded", "failed", "stopped"}));
@@ -134,8 +178,7 @@ int main(int argc, char** argv) {
   jobs->add_option("-n,--limit", jobs_flags.limit, "At most this many jobs")
       ->check(CLI::PositiveNumber)->capture_default_str();
 
-  client::LogsFlags logs_flags;
-  CLI::App* logs = app.add_subcommand("logs", "Print a pod's log (the first trainer's by default)");
+  auto [logs, logs_flags] = commands.Add("logs", "Print a pod's log (the first trainer's by default)", client::JobLogs);
   AddConnectionOptions(logs, logs_flags.connection);
   logs->add_option("job", logs_flags.job, "Job id, or name (the newest job of that name)")->required();
   logs->add_option("--pod", logs_flags.pod, "Pod name, or its end (\"trainer-1\", \"pserver-0\")");
@@ -143,23 +186,26 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000))->capture_default_str();
   logs->add_flag("-f,--follow", logs_flags.follow, "Keep printing new lines until the job ends");
 
-  client::KillFlags kill_flags;
-  CLI::App* kill_command = app.add_subcommand("kill", "Stop a job: its pods get SIGTERM, then SIGKILL after a grace period");
+  auto [kill_command, kill_flags] =
+      commands.Add("kill", "Stop a job: its pods get SIGTERM, then SIGKILL after a grace period", client::KillJob);
   AddConnectionOptions(kill_command, kill_flags.connection);
   kill_command->add_option("job", kill_flags.job, "Job id, or name (the newest job of that name)")->required();
-  bool kill_no_wait = false;
-  kill_command->add_flag("--no-wait", kill_no_wait, "Return once the stop is requested, without waiting for the pods to end");
+  kill_command->add_flag_callback("--no-wait", [&wait = kill_flags.wait] { wait = false; },
+                                  "Return once the stop is requested, without waiting for the pods to end");
 
-  client::DescribeFlags describe_flags;
-  CLI::App* describe = app.add_subcommand("describe", "Show a job: spec, state, pods and recent events");
+  auto [describe, describe_flags] =
+      commands.Add("describe", "Show a job: spec, state, pods and recent events", client::DescribeJob);
   AddConnectionOptions(describe, describe_flags.connection);
   describe->add_option("job", describe_flags.job, "Job id, or name (the newest job of that name)")->required();
   describe->add_option("--events", describe_flags.events, "Show this many of the latest events")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+}
 
-  // Files: datasets, models, workspace (docs/files.md).
-  client::LsFlags ls_flags;
-  CLI::App* ls = app.add_subcommand("ls", "List a folder of your files (datasets/, models/, workspace/, public/, shared/)");
+// Files: datasets, models, workspace (docs/files.md).
+void AddFileCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [ls, ls_flags] =
+      commands.Add("ls", "List a folder of your files (datasets/, models/, workspace/, public/, shared/)", client::ListFiles);
   AddConnectionOptions(ls, ls_flags.connection);
   ls->add_option("path", ls_flags.path, "Cloud path, e.g. datasets/mnist [default: the top level]");
   ls->add_flag("-l,--long", ls_flags.long_format, "Show size (bytes), modification time and who uploaded each file");
@@ -168,8 +214,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"name", "size", "modified"}))->capture_default_str();
   ls->add_flag("-r,--reverse", ls_flags.reverse, "Reverse the order");
 
-  client::CpFlags cp_flags;
-  CLI::App* cp = app.add_subcommand("cp", "Copy files to, from or within the cloud (cloud paths as pc:PATH)");
+  auto [cp, cp_flags] =
+      commands.Add("cp", "Copy files to, from or within the cloud (cloud paths as pc:PATH)", client::CopyFiles);
   AddConnectionOptions(cp, cp_flags.connection);
   cp->add_option("paths", cp_flags.args, "SRC... DEST: local paths, or cloud paths written pc:datasets/mnist")
       ->required()->expected(2, -1);
@@ -182,26 +228,26 @@ int main(int argc, char** argv) {
              "~/.paddlecloud/uploads/); downloads go to DEST.part first and resume from it. Progress goes to\n"
              "stderr (a line per file on a terminal, else a summary at the end).");
 
-  client::RmFlags rm_flags;
-  CLI::App* rm = app.add_subcommand("rm", "Remove cloud files or folders");
+  auto [rm, rm_flags] = commands.Add("rm", "Remove cloud files or folders", client::RemoveFiles);
   AddConnectionOptions(rm, rm_flags.connection);
   rm->add_option("paths", rm_flags.paths, "Cloud paths, e.g. datasets/old")->required();
   rm->add_flag("-r,--recursive", rm_flags.recursive, "Remove folders with everything in them");
 
-  client::MkdirFlags mkdir_flags;
-  CLI::App* mkdir = app.add_subcommand("mkdir", "Create cloud folders (with missing parents)");
+  auto [mkdir, mkdir_flags] = commands.Add("mkdir", "Create cloud folders (with missing parents)", client::MakeFolders);
   AddConnectionOptions(mkdir, mkdir_flags.connection);
   mkdir->add_option("paths", mkdir_flags.paths, "Cloud paths, e.g. datasets/mnist/images")->required();
   mkdir->add_flag("-p,--parents", mkdir_flags.parents, "No error when the folder exists already");
 
-  client::MvFlags mv_flags;
-  CLI::App* mv = app.add_subcommand("mv", "Rename or move a cloud file or folder");
+  auto [mv, mv_flags] = commands.Add("mv", "Rename or move a cloud file or folder", client::MoveFile);
   AddConnectionOptions(mv, mv_flags.connection);
   mv->add_option("src", mv_flags.source, "Cloud path to move")->required();
   mv->add_option("dest", mv_flags.dest, "New cloud path, or an existing folder to move it into")->required();
+}
 
-  client::ShareFlags share_flags;
-  CLI::App* share = app.add_subcommand("share", "Share a dataset or model folder with an account, or by a public link");
+void AddSharingCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [share, share_flags] =
+      commands.Add("share", "Share a dataset or model folder with an account, or by a public link", client::ShareFiles);
   AddConnectionOptions(share, share_flags.connection);
   share->add_option("path", share_flags.path, "Cloud path in datasets/ or models/")->required();
   CLI::Option* share_account = share->add_option("--account", share_flags.account, "The account to share with");
@@ -209,18 +255,17 @@ int main(int argc, char** argv) {
   share_account->excludes(share_link);
   share->add_option("--expires", share_flags.expires, "The share ends after this long: 7d, 12h, 30m, 2w [default: never]");
 
-  client::UnshareFlags unshare_flags;
-  CLI::App* unshare = app.add_subcommand("unshare", "Revoke a share (its id from `paddlecloud shares`)");
+  auto [unshare, unshare_flags] =
+      commands.Add("unshare", "Revoke a share (its id from `paddlecloud shares`)", client::Unshare);
   AddConnectionOptions(unshare, unshare_flags.connection);
   unshare->add_option("id", unshare_flags.id, "Share id")->required();
 
-  client::SharesFlags shares_flags;
-  CLI::App* shares = app.add_subcommand("shares", "List your account's shares");
+  auto [shares, shares_flags] = commands.Add("shares", "List your account's shares", client::ListShares);
   AddConnectionOptions(shares, shares_flags.connection);
   shares->add_flag("--with-me", shares_flags.with_me, "What other accounts shared with yours instead");
 
-  client::PublishFlags publish_flags;
-  CLI::App* publish = app.add_subcommand("publish", "Publish a cloud folder or archive as a public model or dataset");
+  auto [publish, publish_flags] =
+      commands.Add("publish", "Publish a cloud folder or archive as a public model or dataset", client::Publish);
   AddConnectionOptions(publish, publish_flags.connection);
   publish->add_option("path", publish_flags.path,
                       "Cloud path of a folder, or of a .tar, .tar.gz, .tgz or .zip archive (upload it with cp first)")
@@ -230,42 +275,28 @@ int main(int argc, char** argv) {
   publish->add_option("--description", publish_flags.description, "What it is");
   publish->add_option("--kind", publish_flags.kind, "model or dataset [default: from the path, models/ or datasets/]")
       ->check(CLI::IsMember({"model", "dataset"}));
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace paddlecloud;
+  CLI::App app{"PaddleCloud: run distributed PaddlePaddle training, notebooks and model serving"};
+  app.name("paddlecloud");
+  app.set_version_flag("--version", std::string(ops::Version()) + " (" + std::string(ops::Commit()) + ")");
+  app.require_subcommand(1);
+  Commands commands(app);
+  AddServerCommand(commands);
+  AddAccountCommands(commands);
+  AddSubmitCommand(commands);
+  AddJobCommands(commands);
+  AddFileCommands(commands);
+  AddSharingCommands(commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // prints help, the version, or the error
     return code == 0 ? 0 : client::kExitUsage;
   }
-
-  if (login->parsed()) return client::Login(login_flags, client::ProcessEnvironment());
-  if (logout->parsed()) return client::Logout(logout_flags, client::ProcessEnvironment());
-  if (whoami->parsed()) return client::Whoami(whoami_flags, client::ProcessEnvironment());
-  if (submit->parsed()) return client::SubmitJob(submit_flags, client::ProcessEnvironment());
-  if (jobs->parsed()) return client::ListJobs(jobs_flags, client::ProcessEnvironment());
-  if (logs->parsed()) return client::JobLogs(logs_flags, client::ProcessEnvironment());
-  if (kill_command->parsed()) {
-    kill_flags.wait = !kill_no_wait;
-    return client::KillJob(kill_flags, client::ProcessEnvironment());
-  }
-  if (describe->parsed()) return client::DescribeJob(describe_flags, client::ProcessEnvironment());
-  if (ls->parsed()) return client::ListFiles(ls_flags, client::ProcessEnvironment());
-  if (cp->parsed()) return client::CopyFiles(cp_flags, client::ProcessEnvironment());
-  if (rm->parsed()) return client::RemoveFiles(rm_flags, client::ProcessEnvironment());
-  if (mkdir->parsed()) return client::MakeFolders(mkdir_flags, client::ProcessEnvironment());
-  if (mv->parsed()) return client::MoveFile(mv_flags, client::ProcessEnvironment());
-  if (share->parsed()) return client::ShareFiles(share_flags, client::ProcessEnvironment());
-  if (unshare->parsed()) return client::Unshare(unshare_flags, client::ProcessEnvironment());
-  if (shares->parsed()) return client::ListShares(shares_flags, client::ProcessEnvironment());
-  if (publish->parsed()) return client::Publish(publish_flags, client::ProcessEnvironment());
-  if (server->parsed()) {
-    auto config = config::ResolveServerConfig(flag_values, Environment());
-    if (!config) {
-      std::cerr << "paddlecloud server: " << config.error().message() << "\n";
-      return 2;
-    }
-    ConfigureLogging(config->log_level);
-    return server::RunServer(*config);
-  }
-  return 0;
+  return commands.RunParsed();
 }
