@@ -295,27 +295,93 @@ class Supervisor {
       if (pid != child && terminated_.insert(pid).second) ::kill(pid, SIGTERM);
   }
 
+  // Everything an attempt's child needs, prepared before fork (the supervisor has one thread, so
+  // the child may allocate; it still does as little as it can). Not copyable: argv and envp point
+  // into the strings.
+  struct ChildPlan {
+    std::vector<std::string> env_strings, args, sources;
+    std::vector<char*> envp, argv;
+    std::vector<int> inherited;
+    std::vector<const char*> procs;
+    int uid = -1, gid = -1;
+    rlimit nproc{};
+    ChildPlan() = default;
+    ChildPlan(const ChildPlan&) = delete;
+  };
+
+  void PlanChild(ChildPlan& c) {
+    for (const auto& [k, v] : spec_.env) c.env_strings.push_back(k + "=" + v);
+    for (auto& e : c.env_strings) c.envp.push_back(e.data());
+    c.envp.push_back(nullptr);
+    c.args = SandboxCommand(plan_);
+    for (auto& a : c.args) c.argv.push_back(a.data());
+    c.argv.push_back(nullptr);
+    for (std::size_t i = 0; i < plan_.staged.size(); ++i) c.sources.push_back(plan_.mounts[i].source);
+    c.inherited = plan_.mount_fds;
+    c.inherited.push_back(plan_.seccomp_fd);
+    if (cgroup_)
+      for (const auto& f : cgroup_->ProcsFiles()) c.procs.push_back(f.c_str());
+    c.uid = spec_.uid;
+    c.gid = spec_.gid;
+    c.nproc = {static_cast<rlim_t>(nproc_limit_), static_cast<rlim_t>(nproc_limit_)};
+  }
+
+  // The forked child: joins the pod's cgroup and the job's network, stages the mounts, becomes
+  // the pod's user and execs bwrap; on failure reports {step, errno} through `errpipe`.
+  [[noreturn]] void ExecChild(const ChildPlan& c, int devnull, int output, int errpipe) {
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    int report[2] = {0, 0};
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a pod never outlives its supervisor (bwrap takes the sandbox with it)
+    if (!c.procs.empty() && !JoinFromChild(c.procs)) report[0] = 1;
+    if (!report[0] && network_.net_fd >= 0) {
+      if (int err = EnterJobNetwork(network_)) {
+        report[0] = 4;
+        errno = err;
+      }
+    }
+    if (!report[0] && !c.sources.empty() && !StageMounts(c.sources, plan_.staged, stage_is_dir_)) report[0] = 7;
+    if (!report[0] && c.uid >= 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setresgid(c.gid, c.gid, c.gid) != 0 || ::setresuid(c.uid, c.uid, c.uid) != 0))
+      report[0] = 5;
+    if (!report[0] && c.nproc.rlim_cur > 0 && ::setrlimit(RLIMIT_NPROC, &c.nproc) != 0) report[0] = 6;
+    for (int fd : c.inherited)
+      if (!report[0] && fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) report[0] = 3;
+    if (!report[0]) {
+      ::dup2(devnull, 0);
+      ::dup2(output, 1);
+      ::dup2(output, 2);
+      ::execve(c.argv[0], c.argv.data(), c.envp.data());
+      report[0] = 3;
+    }
+    report[1] = errno;
+    ssize_t ignored = ::write(errpipe, report, sizeof report);
+    (void)ignored;
+    ::_exit(127);
+  }
+
+  Outcome StartFailed(const int report[2], int uid) {
+    std::string what = report[0] == 1   ? "joining the pod's cgroup"
+                       : report[0] == 4 ? "joining the job's network"
+                       : report[0] == 5 ? "switching to the pod's user " + std::to_string(uid)
+                       : report[0] == 6 ? "limiting its processes"
+                       : report[0] == 7 ? "staging its mounts"
+                                        : "running " + plan_.bwrap;
+    std::string message = "cannot start: " + what + ": " + std::strerror(report[1]);
+    LogLine(message);
+    record_.exit_code = 127;
+    Finish(PodPhase::kFailed, "StartError", message);
+    return Outcome::kExited;
+  }
+
   Outcome RunAttempt() {
     int attempt = record_.attempt + 1;
-    // Everything the child needs, prepared before fork (the supervisor has one thread, so the child
-    // may allocate; it still does as little as it can).
-    std::vector<std::string> env_strings;
-    for (const auto& [k, v] : spec_.env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = SandboxCommand(plan_);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> sources;
-    for (std::size_t i = 0; i < plan_.staged.size(); ++i) sources.push_back(plan_.mounts[i].source);
-    std::vector<int> inherited = plan_.mount_fds;
-    inherited.push_back(plan_.seccomp_fd);
+    ChildPlan child;
+    PlanChild(child);
     ::lseek(plan_.seccomp_fd, 0, SEEK_SET);  // bwrap reads the program from where the last one stopped
-    std::vector<const char*> procs;
-    if (cgroup_)
-      for (const auto& f : cgroup_->ProcsFiles()) procs.push_back(f.c_str());
     std::int64_t oom_before = cgroup_ ? cgroup_->OomKills() : -1;
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     int errpipe[2], output[2];
@@ -323,44 +389,9 @@ class Supervisor {
       Finish(PodPhase::kFailed, "StartError", std::string("pipe: ") + std::strerror(errno));
       return Outcome::kExited;
     }
-    int uid = spec_.uid, gid = spec_.gid;
-    rlimit nproc{static_cast<rlim_t>(nproc_limit_), static_cast<rlim_t>(nproc_limit_)};
     LogLine("started attempt " + std::to_string(attempt) + " at " + IsoTime(Now()));
     pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGPIPE, SIG_DFL);
-      int report[2] = {0, 0};
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a pod never outlives its supervisor (bwrap takes the sandbox with it)
-      if (!procs.empty() && !JoinFromChild(procs)) report[0] = 1;
-      if (!report[0] && network_.net_fd >= 0) {
-        if (int err = EnterJobNetwork(network_)) {
-          report[0] = 4;
-          errno = err;
-        }
-      }
-      if (!report[0] && !sources.empty() && !StageMounts(sources, plan_.staged, stage_is_dir_)) report[0] = 7;
-      if (!report[0] && uid >= 0 &&
-          (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0))
-        report[0] = 5;
-      if (!report[0] && nproc.rlim_cur > 0 && ::setrlimit(RLIMIT_NPROC, &nproc) != 0) report[0] = 6;
-      for (int fd : inherited)
-        if (!report[0] && fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) report[0] = 3;
-      if (!report[0]) {
-        ::dup2(devnull, 0);
-        ::dup2(output[1], 1);
-        ::dup2(output[1], 2);
-        ::execve(argv[0], argv.data(), envp.data());
-        report[0] = 3;
-      }
-      report[1] = errno;
-      ssize_t ignored = ::write(errpipe[1], report, sizeof report);
-      (void)ignored;
-      ::_exit(127);
-    }
+    if (pid == 0) ExecChild(child, devnull, output[1], errpipe[1]);
     ::close(output[1]);
     if (output_fd_ >= 0) ::close(output_fd_);
     output_fd_ = output[0];
@@ -383,19 +414,8 @@ class Supervisor {
     record_.started_at = Now();
     record_.finished_at.reset();
     if (n == static_cast<ssize_t>(sizeof report)) {
-      int status;
-      ::waitpid(pid, &status, 0);
-      std::string what = report[0] == 1   ? "joining the pod's cgroup"
-                         : report[0] == 4 ? "joining the job's network"
-                         : report[0] == 5 ? "switching to the pod's user " + std::to_string(uid)
-                         : report[0] == 6 ? "limiting its processes"
-                         : report[0] == 7 ? "staging its mounts"
-                                          : "running " + plan_.bwrap;
-      std::string message = "cannot start: " + what + ": " + std::strerror(report[1]);
-      LogLine(message);
-      record_.exit_code = 127;
-      Finish(PodPhase::kFailed, "StartError", message);
-      return Outcome::kExited;
+      ::waitpid(pid, nullptr, 0);
+      return StartFailed(report, child.uid);
     }
     record_.phase = PodPhase::kRunning;
     record_.reason.clear();
@@ -409,7 +429,11 @@ class Supervisor {
     if (cgroup_) cgroup_->KillAll();
     ReapLeftovers();
     if (output_fd_ >= 0) PumpOutput();
+    return AttemptEnded(status, oom_before);
+  }
 
+  // The entry's main process ended with `status`: the attempt's outcome and record.
+  Outcome AttemptEnded(int status, std::int64_t oom_before) {
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     record_.exit_code = code;
     std::int64_t oom_after = cgroup_ ? cgroup_->OomKills() : -1;
