@@ -1,6 +1,10 @@
 #include "config/server_config.h"
 
 #include <charconv>
+#include <vector>
+#include <map>
+#include <functional>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -41,138 +45,159 @@ std::vector<std::string> SplitList(std::string_view text) {
   return items;
 }
 
+// How a setting's text becomes a value of the config; the error message says what was expected.
+using Setter = std::function<Status(ServerConfig&, const std::string&)>;
+
+Setter Text(std::string ServerConfig::*field) {
+  return [field](ServerConfig& c, const std::string& v) {
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+Setter OneOf(std::string ServerConfig::*field, std::vector<std::string> allowed) {
+  return [field, allowed = std::move(allowed)](ServerConfig& c, const std::string& v) {
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string list;
+      for (std::size_t i = 0; i < allowed.size(); ++i)
+        list += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + allowed[i];
+      return Status::InvalidArgument("must be " + list);
+    }
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+template <typename Int>
+Setter IntIn(Int ServerConfig::*field, std::int64_t lo, std::int64_t hi) {
+  return [field, lo, hi](ServerConfig& c, const std::string& v) {
+    auto n = ParseInt(v);
+    if (!n || *n < lo || *n > hi)
+      return Status::InvalidArgument("must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    c.*field = static_cast<Int>(*n);
+    return Status::Ok();
+  };
+}
+
+Setter Duration(std::chrono::milliseconds ServerConfig::*field) {
+  return [field](ServerConfig& c, const std::string& v) {
+    auto d = units::ParseDuration(Trim(v));
+    if (!d) return d.error();
+    if (d->count() <= 0) return Status::InvalidArgument("must be positive");
+    c.*field = *d;
+    return Status::Ok();
+  };
+}
+
+Setter Bytes(std::uint64_t ServerConfig::*field, bool positive = false) {
+  return [field, positive](ServerConfig& c, const std::string& v) {
+    auto n = units::ParseByteSize(Trim(v));
+    if (!n) return n.error();
+    if (positive && *n == 0) return Status::InvalidArgument("must be positive");
+    c.*field = static_cast<std::uint64_t>(*n);
+    return Status::Ok();
+  };
+}
+
+Setter List(std::vector<std::string> ServerConfig::*field) {
+  return [field](ServerConfig& c, const std::string& v) {
+    c.*field = SplitList(v);
+    return Status::Ok();
+  };
+}
+
+Status SetListen(ServerConfig& c, const std::string& value) {
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("must be HOST:PORT");
+  auto port = ParseInt(std::string_view(value).substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) return Status::InvalidArgument("port must be 0..65535");
+  c.listen = value;
+  return Status::Ok();
+}
+
+Status SetPodUidRange(ServerConfig& c, const std::string& value) {
+  auto dash = value.find('-');
+  auto first = ParseInt(value.substr(0, dash));
+  auto last = dash == std::string::npos ? first : ParseInt(value.substr(dash + 1));
+  if (dash == std::string::npos || !first || !last || *first < 1000 || *last < *first || *last > 0x7fffffff)
+    return Status::InvalidArgument("must be FIRST-LAST, unprivileged uids (from 1000)");
+  c.pod_first_uid = static_cast<int>(*first);
+  c.pod_uid_count = static_cast<int>(*last - *first + 1);
+  return Status::Ok();
+}
+
+const std::map<std::string_view, Setter>& Setters() {
+  static const std::map<std::string_view, Setter> kSetters = {
+      {"config", Text(&ServerConfig::config_file)},
+      {"data_dir",
+       [](ServerConfig& c, const std::string& v) {
+         if (v.empty()) return Status::InvalidArgument("must not be empty");
+         c.data_dir = v;
+         return Status::Ok();
+       }},
+      {"listen", SetListen},
+      {"web_dir", Text(&ServerConfig::web_dir)},
+      {"tls_cert", Text(&ServerConfig::tls_cert)},
+      {"tls_key", Text(&ServerConfig::tls_key)},
+      {"log_level", OneOf(&ServerConfig::log_level, {"trace", "debug", "info", "warn", "error", "off"})},
+      {"access_log",
+       [](ServerConfig& c, const std::string& v) {
+         auto b = ParseBool(v);
+         if (!b) return b.error();
+         c.access_log = *b;
+         return Status::Ok();
+       }},
+      {"io_threads", IntIn(&ServerConfig::io_threads, 0, 256)},
+      {"blocking_threads", IntIn(&ServerConfig::blocking_threads, 0, 1024)},
+      {"max_body_bytes", Bytes(&ServerConfig::max_body_bytes, /*positive=*/true)},
+      {"header_timeout", Duration(&ServerConfig::header_timeout)},
+      {"idle_timeout", Duration(&ServerConfig::idle_timeout)},
+      {"body_timeout", Duration(&ServerConfig::body_timeout)},
+      {"shutdown_timeout", Duration(&ServerConfig::shutdown_timeout)},
+      {"public_url",
+       [](ServerConfig& c, const std::string& v) {
+         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+           return Status::InvalidArgument("must start with http:// or https://");
+         c.public_url = v;
+         while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+         return Status::Ok();
+       }},
+      {"smtp_host", Text(&ServerConfig::smtp_host)},
+      {"smtp_port", IntIn(&ServerConfig::smtp_port, 1, 65535)},
+      {"smtp_security", OneOf(&ServerConfig::smtp_security, {"none", "starttls", "tls"})},
+      {"smtp_user", Text(&ServerConfig::smtp_user)},
+      {"smtp_password", Text(&ServerConfig::smtp_password)},
+      {"mail_from",
+       [](ServerConfig& c, const std::string& v) {
+         if (v.find('@') == std::string::npos) return Status::InvalidArgument("must contain an email address");
+         c.mail_from = v;
+         return Status::Ok();
+       }},
+      {"ca_cert", Text(&ServerConfig::ca_cert)},
+      {"ca_key", Text(&ServerConfig::ca_key)},
+      {"storage_quota", Bytes(&ServerConfig::storage_quota)},
+      {"upload_ttl", Duration(&ServerConfig::upload_ttl)},
+      {"local_isolation", OneOf(&ServerConfig::local_isolation, {"strict", "relaxed"})},
+      {"pod_uid_range", SetPodUidRange},
+      {"pod_pids_limit", IntIn(&ServerConfig::pod_pids_limit, 0, 4194304)},
+      {"pod_log_limit", Bytes(&ServerConfig::pod_log_limit)},
+      {"max_connections", IntIn(&ServerConfig::max_connections, 1, 10'000'000)},
+      {"max_connections_per_client", IntIn(&ServerConfig::max_connections_per_client, 0, 10'000'000)},
+      {"min_body_rate", Bytes(&ServerConfig::min_body_rate)},
+      {"min_body_rate_window", Duration(&ServerConfig::min_body_rate_window)},
+      {"allowed_hosts", List(&ServerConfig::allowed_hosts)},
+      {"trusted_proxies", List(&ServerConfig::trusted_proxies)},
+      {"metrics_access", OneOf(&ServerConfig::metrics_access, {"public", "loopback", "token"})},
+      {"metrics_token", Text(&ServerConfig::metrics_token)},
+  };
+  return kSetters;
+}
+
 // Applies one value to the config; the error message says what was expected.
 Status Apply(ServerConfig& c, const std::string& key, const std::string& value) {
-  auto int_in = [&](int& out, int lo, int hi) -> Status {
-    auto v = ParseInt(value);
-    if (!v || *v < lo || *v > hi)
-      return Status::InvalidArgument("must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    out = static_cast<int>(*v);
-    return Status::Ok();
-  };
-  auto duration = [&](std::chrono::milliseconds& out) -> Status {
-    auto v = units::ParseDuration(Trim(value));
-    if (!v) return v.error();
-    if (v->count() <= 0) return Status::InvalidArgument("must be positive");
-    out = *v;
-    return Status::Ok();
-  };
-  if (key == "data_dir") {
-    if (value.empty()) return Status::InvalidArgument("must not be empty");
-    c.data_dir = value;
-  } else if (key == "listen") {
-    auto colon = value.rfind(':');
-    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("must be HOST:PORT");
-    auto port = ParseInt(std::string_view(value).substr(colon + 1));
-    if (!port || *port < 0 || *port > 65535) return Status::InvalidArgument("port must be 0..65535");
-    c.listen = value;
-  } else if (key == "config") {
-    c.config_file = value;
-  } else if (key == "web_dir") {
-    c.web_dir = value;
-  } else if (key == "tls_cert") {
-    c.tls_cert = value;
-  } else if (key == "tls_key") {
-    c.tls_key = value;
-  } else if (key == "log_level") {
-    static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
-    bool known = false;
-    for (auto* l : kLevels) known |= value == l;
-    if (!known) return Status::InvalidArgument("must be one of trace, debug, info, warn, error, off");
-    c.log_level = value;
-  } else if (key == "access_log") {
-    auto v = ParseBool(value);
-    if (!v) return v.error();
-    c.access_log = *v;
-  } else if (key == "io_threads") {
-    return int_in(c.io_threads, 0, 256);
-  } else if (key == "blocking_threads") {
-    return int_in(c.blocking_threads, 0, 1024);
-  } else if (key == "max_body_bytes") {
-    auto v = units::ParseByteSize(Trim(value));
-    if (!v) return v.error();
-    if (*v == 0) return Status::InvalidArgument("must be positive");
-    c.max_body_bytes = *v;
-  } else if (key == "header_timeout") {
-    return duration(c.header_timeout);
-  } else if (key == "idle_timeout") {
-    return duration(c.idle_timeout);
-  } else if (key == "body_timeout") {
-    return duration(c.body_timeout);
-  } else if (key == "shutdown_timeout") {
-    return duration(c.shutdown_timeout);
-  } else if (key == "public_url") {
-    if (!value.empty() && value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
-      return Status::InvalidArgument("must start with http:// or https://");
-    c.public_url = value;
-    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
-  } else if (key == "smtp_host") {
-    c.smtp_host = value;
-  } else if (key == "smtp_port") {
-    return int_in(c.smtp_port, 1, 65535);
-  } else if (key == "smtp_security") {
-    if (value != "none" && value != "starttls" && value != "tls") return Status::InvalidArgument("must be none, starttls or tls");
-    c.smtp_security = value;
-  } else if (key == "smtp_user") {
-    c.smtp_user = value;
-  } else if (key == "smtp_password") {
-    c.smtp_password = value;
-  } else if (key == "mail_from") {
-    if (value.find('@') == std::string::npos) return Status::InvalidArgument("must contain an email address");
-    c.mail_from = value;
-  } else if (key == "ca_cert") {
-    c.ca_cert = value;
-  } else if (key == "ca_key") {
-    c.ca_key = value;
-  } else if (key == "storage_quota") {
-    auto v = units::ParseByteSize(Trim(value));
-    if (!v) return v.error();
-    c.storage_quota = *v;
-  } else if (key == "upload_ttl") {
-    return duration(c.upload_ttl);
-  } else if (key == "local_isolation") {
-    if (value != "strict" && value != "relaxed") return Status::InvalidArgument("must be strict or relaxed");
-    c.local_isolation = value;
-  } else if (key == "pod_uid_range") {
-    auto dash = value.find('-');
-    auto first = ParseInt(value.substr(0, dash));
-    auto last = dash == std::string::npos ? first : ParseInt(value.substr(dash + 1));
-    if (dash == std::string::npos || !first || !last || *first < 1000 || *last < *first || *last > 0x7fffffff)
-      return Status::InvalidArgument("must be FIRST-LAST, unprivileged uids (from 1000)");
-    c.pod_first_uid = static_cast<int>(*first);
-    c.pod_uid_count = static_cast<int>(*last - *first + 1);
-  } else if (key == "pod_pids_limit") {
-    auto v = ParseInt(value);
-    if (!v || *v < 0 || *v > 4194304) return Status::InvalidArgument("must be an integer from 0 (unlimited) to 4194304");
-    c.pod_pids_limit = *v;
-  } else if (key == "pod_log_limit") {
-    auto v = units::ParseByteSize(Trim(value));
-    if (!v) return v.error();
-    c.pod_log_limit = *v;
-  } else if (key == "max_connections") {
-    return int_in(c.max_connections, 1, 10'000'000);
-  } else if (key == "max_connections_per_client") {
-    return int_in(c.max_connections_per_client, 0, 10'000'000);
-  } else if (key == "min_body_rate") {
-    auto v = units::ParseByteSize(Trim(value));
-    if (!v) return v.error();
-    c.min_body_rate = *v;
-  } else if (key == "min_body_rate_window") {
-    return duration(c.min_body_rate_window);
-  } else if (key == "allowed_hosts") {
-    c.allowed_hosts = SplitList(value);
-  } else if (key == "trusted_proxies") {
-    c.trusted_proxies = SplitList(value);
-  } else if (key == "metrics_access") {
-    if (value != "public" && value != "loopback" && value != "token")
-      return Status::InvalidArgument("must be public, loopback or token");
-    c.metrics_access = value;
-  } else if (key == "metrics_token") {
-    c.metrics_token = value;
-  } else {
-    return Status::InvalidArgument("unknown setting");
-  }
-  return Status::Ok();
+  auto setter = Setters().find(key);
+  if (setter == Setters().end()) return Status::InvalidArgument("unknown setting");
+  return setter->second(c, value);
 }
 
 const SettingInfo* FindByKey(std::string_view key) {

@@ -83,6 +83,13 @@ TEST(ServerConfigTest, DurationsAndSizesFollowTheOneGrammar) {  // common/units.
   }
 }
 
+TEST(ServerConfigTest, EverySettingListedIsApplied) {
+  for (const auto& setting : ServerSettings()) {
+    auto c = ResolveServerConfig({{setting.key, "?"}}, {});
+    if (!c) EXPECT_EQ(c.error().message().find("unknown setting"), std::string::npos) << setting.key;
+  }
+}
+
 TEST(ServerConfigTest, EverySettingHasFlagEnvAndHelp) {
   for (const auto& s : ServerSettings()) {
     EXPECT_EQ(s.flag.rfind("--", 0), 0u) << s.key;
