@@ -86,7 +86,9 @@ TEST(ServerConfigTest, DurationsAndSizesFollowTheOneGrammar) {  // common/units.
 TEST(ServerConfigTest, EverySettingListedIsApplied) {
   for (const auto& setting : ServerSettings()) {
     auto c = ResolveServerConfig({{setting.key, "?"}}, {});
-    if (!c) EXPECT_EQ(c.error().message().find("unknown setting"), std::string::npos) << setting.key;
+    if (!c) {
+      EXPECT_EQ(c.error().message().find("unknown setting"), std::string::npos) << setting.key;
+    }
   }
 }
 
