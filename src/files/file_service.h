@@ -211,9 +211,9 @@ class FileService {
   db::Database& database_;
   FileStore& store_;
   FilesOptions options_;
-  std::mutex busy_mutex_;
+  std::mutex busy_mutex_;  // guards busy_uploads_
   std::set<std::string> busy_uploads_;
-  std::mutex account_locks_mutex_;
+  std::mutex account_locks_mutex_;  // guards account_locks_ (not the locks themselves)
   std::map<std::string, std::unique_ptr<std::mutex>> account_locks_;
 };
 

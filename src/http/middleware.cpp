@@ -83,7 +83,7 @@ Middleware MetricsMiddleware(metrics::Registry& registry) {
     metrics::Histogram* latency;
   };
   struct Cache {
-    std::mutex mutex;
+    std::mutex mutex;  // guards series
     std::map<std::tuple<const void*, std::string, int>, Series> series;
   };
   auto cache = std::make_shared<Cache>();

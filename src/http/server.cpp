@@ -138,7 +138,7 @@ class ThrottledWarning {
 
  private:
   std::chrono::seconds interval_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards logged_once_, last_ and count_
   bool logged_once_ = false;
   std::chrono::steady_clock::time_point last_;
   std::uint64_t count_ = 0;
@@ -188,7 +188,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::unique_ptr<asio::steady_timer> shutdown_deadline;
 
-  mutable std::mutex connections_mutex;
+  mutable std::mutex connections_mutex;  // guards connections, next_connection_id and connections_per_client
   std::unordered_map<std::uint64_t, std::shared_ptr<ConnectionState>> connections;
   std::uint64_t next_connection_id = 0;
   std::unordered_map<std::string, std::size_t> connections_per_client;

@@ -83,7 +83,7 @@ class Registry {
   };
   Family& FamilyFor(const std::string& name, const std::string& help, Type type);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards families_ and collectors_ (a series itself is updated lock-free)
   std::map<std::string, Family> families_;
   std::vector<std::function<void(Registry&)>> collectors_;
 };

@@ -106,7 +106,7 @@ class StatusFeed {
 
   const OpsContext& ctx_;
   metrics::Counter& polls_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards snapshot_, taken_ and refreshing_
   std::string snapshot_;
   std::chrono::steady_clock::time_point taken_;
   bool refreshing_ = false;

@@ -212,7 +212,7 @@ void Platform::SetListenAddress(const std::string& scheme, const std::string& bo
 
 void Platform::StartReconciler() {
   reconciler_ = std::jthread([this](std::stop_token stop) {
-    std::mutex mutex;
+    std::mutex mutex;  // only for `wake`: the reconciler sleeps on it until stopped or due
     std::condition_variable_any wake;
     auto next_package_expiry = std::chrono::steady_clock::now();  // a scan of every account: at most once a minute
     while (!stop.stop_requested()) {

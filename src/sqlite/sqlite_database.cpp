@@ -447,7 +447,7 @@ class SqliteDatabase final : public Database {
   }
 
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards idle_ (connections_ is fixed after construction)
   std::condition_variable available_;
   std::deque<Connection*> idle_;
 };
