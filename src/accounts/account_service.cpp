@@ -953,6 +953,11 @@ Result<std::string> AccountService::CreateJobToken(const Principal& principal, s
   return secret;
 }
 
+bool AccountService::AccountExists(const std::string& account_id) {
+  auto rows = db_.Query("SELECT 1 FROM accounts WHERE id = ?", {account_id});
+  return rows && !rows->empty();
+}
+
 Status AccountService::RevokeJobTokens(const std::string& account_id, std::int64_t job_id) {
   auto r = db::TenantScope(db_, account_id)
                .Execute("UPDATE api_tokens SET revoked_at = ? WHERE job_id = ? AND account_id = :account AND revoked_at IS NULL",

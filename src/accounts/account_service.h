@@ -193,6 +193,9 @@ class AccountService {
   Result<std::string> CreateJobToken(const Principal& principal, std::int64_t job_id);
   Status RevokeJobTokens(const std::string& account_id, std::int64_t job_id);
 
+  // --- directory: what other services may ask instead of reading this module's tables -------
+  bool AccountExists(const std::string& account_id);
+
   // --- client certificates (the cryptography is pki/'s; this keeps the records) ---------------
   Status RecordCertificate(const Principal& principal, const CertificateRecord& record, const RequestMeta& meta);
   Result<std::vector<CertificateRecord>> ListCertificates(const Principal& principal);

@@ -137,9 +137,8 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
       platform_db, *p->file_store_,
       files::FilesOptions{.quota_bytes = config.storage_quota,
                           .upload_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl),
-                          .account_exists = [&platform_db](const std::string& account) {
-                            auto rows = platform_db.Query("SELECT 1 FROM accounts WHERE id = ?", {account});
-                            return rows && !rows->empty();
+                          .account_exists = [accounts = p->accounts_.get()](const std::string& account) {
+                            return accounts->AccountExists(account);
                           },
                           .package_bytes = [packages = p->packages_.get()](const std::string& account) {
                             return packages->Usage(account);
