@@ -179,6 +179,24 @@ describe('LogConsole', () => {
     expect(LOG_EARLIER_BYTES).toBeGreaterThan(earlier.length);
   });
 
+  it('reads by range what was written while the stream was down, then goes on', async () => {
+    const whole = 'a\nb\nc\nd\n';
+    const asked: Array<[number, number]> = [];
+    const read: ReadLogRange = async (_job, _pod, offset, length) => {
+      asked.push([offset, length]);
+      return { pod: 'p', text: whole.slice(offset, offset + length), offset, size: whole.length, started: true };
+    };
+    const { sources } = await openConsole(vi.fn(), read);
+    await sources[0]!.emit('log', { offset: 0, text: 'a\n' });
+    // Reconnected: the server's tail starts after a gap ("b\nc\n" was written meanwhile).
+    await sources[0]!.emit('log', { offset: 6, text: 'd\n' });
+    await flush();
+    expect(asked).toEqual([[2, 4]]);
+    expect(logText()).toBe(whole);
+    await sources[0]!.emit('log', { offset: 4, text: 'c\nd\n' }); // sent again: nothing twice
+    expect(logText()).toBe(whole);
+  });
+
   it('keeps to the bottom as lines arrive, unless the reader scrolled up', async () => {
     const { sources } = await openConsole();
     const scroller = page!.byTestId('log-scroller')!;

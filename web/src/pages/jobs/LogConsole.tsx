@@ -17,6 +17,8 @@ export const LOG_MAX_CHARS = 1_000_000;
 export const BOTTOM_SLACK_PX = 24;
 /** Bytes asked for by one "Load earlier lines". */
 export const LOG_EARLIER_BYTES = 64 * 1024;
+/** Bytes asked for by one range read filling a gap after a reconnect. */
+const LOG_GAP_BYTES = 1 << 20;
 
 // ---- The log text: de-duplicated by byte offset ------------------------------------------------
 
@@ -184,21 +186,52 @@ export function usePodLog(
     source.addEventListener('open', () => {
       if (!done) setStatus('live');
     });
+    // The resume rule (docs/jobs-logs.md): EventSource reconnects by itself and the server sends the
+    // tail again; repeated bytes are skipped (LogBuffer), and text written while the stream was down
+    // and no longer in that tail is read by range first. Chunks are applied in order.
+    let queue: Promise<void> = Promise.resolve();
+    let waiting = 0;
+    const apply = (offset: number, text: string) => {
+      if (!done && fresh.append(offset, text)) setVersion((v) => v + 1);
+    };
+    const fillThenApply = async (offset: number, text: string) => {
+      try {
+        while (!done && fresh.next !== null && fresh.next < offset) {
+          const chunk = await readRange(jobId, pod, fresh.next, Math.min(offset - fresh.next, LOG_GAP_BYTES));
+          if (chunk.text === '' || done) break;
+          apply(chunk.offset, chunk.text);
+        }
+      } catch {
+        // The gap could not be read: the text after it is still shown; the download has it all.
+      }
+      apply(offset, text);
+    };
     source.addEventListener('log', (event) => {
       if (done) return;
       const data = parseData(event);
       if (!data || typeof data['text'] !== 'string' || typeof data['offset'] !== 'number') return;
-      if (fresh.append(data['offset'], data['text'])) setVersion((v) => v + 1);
+      const [offset, text] = [data['offset'], data['text']];
       setStatus('live');
+      if (waiting === 0 && (fresh.next === null || offset <= fresh.next)) {
+        apply(offset, text);
+        return;
+      }
+      waiting++;
+      queue = queue.then(() => fillThenApply(offset, text)).finally(() => waiting--);
     });
     source.addEventListener('end', (event) => {
       if (done) return;
       // The job has ended and the log is drained: close, or EventSource would reconnect.
-      done = true;
       source.close();
       const state = parseData(event)?.['state'];
-      setEndState(typeof state === 'string' ? state : null);
-      setStatus('ended');
+      const finish = () => {
+        if (done) return;
+        done = true;
+        setEndState(typeof state === 'string' ? state : null);
+        setStatus('ended');
+      };
+      if (waiting === 0) finish();
+      else queue = queue.then(finish); // after the chunks still being filled in
     });
     source.addEventListener('error', () => {
       if (done) return;
@@ -213,7 +246,7 @@ export function usePodLog(
       done = true;
       source.close();
     };
-  }, [jobId, pod, open, attempt]);
+  }, [jobId, pod, open, attempt, readRange]);
 
   const [loadingEarlier, setLoadingEarlier] = useState(false);
   const [earlierError, setEarlierError] = useState<ApiError | null>(null);
