@@ -132,6 +132,26 @@ export function getPodLog(id: number, pod: string, tail = 200, options?: Request
   return get<PodLog>(`${jobPath(id)}/pods/${seg(pod)}/logs`, { ...options, query: { tail } });
 }
 
+/** CPU, memory and GPUs of one side of the cluster's capacity. */
+export interface Resources {
+  cpu: string;
+  cpu_milli: number;
+  memory: string;
+  memory_bytes: number;
+  gpus: number;
+}
+
+/** GET /api/v1/cluster/capacity: aggregates over every account's pods, nothing about any one job. */
+export interface Capacity {
+  total: Resources;
+  in_use: Resources;
+  free: Resources;
+}
+
+export function getCapacity(options?: RequestOptions): Promise<Capacity> {
+  return get<Capacity>('/api/v1/cluster/capacity', options);
+}
+
 /** `length` bytes of a pod's log from byte `offset` (earlier lines than the tail shown). */
 export function getPodLogRange(id: number, pod: string, offset: number, length: number, options?: RequestOptions): Promise<PodLog> {
   return get<PodLog>(`${jobPath(id)}/pods/${seg(pod)}/logs`, { ...options, query: { offset, length } });
@@ -183,6 +203,7 @@ export const jobsApi = {
   listJobEvents,
   getPodLog,
   getPodLogRange,
+  getCapacity,
 };
 
 export type JobsApi = typeof jobsApi;
