@@ -356,8 +356,20 @@ test('the fit_a_line example, submitted with its code from the UI, trains and it
 test('“Submit again” of a job with uploaded code runs the same code again', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t);
   await signIn(page, server, USER);
-  await page.goto(url('/jobs/new'));
-  await fillJobForm(page, { name: 'fit-again', entry: 'python3 train.py', pservers: 1, mem: '256Mi' });
+  await page.getByTestId('new-job').click();
+  await page.waitForURL(url('/jobs/new'));
+  for (const [field, value] of Object.entries({
+    name: 'fit-again',
+    entry: 'python3 train.py',
+    num_trainer: '1',
+    cpu_per_trainer: '100m',
+    mem_per_trainer: '256Mi',
+    num_ps: '1',
+    cpu_per_ps: '100m',
+    mem_per_ps: '256Mi',
+  })) {
+    await page.getByTestId(`job-${field}`).fill(value);
+  }
   await page.getByTestId('job-env-add').click();
   await page.getByTestId('job-env-key-0').fill('FIT_PASSES');
   await page.getByTestId('job-env-value-0').fill('20');
@@ -379,7 +391,7 @@ test('“Submit again” of a job with uploaded code runs the same code again', 
   assert.equal((await submitted).postDataJSON().code_from_job, first);
   const again = await submittedJobId(page);
   assert.notEqual(again, first);
-  await expectText(page.getByTestId('job-code-origin'), `uploaded: a copy of job #${first}`);
+  await expectText(page.getByTestId('job-code-origin'), new RegExp(`uploaded: a copy of job #${first}\\b`));
   await expectText(page.getByTestId('job-detail-state'), 'Succeeded', JOB_TIMEOUT_MS);
   const log = await page.evaluate(
     async (u) => (await (await fetch(u)).json()).text,
