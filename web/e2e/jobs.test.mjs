@@ -375,6 +375,9 @@ test('“Submit again” of a job with uploaded code runs the same code again', 
   await page.getByTestId('job-env-value-0').fill('20');
   await page.getByTestId('job-package-input').setInputFiles(EXAMPLE_DIR);
   await expectText(page.getByTestId('job-code-folder'), 'fit_a_line');
+  // The form says what the cluster has free, and that this small job fits.
+  await expectText(page.getByTestId('job-capacity-free'), /^Free now: [\d.]+ CPUs?, [\d.]+ (KiB|MiB|GiB) memory, \d+ GPUs?$/);
+  assert.equal(await page.getByTestId('job-capacity').getAttribute('data-fit'), 'now');
   await page.getByTestId('job-submit').click();
   const first = await submittedJobId(page);
   await expectText(page.getByTestId('job-code-origin'), /uploaded: package pkg_/);
