@@ -107,6 +107,17 @@ struct AuditEvent {
   std::string details; // JSON object text
 };
 
+// The kinds of audit events: an event "token.revoked" is of kind "token".
+const std::vector<std::string>& AuditKinds();
+
+struct AuditFilter {
+  int limit = 50;
+  std::int64_t before_id = 0;
+  std::vector<std::string> kinds;     // empty: every kind
+  std::optional<std::int64_t> since;  // at >= (unix seconds)
+  std::optional<std::int64_t> until;  // at <  (unix seconds)
+};
+
 class AccountService {
  public:
   AccountService(db::Database& database, mail::Mailer& mailer, AccountsOptions options);
@@ -202,8 +213,13 @@ class AccountService {
   Status RevokeCertificate(const Principal& principal, const std::string& serial, const RequestMeta& meta);
 
   // --- audit log ----------------------------------------------------------------------------
-  // Newest first; `before_id` pages (0 = from the newest). Master only.
-  Result<std::vector<AuditEvent>> ListAudit(const Principal& principal, int limit, std::int64_t before_id);
+  // Newest first; `before_id` pages (0 = from the newest). Master only. InvalidArgument (field
+  // "kind") for a kind not in AuditKinds().
+  Result<std::vector<AuditEvent>> ListAudit(const Principal& principal, const AuditFilter& filter);
+  // Records a security event of another module (shares, links, publications) done by `principal`.
+  // `details` is a JSON object; secrets (link tokens) never go in it.
+  void RecordAudit(const Principal& principal, const std::string& event, const RequestMeta& meta,
+                   const std::string& details_json);
 
  private:
   std::int64_t Now() const;

@@ -327,7 +327,7 @@ TEST_F(AccountServiceTest, MembersInvitationsAndMasterRole) {
   // A member cannot do master-only actions.
   EXPECT_EQ(service_->Invite(bob, "carol@example.com", meta_).error().code(), Code::kPermissionDenied);
   EXPECT_EQ(service_->RemoveMember(bob, ann.user_id, meta_).code(), Code::kPermissionDenied);
-  EXPECT_EQ(service_->ListAudit(bob, 10, 0).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->ListAudit(bob, {.limit = 10}).error().code(), Code::kPermissionDenied);
   EXPECT_EQ(service_->ListMembers(bob)->size(), 2u);
 
   // The master hands over the role, then the new master removes the old one.
@@ -338,7 +338,7 @@ TEST_F(AccountServiceTest, MembersInvitationsAndMasterRole) {
   EXPECT_FALSE(ann.master);
   ASSERT_TRUE(service_->Leave(ann, meta_).ok());
   EXPECT_EQ(service_->ListMembers(bob)->size(), 1u);
-  auto audit = service_->ListAudit(bob, 100, 0);
+  auto audit = service_->ListAudit(bob, {.limit = 100});
   ASSERT_TRUE(audit);
   std::vector<std::string> events;
   for (auto& e : *audit) events.push_back(e.event);

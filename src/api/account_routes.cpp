@@ -83,6 +83,32 @@ json::value DetailsObject(const std::string& text) {
   return !ec && v.is_object() ? v : json::object{};
 }
 
+// The audit log's query: limit, cursor, kind (comma-separated kinds), since, until.
+Result<accounts::AuditFilter> AuditFilterOf(const Request& request) {
+  accounts::AuditFilter filter;
+  std::int64_t limit = 50, before = 0, since = 0, until = 0;
+  for (auto [name, out] : {std::pair{"limit", &limit}, std::pair{"cursor", &before}, std::pair{"since", &since},
+                           std::pair{"until", &until}}) {
+    auto v = request.Query(name);
+    if (!v) continue;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), *out);
+    if (ec != std::errc() || end != v->data() + v->size())
+      return Err(Status::InvalidArgument(std::string(name) + " must be an integer", name));
+  }
+  if (limit < 1 || limit > 500) return Err(Status::InvalidArgument("limit must be from 1 to 500", "limit"));
+  filter.limit = static_cast<int>(limit);
+  filter.before_id = before;
+  if (request.Query("since")) filter.since = since;
+  if (request.Query("until")) filter.until = until;
+  std::string kinds(request.Query("kind").value_or(""));
+  for (std::size_t start = 0; start < kinds.size();) {
+    std::size_t comma = std::min(kinds.find(',', start), kinds.size());
+    if (comma > start) filter.kinds.push_back(kinds.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return filter;
+}
+
 Response ErrorWithRetryAfter(const Status& s) {
   Response r = ErrorResponse(s);
   if (s.code() == Code::kResourceExhausted && s.details().count("retry_after"))
@@ -440,25 +466,21 @@ void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::
              },
              signed_in);
 
-  router.Add("GET", "/api/v1/account/audit", "The account's security events, newest first (master only)",
+  router.Add("GET", "/api/v1/account/audit",
+             "The account's security events, newest first (master only); filters: kind (comma-separated), since, "
+             "until (unix seconds)",
              [&](Request& request) -> asio::awaitable<Response> {
-               std::int64_t limit = 50, before = 0;
-               for (auto [name, out] : {std::pair{"limit", &limit}, std::pair{"cursor", &before}}) {
-                 if (auto v = request.Query(name)) {
-                   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), *out);
-                   if (ec != std::errc() || end != v->data() + v->size())
-                     co_return ErrorResponse(Status::InvalidArgument(std::string(name) + " must be an integer", name));
-                 }
-               }
+               auto filter = AuditFilterOf(request);
+               if (!filter) co_return ErrorResponse(filter.error());
                auto events = co_await pool.Run(
-                   [&] { return accounts.ListAudit(*request.principal, static_cast<int>(limit), before); });
+                   [&] { return accounts.ListAudit(*request.principal, *filter); });
                if (!events) co_return ErrorResponse(events.error());
                json::array items;
                for (const auto& e : *events)
                  items.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"event", e.event},
                                   {"remote_address", e.remote_address}, {"details", DetailsObject(e.details)}});
                json::object body{{"items", std::move(items)}};
-               if (!events->empty() && static_cast<std::int64_t>(events->size()) == limit)
+               if (!events->empty() && static_cast<int>(events->size()) == filter->limit)
                  body["next_cursor"] = std::to_string(events->back().id);
                co_return JsonResponse(200, body);
              });

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <regex>
 
+#include "api/auth_middleware.h"
 #include "files/cloud_path.h"
 #include "files/tar_format.h"
 #include "http/json.h"
@@ -81,6 +82,23 @@ json::object ShareJson(const files::Share& s) {
           {"expires_at", OptionalInt(s.expires_at)},
           {"created_at", s.created_at},
           {"created_by", s.created_by}};
+}
+
+// "share.created" / "share.link_created" ...: a link is audited apart, as anyone holding it reads.
+std::string ShareAuditEvent(const files::Share& s, const std::string& what) {
+  return std::string(s.account.empty() ? "share.link_" : "share.") + what;
+}
+
+// What the audit log keeps of a share: never the link's token, which is the secret.
+std::string ShareAuditDetails(const files::Share& s) {
+  json::object details{{"id", s.id}, {"path", s.path}};
+  if (!s.account.empty()) details["account"] = s.account;
+  if (s.expires_at) details["expires_at"] = *s.expires_at;
+  return json::serialize(details);
+}
+
+std::string PublicationAuditDetails(const files::Publication& p) {
+  return json::serialize(json::object{{"id", p.id}, {"kind", p.kind}, {"name", p.name}, {"version", p.version}});
 }
 
 json::object PublicationJson(const files::Publication& p) {
@@ -365,7 +383,7 @@ asio::awaitable<Response> PutUpload(FileService& files, blocking::WorkPool& pool
 
 }  // namespace
 
-void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool& pool) {
+void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool& pool, AuditRecorder audit) {
   auto list = [&](Request& request) -> asio::awaitable<Response> {
     auto options = ListOptionsOf(request);
     if (!options) co_return ErrorResponse(options.error());
@@ -507,7 +525,7 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
 
   router.Add("POST", "/api/v1/shares",
              "Share a dataset or model read-only: {\"path\", \"account\"} or {\"path\", \"link\": true, \"expires_at\"?}",
-             [&](Request& request) -> asio::awaitable<Response> {
+             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
                auto object = http::ParseJsonObject(request.body);
                if (!object) co_return ErrorResponse(object.error());
                http::JsonReader reader(*object);
@@ -520,9 +538,11 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
                if (!link) co_return ErrorResponse(link.error());
                if (!expires_at) co_return ErrorResponse(expires_at.error());
                if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               auto share = co_await pool.Run([&] {
-                 return files.CreateShare(*request.principal, *path, account->value_or(""), link->value_or(false),
-                                          *expires_at);
+               auto share = co_await pool.Run([&]() -> Result<files::Share> {
+                 auto made = files.CreateShare(*request.principal, *path, account->value_or(""), link->value_or(false),
+                                               *expires_at);
+                 if (made) audit(*request.principal, ShareAuditEvent(*made, "created"), MetaOf(request), ShareAuditDetails(*made));
+                 return made;
                });
                if (!share) co_return ErrorResponse(share.error());
                co_return JsonResponse(201, ShareJson(*share));
@@ -538,10 +558,18 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
              });
 
   router.Add("DELETE", "/api/v1/shares/{share}", "Revoke a share or link",
-             [&](Request& request) -> asio::awaitable<Response> {
+             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
                auto id = IdParam(request, "share", "share");
                if (!id) co_return ErrorResponse(id.error());
-               Status revoked = co_await pool.Run([&] { return files.RevokeShare(*request.principal, *id); });
+               Status revoked = co_await pool.Run([&] {
+                 auto shares = files.ListShares(*request.principal);
+                 Status s = files.RevokeShare(*request.principal, *id);
+                 if (!s.ok() || !shares) return s;
+                 for (const auto& share : *shares)
+                   if (share.id == *id)
+                     audit(*request.principal, ShareAuditEvent(share, "revoked"), MetaOf(request), ShareAuditDetails(share));
+                 return s;
+               });
                if (!revoked.ok()) co_return ErrorResponse(revoked);
                co_return Response{.status = 204};
              });
@@ -579,7 +607,7 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
   router.Add("POST", "/api/v1/publications",
              "Publish a model or dataset from a folder or archive: {\"kind\", \"name\", \"version\", \"description\", "
              "\"path\"}",
-             [&](Request& request) -> asio::awaitable<Response> {
+             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
                auto object = http::ParseJsonObject(request.body);
                if (!object) co_return ErrorResponse(object.error());
                http::JsonReader reader(*object);
@@ -600,7 +628,12 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
                publish.version = *version;
                publish.description = description->value_or("");
                publish.path = *path;
-               auto p = co_await pool.Run([&] { return files.Publish(*request.principal, publish); });
+               auto p = co_await pool.Run([&] {
+                 auto published = files.Publish(*request.principal, publish);
+                 if (published)
+                   audit(*request.principal, "publication.created", MetaOf(request), PublicationAuditDetails(*published));
+                 return published;
+               });
                if (!p) co_return ErrorResponse(p.error());
                co_return JsonResponse(201, PublicationJson(*p));
              });
@@ -625,10 +658,16 @@ void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool&
              });
 
   router.Add("DELETE", "/api/v1/publications/{publication}", "Withdraw a publication of your account",
-             [&](Request& request) -> asio::awaitable<Response> {
+             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
                auto id = IdParam(request, "publication", "publication");
                if (!id) co_return ErrorResponse(id.error());
-               Status deleted = co_await pool.Run([&] { return files.DeletePublication(*request.principal, *id); });
+               Status deleted = co_await pool.Run([&] {
+                 auto publication = files.GetPublication(*id);
+                 Status s = files.DeletePublication(*request.principal, *id);
+                 if (s.ok() && publication)
+                   audit(*request.principal, "publication.withdrawn", MetaOf(request), PublicationAuditDetails(*publication));
+                 return s;
+               });
                if (!deleted.ok()) co_return ErrorResponse(deleted);
                co_return Response{.status = 204};
              });

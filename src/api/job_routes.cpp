@@ -8,6 +8,7 @@
 
 #include <charconv>
 
+#include "common/units.h"
 #include "http/json.h"
 #include "http/sse.h"
 #include "http/static_files.h"
@@ -121,9 +122,28 @@ asio::awaitable<void> FollowLog(JobService& jobs, blocking::WorkPool& pool, Prin
   }
 }
 
+json::object ResourcesJson(const cluster::Resources& r) {
+  return {{"cpu", units::CpuQuantity(r.cpu_milli)}, {"cpu_milli", r.cpu_milli}, {"memory", units::ByteQuantity(r.memory_bytes)},
+          {"memory_bytes", r.memory_bytes}, {"gpus", r.gpus}};
+}
+
+json::object CapacityJson(const cluster::Capacity& c) {
+  cluster::Resources free{.cpu_milli = std::max<std::int64_t>(0, c.total.cpu_milli - c.in_use.cpu_milli),
+                          .memory_bytes = std::max<std::int64_t>(0, c.total.memory_bytes - c.in_use.memory_bytes),
+                          .gpus = std::max<std::int64_t>(0, c.total.gpus - c.in_use.gpus)};
+  return {{"total", ResourcesJson(c.total)}, {"in_use", ResourcesJson(c.in_use)}, {"free", ResourcesJson(free)}};
+}
+
 }  // namespace
 
 void AddJobRoutes(http::Router& router, JobService& jobs, blocking::WorkPool& pool) {
+  router.Add("GET", "/api/v1/cluster/capacity",
+             "The cluster's CPU, memory and GPUs: total, requested by running pods, free (aggregates only)",
+             [&](Request&) -> asio::awaitable<Response> {
+               auto capacity = co_await pool.Run([&] { return jobs.Capacity(); });
+               co_return JsonResponse(200, CapacityJson(capacity));
+             });
+
   router.Add("POST", "/api/v1/jobs", "Submit a training job (trainers + parameter servers)",
              [&](Request& request) -> asio::awaitable<Response> {
                auto object = http::ParseJsonObject(request.body);
@@ -214,10 +234,12 @@ void AddJobRoutes(http::Router& router, JobService& jobs, blocking::WorkPool& po
                auto id = JobId(request);
                if (!id) co_return ErrorResponse(id.error());
                auto result = co_await pool.Run([&]() -> Result<std::pair<jobs::Job, std::vector<jobs::Pod>>> {
-                 auto job = jobs.Get(*request.principal, *id);
-                 if (!job) return Err(job.error());
+                 // Pods first: a job read after them has seen at least as much (never Pending
+                 // beside Running pods).
                  auto pods = jobs.Pods(*request.principal, *id);
                  if (!pods) return Err(pods.error());
+                 auto job = jobs.Get(*request.principal, *id);
+                 if (!job) return Err(job.error());
                  return std::make_pair(std::move(*job), std::move(*pods));
                });
                if (!result) co_return ErrorResponse(result.error());

@@ -115,9 +115,9 @@ class Transport {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        result = Err(Status::Unavailable("cannot reach " + options_.server + ": " + ex.what()));
+        result = Err(Unreachable(ex.what()));
       } catch (...) {
-        result = Err(Status::Unavailable("cannot reach " + options_.server + ": unknown failure"));
+        result = Err(Unreachable("unknown failure"));
       }
     });
     ioc.run();
@@ -126,8 +126,10 @@ class Transport {
   }
 
  private:
+  // The one name every client gives this (docs/jobs-logs.md): "unreachable".
   Status Unreachable(const std::string& reason) const {
-    return Status::Unavailable("cannot reach " + options_.server + ": " + reason);
+    return Status::Unavailable("cannot reach the PaddleCloud server at " + options_.server + ": " + reason)
+        .WithDetail("reason", "unreachable");
   }
   std::string Reason(const boost::system::error_code& ec) const {
     if (ec == beast::error::timeout) return "timed out after " + DurationText(options_.timeout);

@@ -7,7 +7,8 @@
 // bounded by `timeout`.
 //
 // Error contract: a transport failure (DNS, refused, timeout, TLS) is Unavailable
-// "cannot reach <server>: <reason>"; an error answer of the API
+// "cannot reach the PaddleCloud server at <server>: <reason>" with details()["reason"] =
+// "unreachable" (the SDK's and the web's code for it); an error answer of the API
 // ({"error":{"code","message","details"}}) becomes a Status with the server's code mapped back
 // (unknown codes by HTTP status), its message kept, details.field as field() and the other
 // details as details() (Retry-After as details()["retry_after"]). Secrets (the token, request

@@ -185,7 +185,7 @@ TEST_F(CliTest, LogoutStillSignsOutWhenTheTokenIsDeadOrTheServerGone) {
   EXPECT_FALSE(json::parse(testing::ReadFile(config)).as_object().contains("token"));
   Outcome unreachable = Cli(NewHome("bob"), {"login", "--server", "http://" + addr_, "--email", "b@example.com"}, "pw\n");
   EXPECT_EQ(unreachable.exit_code, 1) << unreachable;
-  EXPECT_EQ(unreachable.err, "paddlecloud: cannot reach http://" + addr_ + ": Connection refused\n") << unreachable;
+  EXPECT_EQ(unreachable.err, "paddlecloud: cannot reach the PaddleCloud server at http://" + addr_ + ": Connection refused\n") << unreachable;
 }
 
 TEST_F(CliTest, UsageErrorsAndThrottling) {

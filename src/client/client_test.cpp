@@ -225,13 +225,14 @@ TEST(ApiClientTest, UnreachableServerIsUnavailable) {
   auto r = client->Call("GET", "/api/v1/version");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Code::kUnavailable);
-  EXPECT_EQ(r.error().message(), "cannot reach " + url + ": Connection refused");
+  EXPECT_EQ(r.error().message(), "cannot reach the PaddleCloud server at " + url + ": Connection refused");
+  EXPECT_EQ(r.error().details().at("reason"), "unreachable");  // the SDK's and the web's code for it
 
   auto nowhere = ApiClient::Create({.server = "http://nowhere.invalid"});
   auto unresolved = nowhere->Call("GET", "/");
   ASSERT_FALSE(unresolved);
   EXPECT_EQ(unresolved.error().code(), Code::kUnavailable);
-  EXPECT_TRUE(unresolved.error().message().starts_with("cannot reach http://nowhere.invalid: cannot resolve"))
+  EXPECT_TRUE(unresolved.error().message().starts_with("cannot reach the PaddleCloud server at http://nowhere.invalid: cannot resolve"))
       << unresolved.error().message();
 }
 

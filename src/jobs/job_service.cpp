@@ -66,7 +66,38 @@ bool TrainingDone(const std::vector<cluster::PodStatus>& pods, const JobSpec& sp
   return succeeded > 0 && succeeded + failed == spec.num_trainer && failed <= spec.fault_tolerant;
 }
 
+// When the job's first pod started, as the backend saw it: a pod that ran and exited between two
+// reconcile passes was never seen Running, but it did start.
+std::optional<std::int64_t> FirstStart(const std::vector<cluster::PodStatus>& pods) {
+  std::optional<std::int64_t> first;
+  for (const auto& p : pods)
+    if (p.started_at && (!first || *p.started_at < *first)) first = p.started_at;
+  return first;
+}
+
 db::Value OptionalValue(const std::optional<std::int64_t>& v) { return v ? db::Value(*v) : db::Value(); }
+
+Status CheckFits(const JobSpec& spec, const cluster::Capacity& capacity) {
+  auto need = [&](auto member) {
+    return spec.num_trainer * (spec.trainer.*member) + spec.num_ps * (spec.pserver.*member);
+  };
+  if (need(&cluster::Resources::cpu_milli) > capacity.total.cpu_milli)
+    return Status::InvalidArgument("this job needs " + units::DescribeCpu(need(&cluster::Resources::cpu_milli)) +
+                                           " but the cluster has " + units::DescribeCpu(capacity.total.cpu_milli) +
+                                           "; ask for fewer pods or less CPU per pod",
+                                       "cpu_per_trainer");
+  if (need(&cluster::Resources::memory_bytes) > capacity.total.memory_bytes)
+    return Status::InvalidArgument("this job needs " + units::DescribeBytes(need(&cluster::Resources::memory_bytes)) +
+                                           " of memory but the cluster has " +
+                                           units::DescribeBytes(capacity.total.memory_bytes / (1 << 20) * (1 << 20)),
+                                       "mem_per_trainer");
+  if (need(&cluster::Resources::gpus) > capacity.total.gpus)
+    return Status::InvalidArgument("this job needs " + std::to_string(need(&cluster::Resources::gpus)) +
+                                           " GPUs but the cluster has " + std::to_string(capacity.total.gpus),
+                                       "gpu_per_trainer");
+
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -192,38 +223,14 @@ void JobService::RecordEvent(std::int64_t job_id, const std::string& pod, const 
 
 Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) {
   // A job that can never fit is refused now rather than pending forever.
-  cluster::Capacity capacity = backend_.GetCapacity();
-  auto need = [&](auto member) {
-    return spec.num_trainer * (spec.trainer.*member) + spec.num_ps * (spec.pserver.*member);
-  };
-  if (need(&cluster::Resources::cpu_milli) > capacity.total.cpu_milli)
-    return Err(Status::InvalidArgument("this job needs " + units::DescribeCpu(need(&cluster::Resources::cpu_milli)) +
-                                           " but the cluster has " + units::DescribeCpu(capacity.total.cpu_milli) +
-                                           "; ask for fewer pods or less CPU per pod",
-                                       "cpu_per_trainer"));
-  if (need(&cluster::Resources::memory_bytes) > capacity.total.memory_bytes)
-    return Err(Status::InvalidArgument("this job needs " + units::DescribeBytes(need(&cluster::Resources::memory_bytes)) +
-                                           " of memory but the cluster has " +
-                                           units::DescribeBytes(capacity.total.memory_bytes / (1 << 20) * (1 << 20)),
-                                       "mem_per_trainer"));
-  if (need(&cluster::Resources::gpus) > capacity.total.gpus)
-    return Err(Status::InvalidArgument("this job needs " + std::to_string(need(&cluster::Resources::gpus)) +
-                                           " GPUs but the cluster has " + std::to_string(capacity.total.gpus),
-                                       "gpu_per_trainer"));
-
+  PC_RETURN_IF_ERROR(CheckFits(spec, backend_.GetCapacity()));
   std::string working_dir;  // inside the pods
   if (!spec.workdir.empty()) {
     auto pod_path = PodPathOfWorkdir(principal, spec.workdir);
     if (!pod_path) return Err(pod_path.error());
     working_dir = *pod_path;
   }
-  PackageStore packages(options_.jobs_dir);
-  if (!spec.package.empty() && !packages.Exists(principal.account_id, spec.package))
-    return Err(Status::Of(Code::kNotFound,
-                          "no unused package '" + spec.package + "': upload it first (each package serves one job)",
-                          "package"));
-  if (!spec.package.empty() && !spec.workdir.empty())
-    return Err(Status::InvalidArgument("give either a package or a workdir, not both", "workdir"));
+  PC_RETURN_IF_ERROR(CheckCodeSource(principal, spec));
 
   std::int64_t now = Now();
   Job job{.id = 0, .account_id = principal.account_id, .user_id = principal.user_id, .user_email = principal.email,
@@ -244,13 +251,12 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "logs", ec);
   fs::create_directories(fs::path(dir) / "board", ec);
-  if (!spec.package.empty()) {
+  if (!spec.package.empty() || spec.code_from_job > 0) {
     working_dir = std::string(kPodJobDir) + "/code";
-    Status claimed = packages.Claim(principal.account_id, spec.package, (fs::path(dir) / "code").string());
-    if (!claimed.ok()) {
+    if (Status placed = PlaceCode(principal, spec, dir); !placed.ok()) {
       (void)db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?",
-                        {claimed.message(), now, job.id});
-      return Err(claimed);
+                        {placed.message(), now, job.id});
+      return Err(placed);
     }
   }
   if (working_dir.empty()) working_dir = std::string(kPodJobDir) + "/code";
@@ -337,7 +343,23 @@ Result<Job> JobService::Get(const Principal& principal, std::int64_t job_id) {
   Job job = JobFrom(*rows, 0);
   if (job.user_id != principal.user_id && !principal.master)
     return Err(Status::NotFound("no job with id " + std::to_string(job_id)));
+  if (job.state == "Pending") ShowLiveStart(job);
   return job;
+}
+
+// A pending job as its pods are now (Pods() reads them live too), not as of the last reconcile
+// pass: it has started once any pod has. The next pass records the same.
+void JobService::ShowLiveStart(Job& job) {
+  auto live = backend_.GetPods(job.account_id, BackendName(job));
+  if (!live) return;
+  bool started = std::any_of(live->begin(), live->end(), [](const cluster::PodStatus& p) {
+    return p.phase != cluster::PodPhase::kPending || p.started_at.has_value();
+  });
+  if (!started) return;
+  job.state = "Running";
+  job.reason = "";
+  if (!job.started_at) job.started_at = FirstStart(*live);
+  if (!job.started_at) job.started_at = Now();
 }
 
 Result<Job> JobService::FindByName(const Principal& principal, const std::string& name) {
@@ -420,6 +442,33 @@ Result<std::string> JobService::LogPath(const Principal& principal, std::int64_t
   fs::path path = fs::path(JobDir(principal.account_id, job_id)) / "logs" / (pod + ".log");
   std::error_code ec;
   return fs::exists(path, ec) ? path.string() : std::string();
+}
+
+// A package that is there and unused, or an earlier job the principal may read that ran uploaded
+// code (its code/ folder); not with a workdir.
+Status JobService::CheckCodeSource(const Principal& principal, const JobSpec& spec) {
+  if (!spec.package.empty() && !PackageStore(options_.jobs_dir).Exists(principal.account_id, spec.package))
+    return Status::Of(Code::kNotFound,
+                      "no unused package '" + spec.package + "': upload it first (each package serves one job)",
+                      "package");
+  if (!spec.package.empty() && !spec.workdir.empty())
+    return Status::InvalidArgument("give either a package or a workdir, not both", "workdir");
+  if (spec.code_from_job == 0) return Status::Ok();
+  auto earlier = Get(principal, spec.code_from_job);
+  if (!earlier) return Status::Of(Code::kNotFound, "no job with id " + std::to_string(spec.code_from_job), "code_from_job");
+  if (earlier->spec.package.empty() && earlier->spec.code_from_job == 0)
+    return Status::InvalidArgument("job " + std::to_string(spec.code_from_job) + " ran no uploaded code", "code_from_job");
+  return Status::Ok();
+}
+
+// The job's code/ folder: its uploaded package, or a copy of an earlier job's code.
+Status JobService::PlaceCode(const Principal& principal, const JobSpec& spec, const std::string& job_dir) const {
+  std::string code = (fs::path(job_dir) / "code").string();
+  if (!spec.package.empty()) return PackageStore(options_.jobs_dir).Claim(principal.account_id, spec.package, code);
+  auto copied = PackageStore::CopyCode((fs::path(JobDir(principal.account_id, spec.code_from_job)) / "code").string(),
+                                       code,
+                                       options_.storage_left ? options_.storage_left(principal.account_id) : UINT64_MAX);
+  return copied ? Status::Ok() : copied.error();
 }
 
 std::string JobService::PackageUploadPath(const Principal& principal) const {
@@ -558,6 +607,7 @@ void JobService::ReconcileJob(Job job) {
   }
 
   std::optional<std::int64_t> started_at = job.started_at;
+  if (!started_at) started_at = FirstStart(*observed);
   if (!started_at && running > 0) started_at = now;
   bool terminal = state == "Succeeded" || state == "Failed" || state == "Stopped";
   (void)db_.Execute(

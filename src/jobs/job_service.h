@@ -125,6 +125,10 @@ class JobService {
   std::string PackageUploadPath(const Principal& principal) const;
   Result<PackageInfo> AddPackage(const Principal& principal, const std::string& archive_path);
 
+  // The cluster's capacity: what it has, what admitted pods request, what is free. Aggregates of
+  // every account's pods, nothing about any one job (any signed-in user may read them).
+  cluster::Capacity Capacity() { return backend_.GetCapacity(); }
+
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();
 
@@ -134,6 +138,9 @@ class JobService {
   static std::string BackendName(const Job& job);
   std::vector<cluster::Mount> PodMounts(const Principal& principal, const std::string& job_dir) const;
   Result<std::string> PodPathOfWorkdir(const Principal& principal, const std::string& workdir) const;
+  Status CheckCodeSource(const Principal& principal, const JobSpec& spec);
+  Status PlaceCode(const Principal& principal, const JobSpec& spec, const std::string& job_dir) const;
+  void ShowLiveStart(Job& job);
   void ReconcileJob(Job job);
   void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);
 

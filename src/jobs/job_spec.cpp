@@ -83,6 +83,13 @@ Result<JobSpec> ParseJobSpec(const json::object& object) {
     if (!v) return Err(v.error());
     *out = v->value_or("");
   }
+  auto from_job = r.OptionalInt("code_from_job");
+  if (!from_job) return Err(from_job.error());
+  spec.code_from_job = from_job->value_or(0);
+  if (spec.code_from_job < 0)
+    return Err(Status::InvalidArgument("field 'code_from_job' must be a job id", "code_from_job"));
+  if (spec.code_from_job > 0 && (!spec.package.empty() || !spec.workdir.empty()))
+    return Err(Status::InvalidArgument("give one of package, workdir or code_from_job", "code_from_job"));
   if (spec.workdir.find("..") != std::string::npos || (!spec.workdir.empty() && spec.workdir.front() == '/'))
     return Err(Status::InvalidArgument("field 'workdir' must be a relative path inside your files, without '..'",
                                        "workdir"));
@@ -123,6 +130,7 @@ json::object JobSpecToJson(const JobSpec& spec) {
           {"env", std::move(env)},
           {"workdir", spec.workdir},
           {"package", spec.package},
+          {"code_from_job", spec.code_from_job},
           {"max_restarts", spec.max_restarts},
           {"fault_tolerant", spec.fault_tolerant}};
 }

@@ -4,7 +4,7 @@
 //   {"name": "fit-a-line", "entry": "python3 train.py",
 //    "num_trainer": 2, "cpu_per_trainer": "1", "mem_per_trainer": "512Mi", "gpu_per_trainer": 0,
 //    "num_ps": 1, "cpu_per_ps": "500m", "mem_per_ps": "256Mi",
-//    "image": "", "env": {"K": "V"}, "workdir": "", "package": "",
+//    "image": "", "env": {"K": "V"}, "workdir": "", "package": "", "code_from_job": 0,
 //    "max_restarts": 0, "fault_tolerant": 0}
 #pragma once
 
@@ -31,6 +31,7 @@ struct JobSpec {
   std::map<std::string, std::string> env;
   std::string workdir;     // a directory in the account's files, relative ("code/fit_a_line")
   std::string package;     // an uploaded package id (the code the CLI/SDK sent); empty: none
+  std::int64_t code_from_job = 0;  // run in a copy of that earlier job's code ("Submit again"); 0: none
   int max_restarts = 0;    // per pod
   int fault_tolerant = 0;  // trainer failures the job survives
 };

@@ -27,6 +27,9 @@ TEST(JobSpecTest, ParsesTheBriefsFieldsWithQuantities) {
   EXPECT_EQ(round_trip->trainer.memory_bytes, spec->trainer.memory_bytes);
   EXPECT_EQ(JobSpecToJson(*spec).at("cpu_per_trainer"), "500m");
   EXPECT_EQ(JobSpecToJson(*spec).at("mem_per_trainer"), "512Mi");
+  auto again = Parse(R"({"name":"a","entry":"x","code_from_job":7})");
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(ParseJobSpec(JobSpecToJson(*again))->code_from_job, 7);
 }
 
 TEST(JobSpecTest, BadSpecsNameTheField) {
@@ -47,6 +50,10 @@ TEST(JobSpecTest, BadSpecsNameTheField) {
            {R"({"name":"a","entry":"x","env":{"A":1}})", "env.A"},
            {R"({"name":"a","entry":"x","workdir":"../other"})", "workdir"},
            {R"({"name":"a","entry":"x","num_trainer":2,"fault_tolerant":2})", "fault_tolerant"},
+           {R"({"name":"a","entry":"x","code_from_job":-3})", "code_from_job"},
+           {R"({"name":"a","entry":"x","code_from_job":"7"})", "code_from_job"},
+           {R"({"name":"a","entry":"x","code_from_job":7,"package":"pkg_x"})", "code_from_job"},
+           {R"({"name":"a","entry":"x","code_from_job":7,"workdir":"workspace/a"})", "code_from_job"},
        }) {
     auto spec = Parse(c.body);
     ASSERT_FALSE(spec) << c.body;

@@ -2,10 +2,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -47,7 +49,85 @@ std::string SafeRelative(std::string name) {
   return name;
 }
 
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Status CopyFile(int from, int to_dir, const char* name, mode_t mode, files::ExtractionBudget& budget) {
+  Fd out(::openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode & 0100) ? 0755 : 0644));
+  if (out.fd < 0) return Status::Unavailable(std::string("cannot create ") + name + ": " + std::strerror(errno));
+  char buffer[64 * 1024];
+  ssize_t n;
+  while ((n = ::read(from, buffer, sizeof buffer)) > 0) {
+    PC_RETURN_IF_ERROR(budget.AddBytes(static_cast<std::uint64_t>(n)));
+    if (::write(out.fd, buffer, n) != n) return Status::Unavailable(std::string("cannot write ") + name + " (disk full?)");
+  }
+  if (n < 0) return Status::Unavailable(std::string("cannot read ") + name + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+// Copies the folder open at `from` into the (new, empty) folder open at `to`, entry by entry,
+// each opened relative to its parent's descriptor without following links.
+Status CopyTree(int from, int to, files::ExtractionBudget& budget, PackageInfo& info) {
+  int listing = ::dup(from);
+  if (listing < 0) return Status::Unavailable(std::string("cannot read the code: ") + std::strerror(errno));
+  struct CloseDir {
+    void operator()(DIR* d) const { ::closedir(d); }
+  };
+  std::unique_ptr<DIR, CloseDir> dir(::fdopendir(listing));
+  if (!dir) {
+    ::close(listing);
+    return Status::Unavailable(std::string("cannot read the code: ") + std::strerror(errno));
+  }
+  while (dirent* entry = ::readdir(dir.get())) {
+    std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    PC_RETURN_IF_ERROR(budget.AddEntry());
+    Fd child(::openat(from, entry->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    struct stat st {};
+    if (child.fd < 0 || ::fstat(child.fd, &st) != 0) continue;  // a link, or gone meanwhile
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(to, entry->d_name, 0755) != 0)
+        return Status::Unavailable(std::string("cannot create ") + entry->d_name + ": " + std::strerror(errno));
+      Fd sub(::openat(to, entry->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+      if (sub.fd < 0) return Status::Unavailable(std::string("cannot open ") + entry->d_name);
+      PC_RETURN_IF_ERROR(CopyTree(child.fd, sub.fd, budget, info));
+    } else if (S_ISREG(st.st_mode)) {
+      PC_RETURN_IF_ERROR(CopyFile(child.fd, to, entry->d_name, st.st_mode, budget));
+      ++info.files;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<PackageInfo> PackageStore::CopyCode(const std::string& source, const std::string& destination,
+                                           std::uint64_t storage_left) {
+  Fd from(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (from.fd < 0) return Err(Status::Of(Code::kNotFound, "that job's code is no longer kept", "code_from_job"));
+  std::error_code ec;
+  fs::create_directories(fs::path(destination).parent_path(), ec);
+  if (::mkdir(destination.c_str(), 0755) != 0)
+    return Err(Status::Unavailable("cannot create " + destination + ": " + std::strerror(errno)));
+  Fd to(::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  // A copy has no archive to expand from: no ratio, the other limits as for a package.
+  files::ExtractionBudget budget(
+      files::ArchiveLimits{.max_ratio = std::numeric_limits<std::uint64_t>::max(), .quota_left = storage_left}, 0);
+  PackageInfo info;
+  Status copied = to.fd < 0 ? Status::Unavailable("cannot open " + destination) : CopyTree(from.fd, to.fd, budget, info);
+  if (!copied.ok()) {
+    fs::remove_all(destination, ec);
+    return Err(Status::Of(copied.code(), "cannot copy that job's code: " + copied.message(), "code_from_job"));
+  }
+  info.bytes = budget.bytes();
+  return info;
+}
 
 std::string PackageStore::PackagesDir(const std::string& account_id) const {
   return (fs::path(jobs_dir_) / account_id / "packages").string();

@@ -49,6 +49,12 @@ class PackageStore {
   // Moves package `id` to `destination` (which must not exist). NotFound (field "package") when the
   // account has no such unused package.
   Status Claim(const std::string& account_id, const std::string& id, const std::string& destination) const;
+  // Copies an earlier job's code folder to `destination` (which must not exist), for running the
+  // same code again. The source may be written by that job's pods meanwhile, so it is walked through
+  // descriptors opened without following links: links (and anything but files and folders) are
+  // left out, and the copy is bounded like a package (ArchiveLimits plus `storage_left`).
+  static Result<PackageInfo> CopyCode(const std::string& source, const std::string& destination,
+                                      std::uint64_t storage_left = std::numeric_limits<std::uint64_t>::max());
 
  private:
   std::string PackagesDir(const std::string& account_id) const;

@@ -123,5 +123,39 @@ TEST(PackagesTest, UnusedPackagesCountAndExpire) {
   EXPECT_EQ(store.Claim("ann-lab", info->id, dir.path() + "/jobs/ann-lab/1/code").code(), Code::kNotFound);
 }
 
+TEST(PackagesTest, CopyCodeCopiesFilesAndFoldersButNoLinksWithinTheLimits) {
+  testing::TempDir dir;
+  fs::path code = dir.path() + "/jobs/ann-lab/1/code";
+  fs::create_directories(code / "data" / "deep");
+  std::ofstream(code / "train.py") << "print(1)\n";
+  fs::permissions(code / "train.py", fs::perms::owner_exec, fs::perm_options::add);
+  std::ofstream(code / "data" / "deep" / "x.csv") << "a,b\n";
+  std::ofstream(dir.path() + "/secret") << "other tenant";
+  fs::create_symlink(dir.path() + "/secret", code / "file-link");
+  fs::create_directory_symlink(dir.path(), code / "dir-link");
+  ::mkfifo((code / "fifo").c_str(), 0644);
+
+  std::string copy = dir.path() + "/jobs/ann-lab/2/code";
+  auto info = PackageStore::CopyCode(code.string(), copy);
+  ASSERT_TRUE(info) << info.error().ToString();
+  EXPECT_EQ(info->files, 2u);
+  EXPECT_EQ(info->bytes, 13u);
+  EXPECT_TRUE(fs::exists(copy + "/data/deep/x.csv"));
+  EXPECT_TRUE((fs::status(copy + "/train.py").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  for (const char* left_out : {"file-link", "dir-link", "fifo"})
+    EXPECT_FALSE(fs::exists(fs::symlink_status(copy + "/" + left_out))) << left_out;
+
+  // Past the account's storage: nothing of the copy is kept, and the error names the field.
+  auto over = PackageStore::CopyCode(code.string(), dir.path() + "/jobs/ann-lab/3/code", 5);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), Code::kQuotaExceeded);
+  EXPECT_EQ(over.error().field(), "code_from_job");
+  EXPECT_FALSE(fs::exists(dir.path() + "/jobs/ann-lab/3/code"));
+  auto gone = PackageStore::CopyCode(dir.path() + "/jobs/ann-lab/9/code", dir.path() + "/jobs/ann-lab/4/code");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), Code::kNotFound);
+  EXPECT_EQ(gone.error().field(), "code_from_job");
+}
+
 }  // namespace
 }  // namespace paddlecloud::jobs

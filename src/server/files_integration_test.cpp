@@ -339,6 +339,52 @@ TEST_F(FilesTest, PublishedModelsAreBrowsableAndCopyable) {
   EXPECT_EQ(Call(bob_, "DELETE", "/api/v1/publications/" + std::to_string(browse[0].at("id").as_int64()))->status, 403);
 }
 
+TEST_F(FilesTest, SharesLinksAndPublishingAreAuditedWithoutTheLinkAndOnlyForTheirAccount) {
+  Start();
+  ASSERT_EQ(Upload(ann_, "datasets/mnist/train.csv", "x,y\n1,2\n").status, 200);
+  ASSERT_EQ(Upload(ann_, "models/out/model.bin", "weights").status, 200);
+  auto share = Call(ann_, "POST", "/api/v1/shares", {{"path", "datasets/mnist"}, {"account", "bob-lab"}});
+  auto link = Call(ann_, "POST", "/api/v1/shares", {{"path", "datasets/mnist"}, {"link", true}});
+  ASSERT_EQ(link->status, 201);
+  std::string url(json::parse(link->body).at("link").as_string());
+  std::string token = url.substr(url.rfind('/') + 1);
+  auto published = Call(ann_, "POST", "/api/v1/publications",
+                        {{"kind", "model"}, {"name", "fal"}, {"version", "1"}, {"path", "models/out"}});
+  ASSERT_EQ(published->status, 201);
+  ASSERT_EQ(Call(ann_, "DELETE", "/api/v1/shares/" + std::to_string(json::parse(link->body).at("id").as_int64()))->status, 204);
+  ASSERT_EQ(Call(ann_, "DELETE", "/api/v1/publications/" + std::to_string(json::parse(published->body).at("id").as_int64()))
+                ->status, 204);
+
+  auto audit = Call(ann_, "GET", "/api/v1/account/audit?kind=share,publication");
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  EXPECT_EQ(audit->body.find(token), std::string::npos) << "a link's token is its secret";
+  json::value listed = json::parse(audit->body);
+  std::vector<std::string> events;
+  for (const auto& e : listed.at("items").as_array()) events.emplace_back(e.at("event").as_string());
+  EXPECT_EQ(events, (std::vector<std::string>{"publication.withdrawn", "share.link_revoked", "publication.created",
+                                               "share.link_created", "share.created"}));
+  ASSERT_EQ(events.size(), 5u);
+  json::value first = listed.at("items").as_array().back().at("details");
+  EXPECT_EQ(first.at("path").as_string(), "datasets/mnist");
+  EXPECT_EQ(first.at("account").as_string(), "bob-lab");
+  // Kinds and times filter; the sign-in events are not among them.
+  auto logins = json::parse(Call(ann_, "GET", "/api/v1/account/audit?kind=login")->body).at("items").as_array();
+  for (const auto& e : logins) EXPECT_TRUE(e.at("event").as_string().starts_with("login.")) << e;
+  EXPECT_TRUE(json::parse(Call(ann_, "GET", "/api/v1/account/audit?since=4102444800")->body).at("items").as_array().empty());
+  EXPECT_EQ(json::parse(Call(ann_, "GET", "/api/v1/account/audit?kind=share&until=1")->body).at("items").as_array().size(), 0u);
+  for (const char* bad : {"kind=shares", "since=yesterday", "limit=0"}) {
+    auto r = Call(ann_, "GET", std::string("/api/v1/account/audit?") + bad);
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_EQ(json::parse(r->body).at("error").at("details").at("field").as_string(),
+              std::string(bad).substr(0, std::string(bad).find('=')));
+  }
+  // The grantee's master sees nothing of ann's events in its own log.
+  auto bobs = Call(bob_, "GET", "/api/v1/account/audit?kind=share,publication");
+  ASSERT_EQ(bobs->status, 200);
+  EXPECT_TRUE(json::parse(bobs->body).at("items").as_array().empty()) << bobs->body;
+  EXPECT_EQ(bobs->body.find("mnist"), std::string::npos);
+}
+
 // A .tar.gz of one file `name` holding `content`, made by tar(1) in `dir`; its bytes.
 std::string TarGz(const std::string& dir, const std::string& name, const std::string& content) {
   fs::create_directories(dir + "/tree-" + name);

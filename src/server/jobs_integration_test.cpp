@@ -236,6 +236,96 @@ TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
   EXPECT_EQ(garbage->status, 400) << garbage->body;
 }
 
+TEST_F(JobsTest, UploadedCodeRunsAgainAsACopyOnlyForItsOwner) {
+  std::string src = dir_.path() + "/again-src";
+  fs::create_directories(src);
+  std::ofstream(src + "/run.py") << "print('uploaded code ran')\n";
+  std::string archive = dir_.path() + "/again.tar";
+  ASSERT_EQ(std::system(("tar -cf " + archive + " -C " + src + " run.py").c_str()), 0);
+  auto uploaded = testing::Request(addr_, "POST", "/api/v1/jobs/packages", testing::ReadFile(archive),
+                                   "Authorization: Bearer " + token_ + "\r\n");
+  ASSERT_EQ(uploaded->status, 201) << uploaded->body;
+  std::string package(json::parse(uploaded->body).at("package").as_string());
+  json::object spec{{"name", "once"}, {"entry", "python3 run.py"}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "128Mi"}};
+  spec["package"] = package;
+  std::int64_t first = Submit(spec).at("id").as_int64();
+  auto done = WaitForState(first, "Succeeded");
+  // Its only pod exited at once, between two reconcile passes, but it did start.
+  EXPECT_FALSE(done.at("started_at").is_null()) << json::serialize(done);
+  // The first job's pods may have planted a link in its code: the copy leaves it out.
+  fs::path code = dir_.path() + "/data/jobs/ann-lab/" + std::to_string(first) + "/code";
+  fs::create_symlink("/etc", code / "planted");
+
+  spec.erase("package");
+  spec["code_from_job"] = first;
+  std::int64_t again = Submit(spec).at("id").as_int64();
+  WaitForState(again, "Succeeded");
+  EXPECT_NE(Log(again, "once-" + std::to_string(again) + "-trainer-0").find("uploaded code ran"), std::string::npos);
+  fs::path copy = dir_.path() + "/data/jobs/ann-lab/" + std::to_string(again) + "/code";
+  EXPECT_TRUE(fs::exists(copy / "run.py"));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(copy / "planted")));
+  EXPECT_TRUE(fs::exists(code / "run.py")) << "the earlier job keeps its code";
+  // A copy of a copy: "Submit again" of the re-run.
+  spec["code_from_job"] = again;
+  EXPECT_EQ(Call("POST", "/api/v1/jobs", spec)->status, 201);
+
+  auto refused = [&](const std::string& token, std::int64_t from, int status) {
+    json::object bad = spec;
+    bad["name"] = "thief";
+    bad["code_from_job"] = from;
+    auto r = testing::Request(addr_, "POST", "/api/v1/jobs", json::serialize(bad),
+                              "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\n");
+    EXPECT_EQ(r->status, status) << r->body;
+    EXPECT_EQ(json::parse(r->body).at("error").at("details").at("field").as_string(), "code_from_job") << r->body;
+    EXPECT_EQ(r->body.find("run.py"), std::string::npos);
+  };
+  // Another account cannot run (and so read) this account's code; an unknown job is the same 404.
+  std::string mallory = RegisterUser("mallory@example.com", "mallory-lab");
+  refused(mallory, first, 404);
+  refused(mallory, 999999, 404);
+  EXPECT_FALSE(fs::exists(dir_.path() + "/data/jobs/mallory-lab"));
+  // A job that ran no uploaded code has none to run again.
+  std::int64_t plain = Submit({{"name", "plain"}, {"entry", "true"}, {"cpu_per_trainer", "100m"},
+                               {"mem_per_trainer", "64Mi"}}).at("id").as_int64();
+  refused(token_, plain, 400);
+  // Four jobs ran with tokens of their own: the audit log has only the token the test created.
+  auto tokens = json::parse(Call("GET", "/api/v1/account/audit?kind=token")->body).at("items").as_array();
+  EXPECT_EQ(tokens.size(), 1u) << json::serialize(tokens);
+}
+
+TEST_F(JobsTest, AJobIsRunningAsSoonAsItsPodsAre) {
+  auto job = Submit({{"name", "quick"}, {"entry", "exec sleep 600"}, {"cpu_per_trainer", "100m"},
+                     {"mem_per_trainer", "64Mi"}, {"num_ps", 1}, {"cpu_per_ps", "100m"}, {"mem_per_ps", "64Mi"}});
+  std::string id = std::to_string(job.at("id").as_int64());
+  json::object seen;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    seen = json::parse(Call("GET", "/api/v1/jobs/" + id)->body).as_object();
+    for (const auto& pod : seen.at("pods").as_array())
+      if (pod.at("phase").as_string() != "Running") return false;
+    return true;
+  }, 30s));
+  // The same answer that shows every pod Running does not call the job Pending.
+  EXPECT_EQ(seen.at("state").as_string(), "Running") << json::serialize(seen);
+  EXPECT_FALSE(seen.at("started_at").is_null());
+
+  // The capacity the submit form shows: its two pods' requests are in use; another account sees
+  // the same totals and nothing of whose they are.
+  auto capacity = json::parse(Call("GET", "/api/v1/cluster/capacity")->body);
+  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  EXPECT_EQ(capacity.at("total").at("cpu_milli").as_int64(), cores * 1000);
+  EXPECT_GE(capacity.at("in_use").at("cpu_milli").as_int64(), 200);
+  EXPECT_EQ(capacity.at("free").at("cpu_milli").as_int64(),
+            capacity.at("total").at("cpu_milli").as_int64() - capacity.at("in_use").at("cpu_milli").as_int64());
+  EXPECT_GE(capacity.at("in_use").at("memory_bytes").as_int64(), 128 << 20);
+  std::string mallory = RegisterUser("mallory@example.com", "mallory-lab");
+  auto seen_by_other = testing::Request(addr_, "GET", "/api/v1/cluster/capacity", "",
+                                        "Authorization: Bearer " + mallory + "\r\n");
+  ASSERT_EQ(seen_by_other->status, 200);
+  EXPECT_EQ(json::parse(seen_by_other->body).at("total"), capacity.at("total"));
+  for (const char* secret : {"quick", "ann-lab", "ann@"}) EXPECT_EQ(seen_by_other->body.find(secret), std::string::npos);
+  EXPECT_EQ(testing::Request(addr_, "GET", "/api/v1/cluster/capacity")->status, 401);
+}
+
 TEST_F(JobsTest, InvalidSpecsAreRejectedNamingTheField) {
   struct Case {
     json::object spec;

@@ -143,7 +143,11 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                           .package_bytes = [packages = p->packages_.get()](const std::string& account) {
                             return packages->Usage(account);
                           }});
-  api::AddFileRoutes(p->router_, *p->files_, *p->pool_);
+  api::AddFileRoutes(p->router_, *p->files_, *p->pool_,
+                     [accounts = p->accounts_.get()](const Principal& principal, const std::string& event,
+                                                     const accounts::RequestMeta& meta, const std::string& details) {
+                       accounts->RecordAudit(principal, event, meta, details);
+                     });
 
   std::error_code ec;
   // The small supervisor binary beside this one when it is there (it starts faster), else this binary.

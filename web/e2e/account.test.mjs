@@ -250,10 +250,21 @@ test('settings: create an API token, see it once, use it, revoke it', { timeout:
   // The audit log (master only) lists these events, newest first.
   await page.getByTestId('settings-tab-audit').click();
   await page.waitForURL(url('/settings/audit'));
-  await expectText(page.getByTestId('audit-event').first(), 'token.revoked');
-  const events = await page.getByTestId('audit-event').allTextContents();
+  await expectText(page.getByTestId('audit-event').first(), /^Revoked the API token “.+”$/);
+  assert.equal(await page.getByTestId('audit-event').first().getAttribute('data-event'), 'token.revoked');
+  const events = await page
+    .getByTestId('audit-event')
+    .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-event')));
   assert.ok(events.includes('token.created'), `audit events: ${events}`);
   assert.ok(events.includes('login.succeeded'), `audit events: ${events}`);
+  // Filtered to API tokens: the server answers only those.
+  const filtered = page.waitForResponse((r) => r.url().includes('/api/v1/account/audit') && r.url().includes('kind=token'));
+  await page.getByTestId('audit-filter-kind').selectOption('token');
+  assert.equal((await filtered).status(), 200);
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid="audit-event"]')].every((c) => c.getAttribute('data-event')?.startsWith('token.')),
+  );
+  assert.ok((await page.getByTestId('audit-event').count()) >= 2);
   assert.deepEqual(problems, []);
 });
 

@@ -361,6 +361,58 @@ test('the fit_a_line example, submitted with its code from the UI, trains and it
   assert.deepEqual(problems, []);
 });
 
+test('“Submit again” of a job with uploaded code runs the same code again', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { page, problems } = await openPage(browser, t);
+  await signIn(page, server, USER);
+  await page.getByTestId('new-job').click();
+  await page.waitForURL(url('/jobs/new'));
+  for (const [field, value] of Object.entries({
+    name: 'fit-again',
+    entry: 'python3 train.py',
+    num_trainer: '1',
+    cpu_per_trainer: '100m',
+    mem_per_trainer: '256Mi',
+    num_ps: '1',
+    cpu_per_ps: '100m',
+    mem_per_ps: '256Mi',
+  })) {
+    await page.getByTestId(`job-${field}`).fill(value);
+  }
+  await page.getByTestId('job-env-add').click();
+  await page.getByTestId('job-env-key-0').fill('FIT_PASSES');
+  await page.getByTestId('job-env-value-0').fill('20');
+  await page.getByTestId('job-package-input').setInputFiles(EXAMPLE_DIR);
+  await expectText(page.getByTestId('job-code-folder'), 'fit_a_line');
+  // The form says what the cluster has free, and that this small job fits.
+  await expectText(page.getByTestId('job-capacity-free'), /^Free now: [\d.]+ CPUs?, [\d.]+ (KiB|MiB|GiB) memory, \d+ GPUs?$/);
+  assert.equal(await page.getByTestId('job-capacity').getAttribute('data-fit'), 'now');
+  await page.getByTestId('job-submit').click();
+  const first = await submittedJobId(page);
+  await expectText(page.getByTestId('job-code-origin'), /uploaded: package pkg_/);
+  await expectText(page.getByTestId('job-detail-state'), 'Succeeded', JOB_TIMEOUT_MS);
+  // Its only pod ran, however briefly: the job has a start time.
+  await expectText(page.getByTestId('job-started-at'), /\d/);
+
+  await page.getByTestId('job-resubmit').click();
+  await page.waitForURL(url(`/jobs/new?from=${first}`));
+  await expectText(page.getByTestId('job-code-from'), new RegExp(`fit-again.*#${first}.*package pkg_`));
+  assert.equal(await page.getByTestId('job-workdir').count(), 0, 'the earlier code, not a working folder');
+  const submitted = page.waitForRequest((r) => r.url().endsWith('/api/v1/jobs') && r.method() === 'POST');
+  await page.getByTestId('job-submit').click();
+  assert.equal((await submitted).postDataJSON().code_from_job, first);
+  const again = await submittedJobId(page);
+  assert.notEqual(again, first);
+  await expectText(page.getByTestId('job-code-origin'), new RegExp(`uploaded: a copy of job #${first}\\b`));
+  await expectText(page.getByTestId('job-detail-state'), 'Succeeded', JOB_TIMEOUT_MS);
+  const log = await page.evaluate(
+    async (u) => (await (await fetch(u)).json()).text,
+    `/api/v1/jobs/${again}/pods/fit-again-${again}-trainer-0/logs?tail=20`,
+  );
+  assert.match(log, /final cost [0-9.]+/, 'the copied train.py ran');
+  assert.doesNotMatch(log, /can't open file/);
+  assert.deepEqual(problems, []);
+});
+
 test('a bad spec gets the server’s error next to the memory field', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await openPage(browser, t, {
     allowConsole: [/status of 400 .* @ \S+\/api\/v1\/jobs$/],

@@ -75,10 +75,10 @@ describe('loadSession', () => {
     expect(getSession()).toEqual({ state: 'signed-out' });
     await loadSession({
       whoIsSignedIn: async () => {
-        throw new ApiError(0, 'network_error', 'offline');
+        throw new ApiError(0, 'unreachable', 'offline');
       },
     });
-    expect(getSession()).toMatchObject({ state: 'error', error: { code: 'network_error' } });
+    expect(getSession()).toMatchObject({ state: 'error', error: { code: 'unreachable' } });
   });
 });
 

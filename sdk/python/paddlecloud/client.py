@@ -148,7 +148,7 @@ class Client:
         except urllib.error.HTTPError as e:
             raise _api_error(e) from None
         except urllib.error.URLError as e:
-            raise ApiError(0, "unreachable", f"cannot reach {self.server}: {e.reason}") from None
+            raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {self.server}: {e.reason}") from None
 
 
 class _ProgressReader:

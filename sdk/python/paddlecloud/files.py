@@ -265,9 +265,9 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
             response = conn.getresponse()
             payload = response.read()
         except (OSError, http.client.HTTPException) as e:
-            raise ApiError(0, "unreachable", f"cannot reach {client.server}: {send_error or e}") from None
+            raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {client.server}: {send_error or e}") from None
     except OSError as e:
-        raise ApiError(0, "unreachable", f"cannot reach {client.server}: {e}") from None
+        raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {client.server}: {e}") from None
     finally:
         conn.close()
     if response.status >= 300:

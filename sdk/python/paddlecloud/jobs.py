@@ -11,6 +11,8 @@
 .tar/.tar.gz file, or the id ("pkg_...") of an upload_package() answer; `workdir` instead names a
 folder of the account's files.
 """
+import http.client
+import itertools
 import json
 import os
 import stat
@@ -157,15 +159,45 @@ class Job:
         path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs"
         return self.client.request("GET", path, query={"tail": tail})["text"]
 
-    def follow_logs(self, pod: Optional[str] = None, tail: int = 100) -> Iterator[str]:
-        """Yields the log's text as it is written, until the job ends."""
+    def follow_logs(self, pod: Optional[str] = None, tail: int = 100,
+                    retry_for: float = 60.0) -> Iterator[str]:
+        """Yields the log's text as it is written (the last `tail` lines first), until the job ends.
+
+        The resume rule, the same as `paddlecloud logs -f` and the web console (docs/jobs-logs.md):
+        every chunk carries its byte offset, and the byte offset after the last text yielded is kept.
+        A dropped connection is opened again (tail=0) for up to `retry_for` seconds without contact;
+        a chunk starting before that offset yields only its new part, a gap before a chunk is read
+        with byte ranges, and after the job's end the rest of the file is read the same way. So no
+        text is lost or yielded twice. ApiError("unreachable") when the server stays away.
+        """
         pod = pod or self._first_trainer()
-        path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs/stream?tail={tail}"
-        for event, data in self.client.stream(path):
-            if event == "log":
-                yield json.loads(data)["text"]
-            elif event == "end":
+        log_path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs"
+        resume = _LogResume(self.client, log_path)
+        last_contact = time.monotonic()
+        for attempt in itertools.count():
+            ended = False
+            try:
+                stream = self.client.stream(f"{log_path}/stream?tail={tail if resume.next is None else 0}")
+                for event, data in stream:
+                    last_contact = time.monotonic()
+                    if event == "end":
+                        ended = True
+                        break
+                    if event == "log":
+                        chunk = json.loads(data)
+                        yield from resume.chunk(int(chunk["offset"]), chunk["text"])
+            except ApiError as e:
+                if e.status not in (0, 502, 503, 504):
+                    raise
+            except (OSError, http.client.HTTPException):
+                pass  # the connection broke mid-stream: resume below
+            if ended:
+                yield from resume.rest()
                 return
+            if time.monotonic() - last_contact > retry_for:
+                raise ApiError(0, "unreachable",
+                               f"the log stream of {pod} stayed away for {retry_for:g} s without the job's end")
+            time.sleep(0.2 if attempt == 0 else 1.0)
 
     def events(self) -> List[Dict[str, Any]]:
         return self.client.request("GET", f"/api/v1/jobs/{self.id}/events")["items"]
@@ -185,6 +217,41 @@ class Job:
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {self.name} ({self.id}) still {state} after {timeout} s")
             time.sleep(poll)
+
+
+class _LogResume:
+    """The byte offset after the text yielded so far, and the reads that keep to it."""
+
+    def __init__(self, client: Client, log_path: str):
+        self.client, self.log_path = client, log_path
+        self.next: Optional[int] = None
+
+    def chunk(self, offset: int, text: str) -> Iterator[str]:
+        raw = text.encode("utf-8")
+        if self.next is not None and offset > self.next:  # a gap while the stream was down
+            yield from self.range(offset)
+        if self.next is not None and offset < self.next:  # already yielded
+            skip = self.next - offset
+            if skip >= len(raw):
+                return
+            raw, offset = raw[skip:], self.next
+        if raw:
+            yield raw.decode("utf-8", errors="replace")
+        self.next = offset + len(raw)
+
+    def range(self, until: Optional[int] = None) -> Iterator[str]:
+        """Yields the log from `next` up to `until` (its current end when None) by byte ranges."""
+        while self.next is not None and (until is None or self.next < until):
+            length = 1 << 20 if until is None else min(until - self.next, 1 << 20)
+            text = self.client.request("GET", self.log_path, query={"offset": self.next, "length": length})["text"]
+            if not text:
+                return
+            yield text
+            self.next += len(text.encode("utf-8"))
+
+    def rest(self) -> Iterator[str]:
+        """What was written after the stream's last event (the log is complete once the job ended)."""
+        yield from self.range()
 
 
 def create_cloud_job(name: str, num_trainer: int = 1, mem_per_trainer: Quantity = "1Gi",

@@ -249,7 +249,7 @@ export function revokeInvitation(id: number, options?: RequestOptions): Promise<
 }
 
 export function listAudit(
-  page: { limit?: number; cursor?: string } = {},
+  page: { limit?: number; cursor?: string; kind?: string; since?: number; until?: number } = {},
   options?: RequestOptions,
 ): Promise<AuditPage> {
   return get('/api/v1/account/audit', { ...options, query: { ...options?.query, ...page } });

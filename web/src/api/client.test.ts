@@ -119,13 +119,13 @@ describe('request helpers', () => {
     expect(err).toMatchObject({ status: 409, code: 'already_exists', message: 'job exists', field: 'name' });
   });
 
-  it('turns a network failure into a network_error ApiError', async () => {
+  it('turns a network failure into an unreachable ApiError', async () => {
     mockFetch(async () => {
       throw new TypeError('Failed to fetch');
     });
     const err = await rejection(getVersion());
     expect(err.status).toBe(0);
-    expect(err.code).toBe('network_error');
+    expect(err.code).toBe('unreachable');
     expect(err.isNetworkError).toBe(true);
     expect(err.cause).toBeInstanceOf(TypeError);
   });

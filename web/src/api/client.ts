@@ -25,7 +25,7 @@ export class ApiError extends Error {
   override readonly name = 'ApiError';
   /** HTTP status; 0 when the server could not be reached. */
   readonly status: number;
-  /** Machine-readable snake_case code, e.g. `not_found`, `network_error`. */
+  /** Machine-readable snake_case code, e.g. `not_found`, `unreachable` (the server was not reached: the same code as the SDK's, docs/jobs-logs.md). */
   readonly code: string;
   /** The input field the error is about, when the server named one. */
   readonly field: string | undefined;
@@ -219,7 +219,7 @@ async function send(
     return await fetch(withQuery(path, options.query), init);
   } catch (err) {
     if (isAbort(err)) throw err;
-    throw new ApiError(0, 'network_error', 'Could not reach the PaddleCloud server', undefined, {
+    throw new ApiError(0, 'unreachable', 'Cannot reach the PaddleCloud server', undefined, {
       cause: err,
     });
   }
@@ -230,7 +230,7 @@ async function readText(response: Response): Promise<string> {
     return await response.text();
   } catch (err) {
     if (isAbort(err)) throw err;
-    throw new ApiError(0, 'network_error', 'The connection to the server was lost', undefined, {
+    throw new ApiError(0, 'unreachable', 'The connection to the server was lost', undefined, {
       cause: err,
     });
   }
@@ -346,7 +346,7 @@ export async function requestFile(
     blob = await response.blob();
   } catch (err) {
     if (isAbort(err)) throw err;
-    throw new ApiError(0, 'network_error', 'The connection to the server was lost', undefined, { cause: err });
+    throw new ApiError(0, 'unreachable', 'The connection to the server was lost', undefined, { cause: err });
   }
   return { blob, filename: filenameFromDisposition(response.headers.get('Content-Disposition')) };
 }
@@ -424,7 +424,7 @@ function sendUpload<T>(method: Method, path: string, body: Blob, options: Upload
     };
     xhr.onerror = () => {
       done();
-      reject(new ApiError(0, 'network_error', options.networkErrorMessage ?? 'The upload lost its connection to the PaddleCloud server'));
+      reject(new ApiError(0, 'unreachable', options.networkErrorMessage ?? 'The upload lost its connection to the PaddleCloud server'));
     };
     xhr.onabort = () => {
       done();

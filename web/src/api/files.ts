@@ -230,7 +230,7 @@ export async function readHead(url: string, max: number, options: { signal?: Abo
     });
   } catch (err) {
     if (err instanceof Error && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'network_error', 'Could not reach the PaddleCloud server', undefined, { cause: err });
+    throw new ApiError(0, 'unreachable', 'Cannot reach the PaddleCloud server', undefined, { cause: err });
   }
   const contentType = response.headers.get('Content-Type');
   if (response.status === 416) {

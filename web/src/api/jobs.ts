@@ -27,6 +27,8 @@ export interface JobSpec {
   /** A folder of the account's files; the pods start in it. */
   workdir?: string;
   package?: string;
+  /** Run in a copy of the code of this earlier job (one that ran uploaded code). */
+  code_from_job?: number;
   max_restarts?: number;
   /** How many trainers may fail for good before the job fails. */
   fault_tolerant?: number;
@@ -130,6 +132,31 @@ export function getPodLog(id: number, pod: string, tail = 200, options?: Request
   return get<PodLog>(`${jobPath(id)}/pods/${seg(pod)}/logs`, { ...options, query: { tail } });
 }
 
+/** CPU, memory and GPUs of one side of the cluster's capacity. */
+export interface Resources {
+  cpu: string;
+  cpu_milli: number;
+  memory: string;
+  memory_bytes: number;
+  gpus: number;
+}
+
+/** GET /api/v1/cluster/capacity: aggregates over every account's pods, nothing about any one job. */
+export interface Capacity {
+  total: Resources;
+  in_use: Resources;
+  free: Resources;
+}
+
+export function getCapacity(options?: RequestOptions): Promise<Capacity> {
+  return get<Capacity>('/api/v1/cluster/capacity', options);
+}
+
+/** `length` bytes of a pod's log from byte `offset` (earlier lines than the tail shown). */
+export function getPodLogRange(id: number, pod: string, offset: number, length: number, options?: RequestOptions): Promise<PodLog> {
+  return get<PodLog>(`${jobPath(id)}/pods/${seg(pod)}/logs`, { ...options, query: { offset, length } });
+}
+
 /** The SSE stream of a pod's log: the last `tail` lines, then new text as `log` events, then `end`. */
 export function podLogStreamUrl(id: number, pod: string, tail = 200): string {
   return `${jobPath(id)}/pods/${seg(pod)}/logs/stream?tail=${tail}`;
@@ -175,6 +202,8 @@ export const jobsApi = {
   stopJob,
   listJobEvents,
   getPodLog,
+  getPodLogRange,
+  getCapacity,
 };
 
 export type JobsApi = typeof jobsApi;

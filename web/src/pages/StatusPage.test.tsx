@@ -105,7 +105,7 @@ describe('StatusPage', () => {
 
   it('shows a visible error when the server is unreachable', async () => {
     const down = async () => {
-      throw new ApiError(0, 'network_error', 'Could not reach the PaddleCloud server');
+      throw new ApiError(0, 'unreachable', 'Cannot reach the PaddleCloud server');
     };
     await show(fakeApi({ getVersion: down, getHealth: down, getReadiness: down }));
     expect(byTestId('status-error')?.getAttribute('role')).toBe('alert');
@@ -121,7 +121,7 @@ describe('StatusPage', () => {
     let reachable = false;
     const api = fakeApi({
       getHealth: vi.fn(async () => {
-        if (!reachable) throw new ApiError(0, 'network_error', 'offline');
+        if (!reachable) throw new ApiError(0, 'unreachable', 'offline');
         return { ...HEALTH, uptime_seconds: 42 };
       }),
     });

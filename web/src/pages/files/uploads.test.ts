@@ -241,7 +241,7 @@ describe('UploadQueue', () => {
     queue.add([{ path: 'datasets/x.bin', label: 'x.bin', file: bytes(10) }]);
     await until(() => state.items[0]?.state === 'failed');
     expect(puts()).toHaveLength(3);
-    expect(state.items[0]!.error?.code).toBe('network_error');
+    expect(state.items[0]!.error?.code).toBe('unreachable');
   });
 
   it('cancels: aborts the request and deletes the session', async () => {

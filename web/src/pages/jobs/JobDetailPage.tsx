@@ -13,6 +13,7 @@ import { useDocumentTitle } from '../../title';
 import { ACTIVE_REFRESH_MS, PhaseDot, podLabel, StateBadge, StopJobDialog, useNow, usePolling } from './common';
 import type { OpenEventSource } from './LogConsole';
 import { LogConsole } from './LogConsole';
+import { codeOrigin } from './spec';
 
 export type JobDetailApi = Pick<JobsApi, 'getJob' | 'listJobEvents' | 'stopJob'>;
 
@@ -266,8 +267,20 @@ function SpecPanel({ job }: { job: Job }): VNode {
             </dd>
           </>
         ) : null}
-        <dt>Working folder</dt>
-        <dd>{spec.workdir ? <code>{spec.workdir}</code> : <span class="muted">the job’s own folder</span>}</dd>
+        <dt>Code</dt>
+        <dd data-testid="job-code-origin">
+          {codeOrigin(spec) ? (
+            <>
+              uploaded: <code>{codeOrigin(spec)}</code> (“Submit again” runs a copy of it)
+            </>
+          ) : spec.workdir ? (
+            <>
+              none uploaded; runs in <code>{spec.workdir}</code>
+            </>
+          ) : (
+            <span class="muted">none uploaded; runs in the job’s own empty folder</span>
+          )}
+        </dd>
         <dt>Restarts</dt>
         <dd data-testid="job-restarts">
           {spec.max_restarts ? `up to ${plural(spec.max_restarts, 'restart')} per pod` : 'a failed pod is not restarted'}

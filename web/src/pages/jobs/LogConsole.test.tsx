@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Pod } from '../../api/jobs';
 import type { Mounted } from '../../test-utils';
 import { click, fakeJobsApi, flush, makeJob, mount } from '../../test-utils';
-import type { EventSourceLike } from './LogConsole';
-import { isAtBottom, LogBuffer, LogConsole } from './LogConsole';
+import type { EventSourceLike, ReadLogRange } from './LogConsole';
+import { isAtBottom, LOG_EARLIER_BYTES, LogBuffer, LogConsole } from './LogConsole';
 
 /** A scripted EventSource: the test sends the server's events. */
 class FakeSource implements EventSourceLike {
@@ -44,7 +44,7 @@ afterEach(() => {
   page = undefined;
 });
 
-async function openConsole(onClose = vi.fn()) {
+async function openConsole(onClose = vi.fn(), readLogRange?: ReadLogRange) {
   const sources: FakeSource[] = [];
   const open = (url: string) => {
     const source = new FakeSource(url);
@@ -52,7 +52,9 @@ async function openConsole(onClose = vi.fn()) {
     return source;
   };
   const api = fakeJobsApi({ getJob: async () => makeJob({ id: 7, pods: PODS }) });
-  page = await mount(<LogConsole job={makeJob({ id: 7 })} api={api} onClose={onClose} openEventSource={open} />);
+  page = await mount(
+    <LogConsole job={makeJob({ id: 7 })} api={api} onClose={onClose} openEventSource={open} {...(readLogRange ? { readLogRange } : {})} />,
+  );
   return { sources, api, onClose, page };
 }
 
@@ -102,6 +104,30 @@ describe('LogBuffer', () => {
   });
 });
 
+describe('LogBuffer.prepend', () => {
+  it('puts the whole lines of an earlier range in front, and knows when the file starts', () => {
+    const buffer = new LogBuffer();
+    buffer.append(14, 'line 3\nline 4\n');
+    expect(buffer.hasEarlier).toBe(true);
+    // Bytes 5..14 of "line 1\nline 2\n": the partial "1\n" is dropped, "line 2\n" kept.
+    expect(buffer.prepend(5, '1\nline 2\n')).toBe(true);
+    expect(buffer.text).toBe('line 2\nline 3\nline 4\n');
+    expect(buffer.start).toBe(7);
+    expect(buffer.prepend(0, 'line 1\n')).toBe(true);
+    expect(buffer.start).toBe(0);
+    expect(buffer.hasEarlier).toBe(false);
+    expect(buffer.text).toBe('line 1\nline 2\nline 3\nline 4\n');
+  });
+
+  it('refuses a range that does not end where the text begins, or that does not fit', () => {
+    const buffer = new LogBuffer(20);
+    buffer.append(100, 'abc\n');
+    expect(buffer.prepend(0, 'x\n')).toBe(false);
+    expect(buffer.prepend(70, 'y'.repeat(29) + '\n')).toBe(false);
+    expect(buffer.text).toBe('abc\n');
+  });
+});
+
 describe('isAtBottom', () => {
   it('allows a little slack', () => {
     expect(isAtBottom({ scrollTop: 900, clientHeight: 100, scrollHeight: 1000 })).toBe(true);
@@ -126,11 +152,49 @@ describe('LogConsole', () => {
     await sources[0]!.emit('log', { offset: 0, text: 'pass 0 cost 100\n' });
     await sources[0]!.emit('log', { offset: 16, text: 'pass 1 cost 99\n' });
     expect(logText()).toBe('pass 0 cost 100\npass 1 cost 99\n');
-    expect(page!.text('log-line-count')).toBe('2 lines');
+    expect(page!.text('log-line-count')).toBe('all 2 lines');
+    expect(page!.byTestId('log-load-earlier')).toBeNull();
     expect(page!.text('log-status')).toBe('Live');
     expect(page!.byTestId('log-download')?.getAttribute('href')).toBe(
       '/api/v1/jobs/7/pods/mnist-1-trainer-0/logs?download=true',
     );
+  });
+
+  it('says “last N lines” for a tail and loads earlier lines on request', async () => {
+    const asked: Array<[number, number]> = [];
+    const earlier = 'pass 0 cost 100\npass 1 cost 99\n';
+    const read: ReadLogRange = async (_job, _pod, offset, length) => {
+      asked.push([offset, length]);
+      return { pod: 'p', text: earlier.slice(offset, offset + length), offset, size: 100, started: true };
+    };
+    const { sources } = await openConsole(vi.fn(), read);
+    await sources[0]!.emit('log', { offset: earlier.length, text: 'pass 2 cost 98\n' });
+    expect(page!.text('log-line-count')).toBe('last 1 line');
+    await click(page!.byTestId('log-load-earlier')!);
+    await flush();
+    expect(asked).toEqual([[0, earlier.length]]);
+    expect(logText()).toBe('pass 0 cost 100\npass 1 cost 99\npass 2 cost 98\n');
+    expect(page!.text('log-line-count')).toBe('all 3 lines');
+    expect(page!.byTestId('log-load-earlier')).toBeNull();
+    expect(LOG_EARLIER_BYTES).toBeGreaterThan(earlier.length);
+  });
+
+  it('reads by range what was written while the stream was down, then goes on', async () => {
+    const whole = 'a\nb\nc\nd\n';
+    const asked: Array<[number, number]> = [];
+    const read: ReadLogRange = async (_job, _pod, offset, length) => {
+      asked.push([offset, length]);
+      return { pod: 'p', text: whole.slice(offset, offset + length), offset, size: whole.length, started: true };
+    };
+    const { sources } = await openConsole(vi.fn(), read);
+    await sources[0]!.emit('log', { offset: 0, text: 'a\n' });
+    // Reconnected: the server's tail starts after a gap ("b\nc\n" was written meanwhile).
+    await sources[0]!.emit('log', { offset: 6, text: 'd\n' });
+    await flush();
+    expect(asked).toEqual([[2, 4]]);
+    expect(logText()).toBe(whole);
+    await sources[0]!.emit('log', { offset: 4, text: 'c\nd\n' }); // sent again: nothing twice
+    expect(logText()).toBe(whole);
   });
 
   it('keeps to the bottom as lines arrive, unless the reader scrolled up', async () => {

@@ -3,8 +3,8 @@
 // Server-Sent Events stream. It keeps to the bottom as lines arrive unless the reader scrolled up.
 import type { VNode } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Job, JobsApi, Pod } from '../../api/jobs';
-import { isActive, jobsApi, podLogDownloadUrl, podLogStreamUrl } from '../../api/jobs';
+import type { Job, JobsApi, Pod, PodLog } from '../../api/jobs';
+import { getPodLogRange, isActive, jobsApi, podLogDownloadUrl, podLogStreamUrl } from '../../api/jobs';
 import { isAbort, toApiError } from '../../forms';
 import type { ApiError } from '../../api/client';
 import { ACTIVE_REFRESH_MS, PhaseDot, podLabel, usePolling } from './common';
@@ -15,6 +15,10 @@ export const LOG_TAIL_LINES = 200;
 export const LOG_MAX_CHARS = 1_000_000;
 /** Within this many pixels of the bottom counts as "at the bottom": new lines keep it there. */
 export const BOTTOM_SLACK_PX = 24;
+/** Bytes asked for by one "Load earlier lines". */
+export const LOG_EARLIER_BYTES = 64 * 1024;
+/** Bytes asked for by one range read filling a gap after a reconnect. */
+const LOG_GAP_BYTES = 1 << 20;
 
 // ---- The log text: de-duplicated by byte offset ------------------------------------------------
 
@@ -29,6 +33,8 @@ export class LogBuffer {
   text = '';
   /** Byte offset just after the text received so far; null before the first chunk. */
   next: number | null = null;
+  /** Byte offset of the first character of `text` in the log file; null before the first chunk. */
+  start: number | null = null;
   /** True once old lines were dropped to stay within `maxChars`. */
   trimmed = false;
 
@@ -46,14 +52,44 @@ export class LogBuffer {
       start = this.next;
     }
     const added = start === offset ? text : decoder.decode(bytes);
+    if (this.start === null) this.start = start;
     this.text += added;
     this.next = start + bytes.length;
     if (this.text.length > this.maxChars) {
       // Drop whole lines from the front, down to 80% of the limit.
       const cut = this.text.indexOf('\n', this.text.length - Math.floor(this.maxChars * 0.8));
-      this.text = cut === -1 ? this.text.slice(-this.maxChars) : this.text.slice(cut + 1);
+      const kept = cut === -1 ? this.text.slice(-this.maxChars) : this.text.slice(cut + 1);
+      this.start += encoder.encode(this.text.slice(0, this.text.length - kept.length)).length;
+      this.text = kept;
       this.trimmed = true;
     }
+    return true;
+  }
+
+  /** True when the log has lines before the ones received and they may still be loaded here. */
+  get hasEarlier(): boolean {
+    return this.start !== null && this.start > 0 && !this.trimmed;
+  }
+
+  /**
+   * Puts a chunk that ends where the text begins (byte `offset`, read with a range request) in
+   * front of it. A chunk that does not start the file loses its first, partial line. Returns false
+   * when it does not fit: it does not end at `start`, or would pass `maxChars`.
+   */
+  prepend(offset: number, text: string): boolean {
+    if (this.start === null) return false;
+    let bytes = encoder.encode(text);
+    if (offset + bytes.length !== this.start) return false;
+    let from = offset;
+    const newline = bytes.indexOf(10);
+    if (from > 0 && newline !== -1 && newline < bytes.length - 1) {
+      bytes = bytes.subarray(newline + 1);
+      from += newline + 1;
+    }
+    const added = decoder.decode(bytes);
+    if (added.length + this.text.length > this.maxChars) return false;
+    this.text = added + this.text;
+    this.start = from;
     return true;
   }
 
@@ -64,6 +100,14 @@ export class LogBuffer {
     for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) count++;
     return this.text.endsWith('\n') ? count : count + 1;
   }
+}
+
+/** "last 200 lines" while the log has earlier ones not shown, else "all 12 lines". */
+export function lineCountText(buffer: LogBuffer): string {
+  const n = buffer.lineCount;
+  const lines = n === 1 ? '1 line' : `${n} lines`;
+  if (n === 0) return lines;
+  return buffer.start !== null && buffer.start > 0 ? `last ${lines}` : `all ${lines}`;
 }
 
 /** True when a scrolled element shows its end (within `slack` pixels). */
@@ -105,11 +149,25 @@ function parseData(event: MessageEvent<string>): Record<string, unknown> | null 
  * Follows one pod's log: a new stream for every pod (the previous one is closed first). Returns the
  * buffer (re-rendering on every change), the stream's status and the final job state once it ended.
  */
+export interface PodLogView {
+  buffer: LogBuffer;
+  version: number;
+  status: StreamStatus;
+  endState: string | null;
+  retry: () => void;
+  loadEarlier: () => Promise<void>;
+  loadingEarlier: boolean;
+  earlierError: ApiError | null;
+}
+
+export type ReadLogRange = (jobId: number, pod: string, offset: number, length: number) => Promise<PodLog>;
+
 export function usePodLog(
   jobId: number,
   pod: string | null,
   open: OpenEventSource,
-): { buffer: LogBuffer; version: number; status: StreamStatus; endState: string | null; retry: () => void } {
+  readRange: ReadLogRange = getPodLogRange,
+): PodLogView {
   const [buffer, setBuffer] = useState(() => new LogBuffer());
   const [version, setVersion] = useState(0);
   const [status, setStatus] = useState<StreamStatus>('connecting');
@@ -128,21 +186,52 @@ export function usePodLog(
     source.addEventListener('open', () => {
       if (!done) setStatus('live');
     });
+    // The resume rule (docs/jobs-logs.md): EventSource reconnects by itself and the server sends the
+    // tail again; repeated bytes are skipped (LogBuffer), and text written while the stream was down
+    // and no longer in that tail is read by range first. Chunks are applied in order.
+    let queue: Promise<void> = Promise.resolve();
+    let waiting = 0;
+    const apply = (offset: number, text: string) => {
+      if (!done && fresh.append(offset, text)) setVersion((v) => v + 1);
+    };
+    const fillThenApply = async (offset: number, text: string) => {
+      try {
+        while (!done && fresh.next !== null && fresh.next < offset) {
+          const chunk = await readRange(jobId, pod, fresh.next, Math.min(offset - fresh.next, LOG_GAP_BYTES));
+          if (chunk.text === '' || done) break;
+          apply(chunk.offset, chunk.text);
+        }
+      } catch {
+        // The gap could not be read: the text after it is still shown; the download has it all.
+      }
+      apply(offset, text);
+    };
     source.addEventListener('log', (event) => {
       if (done) return;
       const data = parseData(event);
       if (!data || typeof data['text'] !== 'string' || typeof data['offset'] !== 'number') return;
-      if (fresh.append(data['offset'], data['text'])) setVersion((v) => v + 1);
+      const [offset, text] = [data['offset'], data['text']];
       setStatus('live');
+      if (waiting === 0 && (fresh.next === null || offset <= fresh.next)) {
+        apply(offset, text);
+        return;
+      }
+      waiting++;
+      queue = queue.then(() => fillThenApply(offset, text)).finally(() => waiting--);
     });
     source.addEventListener('end', (event) => {
       if (done) return;
       // The job has ended and the log is drained: close, or EventSource would reconnect.
-      done = true;
       source.close();
       const state = parseData(event)?.['state'];
-      setEndState(typeof state === 'string' ? state : null);
-      setStatus('ended');
+      const finish = () => {
+        if (done) return;
+        done = true;
+        setEndState(typeof state === 'string' ? state : null);
+        setStatus('ended');
+      };
+      if (waiting === 0) finish();
+      else queue = queue.then(finish); // after the chunks still being filled in
     });
     source.addEventListener('error', () => {
       if (done) return;
@@ -157,9 +246,38 @@ export function usePodLog(
       done = true;
       source.close();
     };
-  }, [jobId, pod, open, attempt]);
+  }, [jobId, pod, open, attempt, readRange]);
 
-  return { buffer, version, status, endState, retry: () => setAttempt((a) => a + 1) };
+  const [loadingEarlier, setLoadingEarlier] = useState(false);
+  const [earlierError, setEarlierError] = useState<ApiError | null>(null);
+  useEffect(() => setEarlierError(null), [jobId, pod]);
+  /** Reads up to LOG_EARLIER_BYTES before the text shown and puts their whole lines in front. */
+  const loadEarlier = async () => {
+    const start = buffer.start;
+    if (pod === null || start === null || start === 0 || loadingEarlier) return;
+    const from = Math.max(0, start - LOG_EARLIER_BYTES);
+    setLoadingEarlier(true);
+    try {
+      const chunk = await readRange(jobId, pod, from, start - from);
+      if (buffer.prepend(chunk.offset, chunk.text)) setVersion((v) => v + 1);
+      setEarlierError(null);
+    } catch (err) {
+      setEarlierError(toApiError(err));
+    } finally {
+      setLoadingEarlier(false);
+    }
+  };
+
+  return {
+    buffer,
+    version,
+    status,
+    endState,
+    retry: () => setAttempt((a) => a + 1),
+    loadEarlier,
+    loadingEarlier,
+    earlierError,
+  };
 }
 
 // ---- Height (resizable, remembered) -------------------------------------------------------------
@@ -193,6 +311,7 @@ export interface LogConsoleProps {
   /** Link the job's name to its page (not wanted on that page itself). */
   linkToJob?: boolean;
   openEventSource?: OpenEventSource;
+  readLogRange?: ReadLogRange;
 }
 
 const STATUS_TEXT: Record<StreamStatus, string> = {
@@ -210,6 +329,7 @@ export function LogConsole({
   initialPod,
   linkToJob = true,
   openEventSource = openBrowserEventSource,
+  readLogRange = getPodLogRange,
 }: LogConsoleProps): VNode {
   const [pods, setPods] = useState<Pod[] | null>(null);
   const [podsError, setPodsError] = useState<ApiError | null>(null);
@@ -242,7 +362,7 @@ export function LogConsole({
   }, [job.id, initialPod]);
   usePolling((signal) => loadPods(signal), ACTIVE_REFRESH_MS, isActive(jobState));
 
-  const log = usePodLog(job.id, selected, openEventSource);
+  const log = usePodLog(job.id, selected, openEventSource, readLogRange);
 
   // A new pod starts at the bottom.
   useEffect(() => {
@@ -251,11 +371,16 @@ export function LogConsole({
   }, [selected]);
 
   // Keep to the bottom as text arrives, unless the reader scrolled up.
+  // Earlier lines put in front keep the lines in view where they were.
+  const seen = useRef<{ next: number | null; height: number }>({ next: null, height: 0 });
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    if (stick.current) el.scrollTop = el.scrollHeight;
+    const grewAtEnd = log.buffer.next !== seen.current.next;
+    if (!grewAtEnd && log.buffer.text !== '') el.scrollTop += el.scrollHeight - seen.current.height;
+    else if (stick.current) el.scrollTop = el.scrollHeight;
     else if (log.buffer.text !== '') setBehind(true);
+    seen.current = { next: log.buffer.next, height: el.scrollHeight };
   }, [log.version]);
 
   const onScroll = () => {
@@ -363,7 +488,7 @@ export function LogConsole({
           {log.status === 'ended' && log.endState ? `Job ${log.endState.toLowerCase()}` : STATUS_TEXT[log.status]}
         </span>
         <span class="log-console__count" data-testid="log-line-count">
-          {log.buffer.lineCount === 1 ? '1 line' : `${log.buffer.lineCount} lines`}
+          {lineCountText(log.buffer)}
         </span>
         {log.status === 'failed' && (
           <button type="button" class="log-console__button" onClick={log.retry} data-testid="log-retry">
@@ -428,6 +553,21 @@ export function LogConsole({
         </nav>
         <div class="log-console__output" ref={scroller} onScroll={onScroll} data-testid="log-scroller" tabIndex={0}>
           {log.buffer.trimmed && <p class="log-console__note">Earlier lines are not shown here: download the log to see them.</p>}
+          {log.buffer.hasEarlier && (
+            <p class="log-console__note" data-testid="log-earlier-note">
+              The log starts earlier.{' '}
+              <button
+                type="button"
+                class="log-console__button"
+                disabled={log.loadingEarlier}
+                onClick={() => void log.loadEarlier()}
+                data-testid="log-load-earlier"
+              >
+                {log.loadingEarlier ? 'Loading…' : 'Load earlier lines'}
+              </button>
+              {log.earlierError && <span data-testid="log-earlier-error"> {log.earlierError.message}</span>}
+            </p>
+          )}
           {hasText ? (
             <pre class="log-console__text" data-testid="log-text">
               {log.buffer.text}

@@ -143,6 +143,33 @@ describe('SubmitJobPage', () => {
     expect(input('job-mem_per_trainer')?.value).toBe('2Gi');
     expect(input('job-env-key-0')?.value).toBe('LR');
     expect(page.text('job-copied')).toMatch(/resnet/);
+    expect(page.byTestId('job-code-from')).toBeNull();
+  });
+
+  it('runs the uploaded code of the earlier job again, unless told not to', async () => {
+    window.history.replaceState(null, '', '/jobs/new?from=9');
+    const sent: JobSpec[] = [];
+    const api = fakeJobsApi({
+      getJob: async () =>
+        makeJob({ id: 9, name: 'fit', spec: { name: 'fit', entry: 'python3 train.py', package: 'pkg_abcdefghijklmnopqrst' } }),
+      submitJob: async (spec) => {
+        sent.push(spec);
+        return makeJob({ id: 10, name: spec.name });
+      },
+    });
+    page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    expect(page.text('job-code-from')).toMatch(/fit.*#9.*package pkg_abcdefghijklmnopqrst/);
+    expect(input('job-workdir')).toBeNull();
+    await submit(page.byTestId('job-form'));
+    expect(sent[0]?.code_from_job).toBe(9);
+    expect(sent[0]?.package).toBeUndefined();
+
+    window.history.replaceState(null, '', '/jobs/new?from=9');
+    page.unmount();
+    page = await mount(<SubmitJobPage user={USER} params={{}} api={api} />);
+    await click(page.byTestId('job-code-from-clear'));
+    await submit(page.byTestId('job-form'));
+    expect(sent[1]?.code_from_job).toBeUndefined();
   });
 });
 

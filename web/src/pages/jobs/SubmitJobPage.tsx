@@ -12,12 +12,13 @@ import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
 import { useDocumentTitle } from '../../title';
 import { filesOfEntry } from '../files/uploads';
+import { CapacityNote } from './capacity';
 import type { JobForm } from './spec';
-import { EMPTY_JOB_FORM, envField, formFromSpec, JOB_FIELDS, specFromForm, validateJobForm } from './spec';
+import { codeOrigin, EMPTY_JOB_FORM, envField, formFromSpec, JOB_FIELDS, specFromForm, validateJobForm } from './spec';
 import type { ChosenFile, PackFile } from './tar';
 import { formatBytes, packTar, selectFiles, TarError, totalBytes } from './tar';
 
-export type SubmitJobApi = Pick<JobsApi, 'submitJob' | 'getJob' | 'uploadPackage'>;
+export type SubmitJobApi = Pick<JobsApi, 'submitJob' | 'getJob' | 'uploadPackage' | 'getCapacity'>;
 
 /** The folder chosen as the job's code. */
 interface ChosenCode {
@@ -58,6 +59,8 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
   const from = new URLSearchParams(search).get('from');
   const [values, setValues] = useState<JobForm>(EMPTY_JOB_FORM);
   const [copiedFrom, setCopiedFrom] = useState<string | null>(null);
+  /** The earlier job whose uploaded code is run again, until another folder is chosen or it is removed. */
+  const [codeFrom, setCodeFrom] = useState<{ id: number; name: string; origin: string } | null>(null);
   const [code, setCode] = useState<ChosenCode | null>(null);
   const [dragging, setDragging] = useState(false);
   const [upload, setUpload] = useState<{ sent: number; total: number } | null>(null);
@@ -79,6 +82,8 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
       (job) => {
         setValues(formFromSpec(job.spec));
         setCopiedFrom(job.name);
+        const origin = codeOrigin(job.spec);
+        setCodeFrom(origin ? { id: job.id, name: job.name, origin } : null);
       },
       (err) => {
         if (!isAbort(err)) form.setBanner(toApiError(err));
@@ -109,6 +114,7 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
     form.clearError('package');
     setCancelled(false);
     setCode(chosen.length > 0 ? chosenCode(chosen) : null);
+    if (chosen.length > 0) setCodeFrom(null);
   };
 
   const onDrop = (event: DragEvent) => {
@@ -151,6 +157,9 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
         const spec = specFromForm(values);
         if (code) {
           spec.package = await uploadCode(code);
+          delete spec.workdir;
+        } else if (codeFrom) {
+          spec.code_from_job = codeFrom.id;
           delete spec.workdir;
         }
         const job = await api.submitJob(spec);
@@ -213,7 +222,7 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
             spellcheck={false}
             code
           />
-          {code
+          {code || codeFrom
             ? null
             : field('workdir', 'Working folder', {
                 note: 'optional',
@@ -269,6 +278,19 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
                   Remove
                 </button>
               </p>
+            ) : codeFrom ? (
+              <p class="code-drop__summary" data-testid="job-code-from">
+                The code of job <strong>{codeFrom.name}</strong> (#{codeFrom.id}, {codeFrom.origin}) runs again, as a copy.{' '}
+                <button
+                  type="button"
+                  class="button button--small button--secondary"
+                  disabled={form.pending}
+                  onClick={() => setCodeFrom(null)}
+                  data-testid="job-code-from-clear"
+                >
+                  Don’t use it
+                </button>
+              </p>
             ) : (
               <p class="field__hint" id="job-package-hint">
                 Skipped: <code>.git/</code>, <code>__pycache__/</code> and <code>*.pyc</code>. Without code, the pods start in the working folder.
@@ -322,6 +344,7 @@ export function SubmitJobPage({ api = jobsApi }: SubmitJobPageProps): VNode {
             {field('cpu_per_ps', 'CPU each', { hint: CPU_HINT })}
             {field('mem_per_ps', 'Memory each', { hint: MEM_HINT })}
           </div>
+          <CapacityNote api={api} form={values} />
         </FormSection>
 
         <FormSection title="Environment" note="optional">

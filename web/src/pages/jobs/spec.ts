@@ -171,3 +171,10 @@ export function formFromSpec(spec: JobSpec): JobForm {
     fault_tolerant: text(spec.fault_tolerant, EMPTY_JOB_FORM.fault_tolerant),
   };
 }
+
+/** Where a job's code came from, when it was uploaded ("package pkg_…", "a copy of job #7"); null when it ran in a working folder. */
+export function codeOrigin(spec: JobSpec): string | null {
+  if (spec.package) return `package ${spec.package}`;
+  if (spec.code_from_job) return `a copy of job #${spec.code_from_job}`;
+  return null;
+}

@@ -3,8 +3,9 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AuditEvent } from '../../api/account';
 import { ErrorBanner, useAction } from '../../forms';
 import { formatUnix, isoFromUnix } from '../../format';
+import { AUDIT_KIND_FILTERS, AUDIT_PERIODS, auditQuery, describeAuditEvent } from './audit';
 import type { SectionProps } from './common';
-import { describeDetails, Section } from './common';
+import { Section } from './common';
 
 export const AUDIT_PAGE_SIZE = 50;
 
@@ -13,12 +14,16 @@ export function AuditSection({ api }: SectionProps): VNode {
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [loaded, setLoaded] = useState(false);
+  const [kind, setKind] = useState('');
+  const [period, setPeriod] = useState('');
   const load = useAction();
 
   const loadPage = (after?: string) =>
     load.run(async () => {
-      const page = await api.listAudit({ limit: AUDIT_PAGE_SIZE, ...(after ? { cursor: after } : {}) });
+      const filters = auditQuery(kind, period, Math.floor(Date.now() / 1000));
+      const page = await api.listAudit({ limit: AUDIT_PAGE_SIZE, ...filters, ...(after ? { cursor: after } : {}) });
       setEvents((previous) => {
+        if (!after) return page.items;
         // A page may overlap what is shown when events arrive meanwhile: keep each id once.
         const seen = new Set(previous.map((e) => e.id));
         return [...previous, ...page.items.filter((e) => !seen.has(e.id))];
@@ -28,20 +33,42 @@ export function AuditSection({ api }: SectionProps): VNode {
     });
 
   useEffect(() => {
-    void loadPage(); // once, when the section opens
-  }, []);
+    void loadPage(); // when the section opens, and again from the newest when a filter changes
+  }, [kind, period]);
 
   return (
     <Section
       title="Audit log"
-      description="Security events of this account: sign-ins, password changes, tokens, keys and membership changes. Newest first."
+      description="Security events of this account: sign-ins, passwords, API tokens, keys, members, shares, public links and publishing. Newest first. A job’s own token is not listed: it lives and dies with the job."
       testId="audit-section"
     >
+      <div class="filters" role="search" aria-label="Filter the audit log">
+        <label class="filters__field">
+          <span class="filters__label">Show</span>
+          <select class="field__input" value={kind} onChange={(e) => setKind(e.currentTarget.value)} data-testid="audit-filter-kind">
+            {AUDIT_KIND_FILTERS.map((k) => (
+              <option key={k.value} value={k.value}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="filters__field">
+          <span class="filters__label">When</span>
+          <select class="field__input" value={period} onChange={(e) => setPeriod(e.currentTarget.value)} data-testid="audit-filter-period">
+            {AUDIT_PERIODS.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       {load.error && <ErrorBanner error={load.error} testId="audit-error" />}
       {!loaded && load.pending && <p class="loading">Loading events…</p>}
       {loaded && events.length === 0 && (
         <p class="muted" data-testid="audit-empty">
-          No events yet.
+          {kind || period ? 'No events match these filters.' : 'No events yet.'}
         </p>
       )}
       {events.length > 0 && (
@@ -52,7 +79,6 @@ export function AuditSection({ api }: SectionProps): VNode {
                 <th scope="col">Time</th>
                 <th scope="col">Event</th>
                 <th scope="col">By</th>
-                <th scope="col">Details</th>
               </tr>
             </thead>
             <tbody>
@@ -61,16 +87,13 @@ export function AuditSection({ api }: SectionProps): VNode {
                   <td class="table__nowrap">
                     <time dateTime={isoFromUnix(event.at)}>{formatUnix(event.at)}</time>
                   </td>
-                  <td>
-                    <code class="code--plain" data-testid="audit-event">
-                      {event.event}
-                    </code>
+                  <td data-testid="audit-event" data-event={event.event} title={event.event}>
+                    {describeAuditEvent(event)}
                   </td>
                   <td>
                     {event.actor}
                     {event.remote_address && <span class="table__sub">from {event.remote_address}</span>}
                   </td>
-                  <td class="table__wrap">{describeDetails(event.details)}</td>
                 </tr>
               ))}
             </tbody>
