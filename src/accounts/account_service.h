@@ -14,6 +14,7 @@
 #include <optional>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -206,6 +207,8 @@ class AccountService {
 
   // --- directory: what other services may ask instead of reading this module's tables -------
   bool AccountExists(const std::string& account_id);
+  // The emails of those of `user_ids` that are users (of any account), by id.
+  Result<std::map<std::int64_t, std::string>> EmailsOf(const std::vector<std::int64_t>& user_ids);
 
   // --- client certificates (the cryptography is pki/'s; this keeps the records) ---------------
   Status RecordCertificate(const Principal& principal, const CertificateRecord& record, const RequestMeta& meta);

@@ -142,6 +142,7 @@ class JobService {
   Status PlaceCode(const Principal& principal, const JobSpec& spec, const std::string& job_dir) const;
   void ShowLiveStart(Job& job);
   void ReconcileJob(Job job);
+  Status AddUserEmails(std::vector<Job>& jobs);
   void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);
 
   db::Database& db_;

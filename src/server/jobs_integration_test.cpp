@@ -113,6 +113,9 @@ TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
   auto done = WaitForState(id, "Succeeded", 120s);
   EXPECT_EQ(done.at("succeeded").as_int64(), 2);
   EXPECT_EQ(done.at("failed").as_int64(), 0);
+  EXPECT_EQ(done.at("user").as_string(), "ann@example.com");  // from the accounts service
+  auto listed = json::parse(Call("GET", "/api/v1/jobs?limit=5")->body);
+  EXPECT_EQ(listed.at("items").at(0).at("user").as_string(), "ann@example.com") << listed;
   std::string log = Log(id, "fit-a-line-" + std::to_string(id) + "-trainer-0");
   std::regex cost("pass (\\d+) cost ([0-9.]+)");
   std::vector<double> costs;
