@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <boost/json/serialize.hpp>
+
 #include "common/names.h"
 #include "db/tenant_scope.h"
 
@@ -22,23 +24,6 @@ constexpr int kLoginFailuresPerAddress = 20;
 constexpr std::int64_t kMailWindow = 60 * 60;
 constexpr int kMailsPerEmail = 3;
 constexpr int kMailsPerAddress = 10;
-
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 User UserFrom(const Rows& rows, std::size_t i) {
   User u;
@@ -329,12 +314,12 @@ Status AccountService::SendMail(const std::string& to, const std::string& subjec
 }
 
 void AccountService::Audit(const std::string& account_id, std::int64_t user_id, const std::string& actor,
-                           const std::string& event, const RequestMeta& meta, const std::string& details) {
+                           const std::string& event, const RequestMeta& meta, const boost::json::object& details) {
   auto r = db_.Execute(
       "INSERT INTO audit_events (at, account_id, user_id, actor, event, remote_address, details) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)",
       {Now(), account_id.empty() ? db::Value() : db::Value(account_id), user_id ? db::Value(user_id) : db::Value(),
-       actor, event, meta.remote_address, details});
+       actor, event, meta.remote_address, boost::json::serialize(details)});
   if (!r) spdlog::error("audit event {} not recorded: {}", event, r.error().message());
 }
 
@@ -629,7 +614,7 @@ Status AccountService::ChangePassword(const Principal& principal, const std::str
   }));
   cache_->ForgetUser(principal.user_id);
   Audit(principal.account_id, principal.user_id, principal.email, "password.changed", meta,
-        keep_tokens ? "{\"kept_tokens\":true}" : "{\"revoked\":\"api tokens and client certificates\"}");
+        keep_tokens ? boost::json::object{{"kept_tokens", true}} : boost::json::object{{"revoked", "api tokens and client certificates"}});
   return Status::Ok();
 }
 
@@ -703,7 +688,7 @@ Status AccountService::ResetPassword(const std::string& token, const std::string
   }));
   cache_->ForgetUser(user_id);
   Audit(account_id, user_id, email, "password.reset", meta,
-        "{\"revoked\":\"sessions, api tokens, job tokens and client certificates\"}");
+        {{"revoked", "sessions, api tokens, job tokens and client certificates"}});
   return Status::Ok();
 }
 
@@ -779,7 +764,7 @@ Result<Invitation> AccountService::Invite(const Principal& principal, const std:
     return Status::Ok();
   }));
   Audit(principal.account_id, principal.user_id, principal.email, "member.invited", meta,
-        "{\"email\":\"" + JsonEscape(email) + "\"}");
+        {{"email", email}});
   Status mailed = SendMail(email, principal.email + " invited you to PaddleCloud",
                            principal.email + " invited you to join the PaddleCloud account '" + principal.account_id +
                                "'.\nOpen this link to accept (it works once, for " +
@@ -815,7 +800,7 @@ Status AccountService::RevokeInvitation(const Principal& principal, std::int64_t
   if (!r) return r.error();
   if (r->rows_affected == 0) return Status::NotFound("no open invitation with id " + std::to_string(invitation_id));
   Audit(principal.account_id, principal.user_id, principal.email, "member.invitation_revoked", meta,
-        "{\"invitation_id\":" + std::to_string(invitation_id) + "}");
+        {{"invitation_id", invitation_id}});
   return Status::Ok();
 }
 
@@ -885,7 +870,7 @@ Status AccountService::RemoveMember(const Principal& principal, std::int64_t use
   if (!r) return r.error();
   cache_->ForgetUser(user_id);
   Audit(principal.account_id, principal.user_id, principal.email, "member.removed", meta,
-        "{\"email\":\"" + JsonEscape(target->Text(0, "email")) + "\"}");
+        {{"email", target->Text(0, "email")}});
   return Status::Ok();
 }
 
@@ -905,7 +890,7 @@ Status AccountService::TransferMaster(const Principal& principal, std::int64_t u
   }));
   cache_->Clear();  // two principals changed role
   Audit(principal.account_id, principal.user_id, principal.email, "member.master_transferred", meta,
-        "{\"to\":\"" + JsonEscape(email) + "\"}");
+        {{"to", email}});
   return Status::Ok();
 }
 
@@ -941,7 +926,7 @@ Result<std::pair<ApiToken, std::string>> AccountService::CreateToken(const Princ
   if (!r) return Err(r.error());
   token.id = r->last_insert_id;
   Audit(principal.account_id, principal.user_id, principal.email, "token.created", meta,
-        "{\"name\":\"" + JsonEscape(name) + "\",\"id\":" + std::to_string(token.id) + "}");
+        {{"name", name}, {"id", token.id}});
   return std::make_pair(token, secret);
 }
 
@@ -1021,7 +1006,7 @@ Status AccountService::RevokeToken(const Principal& principal, std::int64_t toke
   if (r->rows_affected == 0) return Status::NotFound("no token with id " + std::to_string(token_id));
   cache_->ForgetUser(principal.user_id);
   Audit(principal.account_id, principal.user_id, principal.email, "token.revoked", meta,
-        "{\"name\":\"" + JsonEscape(name) + "\",\"id\":" + std::to_string(token_id) + "}");
+        {{"name", name}, {"id", token_id}});
   return Status::Ok();
 }
 
@@ -1036,7 +1021,7 @@ Status AccountService::RecordCertificate(const Principal& principal, const Certi
        record.not_before, record.not_after, Now()});
   if (!r) return r.error();
   Audit(principal.account_id, principal.user_id, principal.email, "certificate.created", meta,
-        "{\"serial\":\"" + JsonEscape(record.serial) + "\"}");
+        {{"serial", record.serial}});
   return Status::Ok();
 }
 
@@ -1062,7 +1047,7 @@ Status AccountService::RevokeCertificate(const Principal& principal, const std::
   if (!r) return r.error();
   if (r->rows_affected == 0) return Status::NotFound("no active certificate with serial " + serial);
   Audit(principal.account_id, principal.user_id, principal.email, "certificate.revoked", meta,
-        "{\"serial\":\"" + JsonEscape(serial) + "\"}");
+        {{"serial", serial}});
   return Status::Ok();
 }
 
@@ -1112,8 +1097,8 @@ Result<std::vector<AuditEvent>> AccountService::ListAudit(const Principal& princ
 }
 
 void AccountService::RecordAudit(const Principal& principal, const std::string& event, const RequestMeta& meta,
-                                 const std::string& details_json) {
-  Audit(principal.account_id, principal.user_id, principal.email, event, meta, details_json);
+                                 const boost::json::object& details) {
+  Audit(principal.account_id, principal.user_id, principal.email, event, meta, details);
 }
 
 }  // namespace paddlecloud::accounts

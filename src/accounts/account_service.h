@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "accounts/secrets.h"
 #include "common/principal.h"
 #include "common/status.h"
@@ -222,7 +224,7 @@ class AccountService {
   // Records a security event of another module (shares, links, publications) done by `principal`.
   // `details` is a JSON object; secrets (link tokens) never go in it.
   void RecordAudit(const Principal& principal, const std::string& event, const RequestMeta& meta,
-                   const std::string& details_json);
+                   const boost::json::object& details);
 
  private:
   std::int64_t Now() const;
@@ -231,7 +233,7 @@ class AccountService {
   Result<Principal> PrincipalForUser(std::int64_t user_id, std::string method, std::string credential);
   Result<User> CheckPasswordLogin(const std::string& email, const std::string& password, const RequestMeta& meta);
   void Audit(const std::string& account_id, std::int64_t user_id, const std::string& actor, const std::string& event,
-             const RequestMeta& meta, const std::string& details = "{}");
+             const RequestMeta& meta, const boost::json::object& details = {});
   Status RequireMaster(const Principal& principal);
   static Status RevokeCredentials(db::Session& tx, std::int64_t user_id, std::int64_t now, bool job_tokens);
   std::optional<Principal> CachedPrincipal(const std::string& secret_hash);

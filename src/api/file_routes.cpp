@@ -90,15 +90,15 @@ std::string ShareAuditEvent(const files::Share& s, const std::string& what) {
 }
 
 // What the audit log keeps of a share: never the link's token, which is the secret.
-std::string ShareAuditDetails(const files::Share& s) {
+json::object ShareAuditDetails(const files::Share& s) {
   json::object details{{"id", s.id}, {"path", s.path}};
   if (!s.account.empty()) details["account"] = s.account;
   if (s.expires_at) details["expires_at"] = *s.expires_at;
-  return json::serialize(details);
+  return details;
 }
 
-std::string PublicationAuditDetails(const files::Publication& p) {
-  return json::serialize(json::object{{"id", p.id}, {"kind", p.kind}, {"name", p.name}, {"version", p.version}});
+json::object PublicationAuditDetails(const files::Publication& p) {
+  return {{"id", p.id}, {"kind", p.kind}, {"name", p.name}, {"version", p.version}};
 }
 
 json::object PublicationJson(const files::Publication& p) {

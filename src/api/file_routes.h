@@ -3,6 +3,8 @@
 // shares and public links, publications.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <functional>
 #include <string>
 
@@ -16,7 +18,7 @@ namespace paddlecloud::api {
 // Records a security event in the account's audit log (AccountService::RecordAudit); called on the
 // blocking pool. Shares, public links and publications are audited.
 using AuditRecorder = std::function<void(const Principal&, const std::string& event, const accounts::RequestMeta&,
-                                         const std::string& details_json)>;
+                                         const boost::json::object& details)>;
 
 void AddFileRoutes(http::Router& router, files::FileService& files, blocking::WorkPool& pool, AuditRecorder audit);
 

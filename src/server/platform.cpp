@@ -145,7 +145,7 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                           }});
   api::AddFileRoutes(p->router_, *p->files_, *p->pool_,
                      [accounts = p->accounts_.get()](const Principal& principal, const std::string& event,
-                                                     const accounts::RequestMeta& meta, const std::string& details) {
+                                                     const accounts::RequestMeta& meta, const boost::json::object& details) {
                        accounts->RecordAudit(principal, event, meta, details);
                      });
 
