@@ -253,8 +253,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   if (!spec.package.empty() || spec.code_from_job > 0) {
     working_dir = std::string(kPodJobDir) + "/code";
     if (Status placed = PlaceCode(principal, spec, dir); !placed.ok()) {
-      (void)db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?",
-                        {placed.message(), now, job.id});
+      MarkFailed(job.id, placed.message(), now);
       return Err(placed);
     }
   }
@@ -280,8 +279,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   RecordEvent(job.id, "", "Submitted", std::to_string(spec.num_trainer) + " trainer(s), " +
                                            std::to_string(spec.num_ps) + " parameter server(s)");
   if (!submitted.ok()) {
-    (void)db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?",
-                      {submitted.message(), now, job.id});
+    MarkFailed(job.id, submitted.message(), now);
     RecordEvent(job.id, "", "Failed", submitted.message());
     return Err(submitted);
   }
@@ -331,6 +329,11 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   if (next_cursor) *next_cursor = static_cast<int>(rows->size()) > filter.limit ? out.back().id : 0;
   PC_RETURN_IF_ERROR(AddUserEmails(out));
   return out;
+}
+
+void JobService::MarkFailed(std::int64_t job_id, const std::string& reason, std::int64_t now) {
+  auto r = db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?", {reason, now, job_id});
+  if (!r) spdlog::error("job {}: could not be marked failed ({}): {}", job_id, reason, r.error().message());
 }
 
 // Who submitted each job, as the accounts service knows its users (this module reads no table of theirs).
@@ -547,7 +550,7 @@ void JobService::ReconcileJob(Job job) {
                     pod.exit_code ? "exit code " + std::to_string(*pod.exit_code) + " (" + pod.reason + ")" : pod.reason);
       }
     }
-    (void)db_.Execute(
+    auto pod_saved = db_.Execute(
         "INSERT INTO pods (job_id, name, role, idx, phase, reason, exit_code, restarts, started_at, finished_at, endpoint) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, name) DO UPDATE SET phase = excluded.phase, "
         "reason = excluded.reason, exit_code = excluded.exit_code, restarts = excluded.restarts, "
@@ -556,6 +559,7 @@ void JobService::ReconcileJob(Job job) {
          pod.exit_code ? db::Value(static_cast<std::int64_t>(*pod.exit_code)) : db::Value(),
          static_cast<std::int64_t>(pod.restarts), OptionalValue(pod.started_at), OptionalValue(pod.finished_at),
          pod.endpoint});
+    if (!pod_saved) spdlog::warn("job {}: pod {} not saved (again at the next pass): {}", job.id, pod.name, pod_saved.error().message());
 
     bool trainer = status.role == cluster::PodRole::kTrainer;
     if (status.phase == cluster::PodPhase::kRunning) ++running;
@@ -615,7 +619,8 @@ void JobService::ReconcileJob(Job job) {
     if (sent_mask < want) {
       Status s = backend_.Stop(job.account_id, name, stop_role, options_.stop_grace);
       if (!s.ok()) spdlog::warn("job {}: stop failed: {}", job.id, s.message());
-      (void)db_.Execute("UPDATE jobs SET stop_sent = ? WHERE id = ?", {want, job.id});
+      if (auto noted = db_.Execute("UPDATE jobs SET stop_sent = ? WHERE id = ?", {want, job.id}); !noted)
+        spdlog::warn("job {}: the stop was sent but not noted (sent again at the next pass): {}", job.id, noted.error().message());
     }
   }
 
@@ -623,15 +628,21 @@ void JobService::ReconcileJob(Job job) {
   if (!started_at) started_at = FirstStart(*observed);
   if (!started_at && running > 0) started_at = now;
   bool terminal = state == "Succeeded" || state == "Failed" || state == "Stopped";
-  (void)db_.Execute(
+  auto saved = db_.Execute(
       "UPDATE jobs SET state = ?, reason = ?, started_at = ?, finished_at = ?, succeeded = ?, failed = ? WHERE id = ?",
       {state, reason, OptionalValue(started_at), terminal ? db::Value(now) : db::Value(),
        static_cast<std::int64_t>(trainers_succeeded), static_cast<std::int64_t>(trainer_failures), job.id});
+  if (!saved) {
+    // Nothing is torn down for a state not saved: the next pass decides again.
+    spdlog::warn("job {}: state {} not saved (again at the next pass): {}", job.id, state, saved.error().message());
+    return;
+  }
   if (terminal && !job.terminal()) {
     RecordEvent(job.id, "", state, reason);
     if (Status revoked = accounts_.RevokeJobTokens(job.account_id, job.id); !revoked.ok())
       spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
-    (void)backend_.Delete(job.account_id, name);
+    if (Status deleted = backend_.Delete(job.account_id, name); !deleted.ok())
+      spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
   }
 }
 

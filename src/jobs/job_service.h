@@ -143,6 +143,7 @@ class JobService {
   void ShowLiveStart(Job& job);
   void ReconcileJob(Job job);
   Status AddUserEmails(std::vector<Job>& jobs);
+  void MarkFailed(std::int64_t job_id, const std::string& reason, std::int64_t now);
   void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);
 
   db::Database& db_;

@@ -12,9 +12,12 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr std::string_view kCpuExample = "2, 500m or 1.5";
+constexpr std::string_view kMemoryExample = "512Mi, 1Gi or 1G";
+
 // A quantity given as a string ("500m") or a number (2), read by `parse` (common/units.h).
 Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& out,
-                    Result<std::int64_t> (*parse)(std::string_view)) {
+                    Result<std::int64_t> (*parse)(std::string_view), std::string_view what, std::string_view example) {
   const json::value* v = reader.Raw(field);
   if (!v) return Status::Ok();
   std::string text;
@@ -24,7 +27,12 @@ Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& o
   else if (v->is_double()) text = json::serialize(*v);
   else return Status::InvalidArgument(std::string("field '") + field + "' must be a quantity like \"500m\" or \"1Gi\"", field);
   auto parsed = parse(text);
-  if (!parsed) return Status::InvalidArgument(std::string(field) + ": " + parsed.error().message(), field);
+  if (!parsed) {
+    std::string why = text.starts_with('-') ? std::string(what) + " quantity must not be negative"
+                                            : "\"" + text + "\" is not a " + std::string(what) + " quantity (use e.g. " +
+                                                  std::string(example) + ")";
+    return Status::InvalidArgument(std::string(field) + ": " + why, field);
+  }
   out = *parsed;
   return Status::Ok();
 }
@@ -61,10 +69,10 @@ Result<JobSpec> ParseJobSpec(const json::object& object) {
 
   PC_RETURN_IF_ERROR(ReadCount(r, "num_trainer", spec.num_trainer, 1, 256));
   PC_RETURN_IF_ERROR(ReadCount(r, "num_ps", spec.num_ps, 0, 64));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_trainer", spec.trainer.cpu_milli, units::ParseCpuMilli));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_trainer", spec.trainer.memory_bytes, units::ParseByteSize));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_ps", spec.pserver.cpu_milli, units::ParseCpuMilli));
-  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_ps", spec.pserver.memory_bytes, units::ParseByteSize));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_trainer", spec.trainer.cpu_milli, units::ParseCpuMilli, "CPU", kCpuExample));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_trainer", spec.trainer.memory_bytes, units::ParseByteSize, "memory", kMemoryExample));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "cpu_per_ps", spec.pserver.cpu_milli, units::ParseCpuMilli, "CPU", kCpuExample));
+  PC_RETURN_IF_ERROR(ReadQuantity(r, "mem_per_ps", spec.pserver.memory_bytes, units::ParseByteSize, "memory", kMemoryExample));
   int gpus = 0;
   PC_RETURN_IF_ERROR(ReadCount(r, "gpu_per_trainer", gpus, 0, 16));
   spec.trainer.gpus = gpus;

@@ -59,6 +59,10 @@ TEST(JobSpecTest, BadSpecsNameTheField) {
     ASSERT_FALSE(spec) << c.body;
     EXPECT_EQ(spec.error().field(), c.field) << c.body << " -> " << spec.error().ToString();
   }
+  EXPECT_EQ(Parse(R"({"name":"a","entry":"x","mem_per_trainer":"lots"})").error().message(),
+            "mem_per_trainer: \"lots\" is not a memory quantity (use e.g. 512Mi, 1Gi or 1G)");
+  EXPECT_EQ(Parse(R"({"name":"a","entry":"x","cpu_per_ps":"-1"})").error().message(),
+            "cpu_per_ps: CPU quantity must not be negative");
 }
 
 }  // namespace
