@@ -122,6 +122,16 @@ function textControl(id: string, value: string, onValue: (value: string) => void
   };
 }
 
+/** A field's label, with its note (e.g. "optional") after it. */
+function FieldLabel({ id, label, note }: { id: string; label: ComponentChildren; note: string | undefined }): VNode {
+  return (
+    <label class="field__label" for={id}>
+      {label}
+      {note && <span class="field__note"> ({note})</span>}
+    </label>
+  );
+}
+
 /** The hint (`<id>-hint`) and the error (`<id>-error`) under a field's control. */
 function FieldHelp({ id, hint, error }: { id: string; hint: ComponentChildren; error: string | undefined }): VNode {
   return (
@@ -140,7 +150,18 @@ function FieldHelp({ id, hint, error }: { id: string; hint: ComponentChildren; e
   );
 }
 
-export interface TextFieldProps {
+/** What every field has: a label, a value, and a hint and an error under the control. */
+export interface FieldProps {
+  /** Element id and test id of the control; the hint and error get `<id>-hint` and `<id>-error`. */
+  id: string;
+  label: ComponentChildren;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+}
+
+export interface TextFieldProps extends FieldProps {
   name?: string;
   autoComplete?: string;
   placeholder?: string;
@@ -149,13 +170,6 @@ export interface TextFieldProps {
   spellcheck?: boolean;
   readOnly?: boolean;
   disabled?: boolean;
-  /** Element id and test id of the input; the hint and error get `<id>-hint` and `<id>-error`. */
-  id: string;
-  label: ComponentChildren;
-  value: string;
-  onValue: (value: string) => void;
-  hint?: ComponentChildren;
-  error?: string | undefined;
   /** Shown after the label, e.g. "optional". */
   note?: string;
   /** Beside the label, outside it (e.g. a "Forgot password?" link). */
@@ -180,12 +194,7 @@ export function TextField({
   name,
   ...rest
 }: TextFieldProps): VNode {
-  const labelElement = (
-    <label class="field__label" for={id}>
-      {label}
-      {note && <span class="field__note"> ({note})</span>}
-    </label>
-  );
+  const labelElement = <FieldLabel id={id} label={label} note={note} />;
   return (
     <div class={error ? 'field field--invalid' : 'field'}>
       {aside ? (
@@ -210,13 +219,7 @@ export function TextField({
   );
 }
 
-export interface TextAreaFieldProps {
-  id: string;
-  label: ComponentChildren;
-  value: string;
-  onValue: (value: string) => void;
-  hint?: ComponentChildren;
-  error?: string | undefined;
+export interface TextAreaFieldProps extends FieldProps {
   note?: string;
   rows?: number;
   placeholder?: string;
@@ -241,10 +244,7 @@ export function TextAreaField({
 }: TextAreaFieldProps): VNode {
   return (
     <div class={error ? 'field field--invalid' : 'field'}>
-      <label class="field__label" for={id}>
-        {label}
-        {note && <span class="field__note"> ({note})</span>}
-      </label>
+      <FieldLabel id={id} label={label} note={note} />
       <textarea
         class={code ? 'field__input field__textarea field__textarea--code' : 'field__input field__textarea'}
         id={id}
@@ -259,14 +259,8 @@ export function TextAreaField({
   );
 }
 
-export interface SelectFieldProps {
-  id: string;
-  label: ComponentChildren;
-  value: string;
-  onValue: (value: string) => void;
+export interface SelectFieldProps extends FieldProps {
   options: ReadonlyArray<{ value: string; label: string }>;
-  hint?: ComponentChildren;
-  error?: string | undefined;
   disabled?: boolean;
 }
 
