@@ -161,3 +161,54 @@ export function useConfirmation<T>(): Confirmation<T> {
     },
   };
 }
+
+/**
+ * The props of the ConfirmDialog that `confirmation` opens: its pending state and error, Cancel closes
+ * it, and the confirm button runs `action` on the target it asks about.
+ */
+export function confirmationProps<T>(
+  confirmation: Confirmation<T>,
+  action: (target: T) => Promise<void>,
+): Pick<ConfirmDialogProps, 'pending' | 'error' | 'onConfirm' | 'onCancel'> {
+  return {
+    pending: confirmation.pending,
+    error: confirmation.error,
+    onConfirm: () => void confirmation.confirm(action),
+    onCancel: confirmation.cancel,
+  };
+}
+
+/**
+ * Asks before revoking what `confirmation` targets (a token, a key, a share) and then runs `revoke` on
+ * it: open while there is a target, with a red button that reads "Revoking…" while the request runs.
+ */
+export function RevokeDialog<T>({
+  confirmation,
+  revoke,
+  title,
+  confirmLabel,
+  testId,
+  children,
+}: {
+  confirmation: Confirmation<T>;
+  revoke: (target: T) => Promise<void>;
+  title: string | ((target: T) => string);
+  confirmLabel: string;
+  testId?: string;
+  children: (target: T) => ComponentChildren;
+}): VNode | null {
+  const target = confirmation.target;
+  if (target === null) return null;
+  return (
+    <ConfirmDialog
+      title={typeof title === 'string' ? title : title(target)}
+      confirmLabel={confirmLabel}
+      pendingLabel="Revoking…"
+      danger
+      testId={testId}
+      {...confirmationProps(confirmation, revoke)}
+    >
+      {children(target)}
+    </ConfirmDialog>
+  );
+}

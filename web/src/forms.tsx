@@ -7,7 +7,7 @@ import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api/client';
 import type { FieldErrors } from './validation';
-import { hasErrors } from './validation';
+import { hasErrors, PASSWORD_HINT } from './validation';
 
 /** "wrong email or password" -> "Wrong email or password." */
 export function sentence(message: string): string {
@@ -102,7 +102,66 @@ export function InfoBanner({ testId, children }: { testId?: string; children: Co
 
 // ---- Fields -------------------------------------------------------------------------------------
 
-export interface TextFieldProps {
+/** The accessibility attributes of a field's control: invalid while it has an error, described by its hint and error. */
+function describedBy(
+  id: string,
+  hint: ComponentChildren,
+  error: string | undefined,
+): { 'aria-invalid': 'true' | undefined; 'aria-describedby': string | undefined } {
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return { 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': described || undefined };
+}
+
+/** The props of a text control (an input or a textarea) that the field's label, hint and error go with; test id `id`. */
+function textControl(id: string, value: string, onValue: (value: string) => void, hint: ComponentChildren, error: string | undefined) {
+  return {
+    value,
+    onInput: (event: { currentTarget: { value: string } }) => onValue(event.currentTarget.value),
+    ...describedBy(id, hint, error),
+    'data-testid': id,
+  };
+}
+
+/** A field's label, with its note (e.g. "optional") after it. */
+function FieldLabel({ id, label, note }: { id: string; label: ComponentChildren; note: string | undefined }): VNode {
+  return (
+    <label class="field__label" for={id}>
+      {label}
+      {note && <span class="field__note"> ({note})</span>}
+    </label>
+  );
+}
+
+/** The hint (`<id>-hint`) and the error (`<id>-error`) under a field's control. */
+function FieldHelp({ id, hint, error }: { id: string; hint: ComponentChildren; error: string | undefined }): VNode {
+  return (
+    <>
+      {hint && (
+        <p class="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** What every field has: a label, a value, and a hint and an error under the control. */
+export interface FieldProps {
+  /** Element id and test id of the control; the hint and error get `<id>-hint` and `<id>-error`. */
+  id: string;
+  label: ComponentChildren;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+}
+
+export interface TextFieldProps extends FieldProps {
   name?: string;
   autoComplete?: string;
   placeholder?: string;
@@ -111,13 +170,6 @@ export interface TextFieldProps {
   spellcheck?: boolean;
   readOnly?: boolean;
   disabled?: boolean;
-  /** Element id and test id of the input; the hint and error get `<id>-hint` and `<id>-error`. */
-  id: string;
-  label: ComponentChildren;
-  value: string;
-  onValue: (value: string) => void;
-  hint?: ComponentChildren;
-  error?: string | undefined;
   /** Shown after the label, e.g. "optional". */
   note?: string;
   /** Beside the label, outside it (e.g. a "Forgot password?" link). */
@@ -142,13 +194,7 @@ export function TextField({
   name,
   ...rest
 }: TextFieldProps): VNode {
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  const labelElement = (
-    <label class="field__label" for={id}>
-      {label}
-      {note && <span class="field__note"> ({note})</span>}
-    </label>
-  );
+  const labelElement = <FieldLabel id={id} label={label} note={note} />;
   return (
     <div class={error ? 'field field--invalid' : 'field'}>
       {aside ? (
@@ -166,33 +212,14 @@ export function TextField({
         name={name ?? id}
         // Preact types `type` as a union keyed by role; every value here is a plain text-like input.
         type={type as 'text'}
-        value={value}
-        onInput={(event) => onValue(event.currentTarget.value)}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={described || undefined}
-        data-testid={id}
+        {...textControl(id, value, onValue, hint, error)}
       />
-      {hint && (
-        <p class="field__hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <FieldHelp id={id} hint={hint} error={error} />
     </div>
   );
 }
 
-export interface TextAreaFieldProps {
-  id: string;
-  label: ComponentChildren;
-  value: string;
-  onValue: (value: string) => void;
-  hint?: ComponentChildren;
-  error?: string | undefined;
+export interface TextAreaFieldProps extends FieldProps {
   note?: string;
   rows?: number;
   placeholder?: string;
@@ -215,13 +242,9 @@ export function TextAreaField({
   spellcheck,
   code = false,
 }: TextAreaFieldProps): VNode {
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class={error ? 'field field--invalid' : 'field'}>
-      <label class="field__label" for={id}>
-        {label}
-        {note && <span class="field__note"> ({note})</span>}
-      </label>
+      <FieldLabel id={id} label={label} note={note} />
       <textarea
         class={code ? 'field__input field__textarea field__textarea--code' : 'field__input field__textarea'}
         id={id}
@@ -229,39 +252,19 @@ export function TextAreaField({
         rows={rows}
         placeholder={placeholder}
         spellcheck={spellcheck}
-        value={value}
-        onInput={(event) => onValue(event.currentTarget.value)}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={described || undefined}
-        data-testid={id}
+        {...textControl(id, value, onValue, hint, error)}
       />
-      {hint && (
-        <p class="field__hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <FieldHelp id={id} hint={hint} error={error} />
     </div>
   );
 }
 
-export interface SelectFieldProps {
-  id: string;
-  label: ComponentChildren;
-  value: string;
-  onValue: (value: string) => void;
+export interface SelectFieldProps extends FieldProps {
   options: ReadonlyArray<{ value: string; label: string }>;
-  hint?: ComponentChildren;
-  error?: string | undefined;
   disabled?: boolean;
 }
 
 export function SelectField({ id, label, value, onValue, options, hint, error, disabled }: SelectFieldProps): VNode {
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class={error ? 'field field--invalid' : 'field'}>
       <label class="field__label" for={id}>
@@ -274,8 +277,7 @@ export function SelectField({ id, label, value, onValue, options, hint, error, d
         value={value}
         disabled={disabled}
         onChange={(event) => onValue(event.currentTarget.value)}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={described || undefined}
+        {...describedBy(id, hint, error)}
         data-testid={id}
       >
         {options.map((option) => (
@@ -284,16 +286,7 @@ export function SelectField({ id, label, value, onValue, options, hint, error, d
           </option>
         ))}
       </select>
-      {hint && (
-        <p class="field__hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p class="field__error" id={`${id}-error`} data-testid={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <FieldHelp id={id} hint={hint} error={error} />
     </div>
   );
 }
@@ -524,6 +517,53 @@ export function bindField<F extends string>(
     },
     error: form.errors[field],
   };
+}
+
+/**
+ * A new password (with the password rule as its hint) and its repetition, the inputs
+ * `<idPrefix>-<field>` and `<idPrefix>-confirmation`; editing either forgets its error in `form`.
+ */
+export function NewPasswordFields<F extends string>({
+  form,
+  idPrefix,
+  field,
+  label,
+  repeatLabel,
+  password,
+  setPassword,
+  confirmation,
+  setConfirmation,
+}: {
+  form: FormState<F | 'confirmation'>;
+  idPrefix: string;
+  /** The password's field as the server names it. */
+  field: F;
+  label: string;
+  repeatLabel: string;
+  password: string;
+  setPassword: (value: string) => void;
+  confirmation: string;
+  setConfirmation: (value: string) => void;
+}): VNode {
+  return (
+    <>
+      <TextField
+        id={`${idPrefix}-${field}`}
+        label={label}
+        type="password"
+        autoComplete="new-password"
+        {...bindField(form, field, password, setPassword)}
+        hint={PASSWORD_HINT}
+      />
+      <TextField
+        id={`${idPrefix}-confirmation`}
+        label={repeatLabel}
+        type="password"
+        autoComplete="new-password"
+        {...bindField(form, 'confirmation', confirmation, setConfirmation)}
+      />
+    </>
+  );
 }
 
 /** A form's <form> element: no native validation bubbles (errors show inline), submit via `onSubmit`. */

@@ -169,17 +169,22 @@ class _ProgressReader:
 
 
 def _api_error(e: "urllib.error.HTTPError") -> ApiError:
-    raw = e.read()
+    return error_from_body(e.code, e.read(), str(e.reason))
+
+
+def error_from_body(status: int, raw: bytes, reason: str = "") -> ApiError:
+    """The ApiError of a refused request from its status and body: the server's {"error": {...}}, the
+    checks of a 503 from /readyz, or the start of any other body (``reason`` or "HTTP <status>" when empty)."""
     try:
         body = json.loads(raw)
     except (ValueError, TypeError):
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
-        return ApiError(e.code, err.get("code", "unknown"), err.get("message", ""), err.get("details"))
+        return ApiError(status, err.get("code", "unknown"), err.get("message", ""), err.get("details"))
     if isinstance(body, dict) and "checks" in body:  # /readyz answers 503 with its checks
-        return ApiError(e.code, "unavailable", body.get("status", ""), {"checks": body["checks"]})
-    return ApiError(e.code, "http_error", raw.decode(errors="replace")[:200] or str(e.reason))
+        return ApiError(status, "unavailable", body.get("status", ""), {"checks": body["checks"]})
+    return ApiError(status, "http_error", raw.decode(errors="replace")[:200] or reason or f"HTTP {status}")
 
 
 def _parse_sse(lines) -> Iterator[Tuple[str, str]]:

@@ -27,7 +27,7 @@ import time
 import urllib.parse
 from typing import Any, Callable, Dict, List, Optional
 
-from .client import CONFIG_PATH, ApiError, Client
+from .client import CONFIG_PATH, ApiError, Client, error_from_body
 
 Progress = Optional[Callable[[int, int], None]]
 
@@ -192,17 +192,6 @@ def _sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def _error(status: int, raw: bytes) -> ApiError:
-    try:
-        body = json.loads(raw)
-    except (ValueError, TypeError):
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        err = body["error"]
-        return ApiError(status, err.get("code", "unknown"), err.get("message", ""), err.get("details"))
-    return ApiError(status, "http_error", raw.decode(errors="replace")[:200] or f"HTTP {status}")
-
-
 def _server_offset(client: Client, upload_id: str) -> Optional[int]:
     """Where the server is in an upload; None when the session is gone."""
     try:
@@ -271,7 +260,7 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
     finally:
         conn.close()
     if response.status >= 300:
-        raise _error(response.status, payload)
+        raise error_from_body(response.status, payload)
     return json.loads(payload) if payload else {}
 
 

@@ -1,6 +1,9 @@
 """The SDK against the real `paddlecloud` binary (PADDLECLOUD_BIN, default build/paddlecloud)."""
+import email
+import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +37,30 @@ def start_server(directory):
     assert wait_for(lambda: os.path.exists(addr_file) or proc.poll() is not None), "server did not start"
     with open(addr_file) as f:
         return proc, "http://" + f.read().strip(), data, log
+
+
+PASSWORD = "correct horse battery"
+
+
+def signed_up_client(url, data, email_address, account_id, token_name):
+    """Registers `account_id`, follows the verification link the server wrote to the outbox under
+    `data`, and returns a Client with a new API token of that user."""
+    anonymous = Client(url, token="")
+    anonymous.token = None
+    anonymous.request("POST", "/api/v1/auth/register",
+                      {"email": email_address, "password": PASSWORD, "account_id": account_id})
+    # Without SMTP settings the server writes mail to the outbox: follow the verification link.
+    outbox = os.path.join(data, "outbox")
+    assert wait_for(lambda: glob.glob(os.path.join(outbox, "*.eml")))
+    with open(glob.glob(os.path.join(outbox, "*.eml"))[0], "rb") as f:
+        message = email.message_from_bytes(f.read())
+    body = next(part.get_payload(decode=True).decode() for part in message.walk()
+                if part.get_content_type() == "text/plain")
+    token = re.search(r"token=([A-Za-z0-9_-]+)", body).group(1)
+    anonymous.request("POST", "/api/v1/auth/verify", {"token": token})
+    created = anonymous.request("POST", "/api/v1/auth/tokens",
+                                {"email": email_address, "password": PASSWORD, "name": token_name})
+    return Client(url, token=created["token"])
 
 
 def stop_server(proc, log):

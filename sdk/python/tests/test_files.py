@@ -1,21 +1,17 @@
 """upload, download and list_files against the real server binary (PADDLECLOUD_BIN)."""
-import email
 import glob
 import hashlib
 import json
 import os
 import random
-import re
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from paddlecloud import (ApiError, Client, download, get_entry, list_files, make_folder, move, remove,  # noqa: E402
+from paddlecloud import (ApiError, download, get_entry, list_files, make_folder, move, remove,  # noqa: E402
                          storage_usage, upload)
-from test_client import start_server, stop_server, wait_for  # noqa: E402
-
-PASSWORD = "correct horse battery"
+from test_client import signed_up_client, start_server, stop_server  # noqa: E402
 
 
 def random_bytes(n, seed):
@@ -53,21 +49,7 @@ class FilesTestCase(unittest.TestCase):
         cls.saved_config = os.environ.get("PADDLECLOUD_CLI_CONFIG")
         os.environ["PADDLECLOUD_CLI_CONFIG"] = os.path.join(cls.tmp.name, "cli", "config")
         cls.proc, cls.url, data, cls.log = start_server(cls.tmp.name)
-        anonymous = Client(cls.url, token="")
-        anonymous.token = None
-        anonymous.request("POST", "/api/v1/auth/register",
-                          {"email": "files@example.com", "password": PASSWORD, "account_id": "files-lab"})
-        outbox = os.path.join(data, "outbox")
-        assert wait_for(lambda: glob.glob(os.path.join(outbox, "*.eml")))
-        with open(glob.glob(os.path.join(outbox, "*.eml"))[0], "rb") as f:
-            message = email.message_from_bytes(f.read())
-        body = next(part.get_payload(decode=True).decode() for part in message.walk()
-                    if part.get_content_type() == "text/plain")
-        token = re.search(r"token=([A-Za-z0-9_-]+)", body).group(1)
-        anonymous.request("POST", "/api/v1/auth/verify", {"token": token})
-        created = anonymous.request("POST", "/api/v1/auth/tokens",
-                                    {"email": "files@example.com", "password": PASSWORD, "name": "sdk files test"})
-        cls.client = Client(cls.url, token=created["token"])
+        cls.client = signed_up_client(cls.url, data, "files@example.com", "files-lab", "sdk files test")
 
     @classmethod
     def tearDownClass(cls):

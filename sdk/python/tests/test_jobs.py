@@ -1,6 +1,4 @@
 """create_cloud_job and Job handles against the real server binary, with the local backend."""
-import email
-import glob
 import os
 import re
 import sys
@@ -9,11 +7,9 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from paddlecloud import (ApiError, Client, create_cloud_job, list_jobs, pack_directory,  # noqa: E402
+from paddlecloud import (ApiError, create_cloud_job, list_jobs, pack_directory,  # noqa: E402
                          upload_package)
-from test_client import REPO, start_server, stop_server, wait_for  # noqa: E402
-
-PASSWORD = "correct horse battery"
+from test_client import REPO, signed_up_client, start_server, stop_server, wait_for  # noqa: E402
 
 
 class JobsTestCase(unittest.TestCase):
@@ -21,22 +17,7 @@ class JobsTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.proc, cls.url, data, cls.log = start_server(cls.tmp.name)
-        anonymous = Client(cls.url, token="")
-        anonymous.token = None
-        anonymous.request("POST", "/api/v1/auth/register",
-                          {"email": "sdk@example.com", "password": PASSWORD, "account_id": "sdk-lab"})
-        # Without SMTP settings the server writes mail to the outbox: follow the verification link.
-        outbox = os.path.join(data, "outbox")
-        assert wait_for(lambda: glob.glob(os.path.join(outbox, "*.eml")))
-        with open(glob.glob(os.path.join(outbox, "*.eml"))[0], "rb") as f:
-            message = email.message_from_bytes(f.read())
-        body = next(part.get_payload(decode=True).decode() for part in message.walk()
-                    if part.get_content_type() == "text/plain")
-        token = re.search(r"token=([A-Za-z0-9_-]+)", body).group(1)
-        anonymous.request("POST", "/api/v1/auth/verify", {"token": token})
-        created = anonymous.request("POST", "/api/v1/auth/tokens",
-                                    {"email": "sdk@example.com", "password": PASSWORD, "name": "sdk test"})
-        cls.client = Client(cls.url, token=created["token"])
+        cls.client = signed_up_client(cls.url, data, "sdk@example.com", "sdk-lab", "sdk test")
 
     @classmethod
     def tearDownClass(cls):

@@ -197,6 +197,12 @@ function isAbort(err: unknown): boolean {
   return isRecord(err) && err['name'] === 'AbortError';
 }
 
+/** What a failed fetch or read throws: an abort as it is, anything else as a network error saying `message`. */
+function lostConnection(err: unknown, message: string): unknown {
+  if (isAbort(err)) return err;
+  return new ApiError(0, 'unreachable', message, undefined, { cause: err });
+}
+
 /** Sends one request and reads the whole answer; throws ApiError when there is no answer. */
 async function send(
   method: Method,
@@ -218,10 +224,7 @@ async function send(
   try {
     return await fetch(withQuery(path, options.query), init);
   } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, 'unreachable', 'Cannot reach the PaddleCloud server', undefined, {
-      cause: err,
-    });
+    throw lostConnection(err, 'Cannot reach the PaddleCloud server');
   }
 }
 
@@ -229,10 +232,7 @@ async function readText(response: Response): Promise<string> {
   try {
     return await response.text();
   } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, 'unreachable', 'The connection to the server was lost', undefined, {
-      cause: err,
-    });
+    throw lostConnection(err, 'The connection to the server was lost');
   }
 }
 

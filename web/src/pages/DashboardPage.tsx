@@ -14,6 +14,7 @@ import type { MenuAction } from '../menu';
 import { ActionsMenu } from '../menu';
 import { navigate, useLocation } from '../router';
 import type { SignedInPageProps } from '../session';
+import { ActionsHeader } from '../table';
 import { useDocumentTitle } from '../title';
 import { ACTIVE_REFRESH_MS, StateBadge, StopJobDialog, useNow, usePolling } from './jobs/common';
 import type { JobFilters } from './jobs/filters';
@@ -127,9 +128,7 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
                   Fails
                 </th>
                 <th scope="col">State</th>
-                <th scope="col" class="table__actions">
-                  <span class="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>

@@ -3,13 +3,23 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AccountApi, Invitation, User } from '../api/account';
 import { accountApi } from '../api/account';
 import type { ApiError } from '../api/client';
-import { ErrorBanner, Form, isAbort, SubmitButton, SuccessBanner, TextField, toApiError, useForm, useLinkToken } from '../forms';
+import {
+  ErrorBanner,
+  Form,
+  isAbort,
+  NewPasswordFields,
+  SubmitButton,
+  SuccessBanner,
+  TextField,
+  toApiError,
+  useForm,
+  useLinkToken,
+} from '../forms';
 import { formatUnixDate } from '../format';
 import type { PageProps } from '../router';
 import { useDocumentTitle } from '../title';
 import {
   collectErrors,
-  PASSWORD_HINT,
   validateDisplayName,
   validateNewPassword,
   validatePasswordConfirmation,
@@ -153,30 +163,16 @@ export function InvitePage({ api = accountApi }: InvitePageProps): VNode {
           hint="How others in the account see you."
           error={form.errors.display_name}
         />
-        <TextField
-          id="invite-password"
+        <NewPasswordFields
+          form={form}
+          idPrefix="invite"
+          field="password"
           label="Password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onValue={(value) => {
-            setPassword(value);
-            form.clearError('password');
-          }}
-          hint={PASSWORD_HINT}
-          error={form.errors.password}
-        />
-        <TextField
-          id="invite-confirmation"
-          label="Repeat the password"
-          type="password"
-          autoComplete="new-password"
-          value={confirmation}
-          onValue={(value) => {
-            setConfirmation(value);
-            form.clearError('confirmation');
-          }}
-          error={form.errors.confirmation}
+          repeatLabel="Repeat the password"
+          password={password}
+          setPassword={setPassword}
+          confirmation={confirmation}
+          setConfirmation={setConfirmation}
         />
         <SubmitButton pending={form.pending} pendingLabel="Joining…" testId="invite-submit">
           Join {accountId}

@@ -2,11 +2,11 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AccountApi } from '../api/account';
 import { accountApi } from '../api/account';
-import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useForm, useLinkToken } from '../forms';
+import { ErrorBanner, Form, NewPasswordFields, SubmitButton, SuccessBanner, useForm, useLinkToken } from '../forms';
 import type { PageProps } from '../router';
 import { loadSession } from '../session';
 import { useDocumentTitle } from '../title';
-import { collectErrors, PASSWORD_HINT, validateNewPassword, validatePasswordConfirmation } from '../validation';
+import { collectErrors, validateNewPassword, validatePasswordConfirmation } from '../validation';
 import { AuthCard } from './AuthLayout';
 
 export type ResetPasswordApi = Pick<AccountApi, 'resetPassword'>;
@@ -83,30 +83,16 @@ export function ResetPasswordPage({ api = accountApi }: ResetPasswordPageProps):
         </ErrorBanner>
       )}
       <Form onSubmit={() => void onSubmit()} testId="reset-password-form" label="Choose a new password">
-        <TextField
-          id="reset-password"
+        <NewPasswordFields
+          form={form}
+          idPrefix="reset"
+          field="password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onValue={(value) => {
-            setPassword(value);
-            form.clearError('password');
-          }}
-          hint={PASSWORD_HINT}
-          error={form.errors.password}
-        />
-        <TextField
-          id="reset-confirmation"
-          label="Repeat the new password"
-          type="password"
-          autoComplete="new-password"
-          value={confirmation}
-          onValue={(value) => {
-            setConfirmation(value);
-            form.clearError('confirmation');
-          }}
-          error={form.errors.confirmation}
+          repeatLabel="Repeat the new password"
+          password={password}
+          setPassword={setPassword}
+          confirmation={confirmation}
+          setConfirmation={setConfirmation}
         />
         <SubmitButton pending={form.pending} pendingLabel="Saving…" testId="reset-password-submit">
           Set new password

@@ -5,6 +5,7 @@ import type { ComponentChildren, VNode } from 'preact';
 import type { FileEntry, SortKey, SortOrder } from '../../api/files';
 import { Breadcrumbs as Trail } from '../../breadcrumbs';
 import { formatDateTime, formatStartTime, isoFromUnix } from '../../format';
+import { ActionsHeader } from '../../table';
 import type { Crumb } from './paths';
 import { formatSize } from './paths';
 
@@ -107,11 +108,7 @@ export function FileTable({ entries, sort, order, onSort, folderHref, onFile, fi
             {COLUMNS.map((column) => (
               <SortHeader key={column.label} column={column} sort={sort} order={order} onSort={onSort} />
             ))}
-            {actions && (
-              <th scope="col" class="table__actions">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            )}
+            {actions && <ActionsHeader />}
           </tr>
         </thead>
         <tbody>

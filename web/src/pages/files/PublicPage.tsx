@@ -5,11 +5,12 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { FilesApi, Publication, PublicationKind } from '../../api/files';
 import { filesApi } from '../../api/files';
-import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { ConfirmDialog, confirmationProps, useConfirmation } from '../../dialog';
 import { formatDateTime, formatUnixDate, isoFromUnix, plural } from '../../format';
 import { ErrorBanner, FilterSearch, Segmented, useDebouncedText } from '../../forms';
 import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
+import { ActionsHeader, RowButton } from '../../table';
 import { useDocumentTitle } from '../../title';
 import { useLoad } from '../settings/common';
 import { CopyDialog } from './dialogs';
@@ -107,9 +108,7 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
                   Size
                 </th>
                 <th scope="col">Published</th>
-                <th scope="col" class="table__actions">
-                  <span class="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>
@@ -146,21 +145,20 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
                     <a class="button button--small button--secondary" href={browserHref(pub.path)} data-testid="publication-browse">
                       Browse files
                     </a>{' '}
-                    <button type="button" class="button button--small button--secondary" onClick={() => setCopying(pub)} data-testid="publication-copy">
+                    <RowButton onClick={() => setCopying(pub)} testId="publication-copy">
                       Copy to my space
-                    </button>
+                    </RowButton>
                     {pub.account === user.account_id && (
                       <>
                         {' '}
-                        <button
-                          type="button"
-                          class="button button--small button--danger-outline"
+                        <RowButton
+                          danger
                           onClick={() => deleting.ask(pub)}
-                          aria-label={`Delete ${pub.name} ${pub.version}`}
-                          data-testid="publication-delete"
+                          label={`Delete ${pub.name} ${pub.version}`}
+                          testId="publication-delete"
                         >
                           Delete
-                        </button>
+                        </RowButton>
                       </>
                     )}
                   </td>
@@ -188,17 +186,12 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
           confirmLabel="Delete"
           pendingLabel="Deleting…"
           danger
-          pending={deleting.pending}
-          error={deleting.error}
           testId="publication-delete-dialog"
-          onCancel={deleting.cancel}
-          onConfirm={() =>
-            void deleting.confirm(async (target) => {
-              await api.deletePublication(target.id);
-              publications.update((current) => current?.filter((pub) => pub.id !== target.id));
-              publications.reload();
-            })
-          }
+          {...confirmationProps(deleting, async (target) => {
+            await api.deletePublication(target.id);
+            publications.update((current) => current?.filter((pub) => pub.id !== target.id));
+            publications.reload();
+          })}
         >
           <p>
             Its files at <code>{deleting.target.path}</code> are removed from the public space; copies others made stay theirs.

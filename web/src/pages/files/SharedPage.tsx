@@ -3,10 +3,11 @@
 // each with Revoke.
 import type { VNode } from 'preact';
 import type { FilesApi, Share } from '../../api/files';
-import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { RevokeDialog, useConfirmation } from '../../dialog';
 import { formatDateTime, formatUnix, formatUnixDate, isoFromUnix } from '../../format';
 import { ErrorBanner } from '../../forms';
 import type { SignedInPageProps } from '../../session';
+import { DataTable, RowButton } from '../../table';
 import { useDocumentTitle } from '../../title';
 import { useLoad } from '../settings/common';
 import { filesApi } from '../../api/files';
@@ -57,35 +58,23 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
           <p class="empty__text">When another account shares a dataset or model with yours, it appears here.</p>
         </div>
       ) : withMe.data ? (
-        <div class="table-wrap">
-          <table class="table shared-table" data-testid="shared-table">
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Path</th>
-                <th scope="col">Since</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {withMe.data.map((share) => (
-                <tr key={share.id} data-testid="shared-row" data-owner={share.owner_account} data-path={share.path}>
-                  <td data-testid="shared-owner">{share.owner_account}</td>
-                  <td class="files-table__name">
-                    {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
-                    <a href={browserHref(share.mount)} data-testid="shared-open">
-                      {share.path}
-                    </a>
-                  </td>
-                  <td>
-                    <When at={share.created_at} />
-                  </td>
-                  <td data-testid="shared-expires">{share.expires_at ? <When at={share.expires_at} /> : <span class="muted">never</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Owner', 'Path', 'Since', 'Expires']} class="shared-table" testId="shared-table">
+          {withMe.data.map((share) => (
+            <tr key={share.id} data-testid="shared-row" data-owner={share.owner_account} data-path={share.path}>
+              <td data-testid="shared-owner">{share.owner_account}</td>
+              <td class="files-table__name">
+                {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
+                <a href={browserHref(share.mount)} data-testid="shared-open">
+                  {share.path}
+                </a>
+              </td>
+              <td>
+                <When at={share.created_at} />
+              </td>
+              <td data-testid="shared-expires">{share.expires_at ? <When at={share.expires_at} /> : <span class="muted">never</span>}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
 
       <h2 class="section-title" id="shared-by-us">
@@ -102,75 +91,51 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
           Your account shares nothing.
         </p>
       ) : byUs.data ? (
-        <div class="table-wrap">
-          <table class="table shared-table" data-testid="shares-table" aria-labelledby="shared-by-us">
-            <thead>
-              <tr>
-                <th scope="col">Path</th>
-                <th scope="col">With</th>
-                <th scope="col">Shared</th>
-                <th scope="col">Expires</th>
-                <th scope="col" class="table__actions">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {byUs.data.map((share) => (
-                <tr key={share.id} data-testid="share-row" data-share-id={share.id} data-path={share.path}>
-                  <td class="files-table__name">
-                    {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
-                    <a href={browserHref(share.path)}>{share.path}</a>
-                  </td>
-                  <td class="table__wrap">
-                    <ShareTarget share={share} />
-                  </td>
-                  <td>
-                    <When at={share.created_at} />
-                    <span class="table__sub">{share.created_by}</span>
-                  </td>
-                  <td>{share.expires_at ? formatUnix(share.expires_at) : <span class="muted">never</span>}</td>
-                  <td class="table__actions">
-                    <button
-                      type="button"
-                      class="button button--small button--danger-outline"
-                      onClick={() => revoking.ask(share)}
-                      data-testid="share-row-revoke"
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={['Path', 'With', 'Shared', 'Expires']}
+          actions
+          class="shared-table"
+          testId="shares-table"
+          labelledBy="shared-by-us"
+        >
+          {byUs.data.map((share) => (
+            <tr key={share.id} data-testid="share-row" data-share-id={share.id} data-path={share.path}>
+              <td class="files-table__name">
+                {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
+                <a href={browserHref(share.path)}>{share.path}</a>
+              </td>
+              <td class="table__wrap">
+                <ShareTarget share={share} />
+              </td>
+              <td>
+                <When at={share.created_at} />
+                <span class="table__sub">{share.created_by}</span>
+              </td>
+              <td>{share.expires_at ? formatUnix(share.expires_at) : <span class="muted">never</span>}</td>
+              <td class="table__actions">
+                <RowButton danger onClick={() => revoking.ask(share)} testId="share-row-revoke">
+                  Revoke
+                </RowButton>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
 
-      {revoking.target && (
-        <ConfirmDialog
-          title={`Stop sharing ${revoking.target.path}?`}
-          confirmLabel="Revoke"
-          pendingLabel="Revoking…"
-          danger
-          pending={revoking.pending}
-          error={revoking.error}
-          testId="revoke-dialog"
-          onCancel={revoking.cancel}
-          onConfirm={() =>
-            void revoking.confirm(async (target) => {
-              await api.deleteShare(target.id);
-              byUs.reload();
-            })
-          }
-        >
-          <p>
-            {revoking.target.link
-              ? 'The public link stops working at once.'
-              : `The account ${revoking.target.account} can no longer read it.`}
-          </p>
-        </ConfirmDialog>
-      )}
+      <RevokeDialog
+        confirmation={revoking}
+        revoke={async (share) => {
+          await api.deleteShare(share.id);
+          byUs.reload();
+        }}
+        title={(share) => `Stop sharing ${share.path}?`}
+        confirmLabel="Revoke"
+        testId="revoke-dialog"
+      >
+        {(share) => (
+          <p>{share.link ? 'The public link stops working at once.' : `The account ${share.account} can no longer read it.`}</p>
+        )}
+      </RevokeDialog>
     </section>
   );
 }

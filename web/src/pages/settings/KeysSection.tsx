@@ -2,9 +2,10 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Certificate } from '../../api/account';
 import type { Download } from '../../api/client';
-import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { RevokeDialog, useConfirmation } from '../../dialog';
 import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
+import { DataTable, RowButton } from '../../table';
 import type { SectionProps } from './common';
 import { Panel, Section, useLoad } from './common';
 
@@ -69,11 +70,10 @@ export function KeysSection({ user, api }: SectionProps): VNode {
       certificates.reload();
     });
 
-  const onRevoke = () =>
-    revoking.confirm(async (cert) => {
-      await api.revokeCertificate(cert.serial);
-      certificates.reload();
-    });
+  const revoke = async (cert: Certificate) => {
+    await api.revokeCertificate(cert.serial);
+    certificates.reload();
+  };
 
   const items = certificates.data?.items ?? [];
 
@@ -114,85 +114,54 @@ export function KeysSection({ user, api }: SectionProps): VNode {
             You have no client certificates.
           </p>
         ) : (
-          <div class="table-wrap">
-            <table class="table" data-testid="certificates-table">
-              <thead>
-                <tr>
-                  <th scope="col">Serial</th>
-                  <th scope="col">Issued to</th>
-                  <th scope="col">Fingerprint</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">State</th>
-                  <th scope="col" class="table__actions">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+          <DataTable columns={['Serial', 'Issued to', 'Fingerprint', 'Expires', 'State']} actions testId="certificates-table">
+            {items.map((cert) => {
+              const state = stateOf(cert, now);
+              return (
+                <tr key={cert.serial} data-testid={`certificate-${cert.serial}`}>
+                  <td>
+                    <code title={cert.serial}>{shortHex(cert.serial, 12)}</code>
+                  </td>
+                  <td class="table__wrap" title={cert.subject}>
+                    {commonName(cert.subject)}
+                  </td>
+                  <td>
+                    <code title={`SHA-256 ${cert.fingerprint_sha256}`}>{shortHex(cert.fingerprint_sha256, 12)}</code>
+                  </td>
+                  <td title={`Valid from ${formatUnix(cert.not_before)} to ${formatUnix(cert.not_after)}`}>
+                    {formatUnixDate(cert.not_after)}
+                  </td>
+                  <td>
+                    <span
+                      class={state === 'active' ? 'tag tag--ok' : state === 'revoked' ? 'tag tag--bad' : 'tag'}
+                      title={state === 'revoked' ? `Revoked ${formatUnix(cert.revoked_at)}` : undefined}
+                      data-testid="certificate-state"
+                    >
+                      {state === 'active' ? 'Active' : state === 'revoked' ? 'Revoked' : 'Expired'}
+                    </span>
+                  </td>
+                  <td class="table__actions">
+                    {state === 'active' && (
+                      <RowButton danger onClick={() => revoking.ask(cert)} testId="certificate-revoke">
+                        Revoke
+                      </RowButton>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {items.map((cert) => {
-                  const state = stateOf(cert, now);
-                  return (
-                    <tr key={cert.serial} data-testid={`certificate-${cert.serial}`}>
-                      <td>
-                        <code title={cert.serial}>{shortHex(cert.serial, 12)}</code>
-                      </td>
-                      <td class="table__wrap" title={cert.subject}>
-                        {commonName(cert.subject)}
-                      </td>
-                      <td>
-                        <code title={`SHA-256 ${cert.fingerprint_sha256}`}>{shortHex(cert.fingerprint_sha256, 12)}</code>
-                      </td>
-                      <td title={`Valid from ${formatUnix(cert.not_before)} to ${formatUnix(cert.not_after)}`}>
-                        {formatUnixDate(cert.not_after)}
-                      </td>
-                      <td>
-                        <span
-                          class={state === 'active' ? 'tag tag--ok' : state === 'revoked' ? 'tag tag--bad' : 'tag'}
-                          title={state === 'revoked' ? `Revoked ${formatUnix(cert.revoked_at)}` : undefined}
-                          data-testid="certificate-state"
-                        >
-                          {state === 'active' ? 'Active' : state === 'revoked' ? 'Revoked' : 'Expired'}
-                        </span>
-                      </td>
-                      <td class="table__actions">
-                        {state === 'active' && (
-                          <button
-                            type="button"
-                            class="button button--small button--danger-outline"
-                            onClick={() => revoking.ask(cert)}
-                            data-testid="certificate-revoke"
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </DataTable>
         )}
       </Panel>
 
-      {revoking.target && (
-        <ConfirmDialog
-          title="Revoke this certificate?"
-          confirmLabel="Revoke certificate"
-          pendingLabel="Revoking…"
-          danger
-          pending={revoking.pending}
-          error={revoking.error}
-          onConfirm={() => void onRevoke()}
-          onCancel={revoking.cancel}
-        >
+      <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this certificate?" confirmLabel="Revoke certificate">
+        {(cert) => (
           <p>
-            The certificate <code>{shortHex(revoking.target.serial, 12)}</code> (valid until{' '}
-            {formatUnixDate(revoking.target.not_after)}) stops working at once, wherever its key is installed. This cannot be
-            undone.
+            The certificate <code>{shortHex(cert.serial, 12)}</code> (valid until {formatUnixDate(cert.not_after)}) stops
+            working at once, wherever its key is installed. This cannot be undone.
           </p>
-        </ConfirmDialog>
-      )}
+        )}
+      </RevokeDialog>
     </Section>
   );
 }

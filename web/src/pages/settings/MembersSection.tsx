@@ -1,11 +1,12 @@
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Invitation, User } from '../../api/account';
-import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { ConfirmDialog, confirmationProps, useConfirmation } from '../../dialog';
 import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useAction, useForm } from '../../forms';
 import { formatUnixDate } from '../../format';
 import { navigate } from '../../router';
 import { setSignedOut, updateUser } from '../../session';
+import { DataTable, RowButton } from '../../table';
 import { validateEmail } from '../../validation';
 import type { SectionProps } from './common';
 import { Panel, Section, useLoad } from './common';
@@ -19,24 +20,24 @@ export function MembersSection({ user, api }: SectionProps): VNode {
   const asked = confirming.target;
   const [notice, setNotice] = useState<string | null>(null);
 
-  const confirm = () =>
-    confirming.confirm(async (current) => {
-      if (current.kind === 'remove') {
-        await api.removeMember(current.member.id);
-        setNotice(`${current.member.email} was removed from the account.`);
-        members.reload();
-      } else if (current.kind === 'transfer') {
-        await api.transferMaster(current.member.id);
-        setNotice(`${current.member.email} is now the master user; you are a member.`);
-        const me = await api.getMe();
-        updateUser(me.user);
-        members.reload();
-      } else {
-        await api.leaveAccount();
-        setSignedOut(`You left the account ${user.account_id}.`);
-        navigate('/login');
-      }
-    });
+  const act = async (current: MemberAction) => {
+    if (current.kind === 'remove') {
+      await api.removeMember(current.member.id);
+      setNotice(`${current.member.email} was removed from the account.`);
+      members.reload();
+    } else if (current.kind === 'transfer') {
+      await api.transferMaster(current.member.id);
+      setNotice(`${current.member.email} is now the master user; you are a member.`);
+      const me = await api.getMe();
+      updateUser(me.user);
+      members.reload();
+    } else {
+      await api.leaveAccount();
+      setSignedOut(`You left the account ${user.account_id}.`);
+      navigate('/login');
+    }
+  };
+  const dialog = confirmationProps(confirming, act);
 
   return (
     <Section
@@ -55,67 +56,40 @@ export function MembersSection({ user, api }: SectionProps): VNode {
         {members.data === undefined && members.loading ? (
           <p class="loading">Loading members…</p>
         ) : (
-          <div class="table-wrap">
-            <table class="table" data-testid="members-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Joined</th>
+          <DataTable columns={['Name', 'Email', 'Role', 'Joined']} actions={master} testId="members-table">
+            {(members.data?.items ?? []).map((member) => {
+              const self = member.id === user.id;
+              return (
+                <tr key={member.id} data-testid={`member-${member.email}`}>
+                  <td>
+                    {member.display_name}
+                    {self && <span class="muted"> (you)</span>}
+                  </td>
+                  <td>{member.email}</td>
+                  <td>
+                    <span class={member.role === 'master' ? 'tag tag--primary' : 'tag'}>
+                      {member.role === 'master' ? 'Master user' : 'Member'}
+                    </span>
+                  </td>
+                  <td>{formatUnixDate(member.created_at)}</td>
                   {master && (
-                    <th scope="col" class="table__actions">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
+                    <td class="table__actions">
+                      {!self && (
+                        <>
+                          <RowButton onClick={() => confirming.ask({ kind: 'transfer', member })} testId="member-make-master">
+                            Make master
+                          </RowButton>
+                          <RowButton danger onClick={() => confirming.ask({ kind: 'remove', member })} testId="member-remove">
+                            Remove
+                          </RowButton>
+                        </>
+                      )}
+                    </td>
                   )}
                 </tr>
-              </thead>
-              <tbody>
-                {(members.data?.items ?? []).map((member) => {
-                  const self = member.id === user.id;
-                  return (
-                    <tr key={member.id} data-testid={`member-${member.email}`}>
-                      <td>
-                        {member.display_name}
-                        {self && <span class="muted"> (you)</span>}
-                      </td>
-                      <td>{member.email}</td>
-                      <td>
-                        <span class={member.role === 'master' ? 'tag tag--primary' : 'tag'}>
-                          {member.role === 'master' ? 'Master user' : 'Member'}
-                        </span>
-                      </td>
-                      <td>{formatUnixDate(member.created_at)}</td>
-                      {master && (
-                        <td class="table__actions">
-                          {!self && (
-                            <>
-                              <button
-                                type="button"
-                                class="button button--small button--secondary"
-                                onClick={() => confirming.ask({ kind: 'transfer', member })}
-                                data-testid="member-make-master"
-                              >
-                                Make master
-                              </button>
-                              <button
-                                type="button"
-                                class="button button--small button--danger-outline"
-                                onClick={() => confirming.ask({ kind: 'remove', member })}
-                                data-testid="member-remove"
-                              >
-                                Remove
-                              </button>
-                            </>
-                          )}
-                        </td>
-                      )}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </DataTable>
         )}
       </Panel>
 
@@ -139,10 +113,7 @@ export function MembersSection({ user, api }: SectionProps): VNode {
           confirmLabel="Remove member"
           pendingLabel="Removing…"
           danger
-          pending={confirming.pending}
-          error={confirming.error}
-          onConfirm={() => void confirm()}
-          onCancel={confirming.cancel}
+          {...dialog}
         >
           <p>
             <strong>{asked.member.email}</strong> loses access to the account <code>{user.account_id}</code> at once:
@@ -155,10 +126,7 @@ export function MembersSection({ user, api }: SectionProps): VNode {
           title="Hand over the master role?"
           confirmLabel="Make master user"
           pendingLabel="Handing over…"
-          pending={confirming.pending}
-          error={confirming.error}
-          onConfirm={() => void confirm()}
-          onCancel={confirming.cancel}
+          {...dialog}
         >
           <p>
             <strong>{asked.member.email}</strong> becomes the master user of <code>{user.account_id}</code>. You become a
@@ -172,10 +140,7 @@ export function MembersSection({ user, api }: SectionProps): VNode {
           confirmLabel="Leave account"
           pendingLabel="Leaving…"
           danger
-          pending={confirming.pending}
-          error={confirming.error}
-          onConfirm={() => void confirm()}
-          onCancel={confirming.cancel}
+          {...dialog}
         >
           <p>You will be signed out and your user deleted. This cannot be undone.</p>
         </ConfirmDialog>
@@ -259,42 +224,21 @@ function InviteMembers({ api }: Pick<SectionProps, 'api'>): VNode {
             No open invitations.
           </p>
         ) : (
-          <div class="table-wrap">
-            <table class="table" data-testid="invitations-table">
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Invited by</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col" class="table__actions">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {open.map((invitation) => (
-                  <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
-                    <td>{invitation.email}</td>
-                    <td>{invitation.invited_by}</td>
-                    <td>{formatUnixDate(invitation.created_at)}</td>
-                    <td>{formatUnixDate(invitation.expires_at)}</td>
-                    <td class="table__actions">
-                      <button
-                        type="button"
-                        class="button button--small button--secondary"
-                        disabled={withdrawing !== null}
-                        onClick={() => onWithdraw(invitation)}
-                        data-testid="invitation-withdraw"
-                      >
-                        {withdrawing === invitation.id ? 'Withdrawing…' : 'Withdraw'}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Email', 'Invited by', 'Sent', 'Expires']} actions testId="invitations-table">
+            {open.map((invitation) => (
+              <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
+                <td>{invitation.email}</td>
+                <td>{invitation.invited_by}</td>
+                <td>{formatUnixDate(invitation.created_at)}</td>
+                <td>{formatUnixDate(invitation.expires_at)}</td>
+                <td class="table__actions">
+                  <RowButton disabled={withdrawing !== null} onClick={() => onWithdraw(invitation)} testId="invitation-withdraw">
+                    {withdrawing === invitation.id ? 'Withdrawing…' : 'Withdraw'}
+                  </RowButton>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Panel>
     </>

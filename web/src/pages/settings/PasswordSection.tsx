@@ -1,9 +1,8 @@
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
-import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useForm } from '../../forms';
+import { ErrorBanner, Form, NewPasswordFields, SubmitButton, SuccessBanner, TextField, useForm } from '../../forms';
 import {
   collectErrors,
-  PASSWORD_HINT,
   required,
   validateNewPassword,
   validatePasswordConfirmation,
@@ -71,24 +70,16 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
           onValue={edit('current_password', setCurrent)}
           error={form.errors.current_password}
         />
-        <TextField
-          id="password-new_password"
+        <NewPasswordFields
+          form={form}
+          idPrefix="password"
+          field="new_password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          value={replacement}
-          onValue={edit('new_password', setReplacement)}
-          hint={PASSWORD_HINT}
-          error={form.errors.new_password}
-        />
-        <TextField
-          id="password-confirmation"
-          label="Repeat the new password"
-          type="password"
-          autoComplete="new-password"
-          value={confirmation}
-          onValue={edit('confirmation', setConfirmation)}
-          error={form.errors.confirmation}
+          repeatLabel="Repeat the new password"
+          password={replacement}
+          setPassword={edit('new_password', setReplacement)}
+          confirmation={confirmation}
+          setConfirmation={edit('confirmation', setConfirmation)}
         />
         <label class="filters__toggle">
           <input

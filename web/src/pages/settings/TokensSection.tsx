@@ -1,9 +1,10 @@
 import type { VNode } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { ApiToken, CreatedApiToken } from '../../api/account';
-import { ConfirmDialog, useConfirmation } from '../../dialog';
+import { RevokeDialog, useConfirmation } from '../../dialog';
 import { ErrorBanner, Form, SelectField, SubmitButton, TextField, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
+import { DataTable, RowButton } from '../../table';
 import { collectErrors, required } from '../../validation';
 import type { SectionProps } from './common';
 import { copyText, Panel, Section, useLoad } from './common';
@@ -47,12 +48,11 @@ export function TokensSection({ api }: SectionProps): VNode {
       () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
     );
 
-  const onRevoke = () =>
-    revoking.confirm(async (token) => {
-      await api.revokeToken(token.id);
-      if (created?.id === token.id) setCreated(null);
-      tokens.reload();
-    });
+  const revoke = async (token: ApiToken) => {
+    await api.revokeToken(token.id);
+    if (created?.id === token.id) setCreated(null);
+    tokens.reload();
+  };
 
   const items = tokens.data?.items ?? [];
 
@@ -109,65 +109,35 @@ export function TokensSection({ api }: SectionProps): VNode {
             You have no API tokens.
           </p>
         ) : (
-          <div class="table-wrap">
-            <table class="table" data-testid="tokens-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Token</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col" class="table__actions">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((token) => (
-                  <tr key={token.id} data-testid={`token-row-${token.name}`}>
-                    <td>{token.name}</td>
-                    <td>
-                      <code>{token.prefix}…</code>
-                    </td>
-                    <td>{formatUnixDate(token.created_at)}</td>
-                    <td data-testid="token-last-used">{formatUnix(token.last_used_at, 'Never')}</td>
-                    <td>{expiryText(token, now)}</td>
-                    <td class="table__actions">
-                      <button
-                        type="button"
-                        class="button button--small button--danger-outline"
-                        onClick={() => revoking.ask(token)}
-                        data-testid="token-revoke"
-                      >
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Name', 'Token', 'Created', 'Last used', 'Expires']} actions testId="tokens-table">
+            {items.map((token) => (
+              <tr key={token.id} data-testid={`token-row-${token.name}`}>
+                <td>{token.name}</td>
+                <td>
+                  <code>{token.prefix}…</code>
+                </td>
+                <td>{formatUnixDate(token.created_at)}</td>
+                <td data-testid="token-last-used">{formatUnix(token.last_used_at, 'Never')}</td>
+                <td>{expiryText(token, now)}</td>
+                <td class="table__actions">
+                  <RowButton danger onClick={() => revoking.ask(token)} testId="token-revoke">
+                    Revoke
+                  </RowButton>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Panel>
 
-      {revoking.target && (
-        <ConfirmDialog
-          title="Revoke this token?"
-          confirmLabel="Revoke token"
-          pendingLabel="Revoking…"
-          danger
-          pending={revoking.pending}
-          error={revoking.error}
-          onConfirm={() => void onRevoke()}
-          onCancel={revoking.cancel}
-        >
+      <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this token?" confirmLabel="Revoke token">
+        {(token) => (
           <p>
-            Programs using <strong>{revoking.target.name}</strong> (<code>{revoking.target.prefix}…</code>) can no longer sign in with it.
-            This cannot be undone.
+            Programs using <strong>{token.name}</strong> (<code>{token.prefix}…</code>) can no longer sign in with it. This
+            cannot be undone.
           </p>
-        </ConfirmDialog>
-      )}
+        )}
+      </RevokeDialog>
     </Section>
   );
 }
