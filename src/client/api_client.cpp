@@ -473,10 +473,8 @@ Result<std::uint64_t> FileSizeOf(const std::string& path) {
 }
 
 // Runs `exchange` and reads a JSON answer: an error answer becomes its Status, an empty one null.
-Result<json::value> RunForJson(const ClientOptions& options, const Endpoint& endpoint, const Exchange& exchange,
-                               std::string_view target) {
-  Transport transport(options, endpoint);
-  auto response = transport.Run(exchange);
+// The JSON of a 2xx answer (null when empty); an error answer becomes its Status.
+Result<json::value> JsonAnswer(const Result<ApiResponse>& response, const std::string& server, std::string_view target) {
   if (!response) return Err(response.error());
   if (response->status < 200 || response->status >= 300)
     return Err(ErrorFromResponse(response->status, response->body, response->header("retry-after")));
@@ -484,7 +482,7 @@ Result<json::value> RunForJson(const ClientOptions& options, const Endpoint& end
   boost::system::error_code ec;
   json::value value = json::parse(response->body, ec);
   if (ec)
-    return Err(Status::Internal("the answer of " + options.server + std::string(target) + " is not JSON: " +
+    return Err(Status::Internal("the answer of " + server + std::string(target) + " is not JSON: " +
                                 Printable(response->body, 120)));
   return value;
 }
@@ -500,20 +498,16 @@ Result<json::value> ApiClient::Call(std::string_view method, std::string_view ta
     exchange.body = json::serialize(body);
     exchange.content_type = "application/json";
   }
-  return RunForJson(options_, *endpoint, exchange, target);
+  return JsonAnswer(Transport(options_, *endpoint).Run(exchange), options_.server, target);
 }
 
 Result<json::value> ApiClient::Upload(std::string_view method, std::string_view target, const std::string& path,
                                       std::string_view content_type, const UploadProgress& progress,
                                       std::chrono::milliseconds answer_timeout) {
-  auto endpoint = ParseServer(options_.server);
-  if (!endpoint) return Err(endpoint.error());
   auto size = FileSizeOf(path);
   if (!size) return Err(size.error());
-  Exchange exchange{.method = std::string(method), .target = endpoint->base_path + std::string(target),
-                    .content_type = std::string(content_type), .accept = "application/json", .body_file = &path,
-                    .body_file_size = *size, .progress = &progress, .answer_timeout = answer_timeout};
-  return RunForJson(options_, *endpoint, exchange, target);
+  return JsonAnswer(SendFileRange(method, target, path, 0, *size, {}, content_type, progress, answer_timeout),
+                    options_.server, target);
 }
 
 Result<ApiResponse> ApiClient::SendFileRange(std::string_view method, std::string_view target, const std::string& path,
