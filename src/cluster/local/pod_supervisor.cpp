@@ -286,13 +286,28 @@ class Supervisor {
     kill_deadline_ = Clock::now() + grace;
   }
 
-  // SIGTERM, once each, to the pod's processes not asked yet; called again during the grace
-  // period, so a process that starts after the stop (the entry itself, when the stop comes while
-  // bwrap is still setting up) is asked too. Never to bwrap outside the sandbox (`child`): it
-  // would die of it and take the pod down at once, with no grace.
+  // SIGTERM to the pod's processes not asked yet; called again during the grace period, so a
+  // process that starts after the stop (the entry itself, when the stop comes while bwrap is still
+  // setting up) is asked too. A process counts as asked once it got the signal while not ignoring
+  // it: a child forked by a shell that ignores SIGTERM ignores it too until it execs a program
+  // that takes it. Never to bwrap outside the sandbox (`child`): it would die of it and take the
+  // pod down at once, with no grace.
   void TerminateNewProcesses(pid_t child) {
-    for (pid_t pid : cgroup_->Processes())
-      if (pid != child && terminated_.insert(pid).second) ::kill(pid, SIGTERM);
+    for (pid_t pid : cgroup_->Processes()) {
+      if (pid == child || terminated_.count(pid)) continue;
+      bool ignoring = IgnoresSigterm(pid);
+      ::kill(pid, SIGTERM);
+      if (!ignoring) terminated_.insert(pid);
+    }
+  }
+
+  static bool IgnoresSigterm(pid_t pid) {
+    auto status = ReadWholeFile("/proc/" + std::to_string(pid) + "/status");
+    if (!status) return false;
+    auto at = status->find("\nSigIgn:");
+    if (at == std::string::npos) return false;
+    std::uint64_t ignored = std::strtoull(status->c_str() + at + 8, nullptr, 16);
+    return ignored & (1ull << (SIGTERM - 1));
   }
 
   // Everything an attempt's child needs, prepared before fork (the supervisor has one thread, so
