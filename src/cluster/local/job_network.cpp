@@ -98,8 +98,8 @@ pid_t RunLightChild(int (*body)(void*), void* arg, bool share_files) {
   };
   constexpr std::size_t kStackBytes = 64 * 1024;
   auto stack = std::make_unique<std::max_align_t[]>(kStackBytes / sizeof(std::max_align_t));
-  pid_t pid = ::clone(trampoline, stack.get() + kStackBytes / sizeof(std::max_align_t), CLONE_VM | CLONE_VFORK | (share_files ? CLONE_FILES : 0) | SIGCHLD,
-                      &start);
+  int flags = CLONE_VM | CLONE_VFORK | (share_files ? CLONE_FILES : 0) | SIGCHLD;
+  pid_t pid = ::clone(trampoline, stack.get() + kStackBytes / sizeof(std::max_align_t), flags, &start);
   int err = errno;
   ::pthread_sigmask(SIG_SETMASK, &start.mask, nullptr);
   errno = err;
