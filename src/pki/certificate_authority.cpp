@@ -1,4 +1,5 @@
 #include "pki/certificate_authority.h"
+#include "pki/openssl_handles.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -41,22 +42,6 @@ constexpr int kMaxValidDays = 3650;
 constexpr std::size_t kMaxNameChars = 64;  // ub-common-name / ub-organization-name (RFC 5280)
 constexpr int kSerialBits = 128;
 constexpr unsigned char kSessionIdContext[] = "paddlecloud-client-auth";
-
-// ---- RAII for OpenSSL objects ---------------------------------------------------------------
-
-template <auto Fn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const { Fn(p); }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
 
 // The most recent OpenSSL error (then clears the queue). Never contains key material.
 std::string OpenSslError() {

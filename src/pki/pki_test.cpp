@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki/certificate_authority.h"
+#include "pki/openssl_handles.h"
 #include "pki/key_bundle.h"
 
 namespace paddlecloud::pki {
@@ -54,16 +55,6 @@ class TempDir {
   std::string path_;
 };
 
-template <auto Fn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const { Fn(p); }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, Deleter<SSL_free>>;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
