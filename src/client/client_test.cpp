@@ -371,15 +371,7 @@ TEST_F(ApiClientServerTest, UploadsStreamAFileAndKeepAnEarlyAnswer) {
 
 // ---- https --------------------------------------------------------------------------------------
 
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
+using testing::RunCommand;
 
 TEST(ApiClientTlsTest, VerifiesTheServerCertificateAndItsName) {
   testing::TempDir dir;
