@@ -54,6 +54,7 @@ bench: build
 	@python3 bench/jobs_bench.py $(BUILD_DIR)
 	@python3 bench/files_bench.py $(BUILD_DIR)
 	@python3 bench/auth_bench.py $(BUILD_DIR)
+	@$(BUILD_DIR)/src/timeseries/series_bench
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

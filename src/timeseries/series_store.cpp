@@ -1,0 +1,551 @@
+#include "timeseries/series_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <optional>
+
+#include "common/fs.h"
+
+namespace paddlecloud::timeseries {
+namespace {
+
+constexpr int kLevels = 1 + static_cast<int>(kRollupWidthsMs.size());
+constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::size_t kMaxPoints = 100'000;
+constexpr std::size_t kMaxColumns = 64;
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr char kMetaFile[] = "series.meta";
+
+std::int64_t WidthMs(int level) { return level == 0 ? 1 : kRollupWidthsMs[level - 1]; }
+std::int64_t SegmentSpanMs(int level) { return level == 0 ? kDayMs : WidthMs(level) * 10'080; }
+std::int64_t FloorTo(std::int64_t t, std::int64_t width) { return t - t % width; }
+
+// Record layouts (host byte order; the series stays on the machine that wrote it):
+//   sample: int64 t, float value[columns], uint32 checksum
+//   bucket: int64 start, int64 through (time of its last sample), {float min, max, mean, last;
+//           uint32 count}[columns], uint32 checksum
+std::size_t RecordSize(int level, std::size_t columns) {
+  return level == 0 ? 12 + 4 * columns : 20 + 20 * columns;
+}
+
+// FNV-1a over 8-byte words (records are multiples of 4 bytes; a 4-byte rest is its own word).
+std::uint32_t Checksum(const char* bytes, std::size_t size) {
+  std::uint64_t h = 14695981039346656037ull;
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes + i, 8);
+    h = (h ^ word) * 1099511628211ull;
+  }
+  for (; i < size; ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * 1099511628211ull;
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+bool Valid(const char* record, std::size_t size) {
+  std::uint32_t stored;
+  std::memcpy(&stored, record + size - 4, 4);
+  return stored == Checksum(record, size - 4);
+}
+
+template <typename T>
+T Load(const char* at) {
+  T value;
+  std::memcpy(&value, at, sizeof value);
+  return value;
+}
+
+template <typename T>
+void Store(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+// Copies `count` values of type T out of a record (records need not be aligned for T).
+template <typename T>
+const T* Unpack(const char* at, std::size_t count, std::vector<T>& into) {
+  into.resize(count);
+  std::memcpy(into.data(), at, count * sizeof(T));
+  return into.data();
+}
+static_assert(sizeof(ColumnStat) == 20, "a bucket column is stored as 4 floats and a count");
+
+void AppendChecksum(std::string& record) { Store(record, Checksum(record.data(), record.size())); }
+
+Status SystemError(const std::string& what) { return Status::Internal(what + ": " + fsutil::ErrnoText(errno)); }
+
+std::string SegmentName(int level, std::int64_t segment) {
+  return "L" + std::to_string(level) + "-" + std::to_string(segment) + ".ts";
+}
+
+// The segments of `level` in `dir_fd`, oldest first.
+std::vector<std::int64_t> Segments(int dir_fd, int level) {
+  std::vector<std::int64_t> found;
+  int listing = ::dup(dir_fd);
+  if (listing < 0) return found;
+  DIR* dir = ::fdopendir(listing);
+  if (!dir) {
+    ::close(listing);
+    return found;
+  }
+  ::rewinddir(dir);
+  std::string prefix = "L" + std::to_string(level) + "-";
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (!name.starts_with(prefix) || !name.ends_with(".ts")) continue;
+    std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - 3);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    found.push_back(std::stoll(std::string(digits)));
+  }
+  ::closedir(dir);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (fd >= 0) ::close(fd);
+    fd = std::exchange(o.fd, -1);
+    return *this;
+  }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Result<Fd> OpenDir(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.fd < 0) {
+    if (errno == ENOENT) return Err(Status::NotFound("no such series"));
+    return Err(SystemError("cannot open series " + dir));
+  }
+  return fd;
+}
+
+Result<std::size_t> ReadColumns(int dir_fd) {
+  Fd meta(::openat(dir_fd, kMetaFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (meta.fd < 0) return Err(Status::NotFound("no such series"));
+  char text[64] = {};
+  ssize_t n = ::read(meta.fd, text, sizeof text - 1);
+  unsigned long columns = 0;
+  if (n <= 0 || std::sscanf(text, "columns %lu", &columns) != 1 || columns == 0 || columns > kMaxColumns)
+    return Err(Status::Internal("series.meta is damaged"));
+  return static_cast<std::size_t>(columns);
+}
+
+// Calls `take` with each valid record of `level` whose time is in [from, to), in time order, and
+// stops at the first damaged record of a segment. Returns how many records it read.
+template <typename Take>
+std::size_t ReadRecords(int dir_fd, int level, std::size_t columns, std::int64_t from, std::int64_t to, Take&& take) {
+  const std::size_t size = RecordSize(level, columns);
+  const std::int64_t span = SegmentSpanMs(level);
+  std::size_t read = 0;
+  thread_local std::string chunk;  // kept between calls: a query allocates nothing to read
+  for (std::int64_t segment : Segments(dir_fd, level)) {
+    if ((segment + 1) * span <= from || segment * span >= to) continue;
+    Fd file(::openat(dir_fd, SegmentName(level, segment).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (file.fd < 0 || ::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    std::size_t count = static_cast<std::size_t>(st.st_size) / size;
+    std::string record(size, '\0');
+    auto time_at = [&](std::size_t index) -> std::optional<std::int64_t> {
+      if (::pread(file.fd, record.data(), size, static_cast<off_t>(index * size)) != static_cast<ssize_t>(size) ||
+          !Valid(record.data(), size))
+        return std::nullopt;
+      return Load<std::int64_t>(record.data());
+    };
+    std::size_t low = 0, high = count;  // first record at or after `from`; damaged ones count as late
+    while (low < high) {
+      std::size_t mid = (low + high) / 2;
+      auto t = time_at(mid);
+      if (t && *t < from) low = mid + 1;
+      else high = mid;
+    }
+    constexpr std::size_t kBatch = 128;
+    for (std::size_t index = low; index < count; index += kBatch) {
+      std::size_t batch = std::min(kBatch, count - index);
+      chunk.resize(batch * size);
+      ssize_t got = ::pread(file.fd, chunk.data(), chunk.size(), static_cast<off_t>(index * size));
+      if (got < 0) break;
+      std::size_t whole = static_cast<std::size_t>(got) / size;
+      for (std::size_t i = 0; i < whole; ++i) {
+        const char* r = chunk.data() + i * size;
+        if (!Valid(r, size) || Load<std::int64_t>(r) >= to) return read;
+        ++read;
+        take(r);
+      }
+      if (whole < batch) break;
+    }
+  }
+  return read;
+}
+
+ColumnStat EmptyStat() { return {kNaN, kNaN, kNaN, kNaN, 0}; }
+
+// A bucket being summed: what a rollup record holds, with the mean kept as a sum until written.
+struct OpenBucket {
+  std::int64_t start = -1;
+  std::int64_t through = -1;
+  std::vector<ColumnStat> stats;
+  std::vector<double> sums;
+
+  void Reset(std::int64_t bucket_start, std::size_t columns) {
+    start = bucket_start;
+    through = -1;
+    stats.assign(columns, EmptyStat());
+    sums.assign(columns, 0);
+  }
+  void Add(std::int64_t t, const float* values) {
+    through = t;
+    for (std::size_t c = 0; c < stats.size(); ++c) {
+      float v = values[c];
+      if (std::isnan(v)) continue;
+      ColumnStat& s = stats[c];
+      s.min = s.count ? std::min(s.min, v) : v;
+      s.max = s.count ? std::max(s.max, v) : v;
+      s.last = v;
+      sums[c] += v;
+      ++s.count;
+    }
+  }
+  std::string Record() const {
+    std::string r;
+    Store(r, start);
+    Store(r, through);
+    for (std::size_t c = 0; c < stats.size(); ++c) {
+      const ColumnStat& s = stats[c];
+      Store(r, s.min);
+      Store(r, s.max);
+      Store(r, s.count ? static_cast<float>(sums[c] / s.count) : kNaN);
+      Store(r, s.last);
+      Store(r, s.count);
+    }
+    AppendChecksum(r);
+    return r;
+  }
+};
+
+}  // namespace
+
+struct SeriesWriter::Impl {
+  Fd dir;
+  std::size_t columns = 0;
+  std::int64_t last_t = -1;
+  std::array<Fd, kLevels> files;
+  std::array<std::int64_t, kLevels> open_segment;
+  std::array<OpenBucket, kLevels> buckets;  // [0] unused: samples are written as they come
+
+  Status Write(int level, std::int64_t t, const std::string& record) {
+    std::int64_t segment = t / SegmentSpanMs(level);
+    if (files[level].fd < 0 || open_segment[level] != segment) {
+      std::string name = SegmentName(level, segment);
+      Fd file(::openat(dir.fd, name.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (file.fd < 0) return SystemError("cannot open " + name);
+      files[level] = std::move(file);
+      open_segment[level] = segment;
+    }
+    if (::write(files[level].fd, record.data(), record.size()) != static_cast<ssize_t>(record.size()))
+      return SystemError("cannot append to the series");
+    return Status::Ok();
+  }
+
+  Status Flush(int level) {
+    OpenBucket& b = buckets[level];
+    if (b.through < 0) return Status::Ok();
+    PC_RETURN_IF_ERROR(Write(level, b.start, b.Record()));
+    b.Reset(b.start, columns);
+    return Status::Ok();
+  }
+
+  void AddToBuckets(std::int64_t t, const float* values) {
+    for (int level = 1; level < kLevels; ++level) buckets[level].Add(t, values);
+  }
+
+  // Cuts a torn tail off the newest segment of `level`; returns its last valid record, if any.
+  Result<std::optional<std::string>> Repair(int level) {
+    auto segments = Segments(dir.fd, level);
+    const std::size_t size = RecordSize(level, columns);
+    for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+      std::string name = SegmentName(level, *it);
+      Fd file(::openat(dir.fd, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+      struct stat st {};
+      if (file.fd < 0 || ::fstat(file.fd, &st) != 0) return Err(SystemError("cannot open " + name));
+      std::size_t count = static_cast<std::size_t>(st.st_size) / size;
+      std::string record(size, '\0');
+      while (count > 0 && !(::pread(file.fd, record.data(), size, static_cast<off_t>((count - 1) * size)) ==
+                                static_cast<ssize_t>(size) &&
+                            Valid(record.data(), size)))
+        --count;
+      if (static_cast<std::size_t>(st.st_size) != count * size &&
+          ::ftruncate(file.fd, static_cast<off_t>(count * size)) != 0)
+        return Err(SystemError("cannot repair " + name));
+      if (count > 0) return std::optional<std::string>(record);
+    }
+    return std::optional<std::string>();
+  }
+
+  // Rebuilds the buckets still open at the last sample from the samples they had summed.
+  Status Recover() {
+    for (int level = 0; level < kLevels; ++level) {
+      auto last = Repair(level);
+      if (!last) return last.error();
+      if (level == 0) {
+        if (*last) last_t = Load<std::int64_t>((*last)->data());
+        continue;
+      }
+      std::int64_t through = *last ? Load<std::int64_t>((*last)->data() + 8) : -1;
+      buckets[level].Reset(last_t < 0 ? -1 : FloorTo(last_t, WidthMs(level)), columns);
+      if (last_t < 0) continue;
+      std::int64_t from = std::max(buckets[level].start, through + 1);
+      std::vector<float> values;
+      ReadRecords(dir.fd, 0, columns, from, last_t + 1, [&](const char* r) {
+        buckets[level].Add(Load<std::int64_t>(r), Unpack(r + 8, columns, values));
+      });
+    }
+    return Status::Ok();
+  }
+};
+
+SeriesWriter::SeriesWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SeriesWriter::~SeriesWriter() = default;
+
+Result<std::unique_ptr<SeriesWriter>> SeriesWriter::Open(const std::string& dir, std::size_t columns) {
+  if (columns == 0 || columns > kMaxColumns) return Err(Status::InvalidArgument("a series has 1 to 64 columns"));
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Err(SystemError("cannot create " + dir));
+  auto impl = std::make_unique<Impl>();
+  auto opened = OpenDir(dir);
+  if (!opened) return Err(opened.error());
+  impl->dir = std::move(*opened);
+  impl->columns = columns;
+  impl->open_segment.fill(-1);
+  auto known = ReadColumns(impl->dir.fd);
+  if (!known) {
+    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(dir + "/" + kMetaFile, "columns " + std::to_string(columns) + "\n"));
+  } else if (*known != columns) {
+    return Err(Status::InvalidArgument("the series has " + std::to_string(*known) + " columns, not " +
+                                       std::to_string(columns)));
+  }
+  PC_RETURN_IF_ERROR(impl->Recover());
+  return std::unique_ptr<SeriesWriter>(new SeriesWriter(std::move(impl)));
+}
+
+Status SeriesWriter::Append(const Sample& sample) {
+  Impl& s = *impl_;
+  if (sample.values.size() != s.columns)
+    return Status::InvalidArgument("a sample has " + std::to_string(s.columns) + " values", "values");
+  if (sample.t_ms < 0 || sample.t_ms <= s.last_t)
+    return Status::InvalidArgument("samples must come in increasing time", "t");
+  std::string record;
+  Store(record, sample.t_ms);
+  for (float v : sample.values) Store(record, v);
+  AppendChecksum(record);
+  PC_RETURN_IF_ERROR(s.Write(0, sample.t_ms, record));
+  s.last_t = sample.t_ms;
+  for (int level = 1; level < kLevels; ++level) {
+    std::int64_t start = FloorTo(sample.t_ms, WidthMs(level));
+    if (s.buckets[level].start != start) {
+      PC_RETURN_IF_ERROR(s.Flush(level));
+      s.buckets[level].Reset(start, s.columns);
+    }
+  }
+  s.AddToBuckets(sample.t_ms, sample.values.data());
+  return Status::Ok();
+}
+
+Status SeriesWriter::Seal() {
+  for (int level = 1; level < kLevels; ++level) PC_RETURN_IF_ERROR(impl_->Flush(level));
+  return Status::Ok();
+}
+
+Downsampler::Downsampler(std::size_t columns, std::int64_t from_ms, std::int64_t width_ms, std::size_t buckets)
+    : columns_(columns), from_ms_(from_ms), width_ms_(width_ms), buckets_(buckets),
+      stats_(columns, EmptyStat()), sums_(columns, 0) {}
+
+bool Downsampler::Enter(std::int64_t t_ms) {
+  if (current_ >= 0 && t_ms >= from_ms_ + current_ * width_ms_ && t_ms < from_ms_ + (current_ + 1) * width_ms_)
+    return true;
+  if (t_ms < from_ms_) return false;
+  std::int64_t index = (t_ms - from_ms_) / width_ms_;
+  if (index < current_ || index >= static_cast<std::int64_t>(buckets_)) return false;
+  Close();
+  current_ = index;
+  return true;
+}
+
+void Downsampler::Close() {
+  bool any = false;
+  for (std::size_t c = 0; c < columns_; ++c) {
+    if (stats_[c].count == 0) continue;
+    any = true;
+    stats_[c].mean = static_cast<float>(sums_[c] / stats_[c].count);
+  }
+  if (any) done_.push_back({from_ms_ + current_ * width_ms_, stats_});
+  stats_.assign(columns_, EmptyStat());
+  sums_.assign(columns_, 0);
+}
+
+void Downsampler::AddSample(std::int64_t t_ms, const float* values) {
+  if (!Enter(t_ms)) return;
+  for (std::size_t c = 0; c < columns_; ++c) {
+    float v = values[c];
+    if (std::isnan(v)) continue;
+    ColumnStat& s = stats_[c];
+    s.min = s.count ? std::min(s.min, v) : v;
+    s.max = s.count ? std::max(s.max, v) : v;
+    s.last = v;
+    sums_[c] += v;
+    ++s.count;
+  }
+}
+
+void Downsampler::AddStats(std::int64_t t_ms, const ColumnStat* stats) {
+  if (!Enter(t_ms)) return;
+  for (std::size_t c = 0; c < columns_; ++c) {
+    const ColumnStat& in = stats[c];
+    if (in.count == 0) continue;
+    ColumnStat& s = stats_[c];
+    s.min = s.count ? std::min(s.min, in.min) : in.min;
+    s.max = s.count ? std::max(s.max, in.max) : in.max;
+    s.last = in.last;
+    sums_[c] += static_cast<double>(in.mean) * in.count;
+    s.count += in.count;
+  }
+}
+
+namespace {
+
+// min, max, sum and count of the non-NaN values of [values, values + count), in 8 lanes the compiler
+// can keep in vector registers (NaN compares false, so it never wins a min or max).
+ColumnStat FoldSpan(const float* values, std::size_t count, double& sum) {
+  constexpr std::size_t kLanes = 8;
+  float low[kLanes], high[kLanes], total[kLanes];
+  std::uint32_t seen[kLanes];
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    low[l] = std::numeric_limits<float>::infinity();
+    high[l] = -low[l];
+    total[l] = 0;
+    seen[l] = 0;
+  }
+  std::size_t i = 0;
+  for (; i + kLanes <= count; i += kLanes)
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      float v = values[i + l];
+      bool real = v == v;
+      low[l] = v < low[l] ? v : low[l];
+      high[l] = v > high[l] ? v : high[l];
+      total[l] += real ? v : 0.0f;
+      seen[l] += real;
+    }
+  for (; i < count; ++i) {
+    float v = values[i];
+    bool real = v == v;
+    low[0] = v < low[0] ? v : low[0];
+    high[0] = v > high[0] ? v : high[0];
+    total[0] += real ? v : 0.0f;
+    seen[0] += real;
+  }
+  ColumnStat s = EmptyStat();
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    if (seen[l] == 0) continue;
+    s.min = s.count ? std::min(s.min, low[l]) : low[l];
+    s.max = s.count ? std::max(s.max, high[l]) : high[l];
+    s.count += seen[l];
+    sum += total[l];
+  }
+  return s;
+}
+
+}  // namespace
+
+void Downsampler::AddSeries(const std::int64_t* t_ms, const float* values, std::size_t count) {
+  std::size_t i = 0;
+  while (i < count) {
+    if (!Enter(t_ms[i])) {
+      ++i;
+      continue;
+    }
+    std::int64_t end_ms = from_ms_ + (current_ + 1) * width_ms_;
+    std::size_t end = static_cast<std::size_t>(std::lower_bound(t_ms + i, t_ms + count, end_ms) - t_ms);
+    double sum = 0;
+    ColumnStat span = FoldSpan(values + i, end - i, sum);
+    if (span.count > 0) {
+      std::size_t last = end;
+      while (std::isnan(values[last - 1])) --last;
+      span.last = values[last - 1];
+      span.mean = static_cast<float>(sum / span.count);
+      AddStats(t_ms[i], &span);
+    }
+    i = end;
+  }
+}
+
+std::vector<Bucket> Downsampler::Take() {
+  if (current_ >= 0) Close();
+  current_ = -1;
+  return std::move(done_);
+}
+
+Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
+  if (from_ms >= to_ms) return Err(Status::InvalidArgument("from must be before to", "from"));
+  if (points < 1 || points > kMaxPoints) return Err(Status::InvalidArgument("points must be from 1 to 100000", "points"));
+  auto opened = OpenDir(dir);
+  if (!opened) return Err(opened.error());
+  auto columns = ReadColumns(opened->fd);
+  if (!columns) return Err(columns.error());
+  const std::int64_t span = to_ms - from_ms;
+  const std::int64_t width = std::max<std::int64_t>(1, (span + static_cast<std::int64_t>(points) - 1) /
+                                                           static_cast<std::int64_t>(points));
+  int top = 0;
+  while (top + 1 < kLevels && WidthMs(top + 1) <= width) ++top;
+
+  QueryResult result;
+  result.bucket_ms = width;
+  Downsampler folded(*columns, from_ms, width, static_cast<std::size_t>((span + width - 1) / width));
+  std::int64_t covered = from_ms;  // every sample before this has been folded in
+  std::vector<float> values;
+  std::vector<ColumnStat> stats;
+  for (int level = top; level >= 0; --level) {
+    std::int64_t start = level == 0 ? covered : FloorTo(covered, WidthMs(level));
+    result.records_read += ReadRecords(opened->fd, level, *columns, start, to_ms, [&](const char* r) {
+      std::int64_t t = Load<std::int64_t>(r);
+      if (level == 0) {
+        folded.AddSample(t, Unpack(r + 8, *columns, values));
+        covered = t + 1;
+        return;
+      }
+      std::int64_t through = Load<std::int64_t>(r + 8);
+      if (through < covered) return;  // already folded in from a coarser level
+      folded.AddStats(std::max(t, from_ms), Unpack(r + 16, *columns, stats));
+      covered = through + 1;
+    });
+  }
+  result.buckets = folded.Take();
+  return result;
+}
+
+Status Prune(const std::string& dir, std::int64_t now_ms, std::int64_t sample_retention_ms,
+             std::int64_t rollup_retention_ms) {
+  auto opened = OpenDir(dir);
+  if (!opened) return opened.error().code() == Code::kNotFound ? Status::Ok() : opened.error();
+  for (int level = 0; level < kLevels; ++level) {
+    std::int64_t keep_after = now_ms - (level == 0 ? sample_retention_ms : rollup_retention_ms);
+    for (std::int64_t segment : Segments(opened->fd, level)) {
+      if ((segment + 1) * SegmentSpanMs(level) > keep_after) continue;
+      if (::unlinkat(opened->fd, SegmentName(level, segment).c_str(), 0) != 0 && errno != ENOENT)
+        return SystemError("cannot remove an expired segment");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace paddlecloud::timeseries
