@@ -86,6 +86,32 @@ struct PodStatus {
   std::string endpoint;           // "host:port" the pod serves on (pservers) or was given
 };
 
+// Cumulative resource counters of one running pod, read the way cAdvisor and the kubelet read them.
+// A counter the backend cannot read is absent and `not_measured` says why; it is never a zero.
+struct PodUsage {
+  std::string name;
+  std::optional<std::uint64_t> cpu_ns;                    // CPU time used by the pod's processes
+  std::optional<std::uint64_t> cpu_throttled_ns;          // time its CPU limit held it back
+  std::optional<std::uint64_t> memory_working_set_bytes;  // usage minus inactive file cache
+  std::optional<std::uint64_t> memory_rss_bytes;
+  std::optional<std::uint64_t> memory_limit_bytes;
+  std::optional<std::int64_t> oom_kills;
+  std::optional<std::uint64_t> disk_read_bytes;
+  std::optional<std::uint64_t> disk_write_bytes;
+  std::string not_measured;  // "cpu, memory, disk: the pod has no cgroup (...)"
+};
+
+struct NetworkUsage {
+  std::uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
+};
+
+struct JobUsage {
+  std::int64_t at_ms = 0;            // when it was read, unix milliseconds
+  std::vector<PodUsage> pods;        // the running pods, trainers first
+  std::optional<NetworkUsage> network;  // the job's network, which all its pods share
+  std::string network_not_measured;  // why there is none ("the pods use this machine's network")
+};
+
 struct Capacity {
   Resources total;      // what the backend's nodes have: a job larger than this can never run
   Resources in_use;     // requested by admitted, unfinished pods
@@ -106,6 +132,8 @@ class ClusterBackend {
                       std::chrono::milliseconds grace) = 0;
   // The observed state of the job's pods, trainers first, by index. NotFound for an unknown job.
   virtual Result<std::vector<PodStatus>> GetPods(const std::string& namespace_name, const std::string& job) = 0;
+  // The resource counters of the job's running pods. NotFound for an unknown job.
+  virtual Result<JobUsage> GetUsage(const std::string& namespace_name, const std::string& job) = 0;
   // Forgets a job whose pods have all ended (its logs stay). Conflict while a pod runs.
   virtual Status Delete(const std::string& namespace_name, const std::string& job) = 0;
 };

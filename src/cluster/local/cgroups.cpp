@@ -5,9 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -18,6 +22,8 @@
 namespace paddlecloud::cluster::local {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr char kRoot[] = "/sys/fs/cgroup";
 
@@ -140,9 +146,11 @@ std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Cgro
   }
   if (Exists(base + "/memory/memory.limit_in_bytes") || Exists(base + "/cpu/cpu.cfs_quota_us")) {
     group->version_ = 1;
-    for (std::string controller : {"memory", "cpu", "pids", "devices"}) {
+    std::set<std::string> hierarchies;  // "cpu" and "cpuacct" are often one hierarchy under two names
+    for (std::string controller : {"memory", "cpu", "cpuacct", "pids", "devices"}) {
       std::string root = base + "/" + controller;
-      if (!Exists(root + "/cgroup.procs")) continue;
+      std::error_code ec;
+      if (!Exists(root + "/cgroup.procs") || !hierarchies.insert(fs::canonical(root, ec).string()).second) continue;
       std::string dir = root + "/paddlecloud/" + name;
       if (!MakeDir(root + "/paddlecloud", why) || !MakeDir(dir, why)) {
         why = "cgroups not writable: " + why;
@@ -162,6 +170,8 @@ std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Cgro
         if (r.cpu_milli > 0 && (!WriteValue(dir + "/cpu.cfs_period_us", "100000", why) ||
                                 !WriteValue(dir + "/cpu.cfs_quota_us", std::to_string(r.cpu_milli * 100), why)))
           return nullptr;
+      } else if (controller == "cpuacct") {
+        // accounting only
       } else if (controller == "pids") {
         if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return nullptr;
         group->has_pids_ = limits.pids > 0;
@@ -228,6 +238,80 @@ bool JoinFromChild(const std::vector<const char*>& procs_files) {
     if (!ok) return false;
   }
   return true;
+}
+
+namespace {
+
+std::optional<std::uint64_t> NumberIn(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (!text || text->empty() || !std::isdigit(static_cast<unsigned char>((*text)[0]))) return std::nullopt;
+  return std::strtoull(text->c_str(), nullptr, 10);
+}
+
+// The value of `key` in a file of "key value" lines.
+std::optional<std::uint64_t> KeyIn(const std::string& path, std::string_view key) {
+  auto text = ReadWholeFile(path);
+  if (!text) return std::nullopt;
+  std::istringstream in(*text);
+  std::string name;
+  std::uint64_t value;
+  while (in >> name >> value)
+    if (name == key) return value;
+  return std::nullopt;
+}
+
+// What the processes read from and caused to be written to storage (task I/O accounting; each
+// process's figures include its children's once it has reaped them). Block-layer cgroup
+// statistics are not used: kernels without blkio throttling report nothing there.
+void AddDiskBytes(const std::set<pid_t>& processes, PodUsage& usage) {
+  std::uint64_t read = 0, written = 0, cancelled = 0;
+  for (pid_t pid : processes) {
+    auto text = ReadWholeFile("/proc/" + std::to_string(pid) + "/io");
+    if (!text) continue;
+    std::istringstream in(*text);
+    std::string name;
+    std::uint64_t value;
+    while (in >> name >> value) {
+      if (name == "read_bytes:") read += value;
+      if (name == "write_bytes:") written += value;
+      if (name == "cancelled_write_bytes:") cancelled += value;
+    }
+  }
+  usage.disk_read_bytes = read;
+  usage.disk_write_bytes = written - std::min(written, cancelled);
+}
+
+void ReadMemory(const std::string& dir, bool v2, PodUsage& usage) {
+  auto used = NumberIn(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes"));
+  std::string stat = dir + "/memory.stat";
+  auto inactive_file = KeyIn(stat, v2 ? "inactive_file" : "total_inactive_file");
+  if (used) usage.memory_working_set_bytes = *used - std::min(*used, inactive_file.value_or(0));
+  usage.memory_rss_bytes = KeyIn(stat, v2 ? "anon" : "total_rss");
+  auto limit = NumberIn(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));  // v2 "max": none
+  if (limit && *limit < (1ull << 62)) usage.memory_limit_bytes = limit;
+  auto kills = KeyIn(dir + (v2 ? "/memory.events" : "/memory.oom_control"), "oom_kill");
+  if (kills) usage.oom_kills = static_cast<std::int64_t>(*kills);
+}
+
+}  // namespace
+
+void ReadCgroupUsage(const std::vector<std::string>& dirs, PodUsage& usage) {
+  std::vector<std::string> pod_dirs;
+  for (const std::string& dir : dirs)
+    if (dir.starts_with(std::string(kRoot) + "/") && dir.find("/paddlecloud/") != std::string::npos)
+      pod_dirs.push_back(dir);
+  for (const std::string& dir : pod_dirs) {
+    if (Exists(dir + "/cgroup.controllers")) {  // v2: one directory holds every controller
+      if (auto usec = KeyIn(dir + "/cpu.stat", "usage_usec")) usage.cpu_ns = *usec * 1000;
+      if (auto usec = KeyIn(dir + "/cpu.stat", "throttled_usec")) usage.cpu_throttled_ns = *usec * 1000;
+      ReadMemory(dir, true, usage);
+      continue;
+    }
+    if (auto ns = NumberIn(dir + "/cpuacct.usage")) usage.cpu_ns = ns;
+    if (auto ns = KeyIn(dir + "/cpu.stat", "throttled_time")) usage.cpu_throttled_ns = ns;
+    if (Exists(dir + "/memory.usage_in_bytes")) ReadMemory(dir, false, usage);
+  }
+  if (!pod_dirs.empty()) AddDiskBytes(ProcessesIn(pod_dirs), usage);
 }
 
 std::string ProbeCgroups() {

@@ -71,6 +71,13 @@ bool JoinFromChild(const std::vector<const char*>& procs_files);
 // Cleans up after a supervisor that died: SIGKILLs what is left in `dirs` and removes them.
 void RemoveCgroupDirs(const std::vector<std::string>& dirs);
 
+// Reads the counters of a pod's groups `dirs` (PodCgroup::Dirs(), as recorded in status.json) into
+// `usage`: CPU from cpuacct/cpu.stat, memory from memory.stat, disk from the task I/O accounting of
+// the processes in the group (/proc/<pid>/io: a process's figures include its reaped children's,
+// so the sum can drop when one exits unreaped). Only pod groups (under .../paddlecloud/) are read;
+// a counter that cannot be read stays absent.
+void ReadCgroupUsage(const std::vector<std::string>& dirs, PodUsage& usage);
+
 // Empty when pod cgroups can be created here; otherwise why not. For tests and diagnostics.
 std::string ProbeCgroups();
 

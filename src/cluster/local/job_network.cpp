@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string_view>
 #include <thread>
 
@@ -33,6 +34,26 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 std::uint64_t InodeOf(int fd) {
   struct stat st;
   return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+// Sums the counters of every interface in a /proc/<pid>/net/dev text.
+NetworkUsage ParseNetDev(const std::string& text) {
+  NetworkUsage usage;
+  std::istringstream lines(text);
+  std::string line;
+  for (int header = 0; header < 2; ++header) std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::istringstream in(line.substr(colon + 1));
+    std::uint64_t field[10] = {};
+    for (auto& f : field) in >> f;
+    usage.rx_bytes += field[0];
+    usage.rx_packets += field[1];
+    usage.tx_bytes += field[8];
+    usage.tx_packets += field[9];
+  }
+  return usage;
 }
 
 // The code below runs in children made by RunLightChild: only system calls, no allocation.
@@ -216,6 +237,24 @@ void ReleaseJobNetwork(const JobNetwork& network) {
     }
   }
   ::close(pidfd);
+}
+
+Result<NetworkUsage> ReadNetworkUsage(const JobNetwork& network) {
+  if (network.keeper_pid <= 0) return Err(Status::NotFound("the job has no network"));
+  // Everything is read through the /proc directory opened first: a reused pid cannot slip in.
+  int proc = ::open(("/proc/" + std::to_string(network.keeper_pid)).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc < 0) return Err(Status::NotFound("the job's network keeper is gone"));
+  int ns = ::openat(proc, "ns/net", O_RDONLY | O_CLOEXEC);
+  bool same = ns >= 0 && InodeOf(ns) == network.net_inode;
+  if (ns >= 0) ::close(ns);
+  int dev = same ? ::openat(proc, "net/dev", O_RDONLY | O_CLOEXEC) : -1;
+  ::close(proc);
+  if (dev < 0) return Err(Status::NotFound("the job's network keeper is gone"));
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(dev, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(dev);
+  return ParseNetDev(text);
 }
 
 std::string ProbeJobNetworks() {

@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "cluster/cluster_backend.h"
 #include "common/status.h"
 
 namespace paddlecloud::cluster::local {
@@ -44,6 +45,9 @@ void ReleaseJobNetwork(const JobNetwork& network);
 // Empty when this process can make job networks; otherwise why not.
 std::string ProbeJobNetworks();
 
+// The job network's traffic, summed over its interfaces (the keeper's /proc/<pid>/net/dev, read once
+// the keeper is checked against the namespace's inode). NotFound when the keeper is gone.
+Result<NetworkUsage> ReadNetworkUsage(const JobNetwork& network);
 // Descriptors of a job network's namespaces, checked against its inodes, for a process to join.
 struct JobNetworkHandles {
   int user_fd = -1;  // -1: no user namespace to join

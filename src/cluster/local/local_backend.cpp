@@ -523,6 +523,32 @@ class LocalBackend final : public ClusterBackend {
     return pods;
   }
 
+  Result<JobUsage> GetUsage(const std::string& namespace_name, const std::string& job) override {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(Key(namespace_name, job));
+    if (it == jobs_.end()) return Err(Status::NotFound("job '" + job + "' does not exist"));
+    const JobEntry& e = it->second;
+    JobUsage usage;
+    usage.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const PodSlot& slot : e.admitted.value_or(std::vector<PodSlot>{})) {
+      if (Observe(e, slot).phase != PodPhase::kRunning) continue;
+      auto record = PodRecordFromJson(ReadWholeFile(PodDir(e, slot.name) + "/" + kStatusFile).value_or(""));
+      PodUsage& pod = usage.pods.emplace_back();
+      pod.name = slot.name;
+      if (record && !record->cgroup_dirs.empty()) ReadCgroupUsage(record->cgroup_dirs, pod);
+      else pod.not_measured = "cpu, memory, disk: the pod has no cgroup (" + (record ? record->limits : "") + ")";
+    }
+    if (!e.network.keeper_pid) {
+      usage.network_not_measured = "the pods use this machine's network, shared with everything on it";
+    } else if (auto network = ReadNetworkUsage(e.network)) {
+      usage.network = *network;
+    } else {
+      usage.network_not_measured = network.error().message();
+    }
+    return usage;
+  }
+
   Status Delete(const std::string& namespace_name, const std::string& job) override {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(Key(namespace_name, job));

@@ -540,3 +540,106 @@ TEST_F(LocalBackendTest, RejectsBadJobs) {
 
 }  // namespace
 }  // namespace paddlecloud::cluster::local
+
+namespace paddlecloud::cluster::local {
+namespace {
+
+// Usage is read as cAdvisor reads it; each figure is checked against what the pod itself did.
+class PodUsageTest : public LocalBackendTest {
+ protected:
+  void SetUp() override {
+    LocalBackendTest::SetUp();
+    if (std::string why = ProbeCgroups(); !why.empty()) GTEST_SKIP() << "no pod cgroups on this machine: " << why;
+    backend_ = Make();
+  }
+  // Runs `work` in a one-pod job, which then writes `done` and stays running; its usage then.
+  PodUsage UsageAfter(const std::string& job, const std::string& work) {
+    JobRun run = Job(job, work + " && touch '" + Path(job + ".done") + "' && sleep 300");
+    run.trainer_requests = {2000, 1 * kGi, 0};
+    EXPECT_TRUE(backend_->Submit(run).ok());
+    EXPECT_TRUE(testing::WaitFor([&] { return fs::exists(Path(job + ".done")); }, kDeadline)) << Log(job + "-trainer-0");
+    auto usage = backend_->GetUsage("acct-1", job);
+    EXPECT_TRUE(usage) << usage.error().ToString();
+    EXPECT_TRUE(usage && usage->pods.size() == 1);
+    return usage && usage->pods.size() == 1 ? usage->pods[0] : PodUsage{};
+  }
+  std::unique_ptr<ClusterBackend> backend_;
+};
+
+TEST_F(PodUsageTest, CpuTimeIsWhatThePodSpent) {
+  // Busy for 1.5 s of its own CPU time, which it reports.
+  PodUsage pod = UsageAfter("busy", "/usr/bin/python3 -c \"import time\nwhile time.process_time() < 1.5: pass\n"
+                                    "open('" + Path("busy.cpu") + "', 'w').write(str(time.process_time()))\"");
+  ASSERT_TRUE(pod.cpu_ns) << pod.not_measured;
+  double own = std::stod(ReadText(Path("busy.cpu")));
+  double seen = *pod.cpu_ns / 1e9;
+  EXPECT_GE(seen, own * 0.95);
+  EXPECT_LE(seen, own * 1.1 + 0.1);  // plus the shell and the interpreter's start
+  EXPECT_TRUE(pod.cpu_throttled_ns.has_value());
+}
+
+TEST_F(PodUsageTest, WorkingSetCountsMemoryThePodHolds) {
+  PodUsage pod = UsageAfter("holder", "/usr/bin/python3 -c \"import os, time\nx = bytearray(b'1') * (200 << 20)\n"
+                                      "open('" + Path("holder.done") + "', 'w').close()\ntime.sleep(300)\"");
+  ASSERT_TRUE(pod.memory_working_set_bytes) << pod.not_measured;
+  EXPECT_GE(*pod.memory_working_set_bytes, 190u << 20);
+  EXPECT_LE(*pod.memory_working_set_bytes, 230u << 20);
+  EXPECT_EQ(pod.memory_limit_bytes, std::optional<std::uint64_t>(1 * kGi));
+  EXPECT_EQ(pod.oom_kills, std::optional<std::int64_t>(0));
+}
+
+TEST_F(PodUsageTest, SyncedWritesAreCountedAsDiskWrites) {
+  PodUsage pod = UsageAfter("writer", "dd if=/dev/zero of='" + Path("blob") + "' bs=1M count=100 conv=fsync status=none");
+  ASSERT_TRUE(pod.disk_write_bytes) << pod.not_measured;
+  EXPECT_GE(*pod.disk_write_bytes, 100u << 20);
+}
+
+TEST_F(PodUsageTest, TrafficBetweenTwoPodsShowsOnTheJobsNetwork) {
+  // Trainer 0 receives 50 MB on its port; trainer 1 sends them.
+  std::string script =
+      "import os, socket, sys, time\n"
+      "me = int(os.environ['PADDLE_TRAINER_ID'])\n"
+      "host, port = os.environ['PADDLE_TRAINER_ENDPOINTS'].split(',')[0].split(':')\n"
+      "if me == 0:\n"
+      "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+      "    s.bind((host, int(port))); s.listen(1); c, _ = s.accept(); got = 0\n"
+      "    while got < 50000000:\n"
+      "        data = c.recv(1 << 20)\n"
+      "        if not data: break\n"
+      "        got += len(data)\n"
+      "    open('" + Path("received") + "', 'w').write(str(got))\n"
+      "else:\n"
+      "    deadline = time.time() + 20\n"
+      "    while True:\n"
+      "        try: c = socket.create_connection((host, int(port))); break\n"
+      "        except OSError:\n"
+      "            if time.time() > deadline: raise\n"
+      "            time.sleep(0.05)\n"
+      "    c.sendall(b'x' * 50000000); c.close()\n"
+      "time.sleep(300)\n";
+  std::ofstream(Path("exchange.py")) << script;
+  JobRun run = Job("exchange", "/usr/bin/python3 '" + Path("exchange.py") + "'");
+  run.trainers = 2;
+  ASSERT_TRUE(backend_->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadText(Path("received")) == "50000000"; }, kDeadline))
+      << Log("exchange-trainer-0") << Log("exchange-trainer-1");
+  auto usage = backend_->GetUsage("acct-1", "exchange");
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(usage->pods.size(), 2u);
+  ASSERT_TRUE(usage->network) << usage->network_not_measured;
+  EXPECT_GE(usage->network->rx_bytes, 50'000'000u);
+  EXPECT_GE(usage->network->tx_bytes, 50'000'000u);
+}
+
+TEST_F(PodUsageTest, OnlyPodGroupsAreReadAndAReusedPidIsNotTakenForAKeeper) {
+  PodUsage outside;
+  ReadCgroupUsage({"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpuacct", "/tmp/paddlecloud/x"}, outside);
+  EXPECT_FALSE(outside.cpu_ns || outside.memory_working_set_bytes || outside.disk_write_bytes);
+  JobNetwork impostor{.keeper_pid = ::getpid(), .net_inode = 1, .user_inode = 0};
+  EXPECT_EQ(ReadNetworkUsage(impostor).error().code(), Code::kNotFound);
+  EXPECT_EQ(backend_->GetUsage("acct-1", "nosuchjob").error().code(), Code::kNotFound);
+  EXPECT_EQ(backend_->GetUsage("acct-2", "busy").error().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace paddlecloud::cluster::local
