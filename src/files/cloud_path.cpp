@@ -2,19 +2,6 @@
 
 namespace paddlecloud::files {
 
-bool IsValidUtf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
-    if (extra == 4 || (extra == 1 && c < 0xc2) || i + extra >= text.size() + (extra == 0 ? 1 : 0)) return false;
-    for (std::size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
 Result<std::vector<std::string>> ParseCloudPath(std::string_view path, const std::string& field) {
   auto invalid = [&](const std::string& why) {
     return Err(Status::InvalidArgument(field + " '" + std::string(path.substr(0, 200)) + "' " + why, field));

@@ -10,13 +10,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/utf8.h"
 
 namespace paddlecloud::files {
 
 // The segments of `path`; InvalidArgument naming `field` and saying what is wrong.
 Result<std::vector<std::string>> ParseCloudPath(std::string_view path, const std::string& field = "path");
-
-bool IsValidUtf8(std::string_view text);
 
 // Segments [from, to) joined with '/'.
 std::string JoinSegments(const std::vector<std::string>& segments, std::size_t from = 0,

@@ -38,7 +38,6 @@ Result<RenderedMessage> RenderMessage(const MailMessage& message, const Mailbox&
                                       std::chrono::system_clock::time_point now);
 
 // Pieces, exposed for tests.
-bool IsValidUtf8(std::string_view text);
 // Quoted-printable (RFC 2045) with any line ending turned into CRLF; ends without a final CRLF
 // unless the input did.
 std::string EncodeQuotedPrintable(std::string_view text);
