@@ -31,7 +31,7 @@ json::object JobJson(const jobs::Job& job) {
   return {{"id", job.id},
           {"name", job.spec.name},
           {"user", job.user_email},
-          {"state", job.state},
+          {"state", StateName(job.state)},
           {"reason", job.reason},
           {"stop_requested", job.stop_requested},
           {"submitted_at", job.submitted_at},
@@ -109,7 +109,7 @@ asio::awaitable<void> FollowLog(JobService& jobs, blocking::WorkPool& pool, Prin
       if (!job) co_return;
       ++idle_ticks;
       if (job->terminal() && idle_ticks >= 2) {
-        json::object end{{"state", job->state}};  // built outside co_await: g++ 12 mishandles the init list there
+        json::object end{{"state", StateName(job->state)}};  // built outside co_await: g++ 12 mishandles the init list there
         co_await out.Send("end", json::serialize(end));
         co_return;
       }

@@ -4,10 +4,19 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "jobs/job_spec.h"
 
 namespace paddlecloud::jobs {
+
+// Pending (with the reason, "waiting for 2 CPUs") -> Running -> Succeeded | Failed | Stopped.
+enum class JobState { kPending, kRunning, kSucceeded, kFailed, kStopped };
+// "Pending", "Running", "Succeeded", "Failed", "Stopped": the names in the database and the API.
+std::string_view StateName(JobState state);
+std::optional<JobState> ParseJobState(std::string_view name);
+// Succeeded, Failed or Stopped: the job has ended and nothing of it runs.
+bool IsTerminal(JobState state);
 
 struct Job {
   std::int64_t id = 0;
@@ -15,7 +24,7 @@ struct Job {
   std::int64_t user_id = 0;
   std::string user_email;
   JobSpec spec;
-  std::string state;   // Pending | Running | Succeeded | Failed | Stopped
+  JobState state = JobState::kPending;
   std::string reason;
   bool stop_requested = false;
   std::int64_t submitted_at = 0;
@@ -23,7 +32,7 @@ struct Job {
   std::optional<std::int64_t> finished_at;
   int succeeded = 0;   // trainer runs that exited 0
   int failed = 0;      // trainer runs that failed (restarts included)
-  bool terminal() const { return state == "Succeeded" || state == "Failed" || state == "Stopped"; }
+  bool terminal() const { return IsTerminal(state); }
 };
 
 struct Pod {

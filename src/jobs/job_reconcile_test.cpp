@@ -111,7 +111,7 @@ TEST_F(JobReconcileTest, RecordsTheStateThePodsAndTheirEvents) {
                             MakePod(PodRole::kPserver, PodPhase::kPending, "waiting for 1 CPU")};
   service_->Reconcile();
   Job job = GetJob();
-  EXPECT_EQ(job.state, "Running");
+  EXPECT_EQ(job.state, JobState::kRunning);
   EXPECT_EQ(job.started_at, 900);
   EXPECT_EQ(Events(), (std::vector<std::string>{"fit-1-trainer-0 Scheduled", "fit-1-trainer-0 Started",
                                                 "fit-1-pserver-0 Scheduled"}));
@@ -134,7 +134,7 @@ TEST_F(JobReconcileTest, StopsTheParameterServersOnceThenEndsSucceeded) {
   backend_.pods["fit-1"][1] = MakePod(PodRole::kPserver, PodPhase::kFailed, "Stopped", 143);
   service_->Reconcile();
   Job job = GetJob();
-  EXPECT_EQ(job.state, "Succeeded");
+  EXPECT_EQ(job.state, JobState::kSucceeded);
   EXPECT_EQ(job.finished_at, 1'000);
   EXPECT_EQ(backend_.deleted, std::vector<std::string>{"fit-1"});
   EXPECT_EQ(Events().back(), "Succeeded");
@@ -160,7 +160,7 @@ TEST_F(JobReconcileTest, AStopRequestStopsEveryPodAndEndsStopped) {
   backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kFailed, "Stopped", 143),
                             MakePod(PodRole::kPserver, PodPhase::kFailed, "Stopped", 143)};
   service_->Reconcile();
-  EXPECT_EQ(GetJob().state, "Stopped");
+  EXPECT_EQ(GetJob().state, JobState::kStopped);
   EXPECT_EQ(backend_.stops.size(), 1u);
   EXPECT_EQ(backend_.deleted, std::vector<std::string>{"fit-1"});
   EXPECT_EQ(Events().back(), "Stopped");
@@ -174,7 +174,7 @@ TEST_F(JobReconcileTest, ABackendErrorChangesNothing) {
   backend_.get_result = Status::Unavailable("the API server does not answer");
   service_->Reconcile();
   Job job = GetJob();
-  EXPECT_EQ(job.state, "Pending");
+  EXPECT_EQ(job.state, JobState::kPending);
   EXPECT_EQ(job.reason, "submitted");
   EXPECT_TRUE(Events().empty());
   EXPECT_TRUE(backend_.stops.empty());
@@ -182,7 +182,7 @@ TEST_F(JobReconcileTest, ABackendErrorChangesNothing) {
 
   backend_.get_result = Status::Ok();  // back: the next pass catches up
   service_->Reconcile();
-  EXPECT_EQ(GetJob().state, "Succeeded");
+  EXPECT_EQ(GetJob().state, JobState::kSucceeded);
 }
 
 }  // namespace

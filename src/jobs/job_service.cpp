@@ -37,7 +37,9 @@ Job JobFrom(const Rows& rows, std::size_t i) {
   if (!ec && spec.is_object()) {
     if (auto parsed = ParseJobSpec(spec.as_object())) job.spec = std::move(*parsed);
   }
-  job.state = rows.Text(i, "state");
+  std::string state = rows.Text(i, "state");
+  if (auto parsed = ParseJobState(state)) job.state = *parsed;
+  else spdlog::error("job {}: unknown state '{}' in the database", job.id, state);
   job.reason = rows.Text(i, "reason");
   job.stop_requested = rows.Int(i, "stop_requested") != 0;
   job.submitted_at = rows.Int(i, "submitted_at");
@@ -207,7 +209,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
 
   std::int64_t now = Now();
   Job job{.id = 0, .account_id = principal.account_id, .user_id = principal.user_id, .user_email = principal.email,
-          .spec = spec, .state = "Pending", .reason = "submitted", .stop_requested = false, .submitted_at = now,
+          .spec = spec, .state = JobState::kPending, .reason = "submitted", .stop_requested = false, .submitted_at = now,
           .started_at = std::nullopt, .finished_at = std::nullopt, .succeeded = 0, .failed = 0};
   auto inserted = db::TenantScope(db_, principal.account_id).Execute(
       "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at) "
@@ -333,7 +335,7 @@ Result<Job> JobService::Get(const Principal& principal, std::int64_t job_id) {
   if (job.user_id != principal.user_id && !principal.master)
     return Err(Status::NotFound("no job with id " + std::to_string(job_id)));
   PC_RETURN_IF_ERROR(AddUserEmails(found));
-  if (job.state == "Pending") ShowLiveStart(job);
+  if (job.state == JobState::kPending) ShowLiveStart(job);
   return job;
 }
 
@@ -346,7 +348,7 @@ void JobService::ShowLiveStart(Job& job) {
     return p.phase != cluster::PodPhase::kPending || p.started_at.has_value();
   });
   if (!started) return;
-  job.state = "Running";
+  job.state = JobState::kRunning;
   job.reason = "";
   if (!job.started_at) job.started_at = FirstStart(*live);
   if (!job.started_at) job.started_at = Now();
@@ -366,7 +368,7 @@ Result<Job> JobService::Stop(const Principal& principal, std::int64_t job_id) {
   auto job = Get(principal, job_id);
   if (!job) return job;
   if (job->terminal())
-    return Err(Status::Conflict("job " + std::to_string(job_id) + " has already ended (" + job->state + ")"));
+    return Err(Status::Conflict("job " + std::to_string(job_id) + " has already ended (" + std::string(StateName(job->state)) + ")"));
   auto r = db_.Execute("UPDATE jobs SET stop_requested = 1 WHERE id = ?", {job_id});
   if (!r) return Err(r.error());
   RecordEvent(job_id, "", "StopRequested", "by " + principal.email);
@@ -506,11 +508,11 @@ void JobService::Act(const Job& job, const ReconcileDecision& decision) {
   if (decision.stop != StopScope::kNone) StopOnce(job, decision.stop);
   auto saved = db_.Execute(
       "UPDATE jobs SET state = ?, reason = ?, started_at = ?, finished_at = ?, succeeded = ?, failed = ? WHERE id = ?",
-      {decision.state, decision.reason, OptionalValue(decision.started_at), OptionalValue(decision.finished_at),
+      {std::string(StateName(decision.state)), decision.reason, OptionalValue(decision.started_at), OptionalValue(decision.finished_at),
        static_cast<std::int64_t>(decision.succeeded), static_cast<std::int64_t>(decision.failed), job.id});
   if (!saved) {
     // Nothing is torn down for a state not saved: the next pass decides again.
-    spdlog::warn("job {}: state {} not saved (again at the next pass): {}", job.id, decision.state,
+    spdlog::warn("job {}: state {} not saved (again at the next pass): {}", job.id, StateName(decision.state),
                  saved.error().message());
     return;
   }
@@ -546,8 +548,8 @@ void JobService::StopOnce(const Job& job, StopScope scope) {
 }
 
 // The job has just ended (its state is saved): what belonged to it ends too.
-void JobService::EndJob(const Job& job, const std::string& state, const std::string& reason) {
-  RecordEvent(job.id, "", state, reason);
+void JobService::EndJob(const Job& job, JobState state, const std::string& reason) {
+  RecordEvent(job.id, "", std::string(StateName(state)), reason);
   if (Status revoked = accounts_.RevokeJobTokens(job.account_id, job.id); !revoked.ok())
     spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
   if (Status deleted = backend_.Delete(job.account_id, BackendName(job)); !deleted.ok())

@@ -112,7 +112,7 @@ class JobService {
   void Act(const Job& job, const ReconcileDecision& decision);
   void SavePod(std::int64_t job_id, const Pod& pod);
   void StopOnce(const Job& job, StopScope scope);
-  void EndJob(const Job& job, const std::string& state, const std::string& reason);
+  void EndJob(const Job& job, JobState state, const std::string& reason);
   Status AddUserEmails(std::vector<Job>& jobs);
   void MarkFailed(std::int64_t job_id, const std::string& reason, std::int64_t now);
   void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);

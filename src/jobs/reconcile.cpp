@@ -70,31 +70,29 @@ void DecideState(const Job& job, const Tally& t, ReconcileDecision& d) {
   d.reason = job.reason;
   if (job.stop_requested) {
     d.stop = StopScope::kAll;
-    if (t.all_ended) d.state = "Stopped";
+    if (t.all_ended) d.state = JobState::kStopped;
     d.reason = t.all_ended ? "stopped by a user" : "stopping";
   } else if (t.trainers_failed_for_good > job.spec.fault_tolerant) {
     d.reason = std::to_string(t.trainers_failed_for_good) + " trainer(s) failed; the job tolerates " +
                std::to_string(job.spec.fault_tolerant);
-    if (t.all_ended) d.state = "Failed";
+    if (t.all_ended) d.state = JobState::kFailed;
     else d.stop = StopScope::kAll;
   } else if (t.trainers_succeeded + t.trainers_failed_for_good == job.spec.num_trainer && t.trainers_succeeded > 0) {
     if (t.all_ended) {
-      d.state = "Succeeded";
+      d.state = JobState::kSucceeded;
       d.reason = "every trainer finished";
     } else {
       d.stop = StopScope::kPservers;
       d.reason = "trainers finished; stopping parameter servers";
     }
   } else if (t.running > 0) {
-    d.state = "Running";
+    d.state = JobState::kRunning;
     d.reason = "";
   } else if (!t.pending_reason.empty()) {
-    d.state = job.started_at ? "Running" : "Pending";
+    d.state = job.started_at ? JobState::kRunning : JobState::kPending;
     d.reason = t.pending_reason;
   }
 }
-
-bool Terminal(const std::string& state) { return state == "Succeeded" || state == "Failed" || state == "Stopped"; }
 
 }  // namespace
 
@@ -134,8 +132,8 @@ ReconcileDecision Decide(const Job& job, const std::vector<cluster::PodStatus>& 
   d.failed = tally.trainer_failures;
   d.started_at = job.started_at ? job.started_at : FirstStart(observed);
   if (!d.started_at && tally.running > 0) d.started_at = now;
-  if (Terminal(d.state)) d.finished_at = now;
-  d.just_ended = Terminal(d.state) && !job.terminal();
+  if (IsTerminal(d.state)) d.finished_at = now;
+  d.just_ended = IsTerminal(d.state) && !job.terminal();
   return d;
 }
 

@@ -46,7 +46,7 @@ enum class StopScope { kNone, kPservers, kAll };
 struct ReconcileDecision {
   std::vector<Pod> pods;         // every observed pod, as shown and saved
   std::vector<PodEvent> events;  // what changed since the recorded pods, in order
-  std::string state;
+  JobState state = JobState::kPending;
   std::string reason;
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> finished_at;  // `now` when the state is terminal

@@ -18,14 +18,14 @@ Job MakeJob(int trainers, int pservers, int fault_tolerant = 0) {
   job.spec.num_trainer = trainers;
   job.spec.num_ps = pservers;
   job.spec.fault_tolerant = fault_tolerant;
-  job.state = "Pending";
+  job.state = JobState::kPending;
   job.reason = "submitted";
   return job;
 }
 
 Job RunningJob(int trainers, int pservers, int fault_tolerant = 0) {
   Job job = MakeJob(trainers, pservers, fault_tolerant);
-  job.state = "Running";
+  job.state = JobState::kRunning;
   job.reason = "";
   return job;
 }
@@ -60,7 +60,7 @@ std::vector<std::string> EventTypes(const ReconcileDecision& d) {
 TEST(DecideTest, WaitingPodsKeepTheJobPendingWithTheirReason) {
   std::vector<PodStatus> pods = {Trainer(0, PodPhase::kPending, "waiting for 2 CPUs")};
   auto d = Decide(MakeJob(1, 0), pods, {}, kNow);
-  EXPECT_EQ(d.state, "Pending");
+  EXPECT_EQ(d.state, JobState::kPending);
   EXPECT_EQ(d.reason, "waiting for 2 CPUs");
   EXPECT_EQ(d.stop, StopScope::kNone);
   EXPECT_FALSE(d.started_at);
@@ -75,7 +75,7 @@ TEST(DecideTest, ARunningPodMakesThePendingJobRunning) {
   pods[0].started_at = 950;
   pods[1].started_at = 940;
   auto d = Decide(MakeJob(1, 1), pods, {{pods[0].name, {"Pending", 0}}, {pods[1].name, {"Pending", 0}}}, kNow);
-  EXPECT_EQ(d.state, "Running");
+  EXPECT_EQ(d.state, JobState::kRunning);
   EXPECT_EQ(d.reason, "");
   EXPECT_EQ(d.started_at, 940);  // the first pod's start, not now
   EXPECT_EQ(EventTypes(d),
@@ -97,7 +97,7 @@ TEST(DecideTest, AStartedJobWhosePodWaitsAgainStaysRunning) {
   std::vector<PodStatus> pods = {Trainer(0, PodPhase::kPending, "waiting for 1 GPU")};
   pods[0].restarts = 1;
   auto d = Decide(job, pods, {{pods[0].name, {"Failed", 0}}}, kNow);
-  EXPECT_EQ(d.state, "Running");
+  EXPECT_EQ(d.state, JobState::kRunning);
   EXPECT_EQ(d.reason, "waiting for 1 GPU");
   EXPECT_EQ(d.started_at, 800);
   EXPECT_EQ(d.failed, 1);  // the restart was a failed run
@@ -111,7 +111,7 @@ TEST(DecideTest, EveryTrainerSucceededEndsTheJobSucceeded) {
   std::map<std::string, RecordedPod> recorded = Recorded(pods);
   recorded[pods[1].name].phase = "Running";
   auto d = Decide(job, pods, recorded, kNow);
-  EXPECT_EQ(d.state, "Succeeded");
+  EXPECT_EQ(d.state, JobState::kSucceeded);
   EXPECT_EQ(d.reason, "every trainer finished");
   EXPECT_EQ(d.succeeded, 2);
   EXPECT_EQ(d.failed, 0);
@@ -126,7 +126,7 @@ TEST(DecideTest, FinishedTrainersStopTheParameterServers) {
   std::vector<PodStatus> pods = {Trainer(0, PodPhase::kSucceeded, "Completed", 0), Pserver(0, PodPhase::kRunning)};
   auto d = Decide(job, pods, Recorded(pods), kNow);
   EXPECT_EQ(d.stop, StopScope::kPservers);
-  EXPECT_EQ(d.state, "Running");
+  EXPECT_EQ(d.state, JobState::kRunning);
   EXPECT_EQ(d.reason, "trainers finished; stopping parameter servers");
   EXPECT_FALSE(d.just_ended);
   EXPECT_TRUE(d.events.empty());
@@ -137,7 +137,7 @@ TEST(DecideTest, ParameterServersStoppedAfterSuccessCountAsCompleted) {
   std::vector<PodStatus> pods = {Trainer(0, PodPhase::kSucceeded, "Completed", 0),
                                  Pserver(0, PodPhase::kFailed, "Stopped", 143)};
   auto d = Decide(job, pods, {{pods[0].name, {"Succeeded", 0}}, {pods[1].name, {"Running", 0}}}, kNow);
-  EXPECT_EQ(d.state, "Succeeded");
+  EXPECT_EQ(d.state, JobState::kSucceeded);
   EXPECT_TRUE(d.just_ended);
   ASSERT_EQ(d.pods.size(), 2u);
   EXPECT_EQ(d.pods[1].phase, "Succeeded");
@@ -154,7 +154,7 @@ TEST(DecideTest, AFailedTrainerBeyondToleranceStopsEveryPod) {
   auto d = Decide(job, pods, {{pods[0].name, {"Running", 0}}, {pods[1].name, {"Running", 0}},
                               {pods[2].name, {"Running", 0}}}, kNow);
   EXPECT_EQ(d.stop, StopScope::kAll);
-  EXPECT_EQ(d.state, "Running");
+  EXPECT_EQ(d.state, JobState::kRunning);
   EXPECT_EQ(d.reason, "1 trainer(s) failed; the job tolerates 0");
   EXPECT_EQ(d.failed, 1);
   EXPECT_EQ(EventTypes(d), std::vector<std::string>{"fit-7-trainer-0 Exited: exit code 1 (Error)"});
@@ -167,7 +167,7 @@ TEST(DecideTest, AFailedTrainerEndsTheJobFailedOnceEveryPodEnded) {
                                  Pserver(0, PodPhase::kFailed, "Stopped", 143)};
   auto d = Decide(job, pods, {{pods[0].name, {"Running", 0}}, {pods[1].name, {"Failed", 0}},
                               {pods[2].name, {"Failed", 0}}}, kNow);
-  EXPECT_EQ(d.state, "Failed");
+  EXPECT_EQ(d.state, JobState::kFailed);
   EXPECT_EQ(d.reason, "1 trainer(s) failed; the job tolerates 0");
   EXPECT_EQ(d.stop, StopScope::kNone);
   EXPECT_TRUE(d.just_ended);
@@ -182,7 +182,7 @@ TEST(DecideTest, FailuresWithinToleranceStillSucceed) {
                                  Trainer(1, PodPhase::kSucceeded, "Completed", 0)};
   pods[0].restarts = 2;
   auto d = Decide(job, pods, Recorded(pods), kNow);
-  EXPECT_EQ(d.state, "Succeeded");
+  EXPECT_EQ(d.state, JobState::kSucceeded);
   EXPECT_EQ(d.succeeded, 1);
   EXPECT_EQ(d.failed, 3);  // two restarts and the last run
 }
@@ -193,14 +193,14 @@ TEST(DecideTest, AStopRequestStopsEveryPodUntilTheyEnded) {
   std::vector<PodStatus> pods = {Trainer(0, PodPhase::kRunning), Pserver(0, PodPhase::kRunning)};
   auto running = Decide(job, pods, Recorded(pods), kNow);
   EXPECT_EQ(running.stop, StopScope::kAll);
-  EXPECT_EQ(running.state, "Running");
+  EXPECT_EQ(running.state, JobState::kRunning);
   EXPECT_EQ(running.reason, "stopping");
   EXPECT_FALSE(running.just_ended);
 
   std::vector<PodStatus> ended = {Trainer(0, PodPhase::kFailed, "Stopped", 143),
                                   Pserver(0, PodPhase::kFailed, "Stopped", 143)};
   auto stopped = Decide(job, ended, Recorded(pods), kNow);
-  EXPECT_EQ(stopped.state, "Stopped");
+  EXPECT_EQ(stopped.state, JobState::kStopped);
   EXPECT_EQ(stopped.reason, "stopped by a user");
   EXPECT_TRUE(stopped.just_ended);
   EXPECT_EQ(stopped.pods[1].phase, "Failed");
@@ -214,7 +214,7 @@ TEST(DecideTest, AStopRequestAfterTheTrainersSucceededEndsStopped) {
   std::vector<PodStatus> pods = {Trainer(0, PodPhase::kSucceeded, "Completed", 0),
                                  Pserver(0, PodPhase::kFailed, "Stopped", 143)};
   auto d = Decide(job, pods, Recorded(pods), kNow);
-  EXPECT_EQ(d.state, "Stopped");
+  EXPECT_EQ(d.state, JobState::kStopped);
   EXPECT_EQ(d.pods[1].phase, "Failed");  // the user stopped it, not the platform after success
 }
 
@@ -224,7 +224,7 @@ TEST(DecideTest, VanishedPodsLeaveTheJobAsItWas) {
   Job job = RunningJob(1, 0);
   job.started_at = 800;
   auto d = Decide(job, {}, {{"fit-7-trainer-0", {"Running", 0}}}, kNow);
-  EXPECT_EQ(d.state, "Running");
+  EXPECT_EQ(d.state, JobState::kRunning);
   EXPECT_EQ(d.reason, "");
   EXPECT_EQ(d.stop, StopScope::kNone);
   EXPECT_FALSE(d.just_ended);
@@ -245,7 +245,7 @@ TEST(DecideTest, APodSeenForTheFirstTimeAfterItRanIsScheduledThenExited) {
   EXPECT_EQ(EventTypes(d),
             (std::vector<std::string>{"fit-7-trainer-0 Scheduled: ", "fit-7-trainer-0 Exited: exit code 0"}));
   EXPECT_EQ(d.started_at, 900);
-  EXPECT_EQ(d.state, "Succeeded");
+  EXPECT_EQ(d.state, JobState::kSucceeded);
 }
 
 }  // namespace
