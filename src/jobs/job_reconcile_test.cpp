@@ -6,8 +6,8 @@
 
 #include "jobs/job_service.h"
 #include "mail/mailer.h"
-#include "sqlite/sqlite_database.h"
 #include "testing/server_process.h"
+#include "testing/test_database.h"
 
 namespace paddlecloud::jobs {
 namespace {
@@ -54,13 +54,11 @@ PodStatus MakePod(PodRole role, PodPhase phase, std::string reason = "", std::op
 class JobReconcileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto database = db::OpenSqliteDatabase({.path = dir_.path() + "/db.sqlite", .busy_timeout_ms = 5000, .pool_size = 2});
-    ASSERT_TRUE(database);
-    db_ = std::move(*database);
     std::vector<db::Migration> migrations = accounts::AccountMigrations();
     for (auto& m : JobMigrations()) migrations.push_back(std::move(m));
-    std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
-    ASSERT_TRUE(db_->Migrate(migrations).ok());
+    auto database = testing::OpenTestDatabase(dir_.path() + "/db.sqlite", std::move(migrations));
+    ASSERT_TRUE(database) << database.error().message();
+    db_ = std::move(*database);
     auto mailer = mail::MakeMailer({.outbox_dir = dir_.path() + "/outbox"});
     ASSERT_TRUE(mailer);
     mailer_ = std::move(*mailer);
