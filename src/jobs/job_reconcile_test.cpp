@@ -25,7 +25,7 @@ class FakeBackend : public cluster::ClusterBackend {
   Status Stop(const std::string&, const std::string& job, std::optional<PodRole> role,
               std::chrono::milliseconds) override {
     stops.push_back(job + (role ? " " + std::string(cluster::RoleName(*role)) : " all"));
-    return Status::Ok();
+    return stop_result;
   }
   Result<std::vector<PodStatus>> GetPods(const std::string&, const std::string& job) override {
     if (!get_result.ok()) return Err(get_result);
@@ -40,6 +40,7 @@ class FakeBackend : public cluster::ClusterBackend {
 
   std::map<std::string, std::vector<PodStatus>> pods;  // by backend job name
   Status get_result = Status::Ok();
+  Status stop_result = Status::Ok();
   std::vector<std::string> stops;    // "<job> pserver" or "<job> all"
   std::vector<std::string> deleted;
 };
@@ -181,6 +182,23 @@ TEST_F(JobReconcileTest, ABackendErrorChangesNothing) {
   backend_.get_result = Status::Ok();  // back: the next pass catches up
   service_->Reconcile();
   EXPECT_EQ(GetJob().state, JobState::kSucceeded);
+}
+
+TEST_F(JobReconcileTest, AStopTheBackendDidNotTakeIsSentAgain) {
+  AddJob();
+  backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kFailed, "Error", 1),
+                            MakePod(PodRole::kPserver, PodPhase::kRunning)};
+  backend_.stop_result = Status::Unavailable("cannot write stop.json (disk full?)");
+  service_->Reconcile();
+  backend_.stop_result = Status::Ok();
+  service_->Reconcile();
+  service_->Reconcile();
+  EXPECT_EQ(backend_.stops, (std::vector<std::string>{"fit-1 all", "fit-1 all"}));  // again once, then no more
+
+  backend_.pods["fit-1"][1] = MakePod(PodRole::kPserver, PodPhase::kFailed, "Stopped", 143);
+  service_->Reconcile();
+  EXPECT_EQ(GetJob().state, JobState::kFailed);
+  EXPECT_EQ(GetJob().reason, "1 trainer(s) failed; the job tolerates 0");
 }
 
 }  // namespace

@@ -532,7 +532,8 @@ void JobService::SavePod(std::int64_t job_id, const Pod& pod) {
   if (!saved) spdlog::warn("job {}: pod {} not saved (again at the next pass): {}", job_id, pod.name, saved.error().message());
 }
 
-// Sends a stop once: jobs.stop_sent remembers the widest stop sent (1: the pservers, 2: every pod).
+// Sends a stop until the backend took it: jobs.stop_sent remembers the widest stop sent (1: the
+// pservers, 2: every pod).
 void JobService::StopOnce(const Job& job, StopScope scope) {
   auto sent = db_.Query("SELECT stop_sent FROM jobs WHERE id = ?", {job.id});
   std::int64_t sent_mask = sent && !sent->empty() ? sent->Int(0, "stop_sent") : 0;
@@ -541,7 +542,10 @@ void JobService::StopOnce(const Job& job, StopScope scope) {
   std::optional<cluster::PodRole> role;
   if (scope == StopScope::kPservers) role = cluster::PodRole::kPserver;
   Status s = backend_.Stop(job.account_id, BackendName(job), role, options_.stop_grace);
-  if (!s.ok()) spdlog::warn("job {}: stop failed: {}", job.id, s.message());
+  if (!s.ok()) {
+    spdlog::warn("job {}: stop failed (sent again at the next pass): {}", job.id, s.message());
+    return;
+  }
   if (auto noted = db_.Execute("UPDATE jobs SET stop_sent = ? WHERE id = ?", {want, job.id}); !noted)
     spdlog::warn("job {}: the stop was sent but not noted (sent again at the next pass): {}", job.id,
                  noted.error().message());
