@@ -216,11 +216,41 @@ struct HttpServer::Impl {
   void BuildChain();
   asio::awaitable<void> Accept();
   void RefuseOverLimit(int fd);  // answers 503 where it can; the caller closes
+  // The session loop of one connection: request after request until either side closes.
   template <typename Stream>
   asio::awaitable<void> Serve(Stream& stream, std::shared_ptr<ConnectionState> state, std::string remote, bool tls,
                               std::string client_fingerprint);
   template <typename Stream>
   asio::awaitable<bool> WriteResponse(Stream& stream, Response& response, bool head, bool keep_alive);
+
+  // The steps of Serve. A step answering false (or nullopt) means: close the connection (after
+  // answering why, when the client can still read it).
+  using HeaderParser = bhttp::request_parser<bhttp::empty_body>;
+  struct Handled {
+    Response response;
+    bool body_consumed = true;  // false: unread body bytes remain, the connection cannot be reused
+  };
+  template <typename Stream>
+  asio::awaitable<bool> WaitForRequest(Stream& stream, ConnectionState& state, beast::flat_buffer& buffer, bool first);
+  template <typename Stream>
+  asio::awaitable<bool> ReadHeader(Stream& stream, beast::flat_buffer& buffer, HeaderParser& parser);
+  Request RequestOf(const HeaderParser::value_type& header, const std::string& remote, bool tls,
+                    const std::string& client_fingerprint) const;
+  const RouteOptions* MatchRoute(Request& request) const;
+  template <typename Stream>
+  asio::awaitable<std::optional<Handled>> HandleStreaming(Stream& stream, beast::flat_buffer& buffer,
+                                                          HeaderParser& header_parser, Request& request);
+  template <typename Stream>
+  asio::awaitable<std::optional<Handled>> HandleWholeBody(Stream& stream, beast::flat_buffer& buffer,
+                                                          HeaderParser& header_parser, Request& request,
+                                                          const RouteOptions* route);
+  template <typename Stream>
+  asio::awaitable<bool> ReadBody(Stream& stream, beast::flat_buffer& buffer, HeaderParser& header_parser,
+                                 Request& request, std::uint64_t limit);
+  template <typename Stream>
+  asio::awaitable<bool> SendContinue(Stream& stream, const Request& request);
+  template <typename Stream>
+  asio::awaitable<void> Reject(Stream& stream, const Status& status);
 
   // Counts the connection in, or says which cap it is over (then it is not counted).
   Result<std::uint64_t> Register(std::shared_ptr<ConnectionState> state) {
@@ -499,6 +529,22 @@ asio::awaitable<bool> SendFileBody(Stream& stream, int fd, std::uint64_t offset,
   }
 }
 
+// The HTTP version, the body's framing and the target: what must be understood before anything
+// else is read. Parses the target into `request`.
+Status CheckRequestHead(const bhttp::request_parser<bhttp::empty_body>::value_type& header, Request& request) {
+  if (header.version() != 11 && header.version() != 10) return Status::InvalidArgument("unsupported HTTP version");
+  PC_RETURN_IF_ERROR(CheckFraming(header));
+  return ParseTarget(request.target, request);
+}
+
+// Why a whole body could not be read (the client is still there to read it).
+Status BodyReadError(const boost::system::error_code& ec, std::uint64_t limit) {
+  if (ec == bhttp::error::body_limit)
+    return Status::PayloadTooLarge("request body is over the limit of " + std::to_string(limit) + " bytes");
+  if (ec == beast::error::timeout) return Status::InvalidArgument("request body did not arrive within the body timeout");
+  return Status::InvalidArgument("malformed request body: " + ec.message());
+}
+
 asio::awaitable<Response> Dispatch(const Router& router, Request& request) {
   if (request.handler) co_return co_await (*request.handler)(request);
   auto match = router.Match(request.method, request.path);
@@ -588,148 +634,164 @@ asio::awaitable<bool> HttpServer::Impl::WriteResponse(Stream& stream, Response& 
 template <typename Stream>
 asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<ConnectionState> state,
                                               std::string remote, bool tls, std::string client_fingerprint) {
-  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
-  bool first = true;
-
-  // Answers a request that could not be handled and tells the caller to close.
-  auto reject = [&](const Status& status) -> asio::awaitable<void> {
-    Response r = ErrorResponse(status);
-    for (const auto& [name, value] : options.rejection_headers) r.headers.Add(name, value);
-    r.headers.Set("Connection", "close");
-    co_await WriteResponse(stream, r, false, false);
-  };
-
-  while (true) {
-    // Wait for the first byte of the next request; this is the idle period of a keep-alive connection.
-    if (buffer.size() == 0) {
-      state->idle = true;
-      if (stopping) co_return;
-      lowest.expires_after(first ? options.header_timeout : options.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
-      if (ec) co_return;
-      buffer.commit(n);
-    }
-    state->idle = false;
-    first = false;
-
-    bhttp::request_parser<bhttp::empty_body> header_parser;
-    header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    header_parser.body_limit(boost::none);
-    lowest.expires_after(options.header_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
-    if (hec == bhttp::error::end_of_stream || hec == beast::error::timeout || hec == asio::error::operation_aborted ||
-        hec == asio::error::connection_reset || hec == asio::error::eof) {
-      co_return;
-    }
-    if (hec == bhttp::error::header_limit) {
-      co_await reject(Status::Of(Code::kInvalidArgument, "request header is larger than " +
-                                                             std::to_string(options.max_header_bytes) + " bytes"));
-      co_return;
-    }
-    if (hec) {
-      co_await reject(Status::InvalidArgument("malformed request: " + hec.message()));
-      co_return;
-    }
-
-    auto& header = header_parser.get();
-    Request request;
-    request.received_at = std::chrono::steady_clock::now();
-    request.method = std::string(header.method_string());
-    request.target = std::string(header.target());
-    request.tls = tls;
-    request.client_certificate_fingerprint = client_fingerprint;
-    for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
-    request.remote_address = trusted_proxies.empty() ? remote : trusted_proxies.ClientAddress(remote, request.headers);
-    auto incoming_id = request.headers.Get("X-Request-Id");
-    request.request_id = incoming_id && WellFormedRequestId(*incoming_id) ? std::string(*incoming_id) : NewRequestId();
+  for (bool first = true;; first = false) {
+    if (!co_await WaitForRequest(stream, *state, buffer, first)) co_return;
+    HeaderParser header_parser;
+    if (!co_await ReadHeader(stream, buffer, header_parser)) co_return;
+    const auto& header = header_parser.get();
+    Request request = RequestOf(header, remote, tls, client_fingerprint);
     bool keep_alive = header.keep_alive();
-    bool head = request.method == "HEAD";
-
-    if (header.version() != 11 && header.version() != 10) {
-      co_await reject(Status::InvalidArgument("unsupported HTTP version"));
+    // The body's extent or the target is not understood: never read on (the connection cannot be reused).
+    if (Status valid = CheckRequestHead(header, request); !valid.ok()) {
+      co_await Reject(stream, valid);
       co_return;
     }
-    if (Status framing = CheckFraming(header); !framing.ok()) {
-      co_await reject(framing);  // the body's extent is unknown: never read on
-      co_return;
-    }
-    Status target_status = ParseTarget(request.target, request);
-    if (!target_status.ok()) {
-      // The body (if any) is left unread, so the connection cannot be reused.
-      co_await reject(target_status);
-      co_return;
-    }
-
-    auto match = router.Match(request.method, request.path);
-    const RouteOptions* route_options = match.route ? &match.route->options : nullptr;
-    if (match.route) {
-      request.route = match.route->pattern;
-      request.public_route = match.route->options.public_access;
-    }
-    if (match.outcome == Router::Outcome::kFound) {
-      request.handler = match.handler;
-      request.path_params = std::move(match.params);
-    }
-    bool streaming = route_options && route_options->streaming_body;
-    std::uint64_t limit =
-        route_options && route_options->max_body_bytes ? route_options->max_body_bytes : options.max_body_bytes;
-    bool expects_continue = false;
-    if (auto expect = request.headers.Get("Expect")) expects_continue = beast::iequals(*expect, "100-continue");
-    auto send_continue = [&]() -> asio::awaitable<bool> {
-      if (!expects_continue) co_return true;
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-      lowest.expires_after(options.body_timeout);
-      auto [ec, n] = co_await bhttp::async_write(stream, cont, kNoThrow);
-      co_return !ec;
-    };
-
-    Response response;
-    bool body_consumed = true;
-    if (streaming) {
-      if (!co_await send_continue()) co_return;
-      bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
-      body_parser.body_limit(boost::none);
-      ParserBodyStream<Stream> body(stream, buffer, body_parser, options);
-      request.body_stream = &body;
-      response = co_await chain(request);
-      body_consumed = body.finished();
-    } else {
-      auto declared = header_parser.content_length();
-      if (declared && *declared > limit) {
-        co_await reject(Status::PayloadTooLarge("request body of " + std::to_string(*declared) +
-                                                " bytes is over the limit of " + std::to_string(limit) + " bytes"));
-        co_return;
-      }
-      if (!header_parser.is_done()) {
-        if (!co_await send_continue()) co_return;
-        bhttp::request_parser<bhttp::string_body> body_parser{std::move(header_parser)};
-        body_parser.body_limit(limit);
-        lowest.expires_after(options.body_timeout);
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, body_parser, kNoThrow);
-        if (bec == bhttp::error::body_limit) {
-          co_await reject(Status::PayloadTooLarge("request body is over the limit of " + std::to_string(limit) +
-                                                  " bytes"));
-          co_return;
-        }
-        if (bec == beast::error::timeout) {
-          co_await reject(Status::InvalidArgument("request body did not arrive within the body timeout"));
-          co_return;
-        }
-        if (bec) {
-          if (bec == bhttp::error::end_of_stream || bec == asio::error::eof) co_return;
-          co_await reject(Status::InvalidArgument("malformed request body: " + bec.message()));
-          co_return;
-        }
-        request.body = std::move(body_parser.get().body());
-      }
-      response = co_await chain(request);
-    }
-
-    bool reuse = keep_alive && body_consumed && !stopping;
-    if (!co_await WriteResponse(stream, response, head, reuse)) co_return;
+    const RouteOptions* route = MatchRoute(request);
+    std::optional<Handled> handled;
+    if (route && route->streaming_body) handled = co_await HandleStreaming(stream, buffer, header_parser, request);
+    else handled = co_await HandleWholeBody(stream, buffer, header_parser, request, route);
+    if (!handled) co_return;
+    bool reuse = keep_alive && handled->body_consumed && !stopping;
+    if (!co_await WriteResponse(stream, handled->response, request.method == "HEAD", reuse)) co_return;
     if (!reuse) co_return;
   }
+}
+
+// The idle period of a keep-alive connection: waits for the first byte of the next request.
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Impl::WaitForRequest(Stream& stream, ConnectionState& state,
+                                                       beast::flat_buffer& buffer, bool first) {
+  if (buffer.size() == 0) {
+    state.idle = true;
+    if (stopping) co_return false;
+    beast::get_lowest_layer(stream).expires_after(first ? options.header_timeout : options.idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+    if (ec) co_return false;
+    buffer.commit(n);
+  }
+  state.idle = false;
+  co_return true;
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Impl::ReadHeader(Stream& stream, beast::flat_buffer& buffer, HeaderParser& parser) {
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  parser.body_limit(boost::none);
+  beast::get_lowest_layer(stream).expires_after(options.header_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || ec == asio::error::eof) {
+    co_return false;
+  }
+  if (ec == bhttp::error::header_limit) {
+    co_await Reject(stream, Status::Of(Code::kInvalidArgument, "request header is larger than " +
+                                                                   std::to_string(options.max_header_bytes) + " bytes"));
+    co_return false;
+  }
+  if (ec) {
+    co_await Reject(stream, Status::InvalidArgument("malformed request: " + ec.message()));
+    co_return false;
+  }
+  co_return true;
+}
+
+Request HttpServer::Impl::RequestOf(const HeaderParser::value_type& header, const std::string& remote, bool tls,
+                                    const std::string& client_fingerprint) const {
+  Request request;
+  request.received_at = std::chrono::steady_clock::now();
+  request.method = std::string(header.method_string());
+  request.target = std::string(header.target());
+  request.tls = tls;
+  request.client_certificate_fingerprint = client_fingerprint;
+  for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+  request.remote_address = trusted_proxies.empty() ? remote : trusted_proxies.ClientAddress(remote, request.headers);
+  auto incoming_id = request.headers.Get("X-Request-Id");
+  request.request_id = incoming_id && WellFormedRequestId(*incoming_id) ? std::string(*incoming_id) : NewRequestId();
+  return request;
+}
+
+// Finds the request's route (the chain dispatches to it); its options, or null for no route.
+const RouteOptions* HttpServer::Impl::MatchRoute(Request& request) const {
+  auto match = router.Match(request.method, request.path);
+  if (match.route) {
+    request.route = match.route->pattern;
+    request.public_route = match.route->options.public_access;
+  }
+  if (match.outcome == Router::Outcome::kFound) {
+    request.handler = match.handler;
+    request.path_params = std::move(match.params);
+  }
+  return match.route ? &match.route->options : nullptr;
+}
+
+// The handler reads the body as it goes (Request::body_stream).
+template <typename Stream>
+asio::awaitable<std::optional<HttpServer::Impl::Handled>> HttpServer::Impl::HandleStreaming(
+    Stream& stream, beast::flat_buffer& buffer, HeaderParser& header_parser, Request& request) {
+  if (!co_await SendContinue(stream, request)) co_return std::nullopt;
+  bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
+  body_parser.body_limit(boost::none);
+  ParserBodyStream<Stream> body(stream, buffer, body_parser, options);
+  request.body_stream = &body;
+  Response response = co_await chain(request);
+  request.body_stream = nullptr;
+  co_return Handled{std::move(response), body.finished()};
+}
+
+// The body is read whole (up to the route's limit) before the handler runs.
+template <typename Stream>
+asio::awaitable<std::optional<HttpServer::Impl::Handled>> HttpServer::Impl::HandleWholeBody(
+    Stream& stream, beast::flat_buffer& buffer, HeaderParser& header_parser, Request& request,
+    const RouteOptions* route) {
+  std::uint64_t limit = route && route->max_body_bytes ? route->max_body_bytes : options.max_body_bytes;
+  if (!co_await ReadBody(stream, buffer, header_parser, request, limit)) co_return std::nullopt;
+  Response response = co_await chain(request);
+  co_return Handled{std::move(response), true};
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Impl::ReadBody(Stream& stream, beast::flat_buffer& buffer,
+                                                 HeaderParser& header_parser, Request& request, std::uint64_t limit) {
+  auto declared = header_parser.content_length();
+  if (declared && *declared > limit) {
+    co_await Reject(stream, Status::PayloadTooLarge("request body of " + std::to_string(*declared) +
+                                                    " bytes is over the limit of " + std::to_string(limit) + " bytes"));
+    co_return false;
+  }
+  if (header_parser.is_done()) co_return true;
+  if (!co_await SendContinue(stream, request)) co_return false;
+  bhttp::request_parser<bhttp::string_body> body_parser{std::move(header_parser)};
+  body_parser.body_limit(limit);
+  beast::get_lowest_layer(stream).expires_after(options.body_timeout);
+  auto [ec, n] = co_await bhttp::async_read(stream, buffer, body_parser, kNoThrow);
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) co_return false;
+  if (ec) {
+    co_await Reject(stream, BodyReadError(ec, limit));
+    co_return false;
+  }
+  request.body = std::move(body_parser.get().body());
+  co_return true;
+}
+
+// Answers "100 Continue" when the client waits for it before sending the body.
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Impl::SendContinue(Stream& stream, const Request& request) {
+  auto expect = request.headers.Get("Expect");
+  if (!expect || !beast::iequals(*expect, "100-continue")) co_return true;
+  bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+  beast::get_lowest_layer(stream).expires_after(options.body_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, cont, kNoThrow);
+  co_return !ec;
+}
+
+// Answers a request that could not be handled, saying the connection closes.
+template <typename Stream>
+asio::awaitable<void> HttpServer::Impl::Reject(Stream& stream, const Status& status) {
+  Response r = ErrorResponse(status);
+  for (const auto& [name, value] : options.rejection_headers) r.headers.Add(name, value);
+  r.headers.Set("Connection", "close");
+  co_await WriteResponse(stream, r, false, false);
 }
 
 void HttpServer::Impl::RefuseOverLimit(int fd) {

@@ -9,6 +9,7 @@
 #include "common/units.h"
 #include "db/tenant_scope.h"
 #include "jobs/packages.h"
+#include "jobs/reconcile.h"
 
 namespace paddlecloud::jobs {
 namespace {
@@ -36,7 +37,9 @@ Job JobFrom(const Rows& rows, std::size_t i) {
   if (!ec && spec.is_object()) {
     if (auto parsed = ParseJobSpec(spec.as_object())) job.spec = std::move(*parsed);
   }
-  job.state = rows.Text(i, "state");
+  std::string state = rows.Text(i, "state");
+  if (auto parsed = ParseJobState(state)) job.state = *parsed;
+  else spdlog::error("job {}: unknown state '{}' in the database", job.id, state);
   job.reason = rows.Text(i, "reason");
   job.stop_requested = rows.Int(i, "stop_requested") != 0;
   job.submitted_at = rows.Int(i, "submitted_at");
@@ -45,33 +48,6 @@ Job JobFrom(const Rows& rows, std::size_t i) {
   job.succeeded = static_cast<int>(rows.Int(i, "succeeded"));
   job.failed = static_cast<int>(rows.Int(i, "failed"));
   return job;
-}
-
-Pod PodFrom(const cluster::PodStatus& s) {
-  return Pod{.name = s.name, .role = std::string(cluster::RoleName(s.role)), .index = s.index,
-             .phase = std::string(cluster::PhaseName(s.phase)), .reason = s.reason, .exit_code = s.exit_code,
-             .restarts = s.restarts, .started_at = s.started_at, .finished_at = s.finished_at,
-             .endpoint = s.endpoint};
-}
-
-// Every trainer has ended and enough of them succeeded: what the pservers served is done.
-bool TrainingDone(const std::vector<cluster::PodStatus>& pods, const JobSpec& spec) {
-  int succeeded = 0, failed = 0;
-  for (const auto& p : pods) {
-    if (p.role != cluster::PodRole::kTrainer) continue;
-    if (p.phase == cluster::PodPhase::kSucceeded) ++succeeded;
-    else if (p.phase == cluster::PodPhase::kFailed && p.reason != "Stopped") ++failed;
-  }
-  return succeeded > 0 && succeeded + failed == spec.num_trainer && failed <= spec.fault_tolerant;
-}
-
-// When the job's first pod started, as the backend saw it: a pod that ran and exited between two
-// reconcile passes was never seen Running, but it did start.
-std::optional<std::int64_t> FirstStart(const std::vector<cluster::PodStatus>& pods) {
-  std::optional<std::int64_t> first;
-  for (const auto& p : pods)
-    if (p.started_at && (!first || *p.started_at < *first)) first = p.started_at;
-  return first;
 }
 
 db::Value OptionalValue(const std::optional<std::int64_t>& v) { return v ? db::Value(*v) : db::Value(); }
@@ -233,7 +209,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
 
   std::int64_t now = Now();
   Job job{.id = 0, .account_id = principal.account_id, .user_id = principal.user_id, .user_email = principal.email,
-          .spec = spec, .state = "Pending", .reason = "submitted", .stop_requested = false, .submitted_at = now,
+          .spec = spec, .state = JobState::kPending, .reason = "submitted", .stop_requested = false, .submitted_at = now,
           .started_at = std::nullopt, .finished_at = std::nullopt, .succeeded = 0, .failed = 0};
   auto inserted = db::TenantScope(db_, principal.account_id).Execute(
       "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at) "
@@ -359,7 +335,7 @@ Result<Job> JobService::Get(const Principal& principal, std::int64_t job_id) {
   if (job.user_id != principal.user_id && !principal.master)
     return Err(Status::NotFound("no job with id " + std::to_string(job_id)));
   PC_RETURN_IF_ERROR(AddUserEmails(found));
-  if (job.state == "Pending") ShowLiveStart(job);
+  if (job.state == JobState::kPending) ShowLiveStart(job);
   return job;
 }
 
@@ -372,7 +348,7 @@ void JobService::ShowLiveStart(Job& job) {
     return p.phase != cluster::PodPhase::kPending || p.started_at.has_value();
   });
   if (!started) return;
-  job.state = "Running";
+  job.state = JobState::kRunning;
   job.reason = "";
   if (!job.started_at) job.started_at = FirstStart(*live);
   if (!job.started_at) job.started_at = Now();
@@ -392,10 +368,11 @@ Result<Job> JobService::Stop(const Principal& principal, std::int64_t job_id) {
   auto job = Get(principal, job_id);
   if (!job) return job;
   if (job->terminal())
-    return Err(Status::Conflict("job " + std::to_string(job_id) + " has already ended (" + job->state + ")"));
+    return Err(Status::Conflict("job " + std::to_string(job_id) + " has already ended (" + std::string(StateName(job->state)) + ")"));
   auto r = db_.Execute("UPDATE jobs SET stop_requested = 1 WHERE id = ?", {job_id});
   if (!r) return Err(r.error());
   RecordEvent(job_id, "", "StopRequested", "by " + principal.email);
+  job->stop_requested = true;
   ReconcileJob(*job);  // act now rather than at the next pass
   return Get(principal, job_id);
 }
@@ -407,7 +384,7 @@ Result<std::vector<Pod>> JobService::Pods(const Principal& principal, std::int64
     // While a job runs its pods are read live from the backend, not as of the last reconcile.
     if (auto live = backend_.GetPods(job->account_id, BackendName(*job))) {
       std::vector<Pod> out;
-      for (const auto& status : *live) out.push_back(PodFrom(status));
+      for (const auto& status : *live) out.push_back(PodOf(status));
       return out;
     }
   }
@@ -507,143 +484,80 @@ void JobService::Reconcile() {
   for (std::size_t i = 0; i < rows->size(); ++i) ReconcileJob(JobFrom(*rows, i));
 }
 
-void JobService::ReconcileJob(Job job) {
-  const std::string name = BackendName(job);
-  std::int64_t now = Now();
-  auto observed = backend_.GetPods(job.account_id, name);
+void JobService::ReconcileJob(const Job& job) {
+  auto observed = backend_.GetPods(job.account_id, BackendName(job));
   if (!observed) {
     spdlog::warn("job {}: backend has no pods: {}", job.id, observed.error().message());
     return;
   }
+  Act(job, Decide(job, *observed, RecordedPods(job.id), Now()));
+}
 
-  auto stored = db_.Query("SELECT name, phase, restarts FROM pods WHERE job_id = ?", {job.id});
-  std::map<std::string, std::pair<std::string, std::int64_t>> before;
-  if (stored)
-    for (std::size_t i = 0; i < stored->size(); ++i)
-      before[stored->Text(i, "name")] = {stored->Text(i, "phase"), stored->Int(i, "restarts")};
+std::map<std::string, RecordedPod> JobService::RecordedPods(std::int64_t job_id) {
+  std::map<std::string, RecordedPod> recorded;
+  auto rows = db_.Query("SELECT name, phase, restarts FROM pods WHERE job_id = ?", {job_id});
+  if (rows)
+    for (std::size_t i = 0; i < rows->size(); ++i)
+      recorded[rows->Text(i, "name")] = {rows->Text(i, "phase"), static_cast<int>(rows->Int(i, "restarts"))};
+  return recorded;
+}
 
-  int trainers_succeeded = 0, trainers_failed_for_good = 0, trainer_failures = 0, running = 0, ended = 0;
-  std::string pending_reason;
-  bool training_done = !job.stop_requested && TrainingDone(*observed, job.spec);
-  for (const auto& status : *observed) {
-    Pod pod = PodFrom(status);
-    // Parameter servers the platform stopped because training was over did their part: they are
-    // shown as completed, not as failed with SIGTERM's 143.
-    bool completed_pserver = training_done && status.role == cluster::PodRole::kPserver &&
-                             status.phase == cluster::PodPhase::kFailed && status.reason == "Stopped";
-    if (completed_pserver) {
-      pod.phase = "Succeeded";
-      pod.reason = "Completed";
-    }
-    auto [old_phase, old_restarts] = before.count(pod.name) ? before[pod.name] : std::make_pair(std::string(), 0L);
-    if (old_phase.empty()) RecordEvent(job.id, pod.name, "Scheduled", pod.phase == "Pending" ? pod.reason : "");
-    for (std::int64_t r = old_restarts; r < pod.restarts; ++r)
-      RecordEvent(job.id, pod.name, "Restarted", "restart " + std::to_string(r + 1));
-    if (pod.phase != old_phase) {
-      if (pod.phase == "Running") RecordEvent(job.id, pod.name, "Started", pod.endpoint);
-      if (pod.phase == "Succeeded")
-        RecordEvent(job.id, pod.name, completed_pserver ? "Completed" : "Exited",
-                    completed_pserver ? "stopped once the trainers had finished" : "exit code 0");
-      if (pod.phase == "Failed") {
-        std::string type = pod.reason == "OOMKilled" ? "OOMKilled" : pod.reason == "Stopped" ? "Stopped" : "Exited";
-        RecordEvent(job.id, pod.name, type,
-                    pod.exit_code ? "exit code " + std::to_string(*pod.exit_code) + " (" + pod.reason + ")" : pod.reason);
-      }
-    }
-    auto pod_saved = db_.Execute(
-        "INSERT INTO pods (job_id, name, role, idx, phase, reason, exit_code, restarts, started_at, finished_at, endpoint) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, name) DO UPDATE SET phase = excluded.phase, "
-        "reason = excluded.reason, exit_code = excluded.exit_code, restarts = excluded.restarts, "
-        "started_at = excluded.started_at, finished_at = excluded.finished_at, endpoint = excluded.endpoint",
-        {job.id, pod.name, pod.role, static_cast<std::int64_t>(pod.index), pod.phase, pod.reason,
-         pod.exit_code ? db::Value(static_cast<std::int64_t>(*pod.exit_code)) : db::Value(),
-         static_cast<std::int64_t>(pod.restarts), OptionalValue(pod.started_at), OptionalValue(pod.finished_at),
-         pod.endpoint});
-    if (!pod_saved) spdlog::warn("job {}: pod {} not saved (again at the next pass): {}", job.id, pod.name, pod_saved.error().message());
-
-    bool trainer = status.role == cluster::PodRole::kTrainer;
-    if (status.phase == cluster::PodPhase::kRunning) ++running;
-    if (status.phase == cluster::PodPhase::kSucceeded || status.phase == cluster::PodPhase::kFailed) ++ended;
-    if (status.phase == cluster::PodPhase::kPending && pending_reason.empty()) pending_reason = status.reason;
-    if (trainer) {
-      trainer_failures += status.restarts;
-      if (status.phase == cluster::PodPhase::kSucceeded) ++trainers_succeeded;
-      if (status.phase == cluster::PodPhase::kFailed && status.reason != "Stopped") {
-        ++trainers_failed_for_good;
-        ++trainer_failures;
-      }
-    }
-  }
-  bool all_ended = ended == static_cast<int>(observed->size());
-  int trainers = job.spec.num_trainer;
-
-  std::string state = job.state, reason = job.reason;
-  std::optional<cluster::PodRole> stop_role;
-  bool stop = false;
-  if (job.stop_requested) {
-    stop = true;
-    if (all_ended) {
-      state = "Stopped";
-      reason = "stopped by a user";
-    } else {
-      reason = "stopping";
-    }
-  } else if (trainers_failed_for_good > job.spec.fault_tolerant) {
-    reason = std::to_string(trainers_failed_for_good) + " trainer(s) failed; the job tolerates " +
-             std::to_string(job.spec.fault_tolerant);
-    if (all_ended) state = "Failed";
-    else stop = true;
-  } else if (trainers_succeeded + trainers_failed_for_good == trainers && trainers_succeeded > 0) {
-    // Every trainer is done and enough succeeded: the pservers are no longer needed.
-    bool pservers_running = !all_ended;
-    if (pservers_running) {
-      stop = true;
-      stop_role = cluster::PodRole::kPserver;
-      reason = "trainers finished; stopping parameter servers";
-    } else {
-      state = "Succeeded";
-      reason = "every trainer finished";
-    }
-  } else if (running > 0) {
-    state = "Running";
-    reason = "";
-  } else if (!pending_reason.empty()) {
-    state = job.started_at ? "Running" : "Pending";
-    reason = pending_reason;
-  }
-
-  if (stop) {
-    auto sent = db_.Query("SELECT stop_sent FROM jobs WHERE id = ?", {job.id});
-    std::int64_t sent_mask = sent && !sent->empty() ? sent->Int(0, "stop_sent") : 0;
-    std::int64_t want = stop_role ? 1 : 2;  // 1: pservers stopped, 2: everything stopped
-    if (sent_mask < want) {
-      Status s = backend_.Stop(job.account_id, name, stop_role, options_.stop_grace);
-      if (!s.ok()) spdlog::warn("job {}: stop failed: {}", job.id, s.message());
-      if (auto noted = db_.Execute("UPDATE jobs SET stop_sent = ? WHERE id = ?", {want, job.id}); !noted)
-        spdlog::warn("job {}: the stop was sent but not noted (sent again at the next pass): {}", job.id, noted.error().message());
-    }
-  }
-
-  std::optional<std::int64_t> started_at = job.started_at;
-  if (!started_at) started_at = FirstStart(*observed);
-  if (!started_at && running > 0) started_at = now;
-  bool terminal = state == "Succeeded" || state == "Failed" || state == "Stopped";
+void JobService::Act(const Job& job, const ReconcileDecision& decision) {
+  for (const PodEvent& e : decision.events) RecordEvent(job.id, e.pod, e.type, e.message);
+  for (const Pod& pod : decision.pods) SavePod(job.id, pod);
+  if (decision.stop != StopScope::kNone) StopOnce(job, decision.stop);
   auto saved = db_.Execute(
       "UPDATE jobs SET state = ?, reason = ?, started_at = ?, finished_at = ?, succeeded = ?, failed = ? WHERE id = ?",
-      {state, reason, OptionalValue(started_at), terminal ? db::Value(now) : db::Value(),
-       static_cast<std::int64_t>(trainers_succeeded), static_cast<std::int64_t>(trainer_failures), job.id});
+      {std::string(StateName(decision.state)), decision.reason, OptionalValue(decision.started_at), OptionalValue(decision.finished_at),
+       static_cast<std::int64_t>(decision.succeeded), static_cast<std::int64_t>(decision.failed), job.id});
   if (!saved) {
     // Nothing is torn down for a state not saved: the next pass decides again.
-    spdlog::warn("job {}: state {} not saved (again at the next pass): {}", job.id, state, saved.error().message());
+    spdlog::warn("job {}: state {} not saved (again at the next pass): {}", job.id, StateName(decision.state),
+                 saved.error().message());
     return;
   }
-  if (terminal && !job.terminal()) {
-    RecordEvent(job.id, "", state, reason);
-    if (Status revoked = accounts_.RevokeJobTokens(job.account_id, job.id); !revoked.ok())
-      spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
-    if (Status deleted = backend_.Delete(job.account_id, name); !deleted.ok())
-      spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
+  if (decision.just_ended) EndJob(job, decision.state, decision.reason);
+}
+
+void JobService::SavePod(std::int64_t job_id, const Pod& pod) {
+  auto saved = db_.Execute(
+      "INSERT INTO pods (job_id, name, role, idx, phase, reason, exit_code, restarts, started_at, finished_at, endpoint) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, name) DO UPDATE SET phase = excluded.phase, "
+      "reason = excluded.reason, exit_code = excluded.exit_code, restarts = excluded.restarts, "
+      "started_at = excluded.started_at, finished_at = excluded.finished_at, endpoint = excluded.endpoint",
+      {job_id, pod.name, pod.role, static_cast<std::int64_t>(pod.index), pod.phase, pod.reason,
+       pod.exit_code ? db::Value(static_cast<std::int64_t>(*pod.exit_code)) : db::Value(),
+       static_cast<std::int64_t>(pod.restarts), OptionalValue(pod.started_at), OptionalValue(pod.finished_at),
+       pod.endpoint});
+  if (!saved) spdlog::warn("job {}: pod {} not saved (again at the next pass): {}", job_id, pod.name, saved.error().message());
+}
+
+// Sends a stop until the backend took it: jobs.stop_sent remembers the widest stop sent (1: the
+// pservers, 2: every pod).
+void JobService::StopOnce(const Job& job, StopScope scope) {
+  auto sent = db_.Query("SELECT stop_sent FROM jobs WHERE id = ?", {job.id});
+  std::int64_t sent_mask = sent && !sent->empty() ? sent->Int(0, "stop_sent") : 0;
+  std::int64_t want = scope == StopScope::kPservers ? 1 : 2;
+  if (sent_mask >= want) return;
+  std::optional<cluster::PodRole> role;
+  if (scope == StopScope::kPservers) role = cluster::PodRole::kPserver;
+  Status s = backend_.Stop(job.account_id, BackendName(job), role, options_.stop_grace);
+  if (!s.ok()) {
+    spdlog::warn("job {}: stop failed (sent again at the next pass): {}", job.id, s.message());
+    return;
   }
+  if (auto noted = db_.Execute("UPDATE jobs SET stop_sent = ? WHERE id = ?", {want, job.id}); !noted)
+    spdlog::warn("job {}: the stop was sent but not noted (sent again at the next pass): {}", job.id,
+                 noted.error().message());
+}
+
+// The job has just ended (its state is saved): what belonged to it ends too.
+void JobService::EndJob(const Job& job, JobState state, const std::string& reason) {
+  RecordEvent(job.id, "", std::string(StateName(state)), reason);
+  if (Status revoked = accounts_.RevokeJobTokens(job.account_id, job.id); !revoked.ok())
+    spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
+  if (Status deleted = backend_.Delete(job.account_id, BackendName(job)); !deleted.ok())
+    spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
 }
 
 }  // namespace paddlecloud::jobs

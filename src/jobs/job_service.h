@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,50 +24,14 @@
 #include "cluster/cluster_backend.h"
 #include "common/principal.h"
 #include "db/database.h"
+#include "jobs/job.h"
 #include "jobs/job_spec.h"
 #include "jobs/packages.h"
+#include "jobs/reconcile.h"
 
 namespace paddlecloud::jobs {
 
 std::vector<db::Migration> JobMigrations();
-
-struct Job {
-  std::int64_t id = 0;
-  std::string account_id;
-  std::int64_t user_id = 0;
-  std::string user_email;
-  JobSpec spec;
-  std::string state;   // Pending | Running | Succeeded | Failed | Stopped
-  std::string reason;
-  bool stop_requested = false;
-  std::int64_t submitted_at = 0;
-  std::optional<std::int64_t> started_at;
-  std::optional<std::int64_t> finished_at;
-  int succeeded = 0;   // trainer runs that exited 0
-  int failed = 0;      // trainer runs that failed (restarts included)
-  bool terminal() const { return state == "Succeeded" || state == "Failed" || state == "Stopped"; }
-};
-
-struct Pod {
-  std::string name;
-  std::string role;    // trainer | pserver
-  int index = 0;
-  std::string phase;   // Pending | Running | Succeeded | Failed
-  std::string reason;
-  std::optional<int> exit_code;
-  int restarts = 0;
-  std::optional<std::int64_t> started_at;
-  std::optional<std::int64_t> finished_at;
-  std::string endpoint;
-};
-
-struct JobEvent {
-  std::int64_t id = 0;
-  std::int64_t at = 0;
-  std::string pod;     // empty for job-level events
-  std::string type;    // Submitted, Scheduled, Started, Exited, OOMKilled, Restarted, Stopped, Succeeded, Failed
-  std::string message;
-};
 
 struct JobFilter {
   std::string status;                 // "", "running" (Pending+Running), "succeeded", "failed", "stopped"
@@ -141,7 +106,13 @@ class JobService {
   Status CheckCodeSource(const Principal& principal, const JobSpec& spec);
   Status PlaceCode(const Principal& principal, const JobSpec& spec, const std::string& job_dir) const;
   void ShowLiveStart(Job& job);
-  void ReconcileJob(Job job);
+  // One reconciliation step (see reconcile.h): observe, Decide, Act.
+  void ReconcileJob(const Job& job);
+  std::map<std::string, RecordedPod> RecordedPods(std::int64_t job_id);
+  void Act(const Job& job, const ReconcileDecision& decision);
+  void SavePod(std::int64_t job_id, const Pod& pod);
+  void StopOnce(const Job& job, StopScope scope);
+  void EndJob(const Job& job, JobState state, const std::string& reason);
   Status AddUserEmails(std::vector<Job>& jobs);
   void MarkFailed(std::int64_t job_id, const std::string& reason, std::int64_t now);
   void RecordEvent(std::int64_t job_id, const std::string& pod, const std::string& type, const std::string& message);

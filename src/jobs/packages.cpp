@@ -105,6 +105,61 @@ Status CopyTree(int from, int to, files::ExtractionBudget& budget, PackageInfo& 
   return Status::Ok();
 }
 
+// Writes the data of the archive's current entry to a new file `target` (never over one).
+Status WriteEntryData(archive* reader, const fs::path& target, const std::string& name, mode_t mode,
+                      files::ExtractionBudget& budget) {
+  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return Status::InvalidArgument("the package has '" + name + "' twice or under a file", "package");
+  const void* block = nullptr;
+  std::size_t size = 0;
+  la_int64_t offset = 0;
+  int data = ARCHIVE_OK;
+  Status written;
+  while (written.ok() && (data = archive_read_data_block(reader, &block, &size, &offset)) == ARCHIVE_OK) {
+    written = budget.AddBytes(size);
+    if (written.ok() && ::pwrite(fd, block, size, offset) != static_cast<ssize_t>(size))
+      written = Status::Unavailable("cannot write " + target.string() + " (disk full?)");
+  }
+  ::close(fd);
+  if (!written.ok()) return written;
+  if (data != ARCHIVE_EOF)
+    return Status::InvalidArgument(std::string("the package is truncated: ") + archive_error_string(reader), "package");
+  return Status::Ok();
+}
+
+// Every entry of the archive under `work_dir`: folders and regular files at safe relative paths.
+Status ExtractEntries(archive* reader, const fs::path& work_dir, files::ExtractionBudget& budget, PackageInfo& info) {
+  std::error_code ec;
+  archive_entry* entry = nullptr;
+  while (true) {
+    int r = archive_read_next_header(reader, &entry);
+    if (r == ARCHIVE_EOF) return Status::Ok();
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      return Status::InvalidArgument(std::string("the package is not a valid tar archive: ") +
+                                     archive_error_string(reader), "package");
+    PC_RETURN_IF_ERROR(budget.AddEntry());
+    const char* raw_name = archive_entry_pathname(entry);
+    std::string_view raw = raw_name ? raw_name : "";
+    if ((raw == "." || raw == "./") && archive_entry_filetype(entry) == AE_IFDIR) continue;  // `tar -C dir .`
+    std::string name = SafeRelative(std::string(raw));
+    if (name.empty())
+      return Status::InvalidArgument(std::string("the package entry '") + (raw_name ? raw_name : "") +
+                                     "' has an unsafe path (absolute, '..' or empty)", "package");
+    fs::path target = work_dir / name;
+    auto type = archive_entry_filetype(entry);
+    if (type == AE_IFDIR) {
+      fs::create_directories(target, ec);
+      continue;
+    }
+    if (type != AE_IFREG)
+      return Status::InvalidArgument("the package entry '" + name + "' is not a regular file or folder", "package");
+    fs::create_directories(target.parent_path(), ec);
+    mode_t mode = (archive_entry_perm(entry) & 0100) ? 0755 : 0644;
+    PC_RETURN_IF_ERROR(WriteEntryData(reader, target, name, mode, budget));
+    ++info.files;
+  }
+}
+
 }  // namespace
 
 Result<PackageInfo> PackageStore::CopyCode(const std::string& source, const std::string& destination,
@@ -174,53 +229,7 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
     return fail(Status::InvalidArgument(std::string("the package is not a tar archive: ") +
                                         archive_error_string(reader.get()), "package"));
   files::ExtractionBudget budget(files::ArchiveLimits{.quota_left = storage_left}, fs::file_size(archive_path, ec));
-  archive_entry* entry = nullptr;
-  while (true) {
-    int r = archive_read_next_header(reader.get(), &entry);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return fail(Status::InvalidArgument(std::string("the package is not a valid tar archive: ") +
-                                          archive_error_string(reader.get()), "package"));
-    if (Status counted = budget.AddEntry(); !counted.ok()) return fail(counted);
-    const char* raw_name = archive_entry_pathname(entry);
-    std::string_view raw = raw_name ? raw_name : "";
-    if ((raw == "." || raw == "./") && archive_entry_filetype(entry) == AE_IFDIR) continue;  // `tar -C dir .`
-    std::string name = SafeRelative(std::string(raw));
-    if (name.empty())
-      return fail(Status::InvalidArgument(std::string("the package entry '") + (raw_name ? raw_name : "") +
-                                          "' has an unsafe path (absolute, '..' or empty)", "package"));
-    fs::path target = work_dir / name;
-    auto type = archive_entry_filetype(entry);
-    if (type == AE_IFDIR) {
-      fs::create_directories(target, ec);
-      continue;
-    }
-    if (type != AE_IFREG)
-      return fail(Status::InvalidArgument("the package entry '" + name + "' is not a regular file or folder", "package"));
-    fs::create_directories(target.parent_path(), ec);
-    mode_t mode = (archive_entry_perm(entry) & 0100) ? 0755 : 0644;
-    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) return fail(Status::InvalidArgument("the package has '" + name + "' twice or under a file", "package"));
-    const void* block = nullptr;
-    std::size_t size = 0;
-    la_int64_t offset = 0;
-    int data;
-    while ((data = archive_read_data_block(reader.get(), &block, &size, &offset)) == ARCHIVE_OK) {
-      if (Status allowed = budget.AddBytes(size); !allowed.ok()) {
-        ::close(fd);
-        return fail(allowed);
-      }
-      if (::pwrite(fd, block, size, offset) != static_cast<ssize_t>(size)) {
-        ::close(fd);
-        return fail(Status::Unavailable("cannot write " + target.string() + " (disk full?)"));
-      }
-    }
-    ::close(fd);
-    if (data != ARCHIVE_EOF)
-      return fail(Status::InvalidArgument(std::string("the package is truncated: ") + archive_error_string(reader.get()),
-                                          "package"));
-    ++info.files;
-  }
+  if (Status extracted = ExtractEntries(reader.get(), work_dir, budget, info); !extracted.ok()) return fail(extracted);
   fs::rename(work_dir, final_dir, ec);
   if (ec) return fail(Status::Unavailable("cannot store the package: " + ec.message()));
   ::utimensat(AT_FDCWD, final_dir.c_str(), nullptr, 0);  // its age counts from the upload (ExpireUnused)

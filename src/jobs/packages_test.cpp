@@ -65,6 +65,8 @@ TEST(PackagesTest, HostileArchivesAreRefusedAndLeaveNothing) {
            {"add('a/../../b', b'x')\n", "unsafe path"},
            {"add('link', kind=tarfile.SYMTYPE, link='/etc/passwd')\n", "not a regular file"},
            {"add('dev', kind=tarfile.CHRTYPE)\n", "not a regular file"},
+           {"add('a.py', b'x')\nadd('a.py', b'y')\n", "twice"},
+           {"add('a.py', b'x')\nadd('a.py/b.py', b'y')\n", "under a file"},
        }) {
     std::string upload = store.UploadPath("ann-lab");
     MakeTar(upload, c.entries);
@@ -72,6 +74,12 @@ TEST(PackagesTest, HostileArchivesAreRefusedAndLeaveNothing) {
     ASSERT_FALSE(info) << c.entries;
     EXPECT_NE(info.error().message().find(c.message), std::string::npos) << info.error().message();
   }
+  std::string truncated = store.UploadPath("ann-lab");
+  MakeTar(truncated, "import os\nadd('data.bin', os.urandom(200000))\n");
+  fs::resize_file(truncated, fs::file_size(truncated) / 2);
+  auto cut = store.Extract("ann-lab", truncated);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().field(), "package");
   std::string garbage = store.UploadPath("ann-lab");
   std::ofstream(garbage) << "this is not an archive";
   EXPECT_EQ(store.Extract("ann-lab", garbage).error().field(), "package");
