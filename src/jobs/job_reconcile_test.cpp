@@ -33,6 +33,10 @@ class FakeBackend : public cluster::ClusterBackend {
     if (it == pods.end()) return Err(Status::NotFound("no job " + job));
     return it->second;
   }
+  Result<cluster::JobUsage> GetUsage(const std::string&, const std::string& job) override {
+    if (!pods.count(job)) return Err(Status::NotFound("no job " + job));
+    return cluster::JobUsage{};
+  }
   Status Delete(const std::string&, const std::string& job) override {
     deleted.push_back(job);
     return Status::Ok();
