@@ -207,3 +207,41 @@ TEST_F(JobReconcileTest, AStopTheBackendDidNotTakeIsSentAgain) {
 
 }  // namespace
 }  // namespace paddlecloud::jobs
+
+namespace paddlecloud::jobs {
+namespace {
+
+using JobSearchTest = JobReconcileTest;
+
+TEST_F(JobSearchTest, NamesAreFoundByAnyPartNewestFirstPageByPageWithinTheAccount) {
+  auto add = [&](const std::string& account, const std::string& name) {
+    ASSERT_TRUE(db_->Execute("INSERT INTO jobs (account_id, user_id, name, spec, state, submitted_at) "
+                             "VALUES (?, 1, ?, ?, 'Succeeded', 500)",
+                             {account, name, "{\"name\":\"" + name + "\",\"entry\":\"true\"}"}));
+  };
+  for (std::string name : {"cifar-resnet-1", "mnist-mlp", "cifar-resnet-2", "imagenet-resnet", "cifar-vgg"})
+    add("acme", name);
+  add("other", "other-resnet");
+  auto names = [&](const std::string& part, int limit = 50, std::int64_t cursor = 0, std::int64_t* next = nullptr) {
+    std::vector<std::string> out;
+    auto jobs = service_->List(principal_, {.name_contains = part, .limit = limit, .cursor = cursor}, next);
+    EXPECT_TRUE(jobs) << jobs.error().message();
+    for (const Job& job : jobs.value_or(std::vector<Job>{})) out.push_back(job.spec.name);
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names("resnet"), (Names{"imagenet-resnet", "cifar-resnet-2", "cifar-resnet-1"}));
+  EXPECT_EQ(names("ar-res"), (Names{"cifar-resnet-2", "cifar-resnet-1"}));
+  EXPECT_EQ(names("-2"), (Names{"cifar-resnet-2"}));  // too short for trigrams: still found
+  EXPECT_EQ(names("g"), (Names{"cifar-vgg", "imagenet-resnet"}));
+  EXPECT_EQ(names("RESNET"), Names{});  // as before the index: case matters
+  EXPECT_EQ(names("a\"b OR resnet"), Names{});  // the query is a phrase, never FTS syntax
+  std::int64_t next = 0;
+  EXPECT_EQ(names("resnet", 2, 0, &next), (Names{"imagenet-resnet", "cifar-resnet-2"}));
+  ASSERT_GT(next, 0);
+  EXPECT_EQ(names("resnet", 2, next, &next), (Names{"cifar-resnet-1"}));
+  EXPECT_EQ(next, 0);
+}
+
+}  // namespace
+}  // namespace paddlecloud::jobs
