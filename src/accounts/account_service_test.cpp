@@ -80,16 +80,16 @@ class AccountServiceTest : public ::testing::Test {
   RequestMeta meta_{.remote_address = "192.0.2.1", .user_agent = "test"};
 
   User RegisterVerified(const std::string& email, const std::string& account) {
-    auto user = service_->Register(email, "correct horse battery", account, "", meta_);
+    auto user = service_->registration().Register(email, "correct horse battery", account, "", meta_);
     EXPECT_TRUE(user) << user.error().ToString();
-    auto verified = service_->VerifyEmail(LinkToken("/verify"), meta_);
+    auto verified = service_->registration().VerifyEmail(LinkToken("/verify"), meta_);
     EXPECT_TRUE(verified) << verified.error().ToString();
     return *verified;
   }
   Principal SignIn(const std::string& email, const std::string& password = "correct horse battery") {
-    auto session = service_->Login(email, password, meta_);
+    auto session = service_->sign_in().Login(email, password, meta_);
     EXPECT_TRUE(session) << session.error().ToString();
-    auto p = service_->AuthenticateSession(session->id);
+    auto p = service_->sign_in().AuthenticateSession(session->id);
     EXPECT_TRUE(p);
     return *p;
   }
@@ -102,32 +102,32 @@ class AccountServiceTest : public ::testing::Test {
 };
 
 TEST_F(AccountServiceTest, RegisterVerifyWelcomeAndLogin) {
-  auto user = service_->Register(" Ann@Example.com ", "correct horse battery", "ann-lab", "Ann", meta_);
+  auto user = service_->registration().Register(" Ann@Example.com ", "correct horse battery", "ann-lab", "Ann", meta_);
   ASSERT_TRUE(user) << user.error().ToString();
   EXPECT_EQ(user->email, "ann@example.com");
   EXPECT_TRUE(user->master);
   EXPECT_FALSE(user->verified);
 
-  auto before = service_->Login("ann@example.com", "correct horse battery", meta_);
+  auto before = service_->sign_in().Login("ann@example.com", "correct horse battery", meta_);
   ASSERT_FALSE(before);
   EXPECT_EQ(before.error().code(), Code::kPermissionDenied);
 
   std::string token = LinkToken("/verify");
   ASSERT_FALSE(token.empty());
-  auto verified = service_->VerifyEmail(token, meta_);
+  auto verified = service_->registration().VerifyEmail(token, meta_);
   ASSERT_TRUE(verified) << verified.error().ToString();
   EXPECT_TRUE(verified->verified);
   EXPECT_NE(Mails().back().find("registration succeeded"), std::string::npos);
-  EXPECT_EQ(service_->VerifyEmail(token, meta_).error().code(), Code::kConflict);  // single use
+  EXPECT_EQ(service_->registration().VerifyEmail(token, meta_).error().code(), Code::kConflict);  // single use
 
-  auto session = service_->Login("ANN@example.com", "correct horse battery", meta_);
+  auto session = service_->sign_in().Login("ANN@example.com", "correct horse battery", meta_);
   ASSERT_TRUE(session) << session.error().ToString();
-  auto principal = service_->AuthenticateSession(session->id);
+  auto principal = service_->sign_in().AuthenticateSession(session->id);
   ASSERT_TRUE(principal);
   EXPECT_EQ(principal->account_id, "ann-lab");
   EXPECT_EQ(principal->csrf_token, session->csrf_token);
-  EXPECT_TRUE(service_->Logout(*principal, meta_).ok());
-  EXPECT_FALSE(service_->AuthenticateSession(session->id));
+  EXPECT_TRUE(service_->sign_in().Logout(*principal, meta_).ok());
+  EXPECT_FALSE(service_->sign_in().AuthenticateSession(session->id));
 }
 
 TEST_F(AccountServiceTest, RegistrationRejectsBadInputAndChangesNothing) {
@@ -145,7 +145,7 @@ TEST_F(AccountServiceTest, RegistrationRejectsBadInputAndChangesNothing) {
            {"not-an-email", "correct horse battery", "bob-lab", "email", Code::kInvalidArgument},
            {"bob@example.com", "password123", "bob-lab", "password", Code::kInvalidArgument},
        }) {
-    auto r = service_->Register(c.email, c.password, c.account, "", meta_);
+    auto r = service_->registration().Register(c.email, c.password, c.account, "", meta_);
     ASSERT_FALSE(r) << c.email << " " << c.account;
     EXPECT_EQ(r.error().code(), c.code) << r.error().ToString();
     EXPECT_EQ(r.error().field(), c.field) << r.error().ToString();
@@ -156,26 +156,26 @@ TEST_F(AccountServiceTest, RegistrationRejectsBadInputAndChangesNothing) {
 }
 
 TEST_F(AccountServiceTest, ExpiredVerificationLinkIsRefused) {
-  ASSERT_TRUE(service_->Register("ann@example.com", "correct horse battery", "ann-lab", "", meta_));
+  ASSERT_TRUE(service_->registration().Register("ann@example.com", "correct horse battery", "ann-lab", "", meta_));
   now_ += 49 * 3600;
-  auto r = service_->VerifyEmail(LinkToken("/verify"), meta_);
+  auto r = service_->registration().VerifyEmail(LinkToken("/verify"), meta_);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("expired"), std::string::npos);
-  EXPECT_EQ(service_->VerifyEmail("forged-token", meta_).error().code(), Code::kNotFound);
+  EXPECT_EQ(service_->registration().VerifyEmail("forged-token", meta_).error().code(), Code::kNotFound);
 }
 
 TEST_F(AccountServiceTest, FailedLoginsAreThrottledPerEmailThenRecover) {
   RegisterVerified("ann@example.com", "ann-lab");
   for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(service_->Login("ann@example.com", "wrong password!", meta_).error().code(), Code::kUnauthenticated);
-  auto blocked = service_->Login("ann@example.com", "correct horse battery", meta_);
+    EXPECT_EQ(service_->sign_in().Login("ann@example.com", "wrong password!", meta_).error().code(), Code::kUnauthenticated);
+  auto blocked = service_->sign_in().Login("ann@example.com", "correct horse battery", meta_);
   ASSERT_FALSE(blocked);
   EXPECT_EQ(blocked.error().code(), Code::kResourceExhausted);
   EXPECT_EQ(blocked.error().details().at("retry_after"), "30");
   now_ += 31;
-  EXPECT_TRUE(service_->Login("ann@example.com", "correct horse battery", meta_));
+  EXPECT_TRUE(service_->sign_in().Login("ann@example.com", "correct horse battery", meta_));
   // Unknown emails fail exactly like wrong passwords.
-  EXPECT_EQ(service_->Login("nobody@example.com", "correct horse battery", meta_).error().message(),
+  EXPECT_EQ(service_->sign_in().Login("nobody@example.com", "correct horse battery", meta_).error().message(),
             "wrong email or password");
 }
 
@@ -183,13 +183,13 @@ TEST_F(AccountServiceTest, GuessesFromOneAddressNeverLockTheUserOutElsewhere) {
   RegisterVerified("ann@example.com", "ann-lab");
   RequestMeta attacker{.remote_address = "198.51.100.7", .user_agent = "guesser"};
   for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(service_->Login("ann@example.com", "wrong password!", attacker).error().code(), Code::kUnauthenticated);
-  EXPECT_EQ(service_->Login("ann@example.com", "correct horse battery", attacker).error().code(), Code::kResourceExhausted);
-  EXPECT_TRUE(service_->Login("ann@example.com", "correct horse battery", meta_)) << "ann, from her own address";
+    EXPECT_EQ(service_->sign_in().Login("ann@example.com", "wrong password!", attacker).error().code(), Code::kUnauthenticated);
+  EXPECT_EQ(service_->sign_in().Login("ann@example.com", "correct horse battery", attacker).error().code(), Code::kResourceExhausted);
+  EXPECT_TRUE(service_->sign_in().Login("ann@example.com", "correct horse battery", meta_)) << "ann, from her own address";
   // The guesser's delay grows with every further failure.
   now_ += 31;
-  EXPECT_FALSE(service_->Login("ann@example.com", "wrong password!", attacker));
-  auto longer = service_->Login("ann@example.com", "correct horse battery", attacker);
+  EXPECT_FALSE(service_->sign_in().Login("ann@example.com", "wrong password!", attacker));
+  auto longer = service_->sign_in().Login("ann@example.com", "correct horse battery", attacker);
   ASSERT_FALSE(longer);
   EXPECT_EQ(longer.error().details().at("retry_after"), "60");
 }
@@ -200,145 +200,145 @@ TEST_F(AccountServiceTest, UnknownEmailsAreCheckedAgainstAHashMadeLikeRealOnes) 
   AccountService service(*db_, *mailer_, options);
   auto real = HashPassword("a real passphrase", options.password_params);
   ASSERT_TRUE(real);
-  EXPECT_FALSE(PasswordNeedsRehash(service.DummyPasswordHash(), options.password_params));
-  EXPECT_EQ(service.DummyPasswordHash().substr(0, service.DummyPasswordHash().find("$", 20)),
+  EXPECT_FALSE(PasswordNeedsRehash(service.sign_in().DummyPasswordHash(), options.password_params));
+  EXPECT_EQ(service.sign_in().DummyPasswordHash().substr(0, service.sign_in().DummyPasswordHash().find("$", 20)),
             real->substr(0, real->find("$", 20)));  // $argon2id$v=19$m=...,t=...,p=...
 }
 
 TEST_F(AccountServiceTest, CachedCredentialsDieTheMomentTheyAreRevoked) {
   RegisterVerified("ann@example.com", "ann-lab");
   Principal ann = SignIn("ann@example.com");
-  auto token = service_->CreateToken(ann, "laptop", std::nullopt, meta_);
+  auto token = service_->tokens().CreateToken(ann, "laptop", std::nullopt, meta_);
   ASSERT_TRUE(token);
-  EXPECT_FALSE(service_->CachedTokenPrincipal(token->second));
-  ASSERT_TRUE(service_->AuthenticateToken(token->second));
-  ASSERT_TRUE(service_->CachedTokenPrincipal(token->second)) << "verified once, then served from memory";
-  ASSERT_TRUE(service_->RevokeToken(ann, token->first.id, meta_).ok());
-  EXPECT_FALSE(service_->CachedTokenPrincipal(token->second));
-  EXPECT_FALSE(service_->AuthenticateToken(token->second));
+  EXPECT_FALSE(service_->sign_in().CachedTokenPrincipal(token->second));
+  ASSERT_TRUE(service_->sign_in().AuthenticateToken(token->second));
+  ASSERT_TRUE(service_->sign_in().CachedTokenPrincipal(token->second)) << "verified once, then served from memory";
+  ASSERT_TRUE(service_->tokens().RevokeToken(ann, token->first.id, meta_).ok());
+  EXPECT_FALSE(service_->sign_in().CachedTokenPrincipal(token->second));
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(token->second));
 
-  auto job_token = service_->CreateJobToken(ann, 9);
-  ASSERT_TRUE(service_->AuthenticateToken(*job_token));
-  ASSERT_TRUE(service_->RevokeJobTokens("ann-lab", 9).ok());
-  EXPECT_FALSE(service_->AuthenticateToken(*job_token));
+  auto job_token = service_->tokens().CreateJobToken(ann, 9);
+  ASSERT_TRUE(service_->sign_in().AuthenticateToken(*job_token));
+  ASSERT_TRUE(service_->tokens().RevokeJobTokens("ann-lab", 9).ok());
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(*job_token));
 
-  auto session = service_->Login("ann@example.com", "correct horse battery", meta_);
-  auto signed_in = service_->AuthenticateSession(session->id);
-  ASSERT_TRUE(service_->CachedSessionPrincipal(session->id));
-  ASSERT_TRUE(service_->Logout(*signed_in, meta_).ok());
-  EXPECT_FALSE(service_->CachedSessionPrincipal(session->id));
-  EXPECT_FALSE(service_->AuthenticateSession(session->id));
+  auto session = service_->sign_in().Login("ann@example.com", "correct horse battery", meta_);
+  auto signed_in = service_->sign_in().AuthenticateSession(session->id);
+  ASSERT_TRUE(service_->sign_in().CachedSessionPrincipal(session->id));
+  ASSERT_TRUE(service_->sign_in().Logout(*signed_in, meta_).ok());
+  EXPECT_FALSE(service_->sign_in().CachedSessionPrincipal(session->id));
+  EXPECT_FALSE(service_->sign_in().AuthenticateSession(session->id));
 
   // A revocation the cache did not see (another replica's) is seen within the re-check minute.
-  auto other = service_->CreateToken(ann, "ci", std::nullopt, meta_);
-  ASSERT_TRUE(service_->AuthenticateToken(other->second));
+  auto other = service_->tokens().CreateToken(ann, "ci", std::nullopt, meta_);
+  ASSERT_TRUE(service_->sign_in().AuthenticateToken(other->second));
   ASSERT_TRUE(db_->Execute("UPDATE api_tokens SET revoked_at = 1 WHERE id = ?", {other->first.id}));
-  EXPECT_TRUE(service_->AuthenticateToken(other->second));
+  EXPECT_TRUE(service_->sign_in().AuthenticateToken(other->second));
   now_ += 60;
-  EXPECT_FALSE(service_->AuthenticateToken(other->second));
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(other->second));
 }
 
 TEST_F(AccountServiceTest, SessionsExpireWhenIdleAndAbsolutely) {
   RegisterVerified("ann@example.com", "ann-lab");
-  auto session = service_->Login("ann@example.com", "correct horse battery", meta_);
+  auto session = service_->sign_in().Login("ann@example.com", "correct horse battery", meta_);
   ASSERT_TRUE(session);
   now_ += 23 * 3600;
-  EXPECT_TRUE(service_->AuthenticateSession(session->id));  // refreshes the idle clock
+  EXPECT_TRUE(service_->sign_in().AuthenticateSession(session->id));  // refreshes the idle clock
   now_ += 23 * 3600;
-  EXPECT_TRUE(service_->AuthenticateSession(session->id));
+  EXPECT_TRUE(service_->sign_in().AuthenticateSession(session->id));
   now_ += 25 * 3600;
-  EXPECT_FALSE(service_->AuthenticateSession(session->id));  // idle > 24 h
-  EXPECT_FALSE(service_->AuthenticateSession("pcs_forged"));
+  EXPECT_FALSE(service_->sign_in().AuthenticateSession(session->id));  // idle > 24 h
+  EXPECT_FALSE(service_->sign_in().AuthenticateSession("pcs_forged"));
 }
 
 TEST_F(AccountServiceTest, PasswordChangeEndsOtherSessions) {
   RegisterVerified("ann@example.com", "ann-lab");
   Principal here = SignIn("ann@example.com");
-  auto elsewhere = service_->Login("ann@example.com", "correct horse battery", meta_);
+  auto elsewhere = service_->sign_in().Login("ann@example.com", "correct horse battery", meta_);
   ASSERT_TRUE(elsewhere);
-  auto wrong = service_->ChangePassword(here, "not my password", "another good passphrase", meta_);
+  auto wrong = service_->passwords().ChangePassword(here, "not my password", "another good passphrase", meta_);
   EXPECT_EQ(wrong.field(), "current_password");
-  auto weak = service_->ChangePassword(here, "correct horse battery", "qwerty123", meta_);
+  auto weak = service_->passwords().ChangePassword(here, "correct horse battery", "qwerty123", meta_);
   EXPECT_EQ(weak.field(), "new_password");
-  auto token = service_->CreateToken(here, "laptop", std::nullopt, meta_);
+  auto token = service_->tokens().CreateToken(here, "laptop", std::nullopt, meta_);
   ASSERT_TRUE(token);
-  auto job_token = service_->CreateJobToken(here, 7);
+  auto job_token = service_->tokens().CreateJobToken(here, 7);
   ASSERT_TRUE(job_token);
-  ASSERT_TRUE(service_->RecordCertificate(here, {.serial = "ab01", .subject = "CN=ann", .fingerprint_sha256 = "00",
+  ASSERT_TRUE(service_->certificates().RecordCertificate(here, {.serial = "ab01", .subject = "CN=ann", .fingerprint_sha256 = "00",
                                                  .not_before = now_, .not_after = now_ + 86400, .created_at = now_},
                                           meta_).ok());
-  ASSERT_TRUE(service_->ChangePassword(here, "correct horse battery", "another good passphrase", meta_).ok());
-  EXPECT_FALSE(service_->AuthenticateSession(elsewhere->id));
-  EXPECT_TRUE(service_->Login("ann@example.com", "another good passphrase", meta_));
-  EXPECT_FALSE(service_->AuthenticateToken(token->second)) << "a changed password revokes API tokens";
-  EXPECT_TRUE(service_->ListCertificates(here)->at(0).revoked_at.has_value());
-  EXPECT_TRUE(service_->AuthenticateToken(*job_token)) << "a running job keeps its token";
+  ASSERT_TRUE(service_->passwords().ChangePassword(here, "correct horse battery", "another good passphrase", meta_).ok());
+  EXPECT_FALSE(service_->sign_in().AuthenticateSession(elsewhere->id));
+  EXPECT_TRUE(service_->sign_in().Login("ann@example.com", "another good passphrase", meta_));
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(token->second)) << "a changed password revokes API tokens";
+  EXPECT_TRUE(service_->certificates().ListCertificates(here)->at(0).revoked_at.has_value());
+  EXPECT_TRUE(service_->sign_in().AuthenticateToken(*job_token)) << "a running job keeps its token";
   // Unless the user asks to keep their tokens.
-  auto kept = service_->CreateToken(here, "ci", std::nullopt, meta_);
-  ASSERT_TRUE(service_->ChangePassword(here, "another good passphrase", "a third good passphrase", meta_,
+  auto kept = service_->tokens().CreateToken(here, "ci", std::nullopt, meta_);
+  ASSERT_TRUE(service_->passwords().ChangePassword(here, "another good passphrase", "a third good passphrase", meta_,
                                        /*keep_tokens=*/true).ok());
-  EXPECT_TRUE(service_->AuthenticateToken(kept->second));
+  EXPECT_TRUE(service_->sign_in().AuthenticateToken(kept->second));
 }
 
 TEST_F(AccountServiceTest, ResetAnswersTheSameAndIsSingleUse) {
   RegisterVerified("ann@example.com", "ann-lab");
   std::size_t mails = Mails().size();
-  EXPECT_TRUE(service_->RequestPasswordReset("nobody@example.com", meta_).ok());
+  EXPECT_TRUE(service_->passwords().RequestPasswordReset("nobody@example.com", meta_).ok());
   EXPECT_EQ(Mails().size(), mails);
-  EXPECT_TRUE(service_->RequestPasswordReset("ann@example.com", meta_).ok());
+  EXPECT_TRUE(service_->passwords().RequestPasswordReset("ann@example.com", meta_).ok());
   std::string token = LinkToken("/reset-password");
   ASSERT_FALSE(token.empty());
-  EXPECT_EQ(service_->ResetPassword(token, "short", meta_).field(), "password");
+  EXPECT_EQ(service_->passwords().ResetPassword(token, "short", meta_).field(), "password");
   Principal before = SignIn("ann@example.com");
-  auto api_token = service_->CreateToken(before, "laptop", std::nullopt, meta_);
-  auto job_token = service_->CreateJobToken(before, 7);
-  ASSERT_TRUE(service_->RecordCertificate(before, {.serial = "cd02", .subject = "CN=ann", .fingerprint_sha256 = "f2",
+  auto api_token = service_->tokens().CreateToken(before, "laptop", std::nullopt, meta_);
+  auto job_token = service_->tokens().CreateJobToken(before, 7);
+  ASSERT_TRUE(service_->certificates().RecordCertificate(before, {.serial = "cd02", .subject = "CN=ann", .fingerprint_sha256 = "f2",
                                                    .not_before = now_, .not_after = now_ + 86400, .created_at = now_},
                                           meta_).ok());
-  EXPECT_TRUE(service_->AuthenticateCertificate("f2"));
-  ASSERT_TRUE(service_->ResetPassword(token, "a brand new passphrase", meta_).ok());
-  EXPECT_FALSE(service_->AuthenticateToken(api_token->second)) << "a reset revokes every token";
-  EXPECT_FALSE(service_->AuthenticateToken(*job_token));
-  EXPECT_FALSE(service_->AuthenticateCertificate("f2"));
-  EXPECT_EQ(service_->ResetPassword(token, "yet another passphrase", meta_).code(), Code::kConflict);
-  EXPECT_TRUE(service_->Login("ann@example.com", "a brand new passphrase", meta_));
+  EXPECT_TRUE(service_->sign_in().AuthenticateCertificate("f2"));
+  ASSERT_TRUE(service_->passwords().ResetPassword(token, "a brand new passphrase", meta_).ok());
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(api_token->second)) << "a reset revokes every token";
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(*job_token));
+  EXPECT_FALSE(service_->sign_in().AuthenticateCertificate("f2"));
+  EXPECT_EQ(service_->passwords().ResetPassword(token, "yet another passphrase", meta_).code(), Code::kConflict);
+  EXPECT_TRUE(service_->sign_in().Login("ann@example.com", "a brand new passphrase", meta_));
   // An expired link.
-  ASSERT_TRUE(service_->RequestPasswordReset("ann@example.com", meta_).ok());
+  ASSERT_TRUE(service_->passwords().RequestPasswordReset("ann@example.com", meta_).ok());
   now_ += 2 * 3600;
-  EXPECT_NE(service_->ResetPassword(LinkToken("/reset-password"), "yet another passphrase", meta_).message().find("expired"),
+  EXPECT_NE(service_->passwords().ResetPassword(LinkToken("/reset-password"), "yet another passphrase", meta_).message().find("expired"),
             std::string::npos);
 }
 
 TEST_F(AccountServiceTest, MembersInvitationsAndMasterRole) {
   RegisterVerified("ann@example.com", "ann-lab");
   Principal ann = SignIn("ann@example.com");
-  auto invitation = service_->Invite(ann, "bob@example.com", meta_);
+  auto invitation = service_->invitations().Invite(ann, "bob@example.com", meta_);
   ASSERT_TRUE(invitation) << invitation.error().ToString();
   std::string token = LinkToken("/invite");
   std::string account;
-  ASSERT_TRUE(service_->DescribeInvitation(token, &account));
+  ASSERT_TRUE(service_->invitations().DescribeInvitation(token, &account));
   EXPECT_EQ(account, "ann-lab");
-  auto bob_user = service_->AcceptInvitation(token, "bobs good passphrase", "Bob", meta_);
+  auto bob_user = service_->invitations().AcceptInvitation(token, "bobs good passphrase", "Bob", meta_);
   ASSERT_TRUE(bob_user) << bob_user.error().ToString();
   EXPECT_FALSE(bob_user->master);
-  EXPECT_EQ(service_->AcceptInvitation(token, "bobs good passphrase", "Bob", meta_).error().code(), Code::kConflict);
+  EXPECT_EQ(service_->invitations().AcceptInvitation(token, "bobs good passphrase", "Bob", meta_).error().code(), Code::kConflict);
   Principal bob = SignIn("bob@example.com", "bobs good passphrase");
 
   // A member cannot do master-only actions.
-  EXPECT_EQ(service_->Invite(bob, "carol@example.com", meta_).error().code(), Code::kPermissionDenied);
-  EXPECT_EQ(service_->RemoveMember(bob, ann.user_id, meta_).code(), Code::kPermissionDenied);
-  EXPECT_EQ(service_->ListAudit(bob, {.limit = 10}).error().code(), Code::kPermissionDenied);
-  EXPECT_EQ(service_->ListMembers(bob)->size(), 2u);
+  EXPECT_EQ(service_->invitations().Invite(bob, "carol@example.com", meta_).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->members().RemoveMember(bob, ann.user_id, meta_).code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->audit().ListAudit(bob, {.limit = 10}).error().code(), Code::kPermissionDenied);
+  EXPECT_EQ(service_->members().ListMembers(bob)->size(), 2u);
 
   // The master hands over the role, then the new master removes the old one.
-  ASSERT_TRUE(service_->TransferMaster(ann, bob.user_id, meta_).ok());
+  ASSERT_TRUE(service_->members().TransferMaster(ann, bob.user_id, meta_).ok());
   bob = SignIn("bob@example.com", "bobs good passphrase");
   ann = SignIn("ann@example.com");
   EXPECT_TRUE(bob.master);
   EXPECT_FALSE(ann.master);
-  ASSERT_TRUE(service_->Leave(ann, meta_).ok());
-  EXPECT_EQ(service_->ListMembers(bob)->size(), 1u);
-  auto audit = service_->ListAudit(bob, {.limit = 100});
+  ASSERT_TRUE(service_->members().Leave(ann, meta_).ok());
+  EXPECT_EQ(service_->members().ListMembers(bob)->size(), 1u);
+  auto audit = service_->audit().ListAudit(bob, {.limit = 100});
   ASSERT_TRUE(audit);
   std::vector<std::string> events;
   for (auto& e : *audit) events.push_back(e.event);
@@ -349,36 +349,36 @@ TEST_F(AccountServiceTest, MembersInvitationsAndMasterRole) {
 TEST_F(AccountServiceTest, InvitationsExpireAndCanBeWithdrawn) {
   RegisterVerified("ann@example.com", "ann-lab");
   Principal ann = SignIn("ann@example.com");
-  auto first = service_->Invite(ann, "bob@example.com", meta_);
+  auto first = service_->invitations().Invite(ann, "bob@example.com", meta_);
   ASSERT_TRUE(first);
   std::string first_token = LinkToken("/invite");
-  ASSERT_TRUE(service_->RevokeInvitation(ann, first->id, meta_).ok());
-  EXPECT_EQ(service_->AcceptInvitation(first_token, "bobs good passphrase", "", meta_).error().code(), Code::kNotFound);
-  ASSERT_TRUE(service_->Invite(ann, "bob@example.com", meta_));
+  ASSERT_TRUE(service_->invitations().RevokeInvitation(ann, first->id, meta_).ok());
+  EXPECT_EQ(service_->invitations().AcceptInvitation(first_token, "bobs good passphrase", "", meta_).error().code(), Code::kNotFound);
+  ASSERT_TRUE(service_->invitations().Invite(ann, "bob@example.com", meta_));
   std::string second_token = LinkToken("/invite");
   now_ += 8 * 86400;
-  EXPECT_NE(service_->AcceptInvitation(second_token, "bobs good passphrase", "", meta_).error().message().find("expired"),
+  EXPECT_NE(service_->invitations().AcceptInvitation(second_token, "bobs good passphrase", "", meta_).error().message().find("expired"),
             std::string::npos);
 }
 
 TEST_F(AccountServiceTest, TokensAuthenticateUntilRevokedOrExpired) {
   RegisterVerified("ann@example.com", "ann-lab");
   Principal ann = SignIn("ann@example.com");
-  auto created = service_->CreateToken(ann, "laptop", 1, meta_);
+  auto created = service_->tokens().CreateToken(ann, "laptop", 1, meta_);
   ASSERT_TRUE(created);
-  auto p = service_->AuthenticateToken(created->second);
+  auto p = service_->sign_in().AuthenticateToken(created->second);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->method, "token");
-  auto listed = service_->ListTokens(ann);
+  auto listed = service_->tokens().ListTokens(ann);
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ(listed->front().last_used_at, now_);
   now_ += 2 * 86400;
-  EXPECT_FALSE(service_->AuthenticateToken(created->second));  // expired
-  auto cli = service_->CreateTokenWithPassword("ann@example.com", "correct horse battery", "cli", meta_);
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(created->second));  // expired
+  auto cli = service_->tokens().CreateTokenWithPassword("ann@example.com", "correct horse battery", "cli", meta_);
   ASSERT_TRUE(cli);
-  ASSERT_TRUE(service_->RevokeToken(ann, cli->first.id, meta_).ok());
-  EXPECT_FALSE(service_->AuthenticateToken(cli->second));
-  EXPECT_EQ(service_->RevokeToken(ann, cli->first.id, meta_).code(), Code::kNotFound);
+  ASSERT_TRUE(service_->tokens().RevokeToken(ann, cli->first.id, meta_).ok());
+  EXPECT_FALSE(service_->sign_in().AuthenticateToken(cli->second));
+  EXPECT_EQ(service_->tokens().RevokeToken(ann, cli->first.id, meta_).code(), Code::kNotFound);
 }
 
 TEST_F(AccountServiceTest, AnotherTenantsResourcesAreNotFound) {
@@ -386,17 +386,17 @@ TEST_F(AccountServiceTest, AnotherTenantsResourcesAreNotFound) {
   RegisterVerified("eve@example.com", "eve-lab");
   Principal ann = SignIn("ann@example.com");
   Principal eve = SignIn("eve@example.com");
-  auto token = service_->CreateToken(ann, "laptop", std::nullopt, meta_);
+  auto token = service_->tokens().CreateToken(ann, "laptop", std::nullopt, meta_);
   ASSERT_TRUE(token);
-  auto invitation = service_->Invite(ann, "bob@example.com", meta_);
+  auto invitation = service_->invitations().Invite(ann, "bob@example.com", meta_);
   ASSERT_TRUE(invitation);
-  EXPECT_EQ(service_->RevokeToken(eve, token->first.id, meta_).code(), Code::kNotFound);
-  EXPECT_EQ(service_->RevokeInvitation(eve, invitation->id, meta_).code(), Code::kNotFound);
-  EXPECT_EQ(service_->RemoveMember(eve, ann.user_id, meta_).code(), Code::kNotFound);
-  EXPECT_EQ(service_->TransferMaster(eve, ann.user_id, meta_).code(), Code::kNotFound);
-  EXPECT_EQ(service_->ListMembers(eve)->size(), 1u);
-  EXPECT_TRUE(service_->ListInvitations(eve)->empty());
-  EXPECT_TRUE(service_->AuthenticateToken(token->second));  // untouched
+  EXPECT_EQ(service_->tokens().RevokeToken(eve, token->first.id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->invitations().RevokeInvitation(eve, invitation->id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->members().RemoveMember(eve, ann.user_id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->members().TransferMaster(eve, ann.user_id, meta_).code(), Code::kNotFound);
+  EXPECT_EQ(service_->members().ListMembers(eve)->size(), 1u);
+  EXPECT_TRUE(service_->invitations().ListInvitations(eve)->empty());
+  EXPECT_TRUE(service_->sign_in().AuthenticateToken(token->second));  // untouched
 }
 
 }  // namespace

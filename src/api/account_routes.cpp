@@ -151,7 +151,7 @@ asio::awaitable<Response> Register(Deps d, Request& request) {
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   auto user = co_await d.pool.Run(
-      [&] { return d.accounts.Register(email, password, account_id, display_name, MetaOf(request)); });
+      [&] { return d.accounts.registration().Register(email, password, account_id, display_name, MetaOf(request)); });
   if (!user) co_return ErrorWithRetryAfter(user.error());
   co_return JsonResponse(201, {{"user", UserJson(*user)}, {"verification_sent", true}});
 }
@@ -160,7 +160,7 @@ asio::awaitable<Response> VerifyEmail(Deps d, Request& request) {
   std::string token;
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  auto user = co_await d.pool.Run([&] { return d.accounts.VerifyEmail(token, MetaOf(request)); });
+  auto user = co_await d.pool.Run([&] { return d.accounts.registration().VerifyEmail(token, MetaOf(request)); });
   if (!user) co_return ErrorResponse(user.error());
   co_return JsonResponse(200, {{"user", UserJson(*user)}});
 }
@@ -169,7 +169,7 @@ asio::awaitable<Response> ResendVerification(Deps d, Request& request) {
   std::string email;
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] { return d.accounts.ResendVerification(email, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.registration().ResendVerification(email, MetaOf(request)); });
   if (!s.ok()) co_return ErrorWithRetryAfter(s);
   co_return JsonResponse(202, {{"message", "if this address waits for verification, a new link is on its way"}});
 }
@@ -184,8 +184,8 @@ asio::awaitable<Response> Login(Deps d, Request& request) {
   auto session = co_await d.pool.Run([&] {
     // A session the browser still holds is ended: the id always rotates at sign-in.
     if (request.principal && request.principal->method == "session")
-      (void)d.accounts.Logout(*request.principal, MetaOf(request));
-    return d.accounts.Login(email, password, MetaOf(request));
+      (void)d.accounts.sign_in().Logout(*request.principal, MetaOf(request));
+    return d.accounts.sign_in().Login(email, password, MetaOf(request));
   });
   if (!session) co_return ErrorWithRetryAfter(session.error());
   Response r = JsonResponse(200, {{"user", UserJson(session->user)}, {"csrf_token", session->csrf_token}});
@@ -195,7 +195,7 @@ asio::awaitable<Response> Login(Deps d, Request& request) {
 }
 
 asio::awaitable<Response> Logout(Deps d, Request& request) {
-  Status s = co_await d.pool.Run([&] { return d.accounts.Logout(*request.principal, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.sign_in().Logout(*request.principal, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return SignedOut(request);
 }
@@ -209,7 +209,7 @@ asio::awaitable<Response> CreateTokenWithPassword(Deps d, Request& request) {
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   auto created =
-      co_await d.pool.Run([&] { return d.accounts.CreateTokenWithPassword(email, password, name, MetaOf(request)); });
+      co_await d.pool.Run([&] { return d.accounts.tokens().CreateTokenWithPassword(email, password, name, MetaOf(request)); });
   if (!created) co_return ErrorWithRetryAfter(created.error());
   co_return NewTokenResponse(*created);
 }
@@ -218,7 +218,7 @@ asio::awaitable<Response> RequestPasswordReset(Deps d, Request& request) {
   std::string email;
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] { return d.accounts.RequestPasswordReset(email, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.passwords().RequestPasswordReset(email, MetaOf(request)); });
   if (!s.ok()) co_return ErrorWithRetryAfter(s);
   co_return JsonResponse(202, {{"message", "if this address has an account, a reset link is on its way"}});
 }
@@ -230,7 +230,7 @@ asio::awaitable<Response> ResetPassword(Deps d, Request& request) {
     return ReadString(r, "password", password);
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] { return d.accounts.ResetPassword(token, password, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.passwords().ResetPassword(token, password, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return NoContent();
 }
@@ -240,7 +240,7 @@ asio::awaitable<Response> DescribeInvitation(Deps d, Request& request) {
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   std::string account_id;
-  auto invitation = co_await d.pool.Run([&] { return d.accounts.DescribeInvitation(token, &account_id); });
+  auto invitation = co_await d.pool.Run([&] { return d.accounts.invitations().DescribeInvitation(token, &account_id); });
   if (!invitation) co_return ErrorResponse(invitation.error());
   json::object body = InvitationJson(*invitation);
   body["account_id"] = account_id;
@@ -256,7 +256,7 @@ asio::awaitable<Response> AcceptInvitation(Deps d, Request& request) {
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   auto user = co_await d.pool.Run(
-      [&] { return d.accounts.AcceptInvitation(token, password, display_name, MetaOf(request)); });
+      [&] { return d.accounts.invitations().AcceptInvitation(token, password, display_name, MetaOf(request)); });
   if (!user) co_return ErrorResponse(user.error());
   co_return JsonResponse(201, {{"user", UserJson(*user)}});
 }
@@ -272,8 +272,8 @@ asio::awaitable<Response> SignedInUser(Deps d, Request& request, bool with_signe
     co_return r;
   }
   Result<accounts::User> user = Err(Status::NotFound("user not found"));
-  if (auto cached = d.accounts.CachedUser(*request.principal)) user = std::move(*cached);
-  else user = co_await d.pool.Run([&] { return d.accounts.GetUser(*request.principal); });
+  if (auto cached = d.accounts.members().CachedUser(*request.principal)) user = std::move(*cached);
+  else user = co_await d.pool.Run([&] { return d.accounts.members().GetUser(*request.principal); });
   if (!user) co_return ErrorResponse(user.error());
   json::object body{{"user", UserJson(*user)}, {"auth_method", request.principal->method}};
   if (request.principal->method == "session") body["csrf_token"] = request.principal->csrf_token;
@@ -292,7 +292,7 @@ asio::awaitable<Response> UpdateProfile(Deps d, Request& request) {
   std::string display_name;
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "display_name", display_name); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  auto user = co_await d.pool.Run([&] { return d.accounts.UpdateProfile(*request.principal, display_name); });
+  auto user = co_await d.pool.Run([&] { return d.accounts.members().UpdateProfile(*request.principal, display_name); });
   if (!user) co_return ErrorResponse(user.error());
   co_return JsonResponse(200, {{"user", UserJson(*user)}});
 }
@@ -309,14 +309,14 @@ asio::awaitable<Response> ChangePassword(Deps d, Request& request) {
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   Status s = co_await d.pool.Run([&] {
-    return d.accounts.ChangePassword(*request.principal, current, replacement, MetaOf(request), keep_tokens);
+    return d.accounts.passwords().ChangePassword(*request.principal, current, replacement, MetaOf(request), keep_tokens);
   });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return NoContent();
 }
 
 asio::awaitable<Response> ListTokens(Deps d, Request& request) {
-  auto tokens = co_await d.pool.Run([&] { return d.accounts.ListTokens(*request.principal); });
+  auto tokens = co_await d.pool.Run([&] { return d.accounts.tokens().ListTokens(*request.principal); });
   if (!tokens) co_return ErrorResponse(tokens.error());
   json::array items;
   for (const auto& t : *tokens) items.push_back(TokenJson(t));
@@ -335,7 +335,7 @@ asio::awaitable<Response> CreateToken(Deps d, Request& request) {
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   auto created =
-      co_await d.pool.Run([&] { return d.accounts.CreateToken(*request.principal, name, days, MetaOf(request)); });
+      co_await d.pool.Run([&] { return d.accounts.tokens().CreateToken(*request.principal, name, days, MetaOf(request)); });
   if (!created) co_return ErrorResponse(created.error());
   co_return NewTokenResponse(*created);
 }
@@ -343,7 +343,7 @@ asio::awaitable<Response> CreateToken(Deps d, Request& request) {
 asio::awaitable<Response> RevokeToken(Deps d, Request& request) {
   auto id = IdParam(request, "token");
   if (!id) co_return ErrorResponse(id.error());
-  Status s = co_await d.pool.Run([&] { return d.accounts.RevokeToken(*request.principal, *id, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.tokens().RevokeToken(*request.principal, *id, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return NoContent();
 }
@@ -351,7 +351,7 @@ asio::awaitable<Response> RevokeToken(Deps d, Request& request) {
 // ---- the account ----
 
 asio::awaitable<Response> GetAccount(Deps d, Request& request) {
-  auto account = co_await d.pool.Run([&] { return d.accounts.GetAccount(*request.principal); });
+  auto account = co_await d.pool.Run([&] { return d.accounts.members().GetAccount(*request.principal); });
   if (!account) co_return ErrorResponse(account.error());
   co_return JsonResponse(200, {{"id", account->id},
                                {"display_name", account->display_name},
@@ -360,7 +360,7 @@ asio::awaitable<Response> GetAccount(Deps d, Request& request) {
 }
 
 asio::awaitable<Response> ListMembers(Deps d, Request& request) {
-  auto members = co_await d.pool.Run([&] { return d.accounts.ListMembers(*request.principal); });
+  auto members = co_await d.pool.Run([&] { return d.accounts.members().ListMembers(*request.principal); });
   if (!members) co_return ErrorResponse(members.error());
   json::array items;
   for (const auto& u : *members) items.push_back(UserJson(u));
@@ -370,7 +370,7 @@ asio::awaitable<Response> ListMembers(Deps d, Request& request) {
 asio::awaitable<Response> RemoveMember(Deps d, Request& request) {
   auto id = IdParam(request, "user");
   if (!id) co_return ErrorResponse(id.error());
-  Status s = co_await d.pool.Run([&] { return d.accounts.RemoveMember(*request.principal, *id, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.members().RemoveMember(*request.principal, *id, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return NoContent();
 }
@@ -385,19 +385,19 @@ asio::awaitable<Response> TransferMaster(Deps d, Request& request) {
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   Status s =
-      co_await d.pool.Run([&] { return d.accounts.TransferMaster(*request.principal, user_id, MetaOf(request)); });
+      co_await d.pool.Run([&] { return d.accounts.members().TransferMaster(*request.principal, user_id, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return NoContent();
 }
 
 asio::awaitable<Response> Leave(Deps d, Request& request) {
-  Status s = co_await d.pool.Run([&] { return d.accounts.Leave(*request.principal, MetaOf(request)); });
+  Status s = co_await d.pool.Run([&] { return d.accounts.members().Leave(*request.principal, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return SignedOut(request);
 }
 
 asio::awaitable<Response> ListInvitations(Deps d, Request& request) {
-  auto invitations = co_await d.pool.Run([&] { return d.accounts.ListInvitations(*request.principal); });
+  auto invitations = co_await d.pool.Run([&] { return d.accounts.invitations().ListInvitations(*request.principal); });
   if (!invitations) co_return ErrorResponse(invitations.error());
   json::array items;
   for (const auto& i : *invitations) items.push_back(InvitationJson(i));
@@ -408,7 +408,7 @@ asio::awaitable<Response> Invite(Deps d, Request& request) {
   std::string email;
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  auto invitation = co_await d.pool.Run([&] { return d.accounts.Invite(*request.principal, email, MetaOf(request)); });
+  auto invitation = co_await d.pool.Run([&] { return d.accounts.invitations().Invite(*request.principal, email, MetaOf(request)); });
   if (!invitation) co_return ErrorWithRetryAfter(invitation.error());
   co_return JsonResponse(201, InvitationJson(*invitation));
 }
@@ -417,7 +417,7 @@ asio::awaitable<Response> RevokeInvitation(Deps d, Request& request) {
   auto id = IdParam(request, "invitation");
   if (!id) co_return ErrorResponse(id.error());
   Status s =
-      co_await d.pool.Run([&] { return d.accounts.RevokeInvitation(*request.principal, *id, MetaOf(request)); });
+      co_await d.pool.Run([&] { return d.accounts.invitations().RevokeInvitation(*request.principal, *id, MetaOf(request)); });
   if (!s.ok()) co_return ErrorResponse(s);
   co_return NoContent();
 }
@@ -425,7 +425,7 @@ asio::awaitable<Response> RevokeInvitation(Deps d, Request& request) {
 asio::awaitable<Response> ListAudit(Deps d, Request& request) {
   auto filter = AuditFilterOf(request);
   if (!filter) co_return ErrorResponse(filter.error());
-  auto events = co_await d.pool.Run([&] { return d.accounts.ListAudit(*request.principal, *filter); });
+  auto events = co_await d.pool.Run([&] { return d.accounts.audit().ListAudit(*request.principal, *filter); });
   if (!events) co_return ErrorResponse(events.error());
   json::array items;
   for (const auto& e : *events)

@@ -108,24 +108,24 @@ asio::awaitable<std::optional<http::Response>> Identify(accounts::AccountService
       co_return Unauthenticated("Authorization must be 'Bearer <token>'", true);
     std::string token(authorization->substr(7));
     // A cached credential is checked here, on the I/O thread; only a miss goes to the database.
-    if (auto cached = accounts.CachedTokenPrincipal(token)) {
+    if (auto cached = accounts.sign_in().CachedTokenPrincipal(token)) {
       request.principal = std::move(*cached);
     } else {
-      auto principal = co_await pool.Run([&] { return accounts.AuthenticateToken(token); });
+      auto principal = co_await pool.Run([&] { return accounts.sign_in().AuthenticateToken(token); });
       if (!principal) co_return Unauthenticated(principal.error().message(), true);
       request.principal = std::move(*principal);
     }
   } else if (auto cookies = request.headers.Get("Cookie"); cookies && !CookieValue(*cookies, kSessionCookie).empty()) {
     std::string session_id = CookieValue(*cookies, kSessionCookie);
-    if (auto cached = accounts.CachedSessionPrincipal(session_id)) {
+    if (auto cached = accounts.sign_in().CachedSessionPrincipal(session_id)) {
       request.principal = std::move(*cached);
     } else {
-      auto principal = co_await pool.Run([&] { return accounts.AuthenticateSession(session_id); });
+      auto principal = co_await pool.Run([&] { return accounts.sign_in().AuthenticateSession(session_id); });
       if (principal) request.principal = std::move(*principal);
       else session_ended = true;
     }
   } else if (!request.client_certificate_fingerprint.empty()) {
-    auto principal = co_await pool.Run([&] { return accounts.AuthenticateCertificate(request.client_certificate_fingerprint); });
+    auto principal = co_await pool.Run([&] { return accounts.sign_in().AuthenticateCertificate(request.client_certificate_fingerprint); });
     if (!principal) co_return Unauthenticated(principal.error().message(), false);
     request.principal = std::move(*principal);
   }

@@ -16,7 +16,7 @@ void AddCertificateRoutes(http::Router& router, accounts::AccountService& accoun
                           blocking::WorkPool& pool) {
   router.Add("GET", "/api/v1/me/certificates", "The signed-in user's client certificates",
              [&](Request& request) -> asio::awaitable<Response> {
-               auto certificates = co_await pool.Run([&] { return accounts.ListCertificates(*request.principal); });
+               auto certificates = co_await pool.Run([&] { return accounts.certificates().ListCertificates(*request.principal); });
                if (!certificates) co_return ErrorResponse(certificates.error());
                json::array items;
                for (const auto& c : *certificates)
@@ -50,7 +50,7 @@ void AddCertificateRoutes(http::Router& router, accounts::AccountService& accoun
                  const Principal& who = *request.principal;
                  auto issued = ca.IssueClientCertificate(who.email, who.account_id, static_cast<int>(valid_days));
                  if (!issued) return Err(issued.error());
-                 PC_RETURN_IF_ERROR(accounts.RecordCertificate(
+                 PC_RETURN_IF_ERROR(accounts.certificates().RecordCertificate(
                      who,
                      {.serial = issued->serial_hex, .subject = issued->subject,
                       .fingerprint_sha256 = issued->fingerprint_sha256, .not_before = issued->not_before_unix,
@@ -77,7 +77,7 @@ void AddCertificateRoutes(http::Router& router, accounts::AccountService& accoun
              [&](Request& request) -> asio::awaitable<Response> {
                std::string serial(request.PathParam("serial"));
                Status s = co_await pool.Run(
-                   [&] { return accounts.RevokeCertificate(*request.principal, serial, MetaOf(request)); });
+                   [&] { return accounts.certificates().RevokeCertificate(*request.principal, serial, MetaOf(request)); });
                if (!s.ok()) co_return ErrorResponse(s);
                co_return Response{.status = 204};
              });
