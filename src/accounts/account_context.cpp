@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "accounts/throttle.h"
+
 namespace paddlecloud::accounts {
 
 AccountContext::AccountContext(db::Database& database, mail::Mailer& mailer, AccountsOptions options)
@@ -58,6 +60,28 @@ constexpr const char* kUserColumns = "id, account_id, email, display_name, is_ma
 
 std::string UserSelect(const std::string& where) {
   return std::string("SELECT ") + kUserColumns + ", password_hash FROM users WHERE " + where;
+}
+
+Result<std::optional<User>> UserToMail(db::Session& tx, std::int64_t now, const std::string& email,
+                                       const std::string& where, const RequestMeta& meta) {
+  Throttle throttle(tx, now);
+  if (auto wait = throttle.RetryAfter("mail-ip:" + meta.remote_address); wait > 0)
+    return Err(Throttled(wait, "emails from this address"));
+  throttle.Hit("mail-ip:" + meta.remote_address, kMailsPerAddress, kMailWindow, false);
+  if (throttle.RetryAfter("mail:" + email) > 0) return std::optional<User>();  // silently: same answer
+  auto rows = tx.Query(UserSelect(where), {email});
+  if (!rows) return Err(rows.error());
+  if (rows->empty()) return std::optional<User>();
+  throttle.Hit("mail:" + email, kMailsPerEmail, kMailWindow, false);
+  return std::optional<User>(UserFrom(*rows, 0));
+}
+
+Status AddEmailToken(db::Session& tx, const std::string& token, const std::string& purpose, const User& user,
+                     std::int64_t now, std::chrono::seconds ttl) {
+  return StatusOf(tx.Execute(
+      "INSERT INTO email_tokens (token_hash, purpose, account_id, user_id, email, created_at, expires_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {HashSecret(token), purpose, user.account_id, user.id, user.email, now, now + ttl.count()}));
 }
 
 db::TenantScope Tenant(db::Session& session, const Principal& principal) {

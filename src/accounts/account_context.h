@@ -4,7 +4,9 @@
 // Internal to accounts/; other modules use AccountService and the feature classes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -51,5 +53,16 @@ std::string UserSelect(const std::string& where);
 db::TenantScope Tenant(db::Session& session, const Principal& principal);
 // PermissionDenied unless the principal is the account's master user.
 Status RequireMaster(const Principal& principal);
+
+// Within `tx`, the user to mail a link that anyone may ask for by email (a new verification link,
+// a password reset). ResourceExhausted while the client's address is blocked; each request counts
+// against it. nullopt, to be answered as if mailed, when `email` had its share of mails or no user
+// matches `where` (a UserSelect condition with one `?` for the email). A returned user's mail is
+// counted.
+Result<std::optional<User>> UserToMail(db::Session& tx, std::int64_t now, const std::string& email,
+                                       const std::string& where, const RequestMeta& meta);
+// Stores the hash of a mailed single-use `token` for `purpose` ("verify", "reset") of the user.
+Status AddEmailToken(db::Session& tx, const std::string& token, const std::string& purpose, const User& user,
+                     std::int64_t now, std::chrono::seconds ttl);
 
 }  // namespace paddlecloud::accounts

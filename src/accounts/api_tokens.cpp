@@ -3,9 +3,9 @@
 namespace paddlecloud::accounts {
 
 Result<std::pair<ApiToken, std::string>> ApiTokens::CreateToken(const Principal& principal,
-                                                                     const std::string& name,
-                                                                     std::optional<std::int64_t> expires_in_days,
-                                                                     const RequestMeta& meta) {
+                                                                const std::string& name,
+                                                                std::optional<std::int64_t> expires_in_days,
+                                                                const RequestMeta& meta) {
   if (name.empty() || name.size() > 100) return Err(Status::InvalidArgument("name must be 1 to 100 bytes", "name"));
   if (expires_in_days && (*expires_in_days < 1 || *expires_in_days > 3650))
     return Err(Status::InvalidArgument("expires_in_days must be from 1 to 3650", "expires_in_days"));
@@ -27,9 +27,9 @@ Result<std::pair<ApiToken, std::string>> ApiTokens::CreateToken(const Principal&
 }
 
 Result<std::pair<ApiToken, std::string>> ApiTokens::CreateTokenWithPassword(const std::string& email,
-                                                                                 const std::string& password,
-                                                                                 const std::string& name,
-                                                                                 const RequestMeta& meta) {
+                                                                            const std::string& password,
+                                                                            const std::string& name,
+                                                                            const RequestMeta& meta) {
   auto user = sign_in_.CheckPasswordLogin(email, password, meta);
   if (!user) return Err(user.error());
   Principal p{.user_id = user->id, .account_id = user->account_id, .email = user->email, .master = user->master,

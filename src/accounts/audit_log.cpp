@@ -48,7 +48,7 @@ Result<std::vector<AuditEvent>> AuditLog::ListAudit(const Principal& principal, 
 }
 
 void AuditLog::RecordAudit(const Principal& principal, const std::string& event, const RequestMeta& meta,
-                                 const boost::json::object& details) {
+                           const boost::json::object& details) {
   ctx_.Audit(principal.account_id, principal.user_id, principal.email, event, meta, details);
 }
 

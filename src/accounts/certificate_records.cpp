@@ -3,7 +3,7 @@
 namespace paddlecloud::accounts {
 
 Status CertificateRecords::RecordCertificate(const Principal& principal, const CertificateRecord& record,
-                                         const RequestMeta& meta) {
+                                             const RequestMeta& meta) {
   auto r = Tenant(ctx_.db(), principal).Execute(
       "INSERT INTO certificates (serial, user_id, account_id, subject, fingerprint_sha256, not_before, not_after, "
       "created_at) VALUES (?, ?, :account, ?, ?, ?, ?, ?)",
@@ -33,7 +33,7 @@ Result<std::vector<CertificateRecord>> CertificateRecords::ListCertificates(cons
 }
 
 Status CertificateRecords::RevokeCertificate(const Principal& principal, const std::string& serial,
-                                         const RequestMeta& meta) {
+                                             const RequestMeta& meta) {
   auto r = Tenant(ctx_.db(), principal)
                .Execute("UPDATE certificates SET revoked_at = ? WHERE serial = ? AND user_id = ? "
                         "AND account_id = :account AND revoked_at IS NULL",

@@ -5,7 +5,7 @@
 namespace paddlecloud::accounts {
 
 Result<Invitation> Invitations::Invite(const Principal& principal, const std::string& raw_email,
-                                          const RequestMeta& meta) {
+                                       const RequestMeta& meta) {
   PC_RETURN_IF_ERROR(RequireMaster(principal));
   std::string email = NormalizeEmail(raw_email);
   PC_RETURN_IF_ERROR(ValidateEmail(email));
@@ -63,7 +63,7 @@ Result<std::vector<Invitation>> Invitations::ListInvitations(const Principal& pr
 }
 
 Status Invitations::RevokeInvitation(const Principal& principal, std::int64_t invitation_id,
-                                        const RequestMeta& meta) {
+                                     const RequestMeta& meta) {
   PC_RETURN_IF_ERROR(RequireMaster(principal));
   auto r = Tenant(ctx_.db(), principal).Execute(
       "UPDATE email_tokens SET revoked_at = ? WHERE id = ? AND account_id = :account AND purpose = 'invite' "
@@ -95,7 +95,7 @@ Result<Invitation> Invitations::DescribeInvitation(const std::string& token, std
 }
 
 Result<User> Invitations::AcceptInvitation(const std::string& token, const std::string& password,
-                                              const std::string& display_name, const RequestMeta& meta) {
+                                           const std::string& display_name, const RequestMeta& meta) {
   std::string account_id;
   auto invitation = DescribeInvitation(token, &account_id);
   if (!invitation) return Err(invitation.error());

@@ -1,11 +1,9 @@
 #include "accounts/passwords.h"
 
-#include "accounts/throttle.h"
-
 namespace paddlecloud::accounts {
 
 Status Passwords::ChangePassword(const Principal& principal, const std::string& current,
-                                      const std::string& replacement, const RequestMeta& meta, bool keep_tokens) {
+                                 const std::string& replacement, const RequestMeta& meta, bool keep_tokens) {
   auto rows = Tenant(ctx_.db(), principal).Query(UserSelect("id = ? AND account_id = :account"), {principal.user_id});
   if (!rows) return rows.error();
   if (rows->empty()) return Status::NotFound("user not found");
@@ -48,20 +46,10 @@ Status Passwords::RequestPasswordReset(const std::string& raw_email, const Reque
   std::string token = NewSecret("");
   std::optional<User> user;
   PC_RETURN_IF_ERROR(ctx_.db().Transaction([&](db::Session& tx) -> Status {
-    Throttle throttle(tx, now);
-    if (auto wait = throttle.RetryAfter("mail-ip:" + meta.remote_address); wait > 0)
-      return Throttled(wait, "emails from this address");
-    throttle.Hit("mail-ip:" + meta.remote_address, kMailsPerAddress, kMailWindow, false);
-    if (throttle.RetryAfter("mail:" + email) > 0) return Status::Ok();
-    auto rows = tx.Query(UserSelect("email = ?"), {email});
-    if (!rows) return rows.error();
-    if (rows->empty()) return Status::Ok();
-    user = UserFrom(*rows, 0);
-    throttle.Hit("mail:" + email, kMailsPerEmail, kMailWindow, false);
-    return StatusOf(tx.Execute(
-                 "INSERT INTO email_tokens (token_hash, purpose, account_id, user_id, email, created_at, expires_at) "
-                 "VALUES (?, 'reset', ?, ?, ?, ?, ?)",
-                 {HashSecret(token), user->account_id, user->id, email, now, now + ctx_.options().reset_ttl.count()}));
+    auto found = UserToMail(tx, now, email, "email = ?", meta);
+    if (!found) return found.error();
+    user = std::move(*found);
+    return user ? AddEmailToken(tx, token, "reset", *user, now, ctx_.options().reset_ttl) : Status::Ok();
   }));
   if (!user) return Status::Ok();
   ctx_.Audit(user->account_id, user->id, email, "password.reset_requested", meta);

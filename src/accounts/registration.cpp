@@ -5,8 +5,8 @@
 namespace paddlecloud::accounts {
 
 Result<User> Registration::Register(const std::string& raw_email, const std::string& password,
-                                      const std::string& account_id, const std::string& display_name,
-                                      const RequestMeta& meta) {
+                                    const std::string& account_id, const std::string& display_name,
+                                    const RequestMeta& meta) {
   std::string email = NormalizeEmail(raw_email);
   PC_RETURN_IF_ERROR(ValidateEmail(email));
   PC_RETURN_IF_ERROR(ValidateAccountId(account_id));
@@ -40,11 +40,7 @@ Result<User> Registration::Register(const std::string& raw_email, const std::str
     if (!inserted) return inserted.error();
     user = {.id = inserted->last_insert_id, .account_id = account_id, .email = email, .display_name = name,
             .master = true, .verified = false, .created_at = now};
-    auto t = tx.Execute(
-        "INSERT INTO email_tokens (token_hash, purpose, account_id, user_id, email, created_at, expires_at) "
-        "VALUES (?, 'verify', ?, ?, ?, ?, ?)",
-        {HashSecret(token), account_id, user.id, email, now, now + ctx_.options().verification_ttl.count()});
-    if (!t) return t.error();
+    PC_RETURN_IF_ERROR(AddEmailToken(tx, token, "verify", user, now, ctx_.options().verification_ttl));
     Throttle(tx, now).Hit("mail-ip:" + meta.remote_address, kMailsPerAddress, kMailWindow, false);
     return Status::Ok();
   });
@@ -100,21 +96,10 @@ Status Registration::ResendVerification(const std::string& raw_email, const Requ
   std::string token = NewSecret("");
   std::optional<User> user;
   Status s = ctx_.db().Transaction([&](db::Session& tx) -> Status {
-    Throttle throttle(tx, now);
-    if (auto wait = throttle.RetryAfter("mail-ip:" + meta.remote_address); wait > 0)
-      return Throttled(wait, "emails from this address");
-    throttle.Hit("mail-ip:" + meta.remote_address, kMailsPerAddress, kMailWindow, false);
-    if (throttle.RetryAfter("mail:" + email) > 0) return Status::Ok();  // silently: same answer
-    auto rows = tx.Query(UserSelect("email = ? AND verified_at IS NULL"), {email});
-    if (!rows) return rows.error();
-    if (rows->empty()) return Status::Ok();
-    user = UserFrom(*rows, 0);
-    throttle.Hit("mail:" + email, kMailsPerEmail, kMailWindow, false);
-    auto t = tx.Execute(
-        "INSERT INTO email_tokens (token_hash, purpose, account_id, user_id, email, created_at, expires_at) "
-        "VALUES (?, 'verify', ?, ?, ?, ?, ?)",
-        {HashSecret(token), user->account_id, user->id, email, now, now + ctx_.options().verification_ttl.count()});
-    return t ? Status::Ok() : t.error();
+    auto found = UserToMail(tx, now, email, "email = ? AND verified_at IS NULL", meta);
+    if (!found) return found.error();
+    user = std::move(*found);
+    return user ? AddEmailToken(tx, token, "verify", *user, now, ctx_.options().verification_ttl) : Status::Ok();
   });
   if (!s.ok() || !user) return s;
   (void)ctx_.SendMail(email, "Verify your email for PaddleCloud",

@@ -16,7 +16,7 @@ constexpr int kLoginFailuresPerAddress = 20;
 }  // namespace
 
 Result<User> SignIn::CheckPasswordLogin(const std::string& raw_email, const std::string& password,
-                                                const RequestMeta& meta) {
+                                        const RequestMeta& meta) {
   std::string email = NormalizeEmail(raw_email);
   if (email.empty()) return Err(Status::InvalidArgument("email is required", "email"));
   if (password.empty()) return Err(Status::InvalidArgument("password is required", "password"));

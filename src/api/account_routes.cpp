@@ -132,6 +132,37 @@ Response NewTokenResponse(const std::pair<accounts::ApiToken, std::string>& crea
   return r;
 }
 
+// Runs `call` (returning a Status) on the blocking pool: 204, or the error.
+template <typename Call>
+asio::awaitable<Response> NoContentAfter(blocking::WorkPool& pool, Call call) {
+  Status s = co_await pool.Run(std::move(call));
+  if (!s.ok()) co_return ErrorResponse(s);
+  co_return NoContent();
+}
+
+// Runs `list` (returning a Result of a vector) on the blocking pool: {"items": [to_json(each)]},
+// or the error.
+template <typename List, typename ToJson>
+asio::awaitable<Response> ItemsAfter(blocking::WorkPool& pool, List list, ToJson to_json) {
+  auto found = co_await pool.Run(std::move(list));
+  if (!found) co_return ErrorResponse(found.error());
+  json::array items;
+  for (const auto& item : *found) items.push_back(to_json(item));
+  co_return JsonResponse(200, {{"items", std::move(items)}});
+}
+
+// A link anyone may ask to be mailed to {"email"}: 202 with `message` whether or not one was sent,
+// so the answer does not tell which addresses exist.
+template <typename Send>
+asio::awaitable<Response> MailRequested(Deps d, Request& request, Send send, std::string message) {
+  std::string email;
+  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  Status s = co_await d.pool.Run([&] { return send(d.accounts, email, MetaOf(request)); });
+  if (!s.ok()) co_return ErrorWithRetryAfter(s);
+  co_return JsonResponse(202, {{"message", message}});
+}
+
 // A body-less answer to a request that ended the browser's session.
 Response SignedOut(const Request& request) {
   Response r = NoContent();
@@ -166,12 +197,12 @@ asio::awaitable<Response> VerifyEmail(Deps d, Request& request) {
 }
 
 asio::awaitable<Response> ResendVerification(Deps d, Request& request) {
-  std::string email;
-  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
-  if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] { return d.accounts.registration().ResendVerification(email, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorWithRetryAfter(s);
-  co_return JsonResponse(202, {{"message", "if this address waits for verification, a new link is on its way"}});
+  return MailRequested(
+      d, request,
+      [](AccountService& accounts, const std::string& email, const accounts::RequestMeta& meta) {
+        return accounts.registration().ResendVerification(email, meta);
+      },
+      "if this address waits for verification, a new link is on its way");
 }
 
 asio::awaitable<Response> Login(Deps d, Request& request) {
@@ -208,19 +239,19 @@ asio::awaitable<Response> CreateTokenWithPassword(Deps d, Request& request) {
     return ReadString(r, "name", name);
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  auto created =
-      co_await d.pool.Run([&] { return d.accounts.tokens().CreateTokenWithPassword(email, password, name, MetaOf(request)); });
+  auto created = co_await d.pool.Run(
+      [&] { return d.accounts.tokens().CreateTokenWithPassword(email, password, name, MetaOf(request)); });
   if (!created) co_return ErrorWithRetryAfter(created.error());
   co_return NewTokenResponse(*created);
 }
 
 asio::awaitable<Response> RequestPasswordReset(Deps d, Request& request) {
-  std::string email;
-  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
-  if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] { return d.accounts.passwords().RequestPasswordReset(email, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorWithRetryAfter(s);
-  co_return JsonResponse(202, {{"message", "if this address has an account, a reset link is on its way"}});
+  return MailRequested(
+      d, request,
+      [](AccountService& accounts, const std::string& email, const accounts::RequestMeta& meta) {
+        return accounts.passwords().RequestPasswordReset(email, meta);
+      },
+      "if this address has an account, a reset link is on its way");
 }
 
 asio::awaitable<Response> ResetPassword(Deps d, Request& request) {
@@ -230,9 +261,9 @@ asio::awaitable<Response> ResetPassword(Deps d, Request& request) {
     return ReadString(r, "password", password);
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] { return d.accounts.passwords().ResetPassword(token, password, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorResponse(s);
-  co_return NoContent();
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.passwords().ResetPassword(token, password, MetaOf(request));
+  });
 }
 
 asio::awaitable<Response> DescribeInvitation(Deps d, Request& request) {
@@ -240,7 +271,8 @@ asio::awaitable<Response> DescribeInvitation(Deps d, Request& request) {
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   std::string account_id;
-  auto invitation = co_await d.pool.Run([&] { return d.accounts.invitations().DescribeInvitation(token, &account_id); });
+  auto invitation =
+      co_await d.pool.Run([&] { return d.accounts.invitations().DescribeInvitation(token, &account_id); });
   if (!invitation) co_return ErrorResponse(invitation.error());
   json::object body = InvitationJson(*invitation);
   body["account_id"] = account_id;
@@ -308,19 +340,14 @@ asio::awaitable<Response> ChangePassword(Deps d, Request& request) {
     return ReadString(r, "new_password", replacement);
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s = co_await d.pool.Run([&] {
-    return d.accounts.passwords().ChangePassword(*request.principal, current, replacement, MetaOf(request), keep_tokens);
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.passwords().ChangePassword(*request.principal, current, replacement, MetaOf(request),
+                                                 keep_tokens);
   });
-  if (!s.ok()) co_return ErrorResponse(s);
-  co_return NoContent();
 }
 
 asio::awaitable<Response> ListTokens(Deps d, Request& request) {
-  auto tokens = co_await d.pool.Run([&] { return d.accounts.tokens().ListTokens(*request.principal); });
-  if (!tokens) co_return ErrorResponse(tokens.error());
-  json::array items;
-  for (const auto& t : *tokens) items.push_back(TokenJson(t));
-  co_return JsonResponse(200, {{"items", std::move(items)}});
+  co_return co_await ItemsAfter(d.pool, [&] { return d.accounts.tokens().ListTokens(*request.principal); }, TokenJson);
 }
 
 asio::awaitable<Response> CreateToken(Deps d, Request& request) {
@@ -334,8 +361,8 @@ asio::awaitable<Response> CreateToken(Deps d, Request& request) {
     return Status::Ok();
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  auto created =
-      co_await d.pool.Run([&] { return d.accounts.tokens().CreateToken(*request.principal, name, days, MetaOf(request)); });
+  auto created = co_await d.pool.Run(
+      [&] { return d.accounts.tokens().CreateToken(*request.principal, name, days, MetaOf(request)); });
   if (!created) co_return ErrorResponse(created.error());
   co_return NewTokenResponse(*created);
 }
@@ -343,9 +370,9 @@ asio::awaitable<Response> CreateToken(Deps d, Request& request) {
 asio::awaitable<Response> RevokeToken(Deps d, Request& request) {
   auto id = IdParam(request, "token");
   if (!id) co_return ErrorResponse(id.error());
-  Status s = co_await d.pool.Run([&] { return d.accounts.tokens().RevokeToken(*request.principal, *id, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorResponse(s);
-  co_return NoContent();
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.tokens().RevokeToken(*request.principal, *id, MetaOf(request));
+  });
 }
 
 // ---- the account ----
@@ -360,19 +387,15 @@ asio::awaitable<Response> GetAccount(Deps d, Request& request) {
 }
 
 asio::awaitable<Response> ListMembers(Deps d, Request& request) {
-  auto members = co_await d.pool.Run([&] { return d.accounts.members().ListMembers(*request.principal); });
-  if (!members) co_return ErrorResponse(members.error());
-  json::array items;
-  for (const auto& u : *members) items.push_back(UserJson(u));
-  co_return JsonResponse(200, {{"items", std::move(items)}});
+  co_return co_await ItemsAfter(d.pool, [&] { return d.accounts.members().ListMembers(*request.principal); }, UserJson);
 }
 
 asio::awaitable<Response> RemoveMember(Deps d, Request& request) {
   auto id = IdParam(request, "user");
   if (!id) co_return ErrorResponse(id.error());
-  Status s = co_await d.pool.Run([&] { return d.accounts.members().RemoveMember(*request.principal, *id, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorResponse(s);
-  co_return NoContent();
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.members().RemoveMember(*request.principal, *id, MetaOf(request));
+  });
 }
 
 asio::awaitable<Response> TransferMaster(Deps d, Request& request) {
@@ -384,10 +407,9 @@ asio::awaitable<Response> TransferMaster(Deps d, Request& request) {
     return Status::Ok();
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  Status s =
-      co_await d.pool.Run([&] { return d.accounts.members().TransferMaster(*request.principal, user_id, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorResponse(s);
-  co_return NoContent();
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.members().TransferMaster(*request.principal, user_id, MetaOf(request));
+  });
 }
 
 asio::awaitable<Response> Leave(Deps d, Request& request) {
@@ -397,18 +419,17 @@ asio::awaitable<Response> Leave(Deps d, Request& request) {
 }
 
 asio::awaitable<Response> ListInvitations(Deps d, Request& request) {
-  auto invitations = co_await d.pool.Run([&] { return d.accounts.invitations().ListInvitations(*request.principal); });
-  if (!invitations) co_return ErrorResponse(invitations.error());
-  json::array items;
-  for (const auto& i : *invitations) items.push_back(InvitationJson(i));
-  co_return JsonResponse(200, {{"items", std::move(items)}});
+  co_return co_await ItemsAfter(d.pool, [&] {
+    return d.accounts.invitations().ListInvitations(*request.principal);
+  }, InvitationJson);
 }
 
 asio::awaitable<Response> Invite(Deps d, Request& request) {
   std::string email;
   Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
-  auto invitation = co_await d.pool.Run([&] { return d.accounts.invitations().Invite(*request.principal, email, MetaOf(request)); });
+  auto invitation = co_await d.pool.Run(
+      [&] { return d.accounts.invitations().Invite(*request.principal, email, MetaOf(request)); });
   if (!invitation) co_return ErrorWithRetryAfter(invitation.error());
   co_return JsonResponse(201, InvitationJson(*invitation));
 }
@@ -416,10 +437,9 @@ asio::awaitable<Response> Invite(Deps d, Request& request) {
 asio::awaitable<Response> RevokeInvitation(Deps d, Request& request) {
   auto id = IdParam(request, "invitation");
   if (!id) co_return ErrorResponse(id.error());
-  Status s =
-      co_await d.pool.Run([&] { return d.accounts.invitations().RevokeInvitation(*request.principal, *id, MetaOf(request)); });
-  if (!s.ok()) co_return ErrorResponse(s);
-  co_return NoContent();
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.invitations().RevokeInvitation(*request.principal, *id, MetaOf(request));
+  });
 }
 
 asio::awaitable<Response> ListAudit(Deps d, Request& request) {

@@ -125,7 +125,8 @@ asio::awaitable<std::optional<http::Response>> Identify(accounts::AccountService
       else session_ended = true;
     }
   } else if (!request.client_certificate_fingerprint.empty()) {
-    auto principal = co_await pool.Run([&] { return accounts.sign_in().AuthenticateCertificate(request.client_certificate_fingerprint); });
+    auto principal = co_await pool.Run(
+        [&] { return accounts.sign_in().AuthenticateCertificate(request.client_certificate_fingerprint); });
     if (!principal) co_return Unauthenticated(principal.error().message(), false);
     request.principal = std::move(*principal);
   }
