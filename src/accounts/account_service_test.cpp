@@ -309,6 +309,35 @@ TEST_F(AccountServiceTest, ResetAnswersTheSameAndIsSingleUse) {
             std::string::npos);
 }
 
+// Verification and reset links follow one rule: each email gets 3 mails an hour, each client
+// address 10 requests an hour, and the answer never tells whether a mail went.
+TEST_F(AccountServiceTest, LinksAnyoneMayAskForAreThrottledPerEmailAndPerAddress) {
+  ASSERT_TRUE(service_->registration().Register("ann@example.com", "correct horse battery", "ann-lab", "", meta_));
+  std::size_t mails = Mails().size();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(service_->registration().ResendVerification("ann@example.com", meta_).ok());
+  EXPECT_EQ(Mails().size(), mails + 3);
+  EXPECT_TRUE(service_->registration().ResendVerification("ann@example.com", meta_).ok());
+  EXPECT_TRUE(service_->passwords().RequestPasswordReset("ann@example.com", meta_).ok());
+  EXPECT_EQ(Mails().size(), mails + 3) << "the email had its share, whichever link is asked for";
+
+  // The address has made 6 requests (the registration counts); the 10th is its last.
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(service_->registration().ResendVerification("nobody@example.com", meta_).ok());
+  Status blocked = service_->passwords().RequestPasswordReset("bob@example.com", meta_);
+  EXPECT_EQ(blocked.code(), Code::kResourceExhausted);
+  EXPECT_EQ(blocked.details().count("retry_after"), 1u);
+  EXPECT_EQ(service_->registration().ResendVerification("ann@example.com", meta_).code(), Code::kResourceExhausted);
+  RequestMeta elsewhere{.remote_address = "192.0.2.2", .user_agent = "test"};
+  EXPECT_TRUE(service_->registration().ResendVerification("nobody@example.com", elsewhere).ok());
+
+  now_ += 3601;
+  ASSERT_TRUE(service_->registration().ResendVerification("ann@example.com", meta_).ok());
+  EXPECT_EQ(Mails().size(), mails + 4);
+  ASSERT_TRUE(service_->registration().VerifyEmail(LinkToken("/verify"), meta_));
+  mails = Mails().size();  // with the welcome
+  EXPECT_TRUE(service_->registration().ResendVerification("ann@example.com", meta_).ok());
+  EXPECT_EQ(Mails().size(), mails) << "a verified email gets no new verification link";
+}
+
 TEST_F(AccountServiceTest, MembersInvitationsAndMasterRole) {
   RegisterVerified("ann@example.com", "ann-lab");
   Principal ann = SignIn("ann@example.com");

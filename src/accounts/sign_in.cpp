@@ -5,7 +5,6 @@
 #include "accounts/throttle.h"
 
 namespace paddlecloud::accounts {
-
 namespace {
 
 // Failed sign-ins per (email, client address) and per client address within kLoginWindow seconds.
