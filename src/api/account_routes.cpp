@@ -116,9 +116,187 @@ Response ErrorWithRetryAfter(const Status& s) {
   return r;
 }
 
+// What every handler needs; copied into each call (two references and a duration).
+struct Deps {
+  AccountService& accounts;
+  blocking::WorkPool& pool;
+  std::chrono::seconds session_lifetime;
+};
+
+// A created API token with its secret, shown this once.
+Response NewTokenResponse(const std::pair<accounts::ApiToken, std::string>& created) {
+  json::object body = TokenJson(created.first);
+  body["token"] = created.second;
+  Response r = JsonResponse(201, body);
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+// Runs `call` (returning a Status) on the blocking pool: 204, or the error.
+template <typename Call>
+asio::awaitable<Response> NoContentAfter(blocking::WorkPool& pool, Call call) {
+  Status s = co_await pool.Run(std::move(call));
+  if (!s.ok()) co_return ErrorResponse(s);
+  co_return NoContent();
+}
+
+// Runs `list` (returning a Result of a vector) on the blocking pool: {"items": [to_json(each)]},
+// or the error.
+template <typename List, typename ToJson>
+asio::awaitable<Response> ItemsAfter(blocking::WorkPool& pool, List list, ToJson to_json) {
+  auto found = co_await pool.Run(std::move(list));
+  if (!found) co_return ErrorResponse(found.error());
+  json::array items;
+  for (const auto& item : *found) items.push_back(to_json(item));
+  co_return JsonResponse(200, {{"items", std::move(items)}});
+}
+
+// A link anyone may ask to be mailed to {"email"}: 202 with `message` whether or not one was sent,
+// so the answer does not tell which addresses exist.
+template <typename Send>
+asio::awaitable<Response> MailRequested(Deps d, Request& request, Send send, std::string message) {
+  std::string email;
+  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  Status s = co_await d.pool.Run([&] { return send(d.accounts, email, MetaOf(request)); });
+  if (!s.ok()) co_return ErrorWithRetryAfter(s);
+  co_return JsonResponse(202, {{"message", message}});
+}
+
+// A body-less answer to a request that ended the browser's session.
+Response SignedOut(const Request& request) {
+  Response r = NoContent();
+  r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
+  return r;
+}
+
+// ---- registration and sign-in (public) ----
+
+asio::awaitable<Response> Register(Deps d, Request& request) {
+  std::string email, password, account_id, display_name;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "email", email));
+    PC_RETURN_IF_ERROR(ReadString(r, "password", password));
+    PC_RETURN_IF_ERROR(ReadString(r, "account_id", account_id));
+    return ReadString(r, "display_name", display_name, true);
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto user = co_await d.pool.Run(
+      [&] { return d.accounts.registration().Register(email, password, account_id, display_name, MetaOf(request)); });
+  if (!user) co_return ErrorWithRetryAfter(user.error());
+  co_return JsonResponse(201, {{"user", UserJson(*user)}, {"verification_sent", true}});
+}
+
+asio::awaitable<Response> VerifyEmail(Deps d, Request& request) {
+  std::string token;
+  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto user = co_await d.pool.Run([&] { return d.accounts.registration().VerifyEmail(token, MetaOf(request)); });
+  if (!user) co_return ErrorResponse(user.error());
+  co_return JsonResponse(200, {{"user", UserJson(*user)}});
+}
+
+asio::awaitable<Response> ResendVerification(Deps d, Request& request) {
+  return MailRequested(
+      d, request,
+      [](AccountService& accounts, const std::string& email, const accounts::RequestMeta& meta) {
+        return accounts.registration().ResendVerification(email, meta);
+      },
+      "if this address waits for verification, a new link is on its way");
+}
+
+asio::awaitable<Response> Login(Deps d, Request& request) {
+  std::string email, password;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "email", email));
+    return ReadString(r, "password", password);
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto session = co_await d.pool.Run([&] {
+    // A session the browser still holds is ended: the id always rotates at sign-in.
+    if (request.principal && request.principal->method == "session")
+      (void)d.accounts.sign_in().Logout(*request.principal, MetaOf(request));
+    return d.accounts.sign_in().Login(email, password, MetaOf(request));
+  });
+  if (!session) co_return ErrorWithRetryAfter(session.error());
+  Response r = JsonResponse(200, {{"user", UserJson(session->user)}, {"csrf_token", session->csrf_token}});
+  r.headers.Add("Set-Cookie", SessionCookie(session->id, d.session_lifetime.count(), request.tls));
+  r.headers.Set("Cache-Control", "no-store");
+  co_return r;
+}
+
+asio::awaitable<Response> Logout(Deps d, Request& request) {
+  Status s = co_await d.pool.Run([&] { return d.accounts.sign_in().Logout(*request.principal, MetaOf(request)); });
+  if (!s.ok()) co_return ErrorResponse(s);
+  co_return SignedOut(request);
+}
+
+asio::awaitable<Response> CreateTokenWithPassword(Deps d, Request& request) {
+  std::string email, password, name;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "email", email));
+    PC_RETURN_IF_ERROR(ReadString(r, "password", password));
+    return ReadString(r, "name", name);
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto created = co_await d.pool.Run(
+      [&] { return d.accounts.tokens().CreateTokenWithPassword(email, password, name, MetaOf(request)); });
+  if (!created) co_return ErrorWithRetryAfter(created.error());
+  co_return NewTokenResponse(*created);
+}
+
+asio::awaitable<Response> RequestPasswordReset(Deps d, Request& request) {
+  return MailRequested(
+      d, request,
+      [](AccountService& accounts, const std::string& email, const accounts::RequestMeta& meta) {
+        return accounts.passwords().RequestPasswordReset(email, meta);
+      },
+      "if this address has an account, a reset link is on its way");
+}
+
+asio::awaitable<Response> ResetPassword(Deps d, Request& request) {
+  std::string token, password;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "token", token));
+    return ReadString(r, "password", password);
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.passwords().ResetPassword(token, password, MetaOf(request));
+  });
+}
+
+asio::awaitable<Response> DescribeInvitation(Deps d, Request& request) {
+  std::string token;
+  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  std::string account_id;
+  auto invitation =
+      co_await d.pool.Run([&] { return d.accounts.invitations().DescribeInvitation(token, &account_id); });
+  if (!invitation) co_return ErrorResponse(invitation.error());
+  json::object body = InvitationJson(*invitation);
+  body["account_id"] = account_id;
+  co_return JsonResponse(200, body);
+}
+
+asio::awaitable<Response> AcceptInvitation(Deps d, Request& request) {
+  std::string token, password, display_name;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "token", token));
+    PC_RETURN_IF_ERROR(ReadString(r, "password", password));
+    return ReadString(r, "display_name", display_name, true);
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto user = co_await d.pool.Run(
+      [&] { return d.accounts.invitations().AcceptInvitation(token, password, display_name, MetaOf(request)); });
+  if (!user) co_return ErrorResponse(user.error());
+  co_return JsonResponse(201, {{"user", UserJson(*user)}});
+}
+
+// ---- the signed-in user ----
+
 // GET /api/v1/me, and /api/v1/session with `with_signed_in` (which answers a visitor too).
-asio::awaitable<Response> SignedInUser(AccountService& accounts, blocking::WorkPool& pool, Request& request,
-                                       bool with_signed_in) {
+asio::awaitable<Response> SignedInUser(Deps d, Request& request, bool with_signed_in) {
   if (!request.principal) {
     json::object visitor{{"signed_in", false}};
     Response r = JsonResponse(200, visitor);
@@ -126,8 +304,8 @@ asio::awaitable<Response> SignedInUser(AccountService& accounts, blocking::WorkP
     co_return r;
   }
   Result<accounts::User> user = Err(Status::NotFound("user not found"));
-  if (auto cached = accounts.CachedUser(*request.principal)) user = std::move(*cached);
-  else user = co_await pool.Run([&] { return accounts.GetUser(*request.principal); });
+  if (auto cached = d.accounts.members().CachedUser(*request.principal)) user = std::move(*cached);
+  else user = co_await d.pool.Run([&] { return d.accounts.members().GetUser(*request.principal); });
   if (!user) co_return ErrorResponse(user.error());
   json::object body{{"user", UserJson(*user)}, {"auth_method", request.principal->method}};
   if (request.principal->method == "session") body["csrf_token"] = request.principal->csrf_token;
@@ -137,353 +315,213 @@ asio::awaitable<Response> SignedInUser(AccountService& accounts, blocking::WorkP
   co_return r;
 }
 
-}  // namespace
+asio::awaitable<Response> Me(Deps d, Request& request) { return SignedInUser(d, request, false); }
 
+// What a page asks at start-up: a visitor who is not signed in is an answer, not an error.
+asio::awaitable<Response> WhoIsSignedIn(Deps d, Request& request) { return SignedInUser(d, request, true); }
+
+asio::awaitable<Response> UpdateProfile(Deps d, Request& request) {
+  std::string display_name;
+  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "display_name", display_name); });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto user = co_await d.pool.Run([&] { return d.accounts.members().UpdateProfile(*request.principal, display_name); });
+  if (!user) co_return ErrorResponse(user.error());
+  co_return JsonResponse(200, {{"user", UserJson(*user)}});
+}
+
+asio::awaitable<Response> ChangePassword(Deps d, Request& request) {
+  std::string current, replacement;
+  bool keep_tokens = false;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "current_password", current));
+    auto keep = r.OptionalBool("keep_tokens");
+    if (!keep) return keep.error();
+    keep_tokens = keep->value_or(false);
+    return ReadString(r, "new_password", replacement);
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.passwords().ChangePassword(*request.principal, current, replacement, MetaOf(request),
+                                                 keep_tokens);
+  });
+}
+
+asio::awaitable<Response> ListTokens(Deps d, Request& request) {
+  co_return co_await ItemsAfter(d.pool, [&] { return d.accounts.tokens().ListTokens(*request.principal); }, TokenJson);
+}
+
+asio::awaitable<Response> CreateToken(Deps d, Request& request) {
+  std::string name;
+  std::optional<std::int64_t> days;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    PC_RETURN_IF_ERROR(ReadString(r, "name", name));
+    auto v = r.OptionalInt("expires_in_days");
+    if (!v) return v.error();
+    days = *v;
+    return Status::Ok();
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto created = co_await d.pool.Run(
+      [&] { return d.accounts.tokens().CreateToken(*request.principal, name, days, MetaOf(request)); });
+  if (!created) co_return ErrorResponse(created.error());
+  co_return NewTokenResponse(*created);
+}
+
+asio::awaitable<Response> RevokeToken(Deps d, Request& request) {
+  auto id = IdParam(request, "token");
+  if (!id) co_return ErrorResponse(id.error());
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.tokens().RevokeToken(*request.principal, *id, MetaOf(request));
+  });
+}
+
+// ---- the account ----
+
+asio::awaitable<Response> GetAccount(Deps d, Request& request) {
+  auto account = co_await d.pool.Run([&] { return d.accounts.members().GetAccount(*request.principal); });
+  if (!account) co_return ErrorResponse(account.error());
+  co_return JsonResponse(200, {{"id", account->id},
+                               {"display_name", account->display_name},
+                               {"created_at", account->created_at},
+                               {"members", account->members}});
+}
+
+asio::awaitable<Response> ListMembers(Deps d, Request& request) {
+  co_return co_await ItemsAfter(d.pool, [&] { return d.accounts.members().ListMembers(*request.principal); }, UserJson);
+}
+
+asio::awaitable<Response> RemoveMember(Deps d, Request& request) {
+  auto id = IdParam(request, "user");
+  if (!id) co_return ErrorResponse(id.error());
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.members().RemoveMember(*request.principal, *id, MetaOf(request));
+  });
+}
+
+asio::awaitable<Response> TransferMaster(Deps d, Request& request) {
+  std::int64_t user_id = 0;
+  Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
+    auto v = r.Int("user_id");
+    if (!v) return v.error();
+    user_id = *v;
+    return Status::Ok();
+  });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.members().TransferMaster(*request.principal, user_id, MetaOf(request));
+  });
+}
+
+asio::awaitable<Response> Leave(Deps d, Request& request) {
+  Status s = co_await d.pool.Run([&] { return d.accounts.members().Leave(*request.principal, MetaOf(request)); });
+  if (!s.ok()) co_return ErrorResponse(s);
+  co_return SignedOut(request);
+}
+
+asio::awaitable<Response> ListInvitations(Deps d, Request& request) {
+  co_return co_await ItemsAfter(d.pool, [&] {
+    return d.accounts.invitations().ListInvitations(*request.principal);
+  }, InvitationJson);
+}
+
+asio::awaitable<Response> Invite(Deps d, Request& request) {
+  std::string email;
+  Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
+  if (!parsed.ok()) co_return ErrorResponse(parsed);
+  auto invitation = co_await d.pool.Run(
+      [&] { return d.accounts.invitations().Invite(*request.principal, email, MetaOf(request)); });
+  if (!invitation) co_return ErrorWithRetryAfter(invitation.error());
+  co_return JsonResponse(201, InvitationJson(*invitation));
+}
+
+asio::awaitable<Response> RevokeInvitation(Deps d, Request& request) {
+  auto id = IdParam(request, "invitation");
+  if (!id) co_return ErrorResponse(id.error());
+  co_return co_await NoContentAfter(d.pool, [&] {
+    return d.accounts.invitations().RevokeInvitation(*request.principal, *id, MetaOf(request));
+  });
+}
+
+asio::awaitable<Response> ListAudit(Deps d, Request& request) {
+  auto filter = AuditFilterOf(request);
+  if (!filter) co_return ErrorResponse(filter.error());
+  auto events = co_await d.pool.Run([&] { return d.accounts.audit().ListAudit(*request.principal, *filter); });
+  if (!events) co_return ErrorResponse(events.error());
+  json::array items;
+  for (const auto& e : *events)
+    items.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"event", e.event},
+                     {"remote_address", e.remote_address}, {"details", DetailsObject(e.details)}});
+  json::object body{{"items", std::move(items)}};
+  if (!events->empty() && static_cast<int>(events->size()) == filter->limit)
+    body["next_cursor"] = std::to_string(events->back().id);
+  co_return JsonResponse(200, body);
+}
+
+struct Endpoint {
+  const char* method;
+  const char* pattern;
+  const char* summary;
+  asio::awaitable<Response> (*handler)(Deps, Request&);
+  http::RouteOptions options;
+};
+
+}  // namespace
 
 void AddAccountRoutes(http::Router& router, AccountService& accounts, blocking::WorkPool& pool,
                       std::chrono::seconds session_lifetime) {
-  auto publicly = http::RouteOptions::Public().WithBodyLimit(64 * 1024);
-  auto signed_in = http::RouteOptions().WithBodyLimit(64 * 1024);
-
-  // ---- registration and sign-in (public) ----
-  router.Add("POST", "/api/v1/auth/register", "Register an account and its master user; mails a verification link",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string email, password, account_id, display_name;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "email", email));
-                 PC_RETURN_IF_ERROR(ReadString(r, "password", password));
-                 PC_RETURN_IF_ERROR(ReadString(r, "account_id", account_id));
-                 return ReadString(r, "display_name", display_name, true);
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto user = co_await pool.Run(
-                   [&] { return accounts.Register(email, password, account_id, display_name, MetaOf(request)); });
-               if (!user) co_return ErrorWithRetryAfter(user.error());
-               co_return JsonResponse(201, {{"user", UserJson(*user)}, {"verification_sent", true}});
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/verify", "Verify an email address with the token from the mailed link",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string token;
-               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto user = co_await pool.Run([&] { return accounts.VerifyEmail(token, MetaOf(request)); });
-               if (!user) co_return ErrorResponse(user.error());
-               co_return JsonResponse(200, {{"user", UserJson(*user)}});
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/verify/resend", "Mail a new verification link (same answer for any email)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string email;
-               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               Status s = co_await pool.Run([&] { return accounts.ResendVerification(email, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorWithRetryAfter(s);
-               co_return JsonResponse(202, {{"message", "if this address waits for verification, a new link is on its way"}});
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/login", "Sign in with email and password; sets the session cookie",
-             [&, session_lifetime](Request& request) -> asio::awaitable<Response> {
-               std::string email, password;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "email", email));
-                 return ReadString(r, "password", password);
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto session = co_await pool.Run([&] {
-                 // A session the browser still holds is ended: the id always rotates at sign-in.
-                 if (request.principal && request.principal->method == "session")
-                   (void)accounts.Logout(*request.principal, MetaOf(request));
-                 return accounts.Login(email, password, MetaOf(request));
-               });
-               if (!session) co_return ErrorWithRetryAfter(session.error());
-               Response r = JsonResponse(200, {{"user", UserJson(session->user)}, {"csrf_token", session->csrf_token}});
-               r.headers.Add("Set-Cookie", SessionCookie(session->id, session_lifetime.count(), request.tls));
-               r.headers.Set("Cache-Control", "no-store");
-               co_return r;
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/logout", "Sign out: ends this session",
-             [&](Request& request) -> asio::awaitable<Response> {
-               Status s = co_await pool.Run([&] { return accounts.Logout(*request.principal, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               Response r = NoContent();
-               r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
-               co_return r;
-             },
-             signed_in);
-
-  router.Add("POST", "/api/v1/auth/tokens", "Sign in with email and password and get a new API token (CLI login)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string email, password, name;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "email", email));
-                 PC_RETURN_IF_ERROR(ReadString(r, "password", password));
-                 return ReadString(r, "name", name);
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto created = co_await pool.Run(
-                   [&] { return accounts.CreateTokenWithPassword(email, password, name, MetaOf(request)); });
-               if (!created) co_return ErrorWithRetryAfter(created.error());
-               json::object body = TokenJson(created->first);
-               body["token"] = created->second;
-               Response r = JsonResponse(201, body);
-               r.headers.Set("Cache-Control", "no-store");
-               co_return r;
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/password-reset", "Mail a password reset link (same answer for any email)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string email;
-               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               Status s = co_await pool.Run([&] { return accounts.RequestPasswordReset(email, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorWithRetryAfter(s);
-               co_return JsonResponse(202, {{"message", "if this address has an account, a reset link is on its way"}});
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/password-reset/confirm", "Set a new password with the token from the mailed link",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string token, password;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "token", token));
-                 return ReadString(r, "password", password);
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               Status s = co_await pool.Run([&] { return accounts.ResetPassword(token, password, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               co_return NoContent();
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/invitation", "Describe an invitation from its token",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string token;
-               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "token", token); });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               std::string account_id;
-               auto invitation = co_await pool.Run([&] { return accounts.DescribeInvitation(token, &account_id); });
-               if (!invitation) co_return ErrorResponse(invitation.error());
-               json::object body = InvitationJson(*invitation);
-               body["account_id"] = account_id;
-               co_return JsonResponse(200, body);
-             },
-             publicly);
-
-  router.Add("POST", "/api/v1/auth/invitation/accept", "Join an account by invitation: creates the user",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string token, password, display_name;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "token", token));
-                 PC_RETURN_IF_ERROR(ReadString(r, "password", password));
-                 return ReadString(r, "display_name", display_name, true);
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto user = co_await pool.Run(
-                   [&] { return accounts.AcceptInvitation(token, password, display_name, MetaOf(request)); });
-               if (!user) co_return ErrorResponse(user.error());
-               co_return JsonResponse(201, {{"user", UserJson(*user)}});
-             },
-             publicly);
-
-  // ---- the signed-in user ----
-  router.Add("GET", "/api/v1/me", "The signed-in user, their account, and the session's CSRF token",
-             [&](Request& request) { return SignedInUser(accounts, pool, request, false); });
-
-  // What a page asks at start-up: a visitor who is not signed in is an answer, not an error.
-  router.Add("GET", "/api/v1/session",
-             "Who is signed in: {signed_in: false}, or true with the user, account and CSRF token as /me",
-             [&](Request& request) { return SignedInUser(accounts, pool, request, true); },
-             http::RouteOptions::Public());
-
-  router.Add("PATCH", "/api/v1/me", "Change the signed-in user's profile",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string display_name;
-               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "display_name", display_name); });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto user = co_await pool.Run([&] { return accounts.UpdateProfile(*request.principal, display_name); });
-               if (!user) co_return ErrorResponse(user.error());
-               co_return JsonResponse(200, {{"user", UserJson(*user)}});
-             },
-             signed_in);
-
-  router.Add("POST", "/api/v1/me/password",
-             "Change the password (needs the current one); ends other sessions and revokes API tokens and client "
-             "certificates unless keep_tokens",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string current, replacement;
-               bool keep_tokens = false;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "current_password", current));
-                 auto keep = r.OptionalBool("keep_tokens");
-                 if (!keep) return keep.error();
-                 keep_tokens = keep->value_or(false);
-                 return ReadString(r, "new_password", replacement);
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               Status s = co_await pool.Run([&] {
-                 return accounts.ChangePassword(*request.principal, current, replacement, MetaOf(request), keep_tokens);
-               });
-               if (!s.ok()) co_return ErrorResponse(s);
-               co_return NoContent();
-             },
-             signed_in);
-
-  router.Add("GET", "/api/v1/me/tokens", "The signed-in user's API tokens",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto tokens = co_await pool.Run([&] { return accounts.ListTokens(*request.principal); });
-               if (!tokens) co_return ErrorResponse(tokens.error());
-               json::array items;
-               for (const auto& t : *tokens) items.push_back(TokenJson(t));
-               co_return JsonResponse(200, {{"items", std::move(items)}});
-             });
-
-  router.Add("POST", "/api/v1/me/tokens", "Create a named API token; the secret is shown once",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string name;
-               std::optional<std::int64_t> days;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 PC_RETURN_IF_ERROR(ReadString(r, "name", name));
-                 auto d = r.OptionalInt("expires_in_days");
-                 if (!d) return d.error();
-                 days = *d;
-                 return Status::Ok();
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto created =
-                   co_await pool.Run([&] { return accounts.CreateToken(*request.principal, name, days, MetaOf(request)); });
-               if (!created) co_return ErrorResponse(created.error());
-               json::object body = TokenJson(created->first);
-               body["token"] = created->second;
-               Response r = JsonResponse(201, body);
-               r.headers.Set("Cache-Control", "no-store");
-               co_return r;
-             },
-             signed_in);
-
-  router.Add("DELETE", "/api/v1/me/tokens/{token}", "Revoke one of the signed-in user's API tokens",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto id = IdParam(request, "token");
-               if (!id) co_return ErrorResponse(id.error());
-               Status s = co_await pool.Run([&] { return accounts.RevokeToken(*request.principal, *id, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               co_return NoContent();
-             },
-             signed_in);
-
-  // ---- the account ----
-  router.Add("GET", "/api/v1/account", "The signed-in user's account",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto account = co_await pool.Run([&] { return accounts.GetAccount(*request.principal); });
-               if (!account) co_return ErrorResponse(account.error());
-               co_return JsonResponse(200, {{"id", account->id},
-                                            {"display_name", account->display_name},
-                                            {"created_at", account->created_at},
-                                            {"members", account->members}});
-             });
-
-  router.Add("GET", "/api/v1/account/members", "The account's users",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto members = co_await pool.Run([&] { return accounts.ListMembers(*request.principal); });
-               if (!members) co_return ErrorResponse(members.error());
-               json::array items;
-               for (const auto& u : *members) items.push_back(UserJson(u));
-               co_return JsonResponse(200, {{"items", std::move(items)}});
-             });
-
-  router.Add("DELETE", "/api/v1/account/members/{user}", "Remove a member (master only)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto id = IdParam(request, "user");
-               if (!id) co_return ErrorResponse(id.error());
-               Status s = co_await pool.Run([&] { return accounts.RemoveMember(*request.principal, *id, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               co_return NoContent();
-             },
-             signed_in);
-
-  router.Add("POST", "/api/v1/account/master", "Hand the master role to another member (master only)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::int64_t user_id = 0;
-               Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
-                 auto v = r.Int("user_id");
-                 if (!v) return v.error();
-                 user_id = *v;
-                 return Status::Ok();
-               });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               Status s =
-                   co_await pool.Run([&] { return accounts.TransferMaster(*request.principal, user_id, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               co_return NoContent();
-             },
-             signed_in);
-
-  router.Add("POST", "/api/v1/account/leave", "Leave the account (members only)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               Status s = co_await pool.Run([&] { return accounts.Leave(*request.principal, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               Response r = NoContent();
-               r.headers.Add("Set-Cookie", SessionCookie("", 0, request.tls));
-               co_return r;
-             },
-             signed_in);
-
-  router.Add("GET", "/api/v1/account/invitations", "Open invitations (master only)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto invitations = co_await pool.Run([&] { return accounts.ListInvitations(*request.principal); });
-               if (!invitations) co_return ErrorResponse(invitations.error());
-               json::array items;
-               for (const auto& i : *invitations) items.push_back(InvitationJson(i));
-               co_return JsonResponse(200, {{"items", std::move(items)}});
-             });
-
-  router.Add("POST", "/api/v1/account/invitations", "Invite someone by email (master only)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string email;
-               Status parsed = ReadBody(request, [&](JsonReader& r) { return ReadString(r, "email", email); });
-               if (!parsed.ok()) co_return ErrorResponse(parsed);
-               auto invitation =
-                   co_await pool.Run([&] { return accounts.Invite(*request.principal, email, MetaOf(request)); });
-               if (!invitation) co_return ErrorWithRetryAfter(invitation.error());
-               co_return JsonResponse(201, InvitationJson(*invitation));
-             },
-             signed_in);
-
-  router.Add("DELETE", "/api/v1/account/invitations/{invitation}", "Withdraw an open invitation (master only)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto id = IdParam(request, "invitation");
-               if (!id) co_return ErrorResponse(id.error());
-               Status s =
-                   co_await pool.Run([&] { return accounts.RevokeInvitation(*request.principal, *id, MetaOf(request)); });
-               if (!s.ok()) co_return ErrorResponse(s);
-               co_return NoContent();
-             },
-             signed_in);
-
-  router.Add("GET", "/api/v1/account/audit",
-             "The account's security events, newest first (master only); filters: kind (comma-separated), since, "
-             "until (unix seconds)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto filter = AuditFilterOf(request);
-               if (!filter) co_return ErrorResponse(filter.error());
-               auto events = co_await pool.Run(
-                   [&] { return accounts.ListAudit(*request.principal, *filter); });
-               if (!events) co_return ErrorResponse(events.error());
-               json::array items;
-               for (const auto& e : *events)
-                 items.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"event", e.event},
-                                  {"remote_address", e.remote_address}, {"details", DetailsObject(e.details)}});
-               json::object body{{"items", std::move(items)}};
-               if (!events->empty() && static_cast<int>(events->size()) == filter->limit)
-                 body["next_cursor"] = std::to_string(events->back().id);
-               co_return JsonResponse(200, body);
-             });
+  const auto publicly = http::RouteOptions::Public().WithBodyLimit(64 * 1024);
+  const auto signed_in = http::RouteOptions().WithBodyLimit(64 * 1024);
+  const http::RouteOptions read_only;
+  const Endpoint endpoints[] = {
+      {"POST", "/api/v1/auth/register", "Register an account and its master user; mails a verification link",
+       Register, publicly},
+      {"POST", "/api/v1/auth/verify", "Verify an email address with the token from the mailed link", VerifyEmail,
+       publicly},
+      {"POST", "/api/v1/auth/verify/resend", "Mail a new verification link (same answer for any email)",
+       ResendVerification, publicly},
+      {"POST", "/api/v1/auth/login", "Sign in with email and password; sets the session cookie", Login, publicly},
+      {"POST", "/api/v1/auth/logout", "Sign out: ends this session", Logout, signed_in},
+      {"POST", "/api/v1/auth/tokens", "Sign in with email and password and get a new API token (CLI login)",
+       CreateTokenWithPassword, publicly},
+      {"POST", "/api/v1/auth/password-reset", "Mail a password reset link (same answer for any email)",
+       RequestPasswordReset, publicly},
+      {"POST", "/api/v1/auth/password-reset/confirm", "Set a new password with the token from the mailed link",
+       ResetPassword, publicly},
+      {"POST", "/api/v1/auth/invitation", "Describe an invitation from its token", DescribeInvitation, publicly},
+      {"POST", "/api/v1/auth/invitation/accept", "Join an account by invitation: creates the user", AcceptInvitation,
+       publicly},
+      {"GET", "/api/v1/me", "The signed-in user, their account, and the session's CSRF token", Me, read_only},
+      {"GET", "/api/v1/session",
+       "Who is signed in: {signed_in: false}, or true with the user, account and CSRF token as /me", WhoIsSignedIn,
+       http::RouteOptions::Public()},
+      {"PATCH", "/api/v1/me", "Change the signed-in user's profile", UpdateProfile, signed_in},
+      {"POST", "/api/v1/me/password",
+       "Change the password (needs the current one); ends other sessions and revokes API tokens and client "
+       "certificates unless keep_tokens",
+       ChangePassword, signed_in},
+      {"GET", "/api/v1/me/tokens", "The signed-in user's API tokens", ListTokens, read_only},
+      {"POST", "/api/v1/me/tokens", "Create a named API token; the secret is shown once", CreateToken, signed_in},
+      {"DELETE", "/api/v1/me/tokens/{token}", "Revoke one of the signed-in user's API tokens", RevokeToken,
+       signed_in},
+      {"GET", "/api/v1/account", "The signed-in user's account", GetAccount, read_only},
+      {"GET", "/api/v1/account/members", "The account's users", ListMembers, read_only},
+      {"DELETE", "/api/v1/account/members/{user}", "Remove a member (master only)", RemoveMember, signed_in},
+      {"POST", "/api/v1/account/master", "Hand the master role to another member (master only)", TransferMaster,
+       signed_in},
+      {"POST", "/api/v1/account/leave", "Leave the account (members only)", Leave, signed_in},
+      {"GET", "/api/v1/account/invitations", "Open invitations (master only)", ListInvitations, read_only},
+      {"POST", "/api/v1/account/invitations", "Invite someone by email (master only)", Invite, signed_in},
+      {"DELETE", "/api/v1/account/invitations/{invitation}", "Withdraw an open invitation (master only)",
+       RevokeInvitation, signed_in},
+      {"GET", "/api/v1/account/audit",
+       "The account's security events, newest first (master only); filters: kind (comma-separated), since, "
+       "until (unix seconds)",
+       ListAudit, read_only},
+  };
+  Deps deps{accounts, pool, session_lifetime};
+  for (const Endpoint& e : endpoints)
+    router.Add(e.method, e.pattern, e.summary, [deps, h = e.handler](Request& request) { return h(deps, request); },
+               e.options);
 }
 
 }  // namespace paddlecloud::api

@@ -96,6 +96,65 @@ bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_
   return false;
 }
 
+namespace {
+
+// Sets request.principal from the bearer token, else the session cookie, else the verified client
+// certificate. A token or certificate that is not valid answers 401 (returned); a session that
+// ended leaves the request anonymous and sets `session_ended`, so the cookie is cleared.
+asio::awaitable<std::optional<http::Response>> Identify(accounts::AccountService& accounts, blocking::WorkPool& pool,
+                                                         http::Request& request, bool& session_ended) {
+  if (auto authorization = request.headers.Get("Authorization")) {
+    if (!authorization->starts_with("Bearer ") || authorization->size() <= 7)
+      co_return Unauthenticated("Authorization must be 'Bearer <token>'", true);
+    std::string token(authorization->substr(7));
+    // A cached credential is checked here, on the I/O thread; only a miss goes to the database.
+    if (auto cached = accounts.sign_in().CachedTokenPrincipal(token)) {
+      request.principal = std::move(*cached);
+    } else {
+      auto principal = co_await pool.Run([&] { return accounts.sign_in().AuthenticateToken(token); });
+      if (!principal) co_return Unauthenticated(principal.error().message(), true);
+      request.principal = std::move(*principal);
+    }
+  } else if (auto cookies = request.headers.Get("Cookie"); cookies && !CookieValue(*cookies, kSessionCookie).empty()) {
+    std::string session_id = CookieValue(*cookies, kSessionCookie);
+    if (auto cached = accounts.sign_in().CachedSessionPrincipal(session_id)) {
+      request.principal = std::move(*cached);
+    } else {
+      auto principal = co_await pool.Run([&] { return accounts.sign_in().AuthenticateSession(session_id); });
+      if (principal) request.principal = std::move(*principal);
+      else session_ended = true;
+    }
+  } else if (!request.client_certificate_fingerprint.empty()) {
+    auto principal = co_await pool.Run(
+        [&] { return accounts.sign_in().AuthenticateCertificate(request.client_certificate_fingerprint); });
+    if (!principal) co_return Unauthenticated(principal.error().message(), false);
+    request.principal = std::move(*principal);
+  }
+  co_return std::nullopt;
+}
+
+// What a signed-in principal may not do here: a job's token outside its scope, or an unsafe
+// browser request without the session's CSRF token.
+std::optional<http::Response> RefusedForPrincipal(const http::Request& request) {
+  if (request.principal && request.principal->job_id != 0 &&
+      !JobTokenMayCall(request.method, request.path, request.principal->job_id))
+    return http::ErrorResponse(
+        Status::PermissionDenied("a job's token may only read and write the account's files and submit, read or "
+                                 "stop jobs: not " + request.method + " " + request.path)
+            .WithDetail("reason", "job_token_scope"));
+  if (request.principal && request.principal->method == "session" && UnsafeMethod(request.method) &&
+      !request.public_route) {
+    auto csrf = request.headers.Get("X-CSRF-Token");
+    if (!csrf || !accounts::ConstantTimeEquals(*csrf, request.principal->csrf_token))
+      return http::ErrorResponse(
+          Status::PermissionDenied("missing or wrong CSRF token: send the session's token in X-CSRF-Token")
+              .WithDetail("reason", "csrf_token"));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::WorkPool& pool, bool https_public_url) {
   return [&accounts, &pool, https_public_url](http::Request& request,
                                               const http::Handler& next) -> asio::awaitable<http::Response> {
@@ -104,47 +163,8 @@ http::Middleware AuthMiddleware(accounts::AccountService& accounts, blocking::Wo
       co_return http::ErrorResponse(Status::PermissionDenied("cross-origin requests are not accepted"));
 
     bool clear_cookie = false;
-    if (auto authorization = request.headers.Get("Authorization")) {
-      if (!authorization->starts_with("Bearer ") || authorization->size() <= 7)
-        co_return Unauthenticated("Authorization must be 'Bearer <token>'", true);
-      std::string token(authorization->substr(7));
-      // A cached credential is checked here, on the I/O thread; only a miss goes to the database.
-      if (auto cached = accounts.CachedTokenPrincipal(token)) {
-        request.principal = std::move(*cached);
-      } else {
-        auto principal = co_await pool.Run([&] { return accounts.AuthenticateToken(token); });
-        if (!principal) co_return Unauthenticated(principal.error().message(), true);
-        request.principal = std::move(*principal);
-      }
-    } else if (auto cookies = request.headers.Get("Cookie"); cookies && !CookieValue(*cookies, kSessionCookie).empty()) {
-      std::string session_id = CookieValue(*cookies, kSessionCookie);
-      if (auto cached = accounts.CachedSessionPrincipal(session_id)) {
-        request.principal = std::move(*cached);
-      } else {
-        auto principal = co_await pool.Run([&] { return accounts.AuthenticateSession(session_id); });
-        if (principal) request.principal = std::move(*principal);
-        else clear_cookie = true;
-      }
-    } else if (!request.client_certificate_fingerprint.empty()) {
-      auto principal = co_await pool.Run([&] { return accounts.AuthenticateCertificate(request.client_certificate_fingerprint); });
-      if (!principal) co_return Unauthenticated(principal.error().message(), false);
-      request.principal = std::move(*principal);
-    }
-
-    if (request.principal && request.principal->job_id != 0 &&
-        !JobTokenMayCall(request.method, request.path, request.principal->job_id))
-      co_return http::ErrorResponse(
-          Status::PermissionDenied("a job's token may only read and write the account's files and submit, read or "
-                                   "stop jobs: not " + request.method + " " + request.path)
-              .WithDetail("reason", "job_token_scope"));
-    if (request.principal && request.principal->method == "session" && UnsafeMethod(request.method) &&
-        !request.public_route) {
-      auto csrf = request.headers.Get("X-CSRF-Token");
-      if (!csrf || !accounts::ConstantTimeEquals(*csrf, request.principal->csrf_token))
-        co_return http::ErrorResponse(
-            Status::PermissionDenied("missing or wrong CSRF token: send the session's token in X-CSRF-Token")
-                .WithDetail("reason", "csrf_token"));
-    }
+    if (auto refused = co_await Identify(accounts, pool, request, clear_cookie)) co_return std::move(*refused);
+    if (auto refused = RefusedForPrincipal(request)) co_return std::move(*refused);
     if (!request.public_route && !request.principal) {
       http::Response r = Unauthenticated(clear_cookie ? "your session has ended; sign in again" : "sign in first", false);
       if (clear_cookie) r.headers.Add("Set-Cookie", SessionCookie("", 0, secure));

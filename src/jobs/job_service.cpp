@@ -258,7 +258,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   if (working_dir.empty()) working_dir = std::string(kPodJobDir) + "/code";
 
   // A job-scoped token lets the training code call the API (draw_board, files) as its user.
-  auto token = accounts_.CreateJobToken(principal, job.id);
+  auto token = accounts_.tokens().CreateJobToken(principal, job.id);
   if (!token) return Err(token.error());
 
   cluster::JobRun run{.namespace_name = principal.account_id, .job = BackendName(job), .entry = spec.entry,
@@ -344,7 +344,7 @@ void JobService::MarkFailed(std::int64_t job_id, const std::string& reason, std:
 Status JobService::AddUserEmails(std::vector<Job>& jobs) {
   std::vector<std::int64_t> ids;
   for (const Job& job : jobs) ids.push_back(job.user_id);
-  auto emails = accounts_.EmailsOf(ids);
+  auto emails = accounts_.directory().EmailsOf(ids);
   if (!emails) return emails.error();
   for (Job& job : jobs)
     if (auto it = emails->find(job.user_id); it != emails->end()) job.user_email = it->second;
@@ -582,7 +582,7 @@ void JobService::StopOnce(const Job& job, StopScope scope) {
 // The job has just ended (its state is saved): what belonged to it ends too.
 void JobService::EndJob(const Job& job, JobState state, const std::string& reason) {
   RecordEvent(job.id, "", std::string(StateName(state)), reason);
-  if (Status revoked = accounts_.RevokeJobTokens(job.account_id, job.id); !revoked.ok())
+  if (Status revoked = accounts_.tokens().RevokeJobTokens(job.account_id, job.id); !revoked.ok())
     spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
   if (Status deleted = backend_.Delete(job.account_id, BackendName(job)); !deleted.ok())
     spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());

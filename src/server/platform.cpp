@@ -138,7 +138,7 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
       files::FilesOptions{.quota_bytes = config.storage_quota,
                           .upload_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl),
                           .account_exists = [accounts = p->accounts_.get()](const std::string& account) {
-                            return accounts->AccountExists(account);
+                            return accounts->directory().AccountExists(account);
                           },
                           .package_bytes = [packages = p->packages_.get()](const std::string& account) {
                             return packages->Usage(account);
@@ -146,7 +146,7 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   api::AddFileRoutes(p->router_, *p->files_, *p->pool_,
                      [accounts = p->accounts_.get()](const Principal& principal, const std::string& event,
                                                      const accounts::RequestMeta& meta, const boost::json::object& details) {
-                       accounts->RecordAudit(principal, event, meta, details);
+                       accounts->audit().RecordAudit(principal, event, meta, details);
                      });
 
   std::error_code ec;
