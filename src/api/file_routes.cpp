@@ -356,14 +356,14 @@ asio::awaitable<Response> ListFiles(const Deps& d, Request& request) {
   auto options = ListOptionsOf(request);
   if (!options) co_return ErrorResponse(options.error());
   std::string path(request.PathParam("path"));
-  auto listing = co_await d.pool.Run([&] { return d.files.List(*request.principal, path, *options); });
+  auto listing = co_await d.pool.Run([&] { return d.files.browser().List(*request.principal, path, *options); });
   if (!listing) co_return ErrorResponse(listing.error());
   co_return JsonResponse(200, ListingJson(*listing));
 }
 
 asio::awaitable<Response> Download(const Deps& d, Request& request) {
   std::string path(request.PathParam("path"));
-  auto readable = co_await d.pool.Run([&] { return d.files.Read(*request.principal, path); });
+  auto readable = co_await d.pool.Run([&] { return d.files.browser().Read(*request.principal, path); });
   if (!readable) co_return ErrorResponse(readable.error());
   co_return co_await DownloadResponse(d.files, d.pool, request, std::move(*readable));
 }
@@ -371,7 +371,7 @@ asio::awaitable<Response> Download(const Deps& d, Request& request) {
 asio::awaitable<Response> MoveFile(const Deps& d, Request& request) {
   std::string from(request.PathParam("path"));
   // The source first: another tenant's path is 404 whatever the body says.
-  auto exists = co_await d.pool.Run([&] { return d.files.Stat(*request.principal, from); });
+  auto exists = co_await d.pool.Run([&] { return d.files.browser().Stat(*request.principal, from); });
   if (!exists) co_return ErrorResponse(exists.error());
   auto object = http::ParseJsonObject(request.body);
   if (!object) co_return ErrorResponse(object.error());
@@ -379,7 +379,7 @@ asio::awaitable<Response> MoveFile(const Deps& d, Request& request) {
   auto to = reader.String("path");
   if (!to) co_return ErrorResponse(to.error());
   if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-  auto entry = co_await d.pool.Run([&] { return d.files.Move(*request.principal, from, *to); });
+  auto entry = co_await d.pool.Run([&] { return d.files.browser().Move(*request.principal, from, *to); });
   if (!entry) co_return ErrorResponse(entry.error());
   co_return JsonResponse(200, EntryJson(*entry));
 }
@@ -387,7 +387,7 @@ asio::awaitable<Response> MoveFile(const Deps& d, Request& request) {
 asio::awaitable<Response> RemoveFile(const Deps& d, Request& request) {
   std::string path(request.PathParam("path"));
   bool recursive = request.Query("recursive").value_or("") == "true";
-  Status removed = co_await d.pool.Run([&] { return d.files.Remove(*request.principal, path, recursive); });
+  Status removed = co_await d.pool.Run([&] { return d.files.browser().Remove(*request.principal, path, recursive); });
   if (!removed.ok()) co_return ErrorResponse(removed);
   co_return Response{.status = 204};
 }
@@ -399,7 +399,7 @@ asio::awaitable<Response> MakeFolder(const Deps& d, Request& request) {
   auto path = reader.String("path");
   if (!path) co_return ErrorResponse(path.error());
   if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-  auto entry = co_await d.pool.Run([&] { return d.files.MakeFolder(*request.principal, *path); });
+  auto entry = co_await d.pool.Run([&] { return d.files.browser().MakeFolder(*request.principal, *path); });
   if (!entry) co_return ErrorResponse(entry.error());
   co_return JsonResponse(201, EntryJson(*entry));
 }
@@ -413,13 +413,13 @@ asio::awaitable<Response> CopyFile(const Deps& d, Request& request) {
   if (!from) co_return ErrorResponse(from.error());
   if (!to) co_return ErrorResponse(to.error());
   if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-  auto entry = co_await d.pool.Run([&] { return d.files.Copy(*request.principal, *from, *to); });
+  auto entry = co_await d.pool.Run([&] { return d.files.browser().Copy(*request.principal, *from, *to); });
   if (!entry) co_return ErrorResponse(entry.error());
   co_return JsonResponse(201, EntryJson(*entry));
 }
 
 asio::awaitable<Response> StorageUsage(const Deps& d, Request& request) {
-  auto usage = co_await d.pool.Run([&] { return d.files.Usage(*request.principal); });
+  auto usage = co_await d.pool.Run([&] { return d.files.quota().Usage(request.principal->account_id); });
   if (!usage) co_return ErrorResponse(usage.error());
   co_return JsonResponse(200, {{"used_bytes", usage->used_bytes},
                                {"files_bytes", usage->files_bytes},
@@ -430,9 +430,9 @@ asio::awaitable<Response> StorageUsage(const Deps& d, Request& request) {
 
 // An empty file is complete as soon as its upload starts.
 asio::awaitable<Response> CompleteEmptyUpload(const Deps& d, const Request& request, const files::Upload& upload) {
-  auto write = co_await d.pool.Run([&] { return d.files.BeginUploadWrite(*request.principal, upload.id, 0, 0); });
+  auto write = co_await d.pool.Run([&] { return d.files.uploads().BeginWrite(*request.principal, upload.id, 0, 0); });
   if (!write) co_return ErrorResponse(write.error());
-  auto done = co_await d.pool.Run([&] { return d.files.FinishUploadWrite(*request.principal, *write, Status::Ok()); });
+  auto done = co_await d.pool.Run([&] { return d.files.uploads().FinishWrite(*request.principal, *write, Status::Ok()); });
   if (!done) co_return ErrorResponse(done.error());
   co_return JsonResponse(201, UploadJson(*done));
 }
@@ -451,7 +451,7 @@ asio::awaitable<Response> CreateUpload(const Deps& d, Request& request) {
   if (*size && **size < 0) co_return ErrorResponse(Status::InvalidArgument("size must be >= 0", "size"));
   std::optional<std::uint64_t> bytes;
   if (*size) bytes = static_cast<std::uint64_t>(**size);
-  auto upload = co_await d.pool.Run([&] { return d.files.CreateUpload(*request.principal, *path, bytes, *sha256); });
+  auto upload = co_await d.pool.Run([&] { return d.files.uploads().Create(*request.principal, *path, bytes, *sha256); });
   if (!upload) co_return ErrorResponse(upload.error());
   if (bytes && *bytes == 0) co_return co_await CompleteEmptyUpload(d, request, *upload);
   Response r = JsonResponse(201, UploadJson(*upload));
@@ -461,7 +461,7 @@ asio::awaitable<Response> CreateUpload(const Deps& d, Request& request) {
 
 asio::awaitable<Response> GetUpload(const Deps& d, Request& request) {
   std::string id(request.PathParam("upload"));
-  auto upload = co_await d.pool.Run([&] { return d.files.GetUpload(*request.principal, id); });
+  auto upload = co_await d.pool.Run([&] { return d.files.uploads().Get(*request.principal, id); });
   if (!upload) co_return ErrorResponse(upload.error());
   Response r = JsonResponse(200, UploadJson(*upload));
   r.headers.Set("Upload-Offset", std::to_string(upload->offset));
@@ -475,11 +475,11 @@ asio::awaitable<Response> PutUpload(const Deps& d, Request& request) {
   auto range = ParseContentRange(request);
   if (!range) {
     // Report where the upload stands even when the request itself is malformed.
-    auto known = co_await d.pool.Run([&] { return d.files.GetUpload(principal, id); });
+    auto known = co_await d.pool.Run([&] { return d.files.uploads().Get(principal, id); });
     if (!known) co_return ErrorResponse(known.error());
     co_return ErrorResponse(range.error());
   }
-  auto write = co_await d.pool.Run([&] { return d.files.BeginUploadWrite(principal, id, range->start, range->total); });
+  auto write = co_await d.pool.Run([&] { return d.files.uploads().BeginWrite(principal, id, range->start, range->total); });
   if (!write) co_return WithUploadOffset(ErrorResponse(write.error()), write.error());
   // Two buffers: the disk writes one while the network fills the other.
   std::array<std::string, 2> buffers{std::string(1 << 20, '\0'), std::string(1 << 20, '\0')};
@@ -513,7 +513,7 @@ asio::awaitable<Response> PutUpload(const Deps& d, Request& request) {
     current = 1 - current;
     filled = std::move(next);
   }
-  auto finished = co_await d.pool.Run([&] { return d.files.FinishUploadWrite(principal, *write, failure); });
+  auto finished = co_await d.pool.Run([&] { return d.files.uploads().FinishWrite(principal, *write, failure); });
   if (!finished) co_return ErrorResponse(finished.error());
   Response r = JsonResponse(200, UploadJson(*finished));
   r.headers.Set("Upload-Offset", std::to_string(finished->offset));
@@ -522,7 +522,7 @@ asio::awaitable<Response> PutUpload(const Deps& d, Request& request) {
 
 asio::awaitable<Response> CancelUpload(const Deps& d, Request& request) {
   std::string id(request.PathParam("upload"));
-  Status cancelled = co_await d.pool.Run([&] { return d.files.CancelUpload(*request.principal, id); });
+  Status cancelled = co_await d.pool.Run([&] { return d.files.uploads().Cancel(*request.principal, id); });
   if (!cancelled.ok()) co_return ErrorResponse(cancelled);
   co_return Response{.status = 204};
 }
@@ -542,7 +542,7 @@ asio::awaitable<Response> CreateShare(const Deps& d, Request& request) {
   if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
   auto share = co_await d.pool.Run([&]() -> Result<files::Share> {
     auto made =
-        d.files.CreateShare(*request.principal, *path, account->value_or(""), link->value_or(false), *expires_at);
+        d.files.shares().Create(*request.principal, *path, account->value_or(""), link->value_or(false), *expires_at);
     if (made) d.audit(*request.principal, ShareAuditEvent(*made, "created"), MetaOf(request), ShareAuditDetails(*made));
     return made;
   });
@@ -557,7 +557,7 @@ Response SharesResponse(const std::vector<files::Share>& shares) {
 }
 
 asio::awaitable<Response> ListShares(const Deps& d, Request& request) {
-  auto shares = co_await d.pool.Run([&] { return d.files.ListShares(*request.principal); });
+  auto shares = co_await d.pool.Run([&] { return d.files.shares().List(*request.principal); });
   if (!shares) co_return ErrorResponse(shares.error());
   co_return SharesResponse(*shares);
 }
@@ -566,8 +566,8 @@ asio::awaitable<Response> RevokeShare(const Deps& d, Request& request) {
   auto id = IdParam(request, "share", "share");
   if (!id) co_return ErrorResponse(id.error());
   Status revoked = co_await d.pool.Run([&] {
-    auto shares = d.files.ListShares(*request.principal);
-    Status s = d.files.RevokeShare(*request.principal, *id);
+    auto shares = d.files.shares().List(*request.principal);
+    Status s = d.files.shares().Revoke(*request.principal, *id);
     if (!s.ok() || !shares) return s;
     for (const auto& share : *shares)
       if (share.id == *id)
@@ -579,7 +579,7 @@ asio::awaitable<Response> RevokeShare(const Deps& d, Request& request) {
 }
 
 asio::awaitable<Response> SharedWithMe(const Deps& d, Request& request) {
-  auto shares = co_await d.pool.Run([&] { return d.files.SharedWithMe(*request.principal); });
+  auto shares = co_await d.pool.Run([&] { return d.files.shares().SharedWithMe(*request.principal); });
   if (!shares) co_return ErrorResponse(shares.error());
   co_return SharesResponse(*shares);
 }
@@ -588,14 +588,14 @@ asio::awaitable<Response> ListLink(const Deps& d, Request& request) {
   auto options = ListOptionsOf(request);
   if (!options) co_return ErrorResponse(options.error());
   std::string link(request.PathParam("link")), path(request.PathParam("path"));
-  auto listing = co_await d.pool.Run([&] { return d.files.ListLink(link, path, *options); });
+  auto listing = co_await d.pool.Run([&] { return d.files.shares().ListLink(link, path, *options); });
   if (!listing) co_return ErrorResponse(listing.error());
   co_return JsonResponse(200, ListingJson(*listing));
 }
 
 asio::awaitable<Response> DownloadLink(const Deps& d, Request& request) {
   std::string link(request.PathParam("link")), path(request.PathParam("path"));
-  auto readable = co_await d.pool.Run([&] { return d.files.ReadLink(link, path); });
+  auto readable = co_await d.pool.Run([&] { return d.files.shares().ReadLink(link, path); });
   if (!readable) co_return ErrorResponse(readable.error());
   co_return co_await DownloadResponse(d.files, d.pool, request, std::move(*readable));
 }
@@ -623,7 +623,7 @@ asio::awaitable<Response> Publish(const Deps& d, Request& request) {
   auto publish = PublishRequestOf(request);
   if (!publish) co_return ErrorResponse(publish.error());
   auto p = co_await d.pool.Run([&] {
-    auto published = d.files.Publish(*request.principal, *publish);
+    auto published = d.files.publications().Publish(*request.principal, *publish);
     if (published)
       d.audit(*request.principal, "publication.created", MetaOf(request), PublicationAuditDetails(*published));
     return published;
@@ -634,7 +634,7 @@ asio::awaitable<Response> Publish(const Deps& d, Request& request) {
 
 asio::awaitable<Response> ListPublications(const Deps& d, Request& request) {
   std::string kind(request.Query("kind").value_or("")), q(request.Query("q").value_or(""));
-  auto list = co_await d.pool.Run([&] { return d.files.ListPublications(kind, q); });
+  auto list = co_await d.pool.Run([&] { return d.files.publications().List(kind, q); });
   if (!list) co_return ErrorResponse(list.error());
   json::array items;
   for (const auto& p : *list) items.push_back(PublicationJson(p));
@@ -644,7 +644,7 @@ asio::awaitable<Response> ListPublications(const Deps& d, Request& request) {
 asio::awaitable<Response> GetPublication(const Deps& d, Request& request) {
   auto id = IdParam(request, "publication", "publication");
   if (!id) co_return ErrorResponse(id.error());
-  auto p = co_await d.pool.Run([&] { return d.files.GetPublication(*id); });
+  auto p = co_await d.pool.Run([&] { return d.files.publications().Get(*id); });
   if (!p) co_return ErrorResponse(p.error());
   co_return JsonResponse(200, PublicationJson(*p));
 }
@@ -653,8 +653,8 @@ asio::awaitable<Response> WithdrawPublication(const Deps& d, Request& request) {
   auto id = IdParam(request, "publication", "publication");
   if (!id) co_return ErrorResponse(id.error());
   Status deleted = co_await d.pool.Run([&] {
-    auto publication = d.files.GetPublication(*id);
-    Status s = d.files.DeletePublication(*request.principal, *id);
+    auto publication = d.files.publications().Get(*id);
+    Status s = d.files.publications().Withdraw(*request.principal, *id);
     if (s.ok() && publication)
       d.audit(*request.principal, "publication.withdrawn", MetaOf(request), PublicationAuditDetails(*publication));
     return s;

@@ -105,6 +105,28 @@ Status CopyTree(int from, int to, files::ExtractionBudget& budget, PackageInfo& 
   return Status::Ok();
 }
 
+// Writes the data of the archive's current entry to a new file `target` (never over one).
+Status WriteEntry(archive* reader, const fs::path& target, const std::string& name, mode_t mode,
+                  files::ExtractionBudget& budget) {
+  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return Status::InvalidArgument("the package has '" + name + "' twice or under a file", "package");
+  const void* block = nullptr;
+  std::size_t size = 0;
+  la_int64_t offset = 0;
+  int data = ARCHIVE_OK;
+  Status written;
+  while (written.ok() && (data = archive_read_data_block(reader, &block, &size, &offset)) == ARCHIVE_OK) {
+    written = budget.AddBytes(size);
+    if (written.ok() && ::pwrite(fd, block, size, offset) != static_cast<ssize_t>(size))
+      written = Status::Unavailable("cannot write " + target.string() + " (disk full?)");
+  }
+  ::close(fd);
+  if (!written.ok()) return written;
+  if (data != ARCHIVE_EOF)
+    return Status::InvalidArgument(std::string("the package is truncated: ") + archive_error_string(reader), "package");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<PackageInfo> PackageStore::CopyCode(const std::string& source, const std::string& destination,
@@ -199,26 +221,7 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
       return fail(Status::InvalidArgument("the package entry '" + name + "' is not a regular file or folder", "package"));
     fs::create_directories(target.parent_path(), ec);
     mode_t mode = (archive_entry_perm(entry) & 0100) ? 0755 : 0644;
-    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) return fail(Status::InvalidArgument("the package has '" + name + "' twice or under a file", "package"));
-    const void* block = nullptr;
-    std::size_t size = 0;
-    la_int64_t offset = 0;
-    int data;
-    while ((data = archive_read_data_block(reader.get(), &block, &size, &offset)) == ARCHIVE_OK) {
-      if (Status allowed = budget.AddBytes(size); !allowed.ok()) {
-        ::close(fd);
-        return fail(allowed);
-      }
-      if (::pwrite(fd, block, size, offset) != static_cast<ssize_t>(size)) {
-        ::close(fd);
-        return fail(Status::Unavailable("cannot write " + target.string() + " (disk full?)"));
-      }
-    }
-    ::close(fd);
-    if (data != ARCHIVE_EOF)
-      return fail(Status::InvalidArgument(std::string("the package is truncated: ") + archive_error_string(reader.get()),
-                                          "package"));
+    if (Status written = WriteEntry(reader.get(), target, name, mode, budget); !written.ok()) return fail(written);
     ++info.files;
   }
   fs::rename(work_dir, final_dir, ec);
