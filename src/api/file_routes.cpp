@@ -34,6 +34,7 @@ json::object EntryJson(const files::Entry& e) {
                  {"size", e.folder ? json::value(nullptr) : json::value(e.size)},
                  {"modified_at", e.modified_ns ? json::value(e.modified_ns / 1'000'000'000) : json::value(nullptr)},
                  {"uploaded_by", e.uploaded_by.empty() ? json::value(nullptr) : json::value(e.uploaded_by)},
+                 {"written_by_job", e.written_by_job.empty() ? json::value(nullptr) : json::value(e.written_by_job)},
                  {"writable", e.writable}};
   o["content_type"] = e.folder ? json::value(nullptr) : json::value(http::MimeTypeFor(e.name));
   return o;

@@ -60,6 +60,7 @@ FileService::FileService(db::Database& database, FileStore& store, FilesOptions 
       browser_(space_, quota_),
       uploads_(space_, quota_, options.upload_ttl),
       shares_(space_, std::move(options.account_exists)),
-      publications_(space_, quota_) {}
+      publications_(space_, quota_),
+      job_outputs_(space_) {}
 
 }  // namespace paddlecloud::files

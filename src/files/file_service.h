@@ -6,6 +6,7 @@
 //   shares.h         shares with accounts and public links
 //   publications.h   published models and datasets
 //   storage_quota.h  what an account stores and may still store
+//   job_outputs.h    which job wrote the files its pods left
 // FileMigrations() creates the module's tables (uploads, file_meta, shares, publications).
 #pragma once
 
@@ -19,6 +20,7 @@
 #include "files/file_browser.h"
 #include "files/file_space.h"
 #include "files/file_store.h"
+#include "files/job_outputs.h"
 #include "files/publications.h"
 #include "files/shares.h"
 #include "files/storage_quota.h"
@@ -45,6 +47,7 @@ class FileService {
   Shares& shares() { return shares_; }
   Publications& publications() { return publications_; }
   StorageQuota& quota() { return quota_; }
+  JobOutputs& job_outputs() { return job_outputs_; }
   FileStore& store() { return space_.store(); }
 
  private:
@@ -54,6 +57,7 @@ class FileService {
   Uploads uploads_;
   Shares shares_;
   Publications publications_;
+  JobOutputs job_outputs_;
 };
 
 }  // namespace paddlecloud::files

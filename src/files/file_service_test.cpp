@@ -447,5 +447,60 @@ TEST_F(FileServiceTest, PlantedLinksAreNeitherCountedPublishedCopiedNorFollowed)
   EXPECT_EQ(service_->quota().Usage(ann_.account_id)->used_bytes, 12u);  // 4 + 4 published + 4 copied
 }
 
+// What a job's pods wrote: files without a record, changed since it started, in the folders it could write.
+TEST_F(FileServiceTest, FilesAJobWroteAreAttributedToItWithoutFollowingLinks) {
+  ASSERT_TRUE(Put(ann_, "models/uploaded.txt", "u"));
+  auto write = [](const std::string& path) {
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream(path) << "x";
+  };
+  write(Root() + "/acme/models/run/model.bin");
+  write(Root() + "/acme/workspace/1/notes.txt");
+  write(Root() + "/acme/workspace/3/carols.txt");  // another member's workspace: not the job's
+  write(Root() + "/acme/datasets/old.csv");
+  fs::last_write_time(Root() + "/acme/datasets/old.csv", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  write(Root() + "/beta/datasets/secret.txt");
+  // Links a hostile job planted toward another account's files and outside the data directory.
+  fs::create_symlink(Root() + "/beta/datasets/secret.txt", Root() + "/acme/models/run/to-bob.txt");
+  fs::create_directory_symlink(Root() + "/beta/datasets", Root() + "/acme/models/run/bob");
+  fs::create_directory_symlink("/", Root() + "/acme/models/root");
+  std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count() - 60;
+
+  auto recorded = service_->job_outputs().Record("acme", 1, 42, started);
+  ASSERT_TRUE(recorded) << recorded.error().ToString();
+  EXPECT_EQ(*recorded, 2u);
+  auto model = service_->browser().Stat(ann_, "models/run/model.bin");
+  EXPECT_EQ(model->written_by_job, "42");
+  EXPECT_EQ(model->uploaded_by, "");
+  EXPECT_EQ(service_->browser().List(ann_, "workspace", {})->entries.at(0).written_by_job, "42");
+  EXPECT_EQ(service_->browser().Stat(ann_, "models/uploaded.txt")->uploaded_by, "ann@example.com");
+  EXPECT_EQ(service_->browser().Stat(ann_, "models/uploaded.txt")->written_by_job, "");
+  EXPECT_EQ(service_->browser().Stat(ann_, "datasets/old.csv")->written_by_job, "");
+  EXPECT_EQ(service_->browser().Stat(bob_, "datasets/secret.txt")->written_by_job, "");
+  auto rows = db_->Query("SELECT account_id, key FROM file_meta WHERE uploaded_by = 'job:42' ORDER BY key");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->Text(0, "key"), "acme/models/run/model.bin");
+  EXPECT_EQ(rows->Text(1, "key"), "acme/workspace/1/notes.txt");
+  // A later job does not take them over; a move keeps who wrote them.
+  EXPECT_EQ(*service_->job_outputs().Record("acme", 1, 43, started), 0u);
+  ASSERT_TRUE(service_->browser().Move(ann_, "models/run", "models/run2"));
+  EXPECT_EQ(service_->browser().Stat(ann_, "models/run2/model.bin")->written_by_job, "42");
+}
+
+TEST_F(FileServiceTest, AttributingAJobsFilesIsBounded) {
+  for (int i = 0; i < 10; ++i) {
+    fs::create_directories(Root() + "/acme/models/many");
+    std::ofstream(Root() + "/acme/models/many/f" + std::to_string(i)) << i;
+  }
+  FileSpace space(*db_, *store_);
+  JobOutputs outputs(space, 4);
+  auto recorded = outputs.Record("acme", 1, 7, 0);
+  ASSERT_TRUE(recorded);
+  EXPECT_LE(*recorded, 4u);
+  EXPECT_GT(*recorded, 0u);
+}
+
 }  // namespace
 }  // namespace paddlecloud::files

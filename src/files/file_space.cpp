@@ -7,6 +7,7 @@
 
 #include "db/tenant_scope.h"
 #include "files/cloud_path.h"
+#include "files/job_outputs.h"
 
 namespace paddlecloud::files {
 
@@ -124,7 +125,7 @@ Result<Entry> FileSpace::EntryAt(const Location& l) {
   if (!l.meta_account.empty() && !e.folder) {
     db::TenantScope scope(database_, l.meta_account);
     auto rows = scope.Query("SELECT uploaded_by FROM file_meta WHERE account_id = :account AND key = ?", {l.key});
-    if (rows && !rows->empty()) e.uploaded_by = rows->Text(0, "uploaded_by");
+    if (rows && !rows->empty()) SetWriter(e, rows->Text(0, "uploaded_by"));
   }
   return e;
 }
@@ -192,7 +193,7 @@ Result<Listing> FileSpace::ListAt(const Location& l, const ListOptions& options)
     e.size = info.size;
     e.modified_ns = info.modified_ns;
     e.writable = l.writable;
-    if (auto it = writers.find(info.name); it != writers.end()) e.uploaded_by = it->second;
+    if (auto it = writers.find(info.name); it != writers.end()) SetWriter(e, it->second);
     e.name = std::move(info.name);
     all.push_back(std::move(e));
   }

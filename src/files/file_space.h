@@ -7,7 +7,8 @@
 // them to store keys: `<account>/datasets/...`, `<account>/workspace/<user id>/...`,
 // `public/<kind>s/<account>/<name>/<version>/...`. Another tenant's files are NotFound.
 //
-// Who uploaded a file is kept in the `file_meta` table.
+// Who wrote a file is kept in the `file_meta` table: the user who uploaded it, or the job whose
+// pods wrote it (job_outputs.h).
 //
 // All methods block (database and store): call them on the blocking pool.
 #pragma once
@@ -32,6 +33,7 @@ struct Entry {
   std::uint64_t size = 0;          // files
   std::int64_t modified_ns = 0;
   std::string uploaded_by;         // email; empty when unknown (written by a job, copied ...)
+  std::string written_by_job;      // the id of the job whose pods wrote it (job_outputs.h); empty when unknown
   bool writable = false;
 };
 

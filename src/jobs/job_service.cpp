@@ -643,6 +643,8 @@ void JobService::ReconcileJob(Job job) {
       spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
     if (Status deleted = backend_.Delete(job.account_id, name); !deleted.ok())
       spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
+    job.started_at = started_at;
+    if (options_.job_finished) options_.job_finished(job);
   }
 }
 

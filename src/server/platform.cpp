@@ -190,6 +190,11 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
               },
           .storage_left = [files = p->files_.get()](const std::string& account) {
             return files->quota().StorageLeft(account).value_or(0);
+          },
+          .job_finished = [files = p->files_.get()](const jobs::Job& job) {
+            auto recorded = files->job_outputs().Record(job.account_id, job.user_id, job.id,
+                                                        job.started_at.value_or(job.submitted_at));
+            if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           }});
   api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
 
