@@ -34,6 +34,7 @@ json::object EntryJson(const files::Entry& e) {
                  {"size", e.folder ? json::value(nullptr) : json::value(e.size)},
                  {"modified_at", e.modified_ns ? json::value(e.modified_ns / 1'000'000'000) : json::value(nullptr)},
                  {"uploaded_by", e.uploaded_by.empty() ? json::value(nullptr) : json::value(e.uploaded_by)},
+                 {"written_by_job", e.written_by_job.empty() ? json::value(nullptr) : json::value(e.written_by_job)},
                  {"writable", e.writable}};
   o["content_type"] = e.folder ? json::value(nullptr) : json::value(http::MimeTypeFor(e.name));
   return o;
@@ -209,58 +210,28 @@ asio::awaitable<void> StreamTar(files::FileStore& store, blocking::WorkPool& poo
   co_await out.Write(files::TarEnd());
 }
 
-asio::awaitable<Response> DownloadResponse(FileService& files, blocking::WorkPool& pool, const Request& request,
-                                           files::Readable readable) {
-  const files::Entry& entry = readable.entry;
-  if (entry.folder) {
-    auto walked = co_await pool.Run([&] { return files.store().Walk(readable.key); });
-    if (!walked) co_return ErrorResponse(walked.error());
-    std::string root_name = entry.name.empty() ? "files" : entry.name;
-    Response r;
-    r.headers.Set("Content-Type", "application/x-tar");
-    r.headers.Set("Content-Disposition", ContentDisposition(false, root_name + ".tar"));
-    r.stream = [&files, &pool, key = readable.key, root_name, entries = std::move(*walked)](http::ResponseStream& out) {
-      return StreamTar(files.store(), pool, key, root_name, entries, out);
-    };
-    co_return r;
-  }
-  std::string content_type(http::MimeTypeFor(entry.name));
-  std::string etag = Etag(entry);
+// A folder as a tar stream named after it.
+Response DownloadFolder(FileService& files, blocking::WorkPool& pool, const files::Readable& readable,
+                        std::vector<std::pair<std::string, files::FileInfo>> entries) {
+  std::string root_name = readable.entry.name.empty() ? "files" : readable.entry.name;
   Response r;
-  r.headers.Set("ETag", etag);
-  r.headers.Set("Last-Modified", HttpTime(entry.modified_ns / 1'000'000'000));
-  r.headers.Set("Accept-Ranges", "bytes");
-  r.headers.Set("Cache-Control", "private, no-cache");
-  if (auto match = request.headers.Get("If-None-Match"); match && (*match == etag || *match == "*")) {
-    r.status = 304;
-    co_return r;
-  }
-  bool inline_view = request.Query("inline").value_or("") == "1" && SafeInline(content_type);
-  r.headers.Set("Content-Type", content_type);
-  r.headers.Set("Content-Disposition", ContentDisposition(inline_view, entry.name));
-  std::uint64_t offset = 0, length = entry.size;
-  if (auto header = request.headers.Get("Range")) {
-    auto range = http::ParseRange(*header, entry.size);
-    if (!range) {
-      Response bad = ErrorResponse(range.error());
-      bad.headers.Set("Content-Range", "bytes */" + std::to_string(entry.size));
-      co_return bad;
-    }
-    if (*range) {
-      offset = (*range)->first;
-      length = (*range)->length();
-      r.status = 206;
-      r.headers.Set("Content-Range", "bytes " + std::to_string((*range)->first) + "-" + std::to_string((*range)->last) +
-                                         "/" + std::to_string(entry.size));
-    }
-  }
+  r.headers.Set("Content-Type", "application/x-tar");
+  r.headers.Set("Content-Disposition", ContentDisposition(false, root_name + ".tar"));
+  r.stream = [&files, &pool, key = readable.key, root_name, entries = std::move(entries)](http::ResponseStream& out) {
+    return StreamTar(files.store(), pool, key, root_name, entries, out);
+  };
+  return r;
+}
+
+// Sends `length` bytes from `offset`: sendfile() from the store's descriptor when it has one.
+void SetFileBody(Response& r, blocking::WorkPool& pool, std::shared_ptr<files::FileReader> reader,
+                 std::uint64_t offset, std::uint64_t length) {
   r.content_length = length;
-  std::shared_ptr<files::FileReader> reader = std::move(readable.reader);
   if (reader->native_handle() >= 0) {
     r.file_fd = reader->native_handle();
     r.file_offset = offset;
     r.file_owner = reader;
-    co_return r;
+    return;
   }
   r.stream = [&pool, reader, offset, length](http::ResponseStream& out) -> asio::awaitable<void> {
     std::string buffer(256 * 1024, '\0');
@@ -273,7 +244,51 @@ asio::awaitable<Response> DownloadResponse(FileService& files, blocking::WorkPoo
       position += *n;
     }
   };
-  co_return r;
+}
+
+// A file's bytes with ETag, Last-Modified and Range support.
+Response DownloadFile(blocking::WorkPool& pool, const Request& request, files::Readable readable) {
+  const files::Entry& entry = readable.entry;
+  std::string content_type(http::MimeTypeFor(entry.name));
+  std::string etag = Etag(entry);
+  Response r;
+  r.headers.Set("ETag", etag);
+  r.headers.Set("Last-Modified", HttpTime(entry.modified_ns / 1'000'000'000));
+  r.headers.Set("Accept-Ranges", "bytes");
+  r.headers.Set("Cache-Control", "private, no-cache");
+  if (auto match = request.headers.Get("If-None-Match"); match && (*match == etag || *match == "*")) {
+    r.status = 304;
+    return r;
+  }
+  bool inline_view = request.Query("inline").value_or("") == "1" && SafeInline(content_type);
+  r.headers.Set("Content-Type", content_type);
+  r.headers.Set("Content-Disposition", ContentDisposition(inline_view, entry.name));
+  std::uint64_t offset = 0, length = entry.size;
+  if (auto header = request.headers.Get("Range")) {
+    auto range = http::ParseRange(*header, entry.size);
+    if (!range) {
+      Response bad = ErrorResponse(range.error());
+      bad.headers.Set("Content-Range", "bytes */" + std::to_string(entry.size));
+      return bad;
+    }
+    if (*range) {
+      offset = (*range)->first;
+      length = (*range)->length();
+      r.status = 206;
+      r.headers.Set("Content-Range", "bytes " + std::to_string((*range)->first) + "-" + std::to_string((*range)->last) +
+                                         "/" + std::to_string(entry.size));
+    }
+  }
+  SetFileBody(r, pool, std::move(readable.reader), offset, length);
+  return r;
+}
+
+asio::awaitable<Response> DownloadResponse(FileService& files, blocking::WorkPool& pool, const Request& request,
+                                           files::Readable readable) {
+  if (!readable.entry.folder) co_return DownloadFile(pool, request, std::move(readable));
+  auto walked = co_await pool.Run([&] { return files.store().Walk(readable.key); });
+  if (!walked) co_return ErrorResponse(walked.error());
+  co_return DownloadFolder(files, pool, readable, std::move(*walked));
 }
 
 struct ContentRange {
@@ -329,18 +344,143 @@ asio::awaitable<Filled> FillBuffer(http::BodyStream& body, std::string& buffer) 
   co_return f;
 }
 
-asio::awaitable<Response> PutUpload(FileService& files, blocking::WorkPool& pool, Request& request) {
+// What every handler needs; the router keeps one copy for its lifetime.
+struct Deps {
+  FileService& files;
+  blocking::WorkPool& pool;
+  AuditRecorder audit;
+};
+
+using Handler = asio::awaitable<Response> (*)(const Deps&, Request&);
+
+asio::awaitable<Response> ListFiles(const Deps& d, Request& request) {
+  auto options = ListOptionsOf(request);
+  if (!options) co_return ErrorResponse(options.error());
+  std::string path(request.PathParam("path"));
+  auto listing = co_await d.pool.Run([&] { return d.files.browser().List(*request.principal, path, *options); });
+  if (!listing) co_return ErrorResponse(listing.error());
+  co_return JsonResponse(200, ListingJson(*listing));
+}
+
+asio::awaitable<Response> Download(const Deps& d, Request& request) {
+  std::string path(request.PathParam("path"));
+  auto readable = co_await d.pool.Run([&] { return d.files.browser().Read(*request.principal, path); });
+  if (!readable) co_return ErrorResponse(readable.error());
+  co_return co_await DownloadResponse(d.files, d.pool, request, std::move(*readable));
+}
+
+asio::awaitable<Response> MoveFile(const Deps& d, Request& request) {
+  std::string from(request.PathParam("path"));
+  // The source first: another tenant's path is 404 whatever the body says.
+  auto exists = co_await d.pool.Run([&] { return d.files.browser().Stat(*request.principal, from); });
+  if (!exists) co_return ErrorResponse(exists.error());
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) co_return ErrorResponse(object.error());
+  http::JsonReader reader(*object);
+  auto to = reader.String("path");
+  if (!to) co_return ErrorResponse(to.error());
+  if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
+  auto entry = co_await d.pool.Run([&] { return d.files.browser().Move(*request.principal, from, *to); });
+  if (!entry) co_return ErrorResponse(entry.error());
+  co_return JsonResponse(200, EntryJson(*entry));
+}
+
+asio::awaitable<Response> RemoveFile(const Deps& d, Request& request) {
+  std::string path(request.PathParam("path"));
+  bool recursive = request.Query("recursive").value_or("") == "true";
+  Status removed = co_await d.pool.Run([&] { return d.files.browser().Remove(*request.principal, path, recursive); });
+  if (!removed.ok()) co_return ErrorResponse(removed);
+  co_return Response{.status = 204};
+}
+
+asio::awaitable<Response> MakeFolder(const Deps& d, Request& request) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) co_return ErrorResponse(object.error());
+  http::JsonReader reader(*object);
+  auto path = reader.String("path");
+  if (!path) co_return ErrorResponse(path.error());
+  if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
+  auto entry = co_await d.pool.Run([&] { return d.files.browser().MakeFolder(*request.principal, *path); });
+  if (!entry) co_return ErrorResponse(entry.error());
+  co_return JsonResponse(201, EntryJson(*entry));
+}
+
+asio::awaitable<Response> CopyFile(const Deps& d, Request& request) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) co_return ErrorResponse(object.error());
+  http::JsonReader reader(*object);
+  auto from = reader.String("from");
+  auto to = reader.String("to");
+  if (!from) co_return ErrorResponse(from.error());
+  if (!to) co_return ErrorResponse(to.error());
+  if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
+  auto entry = co_await d.pool.Run([&] { return d.files.browser().Copy(*request.principal, *from, *to); });
+  if (!entry) co_return ErrorResponse(entry.error());
+  co_return JsonResponse(201, EntryJson(*entry));
+}
+
+asio::awaitable<Response> StorageUsage(const Deps& d, Request& request) {
+  auto usage = co_await d.pool.Run([&] { return d.files.quota().Usage(request.principal->account_id); });
+  if (!usage) co_return ErrorResponse(usage.error());
+  co_return JsonResponse(200, {{"used_bytes", usage->used_bytes},
+                               {"files_bytes", usage->files_bytes},
+                               {"published_bytes", usage->published_bytes},
+                               {"package_bytes", usage->package_bytes},
+                               {"quota_bytes", usage->quota_bytes}});
+}
+
+// An empty file is complete as soon as its upload starts.
+asio::awaitable<Response> CompleteEmptyUpload(const Deps& d, const Request& request, const files::Upload& upload) {
+  auto write = co_await d.pool.Run([&] { return d.files.uploads().BeginWrite(*request.principal, upload.id, 0, 0); });
+  if (!write) co_return ErrorResponse(write.error());
+  auto done = co_await d.pool.Run([&] { return d.files.uploads().FinishWrite(*request.principal, *write, Status::Ok()); });
+  if (!done) co_return ErrorResponse(done.error());
+  co_return JsonResponse(201, UploadJson(*done));
+}
+
+asio::awaitable<Response> CreateUpload(const Deps& d, Request& request) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) co_return ErrorResponse(object.error());
+  http::JsonReader reader(*object);
+  auto path = reader.String("path");
+  auto size = reader.OptionalInt("size");
+  auto sha256 = reader.OptionalString("sha256");
+  if (!path) co_return ErrorResponse(path.error());
+  if (!size) co_return ErrorResponse(size.error());
+  if (!sha256) co_return ErrorResponse(sha256.error());
+  if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
+  if (*size && **size < 0) co_return ErrorResponse(Status::InvalidArgument("size must be >= 0", "size"));
+  std::optional<std::uint64_t> bytes;
+  if (*size) bytes = static_cast<std::uint64_t>(**size);
+  auto upload = co_await d.pool.Run([&] { return d.files.uploads().Create(*request.principal, *path, bytes, *sha256); });
+  if (!upload) co_return ErrorResponse(upload.error());
+  if (bytes && *bytes == 0) co_return co_await CompleteEmptyUpload(d, request, *upload);
+  Response r = JsonResponse(201, UploadJson(*upload));
+  r.headers.Set("Location", "/api/v1/uploads/" + upload->id);
+  co_return r;
+}
+
+asio::awaitable<Response> GetUpload(const Deps& d, Request& request) {
+  std::string id(request.PathParam("upload"));
+  auto upload = co_await d.pool.Run([&] { return d.files.uploads().Get(*request.principal, id); });
+  if (!upload) co_return ErrorResponse(upload.error());
+  Response r = JsonResponse(200, UploadJson(*upload));
+  r.headers.Set("Upload-Offset", std::to_string(upload->offset));
+  co_return r;
+}
+
+asio::awaitable<Response> PutUpload(const Deps& d, Request& request) {
   using namespace asio::experimental::awaitable_operators;
   const Principal& principal = *request.principal;
   std::string id(request.PathParam("upload"));
   auto range = ParseContentRange(request);
   if (!range) {
     // Report where the upload stands even when the request itself is malformed.
-    auto known = co_await pool.Run([&] { return files.GetUpload(principal, id); });
+    auto known = co_await d.pool.Run([&] { return d.files.uploads().Get(principal, id); });
     if (!known) co_return ErrorResponse(known.error());
     co_return ErrorResponse(range.error());
   }
-  auto write = co_await pool.Run([&] { return files.BeginUploadWrite(principal, id, range->start, range->total); });
+  auto write = co_await d.pool.Run([&] { return d.files.uploads().BeginWrite(principal, id, range->start, range->total); });
   if (!write) co_return WithUploadOffset(ErrorResponse(write.error()), write.error());
   // Two buffers: the disk writes one while the network fills the other.
   std::array<std::string, 2> buffers{std::string(1 << 20, '\0'), std::string(1 << 20, '\0')};
@@ -358,7 +498,7 @@ asio::awaitable<Response> PutUpload(FileService& files, blocking::WorkPool& pool
     }
     received += filled.bytes;
     std::string_view chunk(buffers[current].data(), filled.bytes);
-    auto append = [&pool, &write, chunk]() { return pool.Run([&write, chunk] { return write->writer->Append(chunk); }); };
+    auto append = [&d, &write, chunk]() { return d.pool.Run([&write, chunk] { return write->writer->Append(chunk); }); };
     if (filled.end || !failure.ok()) {
       if (!chunk.empty()) {
         Status appended = co_await append();
@@ -374,303 +514,216 @@ asio::awaitable<Response> PutUpload(FileService& files, blocking::WorkPool& pool
     current = 1 - current;
     filled = std::move(next);
   }
-  auto finished = co_await pool.Run([&] { return files.FinishUploadWrite(principal, *write, failure); });
+  auto finished = co_await d.pool.Run([&] { return d.files.uploads().FinishWrite(principal, *write, failure); });
   if (!finished) co_return ErrorResponse(finished.error());
   Response r = JsonResponse(200, UploadJson(*finished));
   r.headers.Set("Upload-Offset", std::to_string(finished->offset));
   co_return r;
 }
 
+asio::awaitable<Response> CancelUpload(const Deps& d, Request& request) {
+  std::string id(request.PathParam("upload"));
+  Status cancelled = co_await d.pool.Run([&] { return d.files.uploads().Cancel(*request.principal, id); });
+  if (!cancelled.ok()) co_return ErrorResponse(cancelled);
+  co_return Response{.status = 204};
+}
+
+asio::awaitable<Response> CreateShare(const Deps& d, Request& request) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) co_return ErrorResponse(object.error());
+  http::JsonReader reader(*object);
+  auto path = reader.String("path");
+  auto account = reader.OptionalString("account");
+  auto link = reader.OptionalBool("link");
+  auto expires_at = reader.OptionalInt("expires_at");
+  if (!path) co_return ErrorResponse(path.error());
+  if (!account) co_return ErrorResponse(account.error());
+  if (!link) co_return ErrorResponse(link.error());
+  if (!expires_at) co_return ErrorResponse(expires_at.error());
+  if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
+  auto share = co_await d.pool.Run([&]() -> Result<files::Share> {
+    auto made =
+        d.files.shares().Create(*request.principal, *path, account->value_or(""), link->value_or(false), *expires_at);
+    if (made) d.audit(*request.principal, ShareAuditEvent(*made, "created"), MetaOf(request), ShareAuditDetails(*made));
+    return made;
+  });
+  if (!share) co_return ErrorResponse(share.error());
+  co_return JsonResponse(201, ShareJson(*share));
+}
+
+Response SharesResponse(const std::vector<files::Share>& shares) {
+  json::array items;
+  for (const auto& s : shares) items.push_back(ShareJson(s));
+  return JsonResponse(200, {{"shares", std::move(items)}});
+}
+
+asio::awaitable<Response> ListShares(const Deps& d, Request& request) {
+  auto shares = co_await d.pool.Run([&] { return d.files.shares().List(*request.principal); });
+  if (!shares) co_return ErrorResponse(shares.error());
+  co_return SharesResponse(*shares);
+}
+
+asio::awaitable<Response> RevokeShare(const Deps& d, Request& request) {
+  auto id = IdParam(request, "share", "share");
+  if (!id) co_return ErrorResponse(id.error());
+  Status revoked = co_await d.pool.Run([&] {
+    auto shares = d.files.shares().List(*request.principal);
+    Status s = d.files.shares().Revoke(*request.principal, *id);
+    if (!s.ok() || !shares) return s;
+    for (const auto& share : *shares)
+      if (share.id == *id)
+        d.audit(*request.principal, ShareAuditEvent(share, "revoked"), MetaOf(request), ShareAuditDetails(share));
+    return s;
+  });
+  if (!revoked.ok()) co_return ErrorResponse(revoked);
+  co_return Response{.status = 204};
+}
+
+asio::awaitable<Response> SharedWithMe(const Deps& d, Request& request) {
+  auto shares = co_await d.pool.Run([&] { return d.files.shares().SharedWithMe(*request.principal); });
+  if (!shares) co_return ErrorResponse(shares.error());
+  co_return SharesResponse(*shares);
+}
+
+asio::awaitable<Response> ListLink(const Deps& d, Request& request) {
+  auto options = ListOptionsOf(request);
+  if (!options) co_return ErrorResponse(options.error());
+  std::string link(request.PathParam("link")), path(request.PathParam("path"));
+  auto listing = co_await d.pool.Run([&] { return d.files.shares().ListLink(link, path, *options); });
+  if (!listing) co_return ErrorResponse(listing.error());
+  co_return JsonResponse(200, ListingJson(*listing));
+}
+
+asio::awaitable<Response> DownloadLink(const Deps& d, Request& request) {
+  std::string link(request.PathParam("link")), path(request.PathParam("path"));
+  auto readable = co_await d.pool.Run([&] { return d.files.shares().ReadLink(link, path); });
+  if (!readable) co_return ErrorResponse(readable.error());
+  co_return co_await DownloadResponse(d.files, d.pool, request, std::move(*readable));
+}
+
+Result<files::PublishRequest> PublishRequestOf(const Request& request) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) return Err(object.error());
+  http::JsonReader reader(*object);
+  auto kind = reader.OptionalString("kind");
+  auto name = reader.String("name");
+  auto version = reader.String("version");
+  auto description = reader.OptionalString("description");
+  auto path = reader.String("path");
+  if (!kind) return Err(kind.error());
+  if (!name) return Err(name.error());
+  if (!version) return Err(version.error());
+  if (!description) return Err(description.error());
+  if (!path) return Err(path.error());
+  if (Status s = reader.Finish(); !s.ok()) return Err(s);
+  return files::PublishRequest{.kind = kind->value_or("model"), .name = *name, .version = *version,
+                               .description = description->value_or(""), .path = *path};
+}
+
+asio::awaitable<Response> Publish(const Deps& d, Request& request) {
+  auto publish = PublishRequestOf(request);
+  if (!publish) co_return ErrorResponse(publish.error());
+  auto p = co_await d.pool.Run([&] {
+    auto published = d.files.publications().Publish(*request.principal, *publish);
+    if (published)
+      d.audit(*request.principal, "publication.created", MetaOf(request), PublicationAuditDetails(*published));
+    return published;
+  });
+  if (!p) co_return ErrorResponse(p.error());
+  co_return JsonResponse(201, PublicationJson(*p));
+}
+
+asio::awaitable<Response> ListPublications(const Deps& d, Request& request) {
+  std::string kind(request.Query("kind").value_or("")), q(request.Query("q").value_or(""));
+  auto list = co_await d.pool.Run([&] { return d.files.publications().List(kind, q); });
+  if (!list) co_return ErrorResponse(list.error());
+  json::array items;
+  for (const auto& p : *list) items.push_back(PublicationJson(p));
+  co_return JsonResponse(200, {{"publications", std::move(items)}});
+}
+
+asio::awaitable<Response> GetPublication(const Deps& d, Request& request) {
+  auto id = IdParam(request, "publication", "publication");
+  if (!id) co_return ErrorResponse(id.error());
+  auto p = co_await d.pool.Run([&] { return d.files.publications().Get(*id); });
+  if (!p) co_return ErrorResponse(p.error());
+  co_return JsonResponse(200, PublicationJson(*p));
+}
+
+asio::awaitable<Response> WithdrawPublication(const Deps& d, Request& request) {
+  auto id = IdParam(request, "publication", "publication");
+  if (!id) co_return ErrorResponse(id.error());
+  Status deleted = co_await d.pool.Run([&] {
+    auto publication = d.files.publications().Get(*id);
+    Status s = d.files.publications().Withdraw(*request.principal, *id);
+    if (s.ok() && publication)
+      d.audit(*request.principal, "publication.withdrawn", MetaOf(request), PublicationAuditDetails(*publication));
+    return s;
+  });
+  if (!deleted.ok()) co_return ErrorResponse(deleted);
+  co_return Response{.status = 204};
+}
+
+struct Endpoint {
+  const char* method;
+  const char* pattern;
+  const char* summary;
+  Handler handler;
+  http::RouteOptions options;
+};
+
 }  // namespace
 
 void AddFileRoutes(http::Router& router, FileService& files, blocking::WorkPool& pool, AuditRecorder audit) {
-  auto list = [&](Request& request) -> asio::awaitable<Response> {
-    auto options = ListOptionsOf(request);
-    if (!options) co_return ErrorResponse(options.error());
-    std::string path(request.PathParam("path"));
-    auto listing = co_await pool.Run([&] { return files.List(*request.principal, path, *options); });
-    if (!listing) co_return ErrorResponse(listing.error());
-    co_return JsonResponse(200, ListingJson(*listing));
+  const Endpoint endpoints[] = {
+      {"GET", "/api/v1/files", "The top-level folders: datasets, models, workspace, public, shared", ListFiles, {}},
+      {"GET", "/api/v1/files/{path...}", "A folder's listing (sort, order, limit, cursor) or a file's entry",
+       ListFiles, {}},
+      {"GET", "/api/v1/download/{path...}",
+       "A file's bytes (Range, ETag, If-None-Match; inline=1 for previews) or a folder as a tar stream", Download, {}},
+      {"PATCH", "/api/v1/files/{path...}", "Rename or move a file or folder: {\"path\": new path}", MoveFile, {}},
+      {"DELETE", "/api/v1/files/{path...}", "Delete a file or folder (recursive=true for a non-empty folder)",
+       RemoveFile, {}},
+      {"POST", "/api/v1/folders", "Create a folder (and its parents): {\"path\"}", MakeFolder, {}},
+      {"POST", "/api/v1/copies", "Copy a file or folder from anywhere readable into your space: {\"from\", \"to\"}",
+       CopyFile, {}},
+      {"GET", "/api/v1/storage",
+       "The account's storage use and quota in bytes: used_bytes = files_bytes + published_bytes + package_bytes",
+       StorageUsage, {}},
+      {"POST", "/api/v1/uploads", "Start a resumable upload: {\"path\", \"size\"?, \"sha256\"?}", CreateUpload, {}},
+      {"GET", "/api/v1/uploads/{upload}", "Where an upload stands: its offset tells where to continue", GetUpload, {}},
+      {"PUT", "/api/v1/uploads/{upload}",
+       "Send an upload's bytes from its offset (Content-Range: bytes START-END/TOTAL); completes it at its size",
+       PutUpload, http::RouteOptions::Streaming()},
+      {"DELETE", "/api/v1/uploads/{upload}", "Cancel an upload and remove its data", CancelUpload, {}},
+      {"POST", "/api/v1/shares",
+       "Share a dataset or model read-only: {\"path\", \"account\"} or {\"path\", \"link\": true, \"expires_at\"?}",
+       CreateShare, {}},
+      {"GET", "/api/v1/shares", "What the account has shared, with accounts and as links", ListShares, {}},
+      {"DELETE", "/api/v1/shares/{share}", "Revoke a share or link", RevokeShare, {}},
+      {"GET", "/api/v1/shared-with-me", "What other accounts shared with this one (read-only, under shared/)",
+       SharedWithMe, {}},
+      {"GET", "/api/v1/links/{link}/files/{path...}",
+       "Through a public link (no sign-in): a listing or entry inside the shared folder", ListLink,
+       http::RouteOptions::Public()},
+      {"GET", "/api/v1/links/{link}/download/{path...}",
+       "Through a public link (no sign-in): a file's bytes or a folder as a tar stream", DownloadLink,
+       http::RouteOptions::Public()},
+      {"POST", "/api/v1/publications",
+       "Publish a model or dataset from a folder or archive: {\"kind\", \"name\", \"version\", \"description\", "
+       "\"path\"}",
+       Publish, {}},
+      {"GET", "/api/v1/publications", "Published models and public datasets, newest first (kind, q)",
+       ListPublications, {}},
+      {"GET", "/api/v1/publications/{publication}", "One publication (visible to every signed-in user)",
+       GetPublication, {}},
+      {"DELETE", "/api/v1/publications/{publication}", "Withdraw a publication of your account", WithdrawPublication,
+       {}},
   };
-  router.Add("GET", "/api/v1/files", "The top-level folders: datasets, models, workspace, public, shared", list);
-  router.Add("GET", "/api/v1/files/{path...}",
-             "A folder's listing (sort, order, limit, cursor) or a file's entry", list);
-
-  router.Add("GET", "/api/v1/download/{path...}",
-             "A file's bytes (Range, ETag, If-None-Match; inline=1 for previews) or a folder as a tar stream",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string path(request.PathParam("path"));
-               auto readable = co_await pool.Run([&] { return files.Read(*request.principal, path); });
-               if (!readable) co_return ErrorResponse(readable.error());
-               co_return co_await DownloadResponse(files, pool, request, std::move(*readable));
-             });
-
-  router.Add("PATCH", "/api/v1/files/{path...}", "Rename or move a file or folder: {\"path\": new path}",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string from(request.PathParam("path"));
-               // The source first: another tenant's path is 404 whatever the body says.
-               auto exists = co_await pool.Run([&] { return files.Stat(*request.principal, from); });
-               if (!exists) co_return ErrorResponse(exists.error());
-               auto object = http::ParseJsonObject(request.body);
-               if (!object) co_return ErrorResponse(object.error());
-               http::JsonReader reader(*object);
-               auto to = reader.String("path");
-               if (!to) co_return ErrorResponse(to.error());
-               if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               auto entry = co_await pool.Run([&] { return files.Move(*request.principal, from, *to); });
-               if (!entry) co_return ErrorResponse(entry.error());
-               co_return JsonResponse(200, EntryJson(*entry));
-             });
-
-  router.Add("DELETE", "/api/v1/files/{path...}", "Delete a file or folder (recursive=true for a non-empty folder)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string path(request.PathParam("path"));
-               bool recursive = request.Query("recursive").value_or("") == "true";
-               Status removed = co_await pool.Run([&] { return files.Remove(*request.principal, path, recursive); });
-               if (!removed.ok()) co_return ErrorResponse(removed);
-               co_return Response{.status = 204};
-             });
-
-  router.Add("POST", "/api/v1/folders", "Create a folder (and its parents): {\"path\"}",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto object = http::ParseJsonObject(request.body);
-               if (!object) co_return ErrorResponse(object.error());
-               http::JsonReader reader(*object);
-               auto path = reader.String("path");
-               if (!path) co_return ErrorResponse(path.error());
-               if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               auto entry = co_await pool.Run([&] { return files.MakeFolder(*request.principal, *path); });
-               if (!entry) co_return ErrorResponse(entry.error());
-               co_return JsonResponse(201, EntryJson(*entry));
-             });
-
-  router.Add("POST", "/api/v1/copies", "Copy a file or folder from anywhere readable into your space: {\"from\", \"to\"}",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto object = http::ParseJsonObject(request.body);
-               if (!object) co_return ErrorResponse(object.error());
-               http::JsonReader reader(*object);
-               auto from = reader.String("from");
-               auto to = reader.String("to");
-               if (!from) co_return ErrorResponse(from.error());
-               if (!to) co_return ErrorResponse(to.error());
-               if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               auto entry = co_await pool.Run([&] { return files.Copy(*request.principal, *from, *to); });
-               if (!entry) co_return ErrorResponse(entry.error());
-               co_return JsonResponse(201, EntryJson(*entry));
-             });
-
-  router.Add("GET", "/api/v1/storage",
-             "The account's storage use and quota in bytes: used_bytes = files_bytes + published_bytes + package_bytes",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto usage = co_await pool.Run([&] { return files.Usage(*request.principal); });
-               if (!usage) co_return ErrorResponse(usage.error());
-               co_return JsonResponse(200, {{"used_bytes", usage->used_bytes},
-                                            {"files_bytes", usage->files_bytes},
-                                            {"published_bytes", usage->published_bytes},
-                                            {"package_bytes", usage->package_bytes},
-                                            {"quota_bytes", usage->quota_bytes}});
-             });
-
-  router.Add("POST", "/api/v1/uploads", "Start a resumable upload: {\"path\", \"size\"?, \"sha256\"?}",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto object = http::ParseJsonObject(request.body);
-               if (!object) co_return ErrorResponse(object.error());
-               http::JsonReader reader(*object);
-               auto path = reader.String("path");
-               auto size = reader.OptionalInt("size");
-               auto sha256 = reader.OptionalString("sha256");
-               if (!path) co_return ErrorResponse(path.error());
-               if (!size) co_return ErrorResponse(size.error());
-               if (!sha256) co_return ErrorResponse(sha256.error());
-               if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               if (*size && **size < 0) co_return ErrorResponse(Status::InvalidArgument("size must be >= 0", "size"));
-               std::optional<std::uint64_t> bytes;
-               if (*size) bytes = static_cast<std::uint64_t>(**size);
-               auto upload = co_await pool.Run([&] { return files.CreateUpload(*request.principal, *path, bytes, *sha256); });
-               if (!upload) co_return ErrorResponse(upload.error());
-               // An empty file is complete at once.
-               if (bytes && *bytes == 0) {
-                 auto write = co_await pool.Run([&] { return files.BeginUploadWrite(*request.principal, upload->id, 0, 0); });
-                 if (!write) co_return ErrorResponse(write.error());
-                 auto done = co_await pool.Run([&] { return files.FinishUploadWrite(*request.principal, *write, Status::Ok()); });
-                 if (!done) co_return ErrorResponse(done.error());
-                 co_return JsonResponse(201, UploadJson(*done));
-               }
-               Response r = JsonResponse(201, UploadJson(*upload));
-               r.headers.Set("Location", "/api/v1/uploads/" + upload->id);
-               co_return r;
-             });
-
-  router.Add("GET", "/api/v1/uploads/{upload}", "Where an upload stands: its offset tells where to continue",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string id(request.PathParam("upload"));
-               auto upload = co_await pool.Run([&] { return files.GetUpload(*request.principal, id); });
-               if (!upload) co_return ErrorResponse(upload.error());
-               Response r = JsonResponse(200, UploadJson(*upload));
-               r.headers.Set("Upload-Offset", std::to_string(upload->offset));
-               co_return r;
-             });
-
-  router.Add("PUT", "/api/v1/uploads/{upload}",
-             "Send an upload's bytes from its offset (Content-Range: bytes START-END/TOTAL); completes it at its size",
-             [&](Request& request) { return PutUpload(files, pool, request); }, http::RouteOptions::Streaming());
-
-  router.Add("DELETE", "/api/v1/uploads/{upload}", "Cancel an upload and remove its data",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string id(request.PathParam("upload"));
-               Status cancelled = co_await pool.Run([&] { return files.CancelUpload(*request.principal, id); });
-               if (!cancelled.ok()) co_return ErrorResponse(cancelled);
-               co_return Response{.status = 204};
-             });
-
-  router.Add("POST", "/api/v1/shares",
-             "Share a dataset or model read-only: {\"path\", \"account\"} or {\"path\", \"link\": true, \"expires_at\"?}",
-             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
-               auto object = http::ParseJsonObject(request.body);
-               if (!object) co_return ErrorResponse(object.error());
-               http::JsonReader reader(*object);
-               auto path = reader.String("path");
-               auto account = reader.OptionalString("account");
-               auto link = reader.OptionalBool("link");
-               auto expires_at = reader.OptionalInt("expires_at");
-               if (!path) co_return ErrorResponse(path.error());
-               if (!account) co_return ErrorResponse(account.error());
-               if (!link) co_return ErrorResponse(link.error());
-               if (!expires_at) co_return ErrorResponse(expires_at.error());
-               if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               auto share = co_await pool.Run([&]() -> Result<files::Share> {
-                 auto made = files.CreateShare(*request.principal, *path, account->value_or(""), link->value_or(false),
-                                               *expires_at);
-                 if (made) audit(*request.principal, ShareAuditEvent(*made, "created"), MetaOf(request), ShareAuditDetails(*made));
-                 return made;
-               });
-               if (!share) co_return ErrorResponse(share.error());
-               co_return JsonResponse(201, ShareJson(*share));
-             });
-
-  router.Add("GET", "/api/v1/shares", "What the account has shared, with accounts and as links",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto shares = co_await pool.Run([&] { return files.ListShares(*request.principal); });
-               if (!shares) co_return ErrorResponse(shares.error());
-               json::array items;
-               for (const auto& s : *shares) items.push_back(ShareJson(s));
-               co_return JsonResponse(200, {{"shares", std::move(items)}});
-             });
-
-  router.Add("DELETE", "/api/v1/shares/{share}", "Revoke a share or link",
-             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
-               auto id = IdParam(request, "share", "share");
-               if (!id) co_return ErrorResponse(id.error());
-               Status revoked = co_await pool.Run([&] {
-                 auto shares = files.ListShares(*request.principal);
-                 Status s = files.RevokeShare(*request.principal, *id);
-                 if (!s.ok() || !shares) return s;
-                 for (const auto& share : *shares)
-                   if (share.id == *id)
-                     audit(*request.principal, ShareAuditEvent(share, "revoked"), MetaOf(request), ShareAuditDetails(share));
-                 return s;
-               });
-               if (!revoked.ok()) co_return ErrorResponse(revoked);
-               co_return Response{.status = 204};
-             });
-
-  router.Add("GET", "/api/v1/shared-with-me", "What other accounts shared with this one (read-only, under shared/)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto shares = co_await pool.Run([&] { return files.SharedWithMe(*request.principal); });
-               if (!shares) co_return ErrorResponse(shares.error());
-               json::array items;
-               for (const auto& s : *shares) items.push_back(ShareJson(s));
-               co_return JsonResponse(200, {{"shares", std::move(items)}});
-             });
-
-  auto link_list = [&](Request& request) -> asio::awaitable<Response> {
-    auto options = ListOptionsOf(request);
-    if (!options) co_return ErrorResponse(options.error());
-    std::string link(request.PathParam("link")), path(request.PathParam("path"));
-    auto listing = co_await pool.Run([&] { return files.ListLink(link, path, *options); });
-    if (!listing) co_return ErrorResponse(listing.error());
-    co_return JsonResponse(200, ListingJson(*listing));
-  };
-  router.Add("GET", "/api/v1/links/{link}/files/{path...}",
-             "Through a public link (no sign-in): a listing or entry inside the shared folder", link_list,
-             http::RouteOptions::Public());
-  router.Add("GET", "/api/v1/links/{link}/download/{path...}",
-             "Through a public link (no sign-in): a file's bytes or a folder as a tar stream",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string link(request.PathParam("link")), path(request.PathParam("path"));
-               auto readable = co_await pool.Run([&] { return files.ReadLink(link, path); });
-               if (!readable) co_return ErrorResponse(readable.error());
-               co_return co_await DownloadResponse(files, pool, request, std::move(*readable));
-             },
-             http::RouteOptions::Public());
-
-  router.Add("POST", "/api/v1/publications",
-             "Publish a model or dataset from a folder or archive: {\"kind\", \"name\", \"version\", \"description\", "
-             "\"path\"}",
-             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
-               auto object = http::ParseJsonObject(request.body);
-               if (!object) co_return ErrorResponse(object.error());
-               http::JsonReader reader(*object);
-               files::PublishRequest publish;
-               auto kind = reader.OptionalString("kind");
-               auto name = reader.String("name");
-               auto version = reader.String("version");
-               auto description = reader.OptionalString("description");
-               auto path = reader.String("path");
-               if (!kind) co_return ErrorResponse(kind.error());
-               if (!name) co_return ErrorResponse(name.error());
-               if (!version) co_return ErrorResponse(version.error());
-               if (!description) co_return ErrorResponse(description.error());
-               if (!path) co_return ErrorResponse(path.error());
-               if (Status s = reader.Finish(); !s.ok()) co_return ErrorResponse(s);
-               publish.kind = kind->value_or("model");
-               publish.name = *name;
-               publish.version = *version;
-               publish.description = description->value_or("");
-               publish.path = *path;
-               auto p = co_await pool.Run([&] {
-                 auto published = files.Publish(*request.principal, publish);
-                 if (published)
-                   audit(*request.principal, "publication.created", MetaOf(request), PublicationAuditDetails(*published));
-                 return published;
-               });
-               if (!p) co_return ErrorResponse(p.error());
-               co_return JsonResponse(201, PublicationJson(*p));
-             });
-
-  router.Add("GET", "/api/v1/publications", "Published models and public datasets, newest first (kind, q)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               std::string kind(request.Query("kind").value_or("")), q(request.Query("q").value_or(""));
-               auto list = co_await pool.Run([&] { return files.ListPublications(kind, q); });
-               if (!list) co_return ErrorResponse(list.error());
-               json::array items;
-               for (const auto& p : *list) items.push_back(PublicationJson(p));
-               co_return JsonResponse(200, {{"publications", std::move(items)}});
-             });
-
-  router.Add("GET", "/api/v1/publications/{publication}", "One publication (visible to every signed-in user)",
-             [&](Request& request) -> asio::awaitable<Response> {
-               auto id = IdParam(request, "publication", "publication");
-               if (!id) co_return ErrorResponse(id.error());
-               auto p = co_await pool.Run([&] { return files.GetPublication(*id); });
-               if (!p) co_return ErrorResponse(p.error());
-               co_return JsonResponse(200, PublicationJson(*p));
-             });
-
-  router.Add("DELETE", "/api/v1/publications/{publication}", "Withdraw a publication of your account",
-             [&files, &pool, audit](Request& request) -> asio::awaitable<Response> {
-               auto id = IdParam(request, "publication", "publication");
-               if (!id) co_return ErrorResponse(id.error());
-               Status deleted = co_await pool.Run([&] {
-                 auto publication = files.GetPublication(*id);
-                 Status s = files.DeletePublication(*request.principal, *id);
-                 if (s.ok() && publication)
-                   audit(*request.principal, "publication.withdrawn", MetaOf(request), PublicationAuditDetails(*publication));
-                 return s;
-               });
-               if (!deleted.ok()) co_return ErrorResponse(deleted);
-               co_return Response{.status = 204};
-             });
+  auto deps = std::make_shared<const Deps>(Deps{files, pool, std::move(audit)});
+  for (const Endpoint& e : endpoints)
+    router.Add(e.method, e.pattern, e.summary, [deps, h = e.handler](Request& request) { return h(*deps, request); },
+               e.options);
 }
 
 }  // namespace paddlecloud::api

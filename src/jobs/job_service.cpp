@@ -544,7 +544,11 @@ void JobService::Act(const Job& job, const ReconcileDecision& decision) {
                  saved.error().message());
     return;
   }
-  if (decision.just_ended) EndJob(job, decision.state, decision.reason);
+  if (decision.just_ended) {
+    Job ended = job;
+    ended.started_at = decision.started_at;
+    EndJob(ended, decision.state, decision.reason);
+  }
 }
 
 void JobService::SavePod(std::int64_t job_id, const Pod& pod) {
@@ -586,6 +590,7 @@ void JobService::EndJob(const Job& job, JobState state, const std::string& reaso
     spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
   if (Status deleted = backend_.Delete(job.account_id, BackendName(job)); !deleted.ok())
     spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
+  if (options_.job_finished) options_.job_finished(job);
 }
 
 }  // namespace paddlecloud::jobs

@@ -95,6 +95,13 @@ class FilesTest : public testing::PlatformTest {
     return last;
   }
   std::string Files() const { return dir_.path() + "/data/files"; }
+  // Submits a one-trainer job of Ann's running `entry`; its id.
+  std::string SubmitJob(const std::string& name, const std::string& entry) {
+    auto job = Call(ann_, "POST", "/api/v1/jobs",
+                    {{"name", name}, {"entry", entry}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}});
+    EXPECT_EQ(job->status, 201) << job->body;
+    return job->status == 201 ? std::to_string(json::parse(job->body).at("id").as_int64()) : "";
+  }
   std::vector<std::string> Staged() const {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(Files() + "/.staging")) out.push_back(e.path().filename());
@@ -510,10 +517,8 @@ TEST_F(FilesTest, AJobReadsADatasetAndWritesAModel) {
       "test -d \"$PADDLE_CLOUD_PUBLIC/datasets\"; "
       "if touch \"$PADDLE_CLOUD_SHARED/bob-lab/datasets/extra/x\" 2>/dev/null; then echo shared-writable; "
       "else echo shared-read-only; fi";
-  auto job = Call(ann_, "POST", "/api/v1/jobs",
-                  {{"name", "reader"}, {"entry", entry}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}});
-  ASSERT_EQ(job->status, 201) << job->body;
-  std::string id = std::to_string(json::parse(job->body).at("id").as_int64());
+  std::string id = SubmitJob("reader", entry);
+  ASSERT_FALSE(id.empty());
   std::string state;
   ASSERT_TRUE(testing::WaitFor(
       [&] {
@@ -529,6 +534,40 @@ TEST_F(FilesTest, AJobReadsADatasetAndWritesAModel) {
   EXPECT_EQ(Call(ann_, "GET", "/api/v1/download/models/run/model.txt")->body, "sum=20\n");
   EXPECT_NE(log.find("shared-read-only"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(Files() + "/bob-lab/datasets/extra/x"));
+}
+
+// Files a job's pods wrote link to that job once it ended; links it planted are neither followed nor recorded.
+TEST_F(FilesTest, FilesAJobWroteNameTheJob) {
+  Start();
+  fs::create_directories(Files() + "/bob-lab/datasets");
+  std::ofstream(Files() + "/bob-lab/datasets/raw.txt") << "bob's";
+  std::string entry = "set -e; mkdir -p \"$PADDLE_CLOUD_DATA/models/run\"; echo trained > \"$PADDLE_CLOUD_DATA/models/run/model.txt\"; "
+                      "ln -s '" + Files() + "/bob-lab/datasets/raw.txt' \"$PADDLE_CLOUD_DATA/models/run/bob.txt\"; "
+                      "ln -s '" + Files() + "/bob-lab/datasets' \"$PADDLE_CLOUD_DATA/models/run/bob\"; "
+                      "ln -s / \"$PADDLE_CLOUD_DATA/models/run/root\"";
+  std::string id = SubmitJob("writer", entry);
+  ASSERT_FALSE(id.empty());
+  json::value listing;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto reply = Call(ann_, "GET", "/api/v1/files/models/run");
+        if (reply->status != 200) return false;
+        listing = json::parse(reply->body);
+        const auto& entries = listing.at("entries").as_array();
+        return entries.size() == 1 && entries[0].at("written_by_job").is_string();
+      },
+      60s))
+      << json::serialize(listing);
+  const auto& model = listing.at("entries").as_array()[0];
+  EXPECT_EQ(model.at("name").as_string(), "model.txt");
+  EXPECT_EQ(model.at("written_by_job").as_string(), id);
+  EXPECT_TRUE(model.at("uploaded_by").is_null());
+  EXPECT_EQ(json::parse(Call(ann_, "GET", "/api/v1/files/models/run/model.txt")->body).at("written_by_job").as_string(), id);
+  EXPECT_EQ(json::parse(Call(ann_, "GET", "/api/v1/jobs/" + id)->body).at("state").as_string(), "Succeeded");
+  auto bobs = json::parse(Call(bob_, "GET", "/api/v1/files/datasets/raw.txt")->body);
+  EXPECT_TRUE(bobs.at("written_by_job").is_null()) << json::serialize(bobs);
+  EXPECT_EQ(Call(ann_, "GET", "/api/v1/files/models/run/bob/raw.txt")->status, 404);
+  EXPECT_TRUE(json::parse(Call(ann_, "GET", "/api/v1/files/datasets")->body).at("written_by_job").is_null());
 }
 
 }  // namespace

@@ -178,18 +178,23 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
           .read_only_mounts =
               [files_root, files = p->files_.get()](const std::string& account) {
                 std::vector<cluster::Mount> mounts{{files_root + "/public", jobs::kPodPublicDir, true}};
-                if (auto shared = files->SharedMountsFor(account))
+                if (auto shared = files->shares().SharedMountsFor(account))
                   for (const auto& m : *shared)
                     mounts.push_back({files_root + "/" + m.key, std::string(jobs::kPodSharedDir) + "/" + m.mount, true});
                 return mounts;
               },
           .is_folder =
               [files = p->files_.get()](const Principal& principal, const std::string& path) {
-                auto entry = files->Stat(principal, path);
+                auto entry = files->browser().Stat(principal, path);
                 return entry && entry->folder;
               },
           .storage_left = [files = p->files_.get()](const std::string& account) {
-            return files->StorageLeft(account).value_or(0);
+            return files->quota().StorageLeft(account).value_or(0);
+          },
+          .job_finished = [files = p->files_.get()](const jobs::Job& job) {
+            auto recorded = files->job_outputs().Record(job.account_id, job.user_id, job.id,
+                                                        job.started_at.value_or(job.submitted_at));
+            if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           }});
   api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
 
@@ -221,7 +226,7 @@ void Platform::StartReconciler() {
     while (!stop.stop_requested()) {
       try {
         jobs_->Reconcile();
-        files_->ExpireUploads();
+        files_->uploads().Expire();
         if (std::chrono::steady_clock::now() >= next_package_expiry) {
           packages_->ExpireUnused(package_ttl_);
           next_package_expiry = std::chrono::steady_clock::now() +

@@ -117,9 +117,10 @@ def get_entry(cloud_path: str, client: Optional[Client] = None) -> Dict[str, Any
 def list_files(cloud_path: str = "", client: Optional[Client] = None, sort: str = "name", order: str = "asc",
                page_size: int = 1000) -> List[Dict[str, Any]]:
     """The entries of a folder, every page: dicts with "name", "path", "kind" ("file" or "folder"),
-    "size", "modified_at", "uploaded_by", "content_type". The empty path lists the top-level
-    folders. A file's path gives a list of its one entry. `sort` is name (folders first), size or
-    modified; `order` asc or desc."""
+    "size", "modified_at", "uploaded_by" (the uploader's email or None), "written_by_job" (the id
+    of the job whose pods wrote the file, a string, or None), "content_type". The empty path lists
+    the top-level folders. A file's path gives a list of its one entry. `sort` is name (folders
+    first), size or modified; `order` asc or desc."""
     client = client or Client()
     path = _cloud(cloud_path)
     entries: List[Dict[str, Any]] = []

@@ -17,8 +17,11 @@ export interface FileEntry {
   /** Bytes; null for folders. */
   size: number | null;
   modified_at: number | null;
-  /** Email of who uploaded the file; null for folders. */
+  /** Email of who uploaded the file; null for folders and files no one uploaded. */
   uploaded_by: string | null;
+  /** Id of the job whose pods wrote the file (recorded when the job ended); null otherwise (the
+   * server always sends it; entries the app makes up for folders leave it out). */
+  written_by_job?: string | null;
   content_type: string | null;
 }
 

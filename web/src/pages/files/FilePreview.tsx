@@ -7,6 +7,7 @@ import type { FileEntry, FileHead, FilesApi } from '../../api/files';
 import { downloadUrl } from '../../api/files';
 import { formatUnix } from '../../format';
 import { ErrorBanner, isAbort, toApiError } from '../../forms';
+import { WrittenBy } from './FileTable';
 import { formatSize } from './paths';
 import type { PreviewKind } from './preview';
 import { decodeText, HEX_BYTES, hexDump, parseDelimited, prettyJson, PREVIEW_BYTES, PREVIEW_ROWS, previewKind } from './preview';
@@ -94,7 +95,8 @@ export function FilePreview({ entry, api, onClose, href }: FilePreviewProps): VN
             {formatSize(entry.size)}
             {entry.content_type ? ` · ${entry.content_type}` : ''}
             {entry.modified_at !== null ? ` · ${formatUnix(entry.modified_at)}` : ''}
-            {entry.uploaded_by ? ` · ${entry.uploaded_by}` : ''}
+            {entry.uploaded_by || entry.written_by_job ? ' · ' : ''}
+            <WrittenBy entry={entry} />
           </p>
         </div>
         <div class="preview__actions">

@@ -1,5 +1,5 @@
 // The listing of a folder (breadcrumbs above it): name with a folder or file icon, size, modified and
-// uploaded by, sorted by the server when a column header is clicked. Shared by the file browser and the
+// uploaded by (or the job that wrote the file), sorted by the server when a column header is clicked. Shared by the file browser and the
 // public link page.
 import type { ComponentChildren, VNode } from 'preact';
 import type { FileEntry, SortKey, SortOrder } from '../../api/files';
@@ -24,6 +24,19 @@ export function FileIcon(): VNode {
       <path class="file-icon__fold" d="M11.5 2.5V7H16" />
     </svg>
   );
+}
+
+/** Who wrote a file: the uploader's email, else a link to the job whose pods wrote it, else `fallback`. */
+export function WrittenBy({ entry, fallback = '' }: { entry: FileEntry; fallback?: string }): VNode {
+  if (entry.uploaded_by) return <>{entry.uploaded_by}</>;
+  if (entry.written_by_job) {
+    return (
+      <a href={`/jobs/${encodeURIComponent(entry.written_by_job)}`} data-testid="file-written-by-job">
+        job {entry.written_by_job}
+      </a>
+    );
+  }
+  return <>{fallback}</>;
 }
 
 export function Breadcrumbs({
@@ -160,7 +173,7 @@ export function FileTable({ entries, sort, order, onSort, folderHref, onFile, fi
                   )}
                 </td>
                 <td class="files-table__by table__secondary" data-testid="file-uploaded-by">
-                  {entry.uploaded_by ?? '—'}
+                  <WrittenBy entry={entry} fallback="—" />
                 </td>
                 {actions && <td class="table__actions files-table__actions">{actions(entry)}</td>}
               </tr>
