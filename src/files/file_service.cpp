@@ -51,7 +51,9 @@ CREATE TABLE publications (
   bytes INTEGER NOT NULL DEFAULT 0,
   UNIQUE (kind, account_id, name, version)
 );
-)sql"}};
+)sql"},
+          {41, "file_meta: the job whose pods wrote a file",
+           "ALTER TABLE file_meta ADD COLUMN written_by_job INTEGER;"}};
 }
 
 FileService::FileService(db::Database& database, FileStore& store, FilesOptions options)

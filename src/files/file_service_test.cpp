@@ -478,7 +478,7 @@ TEST_F(FileServiceTest, FilesAJobWroteAreAttributedToItWithoutFollowingLinks) {
   EXPECT_EQ(service_->browser().Stat(ann_, "models/uploaded.txt")->written_by_job, "");
   EXPECT_EQ(service_->browser().Stat(ann_, "datasets/old.csv")->written_by_job, "");
   EXPECT_EQ(service_->browser().Stat(bob_, "datasets/secret.txt")->written_by_job, "");
-  auto rows = db_->Query("SELECT account_id, key FROM file_meta WHERE uploaded_by = 'job:42' ORDER BY key");
+  auto rows = db_->Query("SELECT account_id, key FROM file_meta WHERE written_by_job = 42 ORDER BY key");
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ(rows->Text(0, "key"), "acme/models/run/model.bin");

@@ -124,8 +124,9 @@ Result<Entry> FileSpace::EntryAt(const Location& l) {
   e.modified_ns = info->modified_ns;
   if (!l.meta_account.empty() && !e.folder) {
     db::TenantScope scope(database_, l.meta_account);
-    auto rows = scope.Query("SELECT uploaded_by FROM file_meta WHERE account_id = :account AND key = ?", {l.key});
-    if (rows && !rows->empty()) SetWriter(e, rows->Text(0, "uploaded_by"));
+    auto rows = scope.Query(
+        "SELECT uploaded_by, written_by_job FROM file_meta WHERE account_id = :account AND key = ?", {l.key});
+    if (rows && !rows->empty()) SetWriter(e, *rows, 0);
   }
   return e;
 }
@@ -174,16 +175,18 @@ Result<Listing> FileSpace::ListAt(const Location& l, const ListOptions& options)
   }
   auto infos = store_.List(l.key);
   if (!infos) return Err(infos.error());
-  std::map<std::string, std::string> writers;  // name -> file_meta.uploaded_by
+  std::map<std::string, std::size_t> writers;  // name -> its row of `meta`
+  std::optional<db::Rows> meta;
   if (!l.meta_account.empty()) {
     db::TenantScope scope(database_, l.meta_account);
     std::string prefix = l.key + "/";
     auto rows = scope.Query(
-        "SELECT key, uploaded_by FROM file_meta WHERE account_id = :account AND substr(key, 1, ?) = ?",
+        "SELECT key, uploaded_by, written_by_job FROM file_meta WHERE account_id = :account AND substr(key, 1, ?) = ?",
         {static_cast<std::int64_t>(prefix.size()), prefix});
-    if (rows)
-      for (std::size_t i = 0; i < rows->size(); ++i)
-        writers[rows->Text(i, "key").substr(prefix.size())] = rows->Text(i, "uploaded_by");
+    if (rows) {
+      meta = std::move(*rows);
+      for (std::size_t i = 0; i < meta->size(); ++i) writers[meta->Text(i, "key").substr(prefix.size())] = i;
+    }
   }
   std::vector<Entry> all;
   for (auto& info : *infos) {
@@ -193,7 +196,7 @@ Result<Listing> FileSpace::ListAt(const Location& l, const ListOptions& options)
     e.size = info.size;
     e.modified_ns = info.modified_ns;
     e.writable = l.writable;
-    if (auto it = writers.find(info.name); it != writers.end()) SetWriter(e, it->second);
+    if (auto it = writers.find(info.name); it != writers.end()) SetWriter(e, *meta, it->second);
     e.name = std::move(info.name);
     all.push_back(std::move(e));
   }

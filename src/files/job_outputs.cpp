@@ -8,17 +8,9 @@
 #include "files/cloud_path.h"
 
 namespace paddlecloud::files {
-namespace {
-
-constexpr std::string_view kJobPrefix = "job:";
-
-}  // namespace
-
-void SetWriter(Entry& entry, const std::string& recorded) {
-  if (recorded.starts_with(kJobPrefix) && recorded.find('@') == std::string::npos)
-    entry.written_by_job = recorded.substr(kJobPrefix.size());
-  else
-    entry.uploaded_by = recorded;
+void SetWriter(Entry& entry, const db::Rows& rows, std::size_t row) {
+  entry.uploaded_by = rows.Text(row, "uploaded_by");
+  if (!rows.IsNull(row, "written_by_job")) entry.written_by_job = std::to_string(rows.Int(row, "written_by_job"));
 }
 
 Result<std::size_t> JobOutputs::Record(const std::string& account, std::int64_t user_id, std::int64_t job_id,
@@ -48,11 +40,11 @@ Result<std::size_t> JobOutputs::Record(const std::string& account, std::int64_t 
   std::size_t recorded = 0;
   Status saved = space_.database().Transaction([&](db::Session& session) -> Status {
     db::TenantScope scope(session, account);
-    const std::string writer = std::string(kJobPrefix) + std::to_string(job_id);
     for (const std::string& key : written) {
       auto inserted = scope.Execute(
-          "INSERT OR IGNORE INTO file_meta (account_id, key, uploaded_by, uploaded_at) VALUES (:account, ?, ?, ?)",
-          {key, writer, UnixNow()});
+          "INSERT OR IGNORE INTO file_meta (account_id, key, uploaded_by, written_by_job, uploaded_at) "
+          "VALUES (:account, ?, '', ?, ?)",
+          {key, job_id, UnixNow()});
       if (!inserted) return inserted.error();
       recorded += static_cast<std::size_t>(inserted->rows_affected);
     }

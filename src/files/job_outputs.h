@@ -3,8 +3,8 @@
 // Pods write straight into the submitting user's `datasets/`, `models/` and `workspace/` (bind
 // mounts; see jobs/job_service.h), past the uploads that record who uploaded a file. When a job
 // has ended, Record attributes to it every file there that has no record yet and was modified
-// since the job started: `file_meta.uploaded_by` then holds "job:<id>" instead of an email (an
-// email always has an '@'), and the file's entry carries `written_by_job`. Files with a record
+// since the job started: `file_meta.written_by_job` then holds its id (and uploaded_by is empty),
+// and the file's entry carries `written_by_job`. Files with a record
 // (uploaded, or written by an earlier job) keep it. A job running at the same time in the same
 // folders cannot be told apart: the first to end takes what both wrote.
 //
@@ -38,7 +38,7 @@ class JobOutputs {
   std::size_t max_entries_;
 };
 
-// Fills entry.uploaded_by or entry.written_by_job from a `file_meta.uploaded_by` value.
-void SetWriter(Entry& entry, const std::string& recorded);
+// Fills entry.uploaded_by and entry.written_by_job from row `row` of a file_meta query.
+void SetWriter(Entry& entry, const db::Rows& rows, std::size_t row);
 
 }  // namespace paddlecloud::files
