@@ -17,6 +17,7 @@
 #include "client/api_client.h"
 #include "client/cli_test_support.h"
 #include "client/file_commands.h"
+#include "client/file_transfer.h"
 #include "testing/http_client.h"
 #include "testing/platform_fixture.h"
 #include "testing/server_process.h"
