@@ -177,6 +177,7 @@ Settings ResolveSettings(const ConnectionFlags& flags, const Environment& env, c
   s.cacert = !flags.cacert.empty() ? flags.cacert : config_server ? config.cacert : "";
   s.cert = flags.cert;
   s.key = flags.key;
+  s.proxy = ProxyEnvironmentFrom(env);
   return s;
 }
 

@@ -14,6 +14,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "client/proxy.h"
 #include "common/status.h"
 
 namespace paddlecloud::client {
@@ -66,6 +67,7 @@ struct Settings {
   std::string cacert;
   std::string cert;
   std::string key;
+  ProxyEnvironment proxy;  // from the environment (client/proxy.h)
 };
 
 // server: --server > $PADDLE_CLOUD_URL > config. token: $PADDLE_CLOUD_TOKEN > config.

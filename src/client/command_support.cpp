@@ -86,7 +86,7 @@ Status CheckFiles(const Settings& s) {
 
 ClientOptions OptionsFor(const Settings& s, std::string token) {
   return ClientOptions{.server = s.server, .token = std::move(token), .ca_file = s.cacert, .cert_file = s.cert,
-                       .key_file = s.key};
+                       .key_file = s.key, .proxy = s.proxy};
 }
 
 std::string NotSignedIn(const std::string& server) {

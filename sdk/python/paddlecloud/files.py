@@ -25,7 +25,7 @@ import json
 import os
 import time
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .client import CONFIG_PATH, ApiError, Client, error_from_body
 
@@ -219,14 +219,11 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
          on_sent: Callable[[int], None]) -> Dict[str, Any]:
     """One PUT of `length` bytes of `f` from `start`, streamed. The connection is closed however it
     ends (also when `on_sent` raises), so the server sees an interrupted PUT end at once."""
-    parts = urllib.parse.urlsplit(client.server)
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=client.timeout, context=client._ssl)
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=client.timeout)
+    conn, target, proxy_headers = client.connection("/api/v1/uploads/" + _quote(upload_id), client.timeout)
     try:
-        conn.putrequest("PUT", parts.path.rstrip("/") + "/api/v1/uploads/" + _quote(upload_id),
-                        skip_accept_encoding=True)
+        conn.putrequest("PUT", target, skip_accept_encoding=True)
+        for name, value in proxy_headers.items():
+            conn.putheader(name, value)
         conn.putheader("Accept", "application/json")
         conn.putheader("Content-Type", "application/octet-stream")
         conn.putheader("Content-Length", str(length))
@@ -254,9 +251,9 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
             response = conn.getresponse()
             payload = response.read()
         except (OSError, http.client.HTTPException) as e:
-            raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {client.server}: {send_error or e}") from None
+            raise client.unreachable(send_error or e) from None
     except OSError as e:
-        raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {client.server}: {e}") from None
+        raise client.unreachable(e) from None
     finally:
         conn.close()
     if response.status >= 300:
@@ -264,91 +261,128 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
     return json.loads(payload) if payload else {}
 
 
+class _FileCount:
+    """The bytes of one file counted in the totals: what the server has is what counts."""
+
+    def __init__(self, totals: _Totals):
+        self.totals = totals
+        self.counted = 0
+
+    def count(self, n: int) -> None:
+        self.counted += n
+        self.totals.moved(n)
+
+    def recount(self, at: int) -> None:
+        self.totals.moved(at - self.counted)
+        self.counted = at
+
+
+class _Retries:
+    """How often an upload tried again, and what it does after an error."""
+
+    def __init__(self):
+        self.restarted = False
+        self.failures = self.conflicts = 0
+
+    def after(self, e: ApiError, state_path: str) -> str:
+        """"restart" (a new session) or "resume" (from the server's offset); raises `e` when the
+        upload ends there."""
+        if e.status == 409 and self.conflicts < _CONFLICT_RETRIES:
+            self.conflicts += 1  # elsewhere, or an earlier PUT of the session still runs
+            time.sleep(0.1 if self.conflicts < 4 else 0.5)
+            return "resume"
+        if e.status == 404 and not self.restarted:
+            self.restarted = True  # the session expired: start over
+            return "restart"
+        if e.status == 0 and self.failures < _RETRIES:
+            self.failures += 1
+            time.sleep(self.failures)
+            return "resume"
+        if 400 <= e.status < 500 and e.status not in (408, 409, 429):
+            _remove(state_path)  # refused for good (checksum, quota): the session is no use
+        raise e
+
+
+def _resume_saved(client: Client, state_path: str, size: int, mtime_ns: int) -> Tuple[Optional[str], int]:
+    """(session id, server offset) of the state file when it is of the file as it is now and the
+    server still has it (docs/upload-state.md); otherwise cancels it and returns (None, 0)."""
+    saved = _read_state(state_path)
+    if not saved or not saved.get("id"):
+        return None, 0
+    if saved.get("size") == size and saved.get("mtime_ns") == mtime_ns:
+        at = _server_offset(client, saved["id"])
+        if at is not None and at < size:
+            return saved["id"], at
+    _cancel(client, saved["id"])  # changed since, or over: that session is of no use
+    _remove(state_path)
+    return None, 0
+
+
+def _start_session(client: Client, local: str, cloud: str, st: os.stat_result, state_path: str) -> Dict[str, Any]:
+    """Opens a session for the whole file and remembers it in the state file."""
+    sha = _sha256_of(local)
+    created = client.request("POST", "/api/v1/uploads", {"path": cloud, "size": st.st_size, "sha256": sha})
+    try:
+        _write_state(state_path, {"id": created["id"], "server": client.server, "local": os.path.abspath(local),
+                                  "path": cloud, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha,
+                                  "created_at": int(time.time())})
+    except OSError:
+        pass  # the upload still works; it just cannot be resumed
+    return created
+
+
+def _put_rest(client: Client, upload_id: str, f, offset: int, size: int, chunk_size: int,
+              counter: _FileCount) -> Dict[str, Any]:
+    """PUTs the file from `offset` in chunks until the server has all of it; its last answer."""
+    while True:
+        length = min(chunk_size, size - offset)
+        answer = _put(client, upload_id, f, offset, length, size, counter.count)
+        if answer.get("complete"):
+            return answer
+        new_offset = int(answer.get("offset", offset + length))
+        if new_offset <= offset or new_offset >= size:
+            raise ApiError(0, "unavailable", f"the upload of {f.name} did not complete")
+        offset = new_offset
+        counter.recount(offset)
+
+
+def _finished(state_path: str, totals: _Totals, answer: Dict[str, Any]) -> Dict[str, Any]:
+    _remove(state_path)
+    totals.files += 1
+    return answer.get("file") or {}
+
+
 def _upload_file(client: Client, local: str, cloud: str, totals: _Totals, chunk_size: int) -> Dict[str, Any]:
     st = os.stat(local)
-    size, mtime_ns = st.st_size, st.st_mtime_ns
-    local_abs = os.path.abspath(local)
-    state_path = _state_path("uploads", client.server, local_abs, cloud)
-    upload_id, offset = None, 0
-    saved = _read_state(state_path)
-    if saved and saved.get("id"):
-        if saved.get("size") == size and saved.get("mtime_ns") == mtime_ns:
-            at = _server_offset(client, saved["id"])
-            if at is not None and at < size:
-                upload_id, offset = saved["id"], at
-        if upload_id is None:  # changed since, or over: that session is of no use
-            _cancel(client, saved["id"])
-            _remove(state_path)
-    counted = [0]  # bytes of this file counted in totals
-
-    def count(n: int) -> None:
-        counted[0] += n
-        totals.moved(n)
-
-    def recount(at: int) -> None:  # what the server has is what counts
-        totals.moved(at - counted[0])
-        counted[0] = at
-
+    size = st.st_size
+    state_path = _state_path("uploads", client.server, os.path.abspath(local), cloud)
+    upload_id, offset = _resume_saved(client, state_path, size, st.st_mtime_ns)
+    counter = _FileCount(totals)
     if upload_id is not None:
         totals.resumed_bytes += offset
-        recount(offset)
-
-    restarted = False
-    failures = conflicts = 0
+        counter.recount(offset)
+    retries = _Retries()
     with open(local, "rb") as f:
         while True:
             if upload_id is None:
-                sha = _sha256_of(local)
-                created = client.request("POST", "/api/v1/uploads", {"path": cloud, "size": size, "sha256": sha})
+                created = _start_session(client, local, cloud, st, state_path)
                 upload_id, offset = created["id"], int(created.get("offset") or 0)
-                recount(offset)
-                try:
-                    _write_state(state_path, {"id": upload_id, "server": client.server, "local": local_abs,
-                                              "path": cloud, "size": size, "mtime_ns": mtime_ns, "sha256": sha,
-                                              "created_at": int(time.time())})
-                except OSError:
-                    pass  # the upload still works; it just cannot be resumed
+                counter.recount(offset)
                 if created.get("complete"):
-                    _remove(state_path)
-                    totals.files += 1
-                    return created.get("file") or {}
+                    return _finished(state_path, totals, created)
             try:
-                while True:
-                    length = min(chunk_size, size - offset)
-                    answer = _put(client, upload_id, f, offset, length, size, count)
-                    if answer.get("complete"):
-                        _remove(state_path)
-                        recount(size)
-                        totals.files += 1
-                        return answer.get("file") or {}
-                    new_offset = int(answer.get("offset", offset + length))
-                    if new_offset <= offset or new_offset >= size:
-                        raise ApiError(0, "unavailable", f"the upload of {local} did not complete")
-                    offset = new_offset
-                    recount(offset)
+                answer = _put_rest(client, upload_id, f, offset, size, chunk_size, counter)
             except ApiError as e:
-                if e.status == 409 and conflicts < _CONFLICT_RETRIES:
-                    conflicts += 1  # elsewhere, or an earlier PUT of the session still runs
-                    time.sleep(0.1 if conflicts < 4 else 0.5)
-                elif e.status == 404 and not restarted:
-                    restarted = True  # the session expired: start over
+                at = None if retries.after(e, state_path) == "restart" else _server_offset(client, upload_id)
+                if at is None:  # the session is gone: a new one
                     upload_id = None
                     _remove(state_path)
-                    continue
-                elif e.status == 0 and failures < _RETRIES:
-                    failures += 1
-                    time.sleep(failures)
                 else:
-                    if 400 <= e.status < 500 and e.status not in (408, 409, 429):
-                        _remove(state_path)  # refused for good (checksum, quota): the session is no use
-                    raise
-                at = _server_offset(client, upload_id)
-                if at is None:
-                    upload_id = None
-                    _remove(state_path)
-                    continue
-                offset = at
-                recount(offset)
+                    offset = at
+                    counter.recount(offset)
+                continue
+            counter.recount(size)
+            return _finished(state_path, totals, answer)
 
 
 def upload(local_path: str, cloud_path: str, client: Optional[Client] = None, progress: Progress = None,
