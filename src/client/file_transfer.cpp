@@ -249,7 +249,8 @@ Result<Next> AfterRefused(Upload& up, const ApiResponse& answer) {
     up.Forget();
     return Next::kAgain;
   }
-  if (answer.status >= 400 && answer.status < 500 && answer.status != 408 && answer.status != 429)
+  if (answer.status >= 400 && answer.status < 500 && answer.status != 408 && answer.status != 409 &&
+      answer.status != 429)
     RemoveQuietly(up.state_path);  // refused for good (checksum, quota): the session is no use
   return Err(ErrorFromResponse(answer.status, answer.body, answer.header("retry-after")));
 }
