@@ -6,8 +6,10 @@
         print(entry["name"], entry["kind"], entry["size"])
     download("models/out/model.bin", "./model.bin")    # resumes from ./model.bin.part
 
-Cloud paths are relative and "/"-separated ("datasets/mnist/train.csv"); "." and ".." segments,
-empty segments, backslashes and NUL raise ValueError before anything is sent. upload() and
+Cloud paths are relative and "/"-separated ("datasets/mnist/train.csv"), checked by the server's rule
+before anything is sent (docs/files.md, "The cloud-path rule"): a leading "/", "." and ".." segments,
+empty segments, NUL, backslashes, control characters, a name over 255 bytes or a path over 4096 bytes
+raise CloudPathError (a ValueError with a `code`); trailing "/"s are dropped. upload() and
 download() put things exactly at the path given (unlike `paddlecloud cp`, an existing folder is not
 gone into).
 
@@ -38,21 +40,43 @@ _CONFLICT_RETRIES = 40     # a PUT refused (409) because another PUT of the sess
 
 
 # -- paths --------------------------------------------------------------------------------------
+class CloudPathError(ValueError):
+    """A cloud path that breaks the rule every client shares (docs/files.md, "The cloud-path rule");
+    `code` names the problem: absolute, empty_segment, dot_segment, nul, backslash, control,
+    segment_too_long, path_too_long or invalid_utf8."""
+
+    def __init__(self, path: str, code: str, why: str):
+        super().__init__(f"invalid cloud path {path!r}: {why}")
+        self.code = code
+
+
 def _cloud(path: str) -> str:
-    """The path checked and normalized (leading and trailing "/" dropped); ValueError when bad."""
+    """The path checked by the server's rule and normalized (trailing "/" dropped); CloudPathError."""
     if not isinstance(path, str):
         raise ValueError(f"a cloud path is a string, not {path!r}")
-    if "\0" in path:
-        raise ValueError(f"invalid cloud path {path!r}: it contains a NUL byte")
-    if "\\" in path:
-        raise ValueError(f"invalid cloud path {path!r}: use '/' to separate folders, not '\\'")
-    normal = path.strip("/")
-    if normal:
-        for segment in normal.split("/"):
-            if segment == "":
-                raise ValueError(f"invalid cloud path {path!r}: it has an empty segment ('//')")
-            if segment in (".", ".."):
-                raise ValueError(f"invalid cloud path {path!r}: '{segment}' segments are not allowed")
+    try:
+        size = len(path.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise CloudPathError(path, "invalid_utf8", "it is not valid UTF-8") from None
+    if size > 4096:
+        raise CloudPathError(path, "path_too_long", "it is longer than 4096 bytes")
+    if path.startswith("/"):
+        raise CloudPathError(path, "absolute", "it must be relative (no leading '/')")
+    normal = path.rstrip("/")
+    for segment in normal.split("/") if normal else []:
+        if segment == "":
+            raise CloudPathError(path, "empty_segment", "it has an empty segment ('//')")
+        if segment in (".", ".."):
+            raise CloudPathError(path, "dot_segment", f"'{segment}' segments are not allowed")
+        if len(segment.encode("utf-8")) > 255:
+            raise CloudPathError(path, "segment_too_long", "a name in it is longer than 255 bytes")
+        for ch in segment:
+            if ch == "\0":
+                raise CloudPathError(path, "nul", "it contains a NUL byte")
+            if ch == "\\":
+                raise CloudPathError(path, "backslash", "use '/' to separate folders, not '\\'")
+            if ch < " " or ch == "\x7f":
+                raise CloudPathError(path, "control", "it contains a control character")
     return normal
 
 
