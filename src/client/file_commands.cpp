@@ -66,6 +66,7 @@ Result<std::string> NormalizeCloudPath(const std::string& text, bool* trailing) 
     return Err(Status::InvalidArgument("invalid cloud path '" + text + "': " + why, "path"));
   };
   std::string path = text;
+  if (path.size() > 4096) return bad("it is longer than 4096 bytes");
   if (path.find('\0') != std::string::npos) return bad("it contains a NUL byte");
   if (path.find('\\') != std::string::npos) return bad("use '/' to separate folders, not '\\'");
   std::size_t first = path.find_first_not_of('/');
@@ -80,6 +81,9 @@ Result<std::string> NormalizeCloudPath(const std::string& text, bool* trailing) 
     std::string segment = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (segment.empty()) return bad("it has an empty segment ('//')");
     if (segment == "." || segment == "..") return bad("'" + segment + "' segments are not allowed");
+    if (segment.size() > 255) return bad("a name in it is longer than 255 bytes");
+    if (std::any_of(segment.begin(), segment.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+      return bad("it contains a control character");
     if (end == std::string::npos) break;
     start = end + 1;
   }

@@ -1,9 +1,9 @@
 // `paddlecloud ls`, `cp`, `rm`, `mkdir`, `mv`, `share`, `unshare`, `shares` and `publish`: the
 // account's files (datasets, models, workspace; see docs/files.md) from the command line.
 //
-// Cloud paths are relative and `/`-separated: `datasets/mnist/train.csv` (a leading `/` and trailing
-// `/`s are dropped; `.`/`..` and empty segments, backslashes and NUL are refused before anything is
-// sent, a usage error). In `cp` a cloud path carries the prefix `pc:` (`pc:datasets/mnist`), so a local
+// Cloud paths are relative and `/`-separated: `datasets/mnist/train.csv`, checked by the rule of
+// docs/files.md ("The cloud-path rule") before anything is sent (a usage error), except that a
+// leading `/` is dropped; trailing `/`s are dropped. In `cp` a cloud path carries the prefix `pc:` (`pc:datasets/mnist`), so a local
 // folder named `datasets` is never mistaken for one; every other argument of `cp` is a local path (a
 // local path that starts with "pc:" is written `./pc:...`).
 //

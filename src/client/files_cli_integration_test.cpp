@@ -96,6 +96,22 @@ TEST(CloudPaths, AreCheckedAndNormalized) {
   EXPECT_EQ(EncodeComponent("a/b c&d=e"), "a%2Fb%20c%26d%3De");
 }
 
+// The CLI follows the shared vectors of the cloud-path rule (testdata/cloud_paths.json), except that
+// on its command line a leading '/' is dropped.
+TEST(CloudPaths, FollowTheSharedVectors) {
+  auto vectors = json::parse(testing::ReadFile(std::string(PADDLECLOUD_SOURCE_DIR) + "/testdata/cloud_paths.json"));
+  for (const auto& v : vectors.at("vectors").as_array()) {
+    std::string input(v.at("input").as_string());
+    auto normalized = NormalizeCloudPath(input);
+    if (const auto* path = v.as_object().if_contains("path")) {
+      ASSERT_TRUE(normalized) << input << ": " << normalized.error().ToString();
+      EXPECT_EQ(*normalized, path->as_string());
+    } else if (v.at("error").as_string() != "absolute") {
+      EXPECT_FALSE(normalized) << v.at("why").as_string();
+    }
+  }
+}
+
 TEST(Rates, AreByteSizesPerSecond) {  // one meaning per prefix, as everywhere (common/units.h)
   EXPECT_EQ(*ParseRate("1000"), 1000u);
   EXPECT_EQ(*ParseRate("500K"), 500'000u);
