@@ -321,6 +321,19 @@ class Transport {
     co_return Status::Ok();
   }
 
+  // The status and headers (names lower-cased) of an answer's head.
+  template <typename Message>
+  static ApiResponse HeadOf(const Message& head) {
+    ApiResponse response;
+    response.status = static_cast<int>(head.result_int());
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      response.headers[name] = std::string(field.value());
+    }
+    return response;
+  }
+
   template <typename Stream>
   asio::awaitable<Result<ApiResponse>> Talk(Stream& stream, const Exchange& exchange) {
     auto& lowest = beast::get_lowest_layer(stream);
@@ -357,14 +370,8 @@ class Transport {
     if (hec && write_error) co_return Err(Unreachable("sending the request failed: " + Reason(write_error)));
     if (hec) co_return Err(Unreachable("no answer: " + Reason(hec)));
 
-    ApiResponse response;
-    response.status = static_cast<int>(parser.get().result_int());
+    ApiResponse response = HeadOf(parser.get());
     if (response.status == 407 && proxy_) co_return Err(ProxyWantsCredentials(407));
-    for (const auto& field : parser.get()) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      response.headers[name] = std::string(field.value());
-    }
     bool streaming = exchange.on_chunk && response.status >= 200 && response.status < 300;
     if (streaming && exchange.on_head && *exchange.on_head && !(*exchange.on_head)(response)) {
       stopped_early_ = true;
