@@ -183,7 +183,10 @@ class Client:
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
         try:
-            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=self._ssl)
+            # A new opener each time reads the proxy variables now, as proxy() does (urlopen() keeps
+            # the first ones it saw for plain http).
+            handlers = [urllib.request.HTTPSHandler(context=self._ssl)] if self._ssl else []
+            return urllib.request.build_opener(*handlers).open(req, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as e:
             raise _api_error(e) from None
         except urllib.error.URLError as e:
