@@ -45,6 +45,7 @@ struct Endpoint {
   bool tls = false;
   std::string host;         // for DNS and certificate checks: "example.com", "127.0.0.1", "::1"
   std::string port;         // "8080"
+  std::string written_port; // the port as the URL writes it; "" when it names none
   std::string host_header;  // as in the URL: "example.com:8080", "[::1]:8443"
   std::string base_path;    // "" or "/prefix" (no trailing slash)
 };
@@ -68,8 +69,8 @@ Result<Endpoint> ParseServer(const std::string& server) {
   if (parsed->has_userinfo()) return bad("must not carry a user name or password");
   if (parsed->has_query() || parsed->has_fragment()) return bad("must not have a query or fragment");
   e.host = parsed->host_address();
-  e.port = parsed->has_port() ? std::string(parsed->port()) : (e.tls ? "443" : "80");
-  if (e.port.empty()) e.port = e.tls ? "443" : "80";
+  e.written_port = parsed->has_port() ? std::string(parsed->port()) : "";
+  e.port = e.written_port.empty() ? (e.tls ? "443" : "80") : e.written_port;
   e.host_header = parsed->encoded_host_and_port();
   e.base_path = parsed->encoded_path();
   while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
@@ -159,19 +160,60 @@ class Transport {
     return ctx;
   }
 
-  asio::awaitable<void> Do(asio::io_context& ioc, const Exchange& exchange, std::optional<Result<ApiResponse>>& out) {
+  // Resolves and connects to the server, or to the proxy that leads to it (`proxy_`).
+  asio::awaitable<Status> Connect(asio::io_context& ioc, beast::tcp_stream& stream) {
+    auto route = ProxyFor(options_.proxy, endpoint_.tls, endpoint_.host, endpoint_.written_port);
+    if (!route) co_return route.error();
+    proxy_ = *route;
+    const std::string& host = proxy_ ? proxy_->host : endpoint_.host;
     tcp::resolver resolver(ioc);
-    auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, kNoThrow);
-    if (rec) {
-      out = Err(Unreachable("cannot resolve '" + endpoint_.host + "': " + rec.message()));
-      co_return;
-    }
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, proxy_ ? proxy_->port : endpoint_.port, kNoThrow);
+    if (rec)
+      co_return Unreachable("cannot resolve " + std::string(proxy_ ? "the proxy host '" : "'") + host + "': " + rec.message());
+    stream.expires_after(options_.timeout);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, kNoThrow);
+    if (cec && proxy_) co_return Unreachable("cannot connect to the proxy " + proxy_->url + ": " + Reason(cec));
+    if (cec) co_return Unreachable(Reason(cec));
+    co_return Status::Ok();
+  }
+
+  // Asks the proxy for a tunnel to the server (CONNECT host:port); OK once it answers 2xx.
+  asio::awaitable<Status> OpenTunnel(beast::tcp_stream& stream) {
+    std::string authority =
+        endpoint_.written_port.empty() ? endpoint_.host_header + ":" + endpoint_.port : endpoint_.host_header;
+    bhttp::request<bhttp::empty_body> request(bhttp::verb::connect, authority, 11);
+    request.set(bhttp::field::host, authority);
+    request.set(bhttp::field::user_agent, options_.user_agent);
+    if (!proxy_->authorization.empty()) request.set(bhttp::field::proxy_authorization, proxy_->authorization);
+    stream.expires_after(options_.timeout);
+    auto [wec, written] = co_await bhttp::async_write(stream, request, kNoThrow);
+    (void)written;
+    if (wec) co_return Unreachable("the proxy " + proxy_->url + " closed the connection: " + Reason(wec));
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::empty_body> parser;
+    parser.skip(true);  // an answer to CONNECT has no body: the tunnel follows
+    auto [rec, read] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+    (void)read;
+    if (rec) co_return Unreachable("the proxy " + proxy_->url + " did not answer the tunnel request: " + Reason(rec));
+    int status = static_cast<int>(parser.get().result_int());
+    if (status == 407 || status == 401) co_return ProxyWantsCredentials(status);  // tinyproxy answers 401
+    if (status < 200 || status >= 300)
+      co_return Unreachable("the proxy " + proxy_->url + " refused the tunnel to " + authority + ": HTTP " +
+                            std::to_string(status) + " " + std::string(parser.get().reason()));
+    co_return Status::Ok();
+  }
+
+  Status ProxyWantsCredentials(int status) const {
+    return Unreachable("the proxy " + proxy_->url + " asks for credentials (HTTP " + std::to_string(status) +
+                       "): write them into $" +
+                       (endpoint_.tls ? "https_proxy" : "http_proxy") + " as http://USER:PASSWORD@HOST:PORT");
+  }
+
+  asio::awaitable<void> Do(asio::io_context& ioc, const Exchange& exchange, std::optional<Result<ApiResponse>>& out) {
     if (!endpoint_.tls) {
       beast::tcp_stream stream(ioc);
-      stream.expires_after(options_.timeout);
-      auto [cec, ep] = co_await stream.async_connect(endpoints, kNoThrow);
-      if (cec) {
-        out = Err(Unreachable(Reason(cec)));
+      if (Status connected = co_await Connect(ioc, stream); !connected.ok()) {
+        out = Err(connected);
         co_return;
       }
       out = co_await Talk(stream, exchange);
@@ -196,10 +238,10 @@ class Transport {
       X509_VERIFY_PARAM_set1_host(param, endpoint_.host.c_str(), 0);
       SSL_set_tlsext_host_name(handle, endpoint_.host.c_str());
     }
-    beast::get_lowest_layer(stream).expires_after(options_.timeout);
-    auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kNoThrow);
-    if (cec) {
-      out = Err(Unreachable(Reason(cec)));
+    Status connected = co_await Connect(ioc, beast::get_lowest_layer(stream));
+    if (connected.ok() && proxy_) connected = co_await OpenTunnel(beast::get_lowest_layer(stream));
+    if (!connected.ok()) {
+      out = Err(connected);
       co_return;
     }
     beast::get_lowest_layer(stream).expires_after(options_.timeout);
@@ -221,7 +263,10 @@ class Transport {
   template <typename Request>
   void SetHeaders(Request& request, const Exchange& exchange) const {
     request.method_string(exchange.method);
-    request.target(exchange.target);
+    bool absolute = proxy_ && !endpoint_.tls;  // to an HTTP proxy: the whole URL
+    request.target(absolute ? "http://" + endpoint_.host_header + exchange.target : exchange.target);
+    if (absolute && !proxy_->authorization.empty())
+      request.set(bhttp::field::proxy_authorization, proxy_->authorization);
     request.version(11);
     request.set(bhttp::field::host, endpoint_.host_header);
     request.set(bhttp::field::user_agent, options_.user_agent);
@@ -276,6 +321,19 @@ class Transport {
     co_return Status::Ok();
   }
 
+  // The status and headers (names lower-cased) of an answer's head.
+  template <typename Message>
+  static ApiResponse HeadOf(const Message& head) {
+    ApiResponse response;
+    response.status = static_cast<int>(head.result_int());
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      response.headers[name] = std::string(field.value());
+    }
+    return response;
+  }
+
   template <typename Stream>
   asio::awaitable<Result<ApiResponse>> Talk(Stream& stream, const Exchange& exchange) {
     auto& lowest = beast::get_lowest_layer(stream);
@@ -312,13 +370,8 @@ class Transport {
     if (hec && write_error) co_return Err(Unreachable("sending the request failed: " + Reason(write_error)));
     if (hec) co_return Err(Unreachable("no answer: " + Reason(hec)));
 
-    ApiResponse response;
-    response.status = static_cast<int>(parser.get().result_int());
-    for (const auto& field : parser.get()) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      response.headers[name] = std::string(field.value());
-    }
+    ApiResponse response = HeadOf(parser.get());
+    if (response.status == 407 && proxy_) co_return Err(ProxyWantsCredentials(407));
     bool streaming = exchange.on_chunk && response.status >= 200 && response.status < 300;
     if (streaming && exchange.on_head && *exchange.on_head && !(*exchange.on_head)(response)) {
       stopped_early_ = true;
@@ -361,6 +414,7 @@ class Transport {
 
   const ClientOptions& options_;
   const Endpoint& endpoint_;
+  std::optional<ProxyRoute> proxy_;  // the proxy this exchange goes through, once connected
   bool stopped_early_ = false;
 };
 

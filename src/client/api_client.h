@@ -4,11 +4,14 @@
 // server certificate is verified against the system trust store, or only against `ca_file` when
 // given, and must name the host (DNS name or IP address) of the URL. An optional client
 // certificate signs in by mutual TLS. Every phase (resolve, connect, handshake, write, read) is
-// bounded by `timeout`.
+// bounded by `timeout`. Requests go through the HTTP proxy that `proxy` names for the server
+// (client/proxy.h: the Python SDK's rule): absolute-form requests for http://, a CONNECT tunnel
+// for https:// (TLS and its checks still with the server).
 //
 // Error contract: a transport failure (DNS, refused, timeout, TLS) is Unavailable
 // "cannot reach the PaddleCloud server at <server>: <reason>" with details()["reason"] =
-// "unreachable" (the SDK's and the web's code for it); an error answer of the API
+// "unreachable" (the SDK's and the web's code for it); a proxy that cannot be reached, refuses the
+// tunnel or asks for credentials (407, or 401 to a CONNECT) is the same error with a reason naming the proxy's URL; an error answer of the API
 // ({"error":{"code","message","details"}}) becomes a Status with the server's code mapped back
 // (unknown codes by HTTP status), its message kept, details.field as field() and the other
 // details as details() (Retry-After as details()["retry_after"]). Secrets (the token, request
@@ -26,6 +29,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "client/proxy.h"
 #include "common/status.h"
 
 namespace paddlecloud::client {
@@ -38,6 +42,7 @@ struct ClientOptions {
   std::string key_file;   // PEM private key of cert_file
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
   std::string user_agent = "paddlecloud-cli";
+  ProxyEnvironment proxy;  // the HTTP proxy to go through (client/proxy.h); empty: direct
 };
 
 // A raw answer: any HTTP status.

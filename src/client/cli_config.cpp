@@ -26,18 +26,6 @@ namespace json = boost::json;
 
 std::string Errno() { return fsutil::ErrnoText(errno); }
 
-// Creates the missing directories of `dir` with mode 0700 (whatever the umask).
-Status MakeDirs(const fs::path& dir) {
-  if (dir.empty()) return Status::Ok();
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return Status::Ok();
-  PC_RETURN_IF_ERROR(MakeDirs(dir.parent_path()));
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return Status::InvalidArgument("cannot create directory " + dir.string() + ": " + Errno());
-  ::chmod(dir.c_str(), 0700);
-  return Status::Ok();
-}
-
 // "scheme://host:port/path" with the parts that do not distinguish servers normalized.
 std::string Canonical(const std::string& url) {
   std::string trimmed = url;
@@ -56,6 +44,17 @@ std::string Canonical(const std::string& url) {
 }
 
 }  // namespace
+
+Status MakePrivateDirs(const fs::path& dir) {
+  if (dir.empty()) return Status::Ok();
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::Ok();
+  PC_RETURN_IF_ERROR(MakePrivateDirs(dir.parent_path()));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::InvalidArgument("cannot create directory " + dir.string() + ": " + Errno());
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
 
 Environment ProcessEnvironment() {
   Environment out;
@@ -132,7 +131,7 @@ Result<CliConfig> ReadConfig(const std::string& path) {
 Status WriteConfig(const std::string& path, const CliConfig& config) {
   fs::path target(path);
   fs::path dir = target.parent_path();
-  PC_RETURN_IF_ERROR(MakeDirs(dir));
+  PC_RETURN_IF_ERROR(MakePrivateDirs(dir));
 
   json::object object = config.other;
   if (!config.server.empty()) object["server"] = config.server;
@@ -178,6 +177,7 @@ Settings ResolveSettings(const ConnectionFlags& flags, const Environment& env, c
   s.cacert = !flags.cacert.empty() ? flags.cacert : config_server ? config.cacert : "";
   s.cert = flags.cert;
   s.key = flags.key;
+  s.proxy = ProxyEnvironmentFrom(env);
   return s;
 }
 

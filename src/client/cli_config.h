@@ -8,11 +8,13 @@
 // this version does not know are kept when the file is rewritten.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include <boost/json/object.hpp>
 
+#include "client/proxy.h"
 #include "common/status.h"
 
 namespace paddlecloud::client {
@@ -36,6 +38,9 @@ struct CliConfig {
 // $PADDLECLOUD_CLI_CONFIG, else $HOME/.paddlecloud/config (the user database's home directory when
 // HOME is unset). InvalidArgument when neither can be found.
 Result<std::string> ConfigPath(const Environment& env);
+// Creates the missing directories of `dir` with mode 0700 whatever the umask (the CLI's config
+// directory holds secrets); InvalidArgument naming the directory otherwise.
+Status MakePrivateDirs(const std::filesystem::path& dir);
 
 // Reads the file at `path`. A missing file is an empty config. Errors (InvalidArgument) name the
 // path and the problem: unreadable, not JSON, not an object, a member that is not a string.
@@ -62,6 +67,7 @@ struct Settings {
   std::string cacert;
   std::string cert;
   std::string key;
+  ProxyEnvironment proxy;  // from the environment (client/proxy.h)
 };
 
 // server: --server > $PADDLE_CLOUD_URL > config. token: $PADDLE_CLOUD_TOKEN > config.

@@ -15,6 +15,7 @@
 
 #include "client/api_client.h"
 #include "client/cli_test_support.h"
+#include "client/proxy_test_support.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
 #include "testing/platform_fixture.h"
@@ -71,8 +72,36 @@ class CliTest : public testing::PlatformTest {
     ASSERT_TRUE(client);
     Register(*client, email, account);
   }
-
+  // Starts the server with https on a new self-signed certificate for 127.0.0.1 (written to `cert`)
+  // and registers ann@example.com (account ann-lab); returns a client of it that trusts `cert`.
+  std::optional<ApiClient> StartHttpsWithAnn(const std::string& cert) {
+    std::string key = dir_.path() + "/server.key";
+    std::string openssl = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " 2>/dev/null";
+    EXPECT_EQ(std::system(openssl.c_str()), 0);
+    StartServer({"--tls-cert", cert, "--tls-key", key});
+    auto client = ApiClient::Create({.server = "https://" + addr_, .ca_file = cert});
+    EXPECT_TRUE(client);
+    if (!client) return std::nullopt;
+    Register(*client, "ann@example.com", "ann-lab");
+    return std::move(*client);
+  }
+  // Runs Python `code` with the SDK importable, as the user of `home`.
+  Outcome Sdk(const std::string& home, const std::string& code, const std::map<std::string, std::string>& env = {}) {
+    std::string script = "import sys\nsys.path.insert(0, \"" + std::string(PADDLECLOUD_SOURCE_DIR) + "/sdk/python\")\n" +
+                         "from paddlecloud import ApiError, Client, upload\n" + code;
+    return RunProgram({"python3", "-c", script}, home, "", env);
+  }
 };
+
+// Python: prints the signed-in email, or the error's message (exit 1).
+constexpr char kSdkWhoami[] = R"(
+try:
+    print(Client().request("GET", "/api/v1/me")["user"]["email"])
+except ApiError as e:
+    print(e.message)
+    sys.exit(1)
+)";
 
 TEST_F(CliTest, LoginWhoamiLogoutOverHttp) {
   StartServer();
@@ -271,15 +300,10 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 // https with a private CA: login stores the CA file; a client certificate signs in without a token.
 TEST_F(CliTest, HttpsWithCaFileAndClientCertificate) {
-  std::string cert = dir_.path() + "/server.crt", key = dir_.path() + "/server.key";
-  std::string openssl = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                        "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " 2>/dev/null";
-  ASSERT_EQ(std::system(openssl.c_str()), 0);
-  StartServer({"--tls-cert", cert, "--tls-key", key});
+  std::string cert = dir_.path() + "/server.crt";
+  auto anonymous = StartHttpsWithAnn(cert);
+  ASSERT_TRUE(anonymous && !HasFatalFailure());
   std::string server = "https://" + addr_;
-  auto anonymous = ApiClient::Create({.server = server, .ca_file = cert});
-  ASSERT_TRUE(anonymous);
-  Register(*anonymous, "ann@example.com", "ann-lab");
 
   std::string home = NewHome("ann");
   Outcome untrusted = Cli(home, {"login", "--server", server, "--email", "ann@example.com"}, kPassword);
@@ -333,6 +357,105 @@ TEST_F(CliTest, HttpsWithCaFileAndClientCertificate) {
   Outcome by_certificate = Cli(NewHome("cert-only"), {"whoami", "--server", server, "--cacert", cert, "--cert", crt, "--key", pem});
   EXPECT_EQ(by_certificate.exit_code, 0) << by_certificate;
   EXPECT_NE(by_certificate.out.find("email:    ann@example.com"), std::string::npos) << by_certificate;
+}
+
+
+using test::FreePort;
+using test::TinyProxy;
+
+// The CLI and the SDK go through the same proxy: http:// requests in absolute form (JSON calls and
+// the streamed upload PUTs alike).
+TEST_F(CliTest, HttpThroughTheProxyFromCliAndSdk) {
+  StartServer();
+  RegisterOverHttp("ann@example.com", "ann-lab");
+  std::string home = NewHome("ann");
+  std::string server = "http://" + addr_;
+  ASSERT_EQ(Cli(home, {"login", "--server", server, "--email", "ann@example.com"}, kPassword).exit_code, 0);
+  TinyProxy proxy(dir_.path() + "/proxy");
+  ASSERT_TRUE(proxy.WaitReady()) << proxy.Log();
+  std::map<std::string, std::string> env = {{"HTTP_PROXY", proxy.url()}};
+  std::string me = "GET " + server + "/api/v1/me HTTP/1.1";
+  std::string put = "PUT " + server + "/api/v1/uploads/";
+  std::ofstream(dir_.path() + "/cli.bin") << std::string(300'000, 'c');
+  std::ofstream(dir_.path() + "/sdk.bin") << std::string(200'000, 's');
+
+  Outcome whoami = Cli(home, {"whoami"}, "", env);
+  ASSERT_EQ(whoami.exit_code, 0) << whoami;
+  EXPECT_TRUE(proxy.WaitForRequests(me, 1)) << proxy.Log();
+  Outcome cp = Cli(home, {"cp", dir_.path() + "/cli.bin", "pc:datasets/cli.bin"}, "", env);
+  ASSERT_EQ(cp.exit_code, 0) << cp;
+  EXPECT_TRUE(proxy.WaitForRequests(put, 1)) << proxy.Log();
+
+  Outcome sdk = Sdk(home, std::string(kSdkWhoami) + "upload('" + dir_.path() + "/sdk.bin', 'datasets/sdk.bin')\n", env);
+  ASSERT_EQ(sdk.exit_code, 0) << sdk;
+  EXPECT_EQ(sdk.out, "ann@example.com\n") << sdk;
+  EXPECT_TRUE(proxy.WaitForRequests(me, 2)) << proxy.Log();
+  EXPECT_TRUE(proxy.WaitForRequests(put, 2)) << proxy.Log();
+  Outcome ls = Cli(home, {"ls", "-l", "datasets"});  // both arrived whole
+  EXPECT_NE(ls.out.find("300000"), std::string::npos) << ls;
+  EXPECT_NE(ls.out.find("200000"), std::string::npos) << ls;
+}
+
+// https:// goes through a CONNECT tunnel with the proxy's credentials from the proxy URL; TLS and
+// its checks stay with the server. Wrong credentials are an error that names the proxy.
+TEST_F(CliTest, HttpsThroughAConnectTunnelWithProxyCredentials) {
+  std::string cert = dir_.path() + "/server.crt";
+  auto anonymous = StartHttpsWithAnn(cert);
+  ASSERT_TRUE(anonymous && !HasFatalFailure());
+  std::string server = "https://" + addr_;
+  TinyProxy proxy(dir_.path() + "/proxy", "alice s3cret");
+  ASSERT_TRUE(proxy.WaitReady()) << proxy.Log();
+  std::string authority = proxy.url().substr(std::string("http://").size());
+  std::map<std::string, std::string> env = {{"https_proxy", "http://alice:s3cret@" + authority}};
+  std::string tunnel = "CONNECT " + addr_ + " HTTP/1.";  // the SDK's http.client says 1.0
+
+  std::string home = NewHome("ann");
+  Outcome login = Cli(home, {"login", "--server", server, "--email", "ann@example.com", "--cacert", cert}, kPassword, env);
+  ASSERT_EQ(login.exit_code, 0) << login;
+  ASSERT_TRUE(proxy.WaitForRequests(tunnel, 1)) << proxy.Log();
+  int before = proxy.Requests(tunnel);
+  Outcome sdk = Sdk(home, kSdkWhoami, env);
+  ASSERT_EQ(sdk.exit_code, 0) << sdk;
+  EXPECT_EQ(sdk.out, "ann@example.com\n") << sdk;
+  EXPECT_TRUE(proxy.WaitForRequests(tunnel, before + 1)) << proxy.Log();
+
+  std::map<std::string, std::string> wrong = {{"https_proxy", "http://alice:wrong@" + authority}};
+  Outcome refused = Cli(home, {"whoami"}, "", wrong);
+  EXPECT_EQ(refused.exit_code, 1) << refused;
+  EXPECT_NE(refused.err.find("the proxy " + proxy.url() + " asks for credentials (HTTP 401)"), std::string::npos)
+      << refused;  // tinyproxy refuses a CONNECT with 401 rather than 407
+  Outcome sdk_refused = Sdk(home, kSdkWhoami, wrong);
+  EXPECT_EQ(sdk_refused.exit_code, 1) << sdk_refused;
+  EXPECT_NE(sdk_refused.out.find("through the proxy " + proxy.url()), std::string::npos) << sdk_refused;
+  EXPECT_NE(sdk_refused.out.find("401 Unauthorized"), std::string::npos) << sdk_refused;
+}
+
+// no_proxy sends a server around the proxy (loopback only when listed); a proxy that cannot be
+// reached is an error that names it, from the CLI and the SDK alike.
+TEST_F(CliTest, NoProxyBypassesAndAnUnreachableProxyIsNamed) {
+  StartServer();
+  RegisterOverHttp("ann@example.com", "ann-lab");
+  std::string home = NewHome("ann");
+  ASSERT_EQ(Cli(home, {"login", "--server", "http://" + addr_, "--email", "ann@example.com"}, kPassword).exit_code, 0);
+  std::string dead = "http://127.0.0.1:" + std::to_string(FreePort());
+  std::string port = addr_.substr(addr_.rfind(':') + 1);
+
+  for (std::string no_proxy : std::vector<std::string>{"127.0.0.1", "localhost, 127.0.0.1:" + port, "*"}) {
+    std::map<std::string, std::string> env = {{"http_proxy", dead}, {"NO_PROXY", no_proxy}};
+    Outcome cli = Cli(home, {"whoami"}, "", env);
+    EXPECT_EQ(cli.exit_code, 0) << no_proxy << "\n" << cli;
+    Outcome sdk = Sdk(home, kSdkWhoami, env);
+    EXPECT_EQ(sdk.exit_code, 0) << no_proxy << "\n" << sdk;
+  }
+  for (std::string no_proxy : {"", "localhost", "127.0.0.2", "127.0.0.1:1"}) {
+    std::map<std::string, std::string> env = {{"http_proxy", dead}, {"no_proxy", no_proxy}};
+    Outcome cli = Cli(home, {"whoami"}, "", env);
+    EXPECT_EQ(cli.exit_code, 1) << no_proxy << "\n" << cli;
+    EXPECT_NE(cli.err.find("cannot connect to the proxy " + dead), std::string::npos) << cli;
+    Outcome sdk = Sdk(home, kSdkWhoami, env);
+    EXPECT_EQ(sdk.exit_code, 1) << no_proxy << "\n" << sdk;
+    EXPECT_NE(sdk.out.find("through the proxy " + dead), std::string::npos) << sdk;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -36,7 +37,7 @@ inline std::ostream& operator<<(std::ostream& os, const Outcome& r) {
 class Running {
  public:
   // Starts `args` (argv[0] looked up in PATH) with HOME=`home`, stdin = `input`, the environment
-  // without PaddleCloud's client variables, plus `extra_env`.
+  // without PaddleCloud's client variables and proxy variables, plus `extra_env`.
   Running(std::vector<std::string> args, const std::string& home, const std::string& input,
           const std::map<std::string, std::string>& extra_env = {})
       : args_(std::move(args)) {
@@ -49,6 +50,9 @@ class Running {
       std::string name = entry.substr(0, entry.find('='));
       if (name == "HOME" || name == "PADDLE_CLOUD_URL" || name == "PADDLE_CLOUD_TOKEN" || name == "PADDLECLOUD_CLI_CONFIG")
         continue;
+      std::string lower = name;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "http_proxy" || lower == "https_proxy" || lower == "no_proxy") continue;  // tests choose them
       env.push_back(entry);
     }
     env.push_back("HOME=" + home);

@@ -14,6 +14,7 @@
 
 #include "client/api_client.h"
 #include "client/cli_config.h"
+#include "client/proxy.h"
 #include "testing/server_process.h"
 #include "testing/smtp_server.h"
 
@@ -36,6 +37,52 @@ void WriteText(const std::string& path, const std::string& text) {
 }
 
 // ---- the config file ------------------------------------------------------------------------
+
+// The SDK's (urllib's) proxy rule, case by case (the end-to-end tests run both through tinyproxy).
+TEST(ProxyRule, ReadsTheEnvironmentAsUrllibDoes) {
+  auto env = ProxyEnvironmentFrom({{"HTTPS_PROXY", "http://upper:1"}, {"https_proxy", "http://lower:2"},
+                                   {"HTTP_PROXY", "http://h:3"}, {"NO_PROXY", "a"}, {"no_proxy", ""}});
+  EXPECT_EQ(env.https_proxy, "http://lower:2");  // lower case wins
+  EXPECT_EQ(env.http_proxy, "http://h:3");
+  EXPECT_EQ(env.no_proxy, "");  // an empty lower-case one unsets it
+  EXPECT_EQ(ProxyEnvironmentFrom({{"HTTP_PROXY", "http://h:3"}, {"REQUEST_METHOD", "GET"}}).http_proxy, "");  // CGI
+  EXPECT_EQ(ProxyEnvironmentFrom({{"ALL_PROXY", "http://h:3"}}).https_proxy, "");
+}
+
+TEST(ProxyRule, NoProxyMatchesHostsDomainsPortsAndStar) {
+  EXPECT_TRUE(BypassesProxy("*", "example.com", ""));
+  EXPECT_TRUE(BypassesProxy("example.com", "EXAMPLE.com", ""));
+  EXPECT_TRUE(BypassesProxy("example.com", "api.example.com", "8443"));
+  EXPECT_TRUE(BypassesProxy(" .example.com ,other", "api.example.com", ""));
+  EXPECT_FALSE(BypassesProxy("example.com", "badexample.com", ""));  // a domain, not a suffix of letters
+  EXPECT_TRUE(BypassesProxy("a, 127.0.0.1:8080", "127.0.0.1", "8080"));
+  EXPECT_FALSE(BypassesProxy("127.0.0.1:8080", "127.0.0.1", "9090"));
+  EXPECT_FALSE(BypassesProxy("127.0.0.1:8080", "127.0.0.1", ""));  // the port as written in the URL
+  EXPECT_FALSE(BypassesProxy("localhost", "127.0.0.1", ""));       // loopback is not special
+  EXPECT_FALSE(BypassesProxy("", "127.0.0.1", ""));
+  EXPECT_FALSE(BypassesProxy("*,example.com", "other.org", ""));  // "*" only alone
+  EXPECT_TRUE(BypassesProxy("::1", "::1", ""));
+  EXPECT_TRUE(BypassesProxy("[::1]", "::1", ""));
+}
+
+TEST(ProxyRule, ProxyUrlsAndCredentials) {
+  ProxyEnvironment env{.http_proxy = "proxy.corp:3128", .https_proxy = "http://al%40ice:p%3Ass@proxy.corp"};
+  auto plain = ProxyFor(env, false, "example.com", "");
+  ASSERT_TRUE(plain && *plain);
+  EXPECT_EQ((*plain)->url, "http://proxy.corp:3128");
+  EXPECT_EQ((*plain)->authorization, "");
+  auto tls = ProxyFor(env, true, "example.com", "");
+  ASSERT_TRUE(tls && *tls);
+  EXPECT_EQ((*tls)->port, "80");
+  EXPECT_EQ((*tls)->authorization, "Basic YWxAaWNlOnA6c3M=");  // base64("al@ice:p:ss")
+  EXPECT_EQ((*tls)->url.find("ice"), std::string::npos);      // never the credentials
+  env.no_proxy = "example.com";
+  EXPECT_FALSE(*ProxyFor(env, true, "example.com", ""));
+  auto socks = ProxyFor({.https_proxy = "socks5://p:1080"}, true, "example.com", "");
+  ASSERT_FALSE(socks);
+  EXPECT_EQ(socks.error().field(), "https_proxy");
+  EXPECT_NE(socks.error().message().find("is not an http:// proxy"), std::string::npos);
+}
 
 TEST(CliConfigTest, PathHonoursHomeAndTheOverride) {
   EXPECT_EQ(*ConfigPath({{"HOME", "/home/ann"}}), "/home/ann/.paddlecloud/config");

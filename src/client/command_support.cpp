@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <ctime>
 #include <iostream>
 
 namespace paddlecloud::client {
@@ -53,6 +54,28 @@ std::int64_t IntAt(const json::value& v, std::initializer_list<std::string_view>
   return fallback;
 }
 
+const json::array& ArrayAt(const json::value& v, std::string_view key) {
+  static const json::array kEmpty;
+  if (!v.is_object()) return kEmpty;
+  const json::value* found = v.as_object().if_contains(key);
+  return found && found->is_array() ? found->as_array() : kEmpty;
+}
+
+std::uint64_t UintAt(const json::value& v, std::string_view key) {
+  std::int64_t n = IntAt(v, {key}, 0);
+  return n < 0 ? 0 : static_cast<std::uint64_t>(n);
+}
+
+bool BoolAt(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return false;
+  const json::value* found = v.as_object().if_contains(key);
+  return found && found->is_bool() && found->as_bool();
+}
+
+bool Has(const json::value& v, std::string_view key) { return v.is_object() && v.as_object().contains(key); }
+
+std::int64_t NowSeconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
 Status CheckFiles(const Settings& s) {
   for (auto [file, flag] : {std::pair{&s.cacert, "--cacert"}, {&s.cert, "--cert"}, {&s.key, "--key"}}) {
     if (!file->empty() && ::access(file->c_str(), R_OK) != 0)
@@ -63,7 +86,7 @@ Status CheckFiles(const Settings& s) {
 
 ClientOptions OptionsFor(const Settings& s, std::string token) {
   return ClientOptions{.server = s.server, .token = std::move(token), .ca_file = s.cacert, .cert_file = s.cert,
-                       .key_file = s.key};
+                       .key_file = s.key, .proxy = s.proxy};
 }
 
 std::string NotSignedIn(const std::string& server) {

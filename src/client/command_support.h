@@ -32,6 +32,14 @@ void Warn(const std::string& message);
 std::string StringAt(const boost::json::value& v, std::initializer_list<std::string_view> path);
 std::int64_t IntAt(const boost::json::value& v, std::initializer_list<std::string_view> path,
                    std::int64_t fallback = 0);
+// The array / non-negative integer / true at `key` of an object; empty / 0 / false otherwise.
+const boost::json::array& ArrayAt(const boost::json::value& v, std::string_view key);
+std::uint64_t UintAt(const boost::json::value& v, std::string_view key);
+bool BoolAt(const boost::json::value& v, std::string_view key);
+bool Has(const boost::json::value& v, std::string_view key);
+
+// Seconds since the Unix epoch (the API's timestamps).
+std::int64_t NowSeconds();
 
 // Files named by flags must be readable before anything is sent.
 Status CheckFiles(const Settings& s);

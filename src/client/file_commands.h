@@ -1,9 +1,9 @@
 // `paddlecloud ls`, `cp`, `rm`, `mkdir`, `mv`, `share`, `unshare`, `shares` and `publish`: the
 // account's files (datasets, models, workspace; see docs/files.md) from the command line.
 //
-// Cloud paths are relative and `/`-separated: `datasets/mnist/train.csv` (a leading `/` and trailing
-// `/`s are dropped; `.`/`..` and empty segments, backslashes and NUL are refused before anything is
-// sent, a usage error). In `cp` a cloud path carries the prefix `pc:` (`pc:datasets/mnist`), so a local
+// Cloud paths are relative and `/`-separated: `datasets/mnist/train.csv`, checked by the rule of
+// docs/files.md ("The cloud-path rule") before anything is sent (a usage error), except that a
+// leading `/` is dropped; trailing `/`s are dropped. In `cp` a cloud path carries the prefix `pc:` (`pc:datasets/mnist`), so a local
 // folder named `datasets` is never mistaken for one; every other argument of `cp` is a local path (a
 // local path that starts with "pc:" is written `./pc:...`).
 //
@@ -11,18 +11,8 @@
 // network error: the server's message on stderr prefixed "paddlecloud: ") or kExitUsage (bad flags or
 // input). Listings and results go to stdout; progress and notes to stderr.
 //
-// Transfers. Uploads use the resumable upload protocol: each file gets an upload session (POST
-// /api/v1/uploads with its size and SHA-256, which the server verifies) whose id is remembered in
-// <config dir>/uploads/<sha256 of server, local absolute path and cloud path>.json (with the local
-// file's size and mtime) until the upload completes, so running the same `cp` again after it was
-// interrupted (killed, network gone) continues at the server's offset ("resuming FILE at N bytes").
-// A local file that changed since, or a session the server no longer has, starts over. The file
-// body is streamed, never read whole. Downloads are written to DEST.part and renamed when complete;
-// a DEST.part left by an interrupted download is continued with a Range request (when the server's
-// ETag of the file is still the one it was started with, remembered in <config dir>/downloads/).
-// Folders (`-r`) are walked file by file (not as a tar), so each file resumes on its own. On a
-// terminal each file gets a progress line (bytes, percent, rate); otherwise only a final summary
-// is printed (on stderr).
+// Transfers (`cp`): see client/file_transfer.h; on a terminal each file gets a progress line
+// (bytes, percent, rate); otherwise only a final summary is printed (on stderr).
 #pragma once
 
 #include <cstdint>
@@ -132,12 +122,5 @@ Result<std::uint64_t> ParseRate(const std::string& text);
 // A duration (common/units.h) in whole seconds, rounded up: "7d" → 604800, "90s", "1.5h";
 // InvalidArgument otherwise or when 0.
 Result<std::int64_t> ParseExpirySeconds(const std::string& text);
-// Lower-case hex SHA-256 of `data` / of a file's contents (read in chunks).
-std::string Sha256Hex(std::string_view data);
-Result<std::string> Sha256OfFile(const std::string& path);
-// The state file of an upload session: <config dir>/uploads/<sha256(server "\n" local "\n" cloud)>.json,
-// `local` being the absolute, lexically normal path. The Python SDK uses the same files.
-Result<std::string> UploadStatePath(const Environment& env, const std::string& server, const std::string& local,
-                                    const std::string& cloud);
 
 }  // namespace paddlecloud::client

@@ -17,6 +17,7 @@
 #include "client/api_client.h"
 #include "client/cli_test_support.h"
 #include "client/file_commands.h"
+#include "client/file_transfer.h"
 #include "testing/http_client.h"
 #include "testing/platform_fixture.h"
 #include "testing/server_process.h"
@@ -93,6 +94,22 @@ TEST(CloudPaths, AreCheckedAndNormalized) {
             std::string::npos);
   EXPECT_EQ(EncodePath("datasets/sub dir/ü+%.txt"), "datasets/sub%20dir/%C3%BC%2B%25.txt");
   EXPECT_EQ(EncodeComponent("a/b c&d=e"), "a%2Fb%20c%26d%3De");
+}
+
+// The CLI follows the shared vectors of the cloud-path rule (testdata/cloud_paths.json), except that
+// on its command line a leading '/' is dropped.
+TEST(CloudPaths, FollowTheSharedVectors) {
+  auto vectors = json::parse(testing::ReadFile(std::string(PADDLECLOUD_SOURCE_DIR) + "/testdata/cloud_paths.json"));
+  for (const auto& v : vectors.at("vectors").as_array()) {
+    std::string input(v.at("input").as_string());
+    auto normalized = NormalizeCloudPath(input);
+    if (const auto* path = v.as_object().if_contains("path")) {
+      ASSERT_TRUE(normalized) << input << ": " << normalized.error().ToString();
+      EXPECT_EQ(*normalized, path->as_string());
+    } else if (v.at("error").as_string() != "absolute") {
+      EXPECT_FALSE(normalized) << v.at("why").as_string();
+    }
+  }
 }
 
 TEST(Rates, AreByteSizesPerSecond) {  // one meaning per prefix, as everywhere (common/units.h)
@@ -187,6 +204,18 @@ class FilesCliTest : public testing::PlatformTest {
     std::string headers = "Authorization: Bearer " + (token.empty() ? token_ : token) + "\r\n";
     if (!body.empty()) headers += "Content-Type: application/json\r\n";
     return testing::Request(addr_, method, target, body, headers);
+  }
+  // Waits until the server holds part of the one upload `cp` began, then kills `cp` (SIGKILL); `id`
+  // gets the session, `kept` what the server kept of it (it survives the client).
+  void KillMidUpload(std::unique_ptr<test::Running> cp, std::string& id, std::int64_t& kept) {
+    ASSERT_TRUE(testing::WaitFor([&] {
+      auto states = UploadStates();
+      if (states.empty()) return false;
+      id = std::string(states.front().at("id").as_string());
+      return ServerOffset(id) > 0;
+    }, 60s)) << cp->Err() << server_->Log();
+    cp.reset();
+    ASSERT_TRUE(testing::WaitFor([&] { return (kept = ServerOffset(id)) > 0; }, 10s));
   }
   // The upload sessions the CLI remembers: id by state file.
   std::vector<json::value> UploadStates() {
@@ -326,22 +355,13 @@ TEST_F(FilesCliTest, AKilledUploadResumes) {
   std::string content = RandomBytes(16 * 1024 * 1024, 2);
   WriteFile(big, content);
 
-  auto slow = Start({"cp", "--limit-rate", "2M", big, "pc:models/big model.bin"});
   std::string id;
-  ASSERT_TRUE(testing::WaitFor([&] {
-    auto states = UploadStates();
-    if (states.empty()) return false;
-    id = std::string(states.front().at("id").as_string());
-    return ServerOffset(id) > 0;
-  }, 60s)) << slow->Err() << server_->Log();
+  std::int64_t kept = 0;
+  ASSERT_NO_FATAL_FAILURE(KillMidUpload(Start({"cp", "--limit-rate", "2M", big, "pc:models/big model.bin"}), id, kept));
   auto state = UploadStates().front();
   EXPECT_EQ(state.at("size").to_number<std::int64_t>(), 16 * 1024 * 1024);
   EXPECT_EQ(state.at("path").as_string(), "models/big model.bin");
   EXPECT_EQ(state.at("sha256").as_string(), Sha256Hex(content));
-  slow.reset();  // SIGKILL
-  // What the server kept survives the client.
-  std::int64_t kept = 0;
-  ASSERT_TRUE(testing::WaitFor([&] { return (kept = ServerOffset(id)) > 0; }, 10s));
   EXPECT_LT(kept, 16 * 1024 * 1024);
   EXPECT_EQ(Cli({"ls", "models"}).out, "");  // nothing partial is visible
 
@@ -554,6 +574,58 @@ TEST_F(FilesCliQuotaTest, QuotaExceededIsTheServersMessage) {
   EXPECT_NE(over.err.find("quota"), std::string::npos) << over;
   EXPECT_TRUE(UploadStates().empty());
   EXPECT_EQ(Cli({"ls", "datasets"}).out, "");
+}
+
+// The CLI and the SDK share upload state files (docs/upload-state.md): an upload the CLI began and
+// was killed in is finished by the SDK, and one the SDK began and stopped is finished by the CLI.
+TEST_F(FilesCliTest, UploadsResumeAcrossCliAndSdk) {
+  auto sdk = [&](const std::string& code) {
+    std::string script = "import sys\nsys.path.insert(0, \"" + std::string(PADDLECLOUD_SOURCE_DIR) +
+                         "/sdk/python\")\nfrom paddlecloud import upload\n" + code;
+    return test::RunProgram({"python3", "-c", script}, home_, "", {}, 120s);
+  };
+  std::string cli_first = dir_.path() + "/cli first.bin", sdk_first = dir_.path() + "/sdk-first.bin";
+  std::string a = RandomBytes(8 << 20, 21), b = RandomBytes(6 << 20, 22);
+  WriteFile(cli_first, a);
+  WriteFile(sdk_first, b);
+
+  std::string id;
+  std::int64_t kept = 0;
+  ASSERT_NO_FATAL_FAILURE(KillMidUpload(Start({"cp", "--limit-rate", "2M", cli_first, "pc:models/a.bin"}), id, kept));
+  Outcome finished = sdk("r = upload(r'" + cli_first + "', 'models/a.bin')\nprint(r['resumed_bytes'])\n");
+  ASSERT_EQ(finished.exit_code, 0) << finished << server_->Log();
+  EXPECT_GE(std::stoll(finished.out), kept) << finished;  // continued, not started over
+  EXPECT_LT(std::stoll(finished.out), 8 << 20) << finished;
+  EXPECT_TRUE(UploadStates().empty());
+  EXPECT_EQ(ServerOffset(id), -1);  // the session is over
+
+  Outcome stopped = sdk(R"(
+class Stop(Exception):
+    pass
+def stop(sent, total):
+    if sent >= 3 << 20:
+        raise Stop()
+try:
+    upload(r')" + sdk_first + R"(', 'models/b.bin', progress=stop, chunk_size=1 << 20)
+except Stop:
+    print('stopped')
+)");
+  ASSERT_EQ(stopped.out, "stopped\n") << stopped;
+  ASSERT_EQ(UploadStates().size(), 1u);
+  id = std::string(UploadStates().front().at("id").as_string());
+  kept = ServerOffset(id);
+  ASSERT_GT(kept, 0);
+  Outcome resumed = Cli({"cp", sdk_first, "pc:models/b.bin"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed << server_->Log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(resumed.err, m, std::regex("resuming " + RegexEscape(sdk_first) + " at (\\d+) bytes\n")))
+      << resumed;
+  EXPECT_EQ(std::stoll(m[1].str()), kept);
+  EXPECT_TRUE(UploadStates().empty());
+
+  ASSERT_EQ(Cli({"cp", "pc:models/a.bin", "pc:models/b.bin", dir_.path() + "/back/"}).exit_code, 0);
+  EXPECT_TRUE(testing::ReadFile(dir_.path() + "/back/a.bin") == a);
+  EXPECT_TRUE(testing::ReadFile(dir_.path() + "/back/b.bin") == b);
 }
 
 // On a terminal each file gets a progress line (percent, bytes, rate), redrawn in place.

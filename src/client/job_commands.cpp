@@ -30,15 +30,6 @@ bool AllDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-const json::array& ArrayAt(const json::value& v, std::string_view key) {
-  static const json::array kEmpty;
-  if (!v.is_object()) return kEmpty;
-  const json::value* found = v.as_object().if_contains(key);
-  return found && found->is_array() ? found->as_array() : kEmpty;
-}
-
 std::string JobPath(std::int64_t id) { return "/api/v1/jobs/" + std::to_string(id); }
 
 std::string Dashboard(const ApiClient& client, std::int64_t id) { return client.server() + "/jobs/" + std::to_string(id); }
@@ -335,7 +326,7 @@ int ListJobs(const JobsFlags& flags, const Environment& env) {
   std::vector<std::string> header = {"NAME", "ID", "STATE", "STARTED", "AGE", "SUCCESS", "FAILS"};
   if (flags.all) header.push_back("USER");
   std::vector<std::vector<std::string>> rows;
-  std::int64_t now = Now();
+  std::int64_t now = NowSeconds();
   for (const auto& job : jobs) {
     std::vector<std::string> row = {StringAt(job, {"name"}),
                                     std::to_string(IntAt(job, {"id"})),
@@ -428,62 +419,72 @@ int KillJob(const KillFlags& flags, const Environment& env) {
   return kExitOk;
 }
 
-int DescribeJob(const DescribeFlags& flags, const Environment& env) {
-  int exit_code = kExitOk;
-  auto opened = OpenJob(flags.connection, env, flags.job, exit_code);
-  if (!opened) return exit_code;
-  auto& [client, job] = *opened;
-  std::int64_t id = IntAt(*job, {"id"});
-  auto events = client->Call("GET", JobPath(id) + "/events");
-  if (!events) return FailSignedIn(*client, events.error());
+namespace {
 
-  const json::value spec = job->as_object().contains("spec") ? job->at("spec") : json::value(json::object());
+// "2 x (cpu 1, memory 1Gi, gpu 0)" for the trainers, "0" or "1 x (cpu 1, memory 1Gi)" for the pservers.
+std::string TrainersText(const json::value& spec) {
+  return std::to_string(IntAt(spec, {"num_trainer"})) + " x (cpu " + StringAt(spec, {"cpu_per_trainer"}) +
+         ", memory " + StringAt(spec, {"mem_per_trainer"}) + ", gpu " +
+         std::to_string(IntAt(spec, {"gpu_per_trainer"})) + ")";
+}
+
+std::string PServersText(const json::value& spec) {
+  std::int64_t ps = IntAt(spec, {"num_ps"});
+  if (ps == 0) return "0";
+  return std::to_string(ps) + " x (cpu " + StringAt(spec, {"cpu_per_ps"}) + ", memory " +
+         StringAt(spec, {"mem_per_ps"}) + ")";
+}
+
+// "A=1 B=2": the spec's environment variables.
+std::string EnvText(const json::value& spec) {
+  std::string text;
+  if (!spec.is_object()) return text;
+  auto* vars = spec.as_object().if_contains("env");
+  if (!vars || !vars->is_object()) return text;
+  for (const auto& [k, v] : vars->as_object())
+    text += (text.empty() ? "" : " ") + std::string(k) + "=" + (v.is_string() ? std::string(v.as_string()) : "");
+  return text;
+}
+
+// The job's fields as two columns without a header ("Name:  fit-a-line"); empty values left out.
+void PrintJobFields(const ApiClient& client, const json::value& job) {
+  std::int64_t id = IntAt(job, {"id"});
+  const json::value spec = job.as_object().contains("spec") ? job.at("spec") : json::value(json::object());
   std::vector<std::vector<std::string>> fields;
   auto field = [&](const std::string& label, const std::string& value) {
     if (!value.empty()) fields.push_back({label + ":", value});
   };
-  std::string state = StringAt(*job, {"state"});
-  std::string reason = StringAt(*job, {"reason"});
-  const json::value* stop = job->as_object().if_contains("stop_requested");
-  if (stop && stop->is_bool() && stop->as_bool() && !Terminal(state)) state += " (stopping)";
-  field("Name", StringAt(*job, {"name"}));
+  std::string state = StringAt(job, {"state"});
+  std::string reason = StringAt(job, {"reason"});
+  if (BoolAt(job, "stop_requested") && !Terminal(state)) state += " (stopping)";
+  field("Name", StringAt(job, {"name"}));
   field("ID", std::to_string(id));
-  field("User", StringAt(*job, {"user"}));
+  field("User", StringAt(job, {"user"}));
   field("State", state);
-  if (reason != StringAt(*job, {"state"})) field("Reason", reason);
-  field("Submitted", FormatTime(IntAt(*job, {"submitted_at"})));
-  field("Started", FormatTime(IntAt(*job, {"started_at"})));
-  field("Finished", FormatTime(IntAt(*job, {"finished_at"})));
+  if (reason != StringAt(job, {"state"})) field("Reason", reason);
+  field("Submitted", FormatTime(IntAt(job, {"submitted_at"})));
+  field("Started", FormatTime(IntAt(job, {"started_at"})));
+  field("Finished", FormatTime(IntAt(job, {"finished_at"})));
   field("Entry", StringAt(spec, {"entry"}));
-  field("Trainers", std::to_string(IntAt(spec, {"num_trainer"})) + " x (cpu " + StringAt(spec, {"cpu_per_trainer"}) +
-                        ", memory " + StringAt(spec, {"mem_per_trainer"}) + ", gpu " +
-                        std::to_string(IntAt(spec, {"gpu_per_trainer"})) + ")");
-  std::int64_t ps = IntAt(spec, {"num_ps"});
-  field("PServers", ps == 0 ? std::string("0")
-                            : std::to_string(ps) + " x (cpu " + StringAt(spec, {"cpu_per_ps"}) + ", memory " +
-                                  StringAt(spec, {"mem_per_ps"}) + ")");
+  field("Trainers", TrainersText(spec));
+  field("PServers", PServersText(spec));
   field("Package", StringAt(spec, {"package"}));
   field("Workdir", StringAt(spec, {"workdir"}));
   field("Image", StringAt(spec, {"image"}));
-  if (spec.is_object()) {
-    if (auto* vars = spec.as_object().if_contains("env"); vars && vars->is_object()) {
-      std::string text;
-      for (const auto& [k, v] : vars->as_object())
-        text += (text.empty() ? "" : " ") + std::string(k) + "=" + (v.is_string() ? std::string(v.as_string()) : "");
-      field("Env", text);
-    }
-  }
+  field("Env", EnvText(spec));
   field("Max restarts", std::to_string(IntAt(spec, {"max_restarts"})));
   field("Fault tolerant", std::to_string(IntAt(spec, {"fault_tolerant"})));
-  field("Trainer runs", std::to_string(IntAt(*job, {"succeeded"})) + " succeeded, " +
-                            std::to_string(IntAt(*job, {"failed"})) + " failed");
-  field("Dashboard", Dashboard(*client, id));
+  field("Trainer runs", std::to_string(IntAt(job, {"succeeded"})) + " succeeded, " +
+                            std::to_string(IntAt(job, {"failed"})) + " failed");
+  field("Dashboard", Dashboard(client, id));
   // Two columns without a header: reuse the table layout and drop its empty header line.
   std::string head = FormatTable({"", ""}, fields);
   std::cout << head.substr(head.find('\n') + 1);
+}
 
+void PrintPods(const json::value& job) {
   std::vector<std::vector<std::string>> pods;
-  for (const auto& pod : ArrayAt(*job, "pods")) {
+  for (const auto& pod : ArrayAt(job, "pods")) {
     const json::value* exit = pod.as_object().if_contains("exit_code");
     pods.push_back({StringAt(pod, {"name"}), StringAt(pod, {"role"}), std::to_string(IntAt(pod, {"index"})),
                     StringAt(pod, {"phase"}), exit && exit->is_int64() ? std::to_string(exit->as_int64()) : "-",
@@ -493,9 +494,12 @@ int DescribeJob(const DescribeFlags& flags, const Environment& env) {
   }
   std::cout << "\nPods:\n"
             << FormatTable({"NAME", "ROLE", "INDEX", "PHASE", "EXIT", "RESTARTS", "ENDPOINT", "REASON"}, pods);
+}
 
-  const auto& items = ArrayAt(*events, "items");
-  std::size_t shown = std::min<std::size_t>(items.size(), static_cast<std::size_t>(std::max(flags.events, 0)));
+// The last `limit` of the job's events.
+void PrintEvents(const json::value& events, int limit) {
+  const auto& items = ArrayAt(events, "items");
+  std::size_t shown = std::min<std::size_t>(items.size(), static_cast<std::size_t>(std::max(limit, 0)));
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = items.size() - shown; i < items.size(); ++i) {
     const auto& e = items[i];
@@ -510,6 +514,20 @@ int DescribeJob(const DescribeFlags& flags, const Environment& env) {
   } else {
     std::cout << FormatTable({"TIME", "POD", "TYPE", "MESSAGE"}, rows);
   }
+}
+
+}  // namespace
+
+int DescribeJob(const DescribeFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto opened = OpenJob(flags.connection, env, flags.job, exit_code);
+  if (!opened) return exit_code;
+  auto& [client, job] = *opened;
+  auto events = client->Call("GET", JobPath(IntAt(*job, {"id"})) + "/events");
+  if (!events) return FailSignedIn(*client, events.error());
+  PrintJobFields(*client, *job);
+  PrintPods(*job);
+  PrintEvents(*events, flags.events);
   return kExitOk;
 }
 

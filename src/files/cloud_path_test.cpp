@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+// files_test does not link Boost.JSON (src/files/CMakeLists.txt); its header-only form reads the vectors.
+#include <boost/json/src.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
 #include "files/tar_format.h"
 
 namespace paddlecloud::files {
@@ -24,6 +31,42 @@ TEST(CloudPathTest, RefusesUnsafePathsNamingTheField) {
     EXPECT_EQ(p.error().field(), "to");
   }
   EXPECT_TRUE(ParseCloudPath(std::string(255, 'x')));
+}
+
+// The vectors the SDK and the web test too (testdata/cloud_paths.json; the rule: docs/files.md).
+TEST(CloudPathTest, FollowsTheSharedVectors) {
+  // The source tree holds the build directory (build/): look up from the test binary.
+  std::filesystem::path file;
+  for (auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path(); dir != dir.root_path() && file.empty();
+       dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / "testdata" / "cloud_paths.json")) file = dir / "testdata" / "cloud_paths.json";
+  }
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << "testdata/cloud_paths.json not found above the test binary";
+  std::stringstream text;
+  text << in.rdbuf();
+  // What the server's message says for each error code of the vectors.
+  const std::map<std::string, std::string> said = {
+      {"absolute", "must be relative"},       {"empty_segment", "empty segment"},
+      {"dot_segment", "'.' or '..'"},         {"nul", "NUL"},
+      {"backslash", "backslashes"},           {"control", "control characters"},
+      {"segment_too_long", "longer than 255"}, {"path_too_long", "longer than 4096"}};
+  auto vectors = boost::json::parse(text.str()).at("vectors").as_array();
+  ASSERT_GT(vectors.size(), 20u);
+  for (const auto& v : vectors) {
+    std::string input(v.at("input").as_string());
+    auto parsed = ParseCloudPath(input);
+    if (const auto* path = v.as_object().if_contains("path")) {
+      ASSERT_TRUE(parsed) << input << ": " << parsed.error().ToString();
+      EXPECT_EQ(JoinSegments(*parsed), path->as_string()) << input;
+    } else {
+      std::string code(v.at("error").as_string());
+      ASSERT_FALSE(parsed) << input;
+      ASSERT_TRUE(said.contains(code)) << code;
+      EXPECT_NE(parsed.error().message().find(said.at(code)), std::string::npos)
+          << code << ": " << parsed.error().message();
+    }
+  }
 }
 
 TEST(CloudPathTest, Utf8Validation) {

@@ -6,6 +6,8 @@ PADDLE_CLOUD_TOKEN: set for every job pod), then the CLI's config file ~/.paddle
 written by `paddlecloud login`). As in the CLI, the file's token and CA file belong to the file's
 server: they are not used when another server is chosen, so a stored token never goes elsewhere.
 """
+import base64
+import http.client
 import json
 import os
 import ssl
@@ -139,16 +141,56 @@ class Client:
             payload = response.read()
         return json.loads(payload) if payload else None
 
+    def proxy(self) -> Optional[urllib.parse.SplitResult]:
+        """The HTTP proxy requests to the server go through, as urllib chooses it from the environment
+        (http_proxy / https_proxy, lower case first, and no_proxy; docs/proxy.md); None: direct."""
+        parts = urllib.parse.urlsplit(self.server)
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if not proxy or urllib.request.proxy_bypass(parts.netloc):
+            return None
+        return urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+
+    def unreachable(self, reason: Any) -> "ApiError":
+        """The error for a server (or the proxy to it) that cannot be reached."""
+        proxy = self.proxy()
+        via = f" through the proxy http://{proxy.hostname}:{proxy.port or 80}" if proxy else ""
+        return ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {self.server}{via}: {reason}")
+
+    def connection(self, path: str, timeout: float) -> Tuple[http.client.HTTPConnection, str, Dict[str, str]]:
+        """(connection, request target, extra headers) for one raw http.client request of `path`,
+        through the proxy urllib would use: an absolute target to it for http://, a CONNECT tunnel
+        for https:// (TLS and its checks with the server)."""
+        parts = urllib.parse.urlsplit(self.server)
+        target = parts.path.rstrip("/") + path
+        proxy = self.proxy()
+        if proxy is None:
+            if parts.scheme == "https":
+                return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=self._ssl), target, {}
+            return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), target, {}
+        auth = {}
+        if proxy.username is not None:
+            user = urllib.parse.unquote(proxy.username) + ":" + urllib.parse.unquote(proxy.password or "")
+            auth = {"Proxy-Authorization": "Basic " + base64.b64encode(user.encode()).decode()}
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(proxy.hostname, proxy.port or 80, timeout=timeout, context=self._ssl)
+            conn.set_tunnel(parts.hostname, parts.port or 443, headers=auth)
+            return conn, target, {}
+        conn = http.client.HTTPConnection(proxy.hostname, proxy.port or 80, timeout=timeout)
+        return conn, f"{parts.scheme}://{parts.netloc}{target}", auth
+
     def _open(self, method: str, path: str, data: Any, headers: Dict[str, str], timeout: Optional[float] = None):
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
         try:
-            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=self._ssl)
+            # A new opener each time reads the proxy variables now, as proxy() does (urlopen() keeps
+            # the first ones it saw for plain http).
+            handlers = [urllib.request.HTTPSHandler(context=self._ssl)] if self._ssl else []
+            return urllib.request.build_opener(*handlers).open(req, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as e:
             raise _api_error(e) from None
         except urllib.error.URLError as e:
-            raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {self.server}: {e.reason}") from None
+            raise self.unreachable(e.reason) from None
 
 
 class _ProgressReader:

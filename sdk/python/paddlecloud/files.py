@@ -6,8 +6,10 @@
         print(entry["name"], entry["kind"], entry["size"])
     download("models/out/model.bin", "./model.bin")    # resumes from ./model.bin.part
 
-Cloud paths are relative and "/"-separated ("datasets/mnist/train.csv"); "." and ".." segments,
-empty segments, backslashes and NUL raise ValueError before anything is sent. upload() and
+Cloud paths are relative and "/"-separated ("datasets/mnist/train.csv"), checked by the server's rule
+before anything is sent (docs/files.md, "The cloud-path rule"): a leading "/", "." and ".." segments,
+empty segments, NUL, backslashes, control characters, a name over 255 bytes or a path over 4096 bytes
+raise CloudPathError (a ValueError with a `code`); trailing "/"s are dropped. upload() and
 download() put things exactly at the path given (unlike `paddlecloud cp`, an existing folder is not
 gone into).
 
@@ -25,7 +27,7 @@ import json
 import os
 import time
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .client import CONFIG_PATH, ApiError, Client, error_from_body
 
@@ -38,21 +40,43 @@ _CONFLICT_RETRIES = 40     # a PUT refused (409) because another PUT of the sess
 
 
 # -- paths --------------------------------------------------------------------------------------
+class CloudPathError(ValueError):
+    """A cloud path that breaks the rule every client shares (docs/files.md, "The cloud-path rule");
+    `code` names the problem: absolute, empty_segment, dot_segment, nul, backslash, control,
+    segment_too_long, path_too_long or invalid_utf8."""
+
+    def __init__(self, path: str, code: str, why: str):
+        super().__init__(f"invalid cloud path {path!r}: {why}")
+        self.code = code
+
+
 def _cloud(path: str) -> str:
-    """The path checked and normalized (leading and trailing "/" dropped); ValueError when bad."""
+    """The path checked by the server's rule and normalized (trailing "/" dropped); CloudPathError."""
     if not isinstance(path, str):
         raise ValueError(f"a cloud path is a string, not {path!r}")
-    if "\0" in path:
-        raise ValueError(f"invalid cloud path {path!r}: it contains a NUL byte")
-    if "\\" in path:
-        raise ValueError(f"invalid cloud path {path!r}: use '/' to separate folders, not '\\'")
-    normal = path.strip("/")
-    if normal:
-        for segment in normal.split("/"):
-            if segment == "":
-                raise ValueError(f"invalid cloud path {path!r}: it has an empty segment ('//')")
-            if segment in (".", ".."):
-                raise ValueError(f"invalid cloud path {path!r}: '{segment}' segments are not allowed")
+    try:
+        size = len(path.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise CloudPathError(path, "invalid_utf8", "it is not valid UTF-8") from None
+    if size > 4096:
+        raise CloudPathError(path, "path_too_long", "it is longer than 4096 bytes")
+    if path.startswith("/"):
+        raise CloudPathError(path, "absolute", "it must be relative (no leading '/')")
+    normal = path.rstrip("/")
+    for segment in normal.split("/") if normal else []:
+        if segment == "":
+            raise CloudPathError(path, "empty_segment", "it has an empty segment ('//')")
+        if segment in (".", ".."):
+            raise CloudPathError(path, "dot_segment", f"'{segment}' segments are not allowed")
+        if len(segment.encode("utf-8")) > 255:
+            raise CloudPathError(path, "segment_too_long", "a name in it is longer than 255 bytes")
+        for ch in segment:
+            if ch == "\0":
+                raise CloudPathError(path, "nul", "it contains a NUL byte")
+            if ch == "\\":
+                raise CloudPathError(path, "backslash", "use '/' to separate folders, not '\\'")
+            if ch < " " or ch == "\x7f":
+                raise CloudPathError(path, "control", "it contains a control character")
     return normal
 
 
@@ -220,14 +244,11 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
          on_sent: Callable[[int], None]) -> Dict[str, Any]:
     """One PUT of `length` bytes of `f` from `start`, streamed. The connection is closed however it
     ends (also when `on_sent` raises), so the server sees an interrupted PUT end at once."""
-    parts = urllib.parse.urlsplit(client.server)
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=client.timeout, context=client._ssl)
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=client.timeout)
+    conn, target, proxy_headers = client.connection("/api/v1/uploads/" + _quote(upload_id), client.timeout)
     try:
-        conn.putrequest("PUT", parts.path.rstrip("/") + "/api/v1/uploads/" + _quote(upload_id),
-                        skip_accept_encoding=True)
+        conn.putrequest("PUT", target, skip_accept_encoding=True)
+        for name, value in proxy_headers.items():
+            conn.putheader(name, value)
         conn.putheader("Accept", "application/json")
         conn.putheader("Content-Type", "application/octet-stream")
         conn.putheader("Content-Length", str(length))
@@ -255,9 +276,9 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
             response = conn.getresponse()
             payload = response.read()
         except (OSError, http.client.HTTPException) as e:
-            raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {client.server}: {send_error or e}") from None
+            raise client.unreachable(send_error or e) from None
     except OSError as e:
-        raise ApiError(0, "unreachable", f"cannot reach the PaddleCloud server at {client.server}: {e}") from None
+        raise client.unreachable(e) from None
     finally:
         conn.close()
     if response.status >= 300:
@@ -265,91 +286,128 @@ def _put(client: Client, upload_id: str, f, start: int, length: int, size: int,
     return json.loads(payload) if payload else {}
 
 
+class _FileCount:
+    """The bytes of one file counted in the totals: what the server has is what counts."""
+
+    def __init__(self, totals: _Totals):
+        self.totals = totals
+        self.counted = 0
+
+    def count(self, n: int) -> None:
+        self.counted += n
+        self.totals.moved(n)
+
+    def recount(self, at: int) -> None:
+        self.totals.moved(at - self.counted)
+        self.counted = at
+
+
+class _Retries:
+    """How often an upload tried again, and what it does after an error."""
+
+    def __init__(self):
+        self.restarted = False
+        self.failures = self.conflicts = 0
+
+    def after(self, e: ApiError, state_path: str) -> str:
+        """"restart" (a new session) or "resume" (from the server's offset); raises `e` when the
+        upload ends there."""
+        if e.status == 409 and self.conflicts < _CONFLICT_RETRIES:
+            self.conflicts += 1  # elsewhere, or an earlier PUT of the session still runs
+            time.sleep(0.1 if self.conflicts < 4 else 0.5)
+            return "resume"
+        if e.status == 404 and not self.restarted:
+            self.restarted = True  # the session expired: start over
+            return "restart"
+        if e.status == 0 and self.failures < _RETRIES:
+            self.failures += 1
+            time.sleep(self.failures)
+            return "resume"
+        if 400 <= e.status < 500 and e.status not in (408, 409, 429):
+            _remove(state_path)  # refused for good (checksum, quota): the session is no use
+        raise e
+
+
+def _resume_saved(client: Client, state_path: str, size: int, mtime_ns: int) -> Tuple[Optional[str], int]:
+    """(session id, server offset) of the state file when it is of the file as it is now and the
+    server still has it (docs/upload-state.md); otherwise cancels it and returns (None, 0)."""
+    saved = _read_state(state_path)
+    if not saved or not saved.get("id"):
+        return None, 0
+    if saved.get("size") == size and saved.get("mtime_ns") == mtime_ns:
+        at = _server_offset(client, saved["id"])
+        if at is not None and at < size:
+            return saved["id"], at
+    _cancel(client, saved["id"])  # changed since, or over: that session is of no use
+    _remove(state_path)
+    return None, 0
+
+
+def _start_session(client: Client, local: str, cloud: str, st: os.stat_result, state_path: str) -> Dict[str, Any]:
+    """Opens a session for the whole file and remembers it in the state file."""
+    sha = _sha256_of(local)
+    created = client.request("POST", "/api/v1/uploads", {"path": cloud, "size": st.st_size, "sha256": sha})
+    try:
+        _write_state(state_path, {"id": created["id"], "server": client.server, "local": os.path.abspath(local),
+                                  "path": cloud, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha,
+                                  "created_at": int(time.time())})
+    except OSError:
+        pass  # the upload still works; it just cannot be resumed
+    return created
+
+
+def _put_rest(client: Client, upload_id: str, f, offset: int, size: int, chunk_size: int,
+              counter: _FileCount) -> Dict[str, Any]:
+    """PUTs the file from `offset` in chunks until the server has all of it; its last answer."""
+    while True:
+        length = min(chunk_size, size - offset)
+        answer = _put(client, upload_id, f, offset, length, size, counter.count)
+        if answer.get("complete"):
+            return answer
+        new_offset = int(answer.get("offset", offset + length))
+        if new_offset <= offset or new_offset >= size:
+            raise ApiError(0, "unavailable", f"the upload of {f.name} did not complete")
+        offset = new_offset
+        counter.recount(offset)
+
+
+def _finished(state_path: str, totals: _Totals, answer: Dict[str, Any]) -> Dict[str, Any]:
+    _remove(state_path)
+    totals.files += 1
+    return answer.get("file") or {}
+
+
 def _upload_file(client: Client, local: str, cloud: str, totals: _Totals, chunk_size: int) -> Dict[str, Any]:
     st = os.stat(local)
-    size, mtime_ns = st.st_size, st.st_mtime_ns
-    local_abs = os.path.abspath(local)
-    state_path = _state_path("uploads", client.server, local_abs, cloud)
-    upload_id, offset = None, 0
-    saved = _read_state(state_path)
-    if saved and saved.get("id"):
-        if saved.get("size") == size and saved.get("mtime_ns") == mtime_ns:
-            at = _server_offset(client, saved["id"])
-            if at is not None and at < size:
-                upload_id, offset = saved["id"], at
-        if upload_id is None:  # changed since, or over: that session is of no use
-            _cancel(client, saved["id"])
-            _remove(state_path)
-    counted = [0]  # bytes of this file counted in totals
-
-    def count(n: int) -> None:
-        counted[0] += n
-        totals.moved(n)
-
-    def recount(at: int) -> None:  # what the server has is what counts
-        totals.moved(at - counted[0])
-        counted[0] = at
-
+    size = st.st_size
+    state_path = _state_path("uploads", client.server, os.path.abspath(local), cloud)
+    upload_id, offset = _resume_saved(client, state_path, size, st.st_mtime_ns)
+    counter = _FileCount(totals)
     if upload_id is not None:
         totals.resumed_bytes += offset
-        recount(offset)
-
-    restarted = False
-    failures = conflicts = 0
+        counter.recount(offset)
+    retries = _Retries()
     with open(local, "rb") as f:
         while True:
             if upload_id is None:
-                sha = _sha256_of(local)
-                created = client.request("POST", "/api/v1/uploads", {"path": cloud, "size": size, "sha256": sha})
+                created = _start_session(client, local, cloud, st, state_path)
                 upload_id, offset = created["id"], int(created.get("offset") or 0)
-                recount(offset)
-                try:
-                    _write_state(state_path, {"id": upload_id, "server": client.server, "local": local_abs,
-                                              "path": cloud, "size": size, "mtime_ns": mtime_ns, "sha256": sha,
-                                              "created_at": int(time.time())})
-                except OSError:
-                    pass  # the upload still works; it just cannot be resumed
+                counter.recount(offset)
                 if created.get("complete"):
-                    _remove(state_path)
-                    totals.files += 1
-                    return created.get("file") or {}
+                    return _finished(state_path, totals, created)
             try:
-                while True:
-                    length = min(chunk_size, size - offset)
-                    answer = _put(client, upload_id, f, offset, length, size, count)
-                    if answer.get("complete"):
-                        _remove(state_path)
-                        recount(size)
-                        totals.files += 1
-                        return answer.get("file") or {}
-                    new_offset = int(answer.get("offset", offset + length))
-                    if new_offset <= offset or new_offset >= size:
-                        raise ApiError(0, "unavailable", f"the upload of {local} did not complete")
-                    offset = new_offset
-                    recount(offset)
+                answer = _put_rest(client, upload_id, f, offset, size, chunk_size, counter)
             except ApiError as e:
-                if e.status == 409 and conflicts < _CONFLICT_RETRIES:
-                    conflicts += 1  # elsewhere, or an earlier PUT of the session still runs
-                    time.sleep(0.1 if conflicts < 4 else 0.5)
-                elif e.status == 404 and not restarted:
-                    restarted = True  # the session expired: start over
+                at = None if retries.after(e, state_path) == "restart" else _server_offset(client, upload_id)
+                if at is None:  # the session is gone: a new one
                     upload_id = None
                     _remove(state_path)
-                    continue
-                elif e.status == 0 and failures < _RETRIES:
-                    failures += 1
-                    time.sleep(failures)
                 else:
-                    if 400 <= e.status < 500 and e.status not in (408, 409, 429):
-                        _remove(state_path)  # refused for good (checksum, quota): the session is no use
-                    raise
-                at = _server_offset(client, upload_id)
-                if at is None:
-                    upload_id = None
-                    _remove(state_path)
-                    continue
-                offset = at
-                recount(offset)
+                    offset = at
+                    counter.recount(offset)
+                continue
+            counter.recount(size)
+            return _finished(state_path, totals, answer)
 
 
 def upload(local_path: str, cloud_path: str, client: Optional[Client] = None, progress: Progress = None,

@@ -37,6 +37,28 @@ def tree(root):
     return out
 
 
+class CloudPathRule(unittest.TestCase):
+    """The vectors the server and the web test too (testdata/cloud_paths.json)."""
+
+    def test_follows_the_shared_vectors(self):
+        from paddlecloud.files import CloudPathError, _cloud
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+        with open(os.path.join(root, "testdata", "cloud_paths.json"), encoding="utf-8") as f:
+            vectors = json.load(f)["vectors"]
+        self.assertGreater(len(vectors), 20)
+        for v in vectors:
+            with self.subTest(why=v["why"]):
+                if "path" in v:
+                    self.assertEqual(_cloud(v["input"]), v["path"])
+                else:
+                    with self.assertRaises(CloudPathError) as caught:
+                        _cloud(v["input"])
+                    self.assertEqual(caught.exception.code, v["error"])
+        with self.assertRaises(CloudPathError) as lone:  # not representable in the JSON file
+            _cloud("datasets/\ud800")
+        self.assertEqual(lone.exception.code, "invalid_utf8")
+
+
 class Interrupt(Exception):
     pass
 

@@ -4,6 +4,7 @@ import {
   browserHref,
   canPublish,
   canShare,
+  checkCloudPath,
   formatSize,
   nameProblem,
   parentPath,
@@ -12,6 +13,7 @@ import {
   suggestedCopyTarget,
   suggestedName,
 } from './paths';
+import vectors from '../../../../testdata/cloud_paths.json';
 
 describe('browserHref', () => {
   it('gives the own spaces their pages and everything else /files', () => {
@@ -84,6 +86,25 @@ describe('what can be done where', () => {
     expect(pathProblem('datasets/../x')).toBeDefined();
     expect(pathProblem('public/models/x')).toMatch(/datasets\/, models\/ or workspace\//);
     expect(pathProblem('datasets')).toBeDefined();
+  });
+});
+
+describe('the cloud-path rule', () => {
+  // The vectors the server and the SDK test too; the rule: docs/files.md.
+  it.each(vectors.vectors.map((v) => [v.why, v] as const))('%s', (_why, v) => {
+    expect(checkCloudPath(v.input)).toEqual('path' in v ? { path: v.path } : { error: v.error });
+  });
+
+  it('refuses text that is not UTF-8 (a lone surrogate, not representable in the JSON file)', () => {
+    expect(checkCloudPath('datasets/\uD800x')).toEqual({ error: 'invalid_utf8' });
+    expect(checkCloudPath('datasets/😀')).toEqual({ path: 'datasets/😀' });
+  });
+
+  it('says what is wrong with a typed path or name', () => {
+    expect(pathProblem('datasets/a\u0001b')).toMatch(/control characters/);
+    expect(pathProblem(`datasets/${'x'.repeat(256)}`)).toMatch(/255 bytes/);
+    expect(nameProblem('a\u007fb')).toMatch(/control characters/);
+    expect(nameProblem('数'.repeat(86))).toMatch(/255 bytes/);
   });
 });
 

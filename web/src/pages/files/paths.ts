@@ -129,23 +129,71 @@ export function suggestedCopyTarget(from: string): string {
   return joinPath('workspace', baseName(from));
 }
 
+/** What breaks the cloud-path rule every client shares (docs/files.md, testdata/cloud_paths.json). */
+export type CloudPathErrorCode =
+  | 'absolute'
+  | 'empty_segment'
+  | 'dot_segment'
+  | 'nul'
+  | 'backslash'
+  | 'control'
+  | 'segment_too_long'
+  | 'path_too_long'
+  | 'invalid_utf8';
+
+const utf8 = new TextEncoder();
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Control characters (U+0000-U+001F, U+007F), NUL among them.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The server's rule: the path with trailing "/"s dropped, or the code of what breaks it. */
+export function checkCloudPath(path: string): { path: string } | { error: CloudPathErrorCode } {
+  if (LONE_SURROGATE.test(path)) return { error: 'invalid_utf8' };
+  if (utf8.encode(path).length > 4096) return { error: 'path_too_long' };
+  if (path.startsWith('/')) return { error: 'absolute' };
+  const normal = path.replace(/\/+$/, '');
+  if (normal === '') return { path: '' };
+  for (const segment of normal.split('/')) {
+    if (segment === '') return { error: 'empty_segment' };
+    if (segment === '.' || segment === '..') return { error: 'dot_segment' };
+    if (utf8.encode(segment).length > 255) return { error: 'segment_too_long' };
+    const bad = [...segment].find((ch) => ch === '\\' || CONTROL.test(ch));
+    if (bad === '\0') return { error: 'nul' };
+    if (bad === '\\') return { error: 'backslash' };
+    if (bad !== undefined) return { error: 'control' };
+  }
+  return { path: normal };
+}
+
+const PATH_PROBLEMS: Record<CloudPathErrorCode, string> = {
+  absolute: 'A path is relative: it starts with datasets/, models/ or workspace/.',
+  empty_segment: 'A path cannot have empty, . or .. parts.',
+  dot_segment: 'A path cannot have empty, . or .. parts.',
+  nul: 'A path cannot contain control characters.',
+  control: 'A path cannot contain control characters.',
+  backslash: 'A path uses / between folders.',
+  segment_too_long: 'A name has at most 255 bytes.',
+  path_too_long: 'A path has at most 4096 bytes.',
+  invalid_utf8: 'A path must be valid text.',
+};
+
 /** The problem with a name for a new file or folder, or undefined when it is fine. */
 export function nameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'Enter a name.';
   if (name.includes('/') || name.includes('\\')) return 'A name cannot contain / or \\.';
   if (name === '.' || name === '..') return 'Choose another name.';
-  if (new TextEncoder().encode(name).length > 255) return 'A name has at most 255 bytes.';
-  return undefined;
+  const checked = checkCloudPath(name);
+  return 'error' in checked ? PATH_PROBLEMS[checked.error] : undefined;
 }
 
 /** The problem with a cloud path typed by a person, or undefined when it is fine. */
 export function pathProblem(path: string): string | undefined {
   const text = path.trim();
   if (text === '') return 'Enter a path.';
-  if (text.startsWith('/')) return 'A path is relative: it starts with datasets/, models/ or workspace/.';
-  if (text.includes('\\')) return 'A path uses / between folders.';
-  const parts = text.replace(/\/+$/, '').split('/');
-  if (parts.some((part) => part === '' || part === '.' || part === '..')) return 'A path cannot have empty, . or .. parts.';
+  const checked = checkCloudPath(text);
+  if ('error' in checked) return PATH_PROBLEMS[checked.error];
+  const parts = checked.path.split('/');
   if (!(OWN_SPACES as readonly string[]).includes(parts[0]!) || parts.length < 2) {
     return 'Choose a place in datasets/, models/ or workspace/.';
   }
