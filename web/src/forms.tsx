@@ -596,6 +596,19 @@ export function Form({
   );
 }
 
+/** A titled group of a form's fields (a <fieldset> with its legend), with a note such as "optional". */
+export function FormSection({ title, note, children }: { title: string; note?: string; children: ComponentChildren }): VNode {
+  return (
+    <fieldset class="form-section">
+      <legend class="form-section__title">
+        {title}
+        {note && <span class="field__note"> ({note})</span>}
+      </legend>
+      {children}
+    </fieldset>
+  );
+}
+
 // ---- One-off actions (buttons, confirmations) ---------------------------------------------------
 
 export interface ActionState {
