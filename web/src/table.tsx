@@ -86,3 +86,14 @@ export function RowButton({
     </button>
   );
 }
+
+/** The "Load more" button under a list with further pages ("Loading…" while `pending`). */
+export function LoadMore({ pending, onMore, testId }: { pending: boolean; onMore: () => void; testId: string }): VNode {
+  return (
+    <p class="load-more">
+      <button type="button" class="button button--secondary" onClick={onMore} disabled={pending} data-testid={testId}>
+        {pending ? 'Loading…' : 'Load more'}
+      </button>
+    </p>
+  );
+}
