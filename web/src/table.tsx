@@ -97,3 +97,14 @@ export function LoadMore({ pending, onMore, testId }: { pending: boolean; onMore
     </p>
   );
 }
+
+/** The actions cell of a row whose one action is "Revoke" (it asks first). */
+export function RevokeCell({ onRevoke, testId }: { onRevoke: () => void; testId: string }): VNode {
+  return (
+    <td class="table__actions">
+      <RowButton danger onClick={onRevoke} testId={testId}>
+        Revoke
+      </RowButton>
+    </td>
+  );
+}

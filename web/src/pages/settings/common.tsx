@@ -1,9 +1,10 @@
-// Shared by the settings sections: loading a list, section frames, and copying text.
+// Shared by the settings sections (and other pages' lists): loading a list and showing it, section
+// frames, and copying text.
 import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountApi, User } from '../../api/account';
 import type { ApiError, RequestOptions } from '../../api/client';
-import { isAbort, toApiError } from '../../forms';
+import { ErrorBanner, isAbort, toApiError } from '../../forms';
 
 export interface SectionProps {
   user: User;
@@ -49,6 +50,35 @@ export function useLoad<T>(load: (options: RequestOptions) => Promise<T>, deps: 
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   return { data, error, loading, reload, update: setData };
+}
+
+/**
+ * A loaded list: its load error (test id `error.testId`), `loading` until the first answer, then `empty`
+ * when it has no items or `children(items)`. `items` is undefined while there is no answer.
+ */
+export function LoadedList<T>({
+  loaded,
+  items,
+  error,
+  loading,
+  empty,
+  children,
+}: {
+  loaded: { error: ApiError | null; loading: boolean; reload: () => void };
+  items: readonly T[] | undefined;
+  error: { testId: string; prefix?: string; retry?: boolean };
+  loading: ComponentChildren;
+  empty: ComponentChildren;
+  children: (items: readonly T[]) => ComponentChildren;
+}): VNode {
+  return (
+    <>
+      {loaded.error && (
+        <ErrorBanner error={loaded.error} prefix={error.prefix} testId={error.testId} onRetry={error.retry ? loaded.reload : undefined} />
+      )}
+      {items === undefined ? (loaded.loading ? loading : null) : items.length === 0 ? empty : children(items)}
+    </>
+  );
 }
 
 export function Section({
