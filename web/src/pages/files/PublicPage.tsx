@@ -5,6 +5,7 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { FilesApi, Publication, PublicationKind } from '../../api/files';
 import { filesApi } from '../../api/files';
+import type { Confirmation } from '../../dialog';
 import { ConfirmDialog, confirmationProps, useConfirmation } from '../../dialog';
 import { formatDateTime, formatUnixDate, isoFromUnix, plural } from '../../format';
 import { FilterSearch, Segmented, useDebouncedText } from '../../forms';
@@ -102,25 +103,42 @@ export function PublicPage({ user, api = filesApi }: PublicPageProps): VNode {
           onClose={() => setCopying(null)}
         />
       )}
-      {deleting.target && (
-        <ConfirmDialog
-          title={`Delete ${deleting.target.name} ${deleting.target.version}?`}
-          confirmLabel="Delete"
-          pendingLabel="Deleting…"
-          danger
-          testId="publication-delete-dialog"
-          {...confirmationProps(deleting, async (target) => {
-            await api.deletePublication(target.id);
-            publications.update((current) => current?.filter((pub) => pub.id !== target.id));
-            publications.reload();
-          })}
-        >
-          <p>
-            Its files at <code>{deleting.target.path}</code> are removed from the public space; copies others made stay theirs.
-          </p>
-        </ConfirmDialog>
-      )}
+      <DeletePublicationDialog
+        deleting={deleting}
+        api={api}
+        onDeleted={(target) => {
+          publications.update((current) => current?.filter((pub) => pub.id !== target.id));
+          publications.reload();
+        }}
+      />
     </section>
+  );
+}
+
+function DeletePublicationDialog({
+  deleting,
+  api,
+  onDeleted,
+}: {
+  deleting: Confirmation<Publication>;
+  api: PublicApi;
+  onDeleted: (pub: Publication) => void;
+}): VNode | null {
+  if (!deleting.target) return null;
+  return (
+    <ConfirmDialog
+      title={`Delete ${deleting.target.name} ${deleting.target.version}?`}
+      confirmLabel="Delete"
+      pendingLabel="Deleting…"
+      danger
+      testId="publication-delete-dialog"
+      {...confirmationProps(deleting, async (target) => {
+        await api.deletePublication(target.id);
+        onDeleted(target);
+      })}
+    >
+      <p>Its files at <code>{deleting.target.path}</code> are removed from the public space; copies others made stay theirs.</p>
+    </ConfirmDialog>
   );
 }
 
