@@ -113,7 +113,7 @@ function describedBy(
 }
 
 /** The props of a text control (an input or a textarea) that the field's label, hint and error go with; test id `id`. */
-function textControl(id: string, value: string, onValue: (value: string) => void, hint: ComponentChildren, error: string | undefined) {
+function textControl({ id, value, onValue, hint, error }: FieldProps) {
   return {
     value,
     onInput: (event: { currentTarget: { value: string } }) => onValue(event.currentTarget.value),
@@ -161,6 +161,40 @@ export interface FieldProps {
   error?: string | undefined;
 }
 
+/** A field's props apart from the rest (the control's own attributes). */
+function splitField<P extends FieldProps>({ id, label, value, onValue, hint, error, ...rest }: P): [FieldProps, Omit<P, keyof FieldProps>] {
+  return [{ id, label, value, onValue, hint, error }, rest];
+}
+
+/** The frame of every field: its label (with a note, and an aside beside it), the control, its hint and error. */
+function FieldFrame({
+  field,
+  note,
+  aside,
+  children,
+}: {
+  field: FieldProps;
+  note?: string | undefined;
+  aside?: ComponentChildren;
+  children: ComponentChildren;
+}): VNode {
+  const labelElement = <FieldLabel id={field.id} label={field.label} note={note} />;
+  return (
+    <div class={field.error ? 'field field--invalid' : 'field'}>
+      {aside ? (
+        <div class="field__label-row">
+          {labelElement}
+          {aside}
+        </div>
+      ) : (
+        labelElement
+      )}
+      {children}
+      <FieldHelp id={field.id} hint={field.hint} error={field.error} />
+    </div>
+  );
+}
+
 export interface TextFieldProps extends FieldProps {
   name?: string;
   autoComplete?: string;
@@ -181,41 +215,20 @@ export interface TextFieldProps extends FieldProps {
   inputMode?: 'text' | 'numeric' | 'decimal' | 'none';
 }
 
-export function TextField({
-  id,
-  label,
-  value,
-  onValue,
-  hint,
-  error,
-  note,
-  aside,
-  type = 'text',
-  name,
-  ...rest
-}: TextFieldProps): VNode {
-  const labelElement = <FieldLabel id={id} label={label} note={note} />;
+export function TextField({ note, aside, type = 'text', name, ...props }: TextFieldProps): VNode {
+  const [field, rest] = splitField(props);
   return (
-    <div class={error ? 'field field--invalid' : 'field'}>
-      {aside ? (
-        <div class="field__label-row">
-          {labelElement}
-          {aside}
-        </div>
-      ) : (
-        labelElement
-      )}
+    <FieldFrame field={field} note={note} aside={aside}>
       <input
         {...rest}
         class="field__input"
-        id={id}
-        name={name ?? id}
+        id={field.id}
+        name={name ?? field.id}
         // Preact types `type` as a union keyed by role; every value here is a plain text-like input.
         type={type as 'text'}
-        {...textControl(id, value, onValue, hint, error)}
+        {...textControl(field)}
       />
-      <FieldHelp id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -229,33 +242,20 @@ export interface TextAreaFieldProps extends FieldProps {
 }
 
 /** A multi-line text field with the same label, hint and error layout as `TextField`. */
-export function TextAreaField({
-  id,
-  label,
-  value,
-  onValue,
-  hint,
-  error,
-  note,
-  rows = 3,
-  placeholder,
-  spellcheck,
-  code = false,
-}: TextAreaFieldProps): VNode {
+export function TextAreaField({ note, rows = 3, code = false, ...props }: TextAreaFieldProps): VNode {
+  const [field, { placeholder, spellcheck }] = splitField(props);
   return (
-    <div class={error ? 'field field--invalid' : 'field'}>
-      <FieldLabel id={id} label={label} note={note} />
+    <FieldFrame field={field} note={note}>
       <textarea
         class={code ? 'field__input field__textarea field__textarea--code' : 'field__input field__textarea'}
-        id={id}
-        name={id}
+        id={field.id}
+        name={field.id}
         rows={rows}
         placeholder={placeholder}
         spellcheck={spellcheck}
-        {...textControl(id, value, onValue, hint, error)}
+        {...textControl(field)}
       />
-      <FieldHelp id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -264,21 +264,19 @@ export interface SelectFieldProps extends FieldProps {
   disabled?: boolean;
 }
 
-export function SelectField({ id, label, value, onValue, options, hint, error, disabled }: SelectFieldProps): VNode {
+export function SelectField({ options, disabled, ...props }: SelectFieldProps): VNode {
+  const [field] = splitField(props);
   return (
-    <div class={error ? 'field field--invalid' : 'field'}>
-      <label class="field__label" for={id}>
-        {label}
-      </label>
+    <FieldFrame field={field}>
       <select
         class="field__input field__select"
-        id={id}
-        name={id}
-        value={value}
+        id={field.id}
+        name={field.id}
+        value={field.value}
         disabled={disabled}
-        onChange={(event) => onValue(event.currentTarget.value)}
-        {...describedBy(id, hint, error)}
-        data-testid={id}
+        onChange={(event) => field.onValue(event.currentTarget.value)}
+        {...describedBy(field.id, field.hint, field.error)}
+        data-testid={field.id}
       >
         {options.map((option) => (
           <option key={option.value} value={option.value}>
@@ -286,8 +284,7 @@ export function SelectField({ id, label, value, onValue, options, hint, error, d
           </option>
         ))}
       </select>
-      <FieldHelp id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
