@@ -1,6 +1,6 @@
 // One job (/jobs/:id): what was asked for (the spec), its pods, the events timeline, stop, and the log
 // console. Reloaded every 2 s while the job is Pending or Running.
-import type { VNode } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Breadcrumbs } from '../../breadcrumbs';
 import type { ApiError } from '../../api/client';
@@ -92,12 +92,9 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
         <SpecPanel job={job} />
       </div>
       <PodsPanel pods={job.pods ?? []} onLog={openLogs} />
-      <section class="card job-panel" aria-labelledby="job-events-title">
-        <h2 class="card__title" id="job-events-title">
-          Events
-        </h2>
+      <JobPanel name="events" title="Events">
         <Timeline events={events} />
-      </section>
+      </JobPanel>
       {stopping && (
         <StopJobDialog
           job={job}
@@ -173,10 +170,7 @@ function RunPanel({ job }: { job: Job }): VNode {
   const now = useNow(1_000);
   const pending = isActive(job.state) ? 'not yet' : '—';
   return (
-    <section class="card job-panel" aria-labelledby="job-run-title" data-testid="job-run">
-      <h2 class="card__title" id="job-run-title">
-        Run
-      </h2>
+    <JobPanel name="run" title="Run" testId="job-run">
       <dl class="facts">
         <dt>Job ID</dt>
         <dd>{job.id}</dd>
@@ -199,7 +193,7 @@ function RunPanel({ job }: { job: Job }): VNode {
           {job.succeeded} succeeded, {job.failed} failed
         </dd>
       </dl>
-    </section>
+    </JobPanel>
   );
 }
 
@@ -215,10 +209,7 @@ const POD_COLUMNS = [
 
 function PodsPanel({ pods, onLog }: { pods: Pod[]; onLog: (pod: string) => void }): VNode {
   return (
-    <section class="card job-panel" aria-labelledby="job-pods-title">
-      <h2 class="card__title" id="job-pods-title">
-        Pods
-      </h2>
+    <JobPanel name="pods" title="Pods">
       {pods.length === 0 ? (
         <p class="muted">No pods yet.</p>
       ) : (
@@ -228,7 +219,7 @@ function PodsPanel({ pods, onLog }: { pods: Pod[]; onLog: (pod: string) => void 
           ))}
         </DataTable>
       )}
-    </section>
+    </JobPanel>
   );
 }
 
@@ -237,10 +228,7 @@ function SpecPanel({ job }: { job: Job }): VNode {
   const trainers = spec.num_trainer ?? 1;
   const ps = spec.num_ps ?? 0;
   return (
-    <section class="card job-panel" aria-labelledby="job-spec-title" data-testid="job-spec">
-      <h2 class="card__title" id="job-spec-title">
-        Spec
-      </h2>
+    <JobPanel name="spec" title="Spec" testId="job-spec">
       <dl class="facts">
         <dt>Entry</dt>
         <dd>
@@ -284,6 +272,18 @@ function SpecPanel({ job }: { job: Job }): VNode {
           <EnvList env={spec.env ?? {}} />
         </dd>
       </dl>
+    </JobPanel>
+  );
+}
+
+/** A titled card of the job page; its heading (id `job-<name>-title`) names it. */
+function JobPanel({ name, title, testId, children }: { name: string; title: string; testId?: string; children: ComponentChildren }): VNode {
+  return (
+    <section class="card job-panel" aria-labelledby={`job-${name}-title`} data-testid={testId}>
+      <h2 class="card__title" id={`job-${name}-title`}>
+        {title}
+      </h2>
+      {children}
     </section>
   );
 }

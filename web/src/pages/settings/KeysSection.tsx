@@ -7,7 +7,7 @@ import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, useForm } 
 import { formatUnix, formatUnixDate } from '../../format';
 import { DataTable, RevokeCell } from '../../table';
 import type { SectionProps } from './common';
-import { LoadedList, Panel, Section, useLoad } from './common';
+import { ListPanel, Panel, Section, useLoad } from './common';
 
 export const CERTIFICATE_VALIDITY_OPTIONS = [
   { value: '30', label: '30 days' },
@@ -69,27 +69,22 @@ export function KeysSection({ user, api }: SectionProps): VNode {
       testId="keys-section"
     >
       <CreateKeysPanel user={user} api={api} onCreated={certificates.reload} />
-      <Panel title="Your certificates">
-        <LoadedList
-          loaded={certificates}
-          items={certificates.data?.items}
-          error={{ testId: 'certificates-error' }}
-          loading={<p class="loading">Loading certificates…</p>}
-          empty={
-            <p class="muted" data-testid="certificates-empty">
-              You have no client certificates.
-            </p>
-          }
-        >
-          {(items) => (
-            <DataTable columns={['Serial', 'Issued to', 'Fingerprint', 'Expires', 'State']} actions testId="certificates-table">
-              {items.map((cert) => (
-                <CertificateRow key={cert.serial} cert={cert} onRevoke={() => revoking.ask(cert)} />
-              ))}
-            </DataTable>
-          )}
-        </LoadedList>
-      </Panel>
+      <ListPanel
+        title="Your certificates"
+        loaded={certificates}
+        items={certificates.data?.items}
+        what="certificates"
+        testId="certificates"
+        empty="You have no client certificates."
+      >
+        {(items) => (
+          <DataTable columns={['Serial', 'Issued to', 'Fingerprint', 'Expires', 'State']} actions testId="certificates-table">
+            {items.map((cert) => (
+              <CertificateRow key={cert.serial} cert={cert} onRevoke={() => revoking.ask(cert)} />
+            ))}
+          </DataTable>
+        )}
+      </ListPanel>
       <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this certificate?" confirmLabel="Revoke certificate">
         {(cert) => (
           <p>

@@ -9,8 +9,8 @@ import { navigate } from '../../router';
 import { setSignedOut, updateUser } from '../../session';
 import { DataTable, RowButton } from '../../table';
 import { validateEmail } from '../../validation';
-import type { Loaded, SectionProps } from './common';
-import { LoadedList, Panel, Section, useLoad } from './common';
+import type { SectionProps } from './common';
+import { ListPanel, Panel, Section, useLoad } from './common';
 
 type MemberAction = { kind: 'remove'; member: User } | { kind: 'transfer'; member: User } | { kind: 'leave' };
 
@@ -165,16 +165,25 @@ function InviteMembers({ api }: Pick<SectionProps, 'api'>): VNode {
           invitations.reload();
         }}
       />
-      <Panel title="Open invitations" testId="invitations-panel">
-        <InvitationList
-          api={api}
-          invitations={invitations}
-          onWithdrawn={() => {
-            setSent(null);
-            invitations.reload();
-          }}
-        />
-      </Panel>
+      <ListPanel
+        title="Open invitations"
+        loaded={invitations}
+        items={invitations.data?.items}
+        what="invitations"
+        testId="invitations"
+        empty="No open invitations."
+      >
+        {(open) => (
+          <InvitationTable
+            api={api}
+            invitations={open}
+            onWithdrawn={() => {
+              setSent(null);
+              invitations.reload();
+            }}
+          />
+        )}
+      </ListPanel>
     </>
   );
 }
@@ -220,11 +229,11 @@ function InvitePanel({ api, sent, onSent }: Pick<SectionProps, 'api'> & { sent: 
   );
 }
 
-function InvitationList({
+function InvitationTable({
   api,
   invitations,
   onWithdrawn,
-}: Pick<SectionProps, 'api'> & { invitations: Loaded<{ items: Invitation[] }>; onWithdrawn: () => void }): VNode {
+}: Pick<SectionProps, 'api'> & { invitations: readonly Invitation[]; onWithdrawn: () => void }): VNode {
   const withdraw = useAction();
   const [withdrawing, setWithdrawing] = useState<number | null>(null);
   const onWithdraw = (invitation: Invitation) => {
@@ -239,35 +248,21 @@ function InvitationList({
   return (
     <>
       {withdraw.error && <ErrorBanner error={withdraw.error} testId="invitations-withdraw-error" />}
-      <LoadedList
-        loaded={invitations}
-        items={invitations.data?.items}
-        error={{ testId: 'invitations-error' }}
-        loading={<p class="loading">Loading invitations…</p>}
-        empty={
-          <p class="muted" data-testid="invitations-empty">
-            No open invitations.
-          </p>
-        }
-      >
-        {(open) => (
-          <DataTable columns={['Email', 'Invited by', 'Sent', 'Expires']} actions testId="invitations-table">
-            {open.map((invitation) => (
-              <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
-                <td>{invitation.email}</td>
-                <td>{invitation.invited_by}</td>
-                <td>{formatUnixDate(invitation.created_at)}</td>
-                <td>{formatUnixDate(invitation.expires_at)}</td>
-                <td class="table__actions">
-                  <RowButton disabled={withdrawing !== null} onClick={() => onWithdraw(invitation)} testId="invitation-withdraw">
-                    {withdrawing === invitation.id ? 'Withdrawing…' : 'Withdraw'}
-                  </RowButton>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-        )}
-      </LoadedList>
+      <DataTable columns={['Email', 'Invited by', 'Sent', 'Expires']} actions testId="invitations-table">
+        {invitations.map((invitation) => (
+          <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
+            <td>{invitation.email}</td>
+            <td>{invitation.invited_by}</td>
+            <td>{formatUnixDate(invitation.created_at)}</td>
+            <td>{formatUnixDate(invitation.expires_at)}</td>
+            <td class="table__actions">
+              <RowButton disabled={withdrawing !== null} onClick={() => onWithdraw(invitation)} testId="invitation-withdraw">
+                {withdrawing === invitation.id ? 'Withdrawing…' : 'Withdraw'}
+              </RowButton>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </>
   );
 }

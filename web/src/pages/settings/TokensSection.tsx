@@ -7,7 +7,7 @@ import { formatUnix, formatUnixDate } from '../../format';
 import { DataTable, RevokeCell } from '../../table';
 import { collectErrors, required } from '../../validation';
 import type { SectionProps } from './common';
-import { copyText, LoadedList, Panel, Section, useLoad } from './common';
+import { copyText, ListPanel, Panel, Section, useLoad } from './common';
 
 const FIELDS = ['name', 'expires_in_days'] as const;
 type Field = (typeof FIELDS)[number];
@@ -55,21 +55,9 @@ export function TokensSection({ api }: SectionProps): VNode {
           tokens.reload();
         }}
       />
-      <Panel title="Your tokens">
-        <LoadedList
-          loaded={tokens}
-          items={tokens.data?.items}
-          error={{ testId: 'tokens-error' }}
-          loading={<p class="loading">Loading tokens…</p>}
-          empty={
-            <p class="muted" data-testid="tokens-empty">
-              You have no API tokens.
-            </p>
-          }
-        >
-          {(items) => <TokenTable tokens={items} onRevoke={revoking.ask} />}
-        </LoadedList>
-      </Panel>
+      <ListPanel title="Your tokens" loaded={tokens} items={tokens.data?.items} what="tokens" testId="tokens" empty="You have no API tokens.">
+        {(items) => <TokenTable tokens={items} onRevoke={revoking.ask} />}
+      </ListPanel>
       <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this token?" confirmLabel="Revoke token">
         {(token) => (
           <p>

@@ -81,6 +81,46 @@ export function LoadedList<T>({
   );
 }
 
+/**
+ * A settings panel titled `title` with a loaded list: "Loading <what>…" first, `empty` as a muted line
+ * (test id `<testId>-empty`) when there are no items, its load error as `<testId>-error`.
+ */
+export function ListPanel<T>({
+  title,
+  loaded,
+  items,
+  what,
+  testId,
+  empty,
+  children,
+}: {
+  title: string;
+  loaded: { error: ApiError | null; loading: boolean; reload: () => void };
+  items: readonly T[] | undefined;
+  what: string;
+  testId: string;
+  empty: string;
+  children: (items: readonly T[]) => ComponentChildren;
+}): VNode {
+  return (
+    <Panel title={title} testId={`${testId}-panel`}>
+      <LoadedList
+        loaded={loaded}
+        items={items}
+        error={{ testId: `${testId}-error` }}
+        loading={<p class="loading">Loading {what}…</p>}
+        empty={
+          <p class="muted" data-testid={`${testId}-empty`}>
+            {empty}
+          </p>
+        }
+      >
+        {children}
+      </LoadedList>
+    </Panel>
+  );
+}
+
 export function Section({
   title,
   description,
