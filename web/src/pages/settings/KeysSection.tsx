@@ -3,11 +3,11 @@ import { useState } from 'preact/hooks';
 import type { Certificate } from '../../api/account';
 import type { Download } from '../../api/client';
 import { RevokeDialog, useConfirmation } from '../../dialog';
-import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, useForm } from '../../forms';
+import { SelectField, SuccessBanner, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
 import { DataTable, RevokeCell } from '../../table';
 import type { SectionProps } from './common';
-import { ListPanel, Panel, Section, useLoad } from './common';
+import { FormPanel, ListPanel, Section, useLoad } from './common';
 
 export const CERTIFICATE_VALIDITY_OPTIONS = [
   { value: '30', label: '30 days' },
@@ -109,27 +109,30 @@ function CreateKeysPanel({ user, api, onCreated }: SectionProps & { onCreated: (
       onCreated();
     });
   return (
-    <Panel title="Create keys" testId="keys-create-panel">
-      {saved && (
-        <SuccessBanner testId="keys-saved">
-          Downloaded <strong>{saved}</strong>. Keep it private: anyone with the key can act as you until it expires or you revoke it.
-        </SuccessBanner>
-      )}
-      {form.banner && <ErrorBanner error={form.banner} testId="keys-error" />}
-      <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="keys-form" label="Create keys">
-        <SelectField
-          id="keys-valid_days"
-          label="Valid for"
-          value={validity}
-          onValue={setValidity}
-          options={CERTIFICATE_VALIDITY_OPTIONS}
-          error={form.errors.valid_days}
-        />
-        <SubmitButton pending={form.pending} pendingLabel="Creating…" testId="keys-submit">
-          Create and download
-        </SubmitButton>
-      </Form>
-    </Panel>
+    <FormPanel
+      title="Create keys"
+      form={form}
+      onSubmit={onSubmit}
+      submitLabel="Create and download"
+      pendingLabel="Creating…"
+      testIds={{ panel: 'keys-create-panel', error: 'keys-error', form: 'keys-form', submit: 'keys-submit' }}
+      notice={
+        saved && (
+          <SuccessBanner testId="keys-saved">
+            Downloaded <strong>{saved}</strong>. Keep it private: anyone with the key can act as you until it expires or you revoke it.
+          </SuccessBanner>
+        )
+      }
+    >
+      <SelectField
+        id="keys-valid_days"
+        label="Valid for"
+        value={validity}
+        onValue={setValidity}
+        options={CERTIFICATE_VALIDITY_OPTIONS}
+        error={form.errors.valid_days}
+      />
+    </FormPanel>
   );
 }
 

@@ -3,14 +3,14 @@ import { useState } from 'preact/hooks';
 import type { Invitation, User } from '../../api/account';
 import type { Confirmation } from '../../dialog';
 import { ConfirmDialog, confirmationProps, useConfirmation } from '../../dialog';
-import { bindField, ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useAction, useForm } from '../../forms';
+import { bindField, ErrorBanner, SuccessBanner, TextField, useAction, useForm } from '../../forms';
 import { formatUnixDate } from '../../format';
 import { navigate } from '../../router';
 import { setSignedOut, updateUser } from '../../session';
 import { DataTable, RowButton } from '../../table';
 import { validateEmail } from '../../validation';
 import type { SectionProps } from './common';
-import { ListPanel, Panel, Section, useLoad } from './common';
+import { FormPanel, ListPanel, Panel, Section, useLoad } from './common';
 
 type MemberAction = { kind: 'remove'; member: User } | { kind: 'transfer'; member: User } | { kind: 'leave' };
 
@@ -205,27 +205,30 @@ function InvitePanel({ api, sent, onSent }: Pick<SectionProps, 'api'> & { sent: 
       },
     );
   return (
-    <Panel title="Invite someone" testId="invite-panel">
-      {sent && (
-        <SuccessBanner testId="invite-sent">
-          Invitation sent to <strong>{sent}</strong>. The link in the mail works for 7 days.
-        </SuccessBanner>
-      )}
-      {form.banner && <ErrorBanner error={form.banner} testId="invite-member-error" />}
-      <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="invite-form" label="Invite someone">
-        <TextField
-          id="invite-member-email"
-          label="Email"
-          type="email"
-          autoComplete="off"
-          placeholder="name@example.com"
-          {...bindField(form, 'email', email, setEmail)}
-        />
-        <SubmitButton pending={form.pending} pendingLabel="Sending…" testId="invite-member-submit">
-          Send invitation
-        </SubmitButton>
-      </Form>
-    </Panel>
+    <FormPanel
+      title="Invite someone"
+      form={form}
+      onSubmit={onSubmit}
+      submitLabel="Send invitation"
+      pendingLabel="Sending…"
+      testIds={{ panel: 'invite-panel', error: 'invite-member-error', form: 'invite-form', submit: 'invite-member-submit' }}
+      notice={
+        sent && (
+          <SuccessBanner testId="invite-sent">
+            Invitation sent to <strong>{sent}</strong>. The link in the mail works for 7 days.
+          </SuccessBanner>
+        )
+      }
+    >
+      <TextField
+        id="invite-member-email"
+        label="Email"
+        type="email"
+        autoComplete="off"
+        placeholder="name@example.com"
+        {...bindField(form, 'email', email, setEmail)}
+      />
+    </FormPanel>
   );
 }
 

@@ -2,12 +2,12 @@ import type { VNode } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { ApiToken, CreatedApiToken } from '../../api/account';
 import { RevokeDialog, useConfirmation } from '../../dialog';
-import { bindField, ErrorBanner, Form, SelectField, SubmitButton, TextField, useForm } from '../../forms';
+import { bindField, SelectField, TextField, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
 import { DataTable, RevokeCell } from '../../table';
 import { collectErrors, required } from '../../validation';
 import type { SectionProps } from './common';
-import { copyText, ListPanel, Panel, Section, useLoad } from './common';
+import { copyText, FormPanel, ListPanel, Section, useLoad } from './common';
 
 const FIELDS = ['name', 'expires_in_days'] as const;
 type Field = (typeof FIELDS)[number];
@@ -87,30 +87,31 @@ function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCr
       () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
     );
   return (
-    <Panel title="Create a token" testId="token-create-panel">
-      {form.banner && <ErrorBanner error={form.banner} testId="token-error" />}
-      <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="token-form" label="Create a token">
-        <TextField
-          id="token-name"
-          label="Name"
-          placeholder="e.g. laptop CLI"
-          autoComplete="off"
-          maxLength={100}
-          {...bindField(form, 'name', name, setName)}
-        />
-        <SelectField
-          id="token-expires_in_days"
-          label="Expires after"
-          value={expiry}
-          onValue={setExpiry}
-          options={TOKEN_EXPIRY_OPTIONS}
-          error={form.errors.expires_in_days}
-        />
-        <SubmitButton pending={form.pending} pendingLabel="Creating…" testId="token-submit">
-          Create token
-        </SubmitButton>
-      </Form>
-    </Panel>
+    <FormPanel
+      title="Create a token"
+      form={form}
+      onSubmit={onSubmit}
+      submitLabel="Create token"
+      pendingLabel="Creating…"
+      testIds={{ panel: 'token-create-panel', error: 'token-error', form: 'token-form', submit: 'token-submit' }}
+    >
+      <TextField
+        id="token-name"
+        label="Name"
+        placeholder="e.g. laptop CLI"
+        autoComplete="off"
+        maxLength={100}
+        {...bindField(form, 'name', name, setName)}
+      />
+      <SelectField
+        id="token-expires_in_days"
+        label="Expires after"
+        value={expiry}
+        onValue={setExpiry}
+        options={TOKEN_EXPIRY_OPTIONS}
+        error={form.errors.expires_in_days}
+      />
+    </FormPanel>
   );
 }
 

@@ -4,7 +4,7 @@ import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountApi, User } from '../../api/account';
 import type { ApiError, RequestOptions } from '../../api/client';
-import { ErrorBanner, isAbort, toApiError } from '../../forms';
+import { ErrorBanner, Form, isAbort, SubmitButton, toApiError } from '../../forms';
 
 export interface SectionProps {
   user: User;
@@ -117,6 +117,44 @@ export function ListPanel<T>({
       >
         {children}
       </LoadedList>
+    </Panel>
+  );
+}
+
+/**
+ * A settings panel that is one inline form: its title (also the form's name), a notice (e.g. what the
+ * last submit did), the form's banner, the fields and the submit button. `testIds` name the panel,
+ * the banner, the form and the button.
+ */
+export function FormPanel({
+  title,
+  form,
+  onSubmit,
+  submitLabel,
+  pendingLabel,
+  testIds,
+  notice,
+  children,
+}: {
+  title: string;
+  form: { banner: ApiError | null; pending: boolean };
+  onSubmit: () => Promise<void>;
+  submitLabel: string;
+  pendingLabel: string;
+  testIds: { panel: string; error: string; form: string; submit: string };
+  notice?: ComponentChildren;
+  children: ComponentChildren;
+}): VNode {
+  return (
+    <Panel title={title} testId={testIds.panel}>
+      {notice}
+      {form.banner && <ErrorBanner error={form.banner} testId={testIds.error} />}
+      <Form onSubmit={() => void onSubmit()} class="form form--inline" testId={testIds.form} label={title}>
+        {children}
+        <SubmitButton pending={form.pending} pendingLabel={pendingLabel} testId={testIds.submit}>
+          {submitLabel}
+        </SubmitButton>
+      </Form>
     </Panel>
   );
 }
