@@ -69,14 +69,7 @@ export function KeysSection({ user, api }: SectionProps): VNode {
       testId="keys-section"
     >
       <CreateKeysPanel user={user} api={api} onCreated={certificates.reload} />
-      <ListPanel
-        title="Your certificates"
-        loaded={certificates}
-        items={certificates.data?.items}
-        what="certificates"
-        testId="certificates"
-        empty="You have no client certificates."
-      >
+      <ListPanel title="Your certificates" loaded={certificates} what="certificates" empty="You have no client certificates.">
         {(items) => (
           <DataTable columns={['Serial', 'Issued to', 'Fingerprint', 'Expires', 'State']} actions testId="certificates-table">
             {items.map((cert) => (

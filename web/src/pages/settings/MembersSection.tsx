@@ -165,14 +165,7 @@ function InviteMembers({ api }: Pick<SectionProps, 'api'>): VNode {
           invitations.reload();
         }}
       />
-      <ListPanel
-        title="Open invitations"
-        loaded={invitations}
-        items={invitations.data?.items}
-        what="invitations"
-        testId="invitations"
-        empty="No open invitations."
-      >
+      <ListPanel title="Open invitations" loaded={invitations} what="invitations" empty="No open invitations.">
         {(open) => (
           <InvitationTable
             api={api}

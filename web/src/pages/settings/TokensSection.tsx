@@ -55,7 +55,7 @@ export function TokensSection({ api }: SectionProps): VNode {
           tokens.reload();
         }}
       />
-      <ListPanel title="Your tokens" loaded={tokens} items={tokens.data?.items} what="tokens" testId="tokens" empty="You have no API tokens.">
+      <ListPanel title="Your tokens" loaded={tokens} what="tokens" empty="You have no API tokens.">
         {(items) => <TokenTable tokens={items} onRevoke={revoking.ask} />}
       </ListPanel>
       <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this token?" confirmLabel="Revoke token">

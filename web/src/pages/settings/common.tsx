@@ -82,35 +82,32 @@ export function LoadedList<T>({
 }
 
 /**
- * A settings panel titled `title` with a loaded list: "Loading <what>…" first, `empty` as a muted line
- * (test id `<testId>-empty`) when there are no items, its load error as `<testId>-error`.
+ * A settings panel titled `title` with the loaded list of `what` ("tokens"): "Loading tokens…" first,
+ * `empty` as a muted line (test id `tokens-empty`) when there are no items, its load error as
+ * `tokens-error`.
  */
 export function ListPanel<T>({
   title,
   loaded,
-  items,
   what,
-  testId,
   empty,
   children,
 }: {
   title: string;
-  loaded: { error: ApiError | null; loading: boolean; reload: () => void };
-  items: readonly T[] | undefined;
+  loaded: Loaded<{ items: T[] }>;
   what: string;
-  testId: string;
   empty: string;
   children: (items: readonly T[]) => ComponentChildren;
 }): VNode {
   return (
-    <Panel title={title} testId={`${testId}-panel`}>
+    <Panel title={title} testId={`${what}-panel`}>
       <LoadedList
         loaded={loaded}
-        items={items}
-        error={{ testId: `${testId}-error` }}
+        items={loaded.data?.items}
+        error={{ testId: `${what}-error` }}
         loading={<p class="loading">Loading {what}…</p>}
         empty={
-          <p class="muted" data-testid={`${testId}-empty`}>
+          <p class="muted" data-testid={`${what}-empty`}>
             {empty}
           </p>
         }
