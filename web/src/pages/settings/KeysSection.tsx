@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { Certificate } from '../../api/account';
 import type { Download } from '../../api/client';
 import { RevokeDialog, useConfirmation } from '../../dialog';
-import { SelectField, SuccessBanner, useForm } from '../../forms';
+import { bindField, SelectField, SuccessBanner, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
 import { DataTable, RevokeCell } from '../../table';
 import type { SectionProps } from './common';
@@ -90,6 +90,14 @@ export function KeysSection({ user, api }: SectionProps): VNode {
   );
 }
 
+/** The static part of the form's panel. */
+const KEYS_FORM = {
+  title: 'Create keys',
+  submitLabel: 'Create and download',
+  pendingLabel: 'Creating…',
+  testIds: { panel: 'keys-create-panel', error: 'keys-error', form: 'keys-form', submit: 'keys-submit' },
+};
+
 function CreateKeysPanel({ user, api, onCreated }: SectionProps & { onCreated: () => void }): VNode {
   const [validity, setValidity] = useState('365');
   const [saved, setSaved] = useState<string | null>(null);
@@ -103,12 +111,9 @@ function CreateKeysPanel({ user, api, onCreated }: SectionProps & { onCreated: (
     });
   return (
     <FormPanel
-      title="Create keys"
+      {...KEYS_FORM}
       form={form}
       onSubmit={onSubmit}
-      submitLabel="Create and download"
-      pendingLabel="Creating…"
-      testIds={{ panel: 'keys-create-panel', error: 'keys-error', form: 'keys-form', submit: 'keys-submit' }}
       notice={
         saved && (
           <SuccessBanner testId="keys-saved">
@@ -120,10 +125,8 @@ function CreateKeysPanel({ user, api, onCreated }: SectionProps & { onCreated: (
       <SelectField
         id="keys-valid_days"
         label="Valid for"
-        value={validity}
-        onValue={setValidity}
         options={CERTIFICATE_VALIDITY_OPTIONS}
-        error={form.errors.valid_days}
+        {...bindField(form, 'valid_days', validity, setValidity)}
       />
     </FormPanel>
   );

@@ -181,6 +181,14 @@ function InviteMembers({ api }: Pick<SectionProps, 'api'>): VNode {
   );
 }
 
+/** The static part of the form's panel. */
+const INVITE_FORM = {
+  title: 'Invite someone',
+  submitLabel: 'Send invitation',
+  pendingLabel: 'Sending…',
+  testIds: { panel: 'invite-panel', error: 'invite-member-error', form: 'invite-form', submit: 'invite-member-submit' },
+};
+
 function InvitePanel({ api, sent, onSent }: Pick<SectionProps, 'api'> & { sent: string | null; onSent: (email: string | null) => void }): VNode {
   const [email, setEmail] = useState('');
   const form = useForm(['email'] as const, 'invite-member');
@@ -199,12 +207,9 @@ function InvitePanel({ api, sent, onSent }: Pick<SectionProps, 'api'> & { sent: 
     );
   return (
     <FormPanel
-      title="Invite someone"
+      {...INVITE_FORM}
       form={form}
       onSubmit={onSubmit}
-      submitLabel="Send invitation"
-      pendingLabel="Sending…"
-      testIds={{ panel: 'invite-panel', error: 'invite-member-error', form: 'invite-form', submit: 'invite-member-submit' }}
       notice={
         sent && (
           <SuccessBanner testId="invite-sent">

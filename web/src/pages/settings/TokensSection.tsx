@@ -70,6 +70,14 @@ export function TokensSection({ api }: SectionProps): VNode {
   );
 }
 
+/** The static part of the form's panel. */
+const TOKEN_FORM = {
+  title: 'Create a token',
+  submitLabel: 'Create token',
+  pendingLabel: 'Creating…',
+  testIds: { panel: 'token-create-panel', error: 'token-error', form: 'token-form', submit: 'token-submit' },
+};
+
 function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCreated: (token: CreatedApiToken) => void }): VNode {
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState('90');
@@ -87,14 +95,7 @@ function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCr
       () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
     );
   return (
-    <FormPanel
-      title="Create a token"
-      form={form}
-      onSubmit={onSubmit}
-      submitLabel="Create token"
-      pendingLabel="Creating…"
-      testIds={{ panel: 'token-create-panel', error: 'token-error', form: 'token-form', submit: 'token-submit' }}
-    >
+    <FormPanel {...TOKEN_FORM} form={form} onSubmit={onSubmit}>
       <TextField
         id="token-name"
         label="Name"
@@ -106,10 +107,8 @@ function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCr
       <SelectField
         id="token-expires_in_days"
         label="Expires after"
-        value={expiry}
-        onValue={setExpiry}
         options={TOKEN_EXPIRY_OPTIONS}
-        error={form.errors.expires_in_days}
+        {...bindField(form, 'expires_in_days', expiry, setExpiry)}
       />
     </FormPanel>
   );
