@@ -416,6 +416,14 @@ export interface FormState<F extends string> {
   reset: () => void;
 }
 
+/** A failed submit's error: next to its field when it names one of `fields`, else for the banner. */
+function routeError<F extends string>(err: unknown, fields: readonly F[]): { fields: FieldErrors<F> } | { banner: ApiError } {
+  const error = toApiError(err);
+  const field = error.field as F | undefined;
+  if (field === undefined || !fields.includes(field)) return { banner: error };
+  return { fields: { [field]: sentence(withoutFieldName(error.message, field)) } as FieldErrors<F> };
+}
+
 /**
  * Form state for the fields `fields` (named as the server names them, e.g. "account_id"): an error
  * the server sends with `details.field` set to one of them is shown next to that field. `idPrefix`
@@ -465,14 +473,11 @@ export function useForm<F extends string>(fields: readonly F[], idPrefix?: strin
         await action();
       } catch (err) {
         if (isAbort(err) || !mounted.current) return;
-        const error = toApiError(err);
-        const field = error.field as F | undefined;
-        if (field !== undefined && fieldList.current.includes(field)) {
-          const fromServer = { [field]: sentence(withoutFieldName(error.message, field)) } as FieldErrors<F>;
-          setErrors(fromServer);
-          focusFirst(fromServer);
-        } else {
-          setBanner(error);
+        const routed = routeError(err, fieldList.current);
+        if ('banner' in routed) setBanner(routed.banner);
+        else {
+          setErrors(routed.fields);
+          focusFirst(routed.fields);
         }
       } finally {
         busy.current = false;

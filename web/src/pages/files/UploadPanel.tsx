@@ -139,54 +139,56 @@ export function UploadList({ queue }: { queue: UploadQueue }): VNode | null {
       </header>
       <ul class="uploads__list">
         {items.map((item) => (
-          <li
-            key={item.key}
-            class={`upload upload--${item.state}`}
-            data-testid="upload-item"
-            data-path={item.path}
-            data-state={item.state}
-            data-progress={percent(item)}
-          >
-            <span class="upload__name" title={item.path}>
-              {item.label}
-            </span>
-            <progress class="upload__bar" max={100} value={percent(item)} aria-label={`Upload of ${item.label}`} data-testid="upload-progress" />
-            <span class="upload__status" data-testid="upload-status">
-              {item.state === 'uploading'
-                ? `${percent(item)}% of ${formatSize(item.size)}`
-                : item.state === 'failed' && item.error
-                  ? `Failed: ${errorText(item.error)}`
-                  : item.state === 'done'
-                    ? `Done · ${formatSize(item.size)}`
-                    : STATE_LABELS[item.state]}
-            </span>
-            <span class="upload__actions">
-              {(item.state === 'queued' || item.state === 'uploading') && (
-                <button
-                  type="button"
-                  class="button button--small button--secondary"
-                  onClick={() => queue.cancel(item.key)}
-                  aria-label={`Cancel the upload of ${item.label}`}
-                  data-testid="upload-cancel"
-                >
-                  Cancel
-                </button>
-              )}
-              {(item.state === 'failed' || item.state === 'cancelled') && (
-                <button
-                  type="button"
-                  class="button button--small button--secondary"
-                  onClick={() => queue.retry(item.key)}
-                  aria-label={`Upload ${item.label} again`}
-                  data-testid="upload-retry"
-                >
-                  Retry
-                </button>
-              )}
-            </span>
-          </li>
+          <UploadRow key={item.key} item={item} queue={queue} />
         ))}
       </ul>
     </section>
+  );
+}
+
+/** What an upload's row says of it: its progress, its error, or its state. */
+function statusText(item: UploadItem): string {
+  if (item.state === 'uploading') return `${percent(item)}% of ${formatSize(item.size)}`;
+  if (item.state === 'failed' && item.error) return `Failed: ${errorText(item.error)}`;
+  if (item.state === 'done') return `Done · ${formatSize(item.size)}`;
+  return STATE_LABELS[item.state];
+}
+
+/** One upload: its name, progress bar and status, and Cancel (while it runs) or Retry (once it stopped). */
+function UploadRow({ item, queue }: { item: UploadItem; queue: UploadQueue }): VNode {
+  return (
+    <li class={`upload upload--${item.state}`} data-testid="upload-item" data-path={item.path} data-state={item.state} data-progress={percent(item)}>
+      <span class="upload__name" title={item.path}>
+        {item.label}
+      </span>
+      <progress class="upload__bar" max={100} value={percent(item)} aria-label={`Upload of ${item.label}`} data-testid="upload-progress" />
+      <span class="upload__status" data-testid="upload-status">
+        {statusText(item)}
+      </span>
+      <span class="upload__actions">
+        {(item.state === 'queued' || item.state === 'uploading') && (
+          <button
+            type="button"
+            class="button button--small button--secondary"
+            onClick={() => queue.cancel(item.key)}
+            aria-label={`Cancel the upload of ${item.label}`}
+            data-testid="upload-cancel"
+          >
+            Cancel
+          </button>
+        )}
+        {(item.state === 'failed' || item.state === 'cancelled') && (
+          <button
+            type="button"
+            class="button button--small button--secondary"
+            onClick={() => queue.retry(item.key)}
+            aria-label={`Upload ${item.label} again`}
+            data-testid="upload-retry"
+          >
+            Retry
+          </button>
+        )}
+      </span>
+    </li>
   );
 }
