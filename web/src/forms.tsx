@@ -278,11 +278,7 @@ export function SelectField({ options, disabled, ...props }: SelectFieldProps): 
         {...describedBy(field.id, field.hint, field.error)}
         data-testid={field.id}
       >
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
+        <OptionList options={options} />
       </select>
     </FieldFrame>
   );
@@ -375,6 +371,43 @@ export function FilterSearch({
         data-testid={testId}
       />
     </label>
+  );
+}
+
+/** A choice of a filter bar (a drop-down list). */
+export function FilterSelect({
+  label,
+  value,
+  onValue,
+  options,
+  testId,
+}: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  testId: string;
+}): VNode {
+  return (
+    <label class="filters__field">
+      <span class="filters__label">{label}</span>
+      <select class="field__input" value={value} onChange={(e) => onValue(e.currentTarget.value)} data-testid={testId}>
+        <OptionList options={options} />
+      </select>
+    </label>
+  );
+}
+
+/** The options of a <select>. */
+function OptionList({ options }: { options: ReadonlyArray<{ value: string; label: string }> }): VNode {
+  return (
+    <>
+      {options.map((option) => (
+        <option key={option.value} value={option.value}>
+          {option.label}
+        </option>
+      ))}
+    </>
   );
 }
 

@@ -83,34 +83,11 @@ export function UploadDrop({ folder, drop }: { folder: string; drop: FileDrop })
         <label class="button button--small button--secondary upload-drop__choose" for="upload-files">
           Upload files
         </label>
-        <input
-          class="upload-drop__input"
-          id="upload-files"
-          type="file"
-          multiple
-          onChange={(event) => {
-            const input = event.currentTarget;
-            drop.start(chosenFromInput(input.files));
-            input.value = '';
-          }}
-          data-testid="upload-files-input"
-        />{' '}
+        <FileInput class="upload-drop__input" id="upload-files" onChosen={drop.start} testId="upload-files-input" />{' '}
         <label class="button button--small button--secondary upload-drop__choose" for="upload-folder">
           Upload folder
         </label>
-        <input
-          class="upload-drop__input"
-          id="upload-folder"
-          type="file"
-          multiple
-          {...({ webkitdirectory: true } as Record<string, unknown>)}
-          onChange={(event) => {
-            const input = event.currentTarget;
-            drop.start(chosenFromInput(input.files));
-            input.value = '';
-          }}
-          data-testid="upload-folder-input"
-        />
+        <FileInput class="upload-drop__input" id="upload-folder" folder onChosen={drop.start} testId="upload-folder-input" />
       </p>
       {drop.problem && <ErrorBanner error={drop.problem} testId="upload-problem" />}
     </div>
@@ -190,5 +167,46 @@ function UploadRow({ item, queue }: { item: UploadItem; queue: UploadQueue }): V
         )}
       </span>
     </li>
+  );
+}
+
+/**
+ * A file input for a visible label (its button) to open: the chosen files, named by their path under
+ * the chosen folder, go to `onChosen`; then it is emptied so that choosing the same again counts.
+ */
+export function FileInput({
+  id,
+  class: className,
+  folder = false,
+  disabled,
+  describedBy,
+  onChosen,
+  testId,
+}: {
+  id: string;
+  class: string;
+  /** Choose a whole folder rather than files. */
+  folder?: boolean;
+  disabled?: boolean;
+  describedBy?: string;
+  onChosen: (chosen: ChosenFile[]) => void;
+  testId: string;
+}): VNode {
+  return (
+    <input
+      class={className}
+      id={id}
+      type="file"
+      multiple
+      {...((folder ? { webkitdirectory: true } : {}) as Record<string, unknown>)}
+      disabled={disabled}
+      aria-describedby={describedBy}
+      onChange={(event) => {
+        const input = event.currentTarget;
+        onChosen(chosenFromInput(input.files));
+        input.value = '';
+      }}
+      data-testid={testId}
+    />
   );
 }

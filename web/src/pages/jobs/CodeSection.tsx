@@ -6,6 +6,7 @@ import { ApiError } from '../../api/client';
 import type { JobSpec, JobsApi } from '../../api/jobs';
 import { plural } from '../../format';
 import type { FormState } from '../../forms';
+import { FileInput } from '../files/UploadPanel';
 import { filesOfEntry } from '../files/uploads';
 import type { ChosenFile, PackFile } from './tar';
 import { formatBytes, packTar, selectFiles, TarError, totalBytes } from './tar';
@@ -150,20 +151,14 @@ export function CodeSection({ state, pending, error }: { state: JobCode; pending
         <label class="button button--small button--secondary code-drop__choose" for="job-package">
           {state.code ? 'Choose another folder…' : 'Choose a folder…'}
         </label>
-        <input
+        <FileInput
           class="code-drop__input"
           id="job-package"
-          type="file"
-          multiple
-          {...({ webkitdirectory: true } as Record<string, unknown>)}
+          folder
           disabled={pending}
-          aria-describedby="job-package-hint"
-          onChange={(event) => {
-            const input = event.currentTarget;
-            state.choose([...(input.files ?? [])].map((file) => ({ relativePath: file.webkitRelativePath || file.name, file })));
-            input.value = '';
-          }}
-          data-testid="job-package-input"
+          describedBy="job-package-hint"
+          onChosen={state.choose}
+          testId="job-package-input"
         />
       </p>
       <ChosenCodeSummary state={state} pending={pending} />

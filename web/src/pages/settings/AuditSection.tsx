@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditEvent } from '../../api/account';
-import { ErrorBanner, useAction } from '../../forms';
+import { ErrorBanner, FilterSelect, useAction } from '../../forms';
 import { formatUnix, isoFromUnix } from '../../format';
 import { DataTable } from '../../table';
 import { AUDIT_KIND_FILTERS, AUDIT_PERIODS, auditQuery, describeAuditEvent } from './audit';
@@ -67,33 +67,6 @@ export function AuditSection({ api }: SectionProps): VNode {
         </p>
       )}
     </Section>
-  );
-}
-
-function FilterSelect({
-  label,
-  value,
-  onValue,
-  options,
-  testId,
-}: {
-  label: string;
-  value: string;
-  onValue: (value: string) => void;
-  options: ReadonlyArray<{ value: string; label: string }>;
-  testId: string;
-}): VNode {
-  return (
-    <label class="filters__field">
-      <span class="filters__label">{label}</span>
-      <select class="field__input" value={value} onChange={(e) => onValue(e.currentTarget.value)} data-testid={testId}>
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </label>
   );
 }
 
