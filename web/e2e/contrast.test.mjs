@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { expectVisible, openPage, registerVerified, signIn, startSuite, stopSuite } from './helpers.mjs';
+import { test } from 'node:test';
+import { expectVisible, openPage, signIn, useSuite } from './helpers.mjs';
 
 const TEST_TIMEOUT_MS = 180_000;
 const JOB_TIMEOUT_MS = 60_000;
@@ -21,20 +21,9 @@ const USER = { email: 'iris.colour@example.com', password: 'contrast matters a l
 
 const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let tmpDir;
-let smtp;
-let server;
-/** @type {import('playwright-core').Browser | undefined} */
-let browser;
-
-const url = (p) => `${server.baseUrl}${p}`;
-
-before(async () => {
-  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-contrast-'));
-  await registerVerified(server, smtp, USER);
-});
-
-after(() => stopSuite({ tmpDir, smtp, server, browser }));
+// Its users are registered through the API and verified with the links from the real mails.
+const suite = useSuite('paddlecloud-e2e-contrast-', [USER]);
+const { url } = suite;
 
 /**
  * Runs axe's color-contrast rule on `selector` (the whole document by default) and returns its
@@ -208,7 +197,7 @@ const HOVERED = [
 
 test('every text and background colour pair passes WCAG AA in the light and the dark scheme', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const failures = [];
-  const { page, problems } = await openPage(browser, t, { allowConsole: [/status of 40[01] .* @ \S+\/api\/v1\//] });
+  const { page, problems } = await openPage(suite.browser, t, { allowConsole: [/status of 40[01] .* @ \S+\/api\/v1\//] });
 
   // Signed out: sign-in, registration with its errors showing, status.
   await page.goto(url('/login'));
@@ -224,7 +213,7 @@ test('every text and background colour pair passes WCAG AA in the light and the 
   await checkBothSchemes(t, page, '/status', failures);
 
   // Signed in, with jobs that succeeded, failed and run, and a file.
-  await signIn(page, server, USER);
+  await signIn(page, suite.server, USER);
   const job = (name, entry) => ({ name, entry, num_trainer: 1, cpu_per_trainer: '100m', mem_per_trainer: '64Mi' });
   for (const spec of [job('fine', 'true'), job('broken', 'false'), job('sleeper', 'sleep 600')]) {
     const answer = await api(page, 'POST', '/api/v1/jobs', spec);
@@ -254,7 +243,7 @@ test('every text and background colour pair passes WCAG AA in the light and the 
   await expectVisible(page.getByTestId('job-name-error'));
   await checkBothSchemes(t, page, '/jobs/new with errors', failures);
 
-  const dir = path.join(tmpDir, 'contrast');
+  const dir = path.join(suite.tmpDir, 'contrast');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'table.csv'), 'a,b\n1,2\n');
   await page.goto(url('/datasets'));

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import zlib from 'node:zlib';
 import {
   artifactsDir,
@@ -21,10 +21,7 @@ import {
   expectText,
   expectVisible,
   openPage,
-  registerVerified,
-  signIn,
-  startSuite,
-  stopSuite,
+  useSuite,
 } from './helpers.mjs';
 
 const TEST_TIMEOUT_MS = 120_000;
@@ -39,19 +36,9 @@ const BIG_BYTES = 20 * 1024 * 1024;
 const CSV = 'id,label,comment\n1,7,"seven, handwritten"\n2,2,"a ""two"""\n3,1,plain\n';
 
 /** @type {string} */
-let tmpDir;
-/** @type {string} */
 let sampleDir;
 /** @type {string} */
 let modelDir;
-/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startSmtpServer>> | undefined} */
-let smtp;
-/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startServer>> | undefined} */
-let server;
-/** @type {import('playwright-core').Browser | undefined} */
-let browser;
-
-const url = (p) => `${server.baseUrl}${p}`;
 
 /** A valid PNG of `size`×`size` pixels in one colour (IHDR, IDAT, IEND with their CRCs). */
 function png(size, [r, g, b]) {
@@ -79,8 +66,7 @@ function png(size, [r, g, b]) {
   ]);
 }
 
-before(async () => {
-  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-files-'));
+const suite = useSuite('paddlecloud-e2e-files-', [ANN, BOB], async ({ tmpDir }) => {
   // The folder to upload: a CSV, a PNG, a nested file and a file big enough for several chunks.
   sampleDir = path.join(tmpDir, 'upload', 'mnist-sample');
   await mkdir(path.join(sampleDir, 'nested', 'deep'), { recursive: true });
@@ -95,12 +81,8 @@ before(async () => {
   await mkdir(modelDir, { recursive: true });
   await writeFile(path.join(modelDir, 'model.json'), JSON.stringify({ layers: 50, classes: 10 }));
   await writeFile(path.join(modelDir, 'weights.bin'), Buffer.from([0, 1, 2, 3, 250, 251, 252, 253]));
-
-  await registerVerified(server, smtp, ANN);
-  await registerVerified(server, smtp, BOB);
 });
-
-after(() => stopSuite({ tmpDir, smtp, server, browser }));
+const { url } = suite;
 
 const fileRow = (page, name) => page.locator(`[data-testid="file-row"][data-name="${name}"]`);
 
@@ -149,17 +131,9 @@ async function uploadFolder(page, dir, count) {
 }
 
 test('a folder uploaded with the folder picker is listed; its CSV and image preview', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t);
-  await signIn(page, server, ANN);
-  assert.deepEqual(await page.getByTestId('nav').getByRole('link').allTextContents(), [
-    'Jobs',
-    'Datasets',
-    'Models',
-    'Public',
-    'Shared with me',
-    'Settings',
-    'Status',
-  ]);
+  const { page, problems } = await suite.signIn(t, ANN);
+  const navLinks = await page.getByTestId('nav').getByRole('link').allTextContents();
+  assert.deepEqual(navLinks, ['Jobs', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']);
   await page.getByTestId('nav-datasets').click();
   await page.waitForURL(url('/datasets'));
   await expectText(page.getByTestId('files-title'), 'Datasets');
@@ -266,8 +240,7 @@ test('a folder uploaded with the folder picker is listed; its CSV and image prev
 });
 
 test('a dataset folder shared with another account shows in its Shared with me; a public link works until revoked', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const ann = await openPage(browser, t);
-  await signIn(ann.page, server, ANN);
+  const ann = await suite.signIn(t, ANN);
   await ann.page.goto(url('/datasets'));
   await rowAction(fileRow(ann.page, 'mnist-sample'), 'file-share');
   const dialog = ann.page.getByTestId('share-dialog');
@@ -282,15 +255,14 @@ test('a dataset folder shared with another account shows in its Shared with me; 
   await ann.page.getByTestId('share-mode-link').click();
   await ann.page.getByTestId('share-dialog-submit').click();
   const linkUrl = (await ann.page.getByTestId('share-created').getByTestId('share-link-url').textContent()).trim();
-  assert.match(linkUrl, new RegExp(`^${server.baseUrl}/s/[^/]+$`));
+  assert.match(linkUrl, new RegExp(`^${suite.server.baseUrl}/s/[^/]+$`));
   await expectVisible(dialog.getByTestId('share-item').nth(1));
   assert.equal(await dialog.getByTestId('share-item').count(), 2);
   await ann.page.getByTestId('share-dialog-cancel').click();
   await expectHidden(dialog);
 
   // Bob's account sees it under Shared with me and opens it, read-only.
-  const bob = await openPage(browser, t);
-  await signIn(bob.page, server, BOB);
+  const bob = await suite.signIn(t, BOB);
   await bob.page.getByTestId('nav-shared-with-me').click();
   await bob.page.waitForURL(url('/shared'));
   const shared = bob.page.locator(`[data-testid="shared-row"][data-owner="${ANN.accountId}"]`);
@@ -309,7 +281,7 @@ test('a dataset folder shared with another account shows in its Shared with me; 
   assert.equal(await bob.page.getByTestId('nav-shared-with-me').getAttribute('aria-current'), 'page');
 
   // The public link: no sign-in needed.
-  const visitor = await openPage(browser, t, { allowConsole: [/status of 404 .* @ \S+\/api\/v1\/links\//] });
+  const visitor = await openPage(suite.browser, t, { allowConsole: [/status of 404 .* @ \S+\/api\/v1\/links\//] });
   await visitor.page.goto(linkUrl);
   await expectVisible(visitor.page.getByTestId('link-page'));
   await expectVisible(fileRow(visitor.page, 'train.csv'));
@@ -337,8 +309,7 @@ test('a dataset folder shared with another account shows in its Shared with me; 
 });
 
 test('a model folder published from the browser is found on the Public page, browsed and copied', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const ann = await openPage(browser, t);
-  await signIn(ann.page, server, ANN);
+  const ann = await suite.signIn(t, ANN);
   await ann.page.getByTestId('nav-models').click();
   await ann.page.waitForURL(url('/models'));
   await uploadFolder(ann.page, modelDir, 2);
@@ -361,8 +332,7 @@ test('a model folder published from the browser is found on the Public page, bro
   await expectVisible(mine.getByTestId('publication-delete'));
 
   // Another account finds it by searching, browses its files and copies it.
-  const bob = await openPage(browser, t);
-  await signIn(bob.page, server, BOB);
+  const bob = await suite.signIn(t, BOB);
   await bob.page.getByTestId('nav-public').click();
   await bob.page.waitForURL(url('/public'));
   await bob.page.getByTestId('public-search').fill('resnet');
@@ -399,10 +369,9 @@ test('a model folder published from the browser is found on the Public page, bro
 });
 
 test('a single model file is published from its row menu and browsed by another account', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const weights = path.join(tmpDir, 'upload', 'digits.pdparams');
+  const weights = path.join(suite.tmpDir, 'upload', 'digits.pdparams');
   await writeFile(weights, Buffer.from([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]));
-  const ann = await openPage(browser, t);
-  await signIn(ann.page, server, ANN);
+  const ann = await suite.signIn(t, ANN);
   await ann.page.goto(url('/models'));
   await ann.page.getByTestId('upload-files-input').setInputFiles(weights);
   await expectVisible(fileRow(ann.page, 'digits.pdparams'));
@@ -414,8 +383,7 @@ test('a single model file is published from its row menu and browsed by another 
   await ann.page.getByTestId('publish-dialog-submit').click();
   await expectText(ann.page.getByTestId('publish-done'), new RegExp(`${ANN.accountId}/digits`));
 
-  const bob = await openPage(browser, t);
-  await signIn(bob.page, server, BOB);
+  const bob = await suite.signIn(t, BOB);
   await bob.page.goto(url('/public?kind=model&q=digits'));
   const found = bob.page.locator('[data-testid="publication"][data-name="digits"]');
   await expectVisible(found);

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -318,6 +319,31 @@ export async function stopSuite({ tmpDir, smtp, server, browser }) {
   if (smtp) stopped.push(stopProcess(smtp));
   await Promise.all(stopped);
   if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+}
+
+/**
+ * A suite's `before` and `after`: startSuite(prefix), each of `users` registered and verified, then
+ * `setup(suite)` when given; stopSuite afterwards. Returns the suite, whose tmpDir, smtp, server and
+ * browser are there from the first test on; `suite.url(path)` is the server's URL of `path`, and
+ * `suite.signIn(t, user)` opens a page signed in as `user`.
+ */
+export function useSuite(prefix, users = [], setup = undefined) {
+  const suite = {
+    url: (p) => `${suite.server.baseUrl}${p}`,
+    /** A new page (see openPage) signed in as `user`. */
+    signIn: async (t, user, openOptions = undefined) => {
+      const opened = await openPage(suite.browser, t, openOptions);
+      await signIn(opened.page, suite.server, user);
+      return opened;
+    },
+  };
+  before(async () => {
+    Object.assign(suite, await startSuite(prefix));
+    for (const user of users) await registerVerified(suite.server, suite.smtp, user);
+    await setup?.(suite);
+  });
+  after(() => stopSuite(suite));
+  return suite;
 }
 
 /**

@@ -15,18 +15,14 @@
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   artifactsDir,
   expectHidden,
   expectText,
   expectVisible,
-  openPage,
-  registerVerified,
   repoDir,
-  signIn,
-  startSuite,
-  stopSuite,
+  useSuite,
 } from './helpers.mjs';
 
 /** Jobs start real processes and take seconds: wait generously for them. */
@@ -45,24 +41,9 @@ const ENTRY =
   'python3 -c "import time,os\n' +
   "for i in range(40): print('pass', i, 'cost', 100-i, os.environ['PADDLE_TRAINING_ROLE'], flush=True); time.sleep(0.2)\"";
 
-/** @type {string} */
-let tmpDir;
-/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startSmtpServer>> | undefined} */
-let smtp;
-/** @type {Awaited<ReturnType<typeof import('./helpers.mjs').startServer>> | undefined} */
-let server;
-/** @type {import('playwright-core').Browser | undefined} */
-let browser;
-
-const url = (p) => `${server.baseUrl}${p}`;
-
-before(async () => {
-  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-jobs-'));
-  // A verified user: registered through the API, verified with the link from the real mail.
-  await registerVerified(server, smtp, USER);
-});
-
-after(() => stopSuite({ tmpDir, smtp, server, browser }));
+// Its users are registered through the API and verified with the links from the real mails.
+const suite = useSuite('paddlecloud-e2e-jobs-', [USER]);
+const { url } = suite;
 
 /** Fills the submit form (on /jobs/new) and sends it. */
 async function fillJobForm(page, { name, entry, trainers = 1, pservers = 0, cpu = '100m', mem = '64Mi', psMem = mem }) {
@@ -92,8 +73,7 @@ async function logLines(page) {
 }
 
 test('a distributed job submitted from the UI runs live in the table, with its logs in the console', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t);
-  await signIn(page, server, USER);
+  const { page, problems } = await suite.signIn(t, USER);
 
   // Nothing yet: the empty state explains how to submit.
   await expectVisible(page.getByTestId('jobs-empty'));
@@ -245,8 +225,7 @@ function passCosts(text) {
 }
 
 test('the fit_a_line example, submitted with its code from the UI, trains and its cost falls', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t);
-  await signIn(page, server, USER);
+  const { page, problems } = await suite.signIn(t, USER);
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
 
@@ -362,8 +341,7 @@ test('the fit_a_line example, submitted with its code from the UI, trains and it
 });
 
 test('“Submit again” of a job with uploaded code runs the same code again', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t);
-  await signIn(page, server, USER);
+  const { page, problems } = await suite.signIn(t, USER);
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
   for (const [field, value] of Object.entries({
@@ -414,10 +392,9 @@ test('“Submit again” of a job with uploaded code runs the same code again', 
 });
 
 test('a bad spec gets the server’s error next to the memory field', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t, {
+  const { page, problems } = await suite.signIn(t, USER, {
     allowConsole: [/status of 400 .* @ \S+\/api\/v1\/jobs$/],
   });
-  await signIn(page, server, USER);
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
   await fillJobForm(page, { name: 'bad-spec', entry: 'true', mem: 'lots', psMem: '64Mi' });
@@ -436,8 +413,7 @@ test('a bad spec gets the server’s error next to the memory field', { timeout:
 });
 
 test('a long-running job is stopped from the table', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t);
-  await signIn(page, server, USER);
+  const { page, problems } = await suite.signIn(t, USER);
   await page.getByTestId('new-job').click();
   await fillJobForm(page, { name: 'sleeper', entry: 'sleep 600' });
   await submittedJobId(page);

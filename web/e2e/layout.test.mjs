@@ -10,17 +10,15 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   artifactsDir,
   expectHidden,
   expectText,
   expectVisible,
   openPage,
-  registerVerified,
   signIn,
-  startSuite,
-  stopSuite,
+  useSuite,
 } from './helpers.mjs';
 
 const TEST_TIMEOUT_MS = 120_000;
@@ -29,24 +27,12 @@ const PHONE = { width: 390, height: 844 };
 
 const USER = { email: 'lin.phone@example.com', password: 'small screens big models 9', accountId: 'lin-lab', displayName: 'Lin Phone' };
 
-/** @type {string} */
-let tmpDir;
-let smtp;
-let server;
-/** @type {import('playwright-core').Browser | undefined} */
-let browser;
-
-const url = (p) => `${server.baseUrl}${p}`;
-
-before(async () => {
-  ({ tmpDir, smtp, server, browser } = await startSuite('paddlecloud-e2e-layout-'));
-  await registerVerified(server, smtp, USER);
-});
-
-after(() => stopSuite({ tmpDir, smtp, server, browser }));
+// Its users are registered through the API and verified with the links from the real mails.
+const suite = useSuite('paddlecloud-e2e-layout-', [USER]);
+const { url } = suite;
 
 async function phonePage(t) {
-  const opened = await openPage(browser, t);
+  const opened = await openPage(suite.browser, t);
   await opened.page.setViewportSize(PHONE);
   return opened;
 }
@@ -104,8 +90,7 @@ const jobRow = (page, name) => page.locator(`[data-testid="job-row"][data-job-na
 const fileRow = (page, name) => page.locator(`[data-testid="file-row"][data-name="${name}"]`);
 
 test('at 390 px the navigation folds behind a menu button and reaches Settings and Status', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { page, problems } = await openPage(browser, t);
-  await signIn(page, server, USER);
+  const { page, problems } = await suite.signIn(t, USER);
   // Wide: the navigation is a column and the menu button is not shown.
   await expectVisible(page.getByTestId('nav-settings'));
   await expectHidden(page.getByTestId('nav-toggle'));
@@ -148,7 +133,7 @@ test('at 390 px the navigation folds behind a menu button and reaches Settings a
 
 test('at 390 px every job row shows its name, state and actions without sideways scrolling', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await phonePage(t);
-  await signIn(page, server, USER);
+  await signIn(page, suite.server, USER);
   const long = 'long-named-job-for-a-small-phone-screen';
   await submitJob(page, { name: long, entry: 'sleep 600', num_trainer: 1, num_ps: 1, cpu_per_trainer: '100m', mem_per_trainer: '64Mi', cpu_per_ps: '100m', mem_per_ps: '64Mi' });
   await submitJob(page, { name: 'quick', entry: 'true', num_trainer: 1, cpu_per_trainer: '100m', mem_per_trainer: '64Mi' });
@@ -178,13 +163,13 @@ test('at 390 px every job row shows its name, state and actions without sideways
 });
 
 test('at 390 px every file row shows its name, size and actions menu; a file is renamed through the menu by keyboard', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const dir = path.join(tmpDir, 'phone-upload');
+  const dir = path.join(suite.tmpDir, 'phone-upload');
   await mkdir(dir, { recursive: true });
   const longName = 'validation-images-of-handwritten-digits-collected-2026.csv';
   await writeFile(path.join(dir, longName), 'id,label\n1,7\n');
   await writeFile(path.join(dir, 'labels.txt'), 'seven\n');
   const { page, problems } = await phonePage(t);
-  await signIn(page, server, USER);
+  await signIn(page, suite.server, USER);
   await page.goto(url('/datasets'));
   await page.getByTestId('upload-files-input').setInputFiles([path.join(dir, longName), path.join(dir, 'labels.txt')]);
   await expectVisible(fileRow(page, longName));

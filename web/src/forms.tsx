@@ -113,7 +113,7 @@ function describedBy(
 }
 
 /** The props of a text control (an input or a textarea) that the field's label, hint and error go with; test id `id`. */
-function textControl(id: string, value: string, onValue: (value: string) => void, hint: ComponentChildren, error: string | undefined) {
+function textControl({ id, value, onValue, hint, error }: FieldProps) {
   return {
     value,
     onInput: (event: { currentTarget: { value: string } }) => onValue(event.currentTarget.value),
@@ -161,6 +161,40 @@ export interface FieldProps {
   error?: string | undefined;
 }
 
+/** A field's props apart from the rest (the control's own attributes). */
+function splitField<P extends FieldProps>({ id, label, value, onValue, hint, error, ...rest }: P): [FieldProps, Omit<P, keyof FieldProps>] {
+  return [{ id, label, value, onValue, hint, error }, rest];
+}
+
+/** The frame of every field: its label (with a note, and an aside beside it), the control, its hint and error. */
+function FieldFrame({
+  field,
+  note,
+  aside,
+  children,
+}: {
+  field: FieldProps;
+  note?: string | undefined;
+  aside?: ComponentChildren;
+  children: ComponentChildren;
+}): VNode {
+  const labelElement = <FieldLabel id={field.id} label={field.label} note={note} />;
+  return (
+    <div class={field.error ? 'field field--invalid' : 'field'}>
+      {aside ? (
+        <div class="field__label-row">
+          {labelElement}
+          {aside}
+        </div>
+      ) : (
+        labelElement
+      )}
+      {children}
+      <FieldHelp id={field.id} hint={field.hint} error={field.error} />
+    </div>
+  );
+}
+
 export interface TextFieldProps extends FieldProps {
   name?: string;
   autoComplete?: string;
@@ -181,41 +215,20 @@ export interface TextFieldProps extends FieldProps {
   inputMode?: 'text' | 'numeric' | 'decimal' | 'none';
 }
 
-export function TextField({
-  id,
-  label,
-  value,
-  onValue,
-  hint,
-  error,
-  note,
-  aside,
-  type = 'text',
-  name,
-  ...rest
-}: TextFieldProps): VNode {
-  const labelElement = <FieldLabel id={id} label={label} note={note} />;
+export function TextField({ note, aside, type = 'text', name, ...props }: TextFieldProps): VNode {
+  const [field, rest] = splitField(props);
   return (
-    <div class={error ? 'field field--invalid' : 'field'}>
-      {aside ? (
-        <div class="field__label-row">
-          {labelElement}
-          {aside}
-        </div>
-      ) : (
-        labelElement
-      )}
+    <FieldFrame field={field} note={note} aside={aside}>
       <input
         {...rest}
         class="field__input"
-        id={id}
-        name={name ?? id}
+        id={field.id}
+        name={name ?? field.id}
         // Preact types `type` as a union keyed by role; every value here is a plain text-like input.
         type={type as 'text'}
-        {...textControl(id, value, onValue, hint, error)}
+        {...textControl(field)}
       />
-      <FieldHelp id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -229,33 +242,20 @@ export interface TextAreaFieldProps extends FieldProps {
 }
 
 /** A multi-line text field with the same label, hint and error layout as `TextField`. */
-export function TextAreaField({
-  id,
-  label,
-  value,
-  onValue,
-  hint,
-  error,
-  note,
-  rows = 3,
-  placeholder,
-  spellcheck,
-  code = false,
-}: TextAreaFieldProps): VNode {
+export function TextAreaField({ note, rows = 3, code = false, ...props }: TextAreaFieldProps): VNode {
+  const [field, { placeholder, spellcheck }] = splitField(props);
   return (
-    <div class={error ? 'field field--invalid' : 'field'}>
-      <FieldLabel id={id} label={label} note={note} />
+    <FieldFrame field={field} note={note}>
       <textarea
         class={code ? 'field__input field__textarea field__textarea--code' : 'field__input field__textarea'}
-        id={id}
-        name={id}
+        id={field.id}
+        name={field.id}
         rows={rows}
         placeholder={placeholder}
         spellcheck={spellcheck}
-        {...textControl(id, value, onValue, hint, error)}
+        {...textControl(field)}
       />
-      <FieldHelp id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -264,30 +264,23 @@ export interface SelectFieldProps extends FieldProps {
   disabled?: boolean;
 }
 
-export function SelectField({ id, label, value, onValue, options, hint, error, disabled }: SelectFieldProps): VNode {
+export function SelectField({ options, disabled, ...props }: SelectFieldProps): VNode {
+  const [field] = splitField(props);
   return (
-    <div class={error ? 'field field--invalid' : 'field'}>
-      <label class="field__label" for={id}>
-        {label}
-      </label>
+    <FieldFrame field={field}>
       <select
         class="field__input field__select"
-        id={id}
-        name={id}
-        value={value}
+        id={field.id}
+        name={field.id}
+        value={field.value}
         disabled={disabled}
-        onChange={(event) => onValue(event.currentTarget.value)}
-        {...describedBy(id, hint, error)}
-        data-testid={id}
+        onChange={(event) => field.onValue(event.currentTarget.value)}
+        {...describedBy(field.id, field.hint, field.error)}
+        data-testid={field.id}
       >
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
+        <OptionList options={options} />
       </select>
-      <FieldHelp id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -381,6 +374,43 @@ export function FilterSearch({
   );
 }
 
+/** A choice of a filter bar (a drop-down list). */
+export function FilterSelect({
+  label,
+  value,
+  onValue,
+  options,
+  testId,
+}: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  testId: string;
+}): VNode {
+  return (
+    <label class="filters__field">
+      <span class="filters__label">{label}</span>
+      <select class="field__input" value={value} onChange={(e) => onValue(e.currentTarget.value)} data-testid={testId}>
+        <OptionList options={options} />
+      </select>
+    </label>
+  );
+}
+
+/** The options of a <select>. */
+function OptionList({ options }: { options: ReadonlyArray<{ value: string; label: string }> }): VNode {
+  return (
+    <>
+      {options.map((option) => (
+        <option key={option.value} value={option.value}>
+          {option.label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /**
  * The text of a search box whose value applies after a pause in typing: `apply(text)` runs once the
  * text has stayed unchanged for `delayMs` and differs from `applied` (the value in effect, e.g. from
@@ -417,6 +447,14 @@ export interface FormState<F extends string> {
   clearError: (field: F) => void;
   setBanner: (error: ApiError | null) => void;
   reset: () => void;
+}
+
+/** A failed submit's error: next to its field when it names one of `fields`, else for the banner. */
+function routeError<F extends string>(err: unknown, fields: readonly F[]): { fields: FieldErrors<F> } | { banner: ApiError } {
+  const error = toApiError(err);
+  const field = error.field as F | undefined;
+  if (field === undefined || !fields.includes(field)) return { banner: error };
+  return { fields: { [field]: sentence(withoutFieldName(error.message, field)) } as FieldErrors<F> };
 }
 
 /**
@@ -468,14 +506,11 @@ export function useForm<F extends string>(fields: readonly F[], idPrefix?: strin
         await action();
       } catch (err) {
         if (isAbort(err) || !mounted.current) return;
-        const error = toApiError(err);
-        const field = error.field as F | undefined;
-        if (field !== undefined && fieldList.current.includes(field)) {
-          const fromServer = { [field]: sentence(withoutFieldName(error.message, field)) } as FieldErrors<F>;
-          setErrors(fromServer);
-          focusFirst(fromServer);
-        } else {
-          setBanner(error);
+        const routed = routeError(err, fieldList.current);
+        if ('banner' in routed) setBanner(routed.banner);
+        else {
+          setErrors(routed.fields);
+          focusFirst(routed.fields);
         }
       } finally {
         busy.current = false;
@@ -593,6 +628,19 @@ export function Form({
     >
       {children}
     </form>
+  );
+}
+
+/** A titled group of a form's fields (a <fieldset> with its legend), with a note such as "optional". */
+export function FormSection({ title, note, children }: { title: string; note?: string; children: ComponentChildren }): VNode {
+  return (
+    <fieldset class="form-section">
+      <legend class="form-section__title">
+        {title}
+        {note && <span class="field__note"> ({note})</span>}
+      </legend>
+      {children}
+    </fieldset>
   );
 }
 

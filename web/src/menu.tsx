@@ -2,7 +2,7 @@
 // Arrow keys, Home and End move between the actions, Escape closes and returns to the button, Tab or a
 // click elsewhere closes. The list stays in the document while closed (hidden), so aria-controls
 // always names it. It is drawn `position: fixed` under the button, so a scrolling table cannot clip it.
-import type { VNode } from 'preact';
+import type { RefObject, VNode } from 'preact';
 import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface MenuAction {
@@ -29,25 +29,27 @@ function place(button: HTMLElement, list: HTMLElement): void {
   list.style.setProperty('top', `${Math.round(top)}px`);
 }
 
-export function ActionsMenu({ label, actions, testId = 'row-menu' }: { label: string; actions: readonly MenuAction[]; testId?: string }): VNode {
-  const [open, setOpen] = useState(false);
-  const id = useId();
-  const root = useRef<HTMLDivElement>(null);
-  const button = useRef<HTMLButtonElement>(null);
-  const list = useRef<HTMLUListElement>(null);
+/** The menu items of `list`, in order. */
+function menuItems(list: HTMLElement | null): HTMLElement[] {
+  return [...(list?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+}
 
-  const items = () => [...(list.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-  const close = (refocus: boolean) => {
-    setOpen(false);
-    if (refocus) button.current?.focus();
-  };
-
+/**
+ * While `open`: the list placed under the button (following scrolls and resizes), the first item
+ * focused, and a pointer press outside `root` closes it.
+ */
+function useOpenMenu(
+  open: boolean,
+  setOpen: (open: boolean) => void,
+  refs: { root: RefObject<HTMLElement | null>; button: RefObject<HTMLElement | null>; list: RefObject<HTMLElement | null> },
+): void {
   useLayoutEffect(() => {
+    const { root, button, list } = refs;
     if (!open || !button.current || !list.current) return;
     const b = button.current;
     const l = list.current;
     place(b, l);
-    items()[0]?.focus();
+    menuItems(l)[0]?.focus();
     const follow = () => place(b, l);
     const outside = (event: Event) => {
       if (!root.current?.contains(event.target as Node)) setOpen(false);
@@ -61,9 +63,12 @@ export function ActionsMenu({ label, actions, testId = 'row-menu' }: { label: st
       document.removeEventListener('pointerdown', outside);
     };
   }, [open]);
+}
 
-  const onListKey = (event: KeyboardEvent) => {
-    const all = items();
+/** The keys of an open list: arrows, Home and End move; Escape closes and refocuses the button; Tab closes. */
+function listKeyHandler(list: RefObject<HTMLElement | null>, close: (refocus: boolean) => void) {
+  return (event: KeyboardEvent) => {
+    const all = menuItems(list.current);
     const at = all.indexOf(document.activeElement as HTMLElement);
     const move = (to: number) => {
       event.preventDefault();
@@ -78,7 +83,19 @@ export function ActionsMenu({ label, actions, testId = 'row-menu' }: { label: st
       close(true);
     } else if (event.key === 'Tab') close(false);
   };
+}
 
+export function ActionsMenu({ label, actions, testId = 'row-menu' }: { label: string; actions: readonly MenuAction[]; testId?: string }): VNode {
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  const root = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const list = useRef<HTMLUListElement>(null);
+  useOpenMenu(open, setOpen, { root, button, list });
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    if (refocus) button.current?.focus();
+  };
   const onButtonKey = (event: KeyboardEvent) => {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
@@ -107,39 +124,56 @@ export function ActionsMenu({ label, actions, testId = 'row-menu' }: { label: st
           <circle cx="16" cy="10" r="1.8" />
         </svg>
       </button>
-      <ul ref={list} id={id} class="menu__list" role="menu" aria-label={label} hidden={!open} onKeyDown={onListKey} data-testid={`${testId}-list`}>
+      <ul
+        ref={list}
+        id={id}
+        class="menu__list"
+        role="menu"
+        aria-label={label}
+        hidden={!open}
+        onKeyDown={listKeyHandler(list, close)}
+        data-testid={`${testId}-list`}
+      >
         {actions.map((action) => (
           <li role="none" key={action.testId}>
-            {action.href !== undefined ? (
-              <a
-                role="menuitem"
-                tabIndex={-1}
-                class="menu__item"
-                href={action.href}
-                download={action.download}
-                onClick={() => close(true)}
-                data-testid={action.testId}
-              >
-                {action.label}
-              </a>
-            ) : (
-              <button
-                type="button"
-                role="menuitem"
-                tabIndex={-1}
-                class={action.danger ? 'menu__item menu__item--danger' : 'menu__item'}
-                onClick={() => {
-                  close(true);
-                  action.onSelect?.();
-                }}
-                data-testid={action.testId}
-              >
-                {action.label}
-              </button>
-            )}
+            <MenuItem action={action} close={close} />
           </li>
         ))}
       </ul>
     </div>
+  );
+}
+
+/** One action: a link, or a button that closes the menu (focus back on its button) and runs it. */
+function MenuItem({ action, close }: { action: MenuAction; close: (refocus: boolean) => void }): VNode {
+  if (action.href !== undefined) {
+    return (
+      <a
+        role="menuitem"
+        tabIndex={-1}
+        class="menu__item"
+        href={action.href}
+        download={action.download}
+        onClick={() => close(true)}
+        data-testid={action.testId}
+      >
+        {action.label}
+      </a>
+    );
+  }
+  return (
+    <button
+      type="button"
+      role="menuitem"
+      tabIndex={-1}
+      class={action.danger ? 'menu__item menu__item--danger' : 'menu__item'}
+      onClick={() => {
+        close(true);
+        action.onSelect?.();
+      }}
+      data-testid={action.testId}
+    >
+      {action.label}
+    </button>
   );
 }

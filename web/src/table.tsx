@@ -86,3 +86,25 @@ export function RowButton({
     </button>
   );
 }
+
+/** The "Load more" button under a list with further pages ("Loading…" while `pending`). */
+export function LoadMore({ pending, onMore, testId }: { pending: boolean; onMore: () => void; testId: string }): VNode {
+  return (
+    <p class="load-more">
+      <button type="button" class="button button--secondary" onClick={onMore} disabled={pending} data-testid={testId}>
+        {pending ? 'Loading…' : 'Load more'}
+      </button>
+    </p>
+  );
+}
+
+/** The actions cell of a row whose one action is "Revoke" (it asks first). */
+export function RevokeCell({ onRevoke, testId }: { onRevoke: () => void; testId: string }): VNode {
+  return (
+    <td class="table__actions">
+      <RowButton danger onClick={onRevoke} testId={testId}>
+        Revoke
+      </RowButton>
+    </td>
+  );
+}

@@ -197,20 +197,26 @@ function isAbort(err: unknown): boolean {
   return isRecord(err) && err['name'] === 'AbortError';
 }
 
+/** The message of an answer whose body could not be read to its end. */
+const CONNECTION_LOST = 'The connection to the server was lost';
+
 /** What a failed fetch or read throws: an abort as it is, anything else as a network error saying `message`. */
 function lostConnection(err: unknown, message: string): unknown {
   if (isAbort(err)) return err;
   return new ApiError(0, 'unreachable', message, undefined, { cause: err });
 }
 
+/** One call to the API: what is sent, and the media type accepted in answer. */
+interface Call {
+  method: Method;
+  path: string;
+  body: unknown;
+  options: RequestOptions;
+  accept: string;
+}
+
 /** Sends one request and reads the whole answer; throws ApiError when there is no answer. */
-async function send(
-  method: Method,
-  path: string,
-  body: unknown,
-  options: RequestOptions,
-  accept: string,
-): Promise<Response> {
+async function send({ method, path, body, options, accept }: Call): Promise<Response> {
   const headers: Record<string, string> = { Accept: accept, ...options.headers };
   if (isUnsafe(method) && csrfToken !== undefined && headers['X-CSRF-Token'] === undefined) {
     headers['X-CSRF-Token'] = csrfToken;
@@ -232,7 +238,7 @@ async function readText(response: Response): Promise<string> {
   try {
     return await response.text();
   } catch (err) {
-    throw lostConnection(err, 'The connection to the server was lost');
+    throw lostConnection(err, CONNECTION_LOST);
   }
 }
 
@@ -241,15 +247,10 @@ async function readText(response: Response): Promise<string> {
  * /api/v1/me and the request retried once; a 401 from a signed-in call notifies `onSessionEnded`.
  * Resolves with the response of a 2xx (or accepted) status, its body unread; throws ApiError otherwise.
  */
-async function exchange(
-  method: Method,
-  path: string,
-  body: unknown,
-  options: RequestOptions,
-  accept: string,
-): Promise<Response> {
+async function exchange(call: Call): Promise<Response> {
+  const { method, path, options } = call;
   for (let attempt = 0; ; attempt++) {
-    const response = await send(method, path, body, options, accept);
+    const response = await send(call);
     if (response.ok || options.acceptStatus?.includes(response.status)) return response;
     const err = errorFromResponse(
       response.status,
@@ -287,7 +288,7 @@ export async function request<T>(
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const response = await exchange(method, path, body, options, 'application/json');
+  const response = await exchange({ method, path, body, options, accept: 'application/json' });
   const text = await readText(response);
   if (text === '') return undefined as T;
   let parsed: unknown;
@@ -340,13 +341,12 @@ export async function requestFile(
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<Download> {
-  const response = await exchange(method, path, body, options, '*/*');
+  const response = await exchange({ method, path, body, options, accept: '*/*' });
   let blob: Blob;
   try {
     blob = await response.blob();
   } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, 'unreachable', 'The connection to the server was lost', undefined, { cause: err });
+    throw lostConnection(err, CONNECTION_LOST);
   }
   return { blob, filename: filenameFromDisposition(response.headers.get('Content-Disposition')) };
 }

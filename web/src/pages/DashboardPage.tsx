@@ -14,7 +14,8 @@ import type { MenuAction } from '../menu';
 import { ActionsMenu } from '../menu';
 import { navigate, useLocation } from '../router';
 import type { SignedInPageProps } from '../session';
-import { ActionsHeader } from '../table';
+import type { Column } from '../table';
+import { DataTable, LoadMore } from '../table';
 import { useDocumentTitle } from '../title';
 import { ACTIVE_REFRESH_MS, StateBadge, StopJobDialog, useNow, usePolling } from './jobs/common';
 import type { JobFilters } from './jobs/filters';
@@ -48,23 +49,16 @@ export interface DashboardPageProps extends SignedInPageProps {
 export function DashboardPage({ user, api = defaultApi, openEventSource }: DashboardPageProps): VNode {
   useDocumentTitle('Job Dashboard');
   const master = user.role === 'master';
-  const { search } = useLocation();
-  const filters = filtersFromSearch(search);
+  const filters = filtersFromSearch(useLocation().search);
   const dateError = dateRangeError(filters);
   const list = useJobList(api, filters, master, dateError === undefined);
-  const showUsers = master && filters.all;
-  const now = useNow(1_000);
   const [logJob, setLogJob] = useState<Job | null>(null);
   const [stopping, setStopping] = useState<Job | null>(null);
-
   const anyActive = list.items.some((job) => isActive(job.state));
   usePolling(list.refresh, anyActive ? ACTIVE_REFRESH_MS : IDLE_REFRESH_MS, !list.loading && dateError === undefined);
-
   const setFilters = (change: Partial<JobFilters>) => {
     navigate(`/dashboard${filtersToSearch({ ...filters, ...change })}`, { replace: true });
   };
-
-  const filtered = isFiltered(filters);
 
   return (
     <section class={logJob ? 'page page--wide page--with-console' : 'page page--wide'} data-testid="dashboard-page">
@@ -77,9 +71,7 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
           Submit a job
         </a>
       </header>
-
       <FiltersBar filters={filters} master={master} onChange={setFilters} dateError={dateError} />
-
       {list.error && (
         <ErrorBanner
           error={list.error}
@@ -88,80 +80,16 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
           onRetry={() => void list.refresh()}
         />
       )}
-
       {list.loading ? (
         <p class="loading" data-testid="jobs-loading">
           Loading jobs…
         </p>
-      ) : list.items.length === 0 && !list.error && dateError === undefined ? (
-        filtered ? (
-          <div class="empty" data-testid="jobs-empty-filtered">
-            <p class="empty__title">No jobs match these filters.</p>
-            <button type="button" class="button button--secondary" onClick={() => setFilters({ ...NO_FILTERS, all: filters.all })}>
-              Clear filters
-            </button>
-          </div>
-        ) : (
-          <EmptyState others={showUsers} />
-        )
       ) : list.items.length > 0 ? (
-        <div class="table-wrap">
-          <table class="table jobs-table" data-testid="jobs-table">
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                {showUsers && (
-                  <th scope="col" class="table__secondary">
-                    User
-                  </th>
-                )}
-                <th scope="col" class="table__secondary">
-                  Started
-                </th>
-                <th scope="col" class="table__secondary">
-                  Age
-                </th>
-                <th scope="col" class="num table__secondary" title="Trainer runs that succeeded">
-                  Success
-                </th>
-                <th scope="col" class="num table__secondary" title="Trainer runs that failed, restarts included">
-                  Fails
-                </th>
-                <th scope="col">State</th>
-                <ActionsHeader />
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((job) => (
-                <JobRow
-                  key={job.id}
-                  job={job}
-                  now={now}
-                  showUser={showUsers}
-                  logOpen={logJob?.id === job.id}
-                  onStop={() => setStopping(job)}
-                  onLog={() => setLogJob(job)}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <JobsTable jobs={list.items} showUsers={master && filters.all} logJob={logJob} onStop={setStopping} onLog={setLogJob} />
+      ) : !list.error && dateError === undefined ? (
+        <NoJobs filters={filters} others={master && filters.all} onClear={() => setFilters({ ...NO_FILTERS, all: filters.all })} />
       ) : null}
-
-      {list.nextCursor && !list.loading && (
-        <p class="load-more">
-          <button
-            type="button"
-            class="button button--secondary"
-            onClick={list.loadMore}
-            disabled={list.loadingMore}
-            data-testid="jobs-load-more"
-          >
-            {list.loadingMore ? 'Loading…' : 'Load more'}
-          </button>
-        </p>
-      )}
-
+      {list.nextCursor && !list.loading && <LoadMore pending={list.loadingMore} onMore={list.loadMore} testId="jobs-load-more" />}
       {stopping && (
         <StopJobDialog
           job={stopping}
@@ -177,17 +105,63 @@ export function DashboardPage({ user, api = defaultApi, openEventSource }: Dashb
           }}
         />
       )}
-
       {logJob && (
-        <LogConsole
-          key={logJob.id}
-          job={logJob}
-          api={api}
-          onClose={() => setLogJob(null)}
-          {...(openEventSource ? { openEventSource } : {})}
-        />
+        <LogConsole key={logJob.id} job={logJob} api={api} onClose={() => setLogJob(null)} {...(openEventSource ? { openEventSource } : {})} />
       )}
     </section>
+  );
+}
+
+/** No job matches the filters (with a way to clear them), or none was submitted yet. */
+function NoJobs({ filters, others, onClear }: { filters: JobFilters; others: boolean; onClear: () => void }): VNode {
+  if (!isFiltered(filters)) return <EmptyState others={others} />;
+  return (
+    <div class="empty" data-testid="jobs-empty-filtered">
+      <p class="empty__title">No jobs match these filters.</p>
+      <button type="button" class="button button--secondary" onClick={onClear}>
+        Clear filters
+      </button>
+    </div>
+  );
+}
+
+function JobsTable({
+  jobs,
+  showUsers,
+  logJob,
+  onStop,
+  onLog,
+}: {
+  jobs: Job[];
+  showUsers: boolean;
+  logJob: Job | null;
+  onStop: (job: Job) => void;
+  onLog: (job: Job) => void;
+}): VNode {
+  const now = useNow(1_000);
+  const columns: Column[] = [
+    'Job',
+    ...(showUsers ? [{ label: 'User', class: 'table__secondary' }] : []),
+    { label: 'Started', class: 'table__secondary' },
+    { label: 'Age', class: 'table__secondary' },
+    { label: 'Success', class: 'num table__secondary', title: 'Trainer runs that succeeded' },
+    { label: 'Fails', class: 'num table__secondary', title: 'Trainer runs that failed, restarts included' },
+    'State',
+  ];
+  return (
+    <DataTable columns={columns} actions class="jobs-table" testId="jobs-table">
+      {jobs.map((job) => (
+        <JobRow
+          key={job.id}
+          job={job}
+          now={now}
+          showUser={showUsers}
+          logOpen={logJob?.id === job.id}
+          onStop={() => onStop(job)}
+          onLog={() => onLog(job)}
+        />
+      ))}
+    </DataTable>
   );
 }
 
@@ -315,30 +289,7 @@ function FiltersBar({
         testIdPrefix="filter-status"
       />
       <FilterSearch label="Name" placeholder="Search by name" value={name} onValue={setName} testId="filter-name" />
-      <label class="filters__field">
-        <span class="filters__label">Submitted from</span>
-        <input
-          class="field__input filters__date"
-          type="date"
-          value={filters.from}
-          max={filters.to || undefined}
-          onChange={(event) => onChange({ from: event.currentTarget.value })}
-          aria-invalid={dateError ? 'true' : undefined}
-          data-testid="filter-from"
-        />
-      </label>
-      <label class="filters__field">
-        <span class="filters__label">to</span>
-        <input
-          class="field__input filters__date"
-          type="date"
-          value={filters.to}
-          min={filters.from || undefined}
-          onChange={(event) => onChange({ to: event.currentTarget.value })}
-          aria-invalid={dateError ? 'true' : undefined}
-          data-testid="filter-to"
-        />
-      </label>
+      <DateRange filters={filters} onChange={onChange} invalid={dateError !== undefined} />
       {master && (
         <label class="filters__toggle">
           <input
@@ -369,6 +320,38 @@ function FiltersBar({
         </p>
       )}
     </div>
+  );
+}
+
+/** The "Submitted from … to …" dates of the filter bar. */
+function DateRange({
+  filters,
+  onChange,
+  invalid,
+}: {
+  filters: JobFilters;
+  onChange: (change: Partial<JobFilters>) => void;
+  invalid: boolean;
+}): VNode {
+  const date = (label: string, key: 'from' | 'to', bounds: { min?: string; max?: string }) => (
+    <label class="filters__field">
+      <span class="filters__label">{label}</span>
+      <input
+        class="field__input filters__date"
+        type="date"
+        value={filters[key]}
+        {...bounds}
+        onChange={(event) => onChange({ [key]: event.currentTarget.value })}
+        aria-invalid={invalid ? 'true' : undefined}
+        data-testid={`filter-${key}`}
+      />
+    </label>
+  );
+  return (
+    <>
+      {date('Submitted from', 'from', { max: filters.to || undefined })}
+      {date('to', 'to', { min: filters.from || undefined })}
+    </>
   );
 }
 

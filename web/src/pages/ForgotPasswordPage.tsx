@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AccountApi } from '../api/account';
 import { accountApi } from '../api/account';
-import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useForm } from '../forms';
+import { bindField, ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useForm } from '../forms';
 import type { PageProps } from '../router';
 import { useLocation } from '../router';
 import { useDocumentTitle } from '../title';
@@ -67,12 +67,7 @@ export function ForgotPasswordPage({ api = accountApi }: ForgotPasswordPageProps
           label="Email"
           type="email"
           autoComplete="email"
-          value={email}
-          onValue={(value) => {
-            setEmail(value);
-            form.clearError('email');
-          }}
-          error={form.errors.email}
+          {...bindField(form, 'email', email, setEmail)}
         />
         <SubmitButton pending={form.pending} pendingLabel="Sending…" testId="forgot-password-submit">
           Send reset link

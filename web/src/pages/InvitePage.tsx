@@ -4,6 +4,7 @@ import type { AccountApi, Invitation, User } from '../api/account';
 import { accountApi } from '../api/account';
 import type { ApiError } from '../api/client';
 import {
+  bindField,
   ErrorBanner,
   Form,
   isAbort,
@@ -50,11 +51,6 @@ export function InvitePage({ api = accountApi }: InvitePageProps): VNode {
       ? { step: 'loading' }
       : { step: 'failed', error: 'This page needs the link from the invitation mail. Open the link from the mail.' },
   );
-  const [displayName, setDisplayName] = useState('');
-  const [password, setPassword] = useState('');
-  const [confirmation, setConfirmation] = useState('');
-  const form = useForm<Field>(FIELDS, 'invite');
-
   useEffect(() => {
     if (!token) return;
     const controller = new AbortController();
@@ -67,68 +63,86 @@ export function InvitePage({ api = accountApi }: InvitePageProps): VNode {
     return () => controller.abort();
   }, [api, token]);
 
-  if (state.step === 'loading') {
-    return (
-      <AuthCard title="Invitation" testId="invite-page">
-        <p class="loading" aria-live="polite" data-testid="invite-loading">
-          Reading the invitation…
-        </p>
-      </AuthCard>
-    );
-  }
-
-  if (state.step === 'failed') {
-    const accepted = typeof state.error !== 'string' && state.error.status === 409;
-    return (
-      <AuthCard title="This invitation did not work" testId="invite-page">
-        <ErrorBanner error={state.error} testId="invite-error" />
-        <p class="muted">
-          {accepted
-            ? 'Sign in with the email the invitation was sent to.'
-            : 'Ask the master user of the account to invite you again.'}
-        </p>
-        {accepted && (
-          <p>
-            <a class="button" href="/login">
-              Sign in
-            </a>
+  switch (state.step) {
+    case 'loading':
+      return (
+        <AuthCard title="Invitation" testId="invite-page">
+          <p class="loading" aria-live="polite" data-testid="invite-loading">
+            Reading the invitation…
           </p>
-        )}
-      </AuthCard>
-    );
+        </AuthCard>
+      );
+    case 'failed':
+      return <InvitationFailed error={state.error} />;
+    case 'joined':
+      return <Joined user={state.user} />;
+    case 'ready':
+      return <AcceptInvitation api={api} token={token ?? ''} invitation={state.invitation} onJoined={(user) => setState({ step: 'joined', user })} />;
   }
+}
 
-  if (state.step === 'joined') {
-    const { user } = state;
-    return (
-      <AuthCard title={`Welcome to ${user.account_id}`} testId="invite-done">
-        <SuccessBanner testId="invite-success">
-          You joined the account <code>{user.account_id}</code>.
-        </SuccessBanner>
+function InvitationFailed({ error }: { error: ApiError | string }): VNode {
+  const accepted = typeof error !== 'string' && error.status === 409;
+  return (
+    <AuthCard title="This invitation did not work" testId="invite-page">
+      <ErrorBanner error={error} testId="invite-error" />
+      <p class="muted">
+        {accepted ? 'Sign in with the email the invitation was sent to.' : 'Ask the master user of the account to invite you again.'}
+      </p>
+      {accepted && (
         <p>
-          Sign in as <strong>{user.email}</strong> with the password you just chose.
-        </p>
-        <p>
-          <a class="button" href={`/login?email=${encodeURIComponent(user.email)}`} data-testid="invite-sign-in">
+          <a class="button" href="/login">
             Sign in
           </a>
         </p>
-      </AuthCard>
-    );
-  }
+      )}
+    </AuthCard>
+  );
+}
 
-  const { invitation } = state;
+function Joined({ user }: { user: User }): VNode {
+  return (
+    <AuthCard title={`Welcome to ${user.account_id}`} testId="invite-done">
+      <SuccessBanner testId="invite-success">
+        You joined the account <code>{user.account_id}</code>.
+      </SuccessBanner>
+      <p>
+        Sign in as <strong>{user.email}</strong> with the password you just chose.
+      </p>
+      <p>
+        <a class="button" href={`/login?email=${encodeURIComponent(user.email)}`} data-testid="invite-sign-in">
+          Sign in
+        </a>
+      </p>
+    </AuthCard>
+  );
+}
+
+function AcceptInvitation({
+  api,
+  token,
+  invitation,
+  onJoined,
+}: {
+  api: InviteApi;
+  token: string;
+  invitation: Invitation;
+  onJoined: (user: User) => void;
+}): VNode {
+  const [displayName, setDisplayName] = useState('');
+  const [password, setPassword] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const form = useForm<Field>(FIELDS, 'invite');
   const accountId = invitation.account_id ?? '';
   const onSubmit = () =>
     form.submit(
       async () => {
-        if (!token) return;
         const answer = await api.acceptInvitation({
           token,
           password,
           ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
         });
-        setState({ step: 'joined', user: answer.user });
+        onJoined(answer.user);
       },
       () =>
         collectErrors<Field>({
@@ -137,12 +151,10 @@ export function InvitePage({ api = accountApi }: InvitePageProps): VNode {
           confirmation: validatePasswordConfirmation(password, confirmation),
         }),
     );
-
   return (
     <AuthCard title={`Join ${accountId}`} testId="invite-page">
       <p class="auth__intro" data-testid="invite-summary">
-        <strong>{invitation.invited_by || 'The master user'}</strong> invited you to the PaddleCloud account{' '}
-        <code>{accountId}</code>.
+        <strong>{invitation.invited_by || 'The master user'}</strong> invited you to the PaddleCloud account <code>{accountId}</code>.
       </p>
       <p class="muted">
         You will sign in as <strong data-testid="invite-email">{invitation.email}</strong>. The invitation is valid until{' '}
@@ -155,13 +167,8 @@ export function InvitePage({ api = accountApi }: InvitePageProps): VNode {
           label="Display name"
           note="optional"
           autoComplete="name"
-          value={displayName}
-          onValue={(value) => {
-            setDisplayName(value);
-            form.clearError('display_name');
-          }}
+          {...bindField(form, 'display_name', displayName, setDisplayName)}
           hint="How others in the account see you."
-          error={form.errors.display_name}
         />
         <NewPasswordFields
           form={form}

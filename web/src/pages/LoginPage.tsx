@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AccountApi } from '../api/account';
 import { accountApi } from '../api/account';
-import { ErrorBanner, Form, InfoBanner, SubmitButton, TextField, useForm } from '../forms';
+import { bindField, ErrorBanner, Form, InfoBanner, SubmitButton, TextField, useForm } from '../forms';
 import type { PageProps } from '../router';
 import { navigate, useLocation } from '../router';
 import { setSignedIn, useSession } from '../session';
@@ -68,12 +68,7 @@ export function LoginPage({ api = accountApi }: LoginPageProps): VNode {
           label="Email"
           type="email"
           autoComplete="username"
-          value={email}
-          onValue={(value) => {
-            setEmail(value);
-            form.clearError('email');
-          }}
-          error={form.errors.email}
+          {...bindField(form, 'email', email, setEmail)}
         />
         <TextField
           id="login-password"
@@ -85,12 +80,7 @@ export function LoginPage({ api = accountApi }: LoginPageProps): VNode {
           }
           type="password"
           autoComplete="current-password"
-          value={password}
-          onValue={(value) => {
-            setPassword(value);
-            form.clearError('password');
-          }}
-          error={form.errors.password}
+          {...bindField(form, 'password', password, setPassword)}
         />
         <SubmitButton pending={form.pending} pendingLabel="Signing in…" testId="login-submit">
           Sign in

@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import type { Mounted } from '../test-utils';
-import { click, fakeAccountApi, flush, mount, submit, type } from '../test-utils';
+import { click, fakeAccountApi, flush, mount, USER as SIGNED_IN, submit, type } from '../test-utils';
 import { RegisterPage } from './RegisterPage';
 
-const USER = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master' as const,
-  verified: false,
-  created_at: 1_795_927_040,
-};
+/** The user just registered: not verified yet. */
+const USER = { ...SIGNED_IN, verified: false };
 
 let page: Mounted;
 afterEach(() => page?.unmount());

@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AccountApi } from '../api/account';
 import { accountApi } from '../api/account';
-import { ErrorBanner, Form, SubmitButton, TextField, useForm } from '../forms';
+import { bindField, ErrorBanner, Form, SubmitButton, TextField, useForm } from '../forms';
 import type { PageProps } from '../router';
 import { useDocumentTitle } from '../title';
 import {
@@ -25,41 +25,15 @@ export interface RegisterPageProps extends Partial<PageProps> {
   api?: RegisterApi;
 }
 
+interface Registered {
+  email: string;
+  accountId: string;
+}
+
 /** Registration: a new account and its master user; then "check your mail". */
 export function RegisterPage({ api = accountApi }: RegisterPageProps): VNode {
   useDocumentTitle('Register');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [accountId, setAccountId] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [registered, setRegistered] = useState<{ email: string; accountId: string } | null>(null);
-  const form = useForm<Field>(FIELDS, 'register');
-
-  const edit = (field: Field, set: (value: string) => void) => (value: string) => {
-    set(value);
-    form.clearError(field);
-  };
-
-  const onSubmit = () =>
-    form.submit(
-      async () => {
-        const answer = await api.register({
-          email: email.trim(),
-          password,
-          account_id: accountId,
-          ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
-        });
-        setRegistered({ email: answer.user?.email ?? email.trim(), accountId: answer.user?.account_id ?? accountId });
-      },
-      () =>
-        collectErrors<Field>({
-          email: validateEmail(email),
-          password: validateNewPassword(password, { email, accountId }),
-          account_id: validateAccountId(accountId),
-          display_name: validateDisplayName(displayName),
-        }),
-    );
-
+  const [registered, setRegistered] = useState<Registered | null>(null);
   if (registered) {
     return (
       <AuthCard title="Check your mail" testId="register-done">
@@ -72,7 +46,6 @@ export function RegisterPage({ api = accountApi }: RegisterPageProps): VNode {
       </AuthCard>
     );
   }
-
   return (
     <AuthCard
       title="Create your account"
@@ -84,26 +57,48 @@ export function RegisterPage({ api = accountApi }: RegisterPageProps): VNode {
         </>
       }
     >
+      <RegisterForm api={api} onRegistered={setRegistered} />
+    </AuthCard>
+  );
+}
+
+function RegisterForm({ api, onRegistered }: { api: RegisterApi; onRegistered: (registered: Registered) => void }): VNode {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [accountId, setAccountId] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const form = useForm<Field>(FIELDS, 'register');
+  const onSubmit = () =>
+    form.submit(
+      async () => {
+        const answer = await api.register({
+          email: email.trim(),
+          password,
+          account_id: accountId,
+          ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
+        });
+        onRegistered({ email: answer.user?.email ?? email.trim(), accountId: answer.user?.account_id ?? accountId });
+      },
+      () =>
+        collectErrors<Field>({
+          email: validateEmail(email),
+          password: validateNewPassword(password, { email, accountId }),
+          account_id: validateAccountId(accountId),
+          display_name: validateDisplayName(displayName),
+        }),
+    );
+  return (
+    <>
       {form.banner && <ErrorBanner error={form.banner} />}
       <Form onSubmit={() => void onSubmit()} testId="register-form" label="Register">
-        <TextField
-          id="register-email"
-          label="Email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          onValue={edit('email', setEmail)}
-          error={form.errors.email}
-        />
+        <TextField id="register-email" label="Email" type="email" autoComplete="email" {...bindField(form, 'email', email, setEmail)} />
         <TextField
           id="register-password"
           label="Password"
           type="password"
           autoComplete="new-password"
-          value={password}
-          onValue={edit('password', setPassword)}
+          {...bindField(form, 'password', password, setPassword)}
           hint={PASSWORD_HINT}
-          error={form.errors.password}
         />
         <TextField
           id="register-account_id"
@@ -112,25 +107,21 @@ export function RegisterPage({ api = accountApi }: RegisterPageProps): VNode {
           autoCapitalize="none"
           spellcheck={false}
           maxLength={40}
-          value={accountId}
-          onValue={edit('account_id', setAccountId)}
+          {...bindField(form, 'account_id', accountId, setAccountId)}
           hint={ACCOUNT_ID_HINT}
-          error={form.errors.account_id}
         />
         <TextField
           id="register-display_name"
           label="Display name"
           note="optional"
           autoComplete="name"
-          value={displayName}
-          onValue={edit('display_name', setDisplayName)}
+          {...bindField(form, 'display_name', displayName, setDisplayName)}
           hint="How others in the account see you. Defaults to the first part of your email."
-          error={form.errors.display_name}
         />
         <SubmitButton pending={form.pending} pendingLabel="Registering…" testId="register-submit">
           Register
         </SubmitButton>
       </Form>
-    </AuthCard>
+    </>
   );
 }

@@ -22,11 +22,7 @@ export interface ResetPasswordPageProps extends Partial<PageProps> {
 export function ResetPasswordPage({ api = accountApi }: ResetPasswordPageProps): VNode {
   useDocumentTitle('Choose a new password');
   const token = useLinkToken();
-  const [password, setPassword] = useState('');
-  const [confirmation, setConfirmation] = useState('');
   const [done, setDone] = useState(false);
-  const form = useForm<Field>(FIELDS, 'reset');
-
   if (!token) {
     return (
       <AuthCard title="Choose a new password" testId="reset-password-page">
@@ -42,7 +38,6 @@ export function ResetPasswordPage({ api = accountApi }: ResetPasswordPageProps):
       </AuthCard>
     );
   }
-
   if (done) {
     return (
       <AuthCard title="Password changed" testId="reset-password-done">
@@ -56,12 +51,18 @@ export function ResetPasswordPage({ api = accountApi }: ResetPasswordPageProps):
       </AuthCard>
     );
   }
+  return <ResetPasswordForm api={api} token={token} onDone={() => setDone(true)} />;
+}
 
+function ResetPasswordForm({ api, token, onDone }: { api: ResetPasswordApi; token: string; onDone: () => void }): VNode {
+  const [password, setPassword] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const form = useForm<Field>(FIELDS, 'reset');
   const onSubmit = () =>
     form.submit(
       async () => {
         await api.resetPassword(token, password);
-        setDone(true);
+        onDone();
         // Every session ended, this browser's too if it had one.
         void loadSession().catch(() => undefined);
       },
@@ -71,10 +72,8 @@ export function ResetPasswordPage({ api = accountApi }: ResetPasswordPageProps):
           confirmation: validatePasswordConfirmation(password, confirmation),
         }),
     );
-
   // An expired, used or unknown link is not the new password's fault: offer a new link.
   const linkProblem = form.banner !== null && (form.banner.field === 'token' || [404, 409].includes(form.banner.status));
-
   return (
     <AuthCard title="Choose a new password" testId="reset-password-page">
       {form.banner && (

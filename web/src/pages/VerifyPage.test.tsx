@@ -1,18 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import type { Mounted } from '../test-utils';
-import { fakeAccountApi, mount } from '../test-utils';
+import { fakeAccountApi, mount, USER } from '../test-utils';
 import { VerifyPage } from './VerifyPage';
-
-const USER = {
-  id: 1,
-  account_id: 'ada-lab',
-  email: 'ada@example.com',
-  display_name: 'Ada',
-  role: 'master' as const,
-  verified: true,
-  created_at: 1,
-};
 
 let page: Mounted;
 afterEach(() => {

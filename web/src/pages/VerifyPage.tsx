@@ -45,25 +45,7 @@ export function VerifyPage({ api = accountApi }: VerifyPageProps): VNode {
     );
   }
 
-  if (state.step === 'done') {
-    const { user } = state;
-    return (
-      <AuthCard title="Registration succeeded" testId="verify-page">
-        <div class="banner banner--ok" role="status" data-testid="verify-success">
-          Registration succeeded: you can sign in now.
-        </div>
-        <p>
-          <strong>{user.email}</strong> is verified and the account <code data-testid="verify-account">{user.account_id}</code>{' '}
-          is ready. We also mailed you a confirmation.
-        </p>
-        <p>
-          <a class="button" href={`/login?email=${encodeURIComponent(user.email)}`} data-testid="verify-sign-in">
-            Sign in
-          </a>
-        </p>
-      </AuthCard>
-    );
-  }
+  if (state.step === 'done') return <Verified user={state.user} />;
 
   if (state.step === 'no-token') {
     return (
@@ -77,12 +59,34 @@ export function VerifyPage({ api = accountApi }: VerifyPageProps): VNode {
     );
   }
 
-  const { error } = state;
-  const alreadyUsed = error.status === 409;
+  return <VerifyFailed error={state.error} api={api} />;
+}
+
+function Verified({ user }: { user: User }): VNode {
+  return (
+    <AuthCard title="Registration succeeded" testId="verify-page">
+      <div class="banner banner--ok" role="status" data-testid="verify-success">
+        Registration succeeded: you can sign in now.
+      </div>
+      <p>
+        <strong>{user.email}</strong> is verified and the account <code data-testid="verify-account">{user.account_id}</code>{' '}
+        is ready. We also mailed you a confirmation.
+      </p>
+      <p>
+        <a class="button" href={`/login?email=${encodeURIComponent(user.email)}`} data-testid="verify-sign-in">
+          Sign in
+        </a>
+      </p>
+    </AuthCard>
+  );
+}
+
+/** A link that did not work: used already (sign in), or expired or unknown (ask for a new one). */
+function VerifyFailed({ error, api }: { error: ApiError; api: VerifyApi }): VNode {
   return (
     <AuthCard title="This link did not work" testId="verify-page">
       <ErrorBanner error={error} testId="verify-error" />
-      {alreadyUsed ? (
+      {error.status === 409 ? (
         <p>
           <a class="button" href="/login" data-testid="verify-sign-in">
             Sign in

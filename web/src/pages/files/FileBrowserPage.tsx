@@ -4,15 +4,16 @@
 // actions of each entry (download, share, publish, rename or move, delete; in read-only places: copy
 // to my space) and a preview of the selected file (?file=<name> in the address bar).
 import type { VNode } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client';
-import type { FileEntry, FilesApi, Listing, SortKey, SortOrder } from '../../api/files';
-import { downloadUrl, filesApi, isListing } from '../../api/files';
-import { ErrorBanner, isAbort, toApiError } from '../../forms';
+import type { FileEntry, FilesApi, Listing } from '../../api/files';
+import { downloadUrl, filesApi } from '../../api/files';
+import { ErrorBanner } from '../../forms';
 import { navigate, useLocation } from '../../router';
 import type { SignedInPageProps } from '../../session';
 import type { MenuAction } from '../../menu';
 import { ActionsMenu } from '../../menu';
+import { LoadMore } from '../../table';
 import { useDocumentTitle } from '../../title';
 import { useLoad } from '../settings/common';
 import { CopyDialog, DeleteDialog, NewFolderDialog, PublishDialog, RenameDialog, ShareDialog } from './dialogs';
@@ -36,11 +37,10 @@ import {
 import { UploadDrop, UploadList, useFileDrop } from './UploadPanel';
 import type { UploadQueue } from './uploads';
 import { uploadQueue } from './uploads';
+import type { FolderListing } from './useFolder';
+import { useListing, useRefreshAfterUploads, useSelectedFile } from './useFolder';
 
-/** Entries per page of a listing. */
-export const PAGE_SIZE = 200;
-/** Completed uploads are counted for this long before the listing is loaded again. */
-export const REFRESH_AFTER_UPLOAD_MS = 300;
+export { PAGE_SIZE, REFRESH_AFTER_UPLOAD_MS } from './useFolder';
 
 export interface FileBrowserPageProps extends SignedInPageProps {
   /** The space whose page this is ("" for /files, where the route's rest is the whole path). */
@@ -49,19 +49,7 @@ export interface FileBrowserPageProps extends SignedInPageProps {
   uploads?: UploadQueue;
 }
 
-type DialogState =
-  | { type: 'folder' }
-  | { type: 'move' | 'delete' | 'share' | 'publish' | 'copy'; entry: FileEntry }
-  | null;
-
-interface Loaded {
-  path: string;
-  listing: Listing | null;
-  entries: FileEntry[];
-  nextCursor: string | null;
-  error: ApiError | null;
-  loading: boolean;
-}
+type DialogState = { type: 'folder' } | { type: EntryAction; entry: FileEntry } | null;
 
 function isOwnSpace(path: string): boolean {
   return (OWN_SPACES as readonly string[]).includes(spaceOf(path));
@@ -80,282 +68,224 @@ function folderEntry(path: string): FileEntry {
 export function FileBrowserPage({ params, root = '', api = filesApi, uploads }: FileBrowserPageProps): VNode {
   const path = joinPath(root, params['*'] ?? '');
   const queue = uploads ?? uploadQueue();
-  const { search } = useLocation();
-  const selectedName = new URLSearchParams(search).get('file');
-  const [sort, setSort] = useState<SortKey>('name');
-  const [order, setOrder] = useState<SortOrder>('asc');
-  const [generation, setGeneration] = useState(0);
-  const [loaded, setLoaded] = useState<Loaded>({ path, listing: null, entries: [], nextCursor: null, error: null, loading: true });
-  const [loadingMore, setLoadingMore] = useState(false);
+  const selectedName = new URLSearchParams(useLocation().search).get('file');
   const [dialog, setDialog] = useState<DialogState>(null);
-  const [fetchedFile, setFetchedFile] = useState<FileEntry | null>(null);
   const storage = useLoad((options) => api.getStorage(options));
-  const pathRef = useRef(path);
-  pathRef.current = path;
-
+  const folder = useListing(
+    path,
+    (...request) => api.getPath(path, ...request),
+    // A file's own URL: show its folder with the file selected.
+    (file) => navigate(`${browserHref(parentPath(path))}?file=${encodeURIComponent(file.name)}`, { replace: true }),
+  );
+  const { previewed, select } = useSelectedFile(api, path, selectedName, folder);
+  const changed = () => {
+    folder.reload();
+    storage.reload();
+  };
+  useRefreshAfterUploads(queue, path, changed);
   const crumbs = breadcrumbs(path);
   const title = path === '' ? 'All files' : (crumbs[crumbs.length - 1]?.label ?? path);
   useDocumentTitle(title);
-
-  const reload = () => setGeneration((g) => g + 1);
-
-  // The listing: again when the folder, the order or the content changes.
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoaded((current) =>
-      current.path === path
-        ? { ...current, loading: true }
-        : { path, listing: null, entries: [], nextCursor: null, error: null, loading: true },
-    );
-    api.getPath(path, { sort, order, limit: PAGE_SIZE }, { signal: controller.signal }).then(
-      (answer) => {
-        if (!isListing(answer)) {
-          // A file's own URL: show its folder with the file selected.
-          navigate(`${browserHref(parentPath(path))}?file=${encodeURIComponent(answer.name)}`, { replace: true });
-          return;
-        }
-        setLoaded({ path, listing: answer, entries: answer.entries, nextCursor: answer.next_cursor, error: null, loading: false });
-      },
-      (err) => {
-        if (isAbort(err)) return;
-        setLoaded((current) => ({ ...current, path, error: toApiError(err), loading: false }));
-      },
-    );
-    return () => controller.abort();
-  }, [api, path, sort, order, generation]);
-
-  // Completed uploads into this folder (or below it) show up in the listing.
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = queue.onDone((item) => {
-      const folder = pathRef.current;
-      if (!(item.path === folder || item.path.startsWith(`${folder}/`))) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        reload();
-        storage.reload();
-      }, REFRESH_AFTER_UPLOAD_MS);
-    });
-    return () => {
-      off();
-      clearTimeout(timer);
-    };
-  }, [queue]);
-
-  const entries = loaded.path === path ? loaded.entries : [];
-  const listing = loaded.path === path ? loaded.listing : null;
-  const writable = listing?.writable ?? false;
-  const selectedPath = selectedName ? joinPath(path, selectedName) : null;
-  const selected = selectedPath ? (entries.find((entry) => entry.path === selectedPath) ?? null) : null;
-
-  // A selected file that is not on the loaded page (a link, or further down): ask for its entry.
-  useEffect(() => {
-    setFetchedFile(null);
-    if (!selectedPath || selected || loaded.loading || loaded.path !== path) return;
-    const controller = new AbortController();
-    api.getPath(selectedPath, {}, { signal: controller.signal }).then(
-      (answer) => {
-        if (!isListing(answer)) setFetchedFile(answer);
-      },
-      () => undefined,
-    );
-    return () => controller.abort();
-  }, [selectedPath, selected === null, loaded.loading]);
-
-  const previewed = selected ?? (fetchedFile?.path === selectedPath ? fetchedFile : null);
-
-  const hrefHere = browserHref(path);
-  const selectFile = (entry: FileEntry | null) => {
-    navigate(entry ? `${hrefHere}?file=${encodeURIComponent(entry.name)}` : hrefHere, { replace: true });
-  };
-
-  const onSort = (key: SortKey) => {
-    if (key === sort) setOrder(order === 'asc' ? 'desc' : 'asc');
-    else {
-      setSort(key);
-      setOrder(key === 'name' ? 'asc' : 'desc');
-    }
-  };
-
-  const loadMore = () => {
-    const cursor = loaded.nextCursor;
-    if (!cursor || loadingMore) return;
-    setLoadingMore(true);
-    api.getPath(path, { sort, order, limit: PAGE_SIZE, cursor }).then(
-      (answer) => {
-        if (pathRef.current !== path || !isListing(answer)) return;
-        setLoaded((current) => ({
-          ...current,
-          entries: [...current.entries, ...answer.entries.filter((e) => !current.entries.some((c) => c.path === e.path))],
-          nextCursor: answer.next_cursor,
-        }));
-      },
-      (err) => setLoaded((current) => ({ ...current, error: toApiError(err) })),
-    ).finally(() => setLoadingMore(false));
-  };
-
-  const changed = () => {
-    setDialog(null);
-    reload();
-    storage.reload();
-  };
-
-  const actions = (entry: FileEntry) => (
-    <EntryActions
-      entry={entry}
-      writable={writable}
-      onAction={(type) => setDialog({ type, entry })}
-    />
-  );
-
   const drop = useFileDrop(path, queue);
-  const ownSpace = isOwnSpace(path);
-  const notFound = loaded.error?.status === 404 && loaded.path === path;
+  const writable = folder.listing?.writable ?? false;
 
   return (
     <section class="page page--wide files-page" data-testid="files-page" data-path={path} {...(writable && path !== '' ? drop.handlers : {})}>
       <Breadcrumbs crumbs={crumbs} hrefFor={browserHref} root={{ label: 'All files', href: '/files' }} />
-      <header class="page__header">
-        <div>
-          <h1 class="page__title" data-testid="files-title">
-            {title}
-          </h1>
-          {listing && !writable && path !== '' && (
-            <p class="page__subtitle" data-testid="files-readonly">
-              Read-only{spaceOf(path) === 'shared' || spaceOf(path) === 'public' ? ': copy it to your space to change it.' : '.'}
-            </p>
-          )}
-          {path === '' && <p class="page__subtitle">Your account’s datasets and models, your workspace, and what others published or shared.</p>}
-        </div>
-        {ownSpace && storage.data && <StorageBar used={storage.data.used_bytes} quota={storage.data.quota_bytes} />}
-      </header>
-
-      {listing && path !== '' && (
-        <div class="files-toolbar" data-testid="files-toolbar">
-          {writable && (
-            <button type="button" class="button button--small" onClick={() => setDialog({ type: 'folder' })} data-testid="new-folder">
-              New folder
-            </button>
-          )}
-          {writable && canShare(path) && (
-            <button type="button" class="button button--small button--secondary" onClick={() => setDialog({ type: 'share', entry: folderEntry(path) })} data-testid="share-folder">
-              Share this folder
-            </button>
-          )}
-          {writable && canPublish(path) && (
-            <button type="button" class="button button--small button--secondary" onClick={() => setDialog({ type: 'publish', entry: folderEntry(path) })} data-testid="publish-folder">
-              Publish this folder
-            </button>
-          )}
-          {!writable && canCopy(path) && (
-            <button type="button" class="button button--small button--secondary" onClick={() => setDialog({ type: 'copy', entry: folderEntry(path) })} data-testid="copy-folder">
-              Copy to my space
-            </button>
-          )}
-          {segments(path).length >= 2 && (
-            <a class="button button--small button--secondary" href={downloadUrl(path)} download={`${baseName(path)}.tar`} data-testid="download-folder">
-              Download folder (.tar)
-            </a>
-          )}
-          <span class="files-toolbar__count muted" data-testid="files-count">
-            {listing.total === 1 ? '1 item' : `${listing.total} items`}
-          </span>
-        </div>
-      )}
-
+      <FolderHeader path={path} title={title} listing={folder.listing} storage={storage.data} />
+      {folder.listing && path !== '' && <FolderToolbar path={path} listing={folder.listing} onDialog={setDialog} />}
       {writable && path !== '' && <UploadDrop folder={path} drop={drop} />}
       <UploadList queue={queue} />
-
-      {loaded.error && loaded.path === path && (
-        notFound ? (
-          <div class="empty" data-testid="files-not-found">
-            <p class="empty__title">There is no folder {path}.</p>
-            <p class="empty__text">It may have been moved, deleted or no longer be shared with you.</p>
-            <p>
-              <a href={browserHref(spaceOf(path) === 'shared' ? '' : spaceOf(path))}>Go to {spaceOf(path) === 'shared' ? 'All files' : spaceLabel(spaceOf(path))}</a>
-            </p>
-          </div>
-        ) : (
-          <ErrorBanner
-            error={loaded.error}
-            prefix={listing ? 'Could not refresh the folder.' : 'Could not load the folder.'}
-            testId="files-error"
-            onRetry={reload}
-          />
-        )
-      )}
-
+      {folder.error && <FolderError path={path} folder={folder} error={folder.error} />}
       <div class={previewed ? 'browser browser--with-preview' : 'browser'}>
         <div class="browser__listing">
-          {loaded.loading && !listing ? (
-            <p class="loading" data-testid="files-loading">
-              Loading…
-            </p>
-          ) : listing && entries.length === 0 ? (
-            <div class="empty" data-testid="files-empty">
-              <p class="empty__title">This folder is empty.</p>
-              {writable && <p class="empty__text">Drop files or folders above, or use Upload files and Upload folder.</p>}
-            </div>
-          ) : listing ? (
-            <FileTable
-              entries={entries}
-              sort={sort}
-              order={order}
-              onSort={onSort}
-              folderHref={(entry) => browserHref(entry.path)}
-              onFile={(entry) => selectFile(previewed?.path === entry.path ? null : entry)}
-              selected={previewed?.path ?? null}
-              actions={path === '' ? undefined : actions}
-            />
-          ) : null}
-          {loaded.nextCursor && listing && (
-            <p class="load-more">
-              <button type="button" class="button button--secondary" onClick={loadMore} disabled={loadingMore} data-testid="files-load-more">
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            </p>
-          )}
+          <FolderEntries
+            folder={folder}
+            writable={writable}
+            selected={previewed?.path ?? null}
+            onFile={(entry) => select(previewed?.path === entry.path ? null : entry)}
+            actions={path === '' ? undefined : (entry) => <EntryActions entry={entry} writable={writable} onAction={(type) => setDialog({ type, entry })} />}
+          />
         </div>
-        {previewed && <FilePreview key={previewed.path} entry={previewed} api={api} onClose={() => selectFile(null)} />}
+        {previewed && <FilePreview key={previewed.path} entry={previewed} api={api} onClose={() => select(null)} />}
       </div>
-
-      {dialog?.type === 'folder' && <NewFolderDialog parent={path} api={api} onCreated={changed} onClose={() => setDialog(null)} />}
-      {dialog?.type === 'move' && (
-        <RenameDialog
-          entry={dialog.entry}
-          api={api}
-          onMoved={() => {
-            if (previewed?.path === dialog.entry.path) selectFile(null);
-            changed();
-          }}
-          onClose={() => setDialog(null)}
-        />
-      )}
-      {dialog?.type === 'delete' && (
-        <DeleteDialog
-          entry={dialog.entry}
-          api={api}
-          onDeleted={() => {
-            if (previewed?.path === dialog.entry.path) selectFile(null);
-            changed();
-          }}
-          onClose={() => setDialog(null)}
-        />
-      )}
-      {dialog?.type === 'share' && <ShareDialog entry={dialog.entry} api={api} onClose={() => setDialog(null)} />}
-      {dialog?.type === 'publish' && <PublishDialog entry={dialog.entry} api={api} onClose={() => setDialog(null)} />}
-      {dialog?.type === 'copy' && (
-        <CopyDialog
-          from={dialog.entry.path}
-          api={api}
-          onClose={() => {
-            setDialog(null);
-            storage.reload();
-          }}
-        />
-      )}
+      <FileDialogs
+        dialog={dialog}
+        path={path}
+        api={api}
+        onClose={() => setDialog(null)}
+        onChanged={(entry) => {
+          if (entry && previewed?.path === entry.path) select(null);
+          setDialog(null);
+          changed();
+        }}
+        onCopied={() => {
+          setDialog(null);
+          storage.reload();
+        }}
+      />
     </section>
   );
+}
+
+function FolderHeader({
+  path,
+  title,
+  listing,
+  storage,
+}: {
+  path: string;
+  title: string;
+  listing: Listing | null;
+  storage: { used_bytes: number; quota_bytes: number | null } | undefined;
+}): VNode {
+  const shared = spaceOf(path) === 'shared' || spaceOf(path) === 'public';
+  return (
+    <header class="page__header">
+      <div>
+        <h1 class="page__title" data-testid="files-title">
+          {title}
+        </h1>
+        {listing && !listing.writable && path !== '' && (
+          <p class="page__subtitle" data-testid="files-readonly">
+            Read-only{shared ? ': copy it to your space to change it.' : '.'}
+          </p>
+        )}
+        {path === '' && <p class="page__subtitle">Your account’s datasets and models, your workspace, and what others published or shared.</p>}
+      </div>
+      {isOwnSpace(path) && storage && <StorageBar used={storage.used_bytes} quota={storage.quota_bytes} />}
+    </header>
+  );
+}
+
+/** The folder's own actions (new folder, share, publish, copy, download) and its number of items. */
+function FolderToolbar({ path, listing, onDialog }: { path: string; listing: Listing; onDialog: (dialog: DialogState) => void }): VNode {
+  const writable = listing.writable;
+  const button = (type: 'share' | 'publish' | 'copy', testId: string, label: string) => (
+    <button type="button" class="button button--small button--secondary" onClick={() => onDialog({ type, entry: folderEntry(path) })} data-testid={testId}>
+      {label}
+    </button>
+  );
+  return (
+    <div class="files-toolbar" data-testid="files-toolbar">
+      {writable && (
+        <button type="button" class="button button--small" onClick={() => onDialog({ type: 'folder' })} data-testid="new-folder">
+          New folder
+        </button>
+      )}
+      {writable && canShare(path) && button('share', 'share-folder', 'Share this folder')}
+      {writable && canPublish(path) && button('publish', 'publish-folder', 'Publish this folder')}
+      {!writable && canCopy(path) && button('copy', 'copy-folder', 'Copy to my space')}
+      {segments(path).length >= 2 && (
+        <a class="button button--small button--secondary" href={downloadUrl(path)} download={`${baseName(path)}.tar`} data-testid="download-folder">
+          Download folder (.tar)
+        </a>
+      )}
+      <span class="files-toolbar__count muted" data-testid="files-count">
+        {listing.total === 1 ? '1 item' : `${listing.total} items`}
+      </span>
+    </div>
+  );
+}
+
+/** A folder that is not there (with a way back), or a banner to try again. */
+function FolderError({ path, folder, error }: { path: string; folder: FolderListing; error: ApiError }): VNode {
+  if (error.status !== 404) {
+    return (
+      <ErrorBanner
+        error={error}
+        prefix={folder.listing ? 'Could not refresh the folder.' : 'Could not load the folder.'}
+        testId="files-error"
+        onRetry={folder.reload}
+      />
+    );
+  }
+  const space = spaceOf(path);
+  return (
+    <div class="empty" data-testid="files-not-found">
+      <p class="empty__title">There is no folder {path}.</p>
+      <p class="empty__text">It may have been moved, deleted or no longer be shared with you.</p>
+      <p>
+        <a href={browserHref(space === 'shared' ? '' : space)}>Go to {space === 'shared' ? 'All files' : spaceLabel(space)}</a>
+      </p>
+    </div>
+  );
+}
+
+/** The listing's table (or "Loading…", or the empty folder), with "Load more". */
+function FolderEntries({
+  folder,
+  writable,
+  selected,
+  onFile,
+  actions,
+}: {
+  folder: FolderListing;
+  writable: boolean;
+  selected: string | null;
+  onFile: (entry: FileEntry) => void;
+  actions: ((entry: FileEntry) => VNode) | undefined;
+}): VNode {
+  const { listing, entries } = folder;
+  return (
+    <>
+      {folder.loading && !listing ? (
+        <p class="loading" data-testid="files-loading">
+          Loading…
+        </p>
+      ) : listing && entries.length === 0 ? (
+        <div class="empty" data-testid="files-empty">
+          <p class="empty__title">This folder is empty.</p>
+          {writable && <p class="empty__text">Drop files or folders above, or use Upload files and Upload folder.</p>}
+        </div>
+      ) : listing ? (
+        <FileTable
+          entries={entries}
+          sort={folder.sort}
+          order={folder.order}
+          onSort={folder.onSort}
+          folderHref={(entry) => browserHref(entry.path)}
+          onFile={onFile}
+          selected={selected}
+          actions={actions}
+        />
+      ) : null}
+      {folder.hasMore && listing && <LoadMore pending={folder.loadingMore} onMore={folder.loadMore} testId="files-load-more" />}
+    </>
+  );
+}
+
+/** The open dialog; `onChanged(entry)` after a change (the entry moved or deleted, if any). */
+function FileDialogs({
+  dialog,
+  path,
+  api,
+  onClose,
+  onChanged,
+  onCopied,
+}: {
+  dialog: DialogState;
+  path: string;
+  api: FilesApi;
+  onClose: () => void;
+  onChanged: (entry?: FileEntry) => void;
+  onCopied: () => void;
+}): VNode | null {
+  if (!dialog) return null;
+  if (dialog.type === 'folder') return <NewFolderDialog parent={path} api={api} onCreated={() => onChanged()} onClose={onClose} />;
+  const { entry } = dialog;
+  switch (dialog.type) {
+    case 'move':
+      return <RenameDialog entry={entry} api={api} onMoved={() => onChanged(entry)} onClose={onClose} />;
+    case 'delete':
+      return <DeleteDialog entry={entry} api={api} onDeleted={() => onChanged(entry)} onClose={onClose} />;
+    case 'share':
+      return <ShareDialog entry={entry} api={api} onClose={onClose} />;
+    case 'publish':
+      return <PublishDialog entry={entry} api={api} onClose={onClose} />;
+    case 'copy':
+      return <CopyDialog from={entry.path} api={api} onClose={onCopied} />;
+  }
 }
 
 type EntryAction = 'move' | 'delete' | 'share' | 'publish' | 'copy';

@@ -2,14 +2,13 @@
 // at shared/<owner>/<path>), and what this account shares: with other accounts or as public links,
 // each with Revoke.
 import type { VNode } from 'preact';
-import type { FilesApi, Share } from '../../api/files';
+import type { FilesApi, Share, SharedWithMe } from '../../api/files';
 import { RevokeDialog, useConfirmation } from '../../dialog';
 import { formatDateTime, formatUnix, formatUnixDate, isoFromUnix } from '../../format';
-import { ErrorBanner } from '../../forms';
 import type { SignedInPageProps } from '../../session';
-import { DataTable, RowButton } from '../../table';
+import { DataTable, RevokeCell } from '../../table';
 import { useDocumentTitle } from '../../title';
-import { useLoad } from '../settings/common';
+import { LoadedList, useLoad } from '../settings/common';
 import { filesApi } from '../../api/files';
 import { ShareTarget } from './dialogs';
 import { FileIcon, FolderIcon } from './FileTable';
@@ -34,7 +33,6 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
   const withMe = useLoad((options) => api.listSharedWithMe(options));
   const byUs = useLoad((options) => api.listShares(options));
   const revoking = useConfirmation<Share>();
-
   return (
     <section class="page page--wide files-page" data-testid="shared-page">
       <header class="page__header">
@@ -46,82 +44,37 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
           </p>
         </div>
       </header>
-
-      {withMe.error && (
-        <ErrorBanner error={withMe.error} prefix="Could not load what is shared with you." testId="shared-error" onRetry={withMe.reload} />
-      )}
-      {withMe.loading && !withMe.data ? (
-        <p class="loading">Loading…</p>
-      ) : withMe.data && withMe.data.length === 0 ? (
-        <div class="empty" data-testid="shared-empty">
-          <p class="empty__title">Nothing is shared with your account yet.</p>
-          <p class="empty__text">When another account shares a dataset or model with yours, it appears here.</p>
-        </div>
-      ) : withMe.data ? (
-        <DataTable columns={['Owner', 'Path', 'Since', 'Expires']} class="shared-table" testId="shared-table">
-          {withMe.data.map((share) => (
-            <tr key={share.id} data-testid="shared-row" data-owner={share.owner_account} data-path={share.path}>
-              <td data-testid="shared-owner">{share.owner_account}</td>
-              <td class="files-table__name">
-                {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
-                <a href={browserHref(share.mount)} data-testid="shared-open">
-                  {share.path}
-                </a>
-              </td>
-              <td>
-                <When at={share.created_at} />
-              </td>
-              <td data-testid="shared-expires">{share.expires_at ? <When at={share.expires_at} /> : <span class="muted">never</span>}</td>
-            </tr>
-          ))}
-        </DataTable>
-      ) : null}
-
+      <LoadedList
+        loaded={withMe}
+        items={withMe.data}
+        error={{ testId: 'shared-error', prefix: 'Could not load what is shared with you.', retry: true }}
+        loading={<p class="loading">Loading…</p>}
+        empty={
+          <div class="empty" data-testid="shared-empty">
+            <p class="empty__title">Nothing is shared with your account yet.</p>
+            <p class="empty__text">When another account shares a dataset or model with yours, it appears here.</p>
+          </div>
+        }
+      >
+        {(shares) => <SharedWithMeTable shares={shares} />}
+      </LoadedList>
       <h2 class="section-title" id="shared-by-us">
         Shared by us
       </h2>
       <p class="muted">What your account shares with other accounts and as public links. Share from a dataset’s or model’s Share button.</p>
-      {byUs.error && (
-        <ErrorBanner error={byUs.error} prefix="Could not load your shares." testId="shares-error" onRetry={byUs.reload} />
-      )}
-      {byUs.loading && !byUs.data ? (
-        <p class="loading">Loading…</p>
-      ) : byUs.data && byUs.data.length === 0 ? (
-        <p class="muted" data-testid="shares-empty">
-          Your account shares nothing.
-        </p>
-      ) : byUs.data ? (
-        <DataTable
-          columns={['Path', 'With', 'Shared', 'Expires']}
-          actions
-          class="shared-table"
-          testId="shares-table"
-          labelledBy="shared-by-us"
-        >
-          {byUs.data.map((share) => (
-            <tr key={share.id} data-testid="share-row" data-share-id={share.id} data-path={share.path}>
-              <td class="files-table__name">
-                {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
-                <a href={browserHref(share.path)}>{share.path}</a>
-              </td>
-              <td class="table__wrap">
-                <ShareTarget share={share} />
-              </td>
-              <td>
-                <When at={share.created_at} />
-                <span class="table__sub">{share.created_by}</span>
-              </td>
-              <td>{share.expires_at ? formatUnix(share.expires_at) : <span class="muted">never</span>}</td>
-              <td class="table__actions">
-                <RowButton danger onClick={() => revoking.ask(share)} testId="share-row-revoke">
-                  Revoke
-                </RowButton>
-              </td>
-            </tr>
-          ))}
-        </DataTable>
-      ) : null}
-
+      <LoadedList
+        loaded={byUs}
+        items={byUs.data}
+        error={{ testId: 'shares-error', prefix: 'Could not load your shares.', retry: true }}
+        loading={<p class="loading">Loading…</p>}
+        empty={
+          <p class="muted" data-testid="shares-empty">
+            Your account shares nothing.
+          </p>
+        }
+      >
+        {(shares) => <SharedByUsTable shares={shares} onRevoke={revoking.ask} />}
+      </LoadedList>
       <RevokeDialog
         confirmation={revoking}
         revoke={async (share) => {
@@ -137,5 +90,51 @@ export function SharedPage({ api = filesApi }: SharedPageProps): VNode {
         )}
       </RevokeDialog>
     </section>
+  );
+}
+
+function SharedWithMeTable({ shares }: { shares: readonly SharedWithMe[] }): VNode {
+  return (
+    <DataTable columns={['Owner', 'Path', 'Since', 'Expires']} class="shared-table" testId="shared-table">
+      {shares.map((share) => (
+        <tr key={share.id} data-testid="shared-row" data-owner={share.owner_account} data-path={share.path}>
+          <td data-testid="shared-owner">{share.owner_account}</td>
+          <td class="files-table__name">
+            {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
+            <a href={browserHref(share.mount)} data-testid="shared-open">
+              {share.path}
+            </a>
+          </td>
+          <td>
+            <When at={share.created_at} />
+          </td>
+          <td data-testid="shared-expires">{share.expires_at ? <When at={share.expires_at} /> : <span class="muted">never</span>}</td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
+function SharedByUsTable({ shares, onRevoke }: { shares: readonly Share[]; onRevoke: (share: Share) => void }): VNode {
+  return (
+    <DataTable columns={['Path', 'With', 'Shared', 'Expires']} actions class="shared-table" testId="shares-table" labelledBy="shared-by-us">
+      {shares.map((share) => (
+        <tr key={share.id} data-testid="share-row" data-share-id={share.id} data-path={share.path}>
+          <td class="files-table__name">
+            {share.kind === 'file' ? <FileIcon /> : <FolderIcon />}
+            <a href={browserHref(share.path)}>{share.path}</a>
+          </td>
+          <td class="table__wrap">
+            <ShareTarget share={share} />
+          </td>
+          <td>
+            <When at={share.created_at} />
+            <span class="table__sub">{share.created_by}</span>
+          </td>
+          <td>{share.expires_at ? formatUnix(share.expires_at) : <span class="muted">never</span>}</td>
+          <RevokeCell onRevoke={() => onRevoke(share)} testId="share-row-revoke" />
+        </tr>
+      ))}
+    </DataTable>
   );
 }

@@ -83,34 +83,11 @@ export function UploadDrop({ folder, drop }: { folder: string; drop: FileDrop })
         <label class="button button--small button--secondary upload-drop__choose" for="upload-files">
           Upload files
         </label>
-        <input
-          class="upload-drop__input"
-          id="upload-files"
-          type="file"
-          multiple
-          onChange={(event) => {
-            const input = event.currentTarget;
-            drop.start(chosenFromInput(input.files));
-            input.value = '';
-          }}
-          data-testid="upload-files-input"
-        />{' '}
+        <FileInput class="upload-drop__input" id="upload-files" onChosen={drop.start} testId="upload-files-input" />{' '}
         <label class="button button--small button--secondary upload-drop__choose" for="upload-folder">
           Upload folder
         </label>
-        <input
-          class="upload-drop__input"
-          id="upload-folder"
-          type="file"
-          multiple
-          {...({ webkitdirectory: true } as Record<string, unknown>)}
-          onChange={(event) => {
-            const input = event.currentTarget;
-            drop.start(chosenFromInput(input.files));
-            input.value = '';
-          }}
-          data-testid="upload-folder-input"
-        />
+        <FileInput class="upload-drop__input" id="upload-folder" folder onChosen={drop.start} testId="upload-folder-input" />
       </p>
       {drop.problem && <ErrorBanner error={drop.problem} testId="upload-problem" />}
     </div>
@@ -139,54 +116,97 @@ export function UploadList({ queue }: { queue: UploadQueue }): VNode | null {
       </header>
       <ul class="uploads__list">
         {items.map((item) => (
-          <li
-            key={item.key}
-            class={`upload upload--${item.state}`}
-            data-testid="upload-item"
-            data-path={item.path}
-            data-state={item.state}
-            data-progress={percent(item)}
-          >
-            <span class="upload__name" title={item.path}>
-              {item.label}
-            </span>
-            <progress class="upload__bar" max={100} value={percent(item)} aria-label={`Upload of ${item.label}`} data-testid="upload-progress" />
-            <span class="upload__status" data-testid="upload-status">
-              {item.state === 'uploading'
-                ? `${percent(item)}% of ${formatSize(item.size)}`
-                : item.state === 'failed' && item.error
-                  ? `Failed: ${errorText(item.error)}`
-                  : item.state === 'done'
-                    ? `Done · ${formatSize(item.size)}`
-                    : STATE_LABELS[item.state]}
-            </span>
-            <span class="upload__actions">
-              {(item.state === 'queued' || item.state === 'uploading') && (
-                <button
-                  type="button"
-                  class="button button--small button--secondary"
-                  onClick={() => queue.cancel(item.key)}
-                  aria-label={`Cancel the upload of ${item.label}`}
-                  data-testid="upload-cancel"
-                >
-                  Cancel
-                </button>
-              )}
-              {(item.state === 'failed' || item.state === 'cancelled') && (
-                <button
-                  type="button"
-                  class="button button--small button--secondary"
-                  onClick={() => queue.retry(item.key)}
-                  aria-label={`Upload ${item.label} again`}
-                  data-testid="upload-retry"
-                >
-                  Retry
-                </button>
-              )}
-            </span>
-          </li>
+          <UploadRow key={item.key} item={item} queue={queue} />
         ))}
       </ul>
     </section>
+  );
+}
+
+/** What an upload's row says of it: its progress, its error, or its state. */
+function statusText(item: UploadItem): string {
+  if (item.state === 'uploading') return `${percent(item)}% of ${formatSize(item.size)}`;
+  if (item.state === 'failed' && item.error) return `Failed: ${errorText(item.error)}`;
+  if (item.state === 'done') return `Done · ${formatSize(item.size)}`;
+  return STATE_LABELS[item.state];
+}
+
+/** One upload: its name, progress bar and status, and Cancel (while it runs) or Retry (once it stopped). */
+function UploadRow({ item, queue }: { item: UploadItem; queue: UploadQueue }): VNode {
+  return (
+    <li class={`upload upload--${item.state}`} data-testid="upload-item" data-path={item.path} data-state={item.state} data-progress={percent(item)}>
+      <span class="upload__name" title={item.path}>
+        {item.label}
+      </span>
+      <progress class="upload__bar" max={100} value={percent(item)} aria-label={`Upload of ${item.label}`} data-testid="upload-progress" />
+      <span class="upload__status" data-testid="upload-status">
+        {statusText(item)}
+      </span>
+      <span class="upload__actions">
+        {(item.state === 'queued' || item.state === 'uploading') && (
+          <button
+            type="button"
+            class="button button--small button--secondary"
+            onClick={() => queue.cancel(item.key)}
+            aria-label={`Cancel the upload of ${item.label}`}
+            data-testid="upload-cancel"
+          >
+            Cancel
+          </button>
+        )}
+        {(item.state === 'failed' || item.state === 'cancelled') && (
+          <button
+            type="button"
+            class="button button--small button--secondary"
+            onClick={() => queue.retry(item.key)}
+            aria-label={`Upload ${item.label} again`}
+            data-testid="upload-retry"
+          >
+            Retry
+          </button>
+        )}
+      </span>
+    </li>
+  );
+}
+
+/**
+ * A file input for a visible label (its button) to open: the chosen files, named by their path under
+ * the chosen folder, go to `onChosen`; then it is emptied so that choosing the same again counts.
+ */
+export function FileInput({
+  id,
+  class: className,
+  folder = false,
+  disabled,
+  describedBy,
+  onChosen,
+  testId,
+}: {
+  id: string;
+  class: string;
+  /** Choose a whole folder rather than files. */
+  folder?: boolean;
+  disabled?: boolean;
+  describedBy?: string;
+  onChosen: (chosen: ChosenFile[]) => void;
+  testId: string;
+}): VNode {
+  return (
+    <input
+      class={className}
+      id={id}
+      type="file"
+      multiple
+      {...((folder ? { webkitdirectory: true } : {}) as Record<string, unknown>)}
+      disabled={disabled}
+      aria-describedby={describedBy}
+      onChange={(event) => {
+        const input = event.currentTarget;
+        onChosen(chosenFromInput(input.files));
+        input.value = '';
+      }}
+      data-testid={testId}
+    />
   );
 }

@@ -1,14 +1,15 @@
 // One job (/jobs/:id): what was asked for (the spec), its pods, the events timeline, stop, and the log
 // console. Reloaded every 2 s while the job is Pending or Running.
-import type { VNode } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Breadcrumbs } from '../../breadcrumbs';
 import type { ApiError } from '../../api/client';
-import type { Job, JobEvent, JobsApi, Pod } from '../../api/jobs';
+import type { Job, JobEvent, JobSpec, JobsApi, Pod } from '../../api/jobs';
 import { isActive, jobsApi } from '../../api/jobs';
 import { ErrorBanner, isAbort, toApiError } from '../../forms';
 import { formatClock, formatDateTime, formatUnix, formatUptime, isoFromUnix, plural } from '../../format';
 import type { SignedInPageProps } from '../../session';
+import { DataTable } from '../../table';
 import { useDocumentTitle } from '../../title';
 import { ACTIVE_REFRESH_MS, PhaseDot, podLabel, StateBadge, StopJobDialog, useNow, usePolling } from './common';
 import type { OpenEventSource } from './LogConsole';
@@ -26,17 +27,11 @@ function parseId(text: string | undefined): number | null {
   return text && /^[1-9]\d{0,15}$/.test(text) ? Number(text) : null;
 }
 
-export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDetailPageProps): VNode {
-  const id = parseId(params['id']);
+/** The job and its events, loaded when `id` changes and every 2 s while the job is active. */
+function useJobDetail(api: JobDetailApi, id: number | null) {
   const [job, setJob] = useState<Job | null>(null);
   const [events, setEvents] = useState<JobEvent[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const [stopping, setStopping] = useState(false);
-  // The console, and the pod it opened on (a new request reopens it even for the same pod).
-  const [logs, setLogs] = useState<{ pod: string | undefined; n: number } | null>(null);
-  const now = useNow(1_000);
-  useDocumentTitle(job ? `${job.name} · Jobs` : 'Job');
-
   const load = useCallback(
     async (signal?: AbortSignal) => {
       if (id === null) return;
@@ -52,7 +47,6 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
     },
     [api, id],
   );
-
   useEffect(() => {
     setJob(null);
     setEvents(null);
@@ -61,25 +55,22 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
     void load(controller.signal);
     return () => controller.abort();
   }, [load]);
-
   usePolling(load, ACTIVE_REFRESH_MS, job !== null && isActive(job.state));
+  return { job, setJob, events, error, load };
+}
 
-  if (id === null || (error?.status === 404 && job === null)) {
-    return (
-      <section class="page" data-testid="job-not-found">
-        <h1 class="page__title">No such job</h1>
-        <p class="muted">
-          There is no job {params['id'] ? <code>{params['id']}</code> : null} in your account, or you may not see it.
-        </p>
-        <p>
-          <a class="button" href="/dashboard">
-            Back to jobs
-          </a>
-        </p>
-      </section>
-    );
-  }
+/** Which console is open: the pod it opened on (a new request reopens it even for the same pod). */
+type OpenLogs = { pod: string | undefined; n: number } | null;
 
+export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDetailPageProps): VNode {
+  const id = parseId(params['id']);
+  const { job, setJob, events, error, load } = useJobDetail(api, id);
+  const [stopping, setStopping] = useState(false);
+  const [logs, setLogs] = useState<OpenLogs>(null);
+  useDocumentTitle(job ? `${job.name} · Jobs` : 'Job');
+  const openLogs = (pod?: string) => setLogs((open) => ({ pod, n: (open?.n ?? 0) + 1 }));
+
+  if (id === null || (error?.status === 404 && job === null)) return <JobNotFound id={params['id']} />;
   if (job === null) {
     return (
       <section class="page" data-testid="job-page">
@@ -91,117 +82,19 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
       </section>
     );
   }
-
-  const canStop = isActive(job.state) && !job.stop_requested;
-  const pods = job.pods ?? [];
-
   return (
     <section class={logs ? 'page page--wide page--with-console' : 'page page--wide'} data-testid="job-page" data-job-id={job.id}>
       <Breadcrumbs items={[{ label: 'Job Dashboard', href: '/dashboard' }, { label: job.name, href: `/jobs/${job.id}` }]} />
-      <header class="page__header job-header">
-        <div class="job-header__title">
-          <h1 class="page__title" data-testid="job-name">
-            {job.name}
-          </h1>
-          <StateBadge job={job} testId="job-detail-state" />
-        </div>
-        <div class="actions">
-          <button
-            type="button"
-            class="button button--secondary"
-            onClick={() => setLogs((open) => ({ pod: undefined, n: (open?.n ?? 0) + 1 }))}
-            data-testid="job-open-logs"
-          >
-            Logs
-          </button>
-          <a class="button button--secondary" href={`/jobs/new?from=${job.id}`} data-testid="job-resubmit">
-            Submit again
-          </a>
-          {canStop && (
-            <button type="button" class="button button--danger" onClick={() => setStopping(true)} data-testid="job-detail-stop">
-              Stop
-            </button>
-          )}
-        </div>
-      </header>
-
+      <JobHeader job={job} onLogs={() => openLogs()} onStop={() => setStopping(true)} />
       {error && <ErrorBanner error={error} prefix="Could not refresh the job." testId="job-error" />}
-
       <div class="job-grid">
-        <section class="card job-panel" aria-labelledby="job-run-title" data-testid="job-run">
-          <h2 class="card__title" id="job-run-title">
-            Run
-          </h2>
-          <dl class="facts">
-            <dt>Job ID</dt>
-            <dd>{job.id}</dd>
-            <dt>Submitted by</dt>
-            <dd data-testid="job-user">{job.user || '—'}</dd>
-            <dt>Submitted</dt>
-            <dd>{formatUnix(job.submitted_at)}</dd>
-            <dt>Started</dt>
-            <dd data-testid="job-started-at">{formatUnix(job.started_at, isActive(job.state) ? 'not yet' : '—')}</dd>
-            <dt>Finished</dt>
-            <dd data-testid="job-finished-at">{formatUnix(job.finished_at, isActive(job.state) ? 'not yet' : '—')}</dd>
-            {job.started_at !== null && (
-              <>
-                <dt>Duration</dt>
-                <dd data-testid="job-duration">{formatUptime((job.finished_at ?? now) - job.started_at)}</dd>
-              </>
-            )}
-            <dt>Trainer runs</dt>
-            <dd data-testid="job-counts">
-              {job.succeeded} succeeded, {job.failed} failed
-            </dd>
-          </dl>
-        </section>
+        <RunPanel job={job} />
         <SpecPanel job={job} />
       </div>
-
-      <section class="card job-panel" aria-labelledby="job-pods-title">
-        <h2 class="card__title" id="job-pods-title">
-          Pods
-        </h2>
-        {pods.length === 0 ? (
-          <p class="muted">No pods yet.</p>
-        ) : (
-          <div class="table-wrap">
-            <table class="table" data-testid="job-pods">
-              <thead>
-                <tr>
-                  <th scope="col">Pod</th>
-                  <th scope="col">Phase</th>
-                  <th scope="col" class="num">
-                    Exit code
-                  </th>
-                  <th scope="col" class="num">
-                    Restarts
-                  </th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Finished</th>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col" class="table__actions">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {pods.map((pod) => (
-                  <PodRow key={pod.name} pod={pod} onLog={() => setLogs((open) => ({ pod: pod.name, n: (open?.n ?? 0) + 1 }))} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
-
-      <section class="card job-panel" aria-labelledby="job-events-title">
-        <h2 class="card__title" id="job-events-title">
-          Events
-        </h2>
+      <PodsPanel pods={job.pods ?? []} onLog={openLogs} />
+      <JobPanel name="events" title="Events">
         <Timeline events={events} />
-      </section>
-
+      </JobPanel>
       {stopping && (
         <StopJobDialog
           job={job}
@@ -217,7 +110,6 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
           }}
         />
       )}
-
       {logs && (
         <LogConsole
           key={logs.n}
@@ -233,16 +125,110 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
   );
 }
 
+function JobNotFound({ id }: { id: string | undefined }): VNode {
+  return (
+    <section class="page" data-testid="job-not-found">
+      <h1 class="page__title">No such job</h1>
+      <p class="muted">There is no job {id ? <code>{id}</code> : null} in your account, or you may not see it.</p>
+      <p>
+        <a class="button" href="/dashboard">
+          Back to jobs
+        </a>
+      </p>
+    </section>
+  );
+}
+
+function JobHeader({ job, onLogs, onStop }: { job: Job; onLogs: () => void; onStop: () => void }): VNode {
+  const canStop = isActive(job.state) && !job.stop_requested;
+  return (
+    <header class="page__header job-header">
+      <div class="job-header__title">
+        <h1 class="page__title" data-testid="job-name">
+          {job.name}
+        </h1>
+        <StateBadge job={job} testId="job-detail-state" />
+      </div>
+      <div class="actions">
+        <button type="button" class="button button--secondary" onClick={onLogs} data-testid="job-open-logs">
+          Logs
+        </button>
+        <a class="button button--secondary" href={`/jobs/new?from=${job.id}`} data-testid="job-resubmit">
+          Submit again
+        </a>
+        {canStop && (
+          <button type="button" class="button button--danger" onClick={onStop} data-testid="job-detail-stop">
+            Stop
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}
+
+function RunPanel({ job }: { job: Job }): VNode {
+  const now = useNow(1_000);
+  const pending = isActive(job.state) ? 'not yet' : '—';
+  return (
+    <JobPanel name="run" title="Run" testId="job-run">
+      <dl class="facts">
+        <dt>Job ID</dt>
+        <dd>{job.id}</dd>
+        <dt>Submitted by</dt>
+        <dd data-testid="job-user">{job.user || '—'}</dd>
+        <dt>Submitted</dt>
+        <dd>{formatUnix(job.submitted_at)}</dd>
+        <dt>Started</dt>
+        <dd data-testid="job-started-at">{formatUnix(job.started_at, pending)}</dd>
+        <dt>Finished</dt>
+        <dd data-testid="job-finished-at">{formatUnix(job.finished_at, pending)}</dd>
+        {job.started_at !== null && (
+          <>
+            <dt>Duration</dt>
+            <dd data-testid="job-duration">{formatUptime((job.finished_at ?? now) - job.started_at)}</dd>
+          </>
+        )}
+        <dt>Trainer runs</dt>
+        <dd data-testid="job-counts">
+          {job.succeeded} succeeded, {job.failed} failed
+        </dd>
+      </dl>
+    </JobPanel>
+  );
+}
+
+const POD_COLUMNS = [
+  'Pod',
+  'Phase',
+  { label: 'Exit code', class: 'num' },
+  { label: 'Restarts', class: 'num' },
+  'Started',
+  'Finished',
+  'Endpoint',
+];
+
+function PodsPanel({ pods, onLog }: { pods: Pod[]; onLog: (pod: string) => void }): VNode {
+  return (
+    <JobPanel name="pods" title="Pods">
+      {pods.length === 0 ? (
+        <p class="muted">No pods yet.</p>
+      ) : (
+        <DataTable columns={POD_COLUMNS} actions testId="job-pods">
+          {pods.map((pod) => (
+            <PodRow key={pod.name} pod={pod} onLog={() => onLog(pod.name)} />
+          ))}
+        </DataTable>
+      )}
+    </JobPanel>
+  );
+}
+
 function SpecPanel({ job }: { job: Job }): VNode {
   const spec = job.spec;
-  const env = Object.entries(spec.env ?? {});
   const trainers = spec.num_trainer ?? 1;
   const ps = spec.num_ps ?? 0;
   return (
-    <section class="card job-panel" aria-labelledby="job-spec-title" data-testid="job-spec">
-      <h2 class="card__title" id="job-spec-title">
-        Spec
-      </h2>
+    <JobPanel name="spec" title="Spec" testId="job-spec">
       <dl class="facts">
         <dt>Entry</dt>
         <dd>
@@ -269,17 +255,7 @@ function SpecPanel({ job }: { job: Job }): VNode {
         ) : null}
         <dt>Code</dt>
         <dd data-testid="job-code-origin">
-          {codeOrigin(spec) ? (
-            <>
-              uploaded: <code>{codeOrigin(spec)}</code> (“Submit again” runs a copy of it)
-            </>
-          ) : spec.workdir ? (
-            <>
-              none uploaded; runs in <code>{spec.workdir}</code>
-            </>
-          ) : (
-            <span class="muted">none uploaded; runs in the job’s own empty folder</span>
-          )}
+          <CodeOrigin spec={spec} />
         </dd>
         <dt>Restarts</dt>
         <dd data-testid="job-restarts">
@@ -293,22 +269,58 @@ function SpecPanel({ job }: { job: Job }): VNode {
         </dd>
         <dt>Environment</dt>
         <dd data-testid="job-env">
-          {env.length === 0 ? (
-            <span class="muted">only the platform’s variables</span>
-          ) : (
-            <ul class="env-list">
-              {env.map(([key, value]) => (
-                <li key={key}>
-                  <code>
-                    {key}={value}
-                  </code>
-                </li>
-              ))}
-            </ul>
-          )}
+          <EnvList env={spec.env ?? {}} />
         </dd>
       </dl>
+    </JobPanel>
+  );
+}
+
+/** A titled card of the job page; its heading (id `job-<name>-title`) names it. */
+function JobPanel({ name, title, testId, children }: { name: string; title: string; testId?: string; children: ComponentChildren }): VNode {
+  return (
+    <section class="card job-panel" aria-labelledby={`job-${name}-title`} data-testid={testId}>
+      <h2 class="card__title" id={`job-${name}-title`}>
+        {title}
+      </h2>
+      {children}
     </section>
+  );
+}
+
+/** Where the job's code came from: uploaded (and run again by "Submit again"), or a working folder. */
+function CodeOrigin({ spec }: { spec: JobSpec }): VNode {
+  const origin = codeOrigin(spec);
+  if (origin) {
+    return (
+      <>
+        uploaded: <code>{origin}</code> (“Submit again” runs a copy of it)
+      </>
+    );
+  }
+  if (spec.workdir) {
+    return (
+      <>
+        none uploaded; runs in <code>{spec.workdir}</code>
+      </>
+    );
+  }
+  return <span class="muted">none uploaded; runs in the job’s own empty folder</span>;
+}
+
+function EnvList({ env }: { env: Record<string, string> }): VNode {
+  const entries = Object.entries(env);
+  if (entries.length === 0) return <span class="muted">only the platform’s variables</span>;
+  return (
+    <ul class="env-list">
+      {entries.map(([key, value]) => (
+        <li key={key}>
+          <code>
+            {key}={value}
+          </code>
+        </li>
+      ))}
+    </ul>
   );
 }
 

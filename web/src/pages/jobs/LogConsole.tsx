@@ -173,93 +173,128 @@ export function usePodLog(
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const [endState, setEndState] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
 
   useEffect(() => {
     const fresh = new LogBuffer();
     setBuffer(fresh);
-    setVersion((v) => v + 1);
+    changed();
     setEndState(null);
     setStatus('connecting');
     if (pod === null) return;
-    let done = false;
     const source = open(podLogStreamUrl(jobId, pod, LOG_TAIL_LINES));
-    source.addEventListener('open', () => {
-      if (!done) setStatus('live');
+    return followLog(source, fresh, (offset, length) => readRange(jobId, pod, offset, length), {
+      onStatus: setStatus,
+      onChange: changed,
+      onEnd: setEndState,
     });
-    // The resume rule (docs/jobs-logs.md): EventSource reconnects by itself and the server sends the
-    // tail again; repeated bytes are skipped (LogBuffer), and text written while the stream was down
-    // and no longer in that tail is read by range first. Chunks are applied in order.
-    let queue: Promise<void> = Promise.resolve();
-    let waiting = 0;
-    const apply = (offset: number, text: string) => {
-      if (!done && fresh.append(offset, text)) setVersion((v) => v + 1);
-    };
-    const fillThenApply = async (offset: number, text: string) => {
-      try {
-        while (!done && fresh.next !== null && fresh.next < offset) {
-          const chunk = await readRange(jobId, pod, fresh.next, Math.min(offset - fresh.next, LOG_GAP_BYTES));
-          if (chunk.text === '' || done) break;
-          apply(chunk.offset, chunk.text);
-        }
-      } catch {
-        // The gap could not be read: the text after it is still shown; the download has it all.
-      }
-      apply(offset, text);
-    };
-    source.addEventListener('log', (event) => {
-      if (done) return;
-      const data = parseData(event);
-      if (!data || typeof data['text'] !== 'string' || typeof data['offset'] !== 'number') return;
-      const [offset, text] = [data['offset'], data['text']];
-      setStatus('live');
-      if (waiting === 0 && (fresh.next === null || offset <= fresh.next)) {
-        apply(offset, text);
-        return;
-      }
-      waiting++;
-      queue = queue.then(() => fillThenApply(offset, text)).finally(() => waiting--);
-    });
-    source.addEventListener('end', (event) => {
-      if (done) return;
-      // The job has ended and the log is drained: close, or EventSource would reconnect.
-      source.close();
-      const state = parseData(event)?.['state'];
-      const finish = () => {
-        if (done) return;
-        done = true;
-        setEndState(typeof state === 'string' ? state : null);
-        setStatus('ended');
-      };
-      if (waiting === 0) finish();
-      else queue = queue.then(finish); // after the chunks still being filled in
-    });
-    source.addEventListener('error', () => {
-      if (done) return;
-      if (source.readyState === CLOSED) {
-        done = true;
-        setStatus('failed');
-      } else {
-        setStatus('reconnecting');
-      }
-    });
-    return () => {
-      done = true;
-      source.close();
-    };
   }, [jobId, pod, open, attempt, readRange]);
 
+  const earlier = useEarlierLog(buffer, pod === null ? null : (offset, length) => readRange(jobId, pod, offset, length), changed);
+  useEffect(() => earlier.forget(), [jobId, pod]);
+  return { buffer, version, status, endState, retry: () => setAttempt((a) => a + 1), ...earlier.view };
+}
+
+interface LogStreamEvents {
+  onStatus: (status: StreamStatus) => void;
+  /** The buffer changed. */
+  onChange: () => void;
+  /** The job ended with this state (null when the server did not say). */
+  onEnd: (state: string | null) => void;
+}
+
+/**
+ * Feeds `buffer` from the log stream `source`; returns the function that stops following.
+ *
+ * The resume rule (docs/jobs-logs.md): EventSource reconnects by itself and the server sends the
+ * tail again; repeated bytes are skipped (LogBuffer), and text written while the stream was down
+ * and no longer in that tail is read by range first. Chunks are applied in order.
+ */
+function followLog(
+  source: EventSourceLike,
+  buffer: LogBuffer,
+  readRange: (offset: number, length: number) => Promise<PodLog>,
+  events: LogStreamEvents,
+): () => void {
+  let done = false;
+  let queue: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  const apply = (offset: number, text: string) => {
+    if (!done && buffer.append(offset, text)) events.onChange();
+  };
+  const fillThenApply = async (offset: number, text: string) => {
+    try {
+      while (!done && buffer.next !== null && buffer.next < offset) {
+        const chunk = await readRange(buffer.next, Math.min(offset - buffer.next, LOG_GAP_BYTES));
+        if (chunk.text === '' || done) break;
+        apply(chunk.offset, chunk.text);
+      }
+    } catch {
+      // The gap could not be read: the text after it is still shown; the download has it all.
+    }
+    apply(offset, text);
+  };
+  source.addEventListener('open', () => {
+    if (!done) events.onStatus('live');
+  });
+  source.addEventListener('log', (event) => {
+    if (done) return;
+    const data = parseData(event);
+    if (!data || typeof data['text'] !== 'string' || typeof data['offset'] !== 'number') return;
+    const [offset, text] = [data['offset'], data['text']];
+    events.onStatus('live');
+    if (waiting === 0 && (buffer.next === null || offset <= buffer.next)) {
+      apply(offset, text);
+      return;
+    }
+    waiting++;
+    queue = queue.then(() => fillThenApply(offset, text)).finally(() => waiting--);
+  });
+  source.addEventListener('end', (event) => {
+    if (done) return;
+    // The job has ended and the log is drained: close, or EventSource would reconnect.
+    source.close();
+    const state = parseData(event)?.['state'];
+    const finish = () => {
+      if (done) return;
+      done = true;
+      events.onEnd(typeof state === 'string' ? state : null);
+      events.onStatus('ended');
+    };
+    if (waiting === 0) finish();
+    else queue = queue.then(finish); // after the chunks still being filled in
+  });
+  source.addEventListener('error', () => {
+    if (done) return;
+    if (source.readyState === CLOSED) {
+      done = true;
+      events.onStatus('failed');
+    } else {
+      events.onStatus('reconnecting');
+    }
+  });
+  return () => {
+    done = true;
+    source.close();
+  };
+}
+
+/** "Load earlier": reads up to LOG_EARLIER_BYTES before the text shown and puts their whole lines in front. */
+function useEarlierLog(
+  buffer: LogBuffer,
+  readRange: ((offset: number, length: number) => Promise<PodLog>) | null,
+  onChange: () => void,
+): { view: Pick<PodLogView, 'loadEarlier' | 'loadingEarlier' | 'earlierError'>; forget: () => void } {
   const [loadingEarlier, setLoadingEarlier] = useState(false);
   const [earlierError, setEarlierError] = useState<ApiError | null>(null);
-  useEffect(() => setEarlierError(null), [jobId, pod]);
-  /** Reads up to LOG_EARLIER_BYTES before the text shown and puts their whole lines in front. */
   const loadEarlier = async () => {
     const start = buffer.start;
-    if (pod === null || start === null || start === 0 || loadingEarlier) return;
+    if (readRange === null || start === null || start === 0 || loadingEarlier) return;
     const from = Math.max(0, start - LOG_EARLIER_BYTES);
     setLoadingEarlier(true);
     try {
-      const chunk = await readRange(jobId, pod, from, start - from);
-      if (buffer.prepend(chunk.offset, chunk.text)) setVersion((v) => v + 1);
+      const chunk = await readRange(from, start - from);
+      if (buffer.prepend(chunk.offset, chunk.text)) onChange();
       setEarlierError(null);
     } catch (err) {
       setEarlierError(toApiError(err));
@@ -267,17 +302,7 @@ export function usePodLog(
       setLoadingEarlier(false);
     }
   };
-
-  return {
-    buffer,
-    version,
-    status,
-    endState,
-    retry: () => setAttempt((a) => a + 1),
-    loadEarlier,
-    loadingEarlier,
-    earlierError,
-  };
+  return { view: { loadEarlier, loadingEarlier, earlierError }, forget: () => setEarlierError(null) };
 }
 
 // ---- Height (resizable, remembered) -------------------------------------------------------------

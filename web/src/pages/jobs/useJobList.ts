@@ -1,8 +1,13 @@
 // The job list behind the dashboard table: the first page for the filters, "Load more" pages after it
 // (cursor paging), and `refresh`, which reloads everything shown at once so states stay current.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+//
+// The list answers with the state the reconciler last saved, so a job that just started can still be
+// "Pending" there while its pods run; the job's own answer (GET /api/v1/jobs/:id, what the job page
+// shows) reads its pods live. Each pending job is therefore asked for on its own after every load,
+// and the row shows that answer once it is further along.
+import { useCallback, useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client';
-import type { Job, JobsApi } from '../../api/jobs';
+import type { Job, JobPage, JobsApi } from '../../api/jobs';
 import { isAbort, toApiError } from '../../forms';
 import type { JobFilters } from './filters';
 import { jobListQuery } from './filters';
@@ -26,74 +31,96 @@ export interface JobList {
   replace: (job: Job) => void;
 }
 
-export function useJobList(api: Pick<JobsApi, 'listJobs'>, filters: JobFilters, master: boolean, enabled = true): JobList {
-  const [items, setItems] = useState<Job[]>([]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+interface ListState {
+  items: Job[];
+  nextCursor: string | null;
+  loading: boolean;
+  loadingMore: boolean;
+  error: ApiError | null;
+}
+
+type ListAction =
+  | { type: 'start'; loading: boolean }
+  | { type: 'page'; page: JobPage; append: boolean }
+  | { type: 'more' }
+  | { type: 'failed'; error: ApiError; more?: boolean }
+  | { type: 'replace'; job: Job };
+
+const START: ListState = { items: [], nextCursor: null, loading: true, loadingMore: false, error: null };
+
+/** `shown` and then the jobs of `more` it does not have yet. */
+function appended(shown: Job[], more: Job[]): Job[] {
+  const ids = new Set(shown.map((job) => job.id));
+  return [...shown, ...more.filter((job) => !ids.has(job.id))];
+}
+
+function listReducer(state: ListState, action: ListAction): ListState {
+  switch (action.type) {
+    case 'start':
+      return { ...START, loading: action.loading };
+    case 'page':
+      return {
+        items: action.append ? appended(state.items, action.page.items) : action.page.items,
+        nextCursor: action.page.next_cursor ?? null,
+        loading: false,
+        // A refresh does not end a "Load more" on its way.
+        loadingMore: action.append ? false : state.loadingMore,
+        error: null,
+      };
+    case 'more':
+      return { ...state, loadingMore: true };
+    case 'failed':
+      return { ...state, error: action.error, loading: false, loadingMore: action.more ? false : state.loadingMore };
+    case 'replace':
+      return { ...state, items: state.items.map((item) => (item.id === action.job.id ? action.job : item)) };
+  }
+}
+
+export function useJobList(api: Pick<JobsApi, 'listJobs' | 'getJob'>, filters: JobFilters, master: boolean, enabled = true): JobList {
+  const [state, dispatch] = useReducer(listReducer, START);
   // Answers for other filters (or overtaken by a later change) are dropped.
   const generation = useRef(0);
   // A refresh that overlaps a "Load more" would forget the page just added: it is dropped too.
   const pagesLoaded = useRef(0);
-  const state = useRef({ items, nextCursor, loadingMore });
-  state.current = { items, nextCursor, loadingMore };
-
+  const current = useRef(state);
+  current.current = state;
   const key = JSON.stringify([filters.status, filters.name.trim(), filters.from, filters.to, filters.all && master]);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
+  const query = (extra: { limit: number; cursor?: string }) => jobListQuery(filtersRef.current, { master, ...extra });
 
   useEffect(() => {
     const mine = ++generation.current;
     pagesLoaded.current = 0;
-    setItems([]);
-    setNextCursor(null);
-    setError(null);
-    setLoadingMore(false);
-    if (!enabled) {
-      setLoading(false);
-      return;
-    }
-    setLoading(true);
+    dispatch({ type: 'start', loading: enabled });
+    if (!enabled) return;
     const controller = new AbortController();
-    api.listJobs(jobListQuery(filtersRef.current, { master, limit: PAGE_SIZE }), { signal: controller.signal }).then(
+    api.listJobs(query({ limit: PAGE_SIZE }), { signal: controller.signal }).then(
       (page) => {
         if (generation.current !== mine) return;
         pagesLoaded.current = 1;
-        setItems(page.items);
-        setNextCursor(page.next_cursor ?? null);
-        setLoading(false);
+        dispatch({ type: 'page', page, append: false });
       },
       (err) => {
-        if (isAbort(err) || generation.current !== mine) return;
-        setError(toApiError(err));
-        setLoading(false);
+        if (!isAbort(err) && generation.current === mine) dispatch({ type: 'failed', error: toApiError(err) });
       },
     );
     return () => controller.abort();
   }, [api, key, master, enabled]);
 
   const loadMore = useCallback(() => {
-    const { nextCursor: cursor, loadingMore: busy } = state.current;
+    const { nextCursor: cursor, loadingMore: busy } = current.current;
     if (!cursor || busy) return;
     const mine = generation.current;
-    setLoadingMore(true);
-    api.listJobs(jobListQuery(filtersRef.current, { master, limit: PAGE_SIZE, cursor })).then(
+    dispatch({ type: 'more' });
+    api.listJobs(query({ limit: PAGE_SIZE, cursor })).then(
       (page) => {
         if (generation.current !== mine) return;
         pagesLoaded.current++;
-        setItems((shown) => {
-          const ids = new Set(shown.map((job) => job.id));
-          return [...shown, ...page.items.filter((job) => !ids.has(job.id))];
-        });
-        setNextCursor(page.next_cursor ?? null);
-        setError(null);
-        setLoadingMore(false);
+        dispatch({ type: 'page', page, append: true });
       },
       (err) => {
-        if (generation.current !== mine) return;
-        setError(toApiError(err));
-        setLoadingMore(false);
+        if (generation.current === mine) dispatch({ type: 'failed', error: toApiError(err), more: true });
       },
     );
   }, [api, master]);
@@ -103,27 +130,43 @@ export function useJobList(api: Pick<JobsApi, 'listJobs'>, filters: JobFilters, 
       const mine = generation.current;
       const pages = pagesLoaded.current;
       if (pages === 0) return;
-      const limit = Math.min(MAX_LIMIT, Math.max(PAGE_SIZE, state.current.items.length));
+      const limit = Math.min(MAX_LIMIT, Math.max(PAGE_SIZE, current.current.items.length));
       try {
-        const page = await api.listJobs(
-          jobListQuery(filtersRef.current, { master, limit }),
-          signal ? { signal } : undefined,
-        );
-        if (generation.current !== mine || pagesLoaded.current !== pages) return;
-        setItems(page.items);
-        setNextCursor(page.next_cursor ?? null);
-        setError(null);
+        const page = await api.listJobs(query({ limit }), signal ? { signal } : undefined);
+        if (generation.current === mine && pagesLoaded.current === pages) dispatch({ type: 'page', page, append: false });
       } catch (err) {
-        if (isAbort(err) || generation.current !== mine) return;
-        setError(toApiError(err));
+        if (!isAbort(err) && generation.current === mine) dispatch({ type: 'failed', error: toApiError(err) });
       }
     },
     [api, master],
   );
 
-  const replace = useCallback((job: Job) => {
-    setItems((shown) => shown.map((item) => (item.id === job.id ? job : item)));
-  }, []);
+  const replace = useCallback((job: Job) => dispatch({ type: 'replace', job }), []);
+  const items = useLiveStarts(api, state.items);
+  return { ...state, items, loadMore, refresh, replace };
+}
 
-  return { items, nextCursor, loading, loadingMore, error, loadMore, refresh, replace };
+/**
+ * `items`, where a job the list still calls Pending is replaced by its own answer once that says it
+ * has moved on (started, or ended). Asked again after every load of `items`; a failed answer changes
+ * nothing (the list's state stays shown).
+ */
+export function useLiveStarts(api: Pick<JobsApi, 'getJob'>, items: Job[]): Job[] {
+  const [live, setLive] = useState<ReadonlyMap<number, Job>>(new Map());
+  useEffect(() => {
+    const pending = items.filter((job) => job.state === 'Pending');
+    if (pending.length === 0) return;
+    const controller = new AbortController();
+    for (const job of pending) {
+      api.getJob(job.id, { signal: controller.signal }).then(
+        (answer) => {
+          if (answer.state !== 'Pending') setLive((known) => new Map(known).set(answer.id, answer));
+        },
+        () => undefined,
+      );
+    }
+    return () => controller.abort();
+  }, [api, items]);
+  if (live.size === 0) return items;
+  return items.map((job) => (job.state === 'Pending' ? (live.get(job.id) ?? job) : job));
 }

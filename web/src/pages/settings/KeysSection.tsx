@@ -3,11 +3,11 @@ import { useState } from 'preact/hooks';
 import type { Certificate } from '../../api/account';
 import type { Download } from '../../api/client';
 import { RevokeDialog, useConfirmation } from '../../dialog';
-import { ErrorBanner, Form, SelectField, SubmitButton, SuccessBanner, useForm } from '../../forms';
+import { bindField, SelectField, SuccessBanner, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
-import { DataTable, RowButton } from '../../table';
+import { DataTable, RevokeCell } from '../../table';
 import type { SectionProps } from './common';
-import { Panel, Section, useLoad } from './common';
+import { FormPanel, ListPanel, Section, useLoad } from './common';
 
 export const CERTIFICATE_VALIDITY_OPTIONS = [
   { value: '30', label: '30 days' },
@@ -56,26 +56,11 @@ function stateOf(cert: Certificate, now: number): CertState {
 
 export function KeysSection({ user, api }: SectionProps): VNode {
   const certificates = useLoad((options) => api.listCertificates(options));
-  const [validity, setValidity] = useState('365');
-  const [saved, setSaved] = useState<string | null>(null);
-  const form = useForm(['valid_days'] as const, 'keys');
   const revoking = useConfirmation<Certificate>();
-  const now = Date.now() / 1000;
-
-  const onSubmit = () =>
-    form.submit(async () => {
-      setSaved(null);
-      const download = await api.createCertificate(Number(validity));
-      setSaved(saveDownload(download, `paddlecloud-${user.account_id}-keys.zip`));
-      certificates.reload();
-    });
-
   const revoke = async (cert: Certificate) => {
     await api.revokeCertificate(cert.serial);
     certificates.reload();
   };
-
-  const items = certificates.data?.items ?? [];
 
   return (
     <Section
@@ -83,77 +68,16 @@ export function KeysSection({ user, api }: SectionProps): VNode {
       description="A client certificate and its private key let the command line, the SDK and your tools sign in over TLS without a password. The download is a zip with the certificate, its private key, the platform's CA certificate and a README. PaddleCloud keeps no copy of the private key: store the file safely."
       testId="keys-section"
     >
-      <Panel title="Create keys" testId="keys-create-panel">
-        {saved && (
-          <SuccessBanner testId="keys-saved">
-            Downloaded <strong>{saved}</strong>. Keep it private: anyone with the key can act as you until it expires or you revoke it.
-          </SuccessBanner>
-        )}
-        {form.banner && <ErrorBanner error={form.banner} testId="keys-error" />}
-        <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="keys-form" label="Create keys">
-          <SelectField
-            id="keys-valid_days"
-            label="Valid for"
-            value={validity}
-            onValue={setValidity}
-            options={CERTIFICATE_VALIDITY_OPTIONS}
-            error={form.errors.valid_days}
-          />
-          <SubmitButton pending={form.pending} pendingLabel="Creating…" testId="keys-submit">
-            Create and download
-          </SubmitButton>
-        </Form>
-      </Panel>
-
-      <Panel title="Your certificates">
-        {certificates.error && <ErrorBanner error={certificates.error} testId="certificates-error" />}
-        {certificates.data === undefined && certificates.loading ? (
-          <p class="loading">Loading certificates…</p>
-        ) : certificates.error && certificates.data === undefined ? null : items.length === 0 ? (
-          <p class="muted" data-testid="certificates-empty">
-            You have no client certificates.
-          </p>
-        ) : (
+      <CreateKeysPanel user={user} api={api} onCreated={certificates.reload} />
+      <ListPanel title="Your certificates" loaded={certificates} what="certificates" empty="You have no client certificates.">
+        {(items) => (
           <DataTable columns={['Serial', 'Issued to', 'Fingerprint', 'Expires', 'State']} actions testId="certificates-table">
-            {items.map((cert) => {
-              const state = stateOf(cert, now);
-              return (
-                <tr key={cert.serial} data-testid={`certificate-${cert.serial}`}>
-                  <td>
-                    <code title={cert.serial}>{shortHex(cert.serial, 12)}</code>
-                  </td>
-                  <td class="table__wrap" title={cert.subject}>
-                    {commonName(cert.subject)}
-                  </td>
-                  <td>
-                    <code title={`SHA-256 ${cert.fingerprint_sha256}`}>{shortHex(cert.fingerprint_sha256, 12)}</code>
-                  </td>
-                  <td title={`Valid from ${formatUnix(cert.not_before)} to ${formatUnix(cert.not_after)}`}>
-                    {formatUnixDate(cert.not_after)}
-                  </td>
-                  <td>
-                    <span
-                      class={state === 'active' ? 'tag tag--ok' : state === 'revoked' ? 'tag tag--bad' : 'tag'}
-                      title={state === 'revoked' ? `Revoked ${formatUnix(cert.revoked_at)}` : undefined}
-                      data-testid="certificate-state"
-                    >
-                      {state === 'active' ? 'Active' : state === 'revoked' ? 'Revoked' : 'Expired'}
-                    </span>
-                  </td>
-                  <td class="table__actions">
-                    {state === 'active' && (
-                      <RowButton danger onClick={() => revoking.ask(cert)} testId="certificate-revoke">
-                        Revoke
-                      </RowButton>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
+            {items.map((cert) => (
+              <CertificateRow key={cert.serial} cert={cert} onRevoke={() => revoking.ask(cert)} />
+            ))}
           </DataTable>
         )}
-      </Panel>
-
+      </ListPanel>
       <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this certificate?" confirmLabel="Revoke certificate">
         {(cert) => (
           <p>
@@ -163,5 +87,81 @@ export function KeysSection({ user, api }: SectionProps): VNode {
         )}
       </RevokeDialog>
     </Section>
+  );
+}
+
+/** The static part of the form's panel. */
+const KEYS_FORM = {
+  title: 'Create keys',
+  submitLabel: 'Create and download',
+  pendingLabel: 'Creating…',
+  testIds: { panel: 'keys-create-panel', error: 'keys-error', form: 'keys-form', submit: 'keys-submit' },
+};
+
+function CreateKeysPanel({ user, api, onCreated }: SectionProps & { onCreated: () => void }): VNode {
+  const [validity, setValidity] = useState('365');
+  const [saved, setSaved] = useState<string | null>(null);
+  const form = useForm(['valid_days'] as const, 'keys');
+  const onSubmit = () =>
+    form.submit(async () => {
+      setSaved(null);
+      const download = await api.createCertificate(Number(validity));
+      setSaved(saveDownload(download, `paddlecloud-${user.account_id}-keys.zip`));
+      onCreated();
+    });
+  return (
+    <FormPanel
+      {...KEYS_FORM}
+      form={form}
+      onSubmit={onSubmit}
+      notice={
+        saved && (
+          <SuccessBanner testId="keys-saved">
+            Downloaded <strong>{saved}</strong>. Keep it private: anyone with the key can act as you until it expires or you revoke it.
+          </SuccessBanner>
+        )
+      }
+    >
+      <SelectField
+        id="keys-valid_days"
+        label="Valid for"
+        options={CERTIFICATE_VALIDITY_OPTIONS}
+        {...bindField(form, 'valid_days', validity, setValidity)}
+      />
+    </FormPanel>
+  );
+}
+
+const STATE_TAGS: Record<CertState, { class: string; label: string }> = {
+  active: { class: 'tag tag--ok', label: 'Active' },
+  revoked: { class: 'tag tag--bad', label: 'Revoked' },
+  expired: { class: 'tag', label: 'Expired' },
+};
+
+function CertificateRow({ cert, onRevoke }: { cert: Certificate; onRevoke: () => void }): VNode {
+  const state = stateOf(cert, Date.now() / 1000);
+  return (
+    <tr data-testid={`certificate-${cert.serial}`}>
+      <td>
+        <code title={cert.serial}>{shortHex(cert.serial, 12)}</code>
+      </td>
+      <td class="table__wrap" title={cert.subject}>
+        {commonName(cert.subject)}
+      </td>
+      <td>
+        <code title={`SHA-256 ${cert.fingerprint_sha256}`}>{shortHex(cert.fingerprint_sha256, 12)}</code>
+      </td>
+      <td title={`Valid from ${formatUnix(cert.not_before)} to ${formatUnix(cert.not_after)}`}>{formatUnixDate(cert.not_after)}</td>
+      <td>
+        <span
+          class={STATE_TAGS[state].class}
+          title={state === 'revoked' ? `Revoked ${formatUnix(cert.revoked_at)}` : undefined}
+          data-testid="certificate-state"
+        >
+          {STATE_TAGS[state].label}
+        </span>
+      </td>
+      {state === 'active' ? <RevokeCell onRevoke={onRevoke} testId="certificate-revoke" /> : <td class="table__actions" />}
+    </tr>
   );
 }

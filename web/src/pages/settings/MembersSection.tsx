@@ -1,15 +1,16 @@
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Invitation, User } from '../../api/account';
+import type { Confirmation } from '../../dialog';
 import { ConfirmDialog, confirmationProps, useConfirmation } from '../../dialog';
-import { ErrorBanner, Form, SubmitButton, SuccessBanner, TextField, useAction, useForm } from '../../forms';
+import { bindField, ErrorBanner, SuccessBanner, TextField, useAction, useForm } from '../../forms';
 import { formatUnixDate } from '../../format';
 import { navigate } from '../../router';
 import { setSignedOut, updateUser } from '../../session';
 import { DataTable, RowButton } from '../../table';
 import { validateEmail } from '../../validation';
 import type { SectionProps } from './common';
-import { Panel, Section, useLoad } from './common';
+import { FormPanel, ListPanel, Panel, Section, useLoad } from './common';
 
 type MemberAction = { kind: 'remove'; member: User } | { kind: 'transfer'; member: User } | { kind: 'leave' };
 
@@ -17,7 +18,6 @@ export function MembersSection({ user, api }: SectionProps): VNode {
   const master = user.role === 'master';
   const members = useLoad((options) => api.listMembers(options));
   const confirming = useConfirmation<MemberAction>();
-  const asked = confirming.target;
   const [notice, setNotice] = useState<string | null>(null);
 
   const act = async (current: MemberAction) => {
@@ -37,7 +37,6 @@ export function MembersSection({ user, api }: SectionProps): VNode {
       navigate('/login');
     }
   };
-  const dialog = confirmationProps(confirming, act);
 
   return (
     <Section
@@ -51,50 +50,18 @@ export function MembersSection({ user, api }: SectionProps): VNode {
     >
       {notice && <SuccessBanner testId="members-notice">{notice}</SuccessBanner>}
       {members.error && <ErrorBanner error={members.error} testId="members-error" />}
-
       <Panel title="People in this account">
         {members.data === undefined && members.loading ? (
           <p class="loading">Loading members…</p>
         ) : (
           <DataTable columns={['Name', 'Email', 'Role', 'Joined']} actions={master} testId="members-table">
-            {(members.data?.items ?? []).map((member) => {
-              const self = member.id === user.id;
-              return (
-                <tr key={member.id} data-testid={`member-${member.email}`}>
-                  <td>
-                    {member.display_name}
-                    {self && <span class="muted"> (you)</span>}
-                  </td>
-                  <td>{member.email}</td>
-                  <td>
-                    <span class={member.role === 'master' ? 'tag tag--primary' : 'tag'}>
-                      {member.role === 'master' ? 'Master user' : 'Member'}
-                    </span>
-                  </td>
-                  <td>{formatUnixDate(member.created_at)}</td>
-                  {master && (
-                    <td class="table__actions">
-                      {!self && (
-                        <>
-                          <RowButton onClick={() => confirming.ask({ kind: 'transfer', member })} testId="member-make-master">
-                            Make master
-                          </RowButton>
-                          <RowButton danger onClick={() => confirming.ask({ kind: 'remove', member })} testId="member-remove">
-                            Remove
-                          </RowButton>
-                        </>
-                      )}
-                    </td>
-                  )}
-                </tr>
-              );
-            })}
+            {(members.data?.items ?? []).map((member) => (
+              <MemberRow key={member.id} member={member} user={user} onAsk={confirming.ask} />
+            ))}
           </DataTable>
         )}
       </Panel>
-
       {master && <InviteMembers api={api} />}
-
       {!master && (
         <Panel title="Leave this account" testId="leave-panel">
           <p class="muted">
@@ -106,141 +73,197 @@ export function MembersSection({ user, api }: SectionProps): VNode {
           </button>
         </Panel>
       )}
-
-      {asked?.kind === 'remove' && (
-        <ConfirmDialog
-          title="Remove this member?"
-          confirmLabel="Remove member"
-          pendingLabel="Removing…"
-          danger
-          {...dialog}
-        >
-          <p>
-            <strong>{asked.member.email}</strong> loses access to the account <code>{user.account_id}</code> at once:
-            their sessions, API tokens and keys stop working.
-          </p>
-        </ConfirmDialog>
-      )}
-      {asked?.kind === 'transfer' && (
-        <ConfirmDialog
-          title="Hand over the master role?"
-          confirmLabel="Make master user"
-          pendingLabel="Handing over…"
-          {...dialog}
-        >
-          <p>
-            <strong>{asked.member.email}</strong> becomes the master user of <code>{user.account_id}</code>. You become a
-            member: you can no longer invite or remove people, or read the audit log, unless they hand the role back.
-          </p>
-        </ConfirmDialog>
-      )}
-      {asked?.kind === 'leave' && (
-        <ConfirmDialog
-          title={`Leave ${user.account_id}?`}
-          confirmLabel="Leave account"
-          pendingLabel="Leaving…"
-          danger
-          {...dialog}
-        >
-          <p>You will be signed out and your user deleted. This cannot be undone.</p>
-        </ConfirmDialog>
-      )}
+      <MemberDialog confirming={confirming} act={act} account={user.account_id} />
     </Section>
   );
 }
 
+/** A member; for the master user, with buttons to hand over the master role and to remove (not on their own row). */
+function MemberRow({ member, user, onAsk }: { member: User; user: User; onAsk: (action: MemberAction) => void }): VNode {
+  const self = member.id === user.id;
+  return (
+    <tr data-testid={`member-${member.email}`}>
+      <td>
+        {member.display_name}
+        {self && <span class="muted"> (you)</span>}
+      </td>
+      <td>{member.email}</td>
+      <td>
+        <span class={member.role === 'master' ? 'tag tag--primary' : 'tag'}>{member.role === 'master' ? 'Master user' : 'Member'}</span>
+      </td>
+      <td>{formatUnixDate(member.created_at)}</td>
+      {user.role === 'master' && (
+        <td class="table__actions">
+          {!self && (
+            <>
+              <RowButton onClick={() => onAsk({ kind: 'transfer', member })} testId="member-make-master">
+                Make master
+              </RowButton>
+              <RowButton danger onClick={() => onAsk({ kind: 'remove', member })} testId="member-remove">
+                Remove
+              </RowButton>
+            </>
+          )}
+        </td>
+      )}
+    </tr>
+  );
+}
+
+/** The confirmation of the asked action: remove a member, hand over the master role, or leave. */
+function MemberDialog({
+  confirming,
+  act,
+  account,
+}: {
+  confirming: Confirmation<MemberAction>;
+  act: (action: MemberAction) => Promise<void>;
+  account: string;
+}): VNode | null {
+  const asked = confirming.target;
+  const dialog = confirmationProps(confirming, act);
+  if (asked?.kind === 'remove') {
+    return (
+      <ConfirmDialog title="Remove this member?" confirmLabel="Remove member" pendingLabel="Removing…" danger {...dialog}>
+        <p>
+          <strong>{asked.member.email}</strong> loses access to the account <code>{account}</code> at once: their sessions, API
+          tokens and keys stop working.
+        </p>
+      </ConfirmDialog>
+    );
+  }
+  if (asked?.kind === 'transfer') {
+    return (
+      <ConfirmDialog title="Hand over the master role?" confirmLabel="Make master user" pendingLabel="Handing over…" {...dialog}>
+        <p>
+          <strong>{asked.member.email}</strong> becomes the master user of <code>{account}</code>. You become a member: you can
+          no longer invite or remove people, or read the audit log, unless they hand the role back.
+        </p>
+      </ConfirmDialog>
+    );
+  }
+  if (asked?.kind === 'leave') {
+    return (
+      <ConfirmDialog title={`Leave ${account}?`} confirmLabel="Leave account" pendingLabel="Leaving…" danger {...dialog}>
+        <p>You will be signed out and your user deleted. This cannot be undone.</p>
+      </ConfirmDialog>
+    );
+  }
+  return null;
+}
+
 function InviteMembers({ api }: Pick<SectionProps, 'api'>): VNode {
   const invitations = useLoad((options) => api.listInvitations(options));
-  const [email, setEmail] = useState('');
   const [sent, setSent] = useState<string | null>(null);
-  const form = useForm(['email'] as const, 'invite-member');
-  const withdraw = useAction();
-  const [withdrawing, setWithdrawing] = useState<number | null>(null);
+  return (
+    <>
+      <InvitePanel
+        api={api}
+        sent={sent}
+        onSent={(email) => {
+          setSent(email);
+          invitations.reload();
+        }}
+      />
+      <ListPanel title="Open invitations" loaded={invitations} what="invitations" empty="No open invitations.">
+        {(open) => (
+          <InvitationTable
+            api={api}
+            invitations={open}
+            onWithdrawn={() => {
+              setSent(null);
+              invitations.reload();
+            }}
+          />
+        )}
+      </ListPanel>
+    </>
+  );
+}
 
+/** The static part of the form's panel. */
+const INVITE_FORM = {
+  title: 'Invite someone',
+  submitLabel: 'Send invitation',
+  pendingLabel: 'Sending…',
+  testIds: { panel: 'invite-panel', error: 'invite-member-error', form: 'invite-form', submit: 'invite-member-submit' },
+};
+
+function InvitePanel({ api, sent, onSent }: Pick<SectionProps, 'api'> & { sent: string | null; onSent: (email: string | null) => void }): VNode {
+  const [email, setEmail] = useState('');
+  const form = useForm(['email'] as const, 'invite-member');
   const onSubmit = () =>
     form.submit(
       async () => {
-        setSent(null);
+        onSent(null);
         const invitation = await api.invite(email.trim());
-        setSent(invitation.email);
         setEmail('');
-        invitations.reload();
+        onSent(invitation.email);
       },
       () => {
         const problem = validateEmail(email);
         return problem ? { email: problem } : {};
       },
     );
+  return (
+    <FormPanel
+      {...INVITE_FORM}
+      form={form}
+      onSubmit={onSubmit}
+      notice={
+        sent && (
+          <SuccessBanner testId="invite-sent">
+            Invitation sent to <strong>{sent}</strong>. The link in the mail works for 7 days.
+          </SuccessBanner>
+        )
+      }
+    >
+      <TextField
+        id="invite-member-email"
+        label="Email"
+        type="email"
+        autoComplete="off"
+        placeholder="name@example.com"
+        {...bindField(form, 'email', email, setEmail)}
+      />
+    </FormPanel>
+  );
+}
 
+function InvitationTable({
+  api,
+  invitations,
+  onWithdrawn,
+}: Pick<SectionProps, 'api'> & { invitations: readonly Invitation[]; onWithdrawn: () => void }): VNode {
+  const withdraw = useAction();
+  const [withdrawing, setWithdrawing] = useState<number | null>(null);
   const onWithdraw = (invitation: Invitation) => {
     setWithdrawing(invitation.id);
     void withdraw
       .run(async () => {
         await api.revokeInvitation(invitation.id);
-        setSent(null);
-        invitations.reload();
+        onWithdrawn();
       })
       .finally(() => setWithdrawing(null));
   };
-
-  const open = invitations.data?.items ?? [];
-
   return (
     <>
-      <Panel title="Invite someone" testId="invite-panel">
-        {sent && (
-          <SuccessBanner testId="invite-sent">
-            Invitation sent to <strong>{sent}</strong>. The link in the mail works for 7 days.
-          </SuccessBanner>
-        )}
-        {form.banner && <ErrorBanner error={form.banner} testId="invite-member-error" />}
-        <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="invite-form" label="Invite someone">
-          <TextField
-            id="invite-member-email"
-            label="Email"
-            type="email"
-            autoComplete="off"
-            placeholder="name@example.com"
-            value={email}
-            onValue={(value) => {
-              setEmail(value);
-              form.clearError('email');
-            }}
-            error={form.errors.email}
-          />
-          <SubmitButton pending={form.pending} pendingLabel="Sending…" testId="invite-member-submit">
-            Send invitation
-          </SubmitButton>
-        </Form>
-      </Panel>
-
-      <Panel title="Open invitations" testId="invitations-panel">
-        {invitations.error && <ErrorBanner error={invitations.error} testId="invitations-error" />}
-        {withdraw.error && <ErrorBanner error={withdraw.error} testId="invitations-withdraw-error" />}
-        {invitations.data === undefined && invitations.loading ? (
-          <p class="loading">Loading invitations…</p>
-        ) : open.length === 0 ? (
-          <p class="muted" data-testid="invitations-empty">
-            No open invitations.
-          </p>
-        ) : (
-          <DataTable columns={['Email', 'Invited by', 'Sent', 'Expires']} actions testId="invitations-table">
-            {open.map((invitation) => (
-              <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
-                <td>{invitation.email}</td>
-                <td>{invitation.invited_by}</td>
-                <td>{formatUnixDate(invitation.created_at)}</td>
-                <td>{formatUnixDate(invitation.expires_at)}</td>
-                <td class="table__actions">
-                  <RowButton disabled={withdrawing !== null} onClick={() => onWithdraw(invitation)} testId="invitation-withdraw">
-                    {withdrawing === invitation.id ? 'Withdrawing…' : 'Withdraw'}
-                  </RowButton>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-        )}
-      </Panel>
+      {withdraw.error && <ErrorBanner error={withdraw.error} testId="invitations-withdraw-error" />}
+      <DataTable columns={['Email', 'Invited by', 'Sent', 'Expires']} actions testId="invitations-table">
+        {invitations.map((invitation) => (
+          <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
+            <td>{invitation.email}</td>
+            <td>{invitation.invited_by}</td>
+            <td>{formatUnixDate(invitation.created_at)}</td>
+            <td>{formatUnixDate(invitation.expires_at)}</td>
+            <td class="table__actions">
+              <RowButton disabled={withdrawing !== null} onClick={() => onWithdraw(invitation)} testId="invitation-withdraw">
+                {withdrawing === invitation.id ? 'Withdrawing…' : 'Withdraw'}
+              </RowButton>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </>
   );
 }

@@ -13,6 +13,17 @@ import { Section } from './common';
 const FIELDS = ['current_password', 'new_password', 'confirmation'] as const;
 type Field = (typeof FIELDS)[number];
 
+/** The browser-side checks of a password change. */
+function validateChange(user: SectionProps['user'], current: string, replacement: string, confirmation: string) {
+  return collectErrors<Field>({
+    current_password: required(current, 'your current password'),
+    new_password:
+      validateNewPassword(replacement, { email: user.email, accountId: user.account_id }) ??
+      (replacement === current ? 'Choose a password different from the current one.' : undefined),
+    confirmation: validatePasswordConfirmation(replacement, confirmation),
+  });
+}
+
 export function PasswordSection({ user, api }: SectionProps): VNode {
   const [current, setCurrent] = useState('');
   const [replacement, setReplacement] = useState('');
@@ -36,14 +47,7 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
         setConfirmation('');
         setChanged(true);
       },
-      () =>
-        collectErrors<Field>({
-          current_password: required(current, 'your current password'),
-          new_password:
-            validateNewPassword(replacement, { email: user.email, accountId: user.account_id }) ??
-            (replacement === current ? 'Choose a password different from the current one.' : undefined),
-          confirmation: validatePasswordConfirmation(replacement, confirmation),
-        }),
+      () => validateChange(user, current, replacement, confirmation),
     );
 
   return (
@@ -81,19 +85,20 @@ export function PasswordSection({ user, api }: SectionProps): VNode {
           confirmation={confirmation}
           setConfirmation={edit('confirmation', setConfirmation)}
         />
-        <label class="filters__toggle">
-          <input
-            type="checkbox"
-            checked={keepTokens}
-            onChange={(event) => setKeepTokens(event.currentTarget.checked)}
-            data-testid="password-keep-tokens"
-          />{' '}
-          Keep my API tokens and SSL keys working
-        </label>
+        <KeepTokensToggle keep={keepTokens} onKeep={setKeepTokens} />
         <SubmitButton pending={form.pending} pendingLabel="Changing…" testId="password-submit">
           Change password
         </SubmitButton>
       </Form>
     </Section>
+  );
+}
+
+function KeepTokensToggle({ keep, onKeep }: { keep: boolean; onKeep: (keep: boolean) => void }): VNode {
+  return (
+    <label class="filters__toggle">
+      <input type="checkbox" checked={keep} onChange={(event) => onKeep(event.currentTarget.checked)} data-testid="password-keep-tokens" />{' '}
+      Keep my API tokens and SSL keys working
+    </label>
   );
 }

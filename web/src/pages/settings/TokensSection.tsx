@@ -2,12 +2,12 @@ import type { VNode } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { ApiToken, CreatedApiToken } from '../../api/account';
 import { RevokeDialog, useConfirmation } from '../../dialog';
-import { ErrorBanner, Form, SelectField, SubmitButton, TextField, useForm } from '../../forms';
+import { bindField, SelectField, TextField, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
-import { DataTable, RowButton } from '../../table';
+import { DataTable, RevokeCell } from '../../table';
 import { collectErrors, required } from '../../validation';
 import type { SectionProps } from './common';
-import { copyText, Panel, Section, useLoad } from './common';
+import { copyText, FormPanel, ListPanel, Section, useLoad } from './common';
 
 const FIELDS = ['name', 'expires_in_days'] as const;
 type Field = (typeof FIELDS)[number];
@@ -27,34 +27,13 @@ function expiryText(token: ApiToken, now: number): string {
 
 export function TokensSection({ api }: SectionProps): VNode {
   const tokens = useLoad((options) => api.listTokens(options));
-  const [name, setName] = useState('');
-  const [expiry, setExpiry] = useState('90');
   const [created, setCreated] = useState<CreatedApiToken | null>(null);
-  const form = useForm<Field>(FIELDS, 'token');
   const revoking = useConfirmation<ApiToken>();
-  const now = Date.now() / 1000;
-
-  const onSubmit = () =>
-    form.submit(
-      async () => {
-        const token = await api.createToken({
-          name: name.trim(),
-          ...(expiry ? { expires_in_days: Number(expiry) } : {}),
-        });
-        setCreated(token);
-        setName('');
-        tokens.reload();
-      },
-      () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
-    );
-
   const revoke = async (token: ApiToken) => {
     await api.revokeToken(token.id);
     if (created?.id === token.id) setCreated(null);
     tokens.reload();
   };
-
-  const items = tokens.data?.items ?? [];
 
   return (
     <Section
@@ -69,67 +48,16 @@ export function TokensSection({ api }: SectionProps): VNode {
       testId="tokens-section"
     >
       {created && <NewTokenSecret token={created} onDone={() => setCreated(null)} />}
-
-      <Panel title="Create a token" testId="token-create-panel">
-        {form.banner && <ErrorBanner error={form.banner} testId="token-error" />}
-        <Form onSubmit={() => void onSubmit()} class="form form--inline" testId="token-form" label="Create a token">
-          <TextField
-            id="token-name"
-            label="Name"
-            placeholder="e.g. laptop CLI"
-            autoComplete="off"
-            maxLength={100}
-            value={name}
-            onValue={(value) => {
-              setName(value);
-              form.clearError('name');
-            }}
-            error={form.errors.name}
-          />
-          <SelectField
-            id="token-expires_in_days"
-            label="Expires after"
-            value={expiry}
-            onValue={setExpiry}
-            options={TOKEN_EXPIRY_OPTIONS}
-            error={form.errors.expires_in_days}
-          />
-          <SubmitButton pending={form.pending} pendingLabel="Creating…" testId="token-submit">
-            Create token
-          </SubmitButton>
-        </Form>
-      </Panel>
-
-      <Panel title="Your tokens">
-        {tokens.error && <ErrorBanner error={tokens.error} testId="tokens-error" />}
-        {tokens.data === undefined && tokens.loading ? (
-          <p class="loading">Loading tokens…</p>
-        ) : items.length === 0 ? (
-          <p class="muted" data-testid="tokens-empty">
-            You have no API tokens.
-          </p>
-        ) : (
-          <DataTable columns={['Name', 'Token', 'Created', 'Last used', 'Expires']} actions testId="tokens-table">
-            {items.map((token) => (
-              <tr key={token.id} data-testid={`token-row-${token.name}`}>
-                <td>{token.name}</td>
-                <td>
-                  <code>{token.prefix}…</code>
-                </td>
-                <td>{formatUnixDate(token.created_at)}</td>
-                <td data-testid="token-last-used">{formatUnix(token.last_used_at, 'Never')}</td>
-                <td>{expiryText(token, now)}</td>
-                <td class="table__actions">
-                  <RowButton danger onClick={() => revoking.ask(token)} testId="token-revoke">
-                    Revoke
-                  </RowButton>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-        )}
-      </Panel>
-
+      <CreateTokenPanel
+        api={api}
+        onCreated={(token) => {
+          setCreated(token);
+          tokens.reload();
+        }}
+      />
+      <ListPanel title="Your tokens" loaded={tokens} what="tokens" empty="You have no API tokens.">
+        {(items) => <TokenTable tokens={items} onRevoke={revoking.ask} />}
+      </ListPanel>
       <RevokeDialog confirmation={revoking} revoke={revoke} title="Revoke this token?" confirmLabel="Revoke token">
         {(token) => (
           <p>
@@ -139,6 +67,70 @@ export function TokensSection({ api }: SectionProps): VNode {
         )}
       </RevokeDialog>
     </Section>
+  );
+}
+
+/** The static part of the form's panel. */
+const TOKEN_FORM = {
+  title: 'Create a token',
+  submitLabel: 'Create token',
+  pendingLabel: 'Creating…',
+  testIds: { panel: 'token-create-panel', error: 'token-error', form: 'token-form', submit: 'token-submit' },
+};
+
+function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCreated: (token: CreatedApiToken) => void }): VNode {
+  const [name, setName] = useState('');
+  const [expiry, setExpiry] = useState('90');
+  const form = useForm<Field>(FIELDS, 'token');
+  const onSubmit = () =>
+    form.submit(
+      async () => {
+        const token = await api.createToken({
+          name: name.trim(),
+          ...(expiry ? { expires_in_days: Number(expiry) } : {}),
+        });
+        setName('');
+        onCreated(token);
+      },
+      () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
+    );
+  return (
+    <FormPanel {...TOKEN_FORM} form={form} onSubmit={onSubmit}>
+      <TextField
+        id="token-name"
+        label="Name"
+        placeholder="e.g. laptop CLI"
+        autoComplete="off"
+        maxLength={100}
+        {...bindField(form, 'name', name, setName)}
+      />
+      <SelectField
+        id="token-expires_in_days"
+        label="Expires after"
+        options={TOKEN_EXPIRY_OPTIONS}
+        {...bindField(form, 'expires_in_days', expiry, setExpiry)}
+      />
+    </FormPanel>
+  );
+}
+
+function TokenTable({ tokens, onRevoke }: { tokens: readonly ApiToken[]; onRevoke: (token: ApiToken) => void }): VNode {
+  const now = Date.now() / 1000;
+  return (
+    <DataTable columns={['Name', 'Token', 'Created', 'Last used', 'Expires']} actions testId="tokens-table">
+      {tokens.map((token) => (
+        <tr key={token.id} data-testid={`token-row-${token.name}`}>
+          <td>{token.name}</td>
+          <td>
+            <code>{token.prefix}…</code>
+          </td>
+          <td>{formatUnixDate(token.created_at)}</td>
+          <td data-testid="token-last-used">{formatUnix(token.last_used_at, 'Never')}</td>
+          <td>{expiryText(token, now)}</td>
+          <RevokeCell onRevoke={() => onRevoke(token)} testId="token-revoke" />
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

@@ -1,9 +1,10 @@
-// Shared by the settings sections: loading a list, section frames, and copying text.
+// Shared by the settings sections (and other pages' lists): loading a list and showing it, section
+// frames, and copying text.
 import type { ComponentChildren, VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountApi, User } from '../../api/account';
 import type { ApiError, RequestOptions } from '../../api/client';
-import { isAbort, toApiError } from '../../forms';
+import { ErrorBanner, Form, isAbort, SubmitButton, toApiError } from '../../forms';
 
 export interface SectionProps {
   user: User;
@@ -49,6 +50,110 @@ export function useLoad<T>(load: (options: RequestOptions) => Promise<T>, deps: 
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   return { data, error, loading, reload, update: setData };
+}
+
+/**
+ * A loaded list: its load error (test id `error.testId`), `loading` until the first answer, then `empty`
+ * when it has no items or `children(items)`. `items` is undefined while there is no answer.
+ */
+export function LoadedList<T>({
+  loaded,
+  items,
+  error,
+  loading,
+  empty,
+  children,
+}: {
+  loaded: { error: ApiError | null; loading: boolean; reload: () => void };
+  items: readonly T[] | undefined;
+  error: { testId: string; prefix?: string; retry?: boolean };
+  loading: ComponentChildren;
+  empty: ComponentChildren;
+  children: (items: readonly T[]) => ComponentChildren;
+}): VNode {
+  return (
+    <>
+      {loaded.error && (
+        <ErrorBanner error={loaded.error} prefix={error.prefix} testId={error.testId} onRetry={error.retry ? loaded.reload : undefined} />
+      )}
+      {items === undefined ? (loaded.loading ? loading : null) : items.length === 0 ? empty : children(items)}
+    </>
+  );
+}
+
+/**
+ * A settings panel titled `title` with the loaded list of `what` ("tokens"): "Loading tokens…" first,
+ * `empty` as a muted line (test id `tokens-empty`) when there are no items, its load error as
+ * `tokens-error`.
+ */
+export function ListPanel<T>({
+  title,
+  loaded,
+  what,
+  empty,
+  children,
+}: {
+  title: string;
+  loaded: Loaded<{ items: T[] }>;
+  what: string;
+  empty: string;
+  children: (items: readonly T[]) => ComponentChildren;
+}): VNode {
+  return (
+    <Panel title={title} testId={`${what}-panel`}>
+      <LoadedList
+        loaded={loaded}
+        items={loaded.data?.items}
+        error={{ testId: `${what}-error` }}
+        loading={<p class="loading">Loading {what}…</p>}
+        empty={
+          <p class="muted" data-testid={`${what}-empty`}>
+            {empty}
+          </p>
+        }
+      >
+        {children}
+      </LoadedList>
+    </Panel>
+  );
+}
+
+/**
+ * A settings panel that is one inline form: its title (also the form's name), a notice (e.g. what the
+ * last submit did), the form's banner, the fields and the submit button. `testIds` name the panel,
+ * the banner, the form and the button.
+ */
+export function FormPanel({
+  title,
+  form,
+  onSubmit,
+  submitLabel,
+  pendingLabel,
+  testIds,
+  notice,
+  children,
+}: {
+  title: string;
+  form: { banner: ApiError | null; pending: boolean };
+  onSubmit: () => Promise<void>;
+  submitLabel: string;
+  pendingLabel: string;
+  testIds: { panel: string; error: string; form: string; submit: string };
+  notice?: ComponentChildren;
+  children: ComponentChildren;
+}): VNode {
+  return (
+    <Panel title={title} testId={testIds.panel}>
+      {notice}
+      {form.banner && <ErrorBanner error={form.banner} testId={testIds.error} />}
+      <Form onSubmit={() => void onSubmit()} class="form form--inline" testId={testIds.form} label={title}>
+        {children}
+        <SubmitButton pending={form.pending} pendingLabel={pendingLabel} testId={testIds.submit}>
+          {submitLabel}
+        </SubmitButton>
+      </Form>
+    </Panel>
+  );
 }
 
 export function Section({
