@@ -17,6 +17,23 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
+TEST(TarFormatTest, HeadersAreBlocksWithValidChecksums) {
+  std::string h = TarHeader("folder/a.txt", false, 5, 1700000000);
+  ASSERT_EQ(h.size(), 512u);
+  EXPECT_EQ(h.substr(0, 12), "folder/a.txt");
+  EXPECT_EQ(h.substr(257, 5), "ustar");
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+  EXPECT_EQ(std::stoul(h.substr(148, 6), nullptr, 8), sum);
+  EXPECT_EQ(TarPadding(5).size(), 507u);
+  EXPECT_EQ(TarPadding(512).size(), 0u);
+  // Long and non-ASCII names get a pax header first.
+  std::string long_name = TarHeader(std::string(150, 'n') + "/ü.bin", false, 1, 0);
+  EXPECT_EQ(long_name.size(), 3 * 512u);
+  EXPECT_EQ(long_name[156], 'x');
+  EXPECT_NE(long_name.find("path=" + std::string(150, 'n') + "/ü.bin\n"), std::string::npos);
+}
+
 // Writes an archive the way a folder download streams it, then lets GNU tar, an independent reader,
 // check and unpack it.
 class TarArchiveTest : public ::testing::Test {
