@@ -10,7 +10,8 @@ const std::vector<std::string>& AuditKinds() {
   return kinds;
 }
 
-Result<std::vector<AuditEvent>> AuditLog::ListAudit(const Principal& principal, const AuditFilter& filter) {
+Result<std::vector<AuditEvent>> AuditLog::ListAudit(const Principal& principal, const AuditFilter& filter,
+                                                   std::int64_t* next_cursor) {
   PC_RETURN_IF_ERROR(RequireMaster(principal));
   if (filter.limit < 1 || filter.limit > 500) return Err(Status::InvalidArgument("limit must be from 1 to 500", "limit"));
   std::string sql = "SELECT id, at, actor, event, remote_address, details FROM audit_events "
@@ -36,14 +37,15 @@ Result<std::vector<AuditEvent>> AuditLog::ListAudit(const Principal& principal, 
     params.emplace_back(*filter.until);
   }
   sql += " ORDER BY id DESC LIMIT ?";
-  params.emplace_back(static_cast<std::int64_t>(filter.limit));
+  params.emplace_back(static_cast<std::int64_t>(filter.limit) + 1);  // one more: is there a next page?
   auto rows = Tenant(ctx_.db(), principal).Query(sql, params);
   if (!rows) return Err(rows.error());
   std::vector<AuditEvent> out;
-  for (std::size_t i = 0; i < rows->size(); ++i)
+  for (std::size_t i = 0; i < rows->size() && static_cast<int>(i) < filter.limit; ++i)
     out.push_back({.id = rows->Int(i, "id"), .at = rows->Int(i, "at"), .actor = rows->Text(i, "actor"),
                    .event = rows->Text(i, "event"), .remote_address = rows->Text(i, "remote_address"),
                    .details = rows->Text(i, "details")});
+  if (next_cursor) *next_cursor = static_cast<int>(rows->size()) > filter.limit ? out.back().id : 0;
   return out;
 }
 

@@ -20,7 +20,9 @@ class AuditLog {
 
   // Newest first; `before_id` pages (0 = from the newest). Master only. InvalidArgument (field
   // "kind") for a kind not in AuditKinds().
-  Result<std::vector<AuditEvent>> ListAudit(const Principal& principal, const AuditFilter& filter);
+  // Newest first; `next_cursor` (when given) gets the cursor of the next page, 0 when there is none.
+  Result<std::vector<AuditEvent>> ListAudit(const Principal& principal, const AuditFilter& filter,
+                                            std::int64_t* next_cursor = nullptr);
   // Records a security event of another module done by `principal`. `details` is a JSON object;
   // secrets (link tokens) never go in it.
   void RecordAudit(const Principal& principal, const std::string& event, const RequestMeta& meta,

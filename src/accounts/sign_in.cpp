@@ -1,5 +1,7 @@
 #include "accounts/sign_in.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "accounts/throttle.h"
@@ -47,8 +49,11 @@ Result<User> SignIn::CheckPasswordLogin(const std::string& raw_email, const std:
     return Err(Status::PermissionDenied("verify your email first: follow the link we sent to " + email)
                    .WithDetail("reason", "email_not_verified"));
   if (PasswordNeedsRehash(stored, ctx_.options().password_params)) {
-    if (auto rehashed = HashPassword(password, ctx_.options().password_params))
-      (void)ctx_.db().Execute("UPDATE users SET password_hash = ? WHERE id = ?", {*rehashed, user.id});
+    auto rehashed = HashPassword(password, ctx_.options().password_params);
+    auto saved = rehashed ? ctx_.db().Execute("UPDATE users SET password_hash = ? WHERE id = ?", {*rehashed, user.id})
+                          : Result<db::ExecResult>(Err(rehashed.error()));
+    if (!saved) spdlog::warn("user {}: password hash not upgraded (again at the next sign-in): {}", user.id,
+                             saved.error().message());
   }
   return user;
 }
@@ -110,7 +115,8 @@ Result<Principal> SignIn::AuthenticateSession(const std::string& session_id) {
     return Err(Status::Unauthenticated("your session has ended; sign in again"));
   // Refresh the idle clock at most once a minute to keep reads cheap.
   if (now - rows->Int(0, "last_seen_at") >= 60)
-    (void)ctx_.db().Execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", {now, hash});
+    if (auto seen = ctx_.db().Execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", {now, hash}); !seen)
+      spdlog::warn("a session's idle clock was not refreshed: {}", seen.error().message());
   auto p = PrincipalForUser(rows->Int(0, "user_id"), "session", hash);
   if (p) {
     p->csrf_token = rows->Text(0, "csrf_token");
@@ -131,7 +137,9 @@ Result<Principal> SignIn::AuthenticateToken(const std::string& token) {
       (!rows->IsNull(0, "expires_at") && rows->Int(0, "expires_at") <= now))
     return Err(Status::Unauthenticated("this API token is not valid (revoked, expired or mistyped)"));
   if (rows->IsNull(0, "last_used_at") || now - rows->Int(0, "last_used_at") >= 60)
-    (void)ctx_.db().Execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {now, rows->Int(0, "id")});
+    if (auto used = ctx_.db().Execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", {now, rows->Int(0, "id")});
+        !used)
+      spdlog::warn("token {}: last use not recorded: {}", rows->Int(0, "id"), used.error().message());
   auto principal = PrincipalForUser(rows->Int(0, "user_id"), "token", std::to_string(rows->Int(0, "id")));
   if (principal && !rows->IsNull(0, "job_id")) principal->job_id = rows->Int(0, "job_id");
   if (principal)

@@ -1,5 +1,7 @@
 #include "accounts/throttle.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace paddlecloud::accounts {
@@ -22,14 +24,18 @@ void Throttle::Hit(const std::string& key, int max_hits, std::int64_t window, bo
     blocked_until = backoff ? now_ + std::min<std::int64_t>(window, 30LL << std::min<std::int64_t>(hits - max_hits, 10))
                             : start + window;
   }
-  (void)db_.Execute(
+  auto counted = db_.Execute(
       "INSERT INTO throttle (key, hits, window_start, blocked_until) VALUES (?, ?, ?, ?) "
       "ON CONFLICT(key) DO UPDATE SET hits = excluded.hits, window_start = excluded.window_start, "
       "blocked_until = excluded.blocked_until",
       {key, hits, start, blocked_until});
+  if (!counted) spdlog::error("throttle: an attempt for {} was not counted: {}", key, counted.error().message());
 }
 
-void Throttle::Clear(const std::string& key) { (void)db_.Execute("DELETE FROM throttle WHERE key = ?", {key}); }
+void Throttle::Clear(const std::string& key) {
+  if (auto cleared = db_.Execute("DELETE FROM throttle WHERE key = ?", {key}); !cleared)
+    spdlog::warn("throttle: attempts for {} not cleared: {}", key, cleared.error().message());
+}
 
 Status Throttled(std::int64_t retry_after, const std::string& what) {
   Status s = Status::ResourceExhausted("too many " + what + "; try again in " + std::to_string(retry_after) + " s");

@@ -1,5 +1,7 @@
 #include "api/account_routes.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 
 #include "api/auth_middleware.h"
@@ -215,7 +217,8 @@ asio::awaitable<Response> Login(Deps d, Request& request) {
   auto session = co_await d.pool.Run([&] {
     // A session the browser still holds is ended: the id always rotates at sign-in.
     if (request.principal && request.principal->method == "session")
-      (void)d.accounts.sign_in().Logout(*request.principal, MetaOf(request));
+      if (Status ended = d.accounts.sign_in().Logout(*request.principal, MetaOf(request)); !ended.ok())
+        spdlog::warn("the session replaced by a sign-in was not ended: {}", ended.message());
     return d.accounts.sign_in().Login(email, password, MetaOf(request));
   });
   if (!session) co_return ErrorWithRetryAfter(session.error());
@@ -445,16 +448,15 @@ asio::awaitable<Response> RevokeInvitation(Deps d, Request& request) {
 asio::awaitable<Response> ListAudit(Deps d, Request& request) {
   auto filter = AuditFilterOf(request);
   if (!filter) co_return ErrorResponse(filter.error());
-  auto events = co_await d.pool.Run([&] { return d.accounts.audit().ListAudit(*request.principal, *filter); });
+  std::int64_t next = 0;
+  auto events = co_await d.pool.Run([&] { return d.accounts.audit().ListAudit(*request.principal, *filter, &next); });
   if (!events) co_return ErrorResponse(events.error());
   json::array items;
   for (const auto& e : *events)
     items.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"event", e.event},
                      {"remote_address", e.remote_address}, {"details", DetailsObject(e.details)}});
-  json::object body{{"items", std::move(items)}};
-  if (!events->empty() && static_cast<int>(events->size()) == filter->limit)
-    body["next_cursor"] = std::to_string(events->back().id);
-  co_return JsonResponse(200, body);
+  co_return JsonResponse(200, {{"items", std::move(items)},
+                               {"next_cursor", next ? json::value(std::to_string(next)) : json::value(nullptr)}});
 }
 
 struct Endpoint {

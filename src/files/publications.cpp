@@ -1,5 +1,7 @@
 #include "files/publications.h"
 
+#include <spdlog/spdlog.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -167,7 +169,9 @@ Status Publications::StorePublished(Publication& p, const Location& source, cons
     if (static_cast<std::uint64_t>(p.bytes) > storage_left)
       walked = Err(QuotaLeftError("publishing", static_cast<std::uint64_t>(p.bytes), storage_left));
   }
-  if (!walked) (void)RemovePublished(store, p);
+  if (!walked)
+    if (Status removed = RemovePublished(store, p); !removed.ok())
+      spdlog::warn("files: publication {} failed and its copy was not removed: {}", p.id, removed.message());
   return walked ? Status::Ok() : walked.error();
 }
 
@@ -198,11 +202,13 @@ Result<Publication> Publications::Publish(const Principal& principal, const Publ
   }
   p.id = inserted->last_insert_id;
   if (Status stored = StorePublished(p, *source, *info, *left); !stored.ok()) {
-    (void)scope.Execute("DELETE FROM publications WHERE account_id = :account AND id = ?", {p.id});
+    if (auto dropped = scope.Execute("DELETE FROM publications WHERE account_id = :account AND id = ?", {p.id}); !dropped)
+      spdlog::warn("files: failed publication {} is still listed: {}", p.id, dropped.error().message());
     return Err(stored);
   }
-  (void)scope.Execute("UPDATE publications SET files = ?, bytes = ? WHERE account_id = :account AND id = ?",
-                      {p.files, p.bytes, p.id});
+  auto sized = scope.Execute("UPDATE publications SET files = ?, bytes = ? WHERE account_id = :account AND id = ?",
+                             {p.files, p.bytes, p.id});
+  if (!sized) return Err(sized.error());
   return p;
 }
 

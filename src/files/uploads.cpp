@@ -1,5 +1,7 @@
 #include "files/uploads.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <regex>
 
@@ -55,7 +57,8 @@ Result<Upload> Uploads::Create(const Principal& principal, std::string_view path
        size ? db::Value(static_cast<std::int64_t>(*size)) : db::Value(), sha256 ? db::Value(*sha256) : db::Value(), now,
        now});
   if (!inserted) {
-    (void)store.DiscardStaged(id);
+    if (Status discarded = store.DiscardStaged(id); !discarded.ok())
+      spdlog::warn("files: staged upload {} not discarded: {}", id, discarded.message());
     return Err(inserted.error());
   }
   return Upload{.id = id, .path = l->path, .size = size, .offset = 0, .expires_at = now + ttl_.count()};
@@ -144,14 +147,23 @@ Result<UploadWrite> Uploads::BeginWrite(const Principal& principal, std::string_
   w.limit = *limit;
   w.writer = std::move(*writer);
   w.upload = std::move(*upload);
-  db::TenantScope scope(space_.database(), principal.account_id);
-  (void)scope.Execute("UPDATE uploads SET touched_at = ? WHERE account_id = :account AND id = ?", {UnixNow(), std::string(id)});
+  Touch(principal.account_id, std::string(id));
   return w;
 }
 
 void Uploads::Discard(const std::string& account, const std::string& id) {
-  (void)space_.store().DiscardStaged(id);
-  (void)db::TenantScope(space_.database(), account).Execute("DELETE FROM uploads WHERE account_id = :account AND id = ?", {id});
+  if (Status discarded = space_.store().DiscardStaged(id); !discarded.ok())
+    spdlog::warn("files: staged upload {} not discarded (expiry retries): {}", id, discarded.message());
+  auto deleted = db::TenantScope(space_.database(), account).Execute(
+      "DELETE FROM uploads WHERE account_id = :account AND id = ?", {id});
+  if (!deleted) spdlog::warn("files: upload {} not forgotten (expiry retries): {}", id, deleted.error().message());
+}
+
+// An upload in use is not expired; a failed touch only brings its expiry closer.
+void Uploads::Touch(const std::string& account, const std::string& id) {
+  auto touched = db::TenantScope(space_.database(), account).Execute(
+      "UPDATE uploads SET touched_at = ? WHERE account_id = :account AND id = ?", {UnixNow(), id});
+  if (!touched) spdlog::warn("files: upload {} not marked as in use: {}", id, touched.error().message());
 }
 
 Result<Upload> Uploads::FinishWrite(const Principal& principal, UploadWrite& write, const Status& failure) {
@@ -159,8 +171,7 @@ Result<Upload> Uploads::FinishWrite(const Principal& principal, UploadWrite& wri
   if (write.writer) write.upload.offset = write.writer->size();
   write.writer.reset();
   MarkIdle(id);
-  db::TenantScope scope(space_.database(), principal.account_id);
-  (void)scope.Execute("UPDATE uploads SET touched_at = ? WHERE account_id = :account AND id = ?", {UnixNow(), id});
+  Touch(principal.account_id, id);
   if (!failure.ok()) {
     Code code = failure.code();
     if (code == Code::kQuotaExceeded || code == Code::kInsufficientStorage || code == Code::kInvalidArgument)
@@ -191,10 +202,15 @@ Result<Upload> Uploads::Complete(const Principal& principal, UploadWrite& write)
     if (committed.code() != Code::kUnavailable) Discard(principal.account_id, id);
     return Err(committed);
   }
-  (void)scope.Execute("DELETE FROM uploads WHERE account_id = :account AND id = ?", {id});
-  (void)scope.Execute(
-      "INSERT OR REPLACE INTO file_meta (account_id, key, uploaded_by, uploaded_at) VALUES (:account, ?, ?, ?)",
-      {key, principal.email, UnixNow()});
+  // The file is in place whatever happens next: a failure here loses only who uploaded it.
+  Status recorded = space_.database().Transaction([&](db::Session& session) -> Status {
+    db::TenantScope in(session, principal.account_id);
+    PC_RETURN_IF_ERROR(StatusOf(in.Execute("DELETE FROM uploads WHERE account_id = :account AND id = ?", {id})));
+    return StatusOf(in.Execute(
+        "INSERT OR REPLACE INTO file_meta (account_id, key, uploaded_by, uploaded_at) VALUES (:account, ?, ?, ?)",
+        {key, principal.email, UnixNow()}));
+  });
+  if (!recorded.ok()) spdlog::warn("files: upload {} is in place but not recorded: {}", id, recorded.message());
   account_lock.unlock();
   write.upload.complete = true;
   auto location = space_.Resolve(principal, write.upload.path);

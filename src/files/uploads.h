@@ -68,6 +68,7 @@ class Uploads {
   bool Busy(const std::string& id);
   Result<Upload> Complete(const Principal& principal, UploadWrite& write);
   void Discard(const std::string& account, const std::string& id);
+  void Touch(const std::string& account, const std::string& id);
 
   FileSpace& space_;
   StorageQuota& quota_;

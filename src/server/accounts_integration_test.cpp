@@ -271,6 +271,17 @@ TEST_F(AccountsTest, MembersTokensAndMasterOnlyRoutes) {
   for (const char* event : {"account.registered", "login.succeeded", "member.invited", "member.joined", "token.created",
                             "token.revoked"})
     EXPECT_NE(audit->body.find(event), std::string::npos) << event;
+  EXPECT_TRUE(Json(audit).at("next_cursor").is_null());  // every event fit: no next page, not even an empty one
+  std::size_t events = Json(audit).at("items").as_array().size();
+  std::string cursor;
+  std::size_t paged = 0;
+  for (int page = 0; page < 50; ++page) {  // one event a page, as many pages as events
+    auto one = Json(Call("GET", "/api/v1/account/audit?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor), nullptr, &ann));
+    paged += one.at("items").as_array().size();
+    if (one.at("next_cursor").is_null()) break;
+    cursor = std::string(one.at("next_cursor").as_string());
+  }
+  EXPECT_EQ(paged, events);
 }
 
 // Pages ask who is signed in at start-up: a visitor gets an answer, not a 401 the browser logs.

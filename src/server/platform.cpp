@@ -76,33 +76,46 @@ DataDirLock::~DataDirLock() { ::close(fd_); }
 
 Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& config) {
   std::unique_ptr<Platform> p(new Platform());
+  PC_RETURN_IF_ERROR(p->OpenStorage(config));
+  PC_RETURN_IF_ERROR(p->AddAccounts(config));
+  PC_RETURN_IF_ERROR(p->AddFiles(config));
+  PC_RETURN_IF_ERROR(p->AddJobs(config));
+  PC_RETURN_IF_ERROR(p->AddWebApp(config));
+  return p;
+}
+
+Status Platform::OpenStorage(const config::ServerConfig& config) {
   auto lock = DataDirLock::Acquire(config.data_dir);
-  if (!lock) return Err(lock.error());
-  p->lock_ = std::move(*lock);
+  if (!lock) return lock.error();
+  lock_ = std::move(*lock);
 
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int blocking_threads = config.blocking_threads > 0 ? config.blocking_threads : 4 * cores;
-  p->pool_ = std::make_unique<blocking::WorkPool>(blocking_threads);
+  pool_ = std::make_unique<blocking::WorkPool>(blocking_threads);
 
   auto database = db::OpenSqliteDatabase({.path = (fs::path(config.data_dir) / "paddlecloud.db").string(),
                                           .busy_timeout_ms = 5000,
                                           .pool_size = std::min(blocking_threads, 8)});
-  if (!database) return Err(database.error());
-  p->database_ = std::move(*database);
+  if (!database) return database.error();
+  database_ = std::move(*database);
   auto migrations = PlatformMigrations();
-  PC_RETURN_IF_ERROR(p->database_->Migrate(migrations));
+  PC_RETURN_IF_ERROR(database_->Migrate(migrations));
 
-  metrics::RegisterProcessCollector(p->metrics_);
-  p->ops_ = std::make_unique<ops::OpsContext>(ops::OpsContext{
-      .database = *p->database_,
-      .pool = *p->pool_,
-      .metrics = p->metrics_,
+  metrics::RegisterProcessCollector(metrics_);
+  ops_ = std::make_unique<ops::OpsContext>(ops::OpsContext{
+      .database = *database_,
+      .pool = *pool_,
+      .metrics = metrics_,
       .expected_schema_version = migrations.back().version,
       .metrics_access = config.metrics_access,
       .metrics_token = config.metrics_token,
   });
-  ops::AddOpsRoutes(p->router_, *p->ops_);
-  security::AddCspReportRoute(p->router_, p->metrics_);
+  ops::AddOpsRoutes(router_, *ops_);
+  security::AddCspReportRoute(router_, metrics_);
+  return Status::Ok();
+}
+
+Status Platform::AddAccounts(const config::ServerConfig& config) {
 
   auto mailer = mail::MakeMailer({.smtp_host = config.smtp_host,
                                   .smtp_port = config.smtp_port,
@@ -111,43 +124,51 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                                   .smtp_password = config.smtp_password,
                                   .from = config.mail_from,
                                   .outbox_dir = (fs::path(config.data_dir) / "outbox").string()});
-  if (!mailer) return Err(mailer.error());
-  p->mailer_ = std::move(*mailer);
-  *p->public_url_ = config.public_url;
+  if (!mailer) return mailer.error();
+  mailer_ = std::move(*mailer);
+  *public_url_ = config.public_url;
   accounts::AccountsOptions account_options;
-  account_options.public_url_source = [url = p->public_url_] { return *url; };
-  p->accounts_ = std::make_unique<accounts::AccountService>(*p->database_, *p->mailer_, account_options);
-  api::AddAccountRoutes(p->router_, *p->accounts_, *p->pool_, account_options.session_absolute);
+  account_options.public_url_source = [url = public_url_] { return *url; };
+  accounts_ = std::make_unique<accounts::AccountService>(*database_, *mailer_, account_options);
+  api::AddAccountRoutes(router_, *accounts_, *pool_, account_options.session_absolute);
 
   auto ca = config.ca_cert.empty() ? pki::CertificateAuthority::OpenOrCreate((fs::path(config.data_dir) / "ca").string())
                                    : pki::CertificateAuthority::Open(config.ca_cert, config.ca_key);
-  if (!ca) return Err(ca.error());
-  p->ca_ = std::move(*ca);
-  api::AddCertificateRoutes(p->router_, *p->accounts_, *p->ca_, *p->pool_);
+  if (!ca) return ca.error();
+  ca_ = std::move(*ca);
+  api::AddCertificateRoutes(router_, *accounts_, *ca_, *pool_);
+  return Status::Ok();
+}
+
+Status Platform::AddFiles(const config::ServerConfig& config) {
 
   auto store = files::MakeLocalFileStore((fs::path(config.data_dir) / "files").string());
-  if (!store) return Err(store.error());
-  p->file_store_ = std::move(*store);
-  for (const char* space : {"public/datasets", "public/models"}) PC_RETURN_IF_ERROR(p->file_store_->MakeFolder(space));
-  db::Database& platform_db = *p->database_;
-  p->packages_ = std::make_unique<jobs::PackageStore>(
+  if (!store) return store.error();
+  file_store_ = std::move(*store);
+  for (const char* space : {"public/datasets", "public/models"}) PC_RETURN_IF_ERROR(file_store_->MakeFolder(space));
+  db::Database& platform_db = *database_;
+  packages_ = std::make_unique<jobs::PackageStore>(
       fs::absolute(fs::path(config.data_dir) / "jobs").lexically_normal().string());
-  p->package_ttl_ = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl);
-  p->files_ = std::make_unique<files::FileService>(
-      platform_db, *p->file_store_,
+  package_ttl_ = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl);
+  files_ = std::make_unique<files::FileService>(
+      platform_db, *file_store_,
       files::FilesOptions{.quota_bytes = config.storage_quota,
                           .upload_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl),
-                          .account_exists = [accounts = p->accounts_.get()](const std::string& account) {
+                          .account_exists = [accounts = accounts_.get()](const std::string& account) {
                             return accounts->directory().AccountExists(account);
                           },
-                          .package_bytes = [packages = p->packages_.get()](const std::string& account) {
+                          .package_bytes = [packages = packages_.get()](const std::string& account) {
                             return packages->Usage(account);
                           }});
-  api::AddFileRoutes(p->router_, *p->files_, *p->pool_,
-                     [accounts = p->accounts_.get()](const Principal& principal, const std::string& event,
+  api::AddFileRoutes(router_, *files_, *pool_,
+                     [accounts = accounts_.get()](const Principal& principal, const std::string& event,
                                                      const accounts::RequestMeta& meta, const boost::json::object& details) {
                        accounts->audit().RecordAudit(principal, event, meta, details);
                      });
+  return Status::Ok();
+}
+
+Status Platform::AddJobs(const config::ServerConfig& config) {
 
   std::error_code ec;
   // The small supervisor binary beside this one when it is there (it starts faster), else this binary.
@@ -164,19 +185,19 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   auto backend = cluster::local::MakeLocalBackend({.state_dir = state_dir,
                                                    .supervisor_binary = supervisor.string(),
                                                    .isolation = isolation,
-                                                   .api_endpoint = [endpoint = p->api_endpoint_] { return *endpoint; }});
-  if (!backend) return Err(backend.error());
-  p->backend_ = std::move(*backend);
+                                                   .api_endpoint = [endpoint = api_endpoint_] { return *endpoint; }});
+  if (!backend) return backend.error();
+  backend_ = std::move(*backend);
   // Without links in the path: pods' mounts are opened refusing any symbolic link on the way.
   std::string files_root = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "files")).string();
-  p->jobs_ = std::make_unique<jobs::JobService>(
-      *p->database_, *p->backend_, *p->accounts_,
+  jobs_ = std::make_unique<jobs::JobService>(
+      *database_, *backend_, *accounts_,
       jobs::JobsOptions{
           .jobs_dir = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string(),
           .files_dir = files_root,
-          .pod_api_url = [url = p->pod_api_url_] { return *url; },
+          .pod_api_url = [url = pod_api_url_] { return *url; },
           .read_only_mounts =
-              [files_root, files = p->files_.get()](const std::string& account) {
+              [files_root, files = files_.get()](const std::string& account) {
                 std::vector<cluster::Mount> mounts{{files_root + "/public", jobs::kPodPublicDir, true}};
                 if (auto shared = files->shares().SharedMountsFor(account))
                   for (const auto& m : *shared)
@@ -184,30 +205,34 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
                 return mounts;
               },
           .is_folder =
-              [files = p->files_.get()](const Principal& principal, const std::string& path) {
+              [files = files_.get()](const Principal& principal, const std::string& path) {
                 auto entry = files->browser().Stat(principal, path);
                 return entry && entry->folder;
               },
-          .storage_left = [files = p->files_.get()](const std::string& account) {
+          .storage_left = [files = files_.get()](const std::string& account) {
             return files->quota().StorageLeft(account).value_or(0);
           },
-          .job_finished = [files = p->files_.get()](const jobs::Job& job) {
+          .job_finished = [files = files_.get()](const jobs::Job& job) {
             auto recorded = files->job_outputs().Record(job.account_id, job.user_id, job.id,
                                                         job.started_at.value_or(job.submitted_at));
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           }});
-  api::AddJobRoutes(p->router_, *p->jobs_, *p->pool_);
+  api::AddJobRoutes(router_, *jobs_, *pool_);
+  return Status::Ok();
+}
+
+Status Platform::AddWebApp(const config::ServerConfig& config) {
 
   std::shared_ptr<const http::AssetSource> assets;
   if (!config.web_dir.empty()) {
     if (!fs::is_regular_file(fs::path(config.web_dir) / "index.html"))
-      return Err(Status::InvalidArgument("--web-dir '" + config.web_dir + "' has no index.html", "web_dir"));
+      return Status::InvalidArgument("--web-dir '" + config.web_dir + "' has no index.html", "web_dir");
     assets = http::MakeDirectoryAssetSource(config.web_dir);
   } else {
     assets = http::MakeEmbeddedAssetSource(webassets::EmbeddedWebAssets());
   }
-  p->router_.SetFallback(http::MakeWebAppHandler(std::move(assets), *p->pool_));
-  return p;
+  router_.SetFallback(http::MakeWebAppHandler(std::move(assets), *pool_));
+  return Status::Ok();
 }
 
 void Platform::SetListenAddress(const std::string& scheme, const std::string& bound_address) {
@@ -305,19 +330,9 @@ std::vector<std::string> AllowedHostsOf(const config::ServerConfig& config, cons
   return hosts;
 }
 
-}  // namespace
-
-int RunServer(const config::ServerConfig& config) {
-  // A client that goes away mid-response must not end the process: sendfile() and writes then
-  // fail with EPIPE, which the connection handles.
-  ::signal(SIGPIPE, SIG_IGN);
-  rlim_t file_limit = RaiseFileLimit();
-  auto platform = Platform::Create(config);
-  if (!platform) {
-    spdlog::error("cannot start: {}", platform.error().message());
-    return 1;
-  }
-
+// The HTTP server's settings from the configuration; client certificates are checked by `ca`.
+http::HttpServerOptions ServerOptionsOf(const config::ServerConfig& config, rlim_t file_limit,
+                                        pki::CertificateAuthority& ca) {
   http::HttpServerOptions options;
   options.listen = config.listen;
   options.tls_cert_file = config.tls_cert;
@@ -335,22 +350,43 @@ int RunServer(const config::ServerConfig& config) {
   options.min_body_rate = config.min_body_rate;
   options.min_body_rate_window = config.min_body_rate_window;
   options.trusted_proxies = config.trusted_proxies;
-  pki::CertificateAuthority& ca = (*platform)->certificate_authority();
   options.configure_tls = [&ca](void* ssl_ctx) { return ca.ConfigureServerContext(ssl_ctx); };
   options.client_certificate_fingerprint = [](void* ssl) {
     auto peer = pki::CertificateAuthority::VerifiedPeerOf(ssl);
     return peer ? peer->fingerprint_sha256 : std::string();
   };
+  return options;
+}
 
-  http::HttpServer server(options, (*platform)->router());
+// Every request passes these, in this order, before its route.
+void UseMiddleware(http::HttpServer& server, Platform& platform, const config::ServerConfig& config,
+                   std::shared_ptr<http::AllowedHosts> allowed_hosts) {
   server.Use(http::RequestIdMiddleware());
   if (config.access_log) server.Use(http::AccessLogMiddleware());
-  server.Use(http::MetricsMiddleware((*platform)->metrics()));
+  server.Use(http::MetricsMiddleware(platform.metrics()));
   server.Use(security::SecurityHeadersMiddleware());
-  auto allowed_hosts = std::make_shared<http::AllowedHosts>();
   server.Use(http::HostCheckMiddleware(allowed_hosts));
-  server.Use(ops::MetricsAccessMiddleware((*platform)->ops()));
-  server.Use(api::AuthMiddleware((*platform)->accounts(), (*platform)->pool(), config.public_url.starts_with("https://")));
+  server.Use(ops::MetricsAccessMiddleware(platform.ops()));
+  server.Use(api::AuthMiddleware(platform.accounts(), platform.pool(), config.public_url.starts_with("https://")));
+}
+
+}  // namespace
+
+int RunServer(const config::ServerConfig& config) {
+  // A client that goes away mid-response must not end the process: sendfile() and writes then
+  // fail with EPIPE, which the connection handles.
+  ::signal(SIGPIPE, SIG_IGN);
+  rlim_t file_limit = RaiseFileLimit();
+  auto platform = Platform::Create(config);
+  if (!platform) {
+    spdlog::error("cannot start: {}", platform.error().message());
+    return 1;
+  }
+
+  http::HttpServerOptions options = ServerOptionsOf(config, file_limit, (*platform)->certificate_authority());
+  http::HttpServer server(options, (*platform)->router());
+  auto allowed_hosts = std::make_shared<http::AllowedHosts>();
+  UseMiddleware(server, **platform, config, allowed_hosts);
   Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());

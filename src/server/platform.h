@@ -67,6 +67,12 @@ class Platform {
 
  private:
   Platform() = default;
+  // The steps of Create, in order: each builds one section and registers its routes.
+  Status OpenStorage(const config::ServerConfig& config);
+  Status AddAccounts(const config::ServerConfig& config);
+  Status AddFiles(const config::ServerConfig& config);
+  Status AddJobs(const config::ServerConfig& config);
+  Status AddWebApp(const config::ServerConfig& config);
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<blocking::WorkPool> pool_;

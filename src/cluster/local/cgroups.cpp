@@ -113,83 +113,90 @@ std::unique_ptr<PodCgroup> PodCgroup::Create(const std::string& name, const Cgro
   std::string desc = "cpu=" + CpuText(limits.resources.cpu_milli) + " memory=" +
                      (limits.resources.memory_bytes > 0 ? std::to_string(limits.resources.memory_bytes) : "unlimited") +
                      " pids=" + (limits.pids > 0 ? std::to_string(limits.pids) : "unlimited");
-  if (Exists(base + "/cgroup.controllers")) {
-    group->version_ = 2;
-    std::string parent = base + "/paddlecloud";
-    if (!WriteValue(base + "/cgroup.subtree_control", "+memory +cpu +pids", why) || !MakeDir(parent, why) ||
-        !WriteValue(parent + "/cgroup.subtree_control", "+memory +cpu +pids", why)) {
-      why = "cgroups not writable: " + why;
-      return nullptr;
-    }
-    std::string dir = parent + "/" + name;
-    if (!MakeDir(dir, why)) {
-      why = "cgroups not writable: " + why;
-      return nullptr;
-    }
-    group->dirs_.push_back(dir);
-    group->memory_dir_ = dir;
-    group->procs_files_.push_back(dir + "/cgroup.procs");
-    const Resources& r = limits.resources;
-    if (r.memory_bytes > 0) {
-      if (!WriteValue(dir + "/memory.max", std::to_string(r.memory_bytes), why)) return nullptr;
-      std::string ignored;
-      WriteValue(dir + "/memory.swap.max", "0", ignored);  // absent without swap accounting
-    }
-    if (r.cpu_milli > 0 && !WriteValue(dir + "/cpu.max", std::to_string(r.cpu_milli * 100) + " 100000", why))
-      return nullptr;
-    if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return nullptr;
-    group->has_pids_ = limits.pids > 0;
-    // Devices: v2 filters them with eBPF only; the sandbox's /dev holds no other device nodes and a
-    // pod has no capability to make one.
-    group->description_ = desc + " (cgroup v2)";
-    return group;
-  }
-  if (Exists(base + "/memory/memory.limit_in_bytes") || Exists(base + "/cpu/cpu.cfs_quota_us")) {
-    group->version_ = 1;
-    std::set<std::string> hierarchies;  // "cpu" and "cpuacct" are often one hierarchy under two names
-    for (std::string controller : {"memory", "cpu", "cpuacct", "pids", "devices"}) {
-      std::string root = base + "/" + controller;
-      std::error_code ec;
-      if (!Exists(root + "/cgroup.procs") || !hierarchies.insert(fs::canonical(root, ec).string()).second) continue;
-      std::string dir = root + "/paddlecloud/" + name;
-      if (!MakeDir(root + "/paddlecloud", why) || !MakeDir(dir, why)) {
-        why = "cgroups not writable: " + why;
-        return nullptr;
-      }
-      group->dirs_.push_back(dir);
-      group->procs_files_.push_back(dir + "/cgroup.procs");
-      const Resources& r = limits.resources;
-      if (controller == "memory") {
-        group->memory_dir_ = dir;
-        if (r.memory_bytes > 0) {
-          if (!WriteValue(dir + "/memory.limit_in_bytes", std::to_string(r.memory_bytes), why)) return nullptr;
-          std::string ignored;  // also cap swap when swap accounting exists
-          WriteValue(dir + "/memory.memsw.limit_in_bytes", std::to_string(r.memory_bytes), ignored);
-        }
-      } else if (controller == "cpu") {
-        if (r.cpu_milli > 0 && (!WriteValue(dir + "/cpu.cfs_period_us", "100000", why) ||
-                                !WriteValue(dir + "/cpu.cfs_quota_us", std::to_string(r.cpu_milli * 100), why)))
-          return nullptr;
-      } else if (controller == "cpuacct") {
-        // accounting only
-      } else if (controller == "pids") {
-        if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return nullptr;
-        group->has_pids_ = limits.pids > 0;
-      } else if (!RestrictDevices(dir, limits.gpus, why)) {
-        return nullptr;
-      } else {
-        group->has_devices_ = true;
-      }
-    }
-    if (group->dirs_.empty()) {
-      why = "cgroups not available: no memory or cpu controller mounted";
-      return nullptr;
-    }
-    group->description_ = desc + " (cgroup v1)";
-    return group;
-  }
+  if (Exists(base + "/cgroup.controllers")) return group->SetUpV2(name, limits, desc, why) ? std::move(group) : nullptr;
+  if (Exists(base + "/memory/memory.limit_in_bytes") || Exists(base + "/cpu/cpu.cfs_quota_us"))
+    return group->SetUpV1(name, limits, desc, why) ? std::move(group) : nullptr;
   why = "cgroups not available: nothing mounted at /sys/fs/cgroup";
   return nullptr;
+}
+
+bool PodCgroup::SetUpV2(const std::string& name, const CgroupLimits& limits, const std::string& desc, std::string& why) {
+  std::string base = kRoot;
+  version_ = 2;
+  std::string parent = base + "/paddlecloud";
+  if (!WriteValue(base + "/cgroup.subtree_control", "+memory +cpu +pids", why) || !MakeDir(parent, why) ||
+      !WriteValue(parent + "/cgroup.subtree_control", "+memory +cpu +pids", why)) {
+    why = "cgroups not writable: " + why;
+    return false;
+  }
+  std::string dir = parent + "/" + name;
+  if (!MakeDir(dir, why)) {
+    why = "cgroups not writable: " + why;
+    return false;
+  }
+  dirs_.push_back(dir);
+  memory_dir_ = dir;
+  procs_files_.push_back(dir + "/cgroup.procs");
+  const Resources& r = limits.resources;
+  if (r.memory_bytes > 0) {
+    if (!WriteValue(dir + "/memory.max", std::to_string(r.memory_bytes), why)) return false;
+    std::string ignored;
+    WriteValue(dir + "/memory.swap.max", "0", ignored);  // absent without swap accounting
+  }
+  if (r.cpu_milli > 0 && !WriteValue(dir + "/cpu.max", std::to_string(r.cpu_milli * 100) + " 100000", why))
+    return false;
+  if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return false;
+  has_pids_ = limits.pids > 0;
+  // Devices: v2 filters them with eBPF only; the sandbox's /dev holds no other device nodes and a
+  // pod has no capability to make one.
+  description_ = desc + " (cgroup v2)";
+  return true;
+}
+
+bool PodCgroup::SetUpV1(const std::string& name, const CgroupLimits& limits, const std::string& desc, std::string& why) {
+  std::string base = kRoot;
+  version_ = 1;
+  std::set<std::string> hierarchies;  // "cpu" and "cpuacct" are often one hierarchy under two names
+  for (std::string controller : {"memory", "cpu", "cpuacct", "pids", "devices"}) {
+    std::string root = base + "/" + controller;
+    std::error_code ec;
+    if (!Exists(root + "/cgroup.procs") || !hierarchies.insert(fs::canonical(root, ec).string()).second) continue;
+    std::string dir = root + "/paddlecloud/" + name;
+    if (!MakeDir(root + "/paddlecloud", why) || !MakeDir(dir, why)) {
+      why = "cgroups not writable: " + why;
+      return false;
+    }
+    dirs_.push_back(dir);
+    procs_files_.push_back(dir + "/cgroup.procs");
+    const Resources& r = limits.resources;
+    if (controller == "memory") {
+      memory_dir_ = dir;
+      if (r.memory_bytes > 0) {
+        if (!WriteValue(dir + "/memory.limit_in_bytes", std::to_string(r.memory_bytes), why)) return false;
+        std::string ignored;  // also cap swap when swap accounting exists
+        WriteValue(dir + "/memory.memsw.limit_in_bytes", std::to_string(r.memory_bytes), ignored);
+      }
+    } else if (controller == "cpu") {
+      if (r.cpu_milli > 0 && (!WriteValue(dir + "/cpu.cfs_period_us", "100000", why) ||
+                              !WriteValue(dir + "/cpu.cfs_quota_us", std::to_string(r.cpu_milli * 100), why)))
+        return false;
+    } else if (controller == "cpuacct") {
+      // accounting only
+    } else if (controller == "pids") {
+      if (limits.pids > 0 && !WriteValue(dir + "/pids.max", std::to_string(limits.pids), why)) return false;
+      has_pids_ = limits.pids > 0;
+    } else if (!RestrictDevices(dir, limits.gpus, why)) {
+      return false;
+    } else {
+      has_devices_ = true;
+    }
+  }
+  if (dirs_.empty()) {
+    why = "cgroups not available: no memory or cpu controller mounted";
+    return false;
+  }
+  description_ = desc + " (cgroup v1)";
+  return true;
 }
 
 PodCgroup::~PodCgroup() { RemoveCgroupDirs(dirs_); }

@@ -55,6 +55,9 @@ class PodCgroup {
 
  private:
   PodCgroup() = default;
+  // Make the group(s) under one cgroup version and apply the limits; false with `why` on failure.
+  bool SetUpV2(const std::string& name, const CgroupLimits& limits, const std::string& desc, std::string& why);
+  bool SetUpV1(const std::string& name, const CgroupLimits& limits, const std::string& desc, std::string& why);
   int version_ = 0;
   bool has_pids_ = false;
   bool has_devices_ = false;

@@ -695,8 +695,8 @@ class LocalBackend final : public ClusterBackend {
     if (sid <= 0) sid = static_cast<pid_t>(std::atoll(ReadWholeFile(dir + "/" + kPidFile).value_or("0").c_str()));
     KillSession(sid);
     spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", e.run.namespace_name, slot.name);
-    Status s = fsutil::WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n");
-    (void)s;
+    if (Status s = fsutil::WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n"); !s.ok())
+      spdlog::warn("local cluster: pod {} will be cleaned up again: {}", slot.name, s.message());
   }
 
   std::vector<JobEntry*> Queue() {
@@ -927,7 +927,9 @@ class LocalBackend final : public ClusterBackend {
       failed.message = "cannot run the pod supervisor " + options_.supervisor_binary;
       failed.exit_code = 127;
       failed.finished_at = Now();
-      for (const std::string& dir : dirs) (void)fsutil::WriteFileAtomic(dir + "/" + kStatusFile, ToJson(failed));
+      for (const std::string& dir : dirs)
+        if (Status s = fsutil::WriteFileAtomic(dir + "/" + kStatusFile, ToJson(failed)); !s.ok())
+          spdlog::error("local cluster: {} cannot say why it did not start: {}", dir, s.message());
     }
     for (int fd : lock_fds) ::close(fd);  // the supervisors hold the locks through their inherited copies
   }

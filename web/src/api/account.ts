@@ -69,7 +69,7 @@ export interface AuditEvent {
 export interface AuditPage {
   items: AuditEvent[];
   /** Present when there may be older events. */
-  next_cursor?: string;
+  next_cursor: string | null;
 }
 
 export interface Certificate {
