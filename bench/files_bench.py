@@ -82,16 +82,19 @@ def put_seconds(base, path, token, source):
     size = os.path.getsize(source)
     with socket.create_connection((host, int(port))) as s, open(source, "rb") as f:
         start = time.monotonic()
-        s.sendall((f"PUT {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        s.sendall((f"PUT {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
                    f"Content-Length: {size}\r\nContent-Range: bytes 0-{size - 1}/{size}\r\n"
                    "Connection: close\r\n\r\n").encode())
-        s.sendfile(f)
+        try:
+            s.sendfile(f)
+        except BrokenPipeError:
+            pass  # the server answered early: its answer says why
         answer = b""
         while chunk := s.recv(65536):
             answer += chunk
         elapsed = time.monotonic() - start
     if not answer.startswith(b"HTTP/1.1 200"):
-        die("upload failed: " + answer.decode(errors="replace")[:300])
+        die("upload failed: " + answer.decode(errors="replace")[-300:])
     return elapsed
 
 

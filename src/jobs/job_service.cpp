@@ -335,6 +335,22 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   return out;
 }
 
+Result<JobService::Totals> JobService::PlatformTotals() {
+  Totals totals;
+  for (JobState state : {JobState::kPending, JobState::kRunning, JobState::kSucceeded, JobState::kFailed,
+                         JobState::kStopped})
+    totals.jobs_by_state[std::string(StateName(state))] = 0;
+  auto jobs = db_.Query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state");
+  if (!jobs) return Err(jobs.error());
+  for (std::size_t i = 0; i < jobs->size(); ++i) totals.jobs_by_state[jobs->Text(i, "state")] = jobs->Int(i, "n");
+  auto pods = db_.Query(
+      "SELECT COUNT(*) AS n FROM pods p JOIN jobs j ON j.id = p.job_id "
+      "WHERE p.phase = 'Running' AND j.state IN ('Pending', 'Running')");
+  if (!pods) return Err(pods.error());
+  totals.pods_running = pods->Int(0, "n");
+  return totals;
+}
+
 void JobService::MarkFailed(std::int64_t job_id, const std::string& reason, std::int64_t now) {
   auto r = db_.Execute("UPDATE jobs SET state = 'Failed', reason = ?, finished_at = ? WHERE id = ?", {reason, now, job_id});
   if (!r) spdlog::error("job {}: could not be marked failed ({}): {}", job_id, reason, r.error().message());

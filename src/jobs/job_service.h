@@ -97,6 +97,13 @@ class JobService {
   // every account's pods, nothing about any one job (any signed-in user may read them).
   cluster::Capacity Capacity() { return backend_.GetCapacity(); }
 
+  // What the platform's operator watches (/metrics): jobs of every account by state, pods running.
+  struct Totals {
+    std::map<std::string, std::int64_t> jobs_by_state;  // every state, 0 included
+    std::int64_t pods_running = 0;
+  };
+  Result<Totals> PlatformTotals();
+
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();
 

@@ -161,8 +161,8 @@ void RegisterProcessCollector(Registry& registry) {
     // f[0] is field 3 (state); utime=14, stime=15, starttime=22, vsize=23, rss=24.
     if (f.size() < 22) return;
     double utime = std::stod(f[11]), stime = std::stod(f[12]);
-    r.GetGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
-        .Set((utime + stime) / ticks);
+    r.GetCounter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
+        .SetTotal((utime + stime) / ticks);
     r.GetGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.").Set(std::stod(f[20]));
     r.GetGauge("process_resident_memory_bytes", "Resident memory size in bytes.").Set(std::stod(f[21]) * page);
 

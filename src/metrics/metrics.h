@@ -20,6 +20,8 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 class Counter {
  public:
   void Increment(double by = 1) { Add(value_, by); }
+  // For a total counted elsewhere (the kernel's CPU time of this process): it must never decrease.
+  void SetTotal(double total) { value_.store(total, std::memory_order_relaxed); }
   double value() const { return value_.load(std::memory_order_relaxed); }
 
  private:

@@ -74,6 +74,31 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
 
 DataDirLock::~DataDirLock() { ::close(fd_); }
 
+namespace {
+
+// Platform-wide figures for the operator: every account's jobs, the cluster's capacity and use.
+void CollectJobMetrics(jobs::JobService& jobs, metrics::Registry& r) {
+  if (auto totals = jobs.PlatformTotals()) {
+    for (const auto& [state, count] : totals->jobs_by_state)
+      r.GetGauge("paddlecloud_jobs", "Jobs of every account, by state.", {{"state", state}})
+          .Set(static_cast<double>(count));
+    r.GetGauge("paddlecloud_pods_running", "Running pods of unfinished jobs.").Set(static_cast<double>(totals->pods_running));
+  }
+  cluster::Capacity capacity = jobs.Capacity();
+  for (const auto& [kind, resources] : {std::pair{"capacity", capacity.total}, std::pair{"requested", capacity.in_use}}) {
+    metrics::Labels labels{{"kind", kind}};
+    r.GetGauge("paddlecloud_cluster_cpu_cores", "CPU cores: the cluster's capacity and what admitted pods request.", labels)
+        .Set(static_cast<double>(resources.cpu_milli) / 1000);
+    r.GetGauge("paddlecloud_cluster_memory_bytes", "Memory: the cluster's capacity and what admitted pods request.",
+               labels)
+        .Set(static_cast<double>(resources.memory_bytes));
+    r.GetGauge("paddlecloud_cluster_gpus", "GPUs: the cluster's capacity and what admitted pods request.", labels)
+        .Set(static_cast<double>(resources.gpus));
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& config) {
   std::unique_ptr<Platform> p(new Platform());
   PC_RETURN_IF_ERROR(p->OpenStorage(config));
@@ -218,6 +243,7 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           }});
   api::AddJobRoutes(router_, *jobs_, *pool_);
+  metrics_.AddCollector([jobs = jobs_.get()](metrics::Registry& r) { CollectJobMetrics(*jobs, r); });
   return Status::Ok();
 }
 

@@ -76,7 +76,16 @@ TEST_F(BinaryTest, ServesOperationsEndpointsOnAFreePort) {
   EXPECT_NE(metrics->body.find("paddlecloud_http_request_duration_seconds_bucket{route=\"/readyz\""), std::string::npos);
   EXPECT_NE(metrics->body.find("paddlecloud_http_requests_in_flight 1"), std::string::npos);  // this scrape
   EXPECT_NE(metrics->body.find("\nprocess_resident_memory_bytes "), std::string::npos);
-  EXPECT_NE(metrics->body.find("\nprocess_cpu_seconds_total "), std::string::npos);
+  EXPECT_NE(metrics->body.find("\n# TYPE process_cpu_seconds_total counter\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\npaddlecloud_jobs{state=\"Running\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\npaddlecloud_pods_running 0\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\npaddlecloud_cluster_cpu_cores{kind=\"requested\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\npaddlecloud_cluster_cpu_cores{kind=\"capacity\"} "), std::string::npos);
+  // What Prometheus's own checker says of the exposition (promtool, from scripts/install-deps).
+  std::ofstream(dir_.path() + "/metrics.txt") << metrics->body;
+  std::string lint = testing::RunCommand("promtool check metrics < " + dir_.path() + "/metrics.txt; echo exit=$?");
+  EXPECT_NE(lint.find("exit=0"), std::string::npos) << lint;
+  EXPECT_EQ(lint, "exit=0\n");  // no complaint at all
 
   // Request ids from the client are kept when well-formed, replaced otherwise.
   EXPECT_EQ(Get("/healthz", "X-Request-Id: trace-123\r\n")->header("x-request-id"), "trace-123");
