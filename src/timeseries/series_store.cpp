@@ -192,6 +192,16 @@ std::size_t ReadRecords(int dir_fd, int level, std::size_t columns, std::int64_t
 
 ColumnStat EmptyStat() { return {kNaN, kNaN, kNaN, kNaN, 0}; }
 
+// Folds `count` values (one value: min = max = last = total) into `s`, whose mean is kept as the
+// running sum `sum` until the bucket is closed.
+void Fold(ColumnStat& s, double& sum, float min, float max, float last, double total, std::uint32_t count) {
+  s.min = s.count ? std::min(s.min, min) : min;
+  s.max = s.count ? std::max(s.max, max) : max;
+  s.last = last;
+  sum += total;
+  s.count += count;
+}
+
 // A bucket being summed: what a rollup record holds, with the mean kept as a sum until written.
 struct OpenBucket {
   std::int64_t start = -1;
@@ -207,16 +217,8 @@ struct OpenBucket {
   }
   void Add(std::int64_t t, const float* values) {
     through = t;
-    for (std::size_t c = 0; c < stats.size(); ++c) {
-      float v = values[c];
-      if (std::isnan(v)) continue;
-      ColumnStat& s = stats[c];
-      s.min = s.count ? std::min(s.min, v) : v;
-      s.max = s.count ? std::max(s.max, v) : v;
-      s.last = v;
-      sums[c] += v;
-      ++s.count;
-    }
+    for (std::size_t c = 0; c < stats.size(); ++c)
+      if (float v = values[c]; !std::isnan(v)) Fold(stats[c], sums[c], v, v, v, v, 1);
   }
   std::string Record() const {
     std::string r;
@@ -396,30 +398,15 @@ void Downsampler::Close() {
 
 void Downsampler::AddSample(std::int64_t t_ms, const float* values) {
   if (!Enter(t_ms)) return;
-  for (std::size_t c = 0; c < columns_; ++c) {
-    float v = values[c];
-    if (std::isnan(v)) continue;
-    ColumnStat& s = stats_[c];
-    s.min = s.count ? std::min(s.min, v) : v;
-    s.max = s.count ? std::max(s.max, v) : v;
-    s.last = v;
-    sums_[c] += v;
-    ++s.count;
-  }
+  for (std::size_t c = 0; c < columns_; ++c)
+    if (float v = values[c]; !std::isnan(v)) Fold(stats_[c], sums_[c], v, v, v, v, 1);
 }
 
 void Downsampler::AddStats(std::int64_t t_ms, const ColumnStat* stats) {
   if (!Enter(t_ms)) return;
-  for (std::size_t c = 0; c < columns_; ++c) {
-    const ColumnStat& in = stats[c];
-    if (in.count == 0) continue;
-    ColumnStat& s = stats_[c];
-    s.min = s.count ? std::min(s.min, in.min) : in.min;
-    s.max = s.count ? std::max(s.max, in.max) : in.max;
-    s.last = in.last;
-    sums_[c] += static_cast<double>(in.mean) * in.count;
-    s.count += in.count;
-  }
+  for (std::size_t c = 0; c < columns_; ++c)
+    if (const ColumnStat& in = stats[c]; in.count > 0)
+      Fold(stats_[c], sums_[c], in.min, in.max, in.last, static_cast<double>(in.mean) * in.count, in.count);
 }
 
 namespace {
