@@ -50,6 +50,7 @@ describe('AuditSection', () => {
   it('shows sentences and asks the server again when a filter changes', async () => {
     const listAudit = vi.fn(async (query: { kind?: string } = {}) => ({
       items: query.kind ? [] : [event('token.created', { id: 3, name: 'ci' })],
+      next_cursor: null,
     }));
     const api = fakeAccountApi({ listAudit });
     page = await mount(<SettingsPage user={USER} params={{ section: 'audit' }} api={api} />);
