@@ -213,6 +213,19 @@ namespace {
 
 using JobSearchTest = JobReconcileTest;
 
+TEST_F(JobSearchTest, AListedJobWhosePodsRunIsRunningBeforeTheNextPass) {
+  AddJob();
+  auto listed = [&] { return service_->List(principal_, {}, nullptr).value_or(std::vector<Job>{}); };
+  ASSERT_EQ(listed().size(), 1u);
+  EXPECT_EQ(listed()[0].state, JobState::kPending);  // no pod has started
+  backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kRunning),
+                            MakePod(PodRole::kPserver, PodPhase::kPending, "waiting for 1 CPU")};
+  Job job = listed()[0];
+  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_EQ(job.started_at, 900);
+  EXPECT_EQ(job.state, GetJob().state);  // as the job's own answer says
+}
+
 TEST_F(JobSearchTest, NamesAreFoundByAnyPartNewestFirstPageByPageWithinTheAccount) {
   auto add = [&](const std::string& account, const std::string& name) {
     ASSERT_TRUE(db_->Execute("INSERT INTO jobs (account_id, user_id, name, spec, state, submitted_at) "

@@ -332,6 +332,8 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   for (std::size_t i = 0; i < rows->size() && static_cast<int>(i) < filter.limit; ++i) out.push_back(JobFrom(*rows, i));
   if (next_cursor) *next_cursor = static_cast<int>(rows->size()) > filter.limit ? out.back().id : 0;
   PC_RETURN_IF_ERROR(AddUserEmails(out));
+  for (Job& job : out)
+    if (job.state == JobState::kPending) ShowLiveStart(job);  // the list says what the job's page says
   return out;
 }
 

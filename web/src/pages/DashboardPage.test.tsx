@@ -123,35 +123,6 @@ describe('DashboardPage', () => {
     expect(api.listJobs).toHaveBeenCalledTimes(3);
   });
 
-  it('shows a job the list still calls Pending as the job page does: Running once its pods run', async () => {
-    // The list answers with the state the reconciler last saved; the job's own answer reads its pods live.
-    const saved = makeJob({ id: 7, name: 'fresh', state: 'Pending', reason: 'submitted', started_at: null });
-    const live = { ...saved, state: 'Running', reason: '', started_at: NOW - 1 };
-    const api = dashboardApi(async () => ({ items: [saved], next_cursor: null }), {
-      getJob: vi.fn(async () => live),
-    });
-    page = await mount(<DashboardPage user={MEMBER} params={{}} api={api} />);
-    await flush();
-
-    expect(api.getJob).toHaveBeenCalledWith(7, expect.anything());
-    expect(cell(row('fresh'), 'job-state')).toBe('Running');
-    expect(row('fresh')?.dataset['state']).toBe('Running');
-    // Jobs the list already shows as started or ended are not asked for one by one.
-    expect(api.getJob).toHaveBeenCalledTimes(1);
-    await advance(2_000);
-    expect(cell(row('fresh'), 'job-state')).toBe('Running');
-  });
-
-  it('keeps the list’s Pending when the job’s own answer fails or is Pending too', async () => {
-    const saved = makeJob({ id: 8, name: 'queued', state: 'Pending', reason: 'waiting for 2 CPUs', started_at: null });
-    const api = dashboardApi(async () => ({ items: [saved], next_cursor: null }), { getJob: vi.fn(async () => saved) });
-    page = await mount(<DashboardPage user={MEMBER} params={{}} api={api} />);
-    await flush();
-    expect(api.getJob).toHaveBeenCalled();
-    expect(cell(row('queued'), 'job-state')).toBe('Pending');
-    expect(cell(row('queued'), 'job-state-reason')).toBe('waiting for 2 CPUs');
-  });
-
   it('pauses the refresh while the tab is hidden', async () => {
     const api = dashboardApi(async () => ({ items: [makeJob({ id: 5, name: 'live' })], next_cursor: null }));
     page = await mount(<DashboardPage user={MEMBER} params={{}} api={api} />);

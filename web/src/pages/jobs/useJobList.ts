@@ -5,7 +5,7 @@
 // "Pending" there while its pods run; the job's own answer (GET /api/v1/jobs/:id, what the job page
 // shows) reads its pods live. Each pending job is therefore asked for on its own after every load,
 // and the row shows that answer once it is further along.
-import { useCallback, useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useReducer, useRef } from 'preact/hooks';
 import type { ApiError } from '../../api/client';
 import type { Job, JobPage, JobsApi } from '../../api/jobs';
 import { isAbort, toApiError } from '../../forms';
@@ -76,7 +76,7 @@ function listReducer(state: ListState, action: ListAction): ListState {
   }
 }
 
-export function useJobList(api: Pick<JobsApi, 'listJobs' | 'getJob'>, filters: JobFilters, master: boolean, enabled = true): JobList {
+export function useJobList(api: Pick<JobsApi, 'listJobs'>, filters: JobFilters, master: boolean, enabled = true): JobList {
   const [state, dispatch] = useReducer(listReducer, START);
   // Answers for other filters (or overtaken by a later change) are dropped.
   const generation = useRef(0);
@@ -142,31 +142,5 @@ export function useJobList(api: Pick<JobsApi, 'listJobs' | 'getJob'>, filters: J
   );
 
   const replace = useCallback((job: Job) => dispatch({ type: 'replace', job }), []);
-  const items = useLiveStarts(api, state.items);
-  return { ...state, items, loadMore, refresh, replace };
-}
-
-/**
- * `items`, where a job the list still calls Pending is replaced by its own answer once that says it
- * has moved on (started, or ended). Asked again after every load of `items`; a failed answer changes
- * nothing (the list's state stays shown).
- */
-export function useLiveStarts(api: Pick<JobsApi, 'getJob'>, items: Job[]): Job[] {
-  const [live, setLive] = useState<ReadonlyMap<number, Job>>(new Map());
-  useEffect(() => {
-    const pending = items.filter((job) => job.state === 'Pending');
-    if (pending.length === 0) return;
-    const controller = new AbortController();
-    for (const job of pending) {
-      api.getJob(job.id, { signal: controller.signal }).then(
-        (answer) => {
-          if (answer.state !== 'Pending') setLive((known) => new Map(known).set(answer.id, answer));
-        },
-        () => undefined,
-      );
-    }
-    return () => controller.abort();
-  }, [api, items]);
-  if (live.size === 0) return items;
-  return items.map((job) => (job.state === 'Pending' ? (live.get(job.id) ?? job) : job));
+  return { ...state, loadMore, refresh, replace };
 }
