@@ -85,9 +85,10 @@ std::string SegmentName(int level, std::int64_t segment) {
   return "L" + std::to_string(level) + "-" + std::to_string(segment) + ".ts";
 }
 
-// The segments of `level` in `dir_fd`, oldest first.
-std::vector<std::int64_t> Segments(int dir_fd, int level) {
-  std::vector<std::int64_t> found;
+// The segments of every level in `dir_fd`, oldest first: one reading of the directory.
+using SegmentList = std::array<std::vector<std::int64_t>, kLevels>;
+SegmentList ListSegments(int dir_fd) {
+  SegmentList found;
   int listing = ::dup(dir_fd);
   if (listing < 0) return found;
   DIR* dir = ::fdopendir(listing);
@@ -96,16 +97,18 @@ std::vector<std::int64_t> Segments(int dir_fd, int level) {
     return found;
   }
   ::rewinddir(dir);
-  std::string prefix = "L" + std::to_string(level) + "-";
   while (dirent* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (!name.starts_with(prefix) || !name.ends_with(".ts")) continue;
-    std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - 3);
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
-    found.push_back(std::stoll(std::string(digits)));
+    std::string_view name = entry->d_name;  // "L<level>-<segment>.ts"
+    if (name.size() < 6 || name[0] != 'L' || name[2] != '-' || !name.ends_with(".ts")) continue;
+    int level = name[1] - '0';
+    std::string_view digits = name.substr(3, name.size() - 6);
+    if (level < 0 || level >= kLevels || digits.empty() ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos)
+      continue;
+    found[level].push_back(std::stoll(std::string(digits)));
   }
   ::closedir(dir);
-  std::sort(found.begin(), found.end());
+  for (auto& level : found) std::sort(level.begin(), level.end());
   return found;
 }
 
@@ -146,12 +149,13 @@ Result<std::size_t> ReadColumns(int dir_fd) {
 // Calls `take` with each valid record of `level` whose time is in [from, to), in time order, and
 // stops at the first damaged record of a segment. Returns how many records it read.
 template <typename Take>
-std::size_t ReadRecords(int dir_fd, int level, std::size_t columns, std::int64_t from, std::int64_t to, Take&& take) {
+std::size_t ReadRecords(int dir_fd, const SegmentList& segments, int level, std::size_t columns, std::int64_t from,
+                        std::int64_t to, Take&& take) {
   const std::size_t size = RecordSize(level, columns);
   const std::int64_t span = SegmentSpanMs(level);
   std::size_t read = 0;
   thread_local std::string chunk;  // kept between calls: a query allocates nothing to read
-  for (std::int64_t segment : Segments(dir_fd, level)) {
+  for (std::int64_t segment : segments[level]) {
     if ((segment + 1) * span <= from || segment * span >= to) continue;
     Fd file(::openat(dir_fd, SegmentName(level, segment).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     struct stat st {};
@@ -274,8 +278,7 @@ struct SeriesWriter::Impl {
   }
 
   // Cuts a torn tail off the newest segment of `level`; returns its last valid record, if any.
-  Result<std::optional<std::string>> Repair(int level) {
-    auto segments = Segments(dir.fd, level);
+  Result<std::optional<std::string>> Repair(int level, const std::vector<std::int64_t>& segments) {
     const std::size_t size = RecordSize(level, columns);
     for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
       std::string name = SegmentName(level, *it);
@@ -298,8 +301,9 @@ struct SeriesWriter::Impl {
 
   // Rebuilds the buckets still open at the last sample from the samples they had summed.
   Status Recover() {
+    const SegmentList segments = ListSegments(dir.fd);
     for (int level = 0; level < kLevels; ++level) {
-      auto last = Repair(level);
+      auto last = Repair(level, segments[level]);
       if (!last) return last.error();
       if (level == 0) {
         if (*last) last_t = Load<std::int64_t>((*last)->data());
@@ -310,7 +314,7 @@ struct SeriesWriter::Impl {
       if (last_t < 0) continue;
       std::int64_t from = std::max(buckets[level].start, through + 1);
       std::vector<float> values;
-      ReadRecords(dir.fd, 0, columns, from, last_t + 1, [&](const char* r) {
+      ReadRecords(dir.fd, segments, 0, columns, from, last_t + 1, [&](const char* r) {
         buckets[level].Add(Load<std::int64_t>(r), Unpack(r + 8, columns, values));
       });
     }
@@ -489,6 +493,7 @@ Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int
   if (!opened) return Err(opened.error());
   auto columns = ReadColumns(opened->fd);
   if (!columns) return Err(columns.error());
+  const SegmentList segments = ListSegments(opened->fd);
   const std::int64_t span = to_ms - from_ms;
   const std::int64_t width = std::max<std::int64_t>(1, (span + static_cast<std::int64_t>(points) - 1) /
                                                            static_cast<std::int64_t>(points));
@@ -503,7 +508,7 @@ Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int
   std::vector<ColumnStat> stats;
   for (int level = top; level >= 0; --level) {
     std::int64_t start = level == 0 ? covered : FloorTo(covered, WidthMs(level));
-    result.records_read += ReadRecords(opened->fd, level, *columns, start, to_ms, [&](const char* r) {
+    result.records_read += ReadRecords(opened->fd, segments, level, *columns, start, to_ms, [&](const char* r) {
       std::int64_t t = Load<std::int64_t>(r);
       if (level == 0) {
         folded.AddSample(t, Unpack(r + 8, *columns, values));
@@ -524,9 +529,10 @@ Status Prune(const std::string& dir, std::int64_t now_ms, std::int64_t sample_re
              std::int64_t rollup_retention_ms) {
   auto opened = OpenDir(dir);
   if (!opened) return opened.error().code() == Code::kNotFound ? Status::Ok() : opened.error();
+  const SegmentList segments = ListSegments(opened->fd);
   for (int level = 0; level < kLevels; ++level) {
     std::int64_t keep_after = now_ms - (level == 0 ? sample_retention_ms : rollup_retention_ms);
-    for (std::int64_t segment : Segments(opened->fd, level)) {
+    for (std::int64_t segment : segments[level]) {
       if ((segment + 1) * SegmentSpanMs(level) > keep_after) continue;
       if (::unlinkat(opened->fd, SegmentName(level, segment).c_str(), 0) != 0 && errno != ENOENT)
         return SystemError("cannot remove an expired segment");
