@@ -531,7 +531,8 @@ class LocalBackend final : public ClusterBackend {
     JobUsage usage;
     usage.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
-    for (const PodSlot& slot : e.admitted.value_or(std::vector<PodSlot>{})) {
+    static const std::vector<PodSlot> kWaiting;  // a job in the queue has no pods running
+    for (const PodSlot& slot : e.admitted ? *e.admitted : kWaiting) {
       if (Observe(e, slot).phase != PodPhase::kRunning) continue;
       auto record = PodRecordFromJson(ReadWholeFile(PodDir(e, slot.name) + "/" + kStatusFile).value_or(""));
       PodUsage& pod = usage.pods.emplace_back();
