@@ -86,6 +86,14 @@ struct PodStatus {
   std::string endpoint;           // "host:port" the pod serves on (pservers) or was given
 };
 
+// One GPU given to a pod, as its driver reports it now.
+struct GpuUsage {
+  int index = 0;                      // the machine's GPU number
+  std::optional<double> utilization_percent;
+  std::optional<std::uint64_t> memory_used_bytes;
+  std::optional<std::uint64_t> memory_total_bytes;
+};
+
 // Cumulative resource counters of one running pod, read the way cAdvisor and the kubelet read them.
 // A counter the backend cannot read is absent and `not_measured` says why; it is never a zero.
 struct PodUsage {
@@ -98,6 +106,7 @@ struct PodUsage {
   std::optional<std::int64_t> oom_kills;
   std::optional<std::uint64_t> disk_read_bytes;
   std::optional<std::uint64_t> disk_write_bytes;
+  std::vector<GpuUsage> gpus;  // the pod's GPUs; none for a pod without GPUs
   std::string not_measured;  // "cpu, memory, disk: the pod has no cgroup (...)"
 };
 

@@ -372,6 +372,29 @@ bool ArePodCgroups(const std::vector<std::string>& dirs, const std::string& ns) 
 
 // ---- the backend ---------------------------------------------------------------------------
 
+// nvidia-smi on PATH, or "" when this machine has none.
+std::string FindNvidiaSmi() {
+  const char* path = std::getenv("PATH");
+  std::istringstream split(path ? path : "/usr/bin:/bin");
+  for (std::string d; std::getline(split, d, ':');) {
+    std::string candidate = d + "/nvidia-smi";
+    if (!d.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// What `nvidia-smi` prints, line by line; empty when it cannot run.
+std::vector<std::string> NvidiaSmi(const std::string& binary, const std::string& arguments) {
+  std::vector<std::string> lines;
+  std::string command = "'" + binary + "' " + arguments + " 2>/dev/null";
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, p)) lines.emplace_back(line);
+    ::pclose(p);
+  }
+  return lines;
+}
+
 class LocalBackend final : public ClusterBackend {
  public:
   LocalBackend(LocalBackendOptions options, Resources capacity)
@@ -528,6 +551,7 @@ class LocalBackend final : public ClusterBackend {
     auto it = jobs_.find(Key(namespace_name, job));
     if (it == jobs_.end()) return Err(Status::NotFound("job '" + job + "' does not exist"));
     const JobEntry& e = it->second;
+    std::optional<std::map<int, GpuUsage>> gpus;  // read once, when a running pod has GPUs
     JobUsage usage;
     usage.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
@@ -539,6 +563,7 @@ class LocalBackend final : public ClusterBackend {
       pod.name = slot.name;
       if (record && !record->cgroup_dirs.empty()) ReadCgroupUsage(record->cgroup_dirs, pod);
       else pod.not_measured = "cpu, memory, disk: the pod has no cgroup (" + (record ? record->limits : "") + ")";
+      if (!slot.gpus.empty()) AddGpuUsage(slot.gpus, gpus, pod);
     }
     if (!e.network.keeper_pid) {
       usage.network_not_measured = "the pods use this machine's network, shared with everything on it";
@@ -548,6 +573,20 @@ class LocalBackend final : public ClusterBackend {
       usage.network_not_measured = network.error().message();
     }
     return usage;
+  }
+
+  // The pod's GPUs as the driver reports them; `known` is read on first need.
+  static void AddGpuUsage(const std::vector<int>& mine, std::optional<std::map<int, GpuUsage>>& known, PodUsage& pod) {
+    if (!known) {
+      std::string smi = FindNvidiaSmi();
+      known = smi.empty() ? std::map<int, GpuUsage>{}
+                          : ParseGpuQuery(NvidiaSmi(smi, "--query-gpu=index,utilization.gpu,memory.used,memory.total "
+                                                         "--format=csv,noheader,nounits"));
+    }
+    for (int index : mine)
+      if (auto it = known->find(index); it != known->end()) pod.gpus.push_back(it->second);
+    if (pod.gpus.size() < mine.size())
+      pod.not_measured += std::string(pod.not_measured.empty() ? "" : "; ") + "gpu: nvidia-smi did not report every GPU";
   }
 
   Status Delete(const std::string& namespace_name, const std::string& job) override {
@@ -954,6 +993,33 @@ class LocalBackend final : public ClusterBackend {
 
 }  // namespace
 
+
+// Memory comes in MiB.
+std::map<int, GpuUsage> ParseGpuQuery(const std::vector<std::string>& lines) {
+  std::map<int, GpuUsage> gpus;
+  for (const std::string& line : lines) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    for (std::string field; std::getline(in, field, ',');) {
+      field.erase(0, field.find_first_not_of(" \t"));
+      field.erase(field.find_last_not_of(" \t\r\n") + 1);
+      fields.push_back(field);
+    }
+    auto number = [&](std::size_t i) -> std::optional<double> {
+      if (i >= fields.size() || fields[i].empty() || !std::isdigit(static_cast<unsigned char>(fields[i][0])))
+        return std::nullopt;
+      return std::strtod(fields[i].c_str(), nullptr);
+    };
+    auto index = number(0);
+    if (!index) continue;
+    GpuUsage gpu{.index = static_cast<int>(*index), .utilization_percent = number(1)};
+    if (auto used = number(2)) gpu.memory_used_bytes = static_cast<std::uint64_t>(*used) << 20;
+    if (auto total = number(3)) gpu.memory_total_bytes = static_cast<std::uint64_t>(*total) << 20;
+    gpus[gpu.index] = gpu;
+  }
+  return gpus;
+}
+
 Resources MachineCapacity() {
   Resources r;
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -969,23 +1035,9 @@ Resources MachineCapacity() {
         break;
       }
   }
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  std::istringstream split(dirs);
-  std::string d;
-  while (std::getline(split, d, ':')) {
-    std::string candidate = d + "/nvidia-smi";
-    if (!d.empty() && ::access(candidate.c_str(), X_OK) == 0) {
-      std::string command = "'" + candidate + "' -L 2>/dev/null";
-      if (FILE* p = ::popen(command.c_str(), "r")) {
-        char line[512];
-        while (std::fgets(line, sizeof line, p))
-          if (std::strncmp(line, "GPU ", 4) == 0) ++r.gpus;
-        ::pclose(p);
-      }
-      break;
-    }
-  }
+  if (std::string smi = FindNvidiaSmi(); !smi.empty())
+    for (const std::string& line : NvidiaSmi(smi, "-L"))
+      if (line.starts_with("GPU ")) ++r.gpus;
   return r;
 }
 

@@ -71,6 +71,10 @@ Result<std::unique_ptr<ClusterBackend>> MakeLocalBackend(const LocalBackendOptio
 // This machine's cores, memory and GPUs.
 Resources MachineCapacity();
 
+// The GPUs of `nvidia-smi --query-gpu=index,utilization.gpu,memory.used,memory.total
+// --format=csv,noheader,nounits` output, by index; "[N/A]" fields stay absent.
+std::map<int, GpuUsage> ParseGpuQuery(const std::vector<std::string>& lines);
+
 // What the sandbox of a pod started by this process would lack: each field empty when that
 // guarantee holds, else why not. A backend probes once
 // at start and logs Missing() ("no network namespace: ...").

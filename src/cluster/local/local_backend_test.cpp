@@ -643,3 +643,44 @@ TEST_F(PodUsageTest, OnlyPodGroupsAreReadAndAReusedPidIsNotTakenForAKeeper) {
 
 }  // namespace
 }  // namespace paddlecloud::cluster::local
+
+namespace paddlecloud::cluster::local {
+namespace {
+
+TEST(GpuQueryTest, ReadsEachGpuAndLeavesWhatTheDriverCannotSayAbsent) {
+  auto gpus = ParseGpuQuery({"0, 37, 1024, 16384\n", "1, [N/A], [N/A], 16384\n", "garbage\n", "\n"});
+  ASSERT_EQ(gpus.size(), 2u);
+  EXPECT_EQ(gpus[0].utilization_percent, 37);
+  EXPECT_EQ(gpus[0].memory_used_bytes, std::optional<std::uint64_t>(1ull << 30));
+  EXPECT_EQ(gpus[0].memory_total_bytes, std::optional<std::uint64_t>(16ull << 30));
+  EXPECT_FALSE(gpus[1].utilization_percent.has_value());
+  EXPECT_FALSE(gpus[1].memory_used_bytes.has_value());
+}
+
+// No GPU here: a stand-in nvidia-smi answers as the driver's does, and a pod is given GPU 0.
+TEST_F(PodUsageTest, APodsGpusAreReadFromTheDriver) {
+  std::string bin = tmp_.path() + "/bin";
+  fs::create_directories(bin);
+  std::ofstream(bin + "/nvidia-smi") << "#!/bin/sh\n"
+                                        "case \"$1\" in -L) echo 'GPU 0: Stand-in'; echo 'GPU 1: Stand-in';;\n"
+                                        "*) echo '0, 37, 1024, 16384'; echo '1, 90, 8000, 16384';; esac\n";
+  fs::permissions(bin + "/nvidia-smi", fs::perms::owner_all);
+  std::string path = std::getenv("PATH");
+  ::setenv("PATH", (bin + ":" + path).c_str(), 1);  // before the backend's threads start
+  auto backend = Make({4000, 8 * kGi, 2});
+  JobRun run = Job("gpu", "touch '" + Path("gpu.done") + "' && sleep 300");
+  run.trainer_requests = {100, 0, 1};
+  ASSERT_TRUE(backend->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return fs::exists(Path("gpu.done")); }, kDeadline)) << Log("gpu-trainer-0");
+  auto usage = backend->GetUsage("acct-1", "gpu");
+  backend.reset();
+  ::setenv("PATH", path.c_str(), 1);  // once they have ended
+  ASSERT_TRUE(usage);
+  ASSERT_EQ(usage->pods.size(), 1u);
+  ASSERT_EQ(usage->pods[0].gpus.size(), 1u);  // its own GPU only, not the machine's other one
+  EXPECT_EQ(usage->pods[0].gpus[0].index, 0);
+  EXPECT_EQ(usage->pods[0].gpus[0].utilization_percent, 37);
+}
+
+}  // namespace
+}  // namespace paddlecloud::cluster::local
