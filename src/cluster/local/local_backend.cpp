@@ -547,30 +547,44 @@ class LocalBackend final : public ClusterBackend {
   }
 
   Result<JobUsage> GetUsage(const std::string& namespace_name, const std::string& job) override {
-    std::lock_guard lock(mu_);
-    auto it = jobs_.find(Key(namespace_name, job));
-    if (it == jobs_.end()) return Err(Status::NotFound("job '" + job + "' does not exist"));
-    const JobEntry& e = it->second;
+    // Which pods run, under the lock; their counters (files, nvidia-smi) after it, so a slow read
+    // never holds up submissions and the admission loop.
+    struct Running {
+      const std::string name;
+      const std::string status_file;
+      const std::vector<int> gpus;
+    };
+    std::vector<Running> running;
+    JobNetwork network;
+    {
+      std::lock_guard lock(mu_);
+      auto it = jobs_.find(Key(namespace_name, job));
+      if (it == jobs_.end()) return Err(Status::NotFound("job '" + job + "' does not exist"));
+      const JobEntry& e = it->second;
+      network = e.network;
+      if (e.admitted)
+        for (const PodSlot& slot : *e.admitted)
+          if (Observe(e, slot).phase == PodPhase::kRunning)
+            running.push_back({slot.name, PodDir(e, slot.name) + "/" + kStatusFile, slot.gpus});
+    }
     std::optional<std::map<int, GpuUsage>> gpus;  // read once, when a running pod has GPUs
     JobUsage usage;
     usage.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
-    static const std::vector<PodSlot> kWaiting;  // a job in the queue has no pods running
-    for (const PodSlot& slot : e.admitted ? *e.admitted : kWaiting) {
-      if (Observe(e, slot).phase != PodPhase::kRunning) continue;
-      auto record = PodRecordFromJson(ReadWholeFile(PodDir(e, slot.name) + "/" + kStatusFile).value_or(""));
+    for (const Running& r : running) {
+      auto record = PodRecordFromJson(ReadWholeFile(r.status_file).value_or(""));
       PodUsage& pod = usage.pods.emplace_back();
-      pod.name = slot.name;
+      pod.name = r.name;
       if (record && !record->cgroup_dirs.empty()) ReadCgroupUsage(record->cgroup_dirs, pod);
       else pod.not_measured = "cpu, memory, disk: the pod has no cgroup (" + (record ? record->limits : "") + ")";
-      if (!slot.gpus.empty()) AddGpuUsage(slot.gpus, gpus, pod);
+      if (!r.gpus.empty()) AddGpuUsage(r.gpus, gpus, pod);
     }
-    if (!e.network.keeper_pid) {
+    if (!network.keeper_pid) {
       usage.network_not_measured = "the pods use this machine's network, shared with everything on it";
-    } else if (auto network = ReadNetworkUsage(e.network)) {
-      usage.network = *network;
+    } else if (auto traffic = ReadNetworkUsage(network)) {
+      usage.network = *traffic;
     } else {
-      usage.network_not_measured = network.error().message();
+      usage.network_not_measured = traffic.error().message();
     }
     return usage;
   }
