@@ -68,6 +68,13 @@ class IsolationTest : public testing::PlatformTest, public ::testing::WithParamI
       fs::create_directories(Data());
       ASSERT_EQ(::chown(Data().c_str(), kNobody, kNobody), 0);
       options.uid = options.gid = kNobody;
+      // The build may sit in a folder only root can enter (a clone in `mktemp -d`): the server and
+      // its pod supervisor run from copies nobody can reach.
+      fs::path built = testing::PaddlecloudBinary(), bin = dir_.path() + "/bin";
+      fs::create_directories(bin);
+      for (const char* name : {"paddlecloud", "paddlecloud-pod-supervisor"})
+        fs::copy_file(built.parent_path() / name, bin / name, fs::copy_options::overwrite_existing);
+      options.binary = (bin / "paddlecloud").string();
     } else {
       // Like a data dir under /root: pods need no access to the folders above their data.
       ASSERT_EQ(::chmod(dir_.path().c_str(), 0700), 0);

@@ -73,7 +73,7 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   log_path_ = (fs::path(data_dir_).parent_path() / ("server-" + std::to_string(counter++) + ".log")).string();
   std::error_code ec;
   fs::remove(fs::path(data_dir_) / "server.addr", ec);
-  std::vector<std::string> args = {PaddlecloudBinary(), "server", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
+  std::vector<std::string> args = {options.binary.empty() ? PaddlecloudBinary() : options.binary, "server", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -36,6 +36,7 @@ struct ServerProcessOptions {
   int uid = -1;  // run as this uid/gid (the test runs as root); -1: as the test
   int gid = -1;
   std::vector<std::pair<std::string, std::string>> env;  // added to the server's environment
+  std::string binary;  // the paddlecloud binary to run; empty: PaddlecloudBinary()
 };
 
 class ServerProcess {
