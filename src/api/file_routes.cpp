@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "api/auth_middleware.h"
+#include "api/request_params.h"
 #include "files/cloud_path.h"
 #include "files/tar_format.h"
 #include "http/json.h"
@@ -109,15 +110,6 @@ json::object PublicationJson(const files::Publication& p) {
           {"published_by", p.published_by}, {"published_at", p.published_at},
           {"path", p.path()},     {"files", p.files},
           {"bytes", p.bytes}};
-}
-
-Result<std::int64_t> IdParam(const Request& request, const std::string& name, const std::string& what) {
-  std::string_view text = request.PathParam(name);
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
-    return Err(Status::NotFound("no " + what + " '" + std::string(text) + "'"));
-  return id;
 }
 
 // A non-negative integer query parameter, or `fallback` when absent.
@@ -564,7 +556,7 @@ asio::awaitable<Response> ListShares(const Deps& d, Request& request) {
 }
 
 asio::awaitable<Response> RevokeShare(const Deps& d, Request& request) {
-  auto id = IdParam(request, "share", "share");
+  auto id = PathId(request, "share", "share");
   if (!id) co_return ErrorResponse(id.error());
   Status revoked = co_await d.pool.Run([&] {
     auto shares = d.files.shares().List(*request.principal);
@@ -643,7 +635,7 @@ asio::awaitable<Response> ListPublications(const Deps& d, Request& request) {
 }
 
 asio::awaitable<Response> GetPublication(const Deps& d, Request& request) {
-  auto id = IdParam(request, "publication", "publication");
+  auto id = PathId(request, "publication", "publication");
   if (!id) co_return ErrorResponse(id.error());
   auto p = co_await d.pool.Run([&] { return d.files.publications().Get(*id); });
   if (!p) co_return ErrorResponse(p.error());
@@ -651,7 +643,7 @@ asio::awaitable<Response> GetPublication(const Deps& d, Request& request) {
 }
 
 asio::awaitable<Response> WithdrawPublication(const Deps& d, Request& request) {
-  auto id = IdParam(request, "publication", "publication");
+  auto id = PathId(request, "publication", "publication");
   if (!id) co_return ErrorResponse(id.error());
   Status deleted = co_await d.pool.Run([&] {
     auto publication = d.files.publications().Get(*id);

@@ -8,6 +8,7 @@
 
 #include <charconv>
 
+#include "api/request_params.h"
 #include "common/units.h"
 #include "http/json.h"
 #include "http/sse.h"
@@ -55,25 +56,7 @@ json::object PodJson(const jobs::Pod& p) {
           {"endpoint", p.endpoint}};
 }
 
-Result<std::int64_t> JobId(const Request& request) {
-  std::string_view text = request.PathParam("job");
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
-    return Err(Status::NotFound("no job with id '" + std::string(text) + "'"));
-  return id;
-}
-
-// Optional integer query parameter; InvalidArgument naming it when it is not one.
-Result<std::optional<std::int64_t>> QueryInt(const Request& request, const std::string& name) {
-  auto v = request.Query(name);
-  if (!v || v->empty()) return std::optional<std::int64_t>();
-  std::int64_t out = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || end != v->data() + v->size())
-    return Err(Status::InvalidArgument(name + " must be an integer", name));
-  return std::optional<std::int64_t>(out);
-}
+Result<std::int64_t> JobId(const Request& request) { return PathId(request, "job", "job with id"); }
 
 // Follows one pod's log: the last `lines` lines, then what is appended, until the job has ended
 // and the log is drained, the client leaves or the server stops.

@@ -189,6 +189,9 @@ const std::map<std::string_view, Setter>& Setters() {
       {"trusted_proxies", List(&ServerConfig::trusted_proxies)},
       {"metrics_access", OneOf(&ServerConfig::metrics_access, {"public", "loopback", "token"})},
       {"metrics_token", Text(&ServerConfig::metrics_token)},
+      {"usage_interval", Duration(&ServerConfig::usage_interval)},
+      {"usage_sample_retention", Duration(&ServerConfig::usage_sample_retention)},
+      {"usage_rollup_retention", Duration(&ServerConfig::usage_rollup_retention)},
   };
   return kSetters;
 }
@@ -267,6 +270,9 @@ const std::vector<SettingInfo>& ServerSettings() {
         "public");
     add("metrics_token", "bearer token /metrics requires when metrics_access = token (never logged; give it by "
         "environment or config file rather than on the command line)", "");
+    add("usage_interval", "how often the CPU, memory, GPU, disk and network usage of running pods is sampled", "5s");
+    add("usage_sample_retention", "how long usage samples are kept at full resolution", "7d");
+    add("usage_rollup_retention", "how long usage rollups (1 min to 6 h buckets of min/max/mean) are kept", "365d");
     return v;
   }();
   return settings;

@@ -55,6 +55,9 @@ struct ServerConfig {
   std::vector<std::string> trusted_proxies;  // IPs/CIDRs whose X-Forwarded-For is believed
   std::string metrics_access = "public";   // public|loopback|token
   std::string metrics_token;               // for metrics_access = token (never logged)
+  std::chrono::milliseconds usage_interval{5'000};  // running pods' usage is sampled this often
+  std::chrono::milliseconds usage_sample_retention{7LL * 24 * 3600 * 1000};  // full-resolution samples kept
+  std::chrono::milliseconds usage_rollup_retention{365LL * 24 * 3600 * 1000};  // 1 min .. 6 h rollups kept
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

@@ -530,6 +530,18 @@ void JobService::Reconcile() {
   for (std::size_t i = 0; i < rows->size(); ++i) ReconcileJob(JobFrom(*rows, i));
 }
 
+Result<std::vector<Job>> JobService::RunningJobs() {
+  auto rows = db_.Query(std::string("SELECT ") + kJobColumns + " FROM jobs j WHERE j.state IN ('Pending', 'Running') AND j.state = 'Running'");  // the partial index
+  if (!rows) return Err(rows.error());
+  std::vector<Job> jobs;
+  for (std::size_t i = 0; i < rows->size(); ++i) jobs.push_back(JobFrom(*rows, i));
+  return jobs;
+}
+
+std::string JobService::UsageDir(const Job& job) const {
+  return (fs::path(JobDir(job.account_id, job.id)) / "usage").string();
+}
+
 void JobService::ReconcileJob(const Job& job) {
   auto observed = backend_.GetPods(job.account_id, BackendName(job));
   if (!observed) {

@@ -107,10 +107,16 @@ class JobService {
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();
 
+  // Every account's running jobs, for the usage sampler (not for users: no tenant scope).
+  Result<std::vector<Job>> RunningJobs();
+  // Where the job's resource usage is recorded: beside its logs, out of its pods' sight.
+  std::string UsageDir(const Job& job) const;
+  // The job's name in the cluster backend ("<name>-<id>").
+  static std::string BackendName(const Job& job);
+
  private:
   std::int64_t Now() const;
   std::string JobDir(const std::string& account_id, std::int64_t job_id) const;
-  static std::string BackendName(const Job& job);
   std::vector<cluster::Mount> PodMounts(const Principal& principal, const std::string& job_dir) const;
   Result<std::string> PodPathOfWorkdir(const Principal& principal, const std::string& workdir) const;
   Status CheckCodeSource(const Principal& principal, const JobSpec& spec);

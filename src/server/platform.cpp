@@ -23,6 +23,7 @@
 #include "api/certificate_routes.h"
 #include "api/file_routes.h"
 #include "api/job_routes.h"
+#include "api/usage_routes.h"
 #include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
 #include "http/middleware.h"
@@ -45,6 +46,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : accounts::AccountMigrations()) all.push_back(std::move(m));
   for (auto& m : jobs::JobMigrations()) all.push_back(std::move(m));
   for (auto& m : files::FileMigrations()) all.push_back(std::move(m));
+  for (auto& m : monitoring::AccountingMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -95,6 +97,22 @@ void CollectJobMetrics(jobs::JobService& jobs, metrics::Registry& r) {
     r.GetGauge("paddlecloud_cluster_gpus", "GPUs: the cluster's capacity and what admitted pods request.", labels)
         .Set(static_cast<double>(resources.gpus));
   }
+}
+
+// The sampler's health: how old its newest pass is (grows when it falls behind) and what one costs.
+void CollectSamplerMetrics(const monitoring::UsageSampler& sampler, metrics::Registry& r) {
+  monitoring::UsageSampler::Stats stats = sampler.stats();
+  double age = 0;
+  if (stats.last_pass_ms > 0) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    age = static_cast<double>(now - stats.last_pass_ms) / 1000;
+  }
+  r.GetGauge("paddlecloud_usage_sampler_lag_seconds",
+             "Seconds since the usage sampler's last pass started (about usage_interval when it keeps up).")
+      .Set(age);
+  r.GetGauge("paddlecloud_usage_sampler_pass_seconds", "How long the usage sampler's last pass over running pods took.")
+      .Set(stats.last_pass_seconds);
 }
 
 }  // namespace
@@ -215,10 +233,11 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
   backend_ = std::move(*backend);
   // Without links in the path: pods' mounts are opened refusing any symbolic link on the way.
   std::string files_root = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "files")).string();
+  jobs_dir_ = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string();
   jobs_ = std::make_unique<jobs::JobService>(
       *database_, *backend_, *accounts_,
       jobs::JobsOptions{
-          .jobs_dir = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string(),
+          .jobs_dir = jobs_dir_,
           .files_dir = files_root,
           .pod_api_url = [url = pod_api_url_] { return *url; },
           .read_only_mounts =
@@ -237,13 +256,24 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
           .storage_left = [files = files_.get()](const std::string& account) {
             return files->quota().StorageLeft(account).value_or(0);
           },
-          .job_finished = [files = files_.get()](const jobs::Job& job) {
+          .job_finished = [files = files_.get(), this](const jobs::Job& job) {
+            sampler_->JobEnded(job);
             auto recorded = files->job_outputs().Record(job.account_id, job.user_id, job.id,
                                                         job.started_at.value_or(job.submitted_at));
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           }});
   api::AddJobRoutes(router_, *jobs_, *pool_);
   metrics_.AddCollector([jobs = jobs_.get()](metrics::Registry& r) { CollectJobMetrics(*jobs, r); });
+
+  accounting_ = std::make_unique<monitoring::Accounting>(*database_);
+  sampler_ = std::make_unique<monitoring::UsageSampler>(
+      *jobs_, *backend_, *accounting_,
+      monitoring::SamplerOptions{.interval = config.usage_interval,
+                                 .sample_retention = config.usage_sample_retention,
+                                 .rollup_retention = config.usage_rollup_retention,
+                                 .now_ms = {}});
+  api::AddUsageRoutes(router_, *jobs_, *accounting_, *sampler_, *pool_);
+  metrics_.AddCollector([sampler = sampler_.get()](metrics::Registry& r) { CollectSamplerMetrics(*sampler, r); });
   return Status::Ok();
 }
 
@@ -290,12 +320,34 @@ void Platform::StartReconciler() {
       wake.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
     }
   });
+  usage_sampler_ = std::jthread([this](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    auto next = std::chrono::steady_clock::now();
+    auto next_prune = next;
+    while (!stop.stop_requested()) {
+      try {
+        sampler_->SampleOnce();
+        if (std::chrono::steady_clock::now() >= next_prune) {
+          sampler_->Prune(jobs_dir_);
+          next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("usage sampler: {}", e.what());
+      }
+      // Passes keep to the interval's grid; one that ran late is not followed by a burst.
+      next = std::max(next + sampler_->interval(), std::chrono::steady_clock::now());
+      std::unique_lock lock(mutex);
+      wake.wait_until(lock, stop, next, [] { return false; });
+    }
+  });
 }
 
 Platform::~Platform() {
-  if (reconciler_.joinable()) {
-    reconciler_.request_stop();
-    reconciler_.join();
+  for (std::jthread* thread : {&usage_sampler_, &reconciler_}) {
+    if (!thread->joinable()) continue;
+    thread->request_stop();
+    thread->join();
   }
   if (pool_) pool_->Stop();
 }

@@ -22,6 +22,8 @@
 #include "jobs/packages.h"
 #include "mail/mailer.h"
 #include "metrics/metrics.h"
+#include "monitoring/accounting.h"
+#include "monitoring/usage_sampler.h"
 #include "pki/certificate_authority.h"
 #include "ops/ops_routes.h"
 
@@ -59,8 +61,9 @@ class Platform {
   jobs::JobService& jobs() { return *jobs_; }
   files::FileService& files() { return *files_; }
   // Starts the reconciler that drives jobs toward their desired state and expires abandoned
-  // uploads (stopped by the destructor).
+  // uploads, and the usage sampler (both stopped by the destructor).
   void StartReconciler();
+  monitoring::UsageSampler& sampler() { return *sampler_; }
   // Once the server listens: where users reach it (mailed links, unless public_url is set) and
   // where pods reach the API (PADDLE_CLOUD_URL, relayed into each job's network).
   void SetListenAddress(const std::string& scheme, const std::string& bound_address);
@@ -86,11 +89,15 @@ class Platform {
   std::unique_ptr<pki::CertificateAuthority> ca_;
   std::unique_ptr<cluster::ClusterBackend> backend_;
   std::unique_ptr<jobs::JobService> jobs_;
+  std::unique_ptr<monitoring::Accounting> accounting_;
+  std::unique_ptr<monitoring::UsageSampler> sampler_;
+  std::string jobs_dir_;
   std::unique_ptr<files::FileStore> file_store_;
   std::unique_ptr<files::FileService> files_;
   std::unique_ptr<jobs::PackageStore> packages_;  // unused job packages: counted in usage, expired
   std::chrono::seconds package_ttl_{0};
   std::jthread reconciler_;
+  std::jthread usage_sampler_;
   http::Router router_;
 };
 
