@@ -151,6 +151,7 @@ class Bench:
         self.results = []
         self.big_log = None
         self.seeded = 0
+        self.server_args = []  # more flags of `paddlecloud server`
 
     # ------------------------------------------------------------------ server
     def start_server(self):
@@ -160,7 +161,7 @@ class Bench:
         self.server_log = open(os.path.join(self.tmp, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [self.binary, "server", "--listen", "127.0.0.1:0", "--data-dir", self.data,
-             "--access-log", "false", "--log-level", "warn"],
+             "--access-log", "false", "--log-level", "warn"] + self.server_args,
             stdout=self.server_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)  # Ctrl-C must not reach it: jobs are stopped through it first
         deadline = time.monotonic() + 30

@@ -1,5 +1,6 @@
 #include "monitoring/usage_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -70,6 +71,8 @@ Status CheckRange(const UsageRange& range, JobUsageReport& report, std::int64_t 
   if (report.from_ms >= report.to_ms) return Status::InvalidArgument("from must be before to", "from");
   std::int64_t span = report.to_ms - report.from_ms;
   auto points = static_cast<std::int64_t>(range.points);
+  if (range.sampling_interval_ms > 0)
+    points = std::clamp<std::int64_t>((span + range.sampling_interval_ms - 1) / range.sampling_interval_ms, 1, points);
   report.bucket_ms = std::max<std::int64_t>(1, (span + points - 1) / points);  // as the store divides the range
   for (std::int64_t t = report.from_ms; t < report.to_ms; t += report.bucket_ms) report.t.push_back(t);
   return Status::Ok();

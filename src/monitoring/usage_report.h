@@ -21,6 +21,8 @@ struct UsageRange {
   std::optional<std::int64_t> from_ms;  // default: when the job started (or was submitted)
   std::optional<std::int64_t> to_ms;    // default: when it ended, or now
   std::size_t points = 500;             // 1..kMaxUsagePoints
+  // Buckets much narrower than the sampling interval would be mostly empty: fewer points then.
+  std::int64_t sampling_interval_ms = 0;
 };
 
 // One metric over the answer's buckets; NaN where nothing was sampled.
