@@ -64,10 +64,12 @@ void AppendNumbers(std::string& out, const std::vector<float>& values) {
   out += ']';
 }
 
-std::string MetricsText(const MetricMap& metrics) {
-  std::string out = "{";
+void AppendMetrics(std::string& out, const MetricMap& metrics) {
+  out += '{';
+  bool first = true;
   for (const auto& [name, m] : metrics) {
-    if (out.size() > 1) out += ',';
+    if (!first) out += ',';
+    first = false;
     out += json::serialize(json::string(name)) + ":{\"min\":";
     AppendNumbers(out, m.min);
     out += ",\"max\":";
@@ -76,15 +78,14 @@ std::string MetricsText(const MetricMap& metrics) {
     AppendNumbers(out, m.mean);
     out += '}';
   }
-  return out + "}";
+  out += '}';
 }
 
-// `object` serialized with `"key": raw` added last (raw is JSON text).
-std::string WithRaw(const json::object& object, std::string_view key, const std::string& raw) {
-  std::string out = json::serialize(object);
+// Appends `object` serialized, left open for more fields: `{"a":1,` (or `{`).
+void AppendOpen(std::string& out, const json::object& object) {
+  out += json::serialize(object);
   out.pop_back();
   if (!object.empty()) out += ',';
-  return out + json::serialize(json::string(key)) + ":" + raw + "}";
 }
 
 json::object ResourcesJson(const cluster::Resources& r) {
@@ -95,34 +96,44 @@ json::object TimeJson(const monitoring::UsageTotals& t) {
   return {{"cpu_seconds", t.cpu_seconds}, {"gpu_seconds", t.gpu_seconds}};
 }
 
+// Written into one buffer sized up front: answers reach megabytes, and every temporary copy of
+// that size costs fresh pages.
 std::string ReportText(const monitoring::JobUsageReport& report, std::int64_t interval_ms) {
-  std::string pods = "[";
+  std::size_t values = report.t.size() * 3 * (monitoring::kPodMetrics.size() * (report.pods.size() + 1) +
+                                              monitoring::kNetworkMetrics.size());
+  std::string out;
+  out.reserve(values * 8 + report.t.size() * 15 + 4096);
+  AppendOpen(out, {{"job", report.job.id},
+                   {"state", jobs::StateName(report.job.state)},
+                   {"interval_ms", interval_ms},
+                   {"from", report.from_ms},
+                   {"to", report.to_ms},
+                   {"bucket_ms", report.bucket_ms},
+                   {"t", json::array(report.t.begin(), report.t.end())}});
+  out += "\"pods\":[";
   for (const auto& p : report.pods) {
-    if (pods.size() > 1) pods += ',';
-    json::array ooms(p.oom_kill_times.begin(), p.oom_kill_times.end());
-    json::object pod{{"name", p.pod.name},
+    if (&p != &report.pods.front()) out += ',';
+    AppendOpen(out, {{"name", p.pod.name},
                      {"role", p.pod.role},
                      {"phase", p.pod.phase},
                      {"requests", ResourcesJson(p.requests)},
                      {"limits", ResourcesJson(p.requests)},  // the local backend enforces requests as limits
-                     {"oom_kill_times", std::move(ooms)},
+                     {"oom_kill_times", json::array(p.oom_kill_times.begin(), p.oom_kill_times.end())},
                      {"not_measured", p.not_measured},
-                     {"time", TimeJson(p.time)}};
-    pods += WithRaw(pod, "metrics", MetricsText(p.metrics));
+                     {"time", TimeJson(p.time)}});
+    out += "\"metrics\":";
+    AppendMetrics(out, p.metrics);
+    out += '}';
   }
-  pods += ']';
-  json::object head{{"job", report.job.id},
-                    {"state", jobs::StateName(report.job.state)},
-                    {"interval_ms", interval_ms},
-                    {"from", report.from_ms},
-                    {"to", report.to_ms},
-                    {"bucket_ms", report.bucket_ms},
-                    {"t", json::array(report.t.begin(), report.t.end())}};
-  std::string total = WithRaw({{"time", TimeJson(report.time)}}, "metrics", MetricsText(report.job_total));
-  std::string network =
-      WithRaw({{"not_measured", report.network_not_measured}}, "metrics", MetricsText(report.network));
-  std::string out = WithRaw(head, "pods", pods);
-  out = out.substr(0, out.size() - 1) + ",\"job_total\":" + total + ",\"network\":" + network + "}";
+  out += "],\"job_total\":";
+  AppendOpen(out, {{"time", TimeJson(report.time)}});
+  out += "\"metrics\":";
+  AppendMetrics(out, report.job_total);
+  out += "},\"network\":";
+  AppendOpen(out, {{"not_measured", report.network_not_measured}});
+  out += "\"metrics\":";
+  AppendMetrics(out, report.network);
+  out += "}}";
   return out;
 }
 
