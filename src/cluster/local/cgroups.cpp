@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -73,15 +74,27 @@ bool MakeDir(const std::string& path, std::string& why) {
   return false;
 }
 
-std::int64_t KeyedValue(const std::string& path, const std::string& key) {
+// The values of a file of "key value" lines, read once (memory.stat is costly for the kernel to make).
+std::map<std::string, std::uint64_t, std::less<>> KeyedValues(const std::string& path) {
+  std::map<std::string, std::uint64_t, std::less<>> values;
   auto text = ReadWholeFile(path);
-  if (!text) return -1;
+  if (!text) return values;
   std::istringstream in(*text);
-  std::string k;
-  std::int64_t v;
-  while (in >> k >> v)
-    if (k == key) return v;
-  return -1;
+  std::string name;
+  std::uint64_t value;
+  while (in >> name >> value) values.emplace(name, value);
+  return values;
+}
+
+std::optional<std::uint64_t> ValueOf(const std::map<std::string, std::uint64_t, std::less<>>& values,
+                                     std::string_view key) {
+  auto it = values.find(key);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::uint64_t> KeyIn(const std::string& path, std::string_view key) {
+  return ValueOf(KeyedValues(path), key);
 }
 
 std::string CpuText(std::int64_t milli) {
@@ -213,13 +226,13 @@ void RemoveCgroupDirs(const std::vector<std::string>& dirs) {
 
 std::int64_t PodCgroup::OomKills() const {
   if (memory_dir_.empty()) return -1;
-  return version_ == 2 ? KeyedValue(memory_dir_ + "/memory.events", "oom_kill")
-                       : KeyedValue(memory_dir_ + "/memory.oom_control", "oom_kill");
+  auto kills = KeyIn(memory_dir_ + (version_ == 2 ? "/memory.events" : "/memory.oom_control"), "oom_kill");
+  return kills ? static_cast<std::int64_t>(*kills) : -1;
 }
 
 bool PodCgroup::HitMemoryLimit() const {
   if (memory_dir_.empty()) return false;
-  if (version_ == 2) return KeyedValue(memory_dir_ + "/memory.events", "max") > 0;
+  if (version_ == 2) return KeyIn(memory_dir_ + "/memory.events", "max").value_or(0) > 0;
   auto text = ReadWholeFile(memory_dir_ + "/memory.failcnt");
   return text && std::atoll(text->c_str()) > 0;
 }
@@ -255,18 +268,6 @@ std::optional<std::uint64_t> NumberIn(const std::string& path) {
   return std::strtoull(text->c_str(), nullptr, 10);
 }
 
-// The value of `key` in a file of "key value" lines.
-std::optional<std::uint64_t> KeyIn(const std::string& path, std::string_view key) {
-  auto text = ReadWholeFile(path);
-  if (!text) return std::nullopt;
-  std::istringstream in(*text);
-  std::string name;
-  std::uint64_t value;
-  while (in >> name >> value)
-    if (name == key) return value;
-  return std::nullopt;
-}
-
 // What the processes read from and caused to be written to storage (task I/O accounting; each
 // process's figures include its children's once it has reaped them). Block-layer cgroup
 // statistics are not used: kernels without blkio throttling report nothing there.
@@ -290,10 +291,10 @@ void AddDiskBytes(const std::set<pid_t>& processes, PodUsage& usage) {
 
 void ReadMemory(const std::string& dir, bool v2, PodUsage& usage) {
   auto used = NumberIn(dir + (v2 ? "/memory.current" : "/memory.usage_in_bytes"));
-  std::string stat = dir + "/memory.stat";
-  auto inactive_file = KeyIn(stat, v2 ? "inactive_file" : "total_inactive_file");
+  auto stat = KeyedValues(dir + "/memory.stat");
+  auto inactive_file = ValueOf(stat, v2 ? "inactive_file" : "total_inactive_file");
   if (used) usage.memory_working_set_bytes = *used - std::min(*used, inactive_file.value_or(0));
-  usage.memory_rss_bytes = KeyIn(stat, v2 ? "anon" : "total_rss");
+  usage.memory_rss_bytes = ValueOf(stat, v2 ? "anon" : "total_rss");
   auto limit = NumberIn(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));  // v2 "max": none
   if (limit && *limit < (1ull << 62)) usage.memory_limit_bytes = limit;
   auto kills = KeyIn(dir + (v2 ? "/memory.events" : "/memory.oom_control"), "oom_kill");
@@ -309,8 +310,9 @@ void ReadCgroupUsage(const std::vector<std::string>& dirs, PodUsage& usage) {
       pod_dirs.push_back(dir);
   for (const std::string& dir : pod_dirs) {
     if (Exists(dir + "/cgroup.controllers")) {  // v2: one directory holds every controller
-      if (auto usec = KeyIn(dir + "/cpu.stat", "usage_usec")) usage.cpu_ns = *usec * 1000;
-      if (auto usec = KeyIn(dir + "/cpu.stat", "throttled_usec")) usage.cpu_throttled_ns = *usec * 1000;
+      auto cpu = KeyedValues(dir + "/cpu.stat");
+      if (auto usec = ValueOf(cpu, "usage_usec")) usage.cpu_ns = *usec * 1000;
+      if (auto usec = ValueOf(cpu, "throttled_usec")) usage.cpu_throttled_ns = *usec * 1000;
       ReadMemory(dir, true, usage);
       continue;
     }
@@ -318,7 +320,8 @@ void ReadCgroupUsage(const std::vector<std::string>& dirs, PodUsage& usage) {
     if (auto ns = KeyIn(dir + "/cpu.stat", "throttled_time")) usage.cpu_throttled_ns = ns;
     if (Exists(dir + "/memory.usage_in_bytes")) ReadMemory(dir, false, usage);
   }
-  if (!pod_dirs.empty()) AddDiskBytes(ProcessesIn(pod_dirs), usage);
+  // Every process of the pod is in each of its groups: one list is enough.
+  if (!pod_dirs.empty()) AddDiskBytes(ProcessesIn({pod_dirs.front()}), usage);
 }
 
 std::string ProbeCgroups() {
