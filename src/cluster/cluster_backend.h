@@ -108,6 +108,9 @@ struct PodUsage {
   std::optional<std::uint64_t> disk_write_bytes;
   std::vector<GpuUsage> gpus;  // the pod's GPUs; none for a pod without GPUs
   std::string not_measured;  // "cpu, memory, disk: the pod has no cgroup (...)"
+  // Set for a pod that has ended: its cumulative counters as its last run ended, read at this
+  // time (unix ms); gauges such as memory are absent.
+  std::optional<std::int64_t> ended_at_ms;
 };
 
 struct NetworkUsage {
@@ -116,7 +119,7 @@ struct NetworkUsage {
 
 struct JobUsage {
   std::int64_t at_ms = 0;            // when it was read, unix milliseconds
-  std::vector<PodUsage> pods;        // the running pods, trainers first
+  std::vector<PodUsage> pods;        // the running pods, then the ended ones; trainers first
   std::optional<NetworkUsage> network;  // the job's network, which all its pods share
   std::string network_not_measured;  // why there is none ("the pods use this machine's network")
 };
@@ -141,7 +144,8 @@ class ClusterBackend {
                       std::chrono::milliseconds grace) = 0;
   // The observed state of the job's pods, trainers first, by index. NotFound for an unknown job.
   virtual Result<std::vector<PodStatus>> GetPods(const std::string& namespace_name, const std::string& job) = 0;
-  // The resource counters of the job's running pods. NotFound for an unknown job.
+  // The resource counters of the job's running pods, and the final counters of its ended pods
+  // where the backend kept them (PodUsage::ended_at_ms). NotFound for an unknown job.
   virtual Result<JobUsage> GetUsage(const std::string& namespace_name, const std::string& job) = 0;
   // Forgets a job whose pods have all ended (its logs stay). Conflict while a pod runs.
   virtual Status Delete(const std::string& namespace_name, const std::string& job) = 0;

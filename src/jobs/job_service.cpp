@@ -618,9 +618,9 @@ void JobService::EndJob(const Job& job, JobState state, const std::string& reaso
   RecordEvent(job.id, "", std::string(StateName(state)), reason);
   if (Status revoked = accounts_.tokens().RevokeJobTokens(job.account_id, job.id); !revoked.ok())
     spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
+  if (options_.job_finished) options_.job_finished(job);  // the backend still knows the pods' end
   if (Status deleted = backend_.Delete(job.account_id, BackendName(job)); !deleted.ok())
     spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
-  if (options_.job_finished) options_.job_finished(job);
 }
 
 }  // namespace paddlecloud::jobs

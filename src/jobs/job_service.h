@@ -62,8 +62,9 @@ struct JobsOptions {
   std::function<std::uint64_t(const std::string& account)> storage_left;
   std::chrono::milliseconds stop_grace{10'000};
   std::function<std::int64_t()> now;          // unix seconds; the system clock when empty
-  // Called once when a job has become terminal and its pods are gone (started_at set when it ran),
-  // e.g. to record which files it wrote. Runs on the reconciler's thread.
+  // Called once when a job has become terminal and its pods have ended (started_at set when it
+  // ran), before the backend forgets them: e.g. to record which files it wrote and its last usage.
+  // Runs on the reconciler's thread.
   std::function<void(const Job& job)> job_finished;
 };
 

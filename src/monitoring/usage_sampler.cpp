@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/fs.h"
@@ -20,6 +21,7 @@ struct UsageSampler::JobTrack {
   std::map<std::string, PodReading> readings;  // the previous pass's, by pod
   std::map<std::string, std::unique_ptr<timeseries::SeriesWriter>> writers;  // by pod, and kNetworkSeries
   std::optional<NetworkReading> network;
+  std::set<std::string> ended;  // pods whose last sample (at their end) is written
   NotMeasured not_measured;  // as last written to the job's not-measured.json
   std::uint64_t sequence = 0;
 };
@@ -125,26 +127,21 @@ void UsageSampler::SampleJob(const jobs::Job& job, JobTrack& track, std::int64_t
   const std::string dir = jobs_.UsageDir(job);
   LiveSample live{.sequence = ++track.sequence, .t_ms = usage->at_ms > 0 ? usage->at_ms : now, .pods = {}, .network = {}};
   NotMeasured why;
-  std::map<std::string, PodReading> readings;
+  std::map<std::string, PodReading> readings;  // of the pods still running
   for (const cluster::PodUsage& pod : usage->pods) {
-    PodReading reading{.at_ms = live.t_ms, .usage = pod};
-    auto previous = track.readings.find(pod.name);
+    if (pod.ended_at_ms && track.ended.count(pod.name)) continue;  // its last sample is written
+    PodReading reading{.at_ms = pod.ended_at_ms.value_or(live.t_ms), .usage = pod};
     std::optional<PodReading> before;
-    if (previous != track.readings.end()) before = previous->second;
+    if (auto previous = track.readings.find(pod.name); previous != track.readings.end()) before = previous->second;
     timeseries::Sample sample = PodSample(reading, before);
     Append(dir, pod.name, kPodMetrics.size(), track.writers, sample);
-    live.pods[pod.name] = sample.values;
     if (!pod.not_measured.empty()) why[pod.name] = pod.not_measured;
-    // A pod first seen after the server's first pass started since the previous pass: all its
-    // CPU time is new. On the first pass after a restart, the readings are only a baseline.
-    if (!before && first_pass_done_) before = PodReading{.at_ms = previous_pass_ms_, .usage = {}};
-    if (before && !before->usage.cpu_ns) before->usage.cpu_ns = 0;
-    std::optional<double> cpu = CpuSecondsBetween(reading, before);
-    double held_s = before ? static_cast<double>(reading.at_ms - before->at_ms) / 1000 : 0;
-    if (cpu || held_s > 0)
-      charges.push_back({.account_id = job.account_id, .user_id = job.user_id, .job_id = job.id, .pod = pod.name,
-                         .at_s = reading.at_ms / 1000, .cpu_seconds = cpu.value_or(0),
-                         .gpu_seconds = static_cast<double>(PodGpus(job, pod.name)) * std::max(0.0, held_s)});
+    if (auto charge = ChargeOf(job, reading, before)) charges.push_back(*charge);
+    if (pod.ended_at_ms) {
+      track.ended.insert(pod.name);  // its writer is sealed below, as it is not among the readings
+      continue;
+    }
+    live.pods[pod.name] = sample.values;
     readings[pod.name] = std::move(reading);
   }
   for (auto& [name, writer] : track.writers)
@@ -166,6 +163,20 @@ void UsageSampler::SampleJob(const jobs::Job& job, JobTrack& track, std::int64_t
   live_[job.id] = std::move(live);
 }
 
+std::optional<PodCharge> UsageSampler::ChargeOf(const jobs::Job& job, const PodReading& reading,
+                                                std::optional<PodReading> before) const {
+  // A pod first seen after the server's first pass started since the previous pass: all its CPU
+  // time is new. On the first pass after a restart, the readings are only a baseline.
+  if (!before && first_pass_done_) before = PodReading{.at_ms = previous_pass_ms_, .usage = {}};
+  if (!before) return std::nullopt;
+  if (!before->usage.cpu_ns) before->usage.cpu_ns = 0;
+  std::optional<double> cpu = CpuSecondsBetween(reading, before);
+  double held_s = std::max(0.0, static_cast<double>(reading.at_ms - before->at_ms) / 1000);
+  return PodCharge{.account_id = job.account_id, .user_id = job.user_id, .job_id = job.id, .pod = reading.usage.name,
+                   .at_s = reading.at_ms / 1000, .cpu_seconds = cpu.value_or(0),
+                   .gpu_seconds = static_cast<double>(PodGpus(job, reading.usage.name)) * held_s};
+}
+
 void UsageSampler::RecordNotMeasured(const jobs::Job& job, JobTrack& track, NotMeasured why) {
   // Reasons are kept once seen: a pod that ended keeps its reason for the finished job's graphs.
   NotMeasured merged = track.not_measured;
@@ -182,13 +193,17 @@ void UsageSampler::RecordNotMeasured(const jobs::Job& job, JobTrack& track, NotM
 }
 
 void UsageSampler::JobEnded(const jobs::Job& job) {
+  std::vector<PodCharge> charges;
   {
     std::lock_guard lock(tracks_mutex_);
-    if (auto it = tracks_.find(job.id); it != tracks_.end()) {
-      for (auto& [name, writer] : it->second->writers) Seal(name, writer);
-      tracks_.erase(it);
-    }
+    auto& track = tracks_[job.id];
+    if (!track) track = std::make_unique<JobTrack>();
+    SampleJob(job, *track, NowMs(), charges);
+    for (auto& [name, writer] : track->writers) Seal(name, writer);
+    tracks_.erase(job.id);
   }
+  if (Status charged = accounting_.Charge(charges); !charged.ok())
+    spdlog::warn("job {}: its last usage was not charged: {}", job.id, charged.message());
   std::lock_guard lock(live_mutex_);
   live_.erase(job.id);
 }

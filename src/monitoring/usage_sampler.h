@@ -2,8 +2,9 @@
 // cluster backend, appends one sample per pod (and one for the job's network) to the job's usage
 // series, and charges the pods' CPU and GPU time to their account (see accounting.h).
 //
-// A pod whose counters vanished (it ended between two passes) gets its series sealed: it ends
-// cleanly at its last sample. Why a counter could not be read is kept in
+// A pod that ended gets a last sample from the counters the backend kept of its end (when it kept
+// them) and its series sealed; one whose counters vanished ends cleanly at its last sample. When
+// the job ends, JobEnded takes that last pass before its pods are forgotten. Why a counter could not be read is kept in
 // <usage dir>/not-measured.json, so a finished job's graphs still say it. Thread-safe.
 #pragma once
 
@@ -53,7 +54,8 @@ class UsageSampler {
 
   // One pass over every running job. Blocks: run it on its own thread or the blocking pool.
   void SampleOnce();
-  // The job has ended: its series are sealed and its live sample dropped.
+  // The job has ended (its pods are still known to the backend): a last pass records their end,
+  // then its series are sealed and its live sample dropped.
   void JobEnded(const jobs::Job& job);
   // Removes expired series segments under every job's usage dir.
   void Prune(const std::string& jobs_dir);
@@ -72,6 +74,9 @@ class UsageSampler {
   std::int64_t NowMs() const;
   void SampleJob(const jobs::Job& job, JobTrack& track, std::int64_t now, std::vector<PodCharge>& charges);
   void RecordNotMeasured(const jobs::Job& job, JobTrack& track, NotMeasured why);
+  // What the pod used since `before` (its previous reading, if any).
+  std::optional<PodCharge> ChargeOf(const jobs::Job& job, const PodReading& reading,
+                                    std::optional<PodReading> before) const;
 
   jobs::JobService& jobs_;
   cluster::ClusterBackend& backend_;

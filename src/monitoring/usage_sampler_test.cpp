@@ -179,6 +179,32 @@ TEST_F(UsageSamplerTest, APodWhoseCgroupVanishedEndsCleanlyAndTheOtherGoesOn) {
   EXPECT_FALSE(sampler_->Latest(id));
 }
 
+TEST_F(UsageSamplerTest, APodThatEndedBetweenPassesIsChargedItsWholeCpuTimeOnce) {
+  sampler_->SampleOnce();
+  std::int64_t id = AddRunningJob("acme");
+  now_ms_ += 5000;
+  cluster::JobUsage usage{.at_ms = now_ms_, .pods = {}, .network = std::nullopt, .network_not_measured = "no network"};
+  for (int i = 0; i < 2; ++i) {
+    cluster::PodUsage pod = Pod(PodName(id, i), 3.0, 0);
+    pod.memory_working_set_bytes.reset();
+    pod.ended_at_ms = now_ms_ - 1000;  // ran 3 s of CPU and ended before this pass
+    usage.pods.push_back(pod);
+  }
+  backend_.usage["fit-" + std::to_string(id)] = usage;
+  sampler_->SampleOnce();
+  now_ms_ += 5000;
+  backend_.usage["fit-" + std::to_string(id)].at_ms = now_ms_;
+  sampler_->SampleOnce();  // the same ended pods again: already recorded
+  jobs::Job job = *jobs_->Get(acme_, id);
+  sampler_->JobEnded(job);  // and once more at the job's end
+  EXPECT_NEAR(accounting_->ForAccount(acme_, "1d")->total.cpu_seconds, 6.0, 0.01);
+  auto report = ReadJobUsage(*jobs_, *accounting_, acme_, id, {.from_ms = kStartMs, .to_ms = now_ms_ + 1, .points = 10},
+                             now_ms_);
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_EQ(report->network_not_measured, "no network");
+  EXPECT_NEAR(report->pods[0].time.cpu_seconds, 3.0, 0.01);
+}
+
 TEST_F(UsageSamplerTest, AnotherAccountsJobIsNotFoundAndBadRangesNameTheirField) {
   std::int64_t id = AddRunningJob("acme");
   double elapsed = 0;

@@ -108,6 +108,22 @@ TEST_F(MonitoringTest, ABusyPodIsGraphedLiveChargedAndHiddenFromOtherAccounts) {
   job_ = 0;
 }
 
+TEST_F(MonitoringTest, AShortJobIsChargedAllItsCpuTimeFromItsEnd) {
+  // One second of CPU: mostly between two samples; its pod's counters at its end make up the rest.
+  auto submitted = CallWith(ann_, "POST", "/api/v1/jobs",
+                            {{"name", "brief"},
+                             {"entry", "python3 -c \"import time\nwhile time.process_time() < 1.0: pass\""},
+                             {"cpu_per_trainer", "1"}});
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  job_ = json::parse(submitted->body).at("id").as_int64();
+  ASSERT_TRUE(WaitForEnd());
+  auto usage = Json(ann_, Usage());
+  EXPECT_EQ(usage.at("state").as_string(), "Succeeded");
+  EXPECT_GE(usage.at("job_total").at("time").at("cpu_seconds").to_number<double>(), 0.95) << json::serialize(usage);
+  EXPECT_GE(Json(ann_, "/api/v1/account/usage?window=1d").at("cpu_seconds").to_number<double>(), 0.95);
+  job_ = 0;
+}
+
 TEST_F(MonitoringTest, BadRangesAndUnknownJobsAreClearErrors) {
   auto submitted = CallWith(ann_, "POST", "/api/v1/jobs", {{"name", "idle"}, {"entry", "sleep 600"}});
   ASSERT_EQ(submitted->status, 201) << submitted->body;

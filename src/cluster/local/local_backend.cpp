@@ -554,7 +554,7 @@ class LocalBackend final : public ClusterBackend {
       const std::string status_file;
       const std::vector<int> gpus;
     };
-    std::vector<Running> running;
+    std::vector<Running> running, ended;  // ended: their final counters, when the supervisor kept them
     JobNetwork network;
     {
       std::lock_guard lock(mu_);
@@ -563,9 +563,12 @@ class LocalBackend final : public ClusterBackend {
       const JobEntry& e = it->second;
       network = e.network;
       if (e.admitted)
-        for (const PodSlot& slot : *e.admitted)
-          if (Observe(e, slot).phase == PodPhase::kRunning)
-            running.push_back({slot.name, PodDir(e, slot.name) + "/" + kStatusFile, slot.gpus});
+        for (const PodSlot& slot : *e.admitted) {
+          PodPhase phase = Observe(e, slot).phase;
+          if (phase == PodPhase::kPending) continue;
+          (phase == PodPhase::kRunning ? running : ended)
+              .push_back({slot.name, PodDir(e, slot.name) + "/" + kStatusFile, slot.gpus});
+        }
     }
     std::optional<std::map<int, GpuUsage>> gpus;  // read once, when a running pod has GPUs
     JobUsage usage;
@@ -578,6 +581,15 @@ class LocalBackend final : public ClusterBackend {
       if (record && !record->cgroup_dirs.empty()) ReadCgroupUsage(record->cgroup_dirs, pod);
       else pod.not_measured = "cpu, memory, disk: the pod has no cgroup (" + (record ? record->limits : "") + ")";
       if (!r.gpus.empty()) AddGpuUsage(r.gpus, gpus, pod);
+    }
+    for (const Running& r : ended) {
+      auto record = PodRecordFromJson(ReadWholeFile(r.status_file).value_or(""));
+      if (!record || !record->ended_at_ms) continue;
+      PodUsage& pod = usage.pods.emplace_back();
+      pod.name = r.name;
+      pod.ended_at_ms = record->ended_at_ms;
+      pod.cpu_ns = record->end_cpu_ns;
+      pod.oom_kills = record->end_oom_kills;
     }
     if (!network.keeper_pid) {
       usage.network_not_measured = "the pods use this machine's network, shared with everything on it";

@@ -578,6 +578,26 @@ TEST_F(PodUsageTest, CpuTimeIsWhatThePodSpent) {
   EXPECT_TRUE(pod.cpu_throttled_ns.has_value());
 }
 
+TEST_F(PodUsageTest, AnEndedPodKeepsItsFinalCpuTime) {
+  // A pod that ends between two samples: its last counters are kept for the sampler.
+  JobRun run = Job("brief", "/usr/bin/python3 -c \"import time\nwhile time.process_time() < 0.5: pass\"");
+  run.trainer_requests = {2000, 1 * kGi, 0};
+  ASSERT_TRUE(backend_->Submit(run).ok());
+  ASSERT_TRUE(testing::WaitFor([&] {
+    auto pods = backend_->GetPods("acct-1", "brief");
+    return pods && pods->size() == 1 && (*pods)[0].phase == PodPhase::kSucceeded;
+  }, kDeadline)) << Log("brief-trainer-0");
+  auto usage = backend_->GetUsage("acct-1", "brief");
+  ASSERT_TRUE(usage) << usage.error().ToString();
+  ASSERT_EQ(usage->pods.size(), 1u);
+  const PodUsage& pod = usage->pods[0];
+  ASSERT_TRUE(pod.ended_at_ms);
+  EXPECT_LE(*pod.ended_at_ms, usage->at_ms);
+  ASSERT_TRUE(pod.cpu_ns);
+  EXPECT_GE(*pod.cpu_ns, 450'000'000u);
+  EXPECT_FALSE(pod.memory_working_set_bytes);  // a gauge of a pod that no longer runs: not measured
+}
+
 TEST_F(PodUsageTest, WorkingSetCountsMemoryThePodHolds) {
   PodUsage pod = UsageAfter("holder", "/usr/bin/python3 -c \"import os, time\nx = bytearray(b'1') * (200 << 20)\n"
                                       "open('" + Path("holder.done") + "', 'w').close()\ntime.sleep(300)\"");

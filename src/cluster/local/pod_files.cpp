@@ -161,6 +161,11 @@ std::string ToJson(const PodRecord& r) {
   json::array dirs;
   for (const auto& d : r.cgroup_dirs) dirs.push_back(json::value(d));
   o["cgroup_dirs"] = std::move(dirs);
+  if (r.ended_at_ms) {
+    o["ended_at_ms"] = *r.ended_at_ms;
+    if (r.end_cpu_ns) o["end_cpu_ns"] = *r.end_cpu_ns;
+    if (r.end_oom_kills) o["end_oom_kills"] = *r.end_oom_kills;
+  }
   return json::serialize(o);
 }
 
@@ -185,6 +190,9 @@ Result<PodRecord> PodRecordFromJson(const std::string& text) {
   if (auto* dirs = o.if_contains("cgroup_dirs"); dirs && dirs->is_array())
     for (const auto& d : dirs->as_array())
       if (d.is_string()) r.cgroup_dirs.push_back(std::string(d.as_string()));
+  r.ended_at_ms = OptInt(o, "ended_at_ms");
+  if (auto cpu = OptInt(o, "end_cpu_ns"); cpu && *cpu >= 0) r.end_cpu_ns = static_cast<std::uint64_t>(*cpu);
+  r.end_oom_kills = OptInt(o, "end_oom_kills");
   return r;
 }
 

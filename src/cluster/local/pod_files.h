@@ -79,6 +79,11 @@ struct PodRecord {
   std::int64_t entry_pid = 0;  // also the entry's process group id
   std::string limits;       // "cpu=500m memory=52428800 (cgroup v1)" or "none (...)"
   std::vector<std::string> cgroup_dirs;  // the pod's cgroup directories, when it has any
+  // The cgroup's cumulative counters when the last run ended (read before the group is removed),
+  // so the pod's usage ends with a last sample: unix ms, CPU ns, OOM kills.
+  std::optional<std::int64_t> ended_at_ms;
+  std::optional<std::uint64_t> end_cpu_ns;
+  std::optional<std::int64_t> end_oom_kills;
 };
 
 std::string ToJson(const PodSpec& spec);

@@ -201,6 +201,17 @@ class Supervisor {
     if (::write(log_fd_, line.data(), line.size()) > 0) log_bytes_ += static_cast<std::int64_t>(line.size());
   }
 
+  // The group's counters as the run ended, while the group still exists.
+  void RecordEndCounters() {
+    if (!cgroup_) return;
+    PodUsage usage;
+    ReadCgroupUsage(record_.cgroup_dirs, usage);
+    record_.ended_at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    record_.end_cpu_ns = usage.cpu_ns;
+    record_.end_oom_kills = usage.oom_kills;
+  }
+
   void Finish(PodPhase phase, std::string reason, std::string message) {
     record_.phase = phase;
     record_.reason = std::move(reason);
@@ -449,6 +460,7 @@ class Supervisor {
 
   // The entry's main process ended with `status`: the attempt's outcome and record.
   Outcome AttemptEnded(int status, std::int64_t oom_before) {
+    RecordEndCounters();
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     record_.exit_code = code;
     std::int64_t oom_after = cgroup_ ? cgroup_->OomKills() : -1;
