@@ -273,7 +273,7 @@ TEST_F(JobsCliTest, UsageErrorsExit2) {
   fs::create_directories(code);
   std::ofstream(code + "/train.py") << "print('hi')\n";
 
-  for (std::string sub : {"submit", "jobs", "logs", "kill", "describe"}) {
+  for (std::string sub : {"submit", "jobs", "logs", "kill", "describe", "top", "usage"}) {
     Outcome help = Cli({sub, "--help"});
     EXPECT_EQ(help.exit_code, 0) << sub << "\n" << help;
     EXPECT_NE(help.out.find("--server"), std::string::npos) << help;

@@ -90,7 +90,7 @@ class TopPrinter {
     std::string text = jobs.empty() ? "No running jobs.\n" : FormatTop(jobs);
     if (watching_) {
       std::int64_t t = jobs.empty() ? 0 : jobs.front().t_ms;
-      text = ClockTime(t) + "  (Ctrl-C to stop)\n" + text;
+      text = ClockTime(t) + (redraw_ ? "  (Ctrl-C to stop)\n" : "\n") + text;
     }
     if (redraw_ && lines_ > 0) {
       std::cout << "\x1b[" << lines_ << "A\r\x1b[J";  // back to the first line of the last drawing

@@ -127,6 +127,10 @@ void ApplySample(JobTop& top, const json::value& sample) {
   top.t_ms = IntAt(sample, {"t"}, top.t_ms);
   const json::value* pods = sample.is_object() ? sample.as_object().if_contains("pods") : nullptr;
   if (pods && pods->is_object()) {
+    for (auto& pod : top.pods) {  // a pod the sample leaves out was not read: its values are stale
+      pod.cpu_cores = pod.memory_working_set_bytes = pod.gpu_utilization_percent = std::nullopt;
+      pod.gpu_memory_used_bytes = pod.gpu_memory_total_bytes = std::nullopt;
+    }
     for (const auto& [name, values] : pods->as_object()) {
       auto pod = std::find_if(top.pods.begin(), top.pods.end(), [&](const PodTop& p) { return p.name == name; });
       if (pod == top.pods.end()) pod = top.pods.insert(top.pods.end(), PodTop{.name = std::string(name)});

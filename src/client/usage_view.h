@@ -40,8 +40,8 @@ struct JobTop {
 // The job's pods and network from a GET /api/v1/jobs/{job}/usage answer: for each metric its last
 // bucket with a mean (requests, limits and reasons come with every answer).
 JobTop TopFromUsage(const boost::json::value& usage, const std::string& job_name);
-// Takes the values of a `sample` event of /usage/stream: every value it holds, null ones
-// becoming unknown; pods the job did not list before are added.
+// Takes the values of a `sample` event of /usage/stream: every value it holds, null ones and
+// those of pods it leaves out becoming unknown; pods the job did not list before are added.
 void ApplySample(JobTop& top, const boost::json::value& sample);
 
 // The POD, CPU, CPU%, MEMORY, MEM%, GPU%, GPU MEM table of every pod of `jobs`, then for each job

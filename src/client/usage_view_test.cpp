@@ -68,6 +68,11 @@ TEST(UsageViewTest, ASampleReplacesTheValuesAndNullsBecomeUnknown) {
   EXPECT_NE(text.find("spin-3-pserver-0  0.50  50%   2.0Ki   0%    40%   1.0Gi/16Gi\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Network of spin (id 3): rx 2.0 KiB/s, tx 100 B/s\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  spin-3-trainer-0 (MEMORY): no recent sample\n"), std::string::npos) << text;
+
+  ApplySample(top, json::parse(R"({"t": 3500, "pods": {"spin-3-trainer-0": {"cpu_cores": 1}}, "network": {}})"));
+  text = FormatTop({top});
+  EXPECT_NE(text.find("spin-3-pserver-0  -     -     -"), std::string::npos) << text;  // left out: not stale values
+  EXPECT_NE(text.find("Network of spin (id 3): - (not measured: no network namespace)\n"), std::string::npos) << text;
 }
 
 TEST(UsageViewTest, MemoryInKubernetesUnits) {
