@@ -25,7 +25,8 @@ Result<json::value> ResolveJob(ApiClient& client, const std::string& ref) {
     auto list = client.Call("GET", target);
     if (!list) return Err(list.error());
     for (const auto& item : ArrayAt(*list, "items")) {
-      if (StringAt(item, {"name"}) == ref) return client.Call("GET", "/api/v1/jobs/" + std::to_string(IntAt(item, {"id"})));
+      if (StringAt(item, {"name"}) == ref)
+        return client.Call("GET", "/api/v1/jobs/" + std::to_string(IntAt(item, {"id"})));
     }
     cursor = StringAt(*list, {"next_cursor"});
     if (cursor.empty()) break;

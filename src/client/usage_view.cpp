@@ -83,7 +83,10 @@ std::string UnreadColumns(const PodTop& pod) {
   return text;
 }
 
-constexpr char kNoRecentSample[] = "no recent sample";
+// Why values show "-": the server's reason, else that the latest samples held none.
+std::string Reason(const std::string& not_measured) {
+  return not_measured.empty() ? "no recent sample" : not_measured;
+}
 
 json::value Nullable(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
 json::value NullableBytes(const std::optional<double>& v) {
@@ -173,7 +176,7 @@ std::string FormatTop(const std::vector<JobTop>& jobs) {
                       pod.gpus > 0 && pod.gpu_utilization_percent ? Fixed(*pod.gpu_utilization_percent, 0) + "%" : "-",
                       gpu_memory});
       if (std::string unread = UnreadColumns(pod); !unread.empty())
-        notes.push_back("  " + pod.name + " (" + unread + "): " + (pod.not_measured.empty() ? kNoRecentSample : pod.not_measured));
+        notes.push_back("  " + pod.name + " (" + unread + "): " + Reason(pod.not_measured));
     }
   }
   std::string out = FormatTable({"POD", "CPU", "CPU%", "MEMORY", "MEM%", "GPU%", "GPU MEM"}, rows);
@@ -182,7 +185,7 @@ std::string FormatTop(const std::vector<JobTop>& jobs) {
     if (job.network_rx_bytes_per_s && job.network_tx_bytes_per_s) {
       out += "rx " + Rate(job.network_rx_bytes_per_s) + ", tx " + Rate(job.network_tx_bytes_per_s) + "\n";
     } else {
-      out += "- (not measured: " + (job.network_not_measured.empty() ? std::string(kNoRecentSample) : job.network_not_measured) + ")\n";
+      out += "- (not measured: " + Reason(job.network_not_measured) + ")\n";
     }
   }
   if (!notes.empty()) {
@@ -204,7 +207,8 @@ json::value TopJson(const std::vector<JobTop>& jobs) {
           {"cpu_cores", Nullable(pod.cpu_cores)},
           {"cpu_percent_of_request", NullablePercent(pod.cpu_cores, pod.cpu_request)},
           {"memory_working_set_bytes", NullableBytes(pod.memory_working_set_bytes)},
-          {"memory_percent_of_limit", NullablePercent(pod.memory_working_set_bytes, static_cast<double>(pod.memory_limit))},
+          {"memory_percent_of_limit",
+           NullablePercent(pod.memory_working_set_bytes, static_cast<double>(pod.memory_limit))},
           {"gpu_utilization_percent", Nullable(pod.gpu_utilization_percent)},
           {"gpu_memory_used_bytes", NullableBytes(pod.gpu_memory_used_bytes)},
           {"gpu_memory_total_bytes", NullableBytes(pod.gpu_memory_total_bytes)},
