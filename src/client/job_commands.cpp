@@ -1,7 +1,6 @@
 #include "client/job_commands.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "client/api_client.h"
+#include "client/job_lookup.h"
 #include "client/output.h"
 #include "client/package.h"
 #include "client/terminal.h"
@@ -26,10 +26,6 @@ using namespace std::chrono_literals;
 
 constexpr int kMaxTail = 100'000;  // the server's bound on `tail`
 
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 std::string JobPath(std::int64_t id) { return "/api/v1/jobs/" + std::to_string(id); }
 
 std::string Dashboard(const ApiClient& client, std::int64_t id) { return client.server() + "/jobs/" + std::to_string(id); }
@@ -40,24 +36,6 @@ std::string JobLabel(const json::value& job) {
 }
 
 bool Terminal(const std::string& state) { return state == "Succeeded" || state == "Failed" || state == "Stopped"; }
-
-// The job `ref` names, with its pods: an id, or the newest of the user's jobs with exactly that name.
-Result<json::value> ResolveJob(ApiClient& client, const std::string& ref) {
-  if (AllDigits(ref)) return client.Call("GET", "/api/v1/jobs/" + ref);
-  std::string cursor;
-  for (int page = 0; page < 20; ++page) {
-    std::string target = "/api/v1/jobs?limit=500&name=" + EncodeComponent(ref);
-    if (!cursor.empty()) target += "&cursor=" + EncodeComponent(cursor);
-    auto list = client.Call("GET", target);
-    if (!list) return Err(list.error());
-    for (const auto& item : ArrayAt(*list, "items")) {
-      if (StringAt(item, {"name"}) == ref) return client.Call("GET", JobPath(IntAt(item, {"id"})));
-    }
-    cursor = StringAt(*list, {"next_cursor"});
-    if (cursor.empty()) break;
-  }
-  return Err(Status::NotFound("no job named '" + ref + "'; `paddlecloud jobs` lists your jobs"));
-}
 
 // The pod `wanted` names in `job` (its full name or the part after "<name>-<id>-"); empty: the
 // first trainer.
@@ -341,29 +319,6 @@ int ListJobs(const JobsFlags& flags, const Environment& env) {
   std::cout << FormatTable(header, rows);
   return kExitOk;
 }
-
-namespace {
-
-struct OpenedJob {
-  std::optional<ApiClient> client;
-  std::optional<json::value> job;
-};
-
-// The signed-in client and the job `ref` names; nullopt, with the error printed and `exit_code`
-// set, when either cannot be had.
-std::optional<OpenedJob> OpenJob(const ConnectionFlags& flags, const Environment& env, const std::string& ref,
-                                 int& exit_code) {
-  auto client = ConnectSignedIn(flags, env, exit_code);
-  if (!client) return std::nullopt;
-  auto job = ResolveJob(*client, ref);
-  if (!job) {
-    exit_code = FailSignedIn(*client, job.error());
-    return std::nullopt;
-  }
-  return OpenedJob{std::move(client), std::move(*job)};
-}
-
-}  // namespace
 
 int JobLogs(const LogsFlags& flags, const Environment& env) {
   int exit_code = kExitOk;

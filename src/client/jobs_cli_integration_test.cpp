@@ -47,7 +47,7 @@ class JobsCliTest : public testing::PlatformTest {
  protected:
   void SetUp() override {
     PlatformTest::SetUp();
-    StartServer();
+    StartServer(ServerArgs());
     server_url_ = "http://" + addr_;
 
     auto anonymous = ApiClient::Create({.server = server_url_});
@@ -69,13 +69,16 @@ class JobsCliTest : public testing::PlatformTest {
     token_ = std::string(json::parse(testing::ReadFile(home_ + "/.paddlecloud/config")).at("token").as_string());
   }
 
+  virtual std::vector<std::string> ServerArgs() { return {}; }
+
   // Pods outlive the server by design: stop every unfinished job so no process outlives the test.
   void TearDown() override {
     if (!server_ || !server_->running() || token_.empty()) return;
     std::string bearer = "Authorization: Bearer " + token_ + "\r\n";
     auto list = testing::Request(addr_, "GET", "/api/v1/jobs?status=running&limit=500", "", bearer);
     if (!list || list->status != 200) return;
-    for (const auto& job : json::parse(list->body).at("items").as_array()) {
+    json::value running = json::parse(list->body);  // outlives the loop over its items
+    for (const auto& job : running.at("items").as_array()) {
       std::string path = "/api/v1/jobs/" + std::to_string(job.at("id").as_int64());
       testing::Request(addr_, "POST", path + "/stop", "", bearer);
       testing::WaitFor([&] {
@@ -270,7 +273,7 @@ TEST_F(JobsCliTest, UsageErrorsExit2) {
   fs::create_directories(code);
   std::ofstream(code + "/train.py") << "print('hi')\n";
 
-  for (std::string sub : {"submit", "jobs", "logs", "kill", "describe"}) {
+  for (std::string sub : {"submit", "jobs", "logs", "kill", "describe", "top", "usage"}) {
     Outcome help = Cli({sub, "--help"});
     EXPECT_EQ(help.exit_code, 0) << sub << "\n" << help;
     EXPECT_NE(help.out.find("--server"), std::string::npos) << help;
@@ -317,6 +320,147 @@ TEST_F(JobsCliTest, UsageErrorsExit2) {
   Outcome nobody = test::RunProgram({testing::PaddlecloudBinary(), "jobs"}, stranger, "");
   EXPECT_EQ(nobody.exit_code, 1) << nobody;
   EXPECT_EQ(nobody.err, "paddlecloud: not signed in: run paddlecloud login --server URL\n") << nobody;
+}
+
+// `top` and `usage` with usage sampled every 500 ms.
+class TopCliTest : public JobsCliTest {
+ protected:
+  std::vector<std::string> ServerArgs() override { return {"--usage-interval", "500ms"}; }
+
+  // The CPU cores `top` shows for `pod` in `table`, or -1 when its row has none.
+  static double CpuOf(const std::string& table, const std::string& pod) {
+    std::smatch m;
+    if (!std::regex_search(table, m, std::regex("\n" + pod + " +([0-9.]+) +\\d+% +\\S+ +\\d+% +- +-\n"))) return -1;
+    return std::stod(m[1].str());
+  }
+};
+
+TEST_F(TopCliTest, TopShowsABusyPodWatchFollowsItToItsEndAndUsageChargesIt) {
+  Outcome idle = Cli({"top"});
+  EXPECT_EQ(idle.exit_code, 0) << idle;
+  EXPECT_EQ(idle.out, "No running jobs.\n") << idle;
+
+  Outcome submit = Cli({"submit", "--name", "spin", "--cpu", "1", "--mem", "256Mi", "--entry", "while :; do :; done"});
+  ASSERT_EQ(submit.exit_code, 0) << submit;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(submit.out, m, std::regex("id (\\d+)")));
+  std::string id = m[1].str(), pod = "spin-" + id + "-trainer-0";
+
+  Outcome top;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    top = Cli({"top"});
+    return CpuOf(top.out, pod) > 0.5;
+  }, 60s)) << top << server_->Log();
+  EXPECT_EQ(top.exit_code, 0) << top;
+  EXPECT_TRUE(top.out.starts_with("POD" + std::string(pod.size() - 3, ' ') + "  CPU   CPU%  MEMORY  MEM%  GPU%  GPU MEM\n"))
+      << top;
+  EXPECT_NE(top.out.find("\nNetwork of spin (id " + id + "): "), std::string::npos) << top;
+  Outcome by_name = Cli({"top", "spin"});
+  EXPECT_EQ(by_name.exit_code, 0) << by_name;
+  EXPECT_GT(CpuOf(by_name.out, pod), 0.5) << by_name;
+
+  Outcome as_json = Cli({"top", id, "--output", "json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json;
+  json::value parsed = json::parse(as_json.out);
+  const json::value& row = parsed.at("jobs").at(0).at("pods").at(0);
+  EXPECT_EQ(row.at("name").as_string(), pod) << as_json;
+  EXPECT_GT(row.at("cpu_cores").to_number<double>(), 0.5) << as_json;
+  EXPECT_GT(row.at("memory_working_set_bytes").to_number<double>(), 0) << as_json;
+  EXPECT_GT(row.at("memory_percent_of_limit").to_number<double>(), 0) << as_json;
+  EXPECT_TRUE(row.at("gpu_utilization_percent").is_null()) << as_json;  // no GPU: unknown, not 0
+
+  // --watch on a terminal: the table is drawn again in place (the cursor goes back up over it).
+  std::string pty_script = R"PY(
+import os, pty, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["paddlecloud"] + sys.argv[2:])
+seen = b""
+while seen.count(b"\x1b[") < 2:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+os.kill(pid, signal.SIGINT)
+os.waitpid(pid, 0)
+sys.stdout.write(seen.decode())
+)PY";
+  Outcome drawn = test::RunProgram({"python3", "-c", pty_script, testing::PaddlecloudBinary(), "top", "spin", "-w"},
+                                   home_, "", {}, 30s);
+  EXPECT_TRUE(std::regex_search(drawn.out, std::regex("\x1b\\[\\d+A\r\x1b\\[J\\d\\d:\\d\\d:\\d\\d  \\(Ctrl-C to stop\\)\r\nPOD ")))
+      << drawn;
+
+  // --watch, stdout not a terminal: a block per sample, no cursor moves; it ends with the job.
+  auto watcher = Start({"top", "spin", "--watch"});
+  auto blocks = [&] {
+    std::string out = watcher->Out();
+    std::size_t n = 0;
+    for (std::size_t at = out.find("POD "); at != std::string::npos; at = out.find("POD ", at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return blocks() >= 3; }, 30s)) << watcher->Out() << watcher->Err();
+  Api("POST", "/api/v1/jobs/" + id + "/stop");
+  Outcome watched = watcher->Wait(30s);
+  EXPECT_EQ(watched.exit_code, 0) << watched;
+  EXPECT_EQ(watched.out.find('\x1b'), std::string::npos) << watched;
+  EXPECT_NE(watched.err.find("Job spin (id " + id + ") Stopped"), std::string::npos) << watched;
+
+  Outcome usage;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    usage = Cli({"usage"});
+    return std::regex_search(usage.out, m, std::regex("CPU time, last 24 hours: [0-9.]+ h \\((\\d+) core-seconds\\)")) &&
+           std::stoi(m[1].str()) > 0;
+  }, 30s)) << usage;
+  EXPECT_TRUE(std::regex_search(usage.out, std::regex("\nann@example.com +[0-9.]+ +0.00\n"))) << usage;
+  EXPECT_NE(usage.out.find("CPU hours per day, last 30 days (UTC):"), std::string::npos) << usage;
+  EXPECT_TRUE(usage.out.find("\u2581") != std::string::npos || usage.out.find("\u2588") != std::string::npos) << usage;
+  Outcome usage_json = Cli({"usage", "--window", "7d", "-o", "json"});
+  ASSERT_EQ(usage_json.exit_code, 0) << usage_json;
+  json::value account = json::parse(usage_json.out);
+  EXPECT_GT(account.at("cpu_seconds").to_number<double>(), 0) << usage_json;
+  EXPECT_EQ(account.at("daily").as_array().size(), 30u) << usage_json;
+}
+
+TEST_F(TopCliTest, AnotherAccountsJobIsNotFoundAndBadFlagsAreUsageErrors) {
+  std::string eve = RegisterUser("eve@example.com", "eve-lab");
+  auto submitted = CallWith(eve, "POST", "/api/v1/jobs", {{"name", "eves"}, {"entry", "trap 'exit 0' TERM; sleep 600 & wait"}});
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  std::string eves = std::to_string(json::parse(submitted->body).at("id").as_int64());
+
+  Outcome hidden = Cli({"top", eves});
+  Outcome described = Cli({"describe", eves});
+  EXPECT_EQ(hidden.exit_code, 1) << hidden;
+  EXPECT_EQ(hidden.exit_code, described.exit_code);
+  EXPECT_EQ(hidden.err, described.err) << hidden;
+  EXPECT_EQ(hidden.err, "paddlecloud: no job with id " + eves + "\n") << hidden;
+  EXPECT_EQ(hidden.out, "") << hidden;
+  Outcome no_name = Cli({"top", "eves"});
+  EXPECT_EQ(no_name.exit_code, 1) << no_name;
+  EXPECT_NE(no_name.err.find("no job named 'eves'"), std::string::npos) << no_name;
+  // Ann's running job is listed, eve's is not; TearDown stops ann's.
+  Outcome mine = Cli({"submit", "--name", "mine", "--cpu", "100m", "--mem", "64Mi", "--entry", "trap 'exit 0' TERM; sleep 600 & wait"});
+  ASSERT_EQ(mine.exit_code, 0) << mine;
+  Outcome listed = Cli({"top", "-o", "json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed;
+  json::value listed_json = json::parse(listed.out);
+  const json::array& jobs = listed_json.at("jobs").as_array();
+  ASSERT_EQ(jobs.size(), 1u) << listed;
+  EXPECT_EQ(jobs.at(0).at("name").as_string(), "mine") << listed;
+
+  for (std::vector<std::string> args : {std::vector<std::string>{"top", "-o", "yaml"}, {"usage", "--window", "1y"},
+                                        {"usage", "-o", "csv"}, {"top", "a", "b"}}) {
+    Outcome run = Cli(args);
+    EXPECT_EQ(run.exit_code, 2) << args[0] << " " << args[1] << "\n" << run;
+  }
+  CallWith(eve, "POST", "/api/v1/jobs/" + eves + "/stop");
+  EXPECT_TRUE(testing::WaitFor([&] {
+    auto r = CallWith(eve, "GET", "/api/v1/jobs/" + eves);
+    std::string state(json::parse(r->body).at("state").as_string());
+    return state == "Stopped" || state == "Failed";
+  }, 30s));
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ Result<std::string> ReadLine() {
 
 bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool StdoutIsTerminal() { return ::isatty(STDOUT_FILENO) == 1; }
 
 Result<std::string> PromptLine(const std::string& prompt) {
   if (StdinIsTerminal()) std::cerr << prompt << std::flush;

@@ -13,6 +13,7 @@ namespace paddlecloud::client {
 
 bool StdinIsTerminal();
 bool StderrIsTerminal();
+bool StdoutIsTerminal();
 
 // One line (without its line ending). InvalidArgument when stdin ends first.
 Result<std::string> PromptLine(const std::string& prompt);

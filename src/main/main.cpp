@@ -16,6 +16,7 @@
 #include "client/account_commands.h"
 #include "client/file_commands.h"
 #include "client/job_commands.h"
+#include "client/usage_commands.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -201,6 +202,36 @@ void AddJobCommands(Commands& commands) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
 }
 
+// What jobs use now and what the account used (docs/monitoring.md).
+void AddUsageCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [top, top_flags] =
+      commands.Add("top", "Show the CPU, memory and GPU each pod of your running jobs uses now", client::Top);
+  AddConnectionOptions(top, top_flags.connection);
+  top->add_option("job", top_flags.job, "Job id, or name (the newest job of that name) [default: every running job]");
+  top->add_flag("-w,--watch", top_flags.watch, "Keep refreshing: at every sample of JOB until it ends, or Ctrl-C");
+  top->add_option("-o,--output", top_flags.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  top->footer(std::string(kClientFooter) +
+              "\nCPU is in cores (CPU% of the request), MEMORY the working set (MEM% of the limit), GPU% the mean\n"
+              "utilization of the pod's GPUs. Values are the latest means over the last three sampling intervals of\n"
+              "GET /api/v1/jobs/{job}/usage (a job that has ended: its last ones); \"-\" is a value that was not\n"
+              "measured, with the reason below the table. --watch with JOB redraws at every sample of the live\n"
+              "stream (/usage/stream) until the job ends; without JOB it reads every running job again each\n"
+              "sampling interval. When stdout is not a terminal each refresh is appended (json: one per line).");
+
+  auto [usage, usage_flags] =
+      commands.Add("usage", "Show your account's CPU and GPU time, per user and per day", client::AccountUsage);
+  AddConnectionOptions(usage, usage_flags.connection);
+  usage->add_option("--window", usage_flags.window, "Totals over the last 1d, 7d or 30d")
+      ->check(CLI::IsMember({"1d", "7d", "30d"}))->capture_default_str();
+  usage->add_option("-o,--output", usage_flags.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  usage->footer(std::string(kClientFooter) +
+                "\nCPU time is measured (core-seconds the pods used), GPU time is GPUs held by running pods. The\n"
+                "account's master sees every user, a member their own usage. The chart shows the last 30 UTC days.");
+}
+
 // Files: datasets, models, workspace (docs/files.md).
 void AddFileCommands(Commands& commands) {
   namespace client = paddlecloud::client;
@@ -290,6 +321,7 @@ int main(int argc, char** argv) {
   AddAccountCommands(commands);
   AddSubmitCommand(commands);
   AddJobCommands(commands);
+  AddUsageCommands(commands);
   AddFileCommands(commands);
   AddSharingCommands(commands);
   try {

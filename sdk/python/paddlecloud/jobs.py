@@ -23,6 +23,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from .client import ApiError, Client
+from .usage import JobUsage
 
 TERMINAL_STATES = ("Succeeded", "Failed", "Stopped")
 Quantity = Union[str, int, float]
@@ -197,6 +198,47 @@ class Job:
             if time.monotonic() - last_contact > retry_for:
                 raise ApiError(0, "unreachable",
                                f"the log stream of {pod} stayed away for {retry_for:g} s without the job's end")
+            time.sleep(0.2 if attempt == 0 else 1.0)
+
+    def usage(self, from_ms: Optional[int] = None, to_ms: Optional[int] = None, points: int = 500) -> JobUsage:
+        """The job's CPU, memory, GPU, disk and network usage over from_ms..to_ms (unix ms; default
+        its start and its end or now) in at most `points` (1..5000) buckets of min/max/mean, per pod,
+        summed over the job, and its network: a JobUsage (paddlecloud.usage). `usage().pods[0].latest
+        ("cpu_cores")` is what the first pod uses now. ApiError naming `from`, `to` or `points` for a
+        bad range; 404 for a job that is not the caller's to see."""
+        body = self.client.request("GET", f"/api/v1/jobs/{self.id}/usage",
+                                   query={"from": from_ms, "to": to_ms, "points": points})
+        return JobUsage.from_json(body)
+
+    def follow_usage(self, retry_for: float = 60.0) -> Iterator[Dict[str, Any]]:
+        """Yields the job's live usage samples, one per sampling interval, until the job ends:
+        {"t": ms, "pods": {"<pod>": {"cpu_cores": 0.98, "memory_working_set_bytes": ..., ...}},
+        "network": {"network_rx_bytes_per_s": ..., ...}} (metrics as in usage(); None: not measured).
+
+        A dropped connection is opened again for up to `retry_for` seconds without contact, and a
+        sample already yielded (same or earlier `t`) is not yielded again. ApiError("unreachable")
+        when the server stays away."""
+        last_t = None
+        last_contact = time.monotonic()
+        for attempt in itertools.count():
+            try:
+                for event, data in self.client.stream(f"/api/v1/jobs/{self.id}/usage/stream"):
+                    last_contact = time.monotonic()
+                    if event == "end":
+                        return
+                    if event == "sample":
+                        sample = json.loads(data)
+                        if last_t is None or sample["t"] > last_t:
+                            last_t = sample["t"]
+                            yield sample
+            except ApiError as e:
+                if e.status not in (0, 502, 503, 504):
+                    raise
+            except (OSError, http.client.HTTPException):
+                pass  # the connection broke mid-stream: open it again below
+            if time.monotonic() - last_contact > retry_for:
+                raise ApiError(0, "unreachable",
+                               f"the usage stream of job {self.id} stayed away for {retry_for:g} s without its end")
             time.sleep(0.2 if attempt == 0 else 1.0)
 
     def events(self) -> List[Dict[str, Any]]:

@@ -27,11 +27,12 @@ def wait_for(condition, timeout=20.0):
     return False
 
 
-def start_server(directory):
-    """Starts the binary on a free port with a data dir under `directory`: (process, URL, data dir, log)."""
+def start_server(directory, extra_args=()):
+    """Starts the binary on a free port with a data dir under `directory` and `extra_args`:
+    (process, URL, data dir, log)."""
     data = os.path.join(directory, "data")
     log = open(os.path.join(directory, "server.log"), "w")
-    proc = subprocess.Popen([BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data],
+    proc = subprocess.Popen([BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data, *extra_args],
                             stdout=log, stderr=subprocess.STDOUT)
     addr_file = os.path.join(data, "server.addr")
     assert wait_for(lambda: os.path.exists(addr_file) or proc.poll() is not None), "server did not start"
