@@ -107,11 +107,19 @@ export interface MemberQuota {
   in_use: InUse;
 }
 
+/** The cluster's CPU (cores), memory and GPUs: the bound of a resource the account has no quota for. */
+export interface QuotaCapacity {
+  cpu: number;
+  memory_bytes: number;
+  gpus: number;
+}
+
 /** GET /api/v1/account/quota: the master sees every member, a member only themself. */
 export interface AccountQuota {
   quota: Quota;
   in_use: InUse;
   members: MemberQuota[];
+  capacity?: QuotaCapacity;
 }
 
 /** PUT /api/v1/account/members/{user}/limits: quantities in the server's unit grammar ("8", "500m", "32Gi"); null removes a limit. */

@@ -2,7 +2,6 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../api/account';
 import { ApiError } from '../../api/client';
-import type { Capacity } from '../../api/jobs';
 import type { AccountQuota, AccountUsage, UsageWindow } from '../../api/usage';
 import type { Mounted } from '../../test-utils';
 import { click, flush, mount, submit, type, USER as MASTER } from '../../test-utils';
@@ -45,18 +44,11 @@ function usage(window: UsageWindow, cpu: number): AccountUsage {
 
 const CPU_SECONDS: Record<UsageWindow, number> = { '1d': 5400, '7d': 36_000, '30d': 360_000 };
 
-const capacity: Capacity = {
-  total: { cpu: '16', cpu_milli: 16_000, memory: '64Gi', memory_bytes: 64 * GiB, gpus: 0 },
-  in_use: { cpu: '0', cpu_milli: 0, memory: '0', memory_bytes: 0, gpus: 0 },
-  free: { cpu: '16', cpu_milli: 16_000, memory: '64Gi', memory_bytes: 64 * GiB, gpus: 0 },
-};
-
 function quotaApi(read: () => AccountQuota = () => quota(), over: Partial<QuotaApi> = {}): QuotaApi {
   return {
     getQuota: vi.fn(async () => read()),
     getAccountUsage: vi.fn(async (window: UsageWindow) => usage(window, CPU_SECONDS[window])),
     setMemberLimits: vi.fn(async () => ({})),
-    getCapacity: vi.fn(async () => capacity),
     ...over,
   };
 }
@@ -86,7 +78,6 @@ describe('QuotaPage', () => {
     expect(page.text('quota-gpus-text')).toBe('0 GPUs of 8 GPUs');
     expect(page.text('quota-running_jobs-text')).toBe('2 jobs of 10 jobs');
     expect(page.byTestId('quota-storage-bar')?.getAttribute('max')).toBe(String(10 * GiB));
-    expect(api.getCapacity).not.toHaveBeenCalled();
 
     expect(vi.mocked(api.getAccountUsage).mock.calls.map(([window]) => window)).toEqual(['1d', '7d', '30d']);
     expect(page.text('usage-cpu-1d')).toBe('1.5 h');
@@ -103,9 +94,13 @@ describe('QuotaPage', () => {
   });
 
   it('draws a missing quota against the cluster’s capacity and says there is none', async () => {
-    const api = quotaApi(() => quota({ quota: { cpu: null, memory_bytes: 256 * GiB, gpus: 8, running_jobs: null, storage_bytes: 10 * GiB } }));
+    const api = quotaApi(() =>
+      quota({
+        quota: { cpu: null, memory_bytes: 256 * GiB, gpus: 8, running_jobs: null, storage_bytes: 10 * GiB },
+        capacity: { cpu: 16, memory_bytes: 64 * GiB, gpus: 0 },
+      }),
+    );
     page = await mount(<QuotaPage user={MASTER} params={{}} api={api} />);
-    await flush();
     expect(page.text('quota-cpu-text')).toBe('6 cores of the cluster’s 16 cores, no quota');
     expect(page.byTestId('quota-cpu-bar')?.getAttribute('max')).toBe('16');
     expect(page.text('quota-running_jobs-text')).toBe('2 jobs, no quota');

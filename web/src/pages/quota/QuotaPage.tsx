@@ -5,8 +5,6 @@
 import type { VNode } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client';
-import type { Capacity, JobsApi } from '../../api/jobs';
-import { jobsApi } from '../../api/jobs';
 import type { AccountQuota, AccountUsage, UsageApi, UsageWindow } from '../../api/usage';
 import { usageApi } from '../../api/usage';
 import { ErrorBanner, isAbort, toApiError } from '../../forms';
@@ -18,13 +16,12 @@ import { usePolling } from '../jobs/common';
 import { DailyChart } from './DailyChart';
 import { MemberLimitsPanel } from './MemberLimitsPanel';
 
-export type QuotaApi = Pick<UsageApi, 'getQuota' | 'setMemberLimits' | 'getAccountUsage'> & Pick<JobsApi, 'getCapacity'>;
+export type QuotaApi = Pick<UsageApi, 'getQuota' | 'setMemberLimits' | 'getAccountUsage'>;
 
 const defaultApi: QuotaApi = {
   getQuota: usageApi.getQuota,
   setMemberLimits: usageApi.setMemberLimits,
   getAccountUsage: usageApi.getAccountUsage,
-  getCapacity: jobsApi.getCapacity,
 };
 
 /** How often the bars are read again while the page is visible. */
@@ -75,7 +72,6 @@ export function QuotaPage({ user, api = defaultApi }: SignedInPageProps & { api?
     }, [api]),
     USAGE_REFRESH_MS,
   );
-  const capacity = useCapacity(api, quota.data);
 
   return (
     <section class="page page--wide" data-testid="quota-page">
@@ -94,7 +90,7 @@ export function QuotaPage({ user, api = defaultApi }: SignedInPageProps & { api?
           In use now
         </h2>
         {quota.error && <ErrorBanner error={quota.error} prefix={quota.data ? 'Could not refresh the quota.' : 'Could not load the quota.'} testId="quota-error" onRetry={quota.reload} />}
-        {quota.data ? <QuotaBars quota={quota.data} capacity={capacity} /> : !quota.error && <p class="loading">Loading the quota…</p>}
+        {quota.data ? <QuotaBars quota={quota.data} /> : !quota.error && <p class="loading">Loading the quota…</p>}
       </section>
       <section class="card quota-panel" aria-labelledby="quota-time-title">
         <h2 class="card__title" id="quota-time-title">
@@ -108,21 +104,6 @@ export function QuotaPage({ user, api = defaultApi }: SignedInPageProps & { api?
   );
 }
 
-/** The cluster's capacity, read once a quota is null (its bar is drawn against the capacity). */
-function useCapacity(api: QuotaApi, quota: AccountQuota | null): Capacity | null {
-  const [capacity, setCapacity] = useState<Capacity | null>(null);
-  const needed = quota !== null && (quota.quota.cpu === null || quota.quota.memory_bytes === null || quota.quota.gpus === null);
-  useEffect(() => {
-    if (!needed) return;
-    const controller = new AbortController();
-    api.getCapacity({ signal: controller.signal }).then(setCapacity, () => {
-      // Without the capacity those bars show the amount in use only.
-    });
-    return () => controller.abort();
-  }, [api, needed]);
-  return capacity;
-}
-
 interface BarSpec {
   key: 'cpu' | 'memory' | 'gpus' | 'running_jobs' | 'storage';
   label: string;
@@ -133,22 +114,22 @@ interface BarSpec {
   format: (value: number) => string;
 }
 
-function barsOf({ quota, in_use: used }: AccountQuota, capacity: Capacity | null): BarSpec[] {
+function barsOf({ quota, in_use: used, capacity }: AccountQuota): BarSpec[] {
   const gpus = (n: number) => plural(n, 'GPU');
   const jobs = (n: number) => plural(n, 'job');
   return [
-    { key: 'cpu', label: 'CPU', used: used.cpu, quota: quota.cpu, capacity: capacity ? capacity.total.cpu_milli / 1000 : null, format: formatCores },
-    { key: 'memory', label: 'Memory', used: used.memory_bytes, quota: quota.memory_bytes, capacity: capacity?.total.memory_bytes ?? null, format: formatSize },
-    { key: 'gpus', label: 'GPUs', used: used.gpus, quota: quota.gpus, capacity: capacity?.total.gpus ?? null, format: gpus },
+    { key: 'cpu', label: 'CPU', used: used.cpu, quota: quota.cpu, capacity: capacity?.cpu ?? null, format: formatCores },
+    { key: 'memory', label: 'Memory', used: used.memory_bytes, quota: quota.memory_bytes, capacity: capacity?.memory_bytes ?? null, format: formatSize },
+    { key: 'gpus', label: 'GPUs', used: used.gpus, quota: quota.gpus, capacity: capacity?.gpus ?? null, format: gpus },
     { key: 'running_jobs', label: 'Running jobs', used: used.running_jobs, quota: quota.running_jobs, capacity: null, format: jobs },
     { key: 'storage', label: 'Storage', used: used.storage_bytes ?? 0, quota: quota.storage_bytes, capacity: null, format: formatSize },
   ];
 }
 
-function QuotaBars({ quota, capacity }: { quota: AccountQuota; capacity: Capacity | null }): VNode {
+function QuotaBars({ quota }: { quota: AccountQuota }): VNode {
   return (
     <ul class="quota-bars" data-testid="quota-bars">
-      {barsOf(quota, capacity).map((bar) => (
+      {barsOf(quota).map((bar) => (
         <QuotaBar key={bar.key} bar={bar} />
       ))}
     </ul>
