@@ -197,7 +197,12 @@ describe('PerfPage', () => {
       requests: { cpu: 1, memory_bytes: 1e9, gpus: 1 },
       limits: { cpu: 1, memory_bytes: 1e9, gpus: 1 },
       oom_kill_times: [T0 + 5000],
-      metrics: { ...pod('x', 'trainer').metrics, gpu_utilization_percent: series([10, 50, 90]), gpu_memory_used_bytes: series([1e9, 2e9, 3e9]) },
+      metrics: {
+        cpu_cores: series([0.5, null, 0.98]),
+        memory_working_set_bytes: series([1e8, 2e8, 3e8]),
+        gpu_utilization_percent: series([10, 50, 90]),
+        gpu_memory_used_bytes: series([1e9, 2e9, 3e9]),
+      },
     });
     const api = perfApi(() => usage({ pods: [gpuPod], network: { metrics: {}, not_measured: 'the job runs in the host network' } }));
     page = await mountPerf(<PerfPage user={USER} params={{ id: '3' }} api={api} />);
@@ -205,6 +210,8 @@ describe('PerfPage', () => {
     expect(chart('gpu-utilization')).not.toBeNull();
     expect(chart('gpu-memory')).not.toBeNull();
     expect(page.text('chart-network-not-measured')).toBe('Not measured: the job runs in the host network');
+    // No pod has disk numbers: a note instead of an empty chart.
+    expect(page.text('chart-disk-read-empty')).toBe('No samples of this in the window.');
     expect(page.text('chart-memory-marks')).toMatch(/^OOM kill in trainer-0 at/);
   });
 

@@ -286,26 +286,28 @@ function PerfCharts({
     <>
       <SeriesLegend usage={usage} hidden={hidden} onHidden={onHidden} />
       <div class="perf-charts" data-testid="perf-charts" data-zoomed={zoom ? 'true' : 'false'}>
-        {charts.map((model) =>
-          model.spec.id === 'network' && usage.network.not_measured ? (
-            <NotMeasured key={model.spec.id} model={model} reason={usage.network.not_measured} />
-          ) : (
-            <UsageChart key={model.spec.id} model={model} zoom={zoom} onZoom={onZoom} />
-          ),
-        )}
+        {charts.map((model) => {
+          const id = model.spec.id;
+          if (id === 'network' && usage.network.not_measured) {
+            return <ChartNote key={id} model={model} text={`Not measured: ${usage.network.not_measured}`} testId={`chart-${id}-not-measured`} />;
+          }
+          if (model.points === 0) return <ChartNote key={id} model={model} text="No samples of this in the window." testId={`chart-${id}-empty`} />;
+          return <UsageChart key={id} model={model} zoom={zoom} onZoom={onZoom} />;
+        })}
       </div>
     </>
   );
 }
 
-function NotMeasured({ model, reason }: { model: ChartModel; reason: string }): VNode {
+/** A chart's place when there is nothing to draw: why. */
+function ChartNote({ model, text, testId }: { model: ChartModel; text: string; testId: string }): VNode {
   return (
-    <section class="card perf-chart" aria-labelledby={`chart-${model.spec.id}-title`} data-testid={`chart-${model.spec.id}`}>
+    <section class="card perf-chart" aria-labelledby={`chart-${model.spec.id}-title`} data-testid={`chart-${model.spec.id}`} data-points={0}>
       <h2 class="card__title" id={`chart-${model.spec.id}-title`}>
         {model.spec.title}
       </h2>
-      <p class="muted" data-testid={`chart-${model.spec.id}-not-measured`}>
-        Not measured: {reason}
+      <p class="muted" data-testid={testId}>
+        {text}
       </p>
     </section>
   );
