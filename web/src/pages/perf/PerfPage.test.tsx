@@ -12,7 +12,12 @@ import { PerfPage } from './PerfPage';
 /** uPlot draws on a canvas, which happy-dom lacks: a stand-in records what the page asks of it. */
 const fake = vi.hoisted(() => ({ plots: [] as FakePlotShape[] }));
 interface FakePlotShape {
-  opts: { series: Array<{ label?: string; dash?: number[] }>; bands: unknown[]; hooks: { setSelect: Array<(u: unknown) => void> } };
+  opts: {
+    series: Array<{ label?: string; dash?: number[] }>;
+    bands: unknown[];
+    hooks: { setSelect: Array<(u: unknown) => void>; setCursor: Array<(u: unknown) => void> };
+  };
+  cursor: { idx: number | null };
   data: unknown[][];
   scales: Array<{ min: number; max: number }>;
   /** setData and setScale calls in order. */
@@ -27,6 +32,7 @@ vi.mock('uplot', () => {
     static pxRatio = 1;
     scales: Array<{ min: number; max: number }> = [];
     ops: string[] = [];
+    cursor = { idx: null as number | null };
     select = { left: 0, width: 0, top: 0, height: 0 };
     destroyed = false;
     constructor(
@@ -190,6 +196,14 @@ describe('PerfPage', () => {
     // trainer-0, pserver-0 and the whole job each have a band.
     expect(cpu.opts.bands).toHaveLength(3);
     expect(page.byTestId('chart-gpu-utilization')).toBeNull();
+
+    // Hovering shows the values under the cursor, formatted.
+    cpu.cursor.idx = 2;
+    await act(async () => cpu.opts.hooks.setCursor[0]!(cpu));
+    expect(page.text('chart-cpu-readout')).toMatch(/ · trainer-0 0\.98 cores, pserver-0 0\.98 cores, Whole job 1\.96 cores$/);
+    cpu.cursor.idx = null;
+    await act(async () => cpu.opts.hooks.setCursor[0]!(cpu));
+    expect(page.text('chart-cpu-readout')).toBe('');
   });
 
   it('draws the GPU charts when a pod has GPUs, marks OOM kills, and says why the network was not measured', async () => {

@@ -68,7 +68,14 @@ function marksPlugin(model: ChartModel): uPlot.Plugin {
   };
 }
 
-function options(model: ChartModel, width: number, onZoom: (window: TimeWindow) => void): uPlot.Options {
+/** "14:03:07 · trainer-0 0.98 cores, Whole job 1.5 cores": the values under the cursor. */
+export function readout(model: ChartModel, index: number | null | undefined): string {
+  if (index === null || index === undefined || model.t[index] === undefined) return '';
+  const values = model.lines.filter((line) => !line.dashed).map((line) => `${line.label} ${model.spec.format(line.values[index] ?? null)}`);
+  return `${formatClock(new Date(model.t[index]!))} · ${values.join(', ')}`;
+}
+
+function options(model: ChartModel, width: number, onZoom: (window: TimeWindow) => void, onCursor: (index: number | null | undefined) => void): uPlot.Options {
   const muted = cssVar('--color-text-muted', '#5b6678');
   const grid = cssVar('--color-border', '#dde3ec');
   const { series, bands } = seriesOf(model);
@@ -79,7 +86,7 @@ function options(model: ChartModel, width: number, onZoom: (window: TimeWindow) 
     series,
     bands,
     legend: { show: false },
-    cursor: { drag: { x: true, y: false, setScale: false } },
+    cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
     scales: { x: { time: true } },
     axes: [
       { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
@@ -93,6 +100,7 @@ function options(model: ChartModel, width: number, onZoom: (window: TimeWindow) 
     ],
     plugins: [marksPlugin(model)],
     hooks: {
+      setCursor: [(u: uPlot) => onCursor(u.cursor.idx)],
       setSelect: [
         (u: uPlot) => {
           const { left, width: dragged } = u.select;
@@ -114,9 +122,12 @@ function shapeOf(model: ChartModel): string {
 
 export function UsageChart({ model, zoom, onZoom }: { model: ChartModel; zoom: TimeWindow | null; onZoom: (window: TimeWindow) => void }): VNode {
   const plotRef = useRef<HTMLDivElement>(null);
+  const readoutRef = useRef<HTMLParagraphElement>(null);
   const chart = useRef<uPlot | null>(null);
   const onZoomRef = useRef(onZoom);
   onZoomRef.current = onZoom;
+  const modelRef = useRef(model);
+  modelRef.current = model;
   const shape = shapeOf(model);
   const id = `chart-${model.spec.id}`;
 
@@ -124,7 +135,11 @@ export function UsageChart({ model, zoom, onZoom }: { model: ChartModel; zoom: T
     const element = plotRef.current;
     if (!element) return;
     const width = element.clientWidth || 600;
-    const plot = new uPlot(options(model, width, (window) => onZoomRef.current(window)), alignedData(model), element);
+    // The readout is written straight into its element: the cursor moves too often for re-renders.
+    const showReadout = (index: number | null | undefined) => {
+      if (readoutRef.current) readoutRef.current.textContent = readout(modelRef.current, index);
+    };
+    const plot = new uPlot(options(model, width, (window) => onZoomRef.current(window), showReadout), alignedData(model), element);
     chart.current = plot;
     const resize =
       typeof ResizeObserver === 'undefined'
@@ -165,6 +180,7 @@ export function UsageChart({ model, zoom, onZoom }: { model: ChartModel; zoom: T
         aria-describedby={`${id}-summary`}
         data-testid={`${id}-plot`}
       />
+      <p class="perf-chart__readout" ref={readoutRef} aria-hidden="true" data-testid={`${id}-readout`} />
       <p class="perf-chart__summary" id={`${id}-summary`} data-testid={`${id}-summary`}>
         {summarize(model)}
       </p>
