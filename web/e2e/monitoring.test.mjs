@@ -114,6 +114,7 @@ test('fit_a_line’s usage: perf charts grow live and zoom, quota in use rises a
   await waitForMorePoints(page, 'memory', memoryBefore);
   t.diagnostic(`CPU chart: ${cpuBefore} -> ${await chartPoints(page, 'cpu')} samples; memory: ${memoryBefore} -> ${await chartPoints(page, 'memory')}`);
   // The legend: the whole job and its three pods; the charts have a name and a text summary.
+  await expectVisible(page.getByTestId('perf-legend').locator('input[type="checkbox"]').nth(3));
   assert.equal(await page.getByTestId('perf-legend').locator('input[type="checkbox"]').count(), 4);
   assert.match((await page.getByTestId('chart-cpu-plot').getAttribute('aria-label')) ?? '', /^CPU chart/);
   await expectText(page.getByTestId('chart-cpu-summary'), /trainer-0: latest [0-9.]+ cores?, peak/);

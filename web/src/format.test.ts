@@ -94,6 +94,8 @@ describe('monitoring amounts', () => {
     [0.25, '0.25 cores'],
     [1.234, '1.23 cores'],
     [0, '0 cores'],
+    [0.0052, '0.005 cores'],
+    [1.2e-7, '0 cores'],
     [12.34, '12.3 cores'],
     [64, '64 cores'],
     [null, '—'],

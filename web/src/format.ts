@@ -146,10 +146,10 @@ export function formatSize(bytes: number | null | undefined): string {
   return `${shown === '10.0' ? '10' : shown} ${units[unit]}`;
 }
 
-/** Significant digits for a measured amount: 0.123, 1.23, 12.3, 123. */
+/** Significant digits for a measured amount: 0.005, 0.12, 1.23, 12.3, 123 (never an exponent). */
 function measured(value: number): string {
   const abs = Math.abs(value);
-  if (abs === 0) return '0';
+  if (abs < 0.01) return String(Number(value.toFixed(3)));
   if (abs < 10) return String(Number(value.toPrecision(abs < 1 ? 2 : 3)));
   return abs < 100 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
 }
