@@ -126,21 +126,27 @@ function fakeStream() {
   const opened: string[] = [];
   const listeners = new Map<string, (event: MessageEvent<string>) => void>();
   let closed = false;
+  const source = {
+    readyState: 1,
+    addEventListener: (type: string, listener: (event: MessageEvent<string>) => void) => listeners.set(type, listener),
+    close: () => {
+      closed = true;
+    },
+  };
   const open = (url: string): EventSourceLike => {
     opened.push(url);
-    return {
-      readyState: 1,
-      addEventListener: (type, listener) => listeners.set(type, listener),
-      close: () => {
-        closed = true;
-      },
-    };
+    return source;
   };
   const emit = async (type: string, data: unknown) => {
     await act(async () => listeners.get(type)?.({ data: JSON.stringify(data) } as MessageEvent<string>));
     await flush();
   };
-  return { open, opened, emit, closed: () => closed };
+  /** The browser gives up on the stream (e.g. it answered 404). */
+  const fail = async () => {
+    source.readyState = 2;
+    await emit('error', null);
+  };
+  return { open, opened, emit, fail, closed: () => closed };
 }
 
 /** Mounts the page and lets the job, then its usage, load and the charts draw. */
@@ -299,6 +305,30 @@ describe('PerfPage', () => {
     expect(vi.mocked(api.getJobUsage).mock.calls.length).toBe(asked + 2);
     // The job is read again at the end (its end time, its state).
     expect(api.getJob).toHaveBeenCalledTimes(2);
+  });
+
+  it('reads the usage again every interval when the stream fails for good', async () => {
+    const api = perfApi(() => usage({ state: 'Running' }), runningJob);
+    const stream = fakeStream();
+    page = await mountPerf(<PerfPage user={USER} params={{ id: '3' }} api={api} openEventSource={stream.open} />);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const asked = vi.mocked(api.getJobUsage).mock.calls.length;
+      // A reconnecting stream (readyState CONNECTING) is left to the browser.
+      await stream.emit('error', null);
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(5_000);
+      });
+      expect(vi.mocked(api.getJobUsage).mock.calls.length).toBe(asked);
+      await stream.fail();
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(5_000);
+      });
+      await flush();
+      expect(vi.mocked(api.getJobUsage).mock.calls.length).toBe(asked + 1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('toggles a pod in the legend', async () => {

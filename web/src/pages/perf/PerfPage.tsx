@@ -109,9 +109,13 @@ function useUsage(api: PerfApi, id: number | null, job: Job | null, range: Range
   return { usage, setUsage, error, load };
 }
 
+/** EventSource.CLOSED: the browser gave up on the stream (it reconnects by itself otherwise). */
+const CLOSED = 2;
+
 /**
  * While the job runs: its usage stream's samples appended to the usage; a sample from a pod not seen
  * yet reads the usage again (`reload.usage`), the stream's end the usage and the job (`reload.all`).
+ * Returns true when the stream failed for good (the page then polls instead).
  */
 function useLiveSamples(
   id: number | null,
@@ -120,14 +124,19 @@ function useLiveSamples(
   usage: JobUsage | null,
   setUsage: (usage: JobUsage) => void,
   reload: { usage: () => void; all: () => void },
-): void {
+): boolean {
+  const [failed, setFailed] = useState(false);
   const current = useRef(usage);
   current.current = usage;
   const reloadRef = useRef(reload);
   reloadRef.current = reload;
   useEffect(() => {
+    setFailed(false);
     if (id === null || !live) return;
     const source = open(jobUsageStreamUrl(id));
+    source.addEventListener('error', () => {
+      if (source.readyState === CLOSED) setFailed(true);
+    });
     source.addEventListener('sample', (event) => {
       const sample = parseSample(event.data);
       if (!sample || !current.current) return;
@@ -144,6 +153,7 @@ function useLiveSamples(
     });
     return () => source.close();
   }, [id, live, open, setUsage]);
+  return failed;
 }
 
 export function PerfPage({ params, api = defaultApi, openEventSource = openBrowserEventSource }: PerfPageProps): VNode {
@@ -156,14 +166,18 @@ export function PerfPage({ params, api = defaultApi, openEventSource = openBrows
   const { usage, setUsage, error, load } = useUsage(api, id, job, range, zoom, area);
   useDocumentTitle(job ? `Performance of ${job.name} · Jobs` : 'Job performance');
   const state = usage?.state ?? job?.state;
-  usePolling(load, usage?.interval_ms || DEFAULT_INTERVAL_MS, state === 'Pending');
-  useLiveSamples(id, state === 'Running', openEventSource, usage, setUsage, {
+  const streamFailed = useLiveSamples(id, state === 'Running', openEventSource, usage, setUsage, {
     usage: () => void load(),
     all: () => {
       void load();
       void reloadJob();
     },
   });
+  usePolling(load, usage?.interval_ms || DEFAULT_INTERVAL_MS, state === 'Pending' || (state === 'Running' && streamFailed));
+  // The usage saw the job start or end before the job did: read the job again (its badge, its times).
+  useEffect(() => {
+    if (usage && job && usage.state !== job.state) void reloadJob();
+  }, [usage?.state]);
 
   const notFound = (err: ApiError | null) => err?.status === 404;
   if (id === null || (job === null && notFound(jobError)) || (usage === null && notFound(error))) return <JobNotFound id={params['id']} />;
