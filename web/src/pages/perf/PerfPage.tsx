@@ -200,6 +200,31 @@ export function PerfPage({ params, api = defaultApi, openEventSource = openBrows
   };
   return (
     <section class="page page--wide" data-testid="perf-page" data-job-id={job.id}>
+      <PerfHeader job={job} state={state} usage={usage} />
+      <div class="perf-toolbar" data-testid="perf-toolbar">
+        <Segmented label="Time range" options={RANGES} value={range} onChange={chooseRange} testIdPrefix="perf-range" />
+        <ZoomControls usage={usage} zoom={zoom} onZoom={setZoom} />
+      </div>
+      {error && <ErrorBanner error={error} prefix={usage ? 'Could not refresh the usage.' : 'Could not load the usage.'} testId="perf-error" onRetry={() => void load()} />}
+      <div class="perf-charts-area" ref={area} aria-busy={usage === null && !error ? 'true' : undefined}>
+        {usage === null ? (
+          !error && (
+            <p class="loading" data-testid="perf-loading">
+              Loading usage…
+            </p>
+          )
+        ) : (
+          <PerfCharts usage={usage} zoom={zoom} onZoom={setZoom} hidden={hidden} onHidden={setHidden} />
+        )}
+      </div>
+    </section>
+  );
+}
+
+/** The trail, the title with the job's state, and whether the charts are live. */
+function PerfHeader({ job, state, usage }: { job: Job; state: string | undefined; usage: JobUsage | null }): VNode {
+  return (
+    <>
       <Breadcrumbs
         items={[
           { label: 'Job Dashboard', href: '/dashboard' },
@@ -218,23 +243,7 @@ export function PerfPage({ params, api = defaultApi, openEventSource = openBrows
           {liveText(job, state, usage)}
         </p>
       </header>
-      <div class="perf-toolbar" data-testid="perf-toolbar">
-        <Segmented label="Time range" options={RANGES} value={range} onChange={chooseRange} testIdPrefix="perf-range" />
-        <ZoomControls usage={usage} zoom={zoom} onZoom={setZoom} />
-      </div>
-      {error && <ErrorBanner error={error} prefix={usage ? 'Could not refresh the usage.' : 'Could not load the usage.'} testId="perf-error" onRetry={() => void load()} />}
-      <div class="perf-charts-area" ref={area} aria-busy={usage === null && !error ? 'true' : undefined}>
-        {usage === null ? (
-          !error && (
-            <p class="loading" data-testid="perf-loading">
-              Loading usage…
-            </p>
-          )
-        ) : (
-          <PerfCharts usage={usage} zoom={zoom} onZoom={setZoom} hidden={hidden} onHidden={setHidden} />
-        )}
-      </div>
-    </section>
+    </>
   );
 }
 
