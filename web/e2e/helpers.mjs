@@ -291,16 +291,16 @@ export async function fetchJson(url, init) {
 
 /**
  * Starts what a suite with users needs: a temporary directory named `<prefix>…`, the SMTP test server
- * (mail in <dir>/mail), the server sending its mail there (data in <dir>/data) and Chromium. When one
- * of them fails to start, the others are stopped again.
+ * (mail in <dir>/mail), the server sending its mail there (data in <dir>/data; `serverArgs` appended to
+ * its command line) and Chromium. When one of them fails to start, the others are stopped again.
  */
-export async function startSuite(prefix) {
+export async function startSuite(prefix, { serverArgs = [] } = {}) {
   const suite = { tmpDir: await mkdtemp(path.join(os.tmpdir(), prefix)) };
   try {
     suite.smtp = await startSmtpServer(path.join(suite.tmpDir, 'mail'));
     suite.server = await startServer({
       dataDir: path.join(suite.tmpDir, 'data'),
-      extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(suite.smtp.port), '--smtp-security', 'none'],
+      extraArgs: ['--smtp-host', '127.0.0.1', '--smtp-port', String(suite.smtp.port), '--smtp-security', 'none', ...serverArgs],
     });
     suite.browser = await launchBrowser();
     await mkdir(artifactsDir, { recursive: true });
@@ -322,12 +322,12 @@ export async function stopSuite({ tmpDir, smtp, server, browser }) {
 }
 
 /**
- * A suite's `before` and `after`: startSuite(prefix), each of `users` registered and verified, then
- * `setup(suite)` when given; stopSuite afterwards. Returns the suite, whose tmpDir, smtp, server and
+ * A suite's `before` and `after`: startSuite(prefix, startOptions), each of `users` registered and
+ * verified, then `setup(suite)` when given; stopSuite afterwards. Returns the suite, whose tmpDir, smtp, server and
  * browser are there from the first test on; `suite.url(path)` is the server's URL of `path`, and
  * `suite.signIn(t, user)` opens a page signed in as `user`.
  */
-export function useSuite(prefix, users = [], setup = undefined) {
+export function useSuite(prefix, users = [], setup = undefined, startOptions = {}) {
   const suite = {
     url: (p) => `${suite.server.baseUrl}${p}`,
     /** A new page (see openPage) signed in as `user`. */
@@ -338,7 +338,7 @@ export function useSuite(prefix, users = [], setup = undefined) {
     },
   };
   before(async () => {
-    Object.assign(suite, await startSuite(prefix));
+    Object.assign(suite, await startSuite(prefix, startOptions));
     for (const user of users) await registerVerified(suite.server, suite.smtp, user);
     await setup?.(suite);
   });

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatDateTime, formatStartTime, formatUptime, shortCommit } from './format';
+import {
+  formatAge,
+  formatCores,
+  formatDateTime,
+  formatHours,
+  formatPercent,
+  formatRate,
+  formatSize,
+  formatStartTime,
+  formatUptime,
+  shortCommit,
+} from './format';
 
 describe('formatUptime', () => {
   it.each([
@@ -74,5 +85,59 @@ describe('formatStartTime', () => {
     expect(formatStartTime(at('2026-11-28T09:05:00Z'), now, '—', 'en-GB', 'UTC')).toBe('28 Nov, 09:05');
     expect(formatStartTime(at('2025-12-31T23:59:00Z'), now, '—', 'en-GB', 'UTC')).toBe('31 Dec 2025, 23:59');
     expect(formatStartTime(null, now)).toBe('—');
+  });
+});
+
+describe('monitoring amounts', () => {
+  it.each([
+    [1, '1 core'],
+    [0.25, '0.25 cores'],
+    [1.234, '1.23 cores'],
+    [0, '0 cores'],
+    [0.0052, '0.005 cores'],
+    [1.2e-7, '0 cores'],
+    [12.34, '12.3 cores'],
+    [64, '64 cores'],
+    [null, '—'],
+  ])('formatCores(%s) -> %s', (cores, text) => {
+    expect(formatCores(cores)).toBe(text);
+  });
+
+  it.each([
+    [0, '0 B/s'],
+    [512, '512 B/s'],
+    [1_250_000, '1.25 MB/s'],
+    [999_999, '1000 kB/s'],
+    [3.5e9, '3.5 GB/s'],
+    [-1, '—'],
+    [null, '—'],
+  ])('formatRate(%s) -> %s', (rate, text) => {
+    expect(formatRate(rate)).toBe(text);
+  });
+
+  it.each([
+    [45.04, '45%'],
+    [0.5, '0.5%'],
+    [100, '100%'],
+    [null, '—'],
+  ])('formatPercent(%s) -> %s', (percent, text) => {
+    expect(formatPercent(percent)).toBe(text);
+  });
+
+  it.each([
+    [0, '0 h'],
+    [42, '42 s'],
+    [90, '1.5 min'],
+    [5400.5, '1.5 h'],
+    [360_000, '100 h'],
+    [Number.NaN, '—'],
+  ])('formatHours(%s) -> %s', (seconds, text) => {
+    expect(formatHours(seconds)).toBe(text);
+  });
+
+  it('sizes bytes in binary units', () => {
+    expect(formatSize(6_442_450_944)).toBe('6.0 GiB');
+    expect(formatSize(1_073_741_824)).toBe('1.0 GiB');
+    expect(formatSize(256 * 1024 * 1024)).toBe('256 MiB');
   });
 });

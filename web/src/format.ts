@@ -1,4 +1,4 @@
-// Human-friendly rendering of durations and times.
+// Human-friendly rendering of durations, times, sizes, rates and CPU amounts.
 
 /**
  * Renders a duration in seconds with its two most significant units, dropping smaller ones:
@@ -128,4 +128,63 @@ export function formatStartTime(
     ...(year(date) === year(now) ? {} : { year: 'numeric' }),
     ...time,
   }).format(date);
+}
+
+/** Bytes for people: 512 -> "512 B", 1536 -> "1.5 KiB", 3.2 GiB -> "3.2 GiB", 10 GiB -> "10 GiB". */
+export function formatSize(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  // 9.96 rounds up to "10.0": show it as "10".
+  const shown = value < 10 ? value.toFixed(1) : String(Math.round(value));
+  return `${shown === '10.0' ? '10' : shown} ${units[unit]}`;
+}
+
+/** Significant digits for a measured amount: 0.005, 0.12, 1.23, 12.3, 123 (never an exponent). */
+function measured(value: number): string {
+  const abs = Math.abs(value);
+  if (abs < 0.01) return String(Number(value.toFixed(3)));
+  if (abs < 10) return String(Number(value.toPrecision(abs < 1 ? 2 : 3)));
+  return abs < 100 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
+}
+
+/** CPU in cores: 1 -> "1 core", 0.25 -> "0.25 cores", 1.234 -> "1.23 cores"; null -> "—". */
+export function formatCores(cores: number | null | undefined): string {
+  if (cores === null || cores === undefined || !Number.isFinite(cores)) return '—';
+  const text = measured(cores);
+  return `${text} ${text === '1' ? 'core' : 'cores'}`;
+}
+
+/** A rate in bytes per second, decimal units as networks count: 512 -> "512 B/s", 1_250_000 -> "1.25 MB/s". */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond) || bytesPerSecond < 0) return '—';
+  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s', 'TB/s'];
+  let value = bytesPerSecond;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? Math.round(value) : measured(value)} ${units[unit]}`;
+}
+
+/** A percentage: 45.04 -> "45%", 0.5 -> "0.5%". */
+export function formatPercent(percent: number | null | undefined): string {
+  if (percent === null || percent === undefined || !Number.isFinite(percent)) return '—';
+  return `${measured(percent)}%`;
+}
+
+/** Core-seconds or GPU-seconds as hours for people: 0 -> "0 h", 90 -> "1.5 min", 5400.5 -> "1.5 h", 360_000 -> "100 h". */
+export function formatHours(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds === 0) return '0 h';
+  if (seconds < 60) return `${measured(seconds)} s`;
+  if (seconds < 3_600) return `${measured(seconds / 60)} min`;
+  return `${measured(seconds / 3_600)} h`;
 }

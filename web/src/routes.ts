@@ -7,6 +7,8 @@ import { SharedPage } from './pages/files/SharedPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { InvitePage } from './pages/InvitePage';
 import { JobDetailPage } from './pages/jobs/JobDetailPage';
+import { PerfPage } from './pages/perf/PerfPage';
+import { QuotaPage } from './pages/quota/QuotaPage';
 import { SubmitJobPage } from './pages/jobs/SubmitJobPage';
 import { LoginPage } from './pages/LoginPage';
 import { RegisterPage } from './pages/RegisterPage';
@@ -36,6 +38,8 @@ export const routes: readonly Route[] = [
   // Before '/jobs/:id', which would take "new" for an id.
   { path: '/jobs/new', component: requireUser(SubmitJobPage) },
   { path: '/jobs/:id', component: requireUser(JobDetailPage) },
+  { path: '/jobs/:id/perf', component: requireUser(PerfPage) },
+  { path: '/quota', component: requireUser(QuotaPage) },
   { path: '/settings', component: requireUser(SettingsPage) },
   { path: '/settings/:section', component: requireUser(SettingsPage) },
   // Datasets and models: the file browser (the route's rest is the folder inside the space).
@@ -56,7 +60,8 @@ export interface NavItem {
 
 /** The left navigation of a signed-in user: only pages that exist. */
 export const signedInNav: readonly NavItem[] = [
-  { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id'] },
+  { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id', '/jobs/:id/perf'] },
+  { label: 'Quota', href: '/quota', activeFor: ['/quota'] },
   { label: 'Datasets', href: '/datasets', activeFor: ['/datasets/*'] },
   { label: 'Models', href: '/models', activeFor: ['/models/*'] },
   { label: 'Public', href: '/public', activeFor: ['/public', '/files/public/*'] },

@@ -76,6 +76,10 @@ describe('DashboardPage', () => {
     expect(row('done')?.querySelector('[data-testid="job-stop"]')).toBeNull();
     expect(row('done')?.querySelector('[data-testid="job-log"]')).not.toBeNull();
     expect(row('training')?.querySelector('a')?.getAttribute('href')).toBe('/jobs/2');
+    // stop / log / perf: the perf link of each row.
+    expect(row('training')?.querySelector('[data-testid="job-perf"]')?.getAttribute('href')).toBe('/jobs/2/perf');
+    expect(row('done')?.querySelector('[data-testid="job-perf"]')?.getAttribute('href')).toBe('/jobs/1/perf');
+    expect(row('done')?.querySelector('[data-testid="job-perf"]')?.getAttribute('aria-label')).toBe('Performance of done');
     // Log stays a button of its own; the rest is in the row's actions menu.
     const menuItems = (name: string) =>
       [...row(name)!.querySelectorAll<HTMLElement>('[data-testid="job-menu-list"] [role="menuitem"]')].map((item) => [
@@ -85,11 +89,13 @@ describe('DashboardPage', () => {
     expect(row('training')?.querySelector('[data-testid="job-menu"]')?.getAttribute('aria-label')).toBe('Actions for training');
     expect(menuItems('training')).toEqual([
       ['Details', '/jobs/2'],
+      ['Performance', '/jobs/2/perf'],
       ['Submit again…', '/jobs/new?from=2'],
       ['Stop…', null],
     ]);
     expect(menuItems('done')).toEqual([
       ['Details', '/jobs/1'],
+      ['Performance', '/jobs/1/perf'],
       ['Submit again…', '/jobs/new?from=1'],
     ]);
     expect(page.container.querySelector('h1')?.textContent).toBe('Job Dashboard');

@@ -1,5 +1,5 @@
 // The Job Dashboard (/dashboard): the jobs of the signed-in user (or, for the master user, of the
-// whole account) with filters, live states, stop and log actions; the log console docks at the bottom.
+// whole account) with filters, live states, stop, log and perf actions; the log console docks at the bottom.
 import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Account, AccountApi } from '../api/account';
@@ -247,6 +247,14 @@ function JobRow({
           >
             Log
           </button>
+          <a
+            class="button button--small button--secondary row-actions__wide"
+            href={`/jobs/${job.id}/perf`}
+            aria-label={`Performance of ${job.name}`}
+            data-testid="job-perf"
+          >
+            Perf
+          </a>
           <JobMenu job={job} onStop={onStop} />
         </span>
       </td>
@@ -254,10 +262,14 @@ function JobRow({
   );
 }
 
-/** The rest of a job's actions: its page, submitting it again and, while it runs, stopping it. */
+/**
+ * The rest of a job's actions: its page, its performance (the Perf button's link, which narrow screens
+ * hide), submitting it again and, while it runs, stopping it.
+ */
 function JobMenu({ job, onStop }: { job: Job; onStop: () => void }): VNode {
   const actions: MenuAction[] = [
     { label: 'Details', testId: 'job-details', href: `/jobs/${job.id}` },
+    { label: 'Performance', testId: 'job-menu-perf', href: `/jobs/${job.id}/perf` },
     { label: 'Submit again…', testId: 'job-again', href: `/jobs/new?from=${job.id}` },
   ];
   if (isActive(job.state) && !job.stop_requested) actions.push({ label: 'Stop…', testId: 'job-stop', onSelect: onStop, danger: true });

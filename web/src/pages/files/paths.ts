@@ -1,6 +1,9 @@
 // Cloud paths as the file pages show them: the in-app URL of a folder, breadcrumbs, what may be
 // shared, published or copied, and byte sizes for people.
 import { encodePath } from '../../api/files';
+import { formatSize } from '../../format';
+
+export { formatSize };
 
 /** The spaces with a page of their own (/datasets/..., /models/..., /workspace/...). */
 export const OWN_SPACES = ['datasets', 'models', 'workspace'] as const;
@@ -198,22 +201,6 @@ export function pathProblem(path: string): string | undefined {
     return 'Choose a place in datasets/, models/ or workspace/.';
   }
   return undefined;
-}
-
-/** Bytes for people: 512 -> "512 B", 1536 -> "1.5 KiB", 3.2 GiB -> "3.2 GiB", 10 GiB -> "10 GiB". */
-export function formatSize(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '—';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  // 9.96 rounds up to "10.0": show it as "10".
-  const shown = value < 10 ? value.toFixed(1) : String(Math.round(value));
-  return `${shown === '10.0' ? '10' : shown} ${units[unit]}`;
 }
 
 /** "3.2 GiB of 10 GiB" (or "3.2 GiB used" without a quota). */

@@ -23,7 +23,8 @@ export interface JobDetailPageProps extends SignedInPageProps {
   openEventSource?: OpenEventSource;
 }
 
-function parseId(text: string | undefined): number | null {
+/** A job id from the address bar: a positive whole number, else null (the page then says there is no such job). */
+export function parseJobId(text: string | undefined): number | null {
   return text && /^[1-9]\d{0,15}$/.test(text) ? Number(text) : null;
 }
 
@@ -63,7 +64,7 @@ function useJobDetail(api: JobDetailApi, id: number | null) {
 type OpenLogs = { pod: string | undefined; n: number } | null;
 
 export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDetailPageProps): VNode {
-  const id = parseId(params['id']);
+  const id = parseJobId(params['id']);
   const { job, setJob, events, error, load } = useJobDetail(api, id);
   const [stopping, setStopping] = useState(false);
   const [logs, setLogs] = useState<OpenLogs>(null);
@@ -125,7 +126,7 @@ export function JobDetailPage({ params, api = jobsApi, openEventSource }: JobDet
   );
 }
 
-function JobNotFound({ id }: { id: string | undefined }): VNode {
+export function JobNotFound({ id }: { id: string | undefined }): VNode {
   return (
     <section class="page" data-testid="job-not-found">
       <h1 class="page__title">No such job</h1>
@@ -153,6 +154,9 @@ function JobHeader({ job, onLogs, onStop }: { job: Job; onLogs: () => void; onSt
         <button type="button" class="button button--secondary" onClick={onLogs} data-testid="job-open-logs">
           Logs
         </button>
+        <a class="button button--secondary" href={`/jobs/${job.id}/perf`} data-testid="job-perf">
+          Performance
+        </a>
         <a class="button button--secondary" href={`/jobs/new?from=${job.id}`} data-testid="job-resubmit">
           Submit again
         </a>
