@@ -199,4 +199,14 @@ int AccountUsage(const UsageFlags& flags, const Environment& env) {
   return kExitOk;
 }
 
+int ShowQuota(const QuotaFlags& flags, const Environment& env) {
+  int exit_code = kExitOk;
+  auto client = ConnectSignedIn(flags.connection, env, exit_code);
+  if (!client) return exit_code;
+  auto quota = client->Call("GET", "/api/v1/account/quota");
+  if (!quota) return FailRequest(*client, quota.error());
+  std::cout << (flags.output == "json" ? json::serialize(*quota) + "\n" : FormatQuota(*quota));
+  return kExitOk;
+}
+
 }  // namespace paddlecloud::client

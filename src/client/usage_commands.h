@@ -35,4 +35,13 @@ struct UsageFlags {
 // sees every user, a member themself), and a bar chart of the last 30 days.
 int AccountUsage(const UsageFlags& flags, const Environment& env);
 
+struct QuotaFlags {
+  ConnectionFlags connection;
+  std::string output = "table";
+};
+
+// The account's quota against what is in use now, and the members' limits (GET
+// /api/v1/account/quota): the master sees every member, a member their own limits.
+int ShowQuota(const QuotaFlags& flags, const Environment& env);
+
 }  // namespace paddlecloud::client

@@ -297,4 +297,63 @@ std::string FormatAccountUsage(const json::value& usage) {
   return out;
 }
 
+namespace {
+
+// One resource of a quota answer: how to print its amounts.
+struct QuotaRow {
+  const char* label;
+  const char* key;  // in "quota", "in_use" and "capacity"
+  std::string (*format)(double);
+};
+
+std::string CountText(double v) { return Fixed(v, std::floor(v) == v ? 0 : 1); }
+std::string MemoryText(double v) { return FormatMemory(v); }
+
+constexpr QuotaRow kQuotaRows[] = {{"CPU", "cpu", CountText},
+                                   {"Memory", "memory_bytes", MemoryText},
+                                   {"GPUs", "gpus", CountText},
+                                   {"Running jobs", "running_jobs", CountText},
+                                   {"Storage", "storage_bytes", MemoryText}};
+
+// "[██████░░░░░░░░░░░░░░]  30%": what is in use of `of`.
+std::string UseBar(double used, double of) {
+  if (of <= 0) return "";
+  constexpr int kWidth = 20;
+  double share = std::clamp(used / of, 0.0, 1.0);
+  int full = static_cast<int>(std::round(share * kWidth));
+  std::string bar = "[";
+  for (int i = 0; i < kWidth; ++i) bar += i < full ? "\u2588" : "\u2591";
+  return bar + "] " + Fixed(used / of * 100, 0) + "%";
+}
+
+// "2 / 8" (a limit), "2" (none).
+std::string OfLimit(const QuotaRow& row, const json::value& member) {
+  std::string used = row.format(NumberAt(member, {"in_use", row.key}).value_or(0));
+  auto limit = NumberAt(member, {"limits", row.key});
+  return limit ? used + " / " + row.format(*limit) : used;
+}
+
+}  // namespace
+
+std::string FormatQuota(const json::value& quota) {
+  std::vector<std::vector<std::string>> rows;
+  for (const QuotaRow& row : kQuotaRows) {
+    double used = NumberAt(quota, {"in_use", row.key}).value_or(0);
+    auto limit = NumberAt(quota, {"quota", row.key});
+    auto capacity = NumberAt(quota, {"capacity", row.key});
+    std::string bound = limit ? row.format(*limit)
+                              : capacity ? "no quota (cluster: " + row.format(*capacity) + ")" : "no quota";
+    rows.push_back({row.label, row.format(used), bound, UseBar(used, limit.value_or(capacity.value_or(0)))});
+  }
+  std::string out = FormatTable({"RESOURCE", "IN USE", "QUOTA", ""}, rows);
+  const auto& members = ArrayAt(quota, "members");
+  if (members.empty()) return out;
+  std::vector<std::vector<std::string>> limits;
+  for (const auto& m : members)
+    limits.push_back({StringAt(m, {"email"}), OfLimit(kQuotaRows[0], m), OfLimit(kQuotaRows[1], m),
+                      OfLimit(kQuotaRows[2], m), OfLimit(kQuotaRows[3], m)});
+  return out + "\nIn use / limit of each member (no limit: only the account's quota):\n" +
+         FormatTable({"MEMBER", "CPU", "MEMORY", "GPUS", "RUNNING JOBS"}, limits);
+}
+
 }  // namespace paddlecloud::client

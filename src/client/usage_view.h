@@ -60,6 +60,9 @@ std::string FormatMemory(double bytes);
 // A GET /api/v1/account/usage answer: CPU and GPU hours of the window, the per-user table, and
 // the last 30 days' CPU (and GPU, when any) hours as a bar chart of Unicode blocks.
 std::string FormatAccountUsage(const boost::json::value& usage);
+// A GET /api/v1/account/quota answer: each resource's use against the account's quota (or the
+// cluster's capacity where there is none) with a bar, then each member's use against their limits.
+std::string FormatQuota(const boost::json::value& quota);
 // `values` as vertical bars `height` rows high (eighth blocks for the tops, at least one for a
 // value above 0), one column per value, the largest value labelled on the top row, `first` and
 // `last` under the first and the last column.

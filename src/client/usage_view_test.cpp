@@ -109,5 +109,21 @@ TEST(UsageViewTest, AccountUsageTotalsUsersAndChart) {
   EXPECT_EQ(text.find("GPU hours per day"), std::string::npos) << text;  // no GPU time: no chart of it
 }
 
+TEST(UsageViewTest, QuotaShowsUseAgainstTheQuotaOrTheClusterAndMembersLimits) {
+  std::string text = FormatQuota(json::parse(R"({
+      "quota": {"cpu": 8, "memory_bytes": null, "gpus": null, "running_jobs": 2, "storage_bytes": 10737418240},
+      "in_use": {"cpu": 6, "memory_bytes": 1073741824, "gpus": 0, "running_jobs": 1, "storage_bytes": 0},
+      "capacity": {"cpu": 16, "memory_bytes": 4294967296, "gpus": 0},
+      "members": [{"user_id": 2, "email": "bob@example.com", "limits": {"cpu": 2, "memory_bytes": null,
+                   "gpus": null, "running_jobs": null},
+                   "in_use": {"cpu": 0.5, "memory_bytes": 0, "gpus": 0, "running_jobs": 1}}]})"));
+  EXPECT_NE(text.find("CPU           6       8 "), std::string::npos) << text;
+  EXPECT_NE(text.find("] 75%"), std::string::npos) << text;  // 6 of 8 CPUs
+  EXPECT_NE(text.find("no quota (cluster: 4.0Gi)"), std::string::npos) << text;
+  EXPECT_NE(text.find("] 25%"), std::string::npos) << text;  // 1Gi of the cluster's 4Gi
+  EXPECT_NE(text.find("GPUs          0       no quota (cluster: 0)"), std::string::npos) << text;
+  EXPECT_NE(text.find("bob@example.com  0.5 / 2  0       0     1"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace paddlecloud::client

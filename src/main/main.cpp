@@ -230,6 +230,16 @@ void AddUsageCommands(Commands& commands) {
   usage->footer(std::string(kClientFooter) +
                 "\nCPU time is measured (core-seconds the pods used), GPU time is GPUs held by running pods. The\n"
                 "account's master sees every user, a member their own usage. The chart shows the last 30 UTC days.");
+
+  auto [quota, quota_flags] =
+      commands.Add("quota", "Show your account's quota against what its jobs use now, and members' limits", client::ShowQuota);
+  AddConnectionOptions(quota, quota_flags.connection);
+  quota->add_option("-o,--output", quota_flags.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  quota->footer(std::string(kClientFooter) +
+                "\nIn use: what the account's admitted, unfinished pods request. The platform's operator sets the\n"
+                "account's quota (paddlecloud admin quota set, on the server machine); the account's master sets\n"
+                "members' limits on the Quota page.");
 }
 
 // Files: datasets, models, workspace (docs/files.md).
