@@ -102,4 +102,17 @@ def account_usage(window: str = "1d", client: Optional[Client] = None) -> Dict[s
     return client.request("GET", "/api/v1/account/usage", query={"window": window})
 
 
-__all__ = ["JobUsage", "PodUsage", "account_usage"]
+def account_quota(client: Optional[Client] = None) -> Dict[str, Any]:
+    """The account's quota against what its jobs use now, as GET /api/v1/account/quota answers it:
+
+        {"quota": {"cpu": 8, "memory_bytes": ..., "gpus": null, "running_jobs": 10, "storage_bytes": ...},
+         "in_use": {... the same keys ...}, "capacity": {"cpu", "memory_bytes", "gpus"},
+         "members": [{"user_id", "email", "limits": {...}, "in_use": {...}}]}
+
+    CPU is in cores, memory and storage in bytes; null is "no quota" (the cluster's capacity bounds
+    it). The master sees every member, a member their own entry."""
+    client = client or Client()
+    return client.request("GET", "/api/v1/account/quota")
+
+
+__all__ = ["JobUsage", "PodUsage", "account_quota", "account_usage"]

@@ -1,4 +1,4 @@
-"""Job.usage, Job.follow_usage and account_usage against the real server binary, sampling every 500 ms."""
+"""Job.usage, Job.follow_usage, account_usage and account_quota against the real server binary, sampling every 500 ms."""
 import os
 import sys
 import tempfile
@@ -6,7 +6,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from paddlecloud import ApiError, JobUsage, account_usage, create_cloud_job, list_jobs  # noqa: E402
+from paddlecloud import ApiError, JobUsage, account_quota, account_usage, create_cloud_job, list_jobs  # noqa: E402
 from test_client import signed_up_client, start_server, stop_server, wait_for  # noqa: E402
 
 
@@ -86,6 +86,14 @@ class UsageTestCase(unittest.TestCase):
             account_usage("1y", client=self.client)
         self.assertEqual(caught.exception.status, 400)
         self.assertEqual(caught.exception.field, "window")
+
+    def test_the_quota_shows_what_is_in_use(self):
+        quota = account_quota(client=self.client)
+        for key in ("cpu", "memory_bytes", "gpus", "running_jobs", "storage_bytes"):
+            self.assertIn(key, quota["quota"])
+            self.assertIn(key, quota["in_use"])
+        self.assertGreater(quota["capacity"]["cpu"], 0)
+        self.assertEqual([m["email"] for m in quota["members"]], ["usage@example.com"])
 
 
 if __name__ == "__main__":
