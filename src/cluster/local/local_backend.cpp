@@ -520,7 +520,10 @@ class LocalBackend final : public ClusterBackend {
 
   Result<std::vector<PodStatus>> GetPods(const std::string& namespace_name, const std::string& job) override {
     std::lock_guard lock(mu_);
-    Reconcile();
+    // A pass over every job's pods, unless one has just run: the job service asks for each job in
+    // turn, and a pass each would cost jobs x pods file reads.
+    if (options_.poll_interval.count() == 0 || std::chrono::steady_clock::now() - last_reconcile_ > kReconcileFresh)
+      Reconcile();
     auto it = jobs_.find(Key(namespace_name, job));
     if (it == jobs_.end()) return Err(Status::NotFound("job '" + job + "' does not exist"));
     const JobEntry& e = it->second;
@@ -716,6 +719,7 @@ class LocalBackend final : public ClusterBackend {
   // Launches admitted pods not launched yet, admits waiting jobs that fit (FIFO); returns what
   // admitted, unfinished pods request.
   Resources Reconcile() {
+    last_reconcile_ = std::chrono::steady_clock::now();
     ReapStarted(/*block=*/false);
     Resources in_use;
     std::set<int> used_gpus;
@@ -1009,6 +1013,8 @@ class LocalBackend final : public ClusterBackend {
   std::thread thread_;
   std::map<std::string, JobEntry> jobs_;
   std::map<std::string, PodStatus> ended_;  // by pod dir: final observations
+  static constexpr std::chrono::milliseconds kReconcileFresh{100};
+  std::chrono::steady_clock::time_point last_reconcile_;  // when the last pass over every job started
   std::vector<pid_t> starting_;             // spawned supervisors not reaped yet
   std::map<std::string, std::unique_ptr<ApiRelay>> relays_;  // by job dir: running jobs' API relays
   std::optional<std::map<std::string, int>> uids_;  // pod uid by namespace, as in kUidsFile
