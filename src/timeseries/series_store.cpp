@@ -168,14 +168,14 @@ std::size_t ReadRecords(int dir_fd, const SegmentList& segments, int level, std:
         return std::nullopt;
       return Load<std::int64_t>(record.data());
     };
-    std::size_t low = 0, high = count;  // first record at or after `from`; damaged ones count as late
-    while (low < high) {
+    std::size_t low = 0, high = segment * span >= from ? 0 : count;  // the first record at or after
+    while (low < high) {  // `from`, searched only in a segment that starts before it; damaged ones count as late
       std::size_t mid = (low + high) / 2;
       auto t = time_at(mid);
       if (t && *t < from) low = mid + 1;
       else high = mid;
     }
-    constexpr std::size_t kBatch = 128;
+    constexpr std::size_t kBatch = 2048;  // few reads: a system call costs more than copying records
     for (std::size_t index = low; index < count; index += kBatch) {
       std::size_t batch = std::min(kBatch, count - index);
       chunk.resize(batch * size);
@@ -375,7 +375,9 @@ Status SeriesWriter::Seal() {
 
 Downsampler::Downsampler(std::size_t columns, std::int64_t from_ms, std::int64_t width_ms, std::size_t buckets)
     : columns_(columns), from_ms_(from_ms), width_ms_(width_ms), buckets_(buckets),
-      stats_(columns, EmptyStat()), sums_(columns, 0) {}
+      stats_(columns, EmptyStat()), sums_(columns, 0) {
+  done_.reserve(std::min<std::size_t>(buckets, 100'000));  // growing it copied every bucket again and again
+}
 
 bool Downsampler::Enter(std::int64_t t_ms) {
   if (current_ >= 0 && t_ms >= from_ms_ + current_ * width_ms_ && t_ms < from_ms_ + (current_ + 1) * width_ms_)
