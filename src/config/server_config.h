@@ -55,6 +55,12 @@ struct ServerConfig {
   std::vector<std::string> trusted_proxies;  // IPs/CIDRs whose X-Forwarded-For is believed
   std::string metrics_access = "public";   // public|loopback|token
   std::string metrics_token;               // for metrics_access = token (never logged)
+  // Quotas of new accounts' jobs (and of accounts the operator set none for); 0: no quota, only the
+  // cluster's capacity bounds them.
+  std::int64_t quota_cpu_milli = 0;
+  std::int64_t quota_memory_bytes = 0;
+  std::int64_t quota_gpus = 0;
+  std::int64_t quota_running_jobs = 0;
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };
