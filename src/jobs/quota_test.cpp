@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 #include "jobs/job_service.h"
 #include "mail/mailer.h"
 #include "testing/server_process.h"
@@ -70,12 +74,13 @@ TEST(QuotaRulesTest, AMemberLimitAboveTheQuotaIsRefusedNamingTheField) {
   EXPECT_EQ(CheckLimitsWithin({.gpus = 2}, {.gpus = 1}).field(), "gpus");
 }
 
-// Every submitted job's pods run until the test ends them.
+// Every submitted job's pods run until the test ends them. Thread-safe, as backends are.
 class RunningBackend : public cluster::ClusterBackend {
  public:
   std::string_view Name() const override { return "fake"; }
   cluster::Capacity GetCapacity() override { return {.total = {64'000, 1LL << 40, 8}, .in_use = {}}; }
   Status Submit(const cluster::JobRun& run) override {
+    std::lock_guard lock(mu);
     runs.push_back(run);
     for (int i = 0; i < run.trainers; ++i)
       pods[run.job].push_back({.name = cluster::PodName(run.job, cluster::PodRole::kTrainer, i),
@@ -85,10 +90,12 @@ class RunningBackend : public cluster::ClusterBackend {
   }
   Status Stop(const std::string&, const std::string& job, std::optional<cluster::PodRole>,
               std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
     for (auto& p : pods[job]) p.phase = PodPhase::kFailed, p.reason = "Stopped";
     return Status::Ok();
   }
   Result<std::vector<PodStatus>> GetPods(const std::string&, const std::string& job) override {
+    std::lock_guard lock(mu);
     auto it = pods.find(job);
     if (it == pods.end()) return Err(Status::NotFound("no job " + job));
     return it->second;
@@ -97,9 +104,11 @@ class RunningBackend : public cluster::ClusterBackend {
   Status Delete(const std::string&, const std::string&) override { return Status::Ok(); }
 
   void Finish(const std::string& job) {
+    std::lock_guard lock(mu);
     for (auto& p : pods[job]) p.phase = PodPhase::kSucceeded, p.reason = "Completed", p.exit_code = 0;
   }
 
+  std::mutex mu;
   std::vector<cluster::JobRun> runs;
   std::map<std::string, std::vector<PodStatus>> pods;
 };
@@ -261,6 +270,21 @@ TEST_F(QuotaAdmissionTest, StoppingAQueuedJobEndsItWithoutTheBackend) {
   EXPECT_EQ(backend_.runs.size(), 1u);  // never reached the backend
   EXPECT_EQ(Get(queued->id).state, JobState::kStopped);
   EXPECT_EQ(service_->Stop(ann_, queued->id).error().code(), Code::kConflict);
+}
+
+TEST_F(QuotaAdmissionTest, ConcurrentSubmissionsNeverAdmitMoreThanTheQuota) {
+  std::vector<std::thread> submitters;
+  std::atomic<int> admitted{0}, queued{0};
+  for (int i = 0; i < 8; ++i)
+    submitters.emplace_back([&, i] {
+      auto job = Submit(i % 2 ? bob_ : ann_, "job-" + std::to_string(i), 2);
+      ASSERT_TRUE(job) << job.error().message();
+      ++(job->admitted_at ? admitted : queued);
+    });
+  for (auto& t : submitters) t.join();
+  EXPECT_EQ(admitted.load(), 4);  // 4 × 2 CPUs of 8
+  EXPECT_EQ(queued.load(), 4);
+  EXPECT_EQ(backend_.runs.size(), 4u);
 }
 
 }  // namespace
