@@ -51,16 +51,7 @@ Result<std::uint64_t> StorageQuota::StorageLeft(const std::string& account) {
   return taken >= usage->quota_bytes ? 0 : usage->quota_bytes - taken;
 }
 
-std::unique_lock<std::mutex> StorageQuota::LockAccount(const std::string& account) {
-  std::mutex* mutex;
-  {
-    std::lock_guard guard(account_locks_mutex_);
-    auto& slot = account_locks_[account];
-    if (!slot) slot = std::make_unique<std::mutex>();
-    mutex = slot.get();
-  }
-  return std::unique_lock(*mutex);
-}
+std::unique_lock<std::mutex> StorageQuota::LockAccount(const std::string& account) { return account_locks_.Lock(account); }
 
 // Their declared size, or what they hold so far.
 Result<std::uint64_t> StorageQuota::Reserved(const std::string& account, std::string_view except_upload) {

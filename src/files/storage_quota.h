@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/keyed_mutex.h"
 #include "db/database.h"
 #include "files/file_store.h"
 
@@ -56,8 +57,7 @@ class StorageQuota {
   std::uint64_t quota_bytes_;
   std::function<std::uint64_t(const std::string&)> package_bytes_;
   std::function<std::uint64_t(const std::string&)> quota_of_;
-  std::mutex account_locks_mutex_;  // guards account_locks_ (not the locks themselves)
-  std::map<std::string, std::unique_ptr<std::mutex>> account_locks_;
+  KeyedMutex account_locks_;
 };
 
 // QuotaExceeded for `doing` ("copying", "publishing") `size` bytes with `left` bytes left

@@ -291,17 +291,6 @@ Result<std::map<std::int64_t, Amounts>> JobService::InUseByUser(const std::strin
   return in_use;
 }
 
-std::unique_lock<std::mutex> JobService::LockAdmission(const std::string& account_id) {
-  std::mutex* mutex;
-  {
-    std::lock_guard guard(admission_locks_mutex_);
-    auto& slot = admission_locks_[account_id];
-    if (!slot) slot = std::make_unique<std::mutex>();
-    mutex = slot.get();
-  }
-  return std::unique_lock(*mutex);
-}
-
 Result<std::vector<Job>> JobService::QueuedJobs(const std::string& account_id) {
   auto rows = db::TenantScope(db_, account_id)
                   .Query(std::string("SELECT ") + kJobColumns +
@@ -314,7 +303,7 @@ Result<std::vector<Job>> JobService::QueuedJobs(const std::string& account_id) {
 }
 
 Status JobService::AdmitQueued(const std::string& account_id, std::int64_t reported_job) {
-  auto lock = LockAdmission(account_id);
+  auto lock = admission_locks_.Lock(account_id);
   auto queued = QueuedJobs(account_id);
   auto quota = quotas_.QuotaOf(account_id);
   auto limits = quotas_.MemberLimits(account_id);

@@ -19,14 +19,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "accounts/account_service.h"
 #include "cluster/cluster_backend.h"
+#include "common/keyed_mutex.h"
 #include "common/principal.h"
 #include "db/database.h"
 #include "jobs/job.h"
@@ -130,7 +129,6 @@ class JobService {
   // in first out, while they fit; records why the others wait and ends those asked to stop.
   // Returns how `reported_job`'s admission went (OK when it started or waits).
   Status AdmitQueued(const std::string& account_id, std::int64_t reported_job = 0);
-  std::unique_lock<std::mutex> LockAdmission(const std::string& account_id);
   Result<std::vector<Job>> QueuedJobs(const std::string& account_id);
   void NoteWaiting(const Job& job, const std::string& reason);
   void EndQueuedStop(const Job& job);
@@ -154,8 +152,7 @@ class JobService {
   accounts::AccountService& accounts_;
   QuotaStore& quotas_;
   JobsOptions options_;
-  std::mutex admission_locks_mutex_;  // guards admission_locks_ (not the locks themselves)
-  std::map<std::string, std::unique_ptr<std::mutex>> admission_locks_;
+  KeyedMutex admission_locks_;  // by account: one admission pass at a time
 };
 
 }  // namespace paddlecloud::jobs
