@@ -9,6 +9,16 @@ bool AccountDirectory::AccountExists(const std::string& account_id) {
   return rows && !rows->empty();
 }
 
+Result<std::string> AccountDirectory::FindAccount(const std::string& id_or_master_email) {
+  auto rows = ctx_.db().Query(
+      "SELECT id FROM accounts WHERE id = ? UNION SELECT account_id AS id FROM users WHERE email = ? AND is_master = 1",
+      {id_or_master_email, NormalizeEmail(id_or_master_email)});
+  if (!rows) return Err(rows.error());
+  if (rows->empty())
+    return Err(Status::NotFound("no account '" + id_or_master_email + "' (give an account id or its master user's email)"));
+  return rows->Text(0, "id");
+}
+
 Result<std::map<std::int64_t, std::string>> AccountDirectory::EmailsOf(const std::vector<std::int64_t>& user_ids) {
   std::map<std::int64_t, std::string> emails;
   std::set<std::int64_t> wanted(user_ids.begin(), user_ids.end());

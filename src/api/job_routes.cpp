@@ -134,7 +134,13 @@ asio::awaitable<Response> SubmitJob(JobApi api, Request& request) {
   auto spec = jobs::ParseJobSpec(*object);
   if (!spec) co_return ErrorResponse(spec.error());
   auto job = co_await api.pool.Run([&] { return api.jobs.Submit(*request.principal, *spec); });
-  if (!job) co_return ErrorResponse(job.error());
+  if (!job) {
+    Response refused = ErrorResponse(job.error());
+    // A job larger than the quota can never run as asked: a bad request (as one larger than the
+    // cluster), not a write refused for want of room (quota_exceeded's 403 elsewhere).
+    if (job.error().code() == Code::kQuotaExceeded) refused.status = 400;
+    co_return refused;
+  }
   Response r = JsonResponse(201, JobJson(*job));
   r.headers.Set("Location", "/api/v1/jobs/" + std::to_string(job->id));
   co_return r;

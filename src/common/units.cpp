@@ -103,6 +103,13 @@ Result<std::int64_t> ParseCpuMilli(std::string_view text) {
   return milli;
 }
 
+Result<std::int64_t> ParseCount(std::string_view text) {
+  std::int64_t n = 0;
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos || !Scaled(text, 1, 1, n))
+    return Err(Invalid(text, "a whole number", "0, 2 or 10"));
+  return n;
+}
+
 std::string CpuQuantity(std::int64_t milli) {
   return milli % 1000 == 0 ? std::to_string(milli / 1000) : std::to_string(milli) + "m";
 }

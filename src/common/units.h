@@ -23,6 +23,8 @@ namespace paddlecloud::units {
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 Result<std::int64_t> ParseByteSize(std::string_view text);
 Result<std::int64_t> ParseCpuMilli(std::string_view text);
+// A whole number of things (GPUs, jobs): digits only.
+Result<std::int64_t> ParseCount(std::string_view text);
 
 // The shortest text the parsers read back to the same value: "2", "500m"; "512Mi", "1536".
 std::string CpuQuantity(std::int64_t milli);

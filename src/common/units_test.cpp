@@ -77,3 +77,16 @@ TEST(UnitsTest, DescriptionsForPeople) {
 
 }  // namespace
 }  // namespace paddlecloud::units
+
+namespace paddlecloud::units {
+namespace {
+
+TEST(UnitsTest, CountsAreWholeNonNegativeNumbers) {
+  EXPECT_EQ(ParseCount("0").value(), 0);
+  EXPECT_EQ(ParseCount("10").value(), 10);
+  for (const char* bad : {"", "1.5", "2k", "x", " 1"}) EXPECT_FALSE(ParseCount(bad)) << bad;
+  EXPECT_EQ(ParseCount("-1").error().message(), "a whole number must not be negative");
+}
+
+}  // namespace
+}  // namespace paddlecloud::units

@@ -99,6 +99,22 @@ Setter Bytes(std::uint64_t ServerConfig::*field, bool positive = false) {
   };
 }
 
+// A quota: a quantity read by `parse`; empty or 0 is no quota.
+Setter Quota(std::int64_t ServerConfig::*field, Result<std::int64_t> (*parse)(std::string_view)) {
+  return [field, parse](ServerConfig& c, const std::string& v) {
+    std::string_view text = Trim(v);
+    if (text.empty()) {
+      c.*field = 0;
+      return Status::Ok();
+    }
+    auto n = parse(text);
+    if (!n) return n.error();
+    if (*n < 0) return Status::InvalidArgument("must not be negative");
+    c.*field = *n;
+    return Status::Ok();
+  };
+}
+
 Setter List(std::vector<std::string> ServerConfig::*field) {
   return [field](ServerConfig& c, const std::string& v) {
     c.*field = SplitList(v);
@@ -192,6 +208,10 @@ const std::map<std::string_view, Setter>& Setters() {
       {"usage_interval", Duration(&ServerConfig::usage_interval)},
       {"usage_sample_retention", Duration(&ServerConfig::usage_sample_retention)},
       {"usage_rollup_retention", Duration(&ServerConfig::usage_rollup_retention)},
+      {"quota_cpu", Quota(&ServerConfig::quota_cpu_milli, units::ParseCpuMilli)},
+      {"quota_memory", Quota(&ServerConfig::quota_memory_bytes, units::ParseByteSize)},
+      {"quota_gpus", Quota(&ServerConfig::quota_gpus, units::ParseCount)},
+      {"quota_running_jobs", Quota(&ServerConfig::quota_running_jobs, units::ParseCount)},
   };
   return kSetters;
 }
@@ -273,6 +293,11 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("usage_interval", "how often the CPU, memory, GPU, disk and network usage of running pods is sampled", "5s");
     add("usage_sample_retention", "how long usage samples are kept at full resolution", "7d");
     add("usage_rollup_retention", "how long usage rollups (1 min to 6 h buckets of min/max/mean) are kept", "365d");
+    add("quota_cpu", "CPU the jobs of a new account may request together (\"64\", \"500m\"); empty or 0: no quota "
+        "beyond the cluster's capacity. `paddlecloud admin quota set` sets an account's own", "");
+    add("quota_memory", "memory the jobs of a new account may request together (\"256Gi\"); empty or 0: no quota", "");
+    add("quota_gpus", "GPUs the jobs of a new account may request together; empty or 0: no quota", "");
+    add("quota_running_jobs", "jobs of a new account admitted at once (the rest wait); empty or 0: no quota", "");
     return v;
   }();
   return settings;

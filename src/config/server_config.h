@@ -58,6 +58,12 @@ struct ServerConfig {
   std::chrono::milliseconds usage_interval{5'000};  // running pods' usage is sampled this often
   std::chrono::milliseconds usage_sample_retention{7LL * 24 * 3600 * 1000};  // full-resolution samples kept
   std::chrono::milliseconds usage_rollup_retention{365LL * 24 * 3600 * 1000};  // 1 min .. 6 h rollups kept
+  // Quotas of new accounts' jobs (and of accounts the operator set none for); 0: no quota, only the
+  // cluster's capacity bounds them.
+  std::int64_t quota_cpu_milli = 0;
+  std::int64_t quota_memory_bytes = 0;
+  std::int64_t quota_gpus = 0;
+  std::int64_t quota_running_jobs = 0;
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

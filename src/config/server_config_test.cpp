@@ -148,3 +148,29 @@ TEST(ServerConfigTest, BadHttpHardeningSettingsAreRefusedWithoutShowingTheToken)
 
 }  // namespace
 }  // namespace paddlecloud::config
+
+namespace paddlecloud::config {
+namespace {
+
+TEST(ServerConfigTest, JobQuotaDefaultsReadUnitsAndEmptyOrZeroIsNone) {
+  auto none = ResolveServerConfig({}, {});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->quota_cpu_milli, 0);
+  EXPECT_EQ(none->quota_running_jobs, 0);
+  auto c = ResolveServerConfig({{"quota_cpu", "1.5"}, {"quota_memory", "256Gi"}, {"quota_gpus", "0"}},
+                               {{"PADDLECLOUD_QUOTA_RUNNING_JOBS", "10"}});
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->quota_cpu_milli, 1500);
+  EXPECT_EQ(c->quota_memory_bytes, 256LL << 30);
+  EXPECT_EQ(c->quota_gpus, 0);
+  EXPECT_EQ(c->quota_running_jobs, 10);
+  EXPECT_EQ(ResolveServerConfig({{"quota_cpu", ""}}, {})->quota_cpu_milli, 0);
+  auto bad = ResolveServerConfig({{"quota_gpus", "-1"}}, {});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field(), "quota_gpus");
+  EXPECT_NE(bad.error().message().find("--quota-gpus"), std::string::npos) << bad.error().message();
+  EXPECT_FALSE(ResolveServerConfig({{"quota_memory", "lots"}}, {}));
+}
+
+}  // namespace
+}  // namespace paddlecloud::config

@@ -58,7 +58,7 @@ CREATE TABLE publications (
 
 FileService::FileService(db::Database& database, FileStore& store, FilesOptions options)
     : space_(database, store),
-      quota_(database, store, options.quota_bytes, std::move(options.package_bytes)),
+      quota_(database, store, options.quota_bytes, std::move(options.package_bytes), std::move(options.quota_bytes_of)),
       browser_(space_, quota_),
       uploads_(space_, quota_, options.upload_ttl),
       shares_(space_, std::move(options.account_exists)),

@@ -36,6 +36,8 @@ struct FilesOptions {
   std::function<bool(const std::string&)> account_exists;  // for sharing with an account
   // Bytes the account keeps outside the file store (its unused job packages); counted in its usage.
   std::function<std::uint64_t(const std::string& account)> package_bytes;
+  // An account's own storage quota (jobs/quota.h); quota_bytes for every account when empty.
+  std::function<std::uint64_t(const std::string& account)> quota_bytes_of;
 };
 
 class FileService {

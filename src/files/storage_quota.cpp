@@ -20,8 +20,13 @@ Status UploadQuotaError(std::uint64_t used, std::uint64_t quota, std::uint64_t w
 }
 
 StorageQuota::StorageQuota(db::Database& database, FileStore& store, std::uint64_t quota_bytes,
-                           std::function<std::uint64_t(const std::string& account)> package_bytes)
-    : database_(database), store_(store), quota_bytes_(quota_bytes), package_bytes_(std::move(package_bytes)) {}
+                           std::function<std::uint64_t(const std::string& account)> package_bytes,
+                           std::function<std::uint64_t(const std::string& account)> quota_of)
+    : database_(database),
+      store_(store),
+      quota_bytes_(quota_bytes),
+      package_bytes_(std::move(package_bytes)),
+      quota_of_(std::move(quota_of)) {}
 
 Result<StorageUsage> StorageQuota::Usage(const std::string& account) {
   auto files = store_.Usage(account);
@@ -32,7 +37,7 @@ Result<StorageUsage> StorageQuota::Usage(const std::string& account) {
   StorageUsage usage{.files_bytes = *files,
                      .published_bytes = static_cast<std::uint64_t>(published->Int(0, "bytes")),
                      .package_bytes = package_bytes_ ? package_bytes_(account) : 0,
-                     .quota_bytes = quota_bytes_};
+                     .quota_bytes = quota_of_ ? quota_of_(account) : quota_bytes_};
   usage.used_bytes = usage.files_bytes + usage.published_bytes + usage.package_bytes;
   return usage;
 }
@@ -46,16 +51,7 @@ Result<std::uint64_t> StorageQuota::StorageLeft(const std::string& account) {
   return taken >= usage->quota_bytes ? 0 : usage->quota_bytes - taken;
 }
 
-std::unique_lock<std::mutex> StorageQuota::LockAccount(const std::string& account) {
-  std::mutex* mutex;
-  {
-    std::lock_guard guard(account_locks_mutex_);
-    auto& slot = account_locks_[account];
-    if (!slot) slot = std::make_unique<std::mutex>();
-    mutex = slot.get();
-  }
-  return std::unique_lock(*mutex);
-}
+std::unique_lock<std::mutex> StorageQuota::LockAccount(const std::string& account) { return account_locks_.Lock(account); }
 
 // Their declared size, or what they hold so far.
 Result<std::uint64_t> StorageQuota::Reserved(const std::string& account, std::string_view except_upload) {

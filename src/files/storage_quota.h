@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/keyed_mutex.h"
 #include "db/database.h"
 #include "files/file_store.h"
 
@@ -32,9 +33,11 @@ struct StorageUsage {
 
 class StorageQuota {
  public:
-  // `package_bytes`: the bytes of the account's unused job packages (0 when empty).
+  // `package_bytes`: the bytes of the account's unused job packages (0 when empty). `quota_of`:
+  // an account's own quota (the operator's, jobs/quota.h); `quota_bytes` for every account when empty.
   StorageQuota(db::Database& database, FileStore& store, std::uint64_t quota_bytes,
-               std::function<std::uint64_t(const std::string& account)> package_bytes);
+               std::function<std::uint64_t(const std::string& account)> package_bytes,
+               std::function<std::uint64_t(const std::string& account)> quota_of = {});
 
   Result<StorageUsage> Usage(const std::string& account);
   // Bytes `account` may still store: its quota less its usage and what its open uploads hold.
@@ -53,8 +56,8 @@ class StorageQuota {
   FileStore& store_;
   std::uint64_t quota_bytes_;
   std::function<std::uint64_t(const std::string&)> package_bytes_;
-  std::mutex account_locks_mutex_;  // guards account_locks_ (not the locks themselves)
-  std::map<std::string, std::unique_ptr<std::mutex>> account_locks_;
+  std::function<std::uint64_t(const std::string&)> quota_of_;
+  KeyedMutex account_locks_;
 };
 
 // QuotaExceeded for `doing` ("copying", "publishing") `size` bytes with `left` bytes left

@@ -28,6 +28,7 @@ struct Job {
   std::string reason;
   bool stop_requested = false;
   std::int64_t submitted_at = 0;
+  std::optional<std::int64_t> admitted_at;  // handed to the backend; nullopt while it waits for quota
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> finished_at;
   int succeeded = 0;   // trainer runs that exited 0

@@ -71,16 +71,17 @@ class JobReconcileTest : public ::testing::Test {
     JobsOptions options;
     options.jobs_dir = dir_.path() + "/jobs";
     options.now = [] { return std::int64_t{1'000}; };
-    service_ = std::make_unique<JobService>(*db_, backend_, *accounts_, options);
+    quotas_ = std::make_unique<QuotaStore>(*db_, QuotaDefaults{});
+    service_ = std::make_unique<JobService>(*db_, backend_, *accounts_, *quotas_, options);
   }
 
-  // A job "fit" (id 1) of one trainer and one pserver as Submit records it.
+  // A job "fit" (id 1) of one trainer and one pserver as Submit records it once it is admitted.
   void AddJob() {
     auto spec = ParseJobSpec({{"name", "fit"}, {"entry", "true"}, {"num_ps", 1}});
     ASSERT_TRUE(spec) << spec.error().message();
     auto inserted = db_->Execute(
-        "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at) "
-        "VALUES ('acme', 1, 'fit', ?, 'Pending', 'submitted', 500)",
+        "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at, admitted_at) "
+        "VALUES ('acme', 1, 'fit', ?, 'Pending', 'submitted', 500, 500)",
         {boost::json::serialize(JobSpecToJson(*spec))});
     ASSERT_TRUE(inserted);
     ASSERT_EQ(inserted->last_insert_id, 1);
@@ -104,6 +105,7 @@ class JobReconcileTest : public ::testing::Test {
   std::unique_ptr<mail::Mailer> mailer_;
   std::unique_ptr<accounts::AccountService> accounts_;
   FakeBackend backend_;
+  std::unique_ptr<QuotaStore> quotas_;
   std::unique_ptr<JobService> service_;
   Principal principal_{.user_id = 1, .account_id = "acme", .email = "ann@example.com", .master = true};
 };

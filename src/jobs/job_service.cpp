@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <filesystem>
+#include <set>
 
 #include "common/units.h"
 #include "db/tenant_scope.h"
@@ -20,7 +21,7 @@ using db::Rows;
 
 constexpr const char* kJobColumns =
     "j.id, j.account_id, j.user_id, j.spec, j.state, j.reason, "
-    "j.stop_requested, j.submitted_at, j.started_at, j.finished_at, j.succeeded, j.failed";
+    "j.stop_requested, j.submitted_at, j.admitted_at, j.started_at, j.finished_at, j.succeeded, j.failed";
 
 std::optional<std::int64_t> OptionalInt(const Rows& rows, std::size_t i, const char* column) {
   if (rows.IsNull(i, column)) return std::nullopt;
@@ -43,6 +44,7 @@ Job JobFrom(const Rows& rows, std::size_t i) {
   job.reason = rows.Text(i, "reason");
   job.stop_requested = rows.Int(i, "stop_requested") != 0;
   job.submitted_at = rows.Int(i, "submitted_at");
+  job.admitted_at = OptionalInt(rows, i, "admitted_at");
   job.started_at = OptionalInt(rows, i, "started_at");
   job.finished_at = OptionalInt(rows, i, "finished_at");
   job.succeeded = static_cast<int>(rows.Int(i, "succeeded"));
@@ -51,6 +53,8 @@ Job JobFrom(const Rows& rows, std::size_t i) {
 }
 
 db::Value OptionalValue(const std::optional<std::int64_t>& v) { return v ? db::Value(*v) : db::Value(); }
+
+Amounts RequestOf(const JobSpec& spec) { return JobRequest(spec.num_trainer, spec.trainer, spec.num_ps, spec.pserver); }
 
 Status CheckFits(const JobSpec& spec, const cluster::Capacity& capacity) {
   auto need = [&](auto member) {
@@ -156,12 +160,20 @@ END;
 CREATE TRIGGER jobs_name_delete AFTER DELETE ON jobs BEGIN
   INSERT INTO jobs_name(jobs_name, rowid, name) VALUES ('delete', old.id, old.name);
 END;
+)sql"},
+          QuotaMigration(),
+          // Jobs handed to the backend have admitted_at; a job waiting for quota has none yet.
+          {52, "jobs: admission after quota",
+           R"sql(
+ALTER TABLE jobs ADD COLUMN admitted_at INTEGER;
+UPDATE jobs SET admitted_at = submitted_at;
+CREATE INDEX jobs_queued ON jobs(account_id, id) WHERE state = 'Pending' AND admitted_at IS NULL;
 )sql"}};
 }
 
 JobService::JobService(db::Database& database, cluster::ClusterBackend& backend, accounts::AccountService& accounts,
-                       JobsOptions options)
-    : db_(database), backend_(backend), accounts_(accounts), options_(std::move(options)) {}
+                       QuotaStore& quotas, JobsOptions options)
+    : db_(database), backend_(backend), accounts_(accounts), quotas_(quotas), options_(std::move(options)) {}
 
 std::int64_t JobService::Now() const {
   if (options_.now) return options_.now();
@@ -221,18 +233,14 @@ void JobService::RecordEvent(std::int64_t job_id, const std::string& pod, const 
 Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) {
   // A job that can never fit is refused now rather than pending forever.
   PC_RETURN_IF_ERROR(CheckFits(spec, backend_.GetCapacity()));
-  std::string working_dir;  // inside the pods
   if (!spec.workdir.empty()) {
     auto pod_path = PodPathOfWorkdir(principal, spec.workdir);
     if (!pod_path) return Err(pod_path.error());
-    working_dir = *pod_path;
   }
   PC_RETURN_IF_ERROR(CheckCodeSource(principal, spec));
+  PC_RETURN_IF_ERROR(CheckQuota(principal, spec));
 
   std::int64_t now = Now();
-  Job job{.id = 0, .account_id = principal.account_id, .user_id = principal.user_id, .user_email = principal.email,
-          .spec = spec, .state = JobState::kPending, .reason = "submitted", .stop_requested = false, .submitted_at = now,
-          .started_at = std::nullopt, .finished_at = std::nullopt, .succeeded = 0, .failed = 0};
   auto inserted = db::TenantScope(db_, principal.account_id).Execute(
       "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at) "
       "VALUES (:account, ?, ?, ?, 'Pending', 'submitted', ?)",
@@ -242,26 +250,139 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
       return Err(Status::Of(Code::kConflict, "a job named '" + spec.name + "' is already pending or running", "name"));
     return Err(inserted.error());
   }
-  job.id = inserted->last_insert_id;
+  std::int64_t job_id = inserted->last_insert_id;
 
-  std::string dir = JobDir(principal.account_id, job.id);
+  std::string dir = JobDir(principal.account_id, job_id);
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "logs", ec);
   fs::create_directories(fs::path(dir) / "board", ec);
   if (!spec.package.empty() || spec.code_from_job > 0) {
-    working_dir = std::string(kPodJobDir) + "/code";
     if (Status placed = PlaceCode(principal, spec, dir); !placed.ok()) {
-      MarkFailed(job.id, placed.message(), now);
+      MarkFailed(job_id, placed.message(), now);
       return Err(placed);
     }
   }
-  if (working_dir.empty()) working_dir = std::string(kPodJobDir) + "/code";
+  RecordEvent(job_id, "", "Submitted", std::to_string(spec.num_trainer) + " trainer(s), " +
+                                           std::to_string(spec.num_ps) + " parameter server(s)");
+  // Queued, then admitted at once unless the quota (or an earlier queued job) holds it up.
+  PC_RETURN_IF_ERROR(AdmitQueued(principal.account_id, job_id));
+  return Get(principal, job_id);
+}
 
+Status JobService::CheckQuota(const Principal& principal, const JobSpec& spec) {
+  auto quota = quotas_.QuotaOf(principal.account_id);
+  if (!quota) return quota.error();
+  auto limit = quotas_.LimitsOf(principal.account_id, principal.user_id);
+  if (!limit) return limit.error();
+  return CheckJobWithin(RequestOf(spec), quota->jobs, *limit);
+}
+
+Result<std::map<std::int64_t, Amounts>> JobService::InUseByUser(const std::string& account_id) {
+  auto rows = db::TenantScope(db_, account_id)
+                  .Query(std::string("SELECT ") + kJobColumns +
+                         " FROM jobs j WHERE j.account_id = :account AND j.state IN ('Pending', 'Running') "
+                         "AND j.admitted_at IS NOT NULL");
+  if (!rows) return Err(rows.error());
+  std::map<std::int64_t, Amounts> in_use;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    Job job = JobFrom(*rows, i);
+    in_use[job.user_id] += RequestOf(job.spec);
+  }
+  return in_use;
+}
+
+Result<std::vector<Job>> JobService::QueuedJobs(const std::string& account_id) {
+  auto rows = db::TenantScope(db_, account_id)
+                  .Query(std::string("SELECT ") + kJobColumns +
+                         " FROM jobs j WHERE j.account_id = :account AND j.state = 'Pending' AND j.admitted_at IS NULL "
+                         "ORDER BY j.id");
+  if (!rows) return Err(rows.error());
+  std::vector<Job> jobs;
+  for (std::size_t i = 0; i < rows->size(); ++i) jobs.push_back(JobFrom(*rows, i));
+  return jobs;
+}
+
+Status JobService::AdmitQueued(const std::string& account_id, std::int64_t reported_job) {
+  auto lock = admission_locks_.Lock(account_id);
+  auto queued = QueuedJobs(account_id);
+  auto quota = quotas_.QuotaOf(account_id);
+  auto limits = quotas_.MemberLimits(account_id);
+  auto in_use = InUseByUser(account_id);
+  for (const Status& s : {StatusOf(queued), StatusOf(quota), StatusOf(limits), StatusOf(in_use)})
+    if (!s.ok()) {
+      // The queued jobs stay queued: the next pass admits them.
+      spdlog::warn("account {}: quota admission (again at the next pass): {}", account_id, s.message());
+      return Status::Ok();
+    }
+  QuotaQueue queue(quota->jobs, std::move(*limits), std::move(*in_use));
+  Status reported = Status::Ok();
+  for (const Job& job : *queued) {
+    if (job.stop_requested) {
+      EndQueuedStop(job);
+      continue;
+    }
+    Amounts request = RequestOf(job.spec);
+    if (auto reason = queue.Consider(job.user_id, request)) {
+      NoteWaiting(job, *reason);
+      continue;
+    }
+    Status admitted = Admit(job);
+    if (admitted.ok()) queue.Started(job.user_id, request);
+    if (job.id == reported_job) reported = admitted;
+  }
+  return reported;
+}
+
+// The reason shown while the job waits; the event once, when it starts waiting.
+void JobService::NoteWaiting(const Job& job, const std::string& reason) {
+  if (job.reason == reason) return;
+  auto saved = db_.Execute("UPDATE jobs SET reason = ? WHERE id = ? AND admitted_at IS NULL", {reason, job.id});
+  if (!saved) spdlog::warn("job {}: reason not saved: {}", job.id, saved.error().message());
+  if (job.reason == "submitted") RecordEvent(job.id, "", "Queued", reason);
+}
+
+// A queued job asked to stop ends without ever reaching the backend.
+void JobService::EndQueuedStop(const Job& job) {
+  auto ended = db_.Execute(
+      "UPDATE jobs SET state = 'Stopped', reason = 'stopped by a user', finished_at = ? "
+      "WHERE id = ? AND state = 'Pending' AND admitted_at IS NULL",
+      {Now(), job.id});
+  if (!ended) {
+    spdlog::warn("job {}: its stop was not saved (again at the next pass): {}", job.id, ended.error().message());
+    return;
+  }
+  RecordEvent(job.id, "", "Stopped", "stopped by a user before it started");
+}
+
+Status JobService::Admit(const Job& job) {
+  auto run = BuildRun(job);
+  Status submitted = run ? backend_.Submit(*run) : run.error();
+  if (!submitted.ok()) {
+    MarkFailed(job.id, submitted.message(), Now());
+    RecordEvent(job.id, "", "Failed", submitted.message());
+    return submitted;
+  }
+  auto noted = db_.Execute("UPDATE jobs SET admitted_at = ?, reason = 'submitted' WHERE id = ?", {Now(), job.id});
+  // Not noted: the next pass submits it again, which the backend ignores (Submit is idempotent).
+  if (!noted) spdlog::warn("job {}: its admission was not saved: {}", job.id, noted.error().message());
+  return Status::Ok();
+}
+
+Result<cluster::JobRun> JobService::BuildRun(const Job& job) {
+  Principal principal{.user_id = job.user_id, .account_id = job.account_id, .email = job.user_email};
+  const JobSpec& spec = job.spec;
+  std::string working_dir = std::string(kPodJobDir) + "/code";  // where uploaded or copied code is placed
+  if (!spec.workdir.empty() && spec.package.empty() && spec.code_from_job == 0) {
+    auto pod_path = PodPathOfWorkdir(principal, spec.workdir);
+    if (!pod_path) return Err(pod_path.error());
+    working_dir = *pod_path;
+  }
   // A job-scoped token lets the training code call the API (draw_board, files) as its user.
   auto token = accounts_.tokens().CreateJobToken(principal, job.id);
   if (!token) return Err(token.error());
 
-  cluster::JobRun run{.namespace_name = principal.account_id, .job = BackendName(job), .entry = spec.entry,
+  std::string dir = JobDir(job.account_id, job.id);
+  cluster::JobRun run{.namespace_name = job.account_id, .job = BackendName(job), .entry = spec.entry,
                       .image = spec.image, .working_dir = working_dir, .env = spec.env,
                       .trainers = spec.num_trainer, .trainer_requests = spec.trainer, .pservers = spec.num_ps,
                       .pserver_requests = spec.pserver, .max_restarts = spec.max_restarts,
@@ -273,15 +394,7 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   run.env["PADDLE_CLOUD_PUBLIC"] = kPodPublicDir;
   run.env["PADDLE_CLOUD_SHARED"] = kPodSharedDir;
   run.mounts = PodMounts(principal, dir);
-  Status submitted = backend_.Submit(run);
-  RecordEvent(job.id, "", "Submitted", std::to_string(spec.num_trainer) + " trainer(s), " +
-                                           std::to_string(spec.num_ps) + " parameter server(s)");
-  if (!submitted.ok()) {
-    MarkFailed(job.id, submitted.message(), now);
-    RecordEvent(job.id, "", "Failed", submitted.message());
-    return Err(submitted);
-  }
-  return job;
+  return run;
 }
 
 Result<std::vector<Job>> JobService::List(const Principal& principal, const JobFilter& filter,
@@ -388,6 +501,7 @@ Result<Job> JobService::Get(const Principal& principal, std::int64_t job_id) {
 // A pending job as its pods are now (Pods() reads them live too), not as of the last reconcile
 // pass: it has started once any pod has. The next pass records the same.
 void JobService::ShowLiveStart(Job& job) {
+  if (!job.admitted_at) return;  // queued for quota: the backend has none of it
   auto live = backend_.GetPods(job.account_id, BackendName(job));
   if (!live) return;
   bool started = std::any_of(live->begin(), live->end(), [](const cluster::PodStatus& p) {
@@ -419,7 +533,9 @@ Result<Job> JobService::Stop(const Principal& principal, std::int64_t job_id) {
   if (!r) return Err(r.error());
   RecordEvent(job_id, "", "StopRequested", "by " + principal.email);
   job->stop_requested = true;
-  ReconcileJob(*job);  // act now rather than at the next pass
+  // Act now rather than at the next pass.
+  if (job->admitted_at) ReconcileJob(*job);
+  else PC_RETURN_IF_ERROR(AdmitQueued(job->account_id));
   return Get(principal, job_id);
 }
 
@@ -527,7 +643,14 @@ void JobService::Reconcile() {
     spdlog::error("reconcile: {}", rows.error().message());
     return;
   }
-  for (std::size_t i = 0; i < rows->size(); ++i) ReconcileJob(JobFrom(*rows, i));
+  std::set<std::string> queueing_accounts;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    Job job = JobFrom(*rows, i);
+    if (job.admitted_at) ReconcileJob(job);
+    else queueing_accounts.insert(job.account_id);
+  }
+  // After the admitted jobs: those that just ended make room.
+  for (const std::string& account : queueing_accounts) (void)AdmitQueued(account);
 }
 
 Result<std::vector<Job>> JobService::RunningJobs() {

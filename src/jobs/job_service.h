@@ -7,7 +7,10 @@
 // pool. Jobs belong to an account; a job of another account is NotFound.
 //
 // Lifecycle: Pending (with the reason, "waiting for 2 CPUs") -> Running -> Succeeded | Failed |
-// Stopped. Succeeded = every trainer exited 0 (the pservers are then stopped); Failed = more
+// Stopped. Quotas (quota.h): a job larger than the account's quota or its member's limit is
+// refused; one that fits them but not beside what the account's admitted, unfinished jobs request
+// now stays Pending ("waiting for account quota: 6 of 8 CPUs in use") without reaching the backend,
+// until Reconcile admits it, first in first out per account. Stopping such a job ends it Stopped. Succeeded = every trainer exited 0 (the pservers are then stopped); Failed = more
 // trainers failed for good than `fault_tolerant` allows (the rest is stopped); Stopped = a user
 // stopped it.
 #pragma once
@@ -22,11 +25,13 @@
 
 #include "accounts/account_service.h"
 #include "cluster/cluster_backend.h"
+#include "common/keyed_mutex.h"
 #include "common/principal.h"
 #include "db/database.h"
 #include "jobs/job.h"
 #include "jobs/job_spec.h"
 #include "jobs/packages.h"
+#include "jobs/quota.h"
 #include "jobs/reconcile.h"
 
 namespace paddlecloud::jobs {
@@ -71,10 +76,11 @@ struct JobsOptions {
 class JobService {
  public:
   JobService(db::Database& database, cluster::ClusterBackend& backend, accounts::AccountService& accounts,
-             JobsOptions options);
+             QuotaStore& quotas, JobsOptions options);
 
-  // Records the job and hands it to the backend. InvalidArgument when it can never fit on the
-  // cluster (the reason names the resource); Conflict when an active job has the same name.
+  // Records the job and hands it to the backend, or queues it for quota. InvalidArgument when it
+  // can never fit on the cluster (the reason names the resource); QuotaExceeded when it asks more
+  // than the account's quota or the member's limit; Conflict when an active job has the same name.
   Result<Job> Submit(const Principal& principal, const JobSpec& spec);
   // Newest first. Members see their own jobs; the master may ask for all of the account's.
   Result<std::vector<Job>> List(const Principal& principal, const JobFilter& filter, std::int64_t* next_cursor);
@@ -105,6 +111,9 @@ class JobService {
   };
   Result<Totals> PlatformTotals();
 
+  // What the account's admitted, unfinished jobs request, by the user who submitted them.
+  Result<std::map<std::int64_t, Amounts>> InUseByUser(const std::string& account_id);
+
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();
 
@@ -122,6 +131,17 @@ class JobService {
   Result<std::string> PodPathOfWorkdir(const Principal& principal, const std::string& workdir) const;
   Status CheckCodeSource(const Principal& principal, const JobSpec& spec);
   Status PlaceCode(const Principal& principal, const JobSpec& spec, const std::string& job_dir) const;
+  Status CheckQuota(const Principal& principal, const JobSpec& spec);
+  // Quota admission (one account at a time): hands the account's queued jobs to the backend, first
+  // in first out, while they fit; records why the others wait and ends those asked to stop.
+  // Returns how `reported_job`'s admission went (OK when it started or waits).
+  Status AdmitQueued(const std::string& account_id, std::int64_t reported_job = 0);
+  Result<std::vector<Job>> QueuedJobs(const std::string& account_id);
+  void NoteWaiting(const Job& job, const std::string& reason);
+  void EndQueuedStop(const Job& job);
+  // Hands the job to the backend (the one place a JobRun is built and submitted).
+  Status Admit(const Job& job);
+  Result<cluster::JobRun> BuildRun(const Job& job);
   void ShowLiveStart(Job& job);
   // One reconciliation step (see reconcile.h): observe, Decide, Act.
   void ReconcileJob(const Job& job);
@@ -137,7 +157,9 @@ class JobService {
   db::Database& db_;
   cluster::ClusterBackend& backend_;
   accounts::AccountService& accounts_;
+  QuotaStore& quotas_;
   JobsOptions options_;
+  KeyedMutex admission_locks_;  // by account: one admission pass at a time
 };
 
 }  // namespace paddlecloud::jobs

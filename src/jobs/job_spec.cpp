@@ -10,12 +10,6 @@ namespace paddlecloud::jobs {
 
 namespace json = boost::json;
 
-namespace {
-
-constexpr std::string_view kCpuExample = "2, 500m or 1.5";
-constexpr std::string_view kMemoryExample = "512Mi, 1Gi or 1G";
-
-// A quantity given as a string ("500m") or a number (2), read by `parse` (common/units.h).
 Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& out,
                     Result<std::int64_t> (*parse)(std::string_view), std::string_view what, std::string_view example) {
   const json::value* v = reader.Raw(field);
@@ -36,6 +30,11 @@ Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& o
   out = *parsed;
   return Status::Ok();
 }
+
+namespace {
+
+constexpr std::string_view kCpuExample = "2, 500m or 1.5";
+constexpr std::string_view kMemoryExample = "512Mi, 1Gi or 1G";
 
 Status ReadCount(http::JsonReader& reader, const char* field, int& out, int lo, int hi) {
   auto v = reader.OptionalInt(field);

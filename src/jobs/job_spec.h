@@ -17,6 +17,7 @@
 
 #include "cluster/cluster_backend.h"
 #include "common/status.h"
+#include "http/json.h"
 
 namespace paddlecloud::jobs {
 
@@ -40,5 +41,11 @@ struct JobSpec {
 // pservers with 1 CPU and 1Gi.
 Result<JobSpec> ParseJobSpec(const boost::json::object& object);
 boost::json::object JobSpecToJson(const JobSpec& spec);
+
+// Reads `field` of `reader`, a quantity given as a string ("500m") or a number (2), with `parse`
+// (common/units.h) into `out`; absent leaves `out` as it is. InvalidArgument naming the field says
+// what a `what` quantity looks like (`example`).
+Status ReadQuantity(http::JsonReader& reader, const char* field, std::int64_t& out,
+                    Result<std::int64_t> (*parse)(std::string_view), std::string_view what, std::string_view example);
 
 }  // namespace paddlecloud::jobs

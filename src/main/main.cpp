@@ -20,6 +20,7 @@
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
+#include "server/quota_admin.h"
 
 extern char** environ;
 
@@ -318,6 +319,37 @@ void AddSharingCommands(Commands& commands) {
       ->check(CLI::IsMember({"model", "dataset"}));
 }
 
+// `paddlecloud admin quota set|show`: the operator's commands, run on the server's machine.
+void AddAdminCommands(Commands& commands) {
+  using paddlecloud::server::QuotaAdminRequest;
+  CLI::App* admin = commands.app().add_subcommand("admin", "Operator commands, run on the server's machine");
+  admin->require_subcommand(1);
+  CLI::App* quota = admin->add_subcommand("quota", "An account's quota of jobs and storage");
+  quota->require_subcommand(1);
+  auto set_request = std::make_shared<QuotaAdminRequest>();
+  CLI::App* set = quota->add_subcommand("set", "Set an account's quota (the server may be running)");
+  struct QuotaFlag {
+    const char* flag;
+    const char* resource;
+    const char* help;
+  };
+  for (const QuotaFlag& q : {QuotaFlag{"--cpu", "cpu", "CPU its jobs may request together (\"64\", \"500m\")"},
+                             QuotaFlag{"--memory", "memory", "memory its jobs may request together (\"256Gi\")"},
+                             QuotaFlag{"--gpu", "gpus", "GPUs its jobs may request together"},
+                             QuotaFlag{"--jobs", "running_jobs", "jobs it may run at once (the rest wait)"},
+                             QuotaFlag{"--storage", "storage", "bytes it may store (\"1Ti\")"}})
+    set->add_option_function<std::string>(
+        q.flag, [set_request, resource = std::string(q.resource)](const std::string& v) { set_request->set[resource] = v; },
+        std::string(q.help) + "; none: no quota");
+  auto show_request = std::make_shared<QuotaAdminRequest>();
+  CLI::App* show = quota->add_subcommand("show", "Show an account's quota");
+  for (auto [command, request] : {std::pair{set, set_request}, std::pair{show, show_request}}) {
+    command->add_option("account", request->account, "The account's id, or its master user's email")->required();
+    command->add_option("--data-dir", request->data_dir, "The server's data dir")->required();
+    commands.Add(command, [request] { return paddlecloud::server::RunQuotaAdmin(*request, std::cout, std::cerr); });
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -334,6 +366,7 @@ int main(int argc, char** argv) {
   AddUsageCommands(commands);
   AddFileCommands(commands);
   AddSharingCommands(commands);
+  AddAdminCommands(commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

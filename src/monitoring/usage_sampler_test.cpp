@@ -64,7 +64,8 @@ class UsageSamplerTest : public ::testing::Test {
     jobs::JobsOptions options;
     options.jobs_dir = dir_.path() + "/jobs";
     options.now = [this] { return now_ms_ / 1000; };
-    jobs_ = std::make_unique<jobs::JobService>(*db_, backend_, *accounts_, options);
+    quotas_ = std::make_unique<jobs::QuotaStore>(*db_, jobs::QuotaDefaults{});
+    jobs_ = std::make_unique<jobs::JobService>(*db_, backend_, *accounts_, *quotas_, options);
     accounting_ = std::make_unique<Accounting>(*db_, [this] { return now_ms_ / 1000; });
     sampler_ = std::make_unique<UsageSampler>(*jobs_, backend_, *accounting_,
                                               SamplerOptions{.now_ms = [this] { return now_ms_; }});
@@ -108,6 +109,7 @@ class UsageSamplerTest : public ::testing::Test {
   std::unique_ptr<mail::Mailer> mailer_;
   std::unique_ptr<accounts::AccountService> accounts_;
   ScriptedBackend backend_;
+  std::unique_ptr<jobs::QuotaStore> quotas_;
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<Accounting> accounting_;
   std::unique_ptr<UsageSampler> sampler_;

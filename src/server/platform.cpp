@@ -24,6 +24,7 @@
 #include "api/file_routes.h"
 #include "api/job_routes.h"
 #include "api/usage_routes.h"
+#include "api/quota_routes.h"
 #include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
 #include "http/middleware.h"
@@ -193,6 +194,13 @@ Status Platform::AddFiles(const config::ServerConfig& config) {
   packages_ = std::make_unique<jobs::PackageStore>(
       fs::absolute(fs::path(config.data_dir) / "jobs").lexically_normal().string());
   package_ttl_ = std::chrono::duration_cast<std::chrono::seconds>(config.upload_ttl);
+  auto quota_or_none = [](std::int64_t amount) { return amount > 0 ? std::optional(amount) : std::nullopt; };
+  quotas_ = std::make_unique<jobs::QuotaStore>(
+      platform_db, jobs::QuotaDefaults{.quota = {.jobs = {.cpu_milli = quota_or_none(config.quota_cpu_milli),
+                                                          .memory_bytes = quota_or_none(config.quota_memory_bytes),
+                                                          .gpus = quota_or_none(config.quota_gpus),
+                                                          .running_jobs = quota_or_none(config.quota_running_jobs)},
+                                                 .storage_bytes = static_cast<std::int64_t>(config.storage_quota)}});
   files_ = std::make_unique<files::FileService>(
       platform_db, *file_store_,
       files::FilesOptions{.quota_bytes = config.storage_quota,
@@ -202,6 +210,12 @@ Status Platform::AddFiles(const config::ServerConfig& config) {
                           },
                           .package_bytes = [packages = packages_.get()](const std::string& account) {
                             return packages->Usage(account);
+                          },
+                          .quota_bytes_of = [quotas = quotas_.get(), fallback = config.storage_quota](
+                                                const std::string& account) -> std::uint64_t {
+                            auto quota = quotas->QuotaOf(account);
+                            if (!quota) return fallback;
+                            return quota->storage_bytes ? static_cast<std::uint64_t>(*quota->storage_bytes) : UINT64_MAX;
                           }});
   api::AddFileRoutes(router_, *files_, *pool_,
                      [accounts = accounts_.get()](const Principal& principal, const std::string& event,
@@ -235,7 +249,7 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
   std::string files_root = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "files")).string();
   jobs_dir_ = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string();
   jobs_ = std::make_unique<jobs::JobService>(
-      *database_, *backend_, *accounts_,
+      *database_, *backend_, *accounts_, *quotas_,
       jobs::JobsOptions{
           .jobs_dir = jobs_dir_,
           .files_dir = files_root,
@@ -263,6 +277,13 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           }});
   api::AddJobRoutes(router_, *jobs_, *pool_);
+  quota_service_ = std::make_unique<jobs::QuotaService>(
+      *quotas_, *jobs_, *accounts_, [files = files_.get()](const std::string& account) -> Result<std::uint64_t> {
+        auto usage = files->quota().Usage(account);
+        if (!usage) return Err(usage.error());
+        return usage->used_bytes;
+      });
+  api::AddQuotaRoutes(router_, *quota_service_, *pool_);
   metrics_.AddCollector([jobs = jobs_.get()](metrics::Registry& r) { CollectJobMetrics(*jobs, r); });
 
   accounting_ = std::make_unique<monitoring::Accounting>(*database_);

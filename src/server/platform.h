@@ -20,6 +20,7 @@
 #include "http/router.h"
 #include "jobs/job_service.h"
 #include "jobs/packages.h"
+#include "jobs/quota_service.h"
 #include "mail/mailer.h"
 #include "metrics/metrics.h"
 #include "monitoring/accounting.h"
@@ -88,10 +89,12 @@ class Platform {
   std::unique_ptr<accounts::AccountService> accounts_;
   std::unique_ptr<pki::CertificateAuthority> ca_;
   std::unique_ptr<cluster::ClusterBackend> backend_;
+  std::unique_ptr<jobs::QuotaStore> quotas_;  // before files_: the storage quota is kept there too
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<monitoring::Accounting> accounting_;
   std::unique_ptr<monitoring::UsageSampler> sampler_;
   std::string jobs_dir_;
+  std::unique_ptr<jobs::QuotaService> quota_service_;
   std::unique_ptr<files::FileStore> file_store_;
   std::unique_ptr<files::FileService> files_;
   std::unique_ptr<jobs::PackageStore> packages_;  // unused job packages: counted in usage, expired
