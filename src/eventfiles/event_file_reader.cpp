@@ -17,7 +17,7 @@ std::optional<FileKind> KindOfFileName(std::string_view file_name) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<EventFileReader>> EventFileReader::Open(const std::string& path) {
+Result<std::unique_ptr<EventFileReader>> EventFileReader::Open(const std::string& path, ReadPosition resume_from) {
   const std::size_t slash = path.rfind('/');
   const auto kind = KindOfFileName(slash == std::string::npos ? path : std::string_view(path).substr(slash + 1));
   if (!kind)
@@ -35,7 +35,7 @@ Result<std::unique_ptr<EventFileReader>> EventFileReader::Open(const std::string
     ::close(fd);
     return Err(Status::InvalidArgument("event file '" + path + "' is not a regular file", "path"));
   }
-  return std::unique_ptr<EventFileReader>(new EventFileReader(fd, *kind));
+  return std::unique_ptr<EventFileReader>(new EventFileReader(fd, *kind, resume_from));
 }
 
 EventFileReader::~EventFileReader() { ::close(fd_); }

@@ -4,6 +4,7 @@
 // Contract:
 //   - Open() refuses a path whose last component is a symbolic link (PermissionDenied), anything that
 //     is not a regular file (InvalidArgument) and a name of neither kind (InvalidArgument).
+//   - Open() may resume from a position() saved earlier (e.g. across a server restart).
 //   - Each ReadMore() returns the points logged since the previous call, each point exactly once, in
 //     file order, and what it passed over. A record still being written is left for a later call.
 //     With Tail::kFinal (the writer has exited) an unfinished tail counts as corrupt instead.
@@ -42,7 +43,7 @@ struct ReadBatch {
 
 class EventFileReader {
  public:
-  static Result<std::unique_ptr<EventFileReader>> Open(const std::string& path);
+  static Result<std::unique_ptr<EventFileReader>> Open(const std::string& path, ReadPosition resume_from = {});
   ~EventFileReader();
   EventFileReader(const EventFileReader&) = delete;
   EventFileReader& operator=(const EventFileReader&) = delete;
@@ -52,11 +53,12 @@ class EventFileReader {
   Result<ReadBatch> ReadMore(Tail tail = Tail::kMayGrow);
 
   FileKind kind() const { return kind_; }
-  // The offset up to which the file has been read.
+  // Where the next ReadMore starts: save it to resume with Open later.
+  ReadPosition position() const { return position_; }
   std::uint64_t offset() const { return position_.offset; }
 
  private:
-  EventFileReader(int fd, FileKind kind) : fd_(fd), kind_(kind) {}
+  EventFileReader(int fd, FileKind kind, ReadPosition position) : fd_(fd), kind_(kind), position_(position) {}
 
   int fd_;
   FileKind kind_;

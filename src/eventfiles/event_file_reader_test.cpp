@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <algorithm>
 
 #include "eventfiles/test_encoder.h"
 #include "testing/server_process.h"
@@ -129,6 +130,65 @@ TEST_F(EventFileReaderTest, TornTailCompletedLaterYieldsEachPointOnce) {
       first.points.insert(first.points.end(), second.points.begin(), second.points.end());
       ExpectPoints(first.points, *expected);
       ASSERT_EQ(first.corrupt + second.corrupt, 0u) << name << " cut at " << cut;
+    }
+  }
+}
+
+TEST_F(EventFileReaderTest, ResumesFromASavedPosition) {
+  const std::string path = Path("events.out.tfevents.resume");
+  const std::string bytes = ReadFile(kTensorBoardFile);
+  WriteFile(path, bytes.substr(0, bytes.size() / 2));
+  ReadPosition saved;
+  std::vector<ScalarPoint> points;
+  {
+    auto reader = OpenOrFail(path);
+    ASSERT_TRUE(reader);
+    points = ReadOrFail(*reader).points;
+    saved = reader->position();
+  }
+  AppendFile(path, bytes.substr(bytes.size() / 2));
+  auto resumed = EventFileReader::Open(path, saved);
+  ASSERT_TRUE(resumed.has_value());
+  const ReadBatch rest = ReadOrFail(**resumed);
+  points.insert(points.end(), rest.points.begin(), rest.points.end());
+  ExpectPoints(points, kTensorBoardPoints);
+}
+
+// Any single flipped bit loses the one record it hits, found by its checksum, and nothing else.
+TEST_F(EventFileReaderTest, EveryFlippedBitCostsOneRecord) {
+  const std::string bytes = ReadFile(kTensorBoardFile);
+  const std::string path = Path("events.out.tfevents.flips");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] = static_cast<char>(flipped[i] ^ (1 << (i % 8)));
+    WriteFile(path, flipped);
+    auto reader = OpenOrFail(path);
+    ASSERT_TRUE(reader);
+    const ReadBatch batch = ReadOrFail(*reader, Tail::kFinal);
+    ASSERT_EQ(batch.corrupt, 1u) << "bit flipped in byte " << i;
+    ASSERT_GE(batch.points.size(), kTensorBoardPoints.size() - 2) << i;  // one record holds two points
+    for (const ScalarPoint& point : batch.points) {
+      const auto found = std::ranges::find_if(kTensorBoardPoints, [&](const ScalarPoint& p) {
+        return p.tag == point.tag && p.step == point.step && p.wall_time_s == point.wall_time_s;
+      });
+      ASSERT_NE(found, kTensorBoardPoints.end()) << i;
+    }
+  }
+}
+
+// VisualDL files carry no checksum: a flipped byte may change what is read, but never crashes it.
+TEST_F(EventFileReaderTest, VisualDlFileSurvivesEveryFlippedByte) {
+  const std::string bytes = ReadFile(kVisualDlFile);
+  const std::string path = Path("vdlrecords.flips.log");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    for (const unsigned char mask : {0x01, 0x80, 0xFF}) {
+      std::string flipped = bytes;
+      flipped[i] = static_cast<char>(flipped[i] ^ mask);
+      WriteFile(path, flipped);
+      auto reader = OpenOrFail(path);
+      ASSERT_TRUE(reader);
+      const ReadBatch batch = ReadOrFail(*reader, Tail::kFinal);
+      EXPECT_LE(batch.points.size(), kVisualDlPoints.size() + 1) << i;
     }
   }
 }
