@@ -40,11 +40,13 @@ Result<std::unique_ptr<EventFileReader>> EventFileReader::Open(const std::string
 
 EventFileReader::~EventFileReader() { ::close(fd_); }
 
-Result<ReadBatch> EventFileReader::ReadMore(Tail tail) {
+Result<ReadBatch> EventFileReader::ReadMore(Tail tail, std::uint64_t max_bytes) {
   ReadBatch batch;
   const auto extract = kind_ == FileKind::kTensorBoard ? ExtractTensorBoardScalars : ExtractVisualDlScalars;
   const ScanOptions options{
-      .framing = kind_ == FileKind::kTensorBoard ? Framing::kTFRecord : Framing::kLengthPrefixed, .tail = tail};
+      .framing = kind_ == FileKind::kTensorBoard ? Framing::kTFRecord : Framing::kLengthPrefixed,
+      .tail = tail,
+      .max_bytes = max_bytes};
   auto scan = ScanRecords(fd_, position_, options, [&](std::string_view data) {
     switch (extract(data, batch.points)) {
       case Extracted::kScalars: break;

@@ -38,7 +38,8 @@ struct ReadBatch {
   std::uint64_t records = 0;           // complete records read
   std::uint64_t corrupt = 0;           // records skipped: checksum mismatch, malformed protobuf, bad tail
   std::uint64_t ignored = 0;           // well-formed records without a scalar (file_version, images, ...)
-  std::uint64_t pending_bytes = 0;     // bytes of an unfinished record left for a later call
+  std::uint64_t pending_bytes = 0;     // bytes after position() not read yet: an unfinished record,
+                                       // or what max_bytes left for the next call
 };
 
 class EventFileReader {
@@ -48,9 +49,10 @@ class EventFileReader {
   EventFileReader(const EventFileReader&) = delete;
   EventFileReader& operator=(const EventFileReader&) = delete;
 
-  // Reads what was appended since the last call; Internal on an I/O error, Conflict when the file
+  // Reads what was appended since the last call, or about `max_bytes` of it (0: all), so one call's
+  // work and memory stay bounded on a large file. Internal on an I/O error, Conflict when the file
   // became shorter than what was already read (truncated or replaced).
-  Result<ReadBatch> ReadMore(Tail tail = Tail::kMayGrow);
+  Result<ReadBatch> ReadMore(Tail tail = Tail::kMayGrow, std::uint64_t max_bytes = 0);
 
   FileKind kind() const { return kind_; }
   // Where the next ReadMore starts: save it to resume with Open later.

@@ -36,8 +36,8 @@ std::unique_ptr<EventFileReader> OpenOrFail(const std::string& path) {
   return reader ? std::move(*reader) : nullptr;
 }
 
-ReadBatch ReadOrFail(EventFileReader& reader, Tail tail = Tail::kMayGrow) {
-  auto batch = reader.ReadMore(tail);
+ReadBatch ReadOrFail(EventFileReader& reader, Tail tail = Tail::kMayGrow, std::uint64_t max_bytes = 0) {
+  auto batch = reader.ReadMore(tail, max_bytes);
   EXPECT_TRUE(batch.has_value()) << batch.error().ToString();
   return batch.value_or(ReadBatch{});
 }
@@ -285,6 +285,25 @@ TEST_F(EventFileReaderTest, TruncatedFileIsAConflict) {
   const auto batch = reader->ReadMore();
   ASSERT_FALSE(batch.has_value());
   EXPECT_EQ(batch.error().code(), Code::kConflict);
+}
+
+TEST_F(EventFileReaderTest, ByteBudgetReadsALargeFileInPiecesEachPointOnce) {
+  const std::string path = Path("events.out.tfevents.pieces");
+  std::string bytes;
+  for (int step = 0; step < 1000; ++step) bytes += TFRecord(ScalarEvent(step, step, "loss", static_cast<float>(step)));
+  WriteFile(path, bytes);
+  auto reader = OpenOrFail(path);
+  ASSERT_TRUE(reader);
+  std::vector<ScalarPoint> points;
+  int calls = 0;
+  for (ReadBatch batch; calls == 0 || batch.pending_bytes > 0; ++calls) {
+    batch = ReadOrFail(*reader, Tail::kMayGrow, 4096);
+    EXPECT_LE(batch.points.size(), 4096u / 40 + 1);
+    points.insert(points.end(), batch.points.begin(), batch.points.end());
+  }
+  EXPECT_GT(calls, 10);
+  ASSERT_EQ(points.size(), 1000u);
+  for (int step = 0; step < 1000; ++step) EXPECT_EQ(points[step].step, step);
 }
 
 TEST_F(EventFileReaderTest, HundredThousandPoints) {
