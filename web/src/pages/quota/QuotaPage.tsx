@@ -206,8 +206,8 @@ function UsersTable({ usages }: { usages: Usages }): VNode {
   const of = (window: UsageWindow, userId: number) => usages[window].users.find((u) => u.user_id === userId);
   const columns = [
     'User',
-    ...WINDOWS.map((w) => ({ label: `CPU, ${w.label.toLowerCase()}`, class: w.value === '30d' ? 'num' : 'num table__secondary' })),
-    ...WINDOWS.map((w) => ({ label: `GPU, ${w.label.toLowerCase()}`, class: w.value === '30d' ? 'num' : 'num table__secondary' })),
+    ...WINDOWS.map((w) => ({ label: `CPU, ${w.value}`, class: w.value === '30d' ? 'num' : 'num table__secondary' })),
+    ...WINDOWS.map((w) => ({ label: `GPU, ${w.value}`, class: w.value === '30d' ? 'num' : 'num table__secondary' })),
   ];
   return (
     <DataTable columns={columns} testId="usage-users" labelledBy="usage-users-title">
