@@ -380,3 +380,27 @@ export async function signIn(page, server, { email, password }, { next, expectPa
   await page.waitForURL(`${server.baseUrl}${expectPath}`);
   if (expectPath === '/dashboard') await expectVisible(page.getByTestId('dashboard-page'));
 }
+
+/** The folder of the distributed example job. */
+export const fitALineDir = path.join(repoDir, 'examples', 'fit_a_line');
+
+/**
+ * On /jobs/new: fills the form for examples/fit_a_line (2 trainers and 1 parameter server of 200m and
+ * 256Mi each, `env` as its variables) and chooses the example's folder as its code.
+ */
+export async function fillFitALineForm(page, name, env) {
+  await page.getByTestId('job-name').fill(name);
+  await page.getByTestId('job-entry').fill('python3 train.py');
+  await page.getByTestId('job-num_trainer').fill('2');
+  await page.getByTestId('job-cpu_per_trainer').fill('200m');
+  await page.getByTestId('job-mem_per_trainer').fill('256Mi');
+  await page.getByTestId('job-num_ps').fill('1');
+  await page.getByTestId('job-cpu_per_ps').fill('200m');
+  await page.getByTestId('job-mem_per_ps').fill('256Mi');
+  for (const [index, [key, value]] of Object.entries(env).entries()) {
+    await page.getByTestId('job-env-add').click();
+    await page.getByTestId(`job-env-key-${index}`).fill(key);
+    await page.getByTestId(`job-env-value-${index}`).fill(value);
+  }
+  await page.getByTestId('job-package-input').setInputFiles(fitALineDir);
+}

@@ -21,7 +21,8 @@ import {
   expectHidden,
   expectText,
   expectVisible,
-  repoDir,
+  fillFitALineForm,
+  fitALineDir,
   useSuite,
 } from './helpers.mjs';
 
@@ -203,7 +204,7 @@ test('a distributed job submitted from the UI runs live in the table, with its l
   assert.deepEqual(problems, []);
 });
 
-const EXAMPLE_DIR = path.join(repoDir, 'examples', 'fit_a_line');
+const EXAMPLE_DIR = fitALineDir;
 /** Passes over each trainer's shard and the learning rate: a run of some seconds whose cost still falls. */
 const FIT_ENV = { FIT_PASSES: '800', FIT_LR: '0.002' };
 
@@ -229,22 +230,9 @@ test('the fit_a_line example, submitted with its code from the UI, trains and it
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
 
-  await page.getByTestId('job-name').fill('fit-a-line');
-  await page.getByTestId('job-entry').fill('python3 train.py');
-  await page.getByTestId('job-num_trainer').fill('2');
-  await page.getByTestId('job-cpu_per_trainer').fill('200m');
-  await page.getByTestId('job-mem_per_trainer').fill('256Mi');
-  await page.getByTestId('job-num_ps').fill('1');
-  await page.getByTestId('job-cpu_per_ps').fill('200m');
-  await page.getByTestId('job-mem_per_ps').fill('256Mi');
-  for (const [index, [key, value]] of Object.entries(FIT_ENV).entries()) {
-    await page.getByTestId('job-env-add').click();
-    await page.getByTestId(`job-env-key-${index}`).fill(key);
-    await page.getByTestId(`job-env-value-${index}`).fill(value);
-  }
+  await fillFitALineForm(page, 'fit-a-line', FIT_ENV);
 
-  // The example's folder, chosen with the folder picker.
-  await page.getByTestId('job-package-input').setInputFiles(EXAMPLE_DIR);
+  // The example's folder, chosen with the folder picker, is shown with its files and size.
   const files = await packedFiles(EXAMPLE_DIR);
   let bytes = 0;
   for (const file of files) bytes += (await stat(path.join(EXAMPLE_DIR, file))).size;

@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { artifactsDir, expectText, expectTitle, expectVisible, repoDir, useSuite } from './helpers.mjs';
+import { artifactsDir, expectText, expectTitle, expectVisible, fillFitALineForm, useSuite } from './helpers.mjs';
 
 /** Jobs start real processes and take seconds: wait generously for them. */
 const JOB_TIMEOUT_MS = 60_000;
@@ -29,7 +29,6 @@ const USER = {
 };
 
 const JOB_NAME = 'fit-a-line-usage';
-const EXAMPLE_DIR = path.join(repoDir, 'examples', 'fit_a_line');
 /** Far more passes than the test waits for: the job trains until the test stops it. */
 const FIT_ENV = { FIT_PASSES: '1000000', FIT_LR: '0.002' };
 /** What the job asks for: 2 trainers and 1 pserver of 200m each. */
@@ -42,20 +41,7 @@ const { url } = suite;
 async function submitFitALine(page) {
   await page.getByTestId('new-job').click();
   await page.waitForURL(url('/jobs/new'));
-  await page.getByTestId('job-name').fill(JOB_NAME);
-  await page.getByTestId('job-entry').fill('python3 train.py');
-  await page.getByTestId('job-num_trainer').fill('2');
-  await page.getByTestId('job-cpu_per_trainer').fill('200m');
-  await page.getByTestId('job-mem_per_trainer').fill('256Mi');
-  await page.getByTestId('job-num_ps').fill('1');
-  await page.getByTestId('job-cpu_per_ps').fill('200m');
-  await page.getByTestId('job-mem_per_ps').fill('256Mi');
-  for (const [index, [key, value]] of Object.entries(FIT_ENV).entries()) {
-    await page.getByTestId('job-env-add').click();
-    await page.getByTestId(`job-env-key-${index}`).fill(key);
-    await page.getByTestId(`job-env-value-${index}`).fill(value);
-  }
-  await page.getByTestId('job-package-input').setInputFiles(EXAMPLE_DIR);
+  await fillFitALineForm(page, JOB_NAME, FIT_ENV);
   await expectText(page.getByTestId('job-code-folder'), 'fit_a_line');
   await page.getByTestId('job-submit').click();
   await page.waitForURL(/\/jobs\/\d+$/, { timeout: JOB_TIMEOUT_MS });
