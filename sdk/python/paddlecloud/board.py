@@ -173,6 +173,8 @@ def _check_name(name, what):
 def _to_float(value, curve):
     """The value as a float. Python numbers, numpy scalars, 1-element arrays, anything with .item()
     or .numpy() (a Paddle or torch tensor); NaN and infinities are kept."""
+    if type(value) is float or type(value) is int:
+        return float(value)
     for _ in range(3):
         if isinstance(value, numbers.Real):
             return float(value)
@@ -507,7 +509,29 @@ def draw_board(*values, title=None, step=None, **named):
     """
     if not values and not named:
         raise ValueError("draw_board needs at least one value: draw_board(cost) or draw_board(loss=cost)")
-    names = _positional_names(sys._getframe(1), values) + list(named)
+    frame = sys._getframe(1)
+    key = (frame.f_code, frame.f_lasti, len(values), title, tuple(named))
+    site = _call_sites.get(key)
+    if site is None:
+        site = _call_site(frame, values, title, named)
+        if _source_names(frame, len(values)) is not None:    # fallback names depend on the values
+            _call_sites[key] = site
+    graph, names, tags = site
+    numbers_ = [_to_float(v, n) for v, n in zip(values + tuple(named.values()), names)]
+    wall_time = time.time()
+    board = _board or _default_board()
+    with board.lock:
+        point_step = board.next_step.get(graph, 0) if step is None else _to_step(step, "draw_board")
+        board.next_step[graph] = point_step + 1
+    board.file.append(wall_time, point_step, list(zip(tags, numbers_)))
+
+
+_call_sites = {}    # (code, instruction, positional count, title, keyword names) -> _call_site(...)
+
+
+def _call_site(frame, values, title, named):
+    """(graph name, curve names, tags as UTF-8) of a call, the names checked."""
+    names = _positional_names(frame, values) + list(named)
     if len(set(names)) != len(names):
         duplicate = next(n for n in names if names.count(n) > 1)
         raise ValueError("draw_board: two curves are named %r; name them with keywords" % duplicate)
@@ -515,14 +539,7 @@ def draw_board(*values, title=None, step=None, **named):
         _check_name(name, "curve")
     graph = ", ".join(names) if title is None else title
     _check_name(graph, "graph")
-    numbers_ = [_to_float(v, n) for v, n in zip(list(values) + list(named.values()), names)]
-    wall_time = time.time()
-    board = _default_board()
-    with board.lock:
-        point_step = board.next_step.get(graph, 0) if step is None else _to_step(step, "draw_board")
-        board.next_step[graph] = point_step + 1
-    board.file.append(wall_time, point_step,
-                      [(encode_tag(graph, n).encode("utf-8"), v) for n, v in zip(names, numbers_)])
+    return graph, names, [encode_tag(graph, n).encode("utf-8") for n in names]
 
 
 class LogWriter:
