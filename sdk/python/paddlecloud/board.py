@@ -33,7 +33,7 @@ import time
 import unicodedata
 import weakref
 
-__all__ = ["LogWriter", "draw_board", "flush", "crc32c", "encode_tag", "decode_tag"]
+__all__ = ["LogWriter", "draw_board", "flush", "crc32c", "encode_tag", "decode_tag", "read_scalars"]
 
 MAX_NAME_BYTES = 256
 FLUSH_INTERVAL_S = 1.0
@@ -116,6 +116,76 @@ def _scalar_event(wall_time, step, points):
 
 def _file_version_event(wall_time):
     return b"\x09" + struct.pack("<d", wall_time) + _length_delimited(b"\x1a", FILE_VERSION)
+
+def _wire_fields(message):
+    """(field number, value) of a protobuf message: an int for a varint, bytes for the rest."""
+    pos = 0
+    while pos < len(message):
+        key, pos = _read_varint(message, pos)
+        wire_type = key & 7
+        if wire_type == 0:
+            value, pos = _read_varint(message, pos)
+        elif wire_type in (1, 5):
+            size = 8 if wire_type == 1 else 4
+            value, pos = message[pos:pos + size], pos + size
+        elif wire_type == 2:
+            size, pos = _read_varint(message, pos)
+            value, pos = message[pos:pos + size], pos + size
+        else:
+            raise ValueError("unsupported wire type %d" % wire_type)
+        if pos > len(message):
+            raise ValueError("truncated field")
+        yield key >> 3, value
+
+
+def _read_varint(data, pos):
+    result = shift = 0
+    while pos < len(data) and shift < 70:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return result, pos
+    raise ValueError("truncated varint")
+
+
+def read_scalars(path):
+    """The simple_value points of a TensorBoard event file, such as those draw_board writes:
+    [(tag, step, wall_time, value)] in file order. Reading stops at a torn or corrupt record."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, pos = [], 0
+    while pos + 12 <= len(data):
+        length_bytes = data[pos:pos + 8]
+        (length,) = struct.unpack("<Q", length_bytes)
+        end = pos + 12 + length + 4
+        if struct.unpack("<I", data[pos + 8:pos + 12])[0] != _masked_crc(length_bytes) or end > len(data):
+            break
+        record = data[pos + 12:end - 4]
+        if struct.unpack("<I", data[end - 4:end])[0] != _masked_crc(record):
+            break
+        pos = end
+        try:
+            out.extend(_event_scalars(record))
+        except (ValueError, TypeError, struct.error):
+            continue        # a well-framed record that is not an Event of scalars
+    return out
+
+
+def _event_scalars(record):
+    wall_time, step, values = 0.0, 0, []
+    for number, value in _wire_fields(record):
+        if number == 1:
+            (wall_time,) = struct.unpack("<d", value)
+        elif number == 2:
+            step = value - (1 << 64) if value >> 63 else value
+        elif number == 5:
+            for _, entry in _wire_fields(value):
+                entry = dict(_wire_fields(entry))
+                if 2 in entry:
+                    values.append((entry.get(1, b"").decode("utf-8"), struct.unpack("<f", entry[2])[0]))
+    return [(tag, step, wall_time, v) for tag, v in values]
 
 # ---------------------------------------------------------------------------------------------
 # Names, tags and values

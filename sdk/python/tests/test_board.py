@@ -319,6 +319,24 @@ class EventFileTest(BoardTestCase):
         self.assertEqual(events[0]["values"], [])
         self.assertEqual(points(events[1:]), [("cost/cost", 0, 1.25)])
 
+    def test_read_scalars_agrees_with_the_independent_decoder(self):
+        draw_board(a=1.5, b=float("nan"), step=-3)
+        draw_board(a=2.5, b=0.5)
+        board.flush()
+        (path,) = self.board_files()
+        events = read_events(path)
+        expected = [(tag, e["step"], e["wall_time"], v) for e in events for tag, v in e["values"]]
+        actual = board.read_scalars(path)
+        self.assertEqual(len(actual), 4)
+        self.assertTrue(math.isnan(actual[1][3]))
+        self.assertEqual([p[:3] for p in actual], [p[:3] for p in expected])
+        self.assertEqual(actual[2:], expected[2:])
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data[:-5])              # a torn tail: the points before it still read
+        self.assertEqual(len(board.read_scalars(path)), 2)
+
     def test_torn_tail_leaves_earlier_records_readable(self):
         for i in range(5):
             draw_board(metric=float(i))
