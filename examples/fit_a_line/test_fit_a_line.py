@@ -25,6 +25,10 @@ TRAIN_PY = os.path.join(HERE, "train.py")
 sys.path.insert(0, HERE)
 import train  # noqa: E402  (the pure functions; the processes run the file itself)
 
+SDK_DIR = os.path.join(HERE, "..", "..", "sdk", "python")
+sys.path.insert(0, SDK_DIR)
+from paddlecloud import board  # noqa: E402  (read_scalars reads what trainer 0 drew)
+
 DEADLINE = 40.0          # seconds for one whole job; a healthy one takes a few
 PASS_LINE = re.compile(r"^pass (\d+) cost ([0-9.eE+-]+)$", re.M)
 FINAL_LINE = re.compile(r"^final cost ([0-9.eE+-]+)$", re.M)
@@ -218,6 +222,30 @@ class FitALineJobTest(unittest.TestCase):
         three = LocalJob(self, trainers=2, pservers=3, args=["--passes", "5"]).run()
         self.assertEqual(PASS_LINE.findall(one[0]), PASS_LINE.findall(three[0]))
         self.assertEqual(PASS_LINE.findall(one[1]), PASS_LINE.findall(three[1]))
+
+    def test_trainer_0_draws_the_cost_curves_on_the_board(self):
+        # With the SDK importable (PYTHONPATH here; pods may not have it, then nothing is drawn).
+        job = LocalJob(self, trainers=2, pservers=1, args=["--passes", "4"],
+                       extra_env={"PYTHONPATH": SDK_DIR})
+        logs = job.run()
+        board_dir = os.path.join(job.job_dir, "board")
+        files = os.listdir(board_dir)
+        self.assertEqual(len(files), 1, files)     # trainer 0's; trainer 1 and the pserver draw nothing
+        scalars = board.read_scalars(os.path.join(board_dir, files[0]))
+        curves = {}
+        for tag, step, _, value in scalars:
+            curves.setdefault(tag, []).append((step, value))
+        self.assertEqual(sorted(curves), ["cost/cost", "train_cost, test_cost/test_cost",
+                                          "train_cost, test_cost/train_cost"])
+        steps = train.steps_per_pass(506, 2, 32)
+        self.assertEqual([s for s, _ in curves["cost/cost"]], list(range(4 * steps)))
+        train_costs, passes = pass_costs(logs[0])
+        self.assertEqual([s for s, _ in curves["train_cost, test_cost/train_cost"]], passes)
+        for (_, drawn), printed in zip(curves["train_cost, test_cost/train_cost"], train_costs):
+            self.assertAlmostEqual(drawn, printed, delta=printed * 1e-6)   # float32 on the board
+        test_costs = [v for _, v in curves["train_cost, test_cost/test_cost"]]
+        self.assertEqual(test_costs, sorted(test_costs, reverse=True), test_costs)   # held-out cost falls
+        self.assertLess(test_costs[-1], test_costs[0] / 2, test_costs)
 
     def test_restarted_trainer_rejoins(self):
         # A pod restarted mid-job (restartPolicy OnFailure) picks up at the step its peers wait at.

@@ -54,6 +54,11 @@ try:
 except ImportError:  # main() re-executes under the system interpreter, which has python3-numpy.
     np = None
 
+try:  # the Paddle Board's curves, where the PaddleCloud SDK is installed (pods may not have it)
+    from paddlecloud import draw_board
+except ImportError:
+    draw_board = None
+
 NUM_FEATURES = 13                 # of the generated set, like UCI housing
 NUM_PARAMS = NUM_FEATURES + 1     # w and b; b is the last parameter
 # The columns of the generated set, named after UCI housing's (the values are synthetic).
@@ -176,6 +181,16 @@ def make_dataset(samples, seed):
     """The synthetic housing set: (X [samples x 13], y [samples]). Same seed, same rows, any pod."""
     rng = np.random.RandomState(seed)
     true_w = rng.uniform(-3.0, 3.0, NUM_FEATURES)
+    return rows_on_line(rng, true_w, samples)
+
+
+def make_test_set(samples, seed):
+    """Held-out rows of make_dataset(..., seed)'s line: the same w and b, other features and noise."""
+    true_w = np.random.RandomState(seed).uniform(-3.0, 3.0, NUM_FEATURES)
+    return rows_on_line(np.random.RandomState([seed, 1]), true_w, samples)
+
+
+def rows_on_line(rng, true_w, samples):
     true_b = 22.5                       # the mean price of UCI housing, in $1000s
     X = rng.normal(0.0, 1.0, (samples, NUM_FEATURES))
     y = X.dot(true_w) + true_b + rng.normal(0.0, 0.5, samples)
@@ -673,6 +688,9 @@ def run_trainer(args):
     else:
         X, y = make_dataset(args.samples, args.seed)
         columns = FEATURE_NAMES + [TARGET_NAME]
+    # test_cost: on held-out rows of the generated line; a CSV data set has none, so on all its rows.
+    X_test, y_test = (X, y) if args.dataset else make_test_set(max(1, args.samples // 5), args.seed)
+    drawing = trainer_id == 0 and draw_board is not None
     samples, num_params = len(y), X.shape[1] + 1
     rows = shard_rows(samples, trainer_id, trainers)
     steps = steps_per_pass(samples, trainers, args.batch_size)
@@ -714,8 +732,14 @@ def run_trainer(args):
                 client.call({"op": "push", "step": step, "trainer": trainer_id, "lr": args.lr},
                             grad[indices])
             costs.append(cost)
+            if drawing:
+                draw_board(cost, step=step)
             step += 1
         log("pass %d cost %.6f" % (pass_id, float(np.mean(costs))))
+        if drawing:
+            train_cost = float(np.mean(costs))
+            test_cost, _ = cost_and_gradient(pull_all(clients, shards, step, num_params), X_test, y_test)
+            draw_board(train_cost, test_cost, step=pass_id)
 
     if trainer_id == 0:
         params = pull_all(clients, shards, total, num_params)

@@ -48,24 +48,43 @@ _MS_THRESHOLD = 1e11                    # a LogWriter walltime above this is in 
 # ---------------------------------------------------------------------------------------------
 
 
-def _crc_table():
-    table = []
+def _byte_table():
+    byte = []
     for n in range(256):
         c = n
         for _ in range(8):
             c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return tuple(table)
+        byte.append(c)
+    return tuple(byte)
 
 
-_CRC_TABLE = _crc_table()
+_CRC_BYTE = _byte_table()
+_crc_word_tables = None     # built on first use (about 60 ms), usually by the writer thread
+
+
+def _word_tables(byte=_CRC_BYTE):
+    """Two 16-bit tables that take four bytes per step, as the loop is pure Python."""
+    global _crc_word_tables
+    if _crc_word_tables is not None:
+        return _crc_word_tables
+    shifted = [(c >> 8) ^ byte[c & 0xFF] for c in byte]                   # a byte, then a zero byte
+    last_two = [shifted[v & 0xFF] ^ byte[v >> 8] for v in range(65536)]    # two bytes
+    first_two = [last_two[c & 0xFFFF] ^ (c >> 16) for c in last_two]      # two bytes, then two zeros
+    _crc_word_tables = (first_two, last_two)
+    return _crc_word_tables
 
 
 def crc32c(data, crc=0):
     """CRC-32C of `data` (bytes), continuing from `crc`. crc32c(b"123456789") == 0xE3069283."""
-    table = _CRC_TABLE
     crc ^= 0xFFFFFFFF
-    for byte in data:
+    words = len(data) // 4
+    if words:
+        first, last = _word_tables()
+        for word in struct.unpack_from("<%dI" % words, data):
+            x = crc ^ word
+            crc = first[x & 0xFFFF] ^ last[x >> 16]
+    table = _CRC_BYTE
+    for byte in data[4 * words:]:
         crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
 
@@ -86,6 +105,8 @@ def _tfrecord(data):
 
 
 def _varint(value):
+    if 0 <= value < 0x80:
+        return bytes((value,))
     value &= 0xFFFFFFFFFFFFFFFF         # int64 as protobuf does: negative numbers take ten bytes
     out = bytearray()
     while value >= 0x80:
