@@ -518,8 +518,10 @@ def _find_call(frame, positional):
 
 
 def _argument_text(source, node):
-    text = ast.get_source_segment(source, node)
-    return text if text and "\n" not in text else ast.unparse(node)
+    text = ast.get_source_segment(source, node) or ""
+    if "\n" not in text:
+        return text
+    return ast.unparse(node) if hasattr(ast, "unparse") else " ".join(text.split())   # 3.9+, else 3.8
 
 
 def _source_names(frame, positional):

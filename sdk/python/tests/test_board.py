@@ -180,6 +180,20 @@ class CallSiteNamesTest(BoardTestCase):
         draw_board(a); draw_board(b)  # noqa: E702
         self.assertEqual([tag for tag, _, _ in self.drawn_points()], ["a/a", "b/b"])
 
+    def test_without_instruction_positions_the_call_on_the_line_is_found(self):
+        # Python before 3.11 has no co_positions: the draw_board call on the current line is used.
+        board._call_site_names.clear()
+        board._call_sites.clear()
+        with mock.patch.object(board, "_instruction_span", return_value=None):
+            cost, evaluator = 1.0, 2.0
+            draw_board(cost, evaluator)
+            draw_board(
+                cost * 3)
+            draw_board(cost); draw_board(evaluator)  # noqa: E702  (ambiguous: named by fallback)
+        self.assertEqual([tag for tag, _, _ in self.drawn_points()],
+                         ["cost, evaluator/cost", "cost, evaluator/evaluator", "cost * 3/cost * 3",
+                          "value0/value0", "value0/value0"])
+
     def test_keywords_title_and_module_attribute_calls(self):
         import paddlecloud
         paddlecloud.draw_board(loss=0.5, acc=0.25, title="train", step=7)
@@ -411,6 +425,21 @@ class EventFileTest(BoardTestCase):
         self.assertEqual([v for _, _, v in kept], [float(i) for i in range(len(kept))])
         self.assertEqual(stderr.getvalue().count("PADDLE_CLOUD_BOARD_LIMIT"), 1, stderr.getvalue())
         self.assertIn(path, stderr.getvalue())
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork")
+    def test_a_forked_child_writes_a_file_of_its_own(self):
+        draw_board(parent=1.0)                  # buffered in the parent at the fork
+        pid = os.fork()
+        if pid == 0:
+            try:
+                draw_board(child=2.0)
+                board.flush()
+            finally:
+                os._exit(0)
+        self.assertEqual(os.waitpid(pid, 0)[1], 0)
+        board.flush()
+        by_file = sorted(points(read_events(path)) for path in self.board_files())
+        self.assertEqual(by_file, [[("child/child", 0, 2.0)], [("parent/parent", 0, 1.0)]])
 
     def test_outside_a_job_points_go_to_the_working_directory(self):
         del os.environ["PADDLE_CLOUD_JOB_DIR"]
