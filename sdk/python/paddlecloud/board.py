@@ -31,7 +31,6 @@ import sys
 import threading
 import time
 import unicodedata
-import weakref
 
 __all__ = ["LogWriter", "draw_board", "flush", "crc32c", "encode_tag", "decode_tag", "read_scalars"]
 
@@ -341,10 +340,12 @@ class _EventFile:
         self._fd = None
         self._size = 0
         self._capped = False
-        self._failed = False
+        self._stopped = False
 
     def after_fork_in_child(self):
         # The parent writes what it buffered; the child gets its own file on its first write.
+        if self._fd is not None:
+            os.close(self._fd)
         self.path = None
         self._init_state()
 
@@ -361,7 +362,7 @@ class _EventFile:
         with self._io_lock:
             with self._lock:
                 batch, self._buffer, self._buffered_points = self._buffer, [], 0
-            if batch and not self._failed:
+            if batch and not self._stopped:
                 self._write(batch)
 
     def close(self):
@@ -370,7 +371,7 @@ class _EventFile:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
-            self._failed = True     # nothing more is written once closed
+            self._stopped = True     # nothing more is written once closed
         _registry.discard(self)
 
     def _write(self, batch):
@@ -388,7 +389,7 @@ class _EventFile:
             if self._size + len(data) + len(record) > self._limit:
                 self._capped = True
                 sys.stderr.write("paddlecloud.board: %s reached PADDLE_CLOUD_BOARD_LIMIT (%d bytes); "
-                                 "later points of this process are dropped\n" % (self.path, self._limit))
+                                 "later points of this file are dropped\n" % (self.path, self._limit))
                 break
             data += record
         view = memoryview(data)
@@ -416,11 +417,11 @@ class _EventFile:
 
     def _fail(self, message):
         # Training goes on without its board rather than stopping on a full disk.
-        self._failed = True
-        sys.stderr.write("paddlecloud.board: %s; later points of this process are dropped\n" % message)
+        self._stopped = True
+        sys.stderr.write("paddlecloud.board: %s; later points of this file are dropped\n" % message)
 
 
-_registry = weakref.WeakSet()
+_registry = set()   # open event files: the writer thread and exit flush them, closing removes them
 _flusher_lock = threading.Lock()
 _flusher_wake = threading.Event()
 _flusher_started = False
