@@ -380,12 +380,15 @@ class EventFileTest(BoardTestCase):
             return real_write(fd, data)
 
         loss = 0.5
+        started = time.monotonic()
         with mock.patch.object(board.os, "write", counting_write):
             for i in range(20000):
                 draw_board(loss)
             board.flush()
+        elapsed = time.monotonic() - started
         self.assertEqual(len(points(self.drawn())), 20000)
-        self.assertLessEqual(len(writes), 3)    # the caller's calls, perhaps a timed flush, this flush
+        # One write per timed flush (each second) and one for this flush(), however loaded the machine.
+        self.assertLessEqual(len(writes), 2 + math.ceil(elapsed / board.FLUSH_INTERVAL_S), elapsed)
         self.assertTrue(any(t.name == "paddlecloud-board" and t.daemon for t in threading.enumerate()))
 
     def test_background_thread_writes_within_a_second_or_so(self):
