@@ -404,7 +404,7 @@ class EventFileTest(BoardTestCase):
 
     def test_a_full_buffer_is_written_by_the_caller(self):
         with mock.patch.object(board, "MAX_BUFFERED_POINTS", 100), \
-                mock.patch.object(board, "_start_flusher"):     # no timed flush: only the caller writes
+                mock.patch.object(board, "_flush_all"):     # no timed flush: only the caller writes
             for i in range(101):
                 draw_board(x=float(i))
             files = self.board_files()
