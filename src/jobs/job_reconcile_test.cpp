@@ -125,6 +125,20 @@ TEST_F(JobReconcileTest, RecordsTheStateThePodsAndTheirEvents) {
   EXPECT_TRUE(backend_.stops.empty());
 }
 
+TEST_F(JobReconcileTest, LivePodsAreShownAsTheReconcilerRecordsThem) {
+  // Read between the pservers' stop and the pass that ends the job: the stopped pserver completed.
+  AddJob();
+  backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kRunning), MakePod(PodRole::kPserver, PodPhase::kRunning)};
+  service_->Reconcile();
+  backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kSucceeded, "Completed", 0),
+                            MakePod(PodRole::kPserver, PodPhase::kFailed, "Stopped", 143)};
+  auto pods = service_->Pods(principal_, 1);
+  ASSERT_TRUE(pods) << pods.error().message();
+  ASSERT_EQ(pods->size(), 2u);
+  EXPECT_EQ((*pods)[1].phase, "Succeeded");
+  EXPECT_EQ((*pods)[1].reason, "Completed");
+}
+
 TEST_F(JobReconcileTest, StopsTheParameterServersOnceThenEndsSucceeded) {
   AddJob();
   backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kRunning), MakePod(PodRole::kPserver, PodPhase::kRunning)};

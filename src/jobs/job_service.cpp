@@ -543,12 +543,10 @@ Result<std::vector<Pod>> JobService::Pods(const Principal& principal, std::int64
   auto job = Get(principal, job_id);
   if (!job) return Err(job.error());
   if (!job->terminal()) {
-    // While a job runs its pods are read live from the backend, not as of the last reconcile.
-    if (auto live = backend_.GetPods(job->account_id, BackendName(*job))) {
-      std::vector<Pod> out;
-      for (const auto& status : *live) out.push_back(PodOf(status));
-      return out;
-    }
+    // While a job runs its pods are read live from the backend, not as of the last reconcile, and
+    // shown as the reconciler records them (a parameter server stopped after training: Completed),
+    // so a job read just after it ended agrees with them.
+    if (auto live = backend_.GetPods(job->account_id, BackendName(*job))) return Decide(*job, *live, {}, Now()).pods;
   }
   auto rows = db_.Query(
       "SELECT name, role, idx, phase, reason, exit_code, restarts, started_at, finished_at, endpoint FROM pods "

@@ -244,12 +244,12 @@ TEST_F(BinaryTest, NewerDatabaseSchemaRefusesToStart) {
   {
     auto db = db::OpenSqliteDatabase({.path = dir_.path() + "/data/paddlecloud.db", .busy_timeout_ms = 1000, .pool_size = 1});
     ASSERT_TRUE(db);
-    std::vector<db::Migration> future = {{42, "from the future", "CREATE TABLE future (x INTEGER);"}};
+    std::vector<db::Migration> future = {{4200, "from the future", "CREATE TABLE future (x INTEGER);"}};
     ASSERT_TRUE((*db)->Migrate(future).ok());
   }
   ServerProcess server(dir_.path() + "/data");
   EXPECT_EQ(server.WaitExit(20s), 1);
-  EXPECT_NE(server.Log().find("42"), std::string::npos) << server.Log();
+  EXPECT_NE(server.Log().find("4200"), std::string::npos) << server.Log();
   EXPECT_NE(server.Log().find("newer"), std::string::npos) << server.Log();
 }
 
