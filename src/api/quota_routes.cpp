@@ -1,6 +1,7 @@
 #include "api/quota_routes.h"
 
-#include <charconv>
+#include "api/request_params.h"
+
 
 #include "api/auth_middleware.h"
 #include "common/units.h"
@@ -97,15 +98,12 @@ asio::awaitable<Response> GetQuota(QuotaApi api, Request& request) {
 }
 
 asio::awaitable<Response> PutMemberLimits(QuotaApi api, Request& request) {
-  std::string_view text = request.PathParam("user");
-  std::int64_t user_id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), user_id);
-  if (ec != std::errc() || end != text.data() + text.size() || user_id <= 0)
-    co_return ErrorResponse(Status::NotFound("no member with id '" + std::string(text) + "'"));
+  auto user_id = PathId(request, "user", "member with id");
+  if (!user_id) co_return ErrorResponse(user_id.error());
   auto change = LimitsChangeOf(request);
   if (!change) co_return ErrorResponse(change.error());
   auto member = co_await api.pool.Run(
-      [&] { return api.quotas.SetMemberLimits(*request.principal, user_id, *change, MetaOf(request)); });
+      [&] { return api.quotas.SetMemberLimits(*request.principal, *user_id, *change, MetaOf(request)); });
   if (!member) co_return ErrorResponse(member.error());
   co_return JsonResponse(200, MemberJson(*member));
 }
