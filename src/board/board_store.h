@@ -1,0 +1,97 @@
+// The points of one board (a job's or a standalone run's), kept in one folder with the time-series
+// store (timeseries/series_store.h) keyed by step: every point is kept, and a range of any length is
+// summarised at screen resolution reading O(points asked), each bucket keeping its min and max.
+//
+// Layout of `dir`: one series per curve (graph, curve, pod), columns value and wall time (seconds
+// since the curve's first point, float), steps increasing; an append-only index names them. Names
+// are data, never paths: a curve of any name cannot reach outside `dir`. Nothing is followed
+// through a symbolic link.
+//
+// One BoardWriter per folder (the caller keeps it unique); any number of readers at the same time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace paddlecloud::board {
+
+struct CurveKey {
+  std::string graph;
+  std::string curve;
+  std::string pod;  // the writer: "trainer-0"; "" for a standalone run
+  bool operator==(const CurveKey&) const = default;
+};
+
+struct Point {
+  std::int64_t step = 0;
+  double wall_time_s = 0;  // seconds since the epoch
+  double value = 0;        // NaN and infinities are kept
+};
+
+struct CurveInfo {
+  CurveKey key;
+  std::uint64_t points = 0;
+  std::int64_t first_step = 0, last_step = 0;
+  double last_value = 0, last_wall_time_s = 0;
+};
+
+struct AppendCounts {
+  std::uint64_t stored = 0;
+  std::uint64_t out_of_order = 0;  // step not above the curve's last kept step: skipped
+};
+
+class BoardWriter {
+ public:
+  // Opens (creating if missing) the board in `dir`; a torn tail of a crash is dropped.
+  static Result<std::unique_ptr<BoardWriter>> Open(const std::string& dir);
+  ~BoardWriter();
+
+  // Appends points of one curve, given in file order; each point whose step is not above the
+  // curve's last kept step is skipped and counted.
+  Result<AppendCounts> Append(const CurveKey& key, std::span<const Point> points);
+  // Writes the buckets still open so summaries cover every point (at the end of a job).
+  Status Seal();
+
+  struct Impl;
+
+ private:
+  explicit BoardWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The curves of the board in `dir`, in the order they were first written. Empty when `dir` holds none.
+Result<std::vector<CurveInfo>> ListCurves(const std::string& dir);
+
+struct RangeQuery {
+  std::optional<std::int64_t> from_step, to_step;  // inclusive; unset: the curve's first/last step
+  std::size_t points = 1000;                       // 1..5000
+  std::optional<double> smoothing;                 // 0 <= w < 1
+};
+
+// One curve's answer, arrays aligned (see docs/board.md, GET /board/data).
+struct CurveBuckets {
+  CurveKey key;
+  bool exact = false;              // one entry per point
+  std::int64_t bucket_steps = 1;
+  std::vector<std::int64_t> step;  // exact: the point's step; else the bucket's first step
+  std::vector<double> min, max, mean, last, wall_time_s;
+  std::vector<std::uint32_t> count;
+  std::vector<double> smoothed;    // with RangeQuery::smoothing only
+};
+
+// Every curve of `graph` in the board in `dir` over the range. InvalidArgument naming
+// "from_step", "points" or "smoothing"; an unknown graph gives no curves.
+Result<std::vector<CurveBuckets>> QueryGraph(const std::string& dir, const std::string& graph, const RangeQuery& range);
+
+// Every raw point of every curve, curve by curve in ListCurves order, in chunks of bounded size.
+Status ExportPoints(const std::string& dir,
+                    const std::function<Status(const CurveKey&, std::span<const Point>)>& sink);
+
+}  // namespace paddlecloud::board
