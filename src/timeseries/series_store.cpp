@@ -319,7 +319,7 @@ struct SeriesWriter::Impl {
     return Status::Ok();
   }
 
-  Status Write(int level, std::int64_t t, const std::string& record) {
+  Status Write(int level, std::int64_t t, std::string_view record) {
     std::int64_t segment = t / meta.SegmentSpan(level);
     if (files[level].fd < 0 || open_segment[level] != segment) {
       PC_RETURN_IF_ERROR(WritePending(level));
@@ -342,11 +342,13 @@ struct SeriesWriter::Impl {
   }
 
   Status AppendOne(std::int64_t t, const float* values) {
-    std::string record;
-    Store(record, t);
-    record.append(reinterpret_cast<const char*>(values), meta.columns * sizeof(float));
-    AppendChecksum(record);
-    PC_RETURN_IF_ERROR(Write(0, t, record));
+    char record[12 + 4 * kMaxColumns];  // built in place: appending allocates nothing
+    const std::size_t size = RecordSize(0, meta.columns);
+    std::memcpy(record, &t, 8);
+    std::memcpy(record + 8, values, meta.columns * sizeof(float));
+    const std::uint32_t checksum = Checksum(record, size - 4);
+    std::memcpy(record + size - 4, &checksum, 4);
+    PC_RETURN_IF_ERROR(Write(0, t, std::string_view(record, size)));
     last_t = t;
     for (int level = 1; level < meta.levels(); ++level) {
       std::int64_t start = FloorTo(t, meta.Width(level));
@@ -455,6 +457,8 @@ Status SeriesWriter::Append(std::span<const std::int64_t> t_ms, std::span<const 
   Status written = s.WriteAllPending();
   return status.ok() ? written : status;
 }
+
+std::int64_t SeriesWriter::LastTime() const { return impl_->last_t; }
 
 Status SeriesWriter::Seal() {
   for (int level = 1; level < impl_->meta.levels(); ++level) PC_RETURN_IF_ERROR(impl_->Flush(level));

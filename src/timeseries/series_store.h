@@ -73,6 +73,8 @@ class SeriesWriter {
   // Appends t_ms.size() samples at once, `values` holding their columns row after row: one write per
   // level and segment. Refused as a whole like Append.
   Status Append(std::span<const std::int64_t> t_ms, std::span<const float> values);
+  // The time of the last sample, -1 when there is none.
+  std::int64_t LastTime() const;
   // Writes the buckets still open, so coarse levels cover the series to its last sample (at the end
   // of a pod). Appending may go on afterwards.
   Status Seal();
