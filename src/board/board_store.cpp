@@ -26,7 +26,6 @@ namespace ts = timeseries;
 constexpr char kIndexFile[] = "index";
 constexpr std::size_t kMaxPoints = 5000;
 constexpr std::size_t kMaxOpenWriters = 64;  // each holds a file per level open
-constexpr std::size_t kReadChunk = 65'536;    // samples per read of raw points
 constexpr std::size_t kExportChunk = 4096;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Columns of a curve's series.
@@ -346,20 +345,12 @@ Status BoardWriter::Seal() {
 
 namespace {
 
-// The raw points of keys [from, to) of a series, read chunk by chunk, to `take(t, value, wall time)`
-// until it returns false.
+// The raw points of keys [from, to) of a series to `take(t, value, wall time)` until it returns false.
 template <typename Take>
-Status ForEachSample(const std::string& series, std::int64_t from, std::int64_t to, std::size_t chunk, Take&& take) {
-  while (from < to) {
-    auto run = ts::ReadSamples(series, from, to, chunk);
-    if (!run) return run.error();
-    for (std::size_t i = 0; i < run->t_ms.size(); ++i)
-      if (!take(run->t_ms[i], run->values[i * kColumns + kValue], run->values[i * kColumns + kWallTime]))
-        return Status::Ok();
-    if (!run->more) break;
-    from = run->t_ms.back() + 1;
-  }
-  return Status::Ok();
+Status ForEachSample(const std::string& series, std::int64_t from, std::int64_t to, Take&& take) {
+  return ts::ScanSamples(series, from, to, [&](std::int64_t t, std::span<const float> values) {
+    return take(t, values[kValue], values[kWallTime]);
+  });
 }
 
 // Debiased exponential moving average of the finite values seen so far (docs/board.md).
@@ -398,7 +389,7 @@ Status Smooth(const std::string& series, double weight, std::int64_t first_step,
   };
   Smoother ema(weight);
   std::size_t entry = 0;
-  return ForEachSample(series, 0, hi + 1, kReadChunk, [&](std::int64_t t, float value, float) {
+  return ForEachSample(series, 0, hi + 1, [&](std::int64_t t, float value, float) {
     ema.Add(value);
     if (t < lo) return true;
     while (entry < out.step.size() && t >= end_of(entry)) ++entry;
@@ -520,7 +511,7 @@ Status ExportPoints(const std::string& dir,
       chunk.clear();
     };
     const std::string series = SeriesDir(dir, entry.id);
-    Status read = ForEachSample(series, 0, ts::kMaxKey + 1, kExportChunk, [&](std::int64_t t, float value, float wall) {
+    Status read = ForEachSample(series, 0, ts::kMaxKey + 1, [&](std::int64_t t, float value, float wall) {
       chunk.push_back({entry.first_step + t, entry.first_wall_time_s + wall, value});
       if (chunk.size() == kExportChunk) flush();
       return sunk.ok();

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <type_traits>
 #include <limits>
 #include <optional>
 
@@ -185,12 +187,12 @@ Result<OpenSeries> OpenForReading(const std::string& dir) {
   return OpenSeries{std::move(*opened), *meta};
 }
 
-// Calls `take` with each valid record of `level` whose time is in [from, to), in time order, at
-// most `limit` of them, and stops at the first damaged record of a segment. Returns how many
-// records it read.
+// Calls `take` with each valid record of `level` whose time is in [from, to), in time order, until
+// it returns false if it returns bool, and stops at the first damaged record of a segment. Returns
+// how many records it read.
 template <typename Take>
 std::size_t ReadRecords(int dir_fd, const SegmentList& segments, const Meta& meta, int level, std::int64_t from,
-                        std::int64_t to, Take&& take, std::size_t limit = SIZE_MAX) {
+                        std::int64_t to, Take&& take) {
   const std::size_t size = RecordSize(level, meta.columns);
   const std::int64_t span = meta.SegmentSpan(level);
   std::size_t read = 0;
@@ -224,9 +226,13 @@ std::size_t ReadRecords(int dir_fd, const SegmentList& segments, const Meta& met
       std::size_t whole = static_cast<std::size_t>(got) / size;
       for (std::size_t i = 0; i < whole; ++i) {
         const char* r = chunk.data() + i * size;
-        if (read == limit || !Valid(r, size) || Load<std::int64_t>(r) >= to) return read;
+        if (!Valid(r, size) || Load<std::int64_t>(r) >= to) return read;
         ++read;
-        take(r);
+        if constexpr (std::is_same_v<decltype(take(r)), bool>) {
+          if (!take(r)) return read;
+        } else {
+          take(r);
+        }
       }
       if (whole < batch) break;
     }
@@ -690,24 +696,32 @@ Result<QueryResult> QueryGrid(const std::string& dir, std::int64_t from_ms, std:
   return QueryResult{width, folded.Take(), folder.records_read};
 }
 
+Status ScanSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
+                   const std::function<bool(std::int64_t t_ms, std::span<const float> values)>& take) {
+  auto series = OpenForReading(dir);
+  if (!series) return series.error();
+  const std::size_t columns = series->meta.columns;
+  const SegmentList segments = ListSegments(series->dir.fd);
+  float values[kMaxColumns];
+  ReadRecords(series->dir.fd, segments, series->meta, 0, from_ms, to_ms, [&](const char* r) {
+    std::memcpy(values, r + 8, columns * sizeof(float));
+    return take(Load<std::int64_t>(r), std::span<const float>(values, columns));
+  });
+  return Status::Ok();
+}
+
 Result<SampleRun> ReadSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
                               std::size_t max_samples) {
-  auto series = OpenForReading(dir);
-  if (!series) return Err(series.error());
-  const std::size_t columns = series->meta.columns;
   SampleRun run;
-  const SegmentList segments = ListSegments(series->dir.fd);
-  std::size_t limit = max_samples == SIZE_MAX ? max_samples : max_samples + 1;
-  ReadRecords(series->dir.fd, segments, series->meta, 0, from_ms, to_ms, [&](const char* r) {
-    run.t_ms.push_back(Load<std::int64_t>(r));
-    run.values.resize(run.values.size() + columns);
-    std::memcpy(run.values.data() + run.values.size() - columns, r + 8, columns * sizeof(float));
-  }, limit);
-  if (run.t_ms.size() > max_samples) {
-    run.more = true;
-    run.t_ms.pop_back();
-    run.values.resize(run.values.size() - columns);
-  }
+  PC_RETURN_IF_ERROR(ScanSamples(dir, from_ms, to_ms, [&](std::int64_t t, std::span<const float> values) {
+    if (run.t_ms.size() == max_samples) {
+      run.more = true;
+      return false;
+    }
+    run.t_ms.push_back(t);
+    run.values.insert(run.values.end(), values.begin(), values.end());
+    return true;
+  }));
   return run;
 }
 

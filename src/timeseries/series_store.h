@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -98,6 +99,10 @@ Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int
 // Whole rollup buckets are read where they fit and finer levels at the edges of the range and
 // after the last written bucket: O(points + 16 · levels) records. Errors as Query.
 Result<QueryResult> QueryGrid(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points);
+
+// Calls `take` with each sample of [from_ms, to_ms) in time order until it returns false.
+Status ScanSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
+                   const std::function<bool(std::int64_t t_ms, std::span<const float> values)>& take);
 
 // The samples of [from_ms, to_ms), at most `max_samples` of them, in time order.
 struct SampleRun {
