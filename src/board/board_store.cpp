@@ -33,19 +33,7 @@ constexpr std::size_t kValue = 0, kWallTime = 1, kColumns = 2;
 
 Status SystemError(const std::string& what) { return Status::Internal(what + ": " + fsutil::ErrnoText(errno)); }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (fd >= 0) ::close(fd);
-    fd = std::exchange(o.fd, -1);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using fsutil::Fd;
 
 // The board folder itself, never a link. NotFound when missing.
 Result<Fd> OpenBoardDir(const std::string& dir) {
