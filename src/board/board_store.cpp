@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "common/fs.h"
@@ -52,6 +53,8 @@ struct IndexEntry {
   std::int64_t first_step = 0;
   double first_wall_time_s = 0;
 };
+
+std::string MapKey(const CurveKey& key) { return key.graph + '\0' + key.curve + '\0' + key.pod; }
 
 std::string SeriesDir(const std::string& dir, std::int64_t id) { return dir + "/c" + std::to_string(id); }
 
@@ -137,12 +140,11 @@ std::optional<IndexEntry> ParseIndexLine(std::string_view line) {
 // second line for a key already named.
 std::vector<IndexEntry> ParseIndex(std::string_view text) {
   std::vector<IndexEntry> entries;
+  std::unordered_set<std::string> named;
   std::size_t start = 0;
   for (std::size_t end; (end = text.find('\n', start)) != std::string_view::npos; start = end + 1) {
     auto entry = ParseIndexLine(text.substr(start, end - start));
-    if (!entry) continue;
-    if (std::none_of(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.key == entry->key; }))
-      entries.push_back(std::move(*entry));
+    if (entry && named.insert(MapKey(entry->key)).second) entries.push_back(std::move(*entry));
   }
   return entries;
 }
@@ -203,10 +205,6 @@ struct BoardWriter::Impl {
   std::size_t open_writers = 0;
   std::uint64_t clock = 0;
 
-  static std::string MapKey(const CurveKey& key) {
-    return key.graph + '\0' + key.curve + '\0' + key.pod;
-  }
-
   // Cuts a torn last line off the index and learns its curves; ids already used by a folder are
   // never given again (a crash may leave the folder of a curve whose line was never written).
   Status Load() {
@@ -246,8 +244,11 @@ struct BoardWriter::Impl {
     auto writer = ts::SeriesWriter::Open(SeriesDir(dir, entry.id), kColumns, ts::Scale::kSteps);
     if (!writer) return Err(writer.error());
     std::string line = IndexLine(entry);
-    if (::write(index.fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-      return Err(SystemError("cannot append to the board index"));
+    if (::write(index.fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      Status failed = SystemError("cannot append to the board index");
+      (void)!::write(index.fd, "\n", 1);  // ends a torn line, so the lines after it stay whole
+      return Err(failed);
+    }
     by_key.emplace(MapKey(key), curves.size());
     curves.push_back({std::move(entry), std::move(*writer), 0});
     ++open_writers;
@@ -290,7 +291,7 @@ Result<AppendCounts> BoardWriter::Append(const CurveKey& key, std::span<const Po
   Impl& s = *impl_;
   AppendCounts counts;
   if (points.empty()) return counts;
-  auto found = s.by_key.find(Impl::MapKey(key));
+  auto found = s.by_key.find(MapKey(key));
   std::size_t index = 0;
   if (found != s.by_key.end()) {
     index = found->second;
@@ -431,8 +432,8 @@ Result<std::optional<CurveBuckets>> QueryCurve(const std::string& dir, const Ind
                                                const RangeQuery& range) {
   const std::string series = SeriesDir(dir, entry.id);
   auto extent = ts::Extent(series);
-  if (!extent) return Err(extent.error());
-  if (!extent->last) return std::optional<CurveBuckets>();
+  if (!extent && extent.error().code() != Code::kNotFound) return Err(extent.error());
+  if (!extent || !extent->last) return std::optional<CurveBuckets>();
   const std::int64_t last = extent->last->t_ms;
   CurveBuckets out;
   out.key = entry.key;
@@ -465,8 +466,8 @@ Result<std::vector<CurveInfo>> ListCurves(const std::string& dir) {
   std::vector<CurveInfo> curves;
   for (const IndexEntry& entry : *entries) {
     auto extent = ts::Extent(SeriesDir(dir, entry.id));
-    if (!extent) return Err(extent.error());
-    if (!extent->last) continue;
+    if (!extent && extent.error().code() != Code::kNotFound) return Err(extent.error());
+    if (!extent || !extent->last) continue;  // a curve whose series was never written
     curves.push_back({entry.key, extent->samples, entry.first_step, entry.first_step + extent->last->t_ms,
                       extent->last->values[kValue], entry.first_wall_time_s + extent->last->values[kWallTime]});
   }
