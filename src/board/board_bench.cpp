@@ -77,7 +77,8 @@ int main() {
     for (std::int64_t from = 0; from < kPoints; from += kBatch) {
       for (std::int64_t i = 0; i < kBatch; ++i) {
         std::int64_t step = from + i;
-        batch[i] = {step, 1'796'000'000.0 + step * 0.1, 1.0 + 0.01 * std::sin(step * 0.001) + (step == 424'242 ? 99 : 0)};
+        double value = 1.0 + 0.01 * std::sin(step * 0.001) + (step == 424'242 ? 99 : 0);
+        batch[i] = {step, 1'796'000'000.0 + step * 0.1, value};
       }
       auto begin = Clock::now();
       if (!(*writer)->Append(kLoss, batch)) return 1;

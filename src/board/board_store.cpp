@@ -441,7 +441,8 @@ Result<std::optional<CurveBuckets>> QueryCurve(const std::string& dir, const Ind
   std::int64_t lo = 0, hi = last;  // keys: a step that is no key lies before the first or far after the last
   if (range.from_step && *range.from_step > entry.first_step)
     lo = KeyOf(*range.from_step, entry.first_step).value_or(last + 1);
-  if (range.to_step) hi = *range.to_step < entry.first_step ? -1 : std::min(hi, KeyOf(*range.to_step, entry.first_step).value_or(hi));
+  if (range.to_step)
+    hi = *range.to_step < entry.first_step ? -1 : std::min(hi, KeyOf(*range.to_step, entry.first_step).value_or(hi));
   if (lo > hi) return std::optional<CurveBuckets>(std::move(out));  // no point in the range
   PC_RETURN_IF_ERROR(Summarise(series, entry, lo, hi, range.points, out));
   if (range.smoothing) PC_RETURN_IF_ERROR(Smooth(series, *range.smoothing, entry.first_step, lo, hi, out));
@@ -474,7 +475,8 @@ Result<std::vector<CurveInfo>> ListCurves(const std::string& dir) {
   return curves;
 }
 
-Result<std::vector<CurveBuckets>> QueryGraph(const std::string& dir, const std::string& graph, const RangeQuery& range) {
+Result<std::vector<CurveBuckets>> QueryGraph(const std::string& dir, const std::string& graph,
+                                             const RangeQuery& range) {
   PC_RETURN_IF_ERROR(Validate(range));
   auto entries = ReadIndex(dir);
   if (!entries) return Err(entries.error());

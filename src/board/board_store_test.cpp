@@ -207,7 +207,8 @@ TEST_F(BoardStoreTest, StepsNotAboveTheLastKeptAreSkippedAndCounted) {
     counts = Append(*writer, kLoss, Points(-5, 10, [](std::int64_t) { return 2.0; }));  // a restart from -5
     EXPECT_EQ(counts.stored, 5u);
     EXPECT_EQ(counts.out_of_order, 5u);
-    std::vector<Point> shuffled = {{7, kWall0, 1}, {6, kWall0, 1}, {8, kWall0, 1}, {std::numeric_limits<std::int64_t>::min(), kWall0, 1}};
+    std::vector<Point> shuffled = {
+        {7, kWall0, 1}, {6, kWall0, 1}, {8, kWall0, 1}, {std::numeric_limits<std::int64_t>::min(), kWall0, 1}};
     counts = Append(*writer, kLoss, shuffled);
     EXPECT_EQ(counts.stored, 2u);
     EXPECT_EQ(counts.out_of_order, 2u);

@@ -443,11 +443,13 @@ Status SeriesWriter::Append(std::span<const std::int64_t> t_ms, std::span<const 
     return Status::InvalidArgument("a sample has " + std::to_string(s.meta.columns) + " values", "values");
   std::int64_t previous = s.last_t;
   for (std::int64_t t : t_ms) {
-    if (t < 0 || t <= previous || t > kMaxKey) return Status::InvalidArgument("samples must come in increasing time", "t");
+    if (t < 0 || t <= previous || t > kMaxKey)
+      return Status::InvalidArgument("samples must come in increasing time", "t");
     previous = t;
   }
   Status status;
-  for (std::size_t i = 0; i < t_ms.size() && status.ok(); ++i) status = s.AppendOne(t_ms[i], &values[i * s.meta.columns]);
+  for (std::size_t i = 0; i < t_ms.size() && status.ok(); ++i)
+    status = s.AppendOne(t_ms[i], &values[i * s.meta.columns]);
   Status written = s.WriteAllPending();
   return status.ok() ? written : status;
 }
@@ -574,9 +576,18 @@ std::vector<Bucket> Downsampler::Take() {
   return std::move(done_);
 }
 
+namespace {
+
+Status CheckRange(std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
+  if (from_ms >= to_ms) return Status::InvalidArgument("from must be before to", "from");
+  if (points < 1 || points > kMaxPoints) return Status::InvalidArgument("points must be from 1 to 100000", "points");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
-  if (from_ms >= to_ms) return Err(Status::InvalidArgument("from must be before to", "from"));
-  if (points < 1 || points > kMaxPoints) return Err(Status::InvalidArgument("points must be from 1 to 100000", "points"));
+  PC_RETURN_IF_ERROR(CheckRange(from_ms, to_ms, points));
   auto series = OpenForReading(dir);
   if (!series) return Err(series.error());
   const Meta& meta = series->meta;
@@ -669,8 +680,7 @@ struct GridFolder {
 }  // namespace
 
 Result<QueryResult> QueryGrid(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
-  if (from_ms >= to_ms) return Err(Status::InvalidArgument("from must be before to", "from"));
-  if (points < 1 || points > kMaxPoints) return Err(Status::InvalidArgument("points must be from 1 to 100000", "points"));
+  PC_RETURN_IF_ERROR(CheckRange(from_ms, to_ms, points));
   auto series = OpenForReading(dir);
   if (!series) return Err(series.error());
   from_ms = std::clamp<std::int64_t>(from_ms, 0, kMaxKey);
