@@ -241,6 +241,7 @@ struct BoardWriter::Impl {
   // A new curve: its series first, then its index line, so a line always names a series.
   Result<std::size_t> AddCurve(const CurveKey& key, const Point& first) {
     IndexEntry entry{next_id++, key, first.step, first.wall_time_s};
+    CloseOldestIfFull();
     auto writer = ts::SeriesWriter::Open(SeriesDir(dir, entry.id), kColumns, ts::Scale::kSteps);
     if (!writer) return Err(writer.error());
     std::string line = IndexLine(entry);
@@ -255,16 +256,20 @@ struct BoardWriter::Impl {
     return curves.size() - 1;
   }
 
+  // Closes the writer written longest ago when kMaxOpenWriters are open.
+  void CloseOldestIfFull() {
+    if (open_writers < kMaxOpenWriters) return;
+    auto oldest = std::min_element(curves.begin(), curves.end(), [](const Curve& a, const Curve& b) {
+      return (a.writer ? a.used : UINT64_MAX) < (b.writer ? b.used : UINT64_MAX);
+    });
+    oldest->writer.reset();
+    --open_writers;
+  }
+
   Result<ts::SeriesWriter*> WriterOf(Curve& curve) {
     curve.used = ++clock;
     if (curve.writer) return curve.writer.get();
-    if (open_writers >= kMaxOpenWriters) {
-      auto oldest = std::min_element(curves.begin(), curves.end(), [](const Curve& a, const Curve& b) {
-        return (a.writer ? a.used : UINT64_MAX) < (b.writer ? b.used : UINT64_MAX);
-      });
-      oldest->writer.reset();
-      --open_writers;
-    }
+    CloseOldestIfFull();
     auto writer = ts::SeriesWriter::Open(SeriesDir(dir, curve.entry.id), kColumns, ts::Scale::kSteps);
     if (!writer) return Err(writer.error());
     curve.writer = std::move(*writer);

@@ -223,6 +223,31 @@ TEST_F(BoardStoreTest, StepsNotAboveTheLastKeptAreSkippedAndCounted) {
   EXPECT_EQ(curves[0].last_step, 10);
 }
 
+std::size_t OpenFileCount() {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator()));
+}
+
+TEST_F(BoardStoreTest, ManyCurvesKeepABoundedNumberOfFilesOpen) {
+  auto writer = Open();
+  const std::size_t before = OpenFileCount();
+  constexpr int kCurves = 100;
+  for (int round = 0; round < 2; ++round)
+    for (int c = 0; c < kCurves; ++c) {
+      CurveKey key{"g", "curve" + std::to_string(c), ""};
+      EXPECT_EQ(Append(*writer, key, Points(round * 20, 20, [&](std::int64_t s) { return c + s / 100.0; })).stored,
+                20u);
+      EXPECT_EQ(Append(*writer, key, Points(round * 20 + 10, 1, [](std::int64_t) { return 0.0; })).out_of_order, 1u);
+    }
+  EXPECT_LE(OpenFileCount() - before, 64u * 9 + 2);  // at most 64 curves' writers: a file per level and the folder
+  ASSERT_TRUE(writer->Seal().ok());
+  std::vector<CurveBuckets> curves = Query("g", {.points = 100});
+  ASSERT_EQ(curves.size(), static_cast<std::size_t>(kCurves));
+  for (int c = 0; c < kCurves; ++c) {
+    ASSERT_EQ(curves[c].step.size(), 40u);
+    EXPECT_EQ(curves[c].last[39], static_cast<float>(c + 0.39));
+  }
+}
+
 TEST_F(BoardStoreTest, ATornTailOfASeriesOrOfTheIndexIsDropped) {
   {
     auto writer = Open();
