@@ -184,6 +184,14 @@ std::optional<std::int64_t> KeyOf(std::int64_t step, std::int64_t first) {
   return static_cast<std::int64_t>(distance);
 }
 
+// A double as the store keeps it; beyond float's range is an infinity (a plain conversion is undefined).
+float ToFloat(double value) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  if (value > kMax) return std::numeric_limits<float>::infinity();
+  if (value < -kMax) return -std::numeric_limits<float>::infinity();
+  return static_cast<float>(value);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------
@@ -320,8 +328,8 @@ Result<AppendCounts> BoardWriter::Append(const CurveKey& key, std::span<const Po
       continue;
     }
     keys.push_back(last = *t);
-    values.push_back(static_cast<float>(p.value));
-    values.push_back(static_cast<float>(p.wall_time_s - curve.entry.first_wall_time_s));
+    values.push_back(ToFloat(p.value));
+    values.push_back(ToFloat(p.wall_time_s - curve.entry.first_wall_time_s));
   }
   PC_RETURN_IF_ERROR((*writer)->Append(keys, values));
   counts.stored = keys.size();

@@ -35,7 +35,7 @@ struct CurveKey {
 struct Point {
   std::int64_t step = 0;
   double wall_time_s = 0;  // seconds since the epoch
-  double value = 0;        // NaN and infinities are kept
+  double value = 0;        // kept as a float: NaN and infinities too, beyond its range an infinity
 };
 
 struct CurveInfo {
