@@ -337,8 +337,11 @@ Result<AppendCounts> BoardWriter::Append(const CurveKey& key, std::span<const Po
 }
 
 Status BoardWriter::Seal() {
-  for (Impl::Curve& curve : impl_->curves)
-    if (curve.writer) PC_RETURN_IF_ERROR(curve.writer->Seal());
+  for (Impl::Curve& curve : impl_->curves) {
+    auto writer = impl_->WriterOf(curve);  // a closed one reopens with its open buckets rebuilt
+    if (!writer) return writer.error();
+    PC_RETURN_IF_ERROR((*writer)->Seal());
+  }
   return Status::Ok();
 }
 

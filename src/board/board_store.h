@@ -10,7 +10,8 @@
 // reach outside `dir`. Nothing is followed through a symbolic link: a link in place of the board,
 // the index or a curve's folder makes what needs it fail (never written through).
 //
-// One BoardWriter per folder (the caller keeps it unique); any number of readers at the same time.
+// One BoardWriter per folder (the caller keeps it unique; it keeps the files of at most 64 curves
+// open, about 9 each); any number of readers at the same time.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +61,8 @@ class BoardWriter {
   // curve's last kept step (or lies more than 2^62 steps after its first) is skipped and counted.
   // The first point of a new curve fixes its first step and first wall time.
   Result<AppendCounts> Append(const CurveKey& key, std::span<const Point> points);
-  // Writes the buckets still open so summaries cover every point (at the end of a job).
+  // Writes the buckets still open (at the end of a job). Queries see every point without it; after
+  // it they read fewer records.
   Status Seal();
 
   struct Impl;

@@ -377,35 +377,56 @@ struct SeriesWriter::Impl {
     return std::optional<std::string>();
   }
 
-  // Rebuilds the bucket still open at the last sample of each level from what the level below holds
-  // after the level's last written record: its records and its own open bucket (a level is always
-  // written up to a sample where every level below is written too, so nothing straddles it).
+  // Rebuilds each level from the level below after the level's last written record: the buckets
+  // that closed before a crash (killed between the writes of two levels) are written, the one open
+  // at the last sample is kept open. A level is always written up to a sample where every level
+  // below is written too, so no record of the level below straddles the last written one.
   Status Recover() {
-    const SegmentList segments = ListSegments(dir.fd);
     for (int level = 0; level < meta.levels(); ++level) {
+      const SegmentList segments = ListSegments(dir.fd);  // the level below may have just grown
       auto last = Repair(level, segments[level]);
       if (!last) return last.error();
       if (level == 0) {
         if (*last) last_t = Load<std::int64_t>((*last)->data());
         continue;
       }
-      std::int64_t through = *last ? Load<std::int64_t>((*last)->data() + 8) : -1;
-      OpenBucket& bucket = buckets[level];
-      bucket.Reset(last_t < 0 ? -1 : FloorTo(last_t, meta.Width(level)), meta.columns);
-      if (last_t < 0) continue;
-      std::vector<float> values;
-      std::vector<ColumnStat> stats;
-      ReadRecords(dir.fd, segments, meta, level - 1, bucket.start, last_t + 1, [&](const char* r) {
-        std::int64_t t = Load<std::int64_t>(r);
-        if (level == 1) {
-          if (t > through) bucket.Add(t, Unpack(r + 8, meta.columns, values));
-        } else if (std::int64_t finer_through = Load<std::int64_t>(r + 8); finer_through > through) {
-          bucket.Merge(finer_through, Unpack(r + 16, meta.columns, stats));
-        }
-      });
-      if (const OpenBucket& finer = buckets[level - 1]; level > 1 && finer.through > through) bucket.Merge(finer);
+      const std::int64_t through = *last ? Load<std::int64_t>((*last)->data() + 8) : -1;
+      PC_RETURN_IF_ERROR(Rebuild(level, segments, through));
+      if (buckets[level].start < 0 && last_t >= 0)  // nothing after its last record: open where the series ends
+        buckets[level].Reset(FloorTo(last_t, meta.Width(level)), meta.columns);
+      PC_RETURN_IF_ERROR(WritePending(level));
     }
     return Status::Ok();
+  }
+
+  // Folds what the level below holds after `through` into the buckets of `level`.
+  Status Rebuild(int level, const SegmentList& segments, std::int64_t through) {
+    OpenBucket& bucket = buckets[level];
+    bucket.Reset(-1, meta.columns);
+    if (last_t < 0) return Status::Ok();
+    Status status;
+    auto enter = [&](std::int64_t t) {  // makes the bucket of t the open one, writing the one before
+      std::int64_t start = FloorTo(t, meta.Width(level));
+      if (bucket.start == start) return true;
+      status = Flush(level);
+      bucket.Reset(start, meta.columns);
+      return status.ok();
+    };
+    std::vector<float> values;
+    std::vector<ColumnStat> stats;
+    const std::int64_t from = FloorTo(std::max<std::int64_t>(through, 0), meta.Width(level));
+    ReadRecords(dir.fd, segments, meta, level - 1, from, last_t + 1, [&](const char* r) {
+      std::int64_t t = Load<std::int64_t>(r);
+      std::int64_t last = level == 1 ? t : Load<std::int64_t>(r + 8);
+      if (last <= through) return true;
+      if (!enter(t)) return false;
+      if (level == 1) bucket.Add(t, Unpack(r + 8, meta.columns, values));
+      else bucket.Merge(last, Unpack(r + 16, meta.columns, stats));
+      return true;
+    });
+    const OpenBucket& finer = buckets[level - 1];
+    if (status.ok() && level > 1 && finer.through > through && enter(finer.start)) bucket.Merge(finer);
+    return status;
   }
 };
 

@@ -238,6 +238,26 @@ TEST_F(StepSeriesTest, ReopenedSeriesRebuildOpenBucketsFromTheLevelBelow) {
   }
 }
 
+TEST_F(StepSeriesTest, BucketsLostInACrashAreRebuiltFromTheLevelBelow) {
+  {
+    auto writer = OpenSteps();
+    FillSteps(*writer, 0, 1, 5000);  // 312 buckets of 16 written, 19 of 256
+  }
+  // Killed between writing the samples and the buckets: the last 100 of 16 steps and every one of
+  // 256 steps are lost (a bucket of 2 columns takes 60 bytes).
+  fs::resize_file(dir() + "/L1-0.ts", fs::file_size(dir() + "/L1-0.ts") - 100 * 60);
+  fs::remove(dir() + "/L2-0.ts");
+  {
+    auto writer = OpenSteps();
+    FillSteps(*writer, 5000, 1, 1000);
+    ASSERT_TRUE(writer->Seal().ok());
+  }
+  for (std::size_t points : {300, 20, 2}) {  // read from the buckets of 16, of 256 and of 4096
+    SCOPED_TRACE(points);
+    ExpectExact(Grid(0, 6000, points), 0, 6000, 1, 5999);
+  }
+}
+
 TEST_F(StepSeriesTest, TheScaleIsKeptAndAnOldSeriesIsTime) {
   OpenSteps();
   EXPECT_EQ(SeriesWriter::Open(dir(), 2).error().code(), Code::kInvalidArgument);
