@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -47,6 +48,8 @@ class RunBoards {
     std::lock_guard lock(mutex_);
     auto& appender = open_[run.id];
     if (!appender) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(run.dir).parent_path(), ec);
       auto opened = board::BoardAppender::Open(run.dir, run.source, hub_);
       if (!opened) {
         open_.erase(run.id);

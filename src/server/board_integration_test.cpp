@@ -26,7 +26,7 @@ class BoardTest : public testing::PlatformTest {
  protected:
   void SetUp() override {
     PlatformTest::SetUp();
-    StartServer({"--board-points-per-pod", "7"});
+    StartServer({"--board-points-per-pod", "8"});
     ann_ = RegisterUser("ann@example.com", "ann-lab");
     eve_ = RegisterUser("eve@example.com", "eve-lab");
   }
@@ -76,7 +76,7 @@ TEST_F(BoardTest, EventFilesOfARunningJobAreGraphedLiveExportedAndHiddenFromOthe
                               "ln -s /data/workspace/board-exp $B/linked && "
                               "ln -s /data/workspace/board-exp/vdlrecords.1700000000.log $B/vdlrecords.1.log && "
                               "while [ ! -e /data/workspace/board-exp/go ]; do sleep 0.1; done && "
-                              "mkdir $B/eval && cp vdlrecords.* $B/eval/ && cp vdlrecords.* $B/eval/vdlrecords.1700000001.log && "
+                              "mkdir $B/eval && cp events.out.* $B/eval/events.out.tfevents.1700000000 && cp vdlrecords.* $B/eval/ && "
                               "sleep 600"}});
   ASSERT_EQ(submitted->status, 201) << submitted->body;
   job_ = json::parse(submitted->body).at("id").as_int64();
@@ -98,7 +98,9 @@ TEST_F(BoardTest, EventFilesOfARunningJobAreGraphedLiveExportedAndHiddenFromOthe
   const json::value& series = data.at("series").at(0);
   EXPECT_TRUE(series.at("exact").as_bool());
   EXPECT_EQ(json::serialize(series.at("step")), "[0,1,2]");
-  EXPECT_EQ(json::serialize(series.at("last")), "[2.5,1.25,\"NaN\"]");
+  EXPECT_EQ(series.at("last").at(0).to_number<double>(), 2.5);
+  EXPECT_EQ(series.at("last").at(1).to_number<double>(), 1.25);
+  EXPECT_EQ(series.at("last").at(2).as_string(), "NaN");
   EXPECT_EQ(series.at("wall_time").at(0).to_number<double>(), 1700000001.5);
 
   // Live: the VisualDL file arrives while the stream is open.
@@ -107,13 +109,13 @@ TEST_F(BoardTest, EventFilesOfARunningJobAreGraphedLiveExportedAndHiddenFromOthe
                           "\r\nAuthorization: Bearer " + ann_ + "\r\nAccept: text/event-stream\r\n\r\n"));
   ASSERT_NE(stream.ReadUntil("\r\n\r\n", 10s).find("200"), std::string::npos);
   std::ofstream(exp + "/go") << "go";
-  std::string live = stream.ReadUntil("\"curve\":\"acc\"", 20s);
+  std::string live = stream.ReadUntil("\"value\":[\"-Infinity\"]", 20s);
   EXPECT_NE(live.find("event: points"), std::string::npos) << live << server_->Log();
-  EXPECT_NE(live.find("\"pod\":\"eval\""), std::string::npos) << live;
-  live += stream.ReadUntil("-Infinity", 10s);
-  EXPECT_NE(live.find("\"value\":[\"-Infinity\"]"), std::string::npos) << live;
+  EXPECT_NE(live.find("\"curve\":\"acc\",\"pod\":\"eval\",\"step\":[3],\"value\":[\"-Infinity\"]"),
+            std::string::npos) << live;
 
-  // The pod limit (7 points): the second VisualDL file of pod "eval" found room for 3 of its 4.
+  // The pod limit (8 points): pod "eval" wrote 7 points in its TensorBoard file, then 4 in its
+  // VisualDL file, of which only the first found room.
   ASSERT_TRUE(testing::WaitFor([&] { return Get(Board()).at("skipped").at("over_limit").as_int64() > 0; }, 20s))
       << server_->Log();
   EXPECT_NE(server_->Log().find("board_points_per_pod"), std::string::npos);
@@ -193,7 +195,10 @@ TEST_F(BoardTest, StandaloneRunsRecordPointsThroughTheApi) {
 
   auto data = Get("/api/v1/board/data?source=run:" + id + "&graph=cost&smoothing=0.5");
   ASSERT_EQ(data.at("series").as_array().size(), 2u) << data;
-  EXPECT_EQ(json::serialize(data.at("series").at(0).at("last")), "[1,0.5,0.33333334]");
+  const json::value& cost = data.at("series").at(0).at("last");
+  EXPECT_EQ(cost.at(0).to_number<double>(), 1.0);
+  EXPECT_EQ(cost.at(1).to_number<double>(), 0.5);
+  EXPECT_FLOAT_EQ(static_cast<float>(cost.at(2).to_number<double>()), 1.0f / 3);
   EXPECT_EQ(data.at("series").at(0).at("smoothed").as_array().size(), 3u);
   EXPECT_EQ(json::serialize(data.at("series").at(1).at("max")), "[\"Infinity\"]");
 
