@@ -121,7 +121,8 @@ function summarize(data: GraphData, model: ChartModel): string {
     for (let i = s.step.length - 1; i >= 0; i--) {
       const value = decodeNumber(s.last[i]);
       if (Number.isNaN(value)) continue;
-      parts.push(`${line.label}: last ${formatValue(value)} at step ${s.step[i]! + (s.exact ? 0 : Math.max(0, s.bucket_steps - 1))}`);
+      const where = s.exact ? `at step ${s.step[i]}` : `in steps ${s.step[i]}–${s.step[i]! + Math.max(1, s.bucket_steps) - 1}`;
+      parts.push(`${line.label}: last ${formatValue(value)} ${where}`);
       break;
     }
   }

@@ -196,18 +196,9 @@ function useLiveTicks(sources: readonly SourceId[], boards: Readonly<Record<Sour
   const throttleMs = props.throttleMs ?? LIVE_THROTTLE_MS;
   const markGraph = useThrottledRanges(tick, throttleMs);
   const markNew = useThrottledRanges(() => reload(), throttleMs);
-  const state = useBoardStream(sources, props.openEventSource, {
-    points: (event) => {
-      if (!knows(boardsRef.current, event)) markNew('lists', event.step);
-      markGraph(event.graph, event.step);
-    },
-    end: (source) => {
-      reload();
-      props.onEnded?.(source);
-    },
-  });
-  // Without the stream: every graph (zoomed or not) and the lists are read again now and then.
-  const poll = useCallback(async () => {
+  // Every graph (zoomed or not) and the lists read again: when the stream ends (the last points are
+  // stored) and, without the stream, now and then.
+  const refreshAll = useCallback(async () => {
     reload();
     setTicks((now) => {
       const next: Record<string, Tick> = {};
@@ -215,7 +206,17 @@ function useLiveTicks(sources: readonly SourceId[], boards: Readonly<Record<Sour
       return next;
     });
   }, [reload, sources.join(' ')]);
-  usePolling(poll, POLL_MS, state === 'failed');
+  const state = useBoardStream(sources, props.openEventSource, {
+    points: (event) => {
+      if (!knows(boardsRef.current, event)) markNew('lists', event.step);
+      markGraph(event.graph, event.step);
+    },
+    end: (source) => {
+      void refreshAll();
+      props.onEnded?.(source);
+    },
+  });
+  usePolling(refreshAll, POLL_MS, state === 'failed');
   return { ticks, state };
 }
 
