@@ -50,7 +50,7 @@ function markersPlugin(markers: () => readonly EdgeMarker[]): uPlot.Plugin {
 }
 
 function xAxisValues(axis: XAxis): uPlot.Axis['values'] {
-  if (axis === 'relative') return (_u, splits) => splits.map((v) => formatUptime(v));
+  if (axis === 'relative') return (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : formatUptime(v)));
   if (axis === 'step') return (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : ''));
   return undefined;
 }
@@ -80,7 +80,8 @@ function options(model: ChartModel, axis: XAxis, scale: YScale, width: number, m
     scales: { x: { time: axis === 'wall' }, y: scale === 'log' ? { distr: 3 } : {} },
     axes: [
       { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, ...(xAxisValues(axis) ? { values: xAxisValues(axis)! } : {}) },
-      { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: 70, values: (_u, splits) => splits.map((v) => formatValue(v)) },
+      // A log scale's splits hold nulls where no label goes.
+      { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: 70, values: (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : formatValue(v))) },
     ],
     plugins: [markersPlugin(markers)],
     hooks: {

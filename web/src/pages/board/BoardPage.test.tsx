@@ -17,6 +17,7 @@ interface FakePlotShape {
     series: Array<{ label?: string; width?: number; stroke?: string }>;
     bands: Array<{ series: [number, number] }>;
     scales: { x: { time?: boolean }; y: { distr?: number } };
+    axes: Array<{ values?: (u: unknown, splits: Array<number | null>) => string[] }>;
     hooks: { setSelect: Array<(u: unknown) => void>; setCursor: Array<(u: unknown) => void> };
   };
   cursor: { idx: number | null };
@@ -321,6 +322,8 @@ describe('JobBoardPage', () => {
     expect(chartOf('cost')?.dataset['points']).toBe('200');
     expect(chartOf('cost')?.querySelector('[data-testid="board-infinities"]')?.textContent).toContain('cost: +∞ at step 100');
     expect(chartOf('cost')?.querySelector('[data-testid="board-log-note"]')?.textContent).toBe('1 value ≤ 0 left out: a log scale cannot show them.');
+    // A log axis has splits without a label (null).
+    expect(plot.opts.axes[1]!.values!(plot, [null, 0.1, 1, null])).toEqual(['', '0.1', '1', '']);
   });
 
   it('appends live points: re-reads a graph at most once a second, and reads the graphs again for a new one', async () => {
