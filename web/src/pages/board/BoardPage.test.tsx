@@ -197,6 +197,7 @@ describe('JobBoardPage', () => {
     expect(api.getGraphData).toHaveBeenCalledWith({ sources: ['job:12'], graph: 'cost', from_step: undefined, to_step: undefined, points: 500, smoothing: 0.6 }, expect.anything());
     // Two finite points (the NaN counts for nothing).
     expect(chartOf('cost')?.dataset['points']).toBe('2');
+    expect(chartOf('cost')?.querySelector('[data-testid="board-summary"]')?.textContent).toBe('cost: last 0.25 at step 2.');
     expect(legend('cost')).toEqual(['cost']);
     const plot = plotOf('cost');
     expect(plot.opts.series.map((s) => [s.label, s.width])).toEqual([
@@ -276,6 +277,8 @@ describe('JobBoardPage', () => {
     await click(page.byTestId('board-y-log'));
     await settle();
     expect(window.location.search).toBe('?smoothing=0&x=wall&y=log');
+    // Comparing from here keeps the settings.
+    expect(page.byTestId('board-compare-link')?.getAttribute('href')).toBe('/board?source=job%3A12&smoothing=0&x=wall&y=log');
     expect(plotOf('cost').opts.scales.x.time).toBe(true);
     expect(plotOf('cost').opts.scales.y.distr).toBe(3);
     expect(plotOf('cost').data[0]).toEqual([T0, T0 + 1, T0 + 2]);

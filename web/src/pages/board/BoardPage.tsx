@@ -85,7 +85,7 @@ export function JobBoardPage({ params, api = boardApi, jobs = jobsApi, openEvent
           </h1>
           <StateBadge job={job} compact testId="board-job-state" />
         </div>
-        <a class="button button--small button--secondary" href={`/board?source=${encodeURIComponent(source)}`} data-testid="board-compare-link">
+        <a class="button button--small button--secondary" href={`/board${settingsSearch({ ...settings, sources: [source] })}`} data-testid="board-compare-link">
           Compare with other boards
         </a>
       </header>
