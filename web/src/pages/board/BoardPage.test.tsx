@@ -206,6 +206,7 @@ describe('JobBoardPage', () => {
       ['cost (smoothed)', 2.5],
     ]);
     expect(plot.data[1]).toEqual([0.5, null, 0.25]);
+    expect(page.byTestId('board-skipped')).toBeNull();
     expect(stream.opened).toEqual(['/api/v1/board/stream?source=job%3A12']);
     expect(page.byTestId('board-export-csv')?.getAttribute('href')).toBe('/api/v1/jobs/12/board/export?format=csv');
     expect(page.byTestId('board-export-json')?.getAttribute('href')).toBe('/api/v1/jobs/12/board/export?format=json');
@@ -416,10 +417,12 @@ describe('BoardPage', () => {
   });
 
   it('says which compared source has no graphs yet, and which could not be read', async () => {
-    const api = fakeBoardApi({ 'job:12': board('job:12', [['cost', ['cost']]]), 'run:4': board('run:4', []), 'job:13': new ApiError(500, 'internal', 'the store broke') }, costData);
+    const skipping = { ...board('job:12', [['cost', ['cost']]]), skipped: { corrupt_records: 1, out_of_order: 2, over_limit: 0 } };
+    const api = fakeBoardApi({ 'job:12': skipping, 'run:4': board('run:4', []), 'job:13': new ApiError(500, 'internal', 'the store broke') }, costData);
     page = await mountAt('/board?source=job:12&source=run:4&source=job:13', <BoardPage user={USER} params={{}} api={api} openEventSource={fakeStream().open} />);
 
     expect(page.text('board-empty-sources')).toBe('No graphs yet from lr-sweep.');
+    expect(page.text('board-skipped')).toBe('fit-a-line: 3 points skipped (1 corrupt record, 2 not after their curve’s last step).');
     expect(page.text('board-error')).toContain('Could not load the board of job:13:');
     expect(page.text('board-error-message')).toBe('The store broke.');
     expect(charts()).toHaveLength(1);

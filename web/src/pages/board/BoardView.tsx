@@ -262,6 +262,7 @@ export function BoardView(props: BoardViewProps): VNode {
         failed.length < sources.length && <EmptyBoard running={sources.some((s) => isLive(props.states[s], s))} />
       ) : (
         <>
+          <SkippedNote sources={sources} boards={boards} names={labels ?? names} />
           {emptySources.length > 0 && (
             <p class="muted board__note" data-testid="board-empty-sources">
               No graphs yet from {emptySources.map((s) => labels?.[s] ?? names[s] ?? s).join(', ')}.
@@ -286,6 +287,29 @@ export function BoardView(props: BoardViewProps): VNode {
         </>
       )}
     </div>
+  );
+}
+
+/** "fit-a-line: 3 points skipped (2 corrupt records, 1 out of order)": what the server could not keep. */
+function skippedText(board: SourceBoard, name: string | null): string | null {
+  const { corrupt_records: corrupt, out_of_order: outOfOrder, over_limit: overLimit } = board.skipped;
+  const total = corrupt + outOfOrder + overLimit;
+  if (total === 0) return null;
+  const why = [
+    corrupt > 0 ? plural(corrupt, 'corrupt record') : '',
+    outOfOrder > 0 ? `${outOfOrder} not after their curve’s last step` : '',
+    overLimit > 0 ? `${overLimit} over the pod’s limit` : '',
+  ].filter((part) => part !== '');
+  return `${name ? `${name}: ` : ''}${plural(total, 'point')} skipped (${why.join(', ')}).`;
+}
+
+function SkippedNote({ sources, boards, names }: { sources: readonly SourceId[]; boards: Readonly<Record<SourceId, SourceBoard>>; names: Readonly<Record<SourceId, string>> }): VNode | null {
+  const lines = sources.map((s) => (boards[s] ? skippedText(boards[s]!, sources.length > 1 ? (names[s] ?? s) : null) : null)).filter((line) => line !== null);
+  if (lines.length === 0) return null;
+  return (
+    <p class="muted board__note" data-testid="board-skipped">
+      {lines.join(' ')}
+    </p>
   );
 }
 
