@@ -258,11 +258,11 @@ export function BoardView(props: BoardViewProps): VNode {
         <ErrorBanner key={source} error={error.status === 404 ? 'not found' : error} prefix={`Could not load the board of ${names[source] ?? source}:`} testId="board-error" onRetry={reloadLists} />
       ))}
       <BoardToolbar {...props} streamState={state} />
+      <SkippedNote sources={sources} boards={boards} names={labels ?? names} />
       {graphs.length === 0 ? (
         failed.length < sources.length && <EmptyBoard running={sources.some((s) => isLive(props.states[s], s))} />
       ) : (
         <>
-          <SkippedNote sources={sources} boards={boards} names={labels ?? names} />
           {emptySources.length > 0 && (
             <p class="muted board__note" data-testid="board-empty-sources">
               No graphs yet from {emptySources.map((s) => labels?.[s] ?? names[s] ?? s).join(', ')}.

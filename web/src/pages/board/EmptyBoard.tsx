@@ -43,9 +43,13 @@ export function EmptyBoard({ running }: { running: boolean }): VNode {
           ? 'The curves appear here as soon as the training code draws them; this page updates by itself.'
           : 'Training code draws its curves with draw_board from the PaddleCloud SDK; they show here.'}
       </p>
-      <p class="empty__text">Call draw_board with the values to follow: each call adds a point to the graph named after its arguments.</p>
+      <p class="empty__text">
+        Call <code>draw_board</code> with the values to follow: each call adds a point to the graph named after its arguments.
+      </p>
       <Snippet text={DRAW_BOARD_SNIPPET} label="the draw_board example" testId="board-snippet" />
-      <p class="empty__text">Code that logs with VisualDL’s LogWriter draws on the board the same way:</p>
+      <p class="empty__text">
+        Code that logs with VisualDL’s <code>LogWriter</code> draws on the board the same way:
+      </p>
       <Snippet text={LOG_WRITER_SNIPPET} label="the LogWriter example" testId="board-snippet-logwriter" />
       <p class="empty__text">
         The board guide, <code>docs/board.md</code> in the PaddleCloud sources, says how graphs and curves are named and how many points are kept.
