@@ -116,8 +116,8 @@ function parseEnd(data: string): SourceId | null {
 }
 
 /**
- * Calls `fire(key, range)` for the steps `add`ed under a key: at once for the first, then at most once
- * every `ms` with the range of what came in between.
+ * Returns `mark(key, steps)`, which calls `fire(key, range)` with the range of the steps marked under
+ * the key: at once for the first mark, then at most once every `ms` for what was marked in between.
  */
 function useThrottledRanges(fire: (key: string, range: StepRange) => void, ms: number) {
   const pending = useRef(new Map<string, StepRange | null>());
@@ -127,8 +127,12 @@ function useThrottledRanges(fire: (key: string, range: StepRange) => void, ms: n
   useEffect(() => () => timers.current.forEach((timer) => clearTimeout(timer)), []);
   return useCallback(
     (key: string, steps: readonly number[]) => {
-      const from = Math.min(...steps);
-      const to = Math.max(...steps);
+      let from = Infinity;
+      let to = -Infinity;
+      for (const step of steps) {
+        from = Math.min(from, step);
+        to = Math.max(to, step);
+      }
       const before = pending.current.get(key) ?? null;
       pending.current.set(key, before ? { from: Math.min(before.from, from), to: Math.max(before.to, to) } : { from, to });
       if (timers.current.has(key)) return;
