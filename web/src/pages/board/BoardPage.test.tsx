@@ -429,6 +429,39 @@ describe('BoardPage', () => {
   });
 });
 
+describe('the end of live updates', () => {
+  it('comes when every compared job has ended: a job stopped already counts as ended', async () => {
+    const api = fakeBoardApi({ 'job:12': board('job:12', [['cost', ['cost']]]), 'job:13': board('job:13', [['cost', ['cost']]]) }, costData);
+    api.listSources = vi.fn(async () => ({ sources: [SOURCES[0]!, { ...SOURCES[0]!, source: 'job:13', name: 'fit-a-line-2', state: 'Stopped' }] }));
+    const stream = fakeStream();
+    page = await mountAt('/board?source=job:12&source=job:13', <BoardPage user={USER} params={{}} api={api} openEventSource={stream.open} />);
+
+    await stream.emit('open', null);
+    expect(page.byTestId('board-live')?.dataset['live']).toBe('true');
+    await stream.emit('end', { source: 'job:12' });
+    await settle();
+    expect(stream.closed()).toBe(true);
+    expect(page.text('board-live')).toBe('Finished: these are all the points.');
+  });
+
+  it('is there from the start for a job that has ended, and a run keeps the stream open', async () => {
+    const finished = makeJob({ id: 12, name: 'fit-a-line', state: 'Succeeded' });
+    const api = fakeBoardApi({ 'job:12': board('job:12', [['cost', ['cost']]]) }, costData);
+    const stream = fakeStream();
+    page = await mountAt('/jobs/12/board', <JobBoardPage user={USER} params={{ id: '12' }} api={api} jobs={jobs(finished)} openEventSource={stream.open} />);
+    expect(page.text('board-live')).toBe('Finished: these are all the points.');
+    page.unmount();
+
+    const runs = fakeBoardApi({ 'job:12': board('job:12', [['cost', ['cost']]]), 'run:4': board('run:4', [['cost', ['cost']]]) }, costData);
+    const runStream = fakeStream();
+    page = await mountAt('/board?source=job:12&source=run:4', <BoardPage user={USER} params={{}} api={runs} openEventSource={runStream.open} />);
+    await runStream.emit('open', null);
+    await runStream.emit('end', { source: 'job:12' });
+    expect(runStream.closed()).toBe(false);
+    expect(page.byTestId('board-live')?.dataset['live']).toBe('true');
+  });
+});
+
 describe('the board over the real API client (mocked fetch)', () => {
   it('asks the API’s paths and says “not found” for a source that answers 404', async () => {
     const asked: string[] = [];

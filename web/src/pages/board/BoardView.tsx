@@ -9,6 +9,7 @@ import type { VNode } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { BoardApi, GraphData, SourceBoard, SourceId, StreamPoints } from '../../api/board';
 import { boardExportUrl, boardStreamUrl } from '../../api/board';
+import { isActive } from '../../api/jobs';
 import type { ApiError } from '../../api/client';
 import { ErrorBanner, isAbort, Segmented, toApiError } from '../../forms';
 import { plural } from '../../format';
@@ -152,20 +153,31 @@ function useThrottledRanges(fire: (key: string, range: StepRange) => void, ms: n
   );
 }
 
-/** The stream's state: 'live' while open, 'ended' once every source (all jobs) ended, 'failed' when the browser gave up. */
+/** The stream's state: 'live' while open, 'ended' once every source has ended, 'failed' when the browser gave up. */
 type StreamState = 'connecting' | 'live' | 'ended' | 'failed';
 
-/** Subscribes to the sources' board stream while the view shows them. */
-function useBoardStream(sources: readonly SourceId[], open: OpenEventSource, handlers: { points: (event: StreamPoints) => void; end: (source: SourceId) => void }): StreamState {
+/**
+ * Subscribes to the sources' board stream while the view shows them. A source has ended when the
+ * stream said so (`end`) or when `finished` says so (a job known to have ended: the stream stays open
+ * for its last points and its `end`); the stream is closed once every source has ended. Runs never end.
+ */
+function useBoardStream(
+  sources: readonly SourceId[],
+  open: OpenEventSource,
+  finished: (source: SourceId) => boolean,
+  handlers: { points: (event: StreamPoints) => void; end: (source: SourceId) => void },
+): StreamState {
   const [state, setState] = useState<StreamState>('connecting');
-  const handlersRef = useRef(handlers);
-  handlersRef.current = handlers;
+  const [ended, setEnded] = useState<ReadonlySet<SourceId>>(new Set());
+  const current = useRef({ handlers, finished });
+  current.current = { handlers, finished };
   const key = sources.join(' ');
   useEffect(() => {
     if (sources.length === 0) return;
     setState('connecting');
+    setEnded(new Set());
+    const endedHere = new Set<SourceId>();
     const source: EventSourceLike = open(boardStreamUrl(sources));
-    const waiting = new Set(sources);
     source.addEventListener('open', () => setState('live'));
     source.addEventListener('error', () => {
       if (source.readyState === CLOSED) setState((now) => (now === 'ended' ? now : 'failed'));
@@ -173,26 +185,26 @@ function useBoardStream(sources: readonly SourceId[], open: OpenEventSource, han
     source.addEventListener('points', (event) => {
       setState((now) => (now === 'connecting' ? 'live' : now));
       const points = parsePoints(event.data);
-      if (points && points.step.length > 0) handlersRef.current.points(points);
+      if (points && points.step.length > 0) current.current.handlers.points(points);
     });
     source.addEventListener('end', (event) => {
-      const ended = parseEnd(event.data);
-      if (ended === null) return;
-      waiting.delete(ended);
-      handlersRef.current.end(ended);
-      // Runs have no end: the stream stays open while one is shown.
-      if (waiting.size === 0) {
+      const done = parseEnd(event.data);
+      if (done === null) return;
+      endedHere.add(done);
+      setEnded(new Set(endedHere));
+      current.current.handlers.end(done);
+      if (sources.every((s) => endedHere.has(s) || current.current.finished(s))) {
         source.close();
         setState('ended');
       }
     });
     return () => source.close();
   }, [key, open]);
-  return state;
+  return sources.every((s) => ended.has(s) || finished(s)) ? 'ended' : state;
 }
 
 /** The live part of the view: ticks per graph from the stream, the lists re-read for anything new. */
-function useLiveTicks(sources: readonly SourceId[], boards: Readonly<Record<SourceId, SourceBoard>>, reload: () => void, props: Pick<BoardViewProps, 'openEventSource' | 'onEnded' | 'throttleMs'>) {
+function useLiveTicks(sources: readonly SourceId[], boards: Readonly<Record<SourceId, SourceBoard>>, reload: () => void, props: Pick<BoardViewProps, 'openEventSource' | 'onEnded' | 'throttleMs' | 'states'>) {
   const [ticks, setTicks] = useState<Readonly<Record<string, Tick>>>({});
   const boardsRef = useRef(boards);
   boardsRef.current = boards;
@@ -210,7 +222,9 @@ function useLiveTicks(sources: readonly SourceId[], boards: Readonly<Record<Sour
       return next;
     });
   }, [reload, sources.join(' ')]);
-  const state = useBoardStream(sources, props.openEventSource, {
+  const statesRef = useRef(props.states);
+  statesRef.current = props.states;
+  const state = useBoardStream(sources, props.openEventSource, (source) => !isLive(statesRef.current[source], source), {
     points: (event) => {
       if (!knows(boardsRef.current, event)) markNew('lists', event.step);
       markGraph(event.graph, event.step);
@@ -317,9 +331,9 @@ function SkippedNote({ sources, boards, names }: { sources: readonly SourceId[];
   );
 }
 
-/** A job that may still draw (Pending, Running), or a run (any time). */
+/** A run (it may draw any time), or a job that may still draw: Pending, Running, or a state not known yet. */
 function isLive(state: string | undefined, source: SourceId): boolean {
-  return source.startsWith('run:') || state === 'Pending' || state === 'Running';
+  return source.startsWith('run:') || state === undefined || isActive(state);
 }
 
 function liveText(state: StreamState): string {
