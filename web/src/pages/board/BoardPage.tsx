@@ -19,9 +19,9 @@ import { StateBadge } from '../jobs/common';
 import { JobNotFound, parseJobId } from '../jobs/JobDetailPage';
 import type { OpenEventSource } from '../jobs/LogConsole';
 import { useJob } from '../perf/PerfPage';
-import type { ViewSettings } from './BoardView';
 import { BoardView } from './BoardView';
 import { EmptyBoard } from './EmptyBoard';
+import type { ViewSettings } from './model';
 import { MAX_SOURCES, readSettings, settingsSearch } from './model';
 
 const openBrowserEventSource: OpenEventSource = (url) => new EventSource(url) as unknown as ReturnType<OpenEventSource>;

@@ -37,6 +37,9 @@ export interface BoardSettings {
   y: YScale;
 }
 
+/** The controls a view shares (the sources are the page's). */
+export type ViewSettings = Omit<BoardSettings, 'sources'>;
+
 /** A smoothing weight within 0..0.99 on a 0.01 grid; anything unreadable is the default. */
 export function clampSmoothing(value: number): number {
   if (!Number.isFinite(value)) return DEFAULT_SMOOTHING;
