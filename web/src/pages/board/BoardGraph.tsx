@@ -11,7 +11,7 @@ import { pointsFor } from '../perf/series';
 import { BoardChart } from './BoardChart';
 import type { Tick } from './live';
 import type { StepRange, ViewSettings } from './model';
-import { buildChart, firstWallTimes, smoothingParam, stepRangeForX } from './model';
+import { buildChart, firstWallTimes, middleHalf, smoothingParam, stepRangeForX } from './model';
 
 export interface BoardGraphProps {
   graph: string;
@@ -88,6 +88,16 @@ export function BoardGraph(props: BoardGraphProps): VNode {
         <h2 class="card__title perf-chart__title" data-testid="board-chart-title">
           {graph}
         </h2>
+        <button
+          type="button"
+          class="button button--small button--secondary"
+          disabled={!data || middleHalf(data) === null}
+          onClick={() => setZoom(data && middleHalf(data))}
+          aria-label={`Zoom in on ${graph}`}
+          data-testid="board-zoom-in"
+        >
+          Zoom in
+        </button>
         {zoom && (
           <>
             <span class="muted perf-chart__about" data-testid="board-zoom">

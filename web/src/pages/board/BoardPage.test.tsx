@@ -306,6 +306,11 @@ describe('JobBoardPage', () => {
     await settle();
     expect(api.getGraphData).toHaveBeenLastCalledWith(expect.objectContaining({ from_step: undefined, to_step: undefined }), expect.anything());
     expect(chartOf('cost')?.dataset['zoomed']).toBe('false');
+
+    // From the keyboard: the middle half of the steps shown.
+    await click(page.byTestId('board-zoom-in'));
+    await settle();
+    expect(api.getGraphData).toHaveBeenLastCalledWith(expect.objectContaining({ from_step: 10, to_step: 30 }), expect.anything());
   });
 
   it('draws a min..max band behind bucketed data and flags infinities and log-scale left-outs', async () => {

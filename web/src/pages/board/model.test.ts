@@ -8,6 +8,7 @@ import {
   decodeNumber,
   DEFAULT_SMOOTHING,
   firstWallTimes,
+  middleHalf,
   formatValue,
   legendLabels,
   readout,
@@ -160,6 +161,13 @@ describe('zoom', () => {
     // 40..60 s: job:12's bucket at 120 s (steps 20..29) and run:4's point at 50 s (step 1).
     expect(stepRangeForX(data, 'relative', origins, 15, 25)).toEqual({ from: 20, to: 29 });
     expect(stepRangeForX(data, 'relative', origins, 45, 55)).toEqual({ from: 1, to: 1 });
+  });
+
+  it('zooms in on the middle half of the steps from the keyboard', () => {
+    // job:12's buckets cover steps 0..39.
+    expect(middleHalf(data)).toEqual({ from: 10, to: 29 });
+    expect(middleHalf({ graph: 'cost', series: [exact({ values: [1, 2, 3] })] })).toBeNull();
+    expect(middleHalf({ graph: 'cost', series: [] })).toBeNull();
   });
 
   it('is touched by live points inside it only', () => {

@@ -139,6 +139,21 @@ export function stepRangeForX(data: GraphData, axis: XAxis, origins: Readonly<Re
   return from <= to ? { from, to } : null;
 }
 
+/** The middle half of the steps the data covers (zooming in from the keyboard); null below 4 steps. */
+export function middleHalf(data: GraphData): StepRange | null {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const series of data.series) {
+    const n = series.step.length;
+    if (n === 0) continue;
+    first = Math.min(first, series.step[0]!);
+    last = Math.max(last, series.step[n - 1]! + (series.exact ? 0 : Math.max(1, series.bucket_steps) - 1));
+  }
+  const span = last - first;
+  if (!(span >= 3)) return null;
+  return { from: Math.ceil(first + span / 4), to: Math.floor(last - span / 4) };
+}
+
 /** True when a step of `steps` falls inside the zoom (live points that change a zoomed view). */
 export function touchesRange(steps: readonly number[], range: StepRange): boolean {
   return steps.some((step) => step >= range.from && step <= range.to);
