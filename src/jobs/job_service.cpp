@@ -10,6 +10,7 @@
 #include "common/units.h"
 #include "db/tenant_scope.h"
 #include "jobs/packages.h"
+#include "jobs/python_sdk.h"
 #include "jobs/reconcile.h"
 
 namespace paddlecloud::jobs {
@@ -185,7 +186,8 @@ std::string JobService::JobDir(const std::string& account_id, std::int64_t job_i
 }
 
 // What a job's pods see: its code and board outputs, the account's datasets and models, the
-// submitting user's own workspace (not the other members'), public data and shares read-only.
+// submitting user's own workspace (not the other members'), public data, shares and the platform's
+// Python SDK read-only.
 std::vector<cluster::Mount> JobService::PodMounts(const Principal& principal, const std::string& job_dir) const {
   fs::path space = fs::path(options_.files_dir) / principal.account_id;
   fs::path workspace = space / "workspace" / std::to_string(principal.user_id);
@@ -203,6 +205,7 @@ std::vector<cluster::Mount> JobService::PodMounts(const Principal& principal, co
       {workspace.string(), std::string(kPodDataDir) + "/workspace", false}});
   if (options_.read_only_mounts)
     for (auto& m : options_.read_only_mounts(principal.account_id)) mounts.push_back(std::move(m));
+  if (!options_.python_sdk_dir.empty()) mounts.push_back({options_.python_sdk_dir, kPodSdkDir, true});
   return mounts;
 }
 
@@ -393,6 +396,10 @@ Result<cluster::JobRun> JobService::BuildRun(const Job& job) {
   run.env["PADDLE_CLOUD_DATA"] = kPodDataDir;
   run.env["PADDLE_CLOUD_PUBLIC"] = kPodPublicDir;
   run.env["PADDLE_CLOUD_SHARED"] = kPodSharedDir;
+  if (!options_.python_sdk_dir.empty()) {
+    std::string& path = run.env["PYTHONPATH"];  // `import paddlecloud` finds the platform's SDK first
+    path = path.empty() ? kPodSdkDir : std::string(kPodSdkDir) + ":" + path;
+  }
   run.mounts = PodMounts(principal, dir);
   return run;
 }

@@ -58,6 +58,7 @@ struct JobsOptions {
   std::string jobs_dir;      // <data_dir>/jobs: <account>/<job id>/{logs,code,board}
   std::string files_dir;     // <data_dir>/files: <account>/{datasets,models,workspace/<user>}
   std::function<std::string()> pod_api_url;   // PADDLE_CLOUD_URL: where pods reach the API
+  std::string python_sdk_dir;  // InstallPythonSdk's folder: pods mount it at kPodSdkDir; "" for none
   // Read-only data a job of `account` sees: public data at kPodPublicDir and shares at
   // kPodSharedDir/<owner>/<path>.
   std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts;

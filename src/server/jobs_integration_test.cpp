@@ -217,6 +217,53 @@ TEST_F(JobsTest, AJobTokenActsOnlyForTheJobsWork) {
   EXPECT_EQ(after->status, 401) << after->body;
 }
 
+// Every pod imports the platform's own SDK (mounted read-only, first on PYTHONPATH), and draws.
+constexpr char kSdkProbe[] = R"py(
+import os
+import paddlecloud
+from paddlecloud import draw_board
+print("sdk=" + paddlecloud.__file__, flush=True)
+print("pythonpath=" + os.environ["PYTHONPATH"], flush=True)
+cost = 0.25
+draw_board(cost)
+paddlecloud.board.flush()
+for target in (os.path.join(os.path.dirname(paddlecloud.__file__), "planted.py"), paddlecloud.__file__):
+    try:
+        with open(target, "a") as f:
+            f.write("planted = True\n")
+        print("sdk_write=allowed", target, flush=True)
+    except OSError as e:
+        print("sdk_write=refused", target, e.strerror, flush=True)
+)py";
+
+TEST_F(JobsTest, EveryPodImportsThePlatformsSdkReadOnly) {
+  std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
+  fs::create_directories(workspace);
+  std::ofstream(workspace + "/sdk_probe.py") << kSdkProbe;
+  auto job = Submit({{"name", "sdk"}, {"entry", "python3 /data/workspace/sdk_probe.py"}, {"num_trainer", 2},
+                     {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "128Mi"},
+                     {"env", {{"PYTHONPATH", "/data/workspace/lib"}}}});
+  std::int64_t id = job.at("id").as_int64();
+  WaitForState(id, "Succeeded");
+  for (const char* trainer : {"trainer-0", "trainer-1"}) {
+    std::string log = Log(id, "sdk-" + std::to_string(id) + "-" + trainer);
+    EXPECT_NE(log.find("sdk=/paddlecloud/python/paddlecloud/__init__.py"), std::string::npos) << log;
+    EXPECT_NE(log.find("pythonpath=/paddlecloud/python:/data/workspace/lib\n"), std::string::npos) << log;
+    EXPECT_EQ(Count(log, "sdk_write=refused"), 2) << log;
+    EXPECT_EQ(log.find("sdk_write=allowed"), std::string::npos) << log;
+  }
+  // Each trainer drew its point into a board file of its own.
+  std::string board = dir_.path() + "/data/jobs/ann-lab/" + std::to_string(id) + "/board";
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(board))
+    if (entry.path().filename().string().starts_with("events.out.tfevents.")) ++files;
+  EXPECT_EQ(files, 2);
+  // The installed SDK is untouched.
+  ASSERT_TRUE(fs::is_directory(dir_.path() + "/data/sdk/python"));
+  for (const auto& version : fs::directory_iterator(dir_.path() + "/data/sdk/python"))
+    EXPECT_FALSE(fs::exists(version.path() / "paddlecloud/planted.py")) << version.path();
+}
+
 TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
   std::string archive = dir_.path() + "/code.tar.gz";
   ASSERT_EQ(std::system(("tar -czf " + archive + " -C " + PADDLECLOUD_SOURCE_DIR + "/examples/fit_a_line train.py").c_str()), 0);

@@ -31,6 +31,7 @@
 #include "http/middleware.h"
 #include "http/server.h"
 #include "http/static_files.h"
+#include "jobs/python_sdk.h"
 #include "security/security_headers.h"
 #include "sqlite/sqlite_database.h"
 #include "webassets/web_assets.h"
@@ -250,12 +251,16 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
   // Without links in the path: pods' mounts are opened refusing any symbolic link on the way.
   std::string files_root = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "files")).string();
   jobs_dir_ = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string();
+  auto python_sdk = jobs::InstallPythonSdk(
+      fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "sdk" / "python")).string());
+  if (!python_sdk) return python_sdk.error();
   jobs_ = std::make_unique<jobs::JobService>(
       *database_, *backend_, *accounts_, *quotas_,
       jobs::JobsOptions{
           .jobs_dir = jobs_dir_,
           .files_dir = files_root,
           .pod_api_url = [url = pod_api_url_] { return *url; },
+          .python_sdk_dir = *python_sdk,
           .read_only_mounts =
               [files_root, files = files_.get()](const std::string& account) {
                 std::vector<cluster::Mount> mounts{{files_root + "/public", jobs::kPodPublicDir, true}};

@@ -1,26 +1,38 @@
 #!/usr/bin/env python3
 """Writes a C++ source embedding every file under DIST as paddlecloud::http::EmbeddedFile entries.
 
-Usage: embed_web_assets.py DIST OUTPUT.cpp
+Usage: embed_web_assets.py DIST OUTPUT.cpp [--suffix .py] [--header H --namespace NS --function F]
+By default the web UI's table (webassets/web_assets.h, EmbeddedWebAssets()); --suffix keeps only the
+files whose names end with it (the Python SDK embeds its .py files, not __pycache__).
 A missing DIST yields an empty table: the binary then answers that the UI is not built in.
 """
+import argparse
 import hashlib
 import os
-import sys
 
 
 def main() -> None:
-    dist, output = sys.argv[1], sys.argv[2]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dist")
+    parser.add_argument("output")
+    parser.add_argument("--suffix", default="")
+    parser.add_argument("--header", default="webassets/web_assets.h")
+    parser.add_argument("--namespace", default="paddlecloud::webassets")
+    parser.add_argument("--function", default="EmbeddedWebAssets")
+    args = parser.parse_args()
+    dist, output = args.dist, args.output
     files = []
     if os.path.isdir(dist):
         for root, _dirs, names in os.walk(dist):
             for name in sorted(names):
+                if not name.endswith(args.suffix):
+                    continue
                 full = os.path.join(root, name)
                 rel = os.path.relpath(full, dist).replace(os.sep, "/")
                 with open(full, "rb") as f:
                     files.append((rel, f.read()))
     files.sort()
-    out = ['#include "webassets/web_assets.h"', "", "namespace paddlecloud::webassets {", "namespace {", ""]
+    out = ['#include "%s"' % args.header, "", "namespace %s {" % args.namespace, "namespace {", ""]
     for i, (_rel, data) in enumerate(files):
         # Octal escapes keep the literal exact for any byte; split lines keep the compiler happy.
         chunks = []
@@ -46,11 +58,11 @@ def main() -> None:
     out.append("")
     out.append("}  // namespace")
     out.append("")
-    out.append("std::span<const http::EmbeddedFile> EmbeddedWebAssets() {")
+    out.append("std::span<const http::EmbeddedFile> %s() {" % args.function)
     out.append("  return std::span<const http::EmbeddedFile>(kFiles, %d);" % len(files))
     out.append("}")
     out.append("")
-    out.append("}  // namespace paddlecloud::webassets")
+    out.append("}  // namespace %s" % args.namespace)
     text = "\n".join(out) + "\n"
     try:
         with open(output) as f:
