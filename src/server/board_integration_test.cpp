@@ -146,6 +146,28 @@ TEST_F(BoardTest, EventFilesOfARunningJobAreGraphedLiveExportedAndHiddenFromOthe
   job_ = 0;
 }
 
+TEST_F(BoardTest, EveryJobThatDrewIsASource) {
+  const std::string exp = Workspace() + "/board-exp";
+  fs::create_directories(exp);
+  fs::copy(kTestdata + "/events.out.tfevents.1700000000.testhost.4242.0", exp);
+  std::vector<std::int64_t> ids;
+  for (const char* name : {"first", "second"}) {
+    auto submitted = CallWith(ann_, "POST", "/api/v1/jobs",
+                              {{"name", name}, {"workdir", "workspace/board-exp"},
+                               {"entry", "cp events.out.* $PADDLE_CLOUD_JOB_DIR/board/"}});
+    ASSERT_EQ(submitted->status, 201) << submitted->body;
+    ids.push_back(json::parse(submitted->body).at("id").as_int64());
+  }
+  json::value sources;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    sources = Get("/api/v1/board/sources");
+    return sources.at("sources").as_array().size() == 2;
+  }, 60s)) << json::serialize(sources) << server_->Log();
+  EXPECT_EQ(sources.at("sources").at(0).at("source").as_string(), "job:" + std::to_string(ids[1]));
+  EXPECT_EQ(sources.at("sources").at(0).at("curves").as_int64(), 4);
+  EXPECT_EQ(sources.at("sources").at(1).at("name").as_string(), "first");
+}
+
 TEST_F(BoardTest, BadQueriesAreClearErrors) {
   auto submitted = CallWith(ann_, "POST", "/api/v1/jobs", {{"name", "idle"}, {"entry", "sleep 600"}});
   ASSERT_EQ(submitted->status, 201) << submitted->body;
