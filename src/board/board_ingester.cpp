@@ -328,15 +328,19 @@ void BoardIngester::Ingest(const jobs::Job& job, JobTrack& track, bool final) {
     track.skipped.corrupt_records += batch->corrupt;
     if (batch->records > 0 || batch->corrupt > 0) track.changed = true;
 
-    // Points of one curve stored together, in file order.
-    std::map<std::pair<std::string, std::string>, std::vector<Point>> by_curve;
+    // Points of one curve stored together; curves in the order the file first names them, so a
+    // graph lists its curves as drawn (draw_board(train_cost, test_cost): train_cost first).
+    std::vector<std::pair<std::pair<std::string, std::string>, std::vector<Point>>> by_curve;
+    std::map<std::pair<std::string, std::string>, std::size_t> curve_index;
     for (const auto& p : batch->points) {
       CurveKey key = SplitTag(p.tag);
       if (!ValidName(key.graph) || !ValidName(key.curve)) {
         ++track.skipped.corrupt_records;
         continue;
       }
-      by_curve[{key.graph, key.curve}].push_back({p.step, p.wall_time_s, p.value});
+      auto [at, added] = curve_index.try_emplace({key.graph, key.curve}, by_curve.size());
+      if (added) by_curve.push_back({{key.graph, key.curve}, {}});
+      by_curve[at->second].second.push_back({p.step, p.wall_time_s, p.value});
     }
     std::uint64_t& pod_points = track.pod_points[file.pod];
     for (auto& [names, points] : by_curve) {
