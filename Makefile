@@ -40,6 +40,8 @@ test-sdk:
 test-examples:
 	@echo "==> examples (distributed fit_a_line with numpy)"
 	@/usr/bin/python3 -m unittest discover -s examples/fit_a_line
+	@/usr/bin/python3 -m unittest discover -s examples/board_logwriter
+	@/usr/bin/python3 -m unittest discover -s examples/board_seed
 
 test-web:
 	@echo "==> web UI unit tests"
