@@ -57,6 +57,7 @@ bench: build
 	@python3 bench/files_bench.py $(BUILD_DIR)
 	@python3 bench/auth_bench.py $(BUILD_DIR)
 	@$(BUILD_DIR)/src/timeseries/series_bench
+	@$(BUILD_DIR)/src/board/board_bench
 	@python3 bench/monitoring_bench.py $(BUILD_DIR)
 	@python3 bench/board_sdk_bench.py $(BUILD_DIR)
 

@@ -79,7 +79,7 @@ bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_
   if (method == "GET" || method == "HEAD") {
     for (std::string_view prefix : {"/api/v1/me", "/api/v1/session", "/api/v1/version", "/api/v1/storage",
                                     "/api/v1/files", "/api/v1/download", "/api/v1/uploads", "/api/v1/publications",
-                                    "/api/v1/shared-with-me", "/api/v1/jobs"})
+                                    "/api/v1/shared-with-me", "/api/v1/jobs", "/api/v1/board"})
       if (Under(path, prefix) && !Under(path, "/api/v1/me/tokens") && !Under(path, "/api/v1/me/certificates"))
         return true;
     return false;
@@ -87,7 +87,8 @@ bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_
   if (method == "POST")
     return path == "/api/v1/uploads" || path == "/api/v1/folders" || path == "/api/v1/copies" ||
            path == "/api/v1/jobs" || path == "/api/v1/jobs/packages" ||
-           path == "/api/v1/jobs/" + std::to_string(job_id) + "/stop";
+           path == "/api/v1/jobs/" + std::to_string(job_id) + "/stop" || path == "/api/v1/board/runs" ||
+           (Under(path, "/api/v1/board/runs") && path.ends_with("/points"));
   if (method == "PUT") return Under(path, "/api/v1/uploads") && path != "/api/v1/uploads";
   if (method == "PATCH") return Under(path, "/api/v1/files") && path != "/api/v1/files";
   if (method == "DELETE")

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string>
 
+#include <boost/url/parse.hpp>
+
 namespace paddlecloud::api {
 namespace {
 
@@ -28,6 +30,15 @@ Result<std::optional<std::int64_t>> QueryInt(const http::Request& request, std::
   auto n = Integer(*v);
   if (!n) return Err(Status::InvalidArgument(std::string(name) + " must be an integer", std::string(name)));
   return std::optional<std::int64_t>(*n);
+}
+
+std::vector<std::string> QueryAll(const http::Request& request, std::string_view name) {
+  std::vector<std::string> values;
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) return values;
+  for (const auto& param : url->params())
+    if (param.key == name) values.push_back(param.value);
+  return values;
 }
 
 }  // namespace paddlecloud::api

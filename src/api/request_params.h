@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "http/message.h"
@@ -17,5 +19,8 @@ Result<std::int64_t> PathId(const http::Request& request, std::string_view name,
 // Integer query parameter `name`; nullopt when absent or empty, InvalidArgument naming it when it is
 // not an integer.
 Result<std::optional<std::int64_t>> QueryInt(const http::Request& request, std::string_view name);
+
+// Every value of query parameter `name`, in order (`?source=a&source=b`); Request::query keeps the last.
+std::vector<std::string> QueryAll(const http::Request& request, std::string_view name);
 
 }  // namespace paddlecloud::api

@@ -2,12 +2,16 @@
 // store (timeseries/series_store.h) keyed by step: every point is kept, and a range of any length is
 // summarised at screen resolution reading O(points asked), each bucket keeping its min and max.
 //
-// Layout of `dir`: one series per curve (graph, curve, pod), columns value and wall time (seconds
-// since the curve's first point, float), steps increasing; an append-only index names them. Names
-// are data, never paths: a curve of any name cannot reach outside `dir`. Nothing is followed
-// through a symbolic link.
+// Layout of `dir`: one series per curve (graph, curve, pod) in "c<n>" (the store's Scale::kSteps,
+// keyed by the step's distance from the curve's first step), columns value and wall time (seconds
+// since the curve's first point; both float32), steps increasing; an append-only index ("index", a
+// checksummed line per curve: its folder, first step and first wall time, its names percent-encoded)
+// names them. A torn index line is ignored. Names are data, never paths: a curve of any name cannot
+// reach outside `dir`. Nothing is followed through a symbolic link: a link in place of the board,
+// the index or a curve's folder makes what needs it fail (never written through).
 //
-// One BoardWriter per folder (the caller keeps it unique); any number of readers at the same time.
+// One BoardWriter per folder (the caller keeps it unique; it keeps the files of at most 64 curves
+// open, about 9 each); any number of readers at the same time.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +36,7 @@ struct CurveKey {
 struct Point {
   std::int64_t step = 0;
   double wall_time_s = 0;  // seconds since the epoch
-  double value = 0;        // NaN and infinities are kept
+  double value = 0;        // kept as a float: NaN and infinities too, beyond its range an infinity
 };
 
 struct CurveInfo {
@@ -54,9 +58,11 @@ class BoardWriter {
   ~BoardWriter();
 
   // Appends points of one curve, given in file order; each point whose step is not above the
-  // curve's last kept step is skipped and counted.
+  // curve's last kept step (or lies more than 2^62 steps after its first) is skipped and counted.
+  // The first point of a new curve fixes its first step and first wall time.
   Result<AppendCounts> Append(const CurveKey& key, std::span<const Point> points);
-  // Writes the buckets still open so summaries cover every point (at the end of a job).
+  // Writes the buckets still open (at the end of a job). Queries see every point without it; after
+  // it they read fewer records.
   Status Seal();
 
   struct Impl;
@@ -66,7 +72,8 @@ class BoardWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-// The curves of the board in `dir`, in the order they were first written. Empty when `dir` holds none.
+// The curves of the board in `dir`, in the order they were first written, each read from its index
+// line and its last record. Empty when `dir` holds none; curves without a point are left out.
 Result<std::vector<CurveInfo>> ListCurves(const std::string& dir);
 
 struct RangeQuery {
@@ -86,11 +93,17 @@ struct CurveBuckets {
   std::vector<double> smoothed;    // with RangeQuery::smoothing only
 };
 
-// Every curve of `graph` in the board in `dir` over the range. InvalidArgument naming
-// "from_step", "points" or "smoothing"; an unknown graph gives no curves.
+// Every curve of `graph` in the board in `dir` over the range: exact when the range holds at most
+// `points` points, else buckets of the grid [k·bucket_steps, (k+1)·bucket_steps) counted from the
+// curve's first step, each summarising exactly its points within the range (the first bucket's
+// `step` is the range's first step), read in O(points) records. `smoothed` is the debiased EMA over
+// the curve's raw points from its first (it reads them up to the range's end). A curve with no point
+// in the range gives empty arrays. InvalidArgument naming "from_step", "points" or "smoothing"; an
+// unknown graph gives no curves.
 Result<std::vector<CurveBuckets>> QueryGraph(const std::string& dir, const std::string& graph, const RangeQuery& range);
 
-// Every raw point of every curve, curve by curve in ListCurves order, in chunks of bounded size.
+// Every raw point of every curve, curve by curve in ListCurves order, in chunks of at most 4096
+// points; stops at the first error of `sink` and returns it.
 Status ExportPoints(const std::string& dir,
                     const std::function<Status(const CurveKey&, std::span<const Point>)>& sink);
 

@@ -463,5 +463,32 @@ TEST_F(TopCliTest, AnotherAccountsJobIsNotFoundAndBadFlagsAreUsageErrors) {
   }, 30s));
 }
 
+TEST_F(JobsCliTest, BoardListsTheCurvesAJobDrewAndExportsThem) {
+  std::string code = dir_.path() + "/drawn";
+  fs::create_directories(code);
+  fs::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/testdata/eventfiles/events.out.tfevents.1700000000.testhost.4242.0",
+           code);
+  Outcome submit = Cli({"submit", code, "--name", "drawn", "--entry", "cp events.out.* $PADDLE_CLOUD_JOB_DIR/board/"});
+  ASSERT_EQ(submit.exit_code, 0) << submit;
+  Outcome board;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    board = Cli({"board", "drawn"});
+    return board.out.find("lr ") != std::string::npos;
+  }, 60s)) << board;
+  EXPECT_TRUE(std::regex_search(board.out, std::regex("\ntrain +loss +testhost +3 +0\\.\\.2 +NaN\n"))) << board;
+  EXPECT_TRUE(std::regex_search(board.out, std::regex("\neval +accuracy +testhost +2 +1\\.\\.2 +0.5\n"))) << board;
+
+  Outcome csv = Cli({"board", "drawn", "--export", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv;
+  EXPECT_EQ(csv.out.rfind("graph,curve,pod,step,wall_time,value\r\n", 0), 0u) << csv;
+  EXPECT_NE(csv.out.find("train,loss,testhost,1,1700000002.500,1.25\r\n"), std::string::npos) << csv;
+  Outcome as_json = Cli({"board", "drawn", "-o", "json"});
+  EXPECT_EQ(json::parse(as_json.out).at("graphs").as_array().size(), 4u) << as_json;
+
+  Outcome missing = Cli({"board", "no-such-job"});
+  EXPECT_EQ(missing.exit_code, 1) << missing;
+  EXPECT_EQ(Cli({"board", "drawn", "--export", "xml"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace paddlecloud::client

@@ -74,4 +74,14 @@ std::string ToHex(std::string_view bytes) {
   return out;
 }
 
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (fd >= 0) ::close(fd);
+  fd = std::exchange(o.fd, -1);
+  return *this;
+}
+
+Fd::~Fd() {
+  if (fd >= 0) ::close(fd);
+}
+
 }  // namespace paddlecloud::fsutil

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/status.h"
 
@@ -24,5 +25,14 @@ std::string ErrnoText(int err);
 
 // Lower-case hexadecimal of `bytes`.
 std::string ToHex(std::string_view bytes);
+
+// An owned file descriptor (-1: none), closed when dropped.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  Fd& operator=(Fd&& o) noexcept;
+  ~Fd();
+};
 
 }  // namespace paddlecloud::fsutil

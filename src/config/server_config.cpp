@@ -212,6 +212,7 @@ const std::map<std::string_view, Setter>& Setters() {
       {"quota_memory", Quota(&ServerConfig::quota_memory_bytes, units::ParseByteSize)},
       {"quota_gpus", Quota(&ServerConfig::quota_gpus, units::ParseCount)},
       {"quota_running_jobs", Quota(&ServerConfig::quota_running_jobs, units::ParseCount)},
+      {"board_points_per_pod", IntIn(&ServerConfig::board_points_per_pod, 1, 1'000'000'000'000)},
   };
   return kSetters;
 }
@@ -298,6 +299,8 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("quota_memory", "memory the jobs of a new account may request together (\"256Gi\"); empty or 0: no quota", "");
     add("quota_gpus", "GPUs the jobs of a new account may request together; empty or 0: no quota", "");
     add("quota_running_jobs", "jobs of a new account admitted at once (the rest wait); empty or 0: no quota", "");
+    add("board_points_per_pod", "Paddle Board points kept per pod of a job; past it the pod's further points are "
+        "dropped, counted and logged once", "10000000");
     return v;
   }();
   return settings;

@@ -64,6 +64,7 @@ struct ServerConfig {
   std::int64_t quota_memory_bytes = 0;
   std::int64_t quota_gpus = 0;
   std::int64_t quota_running_jobs = 0;
+  std::int64_t board_points_per_pod = 10'000'000;  // Paddle Board points kept per pod of a job
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

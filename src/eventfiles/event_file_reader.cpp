@@ -18,12 +18,17 @@ std::optional<FileKind> KindOfFileName(std::string_view file_name) {
 }
 
 Result<std::unique_ptr<EventFileReader>> EventFileReader::Open(const std::string& path, ReadPosition resume_from) {
+  return OpenAt(AT_FDCWD, path, resume_from);
+}
+
+Result<std::unique_ptr<EventFileReader>> EventFileReader::OpenAt(int dir_fd, const std::string& path,
+                                                                 ReadPosition resume_from) {
   const std::size_t slash = path.rfind('/');
   const auto kind = KindOfFileName(slash == std::string::npos ? path : std::string_view(path).substr(slash + 1));
   if (!kind)
     return Err(Status::InvalidArgument(
         "'" + path + "' is not an event file: expected events.out.tfevents.* or vdlrecords.*.log", "path"));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == ELOOP) return Err(Status::PermissionDenied("event file '" + path + "' is a symbolic link: refused"));

@@ -45,6 +45,9 @@ struct ReadBatch {
 class EventFileReader {
  public:
   static Result<std::unique_ptr<EventFileReader>> Open(const std::string& path, ReadPosition resume_from = {});
+  // The same, `name` taken relative to the open folder `dir_fd` (its last component not followed).
+  static Result<std::unique_ptr<EventFileReader>> OpenAt(int dir_fd, const std::string& name,
+                                                         ReadPosition resume_from = {});
   ~EventFileReader();
   EventFileReader(const EventFileReader&) = delete;
   EventFileReader& operator=(const EventFileReader&) = delete;

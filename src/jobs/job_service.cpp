@@ -670,6 +670,14 @@ std::string JobService::UsageDir(const Job& job) const {
   return (fs::path(JobDir(job.account_id, job.id)) / "usage").string();
 }
 
+std::string JobService::BoardDir(const Job& job) const {
+  return (fs::path(JobDir(job.account_id, job.id)) / "board").string();
+}
+
+std::string JobService::BoardStoreDir(const Job& job) const {
+  return (fs::path(JobDir(job.account_id, job.id)) / "board-store").string();
+}
+
 void JobService::ReconcileJob(const Job& job) {
   auto observed = backend_.GetPods(job.account_id, BackendName(job));
   if (!observed) {

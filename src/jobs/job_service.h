@@ -122,6 +122,10 @@ class JobService {
   Result<std::vector<Job>> RunningJobs();
   // Where the job's resource usage is recorded: beside its logs, out of its pods' sight.
   std::string UsageDir(const Job& job) const;
+  // The job's board: the folder its pods write event files into (board/), and the store the
+  // server reads them into, out of the pods' sight.
+  std::string BoardDir(const Job& job) const;
+  std::string BoardStoreDir(const Job& job) const;
   // The job's name in the cluster backend ("<name>-<id>").
   static std::string BackendName(const Job& job);
 

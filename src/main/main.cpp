@@ -17,6 +17,7 @@
 #include "client/file_commands.h"
 #include "client/job_commands.h"
 #include "client/usage_commands.h"
+#include "client/board_commands.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -243,6 +244,22 @@ void AddUsageCommands(Commands& commands) {
                 "members' limits on the Quota page.");
 }
 
+// Paddle Board (docs/board.md).
+void AddBoardCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [board, board_flags] =
+      commands.Add("board", "Show the curves a job drew on its board, or export every point", client::ShowBoard);
+  AddConnectionOptions(board, board_flags.connection);
+  board->add_option("job", board_flags.job, "Job id, or name (the newest job of that name)")->required();
+  board->add_option("-o,--output", board_flags.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  board->add_option("--export", board_flags.export_format, "Print every raw point instead, as csv or json")
+      ->check(CLI::IsMember({"csv", "json"}));
+  board->footer(std::string(kClientFooter) +
+                "\nThe graphs are drawn live on the Board page (/jobs/<id>/board). --export prints every point\n"
+                "(graph, curve, pod, step, wall time, value) as GET /api/v1/jobs/{job}/board/export gives them.");
+}
+
 // Files: datasets, models, workspace (docs/files.md).
 void AddFileCommands(Commands& commands) {
   namespace client = paddlecloud::client;
@@ -364,6 +381,7 @@ int main(int argc, char** argv) {
   AddSubmitCommand(commands);
   AddJobCommands(commands);
   AddUsageCommands(commands);
+  AddBoardCommands(commands);
   AddFileCommands(commands);
   AddSharingCommands(commands);
   AddAdminCommands(commands);

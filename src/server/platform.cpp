@@ -25,6 +25,7 @@
 #include "api/job_routes.h"
 #include "api/usage_routes.h"
 #include "api/quota_routes.h"
+#include "api/board_routes.h"
 #include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
 #include "http/middleware.h"
@@ -49,6 +50,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : jobs::JobMigrations()) all.push_back(std::move(m));
   for (auto& m : files::FileMigrations()) all.push_back(std::move(m));
   for (auto& m : monitoring::AccountingMigrations()) all.push_back(std::move(m));
+  for (auto& m : board::BoardMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -277,6 +279,7 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
           },
           .job_finished = [files = files_.get(), this](const jobs::Job& job) {
             sampler_->JobEnded(job);
+            board_ingester_->JobEnded(job);
             auto recorded = files->job_outputs().Record(job.account_id, job.user_id, job.id,
                                                         job.started_at.value_or(job.submitted_at));
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
@@ -300,6 +303,14 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
                                  .now_ms = {}});
   api::AddUsageRoutes(router_, *jobs_, *accounting_, *sampler_, *pool_);
   metrics_.AddCollector([sampler = sampler_.get()](metrics::Registry& r) { CollectSamplerMetrics(*sampler, r); });
+
+  board_sources_ = std::make_unique<board::BoardSources>(
+      *database_, *jobs_, (fs::path(config.data_dir) / "board-runs").string());
+  board_hub_ = std::make_unique<board::BoardHub>();
+  board_ingester_ = std::make_unique<board::BoardIngester>(
+      *jobs_, *board_sources_, *board_hub_,
+      board::IngesterOptions{.points_per_pod = static_cast<std::uint64_t>(config.board_points_per_pod)});
+  api::AddBoardRoutes(router_, *board_sources_, *board_hub_, *pool_);
   return Status::Ok();
 }
 
@@ -346,6 +357,19 @@ void Platform::StartReconciler() {
       wake.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
     }
   });
+  board_ingester_thread_ = std::jthread([this](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      try {
+        board_ingester_->IngestOnce();
+      } catch (const std::exception& e) {
+        spdlog::error("board ingester: {}", e.what());
+      }
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+    }
+  });
   usage_sampler_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
@@ -370,7 +394,7 @@ void Platform::StartReconciler() {
 }
 
 Platform::~Platform() {
-  for (std::jthread* thread : {&usage_sampler_, &reconciler_}) {
+  for (std::jthread* thread : {&board_ingester_thread_, &usage_sampler_, &reconciler_}) {
     if (!thread->joinable()) continue;
     thread->request_stop();
     thread->join();

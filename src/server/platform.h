@@ -25,6 +25,9 @@
 #include "metrics/metrics.h"
 #include "monitoring/accounting.h"
 #include "monitoring/usage_sampler.h"
+#include "board/board_hub.h"
+#include "board/board_ingester.h"
+#include "board/board_sources.h"
 #include "pki/certificate_authority.h"
 #include "ops/ops_routes.h"
 
@@ -94,6 +97,9 @@ class Platform {
   std::unique_ptr<monitoring::Accounting> accounting_;
   std::unique_ptr<monitoring::UsageSampler> sampler_;
   std::string jobs_dir_;
+  std::unique_ptr<board::BoardSources> board_sources_;
+  std::unique_ptr<board::BoardHub> board_hub_;
+  std::unique_ptr<board::BoardIngester> board_ingester_;
   std::unique_ptr<jobs::QuotaService> quota_service_;
   std::unique_ptr<files::FileStore> file_store_;
   std::unique_ptr<files::FileService> files_;
@@ -101,6 +107,7 @@ class Platform {
   std::chrono::seconds package_ttl_{0};
   std::jthread reconciler_;
   std::jthread usage_sampler_;
+  std::jthread board_ingester_thread_;
   http::Router router_;
 };
 

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <type_traits>
 #include <limits>
 #include <optional>
 
@@ -18,16 +20,34 @@
 namespace paddlecloud::timeseries {
 namespace {
 
-constexpr int kLevels = 1 + static_cast<int>(kRollupWidthsMs.size());
+constexpr int kLevels = 1 + static_cast<int>(std::max(kRollupWidthsMs.size(), kRollupWidthsSteps.size()));
 constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::size_t kMaxPoints = 100'000;
 constexpr std::size_t kMaxColumns = 64;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr char kMetaFile[] = "series.meta";
 
-std::int64_t WidthMs(int level) { return level == 0 ? 1 : kRollupWidthsMs[level - 1]; }
-std::int64_t SegmentSpanMs(int level) { return level == 0 ? kDayMs : WidthMs(level) * 10'080; }
+// What series.meta says.
+struct Meta {
+  std::size_t columns = 0;
+  Scale scale = Scale::kTime;
+  int levels() const {
+    return 1 + static_cast<int>(scale == Scale::kTime ? kRollupWidthsMs.size() : kRollupWidthsSteps.size());
+  }
+  std::int64_t Width(int level) const {
+    if (level == 0) return 1;
+    return scale == Scale::kTime ? kRollupWidthsMs[level - 1] : kRollupWidthsSteps[level - 1];
+  }
+  // Steps are never pruned: one segment per level, whatever their spacing (sparse steps would
+  // otherwise make a file per sample).
+  std::int64_t SegmentSpan(int level) const {
+    if (scale == Scale::kSteps) return kMaxKey + 1;
+    return level == 0 ? kDayMs : Width(level) * 10'080;
+  }
+};
+
 std::int64_t FloorTo(std::int64_t t, std::int64_t width) { return t - t % width; }
+std::int64_t CeilTo(std::int64_t t, std::int64_t width) { return FloorTo(t + width - 1, width); }
 
 // Record layouts (host byte order; the series stays on the machine that wrote it):
 //   sample: int64 t, float value[columns], uint32 checksum
@@ -112,19 +132,7 @@ SegmentList ListSegments(int dir_fd) {
   return found;
 }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (fd >= 0) ::close(fd);
-    fd = std::exchange(o.fd, -1);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using fsutil::Fd;
 
 Result<Fd> OpenDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -135,24 +143,46 @@ Result<Fd> OpenDir(const std::string& dir) {
   return fd;
 }
 
-Result<std::size_t> ReadColumns(int dir_fd) {
-  Fd meta(::openat(dir_fd, kMetaFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (meta.fd < 0) return Err(Status::NotFound("no such series"));
+// "columns <n>\n", then "scale steps\n" for a series of steps.
+std::string MetaText(const Meta& meta) {
+  return "columns " + std::to_string(meta.columns) + "\n" + (meta.scale == Scale::kSteps ? "scale steps\n" : "");
+}
+
+Result<Meta> ReadMeta(int dir_fd) {
+  Fd file(::openat(dir_fd, kMetaFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (file.fd < 0) return Err(Status::NotFound("no such series"));
   char text[64] = {};
-  ssize_t n = ::read(meta.fd, text, sizeof text - 1);
+  ssize_t n = ::read(file.fd, text, sizeof text - 1);
   unsigned long columns = 0;
   if (n <= 0 || std::sscanf(text, "columns %lu", &columns) != 1 || columns == 0 || columns > kMaxColumns)
     return Err(Status::Internal("series.meta is damaged"));
-  return static_cast<std::size_t>(columns);
+  Meta meta{static_cast<std::size_t>(columns), Scale::kTime};
+  if (std::string_view(text).find("\nscale steps\n") != std::string_view::npos) meta.scale = Scale::kSteps;
+  return meta;
 }
 
-// Calls `take` with each valid record of `level` whose time is in [from, to), in time order, and
-// stops at the first damaged record of a segment. Returns how many records it read.
+// The folder of a series and what its meta file says, for readers.
+struct OpenSeries {
+  Fd dir;
+  Meta meta;
+};
+
+Result<OpenSeries> OpenForReading(const std::string& dir) {
+  auto opened = OpenDir(dir);
+  if (!opened) return Err(opened.error());
+  auto meta = ReadMeta(opened->fd);
+  if (!meta) return Err(meta.error());
+  return OpenSeries{std::move(*opened), *meta};
+}
+
+// Calls `take` with each valid record of `level` whose time is in [from, to), in time order, until
+// it returns false if it returns bool, and stops at the first damaged record of a segment. Returns
+// how many records it read.
 template <typename Take>
-std::size_t ReadRecords(int dir_fd, const SegmentList& segments, int level, std::size_t columns, std::int64_t from,
+std::size_t ReadRecords(int dir_fd, const SegmentList& segments, const Meta& meta, int level, std::int64_t from,
                         std::int64_t to, Take&& take) {
-  const std::size_t size = RecordSize(level, columns);
-  const std::int64_t span = SegmentSpanMs(level);
+  const std::size_t size = RecordSize(level, meta.columns);
+  const std::int64_t span = meta.SegmentSpan(level);
   std::size_t read = 0;
   thread_local std::string chunk;  // kept between calls: a query allocates nothing to read
   for (std::int64_t segment : segments[level]) {
@@ -186,7 +216,11 @@ std::size_t ReadRecords(int dir_fd, const SegmentList& segments, int level, std:
         const char* r = chunk.data() + i * size;
         if (!Valid(r, size) || Load<std::int64_t>(r) >= to) return read;
         ++read;
-        take(r);
+        if constexpr (std::is_same_v<decltype(take(r)), bool>) {
+          if (!take(r)) return read;
+        } else {
+          take(r);
+        }
       }
       if (whole < batch) break;
     }
@@ -224,6 +258,20 @@ struct OpenBucket {
     for (std::size_t c = 0; c < stats.size(); ++c)
       if (float v = values[c]; !std::isnan(v)) Fold(stats[c], sums[c], v, v, v, v, 1);
   }
+  // Adds a finer bucket whose last sample is at `last_t`.
+  void Merge(std::int64_t last_t, const ColumnStat* in) {
+    through = last_t;
+    for (std::size_t c = 0; c < stats.size(); ++c)
+      if (in[c].count > 0)
+        Fold(stats[c], sums[c], in[c].min, in[c].max, in[c].last, static_cast<double>(in[c].mean) * in[c].count,
+             in[c].count);
+  }
+  void Merge(const OpenBucket& finer) {
+    through = finer.through;
+    for (std::size_t c = 0; c < stats.size(); ++c)
+      if (const ColumnStat& in = finer.stats[c]; in.count > 0)
+        Fold(stats[c], sums[c], in.min, in.max, in.last, finer.sums[c], in.count);
+  }
   std::string Record() const {
     std::string r;
     Store(r, start);
@@ -245,23 +293,37 @@ struct OpenBucket {
 
 struct SeriesWriter::Impl {
   Fd dir;
-  std::size_t columns = 0;
+  Meta meta;
   std::int64_t last_t = -1;
   std::array<Fd, kLevels> files;
   std::array<std::int64_t, kLevels> open_segment;
-  std::array<OpenBucket, kLevels> buckets;  // [0] unused: samples are written as they come
+  std::array<std::string, kLevels> pending;  // records not written yet, all of open_segment
+  std::array<OpenBucket, kLevels> buckets;   // [0] unused: samples are written as they come
 
-  Status Write(int level, std::int64_t t, const std::string& record) {
-    std::int64_t segment = t / SegmentSpanMs(level);
+  Status WritePending(int level) {
+    std::string& records = pending[level];
+    if (records.empty()) return Status::Ok();
+    bool whole = ::write(files[level].fd, records.data(), records.size()) == static_cast<ssize_t>(records.size());
+    records.clear();
+    return whole ? Status::Ok() : SystemError("cannot append to the series");
+  }
+
+  Status WriteAllPending() {
+    for (int level = 0; level < meta.levels(); ++level) PC_RETURN_IF_ERROR(WritePending(level));
+    return Status::Ok();
+  }
+
+  Status Write(int level, std::int64_t t, std::string_view record) {
+    std::int64_t segment = t / meta.SegmentSpan(level);
     if (files[level].fd < 0 || open_segment[level] != segment) {
+      PC_RETURN_IF_ERROR(WritePending(level));
       std::string name = SegmentName(level, segment);
       Fd file(::openat(dir.fd, name.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
       if (file.fd < 0) return SystemError("cannot open " + name);
       files[level] = std::move(file);
       open_segment[level] = segment;
     }
-    if (::write(files[level].fd, record.data(), record.size()) != static_cast<ssize_t>(record.size()))
-      return SystemError("cannot append to the series");
+    pending[level] += record;
     return Status::Ok();
   }
 
@@ -269,17 +331,33 @@ struct SeriesWriter::Impl {
     OpenBucket& b = buckets[level];
     if (b.through < 0) return Status::Ok();
     PC_RETURN_IF_ERROR(Write(level, b.start, b.Record()));
-    b.Reset(b.start, columns);
+    b.Reset(b.start, meta.columns);
     return Status::Ok();
   }
 
-  void AddToBuckets(std::int64_t t, const float* values) {
-    for (int level = 1; level < kLevels; ++level) buckets[level].Add(t, values);
+  Status AppendOne(std::int64_t t, const float* values) {
+    char record[12 + 4 * kMaxColumns];  // built in place: appending allocates nothing
+    const std::size_t size = RecordSize(0, meta.columns);
+    std::memcpy(record, &t, 8);
+    std::memcpy(record + 8, values, meta.columns * sizeof(float));
+    const std::uint32_t checksum = Checksum(record, size - 4);
+    std::memcpy(record + size - 4, &checksum, 4);
+    PC_RETURN_IF_ERROR(Write(0, t, std::string_view(record, size)));
+    last_t = t;
+    for (int level = 1; level < meta.levels(); ++level) {
+      std::int64_t start = FloorTo(t, meta.Width(level));
+      if (buckets[level].start != start) {
+        PC_RETURN_IF_ERROR(Flush(level));
+        buckets[level].Reset(start, meta.columns);
+      }
+      buckets[level].Add(t, values);
+    }
+    return Status::Ok();
   }
 
   // Cuts a torn tail off the newest segment of `level`; returns its last valid record, if any.
   Result<std::optional<std::string>> Repair(int level, const std::vector<std::int64_t>& segments) {
-    const std::size_t size = RecordSize(level, columns);
+    const std::size_t size = RecordSize(level, meta.columns);
     for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
       std::string name = SegmentName(level, *it);
       Fd file(::openat(dir.fd, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
@@ -299,78 +377,109 @@ struct SeriesWriter::Impl {
     return std::optional<std::string>();
   }
 
-  // Rebuilds the buckets still open at the last sample from the samples they had summed.
+  // Rebuilds each level from the level below after the level's last written record: the buckets
+  // that closed before a crash (killed between the writes of two levels) are written, the one open
+  // at the last sample is kept open. A level is always written up to a sample where every level
+  // below is written too, so no record of the level below straddles the last written one.
   Status Recover() {
-    const SegmentList segments = ListSegments(dir.fd);
-    for (int level = 0; level < kLevels; ++level) {
+    for (int level = 0; level < meta.levels(); ++level) {
+      const SegmentList segments = ListSegments(dir.fd);  // the level below may have just grown
       auto last = Repair(level, segments[level]);
       if (!last) return last.error();
       if (level == 0) {
         if (*last) last_t = Load<std::int64_t>((*last)->data());
         continue;
       }
-      std::int64_t through = *last ? Load<std::int64_t>((*last)->data() + 8) : -1;
-      buckets[level].Reset(last_t < 0 ? -1 : FloorTo(last_t, WidthMs(level)), columns);
-      if (last_t < 0) continue;
-      std::int64_t from = std::max(buckets[level].start, through + 1);
-      std::vector<float> values;
-      ReadRecords(dir.fd, segments, 0, columns, from, last_t + 1, [&](const char* r) {
-        buckets[level].Add(Load<std::int64_t>(r), Unpack(r + 8, columns, values));
-      });
+      const std::int64_t through = *last ? Load<std::int64_t>((*last)->data() + 8) : -1;
+      PC_RETURN_IF_ERROR(Rebuild(level, segments, through));
+      if (buckets[level].start < 0 && last_t >= 0)  // nothing after its last record: open where the series ends
+        buckets[level].Reset(FloorTo(last_t, meta.Width(level)), meta.columns);
+      PC_RETURN_IF_ERROR(WritePending(level));
     }
     return Status::Ok();
+  }
+
+  // Folds what the level below holds after `through` into the buckets of `level`.
+  Status Rebuild(int level, const SegmentList& segments, std::int64_t through) {
+    OpenBucket& bucket = buckets[level];
+    bucket.Reset(-1, meta.columns);
+    if (last_t < 0) return Status::Ok();
+    Status status;
+    auto enter = [&](std::int64_t t) {  // makes the bucket of t the open one, writing the one before
+      std::int64_t start = FloorTo(t, meta.Width(level));
+      if (bucket.start == start) return true;
+      status = Flush(level);
+      bucket.Reset(start, meta.columns);
+      return status.ok();
+    };
+    std::vector<float> values;
+    std::vector<ColumnStat> stats;
+    const std::int64_t from = FloorTo(std::max<std::int64_t>(through, 0), meta.Width(level));
+    ReadRecords(dir.fd, segments, meta, level - 1, from, last_t + 1, [&](const char* r) {
+      std::int64_t t = Load<std::int64_t>(r);
+      std::int64_t last = level == 1 ? t : Load<std::int64_t>(r + 8);
+      if (last <= through) return true;
+      if (!enter(t)) return false;
+      if (level == 1) bucket.Add(t, Unpack(r + 8, meta.columns, values));
+      else bucket.Merge(last, Unpack(r + 16, meta.columns, stats));
+      return true;
+    });
+    const OpenBucket& finer = buckets[level - 1];
+    if (status.ok() && level > 1 && finer.through > through && enter(finer.start)) bucket.Merge(finer);
+    return status;
   }
 };
 
 SeriesWriter::SeriesWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SeriesWriter::~SeriesWriter() = default;
 
-Result<std::unique_ptr<SeriesWriter>> SeriesWriter::Open(const std::string& dir, std::size_t columns) {
+Result<std::unique_ptr<SeriesWriter>> SeriesWriter::Open(const std::string& dir, std::size_t columns, Scale scale) {
   if (columns == 0 || columns > kMaxColumns) return Err(Status::InvalidArgument("a series has 1 to 64 columns"));
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Err(SystemError("cannot create " + dir));
   auto impl = std::make_unique<Impl>();
   auto opened = OpenDir(dir);
   if (!opened) return Err(opened.error());
   impl->dir = std::move(*opened);
-  impl->columns = columns;
+  impl->meta = {columns, scale};
   impl->open_segment.fill(-1);
-  auto known = ReadColumns(impl->dir.fd);
+  auto known = ReadMeta(impl->dir.fd);
   if (!known) {
-    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(dir + "/" + kMetaFile, "columns " + std::to_string(columns) + "\n"));
-  } else if (*known != columns) {
-    return Err(Status::InvalidArgument("the series has " + std::to_string(*known) + " columns, not " +
-                                       std::to_string(columns)));
+    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(dir + "/" + kMetaFile, MetaText(impl->meta)));
+  } else if (known->columns != columns || known->scale != scale) {
+    return Err(Status::InvalidArgument("the series has " + std::to_string(known->columns) + " columns of " +
+                                       (known->scale == Scale::kSteps ? "steps" : "time") + ", not " +
+                                       std::to_string(columns) + " of " + (scale == Scale::kSteps ? "steps" : "time")));
   }
   PC_RETURN_IF_ERROR(impl->Recover());
   return std::unique_ptr<SeriesWriter>(new SeriesWriter(std::move(impl)));
 }
 
 Status SeriesWriter::Append(const Sample& sample) {
-  Impl& s = *impl_;
-  if (sample.values.size() != s.columns)
-    return Status::InvalidArgument("a sample has " + std::to_string(s.columns) + " values", "values");
-  if (sample.t_ms < 0 || sample.t_ms <= s.last_t)
-    return Status::InvalidArgument("samples must come in increasing time", "t");
-  std::string record;
-  Store(record, sample.t_ms);
-  for (float v : sample.values) Store(record, v);
-  AppendChecksum(record);
-  PC_RETURN_IF_ERROR(s.Write(0, sample.t_ms, record));
-  s.last_t = sample.t_ms;
-  for (int level = 1; level < kLevels; ++level) {
-    std::int64_t start = FloorTo(sample.t_ms, WidthMs(level));
-    if (s.buckets[level].start != start) {
-      PC_RETURN_IF_ERROR(s.Flush(level));
-      s.buckets[level].Reset(start, s.columns);
-    }
-  }
-  s.AddToBuckets(sample.t_ms, sample.values.data());
-  return Status::Ok();
+  return Append(std::span<const std::int64_t>(&sample.t_ms, 1), sample.values);
 }
 
+Status SeriesWriter::Append(std::span<const std::int64_t> t_ms, std::span<const float> values) {
+  Impl& s = *impl_;
+  if (values.size() != t_ms.size() * s.meta.columns)
+    return Status::InvalidArgument("a sample has " + std::to_string(s.meta.columns) + " values", "values");
+  std::int64_t previous = s.last_t;
+  for (std::int64_t t : t_ms) {
+    if (t < 0 || t <= previous || t > kMaxKey)
+      return Status::InvalidArgument("samples must come in increasing time", "t");
+    previous = t;
+  }
+  Status status;
+  for (std::size_t i = 0; i < t_ms.size() && status.ok(); ++i)
+    status = s.AppendOne(t_ms[i], &values[i * s.meta.columns]);
+  Status written = s.WriteAllPending();
+  return status.ok() ? written : status;
+}
+
+std::int64_t SeriesWriter::LastTime() const { return impl_->last_t; }
+
 Status SeriesWriter::Seal() {
-  for (int level = 1; level < kLevels; ++level) PC_RETURN_IF_ERROR(impl_->Flush(level));
-  return Status::Ok();
+  for (int level = 1; level < impl_->meta.levels(); ++level) PC_RETURN_IF_ERROR(impl_->Flush(level));
+  return impl_->WriteAllPending();
 }
 
 Downsampler::Downsampler(std::size_t columns, std::int64_t from_ms, std::int64_t width_ms, std::size_t buckets)
@@ -488,38 +597,47 @@ std::vector<Bucket> Downsampler::Take() {
   return std::move(done_);
 }
 
+namespace {
+
+Status CheckRange(std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
+  if (from_ms >= to_ms) return Status::InvalidArgument("from must be before to", "from");
+  if (points < 1 || points > kMaxPoints) return Status::InvalidArgument("points must be from 1 to 100000", "points");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
-  if (from_ms >= to_ms) return Err(Status::InvalidArgument("from must be before to", "from"));
-  if (points < 1 || points > kMaxPoints) return Err(Status::InvalidArgument("points must be from 1 to 100000", "points"));
-  auto opened = OpenDir(dir);
-  if (!opened) return Err(opened.error());
-  auto columns = ReadColumns(opened->fd);
-  if (!columns) return Err(columns.error());
-  const SegmentList segments = ListSegments(opened->fd);
+  PC_RETURN_IF_ERROR(CheckRange(from_ms, to_ms, points));
+  auto series = OpenForReading(dir);
+  if (!series) return Err(series.error());
+  const Meta& meta = series->meta;
+  const int fd = series->dir.fd;
+  const SegmentList segments = ListSegments(fd);
   const std::int64_t span = to_ms - from_ms;
   const std::int64_t width = std::max<std::int64_t>(1, (span + static_cast<std::int64_t>(points) - 1) /
                                                            static_cast<std::int64_t>(points));
   int top = 0;
-  while (top + 1 < kLevels && WidthMs(top + 1) <= width) ++top;
+  while (top + 1 < meta.levels() && meta.Width(top + 1) <= width) ++top;
 
   QueryResult result;
   result.bucket_ms = width;
-  Downsampler folded(*columns, from_ms, width, static_cast<std::size_t>((span + width - 1) / width));
+  Downsampler folded(meta.columns, from_ms, width, static_cast<std::size_t>((span + width - 1) / width));
   std::int64_t covered = from_ms;  // every sample before this has been folded in
   std::vector<float> values;
   std::vector<ColumnStat> stats;
   for (int level = top; level >= 0; --level) {
-    std::int64_t start = level == 0 ? covered : FloorTo(covered, WidthMs(level));
-    result.records_read += ReadRecords(opened->fd, segments, level, *columns, start, to_ms, [&](const char* r) {
+    std::int64_t start = level == 0 ? covered : FloorTo(covered, meta.Width(level));
+    result.records_read += ReadRecords(fd, segments, meta, level, start, to_ms, [&](const char* r) {
       std::int64_t t = Load<std::int64_t>(r);
       if (level == 0) {
-        folded.AddSample(t, Unpack(r + 8, *columns, values));
+        folded.AddSample(t, Unpack(r + 8, meta.columns, values));
         covered = t + 1;
         return;
       }
       std::int64_t through = Load<std::int64_t>(r + 8);
       if (through < covered) return;  // already folded in from a coarser level
-      folded.AddStats(std::max(t, from_ms), Unpack(r + 16, *columns, stats));
+      folded.AddStats(std::max(t, from_ms), Unpack(r + 16, meta.columns, stats));
       covered = through + 1;
     });
   }
@@ -527,16 +645,141 @@ Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int
   return result;
 }
 
+namespace {
+
+// The bucket width of QueryGrid: at most `points` grid buckets meet [from, to), and the width is a
+// multiple of the widest level no wider than (to - from) / points. Returns that level too.
+std::pair<std::int64_t, int> GridWidth(const Meta& meta, std::int64_t from, std::int64_t to, std::int64_t points) {
+  auto level_for = [&](std::int64_t width) {
+    int level = 0;
+    while (level + 1 < meta.levels() && meta.Width(level + 1) <= width) ++level;
+    return level;
+  };
+  auto buckets = [&](std::int64_t width) { return (to - 1) / width - from / width + 1; };
+  std::int64_t wanted = (to - from + points - 1) / points;
+  int level = level_for(wanted);
+  std::int64_t width = CeilTo(wanted, meta.Width(level));
+  if (buckets(width) > points) {  // the grid cut the range into one bucket more
+    wanted = points == 1 ? to : (to - from + points - 2) / (points - 1);
+    width = CeilTo(wanted, meta.Width(level));
+  }
+  return {width, level};
+}
+
+// Folds the samples of a range into grid buckets, each level's whole buckets where they fit.
+struct GridFolder {
+  int dir_fd;
+  const SegmentList& segments;
+  const Meta& meta;
+  Downsampler& folded;
+  std::size_t records_read = 0;
+  std::vector<float> values;
+  std::vector<ColumnStat> stats;
+
+  // Every sample of [from, to): the buckets of `level` inside it, the rest (the edges, and what
+  // follows the level's last written bucket) from the levels below.
+  void Fold(int level, std::int64_t from, std::int64_t to) {
+    if (from >= to) return;
+    if (level == 0) {
+      records_read += ReadRecords(dir_fd, segments, meta, 0, from, to, [&](const char* r) {
+        folded.AddSample(Load<std::int64_t>(r), Unpack(r + 8, meta.columns, values));
+      });
+      return;
+    }
+    const std::int64_t inner_from = CeilTo(from, meta.Width(level)), inner_to = FloorTo(to, meta.Width(level));
+    if (inner_from >= inner_to) return Fold(level - 1, from, to);
+    Fold(level - 1, from, inner_from);
+    std::int64_t covered = inner_from;
+    records_read += ReadRecords(dir_fd, segments, meta, level, inner_from, inner_to, [&](const char* r) {
+      folded.AddStats(Load<std::int64_t>(r), Unpack(r + 16, meta.columns, stats));
+      covered = Load<std::int64_t>(r + 8) + 1;
+    });
+    Fold(level - 1, covered, to);
+  }
+};
+
+}  // namespace
+
+Result<QueryResult> QueryGrid(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points) {
+  PC_RETURN_IF_ERROR(CheckRange(from_ms, to_ms, points));
+  auto series = OpenForReading(dir);
+  if (!series) return Err(series.error());
+  from_ms = std::clamp<std::int64_t>(from_ms, 0, kMaxKey);
+  to_ms = std::clamp<std::int64_t>(to_ms, from_ms + 1, kMaxKey + 1);
+  auto [width, level] = GridWidth(series->meta, from_ms, to_ms, static_cast<std::int64_t>(points));
+  const std::int64_t first = FloorTo(from_ms, width);
+  Downsampler folded(series->meta.columns, first, width, static_cast<std::size_t>((to_ms - 1 - first) / width + 1));
+  const SegmentList segments = ListSegments(series->dir.fd);
+  GridFolder folder{series->dir.fd, segments, series->meta, folded};
+  folder.Fold(level, from_ms, to_ms);
+  return QueryResult{width, folded.Take(), folder.records_read};
+}
+
+Status ScanSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
+                   const std::function<bool(std::int64_t t_ms, std::span<const float> values)>& take) {
+  auto series = OpenForReading(dir);
+  if (!series) return series.error();
+  const std::size_t columns = series->meta.columns;
+  const SegmentList segments = ListSegments(series->dir.fd);
+  float values[kMaxColumns];
+  ReadRecords(series->dir.fd, segments, series->meta, 0, from_ms, to_ms, [&](const char* r) {
+    std::memcpy(values, r + 8, columns * sizeof(float));
+    return take(Load<std::int64_t>(r), std::span<const float>(values, columns));
+  });
+  return Status::Ok();
+}
+
+Result<SampleRun> ReadSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
+                              std::size_t max_samples) {
+  SampleRun run;
+  PC_RETURN_IF_ERROR(ScanSamples(dir, from_ms, to_ms, [&](std::int64_t t, std::span<const float> values) {
+    if (run.t_ms.size() == max_samples) {
+      run.more = true;
+      return false;
+    }
+    run.t_ms.push_back(t);
+    run.values.insert(run.values.end(), values.begin(), values.end());
+    return true;
+  }));
+  return run;
+}
+
+Result<SeriesExtent> Extent(const std::string& dir) {
+  auto series = OpenForReading(dir);
+  if (!series) return Err(series.error());
+  const std::size_t size = RecordSize(0, series->meta.columns);
+  SeriesExtent extent{series->meta.columns};
+  const SegmentList segments = ListSegments(series->dir.fd);
+  std::string record(size, '\0');
+  for (auto it = segments[0].rbegin(); it != segments[0].rend(); ++it) {
+    Fd file(::openat(series->dir.fd, SegmentName(0, *it).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (file.fd < 0 || ::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    std::size_t count = static_cast<std::size_t>(st.st_size) / size;
+    if (!extent.last) {  // the newest segment: its torn tail, if any, is not counted
+      while (count > 0 && !(::pread(file.fd, record.data(), size, static_cast<off_t>((count - 1) * size)) ==
+                                static_cast<ssize_t>(size) &&
+                            Valid(record.data(), size)))
+        --count;
+      if (count == 0) continue;
+      extent.last = Sample{Load<std::int64_t>(record.data()), std::vector<float>(series->meta.columns)};
+      std::memcpy(extent.last->values.data(), record.data() + 8, series->meta.columns * sizeof(float));
+    }
+    extent.samples += count;
+  }
+  return extent;
+}
+
 Status Prune(const std::string& dir, std::int64_t now_ms, std::int64_t sample_retention_ms,
              std::int64_t rollup_retention_ms) {
-  auto opened = OpenDir(dir);
-  if (!opened) return opened.error().code() == Code::kNotFound ? Status::Ok() : opened.error();
-  const SegmentList segments = ListSegments(opened->fd);
-  for (int level = 0; level < kLevels; ++level) {
+  auto series = OpenForReading(dir);
+  if (!series) return series.error().code() == Code::kNotFound ? Status::Ok() : series.error();
+  const SegmentList segments = ListSegments(series->dir.fd);
+  for (int level = 0; level < series->meta.levels(); ++level) {
     std::int64_t keep_after = now_ms - (level == 0 ? sample_retention_ms : rollup_retention_ms);
     for (std::int64_t segment : segments[level]) {
-      if ((segment + 1) * SegmentSpanMs(level) > keep_after) continue;
-      if (::unlinkat(opened->fd, SegmentName(level, segment).c_str(), 0) != 0 && errno != ENOENT)
+      if ((segment + 1) * series->meta.SegmentSpan(level) > keep_after) continue;
+      if (::unlinkat(series->dir.fd, SegmentName(level, segment).c_str(), 0) != 0 && errno != ENOENT)
         return SystemError("cannot remove an expired segment");
     }
   }

@@ -1,9 +1,12 @@
 // A time series of fixed columns kept in one folder, written append-only by one writer and read by
 // any number of readers. The store is shared by resource monitoring and Paddle Board.
 //
-// Layout: one file per resolution level and time segment, "L<level>-<segment>.ts". Level 0 holds the
-// samples; levels 1-4 hold buckets of 1 min, 10 min, 1 h and 6 h, each keeping per column the min,
-// max, mean and last value and how many samples it summarises, so spikes survive any zoom level.
+// The key "t_ms" is a time in milliseconds, or a step count (Scale::kSteps, Paddle Board), never negative.
+//
+// Layout: one file per resolution level and key segment, "L<level>-<segment>.ts". Level 0 holds the
+// samples; the levels above hold buckets (kTime: 1 min, 10 min, 1 h and 6 h; kSteps: 16^1 to 16^7
+// steps), each keeping per column the min, max, mean and last value and how many samples it
+// summarises, so spikes survive any zoom level. "series.meta" names the columns and the scale.
 // Records have a fixed size and end with a checksum: a torn or zero-filled tail left by a crash is
 // dropped when the writer opens the series and ignored by readers. Files are opened without
 // following links. A value that could not be measured is NaN and is left out of every statistic.
@@ -11,7 +14,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,8 +25,16 @@
 
 namespace paddlecloud::timeseries {
 
-// Bucket widths of levels 1-4.
+// Bucket widths of the levels above 0, each a multiple of the one below. Steps come in powers of 16 so
+// that any range asked in N buckets is read in O(N) records, however long and however sparse.
 inline constexpr std::array<std::int64_t, 4> kRollupWidthsMs = {60'000, 600'000, 3'600'000, 21'600'000};
+inline constexpr std::array<std::int64_t, 7> kRollupWidthsSteps = {16,        256,        4'096,      65'536,
+                                                                   1'048'576, 16'777'216, 268'435'456};
+// The largest key a sample may have (keeps segment arithmetic far from overflow).
+inline constexpr std::int64_t kMaxKey = std::int64_t{1} << 62;
+
+// What the key counts, chosen when a series is created; a series written before scales existed is kTime.
+enum class Scale { kTime, kSteps };
 
 struct Sample {
   std::int64_t t_ms = 0;
@@ -47,13 +61,21 @@ struct QueryResult {
 class SeriesWriter {
  public:
   // Opens `dir` (created if missing) for appending samples of `columns` values. An existing series
-  // must have the same number of columns. A torn tail is cut off; buckets still open are rebuilt.
-  static Result<std::unique_ptr<SeriesWriter>> Open(const std::string& dir, std::size_t columns);
+  // must have the same number of columns and scale. A torn tail is cut off; buckets still open are
+  // rebuilt from the level below them.
+  static Result<std::unique_ptr<SeriesWriter>> Open(const std::string& dir, std::size_t columns,
+                                                    Scale scale = Scale::kTime);
   ~SeriesWriter();
 
-  // Samples come in increasing time; an earlier or equal time, or the wrong number of values, is
-  // InvalidArgument and writes nothing. Nothing is fsynced: a crash loses the last samples only.
+  // Samples come in increasing time (0..kMaxKey); an earlier or equal time, or the wrong number of
+  // values, is InvalidArgument and writes nothing. Nothing is fsynced: a crash loses the last
+  // samples only.
   Status Append(const Sample& sample);
+  // Appends t_ms.size() samples at once, `values` holding their columns row after row: one write per
+  // level and segment. Refused as a whole like Append.
+  Status Append(std::span<const std::int64_t> t_ms, std::span<const float> values);
+  // The time of the last sample, -1 when there is none.
+  std::int64_t LastTime() const;
   // Writes the buckets still open, so coarse levels cover the series to its last sample (at the end
   // of a pod). Appending may go on afterwards.
   Status Seal();
@@ -70,6 +92,34 @@ class SeriesWriter {
 // has not written yet). NotFound when `dir` holds no series; InvalidArgument for from >= to or
 // points outside 1..100000.
 Result<QueryResult> Query(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points);
+
+// Summarises [from_ms, to_ms) in at most `points` buckets of the grid [k·w, (k+1)·w), w being
+// bucket_ms, a multiple of the widest level it reads: unlike Query, each bucket holds exactly the
+// samples of its interval within the range (the first bucket's t_ms may lie before from_ms).
+// Whole rollup buckets are read where they fit and finer levels at the edges of the range and
+// after the last written bucket: O(points + 16 · levels) records. Errors as Query.
+Result<QueryResult> QueryGrid(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms, std::size_t points);
+
+// Calls `take` with each sample of [from_ms, to_ms) in time order until it returns false.
+Status ScanSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
+                   const std::function<bool(std::int64_t t_ms, std::span<const float> values)>& take);
+
+// The samples of [from_ms, to_ms), at most `max_samples` of them, in time order.
+struct SampleRun {
+  std::vector<std::int64_t> t_ms;
+  std::vector<float> values;  // the columns of each sample, sample after sample
+  bool more = false;          // the range holds more than max_samples samples
+};
+Result<SampleRun> ReadSamples(const std::string& dir, std::int64_t from_ms, std::int64_t to_ms,
+                              std::size_t max_samples);
+
+// How many samples the series holds and its last one, read from the end of its newest segment.
+struct SeriesExtent {
+  std::size_t columns = 0;
+  std::uint64_t samples = 0;
+  std::optional<Sample> last;
+};
+Result<SeriesExtent> Extent(const std::string& dir);
 
 // Removes segments that ended before now - retention: samples after `sample_retention_ms`, buckets
 // after `rollup_retention_ms`.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "testing/server_process.h"
 
@@ -145,6 +146,172 @@ TEST_F(SeriesStoreTest, PruneDropsExpiredSegmentsOnly) {
   QueryResult coarse = Ask(kStart, kStart + 11 * day, 11);  // ... their rollups are not
   ASSERT_EQ(coarse.buckets.size(), 2u);
   EXPECT_EQ(coarse.buckets[0].columns[0].max, 1.0f);
+}
+
+// A series of steps: column 0 is the step's value, column 1 counts the samples.
+class StepSeriesTest : public SeriesStoreTest {
+ protected:
+  std::unique_ptr<SeriesWriter> OpenSteps() {
+    auto writer = SeriesWriter::Open(dir(), 2, Scale::kSteps);
+    EXPECT_TRUE(writer.has_value()) << writer.error().message();
+    return writer ? std::move(*writer) : nullptr;
+  }
+  // Steps from, from + stride, ... (count of them), value = step % 1000, one batch.
+  static void FillSteps(SeriesWriter& writer, std::int64_t from, std::int64_t stride, std::int64_t count) {
+    std::vector<std::int64_t> t;
+    std::vector<float> v;
+    for (std::int64_t i = 0; i < count; ++i) {
+      t.push_back(from + i * stride);
+      v.push_back(static_cast<float>((from + i * stride) % 1000));
+      v.push_back(1.0f);
+    }
+    ASSERT_TRUE(writer.Append(t, v).ok());
+  }
+  QueryResult Grid(std::int64_t from, std::int64_t to, std::size_t points) {
+    auto result = QueryGrid(dir(), from, to, points);
+    EXPECT_TRUE(result.has_value()) << result.error().message();
+    return result ? *result : QueryResult{};
+  }
+  // What a grid bucket must hold, counted from the samples FillSteps wrote.
+  static void ExpectExact(const QueryResult& r, std::int64_t from, std::int64_t to, std::int64_t stride,
+                          std::int64_t last_step, std::int64_t origin = 0) {
+    auto first_at_or_after = [&](std::int64_t step) {
+      return step <= origin ? origin : origin + (step - origin + stride - 1) / stride * stride;
+    };
+    std::int64_t total = 0;
+    for (const Bucket& b : r.buckets) {
+      std::int64_t lo = std::max(b.t_ms, from), hi = std::min({b.t_ms + r.bucket_ms, to, last_step + 1});
+      std::int64_t first = first_at_or_after(lo), count = first < hi ? (hi - 1 - first) / stride + 1 : 0;
+      ASSERT_EQ(b.columns[1].count, static_cast<std::uint32_t>(count)) << "bucket at " << b.t_ms;
+      std::int64_t last = first + (count - 1) * stride;
+      EXPECT_EQ(b.columns[0].last, static_cast<float>(last % 1000)) << "bucket at " << b.t_ms;
+      total += count;
+    }
+    std::int64_t lo = first_at_or_after(from), hi = std::min(to, last_step + 1);
+    EXPECT_EQ(total, lo < hi ? (hi - 1 - lo) / stride + 1 : 0);
+  }
+};
+
+TEST_F(StepSeriesTest, GridQueriesHoldExactlyTheSamplesOfEachBucketReadingOPoints) {
+  auto writer = OpenSteps();
+  FillSteps(*writer, 0, 1, 1'000'000);  // the open buckets at the end come from the finer levels
+  for (auto [from, to, points] : {std::tuple<std::int64_t, std::int64_t, std::size_t>{0, 1'000'000, 1000},
+                                  {12'345, 987'651, 1000}, {499'990, 500'013, 7}, {3, 999'999, 1}, {0, 5'000'000, 3}}) {
+    QueryResult r = Grid(from, to, points);
+    SCOPED_TRACE(std::to_string(from) + ".." + std::to_string(to));
+    EXPECT_LE(r.buckets.size(), points);
+    EXPECT_LE(r.records_read, 20 * points + 16 * 2 * 8);
+    ExpectExact(r, from, to, 1, 999'999);
+  }
+  EXPECT_EQ(Grid(0, 1'000'000, 1000).bucket_ms, 1024);  // a multiple of the 256-step level read
+}
+
+TEST_F(StepSeriesTest, SparseStepsAreReadInOPointsToo) {
+  auto writer = OpenSteps();
+  FillSteps(*writer, 7, 1'000'003, 20'000);  // 2e10 steps
+  ASSERT_TRUE(writer->Seal().ok());
+  QueryResult r = Grid(0, kMaxKey, 100);
+  EXPECT_LE(r.records_read, 20u * 100 + 16 * 2 * 8);
+  ExpectExact(r, 0, kMaxKey, 1'000'003, 7 + 19'999 * std::int64_t{1'000'003}, 7);
+  r = Grid(5'000'000'000, 5'100'000'000, 1000);  // about 100 samples: read one by one
+  ExpectExact(r, 5'000'000'000, 5'100'000'000, 1'000'003, 7 + 19'999 * std::int64_t{1'000'003}, 7);
+  EXPECT_LE(r.records_read, 200u);
+}
+
+TEST_F(StepSeriesTest, ReopenedSeriesRebuildOpenBucketsFromTheLevelBelow) {
+  {
+    auto writer = OpenSteps();
+    FillSteps(*writer, 0, 1, 70'000);
+    ASSERT_TRUE(writer->Seal().ok());  // a partial bucket at every level, continued below
+    FillSteps(*writer, 70'000, 1, 30'000);
+  }
+  {
+    auto writer = OpenSteps();
+    FillSteps(*writer, 100'000, 1, 200'000);
+  }
+  auto writer = OpenSteps();
+  ASSERT_TRUE(writer->Seal().ok());
+  for (auto [from, to] : {std::pair<std::int64_t, std::int64_t>{0, 300'000}, {65'530, 262'150}}) {
+    QueryResult r = Grid(from, to, 3);
+    ExpectExact(r, from, to, 1, 299'999);
+    EXPECT_LE(r.records_read, 300u);
+  }
+}
+
+TEST_F(StepSeriesTest, BucketsLostInACrashAreRebuiltFromTheLevelBelow) {
+  {
+    auto writer = OpenSteps();
+    FillSteps(*writer, 0, 1, 5000);  // 312 buckets of 16 written, 19 of 256
+  }
+  // Killed between writing the samples and the buckets: the last 100 of 16 steps and every one of
+  // 256 steps are lost (a bucket of 2 columns takes 60 bytes).
+  fs::resize_file(dir() + "/L1-0.ts", fs::file_size(dir() + "/L1-0.ts") - 100 * 60);
+  fs::remove(dir() + "/L2-0.ts");
+  {
+    auto writer = OpenSteps();
+    FillSteps(*writer, 5000, 1, 1000);
+    ASSERT_TRUE(writer->Seal().ok());
+  }
+  for (std::size_t points : {300, 20, 2}) {  // read from the buckets of 16, of 256 and of 4096
+    SCOPED_TRACE(points);
+    ExpectExact(Grid(0, 6000, points), 0, 6000, 1, 5999);
+  }
+}
+
+TEST_F(StepSeriesTest, TheScaleIsKeptAndAnOldSeriesIsTime) {
+  OpenSteps();
+  EXPECT_EQ(SeriesWriter::Open(dir(), 2).error().code(), Code::kInvalidArgument);
+  std::string old = tmp_.path() + "/old";
+  fs::create_directory(old);
+  std::ofstream(old + "/series.meta") << "columns 2\n";
+  EXPECT_TRUE(SeriesWriter::Open(old, 2).has_value());
+  EXPECT_FALSE(SeriesWriter::Open(old, 2, Scale::kSteps).has_value());
+}
+
+TEST_F(StepSeriesTest, ABatchIsRefusedAsAWhole) {
+  auto writer = OpenSteps();
+  FillSteps(*writer, 10, 1, 5);
+  std::vector<std::int64_t> t = {20, 21, 21};
+  std::vector<float> v(6, 1.0f);
+  EXPECT_EQ(writer->Append(t, v).code(), Code::kInvalidArgument);
+  t = {20, 21};
+  EXPECT_EQ(writer->Append(t, v).code(), Code::kInvalidArgument);  // 6 values for 2 samples
+  t = {kMaxKey + 1};
+  EXPECT_EQ(writer->Append(t, std::span<const float>(v).first(2)).code(), Code::kInvalidArgument);
+  auto read = ReadSamples(dir(), 0, kMaxKey, 100);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->t_ms.size(), 5u);
+}
+
+TEST_F(StepSeriesTest, ReadSamplesAndExtentSeeTheRawSamples) {
+  auto writer = OpenSteps();
+  FillSteps(*writer, 100, 3, 1000);
+  auto some = ReadSamples(dir(), 103, 130, 100);
+  ASSERT_TRUE(some.has_value());
+  EXPECT_EQ(some->t_ms, (std::vector<std::int64_t>{103, 106, 109, 112, 115, 118, 121, 124, 127}));
+  EXPECT_EQ(some->values.size(), 18u);
+  EXPECT_EQ(some->values[2], 106.0f);
+  EXPECT_FALSE(some->more);
+  auto capped = ReadSamples(dir(), 103, 130, 9);
+  EXPECT_FALSE(capped->more);
+  capped = ReadSamples(dir(), 103, 130, 4);
+  EXPECT_TRUE(capped->more);
+  EXPECT_EQ(capped->t_ms.size(), 4u);
+  EXPECT_EQ(capped->values.size(), 8u);
+  auto extent = Extent(dir());
+  ASSERT_TRUE(extent.has_value());
+  EXPECT_EQ(extent->samples, 1000u);
+  ASSERT_TRUE(extent->last.has_value());
+  EXPECT_EQ(extent->last->t_ms, 100 + 999 * 3);
+  EXPECT_EQ(extent->last->values[0], static_cast<float>((100 + 999 * 3) % 1000));
+  writer.reset();
+  std::string raw;
+  for (const auto& e : fs::directory_iterator(dir()))
+    if (e.path().filename().string().starts_with("L0-")) raw = e.path();
+  std::ofstream(raw, std::ios::app | std::ios::binary) << std::string(25, 'x');  // a torn record
+  EXPECT_EQ(Extent(dir())->samples, 1000u);
+  EXPECT_EQ(Extent(dir())->last->t_ms, 100 + 999 * 3);
+  EXPECT_EQ(Extent(tmp_.path() + "/nothing").error().code(), Code::kNotFound);
 }
 
 TEST(DownsamplerTest, KeepsExtremesOfEveryBucket) {

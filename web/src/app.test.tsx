@@ -29,6 +29,7 @@ describe('App navigation', () => {
     expect(nav.classList.contains('nav--open')).toBe(false);
     expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual([
       'Jobs',
+      'Board',
       'Quota',
       'Datasets',
       'Models',

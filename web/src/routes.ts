@@ -1,4 +1,5 @@
 // The page table: every in-app URL and the navigation that links to it.
+import { BoardPage, JobBoardPage } from './pages/board/BoardPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { AllFilesPage, DatasetsPage, ModelsPage, WorkspacePage } from './pages/files/FileBrowserPage';
 import { LinkPage } from './pages/files/LinkPage';
@@ -39,6 +40,8 @@ export const routes: readonly Route[] = [
   { path: '/jobs/new', component: requireUser(SubmitJobPage) },
   { path: '/jobs/:id', component: requireUser(JobDetailPage) },
   { path: '/jobs/:id/perf', component: requireUser(PerfPage) },
+  { path: '/jobs/:id/board', component: requireUser(JobBoardPage) },
+  { path: '/board', component: requireUser(BoardPage) },
   { path: '/quota', component: requireUser(QuotaPage) },
   { path: '/settings', component: requireUser(SettingsPage) },
   { path: '/settings/:section', component: requireUser(SettingsPage) },
@@ -60,7 +63,8 @@ export interface NavItem {
 
 /** The left navigation of a signed-in user: only pages that exist. */
 export const signedInNav: readonly NavItem[] = [
-  { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id', '/jobs/:id/perf'] },
+  { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id', '/jobs/:id/perf', '/jobs/:id/board'] },
+  { label: 'Board', href: '/board', activeFor: ['/board'] },
   { label: 'Quota', href: '/quota', activeFor: ['/quota'] },
   { label: 'Datasets', href: '/datasets', activeFor: ['/datasets/*'] },
   { label: 'Models', href: '/models', activeFor: ['/models/*'] },

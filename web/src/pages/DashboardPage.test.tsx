@@ -80,6 +80,9 @@ describe('DashboardPage', () => {
     expect(row('training')?.querySelector('[data-testid="job-perf"]')?.getAttribute('href')).toBe('/jobs/2/perf');
     expect(row('done')?.querySelector('[data-testid="job-perf"]')?.getAttribute('href')).toBe('/jobs/1/perf');
     expect(row('done')?.querySelector('[data-testid="job-perf"]')?.getAttribute('aria-label')).toBe('Performance of done');
+    // ... and the board link beside it.
+    expect(row('training')?.querySelector('[data-testid="job-board"]')?.getAttribute('href')).toBe('/jobs/2/board');
+    expect(row('done')?.querySelector('[data-testid="job-board"]')?.getAttribute('aria-label')).toBe('Board of done');
     // Log stays a button of its own; the rest is in the row's actions menu.
     const menuItems = (name: string) =>
       [...row(name)!.querySelectorAll<HTMLElement>('[data-testid="job-menu-list"] [role="menuitem"]')].map((item) => [
@@ -90,12 +93,14 @@ describe('DashboardPage', () => {
     expect(menuItems('training')).toEqual([
       ['Details', '/jobs/2'],
       ['Performance', '/jobs/2/perf'],
+      ['Board', '/jobs/2/board'],
       ['Submit again…', '/jobs/new?from=2'],
       ['Stop…', null],
     ]);
     expect(menuItems('done')).toEqual([
       ['Details', '/jobs/1'],
       ['Performance', '/jobs/1/perf'],
+      ['Board', '/jobs/1/board'],
       ['Submit again…', '/jobs/new?from=1'],
     ]);
     expect(page.container.querySelector('h1')?.textContent).toBe('Job Dashboard');

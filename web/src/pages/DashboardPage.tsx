@@ -255,6 +255,14 @@ function JobRow({
           >
             Perf
           </a>
+          <a
+            class="button button--small button--secondary row-actions__wide"
+            href={`/jobs/${job.id}/board`}
+            aria-label={`Board of ${job.name}`}
+            data-testid="job-board"
+          >
+            Board
+          </a>
           <JobMenu job={job} onStop={onStop} />
         </span>
       </td>
@@ -263,13 +271,14 @@ function JobRow({
 }
 
 /**
- * The rest of a job's actions: its page, its performance (the Perf button's link, which narrow screens
- * hide), submitting it again and, while it runs, stopping it.
+ * The rest of a job's actions: its page, its performance and board (the Perf and Board buttons' links, which
+ * narrow screens hide), submitting it again and, while it runs, stopping it.
  */
 function JobMenu({ job, onStop }: { job: Job; onStop: () => void }): VNode {
   const actions: MenuAction[] = [
     { label: 'Details', testId: 'job-details', href: `/jobs/${job.id}` },
     { label: 'Performance', testId: 'job-menu-perf', href: `/jobs/${job.id}/perf` },
+    { label: 'Board', testId: 'job-menu-board', href: `/jobs/${job.id}/board` },
     { label: 'Submit again…', testId: 'job-again', href: `/jobs/new?from=${job.id}` },
   ];
   if (isActive(job.state) && !job.stop_requested) actions.push({ label: 'Stop…', testId: 'job-stop', onSelect: onStop, danger: true });

@@ -103,6 +103,7 @@ describe('JobDetailPage', () => {
     expect(page.byTestId('job-detail-stop')).toBeNull();
     expect(page.byTestId('job-resubmit')?.getAttribute('href')).toBe('/jobs/new?from=3');
     expect(page.byTestId('job-perf')?.getAttribute('href')).toBe('/jobs/3/perf');
+    expect(page.byTestId('job-board')?.getAttribute('href')).toBe('/jobs/3/board');
 
     await click(rows[1]!.querySelector<HTMLElement>('[data-testid="pod-log"]'));
     expect(urls).toEqual(['/api/v1/jobs/3/pods/dist-demo-3-trainer-1/logs/stream?tail=200']);

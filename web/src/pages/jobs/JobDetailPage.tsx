@@ -157,6 +157,9 @@ function JobHeader({ job, onLogs, onStop }: { job: Job; onLogs: () => void; onSt
         <a class="button button--secondary" href={`/jobs/${job.id}/perf`} data-testid="job-perf">
           Performance
         </a>
+        <a class="button button--secondary" href={`/jobs/${job.id}/board`} data-testid="job-board">
+          Board
+        </a>
         <a class="button button--secondary" href={`/jobs/new?from=${job.id}`} data-testid="job-resubmit">
           Submit again
         </a>

@@ -51,7 +51,7 @@ function chartWidth(area: HTMLElement | null): number {
 }
 
 /** The job (its name, state and times), read again when `reload` is called. */
-function useJob(api: PerfApi, id: number | null) {
+export function useJob(api: Pick<JobsApi, 'getJob'>, id: number | null) {
   const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const reload = useCallback(
