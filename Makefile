@@ -40,6 +40,8 @@ test-sdk:
 test-examples:
 	@echo "==> examples (distributed fit_a_line with numpy)"
 	@/usr/bin/python3 -m unittest discover -s examples/fit_a_line
+	@/usr/bin/python3 -m unittest discover -s examples/board_logwriter
+	@/usr/bin/python3 -m unittest discover -s examples/board_seed
 
 test-web:
 	@echo "==> web UI unit tests"
@@ -57,6 +59,7 @@ bench: build
 	@$(BUILD_DIR)/src/timeseries/series_bench
 	@$(BUILD_DIR)/src/board/board_bench
 	@python3 bench/monitoring_bench.py $(BUILD_DIR)
+	@python3 bench/board_sdk_bench.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

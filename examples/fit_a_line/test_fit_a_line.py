@@ -224,7 +224,7 @@ class FitALineJobTest(unittest.TestCase):
         self.assertEqual(PASS_LINE.findall(one[1]), PASS_LINE.findall(three[1]))
 
     def test_trainer_0_draws_the_cost_curves_on_the_board(self):
-        # With the SDK importable (PYTHONPATH here; pods may not have it, then nothing is drawn).
+        # With the SDK importable (PYTHONPATH here, as pods have it; without it nothing is drawn).
         job = LocalJob(self, trainers=2, pservers=1, args=["--passes", "4"],
                        extra_env={"PYTHONPATH": SDK_DIR})
         logs = job.run()

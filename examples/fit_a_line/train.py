@@ -54,7 +54,7 @@ try:
 except ImportError:  # main() re-executes under the system interpreter, which has python3-numpy.
     np = None
 
-try:  # the Paddle Board's curves, where the PaddleCloud SDK is installed (pods may not have it)
+try:  # the Paddle Board's curves: every job pod imports the SDK; elsewhere it may be missing
     from paddlecloud import draw_board
 except ImportError:
     draw_board = None

@@ -18,8 +18,11 @@ docs/board.md ("Board files").
 A call only appends to an in-memory buffer; a background thread writes the buffer in batches at least
 every second, on flush() and at exit. Standard library only, so it imports in any pod or notebook.
 """
+import array
 import ast
 import atexit
+import collections
+import itertools
 import linecache
 import math
 import numbers
@@ -69,17 +72,27 @@ def _word_tables(byte=_CRC_BYTE):
     shifted = [(c >> 8) ^ byte[c & 0xFF] for c in byte]                   # a byte, then a zero byte
     last_two = [shifted[v & 0xFF] ^ byte[v >> 8] for v in range(65536)]    # two bytes
     first_two = [last_two[c & 0xFFFF] ^ (c >> 16) for c in last_two]      # two bytes, then two zeros
-    _crc_word_tables = (first_two, last_two)
+    # Arrays of 32-bit words (256 KiB each) rather than lists of int objects (2.5 MiB each): a
+    # lookup that misses the CPU caches costs more than the int an array lookup creates.
+    _crc_word_tables = (array.array("I", first_two), array.array("I", last_two))
     return _crc_word_tables
+
+
+_unpack_words = {}          # n -> struct.Struct("<nI").unpack_from
+
+
+def _word_unpacker(words):
+    unpack = _unpack_words[words] = struct.Struct("<%dI" % words).unpack_from
+    return unpack
 
 
 def crc32c(data, crc=0):
     """CRC-32C of `data` (bytes), continuing from `crc`. crc32c(b"123456789") == 0xE3069283."""
     crc ^= 0xFFFFFFFF
-    words = len(data) // 4
+    words = len(data) >> 2
     if words:
-        first, last = _word_tables()
-        for word in struct.unpack_from("<%dI" % words, data):
+        first, last = _crc_word_tables or _word_tables()
+        for word in (_unpack_words.get(words) or _word_unpacker(words))(data):
             x = crc ^ word
             crc = first[x & 0xFFFF] ^ last[x >> 16]
     table = _CRC_BYTE
@@ -93,19 +106,38 @@ def _masked_crc(data):
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
+_pack_u32 = struct.Struct("<I").pack
+_record_headers = {}        # data length -> the record's length and its masked CRC
+
+
+def _record_header(size):
+    header = _record_headers.get(size)
+    if header is None:
+        length = struct.pack("<Q", size)
+        header = _record_headers[size] = length + _pack_u32(_masked_crc(length))
+    return header
+
+
 def _tfrecord(data):
-    length = struct.pack("<Q", len(data))
-    return b"".join((length, struct.pack("<I", _masked_crc(length)), data,
-                     struct.pack("<I", _masked_crc(data))))
+    return _record_header(len(data)) + data + _pack_u32(_masked_crc(data))
 
 # ---------------------------------------------------------------------------------------------
 # Protobuf wire format of exactly the messages written: Event, Summary, Summary.Value
 # ---------------------------------------------------------------------------------------------
 
 
+_SMALL_VARINTS = tuple(bytes((n,)) for n in range(0x80))
+_pack_u16 = struct.Struct("<H").pack
+_pack_u16_u8 = struct.Struct("<HB").pack
+
+
 def _varint(value):
     if 0 <= value < 0x80:
-        return bytes((value,))
+        return _SMALL_VARINTS[value]
+    if 0 <= value < 0x4000:
+        return _pack_u16((value & 0x7F) | 0x80 | (value >> 7) << 8)
+    if 0 <= value < 0x200000:
+        return _pack_u16_u8((value & 0x7F) | 0x80 | ((value >> 7) & 0x7F | 0x80) << 8, value >> 14)
     value &= 0xFFFFFFFFFFFFFFFF         # int64 as protobuf does: negative numbers take ten bytes
     out = bytearray()
     while value >= 0x80:
@@ -119,19 +151,81 @@ def _length_delimited(key, payload):
     return key + _varint(len(payload)) + payload
 
 
-def _float32(value):
+def _float32_range(value):
     # Summary.Value.simple_value is a float: magnitudes beyond its range become infinities.
+    if isinstance(value, tuple):
+        return tuple(map(_float32_range, value))
     if math.isfinite(value) and abs(value) > _FLT_MAX:
-        value = math.copysign(math.inf, value)
-    return struct.pack("<f", value)
+        return math.copysign(math.inf, value)
+    return value
 
 
-def _scalar_event(wall_time, step, points):
-    """Event{wall_time: 1, step: 2, summary: 5 {value: 1 {tag: 1, simple_value: 2}...}}."""
-    summary = b"".join(_length_delimited(b"\x0a", _length_delimited(b"\x0a", tag) + b"\x15" + _float32(value))
-                       for tag, value in points)
-    return (b"\x09" + struct.pack("<d", wall_time) + b"\x10" + _varint(step)
-            + _length_delimited(b"\x2a", summary))
+class _Template:
+    """The records of one list of tags: Event{summary: 5 {value: 1 {tag: 1, simple_value: 2}...},
+    wall_time: 1, step: 2}, one per call. The summary comes first (protobuf fields may come in any
+    order), so the bytes up to the first value are the same in every record: they are encoded and
+    checksummed once, and a record costs one struct.pack and four or five steps of the CRC."""
+
+    __slots__ = ("_constants", "_head", "_pack1", "_pack2", "_pack3", "_head_registers", "_head_size")
+
+    def __init__(self, tags):
+        # Each Summary.Value is constant bytes and then the 4 bytes of its simple_value.
+        values = [b"\x0a" + _varint(len(tag)) + tag + b"\x15" for tag in tags]
+        entries = [b"\x0a" + _varint(len(v) + 4) + v for v in values]
+        summary_size = sum(len(e) + 4 for e in entries)
+        self._constants = [b"\x2a" + _varint(summary_size) + entries[0]] + entries[1:]
+        self._head = self._constants[0]
+        # summary, wall_time, step as a varint of 1, 2 or 3 bytes (steps below 2**21)
+        summary = "<" + "".join("%dsf" % len(c) for c in self._constants) + "BdB"
+        self._pack1, self._pack2, self._pack3 = (struct.Struct(summary + step).pack for step in ("B", "H", "HB"))
+        self._head_size = len(self._head)
+        # The CRC register after all but the last j bytes of the head (j < 4): the rest of a record
+        # is checksummed from there in whole 4-byte words.
+        self._head_registers = [crc32c(self._head[:self._head_size - j]) ^ 0xFFFFFFFF for j in range(4)]
+
+    def record(self, wall_time, step, value):
+        """The TFRecord of one event; `value` is a float for one tag, a tuple of floats for several."""
+        try:
+            if type(value) is float:
+                if 0 <= step < 0x80:
+                    data = self._pack1(self._head, value, 0x09, wall_time, 0x10, step)
+                elif 0 <= step < 0x4000:
+                    data = self._pack2(self._head, value, 0x09, wall_time, 0x10, (step & 0x7F) | 0x80 | (step >> 7) << 8)
+                elif 0 <= step < 0x200000:
+                    data = self._pack3(self._head, value, 0x09, wall_time, 0x10,
+                                       (step & 0x7F) | 0x80 | ((step >> 7) & 0x7F | 0x80) << 8, step >> 14)
+                else:
+                    data = self._pack1(self._head, value, 0x09, wall_time, 0x10, 0)[:-1] + _varint(step)
+            else:
+                data = self._pack1(*[x for pair in zip(self._constants, value) for x in pair], 0x09, wall_time, 0x10,
+                                   0)[:-1] + _varint(step)
+        except OverflowError:
+            return self.record(wall_time, step, _float32_range(value))
+        size = len(data)
+        back = (self._head_size - size) & 3
+        crc = self._head_registers[back]
+        first, last = _crc_word_tables
+        for word in (_unpack_words.get((size - self._head_size + back) >> 2)
+                     or _word_unpacker((size - self._head_size + back) >> 2))(data, self._head_size - back):
+            x = crc ^ word
+            crc = first[x & 0xFFFF] ^ last[x >> 16]
+        crc ^= 0xFFFFFFFF
+        return ((_record_headers.get(size) or _record_header(size)) + data
+                + _pack_u32((((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF))
+
+
+# Buffered points name their template by its number: a tuple of numbers only is left alone by the
+# garbage collector, so a long buffer does not make every collection longer.
+_templates = []         # template number -> _Template
+_template_numbers = {}  # tuple of tags (UTF-8) -> template number
+
+
+def _template_number(tags):
+    number = _template_numbers.get(tags)
+    if number is None:
+        _templates.append(_Template(tags))
+        number = _template_numbers[tags] = len(_templates) - 1
+    return number
 
 
 def _file_version_event(wall_time):
@@ -322,8 +416,9 @@ def default_board_dir():
 
 class _EventFile:
     """One event file of this process: events.out.tfevents.<unix seconds>.<pod>.<pid>.<n>, created on
-    the first write with O_EXCL (n counts up past a name that exists). Points wait in `_buffer` as
-    (wall_time, step, [(tag bytes, value), ...]) until flush() writes them with one write call."""
+    the first write with O_EXCL (n counts up past a name that exists). Calls append (template number,
+    wall_time, step, value) to `queue`, a deque (appending needs no lock), until flush() encodes them
+    and writes them with one write call."""
 
     def __init__(self, directory):
         self.directory = directory
@@ -333,10 +428,8 @@ class _EventFile:
         _registry.add(self)
 
     def _init_state(self):
-        self._lock = threading.Lock()       # the buffer
-        self._io_lock = threading.Lock()    # the file; taken before _lock, so batches stay in order
-        self._buffer = []
-        self._buffered_points = 0
+        self._io_lock = threading.Lock()    # the file: one flush at a time, so batches stay in order
+        self.queue = collections.deque()
         self._fd = None
         self._size = 0
         self._capped = False
@@ -349,19 +442,18 @@ class _EventFile:
         self.path = None
         self._init_state()
 
-    def append(self, wall_time, step, points):
-        with self._lock:
-            self._buffer.append((wall_time, step, points))
-            self._buffered_points += len(points)
-            overfull = self._buffered_points > MAX_BUFFERED_POINTS
-        _start_flusher()
-        if overfull:
+    def append(self, template, wall_time, step, value):
+        queue = self.queue
+        queue.append((template, wall_time, step, value))
+        if not _flusher_started:
+            _start_flusher()
+        if len(queue) > MAX_BUFFERED_POINTS:
             self.flush()
 
     def flush(self):
         with self._io_lock:
-            with self._lock:
-                batch, self._buffer, self._buffered_points = self._buffer, [], 0
+            queue = self.queue
+            batch = [queue.popleft() for _ in range(len(queue))]    # what later calls append waits
             if batch and not self._stopped:
                 self._write(batch)
 
@@ -375,24 +467,27 @@ class _EventFile:
         _registry.discard(self)
 
     def _write(self, batch):
-        data = bytearray()
+        records = []
         if self._fd is None:
             try:
                 self._open()
             except OSError as e:
                 return self._fail("cannot create an event file in %s: %s" % (self.directory, e))
-            data += _tfrecord(_file_version_event(time.time()))
-        for wall_time, step, points in batch:
-            if self._capped:
-                break
-            record = _tfrecord(_scalar_event(wall_time, step, points))
-            if self._size + len(data) + len(record) > self._limit:
-                self._capped = True
-                sys.stderr.write("paddlecloud.board: %s reached PADDLE_CLOUD_BOARD_LIMIT (%d bytes); "
-                                 "later points of this file are dropped\n" % (self.path, self._limit))
-                break
-            data += record
-        view = memoryview(data)
+            records.append(_tfrecord(_file_version_event(time.time())))
+        if not self._capped:
+            room = self._limit - self._size - sum(map(len, records))
+            append = records.append
+            templates = _templates
+            for template, wall_time, step, value in batch:
+                record = templates[template].record(wall_time, step, value)
+                room -= len(record)
+                if room < 0:
+                    self._capped = True
+                    sys.stderr.write("paddlecloud.board: %s reached PADDLE_CLOUD_BOARD_LIMIT (%d bytes); "
+                                     "later points of this file are dropped\n" % (self.path, self._limit))
+                    break
+                append(record)
+        view = memoryview(b"".join(records))
         try:
             while view:
                 written = os.write(self._fd, view)
@@ -557,8 +652,7 @@ class _Board:
 
     def __init__(self, directory):
         self.file = _EventFile(directory)
-        self.next_step = {}
-        self.lock = threading.Lock()
+        self.counters = {}      # graph -> [itertools.count]: next() is atomic, an explicit step replaces it
 
 
 _board = None
@@ -601,26 +695,65 @@ def draw_board(*values, title=None, step=None, **named):
     Inside a job the points go to $PADDLE_CLOUD_JOB_DIR/board/, outside a job to ./board/ (standalone
     runs through the API come with the server side of the board). The call only buffers the points.
     """
+    # The hot path: a call site seen before costs two dict lookups; names are resolved once per site.
+    frame = _getframe(1)
+    code = frame.f_code
+    sites = _call_sites.get(id(code))
+    site = sites[1].get(frame.f_lasti) if sites is not None and sites[0] is code else None
+    if (site is None or site.board is not _board or len(values) != site.positional or title != site.title
+            or (tuple(named) != site.keywords if named else site.keywords)):
+        site = _new_site(frame, values, title, named)
+    if site.single:
+        value = values[0]
+        if type(value) is not float:
+            value = _to_float(value, site.names[0])
+    else:
+        value = tuple([_to_float(v, n) for v, n in zip(values + tuple(named.values()), site.names)])
+    if step is None:
+        step = next(site.counter[0])
+    else:
+        step = _to_step(step, "draw_board")
+        site.counter[0] = itertools.count(step + 1)
+    queue = site.queue
+    queue.append((site.template, _time(), step, value))
+    if len(queue) > MAX_BUFFERED_POINTS:
+        site.board.file.flush()
+
+
+_getframe = sys._getframe
+_time = time.time
+_call_sites = {}    # id(code) -> (code, {instruction offset: _Site}); the code is kept so its id stays its own
+
+
+class _Site:
+    """A draw_board call site, as called: its graph, curves and where its points go."""
+
+    __slots__ = ("board", "positional", "title", "keywords", "names", "single", "template", "counter", "queue")
+
+    def __init__(self, board, values, title, named, graph, names, tags):
+        self.board = board
+        self.positional, self.title, self.keywords = len(values), title, tuple(named)
+        self.names = names
+        self.single = len(values) == 1 and not named
+        self.template = _template_number(tuple(tags))
+        self.counter = board.counters.setdefault(graph, [itertools.count()])
+        self.queue = board.file.queue
+
+
+def _new_site(frame, values, title, named):
     if not values and not named:
         raise ValueError("draw_board needs at least one value: draw_board(cost) or draw_board(loss=cost)")
-    frame = sys._getframe(1)
-    key = (frame.f_code, frame.f_lasti, len(values), title, tuple(named))
-    site = _call_sites.get(key)
-    if site is None:
-        site = _call_site(frame, values, title, named)
-        if _source_names(frame, len(values)) is not None:    # fallback names depend on the values
-            _call_sites[key] = site
-    graph, names, tags = site
-    numbers_ = [_to_float(v, n) for v, n in zip(values + tuple(named.values()), names)]
-    wall_time = time.time()
     board = _board or _default_board()
-    with board.lock:
-        point_step = board.next_step.get(graph, 0) if step is None else _to_step(step, "draw_board")
-        board.next_step[graph] = point_step + 1
-    board.file.append(wall_time, point_step, list(zip(tags, numbers_)))
-
-
-_call_sites = {}    # (code, instruction, positional count, title, keyword names) -> _call_site(...)
+    site = _Site(board, values, title, named, *_call_site(frame, values, title, named))
+    if not values or _source_names(frame, len(values)) is not None:    # fallback names depend on the values
+        code = frame.f_code
+        sites = _call_sites.get(id(code))
+        if sites is None or sites[0] is not code:
+            sites = _call_sites[id(code)] = (code, {})
+        sites[1][frame.f_lasti] = site
+    if not _flusher_started:
+        _start_flusher()
+    return site
 
 
 def _call_site(frame, values, title, named):
@@ -649,6 +782,7 @@ class LogWriter:
     def __init__(self, logdir=None):
         self.logdir = os.path.abspath(logdir) if logdir else default_board_dir()
         self._file = _EventFile(self.logdir)
+        self._templates = {}    # tag -> template number, for tags already checked
         self._closed = False
 
     @property
@@ -659,14 +793,17 @@ class LogWriter:
     def add_scalar(self, tag, value, step, walltime=None):
         if self._closed:
             raise ValueError("add_scalar on a closed LogWriter")
-        _check_name(tag, "tag")
-        number = _to_float(value, tag)
-        step = _to_step(step, "add_scalar")
+        template = self._templates.get(tag)
+        if template is None:
+            _check_name(tag, "tag")
+            template = self._templates[tag] = _template_number((tag.encode("utf-8"),))
+        number = value if type(value) is float else _to_float(value, tag)
+        step = step if type(step) is int else _to_step(step, "add_scalar")
         if walltime is None:
-            walltime = time.time()
+            walltime = _time()
         elif walltime > _MS_THRESHOLD:
             walltime = walltime / 1000.0
-        self._file.append(float(walltime), step, [(tag.encode("utf-8"), number)])
+        self._file.append(template, float(walltime), step, number)
 
     def flush(self):
         self._file.flush()

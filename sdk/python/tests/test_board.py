@@ -242,6 +242,27 @@ class ValuesTest(BoardTestCase):
                          [("cost/cost", 0), ("cost/cost", 1), ("cost/cost", 2), ("acc/acc", 0),
                           ("cost/cost", 10), ("cost/cost", 11), ("cost/cost", -1)])
 
+    def test_steps_of_every_varint_length_and_single_values_out_of_float_range(self):
+        steps = [0, 127, 128, 16383, 16384, 2097151, 2097152, 1 << 40, -1, -(1 << 62)]
+        for step in steps:
+            big = 1e39 if step % 2 else -1e39
+            draw_board(big, step=step)
+        self.assertEqual([(s, v) for _, s, v in self.drawn_points()],
+                         [(s, math.inf if s % 2 else -math.inf) for s in steps])
+
+    def test_calls_from_several_threads_keep_every_point_and_step(self):
+        def draw():
+            for _ in range(5000):
+                draw_board(shared=0.5)
+
+        threads = [threading.Thread(target=draw) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        steps = [step for _, step, _ in self.drawn_points()]
+        self.assertEqual(sorted(steps), list(range(20000)))
+
     def test_wall_time_is_recorded_with_each_point(self):
         before = time.time()
         draw_board(x=1.0)
