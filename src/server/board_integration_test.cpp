@@ -168,6 +168,35 @@ TEST_F(BoardTest, EveryJobThatDrewIsASource) {
   EXPECT_EQ(sources.at("sources").at(1).at("name").as_string(), "first");
 }
 
+TEST_F(BoardTest, TheBriefsThreeCallsRunInAJobAndDrawThreeGraphsNamedAsWritten) {
+  fs::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/examples/board_seed", Workspace() + "/board_seed",
+           fs::copy_options::recursive);
+  auto submitted = CallWith(ann_, "POST", "/api/v1/jobs",
+                            {{"name", "seed"}, {"workdir", "workspace/board_seed"},
+                             {"entry", "python3 train.py --steps 20"}});
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  job_ = json::parse(submitted->body).at("id").as_int64();
+  json::value job;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    job = Get("/api/v1/jobs/" + std::to_string(job_));
+    return job.at("state").as_string() != "Pending" && job.at("state").as_string() != "Running";
+  }, 60s));
+  ASSERT_EQ(job.at("state").as_string(), "Succeeded") << job;
+  auto board = Get(Board());
+  std::vector<std::string> graphs;
+  for (const auto& g : board.at("graphs").as_array()) graphs.emplace_back(g.at("name").as_string());
+  EXPECT_EQ(graphs, (std::vector<std::string>{"cost, evaluator", "my_metric", "my_metric_value"})) << board;
+  for (const auto& [graph, curve] : std::vector<std::pair<std::string, std::string>>{
+           {"cost, evaluator", "cost"}, {"cost, evaluator", "evaluator"}, {"my_metric", "my_metric"},
+           {"my_metric_value", "my_metric_value"}}) {
+    json::value c = Curve(board, graph, curve);
+    ASSERT_FALSE(c.is_null()) << graph << "/" << curve << ": " << board;
+    EXPECT_EQ(c.at("points").as_int64(), 20) << graph << "/" << curve;
+    EXPECT_EQ(c.at("pod").as_string(), "trainer-0");
+  }
+  job_ = 0;
+}
+
 TEST_F(BoardTest, BadQueriesAreClearErrors) {
   auto submitted = CallWith(ann_, "POST", "/api/v1/jobs", {{"name", "idle"}, {"entry", "sleep 600"}});
   ASSERT_EQ(submitted->status, 201) << submitted->body;
