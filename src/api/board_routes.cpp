@@ -503,13 +503,13 @@ Result<std::vector<std::pair<CurveKey, std::vector<Point>>>> PointsOf(const Requ
 asio::awaitable<Response> AddRunPoints(BoardApi api, Request& request) {
   auto id = PathId(request, "run", "run with id");
   if (!id) co_return ErrorResponse(id.error());
-  auto curves = PointsOf(request);
-  if (!curves) co_return ErrorResponse(curves.error());
   auto counts = co_await api.pool.Run([&]() -> Result<board::AppendCounts> {
     auto run = api.sources.Resolve(*request.principal, "run:" + std::to_string(*id));
     if (!run) return Err(run.error());
     if (!api.sources.MayWrite(*request.principal, *run))
       return Err(Status::PermissionDenied("a job's token may write only the runs it created"));
+    auto curves = PointsOf(request);
+    if (!curves) return Err(curves.error());
     std::size_t curves_now = 0;
     auto stored = api.runs->Append(*run, std::move(*curves), curves_now);
     if (!stored) return Err(stored.error());

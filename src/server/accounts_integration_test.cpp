@@ -324,6 +324,8 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
   auto publication = Call("POST", "/api/v1/publications",
                           {{"name", "secret-model"}, {"version", "1"}, {"path", "datasets/secret"}}, &ann);
   ASSERT_EQ(publication->status, 201) << publication->body;
+  auto run = Call("POST", "/api/v1/board/runs", {{"name", "secret-run"}}, &ann);
+  ASSERT_EQ(run->status, 201) << run->body;
   std::map<std::string, std::string> ann_ids = {
       {"token", std::to_string(Json(token).at("id").as_int64())},
       {"invitation", std::to_string(Json(invitation).at("id").as_int64())},
@@ -336,6 +338,7 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
       {"share", std::to_string(Json(share).at("id").as_int64())},
       {"link", "not-a-link"},  // links are capabilities: without the token nothing is found
       {"publication", std::to_string(Json(publication).at("id").as_int64())},
+      {"run", std::to_string(Json(run).at("id").as_int64())},
   };
   // Publications are public to every signed-in user by design; only their account withdraws them.
   std::map<std::string, int> by_design = {{"GET /api/v1/publications/{publication}", 200},
