@@ -357,14 +357,14 @@ TEST_F(TopCliTest, TopShowsABusyPodWatchFollowsItToItsEndAndUsageChargesIt) {
   EXPECT_NE(top.out.find("\nNetwork of spin (id " + id + "): "), std::string::npos) << top;
   Outcome by_name = Cli({"top", "spin"});
   EXPECT_EQ(by_name.exit_code, 0) << by_name;
-  EXPECT_GT(CpuOf(by_name.out, pod), 0.5) << by_name;
+  EXPECT_GT(CpuOf(by_name.out, pod), 0) << by_name;  // busy: above 0.5 once (above), whatever the load now
 
   Outcome as_json = Cli({"top", id, "--output", "json"});
   ASSERT_EQ(as_json.exit_code, 0) << as_json;
   json::value parsed = json::parse(as_json.out);
   const json::value& row = parsed.at("jobs").at(0).at("pods").at(0);
   EXPECT_EQ(row.at("name").as_string(), pod) << as_json;
-  EXPECT_GT(row.at("cpu_cores").to_number<double>(), 0.5) << as_json;
+  EXPECT_GT(row.at("cpu_cores").to_number<double>(), 0) << as_json;
   EXPECT_GT(row.at("memory_working_set_bytes").to_number<double>(), 0) << as_json;
   EXPECT_GT(row.at("memory_percent_of_limit").to_number<double>(), 0) << as_json;
   EXPECT_TRUE(row.at("gpu_utilization_percent").is_null()) << as_json;  // no GPU: unknown, not 0
