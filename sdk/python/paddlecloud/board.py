@@ -23,6 +23,7 @@ import array
 import ast
 import atexit
 import collections
+import http.client
 import itertools
 import linecache
 import math
@@ -604,7 +605,8 @@ class _RunUploader:
         _registry.add(self)
 
     def _init_state(self):
-        self._io_lock = threading.Lock()        # the pending points and the requests
+        self._send_lock = threading.Lock()      # one request at a time
+        self._pending_lock = threading.Lock()   # `_pending`: never held during a request
         self.queue = collections.deque()
         self._pending = collections.deque()     # point objects of the API, oldest first
         self._names = {}                        # template number -> [(graph, curve)]
@@ -616,18 +618,17 @@ class _RunUploader:
         self._init_state()      # the parent sends what it buffered
 
     def overfull(self):
-        with self._io_lock:
+        with self._pending_lock:    # a slow server never holds up the caller
             self._take_queue()
 
     def flush(self, timed=False):
-        with self._io_lock:
-            self._take_queue()
-            while self._pending and self._send_one() and not timed:
+        with self._send_lock:
+            while self._send_one() and not timed:
                 pass
 
     def close(self):
         self.flush()
-        with self._io_lock:
+        with self._send_lock, self._pending_lock:
             if self._pending:
                 sys.stderr.write("paddlecloud.board: %d points of the run %r were not sent to %s\n"
                                  % (len(self._pending), self.name, self.client.server))
@@ -655,17 +656,22 @@ class _RunUploader:
                                 "value": number if math.isfinite(number) else _JSON_NUMBERS[str(number)]})
 
     def _send_one(self):
-        """Sends the oldest pending points; False when the server could not be reached."""
+        """Sends the oldest pending points (at most MAX_POINTS_PER_REQUEST); False when there were none
+        or the server could not take them now. Called with `_send_lock` held."""
         from .client import ApiError
+        with self._pending_lock:
+            self._take_queue()
+            count = min(len(self._pending), MAX_POINTS_PER_REQUEST)
+            points = list(itertools.islice(self._pending, count))   # only this thread removes points
+        if not count:
+            return False
         try:
             if self.run is None:
                 self.run = _create_run(self.client, self.name, retry_names=True)
                 self.name = self.run["name"]
-            count = min(len(self._pending), MAX_POINTS_PER_REQUEST)
-            points = list(itertools.islice(self._pending, count))
             self.client.request("POST", "/api/v1/board/runs/%d/points" % self.run["id"], {"points": points})
-        except ApiError as e:
-            if e.status in (0, 408, 429) or e.status >= 500:
+        except (ApiError, OSError, http.client.HTTPException) as e:    # the connection can fail mid-answer
+            if not isinstance(e, ApiError) or e.status in (0, 408, 429) or e.status >= 500:
                 if not self._failing:
                     sys.stderr.write("paddlecloud.board: the points of the run %r wait: %s\n" % (self.name, e))
                 self._failing = True
@@ -673,14 +679,16 @@ class _RunUploader:
             if self.run is None:
                 sys.stderr.write("paddlecloud.board: cannot create the run %r: %s; its points are dropped\n"
                                  % (self.name, e))
-                self._stopped = True
-                self._pending.clear()
+                with self._pending_lock:
+                    self._stopped = True
+                    self._pending.clear()
                 return False
             sys.stderr.write("paddlecloud.board: the server refused %d points of the run %r: %s\n"
                              % (count, self.name, e))
         self._failing = False
-        for _ in range(count):
-            self._pending.popleft()
+        with self._pending_lock:
+            for _ in range(count):
+                self._pending.popleft()
         return True
 
 

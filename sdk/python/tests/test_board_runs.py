@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from unittest import mock
@@ -147,6 +148,30 @@ class BoardRunTest(unittest.TestCase):
         uploader.client.server = self.url
         board.flush()
         self.assertEqual(self.exported(run["id"]), [("x", "x", i, float(i)) for i in range(100)])
+
+    def test_a_server_that_does_not_answer_never_holds_up_the_training_loop(self):
+        board_run("slow")
+        uploader = self.uploader()
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            listener.settimeout(30)
+            uploader.client.server = "http://127.0.0.1:%d" % listener.getsockname()[1]
+            w = 1.0
+            draw_board(w)
+            sender = threading.Thread(target=board.flush)
+            sender.start()
+            connection, _ = listener.accept()       # the request is in flight and gets no answer
+            with connection, mock.patch.object(board, "MAX_BUFFERED_POINTS", 10):
+                for _ in range(50):                 # the queue overflows: callers move it aside, no wait
+                    draw_board(w)
+                self.assertTrue(sender.is_alive())
+                self.assertEqual(len(uploader.queue), 50 % 11)
+            sender.join()       # the connection closed: the points wait, the writer goes on
+            self.assertIn("the points of the run 'slow' wait", stderr.getvalue())
+            self.assertEqual(len(uploader._pending), 51 - 50 % 11)
+        uploader.client.server = self.url
 
     def test_a_deleted_run_drops_the_refused_points_and_training_goes_on(self):
         run = board_run("deleted")
