@@ -540,7 +540,10 @@ def _flusher_loop():
     while True:
         _flusher_wake.wait(FLUSH_INTERVAL_S)
         _flusher_wake.clear()
-        _flush_all(timed=True)
+        try:
+            _flush_all(timed=True)
+        except Exception as e:      # the writer thread outlives any one failure: the next second tries again
+            sys.stderr.write("paddlecloud.board: writing the buffered points failed: %r\n" % e)
 
 
 def _start_flusher():

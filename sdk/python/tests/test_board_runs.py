@@ -83,6 +83,15 @@ class BoardRunTest(unittest.TestCase):
         graphs = self.client.request("GET", "/api/v1/board/runs/%d/board" % run["id"])["graphs"]
         self.assertEqual(sorted(g["name"] for g in graphs), ["cost, evaluator", "eval"])
 
+    def test_a_default_name_in_use_gets_a_number(self):
+        with mock.patch.object(sys, "argv", ["eval.py"]), \
+                mock.patch.object(board.time, "strftime", return_value="20261206-031500"):
+            self.client.request("POST", "/api/v1/board/runs", {"name": "eval-20261206-031500"})
+            v = 0.5
+            draw_board(v)
+            board.flush()
+        self.assertEqual(sorted(r["name"] for r in self.runs()), ["eval-20261206-031500", "eval-20261206-031500-2"])
+
     def test_board_run_names_the_run_and_a_clash_is_a_conflict(self):
         run = board_run("lr-sweep")
         self.assertEqual((run["name"], run["source"]), ("lr-sweep", "run:%d" % run["id"]))
