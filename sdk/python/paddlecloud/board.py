@@ -908,7 +908,7 @@ def draw_board(*values, title=None, step=None, **named):
     frame = _getframe(1)
     code = frame.f_code
     sites = _call_sites.get(id(code))
-    site = sites[1].get(frame.f_lasti) if sites is not None and sites[0] is code else None
+    site = sites[1].get(frame.f_lasti) if sites is not None else None
     if (site is None or site.board is not _board or len(values) != site.positional or title != site.title
             or (tuple(named) != site.keywords if named else site.keywords)):
         site = _new_site(frame, values, title, named)
@@ -931,7 +931,7 @@ def draw_board(*values, title=None, step=None, **named):
 
 _getframe = sys._getframe
 _time = time.time
-_call_sites = {}    # id(code) -> (code, {instruction offset: _Site}); the code is kept so its id stays its own
+_call_sites = {}    # id(code) -> (code, {instruction offset: _Site}); holding the code keeps its id its own
 
 
 class _Site:
@@ -957,7 +957,7 @@ def _new_site(frame, values, title, named):
     if not values or _source_names(frame, len(values)) is not None:    # fallback names depend on the values
         code = frame.f_code
         sites = _call_sites.get(id(code))
-        if sites is None or sites[0] is not code:
+        if sites is None:
             sites = _call_sites[id(code)] = (code, {})
         sites[1][frame.f_lasti] = site
     if not _flusher_started:
