@@ -68,7 +68,7 @@ def make_loops(board, writer):
 def writer_rate(board, drawn, scalars):
     """Points per second that flush() encodes and writes, with nothing else running."""
     board.flush()
-    timed_flush, board._flush_all = board._flush_all, lambda: None   # the writer thread's flushes wait
+    timed_flush, board._flush_all = board._flush_all, lambda timed=False: None   # the writer thread's flushes wait
     try:
         drawn(WRITER_POINTS)
         scalars(WRITER_POINTS)

@@ -45,6 +45,8 @@ check process_count sh -c 'test "$(ls /proc | grep -c "^[0-9]*$")" -gt 8'
 check share_write touch /shared/bob-lab/datasets/victim/planted
 check share_remount mount -o remount,rw /shared/bob-lab/datasets/victim
 check share_bind_over mount --bind /tmp /shared/bob-lab/datasets/victim
+check sdk_write touch /paddlecloud/python/paddlecloud/planted
+check sdk_remount mount -o remount,rw /paddlecloud/python
 check cgroup_escape sh -c 'echo $$ > /sys/fs/cgroup/memory/cgroup.procs || echo $$ > /sys/fs/cgroup/cgroup.procs'
 check new_user_namespace unshare --user --map-root-user true
 check devices sh -c 'ls /dev | grep -qE "^(sd|vd|nvme|xvd|loop|mem|kmem|port)"'
@@ -165,7 +167,7 @@ TEST_P(IsolationTest, AHostileJobReachesNothingThatIsNotItsOwn) {
     std::string name = (*it)[1];
     EXPECT_EQ((*it)[2], "ok") << name << " is not refused\n" << log;
   }
-  EXPECT_EQ(checked, 20) << log;
+  EXPECT_EQ(checked, 22) << log;
 
   // Nothing reached the victim's files, and the server never gave the pod its own environment.
   EXPECT_FALSE(fs::exists(Data() + "/files/bob-lab/datasets/victim/evil"));

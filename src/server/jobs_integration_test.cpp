@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -234,6 +235,12 @@ for target in (os.path.join(os.path.dirname(paddlecloud.__file__), "planted.py")
         print("sdk_write=allowed", target, flush=True)
     except OSError as e:
         print("sdk_write=refused", target, e.strerror, flush=True)
+# A job may also record to a standalone run of its own, with its token.
+run = paddlecloud.board_run("from-trainer-" + os.environ["PADDLE_TRAINER_ID"])
+my_metric = 0.75
+draw_board(my_metric)
+paddlecloud.board.flush()
+print("run=" + run["source"], flush=True)
 )py";
 
 TEST_F(JobsTest, EveryPodImportsThePlatformsSdkReadOnly) {
@@ -258,6 +265,17 @@ TEST_F(JobsTest, EveryPodImportsThePlatformsSdkReadOnly) {
   for (const auto& entry : fs::directory_iterator(board))
     if (entry.path().filename().string().starts_with("events.out.tfevents.")) ++files;
   EXPECT_EQ(files, 2);
+  // Each trainer's run holds its point.
+  json::value runs = json::parse(Call("GET", "/api/v1/board/runs")->body);
+  std::vector<std::string> names;
+  for (const auto& run : runs.at("runs").as_array()) {
+    names.emplace_back(run.at("name").as_string());
+    std::string exported = Call("GET", "/api/v1/board/runs/" + std::to_string(run.at("id").as_int64()) +
+                                           "/board/export?format=csv")->body;
+    EXPECT_NE(exported.find("my_metric,my_metric,,0,"), std::string::npos) << exported;
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"from-trainer-0", "from-trainer-1"})) << runs;
   // The installed SDK is untouched.
   ASSERT_TRUE(fs::is_directory(dir_.path() + "/data/sdk/python"));
   for (const auto& version : fs::directory_iterator(dir_.path() + "/data/sdk/python"))

@@ -11,9 +11,10 @@
 
 Inside a job (PADDLE_CLOUD_JOB_DIR is set) points go to TensorBoard event files under
 $PADDLE_CLOUD_JOB_DIR/board/, one file per process, which the server reads for the job's board and
-TensorBoard opens as they are. Outside a job they go to ./board/ for now; standalone runs recorded
-through the API come with the server side of the board. The file format, the names and the limits are
-docs/board.md ("Board files").
+TensorBoard opens as they are. Outside a job, with a server configured (PADDLE_CLOUD_URL and
+PADDLE_CLOUD_TOKEN, or `paddlecloud login`), draw_board records to a standalone run through the API
+(named by board_run("name"), else after the notebook or script and the time); without a server, to
+./board/. The file format, the names, the runs and the limits are docs/board.md.
 
 A call only appends to an in-memory buffer; a background thread writes the buffer in batches at least
 every second, on flush() and at exit. Standard library only, so it imports in any pod or notebook.
@@ -22,6 +23,7 @@ import array
 import ast
 import atexit
 import collections
+import http.client
 import itertools
 import linecache
 import math
@@ -35,7 +37,7 @@ import threading
 import time
 import unicodedata
 
-__all__ = ["LogWriter", "draw_board", "flush", "crc32c", "encode_tag", "decode_tag", "read_scalars"]
+__all__ = ["LogWriter", "board_run", "draw_board", "flush", "crc32c", "encode_tag", "decode_tag", "read_scalars"]
 
 MAX_NAME_BYTES = 256
 FLUSH_INTERVAL_S = 1.0
@@ -166,9 +168,10 @@ class _Template:
     order), so the bytes up to the first value are the same in every record: they are encoded and
     checksummed once, and a record costs one struct.pack and four or five steps of the CRC."""
 
-    __slots__ = ("_constants", "_head", "_pack1", "_pack2", "_pack3", "_head_registers", "_head_size")
+    __slots__ = ("tags", "_constants", "_head", "_pack1", "_pack2", "_pack3", "_head_registers", "_head_size")
 
     def __init__(self, tags):
+        self.tags = tags
         # Each Summary.Value is constant bytes and then the 4 bytes of its simple_value.
         values = [b"\x0a" + _varint(len(tag)) + tag + b"\x15" for tag in tags]
         entries = [b"\x0a" + _varint(len(v) + 4) + v for v in values]
@@ -450,7 +453,11 @@ class _EventFile:
         if len(queue) > MAX_BUFFERED_POINTS:
             self.flush()
 
-    def flush(self):
+    def overfull(self):
+        """A caller found more than MAX_BUFFERED_POINTS records waiting: it writes them itself."""
+        self.flush()
+
+    def flush(self, timed=False):
         with self._io_lock:
             queue = self.queue
             batch = [queue.popleft() for _ in range(len(queue))]    # what later calls append waits
@@ -516,22 +523,27 @@ class _EventFile:
         sys.stderr.write("paddlecloud.board: %s; later points of this file are dropped\n" % message)
 
 
-_registry = set()   # open event files: the writer thread and exit flush them, closing removes them
+_registry = set()   # open event files and runs: the writer thread and exit flush them, closing removes them
 _flusher_lock = threading.Lock()
 _flusher_wake = threading.Event()
 _flusher_started = False
 
 
-def _flush_all():
-    for event_file in list(_registry):
-        event_file.flush()
+def _flush_all(timed=False):
+    """Writes (or sends) what every event file and run has buffered; `timed`: the writer thread's
+    flush each second, after which a run sends at most one request."""
+    for sink in list(_registry):
+        sink.flush(timed)
 
 
 def _flusher_loop():
     while True:
         _flusher_wake.wait(FLUSH_INTERVAL_S)
         _flusher_wake.clear()
-        _flush_all()
+        try:
+            _flush_all(timed=True)
+        except Exception as e:      # the writer thread outlives any one failure: the next second tries again
+            sys.stderr.write("paddlecloud.board: writing the buffered points failed: %r\n" % e)
 
 
 def _start_flusher():
@@ -545,7 +557,8 @@ def _start_flusher():
 
 
 def flush():
-    """Writes every point buffered so far by draw_board and the LogWriters of this process."""
+    """Writes every point buffered so far by draw_board and the LogWriters of this process (and sends
+    those of a standalone run to the server)."""
     _flush_all()
 
 
@@ -558,9 +571,203 @@ def _after_fork_in_child():
     _board = None
 
 
-atexit.register(_flush_all)
+def _close_all():
+    """At exit: every event file and run writes or sends what it holds (a run says what it could not)."""
+    for sink in list(_registry):
+        sink.close()
+
+
+atexit.register(_close_all)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+# ---------------------------------------------------------------------------------------------
+# Standalone runs: outside a job, with a server configured, draw_board records through the API
+# ---------------------------------------------------------------------------------------------
+
+MAX_POINTS_PER_REQUEST = 10_000     # the API's limit
+MAX_PENDING_POINTS = 1_000_000      # waiting for the server; later points are dropped beyond it
+REQUEST_TIMEOUT_S = 10.0
+MAX_RUN_NAME_BYTES = 128
+
+
+class _RunUploader:
+    """draw_board's points for a standalone run, with the queue of an _EventFile. Each flush moves the
+    queue into `_pending` (at most MAX_PENDING_POINTS; later points are dropped with one line on
+    stderr). The writer thread's flush, once a second, sends one request of at most
+    MAX_POINTS_PER_REQUEST points; flush(), close() and exit send everything. A request that fails
+    for the network or the server (5xx, 408, 429) leaves its points pending for the next flush; one
+    the server refuses (another 4xx) drops them. The run is created on the first request, its name
+    followed by -2, -3... while it clashes with another run of the account."""
+
+    def __init__(self, client, name, run=None):
+        self.client = client
+        self.name = name
+        self.run = run              # the API's run object once created
+        self._init_state()
+        _registry.add(self)
+
+    def _init_state(self):
+        self._send_lock = threading.Lock()      # one request at a time
+        self._pending_lock = threading.Lock()   # `_pending`: never held during a request
+        self.queue = collections.deque()
+        self._pending = collections.deque()     # point objects of the API, oldest first
+        self._names = {}                        # template number -> [(graph, curve)]
+        self._dropped = 0
+        self._failing = False                   # the last request failed: reported once
+        self._stopped = False
+
+    def after_fork_in_child(self):
+        self._init_state()      # the parent sends what it buffered
+
+    def overfull(self):
+        with self._pending_lock:    # a slow server never holds up the caller
+            self._take_queue()
+
+    def flush(self, timed=False):
+        with self._send_lock:
+            while self._send_one() and not timed:
+                pass
+
+    def close(self):
+        self.flush()
+        with self._send_lock, self._pending_lock:
+            if self._pending:
+                sys.stderr.write("paddlecloud.board: %d points of the run %r were not sent to %s\n"
+                                 % (len(self._pending), self.name, self.client.server))
+            self._stopped = True
+        _registry.discard(self)
+
+    def _take_queue(self):
+        queue, pending, names_of = self.queue, self._pending, self._names
+        if self._stopped:
+            queue.clear()
+            return
+        for _ in range(len(queue)):
+            template, wall_time, step, value = queue.popleft()
+            names = names_of.get(template)
+            if names is None:
+                names = names_of[template] = [decode_tag(t.decode("utf-8")) for t in _templates[template].tags]
+            for (graph, curve), number in zip(names, (value,) if type(value) is float else value):
+                if len(pending) >= MAX_PENDING_POINTS:
+                    if not self._dropped:
+                        sys.stderr.write("paddlecloud.board: %d points of the run %r wait for %s; later points "
+                                         "are dropped\n" % (MAX_PENDING_POINTS, self.name, self.client.server))
+                    self._dropped += 1
+                    continue
+                pending.append({"graph": graph, "curve": curve, "step": step, "wall_time": wall_time,
+                                "value": number if math.isfinite(number) else _JSON_NUMBERS[str(number)]})
+
+    def _send_one(self):
+        """Sends the oldest pending points (at most MAX_POINTS_PER_REQUEST); False when there were none
+        or the server could not take them now. Called with `_send_lock` held."""
+        from .client import ApiError
+        with self._pending_lock:
+            self._take_queue()
+            count = min(len(self._pending), MAX_POINTS_PER_REQUEST)
+            points = list(itertools.islice(self._pending, count))   # only this thread removes points
+        if not count:
+            return False
+        try:
+            if self.run is None:
+                self.run = _create_run(self.client, self.name, retry_names=True)
+                self.name = self.run["name"]
+            self.client.request("POST", "/api/v1/board/runs/%d/points" % self.run["id"], {"points": points})
+        except (ApiError, OSError, http.client.HTTPException) as e:    # the connection can fail mid-answer
+            if not isinstance(e, ApiError) or e.status in (0, 408, 429) or e.status >= 500:
+                if not self._failing:
+                    sys.stderr.write("paddlecloud.board: the points of the run %r wait: %s\n" % (self.name, e))
+                self._failing = True
+                return False
+            if self.run is None:
+                sys.stderr.write("paddlecloud.board: cannot create the run %r: %s; its points are dropped\n"
+                                 % (self.name, e))
+                with self._pending_lock:
+                    self._stopped = True
+                    self._pending.clear()
+                return False
+            sys.stderr.write("paddlecloud.board: the server refused %d points of the run %r: %s\n"
+                             % (count, self.name, e))
+        self._failing = False
+        with self._pending_lock:
+            for _ in range(count):
+                self._pending.popleft()
+        return True
+
+
+_JSON_NUMBERS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}   # how the API writes them
+
+
+def _check_run_name(name):
+    if not isinstance(name, str):
+        raise TypeError("a run name must be a string, got %s" % type(name).__name__)
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if not 1 <= size <= MAX_RUN_NAME_BYTES or "/" in name or any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValueError("run name %r must be 1 to %d bytes of text without '/' or control characters"
+                         % (name, MAX_RUN_NAME_BYTES))
+
+
+def _default_run_name():
+    """<notebook or script>-<local time>: the notebook's name where Jupyter tells it, else the script's."""
+    source = os.environ.get("JPY_SESSION_NAME") or (sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c") else "")
+    stem = os.path.splitext(os.path.basename(source))[0] or "python"
+    stem = "".join(c if c.isprintable() and c != "/" else "_" for c in stem)[:100]
+    return "%s-%s" % (stem, time.strftime("%Y%m%d-%H%M%S"))
+
+
+def _create_run(client, name, retry_names=False):
+    """POST /board/runs; with retry_names, a name that clashes gets -2, -3... appended."""
+    from .client import ApiError
+    for n in range(1, 100):
+        try:
+            return client.request("POST", "/api/v1/board/runs", {"name": name if n == 1 else "%s-%d" % (name, n)})
+        except ApiError as e:
+            if not (retry_names and e.status == 409):
+                raise
+    raise ValueError("no free run name %s-N" % name)
+
+
+def _configured_client():
+    """A Client when a server and a token are configured (environment or `paddlecloud login`), else None."""
+    from .client import Client
+    try:
+        client = Client(timeout=REQUEST_TIMEOUT_S)
+    except (OSError, ValueError) as e:
+        sys.stderr.write("paddlecloud.board: the SDK's settings cannot be read (%s); points go to ./board/\n" % e)
+        return None
+    return client if client.token else None
+
+
+def _default_sink():
+    """Inside a job its board folder; outside, a standalone run when a server is configured, else ./board."""
+    if not os.environ.get("PADDLE_CLOUD_JOB_DIR", "").strip():
+        client = _configured_client()
+        if client is not None:
+            return _RunUploader(client, _default_run_name())
+    return _EventFile(default_board_dir())
+
+
+def board_run(name=None, client=None):
+    """Records this process's draw_board points in a new standalone run of the Paddle Board, named
+    `name` (default: the notebook's or script's name and the time), through the API of the configured
+    server (PADDLE_CLOUD_URL and PADDLE_CLOUD_TOKEN, or `paddlecloud login`; or `client`). Creates the
+    run now and returns it as the API describes it ({"id", "source", "name", "created_at"}); the points
+    drawn after it go to it, sent in batches by the writer thread. Raises ValueError for a bad name or
+    when no server is configured, ApiError when the server refuses (409 for a name the account uses).
+    """
+    name = _default_run_name() if name is None else name
+    _check_run_name(name)
+    client = client or _configured_client()
+    if client is None:
+        raise ValueError("board_run needs a PaddleCloud server: set PADDLE_CLOUD_URL and PADDLE_CLOUD_TOKEN, "
+                         "or run `paddlecloud login`")
+    run = _create_run(client, name)
+    global _board
+    with _board_lock:
+        previous, _board = _board, _Board(_RunUploader(client, run["name"], run))
+    if previous is not None:
+        previous.sink.close()
+    return run
 
 # ---------------------------------------------------------------------------------------------
 # Call-site names: the source text of each positional argument of a draw_board(...) call
@@ -648,10 +855,11 @@ def _positional_names(frame, values):
 
 
 class _Board:
-    """What draw_board writes to in this process: one event file and a step counter per graph."""
+    """What draw_board writes to in this process: one event file or standalone run, and a step
+    counter per graph."""
 
-    def __init__(self, directory):
-        self.file = _EventFile(directory)
+    def __init__(self, sink):
+        self.sink = sink        # an _EventFile or a _RunUploader
         self.counters = {}      # graph -> [itertools.count]: next() is atomic, an explicit step replaces it
 
 
@@ -665,7 +873,7 @@ def _default_board():
     if board is None:
         with _board_lock:
             if _board is None:
-                _board = _Board(default_board_dir())
+                _board = _Board(_default_sink())
             board = _board
     return board
 
@@ -676,7 +884,7 @@ def _close_default_board():
     with _board_lock:
         board, _board = _board, None
     if board is not None:
-        board.file.close()
+        board.sink.close()
 
 
 def draw_board(*values, title=None, step=None, **named):
@@ -692,14 +900,15 @@ def draw_board(*values, title=None, step=None, **named):
     and infinities are kept. Anything else raises TypeError naming the curve; a name over 256 bytes
     or with a control character raises ValueError naming it.
 
-    Inside a job the points go to $PADDLE_CLOUD_JOB_DIR/board/, outside a job to ./board/ (standalone
-    runs through the API come with the server side of the board). The call only buffers the points.
+    Inside a job the points go to $PADDLE_CLOUD_JOB_DIR/board/. Outside a job, with a server configured
+    (PADDLE_CLOUD_URL and PADDLE_CLOUD_TOKEN, or `paddlecloud login`), to a standalone run created on
+    the first flush (see board_run), else to ./board/. The call only buffers the points.
     """
     # The hot path: a call site seen before costs two dict lookups; names are resolved once per site.
     frame = _getframe(1)
     code = frame.f_code
     sites = _call_sites.get(id(code))
-    site = sites[1].get(frame.f_lasti) if sites is not None and sites[0] is code else None
+    site = sites[1].get(frame.f_lasti) if sites is not None else None
     if (site is None or site.board is not _board or len(values) != site.positional or title != site.title
             or (tuple(named) != site.keywords if named else site.keywords)):
         site = _new_site(frame, values, title, named)
@@ -717,12 +926,12 @@ def draw_board(*values, title=None, step=None, **named):
     queue = site.queue
     queue.append((site.template, _time(), step, value))
     if len(queue) > MAX_BUFFERED_POINTS:
-        site.board.file.flush()
+        site.board.sink.overfull()
 
 
 _getframe = sys._getframe
 _time = time.time
-_call_sites = {}    # id(code) -> (code, {instruction offset: _Site}); the code is kept so its id stays its own
+_call_sites = {}    # id(code) -> (code, {instruction offset: _Site}); holding the code keeps its id its own
 
 
 class _Site:
@@ -737,7 +946,7 @@ class _Site:
         self.single = len(values) == 1 and not named
         self.template = _template_number(tuple(tags))
         self.counter = board.counters.setdefault(graph, [itertools.count()])
-        self.queue = board.file.queue
+        self.queue = board.sink.queue
 
 
 def _new_site(frame, values, title, named):
@@ -748,7 +957,7 @@ def _new_site(frame, values, title, named):
     if not values or _source_names(frame, len(values)) is not None:    # fallback names depend on the values
         code = frame.f_code
         sites = _call_sites.get(id(code))
-        if sites is None or sites[0] is not code:
+        if sites is None:
             sites = _call_sites[id(code)] = (code, {})
         sites[1][frame.f_lasti] = site
     if not _flusher_started:

@@ -127,9 +127,11 @@ class BoardTestCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
-        env = mock.patch.dict(os.environ, {"PADDLE_CLOUD_JOB_DIR": self.tmp.name})
+        env = mock.patch.dict(os.environ, {"PADDLE_CLOUD_JOB_DIR": self.tmp.name,   # and no server configured
+                                           "PADDLECLOUD_CLI_CONFIG": os.path.join(self.tmp.name, "no-config")})
         env.start()
         self.addCleanup(env.stop)
+        os.environ.pop("PADDLE_CLOUD_TOKEN", None)
         os.environ.pop("PADDLE_CLOUD_BOARD_LIMIT", None)
         board._close_default_board()
         self.addCleanup(board._close_default_board)
