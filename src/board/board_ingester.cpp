@@ -25,18 +25,10 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using eventfiles::EventFileReader;
 using eventfiles::ReadPosition;
+using fsutil::Fd;
 
 constexpr char kStateFile[] = "ingest.json";
 constexpr std::size_t kMaxNameBytes = 256;
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 std::string DecodePart(std::string_view part) {
   std::string out;

@@ -8,6 +8,7 @@ import type { AccountApi, User } from './api/account';
 import { accountApi } from './api/account';
 import type { Job, JobsApi } from './api/jobs';
 import { jobsApi } from './api/jobs';
+import type { EventSourceLike } from './pages/jobs/LogConsole';
 
 export interface Mounted {
   container: HTMLElement;
@@ -133,4 +134,32 @@ export function makeJob(over: Partial<Job> = {}): Job {
     spec: { name: 'mnist', entry: 'python3 train.py', num_trainer: 2, num_ps: 1 },
     ...over,
   };
+}
+
+/** A fake EventSource: `emit` delivers an event to the page. */
+export function fakeEventSource() {
+  const opened: string[] = [];
+  const listeners = new Map<string, (event: MessageEvent<string>) => void>();
+  let closed = false;
+  const source = {
+    readyState: 1,
+    addEventListener: (type: string, listener: (event: MessageEvent<string>) => void) => listeners.set(type, listener),
+    close: () => {
+      closed = true;
+    },
+  };
+  const open = (url: string): EventSourceLike => {
+    opened.push(url);
+    return source;
+  };
+  const emit = async (type: string, data: unknown) => {
+    await act(async () => listeners.get(type)?.({ data: JSON.stringify(data) } as MessageEvent<string>));
+    await flush();
+  };
+  /** The browser gives up on the stream (e.g. it answered 404). */
+  const fail = async () => {
+    source.readyState = 2;
+    await emit('error', null);
+  };
+  return { open, opened, emit, fail, closed: () => closed };
 }

@@ -11,6 +11,7 @@ import type { GraphData } from '../../api/board';
 import { formatUptime } from '../../format';
 import type { ChartModel, EdgeMarker, XAxis, YScale } from './model';
 import { decodeNumber, formatValue, readout } from './model';
+import { followWidth } from '../../uplot-size';
 
 export const CHART_HEIGHT = 240;
 
@@ -163,16 +164,9 @@ export function BoardChart({ graph, data, model, axis, scale, zoomed, callbacks 
     };
     const plot = new uPlot(options(model, axis, scale, width, () => current.current.model.markers, on), model.data as uPlot.AlignedData, element);
     chart.current = plot;
-    const resize =
-      typeof ResizeObserver === 'undefined'
-        ? undefined
-        : new ResizeObserver(() => {
-            if (element.clientWidth > 0) plot.setSize({ width: element.clientWidth, height: CHART_HEIGHT });
-          });
-    resize?.observe(element);
+    const stop = followWidth(plot, element, CHART_HEIGHT);
     return () => {
-      resize?.disconnect();
-      plot.destroy();
+      stop();
       chart.current = null;
     };
     // The chart is rebuilt only when its shape changes; the effect below keeps its data current.

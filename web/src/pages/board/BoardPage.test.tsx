@@ -5,8 +5,7 @@ import type { BoardApi, BoardSource, DataQuery, DataSeries, GraphData, SourceBoa
 import { boardApi } from '../../api/board';
 import { ApiError } from '../../api/client';
 import type { Mounted } from '../../test-utils';
-import { click, fakeJobsApi, flush, makeJob, mount, USER } from '../../test-utils';
-import type { EventSourceLike } from '../jobs/LogConsole';
+import { click, fakeEventSource as fakeStream, fakeJobsApi, flush, makeJob, mount, USER } from '../../test-utils';
 import { BoardPage, JobBoardPage } from './BoardPage';
 import { DRAW_BOARD_SNIPPET } from './EmptyBoard';
 
@@ -116,28 +115,6 @@ function fakeBoardApi(boards: Record<string, SourceBoard | ApiError>, data: (que
   return api;
 }
 
-/** A fake EventSource: `emit` delivers an event to the page. */
-function fakeStream() {
-  const opened: string[] = [];
-  const listeners = new Map<string, (event: MessageEvent<string>) => void>();
-  let closed = false;
-  const source = {
-    readyState: 1,
-    addEventListener: (type: string, listener: (event: MessageEvent<string>) => void) => listeners.set(type, listener),
-    close: () => {
-      closed = true;
-    },
-  };
-  const open = (url: string): EventSourceLike => {
-    opened.push(url);
-    return source;
-  };
-  const emit = async (type: string, data: unknown) => {
-    await act(async () => listeners.get(type)?.({ data: JSON.stringify(data) } as MessageEvent<string>));
-    await flush();
-  };
-  return { open, opened, emit, closed: () => closed };
-}
 
 const costData = (query: DataQuery): GraphData => ({
   graph: query.graph,

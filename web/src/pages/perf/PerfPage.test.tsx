@@ -4,8 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/client';
 import type { JobUsage, MetricSeries, PodUsage, UsageQuery } from '../../api/usage';
 import type { Mounted } from '../../test-utils';
-import { click, fakeJobsApi, flush, makeJob, mount, USER } from '../../test-utils';
-import type { EventSourceLike } from '../jobs/LogConsole';
+import { click, fakeEventSource as fakeStream, fakeJobsApi, flush, makeJob, mount, USER } from '../../test-utils';
 import type { PerfApi } from './PerfPage';
 import { PerfPage } from './PerfPage';
 
@@ -121,33 +120,6 @@ function perfApi(answer: (query: UsageQuery) => JobUsage | Promise<JobUsage>, jo
   return api;
 }
 
-/** A fake EventSource: `emit` delivers an event to the page. */
-function fakeStream() {
-  const opened: string[] = [];
-  const listeners = new Map<string, (event: MessageEvent<string>) => void>();
-  let closed = false;
-  const source = {
-    readyState: 1,
-    addEventListener: (type: string, listener: (event: MessageEvent<string>) => void) => listeners.set(type, listener),
-    close: () => {
-      closed = true;
-    },
-  };
-  const open = (url: string): EventSourceLike => {
-    opened.push(url);
-    return source;
-  };
-  const emit = async (type: string, data: unknown) => {
-    await act(async () => listeners.get(type)?.({ data: JSON.stringify(data) } as MessageEvent<string>));
-    await flush();
-  };
-  /** The browser gives up on the stream (e.g. it answered 404). */
-  const fail = async () => {
-    source.readyState = 2;
-    await emit('error', null);
-  };
-  return { open, opened, emit, fail, closed: () => closed };
-}
 
 /** Mounts the page and lets the job, then its usage, load and the charts draw. */
 async function mountPerf(vnode: VNode): Promise<Mounted> {

@@ -9,6 +9,7 @@ import 'uplot/dist/uPlot.min.css';
 import { formatClock } from '../../format';
 import type { ChartModel, TimeWindow } from './series';
 import { summarize } from './series';
+import { followWidth } from '../../uplot-size';
 
 export const CHART_HEIGHT = 220;
 
@@ -141,16 +142,9 @@ export function UsageChart({ model, zoom, onZoom }: { model: ChartModel; zoom: T
     };
     const plot = new uPlot(options(model, width, (window) => onZoomRef.current(window), showReadout), alignedData(model), element);
     chart.current = plot;
-    const resize =
-      typeof ResizeObserver === 'undefined'
-        ? undefined
-        : new ResizeObserver(() => {
-            if (element.clientWidth > 0) plot.setSize({ width: element.clientWidth, height: CHART_HEIGHT });
-          });
-    resize?.observe(element);
+    const stop = followWidth(plot, element, CHART_HEIGHT);
     return () => {
-      resize?.disconnect();
-      plot.destroy();
+      stop();
       chart.current = null;
     };
     // The chart is rebuilt only when its shape changes; the effect below keeps its data current.
