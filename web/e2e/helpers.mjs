@@ -8,7 +8,7 @@
 //   PYTHON               interpreter for scripts/smtp_test_server.py (default /usr/bin/python3)
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -318,6 +318,9 @@ export async function stopSuite({ tmpDir, smtp, server, browser }) {
   if (server) stopped.push(stopProcess(server));
   if (smtp) stopped.push(stopProcess(smtp));
   await Promise.all(stopped);
+  // Pods outlive the server by design; a test that failed before stopping its jobs leaves them
+  // running. Their supervisors, named by the suite's data dir, end them (bwrap dies with its parent).
+  if (tmpDir) spawnSync('pkill', ['-KILL', '-f', `--pod-dir ${tmpDir}/`]);
   if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
 }
 
