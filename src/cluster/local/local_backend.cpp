@@ -844,7 +844,7 @@ class LocalBackend final : public ClusterBackend {
       std::vector<const PodSlot*> unfinished;
       for (const PodSlot& slot : *e.admitted) {
         PodStatus st = Observe(e, slot);
-        if (st.reason == "SupervisorLost") CleanUpLost(e, slot);
+        if (st.reason == "SupervisorLost") CleanUpLost(PodDir(e, slot.name), e.run.namespace_name, slot.name);
         if (IsTerminal(st.phase)) continue;
         unfinished.push_back(&slot);
         Add(in_use, RequestsOf(e.run, slot.role));
@@ -874,20 +874,19 @@ class LocalBackend final : public ClusterBackend {
 
   // What a dead supervisor left behind (its pod's processes, its cgroups) would hold resources
   // the backend now counts as free: kill and remove it, once.
-  void CleanUpLost(const JobEntry& e, const PodSlot& slot) {
-    std::string dir = PodDir(e, slot.name);
+  void CleanUpLost(const std::string& dir, const std::string& ns, const std::string& pod) {
     if (Exists(dir + "/" + kLostCleanedFile)) return;
     pid_t sid = 0;
     if (auto record = PodRecordFromJson(ReadWholeFile(dir + "/" + kStatusFile).value_or(""))) {
       sid = static_cast<pid_t>(record->supervisor_pid);
-      if (ArePodCgroups(record->cgroup_dirs, e.run.namespace_name)) RemoveCgroupDirs(record->cgroup_dirs);
-      else spdlog::warn("local cluster: pod {}/{}: ignoring cgroup directories that are not its own", e.run.namespace_name, slot.name);
+      if (ArePodCgroups(record->cgroup_dirs, ns)) RemoveCgroupDirs(record->cgroup_dirs);
+      else spdlog::warn("local cluster: pod {}/{}: ignoring cgroup directories that are not its own", ns, pod);
     }
     if (sid <= 0) sid = static_cast<pid_t>(std::atoll(ReadWholeFile(dir + "/" + kPidFile).value_or("0").c_str()));
     KillSession(sid);
-    spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", e.run.namespace_name, slot.name);
+    spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", ns, pod);
     if (Status s = fsutil::WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n"); !s.ok())
-      spdlog::warn("local cluster: pod {} will be cleaned up again: {}", slot.name, s.message());
+      spdlog::warn("local cluster: pod {} will be cleaned up again: {}", pod, s.message());
   }
 
   std::vector<JobEntry*> Queue() {
@@ -1269,7 +1268,8 @@ class LocalBackend final : public ClusterBackend {
       if (!ended && i >= wanted && !Exists(dir + "/" + kStopFile))
         if (Status stop = StopPod(dir, s.deleting ? s.grace : options_.default_grace); !stop.ok())
           spdlog::error("local cluster: cannot stop replica {}: {}", dir, stop.message());
-      if (ended && (i >= wanted || st.reason == "Stopped")) {
+      if (st.reason == "SupervisorLost") CleanUpLost(dir, s.run.namespace_name, ReplicaName(s.run.name, i));
+      if (ended && (i >= wanted || st.reason == "Stopped" || st.reason == "SupervisorLost")) {  // a lost one starts anew
         ForgetReplica(dir);
         continue;
       }

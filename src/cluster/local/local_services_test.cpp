@@ -249,6 +249,20 @@ TEST_F(LocalServicesTest, ReplicasSurviveTheControlPlaneAndANewBackendReportsAnd
   EXPECT_TRUE(ProcessGone(pid));
 }
 
+TEST_F(LocalServicesTest, AReplicaWhoseSupervisorDiesIsCleanedUpAndStartedAnew) {
+  backend_ = Make();
+  Apply(*backend_, Service("orphan", kHttpServer));
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend_, "orphan", ReplicaPhase::kReady); }, kDeadline));
+  pid_t entry = EntryPid("orphan", 0);
+  pid_t supervisor = std::atoi(ReadText(ReplicaDir("orphan", 0) + "/" + kPidFile).c_str());
+  ASSERT_GT(supervisor, 0);
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(entry); }, kDeadline));
+  ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend_, "orphan", ReplicaPhase::kReady) && EntryPid("orphan", 0) != entry; },
+                               kDeadline))
+      << Describe(*backend_, "orphan");
+}
+
 TEST_F(LocalServicesTest, AReplicaCannotReachTheFilesOfAnotherNamespacesReplica) {
   backend_ = Make();
   std::string mine = tmp_.path() + "/acct-1-data", theirs = tmp_.path() + "/acct-2-data";
