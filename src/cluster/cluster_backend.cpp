@@ -25,6 +25,19 @@ std::string PodName(const std::string& job, PodRole role, int index) {
   return job + "-" + std::string(RoleName(role)) + "-" + std::to_string(index);
 }
 
+std::string ReplicaName(const std::string& service, int index) { return service + "-" + std::to_string(index); }
+
+std::string_view ReplicaPhaseName(ReplicaPhase phase) {
+  switch (phase) {
+    case ReplicaPhase::kPending: return "Pending";
+    case ReplicaPhase::kStarting: return "Starting";
+    case ReplicaPhase::kReady: return "Ready";
+    case ReplicaPhase::kNotReady: return "NotReady";
+    case ReplicaPhase::kFailed: return "Failed";
+  }
+  return "Pending";
+}
+
 namespace {
 
 std::string Join(const std::vector<std::string>& items) {

@@ -1,4 +1,4 @@
-// The ClusterBackend port: where the pods of training jobs run.
+// The ClusterBackend port: where the pods of training jobs and the replicas of services run.
 //
 // Kubernetes-shaped on purpose: a job is a gang of pods (trainers + parameter servers), each pod
 // has a role and index, resource requests, a restart policy (restart on failure, up to a limit),
@@ -16,6 +16,26 @@
 //   with real endpoints, plus JobRun::env.
 // - Observed state survives restarts of the control plane: a new backend object over the same
 //   state reports the same pods, and pods keep running while no control plane is up.
+//
+// Services (notebooks, model serving) are the second kind of workload, shaped as a Kubernetes
+// Deployment + Service: `replicas` identical pods of a long-running command that listens on a port.
+// - ApplyService is idempotent per (namespace, name): the same spec again changes nothing; a spec
+//   differing only in `replicas` scales; any other difference is Conflict (delete and re-apply).
+// - Replicas are not gang-admitted: each starts as soon as its requests fit in the capacity that
+//   admitted job pods and other replicas leave (until then Pending "waiting for ..."), and counts
+//   against that capacity while it is not Failed.
+// - Each replica gets $PORT: the port its command must listen on (locally a free loopback port per
+//   replica; on Kubernetes the container port, the same for all). ReplicaStatus::endpoint is where
+//   the platform reaches it (a pod IP, or the Service's for a single address).
+// - Restart policy Always: a replica whose command exits (any code) is restarted with exponential
+//   backoff (capped at ServiceRun::max_backoff), its restarts counted and the last exit kept.
+// - Readiness as Kubernetes probes it: an HTTP GET of the probe's path on $PORT answering 2xx/3xx
+//   within `timeout`, every `period`. A replica is Starting until its first success (or until the
+//   startup grace has passed and `failure_threshold` probes in a row failed: NotReady), Ready after
+//   a success, NotReady after `failure_threshold` failures in a row. Only Ready replicas get traffic.
+// - Replicas keep running while no control plane is up; a new backend object reports them.
+// - DeleteService ends every replica (SIGTERM, SIGKILL after `grace`) and forgets the service; its
+//   logs stay.
 #pragma once
 
 #include <chrono>
@@ -129,6 +149,55 @@ struct Capacity {
   Resources in_use;     // requested by admitted, unfinished pods
 };
 
+// ---- services -------------------------------------------------------------------------------
+
+// Readiness: HTTP GET http://<replica>:$PORT<path> with `headers`, 2xx/3xx is a success.
+struct HttpProbe {
+  std::string path = "/";
+  std::map<std::string, std::string> headers;  // e.g. {"Authorization", "token ..."}; never logged
+  std::chrono::milliseconds period{1000};
+  std::chrono::milliseconds timeout{1000};
+  int failure_threshold = 3;
+  std::chrono::milliseconds startup_grace{0};  // failures before this (from each start) never make it NotReady
+};
+
+struct ServiceRun {
+  std::string namespace_name;  // the account id (a Kubernetes namespace)
+  std::string name;            // DNS-1123 label, unique among the namespace's services
+  std::string command;         // run by /bin/sh -c in every replica; must listen on $PORT
+  std::string image;           // container image (container backends)
+  std::string working_dir;     // inside the pod (under a mount); empty: /tmp
+  std::map<std::string, std::string> env;
+  std::vector<Mount> mounts;
+  Resources requests;          // per replica
+  int replicas = 1;
+  int port = 8080;             // the container port on Kubernetes; locally each replica gets its own
+  std::optional<HttpProbe> readiness;  // none: Ready as soon as the command runs
+  std::chrono::milliseconds max_backoff{30000};  // cap of the restart backoff
+  std::string logs_dir;        // replica logs: <logs_dir>/<replica name>.log (kept after deletion)
+};
+
+// "<service>-<index>"
+std::string ReplicaName(const std::string& service, int index);
+
+enum class ReplicaPhase { kPending, kStarting, kReady, kNotReady, kFailed };
+std::string_view ReplicaPhaseName(ReplicaPhase phase);  // "Pending", "Starting", "Ready", "NotReady", "Failed"
+
+struct ReplicaStatus {
+  std::string name;
+  int index = 0;
+  ReplicaPhase phase = ReplicaPhase::kPending;
+  // Pending: "waiting for 2 CPUs"; Starting: "Starting"; NotReady: "CrashLoopBackOff" (exited, waiting
+  // to restart) or "readiness probe failed: ..."; Failed: "StartError", "SupervisorLost", "Stopped".
+  std::string reason;
+  std::string message;            // detail ("exited with code 3", "HTTP 503", "connection refused")
+  int restarts = 0;
+  std::optional<int> last_exit_code;
+  std::optional<std::int64_t> started_at;  // unix seconds, of the current run
+  std::string endpoint;           // "host:port" the platform reaches the replica at
+  std::string log_path;
+};
+
 class ClusterBackend {
  public:
   virtual ~ClusterBackend() = default;
@@ -149,6 +218,20 @@ class ClusterBackend {
   virtual Result<JobUsage> GetUsage(const std::string& namespace_name, const std::string& job) = 0;
   // Forgets a job whose pods have all ended (its logs stay). Conflict while a pod runs.
   virtual Status Delete(const std::string& namespace_name, const std::string& job) = 0;
+
+  // Services (see the contract above). InvalidArgument for a bad spec or one replica that can
+  // never fit; Conflict for a changed spec of an existing service.
+  virtual Status ApplyService(const ServiceRun& service) = 0;
+  // Sets the replica count: new replicas start, those with the highest indexes stop. NotFound.
+  virtual Status ScaleService(const std::string& namespace_name, const std::string& name, int replicas) = 0;
+  // Stops every replica (SIGTERM, SIGKILL after `grace`), waits for them to end (at most grace +
+  // a few seconds, else Unavailable and the replicas keep stopping) and forgets the service. NotFound.
+  virtual Status DeleteService(const std::string& namespace_name, const std::string& name,
+                               std::chrono::milliseconds grace) = 0;
+  // The replicas, by index. NotFound for an unknown service.
+  virtual Result<std::vector<ReplicaStatus>> GetReplicas(const std::string& namespace_name, const std::string& name) = 0;
+  // As GetUsage, the pods being the running replicas.
+  virtual Result<JobUsage> GetServiceUsage(const std::string& namespace_name, const std::string& name) = 0;
 };
 
 // The PaddlePaddle parameter-server environment of one pod, as the Paddle operators set it:

@@ -35,6 +35,7 @@
 #include "common/fs.h"
 #include "common/names.h"
 #include "cluster/local/sandbox.h"
+#include "cluster/local/service_files.h"
 
 namespace paddlecloud::cluster::local {
 
@@ -407,6 +408,7 @@ class LocalBackend final : public ClusterBackend {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    if (prober_.joinable()) prober_.join();
     std::lock_guard lock(mu_);
     ReapStarted(/*block=*/true);
   }
@@ -434,7 +436,7 @@ class LocalBackend final : public ClusterBackend {
     for (const auto& missing : probe.Missing())
       spdlog::warn("isolation: {}{}", missing, options_.isolation.strict ? " (local_isolation = strict: pods will not start)" : "");
     for (const auto& ns : fs::directory_iterator(options_.state_dir, ec)) {
-      if (!ns.is_directory()) continue;
+      if (!ns.is_directory() || ns.path().filename() == kServicesDir) continue;
       for (const auto& job : fs::directory_iterator(ns.path(), ec)) {
         if (!job.is_directory()) continue;
         auto entry = LoadJob(job.path().string());
@@ -448,11 +450,13 @@ class LocalBackend final : public ClusterBackend {
         jobs_[Key(entry->run.namespace_name, entry->run.job)] = std::move(*entry);
       }
     }
+    LoadServices();
     {
       std::lock_guard lock(mu_);
       Reconcile();
     }
     if (options_.poll_interval.count() > 0) thread_ = std::thread([this] { Loop(); });
+    prober_ = std::thread([this] { ProbeLoop(); });
     return Status::Ok();
   }
 
@@ -479,13 +483,7 @@ class LocalBackend final : public ClusterBackend {
     if (ec) return Status::Internal("cannot create " + entry.dir + ": " + ec.message());
     PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(entry.dir + "/" + kRunFile, RunJson(entry), {.mode = 0600}));
     jobs_[key] = std::move(entry);
-    // Admission and launching happen on the loop's thread, off the submitter's path.
-    if (thread_.joinable()) {
-      kick_ = true;
-      cv_.notify_all();
-    } else {
-      Reconcile();
-    }
+    Kick();  // admission and launching happen on the loop's thread, off the submitter's path
     return Status::Ok();
   }
 
@@ -506,15 +504,20 @@ class LocalBackend final : public ClusterBackend {
     for (const PodSlot& slot : *e.admitted) {
       if (role && slot.role != *role) continue;
       if (IsTerminal(Observe(e, slot).phase)) continue;
-      std::string dir = PodDir(e, slot.name);
-      json::object o{{"grace_ms", static_cast<std::int64_t>(std::max<std::int64_t>(0, grace.count()))}, {"requested_at", Now()}};
-      PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(dir + "/" + kStopFile, json::serialize(o)));
-      // Signal only a live supervisor (it holds the lock), so its pid cannot have been reused.
-      // Without supervisor.pid yet, the supervisor finds stop.json before it starts the entry.
-      auto pid_text = ReadWholeFile(dir + "/" + kPidFile);
-      pid_t pid = pid_text ? static_cast<pid_t>(std::atoll(pid_text->c_str())) : 0;
-      if (pid > 0 && LockHeld(dir + "/" + kLockFile)) ::kill(pid, SIGTERM);
+      PC_RETURN_IF_ERROR(StopPod(PodDir(e, slot.name), grace));
     }
+    return Status::Ok();
+  }
+
+  // Asks the supervisor of the pod in `dir` to stop it (pod_files.h: stop.json, then SIGTERM).
+  Status StopPod(const std::string& dir, std::chrono::milliseconds grace) {
+    json::object o{{"grace_ms", static_cast<std::int64_t>(std::max<std::int64_t>(0, grace.count()))}, {"requested_at", Now()}};
+    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(dir + "/" + kStopFile, json::serialize(o)));
+    // Signal only a live supervisor (it holds the lock), so its pid cannot have been reused.
+    // Without supervisor.pid yet, the supervisor finds stop.json before it starts the entry.
+    auto pid_text = ReadWholeFile(dir + "/" + kPidFile);
+    pid_t pid = pid_text ? static_cast<pid_t>(std::atoll(pid_text->c_str())) : 0;
+    if (pid > 0 && LockHeld(dir + "/" + kLockFile)) ::kill(pid, SIGTERM);
     return Status::Ok();
   }
 
@@ -552,11 +555,6 @@ class LocalBackend final : public ClusterBackend {
   Result<JobUsage> GetUsage(const std::string& namespace_name, const std::string& job) override {
     // Which pods run, under the lock; their counters (files, nvidia-smi) after it, so a slow read
     // never holds up submissions and the admission loop.
-    struct Running {
-      const std::string name;
-      const std::string status_file;
-      const std::vector<int> gpus;
-    };
     std::vector<Running> running, ended;  // ended: their final counters, when the supervisor kept them
     JobNetwork network;
     {
@@ -573,6 +571,17 @@ class LocalBackend final : public ClusterBackend {
               .push_back({slot.name, PodDir(e, slot.name) + "/" + kStatusFile, slot.gpus});
         }
     }
+    return UsageOf(running, ended, network);
+  }
+
+  struct Running {  // a pod whose counters to read
+    const std::string name;
+    const std::string status_file;
+    const std::vector<int> gpus;
+  };
+
+  // The counters of `running` pods, the final ones of `ended` pods and the traffic of `network`.
+  static JobUsage UsageOf(const std::vector<Running>& running, const std::vector<Running>& ended, const JobNetwork& network) {
     std::optional<std::map<int, GpuUsage>> gpus;  // read once, when a running pod has GPUs
     JobUsage usage;
     usage.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -650,6 +659,108 @@ class LocalBackend final : public ClusterBackend {
     return Status::Ok();
   }
 
+  // ---- services (service_files.h) ----------------------------------------------------------
+
+  Status ApplyService(const ServiceRun& service) override {
+    PC_RETURN_IF_ERROR(ValidateService(service));
+    if (service.requests.gpus > 0)
+      return Status::InvalidArgument("the local cluster gives no GPUs to service replicas yet", "requests");
+    if (!Fits(service.requests, capacity_))
+      return Status::InvalidArgument("a replica of service \"" + service.name + "\" can never run here: it needs " +
+                                         Shortage(service.requests, {}) + " but this machine has " + Shortage(capacity_, {}),
+                                     "requests");
+    std::lock_guard lock(mu_);
+    std::string key = Key(service.namespace_name, service.name);
+    if (auto it = services_.find(key); it != services_.end()) {
+      if (it->second.deleting) return Status::Conflict("service '" + service.name + "' is being deleted");
+      ServiceRun same = service;
+      same.replicas = it->second.run.replicas;
+      if (same.logs_dir.empty()) same.logs_dir = it->second.run.logs_dir;
+      if (ToJson(same) != ToJson(it->second.run))
+        return Status::Conflict("service '" + service.name + "' exists with another spec: delete it first");
+      return service.replicas == it->second.run.replicas ? Status::Ok() : SetReplicas(it->second, service.replicas);
+    }
+    ServiceEntry entry{service, options_.state_dir + "/" + kServicesDir + "/" + service.namespace_name + "/" + service.name};
+    if (entry.run.logs_dir.empty()) entry.run.logs_dir = entry.dir + "/logs";
+    std::error_code ec;
+    fs::create_directories(entry.dir, ec);
+    if (ec) return Status::Internal("cannot create " + entry.dir + ": " + ec.message());
+    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(entry.dir + "/" + kServiceFile, ToJson(entry.run), {.mode = 0600}));
+    services_[key] = std::move(entry);
+    Kick();
+    return Status::Ok();
+  }
+
+  Status ScaleService(const std::string& namespace_name, const std::string& name, int replicas) override {
+    if (replicas < 0 || replicas > 100) return Status::InvalidArgument("replicas must be between 0 and 100", "replicas");
+    std::lock_guard lock(mu_);
+    auto it = services_.find(Key(namespace_name, name));
+    if (it == services_.end() || it->second.deleting) return Status::NotFound("service '" + name + "' does not exist");
+    return SetReplicas(it->second, replicas);
+  }
+
+  Status DeleteService(const std::string& namespace_name, const std::string& name,
+                       std::chrono::milliseconds grace) override {
+    std::string key = Key(namespace_name, name);
+    {
+      std::lock_guard lock(mu_);
+      auto it = services_.find(key);
+      if (it == services_.end()) return Status::NotFound("service '" + name + "' does not exist");
+      ServiceEntry& s = it->second;
+      if (!s.deleting)
+        PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(s.dir + "/" + kServiceDeletingFile, IsoTime(Now()) + "\n", {.mode = 0644}));
+      s.deleting = true;
+      s.grace = grace;
+      ReconcileService(s, nullptr);  // sends the stops now
+    }
+    // Each pass stops what is left and forgets the service once every supervisor has exited.
+    auto deadline = std::chrono::steady_clock::now() + grace + std::chrono::seconds(5);
+    while (true) {
+      {
+        std::lock_guard lock(mu_);
+        auto it = services_.find(key);
+        if (it == services_.end()) return Status::Ok();
+        if (std::chrono::steady_clock::now() > deadline)
+          return Status::Unavailable("the replicas of service '" + name + "' are still stopping");
+        ReconcileService(it->second, nullptr);
+        if (it->second.forget) {
+          services_.erase(it);
+          return Status::Ok();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // bounded wait for process exits
+    }
+  }
+
+  Result<std::vector<ReplicaStatus>> GetReplicas(const std::string& namespace_name, const std::string& name) override {
+    std::lock_guard lock(mu_);
+    if (options_.poll_interval.count() == 0 || std::chrono::steady_clock::now() - last_reconcile_ > kReconcileFresh)
+      Reconcile();
+    auto it = services_.find(Key(namespace_name, name));
+    if (it == services_.end() || it->second.deleting) return Err(Status::NotFound("service '" + name + "' does not exist"));
+    std::vector<ReplicaStatus> replicas;
+    for (int i = 0; i < it->second.run.replicas; ++i) replicas.push_back(ObserveReplica(it->second, i));
+    return replicas;
+  }
+
+  Result<JobUsage> GetServiceUsage(const std::string& namespace_name, const std::string& name) override {
+    std::vector<Running> running, ended;
+    {
+      std::lock_guard lock(mu_);
+      auto it = services_.find(Key(namespace_name, name));
+      if (it == services_.end() || it->second.deleting) return Err(Status::NotFound("service '" + name + "' does not exist"));
+      for (int i = 0; i < it->second.run.replicas; ++i) {
+        std::string dir = ReplicaDir(it->second, i);
+        auto known = replicas_.find(dir);
+        if (known == replicas_.end() || !known->second.launched) continue;
+        PodPhase phase = ObservePodDir(dir).phase;
+        if (phase != PodPhase::kPending)
+          (phase == PodPhase::kRunning ? running : ended).push_back({ReplicaName(it->second.run.name, i), dir + "/" + kStatusFile, {}});
+      }
+    }
+    return UsageOf(running, ended, JobNetwork{});
+  }
+
  private:
   static std::string Key(const std::string& ns, const std::string& job) { return ns + "/" + job; }
   static std::string PodDir(const JobEntry& e, const std::string& pod) { return e.dir + "/pods/" + pod; }
@@ -679,12 +790,17 @@ class LocalBackend final : public ClusterBackend {
   }
 
   PodStatus ObserveFiles(const JobEntry& e, const PodSlot& slot) const {
-    PodStatus st;
+    PodStatus st = ObservePodDir(PodDir(e, slot.name));
     st.name = slot.name;
     st.role = slot.role;
     st.index = slot.index;
     st.endpoint = slot.endpoint;
-    std::string dir = PodDir(e, slot.name);
+    return st;
+  }
+
+  // A launched pod's phase, reason, exit code, restarts and times, from the files in its `dir`.
+  static PodStatus ObservePodDir(const std::string& dir) {
+    PodStatus st;
     // The lock first: a supervisor writes its final status before it exits.
     bool alive = LockHeld(dir + "/" + kLockFile);
     if (auto text = ReadWholeFile(dir + "/" + kStatusFile)) {
@@ -716,8 +832,8 @@ class LocalBackend final : public ClusterBackend {
     return st;
   }
 
-  // Launches admitted pods not launched yet, admits waiting jobs that fit (FIFO); returns what
-  // admitted, unfinished pods request.
+  // Launches admitted pods not launched yet, starts and stops service replicas, admits waiting
+  // jobs that fit (FIFO); returns what admitted, unfinished pods and replicas request.
   Resources Reconcile() {
     last_reconcile_ = std::chrono::steady_clock::now();
     ReapStarted(/*block=*/false);
@@ -728,7 +844,7 @@ class LocalBackend final : public ClusterBackend {
       std::vector<const PodSlot*> unfinished;
       for (const PodSlot& slot : *e.admitted) {
         PodStatus st = Observe(e, slot);
-        if (st.reason == "SupervisorLost") CleanUpLost(e, slot);
+        if (st.reason == "SupervisorLost") CleanUpLost(PodDir(e, slot.name), e.run.namespace_name, slot.name);
         if (IsTerminal(st.phase)) continue;
         unfinished.push_back(&slot);
         Add(in_use, RequestsOf(e.run, slot.role));
@@ -737,6 +853,11 @@ class LocalBackend final : public ClusterBackend {
       Launch(e, unfinished);
       if (unfinished.empty()) ReleaseNetwork(e);
       else if (e.network.keeper_pid && !relays_.count(e.dir)) StartRelay(e);  // adopted after a restart
+    }
+    // Service replicas start as they fit, before waiting jobs (which wait for a whole gang).
+    for (auto it = services_.begin(); it != services_.end();) {
+      ReconcileService(it->second, &in_use);
+      it = it->second.forget ? services_.erase(it) : std::next(it);
     }
     for (JobEntry* e : Queue()) {
       Resources need = JobRequests(e->run);
@@ -753,20 +874,19 @@ class LocalBackend final : public ClusterBackend {
 
   // What a dead supervisor left behind (its pod's processes, its cgroups) would hold resources
   // the backend now counts as free: kill and remove it, once.
-  void CleanUpLost(const JobEntry& e, const PodSlot& slot) {
-    std::string dir = PodDir(e, slot.name);
+  void CleanUpLost(const std::string& dir, const std::string& ns, const std::string& pod) {
     if (Exists(dir + "/" + kLostCleanedFile)) return;
     pid_t sid = 0;
     if (auto record = PodRecordFromJson(ReadWholeFile(dir + "/" + kStatusFile).value_or(""))) {
       sid = static_cast<pid_t>(record->supervisor_pid);
-      if (ArePodCgroups(record->cgroup_dirs, e.run.namespace_name)) RemoveCgroupDirs(record->cgroup_dirs);
-      else spdlog::warn("local cluster: pod {}/{}: ignoring cgroup directories that are not its own", e.run.namespace_name, slot.name);
+      if (ArePodCgroups(record->cgroup_dirs, ns)) RemoveCgroupDirs(record->cgroup_dirs);
+      else spdlog::warn("local cluster: pod {}/{}: ignoring cgroup directories that are not its own", ns, pod);
     }
     if (sid <= 0) sid = static_cast<pid_t>(std::atoll(ReadWholeFile(dir + "/" + kPidFile).value_or("0").c_str()));
     KillSession(sid);
-    spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", e.run.namespace_name, slot.name);
+    spdlog::warn("local cluster: the supervisor of pod {}/{} died; its processes were killed", ns, pod);
     if (Status s = fsutil::WriteFileAtomic(dir + "/" + kLostCleanedFile, IsoTime(Now()) + "\n"); !s.ok())
-      spdlog::warn("local cluster: pod {} will be cleaned up again: {}", slot.name, s.message());
+      spdlog::warn("local cluster: pod {} will be cleaned up again: {}", pod, s.message());
   }
 
   std::vector<JobEntry*> Queue() {
@@ -928,21 +1048,33 @@ class LocalBackend final : public ClusterBackend {
     e.network = {};
   }
 
+  // Whether the pod in `dir` never had a supervisor started (nor was stopped first).
+  static bool Launchable(const std::string& dir) {
+    return !Exists(dir + "/" + kLaunchedFile) && !Exists(dir + "/" + kStatusFile) && !Exists(dir + "/" + kStopFile);
+  }
+
   // Starts the supervisors of those of `slots` whose supervisor was never started (nor stopped
   // first), all through one run of the supervisor program.
   void Launch(const JobEntry& e, const std::vector<const PodSlot*>& slots) {
+    std::vector<std::pair<std::string, PodSpec>> pods;
+    for (const PodSlot* slot : slots)
+      if (std::string dir = PodDir(e, slot->name); Launchable(dir)) pods.emplace_back(dir, SpecOf(e, *slot));
+    SpawnSupervisors(pods, "job " + e.run.namespace_name + "/" + e.run.job);
+  }
+
+  // Writes each pod's pod.json (in its directory, the first of each pair) and starts the
+  // supervisors of all through one run of the supervisor program. `what` names them in errors.
+  void SpawnSupervisors(const std::vector<std::pair<std::string, PodSpec>>& pods, const std::string& what) {
     std::vector<std::string> args = {options_.supervisor_binary};
     std::vector<int> lock_fds;
     std::vector<std::string> dirs;
-    for (const PodSlot* slot : slots) {
-      std::string dir = PodDir(e, slot->name);
-      if (Exists(dir + "/" + kLaunchedFile) || Exists(dir + "/" + kStatusFile) || Exists(dir + "/" + kStopFile)) continue;
+    for (const auto& [dir, spec] : pods) {
       std::error_code ec;
       fs::create_directories(dir, ec);
-      fs::create_directories(e.run.logs_dir, ec);
-      Status s = fsutil::WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(SpecOf(e, *slot)), {.mode = 0600, .durable = false});
+      fs::create_directories(fs::path(spec.log_path).parent_path(), ec);
+      Status s = fsutil::WriteFileAtomic(dir + "/" + kPodSpecFile, ToJson(spec), {.mode = 0600, .durable = false});
       if (!s.ok()) {
-        spdlog::error("local cluster: pod {}: {}", slot->name, s.message());
+        spdlog::error("local cluster: pod {}: {}", spec.pod, s.message());
         continue;
       }
       int lock_fd = ::open((dir + "/" + kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -989,8 +1121,8 @@ class LocalBackend final : public ClusterBackend {
     if (spawned == 0) {
       starting_.push_back(child);
     } else {
-      spdlog::error("local cluster: cannot run the pod supervisor {} for job {}/{}: {}", options_.supervisor_binary,
-                    e.run.namespace_name, e.run.job, std::strerror(spawned));
+      spdlog::error("local cluster: cannot run the pod supervisor {} for {}: {}", options_.supervisor_binary, what,
+                    std::strerror(spawned));
       PodRecord failed;
       failed.phase = PodPhase::kFailed;
       failed.reason = "StartError";
@@ -1002,6 +1134,290 @@ class LocalBackend final : public ClusterBackend {
           spdlog::error("local cluster: {} cannot say why it did not start: {}", dir, s.message());
     }
     for (int fd : lock_fds) ::close(fd);  // the supervisors hold the locks through their inherited copies
+  }
+
+  // ---- services: state, reconciliation, probes ---------------------------------------------
+
+  struct ServiceEntry {
+    ServiceRun run;
+    std::string dir;
+    bool deleting = false;
+    std::chrono::milliseconds grace{0};  // of the deletion
+    bool forget = false;                 // deleting and no replica left: the entry goes
+  };
+
+  // What reconciliation last saw of a replica, by its directory.
+  struct ReplicaRuntime {
+    bool launched = false;
+    std::string endpoint;  // "127.0.0.1:<$PORT>"
+    std::string waiting;   // not launched: why
+    int run = 0;           // running (not backing off): 1 + its restarts, which identifies the run; else 0
+  };
+
+  // Readiness of one run of a replica.
+  struct ProbeState {
+    int run = 0;
+    std::chrono::steady_clock::time_point since, next;
+    bool ready = false;
+    int failures = 0;     // in a row
+    std::string detail;   // of the last failure
+  };
+
+  static constexpr std::chrono::milliseconds kProbeTick{50};
+
+  static std::string ReplicaDir(const ServiceEntry& s, int index) {
+    return s.dir + "/replicas/" + ReplicaName(s.run.name, index);
+  }
+
+  void Kick() {
+    if (thread_.joinable()) {
+      kick_ = true;
+      cv_.notify_all();
+    } else {
+      Reconcile();
+    }
+  }
+
+  Status SetReplicas(ServiceEntry& s, int replicas) {
+    ServiceRun changed = s.run;
+    changed.replicas = replicas;
+    PC_RETURN_IF_ERROR(fsutil::WriteFileAtomic(s.dir + "/" + kServiceFile, ToJson(changed), {.mode = 0600}));
+    s.run = std::move(changed);
+    Kick();
+    return Status::Ok();
+  }
+
+  void LoadServices() {
+    std::error_code ec;
+    for (const auto& ns : fs::directory_iterator(options_.state_dir + "/" + kServicesDir, ec)) {
+      for (const auto& dir : fs::directory_iterator(ns.path(), ec)) {
+        auto run = ServiceRunFromJson(ReadWholeFile(dir.path().string() + "/" + kServiceFile).value_or(""));
+        if (!run) {
+          spdlog::warn("local cluster: ignoring service {}: {}", dir.path().string(), run.error().message());
+          continue;
+        }
+        ServiceEntry entry{*run, dir.path().string()};
+        entry.deleting = Exists(entry.dir + "/" + kServiceDeletingFile);
+        entry.grace = options_.default_grace;
+        services_[Key(run->namespace_name, run->name)] = std::move(entry);
+      }
+    }
+  }
+
+  // The replica indexes that have a directory.
+  static std::set<int> ReplicaDirs(const ServiceEntry& s) {
+    std::set<int> indexes;
+    std::string prefix = s.run.name + "-";
+    std::error_code ec;
+    for (const auto& d : fs::directory_iterator(s.dir + "/replicas", ec)) {
+      std::string n = d.path().filename().string();
+      std::string digits = n.substr(std::min(prefix.size(), n.size()));
+      if (n.starts_with(prefix) && !digits.empty() && digits.size() < 4 && std::all_of(digits.begin(), digits.end(), ::isdigit))
+        indexes.insert(std::atoi(digits.c_str()));
+    }
+    return indexes;
+  }
+
+  void ForgetReplica(const std::string& dir) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    replicas_.erase(dir);
+    probes_.erase(dir);
+  }
+
+  // Starts the missing replicas that fit in what `in_use` leaves free (none when null), counts the
+  // unfinished ones in it, stops those past the replica count and removes the directories of
+  // stopped ones (a wanted one is so started again). A deleting service wants no replica and is
+  // marked `forget` once none is left.
+  void ReconcileService(ServiceEntry& s, Resources* in_use) {
+    int wanted = s.deleting ? 0 : s.run.replicas;
+    std::set<int> indexes = ReplicaDirs(s);
+    for (int i = 0; i < wanted; ++i) indexes.insert(i);
+    std::vector<std::pair<std::string, PodSpec>> launch;
+    bool left = false;
+    for (int i : indexes) {
+      std::string dir = ReplicaDir(s, i);
+      ReplicaRuntime& r = replicas_[dir];
+      if (Launchable(dir)) {
+        if (i >= wanted) {
+          ForgetReplica(dir);
+          continue;
+        }
+        if (!in_use) continue;
+        if (std::string shortage = Shortage(s.run.requests, Sub(capacity_, *in_use)); !shortage.empty()) {
+          r = {.waiting = "waiting for " + shortage};
+          continue;
+        }
+        auto port = FreePorts(1);
+        if (!port) {
+          r = {.waiting = port.error().message()};
+          continue;
+        }
+        r = {.launched = true, .endpoint = "127.0.0.1:" + std::to_string(port->front())};
+        auto spec = ReplicaSpec(s, i, port->front());
+        if (!spec) {
+          r = {.waiting = spec.error().message()};
+          continue;
+        }
+        launch.emplace_back(dir, std::move(*spec));
+        Add(*in_use, s.run.requests);
+        continue;
+      }
+      PodStatus st = ObservePodDir(dir);
+      bool ended = IsTerminal(st.phase) && !LockHeld(dir + "/" + kLockFile);
+      if (!ended && i >= wanted && !Exists(dir + "/" + kStopFile))
+        if (Status stop = StopPod(dir, s.deleting ? s.grace : options_.default_grace); !stop.ok())
+          spdlog::error("local cluster: cannot stop replica {}: {}", dir, stop.message());
+      if (st.reason == "SupervisorLost") CleanUpLost(dir, s.run.namespace_name, ReplicaName(s.run.name, i));
+      if (ended && (i >= wanted || st.reason == "Stopped" || st.reason == "SupervisorLost")) {  // a lost one starts anew
+        ForgetReplica(dir);
+        continue;
+      }
+      left = true;
+      if (!r.launched) r = {.launched = true, .endpoint = EndpointOf(dir)};  // adopted after a restart
+      r.run = st.phase == PodPhase::kRunning && st.reason != "Restarting" ? st.restarts + 1 : 0;
+      if (!IsTerminal(st.phase) && in_use) Add(*in_use, s.run.requests);
+    }
+    SpawnSupervisors(launch, "service " + s.run.namespace_name + "/" + s.run.name);
+    if (s.deleting && !left) {
+      std::error_code ec;
+      fs::remove_all(s.dir, ec);
+      fs::remove(fs::path(s.dir).parent_path(), ec);  // the namespace's folder, when now empty
+      s.forget = true;
+    }
+  }
+
+  // "127.0.0.1:<PORT>" of the replica in `dir`, from its pod.json.
+  static std::string EndpointOf(const std::string& dir) {
+    auto spec = PodSpecFromJson(ReadWholeFile(dir + "/" + kPodSpecFile).value_or(""));
+    auto port = spec ? spec->env.find("PORT") : std::map<std::string, std::string>::const_iterator{};
+    return spec && port != spec->env.end() ? "127.0.0.1:" + port->second : "";
+  }
+
+  Result<PodSpec> ReplicaSpec(const ServiceEntry& s, int index, int port) {
+    PodSpec spec;
+    spec.namespace_name = s.run.namespace_name;
+    spec.job = s.run.name;
+    spec.pod = ReplicaName(s.run.name, index);
+    spec.index = index;
+    spec.entry = s.run.command;
+    spec.working_dir = s.run.working_dir;
+    spec.env = kPodBaseEnv;
+    for (const auto& [k, v] : s.run.env) spec.env[k] = v;
+    spec.env["PORT"] = std::to_string(port);
+    spec.env["CUDA_VISIBLE_DEVICES"] = "";
+    spec.mounts = s.run.mounts;
+    spec.log_path = s.run.logs_dir + "/" + spec.pod + ".log";
+    spec.limits = s.run.requests;
+    spec.log_limit_bytes = options_.isolation.log_limit_bytes;
+    spec.pids_limit = options_.isolation.pids_limit;
+    spec.strict = options_.isolation.strict;
+    if (root_) {
+      auto uid = PodUid(s.run.namespace_name);
+      if (!uid) return Err(uid.error());
+      std::tie(spec.uid, spec.gid) = std::pair{*uid, *uid};
+      for (const Mount& m : s.run.mounts)
+        if (!m.read_only) GiveTo(m.source, *uid, *uid);
+    }
+    spec.restart_always = true;
+    spec.max_backoff_ms = s.run.max_backoff.count();
+    spec.default_grace_ms = options_.default_grace.count();
+    return spec;
+  }
+
+  ReplicaStatus ObserveReplica(const ServiceEntry& s, int index) {
+    ReplicaStatus st;
+    st.name = ReplicaName(s.run.name, index);
+    st.index = index;
+    st.log_path = s.run.logs_dir + "/" + st.name + ".log";
+    std::string dir = ReplicaDir(s, index);
+    auto r = replicas_.find(dir);
+    if (r == replicas_.end() || !r->second.launched) {
+      st.reason = r != replicas_.end() && !r->second.waiting.empty() ? r->second.waiting : "waiting to be scheduled";
+      return st;
+    }
+    st.endpoint = r->second.endpoint;
+    PodStatus pod = ObservePodDir(dir);
+    st.restarts = pod.restarts;
+    st.last_exit_code = pod.exit_code;
+    st.started_at = pod.started_at;
+    auto record = PodRecordFromJson(ReadWholeFile(dir + "/" + kStatusFile).value_or(""));
+    if (IsTerminal(pod.phase) || pod.reason == "Restarting") {
+      st.phase = IsTerminal(pod.phase) ? ReplicaPhase::kFailed : ReplicaPhase::kNotReady;
+      st.reason = IsTerminal(pod.phase) ? pod.reason : "CrashLoopBackOff";
+      st.message = record ? record->message : "";
+      return st;
+    }
+    st.phase = ReplicaPhase::kStarting;
+    st.reason = "Starting";
+    if (pod.phase == PodPhase::kPending) return st;
+    if (!s.run.readiness) {
+      st.phase = ReplicaPhase::kReady;
+      st.reason.clear();
+      return st;
+    }
+    auto probe = probes_.find(dir);
+    if (probe == probes_.end() || probe->second.run != pod.restarts + 1) return st;
+    const ProbeState& p = probe->second;
+    st.message = p.detail;
+    if (p.ready) {
+      st.phase = ReplicaPhase::kReady;
+      st.reason.clear();
+    } else if (p.failures >= s.run.readiness->failure_threshold &&
+               std::chrono::steady_clock::now() - p.since >= s.run.readiness->startup_grace) {
+      st.phase = ReplicaPhase::kNotReady;
+      st.reason = "readiness probe failed";
+    }
+    return st;
+  }
+
+  // Every kProbeTick: the readiness probes that are due, run without the lock (each waits up to its
+  // timeout), their outcomes recorded for the run they probed.
+  void ProbeLoop() {
+    struct Due {
+      std::string dir;
+      int run;
+      std::string endpoint;
+      HttpProbe probe;
+      std::string outcome;
+    };
+    std::unique_lock lock(mu_);
+    while (!quit_) {
+      cv_.wait_for(lock, kProbeTick, [this] { return quit_; });
+      if (quit_) break;
+      std::vector<Due> due;
+      auto now = std::chrono::steady_clock::now();
+      for (auto& [key, s] : services_) {
+        if (s.deleting || !s.run.readiness) continue;
+        for (int i = 0; i < s.run.replicas; ++i) {
+          std::string dir = ReplicaDir(s, i);
+          auto r = replicas_.find(dir);
+          if (r == replicas_.end() || r->second.run == 0) continue;
+          ProbeState& p = probes_[dir];
+          if (p.run != r->second.run) p = {.run = r->second.run, .since = now, .next = now};
+          if (now < p.next) continue;
+          p.next = now + s.run.readiness->period;
+          due.push_back({dir, p.run, r->second.endpoint, *s.run.readiness, ""});
+        }
+      }
+      if (due.empty()) continue;
+      lock.unlock();
+      for (Due& d : due) {
+        auto colon = d.endpoint.rfind(':');
+        d.outcome = colon == std::string::npos ? "no endpoint"
+                                               : ProbeHttp(d.endpoint.substr(0, colon), std::atoi(d.endpoint.c_str() + colon + 1), d.probe);
+      }
+      lock.lock();
+      for (const Due& d : due) {
+        auto p = probes_.find(d.dir);
+        if (p == probes_.end() || p->second.run != d.run) continue;  // restarted or gone meanwhile
+        ProbeState& state = p->second;
+        state.failures = d.outcome.empty() ? 0 : state.failures + 1;
+        state.detail = d.outcome;
+        if (d.outcome.empty()) state.ready = true;
+        else if (state.failures >= d.probe.failure_threshold) state.ready = false;
+      }
+    }
   }
 
   LocalBackendOptions options_;
@@ -1021,6 +1437,10 @@ class LocalBackend final : public ClusterBackend {
   bool root_ = false;      // pods run as their namespace's uid
   bool networks_ = false;  // each job gets a network namespace
   std::int64_t next_seq_ = 1;
+  std::map<std::string, ServiceEntry> services_;   // by namespace/name
+  std::map<std::string, ReplicaRuntime> replicas_;  // by replica dir
+  std::map<std::string, ProbeState> probes_;        // by replica dir
+  std::thread prober_;
 };
 
 }  // namespace

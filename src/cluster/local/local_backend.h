@@ -22,6 +22,13 @@
 // supervisor writes are checked before the backend acts on them (cgroup directories must be pod
 // groups of this job's namespace).
 //
+// Services (cluster_backend.h; files in service_files.h) run each replica as a pod: the same
+// supervisor, sandbox, cgroup limits and pod uid as job pods, restart policy Always, capacity
+// counted as job pods', no gang admission. Replicas use this machine's network (no job network),
+// each on its own free loopback port given as $PORT; the endpoint is "127.0.0.1:<port>". A prober
+// thread runs the readiness probes (in memory: a new backend probes afresh, so an adopted replica
+// is Starting until its first probe). No GPUs for replicas yet.
+//
 // A background thread admits waiting jobs every options.poll_interval and right after a Submit
 // (which so returns without waiting for pods to launch); every other call also does.
 // Stop of a job still waiting removes the whole job from the queue (a job is admitted whole), all

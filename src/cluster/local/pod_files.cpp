@@ -83,6 +83,8 @@ std::string ToJson(const PodSpec& spec) {
       {"memory_bytes", spec.limits.memory_bytes},
       {"gpus", spec.limits.gpus},
       {"max_restarts", spec.max_restarts},
+      {"restart_always", spec.restart_always},
+      {"max_backoff_ms", spec.max_backoff_ms},
       {"default_grace_ms", spec.default_grace_ms},
   };
   return json::serialize(o);
@@ -139,6 +141,9 @@ Result<PodSpec> PodSpecFromJson(const std::string& text) {
   spec.limits.memory_bytes = Int(o, "memory_bytes");
   spec.limits.gpus = Int(o, "gpus");
   spec.max_restarts = static_cast<int>(Int(o, "max_restarts"));
+  auto* always = o.if_contains("restart_always");
+  spec.restart_always = always && always->is_bool() && always->as_bool();
+  spec.max_backoff_ms = Int(o, "max_backoff_ms", 10000);
   spec.default_grace_ms = Int(o, "default_grace_ms", 10000);
   if (spec.pod.empty() || spec.log_path.empty()) return Err(Status::Internal("pod.json lacks pod or log_path"));
   return spec;

@@ -62,6 +62,8 @@ struct PodSpec {
   JobNetwork network;       // the job's network (job_network.h); keeper_pid 0: none
   bool strict = false;      // refuse to start when a guarantee of the sandbox is missing
   int max_restarts = 0;
+  bool restart_always = false;            // a service replica: every exit restarts, without limit
+  std::int64_t max_backoff_ms = 10000;    // cap of the exponential restart backoff
   std::int64_t default_grace_ms = 10000;  // when SIGTERMed without a stop.json
 };
 

@@ -86,12 +86,13 @@ class Supervisor {
       Outcome outcome = RunAttempt();
       if (outcome == Outcome::kStopped || IsTerminal(record_.phase)) return 0;
       // Failed with restarts left: back off, then go again (a stop during the backoff wins).
-      auto backoff = std::chrono::milliseconds(std::min<std::int64_t>(200LL << std::min(record_.restarts, 6), 10000));
+      auto backoff = std::chrono::milliseconds(
+          std::min<std::int64_t>(200LL << std::min(record_.restarts, 10), std::max<std::int64_t>(spec_.max_backoff_ms, 0)));
       ++record_.restarts;
       record_.reason = "Restarting";
       Save();
-      LogLine("restarting (restart " + std::to_string(record_.restarts) + " of " + std::to_string(spec_.max_restarts) +
-              ")");
+      LogLine("restarting in " + std::to_string(backoff.count()) + " ms (restart " + std::to_string(record_.restarts) +
+              (spec_.restart_always ? "" : " of " + std::to_string(spec_.max_restarts)) + ")");
       WaitSignals(Clock::now() + backoff, /*child=*/-1, nullptr);
     }
   }
@@ -479,14 +480,14 @@ class Supervisor {
     } else {
       LogLine(how);
     }
-    if (code == 0 && !oom) {
+    if (code == 0 && !oom && !spec_.restart_always) {
       Finish(PodPhase::kSucceeded, "Completed", how);
       return Outcome::kExited;
     }
     record_.finished_at = Now();
     record_.message = oom ? "OOM-killed" : how;
-    if (record_.restarts < spec_.max_restarts) {
-      record_.reason = oom ? "OOMKilled" : "Error";
+    if (spec_.restart_always || record_.restarts < spec_.max_restarts) {
+      record_.reason = oom ? "OOMKilled" : code == 0 ? "Completed" : "Error";
       return Outcome::kExited;  // phase stays Running: Run() restarts it
     }
     Finish(PodPhase::kFailed, oom ? "OOMKilled" : "Error", record_.message);

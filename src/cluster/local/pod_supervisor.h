@@ -10,7 +10,8 @@
 // stdout+stderr come through a pipe that the supervisor appends to the pod's log (up to its
 // limit), with "[paddlecloud] ..." lines at every start and exit and one "isolation: ..." line per
 // missing guarantee; with strict isolation a missing guarantee is a StartError. It restarts a failed entry (non-zero
-// exit) up to max_restarts times with a short backoff, detects OOM kills through the cgroup, and
+// exit) up to max_restarts times, and a service replica (restart_always) after every exit, with
+// an exponential backoff capped at max_backoff_ms, detects OOM kills through the cgroup, and
 // writes DIR/status.json atomically at every transition from the first run on (see pod_files.h).
 //
 // Stop protocol: SIGTERM (or SIGINT/SIGHUP, or DIR/stop.json appearing) -> SIGTERM to the pod's
