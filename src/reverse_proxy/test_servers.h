@@ -68,7 +68,7 @@ class TestServer {
   std::thread thread_;
 };
 
-// /echo/...: the method, target, headers and body as JSON (DELETE: 204); PUT /count: the body's
+// /echo/... and /user/...: the method, target, headers and body as JSON (DELETE: 204); PUT /count: the body's
 // size and byte sum, read in pieces; GET /big?bytes=N[&sized=1]: N bytes (i % 251) streamed;
 // GET /slow: answers after 1 s.
 class EchoUpstream {
@@ -76,8 +76,8 @@ class EchoUpstream {
   EchoUpstream() {
     using http::Request;
     using http::Response;
-    for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
-      server_.router.Add(method, "/echo/{rest...}", "echo", [](Request& r) -> test_asio::awaitable<Response> {
+    for (const char* method : {"GET", "POST", "PUT", "DELETE"}) for (const char* pattern : {"/echo/{rest...}", "/user/{rest...}"}) {
+      server_.router.Add(method, pattern, "echo", [](Request& r) -> test_asio::awaitable<Response> {
         if (r.method == "DELETE") co_return Response{.status = 204};
         std::string body;
         char buffer[4096];
