@@ -56,6 +56,7 @@ bench: build
 	@python3 bench/auth_bench.py $(BUILD_DIR)
 	@$(BUILD_DIR)/src/timeseries/series_bench
 	@python3 bench/monitoring_bench.py $(BUILD_DIR)
+	@bench/proxy_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -7,6 +7,7 @@
 #include <optional>
 #include <tuple>
 #include <variant>
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -221,6 +222,7 @@ asio::awaitable<std::variant<tcp::socket, Response>> Connect(const Upstream& ups
 // Sends the request's body; the error response when the client or the upstream fails.
 asio::awaitable<std::optional<Response>> SendBody(Connection& connection, Request& request, Framing framing,
                                                   const ProxyOptions& options) {
+  if (framing == Framing::kNone) co_return std::nullopt;
   if (!request.body_stream) {
     if (request.body.empty()) co_return std::nullopt;
     connection.stream.expires_after(options.response_timeout);
@@ -355,7 +357,8 @@ Response Respond(std::shared_ptr<Connection> connection, const Request& request,
   if (auto length = parser.content_length()) response.content_length = *length;
   response.stream = [connection, pool, key, reusable, options](http::ResponseStream& out) -> asio::awaitable<void> {
     auto& parser = *connection->parser;
-    std::vector<char> buffer(options.buffer_bytes);
+    auto length = parser.content_length();
+    std::vector<char> buffer(length ? std::clamp<std::uint64_t>(*length, 1, options.buffer_bytes) : options.buffer_bytes);
     while (!parser.is_done()) {
       parser.get().body().data = buffer.data();
       parser.get().body().size = buffer.size();

@@ -44,7 +44,7 @@ struct ProxyOptions {
   std::chrono::milliseconds response_timeout{60'000};
   std::chrono::milliseconds websocket_idle_timeout{600'000};
   std::size_t buffer_bytes = 64 * 1024;
-  std::size_t max_idle_per_upstream = 32;
+  std::size_t max_idle_per_upstream = 256;
   // Cookies of the platform that must not reach an upstream (matched by name).
   std::vector<std::string> private_cookies;
 };
