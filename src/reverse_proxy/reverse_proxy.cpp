@@ -329,19 +329,20 @@ void Release(std::shared_ptr<Connection> connection, ReverseProxy::Pool& pool, c
 
 // The upstream's answer, whose header has been read: a relay after 101, or the status and
 // headers with the body streamed behind them.
-Response Respond(std::shared_ptr<Connection> connection, const Request& request, bool websocket,
-                 std::shared_ptr<ReverseProxy::Pool> pool, ReverseProxy::Pool::Key key, const ProxyOptions& options) {
+asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const Request& request, bool websocket,
+                                  std::shared_ptr<ReverseProxy::Pool> pool, ReverseProxy::Pool::Key key,
+                                  ProxyOptions options) {
   auto& parser = *connection->parser;
   const auto& header = parser.get().base();
   Response response;
   response.status = header.result_int();
   if (response.status == 101) {
-    if (!websocket) return BadGateway("the upstream server switched protocols unasked");
+    if (!websocket) co_return BadGateway("the upstream server switched protocols unasked");
     CopyResponseHeaders(header, response.headers, /*keep_all=*/true);
     response.upgrade = [connection, options](http::UpgradedConnection& client) {
       return Relay(connection, client, options);
     };
-    return response;
+    co_return response;
   }
   CopyResponseHeaders(header, response.headers, /*keep_all=*/false);
   bool reusable = parser.get().keep_alive() && !websocket;
@@ -352,9 +353,22 @@ Response Respond(std::shared_ptr<Connection> connection, const Request& request,
       response.stream = [](http::ResponseStream&) -> asio::awaitable<void> { co_return; };
     }
     if (reusable) Release(std::move(connection), *pool, key);
-    return response;
+    co_return response;
   }
-  if (auto length = parser.content_length()) response.content_length = *length;
+  auto length = parser.content_length();
+  if (length && *length <= options.buffer_bytes) {
+    // A short body is read whole and answered in one write (the common case of API calls).
+    response.body.resize(*length);
+    parser.get().body().data = response.body.data();
+    parser.get().body().size = response.body.size();
+    connection->stream.expires_after(options.response_timeout);
+    auto [ec, n] = co_await bhttp::async_read(connection->stream, connection->buffer, parser, kNoThrow);
+    if (ec == beast::error::timeout) co_return GatewayTimeout();
+    if (ec && ec != bhttp::error::need_buffer) co_return BadGateway("the upstream server sent no valid answer");
+    if (reusable) Release(std::move(connection), *pool, key);
+    co_return response;
+  }
+  if (length) response.content_length = *length;
   response.stream = [connection, pool, key, reusable, options](http::ResponseStream& out) -> asio::awaitable<void> {
     auto& parser = *connection->parser;
     auto length = parser.content_length();
@@ -372,7 +386,7 @@ Response Respond(std::shared_ptr<Connection> connection, const Request& request,
       if (ec) co_return;  // the upstream failed mid-body: the client sees the body cut short
     }
   };
-  return response;
+  co_return response;
 }
 
 }  // namespace
@@ -414,7 +428,7 @@ asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream
       if (rec && retry && (rec == bhttp::error::end_of_stream || rec == asio::error::connection_reset)) break;
       if (rec) co_return BadGateway("the upstream server sent no valid answer");
       int status = connection->parser->get().result_int();
-      if (status >= 200 || status == 101) co_return Respond(std::move(connection), request, websocket, pool_, key, options_);
+      if (status >= 200 || status == 101) co_return co_await Respond(std::move(connection), request, websocket, pool_, key, options_);
     }
   }
 }
