@@ -60,6 +60,7 @@ bench: build
 	@$(BUILD_DIR)/src/board/board_bench
 	@python3 bench/monitoring_bench.py $(BUILD_DIR)
 	@python3 bench/board_sdk_bench.py $(BUILD_DIR)
+	@bench/proxy_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

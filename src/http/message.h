@@ -84,6 +84,22 @@ class ResponseStream {
   virtual bool stopping() const = 0;
 };
 
+// The client's connection after a "101 Switching Protocols" answer: raw bytes both ways (a
+// WebSocket relayed without parsing). One ReadSome and one Write may be pending at once.
+class UpgradedConnection {
+ public:
+  virtual ~UpgradedConnection() = default;
+  // Reads what has arrived (bytes the client sent right after its request first); 0 or an error
+  // once the client has closed or Close() was called.
+  virtual boost::asio::awaitable<Result<std::size_t>> ReadSome(char* data, std::size_t size) = 0;
+  // Writes all of `bytes`; false once the client is gone.
+  virtual boost::asio::awaitable<bool> Write(std::string_view bytes) = 0;
+  // Ends pending and later reads and writes (the server closes the connection afterwards).
+  virtual void Close() = 0;
+  // True once the server is shutting down: the relay should end.
+  virtual bool stopping() const = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
@@ -98,6 +114,10 @@ struct Response {
   int file_fd = -1;
   std::uint64_t file_offset = 0;
   std::shared_ptr<void> file_owner;
+  // With status 101: after the header (with its Connection and Upgrade fields) is sent, the
+  // connection belongs to this coroutine; the server closes it when the coroutine returns. The
+  // connection has no timeouts meanwhile: the coroutine keeps its own.
+  std::function<boost::asio::awaitable<void>(UpgradedConnection&)> upgrade;
 
   static Response Text(int status, std::string text, std::string content_type = "text/plain; charset=utf-8");
 };

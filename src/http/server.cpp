@@ -452,6 +452,47 @@ class SerializerStream final : public ResponseStream {
   std::uint64_t written_ = 0;
 };
 
+// The connection handed to a Response::upgrade coroutine: bytes already read past the request
+// header come first.
+template <typename Stream>
+class UpgradedStream final : public UpgradedConnection {
+ public:
+  UpgradedStream(Stream& stream, beast::flat_buffer& buffer, const HttpServer::Impl& server)
+      : stream_(stream), buffer_(buffer), server_(server) {
+    beast::get_lowest_layer(stream_).expires_never();
+  }
+
+  asio::awaitable<Result<std::size_t>> ReadSome(char* data, std::size_t size) override {
+    if (closed_) co_return std::size_t{0};
+    if (buffer_.size() > 0) {
+      std::size_t n = asio::buffer_copy(asio::buffer(data, size), buffer_.data());
+      buffer_.consume(n);
+      co_return n;
+    }
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(data, size), kNoThrow);
+    if (ec == asio::error::eof || ec == asio::error::operation_aborted) co_return std::size_t{0};
+    if (ec) co_return Err(Status::Unavailable("client connection: " + ec.message()));
+    co_return n;
+  }
+  asio::awaitable<bool> Write(std::string_view bytes) override {
+    if (closed_) co_return false;
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()), kNoThrow);
+    co_return !ec;
+  }
+  void Close() override {
+    closed_ = true;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().cancel(ignored);
+  }
+  bool stopping() const override { return server_.stopping.load(); }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  const HttpServer::Impl& server_;
+  bool closed_ = false;
+};
+
 namespace {
 
 template <typename Fields>
@@ -468,8 +509,9 @@ std::string RenderHeader(const Response& response, std::uint64_t body_size, bool
   header.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
   header.append(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
   header.append("\r\n");
+  bool switching = response.status == 101;  // keeps its Connection: Upgrade and has no body
   for (const auto& [name, value] : response.headers.fields()) {
-    if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Connection")) continue;
+    if (beast::iequals(name, "Content-Length") || (beast::iequals(name, "Connection") && !switching)) continue;
     if (value.find_first_of("\r\n") != std::string::npos || name.find_first_of(":\r\n ") != std::string::npos) {
       spdlog::error("dropped malformed response header {}", name);  // never split a response
       continue;
@@ -477,9 +519,9 @@ std::string RenderHeader(const Response& response, std::uint64_t body_size, bool
     header.append(name).append(": ").append(value).append("\r\n");
   }
   header.append("Date: ").append(HttpDate()).append("\r\n");
-  if (response.status != 204 && response.status != 304)
+  if (response.status >= 200 && response.status != 204 && response.status != 304)
     header.append("Content-Length: ").append(std::to_string(body_size)).append("\r\n");
-  if (!keep_alive) header.append("Connection: close\r\n");
+  if (!keep_alive && !switching) header.append("Connection: close\r\n");
   header.append("\r\n");
   return header;
 }
@@ -654,6 +696,11 @@ asio::awaitable<void> HttpServer::Impl::Serve(Stream& stream, std::shared_ptr<Co
     if (!handled) co_return;
     bool reuse = keep_alive && handled->body_consumed && !stopping;
     if (!co_await WriteResponse(stream, handled->response, request.method == "HEAD", reuse)) co_return;
+    if (handled->response.status == 101 && handled->response.upgrade) {
+      UpgradedStream<Stream> upgraded(stream, buffer, *this);
+      co_await handled->response.upgrade(upgraded);
+      co_return;
+    }
     if (!reuse) co_return;
   }
 }
