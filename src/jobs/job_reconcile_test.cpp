@@ -8,6 +8,7 @@
 #include "mail/mailer.h"
 #include "testing/server_process.h"
 #include "testing/test_database.h"
+#include "testing/jobs_only_backend.h"
 
 namespace paddlecloud::jobs {
 namespace {
@@ -17,7 +18,7 @@ using cluster::PodRole;
 using cluster::PodStatus;
 
 // Pods are what the test says they are; every call is recorded.
-class FakeBackend : public cluster::ClusterBackend {
+class FakeBackend : public testing::JobsOnlyBackend {
  public:
   std::string_view Name() const override { return "fake"; }
   cluster::Capacity GetCapacity() override { return {.total = {64'000, 1LL << 40, 8}, .in_use = {}}; }

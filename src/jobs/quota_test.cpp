@@ -12,6 +12,7 @@
 #include "mail/mailer.h"
 #include "testing/server_process.h"
 #include "testing/test_database.h"
+#include "testing/jobs_only_backend.h"
 
 namespace paddlecloud::jobs {
 namespace {
@@ -75,7 +76,7 @@ TEST(QuotaRulesTest, AMemberLimitAboveTheQuotaIsRefusedNamingTheField) {
 }
 
 // Every submitted job's pods run until the test ends them. Thread-safe, as backends are.
-class RunningBackend : public cluster::ClusterBackend {
+class RunningBackend : public testing::JobsOnlyBackend {
  public:
   std::string_view Name() const override { return "fake"; }
   cluster::Capacity GetCapacity() override { return {.total = {64'000, 1LL << 40, 8}, .in_use = {}}; }

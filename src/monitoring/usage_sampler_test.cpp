@@ -13,13 +13,14 @@
 #include "monitoring/usage_report.h"
 #include "testing/server_process.h"
 #include "testing/test_database.h"
+#include "testing/jobs_only_backend.h"
 
 namespace paddlecloud::monitoring {
 namespace {
 
 constexpr std::int64_t kStartMs = 1'764'979'200'000;
 
-class ScriptedBackend : public cluster::ClusterBackend {
+class ScriptedBackend : public testing::JobsOnlyBackend {
  public:
   std::string_view Name() const override { return "scripted"; }
   cluster::Capacity GetCapacity() override { return {.total = {64'000, 1LL << 40, 8}, .in_use = {}}; }
