@@ -66,4 +66,7 @@ class ServerProcess {
   int exit_code_ = -1;
 };
 
+// Whether the process has ended: it no longer exists, or is a zombie nobody reaped yet.
+bool ProcessGone(pid_t pid);
+
 }  // namespace paddlecloud::testing

@@ -55,16 +55,6 @@ std::vector<pid_t> ProcessesRunning(const std::string& argv) {
   return pids;
 }
 
-bool ProcessGone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  // A zombie is gone for our purposes.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
 class LocalBackendTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -344,7 +334,7 @@ TEST_F(LocalBackendTest, StopKillsTheWholeProcessGroupAfterTheGracePeriod) {
   auto pod = Pods(*backend, "stubborn")[0];
   EXPECT_EQ(pod.phase, PodPhase::kFailed);
   EXPECT_EQ(pod.reason, "Stopped");
-  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(grandchild); }, 5s));
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::ProcessGone(grandchild); }, 5s));
   EXPECT_THAT(Log("stubborn-trainer-0"), HasSubstr("[paddlecloud] stopping: SIGTERM to the process group"));
   EXPECT_THAT(Log("stubborn-trainer-0"), HasSubstr("grace period over"));
   EXPECT_EQ(backend->Stop("acct-1", "nope", std::nullopt, grace).code(), Code::kNotFound);
@@ -439,7 +429,7 @@ TEST_F(LocalBackendTest, ASupervisorThatDiesIsReportedLost) {
   EXPECT_EQ(Pods(*backend, "orphan")[0].reason, "SupervisorLost");
   EXPECT_EQ(backend->GetCapacity().in_use.cpu_milli, 0);
   // Its entry, now counted as gone, is really gone, and so is its cgroup.
-  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(static_cast<pid_t>(record->entry_pid)); }, 10s));
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::ProcessGone(static_cast<pid_t>(record->entry_pid)); }, 10s));
   for (const auto& dir : record->cgroup_dirs) EXPECT_FALSE(fs::exists(dir)) << dir;
 }
 
@@ -466,7 +456,7 @@ TEST_F(LocalBackendTest, ForgedSupervisorFilesAreNotActedOn) {
   ASSERT_TRUE(testing::WaitFor([&] { return AllEnded(*backend, "forged"); }, kDeadline));
   EXPECT_EQ(Pods(*backend, "forged")[0].reason, "SupervisorLost");
   EXPECT_TRUE(fs::exists(not_a_pod_group));
-  EXPECT_FALSE(ProcessGone(bystander)) << "the backend killed a session it read from a forged status.json";
+  EXPECT_FALSE(testing::ProcessGone(bystander)) << "the backend killed a session it read from a forged status.json";
   ::kill(bystander, SIGKILL);
   ::waitpid(bystander, nullptr, 0);
   // The real pod's processes were its supervisor's: the cgroup still ends them.

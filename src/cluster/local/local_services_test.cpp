@@ -28,15 +28,6 @@ constexpr char kHttpServer[] = "exec /usr/bin/python3 -m http.server --bind 127.
 
 std::string ReadText(const std::string& path) { return ReadWholeFile(path).value_or(""); }
 
-bool ProcessGone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
 int PortOf(const std::string& endpoint) { return std::atoi(endpoint.c_str() + endpoint.rfind(':') + 1); }
 
 class LocalServicesTest : public ::testing::Test {
@@ -199,7 +190,7 @@ TEST_F(LocalServicesTest, ScaleUpAndDownStartsAndStopsReplicas) {
   ASSERT_GT(third, 0);
   ASSERT_TRUE(backend_->ScaleService("acct-1", "scaled", 1).ok());
   EXPECT_EQ(Replicas(*backend_, "scaled").size(), 1u);
-  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(second) && ProcessGone(third); }, 10s));
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::ProcessGone(second) && testing::ProcessGone(third); }, 10s));
   EXPECT_TRUE(testing::WaitFor([&] { return !fs::exists(ReplicaDir("scaled", 1)) && !fs::exists(ReplicaDir("scaled", 2)); }, 10s));
   EXPECT_TRUE(testing::WaitFor([&] { return backend_->GetCapacity().in_use.cpu_milli == 100; }, 10s));
   EXPECT_EQ(Replicas(*backend_, "scaled")[0].phase, ReplicaPhase::kReady);
@@ -217,7 +208,7 @@ TEST_F(LocalServicesTest, DeleteStopsTheReplicasAndRemovesTheirState) {
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(backend_->DeleteService("acct-1", "doomed", 300ms).ok());
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
-  for (pid_t pid : pids) EXPECT_TRUE(ProcessGone(pid)) << pid;
+  for (pid_t pid : pids) EXPECT_TRUE(testing::ProcessGone(pid)) << pid;
   EXPECT_FALSE(fs::exists(State() + "/" + kServicesDir + "/acct-1/doomed"));
   EXPECT_EQ(backend_->GetReplicas("acct-1", "doomed").error().code(), Code::kNotFound);
   EXPECT_EQ(backend_->GetCapacity().in_use.cpu_milli, 0);
@@ -235,7 +226,7 @@ TEST_F(LocalServicesTest, ReplicasSurviveTheControlPlaneAndANewBackendReportsAnd
     endpoint = Replicas(*first, "durable")[0].endpoint;
     pid = EntryPid("durable", 0);
   }
-  EXPECT_FALSE(ProcessGone(pid));
+  EXPECT_FALSE(testing::ProcessGone(pid));
   EXPECT_EQ(ProbeHttp("127.0.0.1", PortOf(endpoint), HttpProbe{}), "");  // served while no control plane is up
   backend_ = Make();
   ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend_, "durable", ReplicaPhase::kReady); }, kDeadline))
@@ -246,7 +237,7 @@ TEST_F(LocalServicesTest, ReplicasSurviveTheControlPlaneAndANewBackendReportsAnd
   EXPECT_EQ(EntryPid("durable", 0), pid);
   EXPECT_EQ(backend_->GetCapacity().in_use.cpu_milli, 100);
   ASSERT_TRUE(backend_->DeleteService("acct-1", "durable", 1s).ok());
-  EXPECT_TRUE(ProcessGone(pid));
+  EXPECT_TRUE(testing::ProcessGone(pid));
 }
 
 TEST_F(LocalServicesTest, AReplicaWhoseSupervisorDiesIsCleanedUpAndStartedAnew) {
@@ -257,7 +248,7 @@ TEST_F(LocalServicesTest, AReplicaWhoseSupervisorDiesIsCleanedUpAndStartedAnew) 
   pid_t supervisor = std::atoi(ReadText(ReplicaDir("orphan", 0) + "/" + kPidFile).c_str());
   ASSERT_GT(supervisor, 0);
   ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
-  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(entry); }, kDeadline));
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::ProcessGone(entry); }, kDeadline));
   ASSERT_TRUE(testing::WaitFor([&] { return AllIn(*backend_, "orphan", ReplicaPhase::kReady) && EntryPid("orphan", 0) != entry; },
                                kDeadline))
       << Describe(*backend_, "orphan");
