@@ -146,11 +146,17 @@ std::string ServerProcess::Log() const {
 
 bool ProcessGone(pid_t pid) {
   if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
+  // Read with read(2): the process may vanish while its stat is read (ESRCH), which a stream
+  // reports by throwing.
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  char buffer[512];
+  ssize_t n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (n <= 0) return true;
+  std::string_view line(buffer, static_cast<std::size_t>(n));
   auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+  return close != std::string_view::npos && close + 2 < line.size() && line[close + 2] == 'Z';
 }
 
 }  // namespace paddlecloud::testing
