@@ -226,11 +226,6 @@ BoardIngester::BoardIngester(jobs::JobService& jobs, BoardSources& sources, Boar
 
 BoardIngester::~BoardIngester() = default;
 
-std::uint64_t BoardIngester::passes() const {
-  std::lock_guard lock(mutex_);
-  return passes_;
-}
-
 Result<std::unique_ptr<BoardIngester::JobTrack>> BoardIngester::Track(const jobs::Job& job) {
   auto track = std::make_unique<JobTrack>();
   track->store_dir = jobs_.BoardStoreDir(job);
@@ -267,7 +262,6 @@ void BoardIngester::IngestOnce() {
     Ingest(job, *track, false);
   }
   std::erase_if(tracks_, [&](const auto& entry) { return !seen.contains(entry.first); });
-  ++passes_;
 }
 
 void BoardIngester::JobEnded(const jobs::Job& job) {

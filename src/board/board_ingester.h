@@ -57,8 +57,6 @@ class BoardIngester {
   // The job has ended: its files are read to their end, its store sealed, `end` published.
   void JobEnded(const jobs::Job& job);
 
-  std::uint64_t passes() const;
-
  private:
   struct JobTrack;
   void Ingest(const jobs::Job& job, JobTrack& track, bool final);
@@ -68,9 +66,8 @@ class BoardIngester {
   BoardSources& sources_;
   BoardHub& hub_;
   IngesterOptions options_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::map<std::int64_t, std::unique_ptr<JobTrack>> tracks_;
-  std::uint64_t passes_ = 0;
 };
 
 }  // namespace paddlecloud::board
