@@ -163,8 +163,9 @@ TEST_F(LocalServicesTest, ACrashingReplicaIsRestartedWithBackoffAndItsRestartsCo
     if (replicas.size() == 1 && replicas[0].reason == "CrashLoopBackOff") saw_backoff = true;
     return replicas.size() == 1 && replicas[0].restarts >= 4;
   }, kDeadline)) << Describe(*backend_, "crashy");
-  // Backoffs of 200, 400 (the cap), 400 and 400 ms came before the fourth restart.
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 1400ms);
+  // Backoffs of 200, 400 (the cap) and 400 ms at least came before the fourth restart is counted
+  // (the fourth backoff may still be running then).
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1000ms);
   ReplicaStatus r = Replicas(*backend_, "crashy")[0];
   EXPECT_EQ(r.last_exit_code, 3);
   EXPECT_TRUE(saw_backoff);
