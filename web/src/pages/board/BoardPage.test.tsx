@@ -8,6 +8,7 @@ import type { Mounted } from '../../test-utils';
 import { click, fakeEventSource as fakeStream, fakeJobsApi, flush, makeJob, mount, USER } from '../../test-utils';
 import { BoardPage, JobBoardPage } from './BoardPage';
 import { DRAW_BOARD_SNIPPET } from './EmptyBoard';
+import { exactSeries, T0 } from './test-series';
 
 /** uPlot draws on a canvas, which happy-dom lacks: a stand-in records what the page asks of it. */
 const fake = vi.hoisted(() => ({ plots: [] as FakePlotShape[] }));
@@ -59,30 +60,10 @@ vi.mock('uplot', () => {
   return { default: FakePlot };
 });
 
-const T0 = 1_796_000_000;
-/** The live re-read throttle of the tests (1 s on the page). */
-// Long enough that two events sent back to back fall in one window even on a loaded machine.
+// The live re-read throttle of the tests: long enough that two events sent back to back fall in one window even on a loaded machine.
 const THROTTLE_MS = 1000;
 
-function series(over: Partial<DataSeries> & { values: DataSeries['mean'] }): DataSeries {
-  const { values, ...rest } = over;
-  const step = rest.step ?? values.map((_, i) => i);
-  return {
-    source: 'job:12',
-    curve: 'cost',
-    pod: 'trainer-0',
-    exact: true,
-    bucket_steps: 1,
-    step,
-    min: values,
-    max: values,
-    mean: values,
-    last: values,
-    count: values.map((v) => (v === 'NaN' ? 0 : 1)),
-    wall_time: step.map((s) => T0 + s),
-    ...rest,
-  };
-}
+const series = exactSeries;
 
 function board(source: string, graphs: Array<[string, string[]]>): SourceBoard {
   return {

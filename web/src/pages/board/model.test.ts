@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DataSeries, GraphData } from '../../api/board';
 import { boardExportUrl, boardStreamUrl, parseSourceId, sourceBoardPath } from '../../api/board';
 import type { ChartInput } from './model';
+import { exactSeries } from './test-series';
 import {
   buildChart,
   clampSmoothing,
@@ -20,26 +21,7 @@ import {
   touchesRange,
 } from './model';
 
-/** An exact series: one entry per point. */
-function exact(over: Partial<DataSeries> & { values: DataSeries['mean'] }): DataSeries {
-  const { values, ...rest } = over;
-  const step = rest.step ?? values.map((_, i) => i);
-  return {
-    source: 'job:12',
-    curve: 'cost',
-    pod: 'trainer-0',
-    exact: true,
-    bucket_steps: 1,
-    step,
-    min: values,
-    max: values,
-    mean: values,
-    last: values,
-    count: values.map((v) => (v === 'NaN' ? 0 : 1)),
-    wall_time: step.map((s) => 1_796_000_000 + s),
-    ...rest,
-  };
-}
+const exact = exactSeries;
 
 function input(series: DataSeries[], over: Partial<ChartInput> = {}): ChartInput {
   return { data: { graph: 'cost', series }, x: 'step', y: 'linear', origins: {}, sourceNames: null, sources: [], ...over };
