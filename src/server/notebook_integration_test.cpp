@@ -236,6 +236,19 @@ TEST_F(NotebookTest, AKernelSurvivesARestartOfThePlatform) {
   ASSERT_TRUE(kernel);
   ASSERT_EQ(kernel->status, 201) << kernel->body;
   std::string id(json::parse(kernel->body).at("id").as_string());
+  // The kernel's WebSocket through the proxy: from the notebook origin's own pages only.
+  auto upgrade = [&](const std::string& from) {
+    std::string authority = origin.url.substr(origin.url.find("://") + 3);
+    testing::RawConnection connection("127.0.0.1:" + authority.substr(authority.rfind(':') + 1));
+    connection.Send("GET " + Prefix() + "api/kernels/" + id + "/channels HTTP/1.1\r\nHost: " + authority +
+                    "\r\nCookie: " + origin.cookie + "\r\nOrigin: " + from +
+                    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    std::string head = connection.ReadUntil("\r\n\r\n", 10s);
+    return head.substr(0, head.find("\r\n"));
+  };
+  EXPECT_EQ(upgrade(origin.url), "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(upgrade("http://evil.example"), "HTTP/1.1 403 Forbidden");
 
   ASSERT_EQ(server_->Stop(SIGTERM), 0);
   StartServer();
