@@ -149,6 +149,10 @@ asio::awaitable<Response> UserContentGateway::Proxy(Request& request) {
       !SameOrigin(*origin, request.headers.Get("Host").value_or("")))
     co_return http::ErrorResponse(Status::PermissionDenied("cross-origin request refused: Origin " + std::string(*origin)));
   auto upstream = co_await resolver_(*user, request.path);
+  if (!upstream && upstream.error().code() == Code::kNotFound && !options_.not_running_url.empty() &&
+      request.method == "GET" && !request.headers.Has("Upgrade") &&
+      request.headers.Get("Accept").value_or("").find("text/html") != std::string_view::npos)
+    co_return Redirect(options_.not_running_url);
   if (!upstream) co_return http::ErrorResponse(upstream.error());
   co_return co_await proxy_.Forward(request, *upstream, request.target);
 }

@@ -49,6 +49,9 @@ struct GatewayOptions {
   // Where a browser without the gateway's cookie is sent: the platform's handoff start, given
   // `?next=<the path it asked for>`.
   std::string handoff_start_url = "http://127.0.0.1:8080/api/v1/notebook/handoff";
+  // Where a page the signed-in user navigates to goes when they have no upstream (the resolver's
+  // kNotFound), e.g. the platform's notebook page; empty: the 404 itself.
+  std::string not_running_url;
   std::string cookie_name = "pc_user_content";
   std::chrono::seconds handoff_ttl{60};
   std::chrono::seconds session_ttl{12 * 3600};

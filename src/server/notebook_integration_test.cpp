@@ -68,12 +68,13 @@ class NotebookTest : public testing::PlatformTest {
   // One request to the notebook origin at `origin` ("http://localhost:P"), reached on 127.0.0.1.
   std::optional<testing::HttpReply> AtOrigin(const std::string& origin, const std::string& method,
                                              const std::string& target, const std::string& cookie = "",
-                                             const std::string& body = "") {
+                                             const std::string& body = "", const std::string& extra_headers = "") {
     std::string authority = origin.substr(origin.find("://") + 3);
     std::string port = authority.substr(authority.rfind(':') + 1);
     testing::RawConnection connection("127.0.0.1:" + port);
     std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n";
     if (!cookie.empty()) request += "Cookie: " + cookie + "\r\n";
+    request += extra_headers;
     if (!body.empty()) request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     request += "\r\n" + body;
     if (!connection.Send(request)) return std::nullopt;
@@ -208,6 +209,10 @@ TEST_F(NotebookTest, RunsProxiedOnItsOwnOriginForItsOwnerAloneAndStopsKeepingIts
   EXPECT_TRUE(fs::exists(Workspace() + "/hello.txt"));
   EXPECT_EQ(CallWith(token, "GET", "/api/v1/files?path=workspace")->status, 401);  // revoked with the notebook
   EXPECT_EQ(AtOrigin(origin.url, "GET", Prefix() + "api/status", origin.cookie)->status, 404);
+  // A page of the stopped notebook sends the browser to the platform's notebook page.
+  auto page = AtOrigin(origin.url, "GET", Prefix() + "tree", origin.cookie, "", "Accept: text/html\r\n");
+  EXPECT_EQ(page->status, 302);
+  EXPECT_EQ(page->header("location"), "http://" + addr_ + "/notebook");
   Json(ann_, "POST", "/api/v1/notebook/stop");  // stopping a stopped notebook is fine
 }
 

@@ -380,6 +380,7 @@ Status Platform::StartNotebookOrigin(const config::ServerConfig& config, http::H
   gateway_ = std::make_unique<reverse_proxy::UserContentGateway>(
       reverse_proxy::GatewayOptions{
           .handoff_start_url = *public_url_ + "/api/v1/notebook/handoff",
+          .not_running_url = *public_url_ + "/notebook",
           .proxy = {.private_cookies = {api::kSessionCookie}}},
       [this](const reverse_proxy::GatewayUser& user,
              std::string_view) -> boost::asio::awaitable<Result<reverse_proxy::Upstream>> {
