@@ -130,6 +130,7 @@ def upload_package(package: str, client: Optional[Client] = None,
 
 
 NOTEBOOK_ENTRY = "python3 train.py"
+CODE_FOLDERS = ("workspace", "datasets", "models")  # the cloud folders a job may run in
 
 
 def in_notebook() -> bool:
@@ -138,17 +139,21 @@ def in_notebook() -> bool:
 
 
 def notebook_workdir(cwd: Optional[str] = None) -> str:
-    """The cloud path of `cwd` (default: the current folder) under $PADDLE_CLOUD_DATA, where a
-    notebook sees the account's files: /data/workspace/exp1 -> "workspace/exp1". ValueError for a
-    folder outside it."""
+    """The cloud path of `cwd` (default: the current folder) in the account's files, which a
+    notebook sees under $PADDLE_CLOUD_DATA: /data/workspace/exp1 -> "workspace/exp1". Each of
+    workspace/, datasets/ and models/ may be a mount or a link of its own. ValueError for a folder
+    outside them."""
     data = os.environ.get("PADDLE_CLOUD_DATA", "").strip() or "/data"
     folder = os.path.realpath(cwd or os.getcwd())
-    relative = os.path.relpath(folder, os.path.realpath(data))
-    if relative == os.curdir or relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        raise ValueError(f"the current folder {folder} is not a folder of the cloud files under {data}, so a job "
-                         f"cannot run it: change to one (os.chdir(\"{data}/workspace/...\")), or pass package= "
-                         "(a local folder to upload) or workdir= (a cloud path such as \"workspace/exp1\")")
-    return relative.replace(os.sep, "/")
+    for top in CODE_FOLDERS:
+        root = os.path.realpath(os.path.join(data, top))
+        if folder == root or folder.startswith(root + os.sep):
+            relative = os.path.relpath(folder, root)
+            return top if relative == os.curdir else top + "/" + relative.replace(os.sep, "/")
+    raise ValueError(f"the current folder {folder} is not inside {data}/workspace, {data}/datasets or "
+                     f"{data}/models, so a job cannot run it: change to one (os.chdir(\"{data}/workspace/...\")), "
+                     "or pass package= (a local folder to upload) or workdir= (a cloud path such as "
+                     "\"workspace/exp1\")")
 
 
 class LogText(str):

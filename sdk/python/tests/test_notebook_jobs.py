@@ -44,11 +44,20 @@ class NotebookWorkdirTest(unittest.TestCase):
         with notebook_at(self.data + "/", os.path.join(self.data, "workspace")):
             self.assertEqual(notebook_workdir(), "workspace")
 
+    def test_a_top_folder_may_be_a_link_of_its_own(self):
+        elsewhere = os.path.join(self.tmp.name, "files", "lab", "models")
+        os.makedirs(os.path.join(elsewhere, "bert"))
+        os.makedirs(self.data)
+        os.symlink(elsewhere, os.path.join(self.data, "models"))
+        with notebook_at(self.data, os.path.join(self.data, "models", "bert")):
+            self.assertEqual(notebook_workdir(), "models/bert")
+
     def test_a_folder_outside_the_mount_is_a_clear_error(self):
         for cwd in (self.tmp.name, self.data, os.path.join(self.tmp.name, "data-other")):
             with notebook_at(self.data, cwd), self.assertRaises(ValueError) as caught:
                 notebook_workdir()
-            self.assertIn("not a folder of the cloud files under " + self.data, str(caught.exception))
+            self.assertIn("is not inside %s/workspace, %s/datasets or %s/models" % ((self.data,) * 3),
+                          str(caught.exception))
             self.assertIn("workdir=", str(caught.exception))
 
     def test_outside_the_mount_nothing_is_submitted(self):
