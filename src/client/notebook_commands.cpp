@@ -4,6 +4,8 @@
 #include <spawn.h>
 #include <sys/types.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -28,11 +30,15 @@ constexpr char kNotebookPath[] = "/api/v1/notebook";
 constexpr auto kStartDeadline = 10min;
 constexpr auto kPollInterval = 500ms;
 
-// "running", "stopped (idle)", "starting (waiting for 2 CPUs)".
+// "running", "stopped (idle)", "starting (waiting for 2 CPUs)"; a reason that only repeats the
+// state ("Starting") is left out.
 std::string StateText(const json::value& notebook) {
   std::string state = StringAt(notebook, {"state"});
   std::string reason = StringAt(notebook, {"reason"});
-  return reason.empty() ? state : state + " (" + reason + ")";
+  bool repeats = reason.size() == state.size() &&
+                 std::equal(reason.begin(), reason.end(), state.begin(),
+                            [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return reason.empty() || repeats ? state : state + " (" + reason + ")";
 }
 
 std::string TimeAndAge(std::int64_t at, std::int64_t now) {

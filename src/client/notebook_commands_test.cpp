@@ -42,6 +42,9 @@ TEST(NotebookFormatTest, AStartingNotebookShowsWhatItWaitsFor) {
   EXPECT_NE(text.find("Idle timeout:  none\nMax age:       2h\nRestarts:      1\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("Ready:"), std::string::npos) << text;
   EXPECT_EQ(text.find("Open:"), std::string::npos) << text;
+  // The server's reason while the replica starts may only repeat the state.
+  auto plain = json::parse(R"({"state": "starting", "reason": "Starting"})");
+  EXPECT_EQ(FormatNotebook(plain, kNow), "State:         starting\nIdle timeout:  none\nMax age:       none\nRestarts:      0\n");
 }
 
 TEST(NotebookFormatTest, AStoppedNotebookSaysWhyAndAFailedOneShowsTheEndOfItsLog) {
