@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from paddlecloud import board, get_job, list_jobs  # noqa: E402
-from test_client import REPO, signed_up_client, start_server, stop_server  # noqa: E402
+from test_client import REPO, signed_up_client, start_server, stop_server, wait_for  # noqa: E402
 
 TEMPLATE = os.path.join(REPO, "sdk", "notebook", "Getting started.ipynb")
 SDK_DIR = os.path.join(REPO, "sdk", "python")
@@ -134,9 +134,10 @@ class TemplateTrainerTest(unittest.TestCase):
 
 @unittest.skipUnless(has_jupyter(), "Jupyter (python3-notebook, nbconvert, ipykernel) is not installed")
 class TemplateNotebookRunTest(unittest.TestCase):
-    """Jupyter executes the notebook as a user would, in their workspace, signed in by the environment a
-    notebook gets. On this machine (2 cores) the job asks 200m CPU per pod instead of the template's 1
-    and 500m, which the local backend could never fit beside the tests; everything else runs as shipped."""
+    """Jupyter executes the copy of the template the server placed in a new workspace, cell by cell, with
+    the environment and the mounts of the user's running notebook (read from its replica's spec), its
+    scoped token included. On this machine (2 cores) the job asks 200m CPU per pod instead of the
+    template's 1 and 500m, which the local backend could never fit; everything else runs as shipped."""
 
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()
@@ -144,31 +145,40 @@ class TemplateNotebookRunTest(unittest.TestCase):
         self.proc, self.url, data, log = start_server(tmp.name)
         self.addCleanup(stop_server, self.proc, log)
         self.client = signed_up_client(self.url, data, "template@example.com", "template-lab", "template test")
-        self.addCleanup(self.stop_running_jobs)
-        # What the notebook's pod mounts at /data/workspace: the user's workspace in the data dir.
-        me = self.client.request("GET", "/api/v1/me")
-        workspace = os.path.join(data, "files", "template-lab", "workspace", str(me["user"]["id"]))
-        os.makedirs(workspace, exist_ok=True)
+        self.client.request("POST", "/api/v1/notebook/start", {"cpu": "200m", "memory": "512Mi"})
+        self.addCleanup(self.stop_notebook_and_jobs)
+        self.assertTrue(wait_for(lambda: self.client.request("GET", "/api/v1/notebook")["state"] == "running", 60))
+        user = self.client.request("GET", "/api/v1/me")["user"]["id"]
+        with open(os.path.join(data, "cluster", ".services", "template-lab", "notebook-%d" % user, "service.json")) as f:
+            self.replica = json.load(f)
+        # The pod's /data: a link to each mount's source.
         self.mount = os.path.join(tmp.name, "mount")
         os.makedirs(self.mount)
-        os.symlink(workspace, os.path.join(self.mount, "workspace"))
-        self.workspace = workspace
+        for mount in self.replica["mounts"]:
+            if mount["target"].startswith("/data/"):
+                os.symlink(mount["source"], os.path.join(self.mount, mount["target"][len("/data/"):]))
+        self.workspace = os.path.join(self.mount, "workspace")
 
-    def stop_running_jobs(self):
+    def stop_notebook_and_jobs(self):
+        self.client.request("POST", "/api/v1/notebook/stop")
         for job in list_jobs(status="running", client=self.client):
             job.stop()
             job.wait(timeout=30, poll=0.2)
 
-    def test_every_cell_runs_in_order_and_the_job_succeeds(self):
-        notebook = template()
+    def test_the_placed_template_runs_cell_by_cell_and_its_job_succeeds(self):
+        path = os.path.join(self.workspace, "Getting started.ipynb")
+        with open(path, encoding="utf-8") as f:
+            notebook = json.load(f)
+        self.assertEqual(notebook, template(), "the server places this template (rebuild paddlecloud?)")
         cell = next(c for c in notebook["cells"] if BRIEF_CALL in source(c))
         cell["source"] = source(cell).replace(BRIEF_CALL, BRIEF_CALL.replace('"1"', '"200m"').replace('"500m"', '"200m"'))
-        path = os.path.join(self.workspace, "Getting started.ipynb")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(notebook, f)
-        env = dict(os.environ, PADDLE_CLOUD_URL=self.url, PADDLE_CLOUD_TOKEN=self.client.token,
-                   PADDLE_CLOUD_NOTEBOOK="1", PADDLE_CLOUD_DATA=self.mount, PYTHONPATH=SDK_DIR,
-                   PADDLE_CLOUD_WEB_URL="http://platform.example:8080", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        pod_env = self.replica["env"]
+        self.assertEqual((pod_env["PADDLE_CLOUD_NOTEBOOK"], pod_env["PADDLE_CLOUD_DATA"]), ("1", "/data"))
+        env = dict(os.environ, PADDLE_CLOUD_DATA=self.mount, PYTHONPATH=SDK_DIR, PYDEVD_DISABLE_FILE_VALIDATION="1",
+                   **{k: pod_env[k] for k in ("PADDLE_CLOUD_URL", "PADDLE_CLOUD_TOKEN", "PADDLE_CLOUD_NOTEBOOK",
+                                              "PADDLE_CLOUD_WEB_URL")})
         run = subprocess.run([SYSTEM_PYTHON, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
                               "--ExecutePreprocessor.timeout=%d" % DEADLINE_S, path],
                              cwd=self.workspace, env=env, capture_output=True, text=True, timeout=2 * DEADLINE_S)
@@ -177,19 +187,18 @@ class TemplateNotebookRunTest(unittest.TestCase):
             outputs = ["".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
                                for o in c["outputs"])
                        for c in json.load(f)["cells"] if c["cell_type"] == "code"]
-        submitted = re.search(r"Job fit-a-line \(id (\d+)\) submitted: http://platform.example:8080/jobs/(\d+)\n",
-                              "\n".join(outputs))
+        web = pod_env["PADDLE_CLOUD_WEB_URL"]
+        submitted = re.search(r"Job fit-a-line \(id (\d+)\) submitted: %s/jobs/\1\n" % re.escape(web), "\n".join(outputs))
         self.assertIsNotNone(submitted, outputs)
         job = get_job(int(submitted.group(1)), client=self.client)
-        self.assertEqual(job.status()["spec"]["workdir"], "workspace")
+        self.assertEqual((job.status()["spec"]["workdir"], job.status()["spec"]["entry"]), ("workspace", "python3 train.py"))
         self.assertIn("'Succeeded'", outputs)
         logs = next(o for o in outputs if "final cost" in o)
         self.assertEqual(len(PASS_LINE.findall(logs)), 20, logs)
         self.assertFalse(logs.startswith("'"), "job.logs() shows as lines, not a quoted string")
-        self.assertIn("Paddle Board: http://platform.example:8080/jobs/%d/board" % job.id, outputs[-1])
+        self.assertIn("Paddle Board: %s/jobs/%d/board" % (web, job.id), outputs[-1])
         graphs = self.client.request("GET", "/api/v1/jobs/%d/board" % job.id)["graphs"]
         self.assertEqual([g["name"] for g in graphs], ["train_cost, test_cost"])
-        self.assertTrue(os.path.exists(os.path.join(self.workspace, "train.py")))
 
 
 if __name__ == "__main__":
