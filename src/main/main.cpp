@@ -18,6 +18,7 @@
 #include "client/job_commands.h"
 #include "client/usage_commands.h"
 #include "client/board_commands.h"
+#include "client/notebook_commands.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -260,6 +261,42 @@ void AddBoardCommands(Commands& commands) {
                 "(graph, curve, pod, step, wall time, value) as GET /api/v1/jobs/{job}/board/export gives them.");
 }
 
+// The user's Jupyter Notebook (docs/notebooks.md): `paddlecloud notebook start|stop|status|open`.
+void AddNotebookCommands(Commands& commands) {
+  namespace client = paddlecloud::client;
+  CLI::App* notebook = commands.app().add_subcommand("notebook", "Start, stop, show or open your Jupyter Notebook");
+  notebook->require_subcommand(1);
+
+  auto start_flags = std::make_shared<client::NotebookStartFlags>();
+  CLI::App* start = notebook->add_subcommand("start", "Start your notebook (its files are your workspace/)");
+  AddConnectionOptions(start, start_flags->connection);
+  start->add_option("--cpu", start_flags->cpu, "CPU (\"2\", \"500m\") [default: the last start's, else the server's]");
+  start->add_option("--memory", start_flags->memory, "Memory (\"4Gi\") [default: the last start's, else the server's]");
+  start->add_option("--gpus", start_flags->gpus, "GPUs [default: the last start's, else the server's]")
+      ->check(CLI::NonNegativeNumber);
+  start->add_flag("--wait", start_flags->wait, "Wait until it runs, showing its state and what it waits for");
+  commands.Add(start, [start_flags] { return client::StartNotebook(*start_flags, client::ProcessEnvironment()); });
+
+  auto stop_flags = std::make_shared<client::ConnectionFlags>();
+  CLI::App* stop = notebook->add_subcommand("stop", "Stop your notebook; its files are kept");
+  AddConnectionOptions(stop, *stop_flags);
+  commands.Add(stop, [stop_flags] { return client::StopNotebook(*stop_flags, client::ProcessEnvironment()); });
+
+  auto status_flags = std::make_shared<client::NotebookStatusFlags>();
+  CLI::App* status = notebook->add_subcommand("status", "Show your notebook: state, resources, activity");
+  AddConnectionOptions(status, status_flags->connection);
+  status->add_option("-o,--output", status_flags->output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  commands.Add(status, [status_flags] { return client::NotebookStatus(*status_flags, client::ProcessEnvironment()); });
+
+  auto open_flags = std::make_shared<client::ConnectionFlags>();
+  CLI::App* open = notebook->add_subcommand("open", "Print (and open in a browser, when one is at hand) your notebook's link");
+  AddConnectionOptions(open, *open_flags);
+  open->footer(std::string(kClientFooter) +
+               "\nThe link goes through the platform's sign-in handoff: open it in a browser signed in to the platform.");
+  commands.Add(open, [open_flags] { return client::OpenNotebook(*open_flags, client::ProcessEnvironment()); });
+}
+
 // Files: datasets, models, workspace (docs/files.md).
 void AddFileCommands(Commands& commands) {
   namespace client = paddlecloud::client;
@@ -382,6 +419,7 @@ int main(int argc, char** argv) {
   AddJobCommands(commands);
   AddUsageCommands(commands);
   AddBoardCommands(commands);
+  AddNotebookCommands(commands);
   AddFileCommands(commands);
   AddSharingCommands(commands);
   AddAdminCommands(commands);

@@ -10,7 +10,13 @@
 `package` is a local directory (packed as tar.gz and uploaded, as `paddlecloud submit DIR` does), a
 .tar/.tar.gz file, or the id ("pkg_...") of an upload_package() answer; `workdir` instead names a
 folder of the account's files.
+
+In a Jupyter notebook of the platform (PADDLE_CLOUD_NOTEBOOK=1), `create_cloud_job(name, 2, "512Mi", 0,
+"1", 1, "256Mi", "500m")` with neither `package` nor `workdir` runs the notebook's current folder
+of the workspace (nothing is uploaded: the job reads the same files) with `python3 train.py`, and
+prints the job's link on the Job Dashboard.
 """
+import html
 import http.client
 import itertools
 import json
@@ -123,6 +129,40 @@ def upload_package(package: str, client: Optional[Client] = None,
     raise ValueError(f"package {package!r} is neither a directory, an archive nor a package id (pkg_...)")
 
 
+NOTEBOOK_ENTRY = "python3 train.py"
+CODE_FOLDERS = ("workspace", "datasets", "models")  # the cloud folders a job may run in
+
+
+def in_notebook() -> bool:
+    """Whether this process runs in the user's notebook of the platform (docs/notebooks.md)."""
+    return os.environ.get("PADDLE_CLOUD_NOTEBOOK") == "1"
+
+
+def notebook_workdir(cwd: Optional[str] = None) -> str:
+    """The cloud path of `cwd` (default: the current folder) in the account's files, which a
+    notebook sees under $PADDLE_CLOUD_DATA: /data/workspace/exp1 -> "workspace/exp1". Each of
+    workspace/, datasets/ and models/ may be a mount or a link of its own. ValueError for a folder
+    outside them."""
+    data = os.environ.get("PADDLE_CLOUD_DATA", "").strip() or "/data"
+    folder = os.path.realpath(cwd or os.getcwd())
+    for top in CODE_FOLDERS:
+        root = os.path.realpath(os.path.join(data, top))
+        if folder == root or folder.startswith(root + os.sep):
+            relative = os.path.relpath(folder, root)
+            return top if relative == os.curdir else top + "/" + relative.replace(os.sep, "/")
+    raise ValueError(f"the current folder {folder} is not inside {data}/workspace, {data}/datasets or "
+                     f"{data}/models, so a job cannot run it: change to one (os.chdir(\"{data}/workspace/...\")), "
+                     "or pass package= (a local folder to upload) or workdir= (a cloud path such as "
+                     "\"workspace/exp1\")")
+
+
+class LogText(str):
+    """A log's text: a str that a notebook cell shows as the lines themselves, not as a quoted repr."""
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+
 class Job:
     """A submitted job. Methods ask the server each time; nothing is cached."""
 
@@ -134,6 +174,24 @@ class Job:
 
     def __repr__(self) -> str:
         return f"Job(id={self.id}, name={self.name!r}, state={self._data.get('state')!r})"
+
+    def _repr_html_(self) -> str:
+        state = html.escape(str(self._data.get("state", "")))
+        return (f'<span>Job <a href="{html.escape(self.dashboard_url)}" target="_blank">'
+                f'{html.escape(self.name)} (id {self.id})</a> {state} &middot; '
+                f'<a href="{html.escape(self.board_url)}" target="_blank">Board</a></span>')
+
+    @property
+    def dashboard_url(self) -> str:
+        """The job's page on the Job Dashboard: $PADDLE_CLOUD_WEB_URL (the platform's public URL,
+        set in notebooks), else the client's server, then /jobs/<id>."""
+        base = os.environ.get("PADDLE_CLOUD_WEB_URL", "").strip() or self.client.server
+        return f"{base.rstrip('/')}/jobs/{self.id}"
+
+    @property
+    def board_url(self) -> str:
+        """The job's Paddle Board page: the dashboard page's /board."""
+        return self.dashboard_url + "/board"
 
     def status(self) -> Dict[str, Any]:
         """The job as the server sees it now: state, reason, succeeded/failed counts, pods."""
@@ -154,11 +212,12 @@ class Job:
                 return p["name"]
         return pods[0]["name"]
 
-    def logs(self, pod: Optional[str] = None, tail: int = 100) -> str:
-        """The last `tail` lines of a pod's log (the first trainer's by default)."""
+    def logs(self, pod: Optional[str] = None, tail: int = 100) -> LogText:
+        """The last `tail` lines of a pod's log (the first trainer's by default), a str that a
+        notebook cell shows as lines."""
         pod = pod or self._first_trainer()
         path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs"
-        return self.client.request("GET", path, query={"tail": tail})["text"]
+        return LogText(self.client.request("GET", path, query={"tail": tail})["text"])
 
     def follow_logs(self, pod: Optional[str] = None, tail: int = 100,
                     retry_for: float = 60.0) -> Iterator[str]:
@@ -308,7 +367,16 @@ def create_cloud_job(name: str, num_trainer: int = 1, mem_per_trainer: Quantity 
     archive (uploaded first, see upload_package) or an uploaded package's id ("pkg_..."); the pods
     run in its files. Raises ApiError whose `field` names a bad argument, ValueError for a package
     that cannot be packed.
+
+    In a notebook (in_notebook()), without `package` and `workdir` the job runs in the current
+    folder (notebook_workdir(): ValueError outside the cloud files), `entry` defaults to
+    "python3 train.py", and the job's Dashboard link is printed.
     """
+    notebook = in_notebook()
+    if notebook and not package and not workdir:
+        workdir = notebook_workdir()
+    if notebook and not entry:
+        entry = NOTEBOOK_ENTRY
     client = client or Client()
     if package and not (package.startswith("pkg_") and not os.path.exists(package)):
         package = upload_package(package, client)["package"]
@@ -321,7 +389,10 @@ def create_cloud_job(name: str, num_trainer: int = 1, mem_per_trainer: Quantity 
     for key, value in (("package", package), ("workdir", workdir), ("image", image)):
         if value:
             spec[key] = value
-    return Job(client, client.request("POST", "/api/v1/jobs", spec))
+    job = Job(client, client.request("POST", "/api/v1/jobs", spec))
+    if notebook:
+        print(f"Job {job.name} (id {job.id}) submitted: {job.dashboard_url}", flush=True)
+    return job
 
 
 def list_jobs(status: Optional[str] = None, name: Optional[str] = None, limit: int = 50,
@@ -337,4 +408,5 @@ def get_job(job_id: int, client: Optional[Client] = None) -> Job:
     return Job(client, client.request("GET", f"/api/v1/jobs/{job_id}"))
 
 
-__all__ = ["ApiError", "Job", "create_cloud_job", "get_job", "list_jobs", "pack_directory", "upload_package"]
+__all__ = ["ApiError", "Job", "LogText", "create_cloud_job", "get_job", "in_notebook", "list_jobs", "notebook_workdir",
+           "pack_directory", "upload_package"]
