@@ -339,7 +339,7 @@ const std::vector<SettingInfo>& ServerSettings() {
         "stay); 0 = never", "1h");
     add("notebook_max_age", "a notebook running this long is stopped; 0 = no limit", "0");
     add("notebook_cull_interval", "how often running notebooks are checked for idleness and age", "30s");
-    add("notebook_cpu", "CPU a notebook requests unless its user asks otherwise", "1");
+    add("notebook_cpu", "CPU a notebook requests unless its user asks otherwise", "500m");
     add("notebook_memory", "memory a notebook requests unless its user asks otherwise", "2Gi");
     add("notebook_gpus", "GPUs a notebook requests unless its user asks otherwise", "0");
     return v;

@@ -70,7 +70,7 @@ struct ServerConfig {
   std::chrono::milliseconds notebook_idle_timeout{3600 * 1000};  // 0: never culled for idleness
   std::chrono::milliseconds notebook_max_age{0};                 // 0: no limit
   std::chrono::milliseconds notebook_cull_interval{30'000};
-  std::int64_t notebook_cpu_milli = 1000;  // a notebook's default requests
+  std::int64_t notebook_cpu_milli = 500;   // a notebook's default requests
   std::int64_t notebook_memory_bytes = 2LL << 30;
   std::int64_t notebook_gpus = 0;
 

@@ -65,7 +65,7 @@ struct NotebookOptions {
   std::function<std::string()> web_url;      // PADDLE_CLOUD_WEB_URL: the platform's public URL
   std::string python_sdk_dir;  // mounted at jobs::kPodSdkDir; "" for none
   std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts;
-  cluster::Resources defaults{1000, 2LL << 30, 0};
+  cluster::Resources defaults{500, 2LL << 30, 0};
   std::chrono::seconds idle_timeout{3600};  // 0: never culled for idleness
   std::chrono::seconds max_age{0};          // 0: no limit
   std::chrono::milliseconds stop_grace{5'000};

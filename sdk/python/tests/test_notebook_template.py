@@ -18,7 +18,7 @@ from test_client import REPO, signed_up_client, start_server, stop_server, wait_
 TEMPLATE = os.path.join(REPO, "sdk", "notebook", "Getting started.ipynb")
 SDK_DIR = os.path.join(REPO, "sdk", "python")
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's: numpy, and Jupyter where python3-notebook is installed
-BRIEF_CALL = 'create_cloud_job("fit-a-line", 2, "512Mi", 0, "1", 1, "256Mi", "500m")'
+BRIEF_CALL = 'create_cloud_job("fit-a-line", 2, "512Mi", 0, "250m", 1, "256Mi", "250m")'
 PASS_LINE = re.compile(r"^pass (\d+) cost ([0-9.]+)$", re.M)
 FINAL_LINE = re.compile(r"^final cost ([0-9.]+)$", re.M)
 DEADLINE_S = 120
@@ -136,8 +136,8 @@ class TemplateTrainerTest(unittest.TestCase):
 class TemplateNotebookRunTest(unittest.TestCase):
     """Jupyter executes the copy of the template the server placed in a new workspace, cell by cell, with
     the environment and the mounts of the user's running notebook (read from its replica's spec), its
-    scoped token included. On this machine (2 cores) the job asks 200m CPU per pod instead of the
-    template's 1 and 500m, which the local backend could never fit; everything else runs as shipped."""
+    scoped token included. The template runs as shipped: its job (750m in all) fits beside the
+    notebook even on a 2-core machine."""
 
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()
@@ -170,10 +170,7 @@ class TemplateNotebookRunTest(unittest.TestCase):
         with open(path, encoding="utf-8") as f:
             notebook = json.load(f)
         self.assertEqual(notebook, template(), "the server places this template (rebuild paddlecloud?)")
-        cell = next(c for c in notebook["cells"] if BRIEF_CALL in source(c))
-        cell["source"] = source(cell).replace(BRIEF_CALL, BRIEF_CALL.replace('"1"', '"200m"').replace('"500m"', '"200m"'))
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(notebook, f)
+        self.assertTrue(any(BRIEF_CALL in source(c) for c in notebook["cells"]))
         pod_env = self.replica["env"]
         self.assertEqual((pod_env["PADDLE_CLOUD_NOTEBOOK"], pod_env["PADDLE_CLOUD_DATA"]), ("1", "/data"))
         env = dict(os.environ, PADDLE_CLOUD_DATA=self.mount, PYTHONPATH=SDK_DIR, PYDEVD_DISABLE_FILE_VALIDATION="1",
