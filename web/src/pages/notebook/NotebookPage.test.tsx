@@ -99,7 +99,8 @@ describe('NotebookPage', () => {
 
     await pass(2_000);
     expect(api.getNotebook).toHaveBeenCalledTimes(1 + 2_000 / STARTING_REFRESH_MS);
-    expect(page!.text('notebook-elapsed')).toBe('Waiting for resources · 2 s');
+    expect(page!.text('notebook-elapsed')).toBe('2 s');
+    expect(page!.text('notebook-step-now')).toBe('Waiting for resources');
     vi.mocked(api.getNotebook).mockResolvedValue({ ...STARTING, reason: '' });
     await pass(STARTING_REFRESH_MS);
     expect(page!.byTestId('notebook-progress')?.dataset['step']).toBe('jupyter');

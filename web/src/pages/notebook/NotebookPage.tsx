@@ -181,8 +181,12 @@ function StartProgress({ notebook, since, notice }: { notebook: Notebook; since:
           </li>
         ))}
       </ol>
-      <p class="muted" role="status" data-testid="notebook-elapsed">
-        {START_STEPS[at]!.label} · {elapsed} s
+      <p class="muted">
+        {/* Announced when the step changes, not at every second. */}
+        <span role="status" data-testid="notebook-step-now">
+          {START_STEPS[at]!.label}
+        </span>{' '}
+        · <span data-testid="notebook-elapsed">{elapsed} s</span>
       </p>
     </section>
   );
