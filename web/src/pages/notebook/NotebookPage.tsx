@@ -78,7 +78,7 @@ function useNotebook(api: NotebookApi) {
   return { notebook, error, load, change, startedAt, startedHere };
 }
 
-export function NotebookPage({ user, api = notebookApi, quota = usageApi, openUrl = openInThisTab }: NotebookPageProps): VNode {
+export function NotebookPage({ api = notebookApi, quota = usageApi, openUrl = openInThisTab }: NotebookPageProps): VNode {
   useDocumentTitle('Notebook');
   const { notebook, error, load, change, startedAt, startedHere } = useNotebook(api);
   const autoStart = useAction();
@@ -140,7 +140,7 @@ export function NotebookPage({ user, api = notebookApi, quota = usageApi, openUr
     body = <StoppedCard notebook={notebook} quota={quota} error={autoStart.error} onStart={start('start')} />;
   }
   return (
-    <section class="page" data-testid="notebook-page" data-state={notebook?.state ?? ''} data-user-id={user.id}>
+    <section class="page" data-testid="notebook-page" data-state={notebook?.state ?? ''}>
       <header class="page__header">
         <h1 class="page__title">Notebook</h1>
         <p class="page__subtitle">Your private Jupyter. Its files are your workspace; the code in it can submit jobs.</p>
