@@ -101,7 +101,7 @@ describe('NotebookPage', () => {
     expect(api.getNotebook).toHaveBeenCalledTimes(1 + 2_000 / STARTING_REFRESH_MS);
     expect(page!.text('notebook-elapsed')).toBe('2 s');
     expect(page!.text('notebook-step-now')).toBe('Waiting for resources');
-    vi.mocked(api.getNotebook).mockResolvedValue({ ...STARTING, reason: '' });
+    vi.mocked(api.getNotebook).mockResolvedValue({ ...STARTING, reason: 'Starting', message: 'Jupyter is starting' });
     await pass(STARTING_REFRESH_MS);
     expect(page!.byTestId('notebook-progress')?.dataset['step']).toBe('jupyter');
     expect(page!.byTestId('notebook-step-jupyter')?.getAttribute('aria-current')).toBe('step');

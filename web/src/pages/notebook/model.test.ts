@@ -27,7 +27,11 @@ describe('notebook model', () => {
     expect(startStep(null)).toBe('resources');
     expect(startStep({ state: 'stopped', reason: '' })).toBe('resources');
     expect(startStep({ state: 'starting', reason: 'waiting for 2 CPUs' })).toBe('resources');
-    expect(startStep({ state: 'starting', reason: '' })).toBe('jupyter');
+    expect(startStep({ state: 'starting', reason: 'waiting to be scheduled' })).toBe('resources');
+    expect(startStep({ state: 'starting', reason: 'Unknown' })).toBe('resources');
+    expect(startStep({ state: 'starting', reason: '' })).toBe('resources');
+    expect(startStep({ state: 'starting', reason: 'Starting' })).toBe('jupyter');
+    expect(startStep({ state: 'starting', reason: 'readiness probe failed' })).toBe('jupyter');
     expect(startStep({ state: 'running', reason: '' })).toBe('ready');
   });
 

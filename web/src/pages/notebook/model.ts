@@ -19,13 +19,19 @@ export const START_STEPS: ReadonlyArray<{ step: StartStep; label: string }> = [
   { step: 'ready', label: 'Ready' },
 ];
 
+/** A starting notebook's reasons while its replica waits for room on the cluster ("" / "Unknown": no replica yet). */
+function waitsForResources(reason: string): boolean {
+  return reason === '' || reason === 'Unknown' || /^waiting\b/i.test(reason);
+}
+
 /**
- * The step a start is at: waiting for resources while the replica has a wait reason (or the start was
- * not answered yet), Jupyter starting once it has none, ready when Jupyter answers.
+ * The step a start is at: waiting for resources while the replica waits to be placed ("waiting for 2
+ * CPUs"; also before the start is answered), Jupyter starting once it was placed ("Starting", or its
+ * readiness probe failing so far), ready when Jupyter answers.
  */
 export function startStep(notebook: Pick<Notebook, 'state' | 'reason'> | null): StartStep {
   if (notebook?.state === 'running') return 'ready';
-  if (notebook?.state === 'starting' && notebook.reason === '') return 'jupyter';
+  if (notebook?.state === 'starting' && !waitsForResources(notebook.reason)) return 'jupyter';
   return 'resources';
 }
 
