@@ -96,6 +96,7 @@ test('/notebook starts Jupyter on the notebook origin; a cell runs, the notebook
   await page.getByTestId('nav-notebook').click();
   await page.waitForURL(url('/notebook'));
   // The page starts the notebook, shows its progress, and hands the browser over to Jupyter.
+  await expectText(page.getByTestId('notebook-progress').getByRole('heading'), 'Starting your notebook…');
   await page.waitForURL((address) => address.pathname.endsWith('/tree'), { timeout: JUPYTER_TIMEOUT_MS });
   const tree = new URL(page.url());
   assert.equal(platform.hostname, '127.0.0.1');
