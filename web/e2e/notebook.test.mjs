@@ -9,7 +9,8 @@
 //   npm run build && PADDLECLOUD_WEB_DIR=dist PADDLECLOUD_BIN=/path/to/paddlecloud node --test e2e/notebook.test.mjs
 //
 // One server and one Jupyter for the whole file; the tests run in order and share them.
-// Screenshots: e2e/artifacts/notebook-running.png (the page's card of a running notebook).
+// Screenshots: e2e/artifacts/notebook-running.png (the page's card of a running notebook),
+// notebook-stopped.png (stopped by its user: the Start form).
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -216,6 +217,8 @@ test('the page shows the running notebook; Stop stops it and its files stay', { 
   // Reopening the page does not start a notebook its user stopped.
   await page.reload();
   await expectVisible(page.getByTestId('notebook-start-form'));
+  await expectVisible(page.getByTestId('notebook-quota'));
+  await page.screenshot({ path: path.join(artifactsDir, 'notebook-stopped.png'), fullPage: true });
   assert.equal((await api(page, 'GET', '/api/v1/notebook')).body.state, 'stopped');
 
   await page.goto(url('/workspace'));
