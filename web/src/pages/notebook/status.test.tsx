@@ -1,7 +1,9 @@
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../app';
+import { resetSession, setSignedIn } from '../../session';
 import type { Mounted } from '../../test-utils';
-import { flush, mount } from '../../test-utils';
+import { flush, mount, USER } from '../../test-utils';
 import { NAV_REFRESH_MS, NotebookIndicator, publishNotebookState } from './status';
 
 let states: string[] = [];
@@ -20,6 +22,8 @@ beforeEach(() => {
 afterEach(() => {
   page?.unmount();
   page = undefined;
+  resetSession();
+  window.history.replaceState(null, '', '/');
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });
@@ -59,5 +63,17 @@ describe('NotebookIndicator', () => {
     await act(async () => publishNotebookState('failed'));
     expect(dot()?.dataset['state']).toBe('failed');
     expect(dot()?.querySelector('.phase-dot--bad')).not.toBeNull();
+  });
+});
+
+describe('the navigation', () => {
+  it('shows the notebook’s state inside its Notebook link, for a signed-in user', async () => {
+    window.history.replaceState(null, '', '/no-such-page');
+    setSignedIn(USER);
+    page = await mount(<App />);
+    const link = page.byTestId<HTMLAnchorElement>('nav-notebook')!;
+    expect(link.getAttribute('href')).toBe('/notebook');
+    expect(link.querySelector('[data-testid="nav-notebook-status"]')?.getAttribute('data-state')).toBe('running');
+    expect(link.textContent).toBe('Notebook (running)');
   });
 });
