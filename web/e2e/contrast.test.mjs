@@ -176,6 +176,9 @@ const SPECIMEN = `
   <p class="not-found__text">Not found</p>
   <p class="auth__intro">Intro</p>
   <ul class="share-list"><li class="share-list__item"><span class="share-list__meta">Meta</span></li></ul>
+  <div class="card notebook-card"><h2 class="notebook-card__title">Notebook</h2><h3 class="notebook-card__subtitle">Log</h3>
+    <ol class="notebook-steps"><li class="notebook-steps__step notebook-steps__step--done">Done</li><li class="notebook-steps__step notebook-steps__step--current">Current</li><li class="notebook-steps__step notebook-steps__step--todo">To do</li></ol>
+    <pre class="notebook-log">Traceback</pre></div>
   <div class="menu" data-specimen="menu">
     <button type="button" class="menu__button" aria-label="Specimen menu">⋯</button>
     <ul class="menu__list" role="menu">

@@ -320,7 +320,8 @@ export async function stopSuite({ tmpDir, smtp, server, browser }) {
   await Promise.all(stopped);
   // Pods outlive the server by design; a test that failed before stopping its jobs leaves them
   // running. Their supervisors, named by the suite's data dir, end them (bwrap dies with its parent).
-  if (tmpDir) spawnSync('pkill', ['-KILL', '-f', `--pod-dir ${tmpDir}/`]);
+  // `--` ends pkill's options: without it the pattern, which starts with "--", is taken for one.
+  if (tmpDir) spawnSync('pkill', ['-KILL', '-f', '--', `--pod-dir ${tmpDir}/`]);
   if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
 }
 

@@ -1,5 +1,5 @@
 import { act } from 'preact/test-utils';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './app';
 import { navigate } from './router';
 import { resetSession, setSignedIn } from './session';
@@ -10,12 +10,15 @@ let page: Mounted | undefined;
 beforeEach(() => {
   // A page that does not exist: the shell without a page that calls the server.
   window.history.replaceState(null, '', '/no-such-page');
+  // The navigation asks for the notebook's state; here there is none to show.
+  vi.stubGlobal('fetch', vi.fn(async () => new Response('', { status: 404 })));
   setSignedIn(USER);
 });
 afterEach(() => {
   page?.unmount();
   page = undefined;
   resetSession();
+  vi.unstubAllGlobals();
 });
 
 describe('App navigation', () => {
@@ -30,6 +33,7 @@ describe('App navigation', () => {
     expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual([
       'Jobs',
       'Board',
+      'Notebook',
       'Quota',
       'Datasets',
       'Models',

@@ -48,6 +48,7 @@ function Nav({ items, open, onClose }: { items: readonly NavItem[]; open: boolea
                 data-testid={`nav-${item.label.toLowerCase().replaceAll(' ', '-')}`}
               >
                 {item.label}
+                {item.indicator && <item.indicator />}
               </a>
             </li>
           );

@@ -1,4 +1,5 @@
 // The page table: every in-app URL and the navigation that links to it.
+import type { ComponentType } from 'preact';
 import { BoardPage, JobBoardPage } from './pages/board/BoardPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { AllFilesPage, DatasetsPage, ModelsPage, WorkspacePage } from './pages/files/FileBrowserPage';
@@ -8,6 +9,8 @@ import { SharedPage } from './pages/files/SharedPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { InvitePage } from './pages/InvitePage';
 import { JobDetailPage } from './pages/jobs/JobDetailPage';
+import { NotebookPage } from './pages/notebook/NotebookPage';
+import { NotebookIndicator } from './pages/notebook/status';
 import { PerfPage } from './pages/perf/PerfPage';
 import { QuotaPage } from './pages/quota/QuotaPage';
 import { SubmitJobPage } from './pages/jobs/SubmitJobPage';
@@ -42,6 +45,7 @@ export const routes: readonly Route[] = [
   { path: '/jobs/:id/perf', component: requireUser(PerfPage) },
   { path: '/jobs/:id/board', component: requireUser(JobBoardPage) },
   { path: '/board', component: requireUser(BoardPage) },
+  { path: '/notebook', component: requireUser(NotebookPage) },
   { path: '/quota', component: requireUser(QuotaPage) },
   { path: '/settings', component: requireUser(SettingsPage) },
   { path: '/settings/:section', component: requireUser(SettingsPage) },
@@ -59,12 +63,15 @@ export interface NavItem {
   href: string;
   /** Route patterns for which this item is the current one. */
   activeFor: readonly string[];
+  /** Shown after the label (e.g. the notebook's state). */
+  indicator?: ComponentType;
 }
 
 /** The left navigation of a signed-in user: only pages that exist. */
 export const signedInNav: readonly NavItem[] = [
   { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id', '/jobs/:id/perf', '/jobs/:id/board'] },
   { label: 'Board', href: '/board', activeFor: ['/board'] },
+  { label: 'Notebook', href: '/notebook', activeFor: ['/notebook'], indicator: NotebookIndicator },
   { label: 'Quota', href: '/quota', activeFor: ['/quota'] },
   { label: 'Datasets', href: '/datasets', activeFor: ['/datasets/*'] },
   { label: 'Models', href: '/models', activeFor: ['/models/*'] },
