@@ -121,15 +121,20 @@ Result<std::string> NotebookPagePath(ApiClient& client, const json::value& noteb
   return "/user/" + std::to_string(IntAt(*me, {"user", "id"})) + "/tree";
 }
 
-// Starts `program url` detached, its output discarded; whether it could be started.
+// Starts `program url` detached (its own session), its output discarded; whether it could be started.
 bool Launch(const std::string& program, const std::string& url) {
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   for (int fd : {0, 1, 2}) ::posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
   std::vector<std::string> args{program, url};
   std::vector<char*> argv{args[0].data(), args[1].data(), nullptr};
+  // In a session of its own: the browser outlives the CLI and the terminal it ran in.
+  posix_spawnattr_t attributes;
+  ::posix_spawnattr_init(&attributes);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
   pid_t pid = 0;
-  int failed = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  int failed = ::posix_spawnp(&pid, program.c_str(), &actions, &attributes, argv.data(), environ);
+  ::posix_spawnattr_destroy(&attributes);
   ::posix_spawn_file_actions_destroy(&actions);
   return failed == 0;
 }
