@@ -30,7 +30,10 @@ std::vector<db::Migration> NotebookMigrations() {
            "  cpu_milli INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, gpus INTEGER NOT NULL,"
            "  jupyter_token TEXT NOT NULL DEFAULT '',"
            "  started_at INTEGER, ready_at INTEGER, last_activity_at INTEGER,"
-           "  stop_reason TEXT NOT NULL DEFAULT '');"
+           "  stop_reason TEXT NOT NULL DEFAULT '',"
+           // What is charged already: the replica's CPU counter and when, so a restarted platform
+           // charges neither twice nor less.
+           "  charged_cpu_ns INTEGER NOT NULL DEFAULT 0, charged_at_ms INTEGER);"
            "CREATE INDEX notebooks_by_account ON notebooks(account_id);"}};
 }
 
@@ -42,13 +45,15 @@ struct NotebookService::Row {
   std::string token;
   std::optional<std::int64_t> started_at, ready_at, last_activity_at;
   std::string stop_reason;
+  std::int64_t charged_cpu_ns = 0;
+  std::optional<std::int64_t> charged_at_ms;
 };
 
 namespace {
 
 constexpr char kColumns[] =
     "user_id, account_id, running, cpu_milli, memory_bytes, gpus, jupyter_token, started_at, ready_at, "
-    "last_activity_at, stop_reason";
+    "last_activity_at, stop_reason, charged_cpu_ns, charged_at_ms";
 constexpr char kPodWorkspace[] = "/data/workspace";
 constexpr char kPodHome[] = "/home/jovyan";
 
@@ -132,7 +137,9 @@ Result<std::optional<NotebookService::Row>> NotebookService::Load(const std::str
           .started_at = OptionalInt(*rows, 0, "started_at"),
           .ready_at = OptionalInt(*rows, 0, "ready_at"),
           .last_activity_at = OptionalInt(*rows, 0, "last_activity_at"),
-          .stop_reason = rows->Text(0, "stop_reason")};
+          .stop_reason = rows->Text(0, "stop_reason"),
+          .charged_cpu_ns = rows->Int(0, "charged_cpu_ns"),
+          .charged_at_ms = OptionalInt(*rows, 0, "charged_at_ms")};
   return std::optional<Row>(std::move(row));
 }
 
@@ -351,7 +358,8 @@ Result<Notebook> NotebookService::Start(const Principal& principal, const std::o
                             "ON CONFLICT (user_id) DO UPDATE SET running = 1, cpu_milli = excluded.cpu_milli, "
                             "memory_bytes = excluded.memory_bytes, gpus = excluded.gpus, "
                             "jupyter_token = excluded.jupyter_token, started_at = excluded.started_at, ready_at = NULL, "
-                            "last_activity_at = excluded.last_activity_at, stop_reason = ''",
+                            "last_activity_at = excluded.last_activity_at, stop_reason = '', charged_cpu_ns = 0, "
+                            "charged_at_ms = NULL",
                             {principal.user_id, resources.cpu_milli, resources.memory_bytes, resources.gpus, jupyter_token,
                              now, now});
   if (!saved) return Err(saved.error());
@@ -371,7 +379,6 @@ Result<Notebook> NotebookService::Start(const Principal& principal, const std::o
   {
     std::lock_guard guard(mutex_);
     last_proxied_.erase(principal.user_id);
-    charged_.erase(principal.user_id);
   }
   if (changed) *changed = true;
   spdlog::info("notebook of user {} (account {}) started with {} CPU, {} memory, {} GPUs", principal.user_id,
@@ -383,13 +390,13 @@ Result<Notebook> NotebookService::Start(const Principal& principal, const std::o
 }
 
 Status NotebookService::StopRow(const Row& row, const std::string& reason) {
+  Charge(row, Now());  // what it used since the last pass
   Status deleted = backend_.DeleteService(row.account_id, ServiceName(row.user_id), options_.stop_grace);
   if (!deleted.ok() && deleted.code() != Code::kNotFound) return deleted;
   {
     std::lock_guard lock(mutex_);
     upstreams_.erase(row.user_id);
     last_proxied_.erase(row.user_id);
-    charged_.erase(row.user_id);
   }
   PC_RETURN_IF_ERROR(accounts_.tokens().RevokeNotebookTokens(row.account_id, row.user_id));
   auto saved = db::TenantScope(db_, row.account_id)
@@ -537,33 +544,38 @@ void NotebookService::CullOrCharge(const Row& row) {
   if (options_.idle_timeout.count() > 0 && now - last >= options_.idle_timeout.count()) cull = "idle";
   else if (options_.max_age.count() > 0 && now - row.started_at.value_or(now) >= options_.max_age.count()) cull = "max_age";
 
-  // Charge the CPU it used (a delta of its counter) and the GPUs it held since the last pass.
-  if (auto usage = backend_.GetServiceUsage(row.account_id, ServiceName(row.user_id)); usage && !usage->pods.empty()) {
-    const cluster::PodUsage& pod = usage->pods.front();
-    std::optional<monitoring::PodCharge> charge;
-    {
-      std::lock_guard guard(mutex_);
-      auto [previous, first] = charged_.try_emplace(row.user_id);
-      if (!first && pod.cpu_ns && *pod.cpu_ns >= previous->second.cpu_ns && usage->at_ms > previous->second.at_ms) {
-        double seconds = static_cast<double>(usage->at_ms - previous->second.at_ms) / 1000;
-        charge = monitoring::PodCharge{.account_id = row.account_id,
-                                       .user_id = row.user_id,
-                                       .job_id = 0,
-                                       .pod = ServiceName(row.user_id),
-                                       .at_s = now,
-                                       .cpu_seconds = static_cast<double>(*pod.cpu_ns - previous->second.cpu_ns) / 1e9,
-                                       .gpu_seconds = static_cast<double>(row.resources.gpus) * seconds};
-      }
-      previous->second = {pod.cpu_ns.value_or(0), usage->at_ms};
-    }
-    if (charge)
-      if (Status charged = accounting_.Charge({*charge}); !charged.ok())
-        spdlog::warn("notebook of user {}: usage not charged: {}", row.user_id, charged.message());
-  }
-  if (!cull.empty()) {
+  if (cull.empty()) {
+    Charge(row, now);
+  } else {
     Status stopped = StopRow(row, cull);
     if (!stopped.ok()) spdlog::warn("notebook of user {}: not stopped ({}): {}", row.user_id, cull, stopped.message());
   }
+}
+
+// Charges the CPU the replica used since the last charge (its counter counts from the replica's
+// start: one that went down is a restarted replica, charged from zero) and the GPUs it held.
+void NotebookService::Charge(const Row& row, std::int64_t now) {
+  auto usage = backend_.GetServiceUsage(row.account_id, ServiceName(row.user_id));
+  if (!usage || usage->pods.empty() || !usage->pods.front().cpu_ns) return;
+  std::uint64_t cpu_ns = *usage->pods.front().cpu_ns;
+  auto charged_cpu = static_cast<std::uint64_t>(row.charged_cpu_ns);
+  std::int64_t since_ms = row.charged_at_ms.value_or(row.started_at.value_or(now) * 1000);
+  monitoring::PodCharge charge{
+      .account_id = row.account_id,
+      .user_id = row.user_id,
+      .job_id = 0,
+      .pod = ServiceName(row.user_id),
+      .at_s = now,
+      .cpu_seconds = static_cast<double>(cpu_ns >= charged_cpu ? cpu_ns - charged_cpu : cpu_ns) / 1e9,
+      .gpu_seconds = static_cast<double>(row.resources.gpus) * static_cast<double>(std::max<std::int64_t>(0, usage->at_ms - since_ms)) / 1000};
+  // Recorded first: a crash between the two loses a pass's charge rather than charging it twice.
+  auto noted = db::TenantScope(db_, row.account_id)
+                   .Execute("UPDATE notebooks SET charged_cpu_ns = ?, charged_at_ms = ? "
+                            "WHERE account_id = :account AND user_id = ? AND running = 1",
+                            {static_cast<std::int64_t>(cpu_ns), usage->at_ms, row.user_id});
+  if (!noted || noted->rows_affected == 0) return;
+  if (Status charged = accounting_.Charge({charge}); !charged.ok())
+    spdlog::warn("notebook of user {}: usage not charged: {}", row.user_id, charged.message());
 }
 
 }  // namespace paddlecloud::notebooks

@@ -124,6 +124,7 @@ class NotebookService {
   void PlaceTemplate(const std::string& workspace, const std::string& marker_dir);
   Status StopRow(const Row& row, const std::string& reason);
   void CullOrCharge(const Row& row);
+  void Charge(const Row& row, std::int64_t now);
 
   db::Database& db_;
   cluster::ClusterBackend& backend_;
@@ -137,11 +138,6 @@ class NotebookService {
   std::mutex mutex_;  // guards the maps below
   std::map<std::int64_t, JupyterUpstream> upstreams_;
   std::map<std::int64_t, std::int64_t> last_proxied_;  // unix seconds
-  struct Charged {
-    std::uint64_t cpu_ns = 0;
-    std::int64_t at_ms = 0;
-  };
-  std::map<std::int64_t, Charged> charged_;  // the usage already charged, by user
 };
 
 }  // namespace paddlecloud::notebooks

@@ -231,6 +231,9 @@ TEST_F(NotebookTest, AnIdleNotebookIsStoppedAndItsFilesStay) {
   EXPECT_EQ(nb.at("reason").as_string(), "idle");
   EXPECT_NE(nb.at("message").as_string().find("without activity"), std::string::npos);
   EXPECT_TRUE(fs::exists(Workspace() + "/keep.py"));
+  // The CPU Jupyter used from its start to its stop is charged to its user.
+  json::value usage = Json(ann_, "GET", "/api/v1/account/usage?window=1d");
+  EXPECT_GT(usage.at("cpu_seconds").to_number<double>(), 0.2) << boost::json::serialize(usage);
 }
 
 TEST_F(NotebookTest, AKernelSurvivesARestartOfThePlatform) {
