@@ -129,18 +129,21 @@ Result<std::optional<NotebookService::Row>> NotebookService::Load(const std::str
                          {user_id});
   if (!rows) return Err(rows.error());
   if (rows->empty()) return std::optional<Row>();
-  Row row{.user_id = rows->Int(0, "user_id"),
-          .account_id = rows->Text(0, "account_id"),
-          .running = rows->Int(0, "running") != 0,
-          .resources = {rows->Int(0, "cpu_milli"), rows->Int(0, "memory_bytes"), rows->Int(0, "gpus")},
-          .token = rows->Text(0, "jupyter_token"),
-          .started_at = OptionalInt(*rows, 0, "started_at"),
-          .ready_at = OptionalInt(*rows, 0, "ready_at"),
-          .last_activity_at = OptionalInt(*rows, 0, "last_activity_at"),
-          .stop_reason = rows->Text(0, "stop_reason"),
-          .charged_cpu_ns = rows->Int(0, "charged_cpu_ns"),
-          .charged_at_ms = OptionalInt(*rows, 0, "charged_at_ms")};
-  return std::optional<Row>(std::move(row));
+  return std::optional<Row>(RowFrom(*rows, 0));
+}
+
+NotebookService::Row NotebookService::RowFrom(const db::Rows& rows, std::size_t i) {
+  return Row{.user_id = rows.Int(i, "user_id"),
+             .account_id = rows.Text(i, "account_id"),
+             .running = rows.Int(i, "running") != 0,
+             .resources = {rows.Int(i, "cpu_milli"), rows.Int(i, "memory_bytes"), rows.Int(i, "gpus")},
+             .token = rows.Text(i, "jupyter_token"),
+             .started_at = OptionalInt(rows, i, "started_at"),
+             .ready_at = OptionalInt(rows, i, "ready_at"),
+             .last_activity_at = OptionalInt(rows, i, "last_activity_at"),
+             .stop_reason = rows.Text(i, "stop_reason"),
+             .charged_cpu_ns = rows.Int(i, "charged_cpu_ns"),
+             .charged_at_ms = OptionalInt(rows, i, "charged_at_ms")};
 }
 
 // The notebook as the backend shows it now; notes readiness in the database and the upstream in
@@ -444,13 +447,8 @@ Result<std::vector<UserNotebook>> NotebookService::List(const Principal& princip
   for (const auto& [user_id, email] : users) {
     UserNotebook item{.user_id = user_id, .email = email};
     auto found = row_of.find(user_id);
-    if (found == row_of.end()) {
-      item.notebook = Notebook{.resources = options_.defaults, .url = BaseUrl(user_id) + "tree"};
-    } else {
-      auto row = Load(principal.account_id, user_id);
-      if (!row) return Err(row.error());
-      item.notebook = Observe(**row);
-    }
+    item.notebook = found == row_of.end() ? Notebook{.resources = options_.defaults, .url = BaseUrl(user_id) + "tree"}
+                                          : Observe(RowFrom(*rows, found->second));
     out.push_back(std::move(item));
   }
   return out;
@@ -494,26 +492,27 @@ Result<std::map<std::int64_t, jobs::Amounts>> NotebookService::InUseByUser(const
 }
 
 void NotebookService::Reconcile() {
-  auto rows = db_.Query(std::string("SELECT ") + kColumns + " FROM notebooks WHERE running = 1");
+  auto rows = db_.Query("SELECT account_id, user_id FROM notebooks WHERE running = 1");
   if (!rows) {
     spdlog::warn("notebooks: {}", rows.error().message());
     return;
   }
   for (std::size_t i = 0; i < rows->size(); ++i) {
-    auto row = Load(rows->Text(i, "account_id"), rows->Int(i, "user_id"));
-    if (!row || !*row) continue;
     try {
-      CullOrCharge(**row);
+      CullOrCharge(rows->Text(i, "account_id"), rows->Int(i, "user_id"));
     } catch (const std::exception& e) {
-      spdlog::error("notebook of user {}: {}", (*row)->user_id, e.what());
+      spdlog::error("notebook of user {}: {}", rows->Int(i, "user_id"), e.what());
     }
   }
 }
 
 // Stops the notebook when its replica is gone, when it is idle past the timeout or too old;
 // otherwise records its activity and charges what it used since the last pass.
-void NotebookService::CullOrCharge(const Row& row) {
-  auto lock = user_locks_.Lock(std::to_string(row.user_id));
+void NotebookService::CullOrCharge(const std::string& account_id, std::int64_t user_id) {
+  auto lock = user_locks_.Lock(std::to_string(user_id));
+  auto loaded = Load(account_id, user_id);  // again under the lock: a start or stop may have come between
+  if (!loaded || !*loaded || !(*loaded)->running) return;
+  const Row& row = **loaded;
   std::int64_t now = Now();
   auto replicas = backend_.GetReplicas(row.account_id, ServiceName(row.user_id));
   if (!replicas && replicas.error().code() == Code::kNotFound) {

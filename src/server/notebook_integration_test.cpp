@@ -216,6 +216,33 @@ TEST_F(NotebookTest, RunsProxiedOnItsOwnOriginForItsOwnerAloneAndStopsKeepingIts
   Json(ann_, "POST", "/api/v1/notebook/stop");  // stopping a stopped notebook is fine
 }
 
+// A workspace that became a link (to another account's files) is never mounted: the notebook fails
+// to start, and says why with the end of its log.
+TEST_F(NotebookTest, AWorkspaceReplacedByALinkFailsToStartAndSaysWhy) {
+  Start();
+  std::string eve_space = dir_.path() + "/data/files/eve-lab/workspace/" + std::to_string(UserId(eve_));
+  fs::create_directories(eve_space);
+  std::ofstream(eve_space + "/secret.txt") << "eve's\n";
+  fs::create_directories(fs::path(Workspace()).parent_path());
+  fs::remove_all(Workspace());
+  fs::create_directory_symlink(eve_space, Workspace());
+  auto started = CallWith(ann_, "POST", "/api/v1/notebook/start");
+  ASSERT_EQ(started->status, 202) << started->body;
+  json::value nb;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        nb = Json(ann_, "GET", "/api/v1/notebook");
+        return nb.at("state").as_string() == "failed";
+      },
+      30s))
+      << boost::json::serialize(nb);
+  EXPECT_FALSE(nb.at("reason").as_string().empty());
+  EXPECT_FALSE(nb.at("log_tail").as_string().empty()) << boost::json::serialize(nb);
+  EXPECT_EQ(std::vector<fs::path>(fs::directory_iterator(eve_space), fs::directory_iterator()),
+            std::vector<fs::path>{eve_space + "/secret.txt"});  // nothing of ann's notebook went there
+  Json(ann_, "POST", "/api/v1/notebook/stop");
+}
+
 TEST_F(NotebookTest, AnIdleNotebookIsStoppedAndItsFilesStay) {
   Start({"--notebook-idle-timeout", "4s", "--notebook-cull-interval", "500ms"});
   StartAndWaitRunning(ann_);
