@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -223,6 +224,9 @@ Notebook NotebookService::Observe(const Row& row) {
 }
 
 Result<Notebook> NotebookService::Get(const Principal& principal) {
+  // Under the user's lock: a start or stop between reading the row and observing the replica
+  // would otherwise leave the proxy a stale upstream.
+  auto lock = user_locks_.Lock(std::to_string(principal.user_id));
   auto row = Load(principal.account_id, principal.user_id);
   if (!row) return Err(row.error());
   if (!*row) return Notebook{.resources = options_.defaults, .url = BaseUrl(principal.user_id) + "tree"};
@@ -438,17 +442,20 @@ Result<std::vector<UserNotebook>> NotebookService::List(const Principal& princip
   } else {
     users.emplace_back(principal.user_id, principal.email);
   }
-  auto rows = db::TenantScope(db_, principal.account_id)
-                  .Query(std::string("SELECT ") + kColumns + " FROM notebooks WHERE account_id = :account");
+  auto rows = db::TenantScope(db_, principal.account_id).Query("SELECT user_id FROM notebooks WHERE account_id = :account");
   if (!rows) return Err(rows.error());
-  std::map<std::int64_t, std::size_t> row_of;
-  for (std::size_t i = 0; i < rows->size(); ++i) row_of[rows->Int(i, "user_id")] = i;
+  std::set<std::int64_t> with_row;
+  for (std::size_t i = 0; i < rows->size(); ++i) with_row.insert(rows->Int(i, "user_id"));
   std::vector<UserNotebook> out;
   for (const auto& [user_id, email] : users) {
     UserNotebook item{.user_id = user_id, .email = email};
-    auto found = row_of.find(user_id);
-    item.notebook = found == row_of.end() ? Notebook{.resources = options_.defaults, .url = BaseUrl(user_id) + "tree"}
-                                          : Observe(RowFrom(*rows, found->second));
+    if (with_row.contains(user_id)) {
+      auto notebook = Get(Principal{.user_id = user_id, .account_id = principal.account_id});
+      if (!notebook) return Err(notebook.error());
+      item.notebook = std::move(*notebook);
+    } else {
+      item.notebook = Notebook{.resources = options_.defaults, .url = BaseUrl(user_id) + "tree"};
+    }
     out.push_back(std::move(item));
   }
   return out;
@@ -463,6 +470,7 @@ std::optional<JupyterUpstream> NotebookService::CachedUpstream(std::int64_t user
 
 Result<JupyterUpstream> NotebookService::Upstream(std::int64_t user_id, const std::string& account_id) {
   if (auto cached = CachedUpstream(user_id)) return *cached;
+  auto lock = user_locks_.Lock(std::to_string(user_id));
   auto row = Load(account_id, user_id);
   if (!row) return Err(row.error());
   if (*row && (*row)->running) {
