@@ -128,6 +128,7 @@ class Model:
         module = importlib.util.module_from_spec(spec)
         sys.modules["model"] = module
         sys.path.insert(0, model_dir)   # model.py may import its own helper modules
+        sys.dont_write_bytecode = True  # no __pycache__ in the account's model folder
         spec.loader.exec_module(module)
         self.module = module
         self.model_dir = model_dir
@@ -512,7 +513,7 @@ def parse_args(argv):
     parser.add_argument("--name", required=True, help="the model name in /v2/models/NAME")
     parser.add_argument("--port", type=int, default=None, help="listen port (default: $PORT)")
     parser.add_argument("--listen", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                         help="most predict calls at once for THREAD_SAFE models (default: CPUs)")
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY,
                         help=f"largest request body in bytes, else 413 (default {DEFAULT_MAX_BODY})")
@@ -536,8 +537,14 @@ def main(argv):
     except OSError as e:
         fail(f"cannot listen on {args.listen}:{args.port}: {e}")
     stop = threading.Event()
+
+    def on_signal(*_):
+        if worker.model is None or not worker.ready:
+            fail("stopped while loading the model", 0)   # load() may never return
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     print(f"listening on http://{args.listen}:{server.server_address[1]}", flush=True)
     model_dir = os.path.abspath(args.model_dir)

@@ -22,6 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKER = os.path.join(ROOT, "serving", "paddlecloud_python_worker.py")
 DOCS = os.path.join(os.path.dirname(ROOT), "docs", "serving.md")
 DEADLINE = 20.0
+# The worker must keep the model folder clean by itself, whatever the caller's environment says.
+WORKER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 # Inputs of every datatype family; "boom" in text makes predict raise.
 KITCHEN_MODEL = """
@@ -114,7 +116,7 @@ class Worker:
         self.stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, WORKER, "--model-dir", self.model_dir, "--name", name, "--port", "0"]
-            + list(args), stdout=subprocess.PIPE, stderr=self.stderr_file)
+            + list(args), stdout=subprocess.PIPE, stderr=self.stderr_file, env=WORKER_ENV)
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         self.pending = b""
@@ -535,10 +537,19 @@ class LifecycleTest(unittest.TestCase):
                                               "data": [1, 1]}])
         conn.close()
 
+    def test_sigterm_during_a_slow_load_exits_at_once(self):
+        worker = self.start(IRIS_MODEL.replace("def predict", "def load(d):\n    open(d + '/go').read()\n\n"
+                                               "def predict"), files={"go": os.mkfifo}).start()
+        self.assertEqual(call(worker.connect(), "GET", "/v2/health/ready")[0], 503)
+        worker.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(worker.proc.wait(DEADLINE), 0)
+        self.assertIn("stopped while loading the model", worker.stderr())
+
     def test_sigterm_exits_zero(self):
         worker = self.start(IRIS_MODEL).start().wait_ready()
         worker.proc.send_signal(signal.SIGTERM)
         self.assertEqual(worker.proc.wait(DEADLINE), 0)
+        self.assertFalse(os.path.exists(os.path.join(worker.model_dir, "__pycache__")))
 
 
 if __name__ == "__main__":
