@@ -358,6 +358,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def error(self, status, message, close=False):
         self.reply(status, {"error": message}, close)
 
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own errors (a malformed request, an unsupported method) in JSON too."""
+        self.error(code, message or self.responses.get(code, ("error",))[0], close=True)
+
     def do_GET(self):
         worker = self.server.worker
         path = self.path.split("?", 1)[0]

@@ -311,6 +311,15 @@ class FitALineTest(unittest.TestCase):
                               b"Host: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         self.assertTrue(answer.startswith(b"HTTP/1.1 411 "), answer)
 
+    def test_malformed_requests_answer_json(self):
+        for request, status in ((b"GET /v2 bad syntax HTTP/1.1\r\n\r\n", b"400"),
+                                (b"DELETE /v2/models/fit_a_line HTTP/1.1\r\nHost: x\r\n\r\n", b"501")):
+            with self.subTest(status=status):
+                head, _, body = raw_exchange(self.worker.port, request).partition(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 " + status), head)
+                self.assertIn(b"Content-Type: application/json", head)
+                self.assertIn("error", json.loads(body))
+
     def test_100_megabyte_body_is_refused_unread(self):
         head = (b"POST /v2/models/fit_a_line/infer HTTP/1.1\r\nHost: x\r\n"
                 b"Content-Type: application/json\r\nContent-Length: 100000000\r\n")
