@@ -29,6 +29,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 
 try:
@@ -43,7 +44,7 @@ MODEL_VERSION = "1"
 DEFAULT_MAX_BODY = 64 << 20
 IDLE_TIMEOUT_SECONDS = 300      # a keep-alive connection idle this long is closed
 DRAIN_SECONDS = 10              # SIGTERM: how long in-flight requests may finish
-LINGER_BYTES = 1 << 20          # after a 413, at most this much of the refused body is discarded
+LINGER_SECONDS = 5              # after a 413, how long what the client still sends is discarded
 
 DATATYPES = {
     "BOOL": "bool", "INT8": "int8", "INT16": "int16", "INT32": "int32", "INT64": "int64",
@@ -427,19 +428,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return False
 
     def refuse_large_body(self):
-        """413 from Content-Length alone; the body is never read into memory. The connection closes,
-        discarding a bounded part of what the client already sent so it can read the answer."""
+        """413 from Content-Length alone; the body is never read into memory. Like nginx's lingering
+        close, what the client still sends is discarded for a bounded time, so a client that sends
+        the whole body before reading (Python's http.client) gets the answer, not a reset."""
         self.error(413, f"the request body is over {self.server.worker.max_body} bytes", close=True)
         self.wfile.flush()
+        deadline = time.monotonic() + LINGER_SECONDS
         try:
             self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(1.0)
-            discarded = 0
-            while discarded < LINGER_BYTES:
-                chunk = self.connection.recv(65536)
-                if not chunk:
+            while (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                if not self.connection.recv(1 << 16):
                     break
-                discarded += len(chunk)
         except OSError:
             pass
 

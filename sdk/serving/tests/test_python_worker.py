@@ -333,6 +333,10 @@ class FitALineTest(unittest.TestCase):
         # A client already sending the body still reads the answer.
         answer = raw_exchange(self.worker.port, head + b"\r\n" + b"[" * (1 << 20))
         self.assertTrue(answer.startswith(b"HTTP/1.1 413 "), answer)
+        # So does one that sends all of it before reading (Python's http.client, requests).
+        status, answer = self.infer(b"[" * 100_000_000)
+        self.assertEqual(status, 413)
+        self.assertIn("over 67108864 bytes", answer["error"])
 
     def test_concurrent_clients(self):
         errors = []
