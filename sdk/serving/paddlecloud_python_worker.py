@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 
 try:
     import numpy as np
@@ -407,7 +408,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not match:
             self.error(404, f"no route for {path}")
             return None
-        name, version = match.group(1), match.group(2)
+        name, version = urllib.parse.unquote(match.group(1)), match.group(2)
         if name != self.server.worker.name or version not in (None, MODEL_VERSION):
             what = f"model {name!r}" + (f" version {version!r}" if version else "")
             self.error(404, f"{what} is not served here")

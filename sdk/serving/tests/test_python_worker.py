@@ -245,6 +245,7 @@ class FitALineTest(unittest.TestCase):
                                 "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 13]}],
                                 "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 1]}]})
         self.assertEqual(call(self.conn, "GET", "/v2/models/fit_a_line/versions/1")[1], meta)
+        self.assertEqual(call(self.conn, "GET", "/v2/models/fit%5Fa%5Fline")[1], meta)
         self.assertEqual(call(self.conn, "GET", "/v2/models/fit_a_line/ready"),
                          (200, {"name": "fit_a_line", "ready": True}))
         self.assertEqual(call(self.conn, "GET", "/v2/health/live"), (200, {"live": True}))
