@@ -39,7 +39,7 @@ def wrk(url, body, seconds, conns, tmp):
     with open(script, "w") as f:
         f.write(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n'
                 'wrk.headers["Content-Type"] = "application/json"\n')
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", script, url],
+    out = subprocess.run(["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", script, url],
                          capture_output=True, text=True, check=True).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
@@ -59,7 +59,7 @@ def main():
         url = f"http://127.0.0.1:{worker.port}/v2/models/fit_a_line/infer"
         rng = np.random.default_rng(5)
         print(f"\nPython serving runtime (paddlecloud_python_worker.py, {sys.executable}), fit-a-line, "
-              f"wrk -t2 -c{conns} -d{seconds}s keep-alive, loopback, 2 shared cores")
+              f"wrk -t{min(2, conns)} -c{conns} -d{seconds}s keep-alive, loopback, 2 shared cores")
         for rows in (1, 32):
             rps, lat = wrk(url, infer_body(rows, rng), seconds, conns, worker.tmp.name)
             print(f"infer, {rows:2d} row(s) per request   {rps:8.0f} req/s   "
