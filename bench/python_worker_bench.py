@@ -39,8 +39,8 @@ def wrk(url, body, seconds, conns, tmp):
     with open(script, "w") as f:
         f.write(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n'
                 'wrk.headers["Content-Type"] = "application/json"\n')
-    out = subprocess.run(["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
+    args = ["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", script, url]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
         raise RuntimeError(f"{non2xx.group(1)} answers were not 200:\n{out}")
