@@ -36,6 +36,7 @@ test-cpp:
 test-sdk:
 	@echo "==> Python SDK tests"
 	@PADDLECLOUD_BIN=$(abspath $(BUILD_DIR))/paddlecloud python3 -m unittest discover -s sdk/python/tests
+	@/usr/bin/python3 -m unittest discover -s sdk/serving/tests
 
 test-examples:
 	@echo "==> examples (distributed fit_a_line with numpy)"
@@ -61,6 +62,7 @@ bench: build
 	@python3 bench/monitoring_bench.py $(BUILD_DIR)
 	@python3 bench/board_sdk_bench.py $(BUILD_DIR)
 	@bench/proxy_bench.sh $(BUILD_DIR)
+	@/usr/bin/python3 bench/python_worker_bench.py
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist
