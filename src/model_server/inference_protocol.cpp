@@ -1,6 +1,7 @@
 #include "model_server/inference_protocol.h"
 
-#include <limits>
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <boost/json/parse.hpp>
@@ -23,7 +24,8 @@ Result<std::vector<std::int64_t>> ReadShape(const json::value* value, const Tens
   for (const auto& dim : value->as_array()) {
     if (!dim.is_int64() && !dim.is_uint64()) return std::unexpected(TensorError(spec.name, "shape must be an array of integers"));
     auto size = dim.is_int64() ? dim.as_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(dim.as_uint64(), kMaxElements));
-    if (size < 0 || size > kMaxElements || (size > 0 && elements > kMaxElements / size))
+    if (size < 1) return std::unexpected(TensorError(spec.name, "shape dimensions must be at least 1"));
+    if (size > kMaxElements || (size > 0 && elements > kMaxElements / size))
       return std::unexpected(TensorError(spec.name, "shape " + json::serialize(*value) + " is negative or too large"));
     elements *= size;
     shape.push_back(size);
@@ -68,6 +70,10 @@ Result<Tensor> ReadInput(const json::object& input, const TensorSpec& spec) {
   tensor.data.reserve(static_cast<std::size_t>(std::min<std::int64_t>(elements, 1 << 24)));
   if (!Flatten(*data, spec.datatype == "BOOL", tensor.data))
     return std::unexpected(TensorError(spec.name, "data holds a value that is not a number"));
+  auto infinite = std::ranges::find_if(tensor.data, [](float v) { return !std::isfinite(v); });
+  if (infinite != tensor.data.end())
+    return std::unexpected(TensorError(spec.name, "data[" + std::to_string(infinite - tensor.data.begin()) +
+                                                      "] is not a finite FP32 number"));
   if (static_cast<std::int64_t>(tensor.data.size()) != elements)
     return std::unexpected(TensorError(spec.name, "data has " + std::to_string(tensor.data.size()) +
                                                       " elements but the shape needs " + std::to_string(elements)));
@@ -155,7 +161,10 @@ std::string RenderInferResponse(std::string_view model_name, const std::optional
     json::array shape(output.shape.begin(), output.shape.end());
     json::array data;
     data.reserve(output.data.size());
-    for (float v : output.data) data.push_back(static_cast<double>(v));
+    for (float v : output.data) {
+      if (std::isfinite(v)) data.push_back(static_cast<double>(v));
+      else data.push_back(nullptr);  // JSON has no NaN or Infinity
+    }
     rendered.push_back(json::object{{"name", output.name}, {"datatype", "FP32"}, {"shape", std::move(shape)},
                                     {"data", std::move(data)}});
   }

@@ -5,13 +5,13 @@
 //            "data": flat or nested array of numbers (true/false for BOOL), "parameters"?}],
 //            "outputs"?: [{"name", "parameters"?}]}
 // Response: {"model_name", "model_version"?, "id"?, "outputs": [{"name", "shape", "datatype",
-//            "data": flat row-major array}]}
+//            "data": flat row-major array; null for a NaN or infinite value}]}
 // Errors:   {"error": "<message>"}  (the protocol's error shape, not the platform API's)
 //
 // A request is rejected (InvalidArgument, the message naming the tensor and the problem) when an
 // input is unknown, repeated or missing, its datatype differs from the model's, its shape has a
-// different rank or a fixed dimension differs, its data is not numeric, or the number of elements
-// is not the product of the shape. "parameters" are accepted and ignored (no binary extension).
+// different rank, a dimension below 1 or a fixed dimension that differs, its data is not numeric
+// or not finite as FP32, or the number of elements is not the product of the shape. "parameters" are accepted and ignored (no binary extension).
 #pragma once
 
 #include <cstdint>

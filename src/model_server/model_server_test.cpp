@@ -212,6 +212,9 @@ TEST_F(ModelServerTest, BadRequestsAreNamedAndTheServerKeepsServing) {
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[2,13]", "FP32", ones13)), 400, "data has 13 elements but the shape needs 26"},
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "INT64", ones13)), 400, "datatype INT64 does not match the model's FP32"},
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", R"([1,1,1,1,1,1,"a",1,1,1,1,1,1])")), 400, "not a number"},
+      {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", "[1e400,1,1,1,1,1,1,1,1,1,1,1,1]")), 400, "not a finite FP32 number"},
+      {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", "[1e39,1,1,1,1,1,1,1,1,1,1,1,1]")), 400, "not a finite FP32 number"},
+      {"POST", "/v2/models/fit/infer", infer(tensor("x", "[0,13]", "FP32", "[]")), 400, "dimensions must be at least 1"},
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", ones13) + "," + tensor("x", "[1,13]", "FP32", ones13)), 400, "given twice"},
       {"POST", "/v2/models/fit/infer", R"({"inputs":[]})", 400, "inputs must be a non-empty array"},
       {"POST", "/v2/models/fit/infer", R"({"id":"1"})", 400, "inputs must be a non-empty array"},
@@ -246,6 +249,19 @@ TEST_F(ModelServerTest, NestedDataIsAcceptedAndAnsweredFlat) {
   auto output = json::parse(reply.body).at("outputs").at(0);
   EXPECT_EQ(output.at("shape"), json::parse("[2,1]"));
   EXPECT_EQ(output.at("data"), json::parse("[0.5,0.5]"));  // sum(linspace(-1,1,13)) + 0.5
+}
+
+TEST_F(ModelServerTest, NonFiniteOutputsAreAnsweredAsNull) {
+  std::string address = Serve("fit_a_line", "fit");
+  json::array huge(13, json::value(0.0));
+  for (int i = 0; i < 6; ++i) huge[i] = 3e38;  // where W < 0: x . W is below -FLT_MAX
+  json::object input{{"name", "x"}, {"shape", {1, 13}}, {"datatype", "FP32"}, {"data", huge}};
+  auto reply = Call(address, "POST", "/v2/models/fit/infer", json::serialize(json::object{{"inputs", json::array{input}}}));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  boost::system::error_code ec;
+  auto answer = json::parse(reply.body, ec);
+  ASSERT_FALSE(ec) << "not JSON: " << reply.body;
+  EXPECT_TRUE(answer.at("outputs").at(0).at("data").at(0).is_null()) << reply.body;
 }
 
 TEST_F(ModelServerTest, UnloadableModelExitsWithOpenCvsReason) {
