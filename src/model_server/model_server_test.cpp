@@ -73,6 +73,7 @@ class ModelServerProcess {
     return exit_code_;
   }
   std::string Log() const { return ReadAll(log_path_); }
+  void Signal(int signal) { kill(pid_, signal); }
 
  private:
   std::string log_path_;
@@ -240,6 +241,20 @@ TEST_F(ModelServerTest, BadRequestsAreNamedAndTheServerKeepsServing) {
   EXPECT_EQ(good.status, 200) << good.body;
 }
 
+TEST_F(ModelServerTest, ChunkedBodyOverTheLimitIs413) {
+  std::string address = Serve("fit_a_line", "fit", {"--max-body", "4096"});
+  testing::RawConnection connection(address);
+  std::string chunk(1000, ' ');
+  std::string request = "POST /v2/models/fit/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 5; ++i) request += "3e8\r\n" + chunk + "\r\n";
+  connection.Send(request);
+  auto reply = connection.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(json::parse(reply->body), json::parse(R"({"error":"request body is over the limit of 4096 bytes"})"));
+  EXPECT_EQ(Call(address, "GET", "/v2/health/ready").status, 200);
+}
+
 TEST_F(ModelServerTest, NestedDataIsAcceptedAndAnsweredFlat) {
   std::string address = Serve("fit_a_line", "fit");
   std::string row = "[1,1,1,1,1,1,1,1,1,1,1,1,1]";
@@ -262,6 +277,13 @@ TEST_F(ModelServerTest, NonFiniteOutputsAreAnsweredAsNull) {
   auto answer = json::parse(reply.body, ec);
   ASSERT_FALSE(ec) << "not JSON: " << reply.body;
   EXPECT_TRUE(answer.at("outputs").at(0).at("data").at(0).is_null()) << reply.body;
+}
+
+TEST_F(ModelServerTest, SigtermExitsCleanly) {
+  std::string address = Serve("fit_a_line", "fit");
+  ASSERT_EQ(Call(address, "GET", "/v2/health/live").status, 200);
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->WaitExit(), 0) << server_->Log();
 }
 
 TEST_F(ModelServerTest, UnloadableModelExitsWithOpenCvsReason) {
