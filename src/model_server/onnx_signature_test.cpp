@@ -12,12 +12,12 @@ namespace {
 
 // A model from make_test_models.py, as bytes.
 std::string GeneratedModel(const std::string& file) {
-  static testing::TempDir* dir = [] {
-    auto* d = new testing::TempDir();
-    testing::RunCommand("/usr/bin/python3 " PC_MAKE_TEST_MODELS " " + d->path());
-    return d;
+  static testing::TempDir dir;  // removed at exit
+  static bool generated = [] {
+    return testing::RunCommand("/usr/bin/python3 " PC_MAKE_TEST_MODELS " " + dir.path()).empty();
   }();
-  std::ifstream in(dir->path() + "/" + file, std::ios::binary);
+  EXPECT_TRUE(generated);
+  std::ifstream in(dir.path() + "/" + file, std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
