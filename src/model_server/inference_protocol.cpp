@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include <boost/json/parse.hpp>
@@ -11,7 +12,8 @@ namespace paddlecloud::model_server {
 namespace json = boost::json;
 namespace {
 
-constexpr std::int64_t kMaxElements = std::int64_t{1} << 32;
+// OpenCV takes dimensions as int; the body limit keeps real tensors far below this anyway.
+constexpr std::int64_t kMaxElements = std::numeric_limits<std::int32_t>::max();
 
 Status TensorError(std::string_view tensor, std::string message) {
   return Status::InvalidArgument("input '" + std::string(tensor) + "': " + message, "inputs");
@@ -25,8 +27,8 @@ Result<std::vector<std::int64_t>> ReadShape(const json::value* value, const Tens
     if (!dim.is_int64() && !dim.is_uint64()) return std::unexpected(TensorError(spec.name, "shape must be an array of integers"));
     auto size = dim.is_int64() ? dim.as_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(dim.as_uint64(), kMaxElements));
     if (size < 1) return std::unexpected(TensorError(spec.name, "shape dimensions must be at least 1"));
-    if (size > kMaxElements || (size > 0 && elements > kMaxElements / size))
-      return std::unexpected(TensorError(spec.name, "shape " + json::serialize(*value) + " is negative or too large"));
+    if (size > kMaxElements || elements > kMaxElements / size)
+      return std::unexpected(TensorError(spec.name, "shape " + json::serialize(*value) + " is too large"));
     elements *= size;
     shape.push_back(size);
   }

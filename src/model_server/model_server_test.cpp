@@ -216,6 +216,7 @@ TEST_F(ModelServerTest, BadRequestsAreNamedAndTheServerKeepsServing) {
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", "[1e400,1,1,1,1,1,1,1,1,1,1,1,1]")), 400, "not a finite FP32 number"},
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", "[1e39,1,1,1,1,1,1,1,1,1,1,1,1]")), 400, "not a finite FP32 number"},
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[0,13]", "FP32", "[]")), 400, "dimensions must be at least 1"},
+      {"POST", "/v2/models/fit/infer", infer(tensor("x", "[4294967296,13]", "FP32", ones13)), 400, "shape [4294967296,13] is too large"},
       {"POST", "/v2/models/fit/infer", infer(tensor("x", "[1,13]", "FP32", ones13) + "," + tensor("x", "[1,13]", "FP32", ones13)), 400, "given twice"},
       {"POST", "/v2/models/fit/infer", R"({"inputs":[]})", 400, "inputs must be a non-empty array"},
       {"POST", "/v2/models/fit/infer", R"({"id":"1"})", 400, "inputs must be a non-empty array"},
