@@ -92,8 +92,8 @@ def wrk(address, work_dir):
     if errors:
         sys.exit("model_server_bench: %s non-2xx answers from %s" % (errors.group(1), address))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return rps, p50, p99
 
 
