@@ -63,6 +63,7 @@ bench: build
 	@python3 bench/board_sdk_bench.py $(BUILD_DIR)
 	@bench/proxy_bench.sh $(BUILD_DIR)
 	@/usr/bin/python3 bench/python_worker_bench.py
+	@python3 bench/model_server_bench.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist
