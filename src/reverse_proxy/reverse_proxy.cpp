@@ -40,12 +40,13 @@ struct Connection {
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  char idle_byte = 0;  // where a byte the upstream sends while the connection is idle goes
 };
 
 }  // namespace
 
 // Idle upstream connections by (I/O context, host, port): a connection is only used on its own
-// context. Each idle connection waits to become readable: an idle connection that turns readable
+// context. Each idle connection has a read pending: an idle connection that turns readable
 // has either been closed by the upstream or sent something unasked (both unusable), so it leaves
 // the pool at once, and taking one costs no system call.
 struct ReverseProxy::Pool : std::enable_shared_from_this<ReverseProxy::Pool> {
@@ -68,9 +69,11 @@ struct ReverseProxy::Pool : std::enable_shared_from_this<ReverseProxy::Pool> {
     std::lock_guard lock(mutex);
     auto& connections = idle[key];
     if (connections.size() >= max_per_key) return;
-    connection->stream.socket().async_wait(
-        tcp::socket::wait_read, [pool = weak_from_this(), key, raw = connection.get()](boost::system::error_code ec) {
-          if (ec) return;  // taken (cancelled) or closed with the pool
+    // A read rather than a wait: Asio starts it without a system call (a wait re-arms epoll).
+    connection->stream.socket().async_read_some(
+        asio::buffer(&connection->idle_byte, 1),
+        [pool = weak_from_this(), key, raw = connection.get()](boost::system::error_code ec, std::size_t) {
+          if (ec == asio::error::operation_aborted) return;  // taken, or closed with the pool
           if (auto self = pool.lock()) self->Drop(key, raw);
         });
     connections.push_back(std::move(connection));
