@@ -61,6 +61,7 @@ bench: build
 	@python3 bench/monitoring_bench.py $(BUILD_DIR)
 	@python3 bench/board_sdk_bench.py $(BUILD_DIR)
 	@bench/proxy_bench.sh $(BUILD_DIR)
+	@python3 bench/notebook_bench.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist
