@@ -747,7 +747,7 @@ def main(argv):
     except (KeyboardInterrupt, Interrupted):
         log("interrupted; cleaning up")
         rc = 130
-    except (BenchError, jobs_bench.BenchError, subprocess.CalledProcessError) as e:
+    except (BenchError, jobs_bench.BenchError, subprocess.CalledProcessError, OSError) as e:
         log(f"error: {e}")
         rc = 1
     finally:

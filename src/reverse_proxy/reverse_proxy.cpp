@@ -237,10 +237,10 @@ asio::awaitable<std::variant<tcp::socket, Response>> Connect(const Upstream& ups
   co_return stream.release_socket();
 }
 
-// Sends the request's body; the error response when the client or the upstream fails.
+// Sends the request's body (its framing is not kNone); the error response when the client or the
+// upstream fails.
 asio::awaitable<std::optional<Response>> SendBody(Connection& connection, Request& request, Framing framing,
                                                   const ProxyOptions& options) {
-  if (framing == Framing::kNone) co_return std::nullopt;
   if (!request.body_stream) {
     if (request.body.empty()) co_return std::nullopt;
     connection.stream.expires_after(options.response_timeout);
@@ -349,7 +349,7 @@ void Release(std::shared_ptr<Connection> connection, ReverseProxy::Pool& pool, c
 // headers with the body streamed behind them.
 asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const Request& request, bool websocket,
                                   std::shared_ptr<ReverseProxy::Pool> pool, ReverseProxy::Pool::Key key,
-                                  ProxyOptions options) {
+                                  const ProxyOptions& options) {
   auto& parser = *connection->parser;
   const auto& header = parser.get().base();
   Response response;
@@ -387,14 +387,15 @@ asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const 
     co_return response;
   }
   if (length) response.content_length = *length;
-  response.stream = [connection, pool, key, reusable, options](http::ResponseStream& out) -> asio::awaitable<void> {
+  response.stream = [connection, pool, key, reusable, buffer_bytes = options.buffer_bytes,
+                     timeout = options.response_timeout](http::ResponseStream& out) -> asio::awaitable<void> {
     auto& parser = *connection->parser;
     auto length = parser.content_length();
-    std::vector<char> buffer(length ? std::clamp<std::uint64_t>(*length, 1, options.buffer_bytes) : options.buffer_bytes);
+    std::vector<char> buffer(length ? std::clamp<std::uint64_t>(*length, 1, buffer_bytes) : buffer_bytes);
     for (;;) {
       parser.get().body().data = buffer.data();
       parser.get().body().size = buffer.size();
-      connection->stream.expires_after(options.response_timeout);
+      connection->stream.expires_after(timeout);
       auto [ec, n] = co_await bhttp::async_read(connection->stream, connection->buffer, parser, kNoThrow);
       if (ec == bhttp::error::need_buffer) ec = {};
       std::size_t got = buffer.size() - parser.get().body().size;
@@ -432,7 +433,9 @@ asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream
     bool retry = pooled && framing == Framing::kNone;
     if (ec && retry) continue;
     if (ec) co_return BadGateway("the upstream server closed the connection");
-    if (auto failed = co_await SendBody(*connection, request, framing, options_)) co_return std::move(*failed);
+    if (framing != Framing::kNone) {
+      if (auto failed = co_await SendBody(*connection, request, framing, options_)) co_return std::move(*failed);
+    }
     // Informational answers (100, 103) are skipped; 101 ends the exchange.
     for (;;) {
       connection->parser.emplace();
