@@ -105,7 +105,8 @@ CREATE TABLE throttle (
 }  // namespace
 
 std::vector<db::Migration> AccountMigrations() {
-  return {{30, "api tokens of jobs; certificates known by fingerprint",
+  return {{70, "api tokens of notebooks", "ALTER TABLE api_tokens ADD COLUMN notebook INTEGER NOT NULL DEFAULT 0;"},
+          {30, "api tokens of jobs; certificates known by fingerprint",
            "ALTER TABLE api_tokens ADD COLUMN job_id INTEGER;"
            "CREATE INDEX certificates_by_fingerprint ON certificates(fingerprint_sha256);"},
           {2, "accounts, users, sessions, tokens, certificates, audit",

@@ -39,7 +39,7 @@ Result<std::pair<ApiToken, std::string>> ApiTokens::CreateTokenWithPassword(cons
 
 Result<std::vector<ApiToken>> ApiTokens::ListTokens(const Principal& principal) {
   auto rows = Tenant(ctx_.db(), principal).Query("SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_tokens "
-      "WHERE user_id = ? AND account_id = :account AND revoked_at IS NULL AND job_id IS NULL ORDER BY id DESC",
+      "WHERE user_id = ? AND account_id = :account AND revoked_at IS NULL AND job_id IS NULL AND notebook = 0 ORDER BY id DESC",
       {principal.user_id});
   if (!rows) return Err(rows.error());
   std::vector<ApiToken> out;
@@ -85,6 +85,25 @@ Status ApiTokens::RevokeJobTokens(const std::string& account_id, std::int64_t jo
                .Execute("UPDATE api_tokens SET revoked_at = ? WHERE job_id = ? AND account_id = :account AND revoked_at IS NULL",
                         {ctx_.Now(), job_id});
   ctx_.cache().ForgetJob(job_id);
+  return r ? Status::Ok() : r.error();
+}
+
+Result<std::string> ApiTokens::CreateNotebookToken(const Principal& principal) {
+  std::string secret = NewSecret("pct_");
+  auto r = Tenant(ctx_.db(), principal).Execute(
+      "INSERT INTO api_tokens (user_id, account_id, name, token_hash, prefix, created_at, notebook) "
+      "VALUES (?, :account, 'notebook', ?, ?, ?, 1)",
+      {principal.user_id, HashSecret(secret), secret.substr(0, 10), ctx_.Now()});
+  if (!r) return Err(r.error());
+  return secret;
+}
+
+Status ApiTokens::RevokeNotebookTokens(const std::string& account_id, std::int64_t user_id) {
+  auto r = db::TenantScope(ctx_.db(), account_id)
+               .Execute("UPDATE api_tokens SET revoked_at = ? WHERE notebook = 1 AND user_id = ? AND account_id = :account "
+                        "AND revoked_at IS NULL",
+                        {ctx_.Now(), user_id});
+  ctx_.cache().ForgetNotebook(user_id);
   return r ? Status::Ok() : r.error();
 }
 

@@ -35,6 +35,10 @@ class ApiTokens {
   // tokens and not audited one by one. RevokeJobTokens ends it with the job.
   Result<std::string> CreateJobToken(const Principal& principal, std::int64_t job_id);
   Status RevokeJobTokens(const std::string& account_id, std::int64_t job_id);
+  // The token of the principal's notebook, scoped as a job's (it may stop any of the user's
+  // jobs); RevokeNotebookTokens ends it when the notebook stops.
+  Result<std::string> CreateNotebookToken(const Principal& principal);
+  Status RevokeNotebookTokens(const std::string& account_id, std::int64_t user_id);
 
  private:
   AccountContext& ctx_;

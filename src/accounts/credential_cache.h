@@ -61,6 +61,10 @@ class CredentialCache {
     std::lock_guard lock(mu_);
     std::erase_if(credentials_, [&](const auto& e) { return e.second.principal.job_id == job_id; });
   }
+  void ForgetNotebook(std::int64_t user_id) {
+    std::lock_guard lock(mu_);
+    std::erase_if(credentials_, [&](const auto& e) { return e.second.principal.notebook && e.second.principal.user_id == user_id; });
+  }
   void Clear() {
     std::lock_guard lock(mu_);
     credentials_.clear();

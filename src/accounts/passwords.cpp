@@ -33,7 +33,7 @@ Status Passwords::ChangePassword(const Principal& principal, const std::string& 
 
 Status Passwords::RevokeCredentials(db::Session& tx, std::int64_t user_id, std::int64_t now, bool job_tokens) {
   PC_RETURN_IF_ERROR(StatusOf(tx.Execute(std::string("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL") +
-                                             (job_tokens ? "" : " AND job_id IS NULL"),
+                                             (job_tokens ? "" : " AND job_id IS NULL AND notebook = 0"),
                                          {now, user_id})));
   return StatusOf(
       tx.Execute("UPDATE certificates SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", {now, user_id}));

@@ -75,7 +75,7 @@ bool Under(std::string_view path, std::string_view prefix) {
 
 }  // namespace
 
-bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id) {
+bool WorkloadTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id) {
   if (method == "GET" || method == "HEAD") {
     for (std::string_view prefix : {"/api/v1/me", "/api/v1/session", "/api/v1/version", "/api/v1/storage",
                                     "/api/v1/files", "/api/v1/download", "/api/v1/uploads", "/api/v1/publications",
@@ -87,7 +87,9 @@ bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_
   if (method == "POST")
     return path == "/api/v1/uploads" || path == "/api/v1/folders" || path == "/api/v1/copies" ||
            path == "/api/v1/jobs" || path == "/api/v1/jobs/packages" ||
-           path == "/api/v1/jobs/" + std::to_string(job_id) + "/stop" || path == "/api/v1/board/runs" ||
+           (job_id != 0 ? path == "/api/v1/jobs/" + std::to_string(job_id) + "/stop"
+                        : Under(path, "/api/v1/jobs") && path.ends_with("/stop")) ||
+           path == "/api/v1/board/runs" ||
            (Under(path, "/api/v1/board/runs") && path.ends_with("/points"));
   if (method == "PUT") return Under(path, "/api/v1/uploads") && path != "/api/v1/uploads";
   if (method == "PATCH") return Under(path, "/api/v1/files") && path != "/api/v1/files";
@@ -137,12 +139,15 @@ asio::awaitable<std::optional<http::Response>> Identify(accounts::AccountService
 // What a signed-in principal may not do here: a job's token outside its scope, or an unsafe
 // browser request without the session's CSRF token.
 std::optional<http::Response> RefusedForPrincipal(const http::Request& request) {
-  if (request.principal && request.principal->job_id != 0 &&
-      !JobTokenMayCall(request.method, request.path, request.principal->job_id))
+  if (request.principal && (request.principal->job_id != 0 || request.principal->notebook) &&
+      !WorkloadTokenMayCall(request.method, request.path, request.principal->job_id)) {
+    std::string_view workload = request.principal->notebook ? "notebook" : "job";
     return http::ErrorResponse(
-        Status::PermissionDenied("a job's token may only read and write the account's files and submit, read or "
-                                 "stop jobs: not " + request.method + " " + request.path)
-            .WithDetail("reason", "job_token_scope"));
+        Status::PermissionDenied("a " + std::string(workload) +
+                                 "'s token may only read and write the account's files and submit, read or stop "
+                                 "jobs: not " + request.method + " " + request.path)
+            .WithDetail("reason", std::string(workload) + "_token_scope"));
+  }
   if (request.principal && request.principal->method == "session" && UnsafeMethod(request.method) &&
       !request.public_route) {
     auto csrf = request.headers.Get("X-CSRF-Token");

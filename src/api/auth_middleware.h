@@ -9,7 +9,8 @@
 //   account's files and write its space, read publications, submit jobs and read the user's
 //   jobs, stop its own job, read /api/v1/me; anything else (tokens, certificates, members,
 //   invitations, password, settings, shares, publishing) is 403 with details.reason
-//   "job_token_scope".
+//   "job_token_scope". A notebook's token (Principal::notebook) may do the same, and stop any of the
+//   user's jobs ("notebook_token_scope").
 #pragma once
 
 #include "accounts/account_service.h"
@@ -32,7 +33,8 @@ std::string SessionCookie(const std::string& session_id, std::int64_t max_age_se
 
 accounts::RequestMeta MetaOf(const http::Request& request);
 
-// Whether a job's token may call `method` on the (decoded) `path`; `job_id` is its job.
-bool JobTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id);
+// Whether a workload's token may call `method` on the (decoded) `path`: a job's (`job_id`, it may
+// stop only that job) or a notebook's (`job_id` 0: it may stop any of its user's jobs).
+bool WorkloadTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id);
 
 }  // namespace paddlecloud::api

@@ -16,6 +16,7 @@ struct Principal {
   std::string credential_id;      // the session's hash, the token's id or the certificate's serial
   std::string csrf_token;         // sessions only
   std::int64_t job_id = 0;        // a job's token (PADDLE_CLOUD_TOKEN): it acts only for that job's work
+  bool notebook = false;          // a notebook's token: it acts only for the notebook's work
 };
 
 }  // namespace paddlecloud

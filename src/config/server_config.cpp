@@ -79,11 +79,15 @@ Setter IntIn(Int ServerConfig::*field, std::int64_t lo, std::int64_t hi) {
   };
 }
 
-Setter Duration(std::chrono::milliseconds ServerConfig::*field) {
-  return [field](ServerConfig& c, const std::string& v) {
+Setter Duration(std::chrono::milliseconds ServerConfig::*field, bool zero_allowed = false) {
+  return [field, zero_allowed](ServerConfig& c, const std::string& v) {
+    if (zero_allowed && Trim(v) == "0") {
+      c.*field = std::chrono::milliseconds(0);
+      return Status::Ok();
+    }
     auto d = units::ParseDuration(Trim(v));
     if (!d) return d.error();
-    if (d->count() <= 0) return Status::InvalidArgument("must be positive");
+    if (d->count() <= 0) return Status::InvalidArgument(zero_allowed ? "must be positive, or 0" : "must be positive");
     c.*field = *d;
     return Status::Ok();
   };
@@ -128,6 +132,17 @@ Status SetListen(ServerConfig& c, const std::string& value) {
   auto port = ParseInt(std::string_view(value).substr(colon + 1));
   if (!port || *port < 0 || *port > 65535) return Status::InvalidArgument("port must be 0..65535");
   c.listen = value;
+  return Status::Ok();
+}
+
+Status SetNotebookListen(ServerConfig& c, const std::string& value) {
+  if (value.empty()) {
+    c.notebook_listen.clear();
+    return Status::Ok();
+  }
+  ServerConfig check;
+  PC_RETURN_IF_ERROR(SetListen(check, value));
+  c.notebook_listen = value;
   return Status::Ok();
 }
 
@@ -213,6 +228,21 @@ const std::map<std::string_view, Setter>& Setters() {
       {"quota_gpus", Quota(&ServerConfig::quota_gpus, units::ParseCount)},
       {"quota_running_jobs", Quota(&ServerConfig::quota_running_jobs, units::ParseCount)},
       {"board_points_per_pod", IntIn(&ServerConfig::board_points_per_pod, 1, 1'000'000'000'000)},
+      {"notebook_listen", SetNotebookListen},
+      {"notebook_url",
+       [](ServerConfig& c, const std::string& v) {
+         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+           return Status::InvalidArgument("must start with http:// or https://");
+         c.notebook_url = v;
+         while (!c.notebook_url.empty() && c.notebook_url.back() == '/') c.notebook_url.pop_back();
+         return Status::Ok();
+       }},
+      {"notebook_idle_timeout", Duration(&ServerConfig::notebook_idle_timeout, /*zero_allowed=*/true)},
+      {"notebook_max_age", Duration(&ServerConfig::notebook_max_age, /*zero_allowed=*/true)},
+      {"notebook_cull_interval", Duration(&ServerConfig::notebook_cull_interval)},
+      {"notebook_cpu", Quota(&ServerConfig::notebook_cpu_milli, units::ParseCpuMilli)},
+      {"notebook_memory", Quota(&ServerConfig::notebook_memory_bytes, units::ParseByteSize)},
+      {"notebook_gpus", Quota(&ServerConfig::notebook_gpus, units::ParseCount)},
   };
   return kSetters;
 }
@@ -301,6 +331,17 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("quota_running_jobs", "jobs of a new account admitted at once (the rest wait); empty or 0: no quota", "");
     add("board_points_per_pod", "Paddle Board points kept per pod of a job; past it the pod's further points are "
         "dropped, counted and logged once", "10000000");
+    add("notebook_listen", "HOST:PORT of the notebook origin, a second listener that serves only users' notebooks; "
+        "empty: the listen host and the port after the listen port (any free port when that is 0)", "");
+    add("notebook_url", "the URL browsers reach notebooks at; it must be another origin than the platform's. Empty: "
+        "the other loopback name (localhost / 127.0.0.1) of the one the browser used, at notebook_listen's port", "");
+    add("notebook_idle_timeout", "a notebook without kernel activity or requests this long is stopped (its files "
+        "stay); 0 = never", "1h");
+    add("notebook_max_age", "a notebook running this long is stopped; 0 = no limit", "0");
+    add("notebook_cull_interval", "how often running notebooks are checked for idleness and age", "30s");
+    add("notebook_cpu", "CPU a notebook requests unless its user asks otherwise", "1");
+    add("notebook_memory", "memory a notebook requests unless its user asks otherwise", "2Gi");
+    add("notebook_gpus", "GPUs a notebook requests unless its user asks otherwise", "0");
     return v;
   }();
   return settings;

@@ -65,6 +65,14 @@ struct ServerConfig {
   std::int64_t quota_gpus = 0;
   std::int64_t quota_running_jobs = 0;
   std::int64_t board_points_per_pod = 10'000'000;  // Paddle Board points kept per pod of a job
+  std::string notebook_listen;             // the notebook origin's HOST:PORT; empty: listen's host, any port
+  std::string notebook_url;                // the notebook origin browsers use; empty: see docs/notebooks.md
+  std::chrono::milliseconds notebook_idle_timeout{3600 * 1000};  // 0: never culled for idleness
+  std::chrono::milliseconds notebook_max_age{0};                 // 0: no limit
+  std::chrono::milliseconds notebook_cull_interval{30'000};
+  std::int64_t notebook_cpu_milli = 1000;  // a notebook's default requests
+  std::int64_t notebook_memory_bytes = 2LL << 30;
+  std::int64_t notebook_gpus = 0;
 
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };

@@ -291,6 +291,11 @@ Result<std::map<std::int64_t, Amounts>> JobService::InUseByUser(const std::strin
     Job job = JobFrom(*rows, i);
     in_use[job.user_id] += RequestOf(job.spec);
   }
+  if (options_.other_workloads_in_use) {
+    auto others = options_.other_workloads_in_use(account_id);
+    if (!others) return Err(others.error());
+    for (const auto& [user, amounts] : *others) in_use[user] += amounts;
+  }
   return in_use;
 }
 

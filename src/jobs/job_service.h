@@ -72,6 +72,8 @@ struct JobsOptions {
   // ran), before the backend forgets them: e.g. to record which files it wrote and its last usage.
   // Runs on the reconciler's thread.
   std::function<void(const Job& job)> job_finished;
+  // What the account's other workloads (notebooks) request now, by user: they count in the quota.
+  std::function<Result<std::map<std::int64_t, Amounts>>(const std::string& account)> other_workloads_in_use;
 };
 
 class JobService {
@@ -112,7 +114,7 @@ class JobService {
   };
   Result<Totals> PlatformTotals();
 
-  // What the account's admitted, unfinished jobs request, by the user who submitted them.
+  // What the account's admitted, unfinished jobs and its other workloads request, by user.
   Result<std::map<std::int64_t, Amounts>> InUseByUser(const std::string& account_id);
 
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).

@@ -41,6 +41,13 @@ std::string CookieValue(const Request& request, std::string_view name) {
   return "";
 }
 
+// Whether an Origin ("http://localhost:8081") names the authority the request was sent to (Host).
+bool SameOrigin(std::string_view origin, std::string_view host) {
+  auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos || host.empty()) return false;
+  return boost::beast::iequals(origin.substr(scheme_end + 3), host);
+}
+
 Response Redirect(const std::string& location) {
   Response response;
   response.status = 302;
@@ -135,6 +142,12 @@ asio::awaitable<Response> UserContentGateway::Proxy(Request& request) {
   // The raw target must carry the signed-in user's own prefix (a decoded path could hide another).
   if (request.PathParam("user") != std::to_string(user->user_id) || !request.target.starts_with(PrefixOf(user->user_id)))
     co_return http::ErrorResponse(Status::NotFound("no such page"));
+  // The upstream trusts the token the proxy adds and so checks no Origin: a WebSocket or an unsafe
+  // request must come from this origin's own pages.
+  if (auto origin = request.headers.Get("Origin");
+      origin && (request.headers.Has("Upgrade") || !(request.method == "GET" || request.method == "HEAD")) &&
+      !SameOrigin(*origin, request.headers.Get("Host").value_or("")))
+    co_return http::ErrorResponse(Status::PermissionDenied("cross-origin request refused: Origin " + std::string(*origin)));
   auto upstream = co_await resolver_(*user, request.path);
   if (!upstream) co_return http::ErrorResponse(upstream.error());
   co_return co_await proxy_.Forward(request, *upstream, request.target);

@@ -9,7 +9,8 @@
 //      `next` (bound to the token on the platform side: never another origin, never another
 //      user's prefix).
 // A request without a valid gateway cookie is redirected (GET) to the platform's handoff start, or
-// refused with 401. Tokens and sessions live in memory, stored hashed: after a restart the browser
+// refused with 401. A WebSocket upgrade or an unsafe method whose Origin is not the gateway's own
+// is refused with 403 (upstreams authenticated by the proxy's token check no Origin themselves). Tokens and sessions live in memory, stored hashed: after a restart the browser
 // simply goes through the handoff again.
 //
 // Browsers share cookies between ports of one host, so the gateway's origin must differ from the

@@ -26,6 +26,8 @@
 #include "api/usage_routes.h"
 #include "api/quota_routes.h"
 #include "api/board_routes.h"
+#include "api/notebook_routes.h"
+#include "notebooks/notebook_template.h"
 #include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
 #include "http/middleware.h"
@@ -51,6 +53,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : files::FileMigrations()) all.push_back(std::move(m));
   for (auto& m : monitoring::AccountingMigrations()) all.push_back(std::move(m));
   for (auto& m : board::BoardMigrations()) all.push_back(std::move(m));
+  for (auto& m : notebooks::NotebookMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -81,6 +84,10 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
 DataDirLock::~DataDirLock() { ::close(fd_); }
 
 namespace {
+
+bool IsLoopbackListen(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || host.starts_with("127.");
+}
 
 // Platform-wide figures for the operator: every account's jobs, the cluster's capacity and use.
 void CollectJobMetrics(jobs::JobService& jobs, metrics::Registry& r) {
@@ -127,6 +134,7 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   PC_RETURN_IF_ERROR(p->AddAccounts(config));
   PC_RETURN_IF_ERROR(p->AddFiles(config));
   PC_RETURN_IF_ERROR(p->AddJobs(config));
+  PC_RETURN_IF_ERROR(p->AddNotebooks(config));
   PC_RETURN_IF_ERROR(p->AddWebApp(config));
   return p;
 }
@@ -254,6 +262,15 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
   auto python_sdk = jobs::InstallPythonSdk(
       fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "sdk" / "python")).string());
   if (!python_sdk) return python_sdk.error();
+  python_sdk_dir_ = *python_sdk;
+  files_root_ = files_root;
+  read_only_mounts_ = [files_root, files = files_.get()](const std::string& account) {
+    std::vector<cluster::Mount> mounts{{files_root + "/public", jobs::kPodPublicDir, true}};
+    if (auto shared = files->shares().SharedMountsFor(account))
+      for (const auto& m : *shared)
+        mounts.push_back({files_root + "/" + m.key, std::string(jobs::kPodSharedDir) + "/" + m.mount, true});
+    return mounts;
+  };
   jobs_ = std::make_unique<jobs::JobService>(
       *database_, *backend_, *accounts_, *quotas_,
       jobs::JobsOptions{
@@ -261,14 +278,7 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
           .files_dir = files_root,
           .pod_api_url = [url = pod_api_url_] { return *url; },
           .python_sdk_dir = *python_sdk,
-          .read_only_mounts =
-              [files_root, files = files_.get()](const std::string& account) {
-                std::vector<cluster::Mount> mounts{{files_root + "/public", jobs::kPodPublicDir, true}};
-                if (auto shared = files->shares().SharedMountsFor(account))
-                  for (const auto& m : *shared)
-                    mounts.push_back({files_root + "/" + m.key, std::string(jobs::kPodSharedDir) + "/" + m.mount, true});
-                return mounts;
-              },
+          .read_only_mounts = read_only_mounts_,
           .is_folder =
               [files = files_.get()](const Principal& principal, const std::string& path) {
                 auto entry = files->browser().Stat(principal, path);
@@ -283,6 +293,10 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
             auto recorded = files->job_outputs().Record(job.account_id, job.user_id, job.id,
                                                         job.started_at.value_or(job.submitted_at));
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
+          },
+          .other_workloads_in_use = [this](const std::string& account) -> Result<std::map<std::int64_t, jobs::Amounts>> {
+            if (!notebooks_) return std::map<std::int64_t, jobs::Amounts>();
+            return notebooks_->InUseByUser(account);
           }});
   api::AddJobRoutes(router_, *jobs_, *pool_);
   quota_service_ = std::make_unique<jobs::QuotaService>(
@@ -314,6 +328,93 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
   return Status::Ok();
 }
 
+Status Platform::AddNotebooks(const config::ServerConfig& config) {
+  notebooks::NotebookOptions options{
+      .files_dir = files_root_,
+      .notebooks_dir = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "notebooks")).string(),
+      .pod_api_url = [url = pod_api_url_] { return *url; },
+      .web_url = [url = public_url_] { return *url; },
+      .python_sdk_dir = python_sdk_dir_,
+      .read_only_mounts = read_only_mounts_,
+      .defaults = {config.notebook_cpu_milli, config.notebook_memory_bytes, config.notebook_gpus},
+      .idle_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.notebook_idle_timeout),
+      .max_age = std::chrono::duration_cast<std::chrono::seconds>(config.notebook_max_age)};
+  if (auto templates = notebooks::EmbeddedNotebookTemplates(); !templates.empty()) {
+    options.template_name = std::string(templates.front().path);
+    options.template_content = std::string(templates.front().data);
+  }
+  notebooks_ = std::make_unique<notebooks::NotebookService>(*database_, *backend_, *accounts_, *quotas_, *jobs_,
+                                                            *accounting_, std::move(options));
+  notebook_cull_interval_ = config.notebook_cull_interval;
+  notebook_url_ = config.notebook_url;
+  api::AddNotebookRoutes(
+      router_, {.notebooks = *notebooks_,
+                .pool = *pool_,
+                .start_handoff = [this](const http::Request& request, std::string_view next) -> Result<std::string> {
+                  if (!gateway_) return Err(Status::Unavailable("the notebook origin is not serving yet"));
+                  return gateway_->StartHandoff(*request.principal, next,
+                                                NotebookOrigin(request.headers.Get("Host").value_or("")));
+                }});
+  return Status::Ok();
+}
+
+// Browsers share cookies between the ports of a host but not between host names, so by default
+// notebooks are served under the other loopback name than the one the browser used.
+std::string Platform::NotebookOrigin(std::string_view platform_host) const {
+  if (!notebook_url_.empty()) return notebook_url_;
+  std::string_view host = platform_host.substr(0, platform_host.rfind(':'));
+  if (platform_host.starts_with("[")) host = platform_host.substr(0, platform_host.find(']') + 1);
+  std::string other = host == "localhost" ? "127.0.0.1" : host == "127.0.0.1" || host == "[::1]" ? "localhost" : std::string(host);
+  return scheme_ + "://" + other + ":" + notebook_port_;
+}
+
+Status Platform::StartNotebookOrigin(const config::ServerConfig& config, http::HttpServerOptions options) {
+  // By default the next port after the platform's (a stable address for bookmarks), any free one
+  // when the platform's is chosen freely.
+  std::string listen_host = config.listen.substr(0, config.listen.rfind(':'));
+  int listen_port = std::atoi(config.listen.c_str() + config.listen.rfind(':') + 1);
+  options.listen = !config.notebook_listen.empty() ? config.notebook_listen
+                   : listen_port == 0 || listen_port == 65535 ? listen_host + ":0"
+                                                              : listen_host + ":" + std::to_string(listen_port + 1);
+  options.io_threads = 1;
+  gateway_ = std::make_unique<reverse_proxy::UserContentGateway>(
+      reverse_proxy::GatewayOptions{
+          .handoff_start_url = *public_url_ + "/api/v1/notebook/handoff",
+          .proxy = {.private_cookies = {api::kSessionCookie}}},
+      [this](const reverse_proxy::GatewayUser& user,
+             std::string_view) -> boost::asio::awaitable<Result<reverse_proxy::Upstream>> {
+        notebooks_->NoteProxied(user.user_id);
+        auto upstream = notebooks_->CachedUpstream(user.user_id);
+        if (!upstream) {
+          auto found = co_await pool_->Run([&] { return notebooks_->Upstream(user.user_id, user.account_id); });
+          if (!found) co_return Err(found.error());
+          upstream = *found;
+        }
+        co_return reverse_proxy::Upstream{upstream->host, upstream->port, upstream->token};
+      });
+  gateway_->AddRoutes(notebook_router_);
+  notebook_server_ = std::make_unique<http::HttpServer>(options, notebook_router_);
+  notebook_server_->Use(http::RequestIdMiddleware());
+  if (config.access_log) notebook_server_->Use(http::AccessLogMiddleware());
+  auto allowed = std::make_shared<http::AllowedHosts>();
+  notebook_server_->Use(http::HostCheckMiddleware(allowed));
+  PC_RETURN_IF_ERROR(notebook_server_->Start());
+  std::string bound = notebook_server_->bound_address();
+  notebook_port_ = bound.substr(bound.rfind(':') + 1);
+  std::vector<std::string> hosts;
+  if (!notebook_url_.empty()) {
+    std::string authority = notebook_url_.substr(notebook_url_.find("://") + 3);
+    hosts.push_back(authority.substr(0, authority.find('/')));
+  }
+  if (IsLoopbackListen(options.listen.substr(0, options.listen.rfind(':'))))
+    for (const char* name : {"localhost", "127.0.0.1", "[::1]"}) hosts.push_back(name + (":" + notebook_port_));
+  allowed->Set(hosts);
+  notebook_server_thread_ = std::jthread([server = notebook_server_.get()] { server->Run(); });
+  spdlog::info("notebooks served on {}://{} (browsers reach them at {})", scheme_, bound,
+               notebook_url_.empty() ? scheme_ + "://<the other loopback name>:" + notebook_port_ : notebook_url_);
+  return Status::Ok();
+}
+
 Status Platform::AddWebApp(const config::ServerConfig& config) {
 
   std::shared_ptr<const http::AssetSource> assets;
@@ -329,6 +430,7 @@ Status Platform::AddWebApp(const config::ServerConfig& config) {
 }
 
 void Platform::SetListenAddress(const std::string& scheme, const std::string& bound_address) {
+  scheme_ = scheme;
   if (public_url_->empty()) *public_url_ = scheme + "://" + bound_address;
   *api_endpoint_ = bound_address;
   std::string host = bound_address.substr(0, bound_address.rfind(':'));
@@ -370,6 +472,19 @@ void Platform::StartReconciler() {
       wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
     }
   });
+  notebook_culler_ = std::jthread([this](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      try {
+        notebooks_->Reconcile();
+      } catch (const std::exception& e) {
+        spdlog::error("notebooks: {}", e.what());
+      }
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stop, notebook_cull_interval_, [] { return false; });
+    }
+  });
   usage_sampler_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
@@ -394,7 +509,13 @@ void Platform::StartReconciler() {
 }
 
 Platform::~Platform() {
-  for (std::jthread* thread : {&board_ingester_thread_, &usage_sampler_, &reconciler_}) {
+  if (notebook_server_) {
+    notebook_server_->Shutdown();
+    if (notebook_server_thread_.joinable()) notebook_server_thread_.join();
+    gateway_.reset();
+    notebook_server_.reset();
+  }
+  for (std::jthread* thread : {&notebook_culler_, &board_ingester_thread_, &usage_sampler_, &reconciler_}) {
     if (!thread->joinable()) continue;
     thread->request_stop();
     thread->join();
@@ -421,10 +542,6 @@ std::size_t ConnectionCap(int configured, rlim_t file_limit) {
   constexpr rlim_t kReserved = 256;
   rlim_t for_connections = file_limit > 2 * kReserved ? file_limit - kReserved : file_limit / 2;
   return static_cast<std::size_t>(std::min<rlim_t>(static_cast<rlim_t>(configured), for_connections));
-}
-
-bool IsLoopbackListen(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host == "::1" || host.starts_with("127.");
 }
 
 // allowed_hosts as configured, else public_url's host[:port] plus, on loopback, the local names
@@ -544,6 +661,10 @@ int RunServer(const config::ServerConfig& config) {
 
   std::string scheme = server.tls() ? "https" : "http";
   (*platform)->SetListenAddress(scheme, server.bound_address());
+  if (Status notebooks = (*platform)->StartNotebookOrigin(config, options); !notebooks.ok()) {
+    spdlog::error("cannot start: the notebook origin: {}", notebooks.message());
+    return 1;
+  }
   (*platform)->StartReconciler();
   spdlog::info("paddlecloud {} ({}) serving on {}://{} with data dir {}", ops::Version(), ops::Commit(), scheme,
                server.bound_address(), fs::absolute(config.data_dir).string());

@@ -28,6 +28,9 @@
 #include "board/board_hub.h"
 #include "board/board_ingester.h"
 #include "board/board_sources.h"
+#include "http/server.h"
+#include "notebooks/notebook_service.h"
+#include "reverse_proxy/user_content_gateway.h"
 #include "pki/certificate_authority.h"
 #include "ops/ops_routes.h"
 
@@ -71,6 +74,10 @@ class Platform {
   // Once the server listens: where users reach it (mailed links, unless public_url is set) and
   // where pods reach the API (PADDLE_CLOUD_URL, relayed into each job's network).
   void SetListenAddress(const std::string& scheme, const std::string& bound_address);
+  // After SetListenAddress: serves the notebook origin (docs/notebooks.md) on its own listener and
+  // I/O thread, with `options` as the platform server's except the address. Stopped by the destructor.
+  Status StartNotebookOrigin(const config::ServerConfig& config, http::HttpServerOptions options);
+  notebooks::NotebookService& notebooks() { return *notebooks_; }
 
  private:
   Platform() = default;
@@ -79,7 +86,10 @@ class Platform {
   Status AddAccounts(const config::ServerConfig& config);
   Status AddFiles(const config::ServerConfig& config);
   Status AddJobs(const config::ServerConfig& config);
+  Status AddNotebooks(const config::ServerConfig& config);
   Status AddWebApp(const config::ServerConfig& config);
+  // The notebook origin for a browser that reached the platform at `platform_host` (a Host header).
+  std::string NotebookOrigin(std::string_view platform_host) const;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<blocking::WorkPool> pool_;
@@ -108,6 +118,20 @@ class Platform {
   std::jthread reconciler_;
   std::jthread usage_sampler_;
   std::jthread board_ingester_thread_;
+  std::string python_sdk_dir_;
+  std::string files_root_;
+  std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts_;  // public data, shares
+  std::unique_ptr<notebooks::NotebookService> notebooks_;
+  std::jthread notebook_culler_;
+  std::chrono::milliseconds notebook_cull_interval_{30'000};
+  std::string notebook_url_;   // configured, or empty
+  std::string scheme_ = "http";
+  std::string notebook_port_;  // the notebook origin's bound port
+  // Destroyed in this order by ~Platform: the server stops, then the gateway goes, then the server.
+  http::Router notebook_router_;
+  std::unique_ptr<http::HttpServer> notebook_server_;
+  std::unique_ptr<reverse_proxy::UserContentGateway> gateway_;
+  std::jthread notebook_server_thread_;
   http::Router router_;
 };
 

@@ -264,53 +264,101 @@ std::string ProbeJobNetworks() {
   return "";
 }
 
-Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const JobNetwork& network, int port, const std::string& target_host,
-                                                  int target_port) {
+Result<int> SocketInJobNetwork(const JobNetwork& network) {
   auto handles = OpenJobNetwork(network);
   if (!handles) return Err(handles.error());
   // A child joins the namespaces (a thread of this process cannot join a user namespace) and
-  // makes the listening socket there, in the descriptor table it shares with this process.
-  struct Listener {
+  // makes the socket there, in the descriptor table it shares with this process.
+  struct Maker {
     JobNetworkHandles handles;
-    sockaddr_in addr;
     ChildReport report;
-  } listener{*handles, {}, {}};
-  listener.addr.sin_family = AF_INET;
-  listener.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  listener.addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  } maker{*handles, {}};
   pid_t pid = RunLightChild(
       [](void* p) -> int {
-        auto& l = *static_cast<Listener*>(p);
-        if (int err = EnterJobNetwork(l.handles)) return Fail(l.report, 1, err);
+        auto& m = *static_cast<Maker*>(p);
+        if (int err = EnterJobNetwork(m.handles)) return Fail(m.report, 1, err);
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return Fail(l.report, 2, errno);
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&l.addr), sizeof l.addr) != 0 || ::listen(fd, 128) != 0) {
-          int err = errno;
-          ::close(fd);
-          return Fail(l.report, 3, err);
-        }
-        l.report.fd = fd;
+        if (fd < 0) return Fail(m.report, 2, errno);
+        m.report.fd = fd;
         return 0;
       },
-      &listener, /*share_files=*/true);
+      &maker, /*share_files=*/true);
   int spawn_errno = errno;
   handles->Close();
   if (pid < 0) return Err(Status::Internal(std::string("clone: ") + std::strerror(spawn_errno)));
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
-  const ChildReport& r = listener.report;
-  if (r.step) {
-    const char* step = r.step == 1 ? "join the job's network" : r.step == 2 ? "make a socket" : "listen";
-    return Err(Status::Internal(std::string(step) + " at 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(r.error)));
-  }
-  int listen_fd = r.fd;
-  return std::unique_ptr<ApiRelay>(new ApiRelay(listen_fd, target_host, target_port));
+  const ChildReport& r = maker.report;
+  if (r.step)
+    return Err(Status::Internal(std::string(r.step == 1 ? "join the job's network" : "make a socket there") + ": " +
+                                std::strerror(r.error)));
+  return r.fd;
 }
 
-ApiRelay::ApiRelay(int listen_fd, std::string target_host, int target_port)
-    : listen_fd_(listen_fd), target_host_(std::move(target_host)), target_port_(target_port) {
+namespace {
+
+sockaddr_in Loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  return addr;
+}
+
+// Binds `fd` to 127.0.0.1:`port` and listens; closes it on failure.
+Status Listen(int fd, int port) {
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr = Loopback(port);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
+    Status failed = Status::Internal("listen at 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
+    ::close(fd);
+    return failed;
+  }
+  return Status::Ok();
+}
+
+// `fd` connected to `host`:`port`, or -1 (and `fd` closed).
+int Connected(int fd, const std::string& host, int port) {
+  sockaddr_in addr = Loopback(port);
+  if (fd >= 0 && ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1 &&
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+    return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const JobNetwork& network, int port, const std::string& target_host,
+                                                  int target_port) {
+  auto fd = SocketInJobNetwork(network);
+  if (!fd) return Err(fd.error());
+  PC_RETURN_IF_ERROR(Listen(*fd, port));
+  return std::unique_ptr<ApiRelay>(new ApiRelay(*fd, [target_host, target_port] {
+    return Connected(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), target_host, target_port);
+  }));
+}
+
+Result<std::unique_ptr<ApiRelay>> ApiRelay::StartInward(const JobNetwork& network, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Err(Status::Internal(std::string("socket: ") + std::strerror(errno)));
+  PC_RETURN_IF_ERROR(Listen(fd, 0));
+  return std::unique_ptr<ApiRelay>(new ApiRelay(fd, [network, port] {
+    auto inside = SocketInJobNetwork(network);
+    return inside ? Connected(*inside, "127.0.0.1", port) : -1;
+  }));
+}
+
+int ApiRelay::listen_port() const {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  return ntohs(addr.sin_port);
+}
+
+ApiRelay::ApiRelay(int listen_fd, std::function<int()> connect_upstream)
+    : listen_fd_(listen_fd), connect_upstream_(std::move(connect_upstream)) {
   acceptor_ = std::thread([this] { AcceptLoop(); });
 }
 
@@ -358,12 +406,8 @@ void ApiRelay::AcceptLoop() {
 }
 
 void ApiRelay::Forward(Connection& c) {
-  int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(target_port_));
-  bool connected = upstream >= 0 && ::inet_pton(AF_INET, target_host_.c_str(), &addr.sin_addr) == 1 &&
-                   ::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  int upstream = connect_upstream_();
+  bool connected = upstream >= 0;
   {
     std::lock_guard lock(mu_);
     c.upstream = upstream;

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -59,17 +60,28 @@ Result<JobNetworkHandles> OpenJobNetwork(const JobNetwork& network);
 // async-signal-safe calls). Returns errno on failure, 0 on success.
 int EnterJobNetwork(const JobNetworkHandles& handles);
 
+// A TCP socket (not connected, not bound) of `network`'s namespace, made by a child that joins it:
+// whatever this process then binds or connects it to is in that network.
+Result<int> SocketInJobNetwork(const JobNetwork& network);
+
+// Forwards connections across the boundary of a job network, one thread per connection.
 class ApiRelay {
  public:
-  // A job's pods hold at most this many API connections at once; more are closed on arrival, so
-  // one job cannot use up the server's cap for local clients, which every job's relay shares.
+  // A relay holds at most this many connections at once; more are closed on arrival, so one job
+  // cannot use up the server's cap for local clients, which every job's relay shares.
   static constexpr std::size_t kMaxConnections = 64;
 
-  // Listens at 127.0.0.1:`port` inside `network` and forwards each connection to
-  // `target_host`:`target_port` (an IPv4 address) from this process's namespace.
+  // Outward (a job's pods to the platform's API): listens at 127.0.0.1:`port` inside `network` and
+  // forwards each connection to `target_host`:`target_port` (an IPv4 address) from this process's
+  // namespace.
   static Result<std::unique_ptr<ApiRelay>> Start(const JobNetwork& network, int port, const std::string& target_host,
                                                  int target_port);
+  // Inward (the platform to a service replica): listens at 127.0.0.1 on a free port of this
+  // process's namespace (listen_port()) and forwards each connection to 127.0.0.1:`port` inside
+  // `network`.
+  static Result<std::unique_ptr<ApiRelay>> StartInward(const JobNetwork& network, int port);
   ~ApiRelay();  // closes the listener and every forwarded connection
+  int listen_port() const;
 
  private:
   struct Connection {
@@ -78,13 +90,12 @@ class ApiRelay {
     std::atomic<bool> done{false};
     std::thread thread;
   };
-  ApiRelay(int listen_fd, std::string target_host, int target_port);
+  ApiRelay(int listen_fd, std::function<int()> connect_upstream);
   void AcceptLoop();
   void Forward(Connection& c);
 
   int listen_fd_;
-  std::string target_host_;
-  int target_port_;
+  std::function<int()> connect_upstream_;  // a connected socket, or -1
   std::mutex mu_;  // guards connections_ and stopping_
   std::list<Connection> connections_;
   bool stopping_ = false;

@@ -1149,9 +1149,11 @@ class LocalBackend final : public ClusterBackend {
   // What reconciliation last saw of a replica, by its directory.
   struct ReplicaRuntime {
     bool launched = false;
-    std::string endpoint;  // "127.0.0.1:<$PORT>"
+    std::string endpoint;  // "127.0.0.1:<$PORT>", or of its inward relay when it has its own network
     std::string waiting;   // not launched: why
     int run = 0;           // running (not backing off): 1 + its restarts, which identifies the run; else 0
+    // With its own network: the platform reaches the replica, and the replica the API, through these.
+    std::unique_ptr<ApiRelay> inward, api;
   };
 
   // Readiness of one run of a replica.
@@ -1219,6 +1221,9 @@ class LocalBackend final : public ClusterBackend {
   }
 
   void ForgetReplica(const std::string& dir) {
+    replicas_.erase(dir);  // its relays first: they hold connections into the network
+    if (auto spec = PodSpecFromJson(ReadWholeFile(dir + "/" + kPodSpecFile).value_or("")))
+      ReleaseJobNetwork(spec->network);
     std::error_code ec;
     fs::remove_all(dir, ec);
     replicas_.erase(dir);
@@ -1255,6 +1260,17 @@ class LocalBackend final : public ClusterBackend {
         }
         r = {.launched = true, .endpoint = "127.0.0.1:" + std::to_string(port->front())};
         auto spec = ReplicaSpec(s, i, port->front());
+        if (spec && networks_) {
+          auto network = CreateJobNetwork();
+          if (!network) spec = Err(network.error());
+          else spec->network = *network;
+        }
+        if (spec && spec->network.keeper_pid) {
+          if (Status wired = WireReplica(r, spec->network, port->front()); !wired.ok()) {
+            ReleaseJobNetwork(spec->network);
+            spec = Err(wired);
+          }
+        }
         if (!spec) {
           r = {.waiting = spec.error().message()};
           continue;
@@ -1274,7 +1290,7 @@ class LocalBackend final : public ClusterBackend {
         continue;
       }
       left = true;
-      if (!r.launched) r = {.launched = true, .endpoint = EndpointOf(dir)};  // adopted after a restart
+      if (!r.launched) Adopt(r, dir);  // after a restart
       r.run = st.phase == PodPhase::kRunning && st.reason != "Restarting" ? st.restarts + 1 : 0;
       if (!IsTerminal(st.phase) && in_use) Add(*in_use, s.run.requests);
     }
@@ -1287,11 +1303,32 @@ class LocalBackend final : public ClusterBackend {
     }
   }
 
-  // "127.0.0.1:<PORT>" of the replica in `dir`, from its pod.json.
-  static std::string EndpointOf(const std::string& dir) {
+  // A replica found running after a restart, from its pod.json: reached at 127.0.0.1:<PORT>, or
+  // through new relays when it has its own network.
+  void Adopt(ReplicaRuntime& r, const std::string& dir) {
+    r = {.launched = true};
     auto spec = PodSpecFromJson(ReadWholeFile(dir + "/" + kPodSpecFile).value_or(""));
     auto port = spec ? spec->env.find("PORT") : std::map<std::string, std::string>::const_iterator{};
-    return spec && port != spec->env.end() ? "127.0.0.1:" + port->second : "";
+    if (!spec || port == spec->env.end()) return;
+    r.endpoint = "127.0.0.1:" + port->second;
+    if (spec->network.keeper_pid)
+      if (Status wired = WireReplica(r, spec->network, std::atoi(port->second.c_str())); !wired.ok())
+        spdlog::error("local cluster: replica {} cannot be reached: {}", dir, wired.message());
+  }
+
+  // The relays of a replica in its own network: the platform reaches its $PORT through `inward`
+  // (which becomes its endpoint), and it reaches the API at the server's port through `api`.
+  Status WireReplica(ReplicaRuntime& r, const JobNetwork& network, int port) {
+    auto inward = ApiRelay::StartInward(network, port);
+    if (!inward) return inward.error();
+    r.endpoint = "127.0.0.1:" + std::to_string((*inward)->listen_port());
+    r.inward = std::move(*inward);
+    if (auto target = options_.api_endpoint ? RelayTarget(options_.api_endpoint()) : std::nullopt) {
+      auto api = ApiRelay::Start(network, target->second, target->first, target->second);
+      if (!api) return api.error();
+      r.api = std::move(*api);
+    }
+    return Status::Ok();
   }
 
   Result<PodSpec> ReplicaSpec(const ServiceEntry& s, int index, int port) {
