@@ -11,6 +11,7 @@ Usage: python3 bench/notebook_bench.py BUILD_DIR [PART ...]
        BENCH_SPAWNS     spawns per side for "spawn to ready"; the median is reported (default 3)
        BENCH_NOTEBOOKS  notebooks running for "rss" (and while "api" runs)    (default 10)
        BENCH_WS_CONNS   concurrent WebSocket connections              (default 16)
+       BENCH_NOTEBOOK_CPU, BENCH_NOTEBOOK_MEMORY  what each of our notebooks requests (100m, 512Mi)
        BENCH_CACHE      where npm modules are installed               (default ~/.cache/paddlecloud-bench)
 
 Parts (ratios are printed; targets are informational, the exit status is 0 unless something failed):
@@ -409,10 +410,15 @@ class Ours:
         self.bench.tmp = os.path.join(tmp, "ours")  # Bench.cleanup() removes it
         self.bench.data = os.path.join(self.bench.tmp, "data")
         self.members = []  # (email, password, token, api)
-        self.cookies = {}  # member -> (host, port, cookie) of the notebook origin
+        self.cookies = {}  # member -> (port, cookie, Host) of the notebook origin
+        self.started_at = self.running_after = None  # of the last start: when it was seen "running"
+        # Small enough that BENCH_NOTEBOOKS fit on a small machine (the hub's servers have no limits).
+        self.resources = {"cpu": os.environ.get("BENCH_NOTEBOOK_CPU", "100m"),
+                          "memory": os.environ.get("BENCH_NOTEBOOK_MEMORY", "512Mi")}
 
     def start(self):
         os.makedirs(self.bench.data)
+        self.bench.server_args = ["--notebook-listen", "127.0.0.1:0"]
         self.bench.start_server()
         self.bench.sign_up()
         status, payload, _ = self.bench.api.raw("GET", "/api/v1/openapi.json")
@@ -447,7 +453,8 @@ class Ours:
             self.members.append((address, created["token"], jobs_bench.Api(api.host, api.port, created["token"])))
 
     def start_notebook(self, member):
-        member[2].call("POST", "/api/v1/notebook/start", {}, expect=(200, 202))
+        self.started_at = time.monotonic()
+        member[2].call("POST", "/api/v1/notebook/start", self.resources, expect=(200, 202))
 
     def notebook(self, member):
         return member[2].call("GET", "/api/v1/notebook")
@@ -458,12 +465,14 @@ class Ours:
             raise BenchError(f"notebook of {member[0]} failed: {nb.get('message')}\n{nb.get('log_tail', '')}")
         if nb["state"] != "running":
             return False
+        if self.running_after is None or self.running_after < self.started_at:
+            self.running_after = time.monotonic()
         prefix = nb["url"].rsplit("/tree", 1)[0]
-        host, port, cookie = self.gateway_cookie(member, prefix + "/api/status")
-        return http_get(host, port, prefix + "/api/status", {"Cookie": cookie})[0] == 200
+        port, cookie, authority = self.gateway_cookie(member, prefix + "/api/status")
+        return http_get("127.0.0.1", port, prefix + "/api/status", {"Cookie": cookie, "Host": authority})[0] == 200
 
     def gateway_cookie(self, member, path):
-        """Signs the member in on the notebook origin once (the one-time handoff)."""
+        """Signs the member in on the notebook origin once (the one-time handoff): (port, cookie, Host)."""
         if member[0] not in self.cookies:
             api = member[2]
             status, _, headers = http_get(api.host, api.port,
@@ -472,12 +481,11 @@ class Ours:
             if status != 302 or "Location" not in headers:
                 raise BenchError(f"handoff: HTTP {status}")
             url = urllib.parse.urlsplit(headers["Location"])
-            host = "127.0.0.1" if url.hostname == "localhost" else url.hostname
-            status, _, headers = http_get(host, url.port, f"{url.path}?{url.query}")
+            status, _, headers = http_get("127.0.0.1", url.port, f"{url.path}?{url.query}", {"Host": url.netloc})
             cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
             if status != 302 or not cookie:
                 raise BenchError(f"handoff on the notebook origin: HTTP {status}")
-            self.cookies[member[0]] = (host, url.port, cookie)
+            self.cookies[member[0]] = (url.port, cookie, url.netloc)
         return self.cookies[member[0]]
 
     def stop_notebook(self, member):
@@ -657,8 +665,10 @@ http {{
         member = ours.members[0]
 
         def our_spawn(i):
+            t0 = time.monotonic()
             ours.start_notebook(member)
             wait_until("our notebook to answer", lambda: ours.ready(member), 120, 0.02)
+            log(f"spawn: ours #{i + 1} was 'running' after {ours.running_after - t0:.2f} s")
         our_times = self.time_spawns("ours", spawns, our_spawn, lambda i: ours.stop_notebook(member))
         ratio = statistics.median(our_times) / statistics.median(hub_times)
         print(f"  ours               {statistics.median(our_times):8.2f} s   (all: {seconds_list(our_times)})")
