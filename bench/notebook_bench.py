@@ -35,6 +35,7 @@ started by this script (the hub talks to it through its API). Missing tools are 
 `apt-get install jupyterhub wrk nginx-light` and `npm install configurable-http-proxy@5 ws@8` into
 BENCH_CACHE. Everything else lives in one temp dir, binds 127.0.0.1 and is stopped on exit.
 """
+import email
 import http.client
 import json
 import os
@@ -441,8 +442,11 @@ class Ours:
             mail = wait_until(f"the invitation mail to {address}",
                               lambda: sorted(set(os.listdir(outbox)) - before), 15, 0.02)
             time.sleep(0.05)  # the mail file is written whole by then
-            with open(os.path.join(outbox, mail[-1]), errors="replace") as f:
-                token = re.search(r"token=([A-Za-z0-9_-]+)", f.read().replace("=\n", "")).group(1)
+            with open(os.path.join(outbox, mail[-1]), "rb") as f:
+                message = email.message_from_bytes(f.read())
+            text = "".join(part.get_payload(decode=True).decode(errors="replace") for part in message.walk()
+                           if part.get_content_type() == "text/plain")
+            token = re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
             anonymous = jobs_bench.Api(api.host, api.port)
             anonymous.call("POST", "/api/v1/auth/invitation/accept",
                            {"token": token, "password": jobs_bench.PASSWORD}, expect=(200, 201))
