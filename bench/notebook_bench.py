@@ -11,7 +11,8 @@ Usage: python3 bench/notebook_bench.py BUILD_DIR [PART ...]
        BENCH_SPAWNS     spawns per side for "spawn to ready"; the median is reported (default 3)
        BENCH_NOTEBOOKS  notebooks running for "rss" (and while "api" runs)    (default 10)
        BENCH_WS_CONNS   concurrent WebSocket connections              (default 16)
-       BENCH_NOTEBOOK_CPU, BENCH_NOTEBOOK_MEMORY  what each of our notebooks requests (100m, 512Mi)
+       BENCH_NOTEBOOK_CPU, BENCH_NOTEBOOK_MEMORY  what each of our rss part's notebooks requests
+                        (100m, 512Mi; the spawn part's notebook takes the platform's defaults)
        BENCH_CACHE      where npm modules are installed               (default ~/.cache/paddlecloud-bench)
 
 Parts (ratios are printed; targets are informational, the exit status is 0 unless something failed):
@@ -456,9 +457,10 @@ class Ours:
             anonymous.close()
             self.members.append((address, created["token"], jobs_bench.Api(api.host, api.port, created["token"])))
 
-    def start_notebook(self, member):
+    def start_notebook(self, member, resources=None):
+        """Starts with the platform's default resources unless `resources` says otherwise."""
         self.started_at = time.monotonic()
-        member[2].call("POST", "/api/v1/notebook/start", self.resources, expect=(200, 202))
+        member[2].call("POST", "/api/v1/notebook/start", resources or {}, expect=(200, 202))
 
     def notebook(self, member):
         return member[2].call("GET", "/api/v1/notebook")
@@ -709,8 +711,11 @@ http {{
             return
         ours.add_members(count - 1)
         log(f"rss: starting {count} notebooks of ours")
+        # Small enough that BENCH_NOTEBOOKS fit on a small machine (the hub's servers have no limits).
+        small = {"cpu": os.environ.get("BENCH_NOTEBOOK_CPU", "100m"),
+                 "memory": os.environ.get("BENCH_NOTEBOOK_MEMORY", "512Mi")}
         for member in ours.members[:count]:
-            ours.start_notebook(member)
+            ours.start_notebook(member, small)
         for member in ours.members[:count]:
             wait_until(f"{member[0]}'s notebook to answer", lambda: ours.ready(member), 180, 0.1)
         ours_kib = vm_rss_kib(ours.pid)
