@@ -18,7 +18,8 @@ Usage: python3 bench/notebook_bench.py BUILD_DIR [PART ...]
 Parts (ratios are printed; targets are informational, the exit status is 0 unless something failed):
   proxy  GET of a 15-byte static file from nginx at BENCH_CONNS connections: directly, through our
          ReverseProxy (src/reverse_proxy/proxy_bench_server) and through configurable-http-proxy
-         (targets: ours >= 0.8x direct, >= 2x CHP);
+         (targets: ours >= 0.8x direct, >= 2x CHP); nginx as a reverse proxy (one worker, keep-alive
+         upstream connections) is measured too, as the reference of what a proxy costs on this machine;
   ws     WebSocket round trips per second (16-byte messages, each connection waits for its echo)
          through both proxies to the same echo server (Node `ws`), and directly;
   spawn  spawn to ready (first proxied /api/status 200): JupyterHub (POST /hub/api/users/<name>/server,
@@ -295,10 +296,10 @@ class Load:
 def print_ratio_table(title, unit, medians, rows):
     print(f"\n{title}")
     for name in medians:
-        print(f"  {name:<34} {medians[name]:>12,.0f} {unit}")
+        print(f"  {name:<38} {medians[name]:>12,.0f} {unit}")
     for text, ratio, target in rows:
         verdict = "ok" if target[0](ratio) else "MISSED"
-        print(f"  {text:<34} {ratio:>12.2f}x   target {target[1]}  {verdict}")
+        print(f"  {text:<38} {ratio:>12.2f}x   target {target[1]}  {verdict}")
 
 
 def seconds_list(times):
@@ -518,6 +519,7 @@ class Run:
         self.chp = self.chp_version = None
         self.hub = self.ours = None
         self.ours_missing = None  # why the platform's side is skipped
+        self.www = None  # nginx's document root
         self.results = {}
 
     def tools(self):
@@ -554,36 +556,45 @@ class Run:
         self.procs.procs.append(proc)
         return self.procs.first_line(proc)
 
-    def start_nginx(self):
-        root = os.path.join(self.tmp, "www")
-        os.makedirs(root, exist_ok=True)
-        with open(os.path.join(root, "status.json"), "w") as f:
-            f.write('{"status":"ok"}')
+    def start_nginx(self, name="nginx", proxy_to=None):
+        """nginx (one worker) serving a 15-byte file, or as a reverse proxy to `proxy_to` (keep-alive)."""
+        if self.www is None:  # outside the private temp dir: nginx's workers may run as nobody
+            self.www = tempfile.mkdtemp(prefix="notebook_bench_www.")
+            os.chmod(self.www, 0o755)
+            with open(os.path.join(self.www, "status.json"), "w") as f:
+                f.write('{"status":"ok"}')
+        root = self.www
         port = free_port()
-        conf = os.path.join(self.tmp, "nginx.conf")
-        t = self.tmp
-        with open(conf, "w") as f:
+        t = os.path.join(self.tmp, name)
+        os.makedirs(t)
+        server = f"server {{ listen 127.0.0.1:{port}; root {root}; default_type application/json; }}"
+        if proxy_to:
+            server = (f"upstream target {{ server 127.0.0.1:{proxy_to}; keepalive 256; }}\n  server {{ listen "
+                      f"127.0.0.1:{port}; location / {{ proxy_pass http://target; proxy_http_version 1.1; "
+                      f"proxy_set_header Connection \"\"; }} }}")
+        with open(os.path.join(t, "nginx.conf"), "w") as f:
             f.write(f"""worker_processes 1;
 pid {t}/nginx.pid;
-error_log {t}/nginx-error.log;
+error_log {t}/error.log;
 events {{ worker_connections 1024; }}
 http {{
   access_log off;
   keepalive_requests 1000000;
   client_body_temp_path {t}; proxy_temp_path {t}; fastcgi_temp_path {t}; uwsgi_temp_path {t}; scgi_temp_path {t};
-  server {{ listen 127.0.0.1:{port}; root {root}; default_type application/json; }}
+  {server}
 }}
 """)
-        self.procs.start("nginx", ["/usr/sbin/nginx", "-c", conf, "-g", "daemon off;"])
-        wait_until("nginx start-up", lambda: http_get("127.0.0.1", port, "/status.json")[0] == 200, 20)
+        self.procs.start(name, ["/usr/sbin/nginx", "-c", os.path.join(t, "nginx.conf"), "-g", "daemon off;"])
+        wait_until(f"{name} start-up", lambda: http_get("127.0.0.1", port, "/status.json")[0] == 200, 20)
         return port
 
     # ------------------------------------------------------------------ proxy
     def part_proxy(self):
-        log("proxy: nginx, our proxy and CHP in front of it")
+        log("proxy: nginx, and in front of it our proxy, CHP and a second nginx as a proxy")
         nginx = self.start_nginx()
         ours = self.start_our_proxy("our-proxy", nginx)
         chp = self.start_chp("chp", f"http://127.0.0.1:{nginx}")
+        nginx_proxy = self.start_nginx("nginx-proxy", proxy_to=nginx)
         for where in (ours, f"127.0.0.1:{chp}"):
             host, port = where.rsplit(":", 1)
             status, body, _ = http_get(host, int(port), "/status.json")
@@ -593,12 +604,15 @@ http {{
             ("nginx directly", lambda: self.load.wrk(f"http://127.0.0.1:{nginx}/status.json")),
             ("through our proxy", lambda: self.load.wrk(f"http://{ours}/status.json")),
             (f"through CHP {self.chp_version}", lambda: self.load.wrk(f"http://127.0.0.1:{chp}/status.json")),
+            ("through nginx as a proxy (reference)",
+             lambda: self.load.wrk(f"http://127.0.0.1:{nginx_proxy}/status.json")),
         ])
-        direct, ours_rate, chp_rate = medians.values()
+        direct, ours_rate, chp_rate, nginx_proxy_rate = medians.values()
         print_ratio_table(f"proxied GET of a 15-byte static file, {self.load.conns} connections (req/s, median of "
                           f"{self.load.rounds})", "req/s", medians,
                           [("ours / direct", ours_rate / direct, AT_LEAST(0.8)),
-                           ("ours / CHP", ours_rate / chp_rate, AT_LEAST(2))])
+                           ("ours / CHP", ours_rate / chp_rate, AT_LEAST(2)),
+                           ("nginx as a proxy / direct", nginx_proxy_rate / direct, (lambda r: True, "(reference)"))])
         self.results["proxy"] = dict(medians, ours_over_direct=ours_rate / direct, ours_over_chp=ours_rate / chp_rate)
 
     # ------------------------------------------------------------------ ws
@@ -748,6 +762,8 @@ http {{
             if hasattr(proc, "stdin_pipe"):
                 os.close(proc.stdin_pipe)
         self.procs.stop_all()
+        if self.www:
+            shutil.rmtree(self.www, ignore_errors=True)
         for pid in processes_under(self.tmp):  # single-user servers the hub left behind
             log(f"clean-up: SIGKILL to pid {pid} (working directory in {self.tmp})")
             try:
