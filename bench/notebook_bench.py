@@ -107,7 +107,7 @@ def http_get(host, port, path, headers=None, timeout=10):
     try:
         conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()
-        return resp.status, resp.read(), dict(resp.getheaders())
+        return resp.status, resp.read(), resp.headers  # case-insensitive
     except OSError:
         return None, b"", {}
     finally:
@@ -405,6 +405,19 @@ c.JupyterHub.log_level = 'WARN'
                 log(f"clean-up: stopping {name}'s server through the hub failed: {e}")
 
 
+def invitation_token(outbox, before):
+    """The token of the one mail in `outbox` that is not in `before`, once it is whole; else None."""
+    new = sorted(set(os.listdir(outbox)) - before)
+    if not new:
+        return None
+    with open(os.path.join(outbox, new[-1]), "rb") as f:
+        message = email.message_from_bytes(f.read())
+    text = "".join(part.get_payload(decode=True).decode(errors="replace") for part in message.walk()
+                   if part.get_content_type() == "text/plain")
+    match = re.search(r"token=([A-Za-z0-9_-]+)[^A-Za-z0-9_-]", text)  # followed by more: not cut short
+    return match.group(1) if match else None
+
+
 class Ours:
     """The platform: `paddlecloud server` with notebooks, its master and members with API tokens."""
 
@@ -412,12 +425,9 @@ class Ours:
         self.bench = jobs_bench.Bench(build_dir)
         self.bench.tmp = os.path.join(tmp, "ours")  # Bench.cleanup() removes it
         self.bench.data = os.path.join(self.bench.tmp, "data")
-        self.members = []  # (email, password, token, api)
+        self.members = []  # (email or "master", API token, Api)
         self.cookies = {}  # member -> (port, cookie, Host) of the notebook origin
         self.started_at = self.running_after = None  # of the last start: when it was seen "running"
-        # Small enough that BENCH_NOTEBOOKS fit on a small machine (the hub's servers have no limits).
-        self.resources = {"cpu": os.environ.get("BENCH_NOTEBOOK_CPU", "100m"),
-                          "memory": os.environ.get("BENCH_NOTEBOOK_MEMORY", "512Mi")}
 
     def start(self):
         os.makedirs(self.bench.data)
@@ -433,22 +443,15 @@ class Ours:
     def pid(self):
         return self.bench.proc.pid
 
-    def add_members(self, count):
-        """Invites `count` members by mail, accepts each invitation and makes an API token each."""
+    def add_members(self, total):
+        """Invites members by mail until the account has `total` users; each accepts and makes an API token."""
         api = self.bench.api
         outbox = os.path.join(self.bench.data, "outbox")
-        for i in range(len(self.members) - 1, count):
+        for i in range(len(self.members), total):
             address = f"member{i}@example.com"
             before = set(os.listdir(outbox))
             api.call("POST", "/api/v1/account/invitations", {"email": address}, expect=(201,))
-            mail = wait_until(f"the invitation mail to {address}",
-                              lambda: sorted(set(os.listdir(outbox)) - before), 15, 0.02)
-            time.sleep(0.05)  # the mail file is written whole by then
-            with open(os.path.join(outbox, mail[-1]), "rb") as f:
-                message = email.message_from_bytes(f.read())
-            text = "".join(part.get_payload(decode=True).decode(errors="replace") for part in message.walk()
-                           if part.get_content_type() == "text/plain")
-            token = re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
+            token = wait_until(f"the invitation mail to {address}", lambda: invitation_token(outbox, before), 15, 0.02)
             anonymous = jobs_bench.Api(api.host, api.port)
             anonymous.call("POST", "/api/v1/auth/invitation/accept",
                            {"token": token, "password": jobs_bench.PASSWORD}, expect=(200, 201))
@@ -719,7 +722,7 @@ http {{
         ours = self.need_ours()
         if ours is None:
             return
-        ours.add_members(count - 1)
+        ours.add_members(count)
         log(f"rss: starting {count} notebooks of ours")
         # Small enough that BENCH_NOTEBOOKS fit on a small machine (the hub's servers have no limits).
         small = {"cpu": os.environ.get("BENCH_NOTEBOOK_CPU", "100m"),
