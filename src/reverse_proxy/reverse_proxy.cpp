@@ -46,9 +46,10 @@ struct Connection {
 }  // namespace
 
 // Idle upstream connections by (I/O context, host, port): a connection is only used on its own
-// context. Each idle connection has a read pending: an idle connection that turns readable
-// has either been closed by the upstream or sent something unasked (both unusable), so it leaves
-// the pool at once, and taking one costs no system call.
+// context. Each idle connection has a read pending: an idle connection that turns readable has
+// either been closed by the upstream or sent something unasked (both unusable), so it leaves the
+// pool at once (it no longer holds a descriptor until a request happens to take it, and taking one
+// needs no check).
 struct ReverseProxy::Pool : std::enable_shared_from_this<ReverseProxy::Pool> {
   using Key = std::tuple<const void*, std::string, std::uint16_t>;
   std::mutex mutex;
@@ -62,14 +63,15 @@ struct ReverseProxy::Pool : std::enable_shared_from_this<ReverseProxy::Pool> {
     std::shared_ptr<Connection> connection = std::move(it->second.back());
     it->second.pop_back();
     boost::system::error_code ignored;
-    connection->stream.socket().cancel(ignored);  // ends the idle wait
+    connection->stream.socket().cancel(ignored);  // ends the idle read
     return connection;
   }
   void Give(const Key& key, std::shared_ptr<Connection> connection) {
     std::lock_guard lock(mutex);
     auto& connections = idle[key];
     if (connections.size() >= max_per_key) return;
-    // A read rather than a wait: Asio starts it without a system call (a wait re-arms epoll).
+    // A one-byte read rather than a wait: Asio tries it at once (one recv, EAGAIN) where a wait
+    // re-arms epoll (one epoll_ctl, a costlier call).
     connection->stream.socket().async_read_some(
         asio::buffer(&connection->idle_byte, 1),
         [pool = weak_from_this(), key, raw = connection.get()](boost::system::error_code ec, std::size_t) {
