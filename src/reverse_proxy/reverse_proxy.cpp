@@ -71,7 +71,7 @@ struct ReverseProxy::Pool : std::enable_shared_from_this<ReverseProxy::Pool> {
     auto& connections = idle[key];
     if (connections.size() >= max_per_key) return;
     // A one-byte read rather than a wait: Asio tries it at once (one recv, EAGAIN) where a wait
-    // re-arms epoll (one epoll_ctl, a costlier call).
+    // re-arms epoll (one epoll_ctl): either is the one system call the former poll() at take was.
     connection->stream.socket().async_read_some(
         asio::buffer(&connection->idle_byte, 1),
         [pool = weak_from_this(), key, raw = connection.get()](boost::system::error_code ec, std::size_t) {
