@@ -64,6 +64,7 @@ bench: build
 	@bench/proxy_bench.sh $(BUILD_DIR)
 	@/usr/bin/python3 bench/python_worker_bench.py
 	@python3 bench/model_server_bench.py $(BUILD_DIR)
+	@python3 bench/notebook_bench.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -1,7 +1,5 @@
 #include "reverse_proxy/reverse_proxy.h"
 
-#include <poll.h>
-
 #include <map>
 #include <mutex>
 #include <optional>
@@ -33,35 +31,65 @@ using http::Request;
 using http::Response;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-// Idle upstream sockets by (I/O context, host, port): a socket is only used on its own context.
-struct ReverseProxy::Pool {
+namespace {
+
+// One upstream connection with the parser of its current response; pooled whole between requests
+// (its stream and buffer are reused).
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  char idle_byte = 0;  // where a byte the upstream sends while the connection is idle goes
+};
+
+}  // namespace
+
+// Idle upstream connections by (I/O context, host, port): a connection is only used on its own
+// context. Each idle connection has a read pending: an idle connection that turns readable has
+// either been closed by the upstream or sent something unasked (both unusable), so it leaves the
+// pool at once (it no longer holds a descriptor until a request happens to take it, and taking one
+// needs no check).
+struct ReverseProxy::Pool : std::enable_shared_from_this<ReverseProxy::Pool> {
   using Key = std::tuple<const void*, std::string, std::uint16_t>;
   std::mutex mutex;
-  std::map<Key, std::vector<tcp::socket>> idle;
+  std::map<Key, std::vector<std::shared_ptr<Connection>>> idle;
   std::size_t max_per_key;
 
-  // An idle socket the upstream has not closed meanwhile (a readable idle socket has either
-  // closed or sent something unasked: both are unusable).
-  std::optional<tcp::socket> Take(const Key& key) {
+  std::shared_ptr<Connection> Take(const Key& key) {
     std::lock_guard lock(mutex);
     auto it = idle.find(key);
-    while (it != idle.end() && !it->second.empty()) {
-      tcp::socket socket = std::move(it->second.back());
-      it->second.pop_back();
-      pollfd p{socket.native_handle(), POLLIN, 0};
-      if (::poll(&p, 1, 0) == 0) return socket;
-    }
-    return std::nullopt;
+    if (it == idle.end() || it->second.empty()) return nullptr;
+    std::shared_ptr<Connection> connection = std::move(it->second.back());
+    it->second.pop_back();
+    boost::system::error_code ignored;
+    connection->stream.socket().cancel(ignored);  // ends the idle read
+    return connection;
   }
-  void Give(const Key& key, tcp::socket socket) {
+  void Give(const Key& key, std::shared_ptr<Connection> connection) {
     std::lock_guard lock(mutex);
-    auto& sockets = idle[key];
-    if (sockets.size() < max_per_key) sockets.push_back(std::move(socket));
+    auto& connections = idle[key];
+    if (connections.size() >= max_per_key) return;
+    // A one-byte read rather than a wait: Asio tries it at once (one recv, EAGAIN) where a wait
+    // re-arms epoll (one epoll_ctl): either is the one system call the former poll() at take was.
+    connection->stream.socket().async_read_some(
+        asio::buffer(&connection->idle_byte, 1),
+        [pool = weak_from_this(), key, raw = connection.get()](boost::system::error_code ec, std::size_t) {
+          if (ec == asio::error::operation_aborted) return;  // taken, or closed with the pool
+          if (auto self = pool.lock()) self->Drop(key, raw);
+        });
+    connections.push_back(std::move(connection));
+  }
+  void Drop(const Key& key, const Connection* connection) {
+    std::lock_guard lock(mutex);
+    auto it = idle.find(key);
+    if (it == idle.end()) return;
+    std::erase_if(it->second, [connection](const auto& c) { return c.get() == connection; });
   }
   std::size_t size() {
     std::lock_guard lock(mutex);
     std::size_t n = 0;
-    for (auto& [key, sockets] : idle) n += sockets.size();
+    for (auto& [key, connections] : idle) n += connections.size();
     return n;
   }
 };
@@ -175,14 +203,6 @@ std::string RequestHead(const Request& request, const std::string& target, const
   return head;
 }
 
-// One upstream connection with the parser of its current response.
-struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  beast::flat_buffer buffer;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-};
-
 }  // namespace
 
 ReverseProxy::ReverseProxy(ProxyOptions options) : options_(std::move(options)), pool_(std::make_shared<Pool>()) {
@@ -219,10 +239,10 @@ asio::awaitable<std::variant<tcp::socket, Response>> Connect(const Upstream& ups
   co_return stream.release_socket();
 }
 
-// Sends the request's body; the error response when the client or the upstream fails.
+// Sends the request's body (its framing is not kNone); the error response when the client or the
+// upstream fails.
 asio::awaitable<std::optional<Response>> SendBody(Connection& connection, Request& request, Framing framing,
                                                   const ProxyOptions& options) {
-  if (framing == Framing::kNone) co_return std::nullopt;
   if (!request.body_stream) {
     if (request.body.empty()) co_return std::nullopt;
     connection.stream.expires_after(options.response_timeout);
@@ -324,14 +344,14 @@ asio::awaitable<void> Relay(std::shared_ptr<Connection> connection, http::Upgrad
 void Release(std::shared_ptr<Connection> connection, ReverseProxy::Pool& pool, const ReverseProxy::Pool::Key& key) {
   if (connection->buffer.size() > 0 || !connection->stream.socket().is_open()) return;
   connection->stream.expires_never();
-  pool.Give(key, connection->stream.release_socket());
+  pool.Give(key, std::move(connection));
 }
 
 // The upstream's answer, whose header has been read: a relay after 101, or the status and
 // headers with the body streamed behind them.
 asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const Request& request, bool websocket,
                                   std::shared_ptr<ReverseProxy::Pool> pool, ReverseProxy::Pool::Key key,
-                                  ProxyOptions options) {
+                                  const ProxyOptions& options) {
   auto& parser = *connection->parser;
   const auto& header = parser.get().base();
   Response response;
@@ -369,21 +389,23 @@ asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const 
     co_return response;
   }
   if (length) response.content_length = *length;
-  response.stream = [connection, pool, key, reusable, options](http::ResponseStream& out) -> asio::awaitable<void> {
+  response.stream = [connection, pool, key, reusable, buffer_bytes = options.buffer_bytes,
+                     timeout = options.response_timeout](http::ResponseStream& out) -> asio::awaitable<void> {
     auto& parser = *connection->parser;
     auto length = parser.content_length();
-    std::vector<char> buffer(length ? std::clamp<std::uint64_t>(*length, 1, options.buffer_bytes) : options.buffer_bytes);
-    while (!parser.is_done()) {
+    std::vector<char> buffer(length ? std::clamp<std::uint64_t>(*length, 1, buffer_bytes) : buffer_bytes);
+    for (;;) {
       parser.get().body().data = buffer.data();
       parser.get().body().size = buffer.size();
-      connection->stream.expires_after(options.response_timeout);
+      connection->stream.expires_after(timeout);
       auto [ec, n] = co_await bhttp::async_read(connection->stream, connection->buffer, parser, kNoThrow);
       if (ec == bhttp::error::need_buffer) ec = {};
       std::size_t got = buffer.size() - parser.get().body().size;
-      // Released before the last bytes go out: the next request may use it at once.
-      if (!ec && parser.is_done() && reusable) Release(connection, *pool, key);
+      bool done = !ec && parser.is_done();
+      // Released before the last bytes go out: the next request may use it (and its parser) at once.
+      if (done && reusable) Release(connection, *pool, key);
       if (got && !co_await out.Write(std::string_view(buffer.data(), got))) co_return;
-      if (ec) co_return;  // the upstream failed mid-body: the client sees the body cut short
+      if (done || ec) co_return;  // ec: the upstream failed mid-body, the client sees the body cut short
     }
   };
   co_return response;
@@ -401,11 +423,9 @@ asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream
   // request is then sent again on a new connection, if it had no body (nothing was consumed).
   std::shared_ptr<Connection> connection;
   for (int attempt = 0;; ++attempt) {
-    std::optional<tcp::socket> pooled;
-    if (attempt == 0 && !websocket) pooled = pool_->Take(key);
-    if (pooled) {
-      connection = std::make_shared<Connection>(std::move(*pooled));
-    } else {
+    connection = attempt == 0 && !websocket ? pool_->Take(key) : nullptr;
+    bool pooled = connection != nullptr;
+    if (!pooled) {
       auto connected = co_await Connect(upstream, options_.connect_timeout);
       if (auto* error = std::get_if<Response>(&connected)) co_return std::move(*error);
       connection = std::make_shared<Connection>(std::move(std::get<tcp::socket>(connected)));
@@ -415,7 +435,9 @@ asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream
     bool retry = pooled && framing == Framing::kNone;
     if (ec && retry) continue;
     if (ec) co_return BadGateway("the upstream server closed the connection");
-    if (auto failed = co_await SendBody(*connection, request, framing, options_)) co_return std::move(*failed);
+    if (framing != Framing::kNone) {
+      if (auto failed = co_await SendBody(*connection, request, framing, options_)) co_return std::move(*failed);
+    }
     // Informational answers (100, 103) are skipped; 101 ends the exchange.
     for (;;) {
       connection->parser.emplace();

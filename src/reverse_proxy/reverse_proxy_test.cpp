@@ -149,6 +149,19 @@ TEST_F(ReverseProxyTest, UpstreamConnectionsAreReused) {
   EXPECT_EQ(echo_.server().connection_count(), 1u);
 }
 
+// An idle pooled connection is watched: when the upstream closes it, it leaves the pool at once
+// (nothing is checked when one is taken).
+TEST_F(ReverseProxyTest, IdleConnectionTheUpstreamClosesLeavesThePool) {
+  StartProxy();
+  ASSERT_EQ(testing::Request(front_.address(), "GET", "/echo/")->status, 200);
+  ASSERT_EQ(proxy_->idle_connections(), 1u);
+  echo_.server().Shutdown();  // closes its idle connections
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (proxy_->idle_connections() != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);  // polling a condition, with a deadline
+  EXPECT_EQ(proxy_->idle_connections(), 0u);
+}
+
 TEST_F(ReverseProxyTest, UpstreamDownIs502InTheErrorShape) {
   upstream_.port = UnusedPort();
   StartProxy();
