@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -76,6 +77,7 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   fs::remove(fs::path(data_dir_) / "server.addr", ec);
   std::vector<std::string> args = {options.binary.empty() ? PaddlecloudBinary() : options.binary, "server", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -87,6 +89,8 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
     if (options.uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(options.gid, options.gid, options.gid) != 0 ||
                              ::setresuid(options.uid, options.uid, options.uid) != 0))
       ::_exit(126);
+    // A test process that crashes takes its server along (set after the uid change, which clears it).
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(125);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
