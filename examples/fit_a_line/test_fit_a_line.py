@@ -16,6 +16,11 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
+import contextlib
+import io
+import json
 from unittest import mock
 
 import numpy as np
@@ -26,6 +31,10 @@ sys.path.insert(0, HERE)
 import train  # noqa: E402  (the pure functions; the processes run the file itself)
 
 SDK_DIR = os.path.join(HERE, "..", "..", "sdk", "python")
+PYTHON_WORKER = os.path.join(HERE, "..", "..", "sdk", "serving", "paddlecloud_python_worker.py")
+# paddlecloud-model-server: $PADDLECLOUD_MODEL_SERVER, else the Makefile's build directory.
+MODEL_SERVER = os.environ.get("PADDLECLOUD_MODEL_SERVER") or os.path.join(
+    HERE, "..", "..", os.environ.get("BUILD_DIR", "build"), "paddlecloud-model-server")
 sys.path.insert(0, SDK_DIR)
 from paddlecloud import board  # noqa: E402  (read_scalars reads what trainer 0 drew)
 
@@ -422,6 +431,86 @@ class DatasetJobTest(unittest.TestCase):
         job.start("TRAINER", 0)
         self.assertEqual(job.wait("trainer-0"), 2, job.log("trainer-0"))
         self.assertIn("dataset %s does not exist" % path, job.log("trainer-0"))
+
+
+class ServingExportsTest(unittest.TestCase):
+    """Trainer 0's model.onnx and model.py, served by the two runtimes, answer X·w + b."""
+
+    def serve(self, command, port):
+        """Starts a model server on `port`; returns its base URL once /v2/health/ready answers 200."""
+        log_path = os.path.join(temp_dir(self, "fit_a_line_serve."), "server.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(self.stop, proc)
+        url = "http://127.0.0.1:%d" % port
+        deadline = time.monotonic() + 20
+        while True:
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                output = f.read()
+            self.assertIsNone(proc.poll(), "%s exited:\n%s" % (command[0], output))
+            self.assertLess(time.monotonic(), deadline, "%s not ready:\n%s" % (command[0], output))
+            try:
+                with urllib.request.urlopen(url + "/v2/health/ready", timeout=2) as answer:
+                    if answer.status == 200:
+                        return url
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.05)
+
+    @staticmethod
+    def stop(proc):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def infer(self, url, X):
+        body = {"inputs": [{"name": "x", "shape": list(X.shape), "datatype": "FP32",
+                            "data": X.ravel().tolist()}]}
+        request = urllib.request.Request(url + "/v2/models/fit-a-line/infer", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            output = json.load(answer)["outputs"][0]
+        self.assertEqual((output["name"], output["datatype"], output["shape"]), ("y", "FP32", [len(X), 1]))
+        return np.array(output["data"], dtype=np.float64).reshape(len(X), 1)
+
+    def test_both_runtimes_serve_the_trained_model(self):
+        job = LocalJob(self, trainers=1, pservers=1, args=["--passes", "3"])
+        job.run()
+        model_dir = os.path.join(job.job_dir, "model")
+        self.assertEqual(sorted(os.listdir(model_dir)),
+                         ["fit_a_line.npz", "model.onnx", "model.py", "weights.npy"])
+        model = np.load(os.path.join(model_dir, "fit_a_line.npz"))
+        self.assertTrue(np.array_equal(np.load(os.path.join(model_dir, "weights.npy")),
+                                       np.concatenate([model["w"], model["b"]])))
+        X = train.make_test_set(101, 1)[0][:5].astype(np.float32)
+        expected = X.astype(np.float64) @ model["w"].reshape(-1, 1) + model["b"][0]
+
+        python_port, onnx_port = free_ports(2)
+        python_url = self.serve([sys.executable, PYTHON_WORKER, "--model-dir", model_dir,
+                                 "--name", "fit-a-line", "--port", str(python_port)], python_port)
+        np.testing.assert_allclose(self.infer(python_url, X), expected, rtol=0, atol=1e-5)
+
+        if not os.access(MODEL_SERVER, os.X_OK):
+            self.skipTest("%s is not built (cmake --build build --target paddlecloud-model-server, "
+                          "or set PADDLECLOUD_MODEL_SERVER): model.onnx not served" % MODEL_SERVER)
+        onnx_url = self.serve([MODEL_SERVER, "--model", os.path.join(model_dir, "model.onnx"),
+                               "--name", "fit-a-line", "--port", str(onnx_port)], onnx_port)
+        np.testing.assert_allclose(self.infer(onnx_url, X), expected, rtol=0, atol=1e-5)
+        print("\nserved fit-a-line: %s" % self.infer(onnx_url, X).ravel().round(4).tolist())
+
+    def test_without_onnx_the_python_export_is_written_alone(self):
+        model_dir = temp_dir(self, "fit_a_line_model.")
+        printed = io.StringIO()
+        with mock.patch.dict(sys.modules, {"onnx": None}), contextlib.redirect_stdout(printed):
+            train.save_serving_exports(model_dir, np.arange(4.0))
+        self.assertEqual(sorted(os.listdir(model_dir)), ["model.py", "weights.npy"])
+        self.assertIn("python3-onnx is not installed: model.onnx not written", printed.getvalue())
+        with open(os.path.join(model_dir, "model.py"), encoding="utf-8") as f:
+            self.assertIn("NUM_FEATURES = 3", f.read())
 
 
 class DatasetFunctionsTest(unittest.TestCase):

@@ -39,6 +39,7 @@ of the current step replaces the first, so a restarted trainer can rejoin at min
 
 import argparse
 import csv
+import io
 import json
 import os
 import signal
@@ -370,11 +371,77 @@ def save_model(path, params, cost, passes, columns):
     """columns: the data set's column names, features then target (kept so a reader of the model
     knows the order of the weights)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    data = io.BytesIO()  # a file object, so numpy does not append a second ".npz"
+    np.savez(data, w=params[:-1], b=params[-1:], cost=np.array([cost]), passes=np.array([passes]),
+             features=np.array(columns[:-1]), target=np.array(columns[-1:]))
+    write_atomically(path, data.getvalue())
+
+
+SERVING_MODEL_PY = '''"""fit_a_line for the PaddleCloud Python runtime (docs/serving.md, "Python runtime"):
+y = x @ w + b with the weights in weights.npy beside this file (%(n)d for the features, then b).
+Written by train.py."""
+import os
+
+import numpy as np
+
+NUM_FEATURES = %(n)d
+INPUTS = [{"name": "x", "datatype": "FP32", "shape": [-1, NUM_FEATURES]}]
+OUTPUTS = [{"name": "y", "datatype": "FP32", "shape": [-1, 1]}]
+THREAD_SAFE = True  # predict only reads the weights
+
+
+def load(model_dir):
+    weights = np.load(os.path.join(model_dir, "weights.npy"))
+    return weights[:NUM_FEATURES].reshape(NUM_FEATURES, 1), weights[NUM_FEATURES]
+
+
+def predict(state, inputs):
+    w, b = state
+    return inputs["x"] @ w + b
+'''
+
+
+def write_atomically(path, data):
+    """Readers never see a half-written file."""
     tmp = path + ".tmp"
-    with open(tmp, "wb") as f:  # a file object, so numpy does not append a second ".npz"
-        np.savez(f, w=params[:-1], b=params[-1:], cost=np.array([cost]), passes=np.array([passes]),
-                 features=np.array(columns[:-1]), target=np.array(columns[-1:]))
-    os.replace(tmp, path)       # readers never see a half-written model
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def onnx_model_bytes(params):
+    """The model as an ONNX graph, y = MatMul(x, W) + b in FP32, x [-1, features], y [-1, 1];
+    None when Debian's python3-onnx is not installed."""
+    try:
+        from onnx import TensorProto, checker, helper, numpy_helper
+    except ImportError:
+        return None
+    features = len(params) - 1
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])],
+        "fit_a_line",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", features])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1])],
+        [numpy_helper.from_array(params[:-1].astype(np.float32).reshape(features, 1), "W"),
+         numpy_helper.from_array(params[-1:].astype(np.float32), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    checker.check_model(model)
+    return model.SerializeToString()
+
+
+def save_serving_exports(model_dir, params):
+    """Beside fit_a_line.npz, the model as the serving runtimes load it: model.onnx for
+    paddlecloud-model-server, model.py + weights.npy for the Python runtime."""
+    weights = io.BytesIO()
+    np.save(weights, params)
+    write_atomically(os.path.join(model_dir, "weights.npy"), weights.getvalue())
+    write_atomically(os.path.join(model_dir, "model.py"),
+                     (SERVING_MODEL_PY % {"n": len(params) - 1}).encode("utf-8"))
+    onnx_bytes = onnx_model_bytes(params)
+    if onnx_bytes is None:
+        log("python3-onnx is not installed: model.onnx not written to %s" % model_dir)
+    else:
+        write_atomically(os.path.join(model_dir, "model.onnx"), onnx_bytes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -747,6 +814,7 @@ def run_trainer(args):
         log("final cost %.6f" % final_cost)
         for path in model_paths(args):
             save_model(path, params, final_cost, args.passes, columns)
+            save_serving_exports(os.path.dirname(os.path.abspath(path)), params)
             log("model saved to %s" % path)
     for client in clients:
         client.call({"op": "done", "trainer": trainer_id})
