@@ -57,14 +57,6 @@ Result<std::optional<cluster::Resources>> ResourcesOf(const Request& request, co
   return std::optional(r);
 }
 
-Response Redirect(const std::string& location) {
-  Response response;
-  response.status = 302;
-  response.headers.Add("Location", location);
-  response.headers.Add("Cache-Control", "no-store");
-  return response;
-}
-
 struct NotebookApi {
   notebooks::NotebookService& notebooks;
   blocking::WorkPool& pool;
@@ -114,12 +106,12 @@ asio::awaitable<Response> ListNotebooks(const NotebookApi& api, Request& request
 // A browser navigation: signed out, to sign-in (and back to the notebook page); signed in, to the
 // notebook origin with a one-time token for `next`.
 asio::awaitable<Response> Handoff(const NotebookApi& api, Request& request) {
-  if (!request.principal) co_return Redirect("/login?next=%2Fnotebook");
+  if (!request.principal) co_return http::RedirectResponse("/login?next=%2Fnotebook");
   std::string next = request.query.contains("next") ? request.query.at("next")
                                                     : notebooks::NotebookService::BaseUrl(request.principal->user_id) + "tree";
   auto url = api.start_handoff(request, next);
   if (!url) co_return ErrorResponse(url.error());
-  co_return Redirect(*url);
+  co_return http::RedirectResponse(*url);
 }
 
 }  // namespace

@@ -15,6 +15,14 @@ Response JsonResponse(int status, const json::value& body) {
   return r;
 }
 
+Response RedirectResponse(const std::string& location) {
+  Response response;
+  response.status = 302;
+  response.headers.Add("Location", location);
+  response.headers.Add("Cache-Control", "no-store");
+  return response;
+}
+
 Response ErrorResponse(const Status& status) {
   json::object error;
   error["code"] = CodeName(status.code());

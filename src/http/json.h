@@ -23,6 +23,8 @@ namespace paddlecloud::http {
 Response JsonResponse(int status, const boost::json::value& body);
 // The error format for `status` (must not be OK).
 Response ErrorResponse(const Status& status);
+// 302 to `location`, not cached (a browser navigation's next step).
+Response RedirectResponse(const std::string& location);
 
 // Parses a request body that must be one JSON object. Errors say where parsing failed.
 Result<boost::json::object> ParseJsonObject(std::string_view body);

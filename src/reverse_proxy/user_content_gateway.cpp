@@ -48,14 +48,6 @@ bool SameOrigin(std::string_view origin, std::string_view host) {
   return boost::beast::iequals(origin.substr(scheme_end + 3), host);
 }
 
-Response Redirect(const std::string& location) {
-  Response response;
-  response.status = 302;
-  response.headers.Add("Location", location);
-  response.headers.Add("Cache-Control", "no-store");
-  return response;
-}
-
 template <typename Map>
 void DropExpired(Map& grants, std::chrono::steady_clock::time_point now) {
   std::erase_if(grants, [now](const auto& entry) { return entry.second.expires <= now; });
@@ -114,7 +106,7 @@ asio::awaitable<Response> UserContentGateway::Handoff(Request& request) {
     DropExpired(sessions_, now);
     sessions_[accounts::HashSecret(session)] = Grant{grant->user, "", now + options_.session_ttl};
   }
-  Response response = Redirect(grant->next);
+  Response response = http::RedirectResponse(grant->next);
   response.headers.Add("Set-Cookie", options_.cookie_name + "=" + session + "; Path=/; Max-Age=" +
                                          std::to_string(options_.session_ttl.count()) + "; HttpOnly; SameSite=Lax" +
                                          (request.tls ? "; Secure" : ""));
@@ -135,7 +127,7 @@ asio::awaitable<Response> UserContentGateway::Proxy(Request& request) {
   auto user = SessionUser(request);
   if (!user) {
     if (request.method == "GET" && !request.headers.Has("Upgrade"))
-      co_return Redirect(options_.handoff_start_url + "?next=" +
+      co_return http::RedirectResponse(options_.handoff_start_url + "?next=" +
                          boost::urls::encode(request.target, boost::urls::unreserved_chars));
     co_return http::ErrorResponse(Status::Unauthenticated("sign in through the platform first"));
   }
@@ -152,7 +144,7 @@ asio::awaitable<Response> UserContentGateway::Proxy(Request& request) {
   if (!upstream && upstream.error().code() == Code::kNotFound && !options_.not_running_url.empty() &&
       request.method == "GET" && !request.headers.Has("Upgrade") &&
       request.headers.Get("Accept").value_or("").find("text/html") != std::string_view::npos)
-    co_return Redirect(options_.not_running_url);
+    co_return http::RedirectResponse(options_.not_running_url);
   if (!upstream) co_return http::ErrorResponse(upstream.error());
   co_return co_await proxy_.Forward(request, *upstream, request.target);
 }
