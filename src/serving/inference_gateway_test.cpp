@@ -8,6 +8,8 @@
 #include <functional>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -87,6 +89,36 @@ class FakeReplica {
   std::atomic<int> requests_{0}, holding_{0};
   std::atomic<bool> released_{false};
   reverse_proxy::TestServer server_;
+};
+
+// Accepts connections and closes each at once: a replica that drops every request unanswered.
+class DroppingReplica {
+ public:
+  explicit DroppingReplica(int index) : index_(index), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~DroppingReplica() {
+    io_.stop();
+    thread_.join();
+  }
+  ReplicaEndpoint endpoint() const { return ReplicaEndpoint{index_, "127.0.0.1", acceptor_.local_endpoint().port()}; }
+  int connections() const { return connections_; }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+      if (ec) return;
+      ++connections_;
+      socket.close();
+      Accept();
+    });
+  }
+  int index_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<int> connections_{0};
 };
 
 // The platform's front: a test middleware stands for the auth middleware (X-Test-Account: the
@@ -237,6 +269,22 @@ TEST_F(InferenceGatewayTest, ALargeAnswerIsRelayedAndCountedWhenItEnds) {
   ASSERT_EQ(run->t_ms.size(), 1u);
   EXPECT_EQ(run->values[0], 1);         // requests_per_s
   EXPECT_GE(run->values[7], 300'000);  // tx_bytes_per_s
+}
+
+TEST_F(InferenceGatewayTest, AReplicaThatDroppedARequestGetsNoMoreUntilTheRouteChanges) {
+  Start();
+  DroppingReplica dropping(5);
+  Route({dropping.endpoint(), a_.endpoint()});
+  for (int i = 0; i < 6; ++i) {
+    auto reply = Call("POST", "/v2/models/fit/infer", "{}");
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200) << reply->body;
+  }
+  EXPECT_EQ(dropping.connections(), 1);  // tried once, then skipped
+  EXPECT_EQ(a_.requests(), 6);
+  Route({dropping.endpoint(), a_.endpoint()});  // a new route clears the suspicion
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(Call("POST", "/v2/models/fit/infer", "{}")->status, 200);
+  EXPECT_EQ(dropping.connections(), 2);
 }
 
 TEST_F(InferenceGatewayTest, AReplicasOwnErrorIsNotRetried) {
