@@ -53,6 +53,7 @@ class FakeReplica {
   int requests() const { return requests_; }
   int holding() const { return holding_; }
   void Release() { released_ = true; }
+  void Stop() { server_.Stop(); }  // graceful: answers what it has begun, closes idle connections
 
  private:
   asio::awaitable<Response> Serve(Request& r) {
@@ -285,6 +286,43 @@ TEST_F(InferenceGatewayTest, AReplicaThatDroppedARequestGetsNoMoreUntilTheRouteC
   Route({dropping.endpoint(), a_.endpoint()});  // a new route clears the suspicion
   for (int i = 0; i < 2; ++i) EXPECT_EQ(Call("POST", "/v2/models/fit/infer", "{}")->status, 200);
   EXPECT_EQ(dropping.connections(), 2);
+}
+
+// What the serving service does while clients keep calling: scale 1 -> 3, lose a replica it has not
+// noticed yet, scale back to 1 (waiting for the leaving replicas' requests): no request fails.
+TEST_F(InferenceGatewayTest, NoRequestFailsWhileReplicasComeGoAndDie) {
+  Start();
+  FakeReplica c{2};
+  Route({a_.endpoint()});
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.emplace_back([&] {
+      while (!stop) {
+        auto reply = Call("POST", "/v2/models/fit/infer", R"({"inputs":[]})");
+        (reply && reply->status == 200 ? ok : failed)++;
+      }
+    });
+  auto served_more = [&](int n) {
+    int target = ok + n;
+    return WaitFor([&] { return ok >= target; });
+  };
+  ASSERT_TRUE(served_more(50));
+  Route({a_.endpoint(), b_.endpoint(), c.endpoint()});
+  ASSERT_TRUE(WaitFor([&] { return b_.requests() > 10 && c.requests() > 10; }));
+  c.Stop();  // dies while routed
+  ASSERT_TRUE(served_more(100));
+  Route({a_.endpoint()});
+  EXPECT_TRUE(gateway_->WaitIdle("acct", "fit", {1, 2}, 10s));
+  int b_done = b_.requests();
+  b_.Stop();
+  ASSERT_TRUE(served_more(50));
+  stop = true;
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(b_.requests(), b_done);
+  EXPECT_EQ(a_.requests() + b_.requests() + c.requests(), ok);
 }
 
 TEST_F(InferenceGatewayTest, AReplicasOwnErrorIsNotRetried) {
