@@ -290,10 +290,10 @@ struct InferenceGateway::Impl {
     return best;
   }
 
-  // After `replica` did not answer: marks it suspect and moves the request to another replica it
-  // has not tried (false, keeping `replica`, when there is none).
+  // After `replica` did not answer (in `micros`): marks it suspect and moves the request to another
+  // replica it has not tried (false, keeping `replica`, when there is none).
   bool Reroute(Instance& instance, Replica*& replica, reverse_proxy::Upstream& upstream,
-               std::span<Replica* const> tried) {
+               std::span<Replica* const> tried, double micros) {
     bool released = false;
     {
       std::lock_guard lock(mutex);
@@ -302,7 +302,7 @@ struct InferenceGateway::Impl {
       if (!next) return false;
       spdlog::debug("serving {}/{}: replica {} did not answer, trying replica {}", instance.account_id, instance.name,
                     replica->endpoint.index, next->endpoint.index);
-      replica->interval.Add(0, true, 0, 0);
+      replica->interval.Add(micros, /*error=*/true, 0, 0);
       released = ReleaseLocked(instance, replica);
       replica = next;
       upstream = next->upstream;
@@ -365,10 +365,12 @@ struct InferenceGateway::Impl {
     Response response;
     for (int attempt = 1;; ++attempt) {
       tried[attempt - 1] = replica;
+      auto attempt_start = Clock::now();
       reverse_proxy::ForwardOutcome outcome;
       response = co_await proxy.Forward(request, admission.upstream, target, &outcome);
       if (outcome != reverse_proxy::ForwardOutcome::kNotAnswered || attempt >= options.max_attempts) break;
-      if (!Reroute(instance, replica, admission.upstream, std::span(tried.data(), attempt))) break;
+      double micros = std::chrono::duration<double, std::micro>(Clock::now() - attempt_start).count();
+      if (!Reroute(instance, replica, admission.upstream, std::span(tried.data(), attempt), micros)) break;
     }
     MakeInert(response);
     if (!response.stream) {
