@@ -89,11 +89,14 @@ struct InstanceMetrics {
   metrics::Counter& inferences;
   metrics::Counter& duration_us;
   metrics::Histogram& predict_seconds;
+  std::array<metrics::Counter*, 4> by_class;  // answers by status class: 2xx (and below), 3xx, 4xx, 5xx
+
+  metrics::Counter& ByClass(int status) { return *by_class[std::clamp(status / 100, 2, 5) - 2]; }
 };
 
 InstanceMetrics MetricsFor(metrics::Registry& registry, const std::string& account, const std::string& name) {
   metrics::Labels labels{{"account", account}, {"model", name}};
-  return InstanceMetrics{
+  InstanceMetrics m{
       registry.GetCounter("nv_inference_request_success", "Inference requests answered with a status below 400",
                           labels),
       registry.GetCounter("nv_inference_request_failure",
@@ -103,7 +106,15 @@ InstanceMetrics MetricsFor(metrics::Registry& registry, const std::string& accou
                           "Cumulative time requests took through the gateway, in microseconds", labels),
       registry.GetHistogram("request_predict_seconds", "Time of POST .../infer requests through the gateway",
                             {{"account", account}, {"model_name", name}}),
+      {},
   };
+  for (int i = 0; i < 4; ++i) {
+    metrics::Labels by_class = labels;
+    by_class.emplace_back("code", std::to_string(i + 2) + "xx");
+    m.by_class[i] = &registry.GetCounter("paddlecloud_serving_responses_total",
+                                         "Answers of serving instances through the gateway, by status class", by_class);
+  }
+  return m;
 }
 
 struct Replica {
@@ -325,6 +336,7 @@ struct InferenceGateway::Impl {
     double micros = std::chrono::duration<double, std::micro>(now - start).count();
     bool error = IsError(status);
     (error ? instance.metrics.failure : instance.metrics.success).Increment();
+    instance.metrics.ByClass(status).Increment();
     instance.metrics.duration_us.Increment(micros);
     if (infer) {
       if (!error) instance.metrics.inferences.Increment();

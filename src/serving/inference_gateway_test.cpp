@@ -451,6 +451,10 @@ TEST_F(InferenceGatewayTest, MetricsUseTritonAndKServeNames) {
   EXPECT_NE(text.find("nv_inference_request_duration_us{account=\"acct\",model=\"fit\"} "), std::string::npos);
   EXPECT_EQ(text.find("nv_inference_request_duration_us{account=\"acct\",model=\"fit\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("request_predict_seconds_count{account=\"acct\",model_name=\"fit\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("paddlecloud_serving_responses_total{account=\"acct\",model=\"fit\",code=\"2xx\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("paddlecloud_serving_responses_total{account=\"acct\",model=\"fit\",code=\"5xx\"} 1\n"),
+            std::string::npos);
 }
 
 TEST_F(InferenceGatewayTest, StatsAndSamplesDescribeTheTraffic) {
