@@ -490,6 +490,13 @@ TEST_F(InferenceGatewayTest, StatsAndSamplesDescribeTheTraffic) {
     EXPECT_FLOAT_EQ(second[0], 0) << series;
     EXPECT_TRUE(std::isnan(second[2]) && std::isnan(second[3]) && std::isnan(second[4])) << series;
   }
+  // A removed instance's series are closed: later samples leave them alone.
+  gateway_->RemoveRoute("acct", "fit");
+  gateway_->Sample(3'000);
+  auto extent = timeseries::Extent((dir_ / "acct/fit/metrics/instance").string());
+  ASSERT_TRUE(extent);
+  EXPECT_EQ(extent->samples, 2u);
+  EXPECT_FALSE(gateway_->Stats("acct", "fit").qps);
 }
 
 }  // namespace
