@@ -28,11 +28,11 @@ using http::Response;
 namespace {
 
 // Latency buckets: 0 holds answers under 1 µs, i ≥ 1 those in [2^((i-1)/8), 2^(i/8)) µs (each 9%
-// wide, so a percentile is within 5% once interpolated), the last one everything from ~2.4 min up.
+// wide, so a percentile is within 5% once interpolated), the last one everything from ~2.2 min up.
 constexpr int kLatencyBuckets = 218;
 constexpr double kBucketsPerDoubling = 8;
 constexpr int kRingSeconds = 64;  // Stats() looks back at most kRingSeconds - 4 seconds
-constexpr int kMaxAttempts = 8;
+constexpr int kMaxAttempts = 8;  // options.max_attempts is clamped to 1..8
 
 int LatencyBucket(double micros) {
   if (micros < 1) return 0;
