@@ -5,7 +5,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <atomic>
 #include <cmath>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -166,6 +169,57 @@ TEST_F(ServingTest, OnnxInstanceServesScalesAndDeactivatesThroughTheGateway) {
   auto gone = CallWith(ann_, "POST", infer, FitRequest());
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->status, 404);
+}
+
+// 64 clients call the instance without pause while it scales 1 -> 4 -> 1 and a replica is killed:
+// not one request fails (new replicas join when ready, leaving ones drain, a dead one's requests are
+// retried on another).
+TEST_F(ServingTest, NoRequestFailsUnderLoadWhileScalingAndWhenAReplicaIsKilled) {
+  Upload("models/fit/model.onnx", ReadAll(models_->path() + "/fit_a_line.onnx"));
+  Launch({{"name", "load"}, {"model", "models/fit"}, {"cpu", "500m"}, {"memory", "256Mi"}});
+  ASSERT_TRUE(WaitState("load", "ready", 1));
+  std::string infer = "/serving/ann-lab/load/v2/models/load/infer";
+  json::value request = FitRequest();
+  std::atomic<bool> stop{false};
+  std::atomic<int> succeeded{0}, failed{0};
+  std::mutex mutex;
+  std::string first_failure;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 64; ++i)
+    clients.emplace_back([&] {
+      while (!stop) {
+        auto r = CallWith(ann_, "POST", infer, request);
+        if (r && r->status == 200) {
+          ++succeeded;
+          continue;
+        }
+        if (++failed == 1) {
+          std::lock_guard lock(mutex);
+          first_failure = r ? std::to_string(r->status) + " " + r->body : "no answer";
+        }
+      }
+    });
+  auto served_more = [&](int more) {
+    int target = succeeded + more;
+    return testing::WaitFor([&] { return succeeded >= target; }, 60s);
+  };
+  EXPECT_TRUE(served_more(200));
+  Json(ann_, "POST", "/api/v1/serving/load/scale", json::object{{"replicas", 4}});
+  EXPECT_TRUE(WaitState("load", "ready", 4, 90s));
+  EXPECT_TRUE(served_more(300));
+  // One replica's model server dies mid-traffic; the backend restarts it.
+  std::string pid = testing::RunCommand("pgrep -f -- '--name loa[d] --listen' | head -n 1");
+  ASSERT_FALSE(pid.empty());
+  testing::RunCommand("kill -KILL " + pid);
+  EXPECT_TRUE(served_more(300));
+  EXPECT_TRUE(WaitState("load", "ready", 4, 90s));
+  Json(ann_, "POST", "/api/v1/serving/load/scale", json::object{{"replicas", 1}});
+  EXPECT_TRUE(WaitState("load", "ready", 1));
+  EXPECT_TRUE(served_more(200));
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failed, 0) << "first failure: " << first_failure;
+  EXPECT_GT(succeeded, 1000);
 }
 
 TEST_F(ServingTest, WhoMayCallAnInstance) {
