@@ -11,8 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -156,6 +162,213 @@ TEST(JobNetworkTest, AJobCannotHoldMoreThanItsShareOfApiConnections) {
   ::close(api);
   handles->Close();
   ReleaseJobNetwork(*network);
+}
+
+
+// A replica in a job network, at 127.0.0.1:port() there, one thread per connection: it echoes what
+// it reads, answers the end of its client's stream with "|eof" and its own end; a connection whose
+// first bytes start with 'S' is never read again (a replica that does not read).
+class EchoReplica {
+ public:
+  explicit EchoReplica(const JobNetworkHandles& handles) {
+    std::thread([&] {
+      if (::setns(handles.net_fd, CLONE_NEWNET) == 0) listen_fd_ = Listen(&port_);
+    }).join();
+    if (listen_fd_ < 0) return;
+    acceptor_ = std::thread([this] {
+      for (int fd; (fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+        std::lock_guard lock(mu_);
+        connections_.push_back(fd);
+        workers_.emplace_back([fd] { Serve(fd); });
+      }
+    });
+  }
+  ~EchoReplica() {
+    if (listen_fd_ < 0) return;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    acceptor_.join();
+    for (int fd : connections_) ::shutdown(fd, SHUT_RDWR);
+    for (auto& w : workers_) w.join();
+    for (int fd : connections_) ::close(fd);
+    ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+  std::size_t accepted() {
+    std::lock_guard lock(mu_);
+    return connections_.size();
+  }
+
+ private:
+  static void Serve(int fd) {
+    char buf[4096];
+    for (bool first = true;; first = false) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n < 0) return;
+      if (n == 0) {
+        ::send(fd, "|eof", 4, MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_WR);
+        return;
+      }
+      if (first && buf[0] == 'S') return;  // stalls: the descriptor stays open, unread
+      if (::send(fd, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) return;
+    }
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<int> connections_;
+  std::vector<std::thread> workers_;
+  std::thread acceptor_;
+};
+
+int ConnectTo(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads from `fd` until `size` bytes came, the stream ended or 10 s passed.
+std::string Receive(int fd, std::size_t size = SIZE_MAX) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (got.size() < size) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) break;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, std::min(sizeof buf, size - got.size()), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+// Whether the stream of `fd` ends (end of stream or reset) within 10 s.
+bool Ends(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  char c;
+  return ::poll(&p, 1, 10000) == 1 && ::recv(fd, &c, 1, 0) <= 0;
+}
+
+class InwardRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto network = CreateJobNetwork();
+    if (!network) GTEST_SKIP() << "no network namespaces here: " << network.error().message();
+    network_ = *network;
+    auto handles = OpenJobNetwork(network_);
+    ASSERT_TRUE(handles) << handles.error().message();
+    handles_ = *handles;
+    if (handles_.user_fd >= 0) GTEST_SKIP() << "the test's replica is a thread, which cannot join a user namespace: run as root";
+    replica_ = std::make_unique<EchoReplica>(handles_);
+    ASSERT_GT(replica_->port(), 0);
+    auto relay = ApiRelay::StartInward(network_, replica_->port());
+    ASSERT_TRUE(relay) << relay.error().message();
+    relay_ = std::move(*relay);
+  }
+  void TearDown() override {
+    relay_.reset();
+    replica_.reset();
+    handles_.Close();
+    if (network_.keeper_pid) ReleaseJobNetwork(network_);
+  }
+
+  JobNetwork network_;
+  JobNetworkHandles handles_;
+  std::unique_ptr<EchoReplica> replica_;
+  std::unique_ptr<ApiRelay> relay_;
+};
+
+TEST_F(InwardRelayTest, ServesManyConnectionsAtOnce) {
+  // The gateway's pool holds a few hundred connections to one replica: far over the outward cap.
+  constexpr int kConnections = 200;
+  static_assert(kConnections > ApiRelay::kMaxConnections && kConnections <= ApiRelay::kMaxInwardConnections);
+  std::vector<int> clients;
+  for (int i = 0; i < kConnections; ++i) {
+    clients.push_back(ConnectTo(relay_->listen_port()));
+    ASSERT_GE(clients.back(), 0);
+  }
+  for (int i = 0; i < kConnections; ++i) {
+    std::string message = "request " + std::to_string(i);
+    ASSERT_EQ(::send(clients[i], message.data(), message.size(), MSG_NOSIGNAL), static_cast<ssize_t>(message.size()));
+  }
+  for (int i = 0; i < kConnections; ++i) {
+    std::string message = "request " + std::to_string(i);
+    EXPECT_EQ(Receive(clients[i], message.size()), message) << "connection " << i;
+  }
+  EXPECT_EQ(replica_->accepted(), static_cast<std::size_t>(kConnections));
+  for (int fd : clients) ::close(fd);
+}
+
+TEST_F(InwardRelayTest, PassesAHalfCloseOnAndKeepsTheOtherDirection) {
+  int client = ConnectTo(relay_->listen_port());
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(::send(client, "ping", 4, MSG_NOSIGNAL), 4);
+  ASSERT_EQ(::shutdown(client, SHUT_WR), 0);
+  // The replica sees the end of the request, and its answer after that still arrives, then its end.
+  EXPECT_EQ(Receive(client), "ping|eof");
+  ::close(client);
+}
+
+TEST_F(InwardRelayTest, EndsItsConnectionsWhenDestroyed) {
+  std::vector<int> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(ConnectTo(relay_->listen_port()));
+    ASSERT_GE(clients.back(), 0);
+    ASSERT_EQ(::send(clients.back(), "hello", 5, MSG_NOSIGNAL), 5);
+    ASSERT_EQ(Receive(clients.back(), 5), "hello");
+  }
+  relay_.reset();
+  for (int fd : clients) {
+    EXPECT_TRUE(Ends(fd));
+    ::close(fd);
+  }
+}
+
+TEST_F(InwardRelayTest, AReplicaThatDoesNotReadStallsOnlyItsOwnConnection) {
+  int stalled = ConnectTo(relay_->listen_port());
+  ASSERT_GE(stalled, 0);
+  ASSERT_EQ(::send(stalled, "S", 1, MSG_NOSIGNAL), 1);
+  ASSERT_TRUE(testing::WaitFor([&] { return replica_->accepted() == 1; }, 10s));
+  // Write until every buffer on the way is full: the writes block for good.
+  ::fcntl(stalled, F_SETFL, O_NONBLOCK);
+  std::string chunk(64 * 1024, 'x');
+  std::size_t written = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = ::send(stalled, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      written += static_cast<std::size_t>(n);
+      continue;
+    }
+    ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << std::strerror(errno);
+    pollfd p{stalled, POLLOUT, 0};
+    if (::poll(&p, 1, 300) == 0) break;  // no room for 300 ms: nothing on the way reads any more
+  }
+  ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the stalled connection kept taking data";
+  EXPECT_GT(written, 64u * 1024);
+  // Other connections, an old one and new ones, are served meanwhile.
+  int other = ConnectTo(relay_->listen_port());
+  ASSERT_GE(other, 0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(::send(other, "hello", 5, MSG_NOSIGNAL), 5);
+    EXPECT_EQ(Receive(other, 5), "hello");
+    int fresh = ConnectTo(relay_->listen_port());
+    ASSERT_GE(fresh, 0);
+    ASSERT_EQ(::send(fresh, "fresh", 5, MSG_NOSIGNAL), 5);
+    EXPECT_EQ(Receive(fresh, 5), "fresh");
+    ::close(fresh);
+  }
+  ::close(other);
+  ::close(stalled);
 }
 
 }  // namespace
