@@ -303,6 +303,56 @@ Result<int> SocketInJobNetwork(const JobNetwork& network) {
   return fds->front();
 }
 
+Result<std::shared_ptr<JobNetworkSockets>> JobNetworkSockets::Start(const JobNetwork& network) {
+  auto first = SocketsInJobNetwork(network, kBatch);  // a network that is gone fails the start
+  if (!first) return Err(first.error());
+  return std::shared_ptr<JobNetworkSockets>(new JobNetworkSockets(network, std::move(*first)));
+}
+
+JobNetworkSockets::JobNetworkSockets(const JobNetwork& network, std::vector<int> fds)
+    : network_(network), fds_(std::move(fds)) {
+  refiller_ = std::thread([this] { Refill(); });
+}
+
+JobNetworkSockets::~JobNetworkSockets() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  refiller_.join();
+  for (int fd : fds_) ::close(fd);
+}
+
+int JobNetworkSockets::Take() {
+  std::unique_lock lock(mu_);
+  if (fds_.empty()) {  // ran dry (a burst, or the refiller failed): make a batch right here
+    lock.unlock();
+    auto batch = SocketsInJobNetwork(network_, kBatch);
+    lock.lock();
+    if (!batch) return -1;
+    fds_.insert(fds_.end(), batch->begin(), batch->end());
+    refill_failed_ = false;
+  }
+  int fd = fds_.back();
+  fds_.pop_back();
+  if (fds_.size() < kLow) cv_.notify_all();
+  return fd;
+}
+
+void JobNetworkSockets::Refill() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || (fds_.size() < kLow && !refill_failed_); });
+    if (stopping_) return;
+    lock.unlock();
+    auto batch = SocketsInJobNetwork(network_, kBatch);
+    lock.lock();
+    if (batch) fds_.insert(fds_.end(), batch->begin(), batch->end());
+    refill_failed_ = !batch;  // until a Take makes a batch again: no retrying in a loop
+  }
+}
+
 namespace {
 
 sockaddr_in Loopback(int port) {
@@ -326,71 +376,6 @@ Status Listen(int fd, int port, int backlog) {
   return Status::Ok();
 }
 
-// Sockets of a job network made ahead, a batch per child process, by a thread of their own that
-// refills the stock when it runs low: a new connection takes one without waiting for a child.
-class SocketStock {
- public:
-  static constexpr std::size_t kBatch = 32;
-  static constexpr std::size_t kLow = 16;
-
-  static Result<std::shared_ptr<SocketStock>> Start(const JobNetwork& network) {
-    auto first = SocketsInJobNetwork(network, kBatch);  // a network that is gone fails the start
-    if (!first) return Err(first.error());
-    return std::make_shared<SocketStock>(network, std::move(*first));
-  }
-  SocketStock(const JobNetwork& network, std::vector<int> fds) : network_(network), fds_(std::move(fds)) {
-    refiller_ = std::thread([this] { Refill(); });
-  }
-  ~SocketStock() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    refiller_.join();
-    for (int fd : fds_) ::close(fd);
-  }
-
-  // A socket of the network, or -1 when none can be made (the network is gone).
-  int Take() {
-    std::unique_lock lock(mu_);
-    if (fds_.empty()) {  // ran dry (a burst, or the refiller failed): make a batch right here
-      lock.unlock();
-      auto batch = SocketsInJobNetwork(network_, kBatch);
-      lock.lock();
-      if (!batch) return -1;
-      fds_.insert(fds_.end(), batch->begin(), batch->end());
-      refill_failed_ = false;
-    }
-    int fd = fds_.back();
-    fds_.pop_back();
-    if (fds_.size() < kLow) cv_.notify_all();
-    return fd;
-  }
-
- private:
-  void Refill() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [&] { return stopping_ || (fds_.size() < kLow && !refill_failed_); });
-      if (stopping_) return;
-      lock.unlock();
-      auto batch = SocketsInJobNetwork(network_, kBatch);
-      lock.lock();
-      if (batch) fds_.insert(fds_.end(), batch->begin(), batch->end());
-      refill_failed_ = !batch;  // until a Take makes a batch again: no retrying in a loop
-    }
-  }
-
-  JobNetwork network_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<int> fds_;
-  bool stopping_ = false;
-  bool refill_failed_ = false;
-  std::thread refiller_;
-};
-
 }  // namespace
 
 Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const JobNetwork& network, int port, const std::string& target_host,
@@ -408,7 +393,7 @@ Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const JobNetwork& network, int
 }
 
 Result<std::unique_ptr<ApiRelay>> ApiRelay::StartInward(const JobNetwork& network, int port) {
-  auto stock = SocketStock::Start(network);
+  auto stock = JobNetworkSockets::Start(network);
   if (!stock) return Err(stock.error());
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Err(Status::Internal(std::string("socket: ") + std::strerror(errno)));

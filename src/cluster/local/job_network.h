@@ -17,10 +17,13 @@
 // the API (which is down anyway).
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/cluster_backend.h"
@@ -61,6 +64,33 @@ int EnterJobNetwork(const JobNetworkHandles& handles);
 // joins it: whatever this process then binds or connects them to is in that network.
 Result<std::vector<int>> SocketsInJobNetwork(const JobNetwork& network, std::size_t count);
 Result<int> SocketInJobNetwork(const JobNetwork& network);
+
+// A stock of sockets of a job network, made ahead in batches (one child process each) by a thread
+// of its own that refills it when it runs low: taking one does not wait for a child process.
+// The inward relay connects with them; a client of this process may as well (connect one to
+// 127.0.0.1:<port>) to reach a replica without the relay's hop.
+class JobNetworkSockets {
+ public:
+  static constexpr std::size_t kBatch = 32;
+  static constexpr std::size_t kLow = 16;  // refilled below this
+
+  static Result<std::shared_ptr<JobNetworkSockets>> Start(const JobNetwork& network);
+  ~JobNetworkSockets();  // closes the sockets not taken
+  // A socket of the network (the caller's to close), or -1 when none can be made (it is gone).
+  int Take();
+
+ private:
+  JobNetworkSockets(const JobNetwork& network, std::vector<int> fds);
+  void Refill();
+
+  JobNetwork network_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int> fds_;
+  bool stopping_ = false;
+  bool refill_failed_ = false;  // the refiller waits for a Take that succeeds
+  std::thread refiller_;
+};
 
 // Forwards connections across the boundary of a job network (a TcpRelay: one epoll thread).
 class ApiRelay {

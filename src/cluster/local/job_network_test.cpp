@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "testing/server_process.h"
@@ -369,6 +370,29 @@ TEST_F(InwardRelayTest, AReplicaThatDoesNotReadStallsOnlyItsOwnConnection) {
   }
   ::close(other);
   ::close(stalled);
+}
+
+TEST_F(InwardRelayTest, SocketsFromTheStockReachTheReplicaWithoutTheRelay) {
+  auto sockets = JobNetworkSockets::Start(network_);
+  ASSERT_TRUE(sockets) << sockets.error().message();
+  std::vector<int> clients;
+  for (std::size_t i = 0; i < 2 * JobNetworkSockets::kBatch + 1; ++i) {  // past what one batch holds
+    int fd = (*sockets)->Take();
+    ASSERT_GE(fd, 0);
+    clients.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(replica_->port()));
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    ASSERT_EQ(::send(fd, "hi", 2, MSG_NOSIGNAL), 2);
+    EXPECT_EQ(Receive(fd, 2), "hi");
+  }
+  for (int fd : clients) ::close(fd);
+  sockets->reset();
+  JobNetwork released = std::exchange(network_, {});
+  ReleaseJobNetwork(released);
+  EXPECT_FALSE(JobNetworkSockets::Start(released));  // a network that is gone has no sockets to give
 }
 
 }  // namespace

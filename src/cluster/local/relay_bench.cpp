@@ -1,6 +1,7 @@
 // The inward relay's cost: keep-alive HTTP requests to a tiny server inside a job network, sent
-// straight from inside the network ("direct") and through ApiRelay::StartInward from this
-// machine's network ("relay"), side by side in one run. Reports, for each path: the p50/p99
+// straight from inside the network ("direct"), through ApiRelay::StartInward from this machine's
+// network ("relay"), and on sockets made inside the network (JobNetworkSockets) but used from
+// this machine's network ("dialed": no relay at all), side by side in one run. Reports, for each path: the p50/p99
 // latency of one connection's sequential requests, requests/s and p50 at N connections, and the
 // time to open a new connection and get its first answer. Needs root (a thread joins the network).
 //
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -61,8 +63,9 @@ bool ReadExactly(int fd, std::size_t size) {
   return true;
 }
 
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// A socket connected to 127.0.0.1:`port`: `fd` (a fresh socket, or -1: make one here), or -1.
+int Connect(int port, int fd = -1) {
+  if (fd < 0) fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in addr = Loopback(port);
@@ -148,13 +151,16 @@ struct Figures {
   long failures = 0;
 };
 
-Figures Measure(const JobNetworkHandles* inside, int port, int connections, double seconds) {
+// How a client opens a connection to the replica.
+using Opener = std::function<int()>;
+
+Figures Measure(const JobNetworkHandles* inside, const Opener& open, int connections, double seconds) {
   Figures f;
   std::atomic<long> failures{0};
   // One connection, sequential requests.
   std::vector<double> seq;
   RunClients(1, inside, [&](int) {
-    int fd = Connect(port);
+    int fd = open();
     for (int i = 0; i < 20000 && fd >= 0; ++i) {
       auto start = Clock::now();
       if (!SendAll(fd, kRequest) || !ReadExactly(fd, kResponse.size())) {
@@ -174,7 +180,7 @@ Figures Measure(const JobNetworkHandles* inside, int port, int connections, doub
   auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
   RunClients(connections, inside, [&](int) {
     std::vector<double> mine;
-    int fd = Connect(port);
+    int fd = open();
     if (fd < 0) ++failures;
     while (fd >= 0 && Clock::now() < deadline) {
       auto start = Clock::now();
@@ -197,7 +203,7 @@ Figures Measure(const JobNetworkHandles* inside, int port, int connections, doub
   RunClients(1, inside, [&](int) {
     for (int i = 0; i < 500; ++i) {
       auto start = Clock::now();
-      int fd = Connect(port);
+      int fd = open();
       if (fd < 0 || !SendAll(fd, kRequest) || !ReadExactly(fd, kResponse.size())) ++failures;
       opens.push_back(MicrosSince(start));
       if (fd >= 0) ::close(fd);
@@ -238,16 +244,25 @@ int main(int argc, char** argv) {
       std::printf("relay_bench: %s\n", relay.error().message().c_str());
       status = 1;
     } else {
+      auto dialer = JobNetworkSockets::Start(*network);  // what the gateway could do: no relay
       std::printf("Inward relay vs direct: keep-alive HTTP requests, %d connections for %.0f s\n", connections, seconds);
       for (int round = 0; round < 2; ++round) {  // twice: the machine is shared
-        Figures direct = Measure(&*handles, server.port(), connections, seconds);
-        Figures relayed = Measure(nullptr, (*relay)->listen_port(), connections, seconds);
+        Figures direct = Measure(&*handles, [&] { return Connect(server.port()); }, connections, seconds);
+        Figures relayed = Measure(nullptr, [&] { return Connect((*relay)->listen_port()); }, connections, seconds);
+        Figures dialed = Measure(nullptr, [&] {
+          int fd = dialer ? (*dialer)->Take() : -1;
+          return fd < 0 ? -1 : Connect(server.port(), fd);
+        }, connections, seconds);
         Print("direct", direct);
         Print("relay", relayed);
+        Print("dialed", dialed);
         std::printf("relay/direct: %.2fx req/s at %d connections; +%.1f us p50 for one connection, +%.1f us at %d\n",
                     relayed.rps / direct.rps, connections, relayed.seq_p50 - direct.seq_p50,
                     relayed.load_p50 - direct.load_p50, connections);
-        if (direct.failures || relayed.failures) status = 1;
+        std::printf("dialed/direct: %.2fx req/s at %d connections; +%.1f us p50 for one connection, +%.1f us at %d\n",
+                    dialed.rps / direct.rps, connections, dialed.seq_p50 - direct.seq_p50,
+                    dialed.load_p50 - direct.load_p50, connections);
+        if (direct.failures || relayed.failures || dialed.failures) status = 1;
       }
     }
   }
