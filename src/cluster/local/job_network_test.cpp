@@ -372,6 +372,20 @@ TEST_F(InwardRelayTest, AReplicaThatDoesNotReadStallsOnlyItsOwnConnection) {
   ::close(stalled);
 }
 
+TEST_F(InwardRelayTest, AConnectionToAPortNobodyListensOnEnds) {
+  int unused = 0;
+  int probe = Listen(&unused);  // a free port number; nothing listens on it inside the network
+  ::close(probe);
+  auto relay = ApiRelay::StartInward(network_, unused);
+  ASSERT_TRUE(relay) << relay.error().message();
+  for (int i = 0; i < 3; ++i) {  // each ends, and the relay goes on accepting
+    int client = ConnectTo((*relay)->listen_port());
+    ASSERT_GE(client, 0);
+    EXPECT_TRUE(Ends(client));
+    ::close(client);
+  }
+}
+
 TEST_F(InwardRelayTest, SocketsFromTheStockReachTheReplicaWithoutTheRelay) {
   auto sockets = JobNetworkSockets::Start(network_);
   ASSERT_TRUE(sockets) << sockets.error().message();
