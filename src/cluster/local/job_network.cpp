@@ -80,11 +80,10 @@ int WriteProcFile(const char* path, std::string_view text) {
 }
 
 // What a child tells its parent, through the memory they share: the step that failed and its
-// errno (0: none), and for the relay's child the listening socket it made.
+// errno (0: none).
 struct ChildReport {
   int step = 0;
   int error = 0;
-  int fd = -1;
 };
 
 int Fail(ChildReport& report, int step, int error) {

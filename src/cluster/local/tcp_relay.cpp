@@ -18,10 +18,9 @@ namespace paddlecloud::cluster::local {
 
 namespace {
 
-constexpr std::size_t kChunk = 64 * 1024;       // one read; also the most a direction holds back
-constexpr int kAcceptPauseMs = 50;              // out of descriptors: rest, rather than spin
+constexpr std::size_t kChunk = 64 * 1024;  // one read; also the most a direction holds back
+constexpr int kAcceptPauseMs = 50;         // out of descriptors: rest, rather than spin
 constexpr int kEventsPerWait = 128;
-
 constexpr std::uint32_t kIn = EPOLLIN, kOut = EPOLLOUT;
 
 bool WouldBlock() { return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR; }
@@ -42,9 +41,9 @@ struct TcpRelay::Connection {
   };
   Side sides[2];  // 0: the accepted client; 1: upstream
   bool connecting = false;
-  bool reading[2] = {true, true};        // side i has not yet ended its stream
-  bool write_shut[2] = {false, false};   // side i has been sent the other's end of stream
-  std::string pending[2];                // read from side i, not yet written to side 1 - i
+  bool reading[2] = {true, true};       // side i has not yet ended its stream
+  bool write_shut[2] = {false, false};  // side i has been sent the other's end of stream
+  std::string pending[2];               // read from side i, not yet written to side 1 - i
   bool closed = false;
 };
 
