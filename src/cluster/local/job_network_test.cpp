@@ -386,6 +386,45 @@ TEST_F(InwardRelayTest, AConnectionToAPortNobodyListensOnEnds) {
   }
 }
 
+TEST_F(InwardRelayTest, AConnectionWaitsForAReplicaThatIsSlowToAccept) {
+  // A replica whose accept queue is full: the relay's connect is answered only once it accepts
+  // (after the SYN is sent again), and what the client sent meanwhile arrives then.
+  int slow = -1, port = 0;
+  std::thread([&] {
+    if (::setns(handles_.net_fd, CLONE_NEWNET) != 0) return;
+    slow = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(slow, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(slow, 0) == 0 &&
+        ::getsockname(slow, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      port = ntohs(addr.sin_port);
+  }).join();
+  ASSERT_GT(port, 0);
+  auto relay = ApiRelay::StartInward(network_, port);
+  ASSERT_TRUE(relay) << relay.error().message();
+  std::vector<int> clients;
+  for (const char* message : {"one", "two", "six"}) {
+    clients.push_back(ConnectTo((*relay)->listen_port()));
+    ASSERT_GE(clients.back(), 0);
+    ASSERT_EQ(::send(clients.back(), message, 3, MSG_NOSIGNAL), 3);
+  }
+  std::vector<std::string> received;
+  ::fcntl(slow, F_SETFL, O_NONBLOCK);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    for (int fd; (fd = ::accept4(slow, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+      received.push_back(Receive(fd, 3));
+      ::close(fd);
+    }
+    return received.size() == clients.size();
+  }, 15s)) << received.size() << " connections arrived";
+  std::sort(received.begin(), received.end());
+  EXPECT_EQ(received, (std::vector<std::string>{"one", "six", "two"}));
+  for (int fd : clients) ::close(fd);
+  ::close(slow);
+}
+
 TEST_F(InwardRelayTest, SocketsFromTheStockReachTheReplicaWithoutTheRelay) {
   auto sockets = JobNetworkSockets::Start(network_);
   ASSERT_TRUE(sockets) << sockets.error().message();
