@@ -6,6 +6,9 @@
 // time to open a new connection and get its first answer. Needs root (a thread joins the network).
 //
 // Usage: relay_bench [connections (64)] [seconds per throughput run (5)]
+//        relay_bench serve PORT: makes a job network and an inward relay to PORT inside it, prints
+//        "<keeper pid> <relay port>" and holds them until its standard input ends (for
+//        bench/relay_bench.sh, which runs nginx inside and wrk on both paths)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -221,7 +224,28 @@ void Print(const char* path, const Figures& f) {
 
 }  // namespace
 
+int Serve(int port) {
+  auto network = CreateJobNetwork();
+  if (!network) {
+    std::printf("relay_bench: %s\n", network.error().message().c_str());
+    return 1;
+  }
+  auto relay = ApiRelay::StartInward(*network, port);
+  if (relay) {
+    std::printf("%d %d\n", network->keeper_pid, (*relay)->listen_port());
+    std::fflush(stdout);
+    for (char c; ::read(0, &c, 1) > 0;) {
+    }
+    relay->reset();
+  } else {
+    std::printf("relay_bench: %s\n", relay.error().message().c_str());
+  }
+  ReleaseJobNetwork(*network);
+  return relay ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string_view(argv[1]) == "serve") return Serve(std::atoi(argv[2]));
   int connections = argc > 1 ? std::atoi(argv[1]) : 64;
   double seconds = argc > 2 ? std::atof(argv[2]) : 5;
   auto network = CreateJobNetwork();
