@@ -4,6 +4,9 @@
 // this machine's network ("dialed": no relay at all), side by side in one run. Reports, for each path: the p50/p99
 // latency of one connection's sequential requests, requests/s and p50 at N connections, and the
 // time to open a new connection and get its first answer. Needs root (a thread joins the network).
+// Its clients and server are a thread per connection: at 64 connections some 130 threads share the
+// cores with the relay's one, which makes its ratio a worst case; bench/relay_bench.sh adds wrk on
+// nginx (a few threads, as the gateway and a model server have).
 //
 // Usage: relay_bench [connections (64)] [seconds per throughput run (5)]
 //        relay_bench serve PORT: makes a job network and an inward relay to PORT inside it, prints
