@@ -44,7 +44,8 @@ class ServingCliTest : public testing::PlatformTest {
       if (token.empty()) continue;
       auto list = CallWith(token, "GET", "/api/v1/serving");
       if (!list || list->status != 200) continue;
-      for (const auto& instance : json::parse(list->body).at("instances").as_array())
+      json::value instances = json::parse(list->body);
+      for (const auto& instance : instances.at("instances").as_array())
         CallWith(token, "DELETE", "/api/v1/serving/" + std::string(instance.at("name").as_string()));
     }
   }
@@ -197,7 +198,8 @@ TEST_F(ServingCliTest, BadArgumentsAreRefusedBeforeAnythingIsSentOrGetTheServers
 
   Outcome zero = Cli({"serving", "scale", "fit", "0"});
   EXPECT_EQ(zero.exit_code, 1) << zero;
-  EXPECT_NE(zero.err.find("(to stop every replica: paddlecloud serving deactivate fit)"), std::string::npos) << zero;
+  EXPECT_NE(zero.err.find("replicas"), std::string::npos) << zero;
+  EXPECT_NE(zero.err.find("deactivate"), std::string::npos) << zero;  // the server says how to stop every replica
   Outcome many = Cli({"serving", "scale", "fit", "65"});
   EXPECT_EQ(many.exit_code, 1) << many;
   EXPECT_NE(many.err.find("replicas"), std::string::npos) << many;

@@ -62,13 +62,11 @@ std::string Fixed(double value, const char* format) {
   return text;
 }
 
-// "1 CPU, 1.0 GiB memory, 0 GPUs" per replica.
+// "500m CPU, 256Mi memory, 0 GPUs" per replica.
 std::string ResourcesText(const json::value& instance) {
-  std::string cpu = StringAt(instance, {"resources", "cpu"});
-  if (auto n = NumberAt(instance, {"resources", "cpu"})) cpu = Fixed(*n, "%g");
   std::int64_t gpus = IntAt(instance, {"resources", "gpus"});
-  return cpu + " CPU, " + FormatBytes(static_cast<std::uint64_t>(IntAt(instance, {"resources", "memory_bytes"}))) +
-         " memory, " + std::to_string(gpus) + (gpus == 1 ? " GPU" : " GPUs");
+  return StringAt(instance, {"resources", "cpu"}) + " CPU, " + StringAt(instance, {"resources", "memory"}) + " memory, " +
+         std::to_string(gpus) + (gpus == 1 ? " GPU" : " GPUs");
 }
 
 // "2 replicas of 1 CPU, 1.0 GiB memory, 0 GPUs"
@@ -313,13 +311,7 @@ int ScaleServing(const ServingScaleFlags& flags, const Environment& env) {
   auto client = ConnectSignedIn(flags.connection, env, exit_code);
   if (!client) return exit_code;
   auto scaled = client->Call("POST", InstancePath(flags.name) + "/scale", json::object{{"replicas", flags.replicas}});
-  if (!scaled) {
-    Status error = scaled.error();
-    if (flags.replicas == 0 && error.code() == Code::kInvalidArgument)
-      error = Status::Of(error.code(), error.message() + " (to stop every replica: paddlecloud serving deactivate " +
-                                           flags.name + ")", error.field());
-    return FailRequest(*client, error);
-  }
+  if (!scaled) return FailRequest(*client, scaled.error());
   std::cout << "Scaling " << flags.name << " to " << ReplicasText(*scaled) << ": " << ServingStateText(*scaled) << "\n";
   if (!flags.wait) return kExitOk;
   return ReportInstance(*client, std::move(*scaled), true);

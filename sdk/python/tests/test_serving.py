@@ -95,6 +95,7 @@ class ServingTestCase(unittest.TestCase):
 
     def test_an_onnx_model_from_the_cloud_answers_as_numpy_does(self):
         models = os.path.join(self.tmp.name, "onnx")
+        os.makedirs(models)
         made = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "src", "model_server", "make_test_models.py"),
                                models], capture_output=True, text=True)
         if made.returncode != 0:
