@@ -162,6 +162,24 @@ TEST_F(ServingCliTest, AFolderIsUploadedAndModelPyChoosesThePythonRuntime) {
   EXPECT_EQ(bad.err.rfind("paddlecloud: HTTP 400: ", 0), 0u) << bad;  // the worker's message
 }
 
+// A client application's invoke-only token calls the gateway by ACCOUNT/NAME, and nothing else.
+TEST_F(ServingCliTest, AnInvokeOnlyTokenPredictsByAccountSlashName) {
+  ASSERT_EQ(Cli({"serve", models_ + "/fit_a_line.onnx", "--name", "fit", "--cpu", "100m", "--mem", "128Mi", "--wait"}, 180s)
+                .exit_code,
+            0);
+  auto created = CallWith(token_, "POST", "/api/v1/me/tokens", json::object{{"name", "client app"}, {"scope", "invoke"}});
+  ASSERT_EQ(created->status, 201) << created->body;
+  std::string invoke(json::parse(created->body).at("token").as_string());
+  std::vector<double> expected;
+  std::string request = FitRequest(expected);
+  ExpectAnswer(Cli({"predict", "sam-lab/fit", "--json", request}, 60s, invoke), expected);
+  Outcome by_name = Cli({"predict", "fit", "--json", request}, 60s, invoke);
+  EXPECT_EQ(by_name.exit_code, 1) << by_name;
+  EXPECT_NE(by_name.err.find("an invoke-only token calls the instance as ACCOUNT/fit"), std::string::npos) << by_name;
+  Outcome list = Cli({"serving", "list"}, 60s, invoke);
+  EXPECT_EQ(list.exit_code, 1) << list;
+}
+
 TEST_F(ServingCliTest, BadArgumentsAreRefusedBeforeAnythingIsSentOrGetTheServersMessage) {
   std::ofstream(home_ + "/notes.txt") << "x";
   struct Case {

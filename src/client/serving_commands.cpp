@@ -381,7 +381,13 @@ int Predict(const PredictFlags& flags, const Environment& env) {
   std::string target = DirectInferTarget(flags.name);
   if (target.empty()) {
     auto instance = client->Call("GET", InstancePath(flags.name));
-    if (!instance) return FailSignedIn(*client, instance.error());
+    if (!instance) {
+      Status error = instance.error();
+      if (error.details().count("reason") && error.details().at("reason") == "token_scope")
+        error = Status::Of(error.code(), error.message() + "; an invoke-only token calls the instance as ACCOUNT/" +
+                                             flags.name + " (paddlecloud predict ACCOUNT/" + flags.name + " ...)");
+      return FailSignedIn(*client, error);
+    }
     target = StringAt(*instance, {"infer_url"});
     if (target.empty()) return Fail(Status::Internal("the server's answer names no infer_url for " + flags.name));
   }

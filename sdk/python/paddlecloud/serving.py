@@ -391,7 +391,13 @@ def predict(name: str, inputs: Dict[str, Any], outputs: Optional[Sequence[str]] 
         serving = Serving(client, {"name": instance, "url": base,
                                    "infer_url": f"{base}/v2/models/{urllib.parse.quote(instance, safe='')}/infer"})
     else:
-        serving = get_serving(name, client)
+        try:
+            serving = get_serving(name, client)
+        except ApiError as e:
+            if e.details.get("reason") != "token_scope":
+                raise
+            raise ApiError(e.status, e.code, f"{e.message}; an invoke-only token calls the instance as "
+                                             f"predict(\"ACCOUNT/{name}\", ...)", e.details) from None
     return serving.predict(inputs, outputs)
 
 

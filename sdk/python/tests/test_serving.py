@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from paddlecloud import ApiError, get_serving, predict, serve, serving_instances, upload  # noqa: E402
+from paddlecloud import ApiError, Client, get_serving, predict, serve, serving_instances, upload  # noqa: E402
 from test_client import REPO, signed_up_client, start_server, stop_server  # noqa: E402
 
 try:
@@ -112,6 +112,16 @@ class ServingTestCase(unittest.TestCase):
         for got, want in zip(flat, reference["outputs"]["y"]["data"], strict=True):
             self.assertAlmostEqual(got, want, delta=1e-5)
         self.assertEqual(fit.metadata()["inputs"][0]["datatype"], "FP32")
+
+        # A client application's invoke-only token: ACCOUNT/NAME, and nothing else.
+        invoke = Client(self.url, token=self.client.request("POST", "/api/v1/me/tokens",
+                                                            {"name": "client app", "scope": "invoke"})["token"])
+        y = predict("sal-lab/fit", {"x": rows}, client=invoke)["y"]
+        self.assertEqual(y.ravel().tolist() if np is not None else [v for row in y for v in row], flat)
+        with self.assertRaises(ApiError) as caught:
+            predict("fit", {"x": rows}, client=invoke)
+        self.assertEqual(caught.exception.status, 403)
+        self.assertIn('predict("ACCOUNT/fit", ...)', caught.exception.message)
         fit.delete()
 
     def test_bad_arguments_name_the_field_and_a_taken_name_is_refused_before_the_upload(self):
