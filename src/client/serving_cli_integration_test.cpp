@@ -162,6 +162,17 @@ TEST_F(ServingCliTest, AFolderIsUploadedAndModelPyChoosesThePythonRuntime) {
   EXPECT_EQ(bad.err.rfind("paddlecloud: HTTP 400: ", 0), 0u) << bad;  // the worker's message
 }
 
+// --wait ends when the instance fails, with the server's reason and the end of the replica's log.
+TEST_F(ServingCliTest, WaitReportsAModelTheRuntimeCannotLoad) {
+  std::ofstream(home_ + "/broken.onnx") << "not a model";
+  Outcome served = Cli({"serve", home_ + "/broken.onnx", "--name", "broken", "--cpu", "100m", "--mem", "128Mi", "--wait"},
+                       120s);
+  EXPECT_EQ(served.exit_code, 1) << served;
+  EXPECT_NE(served.err.find("paddlecloud: serving instance broken did not get ready: failed"), std::string::npos) << served;
+  EXPECT_NE(served.err.find("OpenCV cannot load /model/broken.onnx"), std::string::npos) << served;
+  EXPECT_EQ(served.out.find("URL:"), std::string::npos) << served;
+}
+
 // A client application's invoke-only token calls the gateway by ACCOUNT/NAME, and nothing else.
 TEST_F(ServingCliTest, AnInvokeOnlyTokenPredictsByAccountSlashName) {
   ASSERT_EQ(Cli({"serve", models_ + "/fit_a_line.onnx", "--name", "fit", "--cpu", "100m", "--mem", "128Mi", "--wait"}, 180s)

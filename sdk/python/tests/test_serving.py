@@ -142,6 +142,16 @@ class ServingTestCase(unittest.TestCase):
         self.assertEqual((caught.exception.status, caught.exception.field), (400, "replicas"))
         held.delete()
 
+    def test_waiting_for_a_model_the_runtime_cannot_load_raises_its_reason(self):
+        broken = os.path.join(self.tmp.name, "broken.onnx")
+        with open(broken, "w") as f:
+            f.write("not a model")
+        with self.assertRaises(RuntimeError) as caught:
+            serve(broken, "broken", cpu="100m", memory="128Mi", client=self.client, timeout=120)
+        self.assertIn("serving instance broken did not get ready: failed", str(caught.exception))
+        self.assertIn("OpenCV cannot load /model/broken.onnx", str(caught.exception))
+        get_serving("broken", client=self.client).delete()
+
     def test_another_accounts_instance_is_not_found(self):
         mine = serve(self.model, "private", runtime="python", cpu="100m", memory="128Mi", client=self.client,
                      wait=False)
