@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/http_client.h"
 #include "testing/platform_fixture.h"
 #include "testing/server_process.h"
 
@@ -259,11 +260,14 @@ TEST_F(ServingTest, WhoMayCallAnInstance) {
       },
       10s));
 
-  // A body over the gateway's limit is refused before it reaches a replica.
-  std::string huge(100 << 20, ' ');
-  auto too_big = CallWith(ann_, "POST", infer, json::value(huge));
+  // A body over the gateway's limit is refused from its Content-Length, before it is sent.
+  testing::RawConnection connection(addr_);
+  ASSERT_TRUE(connection.Send("POST " + infer + " HTTP/1.1\r\nHost: " + addr_ + "\r\nAuthorization: Bearer " + ann_ +
+                              "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(100 << 20) +
+                              "\r\n\r\n{\"inputs\": ["));
+  auto too_big = connection.ReadReply(10s);
   ASSERT_TRUE(too_big);
-  EXPECT_EQ(too_big->status, 413);
+  EXPECT_EQ(too_big->status, 413) << too_big->body;
   ExpectFitAnswer(Json(ann_, "POST", infer, FitRequest()), 1e-4);
 }
 
@@ -320,7 +324,9 @@ TEST_F(ServingTest, BadLaunchesAreRefusedNamingTheField) {
   };
   for (const auto& c : cases) {
     auto error = Json(ann_, "POST", "/api/v1/serving", c.spec, c.status);
-    if (!c.field.empty()) EXPECT_EQ(ErrorField(error), c.field) << json::serialize(c.spec) << " " << error;
+    if (!c.field.empty()) {
+      EXPECT_EQ(ErrorField(error), c.field) << json::serialize(c.spec) << " " << error;
+    }
   }
   // Another account's model is not found.
   Json(eve_, "POST", "/api/v1/serving", json::object{{"name", "steal"}, {"model", "models/fit"}}, 404);
