@@ -324,7 +324,8 @@ def follow_log(client: Client, log_path: str, label: str, tail: int = 100,
             yield from resume.rest()
             return
         if time.monotonic() - last_contact > retry_for:
-            raise ApiError(0, "unreachable", f"the log stream of {label} stayed away for {retry_for:g} s without its end")
+            raise ApiError(0, "unreachable",
+                           f"the log stream of {label} stayed away for {retry_for:g} s without its end")
         time.sleep(0.2 if attempt == 0 else 1.0)
 
 
@@ -416,5 +417,6 @@ def get_job(job_id: int, client: Optional[Client] = None) -> Job:
     return Job(client, client.request("GET", f"/api/v1/jobs/{job_id}"))
 
 
-__all__ = ["ApiError", "Job", "LogText", "create_cloud_job", "follow_log", "get_job", "in_notebook", "list_jobs", "notebook_workdir",
+__all__ = ["ApiError", "Job", "LogText", "create_cloud_job", "follow_log", "get_job", "in_notebook", "list_jobs",
+           "notebook_workdir",
            "pack_directory", "upload_package"]

@@ -241,7 +241,8 @@ class Serving:
             time.sleep(poll)
         if self.state not in READY_STATES:
             why = ": ".join(x for x in (self.data.get("reason"), self.data.get("message")) if x)
-            raise RuntimeError(f"serving instance {self.name} did not get ready: {self.state}" + (f" ({why})" if why else ""))
+            raise RuntimeError(f"serving instance {self.name} did not get ready: {self.state}"
+                               + (f" ({why})" if why else ""))
         return self
 
     def scale(self, replicas: int, wait: bool = False) -> "Serving":
