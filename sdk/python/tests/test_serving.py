@@ -35,7 +35,9 @@ class ServingTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(cls.tmp.cleanup)
         cls.proc, cls.url, data, cls.log = start_server(cls.tmp.name)
+        cls.addClassCleanup(stop_server, cls.proc, cls.log)  # also when the rest of the set-up fails
         cls.client = signed_up_client(cls.url, data, "sal@example.com", "sal-lab", "sdk serving test")
         cls.other = signed_up_client(cls.url, data, "eve@example.com", "eve-lab", "sdk serving test")
         cls.model = os.path.join(cls.tmp.name, "tripler")
@@ -50,8 +52,6 @@ class ServingTestCase(unittest.TestCase):
         for client in (cls.client, cls.other):  # replicas are pods: none may outlive the test
             for instance in serving_instances(client=client):
                 instance.delete()
-        stop_server(cls.proc, cls.log)
-        cls.tmp.cleanup()
 
     def test_serve_a_local_python_model_predict_scale_deactivate_activate_delete(self):
         seen = []
