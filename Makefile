@@ -37,6 +37,7 @@ test-sdk:
 	@echo "==> Python SDK tests"
 	@PADDLECLOUD_BIN=$(abspath $(BUILD_DIR))/paddlecloud python3 -m unittest discover -s sdk/python/tests
 	@/usr/bin/python3 -m unittest discover -s sdk/serving/tests
+	@PADDLECLOUD_BIN=$(abspath $(BUILD_DIR))/paddlecloud /usr/bin/python3 -m unittest discover -s sdk/python/tests -p "test_serving*.py"
 
 test-examples:
 	@echo "==> examples (distributed fit_a_line with numpy)"

@@ -485,6 +485,11 @@ Status ErrorFromResponse(int http_status, std::string_view body, std::string_vie
         status.WithDetail(std::string(key), value.is_string() ? std::string(value.as_string()) : json::serialize(value));
       }
     }
+  } else if (const json::value* text = !ec && parsed.is_object() ? parsed.as_object().if_contains("error") : nullptr;
+             text && text->is_string()) {
+    // The Open Inference Protocol's error (a model server behind the inference gateway).
+    status = Status::Of(CodeFromHttpStatus(http_status),
+                        "HTTP " + std::to_string(http_status) + ": " + Printable(text->as_string(), 2000));
   } else {
     std::string message = "server answered HTTP " + std::to_string(http_status);
     std::string snippet = Printable(body, 200);

@@ -14,7 +14,9 @@
 // tunnel or asks for credentials (407, or 401 to a CONNECT) is the same error with a reason naming the proxy's URL; an error answer of the API
 // ({"error":{"code","message","details"}}) becomes a Status with the server's code mapped back
 // (unknown codes by HTTP status), its message kept, details.field as field() and the other
-// details as details() (Retry-After as details()["retry_after"]). Secrets (the token, request
+// details as details() (Retry-After as details()["retry_after"]); the Open Inference Protocol's
+// {"error": "<message>"} (a model server behind the inference gateway) is "HTTP <status>: <message>"
+// with the Code of the HTTP status. Secrets (the token, request
 // bodies) never appear in a Status message.
 #pragma once
 

@@ -252,6 +252,16 @@ TEST(ApiClientTest, ErrorAnswersMapBackToStatus) {
   EXPECT_EQ(ErrorFromResponse(500, "").code(), Code::kInternal);
 }
 
+// A model server behind the inference gateway answers errors in the Open Inference Protocol's shape.
+TEST(ApiClientTest, AnInferenceErrorKeepsTheModelServersMessage) {
+  Status s = ErrorFromResponse(400, R"({"error": "input 'x': shape [2] has 2 elements, the model wants 13"})");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "HTTP 400: input 'x': shape [2] has 2 elements, the model wants 13");
+  s = ErrorFromResponse(500, R"({"error": "ValueError: boom"})");
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(s.message(), "HTTP 500: ValueError: boom");
+}
+
 // A port on 127.0.0.1 that nobody listens on (bound, then released).
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -7,11 +7,11 @@
 #include <iostream>
 #include <thread>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include "client/api_client.h"
 #include "client/job_lookup.h"
+#include "client/log_follow.h"
 #include "client/output.h"
 #include "client/package.h"
 #include "client/terminal.h"
@@ -27,6 +27,10 @@ using namespace std::chrono_literals;
 constexpr int kMaxTail = 100'000;  // the server's bound on `tail`
 
 std::string JobPath(std::int64_t id) { return "/api/v1/jobs/" + std::to_string(id); }
+
+std::string PodLogPath(std::int64_t id, const std::string& pod) {
+  return JobPath(id) + "/pods/" + EncodeComponent(pod) + "/logs";
+}
 
 std::string Dashboard(const ApiClient& client, std::int64_t id) { return client.server() + "/jobs/" + std::to_string(id); }
 
@@ -60,85 +64,6 @@ Result<std::string> ResolvePod(const json::value& job, const std::string& wanted
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   return Err(Status::NotFound("job " + JobLabel(job) + " has no pod '" + wanted + "'" +
                               (list.empty() ? std::string() : "; its pods: " + list)));
-}
-
-// Prints a pod's log from `from` up to its current end (range reads); returns the new end.
-Result<std::uint64_t> PrintRange(ApiClient& client, const std::string& log_path, std::uint64_t from,
-                                 std::uint64_t until = UINT64_MAX) {
-  while (from < until) {
-    std::uint64_t length = std::min<std::uint64_t>(until - from, 1 << 20);
-    auto range = client.Call("GET", log_path + "?offset=" + std::to_string(from) + "&length=" + std::to_string(length));
-    if (!range) return Err(range.error());
-    std::string text = StringAt(*range, {"text"});
-    if (text.empty()) break;
-    std::cout << text << std::flush;
-    from += text.size();
-  }
-  return from;
-}
-
-// Prints a pod's log as it is written (the last `tail` lines first) until the job ends; returns
-// the job's final state. A dropped stream is picked up again where it left off.
-Result<std::string> FollowLog(ApiClient& client, std::int64_t job_id, const std::string& pod, int tail) {
-  std::string log_path = JobPath(job_id) + "/pods/" + EncodeComponent(pod) + "/logs";
-  std::optional<std::uint64_t> next;  // the byte offset after what was printed
-  std::string end_state;
-  Status failure;
-  auto last_contact = Clock::now();
-  for (int attempt = 0;; ++attempt) {
-    SseDecoder decoder;
-    auto handle = [&](const std::string& event, const std::string& data) {
-      boost::system::error_code ec;
-      json::value parsed = json::parse(data, ec);
-      if (ec) return true;
-      if (event == "end") {
-        end_state = StringAt(parsed, {"state"});
-        return false;
-      }
-      if (event != "log") return true;
-      auto offset = static_cast<std::uint64_t>(IntAt(parsed, {"offset"}));
-      std::string text = StringAt(parsed, {"text"});
-      if (next && offset > *next) {  // a gap while the stream was down: read it by range
-        auto filled = PrintRange(client, log_path, *next, offset);
-        if (!filled) {
-          failure = filled.error();
-          return false;
-        }
-      }
-      if (next && offset < *next) {  // already printed
-        std::uint64_t skip = *next - offset;
-        if (skip >= text.size()) return true;
-        text.erase(0, skip);
-        offset = *next;
-      }
-      std::cout << text << std::flush;
-      next = offset + text.size();
-      return true;
-    };
-    std::string target = log_path + "/stream?tail=" + std::to_string(next ? 0 : tail);
-    Status streamed = client.Stream(
-        target,
-        [&](std::string_view chunk) {
-          last_contact = Clock::now();  // events and keep-alives alike
-          return decoder.Feed(chunk, handle);
-        },
-        60s, {{"Accept", "text/event-stream"}});
-    if (!failure.ok()) return Err(failure);
-    if (!end_state.empty()) {
-      if (next) {  // what was written after the stream's last event
-        auto rest = PrintRange(client, log_path, *next);
-        if (!rest) return Err(rest.error());
-      }
-      return end_state;
-    }
-    if (!streamed.ok() && streamed.code() != Code::kUnavailable) return Err(streamed);
-    // The stream broke (server restart, network): try again for a minute.
-    if (Clock::now() - last_contact > 60s) {
-      if (!streamed.ok()) return Err(streamed);
-      return Err(Status::Unavailable("the log stream of " + pod + " keeps ending without the job's end"));
-    }
-    std::this_thread::sleep_for(attempt == 0 ? 200ms : 1s);
-  }
 }
 
 // Progress of an upload on stderr: a redrawn line on a terminal, else one line at the end.
@@ -273,7 +198,7 @@ int SubmitJob(const SubmitFlags& flags, const Environment& env) {
   auto pod = ResolvePod(*detail, "");
   if (!pod) return Fail(pod.error());
   std::cerr << "Following the log of " << *pod << " until the job ends (Ctrl-C stops following, not the job)\n";
-  auto state = FollowLog(*client, id, *pod, kMaxTail);
+  auto state = FollowLog(*client, PodLogPath(id, *pod), *pod, kMaxTail);
   if (!state) return FailSignedIn(*client, state.error());
   return ReportEnd(*client, id, name, *state);
 }
@@ -329,12 +254,12 @@ int JobLogs(const LogsFlags& flags, const Environment& env) {
   if (!pod) return Fail(pod.error());
   std::int64_t id = IntAt(*job, {"id"});
   if (flags.follow) {
-    auto state = FollowLog(*client, id, *pod, flags.lines);
+    auto state = FollowLog(*client, PodLogPath(id, *pod), *pod, flags.lines);
     if (!state) return FailSignedIn(*client, state.error());
     std::cerr << "Job " << JobLabel(*job) << " " << *state << "\n";
     return kExitOk;
   }
-  auto log = client->Call("GET", JobPath(id) + "/pods/" + EncodeComponent(*pod) + "/logs?tail=" + std::to_string(flags.lines));
+  auto log = client->Call("GET", PodLogPath(id, *pod) + "?tail=" + std::to_string(flags.lines));
   if (!log) return FailSignedIn(*client, log.error());
   std::string text = StringAt(*log, {"text"});
   std::cout << text;

@@ -16,6 +16,7 @@
 #include "client/api_client.h"
 #include "client/output.h"
 #include "client/terminal.h"
+#include "client/wait_progress.h"
 
 extern char** environ;
 
@@ -61,39 +62,12 @@ std::string LogTail(const json::value& notebook) {
   return text;
 }
 
-// Shows a starting notebook's state and wait reason on stderr: redrawn in place on a terminal,
-// else one line per change.
-class StartProgress {
- public:
-  StartProgress() : tty_(StderrIsTerminal()), start_(Clock::now()) {}
-  void operator()(const json::value& notebook) {
-    std::string state = StateText(notebook);
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start_).count();
-    if (tty_) {
-      std::cerr << "\rNotebook " << state << "  " << FormatAge(seconds) << "\x1b[K" << std::flush;
-      drawn_ = true;
-    } else if (state != last_) {
-      std::cerr << "Notebook " << state << "\n";
-    }
-    last_ = state;
-  }
-  void Finish() {
-    if (drawn_) std::cerr << "\n";
-  }
-
- private:
-  bool tty_;
-  Clock::time_point start_;
-  std::string last_;
-  bool drawn_ = false;
-};
-
 // Polls the notebook until it leaves `starting`; Unavailable past kStartDeadline.
 Result<json::value> WaitUntilStarted(ApiClient& client, json::value notebook) {
-  StartProgress progress;
+  WaitProgress progress("Notebook");
   auto deadline = Clock::now() + kStartDeadline;
   while (StringAt(notebook, {"state"}) == "starting") {
-    progress(notebook);
+    progress.Show(StateText(notebook));
     if (Clock::now() >= deadline) {
       progress.Finish();
       return Err(Status::Unavailable("the notebook is still " + StateText(notebook) +

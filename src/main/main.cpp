@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "client/usage_commands.h"
 #include "client/board_commands.h"
 #include "client/notebook_commands.h"
+#include "client/serving_commands.h"
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
@@ -297,6 +299,91 @@ void AddNotebookCommands(Commands& commands) {
   commands.Add(open, [open_flags] { return client::OpenNotebook(*open_flags, client::ProcessEnvironment()); });
 }
 
+// Serving instances (docs/serving.md): `paddlecloud serve`, `serving ...` and `predict`.
+void AddServeCommand(Commands& commands) {
+  namespace client = paddlecloud::client;
+  auto [serve, serve_flags] = commands.Add(
+      "serve", "Launch a model as an HTTP inference service (Open Inference Protocol v2)", client::Serve);
+  AddConnectionOptions(serve, serve_flags.connection);
+  serve->add_option("MODEL_PATH", serve_flags.model,
+                    "Cloud path of the model (models/fit, pc:models/fit), or a local folder, .onnx or .tar.gz "
+                    "(uploaded first to models/NAME/)")
+      ->required();
+  serve->add_option("--name", serve_flags.name, "Instance name: 1-40 of a-z 0-9 '-'; its URL's last part")->required();
+  serve->add_option("--runtime", serve_flags.runtime,
+                    "onnx, python or command [default: command with --command, python with --model-py, else onnx]")
+      ->check(CLI::IsMember({"onnx", "python", "command"}));
+  serve->add_option("--model-file", serve_flags.model_file, "Runtime onnx: the .onnx file in the model [default: the only one]");
+  serve->add_option("--model-py", serve_flags.model_py, "Runtime python: a local model.py to serve the model with");
+  serve->add_option("--command", serve_flags.command, "Runtime command: run by /bin/sh in the model, serving v2 on $PORT");
+  serve->add_option("--replicas", serve_flags.replicas, "Number of replicas [default: 1]")->check(CLI::NonNegativeNumber);
+  serve->add_option("--cpu", serve_flags.cpu, "CPU per replica (\"1\", \"500m\") [default: the server's, 1]");
+  serve->add_option("--mem", serve_flags.memory, "Memory per replica (\"512Mi\", \"2Gi\") [default: the server's, 1Gi]");
+  serve->add_option("--gpu", serve_flags.gpus, "GPUs per replica [default: 0]")->check(CLI::NonNegativeNumber);
+  serve->add_flag("--public", serve_flags.is_public, "Anyone may call it, without a token");
+  serve->add_flag("--wait", serve_flags.wait, "Wait until every replica is ready, then print the URLs");
+  serve->footer(std::string(kClientFooter) +
+                "\nMODEL_PATH is local when it exists here (or starts with /, ./ or ../): a folder, an .onnx file or a\n"
+                "tar.gz archive, uploaded to models/NAME/ with progress on stderr (resumable: run the command again).\n"
+                "Call it with `paddlecloud predict NAME --json request.json`, or any KServe v2 client at the printed\n"
+                "URL with `Authorization: Bearer <API token>`.");
+}
+
+void AddServingGroup(Commands& commands) {
+  namespace client = paddlecloud::client;
+  CLI::App* serving = commands.app().add_subcommand("serving", "List, scale, deactivate, activate or delete serving instances");
+  serving->require_subcommand(1);
+  auto list_flags = std::make_shared<client::ServingListFlags>();
+  CLI::App* list = serving->add_subcommand("list", "Your serving instances: replicas, QPS, p99 latency, errors, state, URL");
+  AddConnectionOptions(list, list_flags->connection);
+  list->add_option("-o,--output", list_flags->output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  commands.Add(list, [list_flags] { return client::ListServing(*list_flags, client::ProcessEnvironment()); });
+
+  auto scale_flags = std::make_shared<client::ServingScaleFlags>();
+  CLI::App* scale = serving->add_subcommand("scale", "Change the number of replicas (no request is dropped)");
+  AddConnectionOptions(scale, scale_flags->connection);
+  scale->add_option("name", scale_flags->name, "Instance name")->required();
+  scale->add_option("replicas", scale_flags->replicas, "Number of replicas")->required();
+  scale->add_flag("--wait", scale_flags->wait, "Wait until every replica is ready");
+  commands.Add(scale, [scale_flags] { return client::ScaleServing(*scale_flags, client::ProcessEnvironment()); });
+
+  using NameCommand = int (*)(const client::ServingNameFlags&, const client::Environment&);
+  for (auto [verb, description, run] :
+       {std::tuple<const char*, const char*, NameCommand>{
+            "deactivate", "Stop its replicas once their requests are answered; it stays listed", client::DeactivateServing},
+        {"activate", "Start a deactivated instance again, with its last number of replicas", client::ActivateServing},
+        {"delete", "Stop it and forget it, with its model snapshot, logs and metrics", client::DeleteServing}}) {
+    auto flags = std::make_shared<client::ServingNameFlags>();
+    CLI::App* command = serving->add_subcommand(verb, description);
+    AddConnectionOptions(command, flags->connection);
+    command->add_option("name", flags->name, "Instance name")->required();
+    if (run == client::ActivateServing) command->add_flag("--wait", flags->wait, "Wait until every replica is ready");
+    commands.Add(command, [flags, run] { return run(*flags, client::ProcessEnvironment()); });
+  }
+
+  auto logs_flags = std::make_shared<client::ServingLogsFlags>();
+  CLI::App* logs = serving->add_subcommand("logs", "Print a replica's log");
+  AddConnectionOptions(logs, logs_flags->connection);
+  logs->add_option("name", logs_flags->name, "Instance name")->required();
+  logs->add_option("--replica", logs_flags->replica, "Replica index")->check(CLI::NonNegativeNumber)->capture_default_str();
+  logs->add_option("-n,--lines", logs_flags->lines, "Print the last N lines")
+      ->check(CLI::Range(0, 100000))->capture_default_str();
+  logs->add_flag("-f,--follow", logs_flags->follow, "Keep printing new lines until the replica's log ends, or Ctrl-C");
+  commands.Add(logs, [logs_flags] { return client::ServingLogs(*logs_flags, client::ProcessEnvironment()); });
+
+  auto [predict, predict_flags] =
+      commands.Add("predict", "Send an inference request (Open Inference Protocol v2) to a serving instance", client::Predict);
+  AddConnectionOptions(predict, predict_flags.connection);
+  predict->add_option("name", predict_flags.name,
+                      "Instance name, or ACCOUNT/NAME (e.g. for a public instance of another account)")
+      ->required();
+  predict->add_option("--json", predict_flags.json_file, "The v2 request body: a JSON file, or - for stdin")->required();
+  predict->footer(std::string(kClientFooter) +
+                  "\nExample request: {\"inputs\": [{\"name\": \"x\", \"shape\": [1, 13], \"datatype\": \"FP32\", "
+                  "\"data\": [...]}]}.\nThe answer is printed as the model gives it: {\"model_name\", \"outputs\": [...]}.");
+}
+
 // Files: datasets, models, workspace (docs/files.md).
 void AddFileCommands(Commands& commands) {
   namespace client = paddlecloud::client;
@@ -420,6 +507,8 @@ int main(int argc, char** argv) {
   AddUsageCommands(commands);
   AddBoardCommands(commands);
   AddNotebookCommands(commands);
+  AddServeCommand(commands);
+  AddServingGroup(commands);
   AddFileCommands(commands);
   AddSharingCommands(commands);
   AddAdminCommands(commands);

@@ -10,14 +10,16 @@
     from paddlecloud import account_quota      # the account's quota and what is in use
     from paddlecloud import draw_board, LogWriter   # training curves on the Paddle Board (docs/board.md)
     from paddlecloud import board_run          # outside a job: draw_board records to a named standalone run
+    from paddlecloud import serve, predict, serving_instances   # models as inference services (docs/serving.md)
 """
 from .client import ApiError, Client, load_settings
 from .files import download, get_entry, list_files, make_folder, move, remove, storage_usage, upload
 from .jobs import Job, create_cloud_job, get_job, list_jobs, pack_directory, upload_package
 from .usage import JobUsage, PodUsage, account_quota, account_usage
 from .board import LogWriter, board_run, draw_board
+from .serving import Serving, get_serving, predict, serve, serving_instances
 
-__all__ = ["ApiError", "Client", "Job", "JobUsage", "LogWriter", "PodUsage", "account_quota", "account_usage", "board_run", "create_cloud_job", "download", "draw_board",
-           "get_entry", "get_job", "list_files", "list_jobs", "load_settings", "make_folder", "move", "pack_directory",
-           "remove", "storage_usage", "upload", "upload_package"]
+__all__ = ["ApiError", "Client", "Job", "JobUsage", "LogWriter", "PodUsage", "Serving", "account_quota", "account_usage", "board_run", "create_cloud_job", "download", "draw_board",
+           "get_entry", "get_job", "get_serving", "list_files", "list_jobs", "load_settings", "make_folder", "move", "pack_directory",
+           "predict", "remove", "serve", "serving_instances", "storage_usage", "upload", "upload_package"]
 __version__ = "0.1.0"

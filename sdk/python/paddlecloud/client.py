@@ -129,15 +129,17 @@ class Client:
         return json.loads(payload) if payload else None
 
     # -- plumbing -----------------------------------------------------------------------------
-    def request(self, method: str, path: str, body: Any = None, query: Optional[Dict[str, Any]] = None) -> Any:
-        """Sends a JSON request; returns the decoded JSON answer (None for an empty one)."""
+    def request(self, method: str, path: str, body: Any = None, query: Optional[Dict[str, Any]] = None,
+                timeout: Optional[float] = None) -> Any:
+        """Sends a JSON request; returns the decoded JSON answer (None for an empty one). `timeout`
+        (seconds) replaces the client's for this request."""
         if query:
             path += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
         data = None if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        with self._open(method, path, data, headers) as response:
+        with self._open(method, path, data, headers, timeout) as response:
             payload = response.read()
         return json.loads(payload) if payload else None
 
@@ -215,8 +217,9 @@ def _api_error(e: "urllib.error.HTTPError") -> ApiError:
 
 
 def error_from_body(status: int, raw: bytes, reason: str = "") -> ApiError:
-    """The ApiError of a refused request from its status and body: the server's {"error": {...}}, the
-    checks of a 503 from /readyz, or the start of any other body (``reason`` or "HTTP <status>" when empty)."""
+    """The ApiError of a refused request from its status and body: the server's {"error": {...}}, a
+    model server's {"error": "message"} (code "inference_error"), the checks of a 503 from /readyz, or
+    the start of any other body (``reason`` or "HTTP <status>" when empty)."""
     try:
         body = json.loads(raw)
     except (ValueError, TypeError):
@@ -224,6 +227,8 @@ def error_from_body(status: int, raw: bytes, reason: str = "") -> ApiError:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         return ApiError(status, err.get("code", "unknown"), err.get("message", ""), err.get("details"))
+    if isinstance(body, dict) and isinstance(body.get("error"), str):  # a model server's (Open Inference Protocol)
+        return ApiError(status, "inference_error", body["error"])
     if isinstance(body, dict) and "checks" in body:  # /readyz answers 503 with its checks
         return ApiError(status, "unavailable", body.get("status", ""), {"checks": body["checks"]})
     return ApiError(status, "http_error", raw.decode(errors="replace")[:200] or reason or f"HTTP {status}")

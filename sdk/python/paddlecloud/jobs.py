@@ -232,32 +232,7 @@ class Job:
         """
         pod = pod or self._first_trainer()
         log_path = f"/api/v1/jobs/{self.id}/pods/{urllib.parse.quote(pod)}/logs"
-        resume = _LogResume(self.client, log_path)
-        last_contact = time.monotonic()
-        for attempt in itertools.count():
-            ended = False
-            try:
-                stream = self.client.stream(f"{log_path}/stream?tail={tail if resume.next is None else 0}")
-                for event, data in stream:
-                    last_contact = time.monotonic()
-                    if event == "end":
-                        ended = True
-                        break
-                    if event == "log":
-                        chunk = json.loads(data)
-                        yield from resume.chunk(int(chunk["offset"]), chunk["text"])
-            except ApiError as e:
-                if e.status not in (0, 502, 503, 504):
-                    raise
-            except (OSError, http.client.HTTPException):
-                pass  # the connection broke mid-stream: resume below
-            if ended:
-                yield from resume.rest()
-                return
-            if time.monotonic() - last_contact > retry_for:
-                raise ApiError(0, "unreachable",
-                               f"the log stream of {pod} stayed away for {retry_for:g} s without the job's end")
-            time.sleep(0.2 if attempt == 0 else 1.0)
+        yield from follow_log(self.client, log_path, pod, tail, retry_for)
 
     def usage(self, from_ms: Optional[int] = None, to_ms: Optional[int] = None, points: int = 500) -> JobUsage:
         """The job's CPU, memory, GPU, disk and network usage over from_ms..to_ms (unix ms; default
@@ -318,6 +293,40 @@ class Job:
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {self.name} ({self.id}) still {state} after {timeout} s")
             time.sleep(poll)
+
+
+def follow_log(client: Client, log_path: str, label: str, tail: int = 100,
+               retry_for: float = 60.0) -> Iterator[str]:
+    """Yields the log at `log_path` (an API path serving `?offset=&length=` ranges and
+    `/stream?tail=N` events) as it is written, from its last `tail` lines, until the stream's `end`
+    event, by the resume rule of Job.follow_logs (docs/jobs-logs.md). ApiError("unreachable")
+    naming `label` when the server stays away."""
+    resume = _LogResume(client, log_path)
+    last_contact = time.monotonic()
+    for attempt in itertools.count():
+        ended = False
+        try:
+            stream = client.stream(f"{log_path}/stream?tail={tail if resume.next is None else 0}")
+            for event, data in stream:
+                last_contact = time.monotonic()
+                if event == "end":
+                    ended = True
+                    break
+                if event == "log":
+                    chunk = json.loads(data)
+                    yield from resume.chunk(int(chunk["offset"]), chunk["text"])
+        except ApiError as e:
+            if e.status not in (0, 502, 503, 504):
+                raise
+        except (OSError, http.client.HTTPException):
+            pass  # the connection broke mid-stream: resume below
+        if ended:
+            yield from resume.rest()
+            return
+        if time.monotonic() - last_contact > retry_for:
+            raise ApiError(0, "unreachable",
+                           f"the log stream of {label} stayed away for {retry_for:g} s without its end")
+        time.sleep(0.2 if attempt == 0 else 1.0)
 
 
 class _LogResume:
@@ -408,5 +417,6 @@ def get_job(job_id: int, client: Optional[Client] = None) -> Job:
     return Job(client, client.request("GET", f"/api/v1/jobs/{job_id}"))
 
 
-__all__ = ["ApiError", "Job", "LogText", "create_cloud_job", "get_job", "in_notebook", "list_jobs", "notebook_workdir",
+__all__ = ["ApiError", "Job", "LogText", "create_cloud_job", "follow_log", "get_job", "in_notebook", "list_jobs",
+           "notebook_workdir",
            "pack_directory", "upload_package"]

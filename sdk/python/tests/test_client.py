@@ -50,11 +50,19 @@ def signed_up_client(url, data, email_address, account_id, token_name):
     anonymous.token = None
     anonymous.request("POST", "/api/v1/auth/register",
                       {"email": email_address, "password": PASSWORD, "account_id": account_id})
-    # Without SMTP settings the server writes mail to the outbox: follow the verification link.
+    # Without SMTP settings the server writes mail to the outbox: follow the verification link sent
+    # to this address (the outbox may hold other users' mail).
     outbox = os.path.join(data, "outbox")
-    assert wait_for(lambda: glob.glob(os.path.join(outbox, "*.eml")))
-    with open(glob.glob(os.path.join(outbox, "*.eml"))[0], "rb") as f:
-        message = email.message_from_bytes(f.read())
+
+    def mail_to_user():
+        for path in glob.glob(os.path.join(outbox, "*.eml")):
+            with open(path, "rb") as f:
+                message = email.message_from_bytes(f.read())
+            if email_address in message.get("To", ""):
+                return message
+        return None
+    assert wait_for(lambda: mail_to_user() is not None)
+    message = mail_to_user()
     body = next(part.get_payload(decode=True).decode() for part in message.walk()
                 if part.get_content_type() == "text/plain")
     token = re.search(r"token=([A-Za-z0-9_-]+)", body).group(1)
