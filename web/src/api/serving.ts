@@ -3,7 +3,7 @@
 // at `/serving/<account>/<name>/...`. Times are unix seconds.
 import type { PodLog } from './jobs';
 import type { RequestOptions } from './client';
-import { delete as del, get, patch, post } from './client';
+import { delete as del, get, getCsrfToken, patch, post } from './client';
 
 export type ServingRuntime = 'onnx' | 'python' | 'command';
 export type ServingState = 'inactive' | 'starting' | 'ready' | 'degraded' | 'failed';
@@ -146,6 +146,34 @@ export function replicaLogStreamUrl(name: string, index: number, tail = 200): st
   return `${instancePath(name)}/replicas/${index}/logs/stream?tail=${tail}`;
 }
 
+/** An answer of the inference gateway as it came: the protocol's own JSON, not the API's envelope. */
+export interface GatewayAnswer {
+  status: number;
+  text: string;
+  /** From sending to the end of the answer, in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Calls the inference gateway with the browser's session (a signed-in session of the account may call
+ * its instances; docs/serving.md). Throws only when there is no answer.
+ */
+export async function callGateway(path: string, body?: unknown, signal?: AbortSignal): Promise<GatewayAnswer> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const csrf = getCsrfToken();
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    if (csrf !== undefined) headers['X-CSRF-Token'] = csrf;
+  }
+  const init: RequestInit = { method: body === undefined ? 'GET' : 'POST', headers, credentials: 'same-origin' };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  if (signal) init.signal = signal;
+  const started = performance.now();
+  const response = await fetch(path, init);
+  const text = await response.text();
+  return { status: response.status, text, ms: performance.now() - started };
+}
+
 export const servingApi = {
   listInstances,
   getInstance,
@@ -157,5 +185,6 @@ export const servingApi = {
   deleteInstance,
   getMetrics,
   getReplicaLogRange,
+  callGateway,
 };
 export type ServingApi = typeof servingApi;
