@@ -129,7 +129,13 @@ test('Serving: launch fit-a-line with 2 replicas, try it, watch QPS and latency 
 
   // The Python runtime's editor opens with the model.py template (CodeMirror, within the CSP).
   await page.getByTestId('serving-runtime-python').check();
-  await expectText(page.getByTestId('serving-model_py'), /def predict\(state, inputs\):/);
+  // (Read as text: the editor's element is in a shadow root, where filtering by text does not reach.)
+  await waitFor('the model.py template', async () => /def predict\(state, inputs\):/.test((await page.getByTestId('serving-model_py').textContent()) ?? ''));
+  // Typing goes into the text (the editor holds it; fast typing once fought a controlled value).
+  await page.getByTestId('serving-model_py').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('# my model\n');
+  await waitFor('the typed line', async () => ((await page.getByTestId('serving-model_py').textContent()) ?? '').startsWith('# my model'));
   await page.getByTestId('serving-runtime-onnx').check();
 
   // The model from the picker; the only .onnx in it becomes the model file; 1 CPU = 2 replicas × 0.5 CPU.

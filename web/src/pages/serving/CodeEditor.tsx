@@ -10,6 +10,7 @@ export interface CodeEditorProps {
   /** The editable element's test id; the label is tied to it by `aria-labelledby`. */
   id: string;
   label: string;
+  /** The text the editor opens with; from then on the editor holds the text and reports each change. */
   value: string;
   onValue: (value: string) => void;
   hint?: string;
@@ -64,13 +65,6 @@ export function CodeEditor({ id, label, value, onValue, hint, error }: CodeEdito
       view.current = null;
     };
   }, []);
-
-  // A value set from outside (a reset) replaces the text; typing comes back equal and changes nothing.
-  useEffect(() => {
-    const editor = view.current;
-    if (!editor || editor.state.doc.toString() === value) return;
-    editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value } });
-  }, [value]);
 
   return (
     <div class={error ? 'field field--invalid' : 'field'}>

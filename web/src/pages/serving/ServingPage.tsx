@@ -82,7 +82,7 @@ export function ServingPage({ api = servingApi, files, openEventSource }: Servin
           <h1 class="page__title">Serving</h1>
           <p class="page__subtitle">Trained models answering HTTP inference requests, with their load and latency.</p>
         </div>
-        {instances && instances.length > 0 && launchButton}
+        {instances?.length !== 0 && launchButton}
       </header>
       {error && <ErrorBanner error={error} prefix={instances ? 'Could not refresh the instances.' : 'Could not load the instances.'} testId="serving-error" onRetry={() => void load()} />}
       {actionError && <ErrorBanner error={actionError} testId="serving-action-error" />}
