@@ -38,8 +38,8 @@ export interface ServingInstance {
   runtime: ServingRuntime | (string & {});
   command: string;
   model_file: string;
-  /** Per replica. */
-  resources: { cpu: number; memory_bytes: number; gpus: number };
+  /** Per replica: `cpu` as a number of cores or a quantity ("500m"), `cpu_milli` the same in millicores. */
+  resources: { cpu: number | string; cpu_milli?: number; memory?: string; memory_bytes: number; gpus: number };
   replicas: { desired: number; ready: number };
   public: boolean;
   state: ServingState | (string & {});

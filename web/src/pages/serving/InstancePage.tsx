@@ -17,7 +17,7 @@ import type { OpenEventSource } from '../jobs/LogConsole';
 import { UsageChart } from '../perf/UsageChart';
 import type { InstanceAction } from './common';
 import { CopyText, DeleteDialog, ReplicaLogs, ScaleDialog, ServingBadge, toggleActive } from './common';
-import { formatErrorRate, formatLatency, formatQps, gatewayUrl, servingCharts } from './model';
+import { formatErrorRate, formatLatency, formatQps, gatewayUrl, replicaResourcesText, servingCharts } from './model';
 import { TryIt } from './TryIt';
 
 /** The charts show this much of the past. */
@@ -172,7 +172,7 @@ function Facts({ instance, pending, onPublic }: { instance: ServingInstance; pen
         </dd>
         <dt>Each replica</dt>
         <dd data-testid="serving-instance-resources">
-          {r.cpu} CPU{r.cpu === 1 ? '' : 's'}, {formatSize(r.memory_bytes)} memory, {r.gpus} GPU{r.gpus === 1 ? '' : 's'}
+          {replicaResourcesText(r, formatSize)}
         </dd>
         <dt>Last 10 s</dt>
         <dd>

@@ -10,7 +10,8 @@ import type { LogSource, OpenEventSource } from '../jobs/LogConsole';
 import { LogConsoleView } from '../jobs/LogConsole';
 import { copyText } from '../settings/common';
 import { collectErrors } from '../../validation';
-import { isSettling, servingTone } from './model';
+import { isSettling, podPhaseOf, replicaResourcesText, servingTone } from './model';
+import { formatSize } from '../../format';
 
 export function ServingBadge({ instance, testId = 'serving-state' }: { instance: Pick<ServingInstance, 'state' | 'reason' | 'message'>; testId?: string }): VNode {
   const why = [instance.reason, instance.message].filter(Boolean).join(': ');
@@ -59,7 +60,7 @@ export function ScaleDialog({ instance, api, onDone, onCancel }: { instance: Ser
       async () => onDone(await api.scaleInstance(instance.name, Number(replicas.trim()))),
       () => collectErrors({ replicas: /^\d{1,2}$/.test(replicas.trim()) && Number(replicas) >= 1 && Number(replicas) <= 64 ? undefined : 'Enter a number of replicas from 1 to 64.' }),
     );
-  const each = instance.resources;
+  const each = replicaResourcesText(instance.resources, formatSize);
   return (
     <ModalDialog title={`Scale ${instance.name}`} testId="scale-dialog" pending={form.pending} onCancel={onCancel}>
       <Form onSubmit={send} testId="scale-form" label="Number of replicas">
@@ -71,7 +72,7 @@ export function ScaleDialog({ instance, api, onDone, onCancel }: { instance: Ser
           min={1}
           max={64}
           inputMode="numeric"
-          hint={`Each replica has ${each.cpu} CPU${each.cpu === 1 ? '' : 's'}${each.gpus > 0 ? ` and ${each.gpus} GPU${each.gpus === 1 ? '' : 's'}` : ''}. Replicas that go finish their requests first.`}
+          hint={`Each replica: ${each}. Replicas that go finish their requests first.`}
           {...bindField(form, 'replicas', replicas, setReplicas)}
         />
         <div class="dialog__actions">
@@ -142,8 +143,7 @@ export function ReplicaLogs({
         const pods = loaded.replica_list.map((replica) => ({
           name: String(replica.index),
           label: `replica ${replica.index}`,
-          // The console's dot knows the phases of job pods: a ready replica is a running pod.
-          phase: replica.phase === 'Ready' ? 'Running' : replica.phase,
+          phase: podPhaseOf(replica.phase),
           reason: replica.reason,
           restarts: replica.restarts,
         }));

@@ -10,6 +10,8 @@ import {
   formatLatency,
   formatQps,
   launchBody,
+  podPhaseOf,
+  replicaResourcesText,
   resourceSplit,
   servingCharts,
   suggestedName,
@@ -129,6 +131,16 @@ describe('try it', () => {
 });
 
 describe('stats and charts', () => {
+  it("says a replica's resources whether the server gives cores or a quantity", () => {
+    const size = (bytes: number) => `${bytes / 2 ** 20} MiB`;
+    expect(replicaResourcesText({ cpu: '500m', cpu_milli: 500, memory_bytes: 2 ** 28, gpus: 0 }, size)).toBe('0.5 CPU, 256 MiB memory, 0 GPUs');
+    expect(replicaResourcesText({ cpu: 2, memory_bytes: 2 ** 30, gpus: 1 }, size)).toBe('2 CPUs, 1024 MiB memory, 1 GPU');
+    expect(replicaResourcesText({ cpu: '250m', memory_bytes: 2 ** 20, gpus: 2 }, size)).toBe('0.25 CPU, 1 MiB memory, 2 GPUs');
+    expect(podPhaseOf('Ready')).toBe('Running');
+    expect(podPhaseOf('Starting')).toBe('Pending');
+    expect(podPhaseOf('Failed')).toBe('Failed');
+  });
+
   it('formats the stats, a dash without requests', () => {
     expect(formatQps(12.5)).toBe('12.5 req/s');
     expect(formatQps(null)).toBe('—');

@@ -30,6 +30,13 @@ function decimals(value: number): string {
   return String(Number(value.toPrecision(abs < 1 ? 2 : 3)));
 }
 
+/** The job pod phase the log console draws for a replica's phase (Pending, Starting, Ready, NotReady, Failed). */
+export function podPhaseOf(replicaPhase: string): string {
+  if (replicaPhase === 'Ready') return 'Running';
+  if (replicaPhase === 'Starting' || replicaPhase === 'NotReady') return 'Pending';
+  return replicaPhase;
+}
+
 /** Requests per second: "12.5 req/s"; "—" without requests. */
 export function formatQps(qps: number | null | undefined): string {
   return qps === null || qps === undefined || !Number.isFinite(qps) ? '—' : `${decimals(qps)} req/s`;
@@ -51,6 +58,20 @@ export function formatErrorRate(rate: number | null | undefined): string {
 export function cpuText(milli: number): string {
   const cores = Number((milli / 1000).toFixed(3));
   return `${cores} CPU${cores > 1 ? 's' : ''}`;
+}
+
+/** The CPU of one replica in millicores, from `cpu_milli` or `cpu` (cores, or a quantity such as "500m"). */
+export function replicaCpuMilli(resources: Pick<ServingInstance['resources'], 'cpu' | 'cpu_milli'>): number | null {
+  if (typeof resources.cpu_milli === 'number') return resources.cpu_milli;
+  if (typeof resources.cpu === 'number') return Math.round(resources.cpu * 1000);
+  return cpuMilli(resources.cpu);
+}
+
+/** "0.5 CPU, 256 MiB memory, 0 GPUs" (memory by `formatSize`). */
+export function replicaResourcesText(resources: ServingInstance['resources'], formatSize: (bytes: number) => string): string {
+  const milli = replicaCpuMilli(resources);
+  const gpus = `${resources.gpus} GPU${resources.gpus === 1 ? '' : 's'}`;
+  return `${milli === null ? String(resources.cpu) : cpuText(milli)}, ${formatSize(resources.memory_bytes)} memory, ${gpus}`;
 }
 
 // ---- The launch form ------------------------------------------------------------------------------
