@@ -151,6 +151,8 @@ export function ReplicaLogs({
       },
       streamUrl: (pod, tail) => replicaLogStreamUrl(name, Number(pod), tail),
       readRange: (pod, offset, length) => api.getReplicaLogRange(name, Number(pod), offset, length),
+      // The stream ends with the replica: "scaled down", "inactive" or "deleted".
+      endedText: (state) => (state === 'scaled down' ? 'Scaled down' : `Instance ${state}`),
     }),
     [name, api, linkToInstance],
   );
