@@ -189,10 +189,10 @@ function InstanceTable({
               </a>
               {instance.public && <span class="table__sub">public</span>}
             </td>
-            <td class="table__secondary" data-testid="serving-model">
+            <td class="table__secondary" data-testid="serving-row-model">
               <code>{instance.model}</code>
             </td>
-            <td class="table__secondary" data-testid="serving-runtime">
+            <td class="table__secondary" data-testid="serving-row-runtime">
               {instance.runtime}
             </td>
             <td class="num" data-testid="serving-replicas">
