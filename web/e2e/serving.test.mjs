@@ -223,7 +223,8 @@ test('Serving: launch fit-a-line with 2 replicas, try it, watch QPS and latency 
   const row = page.getByTestId('serving-row').filter({ has: page.getByTestId('serving-link').filter({ hasText: NAME }) });
   await expectText(row.getByTestId('serving-replicas'), '1/1');
   await expectText(row.getByTestId('serving-row-runtime'), 'onnx');
-  assert.equal(await row.getByTestId('serving-url').inputValue(), gatewayUrl);
+  assert.equal(await row.getByTestId('serving-url').getAttribute('data-text'), gatewayUrl);
+  await expectText(row.getByTestId('serving-url'), `/serving/${USER.accountId}/${NAME}`);
   await page.screenshot({ path: path.join(artifactsDir, 'serving-list.png'), fullPage: true });
 
   // Deactivate from the row's menu: inactive, no replica; the gateway answers 503.

@@ -91,7 +91,8 @@ describe('ServingPage', () => {
     expect(page.text('serving-qps')).toBe('12.5 req/s');
     expect(page.text('serving-p99')).toBe('3 ms');
     expect(page.text('serving-error-rate')).toBe('0%');
-    expect(page.byTestId<HTMLInputElement>('serving-url')!.value).toBe(`${window.location.origin}/serving/ada-lab/fit`);
+    expect(page.byTestId('serving-url')!.dataset['text']).toBe(`${window.location.origin}/serving/ada-lab/fit`);
+    expect(page.text('serving-url')).toBe('/serving/ada-lab/fit');
     expect(page.byTestId('serving-state')!.dataset['state']).toBe('degraded');
     expect(page.text('serving-age')).toBe('1m');
   });

@@ -153,7 +153,6 @@ function EmptyServing({ launch }: { launch: VNode }): VNode {
 const COLUMNS: Column[] = [
   'Name',
   { label: 'Model', class: 'table__secondary' },
-  { label: 'Runtime', class: 'table__secondary' },
   { label: 'Replicas', class: 'num', title: 'Ready / desired' },
   { label: 'QPS', class: 'num table__secondary', title: 'Requests per second, last 10 s' },
   { label: 'p99', class: 'num table__secondary', title: '99th percentile latency, last 10 s' },
@@ -187,13 +186,13 @@ function InstanceTable({
               <a href={instancePagePath(instance.name)} data-testid="serving-link">
                 {instance.name}
               </a>
-              {instance.public && <span class="table__sub">public</span>}
+              <span class="table__sub">
+                <span data-testid="serving-row-runtime">{instance.runtime}</span>
+                {instance.public && ' · public'}
+              </span>
             </td>
             <td class="table__secondary" data-testid="serving-row-model">
               <code>{instance.model}</code>
-            </td>
-            <td class="table__secondary" data-testid="serving-row-runtime">
-              {instance.runtime}
             </td>
             <td class="num" data-testid="serving-replicas">
               {instance.replicas.ready}/{instance.replicas.desired}
@@ -207,8 +206,8 @@ function InstanceTable({
             <td class={(instance.stats?.error_rate ?? 0) > 0 ? 'num num--bad table__secondary' : 'num table__secondary'} data-testid="serving-error-rate">
               {formatErrorRate(instance.stats?.error_rate)}
             </td>
-            <td class="table__secondary serving-table__url">
-              <CopyText text={gatewayUrl(window.location.origin, instance)} label={`URL of ${instance.name}`} testId="serving-url" />
+            <td class="table__secondary table__wrap serving-table__url">
+              <CopyText text={gatewayUrl(window.location.origin, instance)} shown={instance.url} label={`URL of ${instance.name}`} testId="serving-url" />
             </td>
             <td class="table__secondary" data-testid="serving-age">
               {formatAge(now - instance.created_at)}

@@ -23,13 +23,20 @@ export function ServingBadge({ instance, testId = 'serving-state' }: { instance:
   );
 }
 
-/** A read-only text (a URL, a snippet) with a Copy button; test ids `<testId>` and `<testId>-copy`. */
-export function CopyText({ text, label, testId, multiline = false }: { text: string; label: string; testId: string; multiline?: boolean }): VNode {
+/**
+ * A read-only text (a URL, a snippet) with a Copy button; test ids `<testId>` and `<testId>-copy`. With
+ * `shown`, a short form of the text is shown (e.g. a URL's path in a table) and the whole text copied.
+ */
+export function CopyText({ text, label, testId, multiline = false, shown }: { text: string; label: string; testId: string; multiline?: boolean; shown?: string }): VNode {
   const [copied, setCopied] = useState<boolean | null>(null);
   const input = useRef<HTMLInputElement>(null);
   return (
     <div class={multiline ? 'copy-text copy-text--block' : 'copy-text'}>
-      {multiline ? (
+      {shown !== undefined ? (
+        <code class="copy-text__short" title={text} data-testid={testId} data-text={text}>
+          {shown}
+        </code>
+      ) : multiline ? (
         <pre class="copy-text__code" tabIndex={0} aria-label={label} data-testid={testId}>
           {text}
         </pre>
