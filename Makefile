@@ -65,6 +65,7 @@ bench: build
 	@/usr/bin/python3 bench/python_worker_bench.py
 	@python3 bench/model_server_bench.py $(BUILD_DIR)
 	@python3 bench/notebook_bench.py $(BUILD_DIR)
+	@bench/relay_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -105,7 +105,8 @@ CREATE TABLE throttle (
 }  // namespace
 
 std::vector<db::Migration> AccountMigrations() {
-  return {{70, "api tokens of notebooks", "ALTER TABLE api_tokens ADD COLUMN notebook INTEGER NOT NULL DEFAULT 0;"},
+  return {{81, "invoke-only api tokens", "ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'full';"},
+          {70, "api tokens of notebooks", "ALTER TABLE api_tokens ADD COLUMN notebook INTEGER NOT NULL DEFAULT 0;"},
           {30, "api tokens of jobs; certificates known by fingerprint",
            "ALTER TABLE api_tokens ADD COLUMN job_id INTEGER;"
            "CREATE INDEX certificates_by_fingerprint ON certificates(fingerprint_sha256);"},

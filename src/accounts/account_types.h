@@ -72,6 +72,7 @@ struct ApiToken {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> expires_at;
   std::optional<std::int64_t> last_used_at;
+  std::string scope = "full";  // "full" | "invoke" (only calls serving instances)
 };
 
 struct CertificateRecord {

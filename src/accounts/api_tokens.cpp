@@ -5,7 +5,11 @@ namespace paddlecloud::accounts {
 Result<std::pair<ApiToken, std::string>> ApiTokens::CreateToken(const Principal& principal,
                                                                 const std::string& name,
                                                                 std::optional<std::int64_t> expires_in_days,
-                                                                const RequestMeta& meta) {
+                                                                const RequestMeta& meta, const std::string& scope) {
+  if (scope != "full" && scope != "invoke")
+    return Err(Status::InvalidArgument("scope must be full or invoke", "scope"));
+  if (principal.invoke_only && scope != "invoke")
+    return Err(Status::PermissionDenied("an invoke-only token cannot create tokens"));
   if (name.empty() || name.size() > 100) return Err(Status::InvalidArgument("name must be 1 to 100 bytes", "name"));
   if (expires_in_days && (*expires_in_days < 1 || *expires_in_days > 3650))
     return Err(Status::InvalidArgument("expires_in_days must be from 1 to 3650", "expires_in_days"));
@@ -13,16 +17,16 @@ Result<std::pair<ApiToken, std::string>> ApiTokens::CreateToken(const Principal&
   std::string secret = NewSecret("pct_");
   ApiToken token{.id = 0, .name = name, .prefix = secret.substr(0, 10), .created_at = now,
                  .expires_at = expires_in_days ? std::optional<std::int64_t>(now + *expires_in_days * 86400) : std::nullopt,
-                 .last_used_at = std::nullopt};
+                 .last_used_at = std::nullopt, .scope = scope};
   auto r = Tenant(ctx_.db(), principal).Execute(
-      "INSERT INTO api_tokens (user_id, account_id, name, token_hash, prefix, created_at, expires_at) "
-      "VALUES (?, :account, ?, ?, ?, ?, ?)",
+      "INSERT INTO api_tokens (user_id, account_id, name, token_hash, prefix, created_at, expires_at, scope) "
+      "VALUES (?, :account, ?, ?, ?, ?, ?, ?)",
       {principal.user_id, name, HashSecret(secret), token.prefix, now,
-       token.expires_at ? db::Value(*token.expires_at) : db::Value()});
+       token.expires_at ? db::Value(*token.expires_at) : db::Value(), scope});
   if (!r) return Err(r.error());
   token.id = r->last_insert_id;
   ctx_.Audit(principal.account_id, principal.user_id, principal.email, "token.created", meta,
-        {{"name", name}, {"id", token.id}});
+        {{"name", name}, {"id", token.id}, {"scope", scope}});
   return std::make_pair(token, secret);
 }
 
@@ -38,14 +42,15 @@ Result<std::pair<ApiToken, std::string>> ApiTokens::CreateTokenWithPassword(cons
 }
 
 Result<std::vector<ApiToken>> ApiTokens::ListTokens(const Principal& principal) {
-  auto rows = Tenant(ctx_.db(), principal).Query("SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_tokens "
+  auto rows = Tenant(ctx_.db(), principal).Query("SELECT id, name, prefix, created_at, expires_at, last_used_at, scope FROM api_tokens "
       "WHERE user_id = ? AND account_id = :account AND revoked_at IS NULL AND job_id IS NULL AND notebook = 0 ORDER BY id DESC",
       {principal.user_id});
   if (!rows) return Err(rows.error());
   std::vector<ApiToken> out;
   for (std::size_t i = 0; i < rows->size(); ++i) {
     ApiToken t{.id = rows->Int(i, "id"), .name = rows->Text(i, "name"), .prefix = rows->Text(i, "prefix"),
-               .created_at = rows->Int(i, "created_at"), .expires_at = std::nullopt, .last_used_at = std::nullopt};
+               .created_at = rows->Int(i, "created_at"), .expires_at = std::nullopt, .last_used_at = std::nullopt,
+               .scope = rows->Text(i, "scope")};
     if (!rows->IsNull(i, "expires_at")) t.expires_at = rows->Int(i, "expires_at");
     if (!rows->IsNull(i, "last_used_at")) t.last_used_at = rows->Int(i, "last_used_at");
     out.push_back(std::move(t));

@@ -20,9 +20,11 @@ class ApiTokens {
  public:
   ApiTokens(AccountContext& ctx, SignIn& sign_in) : ctx_(ctx), sign_in_(sign_in) {}
 
+  // `scope`: "full" (everything the user may do) or "invoke" (only calls to the account's serving
+  // instances, for client applications); anything else is InvalidArgument naming `scope`.
   Result<std::pair<ApiToken, std::string>> CreateToken(const Principal& principal, const std::string& name,
                                                        std::optional<std::int64_t> expires_in_days,
-                                                       const RequestMeta& meta);
+                                                       const RequestMeta& meta, const std::string& scope = "full");
   // Signs in with email and password and returns a new token (the CLI's login); throttled as Login.
   Result<std::pair<ApiToken, std::string>> CreateTokenWithPassword(const std::string& email,
                                                                    const std::string& password,

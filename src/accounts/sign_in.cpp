@@ -131,7 +131,7 @@ Result<Principal> SignIn::AuthenticateToken(const std::string& token) {
   std::string hash = HashSecret(token);
   if (auto cached = ctx_.cache().Find(hash, now)) return *cached;
   auto rows = ctx_.db().Query(
-      "SELECT id, user_id, expires_at, revoked_at, last_used_at, job_id, notebook FROM api_tokens WHERE token_hash = ?", {hash});
+      "SELECT id, user_id, expires_at, revoked_at, last_used_at, job_id, notebook, scope FROM api_tokens WHERE token_hash = ?", {hash});
   if (!rows) return Err(rows.error());
   if (rows->empty() || !rows->IsNull(0, "revoked_at") ||
       (!rows->IsNull(0, "expires_at") && rows->Int(0, "expires_at") <= now))
@@ -143,6 +143,7 @@ Result<Principal> SignIn::AuthenticateToken(const std::string& token) {
   auto principal = PrincipalForUser(rows->Int(0, "user_id"), "token", std::to_string(rows->Int(0, "id")));
   if (principal && !rows->IsNull(0, "job_id")) principal->job_id = rows->Int(0, "job_id");
   if (principal) principal->notebook = rows->Int(0, "notebook") != 0;
+  if (principal) principal->invoke_only = rows->Text(0, "scope") == "invoke";
   if (principal)
     ctx_.cache().Put(hash, *principal, rows->IsNull(0, "expires_at") ? INT64_MAX : rows->Int(0, "expires_at"), now);
   return principal;

@@ -35,7 +35,8 @@ json::object TokenJson(const accounts::ApiToken& t) {
           {"prefix", t.prefix},
           {"created_at", t.created_at},
           {"expires_at", OptionalInt(t.expires_at)},
-          {"last_used_at", OptionalInt(t.last_used_at)}};
+          {"last_used_at", OptionalInt(t.last_used_at)},
+          {"scope", t.scope}};
 }
 
 json::object InvitationJson(const accounts::Invitation& i) {
@@ -356,16 +357,20 @@ asio::awaitable<Response> ListTokens(Deps d, Request& request) {
 asio::awaitable<Response> CreateToken(Deps d, Request& request) {
   std::string name;
   std::optional<std::int64_t> days;
+  std::string scope = "full";
   Status parsed = ReadBody(request, [&](JsonReader& r) -> Status {
     PC_RETURN_IF_ERROR(ReadString(r, "name", name));
     auto v = r.OptionalInt("expires_in_days");
     if (!v) return v.error();
     days = *v;
+    auto s = r.OptionalString("scope");
+    if (!s) return s.error();
+    scope = s->value_or("full");
     return Status::Ok();
   });
   if (!parsed.ok()) co_return ErrorResponse(parsed);
   auto created = co_await d.pool.Run(
-      [&] { return d.accounts.tokens().CreateToken(*request.principal, name, days, MetaOf(request)); });
+      [&] { return d.accounts.tokens().CreateToken(*request.principal, name, days, MetaOf(request), scope); });
   if (!created) co_return ErrorResponse(created.error());
   co_return NewTokenResponse(*created);
 }

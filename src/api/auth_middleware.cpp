@@ -76,6 +76,7 @@ bool Under(std::string_view path, std::string_view prefix) {
 }  // namespace
 
 bool WorkloadTokenMayCall(std::string_view method, std::string_view path, std::int64_t job_id) {
+  if (Under(path, "/serving")) return true;  // the account's serving instances
   if (method == "GET" || method == "HEAD") {
     for (std::string_view prefix : {"/api/v1/me", "/api/v1/session", "/api/v1/version", "/api/v1/storage",
                                     "/api/v1/files", "/api/v1/download", "/api/v1/uploads", "/api/v1/publications",
@@ -139,6 +140,11 @@ asio::awaitable<std::optional<http::Response>> Identify(accounts::AccountService
 // What a signed-in principal may not do here: a job's token outside its scope, or an unsafe
 // browser request without the session's CSRF token.
 std::optional<http::Response> RefusedForPrincipal(const http::Request& request) {
+  if (request.principal && request.principal->invoke_only && !Under(request.path, "/serving"))
+    return http::ErrorResponse(
+        Status::PermissionDenied("an invoke-only token may only call serving instances (/serving/...): not " +
+                                 request.method + " " + request.path)
+            .WithDetail("reason", "token_scope"));
   if (request.principal && (request.principal->job_id != 0 || request.principal->notebook) &&
       !WorkloadTokenMayCall(request.method, request.path, request.principal->job_id)) {
     std::string_view workload = request.principal->notebook ? "notebook" : "job";

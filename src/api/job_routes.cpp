@@ -1,19 +1,12 @@
 #include "api/job_routes.h"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/json/serialize.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
-
+#include "api/log_routes.h"
 #include "api/request_params.h"
 #include "common/units.h"
 #include "http/json.h"
-#include "http/sse.h"
-#include "http/static_files.h"
-#include "jobs/log_reader.h"
 
 namespace paddlecloud::api {
 namespace {
@@ -57,53 +50,6 @@ json::object PodJson(const jobs::Pod& p) {
 }
 
 Result<std::int64_t> JobId(const Request& request) { return PathId(request, "job", "job with id"); }
-
-// Follows one pod's log: the last `lines` lines, then what is appended, until the job has ended
-// and the log is drained, the client leaves or the server stops.
-asio::awaitable<void> FollowLog(JobService& jobs, blocking::WorkPool& pool, Principal principal, std::int64_t job_id,
-                                std::string pod, std::size_t lines, http::SseWriter& out) {
-  auto executor = co_await asio::this_coro::executor;
-  std::string path;
-  std::optional<std::uint64_t> offset;
-  int idle_ticks = 0;
-  while (!out.stopping()) {
-    if (path.empty()) {
-      auto p = co_await pool.Run([&] { return jobs.LogPath(principal, job_id, pod); });
-      if (!p) co_return;
-      path = *p;
-    }
-    bool wrote = false;
-    if (!path.empty()) {
-      auto chunk = co_await pool.Run([&] {
-        return offset ? jobs::ReadLogRange(path, *offset, 256 * 1024) : jobs::TailLines(path, lines);
-      });
-      if (chunk && !chunk->text.empty()) {
-        json::object data{{"offset", chunk->offset}, {"text", chunk->text}};
-        if (!co_await out.Send("log", json::serialize(data))) co_return;
-        offset = chunk->offset + chunk->text.size();
-        wrote = true;
-      } else if (chunk && !offset) {
-        offset = chunk->size;
-      }
-    }
-    if (!wrote) {
-      // Nothing new: end once the job has ended and the log is drained.
-      auto job = co_await pool.Run([&] { return jobs.Get(principal, job_id); });
-      if (!job) co_return;
-      ++idle_ticks;
-      if (job->terminal() && idle_ticks >= 2) {
-        json::object end{{"state", StateName(job->state)}};  // built outside co_await: g++ 12 mishandles the init list there
-        co_await out.Send("end", json::serialize(end));
-        co_return;
-      }
-      if (idle_ticks % 40 == 39 && !co_await out.Comment("keep-alive")) co_return;
-      asio::steady_timer tick(executor, std::chrono::milliseconds(250));
-      co_await tick.async_wait(asio::use_awaitable);
-    } else {
-      idle_ticks = 0;
-    }
-  }
-}
 
 json::object ResourcesJson(const cluster::Resources& r) {
   return {{"cpu", units::CpuQuantity(r.cpu_milli)}, {"cpu_milli", r.cpu_milli}, {"memory", units::ByteQuantity(r.memory_bytes)},
@@ -253,66 +199,30 @@ asio::awaitable<Response> ListJobEvents(JobApi api, Request& request) {
   co_return JsonResponse(200, {{"items", std::move(items)}});
 }
 
-// The whole log file as an attachment.
-asio::awaitable<Response> DownloadLog(blocking::WorkPool& pool, const std::string& path, const std::string& pod) {
-  if (path.empty()) co_return ErrorResponse(Status::NotFound("pod '" + pod + "' has not written a log yet"));
-  auto size = co_await pool.Run([&] { return jobs::ReadLogRange(path, 0, 0); });
-  if (!size) co_return ErrorResponse(size.error());
-  Response r = http::MakeFileStreamResponse(pool, path, 0, size->size);
-  r.headers.Set("Content-Type", "text/plain; charset=utf-8");
-  r.headers.Set("Content-Disposition", "attachment; filename=\"" + pod + ".log\"");
-  co_return r;
-}
-
-// `length` bytes from `offset` when an offset is given, else the last `tail` lines.
-asio::awaitable<Result<jobs::LogChunk>> ReadLog(blocking::WorkPool& pool, const std::string& path,
-                                                std::optional<std::int64_t> offset, std::optional<std::int64_t> length,
-                                                std::optional<std::int64_t> tail) {
-  if (offset) {
-    if (*offset < 0) co_return Err(Status::InvalidArgument("offset must be >= 0", "offset"));
-    std::int64_t want = length.value_or(1 << 20);
-    if (want < 0 || want > (8 << 20)) co_return Err(Status::InvalidArgument("length must be from 0 to 8388608", "length"));
-    co_return co_await pool.Run([&] {
-      return jobs::ReadLogRange(path, static_cast<std::uint64_t>(*offset), static_cast<std::size_t>(want));
-    });
-  }
-  std::int64_t lines = tail.value_or(100);
-  if (lines < 0 || lines > 100000) co_return Err(Status::InvalidArgument("tail must be from 0 to 100000", "tail"));
-  co_return co_await pool.Run([&] { return jobs::TailLines(path, static_cast<std::size_t>(lines)); });
-}
-
 asio::awaitable<Response> GetPodLog(JobApi api, Request& request) {
   auto id = JobId(request);
   if (!id) co_return ErrorResponse(id.error());
   std::string pod(request.PathParam("pod"));
-  auto tail = QueryInt(request, "tail");
-  auto offset = QueryInt(request, "offset");
-  auto length = QueryInt(request, "length");
-  for (auto* q : {&tail, &offset, &length})
-    if (!*q) co_return ErrorResponse(q->error());
   auto path = co_await api.pool.Run([&] { return api.jobs.LogPath(*request.principal, *id, pod); });
   if (!path) co_return ErrorResponse(path.error());
-  if (request.Query("download").value_or("") == "true") co_return co_await DownloadLog(api.pool, *path, pod);
-  Result<jobs::LogChunk> chunk = jobs::LogChunk{};
-  if (!path->empty()) chunk = co_await ReadLog(api.pool, *path, *offset, *length, *tail);
-  if (!chunk) co_return ErrorResponse(chunk.error());
-  co_return JsonResponse(200, {{"pod", pod}, {"text", chunk->text}, {"offset", chunk->offset},
-                               {"size", chunk->size}, {"started", !path->empty()}});
+  co_return co_await LogResponse(api.pool, request, *path, "pod", pod);
 }
 
 asio::awaitable<Response> FollowPodLog(JobApi api, Request& request) {
   auto id = JobId(request);
   if (!id) co_return ErrorResponse(id.error());
   std::string pod(request.PathParam("pod"));
-  auto tail = QueryInt(request, "tail");
-  if (!tail) co_return ErrorResponse(tail.error());
   auto path = co_await api.pool.Run([&] { return api.jobs.LogPath(*request.principal, *id, pod); });
   if (!path) co_return ErrorResponse(path.error());
   Principal principal = *request.principal;
-  std::size_t lines = static_cast<std::size_t>(std::clamp<std::int64_t>(tail->value_or(100), 0, 100000));
-  co_return http::SseResponse([api, principal, job_id = *id, pod, lines](http::SseWriter& out) {
-    return FollowLog(api.jobs, api.pool, principal, job_id, pod, lines, out);
-  });
+  co_return FollowLogResponse(
+      api.pool, request, [jobs = &api.jobs, principal, job_id = *id, pod] { return jobs->LogPath(principal, job_id, pod); },
+      [jobs = &api.jobs, principal, job_id = *id]() -> Result<std::optional<std::string>> {
+        auto job = jobs->Get(principal, job_id);
+        if (!job) return Err(job.error());
+        if (!job->terminal()) return std::optional<std::string>();
+        return std::optional<std::string>(std::string(StateName(job->state)));
+      });
 }
 
 }  // namespace

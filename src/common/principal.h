@@ -17,6 +17,7 @@ struct Principal {
   std::string csrf_token;         // sessions only
   std::int64_t job_id = 0;        // a job's token (PADDLE_CLOUD_TOKEN): it acts only for that job's work
   bool notebook = false;          // a notebook's token: it acts only for the notebook's work
+  bool invoke_only = false;       // a token of scope "invoke": it may only call serving instances
 };
 
 }  // namespace paddlecloud

@@ -299,6 +299,22 @@ Result<std::map<std::int64_t, Amounts>> JobService::InUseByUser(const std::strin
   return in_use;
 }
 
+Status JobService::CheckWorkloadFits(const Principal& principal, const Amounts& request, const std::string& what) {
+  auto quota = quotas_.QuotaOf(principal.account_id);
+  if (!quota) return quota.error();
+  auto limit = quotas_.LimitsOf(principal.account_id, principal.user_id);
+  if (!limit) return limit.error();
+  PC_RETURN_IF_ERROR(CheckJobWithin(request, quota->jobs, *limit));
+  auto in_use = InUseByUser(principal.account_id);
+  if (!in_use) return in_use.error();
+  Amounts account_in_use, member_in_use = (*in_use)[principal.user_id];
+  for (const auto& [user, amounts] : *in_use) account_in_use += amounts;
+  if (auto wait = WaitFor(request, account_in_use, quota->jobs, member_in_use, *limit))
+    return Status::QuotaExceeded(what + " does not fit beside the running jobs, notebooks and serving instances (" +
+                                 wait->reason + "): stop some or ask for less");
+  return Status::Ok();
+}
+
 Result<std::vector<Job>> JobService::QueuedJobs(const std::string& account_id) {
   auto rows = db::TenantScope(db_, account_id)
                   .Query(std::string("SELECT ") + kJobColumns +

@@ -116,6 +116,10 @@ class JobService {
 
   // What the account's admitted, unfinished jobs and its other workloads request, by user.
   Result<std::map<std::int64_t, Amounts>> InUseByUser(const std::string& account_id);
+  // Whether a long-running workload (a notebook, serving replicas) requesting `request` may start
+  // now for the principal: QuotaExceeded, naming `what`, past the account's quota or the member's
+  // limit, alone or beside what the account's jobs and workloads use (it never waits in a queue).
+  Status CheckWorkloadFits(const Principal& principal, const Amounts& request, const std::string& what);
 
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();

@@ -107,9 +107,10 @@ Status CopyTree(int from, int to, files::ExtractionBudget& budget, PackageInfo& 
 
 // Writes the data of the archive's current entry to a new file `target` (never over one).
 Status WriteEntryData(archive* reader, const fs::path& target, const std::string& name, mode_t mode,
-                      files::ExtractionBudget& budget) {
+                      files::ExtractionBudget& budget, const ArchiveSubject& subject) {
   int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return Status::InvalidArgument("the package has '" + name + "' twice or under a file", "package");
+  if (fd < 0)
+    return Status::InvalidArgument("the " + subject.noun + " has '" + name + "' twice or under a file", subject.field);
   const void* block = nullptr;
   std::size_t size = 0;
   la_int64_t offset = 0;
@@ -123,28 +124,32 @@ Status WriteEntryData(archive* reader, const fs::path& target, const std::string
   ::close(fd);
   if (!written.ok()) return written;
   if (data != ARCHIVE_EOF)
-    return Status::InvalidArgument(std::string("the package is truncated: ") + archive_error_string(reader), "package");
+    return Status::InvalidArgument("the " + subject.noun + " is truncated: " + archive_error_string(reader),
+                                   subject.field);
   return Status::Ok();
 }
 
 // Every entry of the archive under `work_dir`: folders and regular files at safe relative paths.
-Status ExtractEntries(archive* reader, const fs::path& work_dir, files::ExtractionBudget& budget, PackageInfo& info) {
+Status ExtractEntries(archive* reader, const fs::path& work_dir, files::ExtractionBudget& budget, PackageInfo& info,
+                      const ArchiveSubject& subject) {
   std::error_code ec;
   archive_entry* entry = nullptr;
   while (true) {
     int r = archive_read_next_header(reader, &entry);
     if (r == ARCHIVE_EOF) return Status::Ok();
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return Status::InvalidArgument(std::string("the package is not a valid tar archive: ") +
-                                     archive_error_string(reader), "package");
+      return Status::InvalidArgument("the " + subject.noun + " is not a valid tar archive: " +
+                                         archive_error_string(reader),
+                                     subject.field);
     PC_RETURN_IF_ERROR(budget.AddEntry());
     const char* raw_name = archive_entry_pathname(entry);
     std::string_view raw = raw_name ? raw_name : "";
     if ((raw == "." || raw == "./") && archive_entry_filetype(entry) == AE_IFDIR) continue;  // `tar -C dir .`
     std::string name = SafeRelative(std::string(raw));
     if (name.empty())
-      return Status::InvalidArgument(std::string("the package entry '") + (raw_name ? raw_name : "") +
-                                     "' has an unsafe path (absolute, '..' or empty)", "package");
+      return Status::InvalidArgument("the " + subject.noun + " entry '" + (raw_name ? raw_name : "") +
+                                         "' has an unsafe path (absolute, '..' or empty)",
+                                     subject.field);
     fs::path target = work_dir / name;
     auto type = archive_entry_filetype(entry);
     if (type == AE_IFDIR) {
@@ -152,15 +157,35 @@ Status ExtractEntries(archive* reader, const fs::path& work_dir, files::Extracti
       continue;
     }
     if (type != AE_IFREG)
-      return Status::InvalidArgument("the package entry '" + name + "' is not a regular file or folder", "package");
+      return Status::InvalidArgument("the " + subject.noun + " entry '" + name + "' is not a regular file or folder",
+                                     subject.field);
     fs::create_directories(target.parent_path(), ec);
     mode_t mode = (archive_entry_perm(entry) & 0100) ? 0755 : 0644;
-    PC_RETURN_IF_ERROR(WriteEntryData(reader, target, name, mode, budget));
+    PC_RETURN_IF_ERROR(WriteEntryData(reader, target, name, mode, budget, subject));
     ++info.files;
   }
 }
 
 }  // namespace
+
+Result<PackageInfo> UnpackArchive(const std::string& archive_path, const std::string& destination,
+                                  const files::ArchiveLimits& limits, const ArchiveSubject& subject) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_none(reader.get());
+  archive_read_support_format_tar(reader.get());
+  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 * 1024) != ARCHIVE_OK)
+    return Err(Status::InvalidArgument("the " + subject.noun + " is not a tar archive: " + archive_error_string(reader.get()),
+                                       subject.field));
+  std::error_code ec;
+  fs::create_directories(destination, ec);
+  if (ec) return Err(Status::Unavailable("cannot create " + destination + ": " + ec.message()));
+  files::ExtractionBudget budget(limits, fs::file_size(archive_path, ec));
+  PackageInfo info;
+  PC_RETURN_IF_ERROR(ExtractEntries(reader.get(), destination, budget, info, subject));
+  info.bytes = budget.bytes();
+  return info;
+}
 
 Result<PackageInfo> PackageStore::CopyCode(const std::string& source, const std::string& destination,
                                            std::uint64_t storage_left) {
@@ -221,19 +246,14 @@ Result<PackageInfo> PackageStore::Extract(const std::string& account_id, const s
     return Err(std::move(s));
   };
 
-  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
-  archive_read_support_filter_gzip(reader.get());
-  archive_read_support_filter_none(reader.get());
-  archive_read_support_format_tar(reader.get());
-  if (archive_read_open_filename(reader.get(), archive_path.c_str(), 64 * 1024) != ARCHIVE_OK)
-    return fail(Status::InvalidArgument(std::string("the package is not a tar archive: ") +
-                                        archive_error_string(reader.get()), "package"));
-  files::ExtractionBudget budget(files::ArchiveLimits{.quota_left = storage_left}, fs::file_size(archive_path, ec));
-  if (Status extracted = ExtractEntries(reader.get(), work_dir, budget, info); !extracted.ok()) return fail(extracted);
+  auto unpacked = UnpackArchive(archive_path, work_dir.string(), files::ArchiveLimits{.quota_left = storage_left},
+                                {.noun = "package", .field = "package"});
+  if (!unpacked) return fail(unpacked.error());
+  info.files = unpacked->files;
   fs::rename(work_dir, final_dir, ec);
   if (ec) return fail(Status::Unavailable("cannot store the package: " + ec.message()));
   ::utimensat(AT_FDCWD, final_dir.c_str(), nullptr, 0);  // its age counts from the upload (ExpireUnused)
-  info.bytes = budget.bytes();
+  info.bytes = unpacked->bytes;
   return info;
 }
 

@@ -29,6 +29,19 @@ struct PackageInfo {
   std::uint64_t bytes = 0;
 };
 
+// What an archive is called in errors ("the package entry 'x' has an unsafe path") and the field
+// they name.
+struct ArchiveSubject {
+  std::string noun;
+  std::string field;
+};
+
+// Unpacks the tar (optionally gzip) at `archive_path` into `destination` (created when missing)
+// under the package rules above and `limits`; the archive stays. On error, what was written stays
+// too: the caller removes `destination`.
+Result<PackageInfo> UnpackArchive(const std::string& archive_path, const std::string& destination,
+                                  const files::ArchiveLimits& limits, const ArchiveSubject& subject);
+
 class PackageStore {
  public:
   explicit PackageStore(std::string jobs_dir) : jobs_dir_(std::move(jobs_dir)) {}

@@ -233,23 +233,6 @@ Result<Notebook> NotebookService::Get(const Principal& principal) {
   return Observe(**row);
 }
 
-Status NotebookService::CheckQuota(const Principal& principal, const cluster::Resources& resources) {
-  auto quota = quotas_.QuotaOf(principal.account_id);
-  if (!quota) return quota.error();
-  auto limit = quotas_.LimitsOf(principal.account_id, principal.user_id);
-  if (!limit) return limit.error();
-  jobs::Amounts request = AmountsOf(resources);
-  PC_RETURN_IF_ERROR(jobs::CheckJobWithin(request, quota->jobs, *limit));
-  auto in_use = jobs_.InUseByUser(principal.account_id);
-  if (!in_use) return in_use.error();
-  jobs::Amounts account_in_use, member_in_use = (*in_use)[principal.user_id];
-  for (const auto& [user, amounts] : *in_use) account_in_use += amounts;
-  if (auto wait = jobs::WaitFor(request, account_in_use, quota->jobs, member_in_use, *limit))
-    return Status::QuotaExceeded("the notebook does not fit beside the running jobs and notebooks (" + wait->reason +
-                                 "): stop some or ask for less");
-  return Status::Ok();
-}
-
 Result<cluster::ServiceRun> NotebookService::BuildService(const Principal& principal,
                                                            const cluster::Resources& resources,
                                                            const std::string& jupyter_token) {
@@ -352,7 +335,7 @@ Result<Notebook> NotebookService::Start(const Principal& principal, const std::o
                                                                                : std::to_string(total)) +
                                              " in all; a notebook can never get more",
                                          field));
-  PC_RETURN_IF_ERROR(CheckQuota(principal, resources));
+  PC_RETURN_IF_ERROR(jobs_.CheckWorkloadFits(principal, AmountsOf(resources), "the notebook"));
 
   std::string jupyter_token = RandomHex(24);
   auto service = BuildService(principal, resources, jupyter_token);

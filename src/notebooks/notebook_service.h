@@ -119,7 +119,6 @@ class NotebookService {
   Result<std::optional<Row>> Load(const std::string& account_id, std::int64_t user_id);
   static Row RowFrom(const db::Rows& rows, std::size_t i);
   Notebook Observe(const Row& row);
-  Status CheckQuota(const Principal& principal, const cluster::Resources& resources);
   Result<cluster::ServiceRun> BuildService(const Principal& principal, const cluster::Resources& resources,
                                            const std::string& jupyter_token);
   void PlaceTemplate(const std::string& workspace, const std::string& marker_dir);

@@ -351,7 +351,8 @@ void Release(std::shared_ptr<Connection> connection, ReverseProxy::Pool& pool, c
 // headers with the body streamed behind them.
 asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const Request& request, bool websocket,
                                   std::shared_ptr<ReverseProxy::Pool> pool, ReverseProxy::Pool::Key key,
-                                  const ProxyOptions& options) {
+                                  const ProxyOptions& options, ForwardOutcome& outcome) {
+  outcome = ForwardOutcome::kFailed;
   auto& parser = *connection->parser;
   const auto& header = parser.get().base();
   Response response;
@@ -362,6 +363,7 @@ asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const 
     response.upgrade = [connection, options](http::UpgradedConnection& client) {
       return Relay(connection, client, options);
     };
+    outcome = ForwardOutcome::kAnswered;
     co_return response;
   }
   CopyResponseHeaders(header, response.headers, /*keep_all=*/false);
@@ -373,6 +375,7 @@ asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const 
       response.stream = [](http::ResponseStream&) -> asio::awaitable<void> { co_return; };
     }
     if (reusable) Release(std::move(connection), *pool, key);
+    outcome = ForwardOutcome::kAnswered;
     co_return response;
   }
   auto length = parser.content_length();
@@ -383,9 +386,13 @@ asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const 
     parser.get().body().size = response.body.size();
     connection->stream.expires_after(options.response_timeout);
     auto [ec, n] = co_await bhttp::async_read(connection->stream, connection->buffer, parser, kNoThrow);
-    if (ec == beast::error::timeout) co_return GatewayTimeout();
+    if (ec == beast::error::timeout) {
+      outcome = ForwardOutcome::kTimedOut;
+      co_return GatewayTimeout();
+    }
     if (ec && ec != bhttp::error::need_buffer) co_return BadGateway("the upstream server sent no valid answer");
     if (reusable) Release(std::move(connection), *pool, key);
+    outcome = ForwardOutcome::kAnswered;
     co_return response;
   }
   if (length) response.content_length = *length;
@@ -408,19 +415,30 @@ asio::awaitable<Response> Respond(std::shared_ptr<Connection> connection, const 
       if (done || ec) co_return;  // ec: the upstream failed mid-body, the client sees the body cut short
     }
   };
+  outcome = ForwardOutcome::kAnswered;
   co_return response;
+}
+
+// True when a read of a response header failed because the upstream closed or reset the connection.
+bool ConnectionEnded(const boost::system::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
 }  // namespace
 
-asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream& upstream, std::string target) {
+asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream& upstream, std::string target,
+                                                ForwardOutcome* outcome) {
+  ForwardOutcome ignored_outcome;
+  ForwardOutcome& result = outcome ? *outcome : ignored_outcome;
+  result = ForwardOutcome::kNotAnswered;
   auto executor = co_await asio::this_coro::executor;
   Pool::Key key{&asio::query(executor, asio::execution::context), upstream.host, upstream.port};
   bool websocket = IsWebSocketUpgrade(request);
   Framing framing = RequestFraming(request);
   std::string head = RequestHead(request, target, upstream, options_, framing, websocket);
   // A pooled connection the upstream closed just as it was taken fails before any answer; the
-  // request is then sent again on a new connection, if it had no body (nothing was consumed).
+  // request is then sent again on a new connection, if no body was consumed from a stream.
   std::shared_ptr<Connection> connection;
   for (int attempt = 0;; ++attempt) {
     connection = attempt == 0 && !websocket ? pool_->Take(key) : nullptr;
@@ -432,11 +450,16 @@ asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream
     }
     connection->stream.expires_after(options_.response_timeout);
     auto [ec, n] = co_await asio::async_write(connection->stream, asio::buffer(head), kNoThrow);
-    bool retry = pooled && framing == Framing::kNone;
+    bool retry = pooled && (framing == Framing::kNone || !request.body_stream);
     if (ec && retry) continue;
     if (ec) co_return BadGateway("the upstream server closed the connection");
     if (framing != Framing::kNone) {
-      if (auto failed = co_await SendBody(*connection, request, framing, options_)) co_return std::move(*failed);
+      if (auto failed = co_await SendBody(*connection, request, framing, options_)) {
+        bool upstream_closed = failed->status == 502;  // else the client's body failed
+        if (upstream_closed && retry) continue;
+        if (!upstream_closed) result = ForwardOutcome::kFailed;
+        co_return std::move(*failed);
+      }
     }
     // Informational answers (100, 103) are skipped; 101 ends the exchange.
     for (;;) {
@@ -446,11 +469,19 @@ asio::awaitable<Response> ReverseProxy::Forward(Request& request, const Upstream
       connection->stream.expires_after(options_.response_timeout);
       auto [rec, rn] = co_await bhttp::async_read_header(connection->stream, connection->buffer, *connection->parser,
                                                          kNoThrow);
-      if (rec == beast::error::timeout) co_return GatewayTimeout();
-      if (rec && retry && (rec == bhttp::error::end_of_stream || rec == asio::error::connection_reset)) break;
-      if (rec) co_return BadGateway("the upstream server sent no valid answer");
+      if (rec == beast::error::timeout) {
+        result = ForwardOutcome::kTimedOut;
+        co_return GatewayTimeout();
+      }
+      if (rec && retry && ConnectionEnded(rec)) break;
+      if (rec && ConnectionEnded(rec)) co_return BadGateway("the upstream server closed the connection without answering");
+      if (rec) {
+        result = ForwardOutcome::kFailed;
+        co_return BadGateway("the upstream server sent no valid answer");
+      }
       int status = connection->parser->get().result_int();
-      if (status >= 200 || status == 101) co_return co_await Respond(std::move(connection), request, websocket, pool_, key, options_);
+      if (status >= 200 || status == 101)
+        co_return co_await Respond(std::move(connection), request, websocket, pool_, key, options_, result);
     }
   }
 }

@@ -1,9 +1,9 @@
 // ReverseProxy: forwards one request to an upstream HTTP server on a trusted (loopback) address,
 // as a reverse proxy in front of a per-user Jupyter or a model replica.
 //
-// - The request body is relayed as it arrives (the route must be streaming: Request::body_stream)
-//   and the response body as the upstream sends it, through fixed-size buffers: memory per
-//   request is bounded whatever the sizes.
+// - The request body is relayed as it arrives (a streaming route's Request::body_stream; a body
+//   read whole is sent as it is) and the response body as the upstream sends it, through
+//   fixed-size buffers: memory per request is bounded whatever the sizes.
 // - Headers: hop-by-hop fields (RFC 9110 §7.6.1: Connection and the fields it names, Keep-Alive,
 //   Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade) are dropped both ways, except that a
 //   WebSocket upgrade keeps Connection/Upgrade. Host and Origin pass unchanged (Jupyter compares
@@ -38,6 +38,16 @@ struct Upstream {
   std::string token;           // sent as "Authorization: token <token>" when not empty
 };
 
+// How Forward's answer came about, for a caller that may send the request to another upstream.
+enum class ForwardOutcome {
+  kAnswered,     // the response is the upstream's own, whatever its status
+  kNotAnswered,  // 502 (504 for a connect timeout): the upstream could not be connected to (refused,
+                 // unreachable, too slow to accept), or the connection failed or closed before a
+                 // response header came
+  kTimedOut,     // 504: the upstream took longer than `response_timeout`
+  kFailed,       // 502 or 4xx: the upstream's answer was not valid HTTP, or the client's body failed
+};
+
 struct ProxyOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   // How long the upstream may be silent while a response is awaited or relayed.
@@ -59,9 +69,12 @@ class ReverseProxy {
   ReverseProxy& operator=(const ReverseProxy&) = delete;
 
   // Forwards `request` to `upstream` with the request target `target` (usually request.target).
-  // Always answers: the upstream's response, or a 502/504 in the API's error shape.
+  // Always answers: the upstream's response, or a 502/504 in the API's error shape; `outcome`
+  // (when given) tells which. A pooled connection that the upstream closed before answering is
+  // retried once on a new connection when nothing of the request is lost: a request without a
+  // body, or one whose body was read whole (not a streaming route).
   boost::asio::awaitable<http::Response> Forward(http::Request& request, const Upstream& upstream,
-                                                 std::string target);
+                                                 std::string target, ForwardOutcome* outcome = nullptr);
 
   // Idle upstream connections kept now (for tests and metrics).
   std::size_t idle_connections() const;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -217,6 +218,108 @@ TEST_F(ReverseProxyTest, IdleWebSocketIsClosed) {
   auto client = WebSocketClient::Connect(front_.address(), "127.0.0.1:1", "http://127.0.0.1:1");
   ASSERT_TRUE(client.ok()) << client.error;
   EXPECT_TRUE(client.WaitClosed(5s));
+}
+
+// Answers the first request of each connection (GET /status/<code>: that status, else 200 with the
+// body) and closes the connection when the next request on it has arrived, without answering it:
+// what an upstream that drops an idle kept-alive connection looks like to the request sent on it.
+class OneAnswerPerConnectionUpstream {
+ public:
+  OneAnswerPerConnectionUpstream() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    asio::co_spawn(io_, Accept(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~OneAnswerPerConnectionUpstream() {
+    io_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  int requests() const { return requests_; }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
+      asio::co_spawn(io_, Serve(std::move(socket)), asio::detached);
+    }
+  }
+  asio::awaitable<void> Serve(asio::ip::tcp::socket socket) {
+    namespace bhttp = beast::http;
+    try {
+      beast::flat_buffer buffer;
+      bhttp::request<bhttp::string_body> request;
+      co_await bhttp::async_read(socket, buffer, request, asio::use_awaitable);
+      ++requests_;
+      std::string target(request.target());
+      int status = target.starts_with("/status/") ? std::stoi(target.substr(8)) : 200;
+      bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
+      response.body() = status == 200 ? request.body() : "the upstream's own answer";
+      response.keep_alive(true);
+      response.prepare_payload();
+      co_await bhttp::async_write(socket, response, asio::use_awaitable);
+      bhttp::request<bhttp::string_body> next;
+      co_await bhttp::async_read(socket, buffer, next, asio::use_awaitable);
+      ++requests_;
+    } catch (const std::exception&) {
+    }
+  }
+
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<int> requests_{0};
+};
+
+// A route whose body is read whole, forwarding with the outcome in X-Outcome.
+void AddBufferedRoute(TestServer& front, std::unique_ptr<ReverseProxy>& proxy, const Upstream& upstream) {
+  for (const char* method : {"GET", "POST"})
+    front.router.Add(method, "/buffered/{rest...}", "buffered", [&proxy, &upstream](Request& r) -> asio::awaitable<Response> {
+      ForwardOutcome outcome = ForwardOutcome::kFailed;
+      Response response = co_await proxy->Forward(r, upstream, "/" + std::string(r.PathParam("rest")), &outcome);
+      response.headers.Set("X-Outcome", std::to_string(static_cast<int>(outcome)));
+      co_return response;
+    }, http::RouteOptions::Public());
+}
+
+TEST_F(ReverseProxyTest, ABufferedRequestOnAPooledConnectionTheUpstreamDroppedIsSentAgain) {
+  OneAnswerPerConnectionUpstream upstream;
+  upstream_.port = upstream.port();
+  AddBufferedRoute(front_, proxy_, upstream_);
+  StartProxy();
+  for (std::string body : {"first", "second", "third"}) {
+    auto reply = testing::Request(front_.address(), "POST", "/buffered/infer", body);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200) << reply->body;
+    EXPECT_EQ(reply->body, body);
+    EXPECT_EQ(reply->header("x-outcome"), std::to_string(static_cast<int>(ForwardOutcome::kAnswered)));
+  }
+}
+
+TEST_F(ReverseProxyTest, ForwardTellsTheUpstreamsOwnErrorFromOneItMade) {
+  OneAnswerPerConnectionUpstream upstream;
+  upstream_.port = upstream.port();
+  AddBufferedRoute(front_, proxy_, upstream_);
+  ProxyOptions options;
+  options.response_timeout = 200ms;
+  StartProxy(options);
+  auto own = testing::Request(front_.address(), "GET", "/buffered/status/502");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 502);
+  EXPECT_EQ(own->body, "the upstream's own answer");
+  EXPECT_EQ(own->header("x-outcome"), std::to_string(static_cast<int>(ForwardOutcome::kAnswered)));
+
+  Upstream slow{"127.0.0.1", echo_.port(), ""};
+  upstream_ = slow;
+  auto late = testing::Request(front_.address(), "GET", "/buffered/slow");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 504);
+  EXPECT_EQ(late->header("x-outcome"), std::to_string(static_cast<int>(ForwardOutcome::kTimedOut)));
+
+  upstream_.port = UnusedPort();
+  auto down = testing::Request(front_.address(), "GET", "/buffered/x");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 502);
+  EXPECT_EQ(down->header("x-outcome"), std::to_string(static_cast<int>(ForwardOutcome::kNotAnswered)));
 }
 
 }  // namespace

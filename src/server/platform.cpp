@@ -27,6 +27,8 @@
 #include "api/quota_routes.h"
 #include "api/board_routes.h"
 #include "api/notebook_routes.h"
+#include "api/serving_routes.h"
+#include "serving/python_worker.h"
 #include "notebooks/notebook_template.h"
 #include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
@@ -54,6 +56,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : monitoring::AccountingMigrations()) all.push_back(std::move(m));
   for (auto& m : board::BoardMigrations()) all.push_back(std::move(m));
   for (auto& m : notebooks::NotebookMigrations()) all.push_back(std::move(m));
+  for (auto& m : serving::ServingMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -135,6 +138,7 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
   PC_RETURN_IF_ERROR(p->AddFiles(config));
   PC_RETURN_IF_ERROR(p->AddJobs(config));
   PC_RETURN_IF_ERROR(p->AddNotebooks(config));
+  PC_RETURN_IF_ERROR(p->AddServing(config));
   PC_RETURN_IF_ERROR(p->AddWebApp(config));
   return p;
 }
@@ -295,8 +299,15 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
             if (!recorded) spdlog::warn("job {}: its files were not attributed to it: {}", job.id, recorded.error().message());
           },
           .other_workloads_in_use = [this](const std::string& account) -> Result<std::map<std::int64_t, jobs::Amounts>> {
-            if (!notebooks_) return std::map<std::int64_t, jobs::Amounts>();
-            return notebooks_->InUseByUser(account);
+            std::map<std::int64_t, jobs::Amounts> in_use;
+            auto add = [&](const Result<std::map<std::int64_t, jobs::Amounts>>& of) {
+              if (of)
+                for (const auto& [user, amounts] : *of) in_use[user] += amounts;
+              return StatusOf(of);
+            };
+            if (notebooks_) PC_RETURN_IF_ERROR(add(notebooks_->InUseByUser(account)));
+            if (serving_) PC_RETURN_IF_ERROR(add(serving_->InUseByUser(account)));
+            return in_use;
           }});
   api::AddJobRoutes(router_, *jobs_, *pool_);
   quota_service_ = std::make_unique<jobs::QuotaService>(
@@ -326,6 +337,41 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
       board::IngesterOptions{.points_per_pod = static_cast<std::uint64_t>(config.board_points_per_pod)});
   api::AddBoardRoutes(router_, *board_sources_, *board_hub_, *pool_);
   return Status::Ok();
+}
+
+Status Platform::AddServing(const config::ServerConfig& config) {
+  fs::path serving_dir = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "serving"));
+  // The runtimes replicas mount: the model server beside this binary, the embedded Python worker.
+  std::error_code ec;
+  fs::path model_server = fs::read_symlink("/proc/self/exe", ec).parent_path() / "paddlecloud-model-server";
+  std::vector<http::EmbeddedFile> worker;
+  for (const auto& file : serving::EmbeddedPythonWorker())
+    if (file.path.find('/') == std::string_view::npos) worker.push_back(file);
+  auto worker_dir = jobs::InstallPythonSdk(
+      fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "sdk" / "serving")).string(), worker);
+  if (!worker_dir) return worker_dir.error();
+  inference_gateway_ = std::make_unique<serving::InferenceGateway>(
+      serving::InferenceGatewayOptions{.metrics_dir = serving_dir.string(),
+                                       .private_cookies = {std::string(api::kSessionCookie), "pc_user_content"}},
+      metrics_);
+  serving_ = std::make_unique<serving::ServingService>(
+      *database_, *backend_, *files_, *jobs_, *accounting_, inference_gateway_.get(),
+      serving::ServingOptions{
+          .serving_dir = serving_dir.string(),
+          .model_server_path = fs::is_regular_file(model_server, ec) ? model_server.string() : "",
+          .python_worker_dir = worker_dir->empty() ? "" : *worker_dir + "/paddlecloud"});
+  api::AddServingRoutes(router_, *serving_, *pool_);
+  inference_gateway_->AddRoutes(router_);
+  return Status::Ok();
+}
+
+void Platform::StopServing() {
+  if (serving_loop_.joinable()) {
+    serving_loop_.request_stop();
+    serving_loop_.join();
+  }
+  serving_.reset();
+  inference_gateway_.reset();  // its pooled sockets belong to the stopped server's I/O contexts
 }
 
 Status Platform::AddNotebooks(const config::ServerConfig& config) {
@@ -486,6 +532,25 @@ void Platform::StartReconciler() {
       wake.wait_for(lock, stop, notebook_cull_interval_, [] { return false; });
     }
   });
+  // Serving: each second, route the replicas that became ready and record the gateway's metrics.
+  serving_loop_ = std::jthread([this](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    auto next = std::chrono::steady_clock::now();
+    while (!stop.stop_requested()) {
+      try {
+        serving_->Reconcile();
+        inference_gateway_->Sample(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+      } catch (const std::exception& e) {
+        spdlog::error("serving: {}", e.what());
+      }
+      next = std::max(next + std::chrono::seconds(1), std::chrono::steady_clock::now());
+      std::unique_lock lock(mutex);
+      wake.wait_until(lock, stop, next, [] { return false; });
+    }
+  });
   usage_sampler_ = std::jthread([this](std::stop_token stop) {
     std::mutex mutex;
     std::condition_variable_any wake;
@@ -510,6 +575,7 @@ void Platform::StartReconciler() {
 }
 
 Platform::~Platform() {
+  StopServing();
   if (notebook_server_) {
     notebook_server_->Shutdown();
     if (notebook_server_thread_.joinable()) notebook_server_thread_.join();
@@ -672,6 +738,7 @@ int RunServer(const config::ServerConfig& config) {
   server.Run();
   // Finish blocking work while the I/O context it reports back to still exists.
   (*platform)->pool().Stop();
+  (*platform)->StopServing();
 
   std::error_code ec;
   fs::remove(addr_file, ec);

@@ -30,6 +30,8 @@
 #include "board/board_sources.h"
 #include "http/server.h"
 #include "notebooks/notebook_service.h"
+#include "serving/inference_gateway.h"
+#include "serving/serving_service.h"
 #include "reverse_proxy/user_content_gateway.h"
 #include "pki/certificate_authority.h"
 #include "ops/ops_routes.h"
@@ -78,6 +80,9 @@ class Platform {
   // I/O thread, with `options` as the platform server's except the address. Stopped by the destructor.
   Status StartNotebookOrigin(const config::ServerConfig& config, http::HttpServerOptions options);
   notebooks::NotebookService& notebooks() { return *notebooks_; }
+  // After the platform's server has stopped: ends serving and closes the gateway's connections to
+  // replicas (they belong to that server's I/O contexts).
+  void StopServing();
 
  private:
   Platform() = default;
@@ -87,6 +92,7 @@ class Platform {
   Status AddFiles(const config::ServerConfig& config);
   Status AddJobs(const config::ServerConfig& config);
   Status AddNotebooks(const config::ServerConfig& config);
+  Status AddServing(const config::ServerConfig& config);
   Status AddWebApp(const config::ServerConfig& config);
   // The notebook origin for a browser that reached the platform at `platform_host` (a Host header).
   std::string NotebookOrigin(std::string_view platform_host) const;
@@ -121,6 +127,9 @@ class Platform {
   std::string python_sdk_dir_;
   std::string files_root_;
   std::function<std::vector<cluster::Mount>(const std::string& account)> read_only_mounts_;  // public data, shares
+  std::unique_ptr<serving::InferenceGateway> inference_gateway_;
+  std::unique_ptr<serving::ServingService> serving_;
+  std::jthread serving_loop_;
   std::unique_ptr<notebooks::NotebookService> notebooks_;
   std::jthread notebook_culler_;
   std::chrono::milliseconds notebook_cull_interval_{30'000};

@@ -57,7 +57,8 @@ struct InferenceGatewayOptions {
   std::vector<std::string> private_cookies;  // the platform's cookies, never forwarded
 };
 
-// What the last `window` of requests of an instance looked like; nullopt fields: no request.
+// What the last `window` of requests of an instance looked like: qps 0 and the other nullopt fields
+// when no request came; every field nullopt for an instance the gateway does not route.
 struct InstanceStats {
   std::optional<double> qps, p50_ms, p95_ms, p99_ms, error_rate;
   int in_flight = 0;

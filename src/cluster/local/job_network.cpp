@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <pthread.h>
@@ -17,10 +16,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -80,11 +80,10 @@ int WriteProcFile(const char* path, std::string_view text) {
 }
 
 // What a child tells its parent, through the memory they share: the step that failed and its
-// errno (0: none), and for the relay's child the listening socket it made.
+// errno (0: none).
 struct ChildReport {
   int step = 0;
   int error = 0;
-  int fd = -1;
 };
 
 int Fail(ChildReport& report, int step, int error) {
@@ -264,22 +263,22 @@ std::string ProbeJobNetworks() {
   return "";
 }
 
-Result<int> SocketInJobNetwork(const JobNetwork& network) {
+Result<std::vector<int>> SocketsInJobNetwork(const JobNetwork& network, std::size_t count) {
   auto handles = OpenJobNetwork(network);
   if (!handles) return Err(handles.error());
   // A child joins the namespaces (a thread of this process cannot join a user namespace) and
-  // makes the socket there, in the descriptor table it shares with this process.
+  // makes the sockets there, in the descriptor table it shares with this process.
   struct Maker {
     JobNetworkHandles handles;
+    std::vector<int> fds;  // sized here: the child may not allocate
     ChildReport report;
-  } maker{*handles, {}};
+  } maker{*handles, std::vector<int>(count, -1), {}};
   pid_t pid = RunLightChild(
       [](void* p) -> int {
         auto& m = *static_cast<Maker*>(p);
         if (int err = EnterJobNetwork(m.handles)) return Fail(m.report, 1, err);
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return Fail(m.report, 2, errno);
-        m.report.fd = fd;
+        for (int& fd : m.fds)
+          if ((fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) return Fail(m.report, 2, errno);
         return 0;
       },
       &maker, /*share_files=*/true);
@@ -288,11 +287,69 @@ Result<int> SocketInJobNetwork(const JobNetwork& network) {
   if (pid < 0) return Err(Status::Internal(std::string("clone: ") + std::strerror(spawn_errno)));
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
-  const ChildReport& r = maker.report;
-  if (r.step)
+  if (const ChildReport& r = maker.report; r.step) {
+    for (int fd : maker.fds)
+      if (fd >= 0) ::close(fd);
     return Err(Status::Internal(std::string(r.step == 1 ? "join the job's network" : "make a socket there") + ": " +
                                 std::strerror(r.error)));
-  return r.fd;
+  }
+  return std::move(maker.fds);
+}
+
+Result<int> SocketInJobNetwork(const JobNetwork& network) {
+  auto fds = SocketsInJobNetwork(network, 1);
+  if (!fds) return Err(fds.error());
+  return fds->front();
+}
+
+Result<std::shared_ptr<JobNetworkSockets>> JobNetworkSockets::Start(const JobNetwork& network) {
+  auto first = SocketsInJobNetwork(network, kBatch);  // a network that is gone fails the start
+  if (!first) return Err(first.error());
+  return std::shared_ptr<JobNetworkSockets>(new JobNetworkSockets(network, std::move(*first)));
+}
+
+JobNetworkSockets::JobNetworkSockets(const JobNetwork& network, std::vector<int> fds)
+    : network_(network), fds_(std::move(fds)) {
+  refiller_ = std::thread([this] { Refill(); });
+}
+
+JobNetworkSockets::~JobNetworkSockets() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  refiller_.join();
+  for (int fd : fds_) ::close(fd);
+}
+
+int JobNetworkSockets::Take() {
+  std::unique_lock lock(mu_);
+  if (fds_.empty()) {  // ran dry (a burst, or the refiller failed): make a batch right here
+    lock.unlock();
+    auto batch = SocketsInJobNetwork(network_, kBatch);
+    lock.lock();
+    if (!batch) return -1;
+    fds_.insert(fds_.end(), batch->begin(), batch->end());
+    refill_failed_ = false;
+  }
+  int fd = fds_.back();
+  fds_.pop_back();
+  if (fds_.size() < kLow) cv_.notify_all();
+  return fd;
+}
+
+void JobNetworkSockets::Refill() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || (fds_.size() < kLow && !refill_failed_); });
+    if (stopping_) return;
+    lock.unlock();
+    auto batch = SocketsInJobNetwork(network_, kBatch);
+    lock.lock();
+    if (batch) fds_.insert(fds_.end(), batch->begin(), batch->end());
+    refill_failed_ = !batch;  // until a Take makes a batch again: no retrying in a loop
+  }
 }
 
 namespace {
@@ -306,11 +363,11 @@ sockaddr_in Loopback(int port) {
 }
 
 // Binds `fd` to 127.0.0.1:`port` and listens; closes it on failure.
-Status Listen(int fd, int port) {
+Status Listen(int fd, int port, int backlog) {
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr = Loopback(port);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0) {
     Status failed = Status::Internal("listen at 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
     ::close(fd);
     return failed;
@@ -318,141 +375,36 @@ Status Listen(int fd, int port) {
   return Status::Ok();
 }
 
-// `fd` connected to `host`:`port`, or -1 (and `fd` closed).
-int Connected(int fd, const std::string& host, int port) {
-  sockaddr_in addr = Loopback(port);
-  if (fd >= 0 && ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1 &&
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
-    return fd;
-  if (fd >= 0) ::close(fd);
-  return -1;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const JobNetwork& network, int port, const std::string& target_host,
                                                   int target_port) {
+  sockaddr_in target = Loopback(target_port);
+  if (::inet_pton(AF_INET, target_host.c_str(), &target.sin_addr) != 1)
+    return Err(Status::InvalidArgument("the API relay's target is not an IPv4 address: " + target_host));
   auto fd = SocketInJobNetwork(network);
   if (!fd) return Err(fd.error());
-  PC_RETURN_IF_ERROR(Listen(*fd, port));
-  return std::unique_ptr<ApiRelay>(new ApiRelay(*fd, [target_host, target_port] {
-    return Connected(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), target_host, target_port);
-  }));
+  PC_RETURN_IF_ERROR(Listen(*fd, port, 128));
+  auto relay = TcpRelay::Start(*fd, target, [] { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); },
+                               kMaxConnections);
+  if (!relay) return Err(relay.error());
+  return std::unique_ptr<ApiRelay>(new ApiRelay(std::move(*relay)));
 }
 
 Result<std::unique_ptr<ApiRelay>> ApiRelay::StartInward(const JobNetwork& network, int port) {
+  auto stock = JobNetworkSockets::Start(network);
+  if (!stock) return Err(stock.error());
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Err(Status::Internal(std::string("socket: ") + std::strerror(errno)));
-  PC_RETURN_IF_ERROR(Listen(fd, 0));
-  return std::unique_ptr<ApiRelay>(new ApiRelay(fd, [network, port] {
-    auto inside = SocketInJobNetwork(network);
-    return inside ? Connected(*inside, "127.0.0.1", port) : -1;
-  }));
+  PC_RETURN_IF_ERROR(Listen(fd, 0, static_cast<int>(kMaxInwardConnections)));
+  auto relay = TcpRelay::Start(fd, Loopback(port), [stock = *stock] { return stock->Take(); }, kMaxInwardConnections);
+  if (!relay) return Err(relay.error());
+  return std::unique_ptr<ApiRelay>(new ApiRelay(std::move(*relay)));
 }
 
-int ApiRelay::listen_port() const {
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
-  return ntohs(addr.sin_port);
-}
+ApiRelay::ApiRelay(std::unique_ptr<TcpRelay> relay) : relay_(std::move(relay)) {}
+ApiRelay::~ApiRelay() = default;
 
-ApiRelay::ApiRelay(int listen_fd, std::function<int()> connect_upstream)
-    : listen_fd_(listen_fd), connect_upstream_(std::move(connect_upstream)) {
-  acceptor_ = std::thread([this] { AcceptLoop(); });
-}
-
-ApiRelay::~ApiRelay() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
-    for (auto& c : connections_) {
-      ::shutdown(c.client, SHUT_RDWR);
-      if (c.upstream >= 0) ::shutdown(c.upstream, SHUT_RDWR);
-    }
-  }
-  acceptor_.join();
-  for (auto& c : connections_) c.thread.join();
-  ::close(listen_fd_);
-}
-
-void ApiRelay::AcceptLoop() {
-  while (true) {
-    int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    std::lock_guard lock(mu_);
-    if (stopping_) {
-      if (client >= 0) ::close(client);
-      return;
-    }
-    if (client < 0) {
-      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // no spin
-      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;
-      return;
-    }
-    connections_.remove_if([](Connection& c) {
-      if (!c.done) return false;
-      c.thread.join();
-      return true;
-    });
-    if (connections_.size() >= kMaxConnections) {
-      ::close(client);
-      continue;
-    }
-    Connection& c = connections_.emplace_back();
-    c.client = client;
-    c.thread = std::thread([this, &c] { Forward(c); });
-  }
-}
-
-void ApiRelay::Forward(Connection& c) {
-  int upstream = connect_upstream_();
-  bool connected = upstream >= 0;
-  {
-    std::lock_guard lock(mu_);
-    c.upstream = upstream;
-    if (stopping_) connected = false;
-  }
-  // Each direction: bytes read from one side are written whole to the other before reading more.
-  // A closed side half-closes the other; the connection ends when both directions have.
-  if (connected) {
-    int fds[2] = {c.client, upstream};
-    bool open[2] = {true, true};
-    char buf[64 * 1024];
-    while (open[0] || open[1]) {
-      pollfd p[2] = {{fds[0], static_cast<short>(open[0] ? POLLIN : 0), 0},
-                     {fds[1], static_cast<short>(open[1] ? POLLIN : 0), 0}};
-      if (::poll(p, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      bool failed = false;
-      for (int from = 0; from < 2 && !failed; ++from) {
-        if (!open[from] || !(p[from].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        ssize_t n = ::read(fds[from], buf, sizeof buf);
-        if (n <= 0) {
-          open[from] = false;
-          ::shutdown(fds[1 - from], SHUT_WR);
-          continue;
-        }
-        for (ssize_t sent = 0; sent < n;) {
-          ssize_t w = ::send(fds[1 - from], buf + sent, static_cast<std::size_t>(n - sent), MSG_NOSIGNAL);
-          if (w <= 0) {
-            failed = true;
-            break;
-          }
-          sent += w;
-        }
-      }
-      if (failed) break;
-    }
-  }
-  std::lock_guard lock(mu_);
-  ::close(c.client);
-  if (upstream >= 0) ::close(upstream);
-  c.client = -1;
-  c.upstream = -1;
-  c.done = true;
-}
+int ApiRelay::listen_port() const { return relay_->listen_port(); }
 
 }  // namespace paddlecloud::cluster::local

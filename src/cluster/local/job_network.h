@@ -17,17 +17,17 @@
 // the API (which is down anyway).
 #pragma once
 
-#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cluster/cluster_backend.h"
+#include "cluster/local/tcp_relay.h"
 #include "common/status.h"
 
 namespace paddlecloud::cluster::local {
@@ -60,16 +60,47 @@ Result<JobNetworkHandles> OpenJobNetwork(const JobNetwork& network);
 // async-signal-safe calls). Returns errno on failure, 0 on success.
 int EnterJobNetwork(const JobNetworkHandles& handles);
 
-// A TCP socket (not connected, not bound) of `network`'s namespace, made by a child that joins it:
-// whatever this process then binds or connects it to is in that network.
+// `count` TCP sockets (not connected, not bound) of `network`'s namespace, made by one child that
+// joins it: whatever this process then binds or connects them to is in that network.
+Result<std::vector<int>> SocketsInJobNetwork(const JobNetwork& network, std::size_t count);
 Result<int> SocketInJobNetwork(const JobNetwork& network);
 
-// Forwards connections across the boundary of a job network, one thread per connection.
+// A stock of sockets of a job network, made ahead in batches (one child process each) by a thread
+// of its own that refills it when it runs low: taking one does not wait for a child process.
+// The inward relay connects with them; a client of this process may as well (connect one to
+// 127.0.0.1:<port>) to reach a replica without the relay's hop.
+class JobNetworkSockets {
+ public:
+  static constexpr std::size_t kBatch = 32;
+  static constexpr std::size_t kLow = 16;  // refilled below this
+
+  static Result<std::shared_ptr<JobNetworkSockets>> Start(const JobNetwork& network);
+  ~JobNetworkSockets();  // closes the sockets not taken
+  // A socket of the network (the caller's to close), or -1 when none can be made (it is gone).
+  int Take();
+
+ private:
+  JobNetworkSockets(const JobNetwork& network, std::vector<int> fds);
+  void Refill();
+
+  JobNetwork network_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int> fds_;
+  bool stopping_ = false;
+  bool refill_failed_ = false;  // the refiller waits for a Take that succeeds
+  std::thread refiller_;
+};
+
+// Forwards connections across the boundary of a job network (a TcpRelay: one epoll thread).
 class ApiRelay {
  public:
-  // A relay holds at most this many connections at once; more are closed on arrival, so one job
-  // cannot use up the server's cap for local clients, which every job's relay shares.
+  // An outward relay holds at most this many connections at once; more are closed on arrival, so
+  // one job cannot use up the server's cap for local clients, which every job's relay shares.
   static constexpr std::size_t kMaxConnections = 64;
+  // Inward connections come only from the platform's own gateway and proxy, which pool them (a
+  // few hundred per replica under load), never from the job: this cap only bounds descriptors.
+  static constexpr std::size_t kMaxInwardConnections = 1024;
 
   // Outward (a job's pods to the platform's API): listens at 127.0.0.1:`port` inside `network` and
   // forwards each connection to `target_host`:`target_port` (an IPv4 address) from this process's
@@ -78,28 +109,14 @@ class ApiRelay {
                                                  int target_port);
   // Inward (the platform to a service replica): listens at 127.0.0.1 on a free port of this
   // process's namespace (listen_port()) and forwards each connection to 127.0.0.1:`port` inside
-  // `network`.
+  // `network`. The sockets inside are made ahead in batches, off the path of a new connection.
   static Result<std::unique_ptr<ApiRelay>> StartInward(const JobNetwork& network, int port);
   ~ApiRelay();  // closes the listener and every forwarded connection
   int listen_port() const;
 
  private:
-  struct Connection {
-    int client = -1;
-    int upstream = -1;
-    std::atomic<bool> done{false};
-    std::thread thread;
-  };
-  ApiRelay(int listen_fd, std::function<int()> connect_upstream);
-  void AcceptLoop();
-  void Forward(Connection& c);
-
-  int listen_fd_;
-  std::function<int()> connect_upstream_;  // a connected socket, or -1
-  std::mutex mu_;  // guards connections_ and stopping_
-  std::list<Connection> connections_;
-  bool stopping_ = false;
-  std::thread acceptor_;
+  explicit ApiRelay(std::unique_ptr<TcpRelay> relay);
+  std::unique_ptr<TcpRelay> relay_;
 };
 
 }  // namespace paddlecloud::cluster::local
