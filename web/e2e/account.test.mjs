@@ -120,7 +120,7 @@ test('a newcomer registers, verifies the mailed link, signs in and out', { timeo
   await expectText(page.getByTestId('dashboard-server-state'), 'Ready');
   await expectText(page.getByTestId('user-email'), NEWCOMER.email);
   await expectVisible(page.getByTestId('nav-settings'));
-  assert.deepEqual((await navLinks.allTextContents()).map((text) => text.replace(/ \(.*\)$/, '')), ['Jobs', 'Board', 'Notebook', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']); // the notebook's state follows its name
+  assert.deepEqual((await navLinks.allTextContents()).map((text) => text.replace(/ \(.*\)$/, '')), ['Jobs', 'Board', 'Notebook', 'Serving', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']); // the notebook's state follows its name
   await page.screenshot({ path: path.join(artifactsDir, 'dashboard.png'), fullPage: true });
 
   // The session survives a reload (the app asks GET /api/v1/session at start).

@@ -260,7 +260,7 @@ test('every text and background colour pair passes WCAG AA in the light and the 
   await checkBothSchemes(t, page, '/datasets with a preview and a menu open', failures);
   await page.keyboard.press('Escape');
 
-  for (const p of ['/settings', '/settings/password', '/settings/members', '/settings/tokens', '/settings/keys', '/settings/audit', '/public', '/shared']) {
+  for (const p of ['/settings', '/settings/password', '/settings/members', '/settings/tokens', '/settings/keys', '/settings/audit', '/public', '/shared', '/serving']) {
     await page.goto(url(p));
     await page.waitForFunction(() => !document.querySelector('.loading'));
     await checkBothSchemes(t, page, p, failures);

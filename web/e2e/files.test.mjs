@@ -133,7 +133,7 @@ async function uploadFolder(page, dir, count) {
 test('a folder uploaded with the folder picker is listed; its CSV and image preview', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const { page, problems } = await suite.signIn(t, ANN);
   const navLinks = await page.getByTestId('nav').getByRole('link').allTextContents();
-  assert.deepEqual(navLinks.map((text) => text.replace(/ \(.*\)$/, '')), ['Jobs', 'Board', 'Notebook', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']); // the notebook's state follows its name
+  assert.deepEqual(navLinks.map((text) => text.replace(/ \(.*\)$/, '')), ['Jobs', 'Board', 'Notebook', 'Serving', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']); // the notebook's state follows its name
   await page.getByTestId('nav-datasets').click();
   await page.waitForURL(url('/datasets'));
   await expectText(page.getByTestId('files-title'), 'Datasets');

@@ -79,7 +79,7 @@ test('a distributed job submitted from the UI runs live in the table, with its l
   // Nothing yet: the empty state explains how to submit.
   await expectVisible(page.getByTestId('jobs-empty'));
   await expectText(page.getByTestId('empty-sdk'), /create_cloud_job\(/);
-  assert.deepEqual((await page.getByTestId('nav').getByRole('link').allTextContents()).map((text) => text.replace(/ \(.*\)$/, '')), ['Jobs', 'Board', 'Notebook', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']); // the notebook's state follows its name
+  assert.deepEqual((await page.getByTestId('nav').getByRole('link').allTextContents()).map((text) => text.replace(/ \(.*\)$/, '')), ['Jobs', 'Board', 'Notebook', 'Serving', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']); // the notebook's state follows its name
 
   await page.getByTestId('empty-submit').click();
   await page.waitForURL(url('/jobs/new'));

@@ -34,6 +34,7 @@ describe('App navigation', () => {
       'Jobs',
       'Board',
       'Notebook',
+      'Serving',
       'Quota',
       'Datasets',
       'Models',

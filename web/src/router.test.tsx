@@ -72,6 +72,13 @@ describe('isServerPath', () => {
     expect(isServerPath('/apis')).toBe(false);
     expect(isServerPath('/status')).toBe(false);
   });
+
+  it("leaves the inference gateway's paths to the server, the serving pages to the app", () => {
+    expect(isServerPath('/serving/acme/fit')).toBe(true);
+    expect(isServerPath('/serving/acme/fit/v2/models/fit')).toBe(true);
+    expect(isServerPath('/serving')).toBe(false);
+    expect(isServerPath('/serving/fit')).toBe(false);
+  });
 });
 
 describe('Router', () => {

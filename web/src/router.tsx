@@ -83,8 +83,11 @@ export function matchRoute(routes: readonly Route[], path: string): RouteMatch |
   return null;
 }
 
+/** The inference gateway's paths, `/serving/<account>/<name>[/...]`; `/serving/<name>` is a page of the app. */
+const GATEWAY_PATH = /^\/serving\/[^/]+\/[^/]+/;
+
 export function isServerPath(path: string): boolean {
-  return SERVER_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  return SERVER_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)) || GATEWAY_PATH.test(path);
 }
 
 // ---- Location store ---------------------------------------------------------------------------

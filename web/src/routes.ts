@@ -17,6 +17,8 @@ import { SubmitJobPage } from './pages/jobs/SubmitJobPage';
 import { LoginPage } from './pages/LoginPage';
 import { RegisterPage } from './pages/RegisterPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { InstancePage } from './pages/serving/InstancePage';
+import { ServingPage } from './pages/serving/ServingPage';
 import { SettingsPage } from './pages/settings/SettingsPage';
 import { StatusPage } from './pages/StatusPage';
 import { VerifyPage } from './pages/VerifyPage';
@@ -47,6 +49,9 @@ export const routes: readonly Route[] = [
   { path: '/board', component: requireUser(BoardPage) },
   { path: '/notebook', component: requireUser(NotebookPage) },
   { path: '/quota', component: requireUser(QuotaPage) },
+  { path: '/serving', component: requireUser(ServingPage) },
+  // One segment: the inference gateway takes /serving/<account>/<name>/..., never /serving/<name>.
+  { path: '/serving/:name', component: requireUser(InstancePage) },
   { path: '/settings', component: requireUser(SettingsPage) },
   { path: '/settings/:section', component: requireUser(SettingsPage) },
   // Datasets and models: the file browser (the route's rest is the folder inside the space).
@@ -72,6 +77,7 @@ export const signedInNav: readonly NavItem[] = [
   { label: 'Jobs', href: '/dashboard', activeFor: ['/dashboard', '/jobs', '/jobs/new', '/jobs/:id', '/jobs/:id/perf', '/jobs/:id/board'] },
   { label: 'Board', href: '/board', activeFor: ['/board'] },
   { label: 'Notebook', href: '/notebook', activeFor: ['/notebook'], indicator: NotebookIndicator },
+  { label: 'Serving', href: '/serving', activeFor: ['/serving', '/serving/:name'] },
   { label: 'Quota', href: '/quota', activeFor: ['/quota'] },
   { label: 'Datasets', href: '/datasets', activeFor: ['/datasets/*'] },
   { label: 'Models', href: '/models', activeFor: ['/models/*'] },

@@ -132,7 +132,7 @@ function statusText(item: UploadItem): string {
 }
 
 /** One upload: its name, progress bar and status, and Cancel (while it runs) or Retry (once it stopped). */
-function UploadRow({ item, queue }: { item: UploadItem; queue: UploadQueue }): VNode {
+export function UploadRow({ item, queue }: { item: UploadItem; queue: UploadQueue }): VNode {
   return (
     <li class={`upload upload--${item.state}`} data-testid="upload-item" data-path={item.path} data-state={item.state} data-progress={percent(item)}>
       <span class="upload__name" title={item.path}>

@@ -15,7 +15,7 @@ describe('file routes', () => {
   });
 
   it('puts the file pages in the navigation', () => {
-    expect(signedInNav.map((item) => item.label)).toEqual(['Jobs', 'Board', 'Notebook', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']);
+    expect(signedInNav.map((item) => item.label)).toEqual(['Jobs', 'Board', 'Notebook', 'Serving', 'Quota', 'Datasets', 'Models', 'Public', 'Shared with me', 'Settings', 'Status']);
     const active = (label: string, path: string) =>
       signedInNav.find((item) => item.label === label)!.activeFor.some((pattern) => matchPath(pattern, path) !== null);
     expect(active('Datasets', '/datasets/mnist')).toBe(true);

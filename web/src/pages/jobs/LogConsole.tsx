@@ -2,8 +2,8 @@
 // right the chosen pod's log (first pod by default), its tail first and then followed live over the
 // Server-Sent Events stream. It keeps to the bottom as lines arrive unless the reader scrolled up.
 import type { VNode } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Job, JobsApi, Pod, PodLog } from '../../api/jobs';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Job, JobsApi, PodLog } from '../../api/jobs';
 import { getPodLogRange, isActive, jobsApi, podLogDownloadUrl, podLogStreamUrl } from '../../api/jobs';
 import { isAbort, toApiError } from '../../forms';
 import type { ApiError } from '../../api/client';
@@ -147,7 +147,7 @@ function parseData(event: MessageEvent<string>): Record<string, unknown> | null 
 
 /**
  * Follows one pod's log: a new stream for every pod (the previous one is closed first). Returns the
- * buffer (re-rendering on every change), the stream's status and the final job state once it ended.
+ * buffer (re-rendering on every change), the stream's status and the final state once it ended.
  */
 export interface PodLogView {
   buffer: LogBuffer;
@@ -162,18 +162,22 @@ export interface PodLogView {
 
 export type ReadLogRange = (jobId: number, pod: string, offset: number, length: number) => Promise<PodLog>;
 
-export function usePodLog(
-  jobId: number,
-  pod: string | null,
-  open: OpenEventSource,
-  readRange: ReadLogRange = getPodLogRange,
-): PodLogView {
+/** Where one pod's log is read: its stream's URL and range reads. */
+export interface PodLogEndpoints {
+  /** Identifies the owner of the pods (a job, a serving instance): a change starts over. */
+  key: string;
+  streamUrl: (pod: string, tail: number) => string;
+  readRange: (pod: string, offset: number, length: number) => Promise<PodLog>;
+}
+
+export function usePodLog(endpoints: PodLogEndpoints, pod: string | null, open: OpenEventSource): PodLogView {
   const [buffer, setBuffer] = useState(() => new LogBuffer());
   const [version, setVersion] = useState(0);
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const [endState, setEndState] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const changed = () => setVersion((v) => v + 1);
+  const { key, streamUrl, readRange } = endpoints;
 
   useEffect(() => {
     const fresh = new LogBuffer();
@@ -182,16 +186,16 @@ export function usePodLog(
     setEndState(null);
     setStatus('connecting');
     if (pod === null) return;
-    const source = open(podLogStreamUrl(jobId, pod, LOG_TAIL_LINES));
-    return followLog(source, fresh, (offset, length) => readRange(jobId, pod, offset, length), {
+    const source = open(streamUrl(pod, LOG_TAIL_LINES));
+    return followLog(source, fresh, (offset, length) => readRange(pod, offset, length), {
       onStatus: setStatus,
       onChange: changed,
       onEnd: setEndState,
     });
-  }, [jobId, pod, open, attempt, readRange]);
+  }, [key, pod, open, attempt, readRange]);
 
-  const earlier = useEarlierLog(buffer, pod === null ? null : (offset, length) => readRange(jobId, pod, offset, length), changed);
-  useEffect(() => earlier.forget(), [jobId, pod]);
+  const earlier = useEarlierLog(buffer, pod === null ? null : (offset, length) => readRange(pod, offset, length), changed);
+  useEffect(() => earlier.forget(), [key, pod]);
   return { buffer, version, status, endState, retry: () => setAttempt((a) => a + 1), ...earlier.view };
 }
 
@@ -327,6 +331,30 @@ function storedHeight(): number {
 
 // ---- The console --------------------------------------------------------------------------------
 
+/** A pod as the console lists it. */
+export interface ConsolePod {
+  name: string;
+  /** Short name in the list, e.g. "trainer-0", "replica 1". */
+  label: string;
+  phase: string;
+  reason: string;
+  restarts: number;
+}
+
+/** What the console shows the logs of: a job, a serving instance. */
+export interface LogSource extends PodLogEndpoints {
+  /** The owner's name in the console's title. */
+  title: string;
+  /** Links the title to the owner's page (omitted on that page itself). */
+  href?: string | undefined;
+  /** The pods, and whether they may still change (then they are read again every few seconds). */
+  loadPods: (signal?: AbortSignal) => Promise<{ pods: ConsolePod[]; active: boolean }>;
+  /** The whole log as an attachment; none when the server offers no download. */
+  downloadUrl?: ((pod: string) => string) | undefined;
+  /** The status text once a stream ended with `state` (a job's final state). */
+  endedText?: ((state: string) => string) | undefined;
+}
+
 export interface LogConsoleProps {
   job: Pick<Job, 'id' | 'name' | 'state'>;
   api?: Pick<JobsApi, 'getJob'>;
@@ -347,6 +375,7 @@ const STATUS_TEXT: Record<StreamStatus, string> = {
   failed: 'Disconnected',
 };
 
+/** The log console of a job's pods. */
 export function LogConsole({
   job,
   api = jobsApi,
@@ -356,9 +385,44 @@ export function LogConsole({
   openEventSource = openBrowserEventSource,
   readLogRange = getPodLogRange,
 }: LogConsoleProps): VNode {
-  const [pods, setPods] = useState<Pod[] | null>(null);
+  const source = useMemo<LogSource>(
+    () => ({
+      key: `job:${job.id}`,
+      title: job.name,
+      href: linkToJob ? `/jobs/${job.id}` : undefined,
+      loadPods: async (signal) => {
+        const loaded = await api.getJob(job.id, signal ? { signal } : undefined);
+        const pods = (loaded.pods ?? []).map((pod) => ({ name: pod.name, label: podLabel(pod), phase: pod.phase, reason: pod.reason, restarts: pod.restarts }));
+        return { pods, active: isActive(loaded.state) };
+      },
+      streamUrl: (pod, tail) => podLogStreamUrl(job.id, pod, tail),
+      readRange: (pod, offset, length) => readLogRange(job.id, pod, offset, length),
+      downloadUrl: (pod) => podLogDownloadUrl(job.id, pod),
+      endedText: (state) => `Job ${state.toLowerCase()}`,
+    }),
+    [job.id, job.name, api, linkToJob, readLogRange],
+  );
+  return (
+    <LogConsoleView source={source} active={isActive(job.state)} onClose={onClose} initialPod={initialPod} openEventSource={openEventSource} testData={{ 'data-job-id': job.id }} />
+  );
+}
+
+export interface LogConsoleViewProps {
+  source: LogSource;
+  /** Whether the pods may still change before the first read says. */
+  active: boolean;
+  onClose: () => void;
+  initialPod?: string | undefined;
+  openEventSource?: OpenEventSource;
+  /** More data- attributes on the console's frame. */
+  testData?: Record<string, string | number>;
+}
+
+/** The docked log console over any source of pods and logs. */
+export function LogConsoleView({ source, active: initiallyActive, onClose, initialPod, openEventSource = openBrowserEventSource, testData }: LogConsoleViewProps): VNode {
+  const [pods, setPods] = useState<ConsolePod[] | null>(null);
   const [podsError, setPodsError] = useState<ApiError | null>(null);
-  const [jobState, setJobState] = useState(job.state);
+  const [active, setActive] = useState(initiallyActive);
   const [selected, setSelected] = useState<string | null>(initialPod ?? null);
   const frame = useRef<HTMLElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
@@ -366,14 +430,14 @@ export function LogConsole({
   const [behind, setBehind] = useState(false);
   const height = useRef(DEFAULT_HEIGHT);
 
-  // The pods, and their phases while the job runs.
+  // The pods, and their phases while they may change.
   const loadPods = async (signal?: AbortSignal) => {
     try {
-      const loaded = await api.getJob(job.id, signal ? { signal } : undefined);
-      setPods(loaded.pods ?? []);
-      setJobState(loaded.state);
+      const loaded = await source.loadPods(signal);
+      setPods(loaded.pods);
+      setActive(loaded.active);
       setPodsError(null);
-      setSelected((current) => current ?? loaded.pods?.[0]?.name ?? null);
+      setSelected((current) => current ?? loaded.pods[0]?.name ?? null);
     } catch (err) {
       if (!isAbort(err)) setPodsError(toApiError(err));
     }
@@ -384,11 +448,10 @@ export function LogConsole({
     const controller = new AbortController();
     void loadPods(controller.signal);
     return () => controller.abort();
-  }, [job.id, initialPod]);
-  usePolling((signal) => loadPods(signal), ACTIVE_REFRESH_MS, isActive(jobState));
+  }, [source.key, initialPod]);
+  usePolling((signal) => loadPods(signal), ACTIVE_REFRESH_MS, active);
 
-  const log = usePodLog(job.id, selected, openEventSource, readLogRange);
-
+  const log = usePodLog(source, selected, openEventSource);
   // A new pod starts at the bottom.
   useEffect(() => {
     stick.current = true;
@@ -474,9 +537,9 @@ export function LogConsole({
     <section
       ref={frame}
       class="log-console"
-      aria-label={`Logs of ${job.name}`}
+      aria-label={`Logs of ${source.title}`}
       data-testid="log-console"
-      data-job-id={job.id}
+      {...testData}
     >
       <div
         class="log-console__handle"
@@ -494,12 +557,12 @@ export function LogConsole({
       <header class="log-console__bar">
         <span class="log-console__title">
           Logs ·{' '}
-          {linkToJob ? (
-            <a href={`/jobs/${job.id}`} class="log-console__job" data-testid="log-job-link">
-              {job.name}
+          {source.href ? (
+            <a href={source.href} class="log-console__job" data-testid="log-job-link">
+              {source.title}
             </a>
           ) : (
-            <span class="log-console__job">{job.name}</span>
+            <span class="log-console__job">{source.title}</span>
           )}
           {current && (
             <span class="log-console__pod" data-testid="log-current-pod">
@@ -510,7 +573,7 @@ export function LogConsole({
         </span>
         <span class={`log-status log-status--${log.status}`} data-testid="log-status" data-status={log.status}>
           <span class="log-status__dot" aria-hidden="true" />
-          {log.status === 'ended' && log.endState ? `Job ${log.endState.toLowerCase()}` : STATUS_TEXT[log.status]}
+          {log.status === 'ended' && log.endState && source.endedText ? source.endedText(log.endState) : STATUS_TEXT[log.status]}
         </span>
         <span class="log-console__count" data-testid="log-line-count">
           {lineCountText(log.buffer)}
@@ -520,17 +583,17 @@ export function LogConsole({
             Reconnect
           </button>
         )}
-        {selected && hasText ? (
+        {selected && hasText && source.downloadUrl ? (
           <a
             class="log-console__button"
-            href={podLogDownloadUrl(job.id, selected)}
+            href={source.downloadUrl(selected)}
             download={`${selected}.log`}
             data-testid="log-download"
           >
             Download
           </a>
         ) : (
-          <span class="log-console__button log-console__button--disabled" aria-disabled="true" title="No log yet">
+          <span class="log-console__button log-console__button--disabled" aria-disabled="true" title={source.downloadUrl ? 'No log yet' : 'No download'}>
             Download
           </span>
         )}
@@ -568,7 +631,7 @@ export function LogConsole({
                     data-phase={pod.phase}
                   >
                     <PhaseDot phase={pod.phase} />
-                    <span class="log-pod__label">{podLabel(pod)}</span>
+                    <span class="log-pod__label">{pod.label}</span>
                     {pod.restarts > 0 && <span class="log-pod__restarts">↻{pod.restarts}</span>}
                   </button>
                 </li>

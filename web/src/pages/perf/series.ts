@@ -118,7 +118,7 @@ export function appendSample(usage: JobUsage, sample: UsageSample): JobUsage | n
 export type ChartId = 'cpu' | 'memory' | 'gpu-utilization' | 'gpu-memory' | 'network' | 'disk-read' | 'disk-write';
 
 export interface ChartSpec {
-  id: ChartId;
+  id: ChartId | (string & {});
   title: string;
   /** What the chart shows, for the chart's description. */
   about: string;
