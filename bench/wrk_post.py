@@ -29,8 +29,9 @@ def _seconds(text):
 
 
 def run(url, script, conns, seconds, threads=2, headers=(), prefix=()):
-    """Runs wrk (after `prefix`, e.g. nsenter) for `seconds`: {"rps", "p50", "p99"} (latencies in
-    seconds). A non-2xx answer or a socket error other than the final connection resets is a WrkError."""
+    """Runs wrk (after `prefix`, e.g. nsenter) for `seconds`: {"rps", "p50", "p99", "requests"}
+    (latencies in seconds). A non-2xx answer, a connect error or a timeout is a WrkError (read and
+    write errors are not: wrk's connections are reset when it stops)."""
     args = list(prefix) + ["wrk", "-t%d" % min(threads, conns), "-c%d" % conns, "-d%ds" % seconds, "--latency",
                            "-s", script]
     for header in headers:
@@ -42,6 +43,7 @@ def run(url, script, conns, seconds, threads=2, headers=(), prefix=()):
     failed = re.search(r"Socket errors: connect (\d+), read \d+, write \d+, timeout (\d+)", out)
     if failed and (int(failed.group(1)) or int(failed.group(2))):
         raise WrkError("wrk %s: %s" % (url, failed.group(0)))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+    return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50": _seconds(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
             "p99": _seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))}
