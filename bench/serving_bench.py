@@ -248,6 +248,7 @@ class Run:
         self.rounds = jobs_bench.env_int("BENCH_ROUNDS", 2)
         self.script = wrk_post.write_script(os.path.join(tmp, "infer.lua"), model_server_bench.REQUEST)
         self.platform = Platform(build_dir, tmp)
+        self.onnx_file = None  # the fit-a-line .onnx, once prepare() made it
         self.standalone = None
         self.results = {}
 
