@@ -67,6 +67,7 @@ bench: build
 	@python3 bench/model_server_bench.py $(BUILD_DIR)
 	@python3 bench/notebook_bench.py $(BUILD_DIR)
 	@bench/relay_bench.sh $(BUILD_DIR)
+	@python3 bench/serving_bench.py $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

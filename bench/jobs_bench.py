@@ -467,7 +467,8 @@ class Bench:
     def kill_supervisors(self):
         """Fallback when the server cannot stop them: SIGTERM every pod supervisor of our data dir."""
         pids = []
-        for pid_file in glob.glob(os.path.join(self.data, "cluster", "**", "supervisor.pid"), recursive=True):
+        for pid_file in glob.glob(os.path.join(self.data, "cluster", "**", "supervisor.pid"), recursive=True,
+                                  include_hidden=True):  # services live under cluster/.services
             try:
                 with open(pid_file) as f:
                     pid = int(f.read().strip())

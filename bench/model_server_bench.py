@@ -20,6 +20,9 @@ import sys
 import tempfile
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wrk_post  # noqa: E402  (wrk with a POST body, shared with serving_bench.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATOR = os.path.join(HERE, "..", "src", "model_server", "make_test_models.py")
 # Debian's interpreter has python3-onnx and python3-numpy; another python3 on PATH may not.
@@ -81,20 +84,13 @@ def check_answer(address):
 
 
 def wrk(address, work_dir):
-    script = os.path.join(work_dir, "post.lua")
-    with open(script, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n'
-                % json.dumps(json.dumps(REQUEST)))
-    out = subprocess.run(["wrk", "-t", os.environ.get("BENCH_THREADS", "2"), "-c", os.environ.get("BENCH_CONNS", "16"),
-                          "-d", os.environ.get("BENCH_DURATION", "10") + "s", "--latency", "-s", script,
-                          "http://%s/v2/models/fit/infer" % address], capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        sys.exit("model_server_bench: %s non-2xx answers from %s" % (errors.group(1), address))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
-    return rps, p50, p99
+    script = wrk_post.write_script(os.path.join(work_dir, "post.lua"), REQUEST)
+    try:
+        r = wrk_post.run("http://%s/v2/models/fit/infer" % address, script, int(os.environ.get("BENCH_CONNS", "16")),
+                         int(os.environ.get("BENCH_DURATION", "10")), int(os.environ.get("BENCH_THREADS", "2")))
+    except wrk_post.WrkError as e:
+        sys.exit("model_server_bench: %s" % e)
+    return r["rps"], "%.2fms" % (r["p50"] * 1e3), "%.2fms" % (r["p99"] * 1e3)
 
 
 def measure(command, work_dir):
