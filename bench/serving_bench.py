@@ -49,6 +49,8 @@ import wrk_post  # noqa: E402
 
 CPU, MEMORY = "500m", "256Mi"
 ONNX, PYTHON = "fit", "fitpy"  # the measured instances' names (also their models' names)
+MNIST = "mnist"  # the MNIST-sized conv net: a model whose own work outweighs the hops
+MNIST_REQUEST = {"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [0.5] * 784}]}
 MODEL_PY = '''import os
 
 import numpy as np
@@ -285,6 +287,8 @@ class Run:
         with open(os.path.join(models, "weights.npy"), "rb") as f:
             self.platform.upload("models/fitpy/weights.npy", f.read())
         self.platform.upload("models/fitpy/model.py", MODEL_PY.encode())
+        with open(os.path.join(models, "mnist.onnx"), "rb") as f:
+            self.platform.upload("models/mnist/model.onnx", f.read())
 
     def part_launch(self):
         """3. Launch to ready; the first launch of each runtime stays up for the other parts."""
@@ -326,6 +330,22 @@ class Run:
             label: {key: statistics.median(f[key] for f in figures) for key in figures[0]}
             for label, figures in samples.items()}
 
+    def part_heavier_model(self):
+        """1b. Gateway vs the replica's endpoint for the MNIST-sized net: a fixed cost per request
+        weighs less when the model itself works longer."""
+        self.platform.launch(MNIST, "models/mnist", "onnx")
+        address, path, headers = self.platform.gateway(MNIST)
+        replica, _ = self.platform.replica_endpoints(MNIST)
+        saved, self.script = self.script, wrk_post.write_script(os.path.join(self.tmp, "mnist.lua"), MNIST_REQUEST)
+        try:
+            self.results["mnist"] = {
+                "gateway": self.measure("mnist via gateway", address, path, headers),
+                "replica endpoint": self.measure("mnist at the replica's endpoint", replica,
+                                                 f"/v2/models/{MNIST}/infer")}
+        finally:
+            self.script = saved
+        self.platform.delete(MNIST)
+
     def part_runtimes(self):
         """2. The Python runtime through the gateway (the ONNX one was measured in part 1)."""
         address, path, headers = self.platform.gateway(PYTHON)
@@ -356,6 +376,11 @@ class Run:
                   f"{f['server_cpu_us_per_request']:>6.0f} us")
         overhead = gw["p50_1_us"] - replica["p50_1_us"]
         ratio16, ratio64 = gw["rps_16"] / replica["rps_16"], gw["rps_64"] / replica["rps_64"]
+        mnist = r["mnist"]
+        print(f"\n1b. the same for the MNIST-sized conv net (Conv/Relu/MaxPool/Gemm, 1x1x28x28 in)")
+        for label, f in mnist.items():
+            print(f"  {label:<34} {f['p50_1_us']:>9.0f} us {f['rps_16']:>11,.0f} {f['rps_64']:>11,.0f}   "
+                  f"{f['server_cpu_us_per_request']:>6.0f} us")
         py = r["python_gateway"]
         print("\n2. ONNX (C++) vs Python runtime, 1 replica each, through the gateway")
         print(f"  {'runtime':<34} {'p50 @1 conn':>12} {'req/s @16':>11} {'req/s @64':>11}")
@@ -376,6 +401,9 @@ class Run:
               f"(target <= 100 us: {'ok' if overhead <= 100 else 'MISSED'})")
         print(f"  gateway / replica endpoint throughput: {ratio16:.2f}x at 16, {ratio64:.2f}x at 64 connections "
               f"(target >= 0.9x: {'ok' if min(ratio16, ratio64) >= 0.9 else 'MISSED'})")
+        mg, mr = mnist["gateway"], mnist["replica endpoint"]
+        print(f"  mnist: gateway p50 overhead {mg['p50_1_us'] - mr['p50_1_us']:+.0f} us, throughput "
+              f"{mg['rps_16'] / mr['rps_16']:.2f}x at 16, {mg['rps_64'] / mr['rps_64']:.2f}x at 64 connections")
         if "standalone model server" in paths:
             alone = paths["standalone model server"]
             print(f"  gateway / standalone model server (uncapped): p50 {gw['p50_1_us'] - alone['p50_1_us']:+.0f} us, "
@@ -418,6 +446,7 @@ def main(argv):
         run.prepare()
         run.part_launch()
         run.part_gateway()
+        run.part_heavier_model()
         run.part_runtimes()
         run.part_replicas()
         run.report()

@@ -129,14 +129,28 @@ asio::awaitable<Response> Get(ServingApi api, Request& request) {
   co_return JsonResponse(200, InstanceJson(*in));
 }
 
+// A bad body is a 400 only for an instance the caller may see: anyone else learns nothing from it.
+asio::awaitable<Response> BadBody(ServingApi api, Request& request, const std::string& name, const Status& error) {
+  auto visible = co_await api.pool.Run([&] { return api.serving.Get(*request.principal, name); });
+  co_return ErrorResponse(visible ? error : visible.error());
+}
+
+// The one field of a small change ({"public": bool}, {"replicas": n}).
+template <typename T>
+Result<T> OneField(const Request& request, const char* field, Result<T> (http::JsonReader::*read)(std::string_view)) {
+  auto object = http::ParseJsonObject(request.body);
+  if (!object) return Err(object.error());
+  http::JsonReader reader(*object);
+  auto value = (reader.*read)(field);
+  if (!value) return Err(value.error());
+  PC_RETURN_IF_ERROR(reader.Finish());
+  return *value;
+}
+
 asio::awaitable<Response> Patch(ServingApi api, Request& request) {
   std::string name(request.PathParam("name"));
-  auto object = http::ParseJsonObject(request.body);
-  if (!object) co_return ErrorResponse(object.error());
-  http::JsonReader reader(*object);
-  auto is_public = reader.Bool("public");
-  if (!is_public) co_return ErrorResponse(is_public.error());
-  if (Status finished = reader.Finish(); !finished.ok()) co_return ErrorResponse(finished);
+  auto is_public = OneField<bool>(request, "public", &http::JsonReader::Bool);
+  if (!is_public) co_return co_await BadBody(api, request, name, is_public.error());
   auto in = co_await api.pool.Run([&] { return api.serving.SetPublic(*request.principal, name, *is_public); });
   if (!in) co_return ErrorResponse(in.error());
   co_return JsonResponse(200, InstanceJson(*in));
@@ -144,12 +158,8 @@ asio::awaitable<Response> Patch(ServingApi api, Request& request) {
 
 asio::awaitable<Response> Scale(ServingApi api, Request& request) {
   std::string name(request.PathParam("name"));
-  auto object = http::ParseJsonObject(request.body);
-  if (!object) co_return ErrorResponse(object.error());
-  http::JsonReader reader(*object);
-  auto replicas = reader.Int("replicas");
-  if (!replicas) co_return ErrorResponse(replicas.error());
-  if (Status finished = reader.Finish(); !finished.ok()) co_return ErrorResponse(finished);
+  auto replicas = OneField<std::int64_t>(request, "replicas", &http::JsonReader::Int);
+  if (!replicas) co_return co_await BadBody(api, request, name, replicas.error());
   int n = static_cast<int>(std::clamp<std::int64_t>(*replicas, -1, 1000));
   auto in = co_await api.pool.Run([&] { return api.serving.Scale(*request.principal, name, n); });
   if (!in) co_return ErrorResponse(in.error());

@@ -326,6 +326,11 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
   ASSERT_EQ(publication->status, 201) << publication->body;
   auto run = Call("POST", "/api/v1/board/runs", {{"name", "secret-run"}}, &ann);
   ASSERT_EQ(run->status, 201) << run->body;
+  auto serving = Call("POST", "/api/v1/serving",
+                      {{"name", "secret-serving"}, {"model", "datasets/secret"}, {"runtime", "command"},
+                       {"command", "sleep 300"}, {"cpu", "100m"}, {"memory", "64Mi"}},
+                      &ann);
+  ASSERT_EQ(serving->status, 201) << serving->body;
   std::map<std::string, std::string> ann_ids = {
       {"token", std::to_string(Json(token).at("id").as_int64())},
       {"invitation", std::to_string(Json(invitation).at("id").as_int64())},
@@ -339,6 +344,10 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
       {"link", "not-a-link"},  // links are capabilities: without the token nothing is found
       {"publication", std::to_string(Json(publication).at("id").as_int64())},
       {"run", std::to_string(Json(run).at("id").as_int64())},
+      {"name", "secret-serving"},
+      {"index", "0"},
+      {"account", "ann-lab"},
+      {"rest", "v2/models/secret-serving/infer"},
   };
   // Publications are public to every signed-in user by design; only their account withdraws them.
   std::map<std::string, int> by_design = {{"GET /api/v1/publications/{publication}", 200},
@@ -371,6 +380,8 @@ TEST_F(AccountsTest, AnotherTenantsResourcesAnswer404OnEveryRoute) {
   EXPECT_EQ(Call("GET", "/api/v1/files/datasets/secret", nullptr, &ann)->status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/uploads/" + ann_ids["upload"], nullptr, &ann)->status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/publications/" + ann_ids["publication"], nullptr, &ann)->status, 200);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/serving/secret-serving", nullptr, &ann)).at("state").as_string(), "starting");
+  EXPECT_EQ(Call("DELETE", "/api/v1/serving/secret-serving", nullptr, &ann)->status, 204);
   EXPECT_EQ(Json(Call("GET", "/api/v1/shares", nullptr, &ann)).at("shares").as_array().size(), 1u);
   auto tokens = Json(Call("GET", "/api/v1/me/tokens", nullptr, &ann)).at("items").as_array();
   ASSERT_EQ(tokens.size(), 1u);  // the job's own token is not listed among the user's

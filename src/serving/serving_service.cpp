@@ -241,7 +241,8 @@ Instance ServingService::Observe(const Row& row) {
     in.message = std::to_string(in.ready) + " of " + std::to_string(row.replicas) + " replicas ready";
   } else if (crashing) {
     in.state = "failed";
-    in.reason = crashing->reason;
+    // A replica that crashed and is starting again is still crash-looping, whatever its phase says now.
+    in.reason = crashing->phase == ReplicaPhase::kFailed ? crashing->reason : "CrashLoopBackOff";
     std::string tail = LogTail(crashing->log_path);
     in.message = tail.empty() ? crashing->message : tail;
   } else {
