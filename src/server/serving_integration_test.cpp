@@ -223,6 +223,23 @@ TEST_F(ServingTest, NoRequestFailsUnderLoadWhileScalingAndWhenAReplicaIsKilled) 
   EXPECT_GT(succeeded, 1000);
 }
 
+// KServe's documented v2 example (sklearn-v2-iris, iris-input-v2.json) sent unchanged through the
+// gateway gets the documented answer.
+TEST_F(ServingTest, KServesDocumentedRequestThroughTheGateway) {
+  Upload("models/iris/model.onnx", ReadAll(models_->path() + "/iris.onnx"));
+  Launch({{"name", "sklearn-v2-iris"}, {"model", "models/iris"}, {"cpu", "500m"}, {"memory", "256Mi"}});
+  ASSERT_TRUE(WaitState("sklearn-v2-iris", "ready", 1));
+  const auto& iris = expected_->at("iris");
+  auto answer = Json(ann_, "POST", "/serving/ann-lab/sklearn-v2-iris/v2/models/sklearn-v2-iris/infer", iris.at("request"));
+  EXPECT_EQ(answer.at("model_name").as_string(), "sklearn-v2-iris");
+  const auto& output = answer.at("outputs").at(0);
+  EXPECT_EQ(output.at("name").as_string(), "predict");
+  const auto& want = iris.at("outputs").at("predict").at("data").as_array();
+  ASSERT_EQ(output.at("data").as_array().size(), want.size()) << answer;
+  for (std::size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(output.at("data").at(i).to_number<double>(), want[i].to_number<double>(), 1e-5);
+}
+
 TEST_F(ServingTest, WhoMayCallAnInstance) {
   Upload("models/fit.onnx", ReadAll(models_->path() + "/fit_a_line.onnx"));
   Launch({{"name", "fit"}, {"model", "models/fit.onnx"}, {"cpu", "500m"}, {"memory", "256Mi"}});
