@@ -315,6 +315,21 @@ Status JobService::CheckWorkloadFits(const Principal& principal, const Amounts& 
   return Status::Ok();
 }
 
+Status JobService::CheckPodFitsCluster(const cluster::Resources& request, const std::string& one_pod) {
+  cluster::Capacity capacity = backend_.GetCapacity();
+  for (auto [field, asked, total] : {std::tuple{"cpu", request.cpu_milli, capacity.total.cpu_milli},
+                                     std::tuple{"memory", request.memory_bytes, capacity.total.memory_bytes},
+                                     std::tuple{"gpus", request.gpus, capacity.total.gpus}})
+    if (asked > total)
+      return Status::InvalidArgument(std::string(field) + ": the cluster has " +
+                                         (std::string(field) == "cpu"      ? units::CpuQuantity(total)
+                                          : std::string(field) == "memory" ? units::ByteQuantity(total)
+                                                                           : std::to_string(total)) +
+                                         " in all; " + one_pod + " can never get more",
+                                     field);
+  return Status::Ok();
+}
+
 Result<std::vector<Job>> JobService::QueuedJobs(const std::string& account_id) {
   auto rows = db::TenantScope(db_, account_id)
                   .Query(std::string("SELECT ") + kJobColumns +

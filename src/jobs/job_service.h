@@ -120,6 +120,9 @@ class JobService {
   // now for the principal: QuotaExceeded, naming `what`, past the account's quota or the member's
   // limit, alone or beside what the account's jobs and workloads use (it never waits in a queue).
   Status CheckWorkloadFits(const Principal& principal, const Amounts& request, const std::string& what);
+  // InvalidArgument naming `cpu`, `memory` or `gpus` when one pod asking `request` could never fit
+  // in the cluster ("cpu: the cluster has 2 CPUs in all; <one_pod> can never get more").
+  Status CheckPodFitsCluster(const cluster::Resources& request, const std::string& one_pod);
 
   // One reconciliation pass over every unfinished job (the reconciler loop calls it periodically).
   void Reconcile();

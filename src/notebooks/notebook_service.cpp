@@ -324,17 +324,7 @@ Result<Notebook> NotebookService::Start(const Principal& principal, const std::o
       return Observe(**row);
     return Err(Status::Conflict("the notebook runs with other resources: restart it to change them"));
   }
-  cluster::Capacity capacity = backend_.GetCapacity();
-  for (auto [field, asked_amount, total] : {std::tuple{"cpu", resources.cpu_milli, capacity.total.cpu_milli},
-                                            std::tuple{"memory", resources.memory_bytes, capacity.total.memory_bytes},
-                                            std::tuple{"gpus", resources.gpus, capacity.total.gpus}})
-    if (asked_amount > total)
-      return Err(Status::InvalidArgument(std::string(field) + ": the cluster has " +
-                                             (std::string(field) == "cpu" ? units::CpuQuantity(total)
-                                              : std::string(field) == "memory" ? units::ByteQuantity(total)
-                                                                               : std::to_string(total)) +
-                                             " in all; a notebook can never get more",
-                                         field));
+  PC_RETURN_IF_ERROR(jobs_.CheckPodFitsCluster(resources, "a notebook"));
   PC_RETURN_IF_ERROR(jobs_.CheckWorkloadFits(principal, AmountsOf(resources), "the notebook"));
 
   std::string jupyter_token = RandomHex(24);

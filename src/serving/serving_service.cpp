@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -12,6 +11,7 @@
 #include "common/names.h"
 #include "common/units.h"
 #include "db/tenant_scope.h"
+#include "jobs/log_reader.h"
 #include "serving/model_snapshot.h"
 
 namespace paddlecloud::serving {
@@ -77,18 +77,11 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
-std::string LogTail(const std::string& path, std::size_t bytes = 2048) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  std::streamoff from = size > static_cast<std::streamoff>(bytes) ? size - static_cast<std::streamoff>(bytes) : 0;
-  in.seekg(from);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (from > 0) {
-    auto newline = text.find('\n');
-    if (newline != std::string::npos) text.erase(0, newline + 1);
-  }
+// The end of a log, at most 20 lines, without trailing blank space.
+std::string LogTail(const std::string& path) {
+  auto tail = jobs::TailLines(path, 20);
+  if (!tail) return "";
+  std::string text = std::move(tail->text);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
 }
@@ -285,17 +278,7 @@ Status ServingService::Prepare(const Principal& principal, const LaunchSpec& spe
   if (r.cpu_milli <= 0) return Status::InvalidArgument("cpu: more than 0", "cpu");
   if (r.memory_bytes <= 0) return Status::InvalidArgument("memory: more than 0", "memory");
   if (r.gpus < 0) return Status::InvalidArgument("gpus: 0 or more", "gpus");
-  cluster::Capacity capacity = backend_.GetCapacity();
-  for (auto [field, asked, total] : {std::tuple{"cpu", r.cpu_milli, capacity.total.cpu_milli},
-                                     std::tuple{"memory", r.memory_bytes, capacity.total.memory_bytes},
-                                     std::tuple{"gpus", r.gpus, capacity.total.gpus}})
-    if (asked > total)
-      return Status::InvalidArgument(std::string(field) + ": the cluster has " +
-                                         (std::string(field) == "cpu"      ? units::CpuQuantity(total)
-                                          : std::string(field) == "memory" ? units::ByteQuantity(total)
-                                                                           : std::to_string(total)) +
-                                         " in all; one replica can never get more",
-                                     field);
+  PC_RETURN_IF_ERROR(jobs_.CheckPodFitsCluster(r, "one replica"));
   PC_RETURN_IF_ERROR(jobs_.CheckWorkloadFits(principal, Times(r, spec.replicas),
                                              "serving '" + spec.name + "' (" + std::to_string(spec.replicas) +
                                                  " replicas)"));
