@@ -340,8 +340,9 @@ Result<cluster::ServiceRun> ServingService::BuildService(const Row& row) {
                           .max_backoff = std::chrono::seconds(30),
                           .logs_dir = (dir / "logs").string()};
   if (row.runtime == "onnx") {
-    run.command = std::string("exec ") + kPodModelServer + " --model " + ShellQuote(std::string(kPodModelDir) + "/" + row.model_file) +
-                  " --name " + row.name + " --listen 127.0.0.1 --threads " + threads;
+    run.command = std::string("exec ") + kPodModelServer + " --model " +
+                  ShellQuote(std::string(kPodModelDir) + "/" + row.model_file) + " --name " + row.name +
+                  " --listen 127.0.0.1 --threads " + threads;
     run.mounts.push_back({options_.model_server_path, kPodModelServer, true});
   } else if (row.runtime == "python") {
     run.command = std::string("exec /usr/bin/python3 ") + kPodPythonWorkerDir + "/" + kPythonWorker +
@@ -352,6 +353,19 @@ Result<cluster::ServiceRun> ServingService::BuildService(const Row& row) {
     run.command = row.command;
   }
   return run;
+}
+
+// Starts the row's replicas; a service of an earlier instance of that name that was never deleted
+// (the platform stopped mid-delete) is replaced.
+Status ServingService::Apply(const Row& row) {
+  auto service = BuildService(row);
+  if (!service) return service.error();
+  Status applied = backend_.ApplyService(*service);
+  if (applied.code() == Code::kConflict) {
+    (void)backend_.DeleteService(row.account_id, ServiceName(row.name), options_.stop_grace);
+    applied = backend_.ApplyService(*service);
+  }
+  return applied;
 }
 
 Result<Instance> ServingService::Launch(const Principal& principal, const LaunchSpec& spec) {
@@ -389,13 +403,7 @@ Result<Instance> ServingService::Launch(const Principal& principal, const Launch
                     row.updated_at});
   if (!inserted) return discard(inserted.error());
   row.id = inserted->last_insert_id;
-  auto service = BuildService(row);
-  Status applied = service ? backend_.ApplyService(*service) : service.error();
-  if (applied.code() == Code::kConflict) {  // a service of an earlier instance of that name, never deleted
-    (void)backend_.DeleteService(row.account_id, ServiceName(row.name), options_.stop_grace);
-    applied = backend_.ApplyService(*service);
-  }
-  if (!applied.ok()) {
+  if (Status applied = Apply(row); !applied.ok()) {
     (void)db::TenantScope(db_, principal.account_id)
         .Execute("DELETE FROM serving_instances WHERE account_id = :account AND id = ?", {row.id});
     return discard(applied);
@@ -515,14 +523,7 @@ Result<Instance> ServingService::Activate(const Principal& principal, const std:
   PC_RETURN_IF_ERROR(jobs_.CheckWorkloadFits(principal, Times(row->resources, row->replicas),
                                              "serving '" + name + "' (" + std::to_string(row->replicas) + " replicas)"));
   row->active = true;
-  auto service = BuildService(*row);
-  if (!service) return Err(service.error());
-  Status applied = backend_.ApplyService(*service);
-  if (applied.code() == Code::kConflict) {
-    (void)backend_.DeleteService(row->account_id, ServiceName(name), options_.stop_grace);
-    applied = backend_.ApplyService(*service);
-  }
-  PC_RETURN_IF_ERROR(applied);
+  PC_RETURN_IF_ERROR(Apply(*row));
   row->updated_at = Now();
   auto saved = db::TenantScope(db_, principal.account_id)
                    .Execute("UPDATE serving_instances SET active = 1, updated_at = ? WHERE account_id = :account AND id = ?",
@@ -600,9 +601,8 @@ void ServingService::Reconcile() {
     auto replicas = backend_.GetReplicas(row.account_id, ServiceName(row.name));
     if (!replicas && replicas.error().code() == Code::kNotFound) {
       // Its replicas were lost (the backend was reset): start them again.
-      auto service = BuildService(row);
-      Status applied = service ? backend_.ApplyService(*service) : service.error();
-      if (!applied.ok()) spdlog::warn("serving '{}': replicas not restored: {}", row.name, applied.message());
+      if (Status applied = Apply(row); !applied.ok())
+        spdlog::warn("serving '{}': replicas not restored: {}", row.name, applied.message());
       continue;
     }
     Route(row, replicas ? *replicas : std::vector<cluster::ReplicaStatus>{});

@@ -127,6 +127,7 @@ class ServingService {
   Instance Observe(const Row& row);
   void Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas);
   Result<cluster::ServiceRun> BuildService(const Row& row);
+  Status Apply(const Row& row);
   Status Prepare(const Principal& principal, const LaunchSpec& spec, Row& row);
   Status DrainAndScale(const Row& row, int replicas);
   Status StopReplicas(const Row& row);
