@@ -35,8 +35,12 @@ export interface ApiToken {
   prefix: string;
   created_at: number;
   expires_at: number | null;
+  /** "full": everything the user may do; "invoke": only calls to the account's serving instances. */
+  scope?: TokenScope;
   last_used_at: number | null;
 }
+
+export type TokenScope = 'full' | 'invoke';
 
 export interface CreatedApiToken extends ApiToken {
   /** The secret: only in the answer that created it. */
@@ -191,7 +195,7 @@ export function listTokens(options?: RequestOptions): Promise<Items<ApiToken>> {
 }
 
 export function createToken(
-  input: { name: string; expires_in_days?: number },
+  input: { name: string; expires_in_days?: number; scope?: TokenScope },
   options?: RequestOptions,
 ): Promise<CreatedApiToken> {
   return post('/api/v1/me/tokens', input, options);

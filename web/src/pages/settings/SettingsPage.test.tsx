@@ -53,7 +53,7 @@ describe('SettingsPage', () => {
     await type(page.byTestId('token-name'), 'laptop');
     await choose(page.byTestId('token-expires_in_days'), '30');
     await submit(page.byTestId('token-form'));
-    expect(api.createToken).toHaveBeenCalledWith({ name: 'laptop', expires_in_days: 30 });
+    expect(api.createToken).toHaveBeenCalledWith({ name: 'laptop', expires_in_days: 30, scope: 'full' });
     expect(page.byTestId<HTMLInputElement>('token-secret')!.value).toBe('pct_abcdef_the_secret');
     expect(page.text('token-secret-warning')).toMatch(/shown only this once/);
     expect(page.byTestId('token-row-laptop')).not.toBeNull();
@@ -80,7 +80,27 @@ describe('SettingsPage', () => {
     await type(page.byTestId('token-name'), 'ci');
     await choose(page.byTestId('token-expires_in_days'), '');
     await submit(page.byTestId('token-form'));
-    expect(api.createToken).toHaveBeenCalledWith({ name: 'ci' });
+    expect(api.createToken).toHaveBeenCalledWith({ name: 'ci', scope: 'full' });
+  });
+
+  it('creates an invoke-only token for client applications and says so in the list', async () => {
+    const created = { id: 2, name: 'app', prefix: 'pct_i', created_at: 1, expires_at: null, last_used_at: null,
+                      scope: 'invoke' as const, token: 'pct_i_secret' };
+    const { token: _secret, ...listed } = created;
+    let items: (typeof listed)[] = [];
+    const api = fakeAccountApi({
+      listTokens: async () => ({ items }),
+      createToken: async () => {
+        items = [listed];
+        return created;
+      },
+    });
+    page = await mount(<SettingsPage user={MASTER} params={{ section: 'tokens' }} api={api} />);
+    await type(page.byTestId('token-name'), 'app');
+    await choose(page.byTestId('token-scope'), 'invoke');
+    await submit(page.byTestId('token-form'));
+    expect(api.createToken).toHaveBeenCalledWith({ name: 'app', expires_in_days: 90, scope: 'invoke' });
+    expect(page.byTestId('token-row-app')?.textContent).toContain('Invoke only');
   });
 
   it('changes the password revoking tokens by default, or keeping them when asked', async () => {

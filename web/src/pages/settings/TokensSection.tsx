@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import type { ApiToken, CreatedApiToken } from '../../api/account';
+import type { ApiToken, CreatedApiToken, TokenScope } from '../../api/account';
 import { RevokeDialog, useConfirmation } from '../../dialog';
 import { bindField, SelectField, TextField, useForm } from '../../forms';
 import { formatUnix, formatUnixDate } from '../../format';
@@ -9,7 +9,7 @@ import { collectErrors, required } from '../../validation';
 import type { SectionProps } from './common';
 import { copyText, FormPanel, ListPanel, Section, useLoad } from './common';
 
-const FIELDS = ['name', 'expires_in_days'] as const;
+const FIELDS = ['name', 'expires_in_days', 'scope'] as const;
 type Field = (typeof FIELDS)[number];
 
 export const TOKEN_EXPIRY_OPTIONS = [
@@ -18,6 +18,11 @@ export const TOKEN_EXPIRY_OPTIONS = [
   { value: '90', label: '90 days' },
   { value: '365', label: '1 year' },
   { value: '', label: 'Never' },
+] as const;
+
+export const TOKEN_SCOPE_OPTIONS = [
+  { value: 'full', label: 'Full access (CLI, SDK, scripts)' },
+  { value: 'invoke', label: 'Invoke only: call serving instances, nothing else' },
 ] as const;
 
 function expiryText(token: ApiToken, now: number): string {
@@ -81,6 +86,7 @@ const TOKEN_FORM = {
 function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCreated: (token: CreatedApiToken) => void }): VNode {
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState('90');
+  const [scope, setScope] = useState<string>('full');
   const form = useForm<Field>(FIELDS, 'token');
   const onSubmit = () =>
     form.submit(
@@ -88,11 +94,13 @@ function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCr
         const token = await api.createToken({
           name: name.trim(),
           ...(expiry ? { expires_in_days: Number(expiry) } : {}),
+          scope: scope as TokenScope,
         });
         setName('');
         onCreated(token);
       },
-      () => collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined }),
+      () =>
+        collectErrors<Field>({ name: required(name, 'a name for the token'), expires_in_days: undefined, scope: undefined }),
     );
   return (
     <FormPanel {...TOKEN_FORM} form={form} onSubmit={onSubmit}>
@@ -110,6 +118,12 @@ function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCr
         options={TOKEN_EXPIRY_OPTIONS}
         {...bindField(form, 'expires_in_days', expiry, setExpiry)}
       />
+      <SelectField
+        id="token-scope"
+        label="Access"
+        options={TOKEN_SCOPE_OPTIONS}
+        {...bindField(form, 'scope', scope, setScope)}
+      />
     </FormPanel>
   );
 }
@@ -117,13 +131,14 @@ function CreateTokenPanel({ api, onCreated }: Pick<SectionProps, 'api'> & { onCr
 function TokenTable({ tokens, onRevoke }: { tokens: readonly ApiToken[]; onRevoke: (token: ApiToken) => void }): VNode {
   const now = Date.now() / 1000;
   return (
-    <DataTable columns={['Name', 'Token', 'Created', 'Last used', 'Expires']} actions testId="tokens-table">
+    <DataTable columns={['Name', 'Token', 'Access', 'Created', 'Last used', 'Expires']} actions testId="tokens-table">
       {tokens.map((token) => (
         <tr key={token.id} data-testid={`token-row-${token.name}`}>
           <td>{token.name}</td>
           <td>
             <code>{token.prefix}…</code>
           </td>
+          <td data-testid="token-scope">{token.scope === 'invoke' ? 'Invoke only' : 'Full'}</td>
           <td>{formatUnixDate(token.created_at)}</td>
           <td data-testid="token-last-used">{formatUnix(token.last_used_at, 'Never')}</td>
           <td>{expiryText(token, now)}</td>
