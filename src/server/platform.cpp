@@ -359,7 +359,9 @@ Status Platform::AddServing(const config::ServerConfig& config) {
       serving::ServingOptions{
           .serving_dir = serving_dir.string(),
           .model_server_path = fs::is_regular_file(model_server, ec) ? model_server.string() : "",
-          .python_worker_dir = worker_dir->empty() ? "" : *worker_dir + "/paddlecloud"});
+          .python_worker_dir = worker_dir->empty() ? "" : *worker_dir + "/paddlecloud",
+          .sample_retention = config.usage_sample_retention,
+          .rollup_retention = config.usage_rollup_retention});
   api::AddServingRoutes(router_, *serving_, *pool_);
   inference_gateway_->AddRoutes(router_);
   return Status::Ok();
@@ -537,9 +539,14 @@ void Platform::StartReconciler() {
     std::mutex mutex;
     std::condition_variable_any wake;
     auto next = std::chrono::steady_clock::now();
+    auto next_prune = next;
     while (!stop.stop_requested()) {
       try {
         serving_->Reconcile();
+        if (std::chrono::steady_clock::now() >= next_prune) {
+          serving_->PruneMetrics();
+          next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
+        }
         inference_gateway_->Sample(std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count());

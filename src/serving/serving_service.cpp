@@ -13,6 +13,7 @@
 #include "db/tenant_scope.h"
 #include "jobs/log_reader.h"
 #include "serving/model_snapshot.h"
+#include "timeseries/series_store.h"
 
 namespace paddlecloud::serving {
 
@@ -607,6 +608,26 @@ void ServingService::Reconcile() {
     }
     Route(row, replicas ? *replicas : std::vector<cluster::ReplicaStatus>{});
     if (charge) Charge(row, now);
+  }
+}
+
+void ServingService::PruneMetrics() {
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  std::error_code ec;
+  // <serving_dir>/<account>/<name>/metrics/<series>: folders the server made; links are not followed.
+  for (const auto& account : fs::directory_iterator(options_.serving_dir, ec)) {
+    if (!account.is_directory() || account.is_symlink()) continue;
+    for (const auto& instance : fs::directory_iterator(account.path(), ec)) {
+      fs::path metrics = instance.path() / "metrics";
+      if (!fs::is_directory(fs::symlink_status(metrics, ec))) continue;
+      for (const auto& series : fs::directory_iterator(metrics, ec)) {
+        if (!series.is_directory() || series.is_symlink()) continue;
+        Status pruned = timeseries::Prune(series.path().string(), now_ms, options_.sample_retention.count(),
+                                          options_.rollup_retention.count());
+        if (!pruned.ok()) spdlog::warn("serving series {}: {}", series.path().string(), pruned.message());
+      }
+    }
   }
 }
 

@@ -84,6 +84,9 @@ struct ServingOptions {
   std::string python_worker_dir;  // a folder holding paddlecloud_python_worker.py; "" : no Python runtime
   cluster::Resources defaults{1000, 1LL << 30, 0};
   std::chrono::milliseconds drain_timeout{30'000};
+  // How long the gateway's per-second samples and their rollups are kept (as jobs' usage).
+  std::chrono::milliseconds sample_retention{7LL * 24 * 3600 * 1000};
+  std::chrono::milliseconds rollup_retention{365LL * 24 * 3600 * 1000};
   std::chrono::milliseconds stop_grace{10'000};
   std::function<std::int64_t()> now;  // unix seconds; the system clock when empty
 };
@@ -112,8 +115,10 @@ class ServingService {
   // What the account's active instances request, by user (they count in the job quota).
   Result<std::map<std::int64_t, jobs::Amounts>> InUseByUser(const std::string& account_id);
 
-  // One pass over every instance: route the ready replicas, charge usage (every `charge_every`).
+  // One pass over every instance: route the ready replicas, charge usage (every 30 s).
   void Reconcile();
+  // Drops the instances' metric samples and rollups older than their retention.
+  void PruneMetrics();
 
   static std::string ServiceName(const std::string& name);  // "serving-<name>"
 
