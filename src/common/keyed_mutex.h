@@ -12,18 +12,20 @@ namespace paddlecloud {
 class KeyedMutex {
  public:
   // Blocks while another holder has `key`.
-  std::unique_lock<std::mutex> Lock(const std::string& key) {
-    std::mutex* mutex;
-    {
-      std::lock_guard guard(map_mutex_);
-      auto& slot = mutexes_[key];
-      if (!slot) slot = std::make_unique<std::mutex>();
-      mutex = slot.get();
-    }
-    return std::unique_lock(*mutex);
+  std::unique_lock<std::mutex> Lock(const std::string& key) { return std::unique_lock(MutexOf(key)); }
+  // The key's lock when nobody holds it, else a lock that does not own it (owns_lock() is false).
+  std::unique_lock<std::mutex> TryLock(const std::string& key) {
+    return std::unique_lock(MutexOf(key), std::try_to_lock);
   }
 
  private:
+  std::mutex& MutexOf(const std::string& key) {
+    std::lock_guard guard(map_mutex_);
+    auto& slot = mutexes_[key];
+    if (!slot) slot = std::make_unique<std::mutex>();
+    return *slot;
+  }
+
   std::mutex map_mutex_;  // guards mutexes_ (not the mutexes themselves)
   std::map<std::string, std::unique_ptr<std::mutex>> mutexes_;
 };

@@ -594,7 +594,9 @@ void ServingService::Reconcile() {
   if (charge) last_charge_ = now;
   for (std::size_t i = 0; i < rows->size(); ++i) {
     Row row = RowFrom(*rows, i);
-    auto lock = locks_.Lock(Key(row.account_id, row.name));
+    // An instance being changed (a drain may take seconds) routes itself; the others must not wait.
+    auto lock = locks_.TryLock(Key(row.account_id, row.name));
+    if (!lock.owns_lock()) continue;
     if (!row.active) {
       Route(row, {});
       continue;
