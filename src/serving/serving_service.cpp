@@ -593,10 +593,14 @@ void ServingService::Reconcile() {
   bool charge = now - last_charge_ >= 30;
   if (charge) last_charge_ = now;
   for (std::size_t i = 0; i < rows->size(); ++i) {
-    Row row = RowFrom(*rows, i);
+    Row listed = RowFrom(*rows, i);
     // An instance being changed (a drain may take seconds) routes itself; the others must not wait.
-    auto lock = locks_.TryLock(Key(row.account_id, row.name));
+    auto lock = locks_.TryLock(Key(listed.account_id, listed.name));
     if (!lock.owns_lock()) continue;
+    // Read again under the lock: a change may have ended since the list was read.
+    auto current = Load(Principal{.account_id = listed.account_id, .master = true}, listed.name);
+    if (!current) continue;
+    const Row& row = *current;
     if (!row.active) {
       Route(row, {});
       continue;
