@@ -487,97 +487,59 @@ void Platform::SetListenAddress(const std::string& scheme, const std::string& bo
   *pod_api_url_ = scheme + "://" + (any ? "127.0.0.1" + bound_address.substr(host.size()) : bound_address);
 }
 
+namespace {
+
+// A thread running `pass` every `interval` until stopped. Passes keep to the interval's grid (one
+// that ran late is not followed by a burst); one that throws is logged as `what`.
+std::jthread Periodic(std::string what, std::chrono::milliseconds interval, std::function<void()> pass) {
+  return std::jthread([what = std::move(what), interval, pass = std::move(pass)](std::stop_token stop) {
+    std::mutex mutex;  // only for `wake`: the thread sleeps on it until stopped or due
+    std::condition_variable_any wake;
+    auto next = std::chrono::steady_clock::now();
+    while (!stop.stop_requested()) {
+      try {
+        pass();
+      } catch (const std::exception& e) {
+        spdlog::error("{}: {}", what, e.what());
+      }
+      next = std::max(next + interval, std::chrono::steady_clock::now());
+      std::unique_lock lock(mutex);
+      wake.wait_until(lock, stop, next, [] { return false; });
+    }
+  });
+}
+
+// Whether `next` has come; if so, moves it `every` on.
+bool Due(std::chrono::steady_clock::time_point& next, std::chrono::steady_clock::duration every) {
+  auto now = std::chrono::steady_clock::now();
+  if (now < next) return false;
+  next = now + every;
+  return true;
+}
+
+}  // namespace
+
 void Platform::StartReconciler() {
-  reconciler_ = std::jthread([this](std::stop_token stop) {
-    std::mutex mutex;  // only for `wake`: the reconciler sleeps on it until stopped or due
-    std::condition_variable_any wake;
-    auto next_package_expiry = std::chrono::steady_clock::now();  // a scan of every account: at most once a minute
-    while (!stop.stop_requested()) {
-      try {
-        jobs_->Reconcile();
-        files_->uploads().Expire();
-        if (std::chrono::steady_clock::now() >= next_package_expiry) {
-          packages_->ExpireUnused(package_ttl_);
-          next_package_expiry = std::chrono::steady_clock::now() +
-                                std::min<std::chrono::seconds>(std::chrono::minutes(1), package_ttl_);
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("reconciler: {}", e.what());
-      }
-      std::unique_lock lock(mutex);
-      wake.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
-    }
-  });
-  board_ingester_thread_ = std::jthread([this](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    while (!stop.stop_requested()) {
-      try {
-        board_ingester_->IngestOnce();
-      } catch (const std::exception& e) {
-        spdlog::error("board ingester: {}", e.what());
-      }
-      std::unique_lock lock(mutex);
-      wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
-    }
-  });
-  notebook_culler_ = std::jthread([this](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    while (!stop.stop_requested()) {
-      try {
-        notebooks_->Reconcile();
-      } catch (const std::exception& e) {
-        spdlog::error("notebooks: {}", e.what());
-      }
-      std::unique_lock lock(mutex);
-      wake.wait_for(lock, stop, notebook_cull_interval_, [] { return false; });
-    }
-  });
+  // A scan of every account's packages: at most once a minute.
+  auto package_scan = std::min<std::chrono::steady_clock::duration>(std::chrono::minutes(1), package_ttl_);
+  reconciler_ = Periodic("reconciler", std::chrono::milliseconds(500),
+                         [this, package_scan, next_package_expiry = std::chrono::steady_clock::now()]() mutable {
+                           jobs_->Reconcile();
+                           files_->uploads().Expire();
+                           if (Due(next_package_expiry, package_scan)) packages_->ExpireUnused(package_ttl_);
+                         });
+  board_ingester_thread_ = Periodic("board ingester", std::chrono::seconds(1), [this] { board_ingester_->IngestOnce(); });
+  notebook_culler_ = Periodic("notebooks", notebook_cull_interval_, [this] { notebooks_->Reconcile(); });
   // Serving: each second, route the replicas that became ready and record the gateway's metrics.
-  serving_loop_ = std::jthread([this](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    auto next = std::chrono::steady_clock::now();
-    auto next_prune = next;
-    while (!stop.stop_requested()) {
-      try {
-        serving_->Reconcile();
-        if (std::chrono::steady_clock::now() >= next_prune) {
-          serving_->PruneMetrics();
-          next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
-        }
-        inference_gateway_->Sample(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count());
-      } catch (const std::exception& e) {
-        spdlog::error("serving: {}", e.what());
-      }
-      next = std::max(next + std::chrono::seconds(1), std::chrono::steady_clock::now());
-      std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, next, [] { return false; });
-    }
+  serving_loop_ = Periodic("serving", std::chrono::seconds(1), [this, next_prune = std::chrono::steady_clock::now()]() mutable {
+    serving_->Reconcile();
+    if (Due(next_prune, std::chrono::hours(1))) serving_->PruneMetrics();
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    inference_gateway_->Sample(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   });
-  usage_sampler_ = std::jthread([this](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    auto next = std::chrono::steady_clock::now();
-    auto next_prune = next;
-    while (!stop.stop_requested()) {
-      try {
-        sampler_->SampleOnce();
-        if (std::chrono::steady_clock::now() >= next_prune) {
-          sampler_->Prune(jobs_dir_);
-          next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
-        }
-      } catch (const std::exception& e) {
-        spdlog::error("usage sampler: {}", e.what());
-      }
-      // Passes keep to the interval's grid; one that ran late is not followed by a burst.
-      next = std::max(next + sampler_->interval(), std::chrono::steady_clock::now());
-      std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, next, [] { return false; });
-    }
+  usage_sampler_ = Periodic("usage sampler", sampler_->interval(), [this, next_prune = std::chrono::steady_clock::now()]() mutable {
+    sampler_->SampleOnce();
+    if (Due(next_prune, std::chrono::hours(1))) sampler_->Prune(jobs_dir_);
   });
 }
 
