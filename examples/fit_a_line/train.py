@@ -649,8 +649,10 @@ def run_pserver(args):
         allow_reuse_address = True
         daemon_threads = True   # a thread blocked at the barrier must not keep the process alive
 
-    # Loopback when the pod is on loopback (run_local.sh, tests); every interface in a real pod.
-    bind_host = "127.0.0.1" if os.environ.get("POD_IP", "").startswith("127.") else "0.0.0.0"
+    # The pod's own loopback address when it has one (run_local.sh, tests, pods sharing a host's
+    # loopback each with an address of their own); every interface in a real pod.
+    pod_ip = os.environ.get("POD_IP", "")
+    bind_host = pod_ip if pod_ip.startswith("127.") else "0.0.0.0"
     server = Server((bind_host, port), Handler)
 
     def on_signal(signum, _frame):

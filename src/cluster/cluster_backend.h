@@ -40,6 +40,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -232,6 +233,12 @@ class ClusterBackend {
   virtual Result<std::vector<ReplicaStatus>> GetReplicas(const std::string& namespace_name, const std::string& name) = 0;
   // As GetUsage, the pods being the running replicas.
   virtual Result<JobUsage> GetServiceUsage(const std::string& namespace_name, const std::string& name) = 0;
+
+  // Called from a backend thread whenever observed state may have changed (a watch event), so a
+  // reconciler can react at once instead of at its next pass. Backends that cannot tell never call it.
+  virtual void SetObserver(std::function<void()> changed) { (void)changed; }
+  // Ok while the backend can reach its cluster; otherwise why not (shown by /readyz).
+  virtual Status Health() { return Status::Ok(); }
 };
 
 // The PaddlePaddle parameter-server environment of one pod, as the Paddle operators set it:

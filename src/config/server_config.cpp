@@ -243,6 +243,15 @@ const std::map<std::string_view, Setter>& Setters() {
       {"notebook_cpu", Quota(&ServerConfig::notebook_cpu_milli, units::ParseCpuMilli)},
       {"notebook_memory", Quota(&ServerConfig::notebook_memory_bytes, units::ParseByteSize)},
       {"notebook_gpus", Quota(&ServerConfig::notebook_gpus, units::ParseCount)},
+      {"cluster_backend", OneOf(&ServerConfig::cluster_backend, {"local", "kubernetes"})},
+      {"kubeconfig", Text(&ServerConfig::kubeconfig)},
+      {"kubernetes_job_kind", OneOf(&ServerConfig::kubernetes_job_kind, {"native", "paddlejob"})},
+      {"kubernetes_default_image", Text(&ServerConfig::kubernetes_default_image)},
+      {"kubernetes_storage_class", Text(&ServerConfig::kubernetes_storage_class)},
+      {"kubernetes_nfs_server", Text(&ServerConfig::kubernetes_nfs_server)},
+      {"kubernetes_nfs_path", Text(&ServerConfig::kubernetes_nfs_path)},
+      {"kubernetes_platform_namespace", Text(&ServerConfig::kubernetes_platform_namespace)},
+      {"kubernetes_platform_url", Text(&ServerConfig::kubernetes_platform_url)},
   };
   return kSetters;
 }
@@ -342,6 +351,18 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("notebook_cpu", "CPU a notebook requests unless its user asks otherwise", "500m");
     add("notebook_memory", "memory a notebook requests unless its user asks otherwise", "2Gi");
     add("notebook_gpus", "GPUs a notebook requests unless its user asks otherwise", "0");
+    add("cluster_backend", "where pods run: local (this machine) or kubernetes (docs/kubernetes.md)", "local");
+    add("kubeconfig", "kubernetes: the kubeconfig whose current context is used; empty: the in-cluster service "
+        "account", "");
+    add("kubernetes_job_kind", "kubernetes: native (indexed Jobs + a headless Service) or paddlejob (the training "
+        "operator's kubeflow.org/v1 PaddleJob)", "native");
+    add("kubernetes_default_image", "kubernetes: the image of pods whose job names none", "paddlecloud/training:latest");
+    add("kubernetes_storage_class", "kubernetes: the storage class of the accounts' data claims", "");
+    add("kubernetes_nfs_server", "kubernetes: the NFS server exporting data_dir to the pods", "");
+    add("kubernetes_nfs_path", "kubernetes: the exported path of data_dir on kubernetes_nfs_server", "");
+    add("kubernetes_platform_namespace", "kubernetes: the namespace the server runs in; pods may reach it", "paddlecloud");
+    add("kubernetes_platform_url", "kubernetes: the URL pods reach the platform's API at "
+        "(http://paddlecloud.paddlecloud.svc:8080); empty: the listen address", "");
     return v;
   }();
   return settings;

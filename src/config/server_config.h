@@ -74,6 +74,16 @@ struct ServerConfig {
   std::int64_t notebook_memory_bytes = 2LL << 30;
   std::int64_t notebook_gpus = 0;
 
+  std::string cluster_backend = "local";   // local|kubernetes
+  std::string kubeconfig;                  // kubernetes: a kubeconfig file; empty: the in-cluster service account
+  std::string kubernetes_job_kind = "native";  // native|paddlejob
+  std::string kubernetes_default_image = "paddlecloud/training:latest";
+  std::string kubernetes_storage_class;    // of the accounts' data claims
+  std::string kubernetes_nfs_server;       // the NFS export holding data_dir, as pods mount it
+  std::string kubernetes_nfs_path;
+  std::string kubernetes_platform_namespace = "paddlecloud";
+  std::string kubernetes_platform_url;     // how pods reach the platform; empty: the listen address
+
   bool tls_enabled() const { return !tls_cert.empty() && !tls_key.empty(); }
 };
 

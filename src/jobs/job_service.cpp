@@ -394,6 +394,11 @@ void JobService::EndQueuedStop(const Job& job) {
 }
 
 Status JobService::Admit(const Job& job) {
+  // An unreachable cluster is no fault of the job: it waits, saying why.
+  if (Status cluster = backend_.Health(); !cluster.ok()) {
+    NoteWaiting(job, "waiting for the cluster: " + cluster.message());
+    return Status::Ok();
+  }
   auto run = BuildRun(job);
   Status submitted = run ? backend_.Submit(*run) : run.error();
   if (!submitted.ok()) {

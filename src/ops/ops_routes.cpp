@@ -55,6 +55,11 @@ json::object Readiness(const OpsContext& ctx) {
   } else {
     checks["migrations"] = "ok";
   }
+  if (ctx.cluster_health) {
+    Status cluster = ctx.cluster_health();
+    checks["cluster"] = cluster.ok() ? std::string("ok") : cluster.message();
+    ready &= cluster.ok();
+  }
   return {{"status", ready ? "ready" : "not_ready"}, {"checks", std::move(checks)}};
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string_view>
 
 #include "blocking/work_pool.h"
@@ -34,6 +35,7 @@ struct OpsContext {
   std::string metrics_access = "public";  // public | loopback | token
   std::string metrics_token;              // the bearer token when metrics_access is "token"
   int max_status_streams = 64;
+  std::function<Status()> cluster_health;  // the cluster backend's reachability; unset: not checked
 };
 
 // `context` must outlive the router.

@@ -32,6 +32,8 @@
 #include "notebooks/notebook_template.h"
 #include "files/local/local_file_store.h"
 #include "cluster/local/local_backend.h"
+#include "cluster/kubernetes/kube_config.h"
+#include "cluster/kubernetes/kubernetes_backend.h"
 #include "http/middleware.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -240,6 +242,32 @@ Status Platform::AddFiles(const config::ServerConfig& config) {
   return Status::Ok();
 }
 
+Result<std::unique_ptr<cluster::ClusterBackend>> Platform::MakeKubernetesBackend(const config::ServerConfig& config) {
+  namespace k8s = cluster::kubernetes;
+  auto connection = config.kubeconfig.empty() ? k8s::LoadInCluster() : k8s::LoadKubeconfig(config.kubeconfig);
+  if (!connection) return Err(connection.error());
+  k8s::KubernetesBackendOptions options{
+      .mapping = {.data_dir = fs::weakly_canonical(fs::absolute(config.data_dir)).string(),
+                  .platform_namespace = config.kubernetes_platform_namespace,
+                  .default_image = config.kubernetes_default_image,
+                  .storage_class = config.kubernetes_storage_class,
+                  .nfs_server = config.kubernetes_nfs_server,
+                  .nfs_path = config.kubernetes_nfs_path,
+                  .job_kind = config.kubernetes_job_kind == "paddlejob" ? k8s::JobKind::kPaddleJob : k8s::JobKind::kNative},
+      .state_dir = (fs::path(config.data_dir) / "cluster" / "kubernetes").string(),
+      .quota_of = [quotas = quotas_.get()](const std::string& account) {
+        k8s::NamespaceQuota quota;
+        if (auto of = quotas->QuotaOf(account)) {
+          quota.cpu_milli = of->jobs.cpu_milli;
+          quota.memory_bytes = of->jobs.memory_bytes;
+          quota.gpus = of->jobs.gpus;
+        }
+        return quota;
+      }};
+  return k8s::MakeKubernetesBackend(std::make_shared<k8s::KubeClient>(std::move(*connection), k8s::KubeClient::Options{}),
+                                    std::move(options));
+}
+
 Status Platform::AddJobs(const config::ServerConfig& config) {
 
   std::error_code ec;
@@ -254,12 +282,18 @@ Status Platform::AddJobs(const config::ServerConfig& config) {
       .pids_limit = config.pod_pids_limit,
       .log_limit_bytes = static_cast<std::int64_t>(config.pod_log_limit)};
   std::string state_dir = (fs::path(config.data_dir) / "cluster").string();
-  auto backend = cluster::local::MakeLocalBackend({.state_dir = state_dir,
-                                                   .supervisor_binary = supervisor.string(),
-                                                   .isolation = isolation,
-                                                   .api_endpoint = [endpoint = api_endpoint_] { return *endpoint; }});
+  auto backend = config.cluster_backend == "kubernetes"
+                     ? MakeKubernetesBackend(config)
+                     : cluster::local::MakeLocalBackend({.state_dir = state_dir,
+                                                         .supervisor_binary = supervisor.string(),
+                                                         .isolation = isolation,
+                                                         .api_endpoint = [endpoint = api_endpoint_] { return *endpoint; }});
   if (!backend) return backend.error();
   backend_ = std::move(*backend);
+  cluster_changed_ = std::make_shared<Wakeup>();
+  backend_->SetObserver([wakeup = cluster_changed_] { wakeup->Notify(); });
+  ops_->cluster_health = [backend = backend_.get()] { return backend->Health(); };
+  if (!config.kubernetes_platform_url.empty()) *pod_api_url_ = config.kubernetes_platform_url;
   // Without links in the path: pods' mounts are opened refusing any symbolic link on the way.
   std::string files_root = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "files")).string();
   jobs_dir_ = fs::weakly_canonical(fs::absolute(fs::path(config.data_dir) / "jobs")).string();
@@ -487,14 +521,37 @@ void Platform::SetListenAddress(const std::string& scheme, const std::string& bo
   *pod_api_url_ = scheme + "://" + (any ? "127.0.0.1" + bound_address.substr(host.size()) : bound_address);
 }
 
+class Wakeup {
+ public:
+  void Notify() {
+    {
+      std::lock_guard lock(mutex_);
+      pending_ = true;
+    }
+    wake_.notify_all();
+  }
+  // Sleeps until `deadline`, a Notify or a stop; consumes the notification.
+  void WaitUntil(std::stop_token stop, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, stop, deadline, [this] { return pending_; });
+    pending_ = false;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool pending_ = false;
+};
+
 namespace {
 
-// A thread running `pass` every `interval` until stopped. Passes keep to the interval's grid (one
-// that ran late is not followed by a burst); one that throws is logged as `what`.
-std::jthread Periodic(std::string what, std::chrono::milliseconds interval, std::function<void()> pass) {
-  return std::jthread([what = std::move(what), interval, pass = std::move(pass)](std::stop_token stop) {
-    std::mutex mutex;  // only for `wake`: the thread sleeps on it until stopped or due
-    std::condition_variable_any wake;
+// A thread running `pass` every `interval` until stopped, or at once when `wakeup` is notified.
+// Passes keep to the interval's grid (one that ran late is not followed by a burst); one that
+// throws is logged as `what`.
+std::jthread Periodic(std::string what, std::chrono::milliseconds interval, std::function<void()> pass,
+                      std::shared_ptr<Wakeup> wakeup = nullptr) {
+  if (!wakeup) wakeup = std::make_shared<Wakeup>();
+  return std::jthread([what = std::move(what), interval, pass = std::move(pass), wakeup](std::stop_token stop) {
     auto next = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
       try {
@@ -503,8 +560,7 @@ std::jthread Periodic(std::string what, std::chrono::milliseconds interval, std:
         spdlog::error("{}: {}", what, e.what());
       }
       next = std::max(next + interval, std::chrono::steady_clock::now());
-      std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, next, [] { return false; });
+      wakeup->WaitUntil(stop, next);
     }
   });
 }
@@ -527,7 +583,7 @@ void Platform::StartReconciler() {
                            jobs_->Reconcile();
                            files_->uploads().Expire();
                            if (Due(next_package_expiry, package_scan)) packages_->ExpireUnused(package_ttl_);
-                         });
+                         }, cluster_changed_);
   board_ingester_thread_ = Periodic("board ingester", std::chrono::seconds(1), [this] { board_ingester_->IngestOnce(); });
   notebook_culler_ = Periodic("notebooks", notebook_cull_interval_, [this] { notebooks_->Reconcile(); });
   // Serving: each second, route the replicas that became ready and record the gateway's metrics.

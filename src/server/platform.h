@@ -38,6 +38,8 @@
 
 namespace paddlecloud::server {
 
+class Wakeup;  // platform.cpp: wakes a periodic loop before its interval has passed
+
 // Every schema step of the platform, in version order.
 std::vector<db::Migration> PlatformMigrations();
 
@@ -93,6 +95,7 @@ class Platform {
   Status AddJobs(const config::ServerConfig& config);
   Status AddNotebooks(const config::ServerConfig& config);
   Status AddServing(const config::ServerConfig& config);
+  Result<std::unique_ptr<cluster::ClusterBackend>> MakeKubernetesBackend(const config::ServerConfig& config);
   Status AddWebApp(const config::ServerConfig& config);
   // The notebook origin for a browser that reached the platform at `platform_host` (a Host header).
   std::string NotebookOrigin(std::string_view platform_host) const;
@@ -121,6 +124,8 @@ class Platform {
   std::unique_ptr<files::FileService> files_;
   std::unique_ptr<jobs::PackageStore> packages_;  // unused job packages: counted in usage, expired
   std::chrono::seconds package_ttl_{0};
+  // Set when the cluster backend observed a change: the job and serving loops run at once.
+  std::shared_ptr<Wakeup> cluster_changed_;
   std::jthread reconciler_;
   std::jthread usage_sampler_;
   std::jthread board_ingester_thread_;

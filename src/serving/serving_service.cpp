@@ -343,11 +343,11 @@ Result<cluster::ServiceRun> ServingService::BuildService(const Row& row) {
   if (row.runtime == "onnx") {
     run.command = std::string("exec ") + kPodModelServer + " --model " +
                   ShellQuote(std::string(kPodModelDir) + "/" + row.model_file) + " --name " + row.name +
-                  " --listen 127.0.0.1 --threads " + threads;
+                  " --listen \"${POD_IP:-127.0.0.1}\" --threads " + threads;
     run.mounts.push_back({options_.model_server_path, kPodModelServer, true});
   } else if (row.runtime == "python") {
     run.command = std::string("exec /usr/bin/python3 ") + kPodPythonWorkerDir + "/" + kPythonWorker +
-                  " --model-dir " + kPodModelDir + " --name " + row.name + " --listen 127.0.0.1 --threads " + threads;
+                  " --model-dir " + kPodModelDir + " --name " + row.name + " --listen \"${POD_IP:-127.0.0.1}\" --threads " + threads;
     run.mounts.push_back({options_.python_worker_dir, kPodPythonWorkerDir, true});
     run.env["PYTHONDONTWRITEBYTECODE"] = "1";
   } else {
