@@ -1,7 +1,8 @@
 // kube-schema-check [--schemas DIR] FILE...
 //
-// Validates every document of each YAML or JSON manifest against the Kubernetes schemas (the
-// in-repo third_party/k8s-api unless --schemas says otherwise) and prints one line per problem:
+// Validates every document of each YAML or JSON manifest (JSON is read as YAML, so duplicate keys
+// are caught) against the Kubernetes schemas (the in-repo third_party/k8s-api unless --schemas
+// says otherwise) and prints one line per problem:
 //   FILE: doc N (Kind name): problem
 // A v1 List is checked item by item ("doc N item M"); kustomize's Kustomization documents are not
 // Kubernetes API objects and are reported as skipped. Exit status: 0 all valid, 1 any problem or
@@ -14,7 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/json/parse.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include "kube_schema/kube_schema.h"
 #include "yaml/yaml.h"
@@ -46,7 +48,7 @@ std::string Label(const json::value& doc) {
   return label;
 }
 
-// The documents of one file: JSON when it parses as JSON, YAML otherwise.
+// The documents of one file (YAML or JSON).
 paddlecloud::Result<std::vector<json::value>> ReadDocuments(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return paddlecloud::Err(paddlecloud::Status::InvalidArgument("cannot read the file"));
@@ -56,14 +58,8 @@ paddlecloud::Result<std::vector<json::value>> ReadDocuments(const std::string& p
   if (text.size() > paddlecloud::yaml::kMaxYamlBytes) {
     return paddlecloud::Err(paddlecloud::Status::InvalidArgument("file larger than 64 MiB"));
   }
-  auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
-    boost::system::error_code ec;
-    json::parse_options options;
-    options.max_depth = paddlecloud::yaml::kMaxYamlDepth;
-    json::value doc = json::parse(text, ec, {}, options);
-    if (!ec) return std::vector<json::value>{std::move(doc)};
-  }
+  // JSON is YAML; the YAML reader also reports duplicate keys (as a Strict server does) where a
+  // JSON parser would keep the last one.
   return paddlecloud::yaml::ParseYamlDocuments(text);
 }
 

@@ -1,6 +1,9 @@
 #include "kube_schema/kube_schema.h"
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -588,6 +591,74 @@ TEST(KubeSchemaLoad, SmallDocumentAndRecursiveSchema) {
                   R"({"apiVersion": "v1", "kind": "Tree", "name": "a", "children": [{"children": [{"name": "c", "x": 1}]}]})")),
               ElementsAre("children[0].children[0].name: unsupported value \"c\" (allowed: \"a\", \"b\")",
                           "children[0].children[0].x: unknown field", "children[0].name: required field is missing"));
+}
+
+struct RunResult {
+  int status = -1;
+  std::string output;
+};
+
+RunResult RunChecker(const std::string& args) {
+  RunResult result;
+  std::string command = std::string(KUBE_SCHEMA_CHECK_BIN) + " " + args + " 2>/dev/null";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  int status = ::pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST(KubeSchemaCheck, ReportsEveryDocument) {
+  TempDir dir;
+  dir.Write("good.yaml", std::string(kPod) + "---\n" + std::string(kPaddleJob));
+  RunResult good = RunChecker((dir.path() / "good.yaml").string());
+  EXPECT_EQ(good.status, 0) << good.output;
+  EXPECT_EQ(good.output, "");
+
+  dir.Write("mixed.yaml", R"(apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [a.yaml]
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: ok}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: cm}, data: {a: 1}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {a: b}}
+  template:
+    spec:
+      containers: [{name: c, image: x, resourcs: {}}]
+---
+apiVersion: v1
+kind: Gizmo
+metadata: {name: g}
+)");
+  dir.Write("bad.json", R"({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "name": "y"}})");
+  RunResult mixed = RunChecker((dir.path() / "mixed.yaml").string() + " " + (dir.path() / "bad.json").string() + " " +
+                               (dir.path() / "missing.yaml").string());
+  EXPECT_EQ(mixed.status, 1);
+  std::string m = (dir.path() / "mixed.yaml").string();
+  std::string b = (dir.path() / "bad.json").string();
+  std::string x = (dir.path() / "missing.yaml").string();
+  EXPECT_EQ(mixed.output, m + ": doc 1 (Kustomization): skipped (a kustomize file, not a Kubernetes API object)\n" +
+                              m + ": doc 2 item 2 (ConfigMap cm): data[a]: expected string, got integer\n" +
+                              m + ": doc 3 (Deployment web): spec.template.spec.containers[0].resourcs: unknown field\n" +
+                              m + ": doc 4 (Gizmo g): kind: unknown apiVersion/kind v1 Gizmo\n" +
+                              b + ": yaml: line 1, column 69: duplicate key \"name\"\n" +
+                              x + ": cannot read the file\n");
+
+  RunResult usage = RunChecker("");
+  EXPECT_EQ(usage.status, 2);
+  RunResult no_schemas = RunChecker("--schemas " + (dir.path() / "none").string() + " " + m);
+  EXPECT_EQ(no_schemas.status, 2);
 }
 
 }  // namespace

@@ -79,6 +79,8 @@ std::optional<json::value> ParseInt(std::string_view s) {
     if (!IsDigits(body, base == 16 ? Hex : Oct)) return std::nullopt;
   } else if (!IsDigits(body, Dec)) {
     return std::nullopt;
+  } else if (body.size() > 1 && body[0] == '0' && IsDigits(body, Oct)) {
+    base = 8;  // YAML 1.1 octal, as kubectl reads it: "defaultMode: 0644" is 420
   }
   std::uint64_t magnitude = 0;
   auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), magnitude, base);

@@ -4,7 +4,8 @@
 // non-empty document. Scalars resolve as in YAML 1.2's core schema, restricted to what JSON holds:
 //   plain null, Null, NULL, ~ or nothing  -> null
 //   plain true/True/TRUE, false/False/FALSE -> bool
-//   plain decimal, 0x hex or 0o octal integers -> int64 (uint64 or double when larger)
+//   plain decimal, 0x hex or 0o octal integers -> int64 (uint64 or double when larger); a leading
+//     0 means octal as in YAML 1.1 and kubectl ("defaultMode: 0644" is 420)
 //   plain floats (1.5, -2e3, .5)          -> double
 //   anything else, and every quoted or block (| >) scalar -> string
 // Explicit core tags (!!str, !!int, ...) are honoured. Mapping keys become strings; a duplicate

@@ -78,6 +78,9 @@ t: 500m
 u: !!str 12
 v: !!int "12"
 w: 2024-01-02T03:04:05Z
+x: 0644
+y: 09
+z: -0
 )");
   const json::object& o = v.as_object();
   EXPECT_TRUE(o.at("a").is_null());
@@ -103,6 +106,9 @@ w: 2024-01-02T03:04:05Z
   EXPECT_EQ(o.at("u").as_string(), "12");
   EXPECT_EQ(o.at("v").as_int64(), 12);
   EXPECT_EQ(o.at("w").as_string(), "2024-01-02T03:04:05Z");
+  EXPECT_EQ(o.at("x").as_int64(), 0644);
+  EXPECT_EQ(o.at("y").as_int64(), 9);
+  EXPECT_EQ(o.at("z").as_int64(), 0);
 }
 
 TEST(Yaml, BlockScalars) {
