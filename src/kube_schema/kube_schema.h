@@ -25,10 +25,12 @@
 // A Schemas is immutable after Load and cheap to copy; it may be used from several threads.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json/value.hpp>
