@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
@@ -316,7 +317,8 @@ struct KubeClient::Impl {
       curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
     } else if (call.kind == Kind::kWatch) {
       curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<std::int64_t>(1, options.watch_idle_timeout.count())));
+      long idle = static_cast<long>(std::max<std::int64_t>(1, options.watch_idle_timeout.count()));
+      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, idle);
     }
 
     if (connection.insecure_skip_tls_verify) {

@@ -312,6 +312,39 @@ TEST(KubeClientTest, ReadsTheTokenFromTheTokenFile) {
   EXPECT_EQ(server.last().authorization, "Bearer rotated-token");
 }
 
+TEST(KubeClientTest, ConnectionsFromTheLoadersWork) {
+  FakeApiServer server([](const http::Request&) { return Json(200, json::object()); });
+  std::string address = server.url().substr(std::string("https://").size());
+  TempDir dir;
+  std::ofstream(dir.path() + "/token") << "sa-token\n";
+  std::ofstream(dir.path() + "/ca.crt") << ReadAll(SharedPki().server_cert);
+  std::ofstream(dir.path() + "/namespace") << "pc-system";
+  setenv("KUBERNETES_SERVICE_HOST", address.substr(0, address.rfind(':')).c_str(), 1);
+  setenv("KUBERNETES_SERVICE_PORT", address.substr(address.rfind(':') + 1).c_str(), 1);
+  auto in_cluster = LoadInCluster(dir.path());
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  unsetenv("KUBERNETES_SERVICE_PORT");
+  ASSERT_TRUE(in_cluster) << in_cluster.error().ToString();
+  auto r = KubeClient(*in_cluster, {}).Get("/api/v1/namespaces/pc-system/pods");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(server.last().authorization, "Bearer sa-token");
+
+  auto issued = SharedPki().client_ca->IssueClientCertificate("admin@example.com", "system", 1);
+  ASSERT_TRUE(issued);
+  std::ofstream(dir.path() + "/admin.crt") << issued->certificate_pem;
+  std::ofstream(dir.path() + "/admin.key") << issued->private_key_pem;
+  std::ofstream(dir.path() + "/config") << "current-context: test\n"
+                                          "clusters: [{name: t, cluster: {server: \"" << server.url()
+                                       << "\", certificate-authority: ca.crt}}]\n"
+                                          "contexts: [{name: test, context: {cluster: t, user: admin}}]\n"
+                                          "users: [{name: admin, user: {client-certificate: admin.crt, client-key: admin.key}}]\n";
+  auto kubeconfig = LoadKubeconfig(dir.path() + "/config");
+  ASSERT_TRUE(kubeconfig) << kubeconfig.error().ToString();
+  r = KubeClient(*kubeconfig, {}).Get("/api");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(server.last().client_certificate, issued->fingerprint_sha256);
+}
+
 // ---- TLS -----------------------------------------------------------------------------------------
 
 TEST(KubeClientTest, VerifiesTheServerAgainstTheGivenCa) {

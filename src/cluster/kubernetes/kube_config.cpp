@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+#include <iterator>
 
 #include <boost/json.hpp>
 
@@ -16,21 +16,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Trim(std::string_view s) {
+std::string_view TrimView(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
+  return s;
 }
+
+std::string Trim(std::string_view s) { return std::string(TrimView(s)); }
 
 // Reads a credential file; `what` names it in the error ("the kubeconfig's client-key").
 Result<std::string> ReadFile(const fs::path& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  if (!in || !(text << in.rdbuf())) {
-    // An empty file makes operator<< fail too; that is as useless as a missing one.
-    return Err(Status::NotFound("cannot read " + std::string(what) + " " + path.string()));
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return Err(Status::NotFound("cannot read " + std::string(what) + " " + path.string() + ": a directory"));
   }
-  return text.str();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err(Status::NotFound("cannot read " + std::string(what) + " " + path.string()));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  if (in.bad()) return Err(Status::NotFound("cannot read " + std::string(what) + " " + path.string()));
+  return text;
 }
 
 Result<std::string> DecodeBase64(std::string_view text, std::string_view what) {
@@ -53,7 +57,9 @@ Result<std::string> DecodeBase64(std::string_view text, std::string_view what) {
       continue;
     }
     int v = value(c);
-    if (v < 0 || padding) return Err(Status::InvalidArgument(std::string(what) + " is not valid base64", std::string(what)));
+    if (v < 0 || padding) {
+      return Err(Status::InvalidArgument(std::string(what) + " is not valid base64", std::string(what)));
+    }
     bits = (bits << 6) | static_cast<std::uint32_t>(v);
     if (++count == 4) {
       out += static_cast<char>((bits >> 16) & 0xff);
@@ -103,7 +109,8 @@ Result<const json::object*> NamedEntry(const json::object& config, std::string_v
 }
 
 // `<key>-data` (base64) or `<key>` (a file, relative to `base`); empty when neither is set.
-Result<std::string> DataOrFile(const json::object& o, const std::string& key, std::string_view where, const fs::path& base) {
+Result<std::string> DataOrFile(const json::object& o, const std::string& key, std::string_view where,
+                               const fs::path& base) {
   auto data = StringField(o, key + "-data", where);
   if (!data) return Err(data.error());
   if (!data->empty()) return DecodeBase64(*data, std::string(where) + "." + key + "-data");
@@ -112,7 +119,13 @@ Result<std::string> DataOrFile(const json::object& o, const std::string& key, st
   if (file->empty()) return std::string();
   fs::path path(*file);
   if (path.is_relative()) path = base / path;
-  return ReadFile(path, "the kubeconfig's " + std::string(where) + "." + key);
+  auto text = ReadFile(path, "the kubeconfig's " + std::string(where) + "." + key);
+  // An empty CA file must not quietly mean "the system's CAs".
+  if (text && TrimView(*text).empty()) {
+    return Err(Status::InvalidArgument("kubeconfig: " + std::string(where) + "." + key + " " + path.string() +
+                                       " is empty", key));
+  }
+  return text;
 }
 
 Result<bool> BoolField(const json::object& o, std::string_view key, std::string_view where) {
@@ -193,13 +206,16 @@ Result<KubeConnection> FromConfig(const json::object& config, const fs::path& ba
   PC_ASSIGN_OR_RETURN_KC(key, DataOrFile(*user, "client-key", "user", base));
   if (cert.empty() != key.empty()) {
     return Err(Status::InvalidArgument("kubeconfig: user '" + user_name + "' has a client " +
-                                       (cert.empty() ? "key but no client-certificate" : "certificate but no client-key"),
+                                       (cert.empty() ? "key but no client-certificate"
+                                                     : "certificate but no client-key"),
                                        cert.empty() ? "client-certificate" : "client-key"));
   }
   c.client_cert_pem = std::move(cert);
   c.client_key_pem = std::move(key);
   return c;
 }
+
+#undef PC_ASSIGN_OR_RETURN_KC
 
 }  // namespace
 
