@@ -131,10 +131,18 @@ Status KubeStatusError(std::string_view method, std::string_view path, long code
   return s;
 }
 
+// Kubernetes objects nest deeper than Boost.JSON's default limit of 32 (CRD schemas: each field adds
+// two levels), so the limit is raised; it still bounds the parser's recursion on hostile input.
+json::value ParseJson(std::string_view text, boost::system::error_code& ec) {
+  json::parse_options options;
+  options.max_depth = 1000;
+  return json::parse(text, ec, {}, options);
+}
+
 Status HttpError(std::string_view method, std::string_view path, long http, const std::string& body,
                  const std::string& retry_after) {
   boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
+  json::value parsed = ParseJson(body, ec);
   const json::object* status = nullptr;
   if (!ec && parsed.is_object() && StringAt(parsed.as_object(), "kind") == "Status") status = &parsed.as_object();
   return KubeStatusError(method, path, http, status, body, retry_after);
@@ -218,12 +226,12 @@ struct KubeClient::Impl {
     if (share.handle) curl_share_cleanup(share.handle);
   }
 
-  // The bearer token, re-read from token_file when the last read is older than a minute.
+  // The bearer token, re-read from token_file when the last read is older than token_reread_interval.
   std::string Token() {
     if (connection.token_file.empty()) return connection.token;
     std::lock_guard lock(token_mu);
     auto now = std::chrono::steady_clock::now();
-    if (!token_read || now - token_read_at >= std::chrono::minutes(1)) {
+    if (!token_read || now - token_read_at >= options.token_reread_interval) {
       token_read = true;
       token_read_at = now;
       std::ifstream in(connection.token_file, std::ios::binary);
@@ -290,6 +298,10 @@ struct KubeClient::Impl {
 
   Answer Perform(const Call& call) {
     Answer answer;
+    if (call.stop.stop_requested()) {
+      answer.stopped = true;
+      return answer;
+    }
     requests.fetch_add(1, std::memory_order_relaxed);
     CURL* easy = curl_easy_init();
     CURLM* multi = curl_multi_init();
@@ -455,7 +467,7 @@ struct KubeClient::Impl {
     }
     if (TrimView(answer.body).empty()) return json::value(nullptr);
     boost::system::error_code ec;
-    json::value parsed = json::parse(answer.body, ec);
+    json::value parsed = ParseJson(answer.body, ec);
     if (ec) {
       return Err(Status::Internal(std::string(call.method) + " " + std::string(call.path) +
                                   ": the API server's answer is not JSON: " + ec.message()));
@@ -539,7 +551,7 @@ Status KubeClient::Watch(std::string_view path, std::string_view query,
   auto handle_line = [&](std::string_view line) {
     if (TrimView(line).empty()) return true;
     boost::system::error_code ec;
-    json::value event = json::parse(line, ec);
+    json::value event = ParseJson(line, ec);
     json::object* fields = !ec && event.is_object() ? &event.as_object() : nullptr;
     json::value* type = fields ? fields->if_contains("type") : nullptr;
     json::value* object = fields ? fields->if_contains("object") : nullptr;

@@ -56,6 +56,8 @@ class KubeClient {
     std::chrono::seconds watch_idle_timeout{120};
     // Largest response body (or single watch event line) accepted; past it kUnavailable.
     std::size_t max_response_bytes = 256u << 20;
+    // How often the connection's token_file is read again (tokens rotate; 0: before every request).
+    std::chrono::seconds token_reread_interval{60};
   };
 
   KubeClient(KubeConnection connection, Options options);

@@ -310,6 +310,29 @@ TEST(KubeClientTest, ReadsTheTokenFromTheTokenFile) {
   std::ofstream(token_file) << "newer";
   ASSERT_TRUE(client.Get("/api"));
   EXPECT_EQ(server.last().authorization, "Bearer rotated-token");
+
+  KubeClient rereading(c, {.token_reread_interval = 0s});
+  ASSERT_TRUE(rereading.Get("/api"));
+  EXPECT_EQ(server.last().authorization, "Bearer newer");
+  std::ofstream(token_file) << "newest";
+  ASSERT_TRUE(rereading.Get("/api"));
+  EXPECT_EQ(server.last().authorization, "Bearer newest");
+  std::filesystem::remove(token_file);  // unreadable: the last token is kept
+  ASSERT_TRUE(rereading.Get("/api"));
+  EXPECT_EQ(server.last().authorization, "Bearer newest");
+}
+
+TEST(KubeClientTest, DeeplyNestedObjectsParse) {
+  // A CRD's openAPIV3Schema nests far deeper than Boost.JSON's default limit of 32.
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += R"({"properties":)";
+  deep += "{}";
+  for (int i = 0; i < 200; ++i) deep += "}";
+  FakeApiServer server([&](const http::Request&) { return http::Response::Text(200, deep, "application/json"); });
+  KubeClient client(Trusting(server), {});
+  auto r = client.Get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/paddlejobs.kubeflow.org");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->is_object());
 }
 
 TEST(KubeClientTest, ConnectionsFromTheLoadersWork) {
@@ -679,8 +702,10 @@ TEST(KubeClientTest, StopEndsAWatchAndALogStreamPromptly) {
   std::stop_source stopped;
   stopped.request_stop();
   auto start = std::chrono::steady_clock::now();
+  std::uint64_t sent = client.requests_sent();
   EXPECT_TRUE(client.Watch("/api/v1/pods", "", [](std::string_view, json::value&) { return true; }, stopped.get_token()).ok());
   EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  EXPECT_EQ(client.requests_sent(), sent);
 }
 
 TEST(KubeClientTest, ASilentWatchIsCutAfterTheIdleTimeout) {
