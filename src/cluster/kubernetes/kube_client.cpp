@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -196,8 +197,20 @@ struct KubeClient::Impl {
     bool streaming = false;
   };
 
+  struct Slot {
+    CURLM* multi = nullptr;
+    CURL* easy = nullptr;
+    void Destroy() {
+      if (easy) curl_easy_cleanup(easy);
+      if (multi) curl_multi_cleanup(multi);
+    }
+  };
+  static constexpr std::size_t kMaxIdleSlots = 8;
+
   KubeConnection connection;
   Options options;
+  std::mutex pool_mu;
+  std::vector<Slot> idle;
   std::string server;  // without a trailing '/'
   Share share;
   std::atomic<std::uint64_t> requests{0};
@@ -217,13 +230,40 @@ struct KubeClient::Impl {
       curl_share_setopt(share.handle, CURLSHOPT_LOCKFUNC, &Share::Lock);
       curl_share_setopt(share.handle, CURLSHOPT_UNLOCKFUNC, &Share::Unlock);
       curl_share_setopt(share.handle, CURLSHOPT_USERDATA, &share);
-      curl_share_setopt(share.handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
       curl_share_setopt(share.handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
       curl_share_setopt(share.handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     }
   }
   ~Impl() {
+    for (Slot& slot : idle) slot.Destroy();
     if (share.handle) curl_share_cleanup(share.handle);
+  }
+
+  // A multi handle with its easy handle. Connections live in the multi handle's cache, so a slot
+  // used again reuses its kept-alive connection. (libcurl's shared connection cache would let all
+  // calls share connections, but it is not thread-safe: curl's known bug "A shared connection
+  // cache is not thread-safe".) TLS sessions and DNS answers are shared through `share`.
+  Slot Acquire() {
+    {
+      std::lock_guard lock(pool_mu);
+      if (!idle.empty()) {
+        Slot slot = idle.back();
+        idle.pop_back();
+        return slot;
+      }
+    }
+    return Slot{curl_multi_init(), curl_easy_init()};
+  }
+  void Release(Slot slot, bool reusable) {
+    if (reusable && slot.multi && slot.easy) {
+      curl_easy_reset(slot.easy);
+      std::lock_guard lock(pool_mu);
+      if (idle.size() < kMaxIdleSlots) {
+        idle.push_back(slot);
+        return;
+      }
+    }
+    slot.Destroy();
   }
 
   // The bearer token, re-read from token_file when the last read is older than token_reread_interval.
@@ -303,11 +343,11 @@ struct KubeClient::Impl {
       return answer;
     }
     requests.fetch_add(1, std::memory_order_relaxed);
-    CURL* easy = curl_easy_init();
-    CURLM* multi = curl_multi_init();
+    Slot slot = Acquire();
+    CURL* easy = slot.easy;
+    CURLM* multi = slot.multi;
     if (!easy || !multi) {
-      if (easy) curl_easy_cleanup(easy);
-      if (multi) curl_multi_cleanup(multi);
+      slot.Destroy();
       answer.code = CURLE_FAILED_INIT;
       answer.curl_error = "cannot initialize libcurl";
       return answer;
@@ -418,9 +458,8 @@ struct KubeClient::Impl {
       if (answer.code != CURLE_OK) answer.curl_error = error[0] ? error : curl_easy_strerror(answer.code);
     }
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &answer.http_status);
-    curl_multi_remove_handle(multi, easy);
-    curl_easy_cleanup(easy);
-    curl_multi_cleanup(multi);
+    bool reusable = curl_multi_remove_handle(multi, easy) == CURLM_OK && answer.code != CURLE_FAILED_INIT;
+    Release(slot, reusable);
     curl_slist_free_all(headers);
     answer.curl_error = Redact(std::move(answer.curl_error), connection.token);
     return answer;

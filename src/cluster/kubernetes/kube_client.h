@@ -22,9 +22,10 @@
 // else the HTTP status, as decimal). 429 adds "retry_after" (seconds) when the server sent Retry-After.
 // KubeReason() and IsGone() read them.
 //
-// Thread safety: every method may be called from many threads at once. Each call uses its own curl
-// handles; connections, TLS sessions and DNS answers are shared between calls (a CURLSH), so
-// sequential calls reuse a kept-alive connection.
+// Thread safety: every method may be called from many threads at once. A call takes curl handles
+// from a small pool (up to 8 idle) and returns them afterwards with their kept-alive connection, so
+// sequential calls reuse one connection and concurrent calls each have their own; TLS sessions and
+// DNS answers are shared by all calls.
 #pragma once
 
 #include <chrono>

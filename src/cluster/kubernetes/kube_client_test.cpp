@@ -282,6 +282,7 @@ TEST(KubeClientTest, ConcurrentCallsFromManyThreads) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 40);
   EXPECT_EQ(client.requests_sent(), 40u);
+  EXPECT_LE(server.connections(), 4u);  // one per concurrent caller at most, kept for the next calls
 }
 
 TEST(KubeClientTest, RefusesBadPathsWithoutSendingAnything) {
@@ -662,6 +663,7 @@ std::chrono::milliseconds StopLatency(Body body, const std::function<bool()>& re
 TEST(KubeClientTest, StopEndsAWatchAndALogStreamPromptly) {
   FakeApiServer server([](const http::Request& r) {
     if (r.path.ends_with("/log")) return Streamed(200, {"line 1\n", "line 2\n"}, 10ms, 30s, 0ms, "text/plain");
+    if (r.path == "/plain") return Json(200, {{"ok", true}});
     return Streamed(200, {Event("ADDED", "a", "1") + "\n"}, 10ms, 30s);
   });
   KubeClient client(Trusting(server), {});
@@ -697,6 +699,8 @@ TEST(KubeClientTest, StopEndsAWatchAndALogStreamPromptly) {
   EXPECT_LT(took, 500ms);
   EXPECT_EQ(server.last().accept, "*/*");
   EXPECT_EQ(server.last().query["follow"], "true");
+  auto after = client.Get("/plain");  // the handles of the interrupted calls are fine to use again
+  ASSERT_TRUE(after) << after.error().ToString();
 
   // A stop requested before the call: it returns at once.
   std::stop_source stopped;
