@@ -403,7 +403,7 @@ struct Segment {
 
 class Walker {
  public:
-  explicit Walker(const Schemas::Index& index) : index_(index) {}
+  explicit Walker(const Schemas::Index& index, std::vector<Segment> path = {}) : index_(index), path_(std::move(path)) {}
 
   void Check(const json::value& value, int node_id, int depth) {
     if (full()) return;
@@ -420,8 +420,7 @@ class Walker {
       std::vector<std::string> first;
       bool matched = false;
       for (int branch : node->any_of) {
-        Walker sub(index_);
-        sub.path_ = path_;
+        Walker sub(index_, path_);
         sub.Check(value, branch, depth + 1);
         if (sub.problems_.empty()) {
           matched = true;

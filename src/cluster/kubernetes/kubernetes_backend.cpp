@@ -439,7 +439,7 @@ class KubernetesBackend final : public ClusterBackend {
 
  private:
   static Status IgnoreNotFound(const Result<json::value>& r) {
-    if (r || r.error().code() == Status::Code::kNotFound) return Status::Ok();
+    if (r || r.error().code() == Code::kNotFound) return Status::Ok();
     return r.error();
   }
 
@@ -447,7 +447,7 @@ class KubernetesBackend final : public ClusterBackend {
   Result<json::value> Create(const json::object& object) {
     auto created = client_->Create(CollectionPath(object), object);
     for (auto pause = std::chrono::milliseconds(100);
-         !created && created.error().code() == Status::Code::kUnavailable && pause <= std::chrono::milliseconds(200); pause *= 2) {
+         !created && created.error().code() == Code::kUnavailable && pause <= std::chrono::milliseconds(200); pause *= 2) {
       std::this_thread::sleep_for(pause);
       created = client_->Create(CollectionPath(object), object);
     }
@@ -458,7 +458,7 @@ class KubernetesBackend final : public ClusterBackend {
   Status CreateObject(const std::string& account, const json::object& object) {
     auto created = Create(object);
     if (created || KubeReason(created.error()) == "AlreadyExists") return Status::Ok();
-    if (created.error().code() == Status::Code::kNotFound) {
+    if (created.error().code() == Code::kNotFound) {
       {
         std::lock_guard lock(mutex_);
         ensured_.erase(account);

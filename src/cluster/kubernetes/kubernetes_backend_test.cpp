@@ -140,14 +140,14 @@ TEST_F(KubernetesBackendTest, AJobsPodsGetTheContractRunToCompletionAndKeepTheir
   EXPECT_GT(changes_.load(), 0);
 
   // Deleting a running job is refused; its pservers are stopped as after training.
-  EXPECT_EQ(backend_->Delete("acme", "contract-1").code(), Status::Code::kConflict);
+  EXPECT_EQ(backend_->Delete("acme", "contract-1").code(), Code::kConflict);
   ASSERT_TRUE(backend_->Stop("acme", "contract-1", PodRole::kPserver, 1s).ok());
   ASSERT_TRUE(WaitFor([&] {
     auto p = Pods("contract-1");
     return p.size() == 3 && p[2].phase == PodPhase::kFailed && p[2].reason == "Stopped" && p[0].phase == PodPhase::kSucceeded;
   }));
   ASSERT_TRUE(backend_->Delete("acme", "contract-1").ok());
-  EXPECT_EQ(backend_->GetPods("acme", "contract-1").error().code(), Status::Code::kNotFound);
+  EXPECT_EQ(backend_->GetPods("acme", "contract-1").error().code(), Code::kNotFound);
   EXPECT_NE(ReadFile(log).find("role=TRAINER"), std::string::npos);  // the log stays
 
   // Every write was validated strictly, and the account's namespace was set up.
@@ -243,7 +243,7 @@ TEST_F(KubernetesBackendTest, WaitingPodsSayWhy) {
 TEST_F(KubernetesBackendTest, AForbiddenVerbIsNamedAndANamespaceDeletedByHandIsMadeAgain) {
   api_->ForbidVerb("create", "jobs");
   Status refused = backend_->Submit(Job("forbidden-1", "echo x"));
-  EXPECT_EQ(refused.code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(refused.code(), Code::kPermissionDenied);
   EXPECT_NE(refused.message().find("cannot create resource \"jobs\""), std::string::npos) << refused.message();
   api_->AllowAll();
   ASSERT_TRUE(backend_->Submit(Job("forbidden-1", "echo x")).ok());
@@ -262,8 +262,8 @@ TEST_F(KubernetesBackendTest, AnUnreachableApiServerIsReportedNotFatal) {
   ASSERT_TRUE(backend);
   ASSERT_TRUE(WaitFor([&] { return (*backend)->Health().message().find("cannot be watched") != std::string::npos; }))
       << (*backend)->Health().message();
-  EXPECT_EQ((*backend)->Health().code(), Status::Code::kUnavailable);
-  EXPECT_EQ((*backend)->Submit(Job("unreachable-1", "echo x")).code(), Status::Code::kUnavailable);
+  EXPECT_EQ((*backend)->Health().code(), Code::kUnavailable);
+  EXPECT_EQ((*backend)->Submit(Job("unreachable-1", "echo x")).code(), Code::kUnavailable);
 }
 
 TEST_F(KubernetesBackendTest, AServiceScalesThroughTheScaleSubresourceAndItsReplicasBecomeReady) {
@@ -296,9 +296,9 @@ TEST_F(KubernetesBackendTest, AServiceScalesThroughTheScaleSubresourceAndItsRepl
 
   ServiceRun changed = run;
   changed.command = "exec sleep 1000";
-  EXPECT_EQ(backend_->ApplyService(changed).code(), Status::Code::kConflict);
+  EXPECT_EQ(backend_->ApplyService(changed).code(), Code::kConflict);
   ASSERT_TRUE(backend_->DeleteService("acme", "web", 2s).ok());
-  EXPECT_EQ(backend_->GetReplicas("acme", "web").error().code(), Status::Code::kNotFound);
+  EXPECT_EQ(backend_->GetReplicas("acme", "web").error().code(), Code::kNotFound);
   EXPECT_TRUE(api_->List("pods", "pc-acme").empty());
 }
 

@@ -71,7 +71,7 @@ TEST(ManifestsTest, AccountObjectsAreSchemaValidAndIsolateTheNamespace) {
   EXPECT_EQ(hard.at("requests.nvidia.com/gpu"), "2");
   EXPECT_EQ(objects[4].at("automountServiceAccountToken"), false);
   // Only this namespace, the platform's and DNS: another account's namespace is not a peer.
-  std::string policy = json::serialize(objects[3]);
+  std::string policy = json::serialize(objects[3].at("spec"));
   EXPECT_NE(policy.find("\"kubernetes.io/metadata.name\":\"paddlecloud\""), std::string::npos);
   EXPECT_EQ(policy.find("pc-"), std::string::npos);
   EXPECT_EQ(objects[5].at("spec").at("claimRef").at("namespace"), "pc-acme");
@@ -125,7 +125,7 @@ TEST(ManifestsTest, PaddleJobModeIsValidAgainstTheTrainingOperatorsCrd) {
   const auto& specs = (*objects)[0].at("spec").at("paddleReplicaSpecs");
   EXPECT_EQ(specs.at("Worker").at("replicas"), 2);
   EXPECT_EQ(specs.at("PS").at("replicas"), 1);
-  EXPECT_EQ(Container(specs.at("Worker").as_object()).at("name"), "paddle");
+  EXPECT_EQ(specs.at("Worker").at("template").at("spec").at("containers").at(0).at("name"), "paddle");
 }
 
 TEST(ManifestsTest, ServiceIsADeploymentWithAReadinessProbeAndAService) {
