@@ -29,12 +29,13 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates procps \
       python3 python3-numpy python3-notebook python3-ipykernel python3-onnx \
-      libboost-json1.81.0 libboost-url1.81.0 libssl3 libspdlog1.10 libfmt9 \
+      libboost-json1.81.0 libboost-url1.81.0 libboost-container1.81.0 libssl3 libspdlog1.10 libfmt9 \
       libopencv-dnn406 libopencv-core406 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=platform /paddlecloud/bin/paddlecloud-model-server /paddlecloud/bin/
 COPY --from=platform /paddlecloud/python/ /paddlecloud/python/
 COPY --from=platform /paddlecloud/serving/ /paddlecloud/serving/
+RUN if ldd /paddlecloud/bin/paddlecloud-model-server | grep 'not found'; then exit 1; fi
 # The same uid as the platform's: files pods write on the shared NFS export stay the platform's to
 # read and remove.
 RUN groupadd --gid 10001 paddle \
