@@ -356,7 +356,7 @@ const std::vector<SettingInfo>& ServerSettings() {
         "account", "");
     add("kubernetes_job_kind", "kubernetes: native (indexed Jobs + a headless Service) or paddlejob (the training "
         "operator's kubeflow.org/v1 PaddleJob)", "native");
-    add("kubernetes_default_image", "kubernetes: the image of pods whose job names none", "paddlecloud/training:latest");
+    add("kubernetes_default_image", "kubernetes: the image of pods whose job names none", "paddlecloud/training:<version>");
     add("kubernetes_storage_class", "kubernetes: the storage class of the accounts' data claims", "");
     add("kubernetes_nfs_server", "kubernetes: the NFS server exporting data_dir to the pods", "");
     add("kubernetes_nfs_path", "kubernetes: the exported path of data_dir on kubernetes_nfs_server", "");

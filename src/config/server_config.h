@@ -77,7 +77,7 @@ struct ServerConfig {
   std::string cluster_backend = "local";   // local|kubernetes
   std::string kubeconfig;                  // kubernetes: a kubeconfig file; empty: the in-cluster service account
   std::string kubernetes_job_kind = "native";  // native|paddlejob
-  std::string kubernetes_default_image = "paddlecloud/training:latest";
+  std::string kubernetes_default_image;    // empty: paddlecloud/training:<the server's version>
   std::string kubernetes_storage_class;    // of the accounts' data claims
   std::string kubernetes_nfs_server;       // the NFS export holding data_dir, as pods mount it
   std::string kubernetes_nfs_path;

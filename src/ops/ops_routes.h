@@ -35,7 +35,7 @@ struct OpsContext {
   std::string metrics_access = "public";  // public | loopback | token
   std::string metrics_token;              // the bearer token when metrics_access is "token"
   int max_status_streams = 64;
-  std::function<Status()> cluster_health;  // the cluster backend's reachability; unset: not checked
+  std::function<Status()> cluster_health;  // the cluster backend's reachability, shown by /readyz; unset: not shown
 };
 
 // `context` must outlive the router.

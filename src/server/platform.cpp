@@ -242,6 +242,28 @@ Status Platform::AddFiles(const config::ServerConfig& config) {
   return Status::Ok();
 }
 
+class Wakeup {
+ public:
+  void Notify() {
+    {
+      std::lock_guard lock(mutex_);
+      pending_ = true;
+    }
+    wake_.notify_all();
+  }
+  // Sleeps until `deadline`, a Notify or a stop; consumes the notification.
+  void WaitUntil(std::stop_token stop, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, stop, deadline, [this] { return pending_; });
+    pending_ = false;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool pending_ = false;
+};
+
 Result<std::unique_ptr<cluster::ClusterBackend>> Platform::MakeKubernetesBackend(const config::ServerConfig& config) {
   namespace k8s = cluster::kubernetes;
   auto connection = config.kubeconfig.empty() ? k8s::LoadInCluster() : k8s::LoadKubeconfig(config.kubeconfig);
@@ -249,7 +271,9 @@ Result<std::unique_ptr<cluster::ClusterBackend>> Platform::MakeKubernetesBackend
   k8s::KubernetesBackendOptions options{
       .mapping = {.data_dir = fs::weakly_canonical(fs::absolute(config.data_dir)).string(),
                   .platform_namespace = config.kubernetes_platform_namespace,
-                  .default_image = config.kubernetes_default_image,
+                  .default_image = config.kubernetes_default_image.empty()
+                                       ? "paddlecloud/training:" + std::string(ops::Version())
+                                       : config.kubernetes_default_image,
                   .storage_class = config.kubernetes_storage_class,
                   .nfs_server = config.kubernetes_nfs_server,
                   .nfs_path = config.kubernetes_nfs_path,
@@ -521,27 +545,6 @@ void Platform::SetListenAddress(const std::string& scheme, const std::string& bo
   *pod_api_url_ = scheme + "://" + (any ? "127.0.0.1" + bound_address.substr(host.size()) : bound_address);
 }
 
-class Wakeup {
- public:
-  void Notify() {
-    {
-      std::lock_guard lock(mutex_);
-      pending_ = true;
-    }
-    wake_.notify_all();
-  }
-  // Sleeps until `deadline`, a Notify or a stop; consumes the notification.
-  void WaitUntil(std::stop_token stop, std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock lock(mutex_);
-    wake_.wait_until(lock, stop, deadline, [this] { return pending_; });
-    pending_ = false;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable_any wake_;
-  bool pending_ = false;
-};
 
 namespace {
 
@@ -660,10 +663,15 @@ std::vector<std::string> DefaultAllowedHosts(const config::ServerConfig& config,
 // can rebind to a Host header that is an address.
 std::vector<std::string> AllowedHostsOf(const config::ServerConfig& config, const std::string& bound) {
   std::vector<std::string> hosts = DefaultAllowedHosts(config, bound);
-  std::string pods = "127.0.0.1:" + bound.substr(bound.rfind(':') + 1);
-  if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), "*") == hosts.end() &&
-      std::find(hosts.begin(), hosts.end(), pods) == hosts.end())
-    hosts.push_back(pods);
+  std::vector<std::string> pods{"127.0.0.1:" + bound.substr(bound.rfind(':') + 1)};
+  // On Kubernetes, pods reach the API by the platform Service's name.
+  if (std::string url = config.kubernetes_platform_url; url.find("://") != std::string::npos) {
+    std::string authority = url.substr(url.find("://") + 3);
+    pods.push_back(authority.substr(0, authority.find('/')));
+  }
+  if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), "*") == hosts.end())
+    for (const auto& pod_host : pods)
+      if (std::find(hosts.begin(), hosts.end(), pod_host) == hosts.end()) hosts.push_back(pod_host);
   return hosts;
 }
 

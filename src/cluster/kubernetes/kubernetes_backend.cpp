@@ -484,6 +484,11 @@ class KubernetesBackend final : public ClusterBackend {
       auto created = Create(object);
       if (created) continue;
       if (KubeReason(created.error()) != "AlreadyExists") return created.error();
+      if (Str(object.if_contains("kind")) == "PersistentVolume") {
+        // Released by a claim deleted with its namespace: free it for the claim made again.
+        auto freed = client_->MergePatch(ObjectPath(object), json::object{{"spec", {{"claimRef", {{"uid", nullptr}, {"resourceVersion", nullptr}}}}}});
+        if (!freed) return freed.error();
+      }
       if (Str(object.if_contains("kind")) == "ResourceQuota") {
         auto patched = client_->MergePatch(ObjectPath(object), json::object{{"spec", object.at("spec")}});
         if (!patched) return patched.error();

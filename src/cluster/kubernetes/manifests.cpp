@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kNamespacePrefix = "pc-";
+constexpr int kWorkloadUid = 10001;  // the images' user (deploy/docker)
 
 json::object Labels(std::string_view account) {
   return {{kManagedBy, "paddlecloud"}, {kAccountLabel, account}};
@@ -107,7 +108,10 @@ json::object PodSpec(PodSpecInput in) {
                          {"volumeMounts", std::move(in.volume_mounts)}};
   if (!in.working_dir.empty()) container["workingDir"] = in.working_dir;
   if (in.readiness) container["readinessProbe"] = std::move(*in.readiness);
+  container["securityContext"] = {{"allowPrivilegeEscalation", false}, {"capabilities", {{"drop", json::array{"ALL"}}}}};
   json::object spec{{"restartPolicy", in.restart_policy},
+                    {"securityContext", {{"runAsNonRoot", true}, {"runAsUser", kWorkloadUid}, {"runAsGroup", kWorkloadUid},
+                                         {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
                     {"serviceAccountName", kWorkloadServiceAccount},
                     {"automountServiceAccountToken", false},
                     {"enableServiceLinks", false},
@@ -127,19 +131,20 @@ json::object JobPodLabels(const JobRun& run, PodRole role) {
   return labels;
 }
 
-Result<json::object> JobPodTemplate(const JobRun& run, PodRole role, const MappingOptions& options,
-                                    bool contract_env) {
+// The pod template of one role. Native pods are numbered by their indexed Job, PaddleJob pods by
+// the training operator's replica-index label.
+Result<json::object> JobPodTemplate(const JobRun& run, PodRole role, const MappingOptions& options) {
   auto mounts = VolumeMounts(run.mounts, options);
   if (!mounts) return Err(mounts.error());
+  bool native = options.job_kind == JobKind::kNative;
   std::map<std::string, std::string> env = run.env;
-  std::vector<json::object> from_fields;
-  if (contract_env) {
-    for (auto& [name, value] : PaddleEnv(run.job, role, 0, JobEndpoints(run, PodRole::kTrainer, options),
-                                         JobEndpoints(run, PodRole::kPserver, options)))
-      env[name] = value;
-    from_fields.push_back(FieldRef("PADDLE_TRAINER_ID", "metadata.annotations['" + std::string(kIndexAnnotation) + "']"));
-    from_fields.push_back(FieldRef("POD_IP", "status.podIP"));
-  }
+  for (auto& [name, value] : PaddleEnv(run.job, role, 0, JobEndpoints(run, PodRole::kTrainer, options),
+                                       JobEndpoints(run, PodRole::kPserver, options)))
+    env[name] = value;
+  std::vector<json::object> from_fields{
+      FieldRef("PADDLE_TRAINER_ID", native ? "metadata.annotations['" + std::string(kIndexAnnotation) + "']"
+                                           : "metadata.labels['training.kubeflow.org/replica-index']"),
+      FieldRef("POD_IP", "status.podIP")};
   json::object spec = PodSpec({.container_name = "paddle",
                                .image = run.image.empty() ? options.default_image : run.image,
                                .command = run.entry,
@@ -148,8 +153,8 @@ Result<json::object> JobPodTemplate(const JobRun& run, PodRole role, const Mappi
                                .ports = json::array{json::object{{"name", "paddle"}, {"containerPort", options.paddle_port}}},
                                .requests = role == PodRole::kTrainer ? run.trainer_requests : run.pserver_requests,
                                .volume_mounts = std::move(*mounts),
-                               .restart_policy = contract_env ? "Never" : "OnFailure",
-                               .subdomain = contract_env ? run.job : ""});
+                               .restart_policy = native ? "Never" : "OnFailure",
+                               .subdomain = native ? run.job : ""});
   return json::object{{"metadata", {{"labels", JobPodLabels(run, role)}}}, {"spec", std::move(spec)}};
 }
 
@@ -245,7 +250,9 @@ std::vector<json::object> AccountObjects(std::string_view account, const Namespa
   std::string ns = NamespaceOf(account);
   std::string volume = ns + "-data";
   std::vector<json::object> objects;
-  objects.push_back(Object("v1", "Namespace", Metadata(ns, "", Labels(account))));
+  json::object namespace_labels = Labels(account);
+  namespace_labels["pod-security.kubernetes.io/enforce"] = "restricted";
+  objects.push_back(Object("v1", "Namespace", Metadata(ns, "", std::move(namespace_labels))));
 
   json::object hard;
   if (quota.cpu_milli) hard["requests.cpu"] = hard["limits.cpu"] = CpuQuantity(*quota.cpu_milli);
@@ -303,8 +310,13 @@ std::vector<std::string> JobEndpoints(const JobRun& run, PodRole role, const Map
   int count = role == PodRole::kTrainer ? run.trainers : run.pservers;
   std::vector<std::string> endpoints;
   std::string ns = NamespaceOf(run.namespace_name);
+  std::string port = std::to_string(options.paddle_port);
   for (int i = 0; i < count; ++i)
-    endpoints.push_back(PodName(run.job, role, i) + "." + run.job + "." + ns + ".svc:" + std::to_string(options.paddle_port));
+    if (options.job_kind == JobKind::kNative)
+      endpoints.push_back(PodName(run.job, role, i) + "." + run.job + "." + ns + ".svc:" + port);
+    else  // the operator's Service per pod
+      endpoints.push_back(run.job + (role == PodRole::kTrainer ? "-worker-" : "-master-") + std::to_string(i) + "." + ns +
+                          ".svc:" + port);
   return endpoints;
 }
 
@@ -318,9 +330,10 @@ Result<std::vector<json::object>> JobObjects(const JobRun& run, const MappingOpt
     for (PodRole role : {PodRole::kTrainer, PodRole::kPserver}) {
       int replicas = role == PodRole::kTrainer ? run.trainers : run.pservers;
       if (replicas == 0) continue;
-      auto template_ = JobPodTemplate(run, role, options, false);
+      auto template_ = JobPodTemplate(run, role, options);
       if (!template_) return Err(template_.error());
-      replica_specs[role == PodRole::kTrainer ? "Worker" : "PS"] = {
+      // The operator's parameter-server mode: Master replicas are the pservers.
+      replica_specs[role == PodRole::kTrainer ? "Worker" : "Master"] = {
           {"replicas", replicas}, {"restartPolicy", "OnFailure"}, {"template", std::move(*template_)}};
     }
     json::object paddle_job = Object("kubeflow.org/v1", "PaddleJob", Metadata(run.job, ns, labels));
@@ -340,7 +353,7 @@ Result<std::vector<json::object>> JobObjects(const JobRun& run, const MappingOpt
   for (PodRole role : {PodRole::kTrainer, PodRole::kPserver}) {
     int count = role == PodRole::kTrainer ? run.trainers : run.pservers;
     if (count == 0) continue;
-    auto template_ = JobPodTemplate(run, role, options, true);
+    auto template_ = JobPodTemplate(run, role, options);
     if (!template_) return Err(template_.error());
     json::object role_labels = labels;
     role_labels[kRoleLabel] = RoleName(role);

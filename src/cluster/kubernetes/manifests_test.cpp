@@ -124,7 +124,10 @@ TEST(ManifestsTest, PaddleJobModeIsValidAgainstTheTrainingOperatorsCrd) {
   ExpectValid((*objects)[0]);
   const auto& specs = (*objects)[0].at("spec").at("paddleReplicaSpecs");
   EXPECT_EQ(specs.at("Worker").at("replicas"), 2);
-  EXPECT_EQ(specs.at("PS").at("replicas"), 1);
+  EXPECT_EQ(specs.at("Master").at("replicas"), 1);
+  const auto& worker = specs.at("Worker").at("template").at("spec").at("containers").at(0).as_object();
+  EXPECT_EQ(EnvValue(worker, "PADDLE_PSERVERS_IP_PORT_LIST"), "fit-a-line-12-master-0.pc-acme.svc:6174");
+  EXPECT_EQ(EnvValue(worker, "PADDLE_TRAINER_ID"), "fieldRef:metadata.labels['training.kubeflow.org/replica-index']");
   EXPECT_EQ(specs.at("Worker").at("template").at("spec").at("containers").at(0).at("name"), "paddle");
 }
 
