@@ -1,0 +1,495 @@
+#include "kube_test_server/kube_test_server.h"
+
+#include <curl/curl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+
+namespace paddlecloud::kube_test {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+struct Reply {
+  long status = 0;
+  std::string body;
+  json::value Json() const {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    return ec ? json::value() : v;
+  }
+};
+
+size_t Append(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+class Client {
+ public:
+  explicit Client(const KubernetesTestApiServer& server) : url_(server.url()), ca_(server.ca_certificate_file()), token_(server.token()) {}
+  Reply Call(const std::string& method, const std::string& path, const std::string& body = "",
+             const std::string& content_type = "application/json", std::optional<std::string> token = std::nullopt) {
+    CURL* curl = curl_easy_init();
+    Reply reply;
+    std::string url = url_ + path;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+    if (!body.empty()) {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    curl_slist* headers = nullptr;
+    std::string auth = "Authorization: Bearer " + token.value_or(token_);
+    if (!token || !token->empty()) headers = curl_slist_append(headers, auth.c_str());
+    std::string ct = "Content-Type: " + content_type;
+    headers = curl_slist_append(headers, ct.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    CURLcode rc = curl_easy_perform(curl);
+    EXPECT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc) << " " << method << " " << path;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return reply;
+  }
+  Reply Get(const std::string& path) { return Call("GET", path); }
+  Reply Post(const std::string& path, const json::value& body) { return Call("POST", path, json::serialize(body)); }
+  Reply Put(const std::string& path, const json::value& body) { return Call("PUT", path, json::serialize(body)); }
+  Reply Patch(const std::string& path, const json::value& body) {
+    return Call("PATCH", path, json::serialize(body), "application/merge-patch+json");
+  }
+  Reply Delete(const std::string& path) { return Call("DELETE", path); }
+
+  const std::string& url() const { return url_; }
+  const std::string& ca() const { return ca_; }
+  const std::string& token() const { return token_; }
+
+ private:
+  std::string url_, ca_, token_;
+};
+
+// A streaming GET (watch or log follow) read on its own thread.
+class Stream {
+ public:
+  Stream(const Client& client, const std::string& path) {
+    thread_ = std::thread([this, url = client.url() + path, ca = client.ca(), token = client.token()] {
+      CURL* curl = curl_easy_init();
+      curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+      curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Stream::OnData);
+      curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &Stream::OnProgress);
+      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
+      std::string auth = "Authorization: Bearer " + token;
+      curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
+      curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+      curl_easy_perform(curl);
+      long status = 0;
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+      curl_slist_free_all(headers);
+      curl_easy_cleanup(curl);
+      std::lock_guard<std::mutex> lock(mu_);
+      status_ = status;
+      done_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~Stream() {
+    abort_ = true;
+    thread_.join();
+  }
+  // The next complete line, or nullopt at the deadline or end of stream.
+  std::optional<std::string> NextLine(std::chrono::milliseconds timeout = 20s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return buffer_.find('\n') != std::string::npos || done_; });
+    auto nl = buffer_.find('\n');
+    if (nl == std::string::npos) return std::nullopt;
+    std::string line = buffer_.substr(0, nl);
+    buffer_.erase(0, nl + 1);
+    return line;
+  }
+  std::optional<json::value> NextEvent(std::chrono::milliseconds timeout = 20s) {
+    auto line = NextLine(timeout);
+    if (!line) return std::nullopt;
+    return json::parse(*line);
+  }
+  // Next event of one of `types` (others skipped).
+  std::optional<json::value> NextOf(const std::set<std::string>& types, std::chrono::milliseconds timeout = 20s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto ev = NextEvent(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+      if (!ev) return std::nullopt;
+      if (types.contains(std::string(ev->at("type").as_string()))) return ev;
+    }
+    return std::nullopt;
+  }
+  bool WaitDone(std::chrono::milliseconds timeout = 20s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return done_; });
+  }
+  std::string All() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return buffer_;
+  }
+
+ private:
+  static size_t OnData(char* data, size_t size, size_t n, void* user) {
+    auto* self = static_cast<Stream*>(user);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->buffer_.append(data, size * n);
+    self->cv_.notify_all();
+    return size * n;
+  }
+  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<Stream*>(user)->abort_ ? 1 : 0;
+  }
+  std::thread thread_;
+  std::atomic<bool> abort_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string buffer_;
+  bool done_ = false;
+  long status_ = 0;
+};
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+std::string S(const json::value& v, std::initializer_list<std::string_view> path) {
+  const json::value* cur = &v;
+  for (auto k : path) {
+    if (!cur->is_object() || !cur->as_object().contains(k)) return "";
+    cur = &cur->as_object().at(k);
+  }
+  if (cur->is_string()) return std::string(cur->as_string());
+  if (cur->is_int64()) return std::to_string(cur->as_int64());
+  if (cur->is_bool()) return cur->as_bool() ? "true" : "false";
+  return json::serialize(*cur);
+}
+
+json::value Namespace(const std::string& name) {
+  return json::object{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", json::object{{"name", name}}}};
+}
+
+json::value ConfigMap(const std::string& name, json::object labels = {}) {
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", json::object{{"name", name}, {"labels", std::move(labels)}}},
+                      {"data", json::object{{"k", "v"}}}};
+}
+
+[[maybe_unused]] json::value Pod(const std::string& name, const std::string& script, json::object extra_spec = {}) {
+  json::object container{{"name", "paddle"},
+                         {"image", "busybox"},
+                         {"command", json::array{"/bin/sh", "-c", script}}};
+  json::object spec{{"restartPolicy", "Never"}, {"containers", json::array{container}}};
+  for (auto& [k, v] : extra_spec) spec[k] = v;
+  return json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", json::object{{"name", name}}}, {"spec", spec}};
+}
+
+class KubeTestServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer({}); }
+  void StartServer(KubernetesTestApiServerOptions options) {
+    server_.reset();
+    nfs_dir_ = std::filesystem::temp_directory_path() / ("kube-nfs-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(nfs_dir_);
+    options.nfs_root = [dir = nfs_dir_](const std::string& path) { return (dir / path.substr(1)).string(); };
+    options.bookmark_interval = 200ms;
+    auto started = KubernetesTestApiServer::Start(std::move(options));
+    ASSERT_TRUE(started) << started.error().message();
+    server_ = std::move(*started);
+    client_ = std::make_unique<Client>(*server_);
+    ASSERT_EQ(client_->Post("/api/v1/namespaces", Namespace("pc-x")).status, 201);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(nfs_dir_, ec);
+  }
+  json::value PodObject(const std::string& name, const std::string& ns = "pc-x") {
+    auto p = server_->Get("/api/v1/namespaces/" + ns + "/pods/" + name);
+    return p ? *p : json::value();
+  }
+  std::string Phase(const std::string& name) { return S(PodObject(name), {"status", "phase"}); }
+
+  std::unique_ptr<KubernetesTestApiServer> server_;
+  std::unique_ptr<Client> client_;
+  std::filesystem::path nfs_dir_;
+};
+
+TEST_F(KubeTestServerTest, RequiresTheBearerToken) {
+  auto none = client_->Call("GET", "/api/v1/namespaces", "", "application/json", "");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(S(none.Json(), {"kind"}), "Status");
+  EXPECT_EQ(S(none.Json(), {"reason"}), "Unauthorized");
+  EXPECT_EQ(client_->Call("GET", "/api/v1/namespaces", "", "application/json", "wrong").status, 401);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces").status, 200);
+  auto requests = server_->Requests();
+  ASSERT_GE(requests.size(), 3u);
+  EXPECT_EQ(requests.back().path, "/api/v1/namespaces");
+  EXPECT_EQ(requests.back().status, 200);
+}
+
+TEST_F(KubeTestServerTest, KubeconfigNamesServerCaAndToken) {
+  std::string file = (nfs_dir_ / "kubeconfig").string();
+  std::string yaml = server_->Kubeconfig(file);
+  EXPECT_NE(yaml.find("server: " + server_->url()), std::string::npos);
+  EXPECT_NE(yaml.find("certificate-authority-data: LS0t"), std::string::npos);
+  EXPECT_NE(yaml.find("token: " + server_->token()), std::string::npos);
+  EXPECT_NE(yaml.find("current-context: test"), std::string::npos);
+  std::ifstream in(file);
+  std::string read((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(read, yaml);
+  EXPECT_TRUE(server_->url().starts_with("https://127.0.0.1:"));
+}
+
+TEST_F(KubeTestServerTest, CrudWithConflictsAndSelectors) {
+  const std::string base = "/api/v1/namespaces/pc-x/configmaps";
+  auto created = client_->Post(base, ConfigMap("a", {{"app", "x"}, {"tier", "1"}}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto obj = created.Json();
+  EXPECT_FALSE(S(obj, {"metadata", "uid"}).empty());
+  EXPECT_FALSE(S(obj, {"metadata", "creationTimestamp"}).empty());
+  std::string rv1 = S(obj, {"metadata", "resourceVersion"});
+  ASSERT_EQ(client_->Post(base, ConfigMap("b", {{"app", "y"}})).status, 201);
+
+  auto dup = client_->Post(base, ConfigMap("a"));
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(S(dup.Json(), {"reason"}), "AlreadyExists");
+  EXPECT_EQ(S(dup.Json(), {"message"}), "configmaps \"a\" already exists");
+
+  auto got = client_->Get(base + "/a");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(S(got.Json(), {"data", "k"}), "v");
+  auto missing = client_->Get(base + "/zz");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(S(missing.Json(), {"reason"}), "NotFound");
+  EXPECT_EQ(S(missing.Json(), {"details", "name"}), "zz");
+
+  auto list = client_->Get(base + "?labelSelector=app%3Dx");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(S(list.Json(), {"kind"}), "ConfigMapList");
+  EXPECT_EQ(list.Json().at("items").as_array().size(), 1u);
+  EXPECT_FALSE(S(list.Json(), {"metadata", "resourceVersion"}).empty());
+  auto in_list = client_->Get(base + "?labelSelector=app%20in%20(x%2Cy)");
+  EXPECT_EQ(in_list.Json().at("items").as_array().size(), 2u);
+  auto by_name = client_->Get(base + "?fieldSelector=metadata.name%3Db");
+  EXPECT_EQ(by_name.Json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_->Get(base + "?labelSelector=a%20in%20(x").status, 400);
+  auto paged = client_->Get(base + "?limit=1");
+  EXPECT_EQ(paged.Json().at("items").as_array().size(), 1u);
+  std::string cont = S(paged.Json(), {"metadata", "continue"});
+  ASSERT_FALSE(cont.empty());
+  EXPECT_EQ(client_->Get(base + "?limit=1&continue=" + cont).Json().at("items").as_array().size(), 1u);
+
+  // Replace with the current resourceVersion, then again with the stale one.
+  json::value update = obj;
+  update.as_object()["data"] = json::object{{"k", "v2"}};
+  auto replaced = client_->Put(base + "/a", update);
+  ASSERT_EQ(replaced.status, 200) << replaced.body;
+  EXPECT_NE(S(replaced.Json(), {"metadata", "resourceVersion"}), rv1);
+  auto stale = client_->Put(base + "/a", update);
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(S(stale.Json(), {"reason"}), "Conflict");
+  EXPECT_NE(S(stale.Json(), {"message"}).find("the object has been modified"), std::string::npos);
+
+  auto patched = client_->Patch(base + "/a", json::object{{"data", json::object{{"k2", "x"}}}});
+  ASSERT_EQ(patched.status, 200);
+  EXPECT_EQ(S(patched.Json(), {"data", "k"}), "v2");
+  EXPECT_EQ(S(patched.Json(), {"data", "k2"}), "x");
+  EXPECT_EQ(client_->Call("PATCH", base + "/a", "{}", "application/json-patch+json").status, 415);
+
+  auto applied = client_->Call("PATCH", base + "/c?fieldManager=pc&force=true", json::serialize(ConfigMap("c")),
+                               "application/apply-patch+yaml");
+  EXPECT_EQ(applied.status, 201) << applied.body;
+  EXPECT_EQ(client_->Call("PATCH", base + "/c", json::serialize(ConfigMap("c")), "application/apply-patch+yaml").status,
+            400);
+
+  EXPECT_EQ(client_->Delete(base + "/a").status, 200);
+  EXPECT_EQ(client_->Get(base + "/a").status, 404);
+  EXPECT_EQ(client_->Delete(base + "/a").status, 404);
+}
+
+TEST_F(KubeTestServerTest, HostileInput) {
+  EXPECT_EQ(client_->Call("POST", "/api/v1/namespaces/pc-x/configmaps", "{not json").status, 400);
+  EXPECT_EQ(client_->Call("POST", "/api/v1/namespaces/pc-x/configmaps", "[1,2]").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/widgets").status, 404);
+  EXPECT_EQ(client_->Get("/apis/batch/v9/jobs").status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/a/b/c/d").status, 404);
+  auto bad_name = client_->Post("/api/v1/namespaces/pc-x/configmaps", ConfigMap("Bad_Name"));
+  EXPECT_EQ(bad_name.status, 422);
+  EXPECT_EQ(S(bad_name.Json(), {"reason"}), "Invalid");
+  auto no_ns = client_->Post("/api/v1/namespaces/nope/configmaps", ConfigMap("a"));
+  EXPECT_EQ(no_ns.status, 404);
+  EXPECT_EQ(S(no_ns.Json(), {"message"}), "namespaces \"nope\" not found");
+  json::value other_ns = ConfigMap("a");
+  other_ns.as_object()["metadata"].as_object()["namespace"] = "other";
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps", other_ns).status, 400);
+  json::value wrong_kind = ConfigMap("a");
+  wrong_kind.as_object()["kind"] = "Secret";
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps", wrong_kind).status, 400);
+  EXPECT_EQ(client_->Delete("/api/v1/namespaces/pc-x/configmaps/zz?gracePeriodSeconds=abc").status, 400);
+}
+
+TEST_F(KubeTestServerTest, StrictValidationRunsTheHook) {
+  KubernetesTestApiServerOptions options;
+  options.validate = [](const json::value& v) -> std::vector<std::string> {
+    if (S(v, {"data", "k"}) == "bad") return {"data.k: Invalid value: \"bad\"", "second problem"};
+    return {};
+  };
+  StartServer(options);
+  json::value bad = ConfigMap("a");
+  bad.as_object()["data"] = json::object{{"k", "bad"}};
+  auto rejected = client_->Post("/api/v1/namespaces/pc-x/configmaps?fieldValidation=Strict", bad);
+  EXPECT_EQ(rejected.status, 422);
+  EXPECT_EQ(S(rejected.Json(), {"reason"}), "Invalid");
+  EXPECT_NE(S(rejected.Json(), {"message"}).find("second problem"), std::string::npos);
+  EXPECT_EQ(rejected.Json().at("details").at("causes").as_array().size(), 2u);
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps?fieldValidation=Strict", ConfigMap("a")).status, 201);
+  auto patched = client_->Call("PATCH", "/api/v1/namespaces/pc-x/configmaps/a?fieldValidation=Strict",
+                               R"({"data":{"k":"bad"}})", "application/merge-patch+json");
+  EXPECT_EQ(patched.status, 422);
+  // Without Strict the hook is not consulted (the real server only warns).
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps", [&] {
+              json::value b = bad;
+              b.as_object()["metadata"].as_object()["name"] = "b";
+              return b;
+            }()).status, 201);
+  int strict_writes = 0;
+  for (const auto& r : server_->Requests()) {
+    if (r.method != "GET" && r.query.contains("fieldValidation") && r.query.at("fieldValidation") == "Strict") ++strict_writes;
+  }
+  EXPECT_EQ(strict_writes, 3);
+}
+
+TEST_F(KubeTestServerTest, WatchStreamsEventsBookmarksAndGone) {
+  const std::string base = "/api/v1/namespaces/pc-x/configmaps";
+  ASSERT_EQ(client_->Post(base, ConfigMap("pre", {{"w", "1"}})).status, 201);
+  auto list = client_->Get(base + "?labelSelector=w%3D1");
+  std::string rv = S(list.Json(), {"metadata", "resourceVersion"});
+  Stream watch(*client_, base + "?watch=1&labelSelector=w%3D1&allowWatchBookmarks=true&resourceVersion=" + rv);
+  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
+  ASSERT_EQ(client_->Post(base, ConfigMap("a", {{"w", "1"}})).status, 201);
+  ASSERT_EQ(client_->Post(base, ConfigMap("other")).status, 201);  // not selected
+  ASSERT_EQ(client_->Patch(base + "/a", json::object{{"data", json::object{{"k", "2"}}}}).status, 200);
+  ASSERT_EQ(client_->Patch(base + "/pre", json::object{{"metadata", json::object{{"labels", json::object{{"w", "0"}}}}}}).status, 200);
+  ASSERT_EQ(client_->Delete(base + "/a").status, 200);
+  auto e1 = watch.NextOf({"ADDED", "MODIFIED", "DELETED"});
+  ASSERT_TRUE(e1);
+  EXPECT_EQ(S(*e1, {"type"}), "ADDED");
+  EXPECT_EQ(S(*e1, {"object", "metadata", "name"}), "a");
+  auto e2 = watch.NextOf({"ADDED", "MODIFIED", "DELETED"});
+  ASSERT_TRUE(e2);
+  EXPECT_EQ(S(*e2, {"type"}), "MODIFIED");
+  auto e3 = watch.NextOf({"ADDED", "MODIFIED", "DELETED"});
+  ASSERT_TRUE(e3);
+  EXPECT_EQ(S(*e3, {"type"}), "DELETED");  // "pre" left the selector
+  EXPECT_EQ(S(*e3, {"object", "metadata", "name"}), "pre");
+  auto e4 = watch.NextOf({"ADDED", "MODIFIED", "DELETED"});
+  ASSERT_TRUE(e4);
+  EXPECT_EQ(S(*e4, {"type"}), "DELETED");
+  EXPECT_EQ(S(*e4, {"object", "metadata", "name"}), "a");
+  auto bookmark = watch.NextOf({"BOOKMARK"});
+  ASSERT_TRUE(bookmark);
+  EXPECT_EQ(S(*bookmark, {"object", "kind"}), "ConfigMap");
+  EXPECT_EQ(S(*bookmark, {"object", "metadata", "resourceVersion"}), std::to_string(server_->ResourceVersion()));
+
+  // A watch without resourceVersion starts with the current state.
+  Stream fresh(*client_, base + "?watch=true");
+  std::set<std::string> names;
+  for (int i = 0; i < 2; ++i) {
+    auto ev = fresh.NextEvent();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(S(*ev, {"type"}), "ADDED");
+    names.insert(S(*ev, {"object", "metadata", "name"}));
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"other", "pre"}));
+
+  // DropWatches ends the streams; an old resourceVersion after compaction is 410 Gone.
+  server_->DropWatches();
+  EXPECT_TRUE(watch.WaitDone());
+  EXPECT_TRUE(fresh.WaitDone());
+  server_->CompactHistory();
+  Stream old(*client_, base + "?watch=1&resourceVersion=" + rv);
+  auto err = old.NextEvent();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(S(*err, {"type"}), "ERROR");
+  EXPECT_EQ(S(*err, {"object", "code"}), "410");
+  EXPECT_EQ(S(*err, {"object", "reason"}), "Expired");
+  EXPECT_NE(S(*err, {"object", "message"}).find("too old resource version"), std::string::npos);
+  EXPECT_TRUE(old.WaitDone());
+  // The current resourceVersion is still fine.
+  Stream current(*client_, base + "?watch=1&resourceVersion=" + std::to_string(server_->ResourceVersion()));
+  ASSERT_EQ(client_->Post(base, ConfigMap("after")).status, 201);
+  auto after = current.NextOf({"ADDED"});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(S(*after, {"object", "metadata", "name"}), "after");
+}
+
+TEST_F(KubeTestServerTest, WatchTimeoutEndsTheStream) {
+  Stream watch(*client_, "/api/v1/pods?watch=1&timeoutSeconds=1");
+  EXPECT_TRUE(watch.WaitDone(10s));
+}
+
+TEST_F(KubeTestServerTest, ForbiddenVerbAndInjectedFailures) {
+  server_->ForbidVerb("create", "jobs");
+  auto job = json::object{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", json::object{{"name", "j"}}},
+                          {"spec", json::object{{"template", json::parse(R"({"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"i","command":["true"]}]}})")}}}};
+  auto denied = client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", job);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(S(denied.Json(), {"reason"}), "Forbidden");
+  EXPECT_EQ(S(denied.Json(), {"message"}),
+            "jobs.batch is forbidden: User \"system:serviceaccount:paddlecloud:paddlecloud\" cannot create resource "
+            "\"jobs\" in API group \"batch\" in the namespace \"pc-x\"");
+  EXPECT_EQ(client_->Get("/apis/batch/v1/namespaces/pc-x/jobs").status, 200);
+  server_->AllowAll();
+
+  server_->FailNextRequests(2, 503);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces").status, 503);
+  auto second = client_->Get("/api/v1/namespaces");
+  EXPECT_EQ(second.status, 503);
+  EXPECT_EQ(S(second.Json(), {"reason"}), "ServiceUnavailable");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces").status, 200);
+
+  server_->SetLatency(200ms);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(client_->Get("/api/v1/namespaces").status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+  server_->SetLatency(0ms);
+}
+
+TEST(KubeTestServerPlain, PlainHttpOption) {
+  KubernetesTestApiServerOptions options;
+  options.tls = false;
+  auto server = KubernetesTestApiServer::Start(options);
+  ASSERT_TRUE(server);
+  EXPECT_TRUE((*server)->url().starts_with("http://127.0.0.1:"));
+  EXPECT_EQ((*server)->Kubeconfig().find("certificate-authority-data"), std::string::npos);
+  Client client(**server);
+  EXPECT_EQ(client.Get("/version").status, 200);
+}
+
+}  // namespace
+}  // namespace paddlecloud::kube_test
