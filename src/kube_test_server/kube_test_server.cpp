@@ -171,7 +171,7 @@ bool WatcherMatches(const Watcher& w, const json::object& o) {
 std::optional<std::string> EventLineFor(const Watcher& w, const ResourceInfo& r, const std::string& type,
                                         const json::object& object, const json::object* old) {
   if (w.resource != &r) return std::nullopt;
-  if (!w.ns.empty() && StringAt(json::value(object), {"metadata", "namespace"}) != w.ns) return std::nullopt;
+  if (!w.ns.empty() && StringAt(object, {"metadata", "namespace"}) != w.ns) return std::nullopt;
   bool now = WatcherMatches(w, object);
   bool before = old != nullptr && WatcherMatches(w, *old);
   std::string out_type;
@@ -340,7 +340,7 @@ ApiResult<json::object> KubernetesTestApiServer::Impl::CreateLocked(const Resour
       return std::unexpected(Error(404, "namespaces \"" + ns + "\" not found",
                                    json::object{{"name", ns}, {"kind", "namespaces"}}));
     }
-    if (Find(json::value(*nso), {"metadata", "deletionTimestamp"}) != nullptr) {
+    if (Find(*nso, {"metadata", "deletionTimestamp"}) != nullptr) {
       return std::unexpected(Error(403, r.Qualified() + " \"" + name +
                                             "\" is forbidden: unable to create new content in namespace " + ns +
                                             " because it is being terminated",
@@ -446,8 +446,8 @@ ApiResult<json::object> KubernetesTestApiServer::Impl::UpdateLocked(const Resour
   if (!problems.empty()) return std::unexpected(InvalidError(r, name, problems));
   auto written = WriteLocked(r, std::move(updated));
   // An object waiting for its finalizers to go is removed once they have.
-  if (Find(json::value(written), {"metadata", "deletionTimestamp"}) && r.plural != "pods" && r.plural != "namespaces") {
-    const json::value* fin = Find(json::value(written), {"metadata", "finalizers"});
+  if (Find(written, {"metadata", "deletionTimestamp"}) && r.plural != "pods" && r.plural != "namespaces") {
+    const json::value* fin = Find(written, {"metadata", "finalizers"});
     if (fin == nullptr || !fin->is_array() || fin->as_array().empty()) RemoveLocked(r, ns, name);
   }
   return written;
@@ -458,7 +458,7 @@ void KubernetesTestApiServer::Impl::RemoveLocked(const ResourceInfo& r, const st
   if (it == objects.end()) return;
   json::object last = std::move(it->second);
   objects.erase(it);
-  created_seq.erase(StringAt(json::value(last), {"metadata", "uid"}));
+  created_seq.erase(StringAt(last, {"metadata", "uid"}));
   ObjectAt(last, "metadata")["resourceVersion"] = NextRv(rv);
   Emit(r, "DELETED", last, nullptr);
 }

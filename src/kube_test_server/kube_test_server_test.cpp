@@ -199,7 +199,7 @@ json::value ConfigMap(const std::string& name, json::object labels = {}) {
                       {"data", json::object{{"k", "v"}}}};
 }
 
-[[maybe_unused]] json::value Pod(const std::string& name, const std::string& script, json::object extra_spec = {}) {
+json::value Pod(const std::string& name, const std::string& script, json::object extra_spec = {}) {
   json::object container{{"name", "paddle"},
                          {"image", "busybox"},
                          {"command", json::array{"/bin/sh", "-c", script}}};
@@ -478,6 +478,211 @@ TEST_F(KubeTestServerTest, ForbiddenVerbAndInjectedFailures) {
   EXPECT_EQ(client_->Get("/api/v1/namespaces").status, 200);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
   server_->SetLatency(0ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubelet
+
+bool ProcessWithMarkerAlive(const std::string& marker) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(marker) != std::string::npos && cmd.find("gtest") == std::string::npos) {
+      std::ifstream st(entry.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+      auto close = stat.rfind(')');
+      if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(KubeTestServerTest, PodRunsARealProcessWithEnvAndLogs) {
+  json::value pod = Pod("p1", "echo hello $MY_NAME $MY_NS $POD_IP $(MY_NAME)-x; echo oops >&2; hostname; pwd",
+                        json::object{{"hostname", "host-a"}});
+  auto& c = pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object();
+  c["workingDir"] = "/tmp";
+  c["env"] = json::array{
+      json::object{{"name", "MY_NAME"}, {"valueFrom", json::object{{"fieldRef", json::object{{"fieldPath", "metadata.name"}}}}}},
+      json::object{{"name", "MY_NS"}, {"valueFrom", json::object{{"fieldRef", json::object{{"fieldPath", "metadata.namespace"}}}}}},
+      json::object{{"name", "POD_IP"}, {"valueFrom", json::object{{"fieldRef", json::object{{"fieldPath", "status.podIP"}}}}}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("p1") == "Succeeded"; })) << json::serialize(PodObject("p1"));
+  json::value p = PodObject("p1");
+  std::string ip = S(p, {"status", "podIP"});
+  EXPECT_TRUE(ip.starts_with("127.1.")) << ip;
+  auto& cs = p.at("status").at("containerStatuses").at(0);
+  EXPECT_EQ(S(cs, {"state", "terminated", "reason"}), "Completed");
+  EXPECT_EQ(S(cs, {"state", "terminated", "exitCode"}), "0");
+  auto log = client_->Get("/api/v1/namespaces/pc-x/pods/p1/log?container=paddle");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_EQ(log.body, "hello p1 pc-x " + ip + " p1-x\noops\nhost-a\n/tmp\n");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p1/log?tailLines=2").body, "host-a\n/tmp\n");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p1/log?limitBytes=5").body, "hello");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p1/log?container=nope").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/zz/log").status, 404);
+
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("p2", "exit 3")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("p2") == "Failed"; }));
+  json::value cs2 = PodObject("p2").at("status").at("containerStatuses").at(0);
+  EXPECT_EQ(S(cs2, {"state", "terminated", "reason"}), "Error");
+  EXPECT_EQ(S(cs2, {"state", "terminated", "exitCode"}), "3");
+}
+
+TEST_F(KubeTestServerTest, LogsWaitForTheContainerAndFollowUntilItEnds) {
+  server_->SetAllocatable({1000, 1LL << 30, 0});
+  json::value pod = Pod("p", "for i in 1 2 3; do echo line$i; sleep 0.2; done");
+  pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["resources"] =
+      json::object{{"requests", json::object{{"cpu", "2"}}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return S(PodObject("p"), {"status", "conditions"}).find("Unschedulable") != std::string::npos; }));
+  auto waiting = client_->Get("/api/v1/namespaces/pc-x/pods/p/log");
+  EXPECT_EQ(waiting.status, 400);
+  EXPECT_EQ(S(waiting.Json(), {"message"}), "container \"paddle\" in pod \"p\" is waiting to start: ContainerCreating");
+  server_->SetAllocatable({4000, 1LL << 30, 0});
+  ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Running"; }));
+  Stream follow(*client_, "/api/v1/namespaces/pc-x/pods/p/log?follow=true");
+  EXPECT_TRUE(follow.WaitDone());
+  EXPECT_EQ(follow.All(), "line1\nline2\nline3\n");
+}
+
+TEST_F(KubeTestServerTest, UnschedulablePodStaysPendingUntilRoomFrees) {
+  server_->SetAllocatable({2000, 4LL << 30, 1});
+  auto with_requests = [&](const std::string& name, json::object requests) {
+    json::value pod = Pod(name, "sleep 30");
+    pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["resources"] =
+        json::object{{"requests", requests}, {"limits", requests}};
+    return pod;
+  };
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", with_requests("big", {{"cpu", "1500m"}, {"memory", "1Gi"}})).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("big") == "Running"; }));
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", with_requests("second", {{"cpu", "1"}, {"memory", "8Gi"}, {"nvidia.com/gpu", "2"}})).status, 201);
+  std::string message;
+  ASSERT_TRUE(WaitFor([&] {
+    json::value p = PodObject("second");
+    const json::value* conds = p.is_object() ? p.as_object().at("status").as_object().if_contains("conditions") : nullptr;
+    if (conds == nullptr) return false;
+    for (const auto& c : conds->as_array()) {
+      if (S(c, {"type"}) == "PodScheduled" && S(c, {"status"}) == "False") {
+        message = S(c, {"message"});
+        return S(c, {"reason"}) == "Unschedulable";
+      }
+    }
+    return false;
+  }));
+  EXPECT_EQ(message, "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 Insufficient nvidia.com/gpu.");
+  EXPECT_EQ(Phase("second"), "Pending");
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", with_requests("third", {{"cpu", "1"}})).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return S(PodObject("third"), {"status", "conditions"}).find("0/1 nodes are available: 1 Insufficient cpu.") != std::string::npos; }));
+  ASSERT_EQ(client_->Call("DELETE", "/api/v1/namespaces/pc-x/pods/big?gracePeriodSeconds=0").status, 200);
+  ASSERT_TRUE(WaitFor([&] { return Phase("third") == "Running"; }));
+  EXPECT_EQ(Phase("second"), "Pending");
+}
+
+TEST_F(KubeTestServerTest, PersistentVolumeClaimMountsTheNfsDirectory) {
+  json::value pv = json::parse(R"({"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pc-x-data"},
+    "spec":{"accessModes":["ReadWriteMany"],"capacity":{"storage":"1Ti"},"nfs":{"server":"nfs","path":"/exports/data"},
+            "persistentVolumeReclaimPolicy":"Retain"}})");
+  json::value pvc = json::parse(R"({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"paddlecloud-data"},
+    "spec":{"accessModes":["ReadWriteMany"],"volumeName":"pc-x-data","resources":{"requests":{"storage":"1Ti"}}}})");
+  ASSERT_EQ(client_->Post("/api/v1/persistentvolumes", pv).status, 201);
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/persistentvolumeclaims", pvc).status, 201);
+  ASSERT_TRUE(WaitFor([&] {
+    auto c = server_->Get("/api/v1/namespaces/pc-x/persistentvolumeclaims/paddlecloud-data");
+    return c && S(*c, {"status", "phase"}) == "Bound";
+  }));
+  std::filesystem::create_directories(nfs_dir_ / "exports/data/u1/in");
+  std::ofstream(nfs_dir_ / "exports/data/u1/in/input.txt") << "data-in\n";
+  json::value pod = Pod("p", "cat /in/input.txt; echo out > /work/out.txt; (echo x > /in/denied) 2>/dev/null || echo read-only; echo scratch > /scratch/s && cat /scratch/s");
+  auto& spec = pod.as_object()["spec"].as_object();
+  spec["volumes"] = json::array{
+      json::object{{"name", "data"}, {"persistentVolumeClaim", json::object{{"claimName", "paddlecloud-data"}}}},
+      json::object{{"name", "scratch"}, {"emptyDir", json::object{}}}};
+  spec["containers"].as_array()[0].as_object()["volumeMounts"] = json::array{
+      json::object{{"name", "data"}, {"mountPath", "/in"}, {"subPath", "u1/in"}, {"readOnly", true}},
+      json::object{{"name", "data"}, {"mountPath", "/work"}, {"subPath", "u1/jobs/j1"}},
+      json::object{{"name", "scratch"}, {"mountPath", "/scratch"}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Succeeded" || Phase("p") == "Failed"; }));
+  EXPECT_EQ(server_->PodLog("pc-x", "p"), "data-in\nread-only\nscratch\n");
+  std::ifstream out(nfs_dir_ / "exports/data/u1/jobs/j1/out.txt");
+  std::string text((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "out\n");
+  EXPECT_FALSE(std::filesystem::exists(nfs_dir_ / "exports/data/u1/in/denied"));
+}
+
+TEST_F(KubeTestServerTest, OomKillAndRestartPolicies) {
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("oom", "sleep 30")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("oom") == "Running"; }));
+  EXPECT_FALSE(server_->OomKill("pc-x", "nope").ok());
+  ASSERT_TRUE(server_->OomKill("pc-x", "oom").ok());
+  ASSERT_TRUE(WaitFor([&] { return Phase("oom") == "Failed"; }));
+  json::value cs = PodObject("oom").at("status").at("containerStatuses").at(0);
+  EXPECT_EQ(S(cs, {"state", "terminated", "reason"}), "OOMKilled");
+  EXPECT_EQ(S(cs, {"state", "terminated", "exitCode"}), "137");
+
+  // OnFailure restarts in place until the command succeeds (a file on an emptyDir counts attempts).
+  json::value pod = Pod("retry", "n=$(cat /state/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /state/n; echo attempt $n; [ $n -ge 3 ]",
+                        json::object{{"restartPolicy", "OnFailure"},
+                                     {"volumes", json::array{json::object{{"name", "state"}, {"emptyDir", json::object{}}}}}});
+  pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["volumeMounts"] =
+      json::array{json::object{{"name", "state"}, {"mountPath", "/state"}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("retry") == "Succeeded"; })) << json::serialize(PodObject("retry"));
+  json::value rcs = PodObject("retry").at("status").at("containerStatuses").at(0);
+  EXPECT_EQ(S(rcs, {"restartCount"}), "2");
+  EXPECT_EQ(S(rcs, {"lastState", "terminated", "exitCode"}), "1");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/retry/log").body, "attempt 3\n");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/retry/log?previous=true").body, "attempt 2\n");
+}
+
+TEST_F(KubeTestServerTest, UnpullableImageNeverRuns) {
+  server_->SetUnpullableImages({"registry.invalid/nope:1"});
+  json::value pod = Pod("p", "echo ran");
+  pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["image"] = "registry.invalid/nope:1";
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  std::set<std::string> reasons;
+  ASSERT_TRUE(WaitFor([&] {
+    reasons.insert(S(PodObject("p"), {"status", "containerStatuses"}).find("ErrImagePull") != std::string::npos ? "ErrImagePull" : "");
+    return S(PodObject("p"), {"status", "containerStatuses"}).find("ImagePullBackOff") != std::string::npos;
+  }));
+  EXPECT_NE(S(PodObject("p"), {"status", "containerStatuses"}).find("Back-off pulling image"), std::string::npos);
+  EXPECT_EQ(Phase("p"), "Pending");
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+  auto log = client_->Get("/api/v1/namespaces/pc-x/pods/p/log");
+  EXPECT_EQ(log.status, 400);
+  EXPECT_NE(S(log.Json(), {"message"}).find("is waiting to start"), std::string::npos);
+}
+
+TEST_F(KubeTestServerTest, GracefulDeletionSendsTermThenRemovesThePod) {
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods",
+                          Pod("p", "trap 'echo got-term; exit 0' TERM; echo up; while true; do sleep 0.05; done")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return server_->PodLog("pc-x", "p").find("up") != std::string::npos; }));
+  Stream watch(*client_, "/api/v1/namespaces/pc-x/pods?watch=1&resourceVersion=" + std::to_string(server_->ResourceVersion()));
+  auto deleted = client_->Call("DELETE", "/api/v1/namespaces/pc-x/pods/p?gracePeriodSeconds=5");
+  ASSERT_EQ(deleted.status, 200);
+  EXPECT_FALSE(S(deleted.Json(), {"metadata", "deletionTimestamp"}).empty());
+  auto gone = watch.NextOf({"DELETED"});
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(server_->Get("/api/v1/namespaces/pc-x/pods/p"));
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+
+  // A process ignoring SIGTERM is killed after the grace period.
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("stubborn", "trap '' TERM; echo up; while true; do sleep 0.05; done")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return server_->PodLog("pc-x", "stubborn").find("up") != std::string::npos; }));
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(client_->Call("DELETE", "/api/v1/namespaces/pc-x/pods/stubborn", R"({"gracePeriodSeconds":1})").status, 200);
+  ASSERT_TRUE(WaitFor([&] { return !server_->Get("/api/v1/namespaces/pc-x/pods/stubborn"); }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+}
+
+TEST_F(KubeTestServerTest, DestructorKillsEveryChild) {
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("p", "sleep 1000 # marker-7f3a9")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Running"; }));
+  ASSERT_TRUE(WaitFor([&] { return ProcessWithMarkerAlive("marker-7f3a9"); }));
+  server_.reset();
+  EXPECT_FALSE(ProcessWithMarkerAlive("marker-7f3a9"));
 }
 
 TEST(KubeTestServerPlain, PlainHttpOption) {

@@ -397,6 +397,32 @@ std::int64_t IntAt(const json::value& v, std::initializer_list<std::string_view>
   return fallback;
 }
 
+const json::value* Find(const json::object& o, std::initializer_list<std::string_view> path) {
+  if (path.size() == 0) return nullptr;
+  auto it = path.begin();
+  const json::value* cur = o.if_contains(*it);
+  for (++it; cur != nullptr && it != path.end(); ++it) {
+    if (!cur->is_object()) return nullptr;
+    cur = cur->as_object().if_contains(*it);
+  }
+  return cur;
+}
+
+std::string StringAt(const json::object& o, std::initializer_list<std::string_view> path, std::string fallback) {
+  const json::value* found = Find(o, path);
+  if (found == nullptr || !found->is_string()) return fallback;
+  return std::string(found->as_string());
+}
+
+std::int64_t IntAt(const json::object& o, std::initializer_list<std::string_view> path, std::int64_t fallback) {
+  const json::value* found = Find(o, path);
+  if (found == nullptr) return fallback;
+  if (found->is_int64()) return found->as_int64();
+  if (found->is_uint64()) return static_cast<std::int64_t>(found->as_uint64());
+  if (found->is_double()) return static_cast<std::int64_t>(found->as_double());
+  return fallback;
+}
+
 json::object& ObjectAt(json::object& o, std::string_view key) {
   json::value& v = o[key];
   if (!v.is_object()) v = json::object();

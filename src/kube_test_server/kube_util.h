@@ -58,6 +58,11 @@ const boost::json::value* Find(const boost::json::value& v, std::initializer_lis
 std::string StringAt(const boost::json::value& v, std::initializer_list<std::string_view> path,
                      std::string fallback = "");
 std::int64_t IntAt(const boost::json::value& v, std::initializer_list<std::string_view> path, std::int64_t fallback);
+// The same starting from an object (no copy).
+const boost::json::value* Find(const boost::json::object& o, std::initializer_list<std::string_view> path);
+std::string StringAt(const boost::json::object& o, std::initializer_list<std::string_view> path,
+                     std::string fallback = "");
+std::int64_t IntAt(const boost::json::object& o, std::initializer_list<std::string_view> path, std::int64_t fallback);
 boost::json::object& ObjectAt(boost::json::object& o, std::string_view key);  // created when missing
 
 }  // namespace paddlecloud::kube_test
