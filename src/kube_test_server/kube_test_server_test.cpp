@@ -685,6 +685,209 @@ TEST_F(KubeTestServerTest, DestructorKillsEveryChild) {
   EXPECT_FALSE(ProcessWithMarkerAlive("marker-7f3a9"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Controllers
+
+json::value IndexedJob(const std::string& name, int completions, const std::string& script, json::object extra_spec = {},
+                       json::object extra_pod_spec = {}) {
+  json::object pod_spec{{"restartPolicy", "Never"},
+                        {"subdomain", "j"},
+                        {"containers", json::array{json::object{{"name", "paddle"},
+                                                                {"image", "paddle:latest"},
+                                                                {"command", json::array{"/bin/sh", "-c", script}}}}}};
+  for (auto& [k, v] : extra_pod_spec) pod_spec[k] = v;
+  json::object spec{{"completionMode", "Indexed"},
+                    {"completions", completions},
+                    {"parallelism", completions},
+                    {"template", json::object{{"metadata", json::object{{"labels", json::object{{"app.kubernetes.io/managed-by", "paddlecloud"}}}}},
+                                              {"spec", pod_spec}}}};
+  for (auto& [k, v] : extra_spec) spec[k] = v;
+  return json::object{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", json::object{{"name", name}}}, {"spec", spec}};
+}
+
+bool HasCondition(const json::value& o, const std::string& type, const std::string& reason = "") {
+  const json::value* conds = nullptr;
+  if (o.is_object() && o.as_object().contains("status") && o.at("status").is_object()) {
+    conds = o.at("status").as_object().if_contains("conditions");
+  }
+  if (conds == nullptr || !conds->is_array()) return false;
+  for (const auto& c : conds->as_array()) {
+    if (S(c, {"type"}) == type && S(c, {"status"}) == "True" && (reason.empty() || S(c, {"reason"}) == reason)) return true;
+  }
+  return false;
+}
+
+TEST_F(KubeTestServerTest, IndexedJobRunsPodsToCompletion) {
+  std::filesystem::path shared = nfs_dir_ / "shared";
+  std::filesystem::create_directories(shared);
+  // Index 1 resolves index 0's DNS name through the generated /etc/hosts, then lets it finish.
+  std::string script =
+      "echo index=$JOB_COMPLETION_INDEX host=$(hostname); "
+      "if [ $JOB_COMPLETION_INDEX = 1 ]; then "
+      "  for i in $(seq 100); do getent hosts j-0.j.pc-x.svc && break; sleep 0.1; done; touch /shared/done; "
+      "else for i in $(seq 300); do [ -e /shared/done ] && break; sleep 0.1; done; fi";
+  json::value job = IndexedJob("j", 2, script, {},
+                               {{"volumes", json::array{json::object{{"name", "shared"},
+                                                                     {"hostPath", json::object{{"path", shared.string()}}}}}}});
+  job.as_object()["spec"].as_object()["template"].as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["volumeMounts"] =
+      json::array{json::object{{"name", "shared"}, {"mountPath", "/shared"}}};
+  auto created = client_->Post("/apis/batch/v1/namespaces/pc-x/jobs?fieldValidation=Strict", job);
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/j"), "Complete"); }))
+      << json::serialize(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/j"));
+  json::value j = *server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/j");
+  EXPECT_EQ(S(j, {"status", "succeeded"}), "2");
+  EXPECT_EQ(S(j, {"status", "completedIndexes"}), "0-1");
+  auto pods = server_->List("pods", "pc-x");
+  ASSERT_EQ(pods.size(), 2u);
+  std::set<std::string> logs;
+  for (const auto& p : pods) {
+    std::string index = S(p, {"metadata", "labels", "batch.kubernetes.io/job-completion-index"});
+    EXPECT_EQ(S(p, {"metadata", "annotations", "batch.kubernetes.io/job-completion-index"}), index);
+    std::string name = S(p, {"metadata", "name"});
+    EXPECT_TRUE(name.starts_with("j-" + index + "-")) << name;
+    EXPECT_EQ(name.size(), std::string("j-0-").size() + 5);
+    EXPECT_EQ(S(p, {"spec", "hostname"}), "j-" + index);
+    EXPECT_EQ(S(p, {"metadata", "ownerReferences"}).find(S(j, {"metadata", "uid"})) != std::string::npos, true);
+    auto log = client_->Get("/api/v1/namespaces/pc-x/pods/" + name + "/log");
+    EXPECT_EQ(log.status, 200);
+    logs.insert(log.body.substr(0, log.body.find('\n')));
+    if (index == "1") {
+      std::string ip0;
+      for (const auto& q : pods) {
+        if (S(q, {"metadata", "labels", "batch.kubernetes.io/job-completion-index"}) == "0") ip0 = S(q, {"status", "podIP"});
+      }
+      EXPECT_NE(log.body.find(ip0 + " "), std::string::npos) << log.body;
+    }
+  }
+  EXPECT_EQ(logs, (std::set<std::string>{"index=0 host=j-0", "index=1 host=j-1"}));
+  // Pods listed across namespaces with a label selector.
+  auto all = client_->Get("/api/v1/pods?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dpaddlecloud");
+  EXPECT_EQ(all.Json().at("items").as_array().size(), 2u);
+}
+
+TEST_F(KubeTestServerTest, FailingIndexIsRetriedUpToItsBackoffLimit) {
+  json::value job = IndexedJob("f", 2, "echo try; if [ $JOB_COMPLETION_INDEX = 1 ]; then exit 2; fi; sleep 60",
+                               {{"backoffLimitPerIndex", 1}, {"maxFailedIndexes", 0}, {"podReplacementPolicy", "Failed"}});
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", job).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/f"), "Failed"); }));
+  json::value j = *server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/f");
+  EXPECT_TRUE(HasCondition(j, "Failed", "MaxFailedIndexesExceeded")) << json::serialize(j);
+  EXPECT_EQ(S(j, {"status", "failedIndexes"}), "1");
+  EXPECT_EQ(S(j, {"status", "failed"}), "2");
+  int index1_pods = 0;
+  for (const auto& p : server_->List("pods", "pc-x")) {
+    if (S(p, {"metadata", "labels", "batch.kubernetes.io/job-completion-index"}) == "1") {
+      ++index1_pods;
+      EXPECT_EQ(S(p, {"status", "phase"}), "Failed");
+    }
+  }
+  EXPECT_EQ(index1_pods, 2);  // the first try and one retry
+  // The index still running is stopped once the Job has failed.
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& p : server_->List("pods", "pc-x")) {
+      if (S(p, {"metadata", "labels", "batch.kubernetes.io/job-completion-index"}) == "0") return false;
+    }
+    return true;
+  }));
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+}
+
+TEST_F(KubeTestServerTest, DeploymentScalesWithReadinessProbes) {
+  json::value deployment = json::parse(R"({
+    "apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+    "spec":{"replicas":1,"strategy":{"type":"Recreate"},
+      "selector":{"matchLabels":{"paddlecloud.io/service":"web"}},
+      "template":{"metadata":{"labels":{"paddlecloud.io/service":"web"}},
+        "spec":{"restartPolicy":"Always","containers":[{"name":"paddle","image":"python",
+          "command":["/bin/sh","-c","exec python3 -m http.server 8000 --bind $POD_IP"],
+          "env":[{"name":"POD_IP","valueFrom":{"fieldRef":{"fieldPath":"status.podIP"}}}],
+          "ports":[{"name":"http","containerPort":8000}],
+          "readinessProbe":{"httpGet":{"path":"/","port":"http"},"periodSeconds":1,"failureThreshold":1}}]}}}})");
+  ASSERT_EQ(client_->Post("/apis/apps/v1/namespaces/pc-x/deployments", deployment).status, 201);
+  auto ready = [&](int n) {
+    return WaitFor([&] {
+      auto d = server_->Get("/apis/apps/v1/namespaces/pc-x/deployments/web");
+      return d && S(*d, {"status", "readyReplicas"}) == std::to_string(n) && S(*d, {"status", "replicas"}) == std::to_string(n);
+    });
+  };
+  ASSERT_TRUE(ready(1)) << json::serialize(*server_->Get("/apis/apps/v1/namespaces/pc-x/deployments/web"));
+  std::string first = S(server_->List("pods", "pc-x").at(0), {"metadata", "name"});
+  EXPECT_TRUE(first.starts_with("web-"));
+
+  auto scale = client_->Get("/apis/apps/v1/namespaces/pc-x/deployments/web/scale");
+  ASSERT_EQ(scale.status, 200);
+  EXPECT_EQ(S(scale.Json(), {"kind"}), "Scale");
+  EXPECT_EQ(S(scale.Json(), {"apiVersion"}), "autoscaling/v1");
+  EXPECT_EQ(S(scale.Json(), {"status", "selector"}), "paddlecloud.io/service=web");
+  json::value up = scale.Json();
+  up.as_object()["spec"].as_object()["replicas"] = 3;
+  auto put = client_->Put("/apis/apps/v1/namespaces/pc-x/deployments/web/scale", up);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(S(put.Json(), {"spec", "replicas"}), "3");
+  EXPECT_EQ(client_->Put("/apis/apps/v1/namespaces/pc-x/deployments/web/scale", up).status, 409);  // stale
+  ASSERT_TRUE(ready(3));
+  std::set<std::string> ips;
+  for (const auto& p : server_->List("pods", "pc-x")) ips.insert(S(p, {"status", "podIP"}));
+  EXPECT_EQ(ips.size(), 3u);
+
+  auto down = client_->Patch("/apis/apps/v1/namespaces/pc-x/deployments/web/scale",
+                             json::object{{"spec", json::object{{"replicas", 1}}}});
+  ASSERT_EQ(down.status, 200) << down.body;
+  ASSERT_TRUE(ready(1));
+  ASSERT_TRUE(WaitFor([&] { return server_->List("pods", "pc-x").size() == 1; }));
+  EXPECT_EQ(S(server_->List("pods", "pc-x").at(0), {"metadata", "name"}), first);  // the newest went first
+  auto bad = client_->Patch("/apis/apps/v1/namespaces/pc-x/deployments/web/scale",
+                            json::object{{"spec", json::object{{"replicas", -1}}}});
+  EXPECT_EQ(bad.status, 422);
+}
+
+TEST_F(KubeTestServerTest, DeletionPropagatesToDependents) {
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("bg", 2, "sleep 60")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 2; }));
+  auto deleted = client_->Call("DELETE", "/apis/batch/v1/namespaces/pc-x/jobs/bg?propagationPolicy=Background&gracePeriodSeconds=1");
+  ASSERT_EQ(deleted.status, 200);
+  EXPECT_FALSE(server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/bg"));
+  ASSERT_TRUE(WaitFor([&] { return server_->List("pods", "pc-x").empty(); }));
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+
+  // Foreground: the Job stays (with a deletionTimestamp) until its pods are gone.
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("fg", 1, "sleep 60")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 1; }));
+  auto fg = client_->Call("DELETE", "/apis/batch/v1/namespaces/pc-x/jobs/fg",
+                          R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Foreground","gracePeriodSeconds":1})");
+  ASSERT_EQ(fg.status, 200);
+  EXPECT_FALSE(S(fg.Json(), {"metadata", "deletionTimestamp"}).empty());
+  ASSERT_TRUE(WaitFor([&] { return !server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/fg"); }));
+  EXPECT_TRUE(server_->List("pods", "pc-x").empty());
+
+  // Orphan: the pods stay, without the owner reference.
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("or", 1, "sleep 60")).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 1; }));
+  ASSERT_EQ(client_->Call("DELETE", "/apis/batch/v1/namespaces/pc-x/jobs/or?propagationPolicy=Orphan").status, 200);
+  EXPECT_FALSE(server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/or"));
+  auto pods = server_->List("pods", "pc-x");
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(S(pods[0], {"metadata", "ownerReferences"}), "");
+  EXPECT_EQ(server_->RunningProcesses(), 1u);
+  EXPECT_EQ(client_->Call("DELETE", "/apis/batch/v1/namespaces/pc-x/jobs/or?propagationPolicy=Sideways").status, 404);
+
+  // A namespace delete removes everything in it; nothing new may be created meanwhile.
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps", ConfigMap("cm")).status, 201);
+  auto ns = client_->Call("DELETE", "/api/v1/namespaces/pc-x?gracePeriodSeconds=1");
+  ASSERT_EQ(ns.status, 200);
+  EXPECT_EQ(S(ns.Json(), {"status", "phase"}), "Terminating");
+  auto refused = client_->Post("/api/v1/namespaces/pc-x/configmaps", ConfigMap("late"));
+  if (refused.status != 404) {
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_NE(S(refused.Json(), {"message"}).find("because it is being terminated"), std::string::npos);
+  }
+  ASSERT_TRUE(WaitFor([&] { return !server_->Get("/api/v1/namespaces/pc-x"); }));
+  EXPECT_TRUE(server_->List("pods", "pc-x").empty());
+  EXPECT_TRUE(server_->List("configmaps", "pc-x").empty());
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+}
+
 TEST(KubeTestServerPlain, PlainHttpOption) {
   KubernetesTestApiServerOptions options;
   options.tls = false;
