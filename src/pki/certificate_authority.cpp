@@ -598,6 +598,72 @@ Result<IssuedCertificate> CertificateAuthority::IssueClientCertificateForPeriod(
   return out;
 }
 
+Result<IssuedCertificate> CertificateAuthority::IssueServerCertificate(const std::string& common_name,
+                                                                       const std::vector<std::string>& ip_addresses,
+                                                                       const std::vector<std::string>& dns_names,
+                                                                       int valid_days) const {
+  PC_RETURN_IF_ERROR(ValidateNameField(common_name, "common_name"));
+  if (valid_days < 1 || valid_days > kMaxValidDays) {
+    return Err(Status::InvalidArgument("valid_days must be between 1 and " + std::to_string(kMaxValidDays),
+                                       "valid_days"));
+  }
+  std::string san;
+  auto add_san = [&](const char* type, const std::string& value) -> Status {
+    if (value.empty() || value.size() > 253 || value.find_first_of(", \t\r\n") != std::string::npos) {
+      return Status::InvalidArgument("bad subjectAltName \"" + value + "\"", "subject_alt_names");
+    }
+    if (!san.empty()) san += ",";
+    san += std::string(type) + ":" + value;
+    return Status::Ok();
+  };
+  for (const auto& ip : ip_addresses) PC_RETURN_IF_ERROR(add_san("IP", ip));
+  for (const auto& dns : dns_names) PC_RETURN_IF_ERROR(add_san("DNS", dns));
+  if (san.empty()) return Err(Status::InvalidArgument("a server certificate needs a name", "subject_alt_names"));
+
+  auto key = GenerateKey();
+  if (!key) return Err(key.error());
+  X509Ptr cert(X509_new());
+  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) return Err(InternalError("cannot create certificate"));
+  PC_RETURN_IF_ERROR(SetRandomSerial(cert.get()));
+  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(impl_->cert.get())) != 1) {
+    return Err(InternalError("cannot set issuer"));
+  }
+  NamePtr name(X509_NAME_new());
+  if (!name) return Err(InternalError("cannot create name"));
+  PC_RETURN_IF_ERROR(AddNameEntry(name.get(), NID_commonName, common_name));
+  if (X509_set_subject_name(cert.get(), name.get()) != 1) return Err(InternalError("cannot set subject"));
+  std::int64_t now = NowUnix();
+  PC_RETURN_IF_ERROR(SetValidity(cert.get(), now - kClockSkewSeconds,
+                                 now + static_cast<std::int64_t>(valid_days) * 24 * 3600));
+  if (X509_set_pubkey(cert.get(), key->get()) != 1) return Err(InternalError("cannot set public key"));
+  X509* issuer = impl_->cert.get();
+  PC_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE"));
+  PC_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment"));
+  PC_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_ext_key_usage, "serverAuth"));
+  PC_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_subject_alt_name, san.c_str()));
+  PC_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_subject_key_identifier, "hash"));
+  PC_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always"));
+  {
+    std::lock_guard<std::mutex> lock(impl_->sign_mu);
+    if (X509_sign(cert.get(), impl_->key.get(), SigningDigest(impl_->key.get())) <= 0) {
+      return Err(InternalError("cannot sign server certificate"));
+    }
+  }
+  IssuedCertificate out;
+  out.serial_hex = SerialHex(cert.get());
+  auto cert_pem = CertificateToPem(cert.get());
+  if (!cert_pem) return Err(cert_pem.error());
+  out.certificate_pem = std::move(*cert_pem);
+  auto key_pem = PrivateKeyToPem(key->get());
+  if (!key_pem) return Err(key_pem.error());
+  out.private_key_pem = std::move(*key_pem);
+  out.subject = NameToString(X509_get_subject_name(cert.get()));
+  out.fingerprint_sha256 = FingerprintSha256(cert.get());
+  out.not_before_unix = AsnTimeToUnix(X509_get0_notBefore(cert.get()));
+  out.not_after_unix = AsnTimeToUnix(X509_get0_notAfter(cert.get()));
+  return out;
+}
+
 Result<VerifiedPeer> CertificateAuthority::VerifyClientCertificate(const std::string& certificate_pem) const {
   X509Ptr cert = ParseCertificatePem(certificate_pem);
   if (!cert) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -96,6 +97,15 @@ class CertificateAuthority {
                                                             const std::string& account_id,
                                                             std::int64_t not_before_unix,
                                                             std::int64_t not_after_unix) const;
+
+  // Issues a TLS server certificate (fresh EC P-256 key, extended key usage serverAuth) for
+  // `common_name` with subjectAltNames for each IP address and DNS name given (at least one in all),
+  // valid from five minutes ago for `valid_days` days. Meant for test servers (a test Kubernetes API
+  // server on 127.0.0.1). Bad input -> kInvalidArgument; OpenSSL failures -> kInternal.
+  Result<IssuedCertificate> IssueServerCertificate(const std::string& common_name,
+                                                   const std::vector<std::string>& ip_addresses,
+                                                   const std::vector<std::string>& dns_names,
+                                                   int valid_days) const;
 
   // Verifies a client certificate (one PEM certificate; extra PEM blocks after the first are
   // ignored) against this CA alone: signed by this CA directly, inside its validity period now,
