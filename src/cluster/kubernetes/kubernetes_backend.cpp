@@ -303,10 +303,12 @@ class KubernetesBackend final : public ClusterBackend {
     std::string kns = NamespaceOf(ns);
     {
       std::lock_guard lock(mutex_);
-      if (!jobs_.contains(key)) return Status::NotFound("job " + job + " is unknown to the cluster backend");
+      auto record = jobs_.find(key);
+      if (record == jobs_.end()) return Status::NotFound("job " + job + " is unknown to the cluster backend");
+      // Pods of a stopped role are being deleted already.
       for (const auto& [uid, pod] : pods_)
         if (Str(At(pod, {"metadata", "namespace"})) == kns && Label(pod, kJobLabel) == job && !Terminal(pod) &&
-            !At(pod, {"metadata", "deletionTimestamp"}))
+            !record->second.stopped_roles.contains(Label(pod, kRoleLabel)))
           return Status::Conflict("job " + job + " still has running pods");
     }
     if (options_.mapping.job_kind == JobKind::kPaddleJob) {

@@ -151,9 +151,11 @@ TEST_F(KubernetesBackendTest, AJobsPodsGetTheContractRunToCompletionAndKeepTheir
   EXPECT_NE(ReadFile(log).find("role=TRAINER"), std::string::npos);  // the log stays
 
   // Every write was validated strictly, and the account's namespace was set up.
-  for (const auto& r : api_->Requests())
-    if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
+  for (const auto& r : api_->Requests()) {
+    if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
       EXPECT_EQ(r.query.count("fieldValidation") ? r.query.at("fieldValidation") : "", "Strict") << r.method << " " << r.path;
+    }
+  }
   EXPECT_TRUE(api_->Get("/api/v1/namespaces/pc-acme"));
   EXPECT_TRUE(api_->Get("/apis/networking.k8s.io/v1/namespaces/pc-acme/networkpolicies/paddlecloud-isolation"));
   auto quota = api_->Get("/api/v1/namespaces/pc-acme/resourcequotas/paddlecloud-quota");
