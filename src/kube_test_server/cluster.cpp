@@ -224,15 +224,24 @@ bool HttpProbe(const std::string& host, int port, const std::string& path, int t
   return ok;
 }
 
-// SIGTERM goes to the container's processes (bwrap's children), not to bwrap, which would take
-// its child down at once; the whole group when the children cannot be read.
-void TerminateContainer(pid_t bwrap_pid) {
-  std::ifstream in("/proc/" + std::to_string(bwrap_pid) + "/task/" + std::to_string(bwrap_pid) + "/children");
-  bool sent = false;
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
   pid_t child;
-  while (in >> child) {
-    ::kill(child, SIGTERM);
-    sent = true;
+  while (in >> child) out.push_back(child);
+  return out;
+}
+
+// The sandbox is bwrap -> bwrap's reaper (pid 1 of the pod's PID namespace) -> the container's
+// command. SIGTERM goes to the command: bwrap and its reaper would not pass it on. Killing bwrap
+// (SIGKILL to its group) ends the whole PID namespace, daemons included.
+void TerminateContainer(pid_t bwrap_pid) {
+  bool sent = false;
+  for (pid_t reaper : ChildrenOf(bwrap_pid)) {
+    for (pid_t command : ChildrenOf(reaper)) {
+      ::kill(command, SIGTERM);
+      sent = true;
+    }
   }
   if (!sent) ::kill(-bwrap_pid, SIGTERM);
 }
@@ -278,6 +287,7 @@ void KubernetesTestApiServer::Impl::TickLocked(std::vector<std::function<void()>
   DeploymentControllerLocked();
   SchedulerLocked();
   KubeletLocked(after_unlock);
+  QuotaStatusLocked();
 }
 
 void KubernetesTestApiServer::Impl::GarbageCollectLocked() {
@@ -380,11 +390,18 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
     std::int64_t per_index = IntAt(jv, {"spec", "backoffLimitPerIndex"}, -1);
     std::int64_t max_failed_indexes = IntAt(jv, {"spec", "maxFailedIndexes"}, -1);
     bool finished = HasTrueCondition(job, "Complete") || HasTrueCondition(job, "Failed");
+    const bool was_finished = finished;
 
-    std::map<std::int64_t, int> failures, active_by_index, present_by_index;
+    std::map<std::int64_t, int> failures, active_by_index, present_by_index, failed_present;
     std::set<std::int64_t> succeeded_indexes;
     std::int64_t succeeded = 0, failed = 0, active = 0, ready = 0, terminating = 0;
     std::vector<json::object> active_pods;
+    if (auto lost = job_lost.find(uid); lost != job_lost.end()) {
+      for (const auto& [index, n] : lost->second) {
+        failures[index] += n;
+        failed += n;
+      }
+    }
     for (const auto* p : ListLocked(pod_res, ns)) {
       if (!OwnedBy(*p, uid)) continue;
       json::value pv(*p);
@@ -403,6 +420,7 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
       } else if (phase == "Failed") {
         ++failed;
         failures[index]++;
+        failed_present[index]++;
       } else if (Deleting(*p)) {
         ++terminating;
       } else {
@@ -424,7 +442,7 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
         } else if (per_index >= 0 && failures[i] > per_index) {
           failed_indexes.insert(i);
           ++done;
-        } else if (active_by_index[i] == 0 && present_by_index[i] - failures[i] == 0) {
+        } else if (active_by_index[i] == 0 && present_by_index[i] - failed_present[i] == 0) {
           to_create.push_back(i);
         }
       }
@@ -463,6 +481,22 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
       SetCondition(status, Condition("Complete", true, "CompletionsReached", "Reached expected number of succeeded pods"));
       status["completionTime"] = NowRfc3339();
       finished = true;
+    }
+    if (was_finished) {
+      std::int64_t ttl = IntAt(jv, {"spec", "ttlSecondsAfterFinished"}, -1);
+      std::string finished_at = StringAt(status, {"completionTime"});
+      if (const json::value* conds = Find(status, {"conditions"}); finished_at.empty() && conds && conds->is_array()) {
+        for (const auto& cond : conds->as_array()) {
+          if (StringAt(cond, {"type"}) == "Failed") finished_at = StringAt(cond, {"lastTransitionTime"});
+        }
+      }
+      auto at = ParseRfc3339(finished_at);
+      std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+      if (ttl >= 0 && at && *at + ttl <= now_unix) {
+        (void)DeleteLocked(job_res, ns, name, -1, "Background", {});
+        continue;
+      }
     }
     if (!finished) {
       std::int64_t room = parallelism - active;
@@ -808,7 +842,7 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   if (command.empty()) command = {"/bin/false"};
 
   WriteHostsLocked();
-  std::vector<std::string> argv = {"bwrap", "--die-with-parent", "--unshare-uts", "--hostname", hostname};
+  std::vector<std::string> argv = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts", "--hostname", hostname};
   for (const auto& entry : std::filesystem::directory_iterator("/", ec)) {
     std::string name = entry.path().filename().string();
     if (name == "proc" || name == "dev" || name == "tmp") continue;
@@ -1068,6 +1102,149 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
     }
   }
   if (hosts_dirty) WriteHostsLocked();
+}
+
+namespace {
+
+bool IsMilliKey(const std::string& key) { return key == "cpu" || key.ends_with(".cpu"); }
+bool IsMemoryKey(const std::string& key) { return key == "memory" || key.ends_with(".memory"); }
+
+// What a pod counts against a quota, per quota key (cpu in milli-units).
+std::map<std::string, std::int64_t> PodUsage(const json::object& pod) {
+  std::map<std::string, std::int64_t> use{{"pods", 1}};
+  const json::value* containers = Find(pod, {"spec", "containers"});
+  if (containers == nullptr || !containers->is_array()) return use;
+  for (const auto& c : containers->as_array()) {
+    for (const char* kind : {"requests", "limits"}) {
+      const json::value* m = Find(c, {"resources", kind});
+      if (m == nullptr || !m->is_object()) continue;
+      for (const auto& [k, v] : m->as_object()) {
+        std::string key(k);
+        auto amount = IsMilliKey(key) ? QuantityMilli(v) : QuantityUnits(v);
+        if (!amount) continue;
+        use[std::string(kind) + "." + key] += *amount;
+        if (std::string(kind) == "requests" && (key == "cpu" || key == "memory")) use[key] += *amount;
+      }
+    }
+  }
+  return use;
+}
+
+std::string FormatQuantity(const std::string& key, std::int64_t v) {
+  if (IsMilliKey(key)) return v % 1000 == 0 ? std::to_string(v / 1000) : std::to_string(v) + "m";
+  if (IsMemoryKey(key) && v != 0) {
+    if (v % (1LL << 30) == 0) return std::to_string(v >> 30) + "Gi";
+    if (v % (1LL << 20) == 0) return std::to_string(v >> 20) + "Mi";
+    if (v % (1LL << 10) == 0) return std::to_string(v >> 10) + "Ki";
+  }
+  return std::to_string(v);
+}
+
+std::optional<std::int64_t> ParseHard(const std::string& key, const json::value& v) {
+  return IsMilliKey(key) ? QuantityMilli(v) : QuantityUnits(v);
+}
+
+}  // namespace
+
+std::optional<ApiError> KubernetesTestApiServer::Impl::AdmitPodLocked(const std::string& ns, json::object& pod) {
+  // LimitRange defaults, then requests default to limits (as the API server's defaulting does).
+  json::value* containers = pod.contains("spec") && pod["spec"].is_object() ? pod["spec"].as_object().if_contains("containers") : nullptr;
+  if (containers != nullptr && containers->is_array()) {
+    for (auto& cv : containers->as_array()) {
+      if (!cv.is_object()) continue;
+      auto& resources = ObjectAt(cv.as_object(), "resources");
+      if (auto limits = resources.if_contains("limits"); limits && limits->is_object()) {
+        auto& requests = ObjectAt(resources, "requests");
+        for (const auto& [k, v] : limits->as_object()) {
+          if (!requests.contains(k)) requests[k] = v;
+        }
+      }
+      for (const auto* lr : ListLocked(*FindResource("", "v1", "limitranges"), ns)) {
+        const json::value* limits = Find(*lr, {"spec", "limits"});
+        if (limits == nullptr || !limits->is_array()) continue;
+        for (const auto& item : limits->as_array()) {
+          if (StringAt(item, {"type"}) != "Container") continue;
+          for (auto [from, to] : {std::pair{"default", "limits"}, std::pair{"defaultRequest", "requests"}}) {
+            const json::value* defaults = Find(item, {from});
+            if (defaults == nullptr || !defaults->is_object()) continue;
+            auto& target = ObjectAt(resources, to);
+            for (const auto& [k, v] : defaults->as_object()) {
+              if (!target.contains(k)) target[k] = v;
+            }
+          }
+        }
+      }
+      if (resources.contains("requests") && resources["requests"].as_object().empty()) resources.erase("requests");
+      if (resources.contains("limits") && resources["limits"].is_object() && resources["limits"].as_object().empty()) {
+        resources.erase("limits");
+      }
+    }
+  }
+  const ResourceInfo& pod_res = PodsResource();
+  std::string name = StringAt(pod, {"metadata", "name"});
+  auto wanted = PodUsage(pod);
+  for (const auto* q : ListLocked(*FindResource("", "v1", "resourcequotas"), ns)) {
+    const json::value* hard = Find(*q, {"spec", "hard"});
+    if (hard == nullptr || !hard->is_object()) continue;
+    std::string quota = StringAt(*q, {"metadata", "name"});
+    std::map<std::string, std::int64_t> used;
+    for (const auto* p : ListLocked(pod_res, ns)) {
+      std::string phase = StringAt(*p, {"status", "phase"});
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      for (const auto& [k, v] : PodUsage(*p)) used[k] += v;
+    }
+    std::string requested, used_text, limited;
+    std::map<std::string, json::value> sorted_hard;
+    for (const auto& kv : hard->as_object()) sorted_hard.emplace(std::string(kv.key()), kv.value());
+    for (const auto& [k, v] : sorted_hard) {
+      std::string key(k);
+      auto limit = ParseHard(key, v);
+      if (!limit) continue;
+      bool compute = key.starts_with("requests.") || key.starts_with("limits.") || key == "cpu" || key == "memory";
+      if (compute && (key.ends_with("cpu") || key.ends_with("memory")) && !wanted.contains(key)) {
+        return ApiError{403, "Forbidden",
+                        "pods \"" + name + "\" is forbidden: failed quota: " + quota + ": must specify " + key,
+                        json::object{{"name", name}, {"kind", "pods"}}};
+      }
+      std::int64_t want = wanted.contains(key) ? wanted[key] : 0;
+      if (want > 0 && used[key] + want > *limit) {
+        auto add = [](std::string& s, const std::string& text) { s += (s.empty() ? "" : ",") + text; };
+        add(requested, key + "=" + FormatQuantity(key, want));
+        add(used_text, key + "=" + FormatQuantity(key, used[key]));
+        add(limited, key + "=" + FormatQuantity(key, *limit));
+      }
+    }
+    if (!requested.empty()) {
+      return ApiError{403, "Forbidden",
+                      "pods \"" + name + "\" is forbidden: exceeded quota: " + quota + ", requested: " + requested +
+                          ", used: " + used_text + ", limited: " + limited,
+                      json::object{{"name", name}, {"kind", "pods"}}};
+    }
+  }
+  return std::nullopt;
+}
+
+void KubernetesTestApiServer::Impl::QuotaStatusLocked() {
+  const ResourceInfo& quota_res = *FindResource("", "v1", "resourcequotas");
+  std::vector<json::object> quotas;
+  for (const auto* q : ListLocked(quota_res, "")) quotas.push_back(*q);
+  for (json::object q : quotas) {
+    const json::value* hard = Find(q, {"spec", "hard"});
+    if (hard == nullptr || !hard->is_object()) continue;
+    std::map<std::string, std::int64_t> used;
+    for (const auto* p : ListLocked(PodsResource(), StringAt(q, {"metadata", "namespace"}))) {
+      std::string phase = StringAt(*p, {"status", "phase"});
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      for (const auto& [k, v] : PodUsage(*p)) used[k] += v;
+    }
+    json::object used_out;
+    for (const auto& [k, v] : hard->as_object()) used_out[k] = FormatQuantity(std::string(k), used[std::string(k)]);
+    json::object status{{"hard", *hard}, {"used", std::move(used_out)}};
+    if (!q.contains("status") || q["status"] != json::value(status)) {
+      q["status"] = std::move(status);
+      WriteLocked(quota_res, std::move(q));
+    }
+  }
 }
 
 void KubernetesTestApiServer::Impl::KillAllChildren() {

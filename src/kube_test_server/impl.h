@@ -126,6 +126,8 @@ struct KubernetesTestApiServer::Impl {
   std::uint32_t next_ip = 0;
   std::map<std::string, std::int64_t> created_seq;  // uid -> resourceVersion at creation (orders pods)
   std::string hosts_content;
+  // Job uid -> completion index -> pods removed before they finished (count as failures).
+  std::map<std::string, std::map<std::int64_t, int>> job_lost;
 
   // Store (mu held).
   static std::string Key(const ResourceInfo& r, const std::string& ns, const std::string& name);
@@ -144,6 +146,9 @@ struct KubernetesTestApiServer::Impl {
                                               int grace, const std::string& policy,
                                               const boost::json::object& preconditions);
   void RemoveLocked(const ResourceInfo& r, const std::string& ns, const std::string& name);
+  // LimitRange defaults and ResourceQuota admission for a new pod (403 when over a quota).
+  std::optional<ApiError> AdmitPodLocked(const std::string& ns, boost::json::object& pod);
+  void QuotaStatusLocked();
   std::vector<std::string> ValidateLocked(const boost::json::object& obj, bool strict);
 
   // HTTP.

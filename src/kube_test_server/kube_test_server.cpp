@@ -367,6 +367,9 @@ ApiResult<json::object> KubernetesTestApiServer::Impl::CreateLocked(const Resour
   ApplyDefaults(r, obj, &service_ips);
   auto problems = ValidateLocked(obj, strict);
   if (!problems.empty()) return std::unexpected(InvalidError(r, name, problems));
+  if (r.plural == "pods") {
+    if (auto denied = AdmitPodLocked(ns, obj)) return std::unexpected(std::move(*denied));
+  }
   ObjectAt(obj, "metadata")["resourceVersion"] = NextRv(rv);
   created_seq[std::string(obj["metadata"].as_object()["uid"].as_string())] = rv;
   objects[Key(r, ns, name)] = obj;
@@ -459,6 +462,22 @@ void KubernetesTestApiServer::Impl::RemoveLocked(const ResourceInfo& r, const st
   json::object last = std::move(it->second);
   objects.erase(it);
   created_seq.erase(StringAt(last, {"metadata", "uid"}));
+  if (r.plural == "jobs") job_lost.erase(StringAt(last, {"metadata", "uid"}));
+  if (r.plural == "pods") {
+    std::string phase = StringAt(last, {"status", "phase"});
+    const json::value* refs = Find(last, {"metadata", "ownerReferences"});
+    if (phase != "Succeeded" && phase != "Failed" && refs != nullptr && refs->is_array()) {
+      for (const auto& ref : refs->as_array()) {
+        if (StringAt(ref, {"kind"}) != "Job") continue;
+        std::int64_t index = -1;
+        try {
+          index = std::stoll(StringAt(last, {"metadata", "annotations", "batch.kubernetes.io/job-completion-index"}, "-1"));
+        } catch (...) {
+        }
+        job_lost[StringAt(ref, {"uid"})][index]++;
+      }
+    }
+  }
   ObjectAt(last, "metadata")["resourceVersion"] = NextRv(rv);
   Emit(r, "DELETED", last, nullptr);
 }
@@ -636,6 +655,63 @@ ApiResult<ApiPath> ParseApiPath(std::string_view path) {
   return out;
 }
 
+// The discovery documents (/api, /apis, /api/v1, /apis/GROUP/VERSION) for clients that look first.
+std::optional<json::value> Discovery(const std::string& method, const std::string& path) {
+  if (method != "GET") return std::nullopt;
+  auto parts = SplitPath(path);
+  if (parts.size() == 1 && parts[0] == "api") {
+    return json::object{{"kind", "APIVersions"}, {"versions", json::array{"v1"}},
+                        {"serverAddressByClientCIDRs", json::array{}}};
+  }
+  if (parts.size() == 1 && parts[0] == "apis") {
+    std::map<std::string, std::string> groups;
+    for (const auto& r : Resources()) {
+      if (!r.group.empty()) groups[r.group] = r.version;
+    }
+    json::array list;
+    for (const auto& [g, v] : groups) {
+      json::object gv{{"groupVersion", g + "/" + v}, {"version", v}};
+      list.push_back(json::object{{"name", g}, {"versions", json::array{gv}}, {"preferredVersion", gv}});
+    }
+    return json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(list)}};
+  }
+  std::string group, version;
+  if (parts.size() == 2 && parts[0] == "api") {
+    version = parts[1];
+  } else if (parts.size() == 3 && parts[0] == "apis") {
+    group = parts[1];
+    version = parts[2];
+  } else {
+    return std::nullopt;
+  }
+  json::array resources;
+  for (const auto& r : Resources()) {
+    if (r.group != group || r.version != version) continue;
+    std::string singular = r.kind;
+    for (auto& ch : singular) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    resources.push_back(json::object{
+        {"name", r.plural}, {"singularName", singular}, {"namespaced", r.namespaced}, {"kind", r.kind},
+        {"verbs", json::array{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}}});
+    if (r.has_status) {
+      resources.push_back(json::object{{"name", r.plural + "/status"}, {"singularName", ""}, {"namespaced", r.namespaced},
+                                       {"kind", r.kind}, {"verbs", json::array{"get", "patch", "update"}}});
+    }
+    if (r.plural == "deployments") {
+      resources.push_back(json::object{{"name", "deployments/scale"}, {"singularName", ""}, {"namespaced", true},
+                                       {"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"},
+                                       {"verbs", json::array{"get", "patch", "update"}}});
+    }
+    if (r.plural == "pods") {
+      resources.push_back(json::object{{"name", "pods/log"}, {"singularName", ""}, {"namespaced", true},
+                                       {"kind", "Pod"}, {"verbs", json::array{"get"}}});
+    }
+  }
+  if (resources.empty()) return std::nullopt;
+  return json::object{{"kind", "APIResourceList"}, {"apiVersion", "v1"},
+                      {"groupVersion", group.empty() ? version : group + "/" + version},
+                      {"resources", std::move(resources)}};
+}
+
 http::Response JsonResponse(int status, const json::value& body) {
   http::Response r;
   r.status = status;
@@ -710,6 +786,8 @@ asio::awaitable<http::Response> KubernetesTestApiServer::Impl::Handle(http::Requ
     co_return JsonResponse(200, json::object{{"major", "1"}, {"minor", "30"}, {"gitVersion", "v1.30.0-paddlecloud-test"},
                                              {"platform", "linux/amd64"}});
   }
+  if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/livez") co_return http::Response::Text(200, "ok");
+  if (auto discovery = Discovery(req.method, req.path)) co_return JsonResponse(200, *discovery);
   auto parsed = ParseApiPath(req.path);
   if (!parsed) co_return ErrorResponse(parsed.error());
   ApiPath p = *parsed;
@@ -1118,7 +1196,9 @@ void KubernetesTestApiServer::Impl::InstallRoutes(http::Router& r) {
     r.Add(method, "/api/{rest...}", "Kubernetes core API", handler, http::RouteOptions::Public().WithBodyLimit(16 << 20));
     r.Add(method, "/apis/{rest...}", "Kubernetes API groups", handler, http::RouteOptions::Public().WithBodyLimit(16 << 20));
   }
-  r.Add("GET", "/version", "version", handler, http::RouteOptions::Public());
+  for (const char* path : {"/version", "/api", "/apis", "/healthz", "/readyz", "/livez"}) {
+    r.Add("GET", path, "discovery and health", handler, http::RouteOptions::Public());
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -888,6 +888,75 @@ TEST_F(KubeTestServerTest, DeletionPropagatesToDependents) {
   EXPECT_EQ(server_->RunningProcesses(), 0u);
 }
 
+TEST_F(KubeTestServerTest, DiscoveryAndHealth) {
+  EXPECT_EQ(client_->Get("/healthz").body, "ok");
+  EXPECT_EQ(S(client_->Get("/version").Json(), {"major"}), "1");
+  EXPECT_EQ(S(client_->Get("/api").Json(), {"kind"}), "APIVersions");
+  auto groups = client_->Get("/apis").Json();
+  EXPECT_NE(json::serialize(groups).find("\"batch/v1\""), std::string::npos);
+  auto core = client_->Get("/api/v1").Json();
+  EXPECT_EQ(S(core, {"kind"}), "APIResourceList");
+  EXPECT_NE(json::serialize(core).find("\"pods/log\""), std::string::npos);
+  EXPECT_NE(json::serialize(client_->Get("/apis/apps/v1").Json()).find("\"deployments/scale\""), std::string::npos);
+  EXPECT_EQ(client_->Get("/apis/nope/v1").status, 404);
+}
+
+TEST_F(KubeTestServerTest, QuotaAndLimitRangeApplyToPods) {
+  json::value lr = json::parse(R"({"apiVersion":"v1","kind":"LimitRange","metadata":{"name":"paddlecloud-defaults"},
+    "spec":{"limits":[{"type":"Container","default":{"cpu":"1","memory":"1Gi"},"defaultRequest":{"cpu":"1","memory":"1Gi"}}]}})");
+  json::value quota = json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"paddlecloud-quota"},
+    "spec":{"hard":{"requests.cpu":"2","requests.memory":"4Gi","limits.cpu":"2"}}})");
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/limitranges", lr).status, 201);
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/resourcequotas", quota).status, 201);
+  auto first = client_->Post("/api/v1/namespaces/pc-x/pods", Pod("a", "sleep 30"));
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(S(first.Json().at("spec").at("containers").at(0), {"resources", "requests", "cpu"}), "1");
+  EXPECT_EQ(S(first.Json().at("spec").at("containers").at(0), {"resources", "limits", "memory"}), "1Gi");
+  json::value big = Pod("b", "sleep 30");
+  big.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["resources"] =
+      json::object{{"limits", json::object{{"cpu", "1500m"}}}};
+  auto refused = client_->Post("/api/v1/namespaces/pc-x/pods", big);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(S(refused.Json(), {"message"}),
+            "pods \"b\" is forbidden: exceeded quota: paddlecloud-quota, requested: limits.cpu=1500m,requests.cpu=1500m, "
+            "used: limits.cpu=1,requests.cpu=1, limited: limits.cpu=2,requests.cpu=2");
+  ASSERT_TRUE(WaitFor([&] {
+    auto q = server_->Get("/api/v1/namespaces/pc-x/resourcequotas/paddlecloud-quota");
+    return q && S(*q, {"status", "used", "requests.cpu"}) == "1" && S(*q, {"status", "used", "requests.memory"}) == "1Gi";
+  }));
+}
+
+TEST_F(KubeTestServerTest, PodDeletedBehindTheJobsBackCountsAsAFailure) {
+  json::value job = IndexedJob("lost", 1, "sleep 60", {{"backoffLimitPerIndex", 1}, {"maxFailedIndexes", 0}, {"ttlSecondsAfterFinished", 0}});
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", job).status, 201);
+  std::string first;
+  ASSERT_TRUE(WaitFor([&] {
+    auto pods = server_->List("pods", "pc-x");
+    if (pods.size() != 1 || S(pods[0], {"status", "phase"}) != "Running") return false;
+    first = S(pods[0], {"metadata", "name"});
+    return true;
+  }));
+  ASSERT_TRUE(server_->DeletePodBehindTheBackOfThePlatform("pc-x", first).ok());
+  std::string second;
+  ASSERT_TRUE(WaitFor([&] {
+    auto pods = server_->List("pods", "pc-x");
+    if (pods.size() != 1 || S(pods[0], {"metadata", "name"}) == first || S(pods[0], {"status", "phase"}) != "Running") return false;
+    second = S(pods[0], {"metadata", "name"});
+    return true;
+  }));
+  EXPECT_TRUE(second.starts_with("lost-0-"));
+  Stream watch(*client_, "/apis/batch/v1/namespaces/pc-x/jobs?watch=1&resourceVersion=" + std::to_string(server_->ResourceVersion()));
+  ASSERT_TRUE(server_->DeletePodBehindTheBackOfThePlatform("pc-x", second).ok());
+  // Two lost pods exceed backoffLimitPerIndex 1: the Job fails, then its TTL removes it.
+  bool failed = false;
+  while (auto ev = watch.NextEvent()) {
+    if (HasCondition(ev->at("object"), "Failed")) failed = true;
+    if (S(*ev, {"type"}) == "DELETED") break;
+  }
+  EXPECT_TRUE(failed);
+  EXPECT_FALSE(server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/lost"));
+}
+
 TEST(KubeTestServerPlain, PlainHttpOption) {
   KubernetesTestApiServerOptions options;
   options.tls = false;

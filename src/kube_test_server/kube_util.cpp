@@ -320,6 +320,20 @@ std::string Rfc3339(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::optional<std::int64_t> ParseRfc3339(std::string_view text) {
+  std::tm tm{};
+  std::string s(text);
+  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  std::string_view rest(end);
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(1);
+    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+  }
+  if (rest != "Z") return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
 std::string NowRfc3339() {
   return Rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())

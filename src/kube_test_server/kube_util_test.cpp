@@ -67,6 +67,13 @@ TEST(MergePatch, Rfc7386) {
   EXPECT_EQ(target, json::parse(R"({"a":"z","c":{"d":"e"},"l":[3],"n":{"x":1}})"));
 }
 
+TEST(Time, Rfc3339RoundTrip) {
+  EXPECT_EQ(ParseRfc3339(Rfc3339(1700000000)), 1700000000);
+  EXPECT_EQ(ParseRfc3339("2026-01-02T03:04:05.123Z"), ParseRfc3339("2026-01-02T03:04:05Z"));
+  EXPECT_FALSE(ParseRfc3339("yesterday"));
+  EXPECT_FALSE(ParseRfc3339("2026-01-02T03:04:05+02:00"));
+}
+
 TEST(Names, Rfc1123) {
   EXPECT_TRUE(IsDnsSubdomain("fit-a-line-12-trainer"));
   EXPECT_TRUE(IsDnsSubdomain("a.b"));
