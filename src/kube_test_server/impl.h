@@ -149,6 +149,7 @@ struct KubernetesTestApiServer::Impl {
   // LimitRange defaults and ResourceQuota admission for a new pod (403 when over a quota).
   std::optional<ApiError> AdmitPodLocked(const std::string& ns, boost::json::object& pod);
   void QuotaStatusLocked();
+  void SyncNodeLocked();
   std::vector<std::string> ValidateLocked(const boost::json::object& obj, bool strict);
 
   // HTTP.

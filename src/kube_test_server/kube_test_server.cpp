@@ -36,6 +36,7 @@ const std::vector<ResourceInfo>& Resources() {
       {"", "v1", "limitranges", "LimitRange", true, false},
       {"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, true},
       {"", "v1", "persistentvolumes", "PersistentVolume", false, true},
+      {"", "v1", "nodes", "Node", false, true},
       {"", "v1", "events", "Event", true, false},
       {"", "v1", "configmaps", "ConfigMap", true, false},
       {"", "v1", "secrets", "Secret", true, false},
@@ -1204,6 +1205,51 @@ void KubernetesTestApiServer::Impl::InstallRoutes(http::Router& r) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle and public methods
 
+namespace {
+std::string CpuText(std::int64_t milli) {
+  return milli % 1000 == 0 ? std::to_string(milli / 1000) : std::to_string(milli) + "m";
+}
+std::string MemoryText(std::int64_t bytes) {
+  if (bytes % (1LL << 30) == 0) return std::to_string(bytes >> 30) + "Gi";
+  if (bytes % (1LL << 20) == 0) return std::to_string(bytes >> 20) + "Mi";
+  if (bytes % (1LL << 10) == 0) return std::to_string(bytes >> 10) + "Ki";
+  return std::to_string(bytes);
+}
+}  // namespace
+
+// The one Node, kept in step with `allocatable`.
+void KubernetesTestApiServer::Impl::SyncNodeLocked() {
+  const ResourceInfo& node_res = *FindResource("", "v1", "nodes");
+  json::object resources{{"cpu", CpuText(allocatable.cpu_milli)},
+                         {"memory", MemoryText(allocatable.memory_bytes)},
+                         {"nvidia.com/gpu", std::to_string(allocatable.gpus)},
+                         {"pods", "110"}};
+  json::object status{
+      {"capacity", resources},
+      {"allocatable", resources},
+      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", "127.0.0.1"}},
+                                json::object{{"type", "Hostname"}, {"address", options.node_name}}}},
+      {"conditions", json::array{json::object{{"type", "Ready"}, {"status", "True"}, {"reason", "KubeletReady"},
+                                              {"message", "kubelet is posting ready status"}}}},
+      {"nodeInfo", json::object{{"kubeletVersion", "v1.30.0-paddlecloud-test"}, {"operatingSystem", "linux"},
+                                {"architecture", "amd64"}}}};
+  const json::object* existing = Lookup(node_res, "", options.node_name);
+  if (existing == nullptr) {
+    json::object node{{"apiVersion", "v1"},
+                      {"kind", "Node"},
+                      {"metadata", json::object{{"name", options.node_name},
+                                                {"labels", json::object{{"kubernetes.io/hostname", options.node_name},
+                                                                        {"kubernetes.io/os", "linux"}}}}},
+                      {"spec", json::object()}};
+    auto created = CreateLocked(node_res, "", std::move(node), false);
+    if (!created) return;
+    existing = Lookup(node_res, "", options.node_name);
+  }
+  json::object updated = *existing;
+  updated["status"] = std::move(status);
+  WriteLocked(node_res, std::move(updated));
+}
+
 KubernetesTestApiServer::KubernetesTestApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<KubernetesTestApiServer>> KubernetesTestApiServer::Start(KubernetesTestApiServerOptions options) {
@@ -1246,6 +1292,10 @@ Result<std::unique_ptr<KubernetesTestApiServer>> KubernetesTestApiServer::Start(
                    static_cast<ssize_t>(cert->private_key_pem.size());
     ::close(fd);
     if (!written) return Err(Status::Unavailable("cannot write " + http_options.tls_key_file));
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    impl->SyncNodeLocked();
   }
   impl->InstallRoutes(impl->router);
   impl->server = std::make_unique<http::HttpServer>(http_options, impl->router);
@@ -1401,6 +1451,26 @@ std::vector<RecordedRequest> KubernetesTestApiServer::Requests() const {
   return impl_->requests;
 }
 
+std::size_t KubernetesTestApiServer::CountRequests(const std::string& method, const std::string& path_prefix) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::size_t n = 0;
+  for (const auto& r : impl_->requests) {
+    if ((method.empty() || r.method == method) && r.path.starts_with(path_prefix)) ++n;
+  }
+  return n;
+}
+
+std::vector<RecordedRequest> KubernetesTestApiServer::WritesWithoutStrictFieldValidation() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<RecordedRequest> out;
+  for (const auto& r : impl_->requests) {
+    if (r.method != "POST" && r.method != "PUT" && r.method != "PATCH") continue;
+    auto it = r.query.find("fieldValidation");
+    if (it == r.query.end() || it->second != "Strict") out.push_back(r);
+  }
+  return out;
+}
+
 void KubernetesTestApiServer::ClearRequests() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->requests.clear();
@@ -1487,6 +1557,7 @@ Status KubernetesTestApiServer::DeletePodBehindTheBackOfThePlatform(const std::s
 void KubernetesTestApiServer::SetAllocatable(NodeAllocatable allocatable) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->allocatable = allocatable;
+  impl_->SyncNodeLocked();
   impl_->cv.notify_all();
 }
 

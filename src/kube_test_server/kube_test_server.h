@@ -5,8 +5,8 @@
 // What it serves (JSON only, HTTPS by default with a certificate from a throwaway test CA, every
 // request needing `Authorization: Bearer <token>`; errors are `kind: Status` objects like the real
 // server's: reason/code/message/details):
-//  - core v1 namespaces, persistentvolumes (cluster-scoped), pods, services, serviceaccounts,
-//    resourcequotas, limitranges, persistentvolumeclaims, events; apps/v1 deployments (+ /scale as
+//  - core v1 namespaces, persistentvolumes, nodes (cluster-scoped; one Node mirrors `allocatable`), pods, services, serviceaccounts,
+//    resourcequotas, limitranges, persistentvolumeclaims, configmaps, secrets, events; apps/v1 deployments (+ /scale as
 //    autoscaling/v1 Scale); batch/v1 jobs; networking.k8s.io/v1 networkpolicies; kubeflow.org/v1
 //    paddlejobs (stored only). `/status` subresources replace only .status.
 //  - verbs: create (409 AlreadyExists; 404 when the namespace is missing, 403 when it terminates),
@@ -110,6 +110,10 @@ class KubernetesTestApiServer {
   std::optional<boost::json::value> Get(const std::string& object_path) const;
   std::vector<boost::json::value> List(const std::string& resource, const std::string& ns = "") const;
   std::vector<RecordedRequest> Requests() const;
+  // Requests with this method (empty: any) whose path starts with `path_prefix`.
+  std::size_t CountRequests(const std::string& method, const std::string& path_prefix = "") const;
+  // POST/PUT/PATCH requests that did not ask for fieldValidation=Strict.
+  std::vector<RecordedRequest> WritesWithoutStrictFieldValidation() const;
   void ClearRequests();
   std::int64_t ResourceVersion() const;  // the global counter
   std::size_t OpenWatches() const;

@@ -899,6 +899,15 @@ TEST_F(KubeTestServerTest, DiscoveryAndHealth) {
   EXPECT_NE(json::serialize(core).find("\"pods/log\""), std::string::npos);
   EXPECT_NE(json::serialize(client_->Get("/apis/apps/v1").Json()).find("\"deployments/scale\""), std::string::npos);
   EXPECT_EQ(client_->Get("/apis/nope/v1").status, 404);
+  auto nodes = client_->Get("/api/v1/nodes").Json();
+  ASSERT_EQ(nodes.at("items").as_array().size(), 1u);
+  server_->SetAllocatable({4500, 8LL << 30, 2});
+  auto node = client_->Get("/api/v1/nodes/test-node").Json();
+  EXPECT_EQ(S(node, {"status", "allocatable", "cpu"}), "4500m");
+  EXPECT_EQ(S(node, {"status", "allocatable", "memory"}), "8Gi");
+  EXPECT_EQ(S(node, {"status", "allocatable", "nvidia.com/gpu"}), "2");
+  EXPECT_EQ(server_->CountRequests("GET", "/api/v1/nodes"), 2u);
+  EXPECT_EQ(server_->WritesWithoutStrictFieldValidation().size(), 1u);  // the fixture's namespace
 }
 
 TEST_F(KubeTestServerTest, QuotaAndLimitRangeApplyToPods) {
