@@ -709,7 +709,11 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   std::error_code ec;
   std::filesystem::create_directories(rt.dir, ec);
   rt.log_file = rt.dir + "/" + container_name + ".log";
-  if (rt.started_once) std::filesystem::rename(rt.log_file, rt.log_file + ".previous", ec);
+  if (rt.started_once) {
+    std::filesystem::rename(rt.log_file, rt.log_file + ".previous", ec);
+    rt.previous_log_marks = std::move(rt.log_marks);
+  }
+  rt.log_marks.clear();
 
   auto fail_setup = [&](const std::string& reason, const std::string& message) {
     rt.waiting_reason = reason;
@@ -948,6 +952,8 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
     std::string restart_policy = StringAt(pv, {"spec", "restartPolicy"}, "Always");
     bool deleting = Deleting(pod);
 
+    // Note when the log grew (line timestamps), before reaping so the last lines get a time.
+    if (rt.pid > 0) MarkLog(rt);
     // Reap.
     if (rt.pid > 0) {
       int wstatus = 0;
@@ -1245,6 +1251,13 @@ void KubernetesTestApiServer::Impl::QuotaStatusLocked() {
       WriteLocked(quota_res, std::move(q));
     }
   }
+}
+
+void MarkLog(PodRuntime& rt) {
+  if (rt.log_file.empty()) return;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(rt.log_file, ec);
+  if (!ec && (rt.log_marks.empty() || size > rt.log_marks.back().first)) rt.log_marks.emplace_back(size, NowRfc3339Nano());
 }
 
 void KubernetesTestApiServer::Impl::KillAllChildren() {

@@ -87,7 +87,12 @@ struct PodRuntime {
   std::chrono::steady_clock::time_point instance{};  // identifies one run (for probes and log follows)
   std::string waiting_reason, waiting_message;
   std::string log_file;
+  // (log size, RFC 3339 time with nanoseconds) when the kubelet saw the log grow: line timestamps.
+  std::vector<std::pair<std::uint64_t, std::string>> log_marks, previous_log_marks;
 };
+
+// Records the log's current size with the time now when it grew (mu held).
+void MarkLog(PodRuntime& rt);
 
 struct KubernetesTestApiServer::Impl {
   KubernetesTestApiServerOptions options;

@@ -1085,18 +1085,57 @@ http::Response KubernetesTestApiServer::Impl::HandleWatch(http::Request& req, co
   return response;
 }
 
+namespace {
+
+// The time a log byte offset was first seen written (the kubelet samples the log's size each tick).
+std::string TimeOfOffset(const std::vector<std::pair<std::uint64_t, std::string>>& marks, std::uint64_t end) {
+  for (const auto& [size, time] : marks) {
+    if (size >= end) return time;
+  }
+  return NowRfc3339Nano();
+}
+
+// Splits `text` (starting at file offset `base`) into lines, drops those before `since`, prefixes
+// timestamps when asked. A final line without '\n' is kept whole only when `final`; otherwise it
+// is left in `rest` for the next read.
+std::string FormatLog(const std::string& text, std::uint64_t base,
+                      const std::vector<std::pair<std::uint64_t, std::string>>& marks, const std::string& since,
+                      bool timestamps, bool final, std::string* rest) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string::npos && !final) {
+      if (rest) *rest = text.substr(pos);
+      return out;
+    }
+    std::size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    std::string time = TimeOfOffset(marks, base + end);
+    if (since.empty() || time >= since) {
+      if (timestamps) out += time + " ";
+      out.append(text, pos, end - pos);
+    }
+    pos = end;
+  }
+  if (rest) rest->clear();
+  return out;
+}
+
+}  // namespace
+
 http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, const std::string& ns,
                                                         const std::string& name) {
   const ResourceInfo& pr = PodsResource();
   std::string key = Key(pr, ns, name);
   std::string log_file;
   std::chrono::steady_clock::time_point instance;
+  std::vector<std::pair<std::uint64_t, std::string>> marks;
+  bool previous = QueryTrue(req, "previous");
   {
     std::lock_guard<std::mutex> lock(mu);
     const json::object* pod = Lookup(pr, ns, name);
     if (pod == nullptr) return ErrorResponse(NotFoundError(pr, name));
-    json::value pv(*pod);
-    const json::value* containers = Find(pv, {"spec", "containers"});
+    const json::value* containers = Find(*pod, {"spec", "containers"});
     std::vector<std::string> names;
     if (containers && containers->is_array()) {
       for (const auto& c : containers->as_array()) names.push_back(StringAt(c, {"name"}));
@@ -1110,23 +1149,26 @@ http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, cons
                                             ", choose one of: [" + list + "]"));
       }
       container = names[0];
-    } else if (std::find(names.begin(), names.end(), container) == names.end() || container != names[0]) {
+    } else if (names.empty() || container != names[0]) {
       return ErrorResponse(Error(400, "container " + container + " is not valid for pod " + name));
     }
     auto rt = pods.find(key);
     if (rt == pods.end() || !rt->second.started_once) {
       std::string why = "ContainerCreating";
-      if (rt != pods.end() && !rt->second.waiting_reason.empty() &&
+      if (rt != pods.end() &&
           (rt->second.waiting_reason == "ErrImagePull" || rt->second.waiting_reason == "ImagePullBackOff")) {
         why = "trying and failing to pull image";
       }
       return ErrorResponse(Error(400, "container \"" + container + "\" in pod \"" + name +
                                           "\" is waiting to start: " + why));
     }
+    if (rt->second.pid > 0) MarkLog(rt->second);
     log_file = rt->second.log_file;
-    instance = rt->second.started_steady;
-    if (QueryTrue(req, "previous")) {
+    instance = rt->second.instance;
+    marks = rt->second.log_marks;
+    if (previous) {
       log_file += ".previous";
+      marks = rt->second.previous_log_marks;
       if (!std::filesystem::exists(log_file)) {
         return ErrorResponse(Error(400, "previous terminated container \"" + container + "\" in pod \"" + name +
                                             "\" not found"));
@@ -1135,34 +1177,51 @@ http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, cons
   }
   std::int64_t tail = -1;
   std::int64_t limit_bytes = -1;
+  std::string since = QueryOr(req, "sinceTime");
+  bool timestamps = QueryTrue(req, "timestamps");
   try {
     if (auto t = req.Query("tailLines")) tail = std::stoll(std::string(*t));
     if (auto l = req.Query("limitBytes")) limit_bytes = std::stoll(std::string(*l));
+    if (auto s = req.Query("sinceSeconds")) {
+      std::int64_t seconds = std::stoll(std::string(*s));
+      since = Rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count() - seconds);
+    }
   } catch (...) {
-    return ErrorResponse(Error(400, "tailLines and limitBytes must be integers"));
+    return ErrorResponse(Error(400, "tailLines, limitBytes and sinceSeconds must be integers"));
+  }
+  if (!since.empty()) {
+    auto normalized = NormalizeRfc3339Nano(since);
+    if (!normalized) return ErrorResponse(Error(400, "sinceTime is not an RFC 3339 time: " + since));
+    since = *normalized;  // compared as text with the marks, which have the same form
   }
   bool ok;
-  std::string text = ReadFileAll(log_file, &ok);
-  std::size_t offset = text.size();
+  std::string raw = ReadFileAll(log_file, &ok);
+  std::size_t offset = raw.size();
+  bool follow = QueryTrue(req, "follow") && !previous;
+  std::string rest;
+  std::string text = FormatLog(raw, 0, marks, since, timestamps, !follow, follow ? &rest : nullptr);
+  offset -= rest.size();
   text = TailLines(text, tail);
   if (limit_bytes >= 0 && static_cast<std::int64_t>(text.size()) > limit_bytes) text.resize(static_cast<std::size_t>(limit_bytes));
-  if (!QueryTrue(req, "follow") || QueryTrue(req, "previous")) {
-    return http::Response::Text(200, text);
-  }
+  if (!follow) return http::Response::Text(200, text);
   http::Response response;
   response.status = 200;
   response.headers.Set("Content-Type", "text/plain");
-  response.stream = [this, key, log_file, instance, offset, text, limit_bytes](http::ResponseStream& out) mutable
-      -> asio::awaitable<void> {
+  response.stream = [this, key, log_file, instance, offset, text, limit_bytes, since,
+                     timestamps](http::ResponseStream& out) mutable -> asio::awaitable<void> {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     std::int64_t sent = static_cast<std::int64_t>(text.size());
     if (!text.empty() && !co_await out.Write(text)) co_return;
     while (!out.stopping()) {
       bool running;
+      std::vector<std::pair<std::uint64_t, std::string>> marks;
       {
         std::lock_guard<std::mutex> lock(mu);
         auto rt = pods.find(key);
-        running = rt != pods.end() && rt->second.started_steady == instance && rt->second.pid > 0;
+        running = rt != pods.end() && rt->second.instance == instance && rt->second.pid > 0;
+        if (running) MarkLog(rt->second);
+        if (rt != pods.end() && rt->second.instance == instance) marks = rt->second.log_marks;
       }
       std::string more;
       {
@@ -1174,13 +1233,15 @@ http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, cons
           more = ss.str();
         }
       }
-      offset += more.size();
-      if (limit_bytes >= 0 && sent + static_cast<std::int64_t>(more.size()) > limit_bytes) {
-        more.resize(static_cast<std::size_t>(limit_bytes - sent));
+      std::string rest;
+      std::string formatted = FormatLog(more, offset, marks, since, timestamps, !running, &rest);
+      offset += more.size() - rest.size();
+      if (limit_bytes >= 0 && sent + static_cast<std::int64_t>(formatted.size()) > limit_bytes) {
+        formatted.resize(static_cast<std::size_t>(limit_bytes - sent));
       }
-      if (!more.empty()) {
-        sent += static_cast<std::int64_t>(more.size());
-        if (!co_await out.Write(more)) co_return;
+      if (!formatted.empty()) {
+        sent += static_cast<std::int64_t>(formatted.size());
+        if (!co_await out.Write(formatted)) co_return;
       }
       if (!running || (limit_bytes >= 0 && sent >= limit_bytes)) co_return;
       timer.expires_after(std::chrono::milliseconds(50));

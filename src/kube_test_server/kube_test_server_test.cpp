@@ -966,6 +966,39 @@ TEST_F(KubeTestServerTest, PodDeletedBehindTheJobsBackCountsAsAFailure) {
   EXPECT_FALSE(server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/lost"));
 }
 
+TEST_F(KubeTestServerTest, LogTimestampsAndSinceTime) {
+  std::filesystem::path gate = nfs_dir_ / "gate";
+  std::filesystem::create_directories(gate);
+  json::value pod = Pod("p", "echo first; while [ ! -e /gate/go ]; do sleep 0.05; done; echo second; printf partial",
+                        json::object{{"volumes", json::array{json::object{{"name", "gate"}, {"hostPath", json::object{{"path", gate.string()}}}}}}});
+  pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["volumeMounts"] =
+      json::array{json::object{{"name", "gate"}, {"mountPath", "/gate"}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return client_->Get("/api/v1/namespaces/pc-x/pods/p/log").body == "first\n"; }));
+  auto stamped = client_->Get("/api/v1/namespaces/pc-x/pods/p/log?timestamps=true");
+  ASSERT_EQ(stamped.status, 200);
+  auto space = stamped.body.find(' ');
+  ASSERT_NE(space, std::string::npos);
+  std::string first_time = stamped.body.substr(0, space);
+  EXPECT_EQ(first_time.size(), std::string("2026-01-02T03:04:05.123456789Z").size()) << stamped.body;
+  EXPECT_EQ(stamped.body.substr(space), " first\n");
+  // Lines at or after sinceTime only.
+  Stream follow(*client_, "/api/v1/namespaces/pc-x/pods/p/log?follow=true&timestamps=true");
+  ASSERT_TRUE(follow.NextLine());
+  std::ofstream(gate / "go") << "";
+  ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Succeeded"; }));
+  ASSERT_TRUE(follow.WaitDone());
+  std::string all = follow.All();
+  EXPECT_NE(all.find(" second\n"), std::string::npos) << all;
+  EXPECT_TRUE(all.ends_with(" partial")) << all;
+  std::string second_time = all.substr(0, all.find(' '));
+  EXPECT_GT(second_time, first_time);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceTime=" + second_time).body, "second\npartial");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceTime=2000-01-01T00:00:00Z").body, "first\nsecond\npartial");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceTime=garbage").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceSeconds=3600").body, "first\nsecond\npartial");
+}
+
 TEST(KubeTestServerPlain, PlainHttpOption) {
   KubernetesTestApiServerOptions options;
   options.tls = false;

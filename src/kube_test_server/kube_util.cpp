@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <random>
 
@@ -338,6 +339,32 @@ std::string NowRfc3339() {
   return Rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count());
+}
+
+std::string NowRfc3339Nano() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count();
+  std::string s = Rfc3339(seconds.count());
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(nanos));
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
+std::optional<std::string> NormalizeRfc3339Nano(std::string_view text) {
+  auto seconds = ParseRfc3339(text);
+  if (!seconds) return std::nullopt;
+  std::string fraction;
+  if (auto dot = text.find('.'); dot != std::string_view::npos) {
+    for (std::size_t i = dot + 1; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      fraction += text[i];
+    }
+  }
+  fraction.resize(9, '0');
+  std::string s = Rfc3339(*seconds);
+  s.insert(s.size() - 1, "." + fraction);
+  return s;
 }
 
 namespace {
