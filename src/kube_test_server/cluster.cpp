@@ -475,11 +475,13 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
       for (auto& p : active_pods) (void)DeleteLocked(pod_res, ns, NameOf(p), -1, "Background", {});
       SetCondition(status, Condition("FailureTarget", true, fail_reason, fail_message));
       SetCondition(status, Condition("Failed", true, fail_reason, fail_message));
+      RecordEventLocked(job, "Warning", fail_reason, fail_message, "job-controller");
       finished = true;
     } else if (!finished && complete) {
       SetCondition(status, Condition("SuccessCriteriaMet", true, "CompletionsReached", "Reached expected number of succeeded pods"));
       SetCondition(status, Condition("Complete", true, "CompletionsReached", "Reached expected number of succeeded pods"));
       status["completionTime"] = NowRfc3339();
+      RecordEventLocked(job, "Normal", "Completed", "Job completed", "job-controller");
       finished = true;
     }
     if (was_finished) {
@@ -521,7 +523,12 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
                                                            {"uid", uid}, {"controller", true},
                                                            {"blockOwnerDeletion", true}}};
         auto created = CreateLocked(pod_res, ns, std::move(pod), false);
-        if (created) ++active;
+        if (created) {
+          ++active;
+          RecordEventLocked(job, "Normal", "SuccessfulCreate", "Created pod: " + NameOf(*created), "job-controller");
+        } else {
+          RecordEventLocked(job, "Warning", "FailedCreate", "Error creating: " + created.error().message, "job-controller");
+        }
       }
     }
     status["active"] = finished ? 0 : active;
@@ -586,7 +593,13 @@ void KubernetesTestApiServer::Impl::DeploymentControllerLocked() {
         meta["ownerReferences"] = json::array{json::object{{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
                                                            {"name", name}, {"uid", uid}, {"controller", true},
                                                            {"blockOwnerDeletion", true}}};
-        if (CreateLocked(pod_res, ns, std::move(pod), false)) ++total;
+        auto created = CreateLocked(pod_res, ns, std::move(pod), false);
+        if (created) {
+          ++total;
+        } else {
+          RecordEventLocked(d, "Warning", "FailedCreate", "Error creating: " + created.error().message,
+                            "replicaset-controller");
+        }
       }
     } else if (static_cast<std::int64_t>(current.size()) > replicas) {
       std::sort(current.begin(), current.end(), [&](const json::object& a, const json::object& b) {
@@ -653,8 +666,68 @@ void KubernetesTestApiServer::Impl::SchedulerLocked() {
       message += ".";
       SetCondition(status, Condition("PodScheduled", false, "Unschedulable", message));
     }
-    WriteLocked(pod_res, std::move(pod));
+    std::string before = StringAt(pod, {"metadata", "resourceVersion"});
+    json::object written = WriteLocked(pod_res, std::move(pod));
+    if (StringAt(written, {"metadata", "resourceVersion"}) != before) {
+      if (missing.empty()) {
+        RecordEventLocked(written, "Normal", "Scheduled",
+                          "Successfully assigned " + NsOf(written) + "/" + NameOf(written) + " to " + options.node_name,
+                          "default-scheduler");
+      } else {
+        const json::value* conds = Find(written, {"status", "conditions"});
+        std::string message;
+        if (conds && conds->is_array()) {
+          for (const auto& cond : conds->as_array()) {
+            if (StringAt(cond, {"type"}) == "PodScheduled") message = StringAt(cond, {"message"});
+          }
+        }
+        RecordEventLocked(written, "Warning", "FailedScheduling", message, "default-scheduler");
+      }
+    }
   }
+}
+
+void KubernetesTestApiServer::Impl::RecordEventLocked(const json::object& object, const std::string& type,
+                                                      const std::string& reason, const std::string& message,
+                                                      const std::string& component) {
+  const ResourceInfo& event_res = *FindResource("", "v1", "events");
+  std::string ns = NsOf(object).empty() ? "default" : NsOf(object);
+  std::string key = UidOf(object) + "|" + reason + "|" + message;
+  std::string now = NowRfc3339();
+  if (auto it = event_names.find(key); it != event_names.end()) {
+    if (const json::object* existing = Lookup(event_res, ns, it->second)) {
+      if (StringAt(*existing, {"lastTimestamp"}) == now) return;
+      json::object updated = *existing;
+      updated["count"] = IntAt(*existing, {"count"}, 1) + 1;
+      updated["lastTimestamp"] = now;
+      WriteLocked(event_res, std::move(updated));
+      return;
+    }
+  }
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string suffix;
+  for (int i = 0; i < 16; ++i) suffix += kHex[static_cast<std::size_t>(std::rand()) % 16];
+  std::string name = NameOf(object) + "." + suffix;
+  json::object event{
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", json::object{{"name", name}, {"namespace", ns}}},
+      {"involvedObject", json::object{{"kind", StringAt(object, {"kind"})},
+                                      {"apiVersion", StringAt(object, {"apiVersion"})},
+                                      {"namespace", NsOf(object)},
+                                      {"name", NameOf(object)},
+                                      {"uid", UidOf(object)},
+                                      {"resourceVersion", StringAt(object, {"metadata", "resourceVersion"})}}},
+      {"type", type},
+      {"reason", reason},
+      {"message", message},
+      {"source", json::object{{"component", component}, {"host", options.node_name}}},
+      {"reportingComponent", component},
+      {"reportingInstance", options.node_name},
+      {"firstTimestamp", now},
+      {"lastTimestamp", now},
+      {"count", 1}};
+  if (CreateLocked(event_res, ns, std::move(event), false)) event_names[key] = name;
 }
 
 void KubernetesTestApiServer::Impl::WriteHostsLocked() {
@@ -974,6 +1047,10 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
           rt.backoff = rt.backoff.count() == 0 ? options.restart_backoff_initial
                                                : std::min(rt.backoff * 2, options.restart_backoff_max);
           rt.next_start = now + rt.backoff;
+          RecordEventLocked(pod, "Warning", "BackOff",
+                            "Back-off restarting failed container " + StringAt(container, {"name"}) + " in pod " +
+                                name + "_" + ns + "(" + rt.uid + ")",
+                            "kubelet");
           rt.waiting_reason = "CrashLoopBackOff";
           rt.waiting_message = "back-off " + std::to_string(rt.backoff.count()) + "ms restarting failed container=" +
                                StringAt(container, {"name"}) + " pod=" + name + "_" + ns + "(" + rt.uid + ")";
@@ -988,6 +1065,7 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
       if (rt.pid > 0) {
         if (!rt.term_sent) {
           TerminateContainer(rt.pid);
+          RecordEventLocked(pod, "Normal", "Killing", "Stopping container " + StringAt(container, {"name"}), "kubelet");
           rt.term_sent = true;
           rt.kill_at = now + std::chrono::seconds(IntAt(pv, {"metadata", "deletionGracePeriodSeconds"}, 30));
         } else if (now >= rt.kill_at) {
@@ -1004,17 +1082,26 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
       if (unpullable.contains(image)) {
         ++rt.image_pull_attempts;
         if (rt.image_pull_attempts == 1) {
+          RecordEventLocked(pod, "Normal", "Pulling", "Pulling image \"" + image + "\"", "kubelet");
           rt.waiting_reason = "ErrImagePull";
           rt.waiting_message = "failed to pull and unpack image \"" + image + "\": failed to resolve reference \"" +
                                image + "\": not found";
+          RecordEventLocked(pod, "Warning", "Failed", "Failed to pull image \"" + image + "\": " + rt.waiting_message,
+                            "kubelet");
           rt.next_start = now + options.restart_backoff_initial;
         } else {
           rt.waiting_reason = "ImagePullBackOff";
+          RecordEventLocked(pod, "Normal", "BackOff", "Back-off pulling image \"" + image + "\"", "kubelet");
           rt.waiting_message = "Back-off pulling image \"" + image + "\"";
           rt.next_start = now + options.restart_backoff_max;
         }
       } else {
         StartContainerLocked(rt, pod);
+        if (rt.pid > 0) {
+          RecordEventLocked(pod, "Normal", "Started", "Started container " + StringAt(container, {"name"}), "kubelet");
+        } else if (!rt.waiting_message.empty()) {
+          RecordEventLocked(pod, "Warning", "Failed", rt.waiting_message, "kubelet");
+        }
         hosts_dirty = true;
       }
     }

@@ -155,6 +155,10 @@ struct KubernetesTestApiServer::Impl {
   std::optional<ApiError> AdmitPodLocked(const std::string& ns, boost::json::object& pod);
   void QuotaStatusLocked();
   void SyncNodeLocked();
+  // A v1 Event about `object` (repeats bump count and lastTimestamp, at most once a second).
+  void RecordEventLocked(const boost::json::object& object, const std::string& type, const std::string& reason,
+                         const std::string& message, const std::string& component);
+  std::map<std::string, std::string> event_names;  // uid|reason|message -> Event name
   std::vector<std::string> ValidateLocked(const boost::json::object& obj, bool strict);
 
   // HTTP.

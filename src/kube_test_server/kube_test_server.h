@@ -31,8 +31,14 @@
 // backoffLimitPerIndex, maxFailedIndexes), a Deployment controller (Recreate), a garbage collector
 // (ownerReferences), and a kubelet that RUNS REAL PROCESSES: each pod's first container runs
 // `command + args` under bwrap (read-only host root, /dev, /proc, a private /tmp, the pod's
-// hostname, a generated /etc/hosts, each volumeMount bound at its path). Pods get distinct loopback
-// IPs (127.1.x.y). PVC volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) -> `nfs_root(path)`.
+// hostname, a generated /etc/hosts, each volumeMount bound at its path) in its own PID namespace,
+// so killing the sandbox leaves nothing behind. Pods get distinct loopback IPs (127.1.x.y). PVC
+// volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) -> `nfs_root(path)`; emptyDir, hostPath and
+// configMap volumes work too. ResourceQuota (pods' requests/limits, 403 "exceeded quota") and
+// LimitRange defaults apply to pod creation. Controllers, scheduler and kubelet record v1 Events
+// (Scheduled, FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
+// Limits: only a pod's first container runs; strategic merge patch is a plain merge patch; the
+// Deployment controller owns pods directly (no ReplicaSets); PaddleJobs are stored, not run.
 //
 // Thread safety: every public method may be called from any thread. The destructor kills every
 // child process (whole process groups) and joins every thread.

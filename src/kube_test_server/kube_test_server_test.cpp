@@ -208,6 +208,15 @@ json::value Pod(const std::string& name, const std::string& script, json::object
   return json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", json::object{{"name", name}}}, {"spec", spec}};
 }
 
+// The reasons of the Events about the object named `name`.
+std::set<std::string> EventReasons(KubernetesTestApiServer& server, const std::string& ns, const std::string& name) {
+  std::set<std::string> reasons;
+  for (const auto& e : server.List("events", ns)) {
+    if (S(e, {"involvedObject", "name"}) == name) reasons.insert(S(e, {"reason"}));
+  }
+  return reasons;
+}
+
 class KubeTestServerTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer({}); }
@@ -572,6 +581,8 @@ TEST_F(KubeTestServerTest, UnschedulablePodStaysPendingUntilRoomFrees) {
     return false;
   }));
   EXPECT_EQ(message, "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 Insufficient nvidia.com/gpu.");
+  ASSERT_TRUE(WaitFor([&] { return EventReasons(*server_, "pc-x", "second").contains("FailedScheduling"); }));
+  EXPECT_TRUE(EventReasons(*server_, "pc-x", "big").contains("Scheduled"));
   EXPECT_EQ(Phase("second"), "Pending");
   ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", with_requests("third", {{"cpu", "1"}})).status, 201);
   ASSERT_TRUE(WaitFor([&] { return S(PodObject("third"), {"status", "conditions"}).find("0/1 nodes are available: 1 Insufficient cpu.") != std::string::npos; }));
@@ -650,6 +661,7 @@ TEST_F(KubeTestServerTest, UnpullableImageNeverRuns) {
   EXPECT_NE(S(PodObject("p"), {"status", "containerStatuses"}).find("Back-off pulling image"), std::string::npos);
   EXPECT_EQ(Phase("p"), "Pending");
   EXPECT_EQ(server_->RunningProcesses(), 0u);
+  EXPECT_TRUE(EventReasons(*server_, "pc-x", "p").contains("Failed"));
   auto log = client_->Get("/api/v1/namespaces/pc-x/pods/p/log");
   EXPECT_EQ(log.status, 400);
   EXPECT_NE(S(log.Json(), {"message"}).find("is waiting to start"), std::string::npos);
@@ -678,11 +690,11 @@ TEST_F(KubeTestServerTest, GracefulDeletionSendsTermThenRemovesThePod) {
 }
 
 TEST_F(KubeTestServerTest, DestructorKillsEveryChild) {
-  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("p", "sleep 1000 # marker-7f3a9")).status, 201);
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("p", "sleep 1000 # marker-" + std::to_string(::getpid()))).status, 201);
   ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Running"; }));
-  ASSERT_TRUE(WaitFor([&] { return ProcessWithMarkerAlive("marker-7f3a9"); }));
+  ASSERT_TRUE(WaitFor([&] { return ProcessWithMarkerAlive("marker-" + std::to_string(::getpid())); }));
   server_.reset();
-  EXPECT_FALSE(ProcessWithMarkerAlive("marker-7f3a9"));
+  EXPECT_FALSE(ProcessWithMarkerAlive("marker-" + std::to_string(::getpid())));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -929,6 +941,18 @@ TEST_F(KubeTestServerTest, QuotaAndLimitRangeApplyToPods) {
   EXPECT_EQ(S(refused.Json(), {"message"}),
             "pods \"b\" is forbidden: exceeded quota: paddlecloud-quota, requested: limits.cpu=1500m,requests.cpu=1500m, "
             "used: limits.cpu=1,requests.cpu=1, limited: limits.cpu=2,requests.cpu=2");
+  // A Job whose pods do not fit the quota reports FailedCreate events and creates nothing.
+  json::value job = json::parse(R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"toobig"},
+    "spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"i","command":["true"],
+      "resources":{"requests":{"cpu":"4"},"limits":{"cpu":"4"}}}]}}}})");
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", job).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return EventReasons(*server_, "pc-x", "toobig").contains("FailedCreate"); }));
+  for (const auto& e : server_->List("events", "pc-x")) {
+    if (S(e, {"reason"}) == "FailedCreate") {
+      EXPECT_NE(S(e, {"message"}).find("exceeded quota: paddlecloud-quota"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(server_->List("pods", "pc-x").size(), 1u);
   ASSERT_TRUE(WaitFor([&] {
     auto q = server_->Get("/api/v1/namespaces/pc-x/resourcequotas/paddlecloud-quota");
     return q && S(*q, {"status", "used", "requests.cpu"}) == "1" && S(*q, {"status", "used", "requests.memory"}) == "1Gi";
