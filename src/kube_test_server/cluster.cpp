@@ -285,6 +285,7 @@ void KubernetesTestApiServer::Impl::TickLocked(std::vector<std::function<void()>
   GarbageCollectLocked();
   JobControllerLocked();
   DeploymentControllerLocked();
+  PaddleJobControllerLocked();
   SchedulerLocked();
   KubeletLocked(after_unlock);
   QuotaStatusLocked();
@@ -625,6 +626,124 @@ void KubernetesTestApiServer::Impl::DeploymentControllerLocked() {
     if (!d.contains("status") || d["status"] != json::value(status)) {
       d["status"] = std::move(status);
       WriteLocked(dep_res, std::move(d));
+    }
+  }
+}
+
+// kubeflow.org/v1 PaddleJob, the way Kubeflow's training operator runs one: a pod per replica named
+// <job>-<type>-<index> (type lowercased), labelled training.kubeflow.org/{job-name,replica-type,
+// replica-index}; the job succeeds when every Worker has, fails when a pod fails for good or the
+// containers' restarts exceed runPolicy.backoffLimit; running pods are deleted when it ends.
+void KubernetesTestApiServer::Impl::PaddleJobControllerLocked() {
+  const ResourceInfo& pj_res = *FindResource("kubeflow.org", "v1", "paddlejobs");
+  const ResourceInfo& pod_res = PodsResource();
+  std::vector<json::object> jobs;
+  for (const auto* j : ListLocked(pj_res, "")) jobs.push_back(*j);
+  for (json::object job : jobs) {
+    if (Deleting(job)) continue;
+    std::string ns = NsOf(job), name = NameOf(job), uid = UidOf(job);
+    const json::value* specs = Find(job, {"spec", "paddleReplicaSpecs"});
+    if (specs == nullptr || !specs->is_object()) continue;
+    bool finished = HasTrueCondition(job, "Succeeded") || HasTrueCondition(job, "Failed");
+    std::int64_t backoff_limit = IntAt(job, {"spec", "runPolicy", "backoffLimit"}, -1);
+    json::object replica_statuses;
+    std::int64_t restarts = 0, workers = 0, workers_succeeded = 0, total = 0, running = 0;
+    bool failed_for_good = false;
+    std::string failed_type;
+    std::vector<std::string> active_pods;
+    for (const auto& [type_key, rs] : specs->as_object()) {
+      std::string type(type_key);
+      std::string lower = type;
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::int64_t replicas = IntAt(rs, {"replicas"}, 1);
+      std::string restart_policy = StringAt(rs, {"restartPolicy"}, "Never");
+      if (restart_policy == "ExitCode") restart_policy = "Never";
+      std::int64_t active = 0, succeeded = 0, failed = 0;
+      for (std::int64_t i = 0; i < replicas; ++i) {
+        std::string pod_name = name + "-" + lower + "-" + std::to_string(i);
+        const json::object* pod = Lookup(pod_res, ns, pod_name);
+        ++total;
+        if (pod == nullptr) {
+          if (finished) continue;
+          json::object p;
+          if (const json::value* tmpl = Find(rs, {"template"}); tmpl && tmpl->is_object()) p = tmpl->as_object();
+          p["apiVersion"] = "v1";
+          p["kind"] = "Pod";
+          auto& meta = ObjectAt(p, "metadata");
+          meta["name"] = pod_name;
+          meta["namespace"] = ns;
+          auto& labels = ObjectAt(meta, "labels");
+          labels["training.kubeflow.org/job-name"] = name;
+          labels["training.kubeflow.org/operator-name"] = "paddlejob-controller";
+          labels["training.kubeflow.org/replica-type"] = lower;
+          labels["training.kubeflow.org/replica-index"] = std::to_string(i);
+          meta["ownerReferences"] = json::array{json::object{{"apiVersion", "kubeflow.org/v1"}, {"kind", "PaddleJob"},
+                                                             {"name", name}, {"uid", uid}, {"controller", true},
+                                                             {"blockOwnerDeletion", true}}};
+          ObjectAt(p, "spec")["restartPolicy"] = restart_policy;
+          auto created = CreateLocked(pod_res, ns, std::move(p), false);
+          if (created) {
+            ++active;
+            RecordEventLocked(job, "Normal", "SuccessfulCreatePod", "Created pod: " + pod_name, "paddlejob-controller");
+          } else {
+            RecordEventLocked(job, "Warning", "FailedCreatePod", "Error creating: " + created.error().message,
+                              "paddlejob-controller");
+          }
+          continue;
+        }
+        std::string phase = StringAt(*pod, {"status", "phase"});
+        if (const json::value* cs = Find(*pod, {"status", "containerStatuses"}); cs && cs->is_array()) {
+          for (const auto& s : cs->as_array()) restarts += IntAt(s, {"restartCount"}, 0);
+        }
+        if (phase == "Succeeded") {
+          ++succeeded;
+        } else if (phase == "Failed") {
+          ++failed;
+          failed_for_good = true;
+          failed_type = type;
+        } else {
+          ++active;
+          if (!Deleting(*pod)) active_pods.push_back(pod_name);
+          if (phase == "Running") ++running;
+        }
+      }
+      if (type == "Worker") {
+        workers += replicas;
+        workers_succeeded += succeeded;
+      }
+      replica_statuses[type] = json::object{{"active", active}, {"succeeded", succeeded}, {"failed", failed}};
+    }
+    json::object status = job.contains("status") && job["status"].is_object() ? job["status"].as_object() : json::object();
+    if (!status.contains("startTime")) status["startTime"] = NowRfc3339();
+    SetCondition(status, Condition("Created", true, "PaddleJobCreated", "PaddleJob " + name + " is created."));
+    if (!finished) {
+      std::string fail_message;
+      if (failed_for_good) {
+        fail_message = "PaddleJob " + name + " is failed because a " + failed_type + " replica failed.";
+      } else if (backoff_limit >= 0 && restarts > backoff_limit) {
+        fail_message = "PaddleJob " + name + " has failed because it has reached the specified backoff limit";
+      }
+      if (!fail_message.empty()) {
+        SetCondition(status, Condition("Running", false, "PaddleJobFailed", fail_message));
+        SetCondition(status, Condition("Failed", true, "PaddleJobFailed", fail_message));
+        status["completionTime"] = NowRfc3339();
+        RecordEventLocked(job, "Warning", "PaddleJobFailed", fail_message, "paddlejob-controller");
+        for (const auto& p : active_pods) (void)DeleteLocked(pod_res, ns, p, -1, "Background", {});
+      } else if (workers > 0 && workers_succeeded == workers) {
+        std::string message = "PaddleJob " + name + " is successfully completed.";
+        SetCondition(status, Condition("Running", false, "PaddleJobSucceeded", message));
+        SetCondition(status, Condition("Succeeded", true, "PaddleJobSucceeded", message));
+        status["completionTime"] = NowRfc3339();
+        RecordEventLocked(job, "Normal", "PaddleJobSucceeded", message, "paddlejob-controller");
+        for (const auto& p : active_pods) (void)DeleteLocked(pod_res, ns, p, -1, "Background", {});
+      } else if (running == total && total > 0) {
+        SetCondition(status, Condition("Running", true, "PaddleJobRunning", "PaddleJob " + name + " is running."));
+      }
+    }
+    status["replicaStatuses"] = std::move(replica_statuses);
+    if (!job.contains("status") || job["status"] != json::value(status)) {
+      job["status"] = std::move(status);
+      WriteLocked(pj_res, std::move(job));
     }
   }
 }

@@ -174,6 +174,7 @@ struct KubernetesTestApiServer::Impl {
   void GarbageCollectLocked();
   void JobControllerLocked();
   void DeploymentControllerLocked();
+  void PaddleJobControllerLocked();
   void SchedulerLocked();
   void KubeletLocked(std::vector<std::function<void()>>* after_unlock);
   void StartContainerLocked(PodRuntime& rt, boost::json::object& pod);

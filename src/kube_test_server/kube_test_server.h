@@ -7,8 +7,9 @@
 // server's: reason/code/message/details):
 //  - core v1 namespaces, persistentvolumes, nodes (cluster-scoped; one Node mirrors `allocatable`), pods, services, serviceaccounts,
 //    resourcequotas, limitranges, persistentvolumeclaims, configmaps, secrets, events; apps/v1 deployments (+ /scale as
-//    autoscaling/v1 Scale); batch/v1 jobs; networking.k8s.io/v1 networkpolicies; kubeflow.org/v1
-//    paddlejobs (stored only). `/status` subresources replace only .status.
+//    autoscaling/v1 Scale); batch/v1 jobs; networking.k8s.io/v1 networkpolicies (stored); kubeflow.org/v1
+//    paddlejobs. `/status` subresources replace only .status. Discovery (/api, /apis, /api/v1, ...),
+//    /version, /healthz, /readyz, /livez.
 //  - verbs: create (409 AlreadyExists; 404 when the namespace is missing, 403 when it terminates),
 //    get, list (namespaced and across namespaces; labelSelector `a=b`, `a!=b`, `a in (x,y)`,
 //    `a notin (x)`, `a`, `!a`; fieldSelector metadata.name / metadata.namespace / status.phase;
@@ -38,7 +39,8 @@
 // LimitRange defaults apply to pod creation. Controllers, scheduler and kubelet record v1 Events
 // (Scheduled, FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
 // Limits: only a pod's first container runs; strategic merge patch is a plain merge patch; the
-// Deployment controller owns pods directly (no ReplicaSets); PaddleJobs are stored, not run.
+// Deployment controller owns pods directly (no ReplicaSets). PaddleJobs run as Kubeflow's operator
+// would: pods <job>-<type>-<i> (cluster.cpp, PaddleJobControllerLocked).
 //
 // Thread safety: every public method may be called from any thread. The destructor kills every
 // child process (whole process groups) and joins every thread.

@@ -1023,6 +1023,27 @@ TEST_F(KubeTestServerTest, LogTimestampsAndSinceTime) {
   EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceSeconds=3600").body, "first\nsecond\npartial");
 }
 
+TEST_F(KubeTestServerTest, PaddleJobRunsWorkersAndParameterServers) {
+  json::value job = json::parse(R"({"apiVersion":"kubeflow.org/v1","kind":"PaddleJob","metadata":{"name":"pj"},
+    "spec":{"runPolicy":{"backoffLimit":2},"paddleReplicaSpecs":{
+      "PS":{"replicas":1,"restartPolicy":"OnFailure","template":{"spec":{"containers":[{"name":"paddle","image":"p",
+        "command":["/bin/sh","-c","sleep 60"]}]}}},
+      "Worker":{"replicas":2,"restartPolicy":"OnFailure","template":{"spec":{"containers":[{"name":"paddle","image":"p",
+        "command":["/bin/sh","-c","echo worker $POD_NAME"],
+        "env":[{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}]}]}}}}}})");
+  ASSERT_EQ(client_->Post("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs?fieldValidation=Strict", job).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj"), "Succeeded"); }))
+      << json::serialize(*server_->Get("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj"));
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/pj-worker-1/log").body, "worker pj-worker-1\n");
+  auto pod = server_->Get("/api/v1/namespaces/pc-x/pods/pj-worker-0");
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(S(*pod, {"metadata", "labels", "training.kubeflow.org/replica-type"}), "worker");
+  EXPECT_EQ(S(*pod, {"metadata", "labels", "training.kubeflow.org/replica-index"}), "0");
+  // The parameter server, still running, is stopped once the workers are done.
+  ASSERT_TRUE(WaitFor([&] { return !server_->Get("/api/v1/namespaces/pc-x/pods/pj-ps-0"); }));
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+}
+
 TEST(KubeTestServerPlain, PlainHttpOption) {
   KubernetesTestApiServerOptions options;
   options.tls = false;
