@@ -472,6 +472,22 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
 
     json::object status = job.contains("status") && job["status"].is_object() ? job["status"].as_object() : json::object();
     if (!status.contains("startTime")) status["startTime"] = NowRfc3339();
+    std::int64_t deadline = IntAt(jv, {"spec", "activeDeadlineSeconds"}, -1);
+    if (fail_reason.empty() && !complete && deadline >= 0) {
+      auto started = ParseRfc3339(StringAt(job, {"status", "startTime"}));
+      std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+      if (started && *started + deadline <= now_unix) {
+        fail_reason = "DeadlineExceeded";
+        fail_message = "Job was active longer than specified deadline";
+      }
+    }
+    bool suspended = Find(jv, {"spec", "suspend"}) && Find(jv, {"spec", "suspend"})->is_bool() &&
+                     Find(jv, {"spec", "suspend"})->as_bool();
+    if (suspended && !finished) {
+      for (auto& p : active_pods) (void)DeleteLocked(pod_res, ns, NameOf(p), -1, "Background", {});
+      to_create.clear();
+    }
     if (!finished && !fail_reason.empty()) {
       for (auto& p : active_pods) (void)DeleteLocked(pod_res, ns, NameOf(p), -1, "Background", {});
       SetCondition(status, Condition("FailureTarget", true, fail_reason, fail_message));
@@ -1010,7 +1026,7 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   std::string hostname = StringAt(pv, {"spec", "hostname"}, NameOf(pod)).substr(0, 63);
   set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   set_env("HOSTNAME", hostname);
-  set_env("HOME", "/root");
+  set_env("HOME", "/tmp");  // the sandbox root is read-only; /tmp is the pod's own
   std::string index = StringAt(pv, {"metadata", "annotations", "batch.kubernetes.io/job-completion-index"});
   if (!index.empty()) set_env("JOB_COMPLETION_INDEX", index);
   if (auto e = Find(container, {"env"}); e && e->is_array()) {

@@ -24,13 +24,15 @@
 //    matching the selector is sent as DELETED (ADDED). Bookmarks every `bookmark_interval`.
 //  - every write with `fieldValidation=Strict` runs the `validate` hook on the resulting object;
 //    problems -> 422 Invalid. Object names are checked as RFC 1123 names (422 Invalid).
-//  - pod logs: `.../pods/{name}/log` with follow, tailLines, limitBytes, container, previous
-//    (sinceTime is accepted and ignored); 400 while the container waits to start.
+//  - pod logs: `.../pods/{name}/log` with follow, tailLines, limitBytes, container, previous,
+//    timestamps, sinceTime, sinceSeconds (line times are when the log was seen growing, to ~20 ms);
+//    400 while the container waits to start.
 //
 // The simulated cluster: one node with `allocatable` resources; a scheduler (Unschedulable pods stay
 // Pending with the real message shape), a Job controller (Indexed and NonIndexed, backoffLimit,
-// backoffLimitPerIndex, maxFailedIndexes), a Deployment controller (Recreate), a garbage collector
-// (ownerReferences), and a kubelet that RUNS REAL PROCESSES: each pod's first container runs
+// backoffLimitPerIndex, maxFailedIndexes, activeDeadlineSeconds, suspend, ttlSecondsAfterFinished;
+// a pod deleted before it finished counts as a failure), a Deployment controller (Recreate), a
+// garbage collector (ownerReferences), and a kubelet that RUNS REAL PROCESSES: each pod's first container runs
 // `command + args` under bwrap (read-only host root, /dev, /proc, a private /tmp, the pod's
 // hostname, a generated /etc/hosts, each volumeMount bound at its path) in its own PID namespace,
 // so killing the sandbox leaves nothing behind. Pods get distinct loopback IPs (127.1.x.y). PVC
@@ -82,7 +84,7 @@ struct KubernetesTestApiServerOptions {
   std::chrono::milliseconds restart_backoff_initial{100};
   std::chrono::milliseconds restart_backoff_max{2000};
   std::chrono::milliseconds bookmark_interval{1000};
-  std::size_t history_limit = 100000;  // watch events kept before the oldest are compacted away
+  std::size_t history_limit = 10000;  // watch events kept before the oldest are compacted away
   // The identity named in Forbidden messages.
   std::string user = "system:serviceaccount:paddlecloud:paddlecloud";
 };

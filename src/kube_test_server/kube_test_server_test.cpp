@@ -1044,6 +1044,18 @@ TEST_F(KubeTestServerTest, PaddleJobRunsWorkersAndParameterServers) {
   EXPECT_EQ(server_->RunningProcesses(), 0u);
 }
 
+TEST_F(KubeTestServerTest, JobDeadlineAndSuspend) {
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("dl", 1, "sleep 60", {{"activeDeadlineSeconds", 1}})).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/dl"), "Failed", "DeadlineExceeded"); }));
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 0; }));
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("sus", 2, "sleep 60", {{"suspend", true}})).status, 201);
+  // Once the controller has seen the Job (its status is written), a suspended Job has no pods.
+  ASSERT_TRUE(WaitFor([&] { return !S(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/sus"), {"status", "startTime"}).empty(); }));
+  for (const auto& p : server_->List("pods", "pc-x")) EXPECT_NE(S(p, {"metadata", "labels", "job-name"}), "sus");
+  ASSERT_EQ(client_->Patch("/apis/batch/v1/namespaces/pc-x/jobs/sus", json::object{{"spec", json::object{{"suspend", false}}}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 2; }));
+}
+
 TEST(KubeTestServerPlain, PlainHttpOption) {
   KubernetesTestApiServerOptions options;
   options.tls = false;
