@@ -225,6 +225,34 @@ std::vector<std::string> KubernetesTestApiServer::Impl::ValidateLocked(const jso
       }
     }
   }
+  // Bounds that keep the simulated controllers' loops small (the real limits are larger).
+  auto bounded = [&](std::initializer_list<std::string_view> path, const std::string& field, std::int64_t max) {
+    const json::value* f = Find(v, path);
+    if (f == nullptr) return;
+    if (!f->is_int64() && !f->is_uint64()) {
+      problems.push_back(field + ": Invalid value: must be an integer");
+    } else if (IntAt(v, path, -1) < 0 || IntAt(v, path, -1) > max) {
+      problems.push_back(field + ": Invalid value: " + json::serialize(*f) + ": must be between 0 and " + std::to_string(max));
+    }
+  };
+  if (kind == "Job") {
+    bounded({"spec", "completions"}, "spec.completions", 10000);
+    bounded({"spec", "parallelism"}, "spec.parallelism", 10000);
+    bounded({"spec", "backoffLimit"}, "spec.backoffLimit", 2147483647);
+  }
+  if (kind == "Deployment") bounded({"spec", "replicas"}, "spec.replicas", 10000);
+  if (kind == "PaddleJob") {
+    if (const json::value* specs = Find(v, {"spec", "paddleReplicaSpecs"}); specs && specs->is_object()) {
+      for (const auto& [type, rs] : specs->as_object()) {
+        json::value wrapped{{"r", rs}};
+        const json::value* r = Find(wrapped, {"r", "replicas"});
+        if (r != nullptr && (!(r->is_int64() || r->is_uint64()) || IntAt(wrapped, {"r", "replicas"}, -1) < 0 ||
+                             IntAt(wrapped, {"r", "replicas"}, -1) > 10000)) {
+          problems.push_back("spec.paddleReplicaSpecs." + std::string(type) + ".replicas: Invalid value: must be between 0 and 10000");
+        }
+      }
+    }
+  }
   if (kind == "Deployment") {
     const json::value* selector = Find(v, {"spec", "selector"});
     const json::value* labels = Find(v, {"spec", "template", "metadata", "labels"});

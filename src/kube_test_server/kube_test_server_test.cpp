@@ -360,6 +360,21 @@ TEST_F(KubeTestServerTest, HostileInput) {
   wrong_kind.as_object()["kind"] = "Secret";
   EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps", wrong_kind).status, 400);
   EXPECT_EQ(client_->Delete("/api/v1/namespaces/pc-x/configmaps/zz?gracePeriodSeconds=abc").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?watch=1&labelSelector=a%20in%20(").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?watch=1&timeoutSeconds=soon").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?fieldSelector=spec.secret%3Dx").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?limit=x").status, 400);
+  EXPECT_EQ(client_->Call("PATCH", "/api/v1/namespaces/pc-x/configmaps/zz", "[1]", "application/merge-patch+json").status, 400);
+  auto huge = client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", json::parse(R"({"apiVersion":"batch/v1","kind":"Job",
+    "metadata":{"name":"huge"},"spec":{"completions":1000000000,"parallelism":-1,"template":{"spec":{"restartPolicy":"Never",
+    "containers":[{"name":"c","image":"i"}]}}}})"));
+  EXPECT_EQ(huge.status, 422);
+  EXPECT_NE(S(huge.Json(), {"message"}).find("spec.completions"), std::string::npos);
+  EXPECT_NE(S(huge.Json(), {"message"}).find("spec.parallelism"), std::string::npos);
+  json::value no_containers = Pod("empty", "true");
+  no_containers.as_object()["spec"].as_object()["containers"] = json::array{};
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", no_containers).status, 422);
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", json::object{{"metadata", "x"}}).status, 422);
 }
 
 TEST_F(KubeTestServerTest, StrictValidationRunsTheHook) {
