@@ -1408,6 +1408,7 @@ std::optional<ApiError> KubernetesTestApiServer::Impl::AdmitPodLocked(const std:
       }
     }
   }
+  if (!options.enforce_resource_quota) return std::nullopt;
   const ResourceInfo& pod_res = PodsResource();
   std::string name = StringAt(pod, {"metadata", "name"});
   auto wanted = PodUsage(pod);

@@ -37,8 +37,9 @@
 // hostname, a generated /etc/hosts, each volumeMount bound at its path) in its own PID namespace,
 // so killing the sandbox leaves nothing behind. Pods get distinct loopback IPs (127.1.x.y). PVC
 // volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) -> `nfs_root(path)`; emptyDir, hostPath and
-// configMap volumes work too. ResourceQuota (pods' requests/limits, 403 "exceeded quota") and
-// LimitRange defaults apply to pod creation. Controllers, scheduler and kubelet record v1 Events
+// configMap volumes work too. LimitRange defaults apply to pod creation, and ResourceQuota too (403
+// "exceeded quota") with `enforce_resource_quota`; quotas' status.used is kept either way. Pods run
+// as the server's own user (securityContext is not applied). Controllers, scheduler and kubelet record v1 Events
 // (Scheduled, FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
 // Limits: only a pod's first container runs; strategic merge patch is a plain merge patch; the
 // Deployment controller owns pods directly (no ReplicaSets). PaddleJobs run as Kubeflow's operator
@@ -87,6 +88,10 @@ struct KubernetesTestApiServerOptions {
   std::size_t history_limit = 10000;  // watch events kept before the oldest are compacted away
   // The identity named in Forbidden messages.
   std::string user = "system:serviceaccount:paddlecloud:paddlecloud";
+  // Refuse pods over a namespace's ResourceQuota (403 "exceeded quota", as a real API server does;
+  // Job and Deployment controllers then record FailedCreate events). Off by default so tests can
+  // create pods that only the scheduler refuses. LimitRange defaults apply either way.
+  bool enforce_resource_quota = false;
 };
 
 // One API request as received (recorded before authentication, so unauthenticated ones count too).

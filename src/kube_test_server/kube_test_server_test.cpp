@@ -938,6 +938,9 @@ TEST_F(KubeTestServerTest, DiscoveryAndHealth) {
 }
 
 TEST_F(KubeTestServerTest, QuotaAndLimitRangeApplyToPods) {
+  KubernetesTestApiServerOptions options;
+  options.enforce_resource_quota = true;
+  StartServer(options);
   json::value lr = json::parse(R"({"apiVersion":"v1","kind":"LimitRange","metadata":{"name":"paddlecloud-defaults"},
     "spec":{"limits":[{"type":"Container","default":{"cpu":"1","memory":"1Gi"},"defaultRequest":{"cpu":"1","memory":"1Gi"}}]}})");
   json::value quota = json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"paddlecloud-quota"},
@@ -971,6 +974,21 @@ TEST_F(KubeTestServerTest, QuotaAndLimitRangeApplyToPods) {
   ASSERT_TRUE(WaitFor([&] {
     auto q = server_->Get("/api/v1/namespaces/pc-x/resourcequotas/paddlecloud-quota");
     return q && S(*q, {"status", "used", "requests.cpu"}) == "1" && S(*q, {"status", "used", "requests.memory"}) == "1Gi";
+  }));
+}
+
+TEST_F(KubeTestServerTest, QuotaIsNotEnforcedByDefault) {
+  json::value quota = json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"q"},
+    "spec":{"hard":{"requests.cpu":"1"}}})");
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/resourcequotas", quota).status, 201);
+  json::value big = Pod("big", "true");
+  big.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["resources"] =
+      json::object{{"requests", json::object{{"cpu", "1000"}}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", big).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return S(PodObject("big"), {"status", "conditions"}).find("Insufficient cpu") != std::string::npos; }));
+  ASSERT_TRUE(WaitFor([&] {
+    auto q = server_->Get("/api/v1/namespaces/pc-x/resourcequotas/q");
+    return q && S(*q, {"status", "used", "requests.cpu"}) == "1000";
   }));
 }
 
