@@ -839,10 +839,9 @@ void KubernetesTestApiServer::Impl::RecordEventLocked(const json::object& object
       return;
     }
   }
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string suffix;
-  for (int i = 0; i < 16; ++i) suffix += kHex[static_cast<std::size_t>(std::rand()) % 16];
-  std::string name = NameOf(object) + "." + suffix;
+  std::string suffix = NewUid();
+  std::erase(suffix, '-');
+  std::string name = NameOf(object) + "." + suffix.substr(0, 16);
   json::object event{
       {"apiVersion", "v1"},
       {"kind", "Event"},

@@ -5,17 +5,19 @@
 // What it serves (JSON only, HTTPS by default with a certificate from a throwaway test CA, every
 // request needing `Authorization: Bearer <token>`; errors are `kind: Status` objects like the real
 // server's: reason/code/message/details):
-//  - core v1 namespaces, persistentvolumes, nodes (cluster-scoped; one Node mirrors `allocatable`), pods, services, serviceaccounts,
-//    resourcequotas, limitranges, persistentvolumeclaims, configmaps, secrets, events; apps/v1 deployments (+ /scale as
-//    autoscaling/v1 Scale); batch/v1 jobs; networking.k8s.io/v1 networkpolicies (stored); kubeflow.org/v1
-//    paddlejobs. `/status` subresources replace only .status. Discovery (/api, /apis, /api/v1, ...),
-//    /version, /healthz, /readyz, /livez.
+//  - core v1 namespaces, persistentvolumes, nodes (cluster-scoped; one Node mirrors `allocatable`),
+//    pods, services, serviceaccounts, resourcequotas, limitranges, persistentvolumeclaims,
+//    configmaps, secrets, events; apps/v1 deployments (+ /scale as autoscaling/v1 Scale); batch/v1
+//    jobs; networking.k8s.io/v1 networkpolicies (stored); kubeflow.org/v1 paddlejobs. `/status`
+//    subresources replace only .status. Discovery (/api, /apis, /api/v1, ...), /version, /healthz,
+//    /readyz, /livez.
 //  - verbs: create (409 AlreadyExists; 404 when the namespace is missing, 403 when it terminates),
 //    get, list (namespaced and across namespaces; labelSelector `a=b`, `a!=b`, `a in (x,y)`,
-//    `a notin (x)`, `a`, `!a`; fieldSelector metadata.name / metadata.namespace / status.phase;
-//    limit + continue), watch, replace (409 Conflict on a stale metadata.resourceVersion), patch
-//    (merge, strategic-merge treated as merge, apply-patch+yaml as create-or-merge with JSON bodies),
-//    delete (gracePeriodSeconds, propagationPolicy Background/Foreground/Orphan; namespaces cascade),
+//    `a notin (x)`, `a`, `!a`; fieldSelector metadata.name / metadata.namespace / status.phase /
+//    spec.nodeName; limit + continue), watch, replace (409 Conflict on a stale
+//    metadata.resourceVersion), patch (merge, strategic-merge treated as merge, apply-patch+yaml as
+//    create-or-merge with JSON bodies and a fieldManager), delete (gracePeriodSeconds,
+//    propagationPolicy Background/Foreground/Orphan, preconditions; namespaces cascade),
 //    deletecollection.
 //  - watch: `?watch=1&resourceVersion=N&allowWatchBookmarks=true&timeoutSeconds=S`: newline-delimited
 //    JSON events, chunked. No resourceVersion (or "0"): synthetic ADDED events for the current state
@@ -23,27 +25,28 @@
 //    event carrying a 410 Expired Status, as the real server does. An object that stops (starts)
 //    matching the selector is sent as DELETED (ADDED). Bookmarks every `bookmark_interval`.
 //  - every write with `fieldValidation=Strict` runs the `validate` hook on the resulting object;
-//    problems -> 422 Invalid. Object names are checked as RFC 1123 names (422 Invalid).
+//    problems -> 422 Invalid. Names are checked as RFC 1123 names, Job/Deployment/PaddleJob sizes
+//    bounded (422 Invalid) whatever the query says.
 //  - pod logs: `.../pods/{name}/log` with follow, tailLines, limitBytes, container, previous,
 //    timestamps, sinceTime, sinceSeconds (line times are when the log was seen growing, to ~20 ms);
 //    400 while the container waits to start.
 //
 // The simulated cluster: one node with `allocatable` resources; a scheduler (Unschedulable pods stay
-// Pending with the real message shape), a Job controller (Indexed and NonIndexed, backoffLimit,
+// Pending with the real message shape); a Job controller (Indexed and NonIndexed, backoffLimit,
 // backoffLimitPerIndex, maxFailedIndexes, activeDeadlineSeconds, suspend, ttlSecondsAfterFinished;
-// a pod deleted before it finished counts as a failure), a Deployment controller (Recreate), a
-// garbage collector (ownerReferences), and a kubelet that RUNS REAL PROCESSES: each pod's first container runs
-// `command + args` under bwrap (read-only host root, /dev, /proc, a private /tmp, the pod's
-// hostname, a generated /etc/hosts, each volumeMount bound at its path) in its own PID namespace,
-// so killing the sandbox leaves nothing behind. Pods get distinct loopback IPs (127.1.x.y). PVC
-// volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) -> `nfs_root(path)`; emptyDir, hostPath and
-// configMap volumes work too. LimitRange defaults apply to pod creation, and ResourceQuota too (403
-// "exceeded quota") with `enforce_resource_quota`; quotas' status.used is kept either way. Pods run
-// as the server's own user (securityContext is not applied). Controllers, scheduler and kubelet record v1 Events
-// (Scheduled, FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
-// Limits: only a pod's first container runs; strategic merge patch is a plain merge patch; the
-// Deployment controller owns pods directly (no ReplicaSets). PaddleJobs run as Kubeflow's operator
-// would: pods <job>-<type>-<i> (cluster.cpp, PaddleJobControllerLocked).
+// a pod deleted before it finished counts as a failure); a Deployment controller (Recreate; it owns
+// pods directly, no ReplicaSets); a PaddleJob controller (pods <job>-<type>-<i> as Kubeflow's
+// operator names them); a garbage collector (ownerReferences); and a kubelet that RUNS REAL
+// PROCESSES: each pod's first container runs `command + args` under bwrap (read-only host root,
+// /dev, /proc, a private /tmp, the pod's hostname, a generated /etc/hosts, each volumeMount bound at
+// its path) in its own PID namespace, so killing the sandbox leaves nothing behind. Pods get
+// distinct loopback IPs (127.1.x.y). PVC volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) ->
+// `nfs_root(path)`; emptyDir, hostPath and configMap volumes work too. LimitRange defaults apply to
+// pod creation, ResourceQuota too (403 "exceeded quota") with `enforce_resource_quota`; quotas'
+// status.used is kept either way. Controllers, scheduler and kubelet record v1 Events (Scheduled,
+// FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
+// Limits: only a pod's first container runs; pods run as the server's own user (securityContext is
+// not applied); strategic merge patch is a plain merge patch; quantities are parsed, not validated.
 //
 // Thread safety: every public method may be called from any thread. The destructor kills every
 // child process (whole process groups) and joins every thread.
