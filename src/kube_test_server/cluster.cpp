@@ -647,9 +647,10 @@ void KubernetesTestApiServer::Impl::DeploymentControllerLocked() {
 }
 
 // kubeflow.org/v1 PaddleJob, the way Kubeflow's training operator runs one: a pod per replica named
-// <job>-<type>-<index> (type lowercased), labelled training.kubeflow.org/{job-name,replica-type,
-// replica-index}; the job succeeds when every Worker has, fails when a pod fails for good or the
-// containers' restarts exceed runPolicy.backoffLimit; running pods are deleted when it ends.
+// <job>-<type>-<index> (type lowercased) with a headless Service of the same name, labelled
+// training.kubeflow.org/{job-name,replica-type,replica-index}; the job succeeds when every Worker
+// has, fails when a pod fails for good or the containers' restarts exceed runPolicy.backoffLimit;
+// runPolicy.cleanPodPolicy says which pods are deleted when it ends.
 void KubernetesTestApiServer::Impl::PaddleJobControllerLocked() {
   const ResourceInfo& pj_res = *FindResource("kubeflow.org", "v1", "paddlejobs");
   const ResourceInfo& pod_res = PodsResource();
@@ -662,6 +663,8 @@ void KubernetesTestApiServer::Impl::PaddleJobControllerLocked() {
     if (specs == nullptr || !specs->is_object()) continue;
     bool finished = HasTrueCondition(job, "Succeeded") || HasTrueCondition(job, "Failed");
     std::int64_t backoff_limit = IntAt(job, {"spec", "runPolicy", "backoffLimit"}, -1);
+    // runPolicy.cleanPodPolicy: which pods go when the job ends (Running by default, None, All).
+    std::string clean_policy = StringAt(job, {"spec", "runPolicy", "cleanPodPolicy"}, "Running");
     json::object replica_statuses;
     std::int64_t restarts = 0, workers = 0, workers_succeeded = 0, total = 0, running = 0;
     bool failed_for_good = false;
@@ -679,6 +682,40 @@ void KubernetesTestApiServer::Impl::PaddleJobControllerLocked() {
         std::string pod_name = name + "-" + lower + "-" + std::to_string(i);
         const json::object* pod = Lookup(pod_res, ns, pod_name);
         ++total;
+        // The operator's headless Service per pod, named as the pod: <pod>.<ns>.svc resolves to it.
+        const ResourceInfo& svc_res = *FindResource("", "v1", "services");
+        if (!finished && Lookup(svc_res, ns, pod_name) == nullptr) {
+          json::array ports;
+          if (const json::value* cports = Find(rs, {"template", "spec", "containers"}); cports && cports->is_array()) {
+            for (const auto& container : cports->as_array()) {
+              if (const json::value* ps = Find(container, {"ports"}); ps && ps->is_array()) {
+                for (const auto& port : ps->as_array()) {
+                  std::int64_t number = IntAt(port, {"containerPort"}, 0);
+                  if (number > 0) {
+                    ports.push_back(json::object{{"name", StringAt(port, {"name"}, "port-" + std::to_string(number))},
+                                                 {"port", number}, {"targetPort", number}});
+                  }
+                }
+              }
+            }
+          }
+          json::object svc{
+              {"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", json::object{{"name", pod_name},
+                                        {"namespace", ns},
+                                        {"labels", json::object{{"training.kubeflow.org/job-name", name}}},
+                                        {"ownerReferences", json::array{json::object{
+                                                                {"apiVersion", "kubeflow.org/v1"}, {"kind", "PaddleJob"},
+                                                                {"name", name}, {"uid", uid}, {"controller", true},
+                                                                {"blockOwnerDeletion", true}}}}}},
+              {"spec", json::object{{"clusterIP", "None"},
+                                    {"selector", json::object{{"training.kubeflow.org/job-name", name},
+                                                              {"training.kubeflow.org/replica-type", lower},
+                                                              {"training.kubeflow.org/replica-index", std::to_string(i)}}},
+                                    {"ports", std::move(ports)}}}};
+          (void)CreateLocked(svc_res, ns, std::move(svc), false);
+        }
         if (pod == nullptr) {
           if (finished) continue;
           json::object p;
@@ -713,13 +750,15 @@ void KubernetesTestApiServer::Impl::PaddleJobControllerLocked() {
         }
         if (phase == "Succeeded") {
           ++succeeded;
+          if (clean_policy == "All") active_pods.push_back(pod_name);
         } else if (phase == "Failed") {
           ++failed;
           failed_for_good = true;
           failed_type = type;
+          if (clean_policy == "All") active_pods.push_back(pod_name);
         } else {
           ++active;
-          if (!Deleting(*pod)) active_pods.push_back(pod_name);
+          if (!Deleting(*pod) && clean_policy != "None") active_pods.push_back(pod_name);
           if (phase == "Running") ++running;
         }
       }
@@ -891,7 +930,8 @@ void KubernetesTestApiServer::Impl::WriteHostsLocked() {
     for (const auto* p : running) {
       if (NsOf(*p) != ns || !MatchesLabelSelectorObject(sel, *p)) continue;
       const auto& rt = pods.at(Key(pod_res, ns, NameOf(*p)));
-      content += rt.ip + "\t" + NameOf(*s) + "." + ns + ".svc " + NameOf(*s) + "." + ns + ".svc.cluster.local\n";
+      content += rt.ip + "\t" + NameOf(*s) + "." + ns + ".svc " + NameOf(*s) + "." + ns + ".svc.cluster.local " +
+                 NameOf(*s) + "." + ns + " " + NameOf(*s) + "\n";
       break;
     }
   }

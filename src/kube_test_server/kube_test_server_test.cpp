@@ -1062,7 +1062,7 @@ TEST_F(KubeTestServerTest, PaddleJobRunsWorkersAndParameterServers) {
       "PS":{"replicas":1,"restartPolicy":"OnFailure","template":{"spec":{"containers":[{"name":"paddle","image":"p",
         "command":["/bin/sh","-c","sleep 60"]}]}}},
       "Worker":{"replicas":2,"restartPolicy":"OnFailure","template":{"spec":{"containers":[{"name":"paddle","image":"p",
-        "command":["/bin/sh","-c","echo worker $POD_NAME"],
+        "command":["/bin/sh","-c","for i in $(seq 100); do getent hosts pj-ps-0.pc-x.svc >/dev/null && break; sleep 0.05; done; getent hosts pj-ps-0.pc-x.svc >/dev/null && echo worker $POD_NAME"],
         "env":[{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}]}]}}}}}})");
   ASSERT_EQ(client_->Post("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs?fieldValidation=Strict", job).status, 201);
   ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj"), "Succeeded"); }))
@@ -1072,9 +1072,14 @@ TEST_F(KubeTestServerTest, PaddleJobRunsWorkersAndParameterServers) {
   ASSERT_TRUE(pod);
   EXPECT_EQ(S(*pod, {"metadata", "labels", "training.kubeflow.org/replica-type"}), "worker");
   EXPECT_EQ(S(*pod, {"metadata", "labels", "training.kubeflow.org/replica-index"}), "0");
-  // The parameter server, still running, is stopped once the workers are done.
+  EXPECT_TRUE(server_->Get("/api/v1/namespaces/pc-x/services/pj-worker-0"));
+  EXPECT_TRUE(server_->Get("/api/v1/namespaces/pc-x/services/pj-ps-0"));
+  // The parameter server, still running, is stopped once the workers are done (cleanPodPolicy Running).
   ASSERT_TRUE(WaitFor([&] { return !server_->Get("/api/v1/namespaces/pc-x/pods/pj-ps-0"); }));
   EXPECT_EQ(server_->RunningProcesses(), 0u);
+  // Deleting the PaddleJob takes its pods and Services along.
+  ASSERT_EQ(client_->Delete("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj").status, 200);
+  ASSERT_TRUE(WaitFor([&] { return server_->List("pods", "pc-x").empty() && server_->List("services", "pc-x").empty(); }));
 }
 
 TEST_F(KubeTestServerTest, JobDeadlineAndSuspend) {
