@@ -224,15 +224,24 @@ bool HttpProbe(const std::string& host, int port, const std::string& path, int t
   return ok;
 }
 
-// SIGTERM goes to the container's processes (bwrap's children), not to bwrap, which would take
-// its child down at once; the whole group when the children cannot be read.
-void TerminateContainer(pid_t bwrap_pid) {
-  std::ifstream in("/proc/" + std::to_string(bwrap_pid) + "/task/" + std::to_string(bwrap_pid) + "/children");
-  bool sent = false;
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
   pid_t child;
-  while (in >> child) {
-    ::kill(child, SIGTERM);
-    sent = true;
+  while (in >> child) out.push_back(child);
+  return out;
+}
+
+// The sandbox is bwrap -> bwrap's reaper (pid 1 of the pod's PID namespace) -> the container's
+// command. SIGTERM goes to the command: bwrap and its reaper would not pass it on. Killing bwrap
+// (SIGKILL to its group) ends the whole PID namespace, daemons included.
+void TerminateContainer(pid_t bwrap_pid) {
+  bool sent = false;
+  for (pid_t reaper : ChildrenOf(bwrap_pid)) {
+    for (pid_t command : ChildrenOf(reaper)) {
+      ::kill(command, SIGTERM);
+      sent = true;
+    }
   }
   if (!sent) ::kill(-bwrap_pid, SIGTERM);
 }
@@ -276,8 +285,10 @@ void KubernetesTestApiServer::Impl::TickLocked(std::vector<std::function<void()>
   GarbageCollectLocked();
   JobControllerLocked();
   DeploymentControllerLocked();
+  PaddleJobControllerLocked();
   SchedulerLocked();
   KubeletLocked(after_unlock);
+  QuotaStatusLocked();
 }
 
 void KubernetesTestApiServer::Impl::GarbageCollectLocked() {
@@ -380,11 +391,18 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
     std::int64_t per_index = IntAt(jv, {"spec", "backoffLimitPerIndex"}, -1);
     std::int64_t max_failed_indexes = IntAt(jv, {"spec", "maxFailedIndexes"}, -1);
     bool finished = HasTrueCondition(job, "Complete") || HasTrueCondition(job, "Failed");
+    const bool was_finished = finished;
 
-    std::map<std::int64_t, int> failures, active_by_index, present_by_index;
+    std::map<std::int64_t, int> failures, active_by_index, present_by_index, failed_present;
     std::set<std::int64_t> succeeded_indexes;
     std::int64_t succeeded = 0, failed = 0, active = 0, ready = 0, terminating = 0;
     std::vector<json::object> active_pods;
+    if (auto lost = job_lost.find(uid); lost != job_lost.end()) {
+      for (const auto& [index, n] : lost->second) {
+        failures[index] += n;
+        failed += n;
+      }
+    }
     for (const auto* p : ListLocked(pod_res, ns)) {
       if (!OwnedBy(*p, uid)) continue;
       json::value pv(*p);
@@ -403,6 +421,7 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
       } else if (phase == "Failed") {
         ++failed;
         failures[index]++;
+        failed_present[index]++;
       } else if (Deleting(*p)) {
         ++terminating;
       } else {
@@ -424,7 +443,7 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
         } else if (per_index >= 0 && failures[i] > per_index) {
           failed_indexes.insert(i);
           ++done;
-        } else if (active_by_index[i] == 0 && present_by_index[i] - failures[i] == 0) {
+        } else if (active_by_index[i] == 0 && present_by_index[i] - failed_present[i] == 0) {
           to_create.push_back(i);
         }
       }
@@ -453,16 +472,50 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
 
     json::object status = job.contains("status") && job["status"].is_object() ? job["status"].as_object() : json::object();
     if (!status.contains("startTime")) status["startTime"] = NowRfc3339();
+    std::int64_t deadline = IntAt(jv, {"spec", "activeDeadlineSeconds"}, -1);
+    if (fail_reason.empty() && !complete && deadline >= 0) {
+      auto started = ParseRfc3339(StringAt(job, {"status", "startTime"}));
+      std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+      if (started && *started + deadline <= now_unix) {
+        fail_reason = "DeadlineExceeded";
+        fail_message = "Job was active longer than specified deadline";
+      }
+    }
+    bool suspended = Find(jv, {"spec", "suspend"}) && Find(jv, {"spec", "suspend"})->is_bool() &&
+                     Find(jv, {"spec", "suspend"})->as_bool();
+    if (suspended && !finished) {
+      for (auto& p : active_pods) (void)DeleteLocked(pod_res, ns, NameOf(p), -1, "Background", {});
+      to_create.clear();
+    }
     if (!finished && !fail_reason.empty()) {
       for (auto& p : active_pods) (void)DeleteLocked(pod_res, ns, NameOf(p), -1, "Background", {});
       SetCondition(status, Condition("FailureTarget", true, fail_reason, fail_message));
       SetCondition(status, Condition("Failed", true, fail_reason, fail_message));
+      RecordEventLocked(job, "Warning", fail_reason, fail_message, "job-controller");
       finished = true;
     } else if (!finished && complete) {
       SetCondition(status, Condition("SuccessCriteriaMet", true, "CompletionsReached", "Reached expected number of succeeded pods"));
       SetCondition(status, Condition("Complete", true, "CompletionsReached", "Reached expected number of succeeded pods"));
       status["completionTime"] = NowRfc3339();
+      RecordEventLocked(job, "Normal", "Completed", "Job completed", "job-controller");
       finished = true;
+    }
+    if (was_finished) {
+      std::int64_t ttl = IntAt(jv, {"spec", "ttlSecondsAfterFinished"}, -1);
+      std::string finished_at = StringAt(status, {"completionTime"});
+      if (const json::value* conds = Find(status, {"conditions"}); finished_at.empty() && conds && conds->is_array()) {
+        for (const auto& cond : conds->as_array()) {
+          if (StringAt(cond, {"type"}) == "Failed") finished_at = StringAt(cond, {"lastTransitionTime"});
+        }
+      }
+      auto at = ParseRfc3339(finished_at);
+      std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+      if (ttl >= 0 && at && *at + ttl <= now_unix) {
+        (void)DeleteLocked(job_res, ns, name, -1, "Background", {});
+        continue;
+      }
     }
     if (!finished) {
       std::int64_t room = parallelism - active;
@@ -487,7 +540,12 @@ void KubernetesTestApiServer::Impl::JobControllerLocked() {
                                                            {"uid", uid}, {"controller", true},
                                                            {"blockOwnerDeletion", true}}};
         auto created = CreateLocked(pod_res, ns, std::move(pod), false);
-        if (created) ++active;
+        if (created) {
+          ++active;
+          RecordEventLocked(job, "Normal", "SuccessfulCreate", "Created pod: " + NameOf(*created), "job-controller");
+        } else {
+          RecordEventLocked(job, "Warning", "FailedCreate", "Error creating: " + created.error().message, "job-controller");
+        }
       }
     }
     status["active"] = finished ? 0 : active;
@@ -552,7 +610,13 @@ void KubernetesTestApiServer::Impl::DeploymentControllerLocked() {
         meta["ownerReferences"] = json::array{json::object{{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
                                                            {"name", name}, {"uid", uid}, {"controller", true},
                                                            {"blockOwnerDeletion", true}}};
-        if (CreateLocked(pod_res, ns, std::move(pod), false)) ++total;
+        auto created = CreateLocked(pod_res, ns, std::move(pod), false);
+        if (created) {
+          ++total;
+        } else {
+          RecordEventLocked(d, "Warning", "FailedCreate", "Error creating: " + created.error().message,
+                            "replicaset-controller");
+        }
       }
     } else if (static_cast<std::int64_t>(current.size()) > replicas) {
       std::sort(current.begin(), current.end(), [&](const json::object& a, const json::object& b) {
@@ -578,6 +642,163 @@ void KubernetesTestApiServer::Impl::DeploymentControllerLocked() {
     if (!d.contains("status") || d["status"] != json::value(status)) {
       d["status"] = std::move(status);
       WriteLocked(dep_res, std::move(d));
+    }
+  }
+}
+
+// kubeflow.org/v1 PaddleJob, the way Kubeflow's training operator runs one: a pod per replica named
+// <job>-<type>-<index> (type lowercased) with a headless Service of the same name, labelled
+// training.kubeflow.org/{job-name,replica-type,replica-index}; the job succeeds when every Worker
+// has, fails when a pod fails for good or the containers' restarts exceed runPolicy.backoffLimit;
+// runPolicy.cleanPodPolicy says which pods are deleted when it ends.
+void KubernetesTestApiServer::Impl::PaddleJobControllerLocked() {
+  const ResourceInfo& pj_res = *FindResource("kubeflow.org", "v1", "paddlejobs");
+  const ResourceInfo& pod_res = PodsResource();
+  std::vector<json::object> jobs;
+  for (const auto* j : ListLocked(pj_res, "")) jobs.push_back(*j);
+  for (json::object job : jobs) {
+    if (Deleting(job)) continue;
+    std::string ns = NsOf(job), name = NameOf(job), uid = UidOf(job);
+    const json::value* specs = Find(job, {"spec", "paddleReplicaSpecs"});
+    if (specs == nullptr || !specs->is_object()) continue;
+    bool finished = HasTrueCondition(job, "Succeeded") || HasTrueCondition(job, "Failed");
+    std::int64_t backoff_limit = IntAt(job, {"spec", "runPolicy", "backoffLimit"}, -1);
+    // runPolicy.cleanPodPolicy: which pods go when the job ends (Running by default, None, All).
+    std::string clean_policy = StringAt(job, {"spec", "runPolicy", "cleanPodPolicy"}, "Running");
+    json::object replica_statuses;
+    std::int64_t restarts = 0, workers = 0, workers_succeeded = 0, total = 0, running = 0;
+    bool failed_for_good = false;
+    std::string failed_type;
+    std::vector<std::string> active_pods;
+    for (const auto& [type_key, rs] : specs->as_object()) {
+      std::string type(type_key);
+      std::string lower = type;
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::int64_t replicas = IntAt(rs, {"replicas"}, 1);
+      std::string restart_policy = StringAt(rs, {"restartPolicy"}, "Never");
+      if (restart_policy == "ExitCode") restart_policy = "Never";
+      std::int64_t active = 0, succeeded = 0, failed = 0;
+      for (std::int64_t i = 0; i < replicas; ++i) {
+        std::string pod_name = name + "-" + lower + "-" + std::to_string(i);
+        const json::object* pod = Lookup(pod_res, ns, pod_name);
+        ++total;
+        // The operator's headless Service per pod, named as the pod: <pod>.<ns>.svc resolves to it.
+        const ResourceInfo& svc_res = *FindResource("", "v1", "services");
+        if (!finished && Lookup(svc_res, ns, pod_name) == nullptr) {
+          json::array ports;
+          if (const json::value* cports = Find(rs, {"template", "spec", "containers"}); cports && cports->is_array()) {
+            for (const auto& container : cports->as_array()) {
+              if (const json::value* ps = Find(container, {"ports"}); ps && ps->is_array()) {
+                for (const auto& port : ps->as_array()) {
+                  std::int64_t number = IntAt(port, {"containerPort"}, 0);
+                  if (number > 0) {
+                    ports.push_back(json::object{{"name", StringAt(port, {"name"}, "port-" + std::to_string(number))},
+                                                 {"port", number}, {"targetPort", number}});
+                  }
+                }
+              }
+            }
+          }
+          json::object svc{
+              {"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", json::object{{"name", pod_name},
+                                        {"namespace", ns},
+                                        {"labels", json::object{{"training.kubeflow.org/job-name", name}}},
+                                        {"ownerReferences", json::array{json::object{
+                                                                {"apiVersion", "kubeflow.org/v1"}, {"kind", "PaddleJob"},
+                                                                {"name", name}, {"uid", uid}, {"controller", true},
+                                                                {"blockOwnerDeletion", true}}}}}},
+              {"spec", json::object{{"clusterIP", "None"},
+                                    {"selector", json::object{{"training.kubeflow.org/job-name", name},
+                                                              {"training.kubeflow.org/replica-type", lower},
+                                                              {"training.kubeflow.org/replica-index", std::to_string(i)}}},
+                                    {"ports", std::move(ports)}}}};
+          (void)CreateLocked(svc_res, ns, std::move(svc), false);
+        }
+        if (pod == nullptr) {
+          if (finished) continue;
+          json::object p;
+          if (const json::value* tmpl = Find(rs, {"template"}); tmpl && tmpl->is_object()) p = tmpl->as_object();
+          p["apiVersion"] = "v1";
+          p["kind"] = "Pod";
+          auto& meta = ObjectAt(p, "metadata");
+          meta["name"] = pod_name;
+          meta["namespace"] = ns;
+          auto& labels = ObjectAt(meta, "labels");
+          labels["training.kubeflow.org/job-name"] = name;
+          labels["training.kubeflow.org/operator-name"] = "paddlejob-controller";
+          labels["training.kubeflow.org/replica-type"] = lower;
+          labels["training.kubeflow.org/replica-index"] = std::to_string(i);
+          meta["ownerReferences"] = json::array{json::object{{"apiVersion", "kubeflow.org/v1"}, {"kind", "PaddleJob"},
+                                                             {"name", name}, {"uid", uid}, {"controller", true},
+                                                             {"blockOwnerDeletion", true}}};
+          ObjectAt(p, "spec")["restartPolicy"] = restart_policy;
+          auto created = CreateLocked(pod_res, ns, std::move(p), false);
+          if (created) {
+            ++active;
+            RecordEventLocked(job, "Normal", "SuccessfulCreatePod", "Created pod: " + pod_name, "paddlejob-controller");
+          } else {
+            RecordEventLocked(job, "Warning", "FailedCreatePod", "Error creating: " + created.error().message,
+                              "paddlejob-controller");
+          }
+          continue;
+        }
+        std::string phase = StringAt(*pod, {"status", "phase"});
+        if (const json::value* cs = Find(*pod, {"status", "containerStatuses"}); cs && cs->is_array()) {
+          for (const auto& s : cs->as_array()) restarts += IntAt(s, {"restartCount"}, 0);
+        }
+        if (phase == "Succeeded") {
+          ++succeeded;
+          if (clean_policy == "All") active_pods.push_back(pod_name);
+        } else if (phase == "Failed") {
+          ++failed;
+          failed_for_good = true;
+          failed_type = type;
+          if (clean_policy == "All") active_pods.push_back(pod_name);
+        } else {
+          ++active;
+          if (!Deleting(*pod) && clean_policy != "None") active_pods.push_back(pod_name);
+          if (phase == "Running") ++running;
+        }
+      }
+      if (type == "Worker") {
+        workers += replicas;
+        workers_succeeded += succeeded;
+      }
+      replica_statuses[type] = json::object{{"active", active}, {"succeeded", succeeded}, {"failed", failed}};
+    }
+    json::object status = job.contains("status") && job["status"].is_object() ? job["status"].as_object() : json::object();
+    if (!status.contains("startTime")) status["startTime"] = NowRfc3339();
+    SetCondition(status, Condition("Created", true, "PaddleJobCreated", "PaddleJob " + name + " is created."));
+    if (!finished) {
+      std::string fail_message;
+      if (failed_for_good) {
+        fail_message = "PaddleJob " + name + " is failed because a " + failed_type + " replica failed.";
+      } else if (backoff_limit >= 0 && restarts > backoff_limit) {
+        fail_message = "PaddleJob " + name + " has failed because it has reached the specified backoff limit";
+      }
+      if (!fail_message.empty()) {
+        SetCondition(status, Condition("Running", false, "PaddleJobFailed", fail_message));
+        SetCondition(status, Condition("Failed", true, "PaddleJobFailed", fail_message));
+        status["completionTime"] = NowRfc3339();
+        RecordEventLocked(job, "Warning", "PaddleJobFailed", fail_message, "paddlejob-controller");
+        for (const auto& p : active_pods) (void)DeleteLocked(pod_res, ns, p, -1, "Background", {});
+      } else if (workers > 0 && workers_succeeded == workers) {
+        std::string message = "PaddleJob " + name + " is successfully completed.";
+        SetCondition(status, Condition("Running", false, "PaddleJobSucceeded", message));
+        SetCondition(status, Condition("Succeeded", true, "PaddleJobSucceeded", message));
+        status["completionTime"] = NowRfc3339();
+        RecordEventLocked(job, "Normal", "PaddleJobSucceeded", message, "paddlejob-controller");
+        for (const auto& p : active_pods) (void)DeleteLocked(pod_res, ns, p, -1, "Background", {});
+      } else if (running == total && total > 0) {
+        SetCondition(status, Condition("Running", true, "PaddleJobRunning", "PaddleJob " + name + " is running."));
+      }
+    }
+    status["replicaStatuses"] = std::move(replica_statuses);
+    if (!job.contains("status") || job["status"] != json::value(status)) {
+      job["status"] = std::move(status);
+      WriteLocked(pj_res, std::move(job));
     }
   }
 }
@@ -619,8 +840,67 @@ void KubernetesTestApiServer::Impl::SchedulerLocked() {
       message += ".";
       SetCondition(status, Condition("PodScheduled", false, "Unschedulable", message));
     }
-    WriteLocked(pod_res, std::move(pod));
+    std::string before = StringAt(pod, {"metadata", "resourceVersion"});
+    json::object written = WriteLocked(pod_res, std::move(pod));
+    if (StringAt(written, {"metadata", "resourceVersion"}) != before) {
+      if (missing.empty()) {
+        RecordEventLocked(written, "Normal", "Scheduled",
+                          "Successfully assigned " + NsOf(written) + "/" + NameOf(written) + " to " + options.node_name,
+                          "default-scheduler");
+      } else {
+        const json::value* conds = Find(written, {"status", "conditions"});
+        std::string message;
+        if (conds && conds->is_array()) {
+          for (const auto& cond : conds->as_array()) {
+            if (StringAt(cond, {"type"}) == "PodScheduled") message = StringAt(cond, {"message"});
+          }
+        }
+        RecordEventLocked(written, "Warning", "FailedScheduling", message, "default-scheduler");
+      }
+    }
   }
+}
+
+void KubernetesTestApiServer::Impl::RecordEventLocked(const json::object& object, const std::string& type,
+                                                      const std::string& reason, const std::string& message,
+                                                      const std::string& component) {
+  const ResourceInfo& event_res = *FindResource("", "v1", "events");
+  std::string ns = NsOf(object).empty() ? "default" : NsOf(object);
+  std::string key = UidOf(object) + "|" + reason + "|" + message;
+  std::string now = NowRfc3339();
+  if (auto it = event_names.find(key); it != event_names.end()) {
+    if (const json::object* existing = Lookup(event_res, ns, it->second)) {
+      if (StringAt(*existing, {"lastTimestamp"}) == now) return;
+      json::object updated = *existing;
+      updated["count"] = IntAt(*existing, {"count"}, 1) + 1;
+      updated["lastTimestamp"] = now;
+      WriteLocked(event_res, std::move(updated));
+      return;
+    }
+  }
+  std::string suffix = NewUid();
+  std::erase(suffix, '-');
+  std::string name = NameOf(object) + "." + suffix.substr(0, 16);
+  json::object event{
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", json::object{{"name", name}, {"namespace", ns}}},
+      {"involvedObject", json::object{{"kind", StringAt(object, {"kind"})},
+                                      {"apiVersion", StringAt(object, {"apiVersion"})},
+                                      {"namespace", NsOf(object)},
+                                      {"name", NameOf(object)},
+                                      {"uid", UidOf(object)},
+                                      {"resourceVersion", StringAt(object, {"metadata", "resourceVersion"})}}},
+      {"type", type},
+      {"reason", reason},
+      {"message", message},
+      {"source", json::object{{"component", component}, {"host", options.node_name}}},
+      {"reportingComponent", component},
+      {"reportingInstance", options.node_name},
+      {"firstTimestamp", now},
+      {"lastTimestamp", now},
+      {"count", 1}};
+  if (CreateLocked(event_res, ns, std::move(event), false)) event_names[key] = name;
 }
 
 void KubernetesTestApiServer::Impl::WriteHostsLocked() {
@@ -650,7 +930,8 @@ void KubernetesTestApiServer::Impl::WriteHostsLocked() {
     for (const auto* p : running) {
       if (NsOf(*p) != ns || !MatchesLabelSelectorObject(sel, *p)) continue;
       const auto& rt = pods.at(Key(pod_res, ns, NameOf(*p)));
-      content += rt.ip + "\t" + NameOf(*s) + "." + ns + ".svc " + NameOf(*s) + "." + ns + ".svc.cluster.local\n";
+      content += rt.ip + "\t" + NameOf(*s) + "." + ns + ".svc " + NameOf(*s) + "." + ns + ".svc.cluster.local " +
+                 NameOf(*s) + "." + ns + " " + NameOf(*s) + "\n";
       break;
     }
   }
@@ -675,7 +956,11 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   std::error_code ec;
   std::filesystem::create_directories(rt.dir, ec);
   rt.log_file = rt.dir + "/" + container_name + ".log";
-  if (rt.started_once) std::filesystem::rename(rt.log_file, rt.log_file + ".previous", ec);
+  if (rt.started_once) {
+    std::filesystem::rename(rt.log_file, rt.log_file + ".previous", ec);
+    rt.previous_log_marks = std::move(rt.log_marks);
+  }
+  rt.log_marks.clear();
 
   auto fail_setup = [&](const std::string& reason, const std::string& message) {
     rt.waiting_reason = reason;
@@ -780,7 +1065,7 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   std::string hostname = StringAt(pv, {"spec", "hostname"}, NameOf(pod)).substr(0, 63);
   set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   set_env("HOSTNAME", hostname);
-  set_env("HOME", "/root");
+  set_env("HOME", "/tmp");  // the sandbox root is read-only; /tmp is the pod's own
   std::string index = StringAt(pv, {"metadata", "annotations", "batch.kubernetes.io/job-completion-index"});
   if (!index.empty()) set_env("JOB_COMPLETION_INDEX", index);
   if (auto e = Find(container, {"env"}); e && e->is_array()) {
@@ -808,7 +1093,7 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   if (command.empty()) command = {"/bin/false"};
 
   WriteHostsLocked();
-  std::vector<std::string> argv = {"bwrap", "--die-with-parent", "--unshare-uts", "--hostname", hostname};
+  std::vector<std::string> argv = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts", "--hostname", hostname};
   for (const auto& entry : std::filesystem::directory_iterator("/", ec)) {
     std::string name = entry.path().filename().string();
     if (name == "proc" || name == "dev" || name == "tmp") continue;
@@ -914,6 +1199,8 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
     std::string restart_policy = StringAt(pv, {"spec", "restartPolicy"}, "Always");
     bool deleting = Deleting(pod);
 
+    // Note when the log grew (line timestamps), before reaping so the last lines get a time.
+    if (rt.pid > 0) MarkLog(rt);
     // Reap.
     if (rt.pid > 0) {
       int wstatus = 0;
@@ -934,6 +1221,10 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
           rt.backoff = rt.backoff.count() == 0 ? options.restart_backoff_initial
                                                : std::min(rt.backoff * 2, options.restart_backoff_max);
           rt.next_start = now + rt.backoff;
+          RecordEventLocked(pod, "Warning", "BackOff",
+                            "Back-off restarting failed container " + StringAt(container, {"name"}) + " in pod " +
+                                name + "_" + ns + "(" + rt.uid + ")",
+                            "kubelet");
           rt.waiting_reason = "CrashLoopBackOff";
           rt.waiting_message = "back-off " + std::to_string(rt.backoff.count()) + "ms restarting failed container=" +
                                StringAt(container, {"name"}) + " pod=" + name + "_" + ns + "(" + rt.uid + ")";
@@ -948,6 +1239,7 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
       if (rt.pid > 0) {
         if (!rt.term_sent) {
           TerminateContainer(rt.pid);
+          RecordEventLocked(pod, "Normal", "Killing", "Stopping container " + StringAt(container, {"name"}), "kubelet");
           rt.term_sent = true;
           rt.kill_at = now + std::chrono::seconds(IntAt(pv, {"metadata", "deletionGracePeriodSeconds"}, 30));
         } else if (now >= rt.kill_at) {
@@ -964,17 +1256,26 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
       if (unpullable.contains(image)) {
         ++rt.image_pull_attempts;
         if (rt.image_pull_attempts == 1) {
+          RecordEventLocked(pod, "Normal", "Pulling", "Pulling image \"" + image + "\"", "kubelet");
           rt.waiting_reason = "ErrImagePull";
           rt.waiting_message = "failed to pull and unpack image \"" + image + "\": failed to resolve reference \"" +
                                image + "\": not found";
+          RecordEventLocked(pod, "Warning", "Failed", "Failed to pull image \"" + image + "\": " + rt.waiting_message,
+                            "kubelet");
           rt.next_start = now + options.restart_backoff_initial;
         } else {
           rt.waiting_reason = "ImagePullBackOff";
+          RecordEventLocked(pod, "Normal", "BackOff", "Back-off pulling image \"" + image + "\"", "kubelet");
           rt.waiting_message = "Back-off pulling image \"" + image + "\"";
           rt.next_start = now + options.restart_backoff_max;
         }
       } else {
         StartContainerLocked(rt, pod);
+        if (rt.pid > 0) {
+          RecordEventLocked(pod, "Normal", "Started", "Started container " + StringAt(container, {"name"}), "kubelet");
+        } else if (!rt.waiting_message.empty()) {
+          RecordEventLocked(pod, "Warning", "Failed", rt.waiting_message, "kubelet");
+        }
         hosts_dirty = true;
       }
     }
@@ -1068,6 +1369,157 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
     }
   }
   if (hosts_dirty) WriteHostsLocked();
+}
+
+namespace {
+
+bool IsMilliKey(const std::string& key) { return key == "cpu" || key.ends_with(".cpu"); }
+bool IsMemoryKey(const std::string& key) { return key == "memory" || key.ends_with(".memory"); }
+
+// What a pod counts against a quota, per quota key (cpu in milli-units).
+std::map<std::string, std::int64_t> PodUsage(const json::object& pod) {
+  std::map<std::string, std::int64_t> use{{"pods", 1}};
+  const json::value* containers = Find(pod, {"spec", "containers"});
+  if (containers == nullptr || !containers->is_array()) return use;
+  for (const auto& c : containers->as_array()) {
+    for (const char* kind : {"requests", "limits"}) {
+      const json::value* m = Find(c, {"resources", kind});
+      if (m == nullptr || !m->is_object()) continue;
+      for (const auto& [k, v] : m->as_object()) {
+        std::string key(k);
+        auto amount = IsMilliKey(key) ? QuantityMilli(v) : QuantityUnits(v);
+        if (!amount) continue;
+        use[std::string(kind) + "." + key] += *amount;
+        if (std::string(kind) == "requests" && (key == "cpu" || key == "memory")) use[key] += *amount;
+      }
+    }
+  }
+  return use;
+}
+
+std::string FormatQuantity(const std::string& key, std::int64_t v) {
+  if (IsMilliKey(key)) return v % 1000 == 0 ? std::to_string(v / 1000) : std::to_string(v) + "m";
+  if (IsMemoryKey(key) && v != 0) {
+    if (v % (1LL << 30) == 0) return std::to_string(v >> 30) + "Gi";
+    if (v % (1LL << 20) == 0) return std::to_string(v >> 20) + "Mi";
+    if (v % (1LL << 10) == 0) return std::to_string(v >> 10) + "Ki";
+  }
+  return std::to_string(v);
+}
+
+std::optional<std::int64_t> ParseHard(const std::string& key, const json::value& v) {
+  return IsMilliKey(key) ? QuantityMilli(v) : QuantityUnits(v);
+}
+
+}  // namespace
+
+std::optional<ApiError> KubernetesTestApiServer::Impl::AdmitPodLocked(const std::string& ns, json::object& pod) {
+  // LimitRange defaults, then requests default to limits (as the API server's defaulting does).
+  json::value* containers = pod.contains("spec") && pod["spec"].is_object() ? pod["spec"].as_object().if_contains("containers") : nullptr;
+  if (containers != nullptr && containers->is_array()) {
+    for (auto& cv : containers->as_array()) {
+      if (!cv.is_object()) continue;
+      auto& resources = ObjectAt(cv.as_object(), "resources");
+      if (auto limits = resources.if_contains("limits"); limits && limits->is_object()) {
+        auto& requests = ObjectAt(resources, "requests");
+        for (const auto& [k, v] : limits->as_object()) {
+          if (!requests.contains(k)) requests[k] = v;
+        }
+      }
+      for (const auto* lr : ListLocked(*FindResource("", "v1", "limitranges"), ns)) {
+        const json::value* limits = Find(*lr, {"spec", "limits"});
+        if (limits == nullptr || !limits->is_array()) continue;
+        for (const auto& item : limits->as_array()) {
+          if (StringAt(item, {"type"}) != "Container") continue;
+          for (auto [from, to] : {std::pair{"default", "limits"}, std::pair{"defaultRequest", "requests"}}) {
+            const json::value* defaults = Find(item, {from});
+            if (defaults == nullptr || !defaults->is_object()) continue;
+            auto& target = ObjectAt(resources, to);
+            for (const auto& [k, v] : defaults->as_object()) {
+              if (!target.contains(k)) target[k] = v;
+            }
+          }
+        }
+      }
+      if (resources.contains("requests") && resources["requests"].as_object().empty()) resources.erase("requests");
+      if (resources.contains("limits") && resources["limits"].is_object() && resources["limits"].as_object().empty()) {
+        resources.erase("limits");
+      }
+    }
+  }
+  if (!options.enforce_resource_quota) return std::nullopt;
+  const ResourceInfo& pod_res = PodsResource();
+  std::string name = StringAt(pod, {"metadata", "name"});
+  auto wanted = PodUsage(pod);
+  for (const auto* q : ListLocked(*FindResource("", "v1", "resourcequotas"), ns)) {
+    const json::value* hard = Find(*q, {"spec", "hard"});
+    if (hard == nullptr || !hard->is_object()) continue;
+    std::string quota = StringAt(*q, {"metadata", "name"});
+    std::map<std::string, std::int64_t> used;
+    for (const auto* p : ListLocked(pod_res, ns)) {
+      std::string phase = StringAt(*p, {"status", "phase"});
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      for (const auto& [k, v] : PodUsage(*p)) used[k] += v;
+    }
+    std::string requested, used_text, limited;
+    std::map<std::string, json::value> sorted_hard;
+    for (const auto& kv : hard->as_object()) sorted_hard.emplace(std::string(kv.key()), kv.value());
+    for (const auto& [k, v] : sorted_hard) {
+      std::string key(k);
+      auto limit = ParseHard(key, v);
+      if (!limit) continue;
+      bool compute = key.starts_with("requests.") || key.starts_with("limits.") || key == "cpu" || key == "memory";
+      if (compute && (key.ends_with("cpu") || key.ends_with("memory")) && !wanted.contains(key)) {
+        return ApiError{403, "Forbidden",
+                        "pods \"" + name + "\" is forbidden: failed quota: " + quota + ": must specify " + key,
+                        json::object{{"name", name}, {"kind", "pods"}}};
+      }
+      std::int64_t want = wanted.contains(key) ? wanted[key] : 0;
+      if (want > 0 && used[key] + want > *limit) {
+        auto add = [](std::string& s, const std::string& text) { s += (s.empty() ? "" : ",") + text; };
+        add(requested, key + "=" + FormatQuantity(key, want));
+        add(used_text, key + "=" + FormatQuantity(key, used[key]));
+        add(limited, key + "=" + FormatQuantity(key, *limit));
+      }
+    }
+    if (!requested.empty()) {
+      return ApiError{403, "Forbidden",
+                      "pods \"" + name + "\" is forbidden: exceeded quota: " + quota + ", requested: " + requested +
+                          ", used: " + used_text + ", limited: " + limited,
+                      json::object{{"name", name}, {"kind", "pods"}}};
+    }
+  }
+  return std::nullopt;
+}
+
+void KubernetesTestApiServer::Impl::QuotaStatusLocked() {
+  const ResourceInfo& quota_res = *FindResource("", "v1", "resourcequotas");
+  std::vector<json::object> quotas;
+  for (const auto* q : ListLocked(quota_res, "")) quotas.push_back(*q);
+  for (json::object q : quotas) {
+    const json::value* hard = Find(q, {"spec", "hard"});
+    if (hard == nullptr || !hard->is_object()) continue;
+    std::map<std::string, std::int64_t> used;
+    for (const auto* p : ListLocked(PodsResource(), StringAt(q, {"metadata", "namespace"}))) {
+      std::string phase = StringAt(*p, {"status", "phase"});
+      if (phase == "Succeeded" || phase == "Failed") continue;
+      for (const auto& [k, v] : PodUsage(*p)) used[k] += v;
+    }
+    json::object used_out;
+    for (const auto& [k, v] : hard->as_object()) used_out[k] = FormatQuantity(std::string(k), used[std::string(k)]);
+    json::object status{{"hard", *hard}, {"used", std::move(used_out)}};
+    if (!q.contains("status") || q["status"] != json::value(status)) {
+      q["status"] = std::move(status);
+      WriteLocked(quota_res, std::move(q));
+    }
+  }
+}
+
+void MarkLog(PodRuntime& rt) {
+  if (rt.log_file.empty()) return;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(rt.log_file, ec);
+  if (!ec && (rt.log_marks.empty() || size > rt.log_marks.back().first)) rt.log_marks.emplace_back(size, NowRfc3339Nano());
 }
 
 void KubernetesTestApiServer::Impl::KillAllChildren() {

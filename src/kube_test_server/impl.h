@@ -87,7 +87,12 @@ struct PodRuntime {
   std::chrono::steady_clock::time_point instance{};  // identifies one run (for probes and log follows)
   std::string waiting_reason, waiting_message;
   std::string log_file;
+  // (log size, RFC 3339 time with nanoseconds) when the kubelet saw the log grow: line timestamps.
+  std::vector<std::pair<std::uint64_t, std::string>> log_marks, previous_log_marks;
 };
+
+// Records the log's current size with the time now when it grew (mu held).
+void MarkLog(PodRuntime& rt);
 
 struct KubernetesTestApiServer::Impl {
   KubernetesTestApiServerOptions options;
@@ -126,6 +131,8 @@ struct KubernetesTestApiServer::Impl {
   std::uint32_t next_ip = 0;
   std::map<std::string, std::int64_t> created_seq;  // uid -> resourceVersion at creation (orders pods)
   std::string hosts_content;
+  // Job uid -> completion index -> pods removed before they finished (count as failures).
+  std::map<std::string, std::map<std::int64_t, int>> job_lost;
 
   // Store (mu held).
   static std::string Key(const ResourceInfo& r, const std::string& ns, const std::string& name);
@@ -144,6 +151,14 @@ struct KubernetesTestApiServer::Impl {
                                               int grace, const std::string& policy,
                                               const boost::json::object& preconditions);
   void RemoveLocked(const ResourceInfo& r, const std::string& ns, const std::string& name);
+  // LimitRange defaults and ResourceQuota admission for a new pod (403 when over a quota).
+  std::optional<ApiError> AdmitPodLocked(const std::string& ns, boost::json::object& pod);
+  void QuotaStatusLocked();
+  void SyncNodeLocked();
+  // A v1 Event about `object` (repeats bump count and lastTimestamp, at most once a second).
+  void RecordEventLocked(const boost::json::object& object, const std::string& type, const std::string& reason,
+                         const std::string& message, const std::string& component);
+  std::map<std::string, std::string> event_names;  // uid|reason|message -> Event name
   std::vector<std::string> ValidateLocked(const boost::json::object& obj, bool strict);
 
   // HTTP.
@@ -159,6 +174,7 @@ struct KubernetesTestApiServer::Impl {
   void GarbageCollectLocked();
   void JobControllerLocked();
   void DeploymentControllerLocked();
+  void PaddleJobControllerLocked();
   void SchedulerLocked();
   void KubeletLocked(std::vector<std::function<void()>>* after_unlock);
   void StartContainerLocked(PodRuntime& rt, boost::json::object& pod);

@@ -36,6 +36,7 @@ const std::vector<ResourceInfo>& Resources() {
       {"", "v1", "limitranges", "LimitRange", true, false},
       {"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, true},
       {"", "v1", "persistentvolumes", "PersistentVolume", false, true},
+      {"", "v1", "nodes", "Node", false, true},
       {"", "v1", "events", "Event", true, false},
       {"", "v1", "configmaps", "ConfigMap", true, false},
       {"", "v1", "secrets", "Secret", true, false},
@@ -224,6 +225,34 @@ std::vector<std::string> KubernetesTestApiServer::Impl::ValidateLocked(const jso
       }
     }
   }
+  // Bounds that keep the simulated controllers' loops small (the real limits are larger).
+  auto bounded = [&](std::initializer_list<std::string_view> path, const std::string& field, std::int64_t max) {
+    const json::value* f = Find(v, path);
+    if (f == nullptr) return;
+    if (!f->is_int64() && !f->is_uint64()) {
+      problems.push_back(field + ": Invalid value: must be an integer");
+    } else if (IntAt(v, path, -1) < 0 || IntAt(v, path, -1) > max) {
+      problems.push_back(field + ": Invalid value: " + json::serialize(*f) + ": must be between 0 and " + std::to_string(max));
+    }
+  };
+  if (kind == "Job") {
+    bounded({"spec", "completions"}, "spec.completions", 10000);
+    bounded({"spec", "parallelism"}, "spec.parallelism", 10000);
+    bounded({"spec", "backoffLimit"}, "spec.backoffLimit", 2147483647);
+  }
+  if (kind == "Deployment") bounded({"spec", "replicas"}, "spec.replicas", 10000);
+  if (kind == "PaddleJob") {
+    if (const json::value* specs = Find(v, {"spec", "paddleReplicaSpecs"}); specs && specs->is_object()) {
+      for (const auto& [type, rs] : specs->as_object()) {
+        json::value wrapped{{"r", rs}};
+        const json::value* r = Find(wrapped, {"r", "replicas"});
+        if (r != nullptr && (!(r->is_int64() || r->is_uint64()) || IntAt(wrapped, {"r", "replicas"}, -1) < 0 ||
+                             IntAt(wrapped, {"r", "replicas"}, -1) > 10000)) {
+          problems.push_back("spec.paddleReplicaSpecs." + std::string(type) + ".replicas: Invalid value: must be between 0 and 10000");
+        }
+      }
+    }
+  }
   if (kind == "Deployment") {
     const json::value* selector = Find(v, {"spec", "selector"});
     const json::value* labels = Find(v, {"spec", "template", "metadata", "labels"});
@@ -367,6 +396,9 @@ ApiResult<json::object> KubernetesTestApiServer::Impl::CreateLocked(const Resour
   ApplyDefaults(r, obj, &service_ips);
   auto problems = ValidateLocked(obj, strict);
   if (!problems.empty()) return std::unexpected(InvalidError(r, name, problems));
+  if (r.plural == "pods") {
+    if (auto denied = AdmitPodLocked(ns, obj)) return std::unexpected(std::move(*denied));
+  }
   ObjectAt(obj, "metadata")["resourceVersion"] = NextRv(rv);
   created_seq[std::string(obj["metadata"].as_object()["uid"].as_string())] = rv;
   objects[Key(r, ns, name)] = obj;
@@ -459,6 +491,22 @@ void KubernetesTestApiServer::Impl::RemoveLocked(const ResourceInfo& r, const st
   json::object last = std::move(it->second);
   objects.erase(it);
   created_seq.erase(StringAt(last, {"metadata", "uid"}));
+  if (r.plural == "jobs") job_lost.erase(StringAt(last, {"metadata", "uid"}));
+  if (r.plural == "pods") {
+    std::string phase = StringAt(last, {"status", "phase"});
+    const json::value* refs = Find(last, {"metadata", "ownerReferences"});
+    if (phase != "Succeeded" && phase != "Failed" && refs != nullptr && refs->is_array()) {
+      for (const auto& ref : refs->as_array()) {
+        if (StringAt(ref, {"kind"}) != "Job") continue;
+        std::int64_t index = -1;
+        try {
+          index = std::stoll(StringAt(last, {"metadata", "annotations", "batch.kubernetes.io/job-completion-index"}, "-1"));
+        } catch (...) {
+        }
+        job_lost[StringAt(ref, {"uid"})][index]++;
+      }
+    }
+  }
   ObjectAt(last, "metadata")["resourceVersion"] = NextRv(rv);
   Emit(r, "DELETED", last, nullptr);
 }
@@ -636,6 +684,63 @@ ApiResult<ApiPath> ParseApiPath(std::string_view path) {
   return out;
 }
 
+// The discovery documents (/api, /apis, /api/v1, /apis/GROUP/VERSION) for clients that look first.
+std::optional<json::value> Discovery(const std::string& method, const std::string& path) {
+  if (method != "GET") return std::nullopt;
+  auto parts = SplitPath(path);
+  if (parts.size() == 1 && parts[0] == "api") {
+    return json::object{{"kind", "APIVersions"}, {"versions", json::array{"v1"}},
+                        {"serverAddressByClientCIDRs", json::array{}}};
+  }
+  if (parts.size() == 1 && parts[0] == "apis") {
+    std::map<std::string, std::string> groups;
+    for (const auto& r : Resources()) {
+      if (!r.group.empty()) groups[r.group] = r.version;
+    }
+    json::array list;
+    for (const auto& [g, v] : groups) {
+      json::object gv{{"groupVersion", g + "/" + v}, {"version", v}};
+      list.push_back(json::object{{"name", g}, {"versions", json::array{gv}}, {"preferredVersion", gv}});
+    }
+    return json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(list)}};
+  }
+  std::string group, version;
+  if (parts.size() == 2 && parts[0] == "api") {
+    version = parts[1];
+  } else if (parts.size() == 3 && parts[0] == "apis") {
+    group = parts[1];
+    version = parts[2];
+  } else {
+    return std::nullopt;
+  }
+  json::array resources;
+  for (const auto& r : Resources()) {
+    if (r.group != group || r.version != version) continue;
+    std::string singular = r.kind;
+    for (auto& ch : singular) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    resources.push_back(json::object{
+        {"name", r.plural}, {"singularName", singular}, {"namespaced", r.namespaced}, {"kind", r.kind},
+        {"verbs", json::array{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}}});
+    if (r.has_status) {
+      resources.push_back(json::object{{"name", r.plural + "/status"}, {"singularName", ""}, {"namespaced", r.namespaced},
+                                       {"kind", r.kind}, {"verbs", json::array{"get", "patch", "update"}}});
+    }
+    if (r.plural == "deployments") {
+      resources.push_back(json::object{{"name", "deployments/scale"}, {"singularName", ""}, {"namespaced", true},
+                                       {"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"},
+                                       {"verbs", json::array{"get", "patch", "update"}}});
+    }
+    if (r.plural == "pods") {
+      resources.push_back(json::object{{"name", "pods/log"}, {"singularName", ""}, {"namespaced", true},
+                                       {"kind", "Pod"}, {"verbs", json::array{"get"}}});
+    }
+  }
+  if (resources.empty()) return std::nullopt;
+  return json::object{{"kind", "APIResourceList"}, {"apiVersion", "v1"},
+                      {"groupVersion", group.empty() ? version : group + "/" + version},
+                      {"resources", std::move(resources)}};
+}
+
 http::Response JsonResponse(int status, const json::value& body) {
   http::Response r;
   r.status = status;
@@ -710,6 +815,8 @@ asio::awaitable<http::Response> KubernetesTestApiServer::Impl::Handle(http::Requ
     co_return JsonResponse(200, json::object{{"major", "1"}, {"minor", "30"}, {"gitVersion", "v1.30.0-paddlecloud-test"},
                                              {"platform", "linux/amd64"}});
   }
+  if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/livez") co_return http::Response::Text(200, "ok");
+  if (auto discovery = Discovery(req.method, req.path)) co_return JsonResponse(200, *discovery);
   auto parsed = ParseApiPath(req.path);
   if (!parsed) co_return ErrorResponse(parsed.error());
   ApiPath p = *parsed;
@@ -1006,18 +1113,57 @@ http::Response KubernetesTestApiServer::Impl::HandleWatch(http::Request& req, co
   return response;
 }
 
+namespace {
+
+// The time a log byte offset was first seen written (the kubelet samples the log's size each tick).
+std::string TimeOfOffset(const std::vector<std::pair<std::uint64_t, std::string>>& marks, std::uint64_t end) {
+  for (const auto& [size, time] : marks) {
+    if (size >= end) return time;
+  }
+  return NowRfc3339Nano();
+}
+
+// Splits `text` (starting at file offset `base`) into lines, drops those before `since`, prefixes
+// timestamps when asked. A final line without '\n' is kept whole only when `final`; otherwise it
+// is left in `rest` for the next read.
+std::string FormatLog(const std::string& text, std::uint64_t base,
+                      const std::vector<std::pair<std::uint64_t, std::string>>& marks, const std::string& since,
+                      bool timestamps, bool final, std::string* rest) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string::npos && !final) {
+      if (rest) *rest = text.substr(pos);
+      return out;
+    }
+    std::size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    std::string time = TimeOfOffset(marks, base + end);
+    if (since.empty() || time >= since) {
+      if (timestamps) out += time + " ";
+      out.append(text, pos, end - pos);
+    }
+    pos = end;
+  }
+  if (rest) rest->clear();
+  return out;
+}
+
+}  // namespace
+
 http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, const std::string& ns,
                                                         const std::string& name) {
   const ResourceInfo& pr = PodsResource();
   std::string key = Key(pr, ns, name);
   std::string log_file;
   std::chrono::steady_clock::time_point instance;
+  std::vector<std::pair<std::uint64_t, std::string>> marks;
+  bool previous = QueryTrue(req, "previous");
   {
     std::lock_guard<std::mutex> lock(mu);
     const json::object* pod = Lookup(pr, ns, name);
     if (pod == nullptr) return ErrorResponse(NotFoundError(pr, name));
-    json::value pv(*pod);
-    const json::value* containers = Find(pv, {"spec", "containers"});
+    const json::value* containers = Find(*pod, {"spec", "containers"});
     std::vector<std::string> names;
     if (containers && containers->is_array()) {
       for (const auto& c : containers->as_array()) names.push_back(StringAt(c, {"name"}));
@@ -1031,23 +1177,26 @@ http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, cons
                                             ", choose one of: [" + list + "]"));
       }
       container = names[0];
-    } else if (std::find(names.begin(), names.end(), container) == names.end() || container != names[0]) {
+    } else if (names.empty() || container != names[0]) {
       return ErrorResponse(Error(400, "container " + container + " is not valid for pod " + name));
     }
     auto rt = pods.find(key);
     if (rt == pods.end() || !rt->second.started_once) {
       std::string why = "ContainerCreating";
-      if (rt != pods.end() && !rt->second.waiting_reason.empty() &&
+      if (rt != pods.end() &&
           (rt->second.waiting_reason == "ErrImagePull" || rt->second.waiting_reason == "ImagePullBackOff")) {
         why = "trying and failing to pull image";
       }
       return ErrorResponse(Error(400, "container \"" + container + "\" in pod \"" + name +
                                           "\" is waiting to start: " + why));
     }
+    if (rt->second.pid > 0) MarkLog(rt->second);
     log_file = rt->second.log_file;
-    instance = rt->second.started_steady;
-    if (QueryTrue(req, "previous")) {
+    instance = rt->second.instance;
+    marks = rt->second.log_marks;
+    if (previous) {
       log_file += ".previous";
+      marks = rt->second.previous_log_marks;
       if (!std::filesystem::exists(log_file)) {
         return ErrorResponse(Error(400, "previous terminated container \"" + container + "\" in pod \"" + name +
                                             "\" not found"));
@@ -1056,34 +1205,51 @@ http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, cons
   }
   std::int64_t tail = -1;
   std::int64_t limit_bytes = -1;
+  std::string since = QueryOr(req, "sinceTime");
+  bool timestamps = QueryTrue(req, "timestamps");
   try {
     if (auto t = req.Query("tailLines")) tail = std::stoll(std::string(*t));
     if (auto l = req.Query("limitBytes")) limit_bytes = std::stoll(std::string(*l));
+    if (auto s = req.Query("sinceSeconds")) {
+      std::int64_t seconds = std::stoll(std::string(*s));
+      since = Rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count() - seconds);
+    }
   } catch (...) {
-    return ErrorResponse(Error(400, "tailLines and limitBytes must be integers"));
+    return ErrorResponse(Error(400, "tailLines, limitBytes and sinceSeconds must be integers"));
+  }
+  if (!since.empty()) {
+    auto normalized = NormalizeRfc3339Nano(since);
+    if (!normalized) return ErrorResponse(Error(400, "sinceTime is not an RFC 3339 time: " + since));
+    since = *normalized;  // compared as text with the marks, which have the same form
   }
   bool ok;
-  std::string text = ReadFileAll(log_file, &ok);
-  std::size_t offset = text.size();
+  std::string raw = ReadFileAll(log_file, &ok);
+  std::size_t offset = raw.size();
+  bool follow = QueryTrue(req, "follow") && !previous;
+  std::string rest;
+  std::string text = FormatLog(raw, 0, marks, since, timestamps, !follow, follow ? &rest : nullptr);
+  offset -= rest.size();
   text = TailLines(text, tail);
   if (limit_bytes >= 0 && static_cast<std::int64_t>(text.size()) > limit_bytes) text.resize(static_cast<std::size_t>(limit_bytes));
-  if (!QueryTrue(req, "follow") || QueryTrue(req, "previous")) {
-    return http::Response::Text(200, text);
-  }
+  if (!follow) return http::Response::Text(200, text);
   http::Response response;
   response.status = 200;
   response.headers.Set("Content-Type", "text/plain");
-  response.stream = [this, key, log_file, instance, offset, text, limit_bytes](http::ResponseStream& out) mutable
-      -> asio::awaitable<void> {
+  response.stream = [this, key, log_file, instance, offset, text, limit_bytes, since,
+                     timestamps](http::ResponseStream& out) mutable -> asio::awaitable<void> {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     std::int64_t sent = static_cast<std::int64_t>(text.size());
     if (!text.empty() && !co_await out.Write(text)) co_return;
     while (!out.stopping()) {
       bool running;
+      std::vector<std::pair<std::uint64_t, std::string>> marks;
       {
         std::lock_guard<std::mutex> lock(mu);
         auto rt = pods.find(key);
-        running = rt != pods.end() && rt->second.started_steady == instance && rt->second.pid > 0;
+        running = rt != pods.end() && rt->second.instance == instance && rt->second.pid > 0;
+        if (running) MarkLog(rt->second);
+        if (rt != pods.end() && rt->second.instance == instance) marks = rt->second.log_marks;
       }
       std::string more;
       {
@@ -1095,13 +1261,15 @@ http::Response KubernetesTestApiServer::Impl::HandleLog(http::Request& req, cons
           more = ss.str();
         }
       }
-      offset += more.size();
-      if (limit_bytes >= 0 && sent + static_cast<std::int64_t>(more.size()) > limit_bytes) {
-        more.resize(static_cast<std::size_t>(limit_bytes - sent));
+      std::string rest;
+      std::string formatted = FormatLog(more, offset, marks, since, timestamps, !running, &rest);
+      offset += more.size() - rest.size();
+      if (limit_bytes >= 0 && sent + static_cast<std::int64_t>(formatted.size()) > limit_bytes) {
+        formatted.resize(static_cast<std::size_t>(limit_bytes - sent));
       }
-      if (!more.empty()) {
-        sent += static_cast<std::int64_t>(more.size());
-        if (!co_await out.Write(more)) co_return;
+      if (!formatted.empty()) {
+        sent += static_cast<std::int64_t>(formatted.size());
+        if (!co_await out.Write(formatted)) co_return;
       }
       if (!running || (limit_bytes >= 0 && sent >= limit_bytes)) co_return;
       timer.expires_after(std::chrono::milliseconds(50));
@@ -1118,11 +1286,58 @@ void KubernetesTestApiServer::Impl::InstallRoutes(http::Router& r) {
     r.Add(method, "/api/{rest...}", "Kubernetes core API", handler, http::RouteOptions::Public().WithBodyLimit(16 << 20));
     r.Add(method, "/apis/{rest...}", "Kubernetes API groups", handler, http::RouteOptions::Public().WithBodyLimit(16 << 20));
   }
-  r.Add("GET", "/version", "version", handler, http::RouteOptions::Public());
+  for (const char* path : {"/version", "/api", "/apis", "/healthz", "/readyz", "/livez"}) {
+    r.Add("GET", path, "discovery and health", handler, http::RouteOptions::Public());
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lifecycle and public methods
+
+namespace {
+std::string CpuText(std::int64_t milli) {
+  return milli % 1000 == 0 ? std::to_string(milli / 1000) : std::to_string(milli) + "m";
+}
+std::string MemoryText(std::int64_t bytes) {
+  if (bytes % (1LL << 30) == 0) return std::to_string(bytes >> 30) + "Gi";
+  if (bytes % (1LL << 20) == 0) return std::to_string(bytes >> 20) + "Mi";
+  if (bytes % (1LL << 10) == 0) return std::to_string(bytes >> 10) + "Ki";
+  return std::to_string(bytes);
+}
+}  // namespace
+
+// The one Node, kept in step with `allocatable`.
+void KubernetesTestApiServer::Impl::SyncNodeLocked() {
+  const ResourceInfo& node_res = *FindResource("", "v1", "nodes");
+  json::object resources{{"cpu", CpuText(allocatable.cpu_milli)},
+                         {"memory", MemoryText(allocatable.memory_bytes)},
+                         {"nvidia.com/gpu", std::to_string(allocatable.gpus)},
+                         {"pods", "110"}};
+  json::object status{
+      {"capacity", resources},
+      {"allocatable", resources},
+      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", "127.0.0.1"}},
+                                json::object{{"type", "Hostname"}, {"address", options.node_name}}}},
+      {"conditions", json::array{json::object{{"type", "Ready"}, {"status", "True"}, {"reason", "KubeletReady"},
+                                              {"message", "kubelet is posting ready status"}}}},
+      {"nodeInfo", json::object{{"kubeletVersion", "v1.30.0-paddlecloud-test"}, {"operatingSystem", "linux"},
+                                {"architecture", "amd64"}}}};
+  const json::object* existing = Lookup(node_res, "", options.node_name);
+  if (existing == nullptr) {
+    json::object node{{"apiVersion", "v1"},
+                      {"kind", "Node"},
+                      {"metadata", json::object{{"name", options.node_name},
+                                                {"labels", json::object{{"kubernetes.io/hostname", options.node_name},
+                                                                        {"kubernetes.io/os", "linux"}}}}},
+                      {"spec", json::object()}};
+    auto created = CreateLocked(node_res, "", std::move(node), false);
+    if (!created) return;
+    existing = Lookup(node_res, "", options.node_name);
+  }
+  json::object updated = *existing;
+  updated["status"] = std::move(status);
+  WriteLocked(node_res, std::move(updated));
+}
 
 KubernetesTestApiServer::KubernetesTestApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -1166,6 +1381,10 @@ Result<std::unique_ptr<KubernetesTestApiServer>> KubernetesTestApiServer::Start(
                    static_cast<ssize_t>(cert->private_key_pem.size());
     ::close(fd);
     if (!written) return Err(Status::Unavailable("cannot write " + http_options.tls_key_file));
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    impl->SyncNodeLocked();
   }
   impl->InstallRoutes(impl->router);
   impl->server = std::make_unique<http::HttpServer>(http_options, impl->router);
@@ -1321,6 +1540,26 @@ std::vector<RecordedRequest> KubernetesTestApiServer::Requests() const {
   return impl_->requests;
 }
 
+std::size_t KubernetesTestApiServer::CountRequests(const std::string& method, const std::string& path_prefix) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::size_t n = 0;
+  for (const auto& r : impl_->requests) {
+    if ((method.empty() || r.method == method) && r.path.starts_with(path_prefix)) ++n;
+  }
+  return n;
+}
+
+std::vector<RecordedRequest> KubernetesTestApiServer::WritesWithoutStrictFieldValidation() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<RecordedRequest> out;
+  for (const auto& r : impl_->requests) {
+    if (r.method != "POST" && r.method != "PUT" && r.method != "PATCH") continue;
+    auto it = r.query.find("fieldValidation");
+    if (it == r.query.end() || it->second != "Strict") out.push_back(r);
+  }
+  return out;
+}
+
 void KubernetesTestApiServer::ClearRequests() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->requests.clear();
@@ -1407,6 +1646,7 @@ Status KubernetesTestApiServer::DeletePodBehindTheBackOfThePlatform(const std::s
 void KubernetesTestApiServer::SetAllocatable(NodeAllocatable allocatable) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->allocatable = allocatable;
+  impl_->SyncNodeLocked();
   impl_->cv.notify_all();
 }
 

@@ -5,16 +5,19 @@
 // What it serves (JSON only, HTTPS by default with a certificate from a throwaway test CA, every
 // request needing `Authorization: Bearer <token>`; errors are `kind: Status` objects like the real
 // server's: reason/code/message/details):
-//  - core v1 namespaces, persistentvolumes (cluster-scoped), pods, services, serviceaccounts,
-//    resourcequotas, limitranges, persistentvolumeclaims, events; apps/v1 deployments (+ /scale as
-//    autoscaling/v1 Scale); batch/v1 jobs; networking.k8s.io/v1 networkpolicies; kubeflow.org/v1
-//    paddlejobs (stored only). `/status` subresources replace only .status.
+//  - core v1 namespaces, persistentvolumes, nodes (cluster-scoped; one Node mirrors `allocatable`),
+//    pods, services, serviceaccounts, resourcequotas, limitranges, persistentvolumeclaims,
+//    configmaps, secrets, events; apps/v1 deployments (+ /scale as autoscaling/v1 Scale); batch/v1
+//    jobs; networking.k8s.io/v1 networkpolicies (stored); kubeflow.org/v1 paddlejobs. `/status`
+//    subresources replace only .status. Discovery (/api, /apis, /api/v1, ...), /version, /healthz,
+//    /readyz, /livez.
 //  - verbs: create (409 AlreadyExists; 404 when the namespace is missing, 403 when it terminates),
 //    get, list (namespaced and across namespaces; labelSelector `a=b`, `a!=b`, `a in (x,y)`,
-//    `a notin (x)`, `a`, `!a`; fieldSelector metadata.name / metadata.namespace / status.phase;
-//    limit + continue), watch, replace (409 Conflict on a stale metadata.resourceVersion), patch
-//    (merge, strategic-merge treated as merge, apply-patch+yaml as create-or-merge with JSON bodies),
-//    delete (gracePeriodSeconds, propagationPolicy Background/Foreground/Orphan; namespaces cascade),
+//    `a notin (x)`, `a`, `!a`; fieldSelector metadata.name / metadata.namespace / status.phase /
+//    spec.nodeName; limit + continue), watch, replace (409 Conflict on a stale
+//    metadata.resourceVersion), patch (merge, strategic-merge treated as merge, apply-patch+yaml as
+//    create-or-merge with JSON bodies and a fieldManager), delete (gracePeriodSeconds,
+//    propagationPolicy Background/Foreground/Orphan, preconditions; namespaces cascade),
 //    deletecollection.
 //  - watch: `?watch=1&resourceVersion=N&allowWatchBookmarks=true&timeoutSeconds=S`: newline-delimited
 //    JSON events, chunked. No resourceVersion (or "0"): synthetic ADDED events for the current state
@@ -22,17 +25,28 @@
 //    event carrying a 410 Expired Status, as the real server does. An object that stops (starts)
 //    matching the selector is sent as DELETED (ADDED). Bookmarks every `bookmark_interval`.
 //  - every write with `fieldValidation=Strict` runs the `validate` hook on the resulting object;
-//    problems -> 422 Invalid. Object names are checked as RFC 1123 names (422 Invalid).
-//  - pod logs: `.../pods/{name}/log` with follow, tailLines, limitBytes, container, previous
-//    (sinceTime is accepted and ignored); 400 while the container waits to start.
+//    problems -> 422 Invalid. Names are checked as RFC 1123 names, Job/Deployment/PaddleJob sizes
+//    bounded (422 Invalid) whatever the query says.
+//  - pod logs: `.../pods/{name}/log` with follow, tailLines, limitBytes, container, previous,
+//    timestamps, sinceTime, sinceSeconds (line times are when the log was seen growing, to ~20 ms);
+//    400 while the container waits to start.
 //
 // The simulated cluster: one node with `allocatable` resources; a scheduler (Unschedulable pods stay
-// Pending with the real message shape), a Job controller (Indexed and NonIndexed, backoffLimit,
-// backoffLimitPerIndex, maxFailedIndexes), a Deployment controller (Recreate), a garbage collector
-// (ownerReferences), and a kubelet that RUNS REAL PROCESSES: each pod's first container runs
-// `command + args` under bwrap (read-only host root, /dev, /proc, a private /tmp, the pod's
-// hostname, a generated /etc/hosts, each volumeMount bound at its path). Pods get distinct loopback
-// IPs (127.1.x.y). PVC volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) -> `nfs_root(path)`.
+// Pending with the real message shape); a Job controller (Indexed and NonIndexed, backoffLimit,
+// backoffLimitPerIndex, maxFailedIndexes, activeDeadlineSeconds, suspend, ttlSecondsAfterFinished;
+// a pod deleted before it finished counts as a failure); a Deployment controller (Recreate; it owns
+// pods directly, no ReplicaSets); a PaddleJob controller (pods <job>-<type>-<i> as Kubeflow's
+// operator names them); a garbage collector (ownerReferences); and a kubelet that RUNS REAL
+// PROCESSES: each pod's first container runs `command + args` under bwrap (read-only host root,
+// /dev, /proc, a private /tmp, the pod's hostname, a generated /etc/hosts, each volumeMount bound at
+// its path) in its own PID namespace, so killing the sandbox leaves nothing behind. Pods get
+// distinct loopback IPs (127.1.x.y). PVC volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) ->
+// `nfs_root(path)`; emptyDir, hostPath and configMap volumes work too. LimitRange defaults apply to
+// pod creation, ResourceQuota too (403 "exceeded quota") with `enforce_resource_quota`; quotas'
+// status.used is kept either way. Controllers, scheduler and kubelet record v1 Events (Scheduled,
+// FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
+// Limits: only a pod's first container runs; pods run as the server's own user (securityContext is
+// not applied); strategic merge patch is a plain merge patch; quantities are parsed, not validated.
 //
 // Thread safety: every public method may be called from any thread. The destructor kills every
 // child process (whole process groups) and joins every thread.
@@ -74,9 +88,13 @@ struct KubernetesTestApiServerOptions {
   std::chrono::milliseconds restart_backoff_initial{100};
   std::chrono::milliseconds restart_backoff_max{2000};
   std::chrono::milliseconds bookmark_interval{1000};
-  std::size_t history_limit = 100000;  // watch events kept before the oldest are compacted away
+  std::size_t history_limit = 10000;  // watch events kept before the oldest are compacted away
   // The identity named in Forbidden messages.
   std::string user = "system:serviceaccount:paddlecloud:paddlecloud";
+  // Refuse pods over a namespace's ResourceQuota (403 "exceeded quota", as a real API server does;
+  // Job and Deployment controllers then record FailedCreate events). Off by default so tests can
+  // create pods that only the scheduler refuses. LimitRange defaults apply either way.
+  bool enforce_resource_quota = false;
 };
 
 // One API request as received (recorded before authentication, so unauthenticated ones count too).
@@ -110,6 +128,10 @@ class KubernetesTestApiServer {
   std::optional<boost::json::value> Get(const std::string& object_path) const;
   std::vector<boost::json::value> List(const std::string& resource, const std::string& ns = "") const;
   std::vector<RecordedRequest> Requests() const;
+  // Requests with this method (empty: any) whose path starts with `path_prefix`.
+  std::size_t CountRequests(const std::string& method, const std::string& path_prefix = "") const;
+  // POST/PUT/PATCH requests that did not ask for fieldValidation=Strict.
+  std::vector<RecordedRequest> WritesWithoutStrictFieldValidation() const;
   void ClearRequests();
   std::int64_t ResourceVersion() const;  // the global counter
   std::size_t OpenWatches() const;

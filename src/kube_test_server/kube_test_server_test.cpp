@@ -208,6 +208,15 @@ json::value Pod(const std::string& name, const std::string& script, json::object
   return json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", json::object{{"name", name}}}, {"spec", spec}};
 }
 
+// The reasons of the Events about the object named `name`.
+std::set<std::string> EventReasons(KubernetesTestApiServer& server, const std::string& ns, const std::string& name) {
+  std::set<std::string> reasons;
+  for (const auto& e : server.List("events", ns)) {
+    if (S(e, {"involvedObject", "name"}) == name) reasons.insert(S(e, {"reason"}));
+  }
+  return reasons;
+}
+
 class KubeTestServerTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer({}); }
@@ -351,6 +360,21 @@ TEST_F(KubeTestServerTest, HostileInput) {
   wrong_kind.as_object()["kind"] = "Secret";
   EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/configmaps", wrong_kind).status, 400);
   EXPECT_EQ(client_->Delete("/api/v1/namespaces/pc-x/configmaps/zz?gracePeriodSeconds=abc").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?watch=1&labelSelector=a%20in%20(").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?watch=1&timeoutSeconds=soon").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?fieldSelector=spec.secret%3Dx").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/pods?limit=x").status, 400);
+  EXPECT_EQ(client_->Call("PATCH", "/api/v1/namespaces/pc-x/configmaps/zz", "[1]", "application/merge-patch+json").status, 400);
+  auto huge = client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", json::parse(R"({"apiVersion":"batch/v1","kind":"Job",
+    "metadata":{"name":"huge"},"spec":{"completions":1000000000,"parallelism":-1,"template":{"spec":{"restartPolicy":"Never",
+    "containers":[{"name":"c","image":"i"}]}}}})"));
+  EXPECT_EQ(huge.status, 422);
+  EXPECT_NE(S(huge.Json(), {"message"}).find("spec.completions"), std::string::npos);
+  EXPECT_NE(S(huge.Json(), {"message"}).find("spec.parallelism"), std::string::npos);
+  json::value no_containers = Pod("empty", "true");
+  no_containers.as_object()["spec"].as_object()["containers"] = json::array{};
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", no_containers).status, 422);
+  EXPECT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", json::object{{"metadata", "x"}}).status, 422);
 }
 
 TEST_F(KubeTestServerTest, StrictValidationRunsTheHook) {
@@ -572,6 +596,8 @@ TEST_F(KubeTestServerTest, UnschedulablePodStaysPendingUntilRoomFrees) {
     return false;
   }));
   EXPECT_EQ(message, "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 Insufficient nvidia.com/gpu.");
+  ASSERT_TRUE(WaitFor([&] { return EventReasons(*server_, "pc-x", "second").contains("FailedScheduling"); }));
+  EXPECT_TRUE(EventReasons(*server_, "pc-x", "big").contains("Scheduled"));
   EXPECT_EQ(Phase("second"), "Pending");
   ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", with_requests("third", {{"cpu", "1"}})).status, 201);
   ASSERT_TRUE(WaitFor([&] { return S(PodObject("third"), {"status", "conditions"}).find("0/1 nodes are available: 1 Insufficient cpu.") != std::string::npos; }));
@@ -650,6 +676,7 @@ TEST_F(KubeTestServerTest, UnpullableImageNeverRuns) {
   EXPECT_NE(S(PodObject("p"), {"status", "containerStatuses"}).find("Back-off pulling image"), std::string::npos);
   EXPECT_EQ(Phase("p"), "Pending");
   EXPECT_EQ(server_->RunningProcesses(), 0u);
+  EXPECT_TRUE(EventReasons(*server_, "pc-x", "p").contains("Failed"));
   auto log = client_->Get("/api/v1/namespaces/pc-x/pods/p/log");
   EXPECT_EQ(log.status, 400);
   EXPECT_NE(S(log.Json(), {"message"}).find("is waiting to start"), std::string::npos);
@@ -678,11 +705,11 @@ TEST_F(KubeTestServerTest, GracefulDeletionSendsTermThenRemovesThePod) {
 }
 
 TEST_F(KubeTestServerTest, DestructorKillsEveryChild) {
-  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("p", "sleep 1000 # marker-7f3a9")).status, 201);
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", Pod("p", "sleep 1000 # marker-" + std::to_string(::getpid()))).status, 201);
   ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Running"; }));
-  ASSERT_TRUE(WaitFor([&] { return ProcessWithMarkerAlive("marker-7f3a9"); }));
+  ASSERT_TRUE(WaitFor([&] { return ProcessWithMarkerAlive("marker-" + std::to_string(::getpid())); }));
   server_.reset();
-  EXPECT_FALSE(ProcessWithMarkerAlive("marker-7f3a9"));
+  EXPECT_FALSE(ProcessWithMarkerAlive("marker-" + std::to_string(::getpid())));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -886,6 +913,185 @@ TEST_F(KubeTestServerTest, DeletionPropagatesToDependents) {
   EXPECT_TRUE(server_->List("pods", "pc-x").empty());
   EXPECT_TRUE(server_->List("configmaps", "pc-x").empty());
   EXPECT_EQ(server_->RunningProcesses(), 0u);
+}
+
+TEST_F(KubeTestServerTest, DiscoveryAndHealth) {
+  EXPECT_EQ(client_->Get("/healthz").body, "ok");
+  EXPECT_EQ(S(client_->Get("/version").Json(), {"major"}), "1");
+  EXPECT_EQ(S(client_->Get("/api").Json(), {"kind"}), "APIVersions");
+  auto groups = client_->Get("/apis").Json();
+  EXPECT_NE(json::serialize(groups).find("\"batch/v1\""), std::string::npos);
+  auto core = client_->Get("/api/v1").Json();
+  EXPECT_EQ(S(core, {"kind"}), "APIResourceList");
+  EXPECT_NE(json::serialize(core).find("\"pods/log\""), std::string::npos);
+  EXPECT_NE(json::serialize(client_->Get("/apis/apps/v1").Json()).find("\"deployments/scale\""), std::string::npos);
+  EXPECT_EQ(client_->Get("/apis/nope/v1").status, 404);
+  auto nodes = client_->Get("/api/v1/nodes").Json();
+  ASSERT_EQ(nodes.at("items").as_array().size(), 1u);
+  server_->SetAllocatable({4500, 8LL << 30, 2});
+  auto node = client_->Get("/api/v1/nodes/test-node").Json();
+  EXPECT_EQ(S(node, {"status", "allocatable", "cpu"}), "4500m");
+  EXPECT_EQ(S(node, {"status", "allocatable", "memory"}), "8Gi");
+  EXPECT_EQ(S(node, {"status", "allocatable", "nvidia.com/gpu"}), "2");
+  EXPECT_EQ(server_->CountRequests("GET", "/api/v1/nodes"), 2u);
+  EXPECT_EQ(server_->WritesWithoutStrictFieldValidation().size(), 1u);  // the fixture's namespace
+}
+
+TEST_F(KubeTestServerTest, QuotaAndLimitRangeApplyToPods) {
+  KubernetesTestApiServerOptions options;
+  options.enforce_resource_quota = true;
+  StartServer(options);
+  json::value lr = json::parse(R"({"apiVersion":"v1","kind":"LimitRange","metadata":{"name":"paddlecloud-defaults"},
+    "spec":{"limits":[{"type":"Container","default":{"cpu":"1","memory":"1Gi"},"defaultRequest":{"cpu":"1","memory":"1Gi"}}]}})");
+  json::value quota = json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"paddlecloud-quota"},
+    "spec":{"hard":{"requests.cpu":"2","requests.memory":"4Gi","limits.cpu":"2"}}})");
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/limitranges", lr).status, 201);
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/resourcequotas", quota).status, 201);
+  auto first = client_->Post("/api/v1/namespaces/pc-x/pods", Pod("a", "sleep 30"));
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(S(first.Json().at("spec").at("containers").at(0), {"resources", "requests", "cpu"}), "1");
+  EXPECT_EQ(S(first.Json().at("spec").at("containers").at(0), {"resources", "limits", "memory"}), "1Gi");
+  json::value big = Pod("b", "sleep 30");
+  big.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["resources"] =
+      json::object{{"limits", json::object{{"cpu", "1500m"}}}};
+  auto refused = client_->Post("/api/v1/namespaces/pc-x/pods", big);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(S(refused.Json(), {"message"}),
+            "pods \"b\" is forbidden: exceeded quota: paddlecloud-quota, requested: limits.cpu=1500m,requests.cpu=1500m, "
+            "used: limits.cpu=1,requests.cpu=1, limited: limits.cpu=2,requests.cpu=2");
+  // A Job whose pods do not fit the quota reports FailedCreate events and creates nothing.
+  json::value job = json::parse(R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"toobig"},
+    "spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"i","command":["true"],
+      "resources":{"requests":{"cpu":"4"},"limits":{"cpu":"4"}}}]}}}})");
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", job).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return EventReasons(*server_, "pc-x", "toobig").contains("FailedCreate"); }));
+  for (const auto& e : server_->List("events", "pc-x")) {
+    if (S(e, {"reason"}) == "FailedCreate") {
+      EXPECT_NE(S(e, {"message"}).find("exceeded quota: paddlecloud-quota"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(server_->List("pods", "pc-x").size(), 1u);
+  ASSERT_TRUE(WaitFor([&] {
+    auto q = server_->Get("/api/v1/namespaces/pc-x/resourcequotas/paddlecloud-quota");
+    return q && S(*q, {"status", "used", "requests.cpu"}) == "1" && S(*q, {"status", "used", "requests.memory"}) == "1Gi";
+  }));
+}
+
+TEST_F(KubeTestServerTest, QuotaIsNotEnforcedByDefault) {
+  json::value quota = json::parse(R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"q"},
+    "spec":{"hard":{"requests.cpu":"1"}}})");
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/resourcequotas", quota).status, 201);
+  json::value big = Pod("big", "true");
+  big.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["resources"] =
+      json::object{{"requests", json::object{{"cpu", "1000"}}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", big).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return S(PodObject("big"), {"status", "conditions"}).find("Insufficient cpu") != std::string::npos; }));
+  ASSERT_TRUE(WaitFor([&] {
+    auto q = server_->Get("/api/v1/namespaces/pc-x/resourcequotas/q");
+    return q && S(*q, {"status", "used", "requests.cpu"}) == "1000";
+  }));
+}
+
+TEST_F(KubeTestServerTest, PodDeletedBehindTheJobsBackCountsAsAFailure) {
+  json::value job = IndexedJob("lost", 1, "sleep 60", {{"backoffLimitPerIndex", 1}, {"maxFailedIndexes", 0}, {"ttlSecondsAfterFinished", 0}});
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", job).status, 201);
+  std::string first;
+  ASSERT_TRUE(WaitFor([&] {
+    auto pods = server_->List("pods", "pc-x");
+    if (pods.size() != 1 || S(pods[0], {"status", "phase"}) != "Running") return false;
+    first = S(pods[0], {"metadata", "name"});
+    return true;
+  }));
+  ASSERT_TRUE(server_->DeletePodBehindTheBackOfThePlatform("pc-x", first).ok());
+  std::string second;
+  ASSERT_TRUE(WaitFor([&] {
+    auto pods = server_->List("pods", "pc-x");
+    if (pods.size() != 1 || S(pods[0], {"metadata", "name"}) == first || S(pods[0], {"status", "phase"}) != "Running") return false;
+    second = S(pods[0], {"metadata", "name"});
+    return true;
+  }));
+  EXPECT_TRUE(second.starts_with("lost-0-"));
+  Stream watch(*client_, "/apis/batch/v1/namespaces/pc-x/jobs?watch=1&resourceVersion=" + std::to_string(server_->ResourceVersion()));
+  ASSERT_TRUE(server_->DeletePodBehindTheBackOfThePlatform("pc-x", second).ok());
+  // Two lost pods exceed backoffLimitPerIndex 1: the Job fails, then its TTL removes it.
+  bool failed = false;
+  while (auto ev = watch.NextEvent()) {
+    if (HasCondition(ev->at("object"), "Failed")) failed = true;
+    if (S(*ev, {"type"}) == "DELETED") break;
+  }
+  EXPECT_TRUE(failed);
+  EXPECT_FALSE(server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/lost"));
+}
+
+TEST_F(KubeTestServerTest, LogTimestampsAndSinceTime) {
+  std::filesystem::path gate = nfs_dir_ / "gate";
+  std::filesystem::create_directories(gate);
+  json::value pod = Pod("p", "echo first; while [ ! -e /gate/go ]; do sleep 0.05; done; echo second; printf partial",
+                        json::object{{"volumes", json::array{json::object{{"name", "gate"}, {"hostPath", json::object{{"path", gate.string()}}}}}}});
+  pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["volumeMounts"] =
+      json::array{json::object{{"name", "gate"}, {"mountPath", "/gate"}}};
+  ASSERT_EQ(client_->Post("/api/v1/namespaces/pc-x/pods", pod).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return client_->Get("/api/v1/namespaces/pc-x/pods/p/log").body == "first\n"; }));
+  auto stamped = client_->Get("/api/v1/namespaces/pc-x/pods/p/log?timestamps=true");
+  ASSERT_EQ(stamped.status, 200);
+  auto space = stamped.body.find(' ');
+  ASSERT_NE(space, std::string::npos);
+  std::string first_time = stamped.body.substr(0, space);
+  EXPECT_EQ(first_time.size(), std::string("2026-01-02T03:04:05.123456789Z").size()) << stamped.body;
+  EXPECT_EQ(stamped.body.substr(space), " first\n");
+  // Lines at or after sinceTime only.
+  Stream follow(*client_, "/api/v1/namespaces/pc-x/pods/p/log?follow=true&timestamps=true");
+  ASSERT_TRUE(follow.NextLine());
+  std::ofstream(gate / "go") << "";
+  ASSERT_TRUE(WaitFor([&] { return Phase("p") == "Succeeded"; }));
+  ASSERT_TRUE(follow.WaitDone());
+  std::string all = follow.All();
+  EXPECT_NE(all.find(" second\n"), std::string::npos) << all;
+  EXPECT_TRUE(all.ends_with(" partial")) << all;
+  std::string second_time = all.substr(0, all.find(' '));
+  EXPECT_GT(second_time, first_time);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceTime=" + second_time).body, "second\npartial");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceTime=2000-01-01T00:00:00Z").body, "first\nsecond\npartial");
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceTime=garbage").status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/p/log?sinceSeconds=3600").body, "first\nsecond\npartial");
+}
+
+TEST_F(KubeTestServerTest, PaddleJobRunsWorkersAndParameterServers) {
+  json::value job = json::parse(R"({"apiVersion":"kubeflow.org/v1","kind":"PaddleJob","metadata":{"name":"pj"},
+    "spec":{"runPolicy":{"backoffLimit":2},"paddleReplicaSpecs":{
+      "PS":{"replicas":1,"restartPolicy":"OnFailure","template":{"spec":{"containers":[{"name":"paddle","image":"p",
+        "command":["/bin/sh","-c","sleep 60"]}]}}},
+      "Worker":{"replicas":2,"restartPolicy":"OnFailure","template":{"spec":{"containers":[{"name":"paddle","image":"p",
+        "command":["/bin/sh","-c","for i in $(seq 100); do getent hosts pj-ps-0.pc-x.svc >/dev/null && break; sleep 0.05; done; getent hosts pj-ps-0.pc-x.svc >/dev/null && echo worker $POD_NAME"],
+        "env":[{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}]}]}}}}}})");
+  ASSERT_EQ(client_->Post("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs?fieldValidation=Strict", job).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj"), "Succeeded"); }))
+      << json::serialize(*server_->Get("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj"));
+  EXPECT_EQ(client_->Get("/api/v1/namespaces/pc-x/pods/pj-worker-1/log").body, "worker pj-worker-1\n");
+  auto pod = server_->Get("/api/v1/namespaces/pc-x/pods/pj-worker-0");
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(S(*pod, {"metadata", "labels", "training.kubeflow.org/replica-type"}), "worker");
+  EXPECT_EQ(S(*pod, {"metadata", "labels", "training.kubeflow.org/replica-index"}), "0");
+  EXPECT_TRUE(server_->Get("/api/v1/namespaces/pc-x/services/pj-worker-0"));
+  EXPECT_TRUE(server_->Get("/api/v1/namespaces/pc-x/services/pj-ps-0"));
+  // The parameter server, still running, is stopped once the workers are done (cleanPodPolicy Running).
+  ASSERT_TRUE(WaitFor([&] { return !server_->Get("/api/v1/namespaces/pc-x/pods/pj-ps-0"); }));
+  EXPECT_EQ(server_->RunningProcesses(), 0u);
+  // Deleting the PaddleJob takes its pods and Services along.
+  ASSERT_EQ(client_->Delete("/apis/kubeflow.org/v1/namespaces/pc-x/paddlejobs/pj").status, 200);
+  ASSERT_TRUE(WaitFor([&] { return server_->List("pods", "pc-x").empty() && server_->List("services", "pc-x").empty(); }));
+}
+
+TEST_F(KubeTestServerTest, JobDeadlineAndSuspend) {
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("dl", 1, "sleep 60", {{"activeDeadlineSeconds", 1}})).status, 201);
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/dl"), "Failed", "DeadlineExceeded"); }));
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 0; }));
+  ASSERT_EQ(client_->Post("/apis/batch/v1/namespaces/pc-x/jobs", IndexedJob("sus", 2, "sleep 60", {{"suspend", true}})).status, 201);
+  // Once the controller has seen the Job (its status is written), a suspended Job has no pods.
+  ASSERT_TRUE(WaitFor([&] { return !S(*server_->Get("/apis/batch/v1/namespaces/pc-x/jobs/sus"), {"status", "startTime"}).empty(); }));
+  for (const auto& p : server_->List("pods", "pc-x")) EXPECT_NE(S(p, {"metadata", "labels", "job-name"}), "sus");
+  ASSERT_EQ(client_->Patch("/apis/batch/v1/namespaces/pc-x/jobs/sus", json::object{{"spec", json::object{{"suspend", false}}}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return server_->RunningProcesses() == 2; }));
 }
 
 TEST(KubeTestServerPlain, PlainHttpOption) {

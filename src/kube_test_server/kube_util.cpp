@@ -3,6 +3,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <random>
 
@@ -320,10 +321,50 @@ std::string Rfc3339(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::optional<std::int64_t> ParseRfc3339(std::string_view text) {
+  std::tm tm{};
+  std::string s(text);
+  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  std::string_view rest(end);
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(1);
+    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+  }
+  if (rest != "Z") return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
 std::string NowRfc3339() {
   return Rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count());
+}
+
+std::string NowRfc3339Nano() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count();
+  std::string s = Rfc3339(seconds.count());
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(nanos));
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
+std::optional<std::string> NormalizeRfc3339Nano(std::string_view text) {
+  auto seconds = ParseRfc3339(text);
+  if (!seconds) return std::nullopt;
+  std::string fraction;
+  if (auto dot = text.find('.'); dot != std::string_view::npos) {
+    for (std::size_t i = dot + 1; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      fraction += text[i];
+    }
+  }
+  fraction.resize(9, '0');
+  std::string s = Rfc3339(*seconds);
+  s.insert(s.size() - 1, "." + fraction);
+  return s;
 }
 
 namespace {

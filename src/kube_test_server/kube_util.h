@@ -46,6 +46,10 @@ std::optional<std::int64_t> QuantityUnits(const boost::json::value& v);
 void MergePatch(boost::json::value& target, const boost::json::value& patch);
 
 std::string NowRfc3339();
+std::string NowRfc3339Nano();  // "2026-01-02T03:04:05.123456789Z"
+// Any RFC 3339 UTC time ("...05Z", "...05.5Z") in NowRfc3339Nano's form (nine fraction digits).
+std::optional<std::string> NormalizeRfc3339Nano(std::string_view text);
+std::optional<std::int64_t> ParseRfc3339(std::string_view text);  // "2026-01-02T03:04:05Z" -> Unix seconds
 std::string Rfc3339(std::int64_t unix_seconds);
 std::string RandomSuffix(std::size_t n);  // lowercase consonants and digits, as Kubernetes generates
 std::string NewUid();

@@ -67,6 +67,18 @@ TEST(MergePatch, Rfc7386) {
   EXPECT_EQ(target, json::parse(R"({"a":"z","c":{"d":"e"},"l":[3],"n":{"x":1}})"));
 }
 
+TEST(Time, Rfc3339RoundTrip) {
+  EXPECT_EQ(ParseRfc3339(Rfc3339(1700000000)), 1700000000);
+  EXPECT_EQ(ParseRfc3339("2026-01-02T03:04:05.123Z"), ParseRfc3339("2026-01-02T03:04:05Z"));
+  EXPECT_FALSE(ParseRfc3339("yesterday"));
+  EXPECT_FALSE(ParseRfc3339("2026-01-02T03:04:05+02:00"));
+  EXPECT_EQ(NormalizeRfc3339Nano("2026-01-02T03:04:05Z"), "2026-01-02T03:04:05.000000000Z");
+  EXPECT_EQ(NormalizeRfc3339Nano("2026-01-02T03:04:05.5Z"), "2026-01-02T03:04:05.500000000Z");
+  EXPECT_EQ(NormalizeRfc3339Nano("2026-01-02T03:04:05.1234567891Z"), "2026-01-02T03:04:05.123456789Z");
+  EXPECT_FALSE(NormalizeRfc3339Nano("soon"));
+  EXPECT_EQ(NowRfc3339Nano().size(), std::string("2026-01-02T03:04:05.123456789Z").size());
+}
+
 TEST(Names, Rfc1123) {
   EXPECT_TRUE(IsDnsSubdomain("fit-a-line-12-trainer"));
   EXPECT_TRUE(IsDnsSubdomain("a.b"));

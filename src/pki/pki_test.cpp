@@ -773,3 +773,36 @@ TEST(TlsClientAuthTest, NullHandlesAreHarmless) {
 
 }  // namespace
 }  // namespace paddlecloud::pki
+
+namespace paddlecloud::pki {
+namespace {
+
+TEST(CertificateAuthorityServerCertTest, IssuesAServerCertificateForAnIp) {
+  char tmpl[] = "/tmp/pki-server-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  auto ca = CertificateAuthority::OpenOrCreate(std::string(tmpl) + "/ca");
+  ASSERT_TRUE(ca);
+  auto issued = (*ca)->IssueServerCertificate("127.0.0.1", {"127.0.0.1"}, {"localhost"}, 30);
+  ASSERT_TRUE(issued) << issued.error().message();
+  BIO* bio = BIO_new_mem_buf(issued->certificate_pem.data(), static_cast<int>(issued->certificate_pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(X509_check_ip_asc(cert, "127.0.0.1", 0), 1);
+  EXPECT_EQ(X509_check_host(cert, "localhost", 0, 0, nullptr), 1);
+  EXPECT_NE(X509_check_host(cert, "example.com", 0, 0, nullptr), 1);
+  EXPECT_TRUE(X509_get_extended_key_usage(cert) & XKU_SSL_SERVER);
+  EXPECT_FALSE(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT);
+  EXPECT_EQ(X509_check_ca(cert), 0);
+  // Not a client certificate of this CA.
+  EXPECT_FALSE((*ca)->VerifyClientCertificate(issued->certificate_pem));
+  X509_free(cert);
+
+  EXPECT_FALSE((*ca)->IssueServerCertificate("x", {}, {}, 30));
+  EXPECT_FALSE((*ca)->IssueServerCertificate("x", {"1.2.3.4,DNS:evil"}, {}, 30));
+  EXPECT_FALSE((*ca)->IssueServerCertificate("x", {"127.0.0.1"}, {}, 0));
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace paddlecloud::pki
