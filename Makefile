@@ -68,6 +68,7 @@ bench: build
 	@python3 bench/notebook_bench.py $(BUILD_DIR)
 	@bench/relay_bench.sh $(BUILD_DIR)
 	@python3 bench/serving_bench.py $(BUILD_DIR)
+	@$(BUILD_DIR)/src/cluster/kubernetes_bench 200
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -60,6 +60,12 @@ struct Watcher {
   std::deque<std::string> lines;
   bool closed = false;
   std::int64_t rv_seen = 0;  // every event up to this resourceVersion has been queued or skipped
+  // Set by the streaming coroutine: wakes it when a line is queued or the watch is closed (call
+  // with `mu` held).
+  std::function<void()> wake;
+  void Wake() {
+    if (wake) wake();
+  }
 };
 
 // The kubelet's record of a pod's one container.

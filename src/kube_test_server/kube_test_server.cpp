@@ -194,6 +194,7 @@ std::optional<std::string> EventLineFor(const Watcher& w, const ResourceInfo& r,
 
 void KubernetesTestApiServer::Impl::Emit(const ResourceInfo& r, const std::string& type, const json::object& object,
                                          const json::object* old) {
+  if (options.on_event) options.on_event(type, object);
   history.push_back(Event{rv, &r, type, object, old ? std::optional<json::object>(*old) : std::nullopt});
   while (history.size() > options.history_limit) {
     compacted_rv = history.front().rv;
@@ -202,7 +203,10 @@ void KubernetesTestApiServer::Impl::Emit(const ResourceInfo& r, const std::strin
   for (auto& w : watchers) {
     auto line = EventLineFor(*w, r, type, object, old);
     std::lock_guard<std::mutex> lock(w->mu);
-    if (line) w->lines.push_back(std::move(*line));
+    if (line) {
+      w->lines.push_back(std::move(*line));
+      w->Wake();
+    }
     w->rv_seen = rv;
   }
   cv.notify_all();
@@ -1073,7 +1077,16 @@ http::Response KubernetesTestApiServer::Impl::HandleWatch(http::Request& req, co
   std::string api_version = r.ApiVersion();
   response.stream = [this, w, deadline, bookmarks, interval, bookmark_kind,
                      api_version](http::ResponseStream& out) -> asio::awaitable<void> {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto executor = co_await asio::this_coro::executor;
+    auto timer = std::make_shared<asio::steady_timer>(executor);
+    {
+      std::lock_guard<std::mutex> lock(w->mu);
+      w->wake = [executor, weak = std::weak_ptr(timer)] {
+        asio::post(executor, [weak] {
+          if (auto t = weak.lock()) t->cancel();
+        });
+      };
+    }
     auto next_bookmark = Clock::now() + interval;
     std::int64_t last_bookmark = -1;
     while (true) {
@@ -1103,9 +1116,18 @@ http::Response KubernetesTestApiServer::Impl::HandleWatch(http::Request& req, co
         last_bookmark = seen;
         next_bookmark = Clock::now() + interval;
       }
-      timer.expires_after(std::chrono::milliseconds(20));
+      {
+        std::lock_guard<std::mutex> lock(w->mu);
+        if (!w->lines.empty() || w->closed) continue;
+      }
+      // Woken by Wake(); the short period bounds a wake-up that raced the start of the wait.
+      timer->expires_after(std::chrono::milliseconds(20));
       boost::system::error_code ec;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    {
+      std::lock_guard<std::mutex> lock(w->mu);
+      w->wake = nullptr;
     }
     std::lock_guard<std::mutex> lock(mu);
     std::erase(watchers, w);
@@ -1441,6 +1463,7 @@ KubernetesTestApiServer::~KubernetesTestApiServer() {
     for (auto& w : impl_->watchers) {
       std::lock_guard<std::mutex> wl(w->mu);
       w->closed = true;
+      w->Wake();
     }
   }
   impl_->server->Shutdown();
@@ -1619,6 +1642,7 @@ void KubernetesTestApiServer::DropWatches() {
   for (auto& w : impl_->watchers) {
     std::lock_guard<std::mutex> wl(w->mu);
     w->closed = true;
+    w->Wake();
   }
 }
 

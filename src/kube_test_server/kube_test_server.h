@@ -95,6 +95,10 @@ struct KubernetesTestApiServerOptions {
   // Job and Deployment controllers then record FailedCreate events). Off by default so tests can
   // create pods that only the scheduler refuses. LimitRange defaults apply either way.
   bool enforce_resource_quota = false;
+  // Called with each watch event ("ADDED", "MODIFIED", "DELETED") as the store records it, before
+  // any watcher is sent it (for latency measurements). Runs under the server's lock: it must not
+  // call the server.
+  std::function<void(const std::string& type, const boost::json::object& object)> on_event;
 };
 
 // One API request as received (recorded before authentication, so unauthenticated ones count too).

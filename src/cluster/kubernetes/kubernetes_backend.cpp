@@ -208,11 +208,12 @@ class KubernetesBackend final : public ClusterBackend {
     if (!objects) return objects.error();
     PC_RETURN_IF_ERROR(EnsureNamespace(run.namespace_name));
     JobRecord record{.trainers = run.trainers, .pservers = run.pservers, .logs_dir = run.logs_dir};
-    // Saved first: a job whose objects were only partly created is completed by the next Submit.
+    // Recorded last: a job whose objects were only partly created is completed by the next Submit.
     for (const auto& object : *objects) PC_RETURN_IF_ERROR(CreateObject(run.namespace_name, object));
     std::lock_guard lock(mutex_);
     jobs_[key] = std::move(record);
     SaveJob(key);
+    TrackPodsLabelled(run.namespace_name, kJobLabel, run.job);
     return Status::Ok();
   }
 
@@ -348,6 +349,7 @@ class KubernetesBackend final : public ClusterBackend {
     std::lock_guard lock(mutex_);
     services_[key] = ServiceRecord{.spec = spec, .replicas = run.replicas, .port = run.port, .logs_dir = run.logs_dir};
     SaveService(key);
+    TrackPodsLabelled(run.namespace_name, kServiceLabel, run.name);
     return Status::Ok();
   }
 
@@ -631,9 +633,14 @@ class KubernetesBackend final : public ClusterBackend {
     }
   }
 
+  // A change of health wakes the observer: jobs waiting for the cluster are admitted when it is back.
   void SetHealth(Status status) {
-    std::lock_guard lock(mutex_);
-    health_ = std::move(status);
+    {
+      std::lock_guard lock(mutex_);
+      if (health_.ok() == status.ok() && health_.message() == status.message()) return;
+      health_ = std::move(status);
+    }
+    Notify();
   }
 
   void Replace(std::map<std::string, json::object> fresh) {
@@ -706,6 +713,13 @@ class KubernetesBackend final : public ClusterBackend {
                                              client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path)).first;
     }
     if (Terminal(pod)) follower->second->Finish();
+  }
+
+  // Pods the watch showed before their job's or service's record existed get their log copies now.
+  void TrackPodsLabelled(const std::string& ns, std::string_view label, const std::string& value) {
+    std::string kns = NamespaceOf(ns);
+    for (const auto& [uid, pod] : pods_)
+      if (Str(At(pod, {"metadata", "namespace"})) == kns && Label(pod, label) == value) Track(uid, pod);
   }
 
   // A pod gone from the cluster: a job pod's last status is kept.
