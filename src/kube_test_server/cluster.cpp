@@ -1047,6 +1047,7 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
       mounts.push_back({source, target, ro});
     }
   }
+  for (const auto& [target, source] : options.image_files) mounts.push_back({source, target, true});
   std::sort(mounts.begin(), mounts.end(), [](const Mount& a, const Mount& b) { return a.target.size() < b.target.size(); });
 
   // Environment.

@@ -45,8 +45,9 @@
 // pod creation, ResourceQuota too (403 "exceeded quota") with `enforce_resource_quota`; quotas'
 // status.used is kept either way. Controllers, scheduler and kubelet record v1 Events (Scheduled,
 // FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
-// Limits: only a pod's first container runs; pods run as the server's own user (securityContext is
-// not applied); strategic merge patch is a plain merge patch; quantities are parsed, not validated.
+// A pod's root is the host's own, read-only, plus `image_files`. Limits: only a pod's first
+// container runs; pods run as the server's own user (securityContext is not applied); strategic
+// merge patch is a plain merge patch; quantities are parsed, not validated.
 //
 // Thread safety: every public method may be called from any thread. The destructor kills every
 // child process (whole process groups) and joins every thread.
@@ -95,6 +96,9 @@ struct KubernetesTestApiServerOptions {
   // Job and Deployment controllers then record FailedCreate events). Off by default so tests can
   // create pods that only the scheduler refuses. LimitRange defaults apply either way.
   bool enforce_resource_quota = false;
+  // What every image holds beyond the host's root, which pods see as their image: container path ->
+  // host path, bound read-only (a training image's /paddlecloud/bin).
+  std::map<std::string, std::string> image_files;
   // Called with each watch event ("ADDED", "MODIFIED", "DELETED") as the store records it, before
   // any watcher is sent it (for latency measurements). Runs under the server's lock: it must not
   // call the server.

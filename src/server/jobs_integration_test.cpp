@@ -10,6 +10,7 @@
 #include <fstream>
 #include <regex>
 
+#include "testing/cluster_under_test.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
 #include "testing/platform_fixture.h"
@@ -57,6 +58,10 @@ class JobsTest : public testing::PlatformTest {
   }
   // Pods outlive the server by design: stop every unfinished job so no process outlives the test.
   void TearDown() override {
+    StopUnfinishedJobs();
+    PlatformTest::TearDown();
+  }
+  void StopUnfinishedJobs() {
     if (!server_ || !server_->running()) return;
     auto list = Call("GET", "/api/v1/jobs?status=running&limit=500");
     if (!list || list->status != 200) return;
@@ -102,7 +107,22 @@ class JobsTest : public testing::PlatformTest {
   std::string token_;
 };
 
-TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
+// The promises every cluster backend keeps: the same tests on the local machine and on Kubernetes
+// (the test API server; native objects and PaddleJobs).
+class JobsOnEveryClusterTest : public JobsTest, public ::testing::WithParamInterface<testing::ClusterKind> {
+ protected:
+  void SetUp() override {
+    cluster_kind_ = GetParam();
+    JobsTest::SetUp();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Clusters, JobsOnEveryClusterTest,
+                         ::testing::Values(testing::ClusterKind::kLocal, testing::ClusterKind::kKubernetesNative,
+                                           testing::ClusterKind::kKubernetesPaddleJob),
+                         testing::ClusterKindName);
+
+TEST_P(JobsOnEveryClusterTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
   std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
   fs::create_directories(workspace);
   fs::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/examples/fit_a_line", workspace + "/fit_a_line",
@@ -135,7 +155,7 @@ TEST_F(JobsTest, TheDistributedExampleRunsToSuccessWithFallingCost) {
   EXPECT_TRUE(fs::exists(dir_.path() + "/data/jobs/ann-lab/" + std::to_string(id) + "/model/fit_a_line.npz"));
 }
 
-TEST_F(JobsTest, ParameterServersStoppedAfterTrainingAreShownCompleted) {
+TEST_P(JobsOnEveryClusterTest, ParameterServersStoppedAfterTrainingAreShownCompleted) {
   auto job = Submit({{"name", "served"}, {"entry", "if [ \"$TRAINING_ROLE\" = PSERVER ]; then exec sleep 300; fi; true"},
                      {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}, {"num_ps", 1}, {"cpu_per_ps", "100m"},
                      {"mem_per_ps", "64Mi"}});
@@ -149,7 +169,7 @@ TEST_F(JobsTest, ParameterServersStoppedAfterTrainingAreShownCompleted) {
   EXPECT_NE(events.find("stopped once the trainers had finished"), std::string::npos) << events;
 }
 
-TEST_F(JobsTest, AWorkdirThroughAPlantedLinkIsRefused) {
+TEST_P(JobsOnEveryClusterTest, AWorkdirThroughAPlantedLinkIsRefused) {
   std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
   fs::create_directories(workspace);
   fs::create_symlink("/etc", workspace + "/etc-link");
@@ -194,7 +214,7 @@ report("write_model", status)
 print("token=" + token, flush=True)
 )py";
 
-TEST_F(JobsTest, AJobTokenActsOnlyForTheJobsWork) {
+TEST_P(JobsOnEveryClusterTest, AJobTokenActsOnlyForTheJobsWork) {
   std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
   fs::create_directories(workspace);
   std::ofstream(workspace + "/probe.py") << kJobTokenProbe;
@@ -243,7 +263,7 @@ paddlecloud.board.flush()
 print("run=" + run["source"], flush=True)
 )py";
 
-TEST_F(JobsTest, EveryPodImportsThePlatformsSdkReadOnly) {
+TEST_P(JobsOnEveryClusterTest, EveryPodImportsThePlatformsSdkReadOnly) {
   std::string workspace = AccountFiles() + "/workspace/" + std::to_string(json::parse(Call("GET", "/api/v1/me")->body).at("user").at("id").as_int64());
   fs::create_directories(workspace);
   std::ofstream(workspace + "/sdk_probe.py") << kSdkProbe;
@@ -282,7 +302,7 @@ TEST_F(JobsTest, EveryPodImportsThePlatformsSdkReadOnly) {
     EXPECT_FALSE(fs::exists(version.path() / "paddlecloud/planted.py")) << version.path();
 }
 
-TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
+TEST_P(JobsOnEveryClusterTest, UploadedPackageRunsAndServesOneJob) {
   std::string archive = dir_.path() + "/code.tar.gz";
   ASSERT_EQ(std::system(("tar -czf " + archive + " -C " + PADDLECLOUD_SOURCE_DIR + "/examples/fit_a_line train.py").c_str()), 0);
   std::string bytes = testing::ReadFile(archive);
@@ -304,7 +324,7 @@ TEST_F(JobsTest, UploadedPackageRunsAndServesOneJob) {
   EXPECT_EQ(garbage->status, 400) << garbage->body;
 }
 
-TEST_F(JobsTest, UploadedCodeRunsAgainAsACopyOnlyForItsOwner) {
+TEST_P(JobsOnEveryClusterTest, UploadedCodeRunsAgainAsACopyOnlyForItsOwner) {
   std::string src = dir_.path() + "/again-src";
   fs::create_directories(src);
   std::ofstream(src + "/run.py") << "print('uploaded code ran')\n";
@@ -328,7 +348,8 @@ TEST_F(JobsTest, UploadedCodeRunsAgainAsACopyOnlyForItsOwner) {
   spec["code_from_job"] = first;
   std::int64_t again = Submit(spec).at("id").as_int64();
   WaitForState(again, "Succeeded");
-  EXPECT_NE(Log(again, "once-" + std::to_string(again) + "-trainer-0").find("uploaded code ran"), std::string::npos);
+  std::string again_log = Log(again, "once-" + std::to_string(again) + "-trainer-0");
+  EXPECT_NE(again_log.find("uploaded code ran"), std::string::npos) << again_log << json::serialize(GetJob(again));
   fs::path copy = dir_.path() + "/data/jobs/ann-lab/" + std::to_string(again) + "/code";
   EXPECT_TRUE(fs::exists(copy / "run.py"));
   EXPECT_FALSE(fs::exists(fs::symlink_status(copy / "planted")));
@@ -361,7 +382,7 @@ TEST_F(JobsTest, UploadedCodeRunsAgainAsACopyOnlyForItsOwner) {
   EXPECT_EQ(tokens.size(), 1u) << json::serialize(tokens);
 }
 
-TEST_F(JobsTest, AJobIsRunningAsSoonAsItsPodsAre) {
+TEST_P(JobsOnEveryClusterTest, AJobIsRunningAsSoonAsItsPodsAre) {
   auto job = Submit({{"name", "quick"}, {"entry", "exec sleep 600"}, {"cpu_per_trainer", "100m"},
                      {"mem_per_trainer", "64Mi"}, {"num_ps", 1}, {"cpu_per_ps", "100m"}, {"mem_per_ps", "64Mi"}});
   std::string id = std::to_string(job.at("id").as_int64());
@@ -380,7 +401,9 @@ TEST_F(JobsTest, AJobIsRunningAsSoonAsItsPodsAre) {
   // the same totals and nothing of whose they are.
   auto capacity = json::parse(Call("GET", "/api/v1/cluster/capacity")->body);
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  EXPECT_EQ(capacity.at("total").at("cpu_milli").as_int64(), cores * 1000);
+  // On Kubernetes the total is what the nodes can allocate.
+  EXPECT_EQ(capacity.at("total").at("cpu_milli").as_int64(),
+            cluster_ ? kube_test::NodeAllocatable{}.cpu_milli : cores * 1000);
   EXPECT_GE(capacity.at("in_use").at("cpu_milli").as_int64(), 200);
   EXPECT_EQ(capacity.at("free").at("cpu_milli").as_int64(),
             capacity.at("total").at("cpu_milli").as_int64() - capacity.at("in_use").at("cpu_milli").as_int64());
@@ -394,7 +417,7 @@ TEST_F(JobsTest, AJobIsRunningAsSoonAsItsPodsAre) {
   EXPECT_EQ(testing::Request(addr_, "GET", "/api/v1/cluster/capacity")->status, 401);
 }
 
-TEST_F(JobsTest, InvalidSpecsAreRejectedNamingTheField) {
+TEST_P(JobsOnEveryClusterTest, InvalidSpecsAreRejectedNamingTheField) {
   struct Case {
     json::object spec;
     std::string field;
@@ -417,7 +440,7 @@ TEST_F(JobsTest, InvalidSpecsAreRejectedNamingTheField) {
   EXPECT_TRUE(json::parse(Call("GET", "/api/v1/jobs")->body).at("items").as_array().empty());  // nothing recorded
 }
 
-TEST_F(JobsTest, CrashingTrainerRestartsThenFailsAndMissingCommandFails) {
+TEST_P(JobsOnEveryClusterTest, CrashingTrainerRestartsThenFailsAndMissingCommandFails) {
   auto crash = Submit({{"name", "crash"}, {"entry", "echo trying; exit 3"}, {"num_trainer", 1},
                        {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}, {"max_restarts", 1}});
   auto typo = Submit({{"name", "typo"}, {"entry", "pythn3 train.py"}, {"cpu_per_trainer", "100m"},
@@ -440,7 +463,7 @@ TEST_F(JobsTest, CrashingTrainerRestartsThenFailsAndMissingCommandFails) {
   EXPECT_EQ(again->status, 409);  // stopping a finished job
 }
 
-TEST_F(JobsTest, PodOverItsMemoryLimitIsReportedOomKilled) {
+TEST_P(JobsOnEveryClusterTest, PodOverItsMemoryLimitIsReportedOomKilled) {
   auto job = Submit({{"name", "hungry"}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "50Mi"},
                      {"entry", "/usr/bin/python3 -c \"b = bytearray(200 * 1024 * 1024); print('survived', len(b))\""}});
   std::int64_t id = job.at("id").as_int64();
@@ -455,7 +478,7 @@ TEST_F(JobsTest, PodOverItsMemoryLimitIsReportedOomKilled) {
   EXPECT_EQ(Log(id, pod).find("survived"), std::string::npos);
 }
 
-TEST_F(JobsTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
+TEST_P(JobsOnEveryClusterTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
   std::string all_cpus = std::to_string(cores);
   auto hog = Submit({{"name", "hog"}, {"entry", "echo up; exec sleep 600"}, {"cpu_per_trainer", all_cpus},
@@ -500,7 +523,7 @@ TEST_F(JobsTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) {
   EXPECT_EQ(Call("GET", "/api/v1/jobs?status=everything")->status, 400);
 }
 
-TEST_F(JobsTest, KilledServerReadoptsRunningPodsAndNothingStartsTwice) {
+TEST_P(JobsOnEveryClusterTest, KilledServerReadoptsRunningPodsAndNothingStartsTwice) {
   std::string flag = AccountFiles() + "/datasets/go";
   auto job = Submit({{"name", "survivor"}, {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
                      {"num_trainer", 1}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}, {"num_ps", 1},

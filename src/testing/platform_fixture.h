@@ -1,5 +1,6 @@
 // PlatformTest: a GoogleTest fixture with a real SMTP server (aiosmtpd) and the real paddlecloud
-// server mailing through it, both in the test's temporary directory.
+// server mailing through it, both in the test's temporary directory, running pods on the cluster
+// `cluster_kind_` names (a parametrized suite sets it before StartServer).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "testing/cluster_under_test.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
 #include "testing/smtp_server.h"
@@ -26,8 +28,16 @@ class PlatformTest : public ::testing::Test {
   }
   // Starts (or, after a stop, restarts) the server on the same data dir; `extra` adds flags.
   void StartServer(std::vector<std::string> extra = {}, ServerProcessOptions options = {}) {
+    if (cluster_kind_ != ClusterKind::kLocal && !cluster_) {
+      cluster_ = std::make_unique<ClusterUnderTest>(cluster_kind_, dir_.path() + "/cluster", dir_.path() + "/data");
+      ASSERT_TRUE(cluster_->ok()) << cluster_->error();
+    }
     std::vector<std::string> args = {"--smtp-host", "127.0.0.1", "--smtp-port", std::to_string(smtp_->port()),
                                      "--smtp-security", "none", "--access-log", "false"};
+    if (cluster_) {
+      auto flags = cluster_->ServerFlags();
+      args.insert(args.end(), flags.begin(), flags.end());
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(dir_.path() + "/data", args, std::move(options));
     ASSERT_TRUE(server_->WaitReady()) << server_->Log();
@@ -70,7 +80,16 @@ class PlatformTest : public ::testing::Test {
     return Request(addr_, method, target, text, headers);
   }
 
+  void TearDown() override {
+    if (cluster_) {
+      auto unvalidated = cluster_->UnvalidatedWrites();
+      EXPECT_TRUE(unvalidated.empty()) << "writes without Strict field validation, first: " << unvalidated.front();
+    }
+  }
+
   TempDir dir_;
+  ClusterKind cluster_kind_ = ClusterKind::kLocal;
+  std::unique_ptr<ClusterUnderTest> cluster_;  // outlives the server, whose pods it runs
   std::unique_ptr<SmtpTestServer> smtp_;
   std::unique_ptr<ServerProcess> server_;
   std::string addr_;

@@ -29,6 +29,19 @@ const json::value* At(const json::value& v, std::initializer_list<std::string_vi
   }
   return at;
 }
+// Without it an object would be copied into a temporary value the result points into.
+const json::value* At(const json::object& o, std::initializer_list<std::string_view> path) {
+  if (path.size() == 0) return nullptr;
+  const json::value* first = o.if_contains(*path.begin());
+  if (!first) return nullptr;
+  const json::value* at = first;
+  for (auto key = path.begin() + 1; key != path.end(); ++key) {
+    if (!at->is_object()) return nullptr;
+    at = at->as_object().if_contains(*key);
+    if (!at) return nullptr;
+  }
+  return at;
+}
 std::string Label(const json::object& pod, std::string_view key) { return Str(At(pod, {"metadata", "labels", key})); }
 std::string Uid(const json::object& pod) { return Str(At(pod, {"metadata", "uid"})); }
 std::string PodPhaseOf(const json::object& pod) { return Str(At(pod, {"status", "phase"})); }
@@ -84,24 +97,58 @@ struct Key {
   auto operator<=>(const Key&) const = default;
 };
 
+// How long an ended pod's state (and deleting its job) waits for its log to be copied.
+constexpr auto kLogCopyTimeout = std::chrono::seconds(10);
+
 // Copies one pod's log into a file while the pod runs: the follow stream is resumed after a
-// break by reading the log again from its start and skipping what the file already has.
+// break by reading the log again from its start and skipping what the file already has. Once the
+// pod has ended the copy completes, or gives up when the pod and its log are gone.
 class LogFollower {
  public:
-  LogFollower(std::shared_ptr<KubeClient> client, std::string log_path, std::string api_path)
-      : thread_([this, client = std::move(client), log_path = std::move(log_path),
-                 api_path = std::move(api_path)](std::stop_token stop) { Run(stop, *client, log_path, api_path); }) {}
+  // `copied` is called once the copy has ended (from the follower's thread).
+  LogFollower(std::shared_ptr<KubeClient> client, std::string log_path, std::string api_path,
+              std::function<void()> copied)
+      : thread_([this, client = std::move(client), log_path = std::move(log_path), api_path = std::move(api_path),
+                 copied = std::move(copied)](std::stop_token stop) {
+          Run(stop, *client, log_path, api_path);
+          {
+            std::lock_guard lock(mutex_);
+            copied_ = true;
+          }
+          copied_changed_.notify_all();
+          if (copied) copied();
+          done_ = true;
+        }) {}
   ~LogFollower() { thread_.request_stop(); }
   // The pod has ended: finish the copy, then stop.
-  void Finish() { finished_ = true; }
+  void Finish() {
+    std::lock_guard lock(mutex_);
+    if (!finished_at_) finished_at_ = std::chrono::steady_clock::now();
+    finished_ = true;
+  }
+  // Whether the pod's ended state may be shown: its log is copied, or the copy took too long.
+  bool Settled() {
+    std::lock_guard lock(mutex_);
+    return copied_ || (finished_at_ && std::chrono::steady_clock::now() > *finished_at_ + kLogCopyTimeout);
+  }
+  // Whether the follower's thread has nothing left to do (it may be destroyed without waiting).
+  bool Done() const { return done_; }
+  // Waits until the copy has ended, at most until `deadline`.
+  void WaitCopied(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    copied_changed_.wait_until(lock, deadline, [this] { return copied_; });
+  }
 
  private:
+  static constexpr int kAttemptsAfterTheEnd = 4;
+
   void Run(std::stop_token stop, KubeClient& client, const std::string& log_path, const std::string& api_path) {
     std::error_code ec;
     fs::create_directories(fs::path(log_path).parent_path(), ec);
     std::ofstream out(log_path, std::ios::app | std::ios::binary);
     std::uint64_t copied = 0;
     auto backoff = std::chrono::milliseconds(200);
+    int attempts_after_the_end = 0;
     while (!stop.stop_requested()) {
       std::uint64_t seen = 0;
       bool ended = finished_.load();
@@ -116,6 +163,7 @@ class LogFollower {
         return true;
       }, stop);
       if (streamed.ok() && (ended || finished_.load())) return;
+      if (ended && (streamed.code() == Code::kNotFound || ++attempts_after_the_end >= kAttemptsAfterTheEnd)) return;
       if (streamed.ok()) backoff = std::chrono::milliseconds(200);
       std::mutex m;
       std::condition_variable_any cv;
@@ -125,7 +173,12 @@ class LogFollower {
     }
   }
   std::atomic<bool> finished_{false};
-  std::jthread thread_;
+  std::mutex mutex_;
+  std::condition_variable copied_changed_;
+  std::optional<std::chrono::steady_clock::time_point> finished_at_;
+  bool copied_ = false;
+  std::atomic<bool> done_{false};
+  std::jthread thread_;  // last: it stops and joins before the members it uses go
 };
 
 class KubernetesBackend final : public ClusterBackend {
@@ -138,8 +191,14 @@ class KubernetesBackend final : public ClusterBackend {
   ~KubernetesBackend() override {
     watcher_.request_stop();
     if (watcher_.joinable()) watcher_.join();
-    std::lock_guard lock(mutex_);
-    followers_.clear();
+    // Destroyed outside the lock: a follower's thread ends by notifying, which takes it.
+    std::map<std::string, std::shared_ptr<LogFollower>> followers;
+    std::vector<std::shared_ptr<LogFollower>> draining;
+    {
+      std::lock_guard lock(mutex_);
+      followers.swap(followers_);
+      draining.swap(draining_);
+    }
   }
 
   std::string_view Name() const override { return "kubernetes"; }
@@ -274,6 +333,14 @@ class KubernetesBackend final : public ClusterBackend {
         if (auto live = newest.find(name); live != newest.end()) {
           s = JobPodStatus(*live->second, stopped);
           s.restarts += FailedEarlier(record, kns, job, name, Uid(*live->second));
+          if (auto follower = followers_.find(Uid(*live->second));
+              Terminal(*live->second) && follower != followers_.end() && !follower->second->Settled()) {
+            // Shown ended once its log is in the platform's storage.
+            s.phase = PodPhase::kRunning;
+            s.reason.clear();
+            s.exit_code.reset();
+            s.finished_at.reset();
+          }
         } else if (auto ended = record.ended.find(name); ended != record.ended.end()) {
           s = ended->second;
           if (stopped && s.phase != PodPhase::kSucceeded) {
@@ -302,6 +369,7 @@ class KubernetesBackend final : public ClusterBackend {
   Status Delete(const std::string& ns, const std::string& job) override {
     Key key{ns, job};
     std::string kns = NamespaceOf(ns);
+    std::vector<std::shared_ptr<LogFollower>> copying;
     {
       std::lock_guard lock(mutex_);
       auto record = jobs_.find(key);
@@ -311,6 +379,15 @@ class KubernetesBackend final : public ClusterBackend {
         if (Str(At(pod, {"metadata", "namespace"})) == kns && Label(pod, kJobLabel) == job && !Terminal(pod) &&
             !record->second.stopped_roles.contains(Label(pod, kRoleLabel)))
           return Status::Conflict("job " + job + " still has running pods");
+      for (const auto& [uid, pod] : pods_)
+        if (Str(At(pod, {"metadata", "namespace"})) == kns && Label(pod, kJobLabel) == job)
+          if (auto follower = followers_.find(uid); follower != followers_.end()) copying.push_back(follower->second);
+    }
+    // The pods' logs are copied before the objects, and the pods with them, go.
+    auto deadline = std::chrono::steady_clock::now() + kLogCopyTimeout;
+    for (const auto& follower : copying) {
+      follower->Finish();
+      follower->WaitCopied(deadline);
     }
     if (options_.mapping.job_kind == JobKind::kPaddleJob) {
       PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("kubeflow.org/v1", "PaddleJob", kns, job), std::nullopt, "Background")));
@@ -709,8 +786,8 @@ class KubernetesBackend final : public ClusterBackend {
     if (follower == followers_.end()) {
       std::string api_path = ObjectPath("v1", "Pod", Str(At(pod, {"metadata", "namespace"})),
                                         Str(At(pod, {"metadata", "name"}))) + "/log";
-      follower = followers_.emplace(uid, std::make_unique<LogFollower>(
-                                             client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path)).first;
+      follower = followers_.emplace(uid, std::make_shared<LogFollower>(
+                                             client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path, [this] { Notify(); })).first;
     }
     if (Terminal(pod)) follower->second->Finish();
   }
@@ -727,7 +804,12 @@ class KubernetesBackend final : public ClusterBackend {
     auto it = pods_.find(uid);
     json::object pod = it != pods_.end() ? std::move(it->second) : deleted;
     if (it != pods_.end()) pods_.erase(it);
-    followers_.erase(uid);
+    if (auto follower = followers_.find(uid); follower != followers_.end()) {
+      follower->second->Finish();
+      std::erase_if(draining_, [](const auto& f) { return f->Done(); });
+      draining_.push_back(std::move(follower->second));
+      followers_.erase(follower);
+    }
     cpu_counters_.erase(uid);
     std::string ns = AccountOf(Str(At(pod, {"metadata", "namespace"})));
     if (std::string service = Label(pod, kServiceLabel); !service.empty()) {
@@ -828,7 +910,8 @@ class KubernetesBackend final : public ClusterBackend {
   std::map<Key, JobRecord> jobs_;
   std::map<Key, ServiceRecord> services_;
   std::map<Key, std::map<std::string, int>> replica_index_;  // service → pod uid → replica index
-  std::map<std::string, std::unique_ptr<LogFollower>> followers_;  // by pod uid
+  std::map<std::string, std::shared_ptr<LogFollower>> followers_;  // by pod uid
+  std::vector<std::shared_ptr<LogFollower>> draining_;  // of pods gone, finishing their copies
   std::map<std::string, std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> cpu_counters_;
   std::map<std::string, std::string> ensured_;  // account → the quota its namespace was given
   Resources nodes_total_;
