@@ -44,6 +44,21 @@ const json::value* At(const json::object& o, std::initializer_list<std::string_v
 }
 std::string Label(const json::object& pod, std::string_view key) { return Str(At(pod, {"metadata", "labels", key})); }
 std::string Uid(const json::object& pod) { return Str(At(pod, {"metadata", "uid"})); }
+int Restarts(const json::object& pod) {
+  const json::value* statuses = At(pod, {"status", "containerStatuses"});
+  if (!statuses || !statuses->is_array() || statuses->as_array().empty()) return 0;
+  const json::value* count = At(statuses->as_array()[0], {"restartCount"});
+  return count && count->is_int64() ? static_cast<int>(count->as_int64()) : 0;
+}
+// Why the pod's container last ended ("OOMKilled", "Error").
+std::string LastTerminationReason(const json::object& pod) {
+  const json::value* statuses = At(pod, {"status", "containerStatuses"});
+  if (statuses && statuses->is_array() && !statuses->as_array().empty())
+    for (const char* state : {"state", "lastState"})
+      if (std::string reason = Str(At(statuses->as_array()[0], {state, "terminated", "reason"})); !reason.empty())
+        return reason;
+  return "Error";
+}
 std::string PodPhaseOf(const json::object& pod) { return Str(At(pod, {"status", "phase"})); }
 bool Terminal(const json::object& pod) {
   std::string phase = PodPhaseOf(pod);
@@ -79,6 +94,7 @@ PodStatus PodStatusFromJson(const json::object& o) {
 // What the backend remembers of a job: what was submitted and how each ended pod ended.
 struct JobRecord {
   int trainers = 0, pservers = 0;
+  int max_restarts = 0;
   std::string logs_dir;
   std::set<std::string> stopped_roles;         // "trainer", "pserver"
   std::map<std::string, PodStatus> ended;      // by platform pod name: the last status of its last pod
@@ -106,9 +122,10 @@ constexpr auto kLogCopyTimeout = std::chrono::seconds(10);
 class LogFollower {
  public:
   // `copied` is called once the copy has ended (from the follower's thread).
-  LogFollower(std::shared_ptr<KubeClient> client, std::string log_path, std::string api_path,
+  LogFollower(std::shared_ptr<KubeClient> client, std::string log_path, std::string api_path, int instance,
               std::function<void()> copied)
-      : thread_([this, client = std::move(client), log_path = std::move(log_path), api_path = std::move(api_path),
+      : instance_(instance),
+        thread_([this, client = std::move(client), log_path = std::move(log_path), api_path = std::move(api_path),
                  copied = std::move(copied)](std::stop_token stop) {
           Run(stop, *client, log_path, api_path);
           {
@@ -122,9 +139,20 @@ class LogFollower {
   ~LogFollower() { thread_.request_stop(); }
   // The pod has ended: finish the copy, then stop.
   void Finish() {
-    std::lock_guard lock(mutex_);
-    if (!finished_at_) finished_at_ = std::chrono::steady_clock::now();
-    finished_ = true;
+    {
+      std::lock_guard lock(mutex_);
+      if (!finished_at_) finished_at_ = std::chrono::steady_clock::now();
+      finished_ = true;
+    }
+    changed_.notify_all();
+  }
+  // The container's restart count: a restarted container's log starts afresh.
+  void SetInstance(int restarts) {
+    {
+      std::lock_guard lock(mutex_);
+      instance_ = restarts;
+    }
+    changed_.notify_all();
   }
   // Whether the pod's ended state may be shown: its log is copied, or the copy took too long.
   bool Settled() {
@@ -147,6 +175,7 @@ class LogFollower {
     fs::create_directories(fs::path(log_path).parent_path(), ec);
     std::ofstream out(log_path, std::ios::app | std::ios::binary);
     std::uint64_t copied = 0;
+    int copied_instance = Instance();
     auto backoff = std::chrono::milliseconds(200);
     int attempts_after_the_end = 0;
     while (!stop.stop_requested()) {
@@ -164,7 +193,19 @@ class LogFollower {
       }, stop);
       if (streamed.ok() && (ended || finished_.load())) return;
       if (ended && (streamed.code() == Code::kNotFound || ++attempts_after_the_end >= kAttemptsAfterTheEnd)) return;
-      if (streamed.ok()) backoff = std::chrono::milliseconds(200);
+      if (streamed.ok()) {
+        // The container ended: it restarts (its new log is copied from its start) or the pod ends.
+        {
+          std::unique_lock lock(mutex_);
+          changed_.wait_for(lock, stop, kRestartWait, [&] { return instance_ != copied_instance || finished_; });
+          if (instance_ != copied_instance) {
+            copied = 0;
+            copied_instance = instance_;
+          }
+        }
+        backoff = std::chrono::milliseconds(200);
+        continue;
+      }
       std::mutex m;
       std::condition_variable_any cv;
       std::unique_lock lock(m);
@@ -172,9 +213,17 @@ class LogFollower {
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     }
   }
+  int Instance() {
+    std::lock_guard lock(mutex_);
+    return instance_;
+  }
+
+  static constexpr auto kRestartWait = std::chrono::seconds(2);
   std::atomic<bool> finished_{false};
   std::mutex mutex_;
   std::condition_variable copied_changed_;
+  std::condition_variable_any changed_;  // instance_ or finished_
+  int instance_ = 0;
   std::optional<std::chrono::steady_clock::time_point> finished_at_;
   bool copied_ = false;
   std::atomic<bool> done_{false};
@@ -266,7 +315,8 @@ class KubernetesBackend final : public ClusterBackend {
     auto objects = JobObjects(run, options_.mapping);
     if (!objects) return objects.error();
     PC_RETURN_IF_ERROR(EnsureNamespace(run.namespace_name));
-    JobRecord record{.trainers = run.trainers, .pservers = run.pservers, .logs_dir = run.logs_dir};
+    JobRecord record{.trainers = run.trainers, .pservers = run.pservers, .max_restarts = run.max_restarts,
+                     .logs_dir = run.logs_dir};
     // Recorded last: a job whose objects were only partly created is completed by the next Submit.
     for (const auto& object : *objects) PC_RETURN_IF_ERROR(CreateObject(run.namespace_name, object));
     std::lock_guard lock(mutex_);
@@ -333,6 +383,14 @@ class KubernetesBackend final : public ClusterBackend {
         if (auto live = newest.find(name); live != newest.end()) {
           s = JobPodStatus(*live->second, stopped);
           s.restarts += FailedEarlier(record, kns, job, name, Uid(*live->second));
+          if (options_.mapping.job_kind == JobKind::kPaddleJob && s.phase == PodPhase::kRunning &&
+              s.restarts > record.max_restarts) {
+            // Restarted in place past the limit: the PaddleJob has failed, its pod restarts on
+            // (cleanPodPolicy None keeps it for its log) until the job is deleted.
+            s.phase = PodPhase::kFailed;
+            s.reason = LastTerminationReason(*live->second);
+            s.restarts = record.max_restarts;
+          }
           if (auto follower = followers_.find(Uid(*live->second));
               Terminal(*live->second) && follower != followers_.end() && !follower->second->Settled()) {
             // Shown ended once its log is in the platform's storage.
@@ -787,8 +845,10 @@ class KubernetesBackend final : public ClusterBackend {
       std::string api_path = ObjectPath("v1", "Pod", Str(At(pod, {"metadata", "namespace"})),
                                         Str(At(pod, {"metadata", "name"}))) + "/log";
       follower = followers_.emplace(uid, std::make_shared<LogFollower>(
-                                             client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path, [this] { Notify(); })).first;
+                                             client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path, Restarts(pod),
+                                             [this] { Notify(); })).first;
     }
+    follower->second->SetInstance(Restarts(pod));
     if (Terminal(pod)) follower->second->Finish();
   }
 
@@ -841,7 +901,8 @@ class KubernetesBackend final : public ClusterBackend {
 
   void SaveJob(const Key& key) {
     const JobRecord& r = jobs_.at(key);
-    json::object o{{"trainers", r.trainers}, {"pservers", r.pservers}, {"logs_dir", r.logs_dir}};
+    json::object o{{"trainers", r.trainers}, {"pservers", r.pservers}, {"max_restarts", r.max_restarts},
+                   {"logs_dir", r.logs_dir}};
     json::array stopped, ended;
     for (const auto& role : r.stopped_roles) stopped.push_back(json::value(role));
     for (const auto& [name, s] : r.ended) ended.push_back(PodStatusJson(s));
@@ -882,6 +943,7 @@ class KubernetesBackend final : public ClusterBackend {
         if (kind == "jobs") {
           JobRecord r{.trainers = static_cast<int>(o.at("trainers").to_number<std::int64_t>()),
                       .pservers = static_cast<int>(o.at("pservers").to_number<std::int64_t>()),
+                      .max_restarts = o.contains("max_restarts") ? static_cast<int>(o.at("max_restarts").to_number<std::int64_t>()) : 0,
                       .logs_dir = Str(o.if_contains("logs_dir"))};
           for (const auto& role : o.at("stopped_roles").as_array()) r.stopped_roles.insert(Str(&role));
           for (const auto& s : o.at("ended").as_array()) {
