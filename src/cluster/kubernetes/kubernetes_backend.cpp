@@ -122,12 +122,17 @@ constexpr auto kLogCopyTimeout = std::chrono::seconds(10);
 class LogFollower {
  public:
   // `copied` is called once the copy has ended (from the follower's thread).
-  LogFollower(std::shared_ptr<KubeClient> client, std::string log_path, std::string api_path, int instance,
-              std::function<void()> copied)
+  // `state_path`: where the copy's progress is kept, so a restarted platform resumes it.
+  LogFollower(std::shared_ptr<KubeClient> client, std::string log_path, std::string api_path, std::string state_path,
+              int instance, std::function<void()> copied)
       : instance_(instance),
         thread_([this, client = std::move(client), log_path = std::move(log_path), api_path = std::move(api_path),
-                 copied = std::move(copied)](std::stop_token stop) {
-          Run(stop, *client, log_path, api_path);
+                 state_path = std::move(state_path), copied = std::move(copied)](std::stop_token stop) {
+          Run(stop, *client, log_path, api_path, state_path);
+          if (gone_) {
+            std::error_code ec;
+            fs::remove(state_path, ec);
+          }
           {
             std::lock_guard lock(mutex_);
             copied_ = true;
@@ -145,6 +150,11 @@ class LogFollower {
       finished_ = true;
     }
     changed_.notify_all();
+  }
+  // The pod is gone from the cluster: once the copy ends, its progress is forgotten.
+  void Gone() {
+    gone_ = true;
+    Finish();
   }
   // The container's restart count: a restarted container's log starts afresh.
   void SetInstance(int restarts) {
@@ -170,12 +180,52 @@ class LogFollower {
  private:
   static constexpr int kAttemptsAfterTheEnd = 4;
 
-  void Run(std::stop_token stop, KubeClient& client, const std::string& log_path, const std::string& api_path) {
+  // The progress file: "<instance> <offset in the file where its log begins> [done]".
+  struct Progress {
+    int instance = -1;
+    std::uint64_t start = 0;
+    bool done = false;
+  };
+  static Progress ReadProgress(const std::string& path) {
+    Progress p;
+    std::ifstream in(path);
+    std::string done;
+    if (!(in >> p.instance >> p.start)) return {};
+    p.done = (in >> done) && done == "done";
+    return p;
+  }
+  static void WriteProgress(const std::string& path, const Progress& p) {
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    std::string tmp = path + ".tmp";
+    std::ofstream(tmp, std::ios::trunc) << p.instance << ' ' << p.start << (p.done ? " done" : "") << '\n';
+    fs::rename(tmp, path, ec);
+  }
+
+  void Run(std::stop_token stop, KubeClient& client, const std::string& log_path, const std::string& api_path,
+           const std::string& state_path) {
     std::error_code ec;
     fs::create_directories(fs::path(log_path).parent_path(), ec);
     std::ofstream out(log_path, std::ios::app | std::ios::binary);
-    std::uint64_t copied = 0;
+    auto file_size = [&] {
+      std::error_code size_ec;
+      auto size = fs::file_size(log_path, size_ec);
+      return size_ec ? std::uint64_t{0} : static_cast<std::uint64_t>(size);
+    };
     int copied_instance = Instance();
+    Progress progress = ReadProgress(state_path);
+    std::uint64_t copied = 0;
+    if (progress.instance == copied_instance && progress.start <= file_size()) {
+      if (progress.done) return;
+      copied = file_size() - progress.start;  // what an earlier run of the platform copied
+    } else {
+      progress = {copied_instance, file_size(), false};
+      WriteProgress(state_path, progress);
+    }
+    auto mark_done = [&] {
+      progress.done = true;
+      WriteProgress(state_path, progress);
+    };
     auto backoff = std::chrono::milliseconds(200);
     int attempts_after_the_end = 0;
     while (!stop.stop_requested()) {
@@ -191,7 +241,7 @@ class LogFollower {
         seen += chunk.size();
         return true;
       }, stop);
-      if (streamed.ok() && (ended || finished_.load())) return;
+      if (streamed.ok() && (ended || finished_.load())) return mark_done();
       if (ended && (streamed.code() == Code::kNotFound || ++attempts_after_the_end >= kAttemptsAfterTheEnd)) return;
       if (streamed.ok()) {
         // The container ended: it restarts (its new log is copied from its start) or the pod ends.
@@ -201,6 +251,9 @@ class LogFollower {
           if (instance_ != copied_instance) {
             copied = 0;
             copied_instance = instance_;
+            out.flush();
+            progress = {copied_instance, file_size(), false};
+            WriteProgress(state_path, progress);
           }
         }
         backoff = std::chrono::milliseconds(200);
@@ -220,6 +273,7 @@ class LogFollower {
 
   static constexpr auto kRestartWait = std::chrono::seconds(2);
   std::atomic<bool> finished_{false};
+  std::atomic<bool> gone_{false};
   std::mutex mutex_;
   std::condition_variable copied_changed_;
   std::condition_variable_any changed_;  // instance_ or finished_
@@ -365,10 +419,13 @@ class KubernetesBackend final : public ClusterBackend {
     if (it == jobs_.end()) return Err(Status::NotFound("job " + job + " is unknown to the cluster backend"));
     const JobRecord& record = it->second;
     std::map<std::string, const json::object*> newest;  // by platform pod name
+    std::set<std::string> log_copying;                   // platform pod names whose log is being copied
     std::string kns = NamespaceOf(ns);
     for (const auto& [uid, pod] : pods_) {
       if (Str(At(pod, {"metadata", "namespace"})) != kns || Label(pod, kJobLabel) != job) continue;
       PodStatus s = JobPodStatus(pod, false);
+      if (auto follower = followers_.find(uid); follower != followers_.end() && !follower->second->Settled())
+        log_copying.insert(s.name);
       const json::object*& slot = newest[s.name];
       if (!slot || Str(At(*slot, {"metadata", "creationTimestamp"})) < Str(At(pod, {"metadata", "creationTimestamp"})))
         slot = &pod;
@@ -383,6 +440,14 @@ class KubernetesBackend final : public ClusterBackend {
         if (auto live = newest.find(name); live != newest.end()) {
           s = JobPodStatus(*live->second, stopped);
           s.restarts += FailedEarlier(record, kns, job, name, Uid(*live->second));
+          if (options_.mapping.job_kind == JobKind::kNative && s.phase == PodPhase::kFailed && !stopped &&
+              s.restarts < record.max_restarts) {
+            // Its index has retries left: the Job controller is about to replace it, as a restart.
+            s.phase = PodPhase::kPending;
+            s.reason = "Restarting";
+            s.restarts += 1;
+            s.finished_at.reset();
+          }
           if (options_.mapping.job_kind == JobKind::kPaddleJob && s.phase == PodPhase::kRunning &&
               s.restarts > record.max_restarts) {
             // Restarted in place past the limit: the PaddleJob has failed, its pod restarts on
@@ -391,9 +456,8 @@ class KubernetesBackend final : public ClusterBackend {
             s.reason = LastTerminationReason(*live->second);
             s.restarts = record.max_restarts;
           }
-          if (auto follower = followers_.find(Uid(*live->second));
-              Terminal(*live->second) && follower != followers_.end() && !follower->second->Settled()) {
-            // Shown ended once its log is in the platform's storage.
+          if ((s.phase == PodPhase::kSucceeded || s.phase == PodPhase::kFailed) && log_copying.contains(name)) {
+            // Shown ended once its log (its earlier attempts' too) is in the platform's storage.
             s.phase = PodPhase::kRunning;
             s.reason.clear();
             s.exit_code.reset();
@@ -819,6 +883,7 @@ class KubernetesBackend final : public ClusterBackend {
   void Track(const std::string& uid, const json::object& pod) {
     std::string ns = AccountOf(Str(At(pod, {"metadata", "namespace"})));
     std::string logs_dir, log_name;
+    bool past_limit = false;
     if (std::string service = Label(pod, kServiceLabel); !service.empty()) {
       Key key{ns, service};
       auto record = services_.find(key);
@@ -837,6 +902,8 @@ class KubernetesBackend final : public ClusterBackend {
       auto record = jobs_.find({ns, job});
       if (record == jobs_.end()) return;
       logs_dir = record->second.logs_dir;
+      // A PaddleJob's pod restarted in place past the job's limit is no attempt of the job's.
+      past_limit = options_.mapping.job_kind == JobKind::kPaddleJob && Restarts(pod) > record->second.max_restarts;
       log_name = JobPodStatus(pod, false).name;
     }
     if (logs_dir.empty() || PodPhaseOf(pod) == "Pending" || PodPhaseOf(pod).empty()) return;
@@ -845,11 +912,13 @@ class KubernetesBackend final : public ClusterBackend {
       std::string api_path = ObjectPath("v1", "Pod", Str(At(pod, {"metadata", "namespace"})),
                                         Str(At(pod, {"metadata", "name"}))) + "/log";
       follower = followers_.emplace(uid, std::make_shared<LogFollower>(
-                                             client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path, Restarts(pod),
+                                             client_, (fs::path(logs_dir) / (log_name + ".log")).string(), api_path,
+                                             (fs::path(options_.state_dir) / "logs" / uid).string(),
+                                             past_limit ? jobs_.at({ns, Label(pod, kJobLabel)}).max_restarts : Restarts(pod),
                                              [this] { Notify(); })).first;
     }
-    follower->second->SetInstance(Restarts(pod));
-    if (Terminal(pod)) follower->second->Finish();
+    if (!past_limit) follower->second->SetInstance(Restarts(pod));
+    if (Terminal(pod) || past_limit) follower->second->Finish();
   }
 
   // Pods the watch showed before their job's or service's record existed get their log copies now.
@@ -865,7 +934,7 @@ class KubernetesBackend final : public ClusterBackend {
     json::object pod = it != pods_.end() ? std::move(it->second) : deleted;
     if (it != pods_.end()) pods_.erase(it);
     if (auto follower = followers_.find(uid); follower != followers_.end()) {
-      follower->second->Finish();
+      follower->second->Gone();
       std::erase_if(draining_, [](const auto& f) { return f->Done(); });
       draining_.push_back(std::move(follower->second));
       followers_.erase(follower);
