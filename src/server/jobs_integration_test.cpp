@@ -558,5 +558,48 @@ TEST_P(JobsOnEveryClusterTest, KilledServerReadoptsRunningPodsAndNothingStartsTw
   EXPECT_EQ(done.at("pods").as_array().at(0).at("exit_code").as_int64(), 0);
 }
 
+
+TEST_P(JobsOnEveryClusterTest, LogsOutliveThePodsAndAnotherTenantSeesNothing) {
+  auto job = Submit({{"name", "kept"}, {"entry", "echo kept-line; exec sleep 300"}, {"cpu_per_trainer", "100m"},
+                     {"mem_per_trainer", "64Mi"}});
+  std::int64_t id = job.at("id").as_int64();
+  std::string pod = "kept-" + std::to_string(id) + "-trainer-0";
+  ASSERT_TRUE(testing::WaitFor([&] { return Log(id, pod).find("kept-line") != std::string::npos; }, 30s));
+  if (cluster_) {
+    // Deleted under the platform (a drained node, an operator's kubectl): the job fails, its log stays.
+    for (const auto& object : cluster_->api()->List("pods", "pc-ann-lab"))
+      ASSERT_TRUE(cluster_->api()
+                      ->DeletePodBehindTheBackOfThePlatform("pc-ann-lab", std::string(object.at("metadata").at("name").as_string()))
+                      .ok());
+    WaitForState(id, "Failed", 30s);
+    ASSERT_TRUE(testing::WaitFor([&] { return cluster_->api()->List("pods", "pc-ann-lab").empty(); }, 30s));
+  } else {
+    ASSERT_EQ(Call("POST", "/api/v1/jobs/" + std::to_string(id) + "/stop")->status, 202);
+    WaitForState(id, "Stopped", 30s);
+  }
+  EXPECT_NE(Log(id, pod).find("kept-line"), std::string::npos);
+
+  std::string bob = RegisterUser("bob@example.com", "bob-lab");
+  std::string path = "/api/v1/jobs/" + std::to_string(id);
+  EXPECT_EQ(CallWith(bob, "GET", path)->status, 404);
+  EXPECT_EQ(CallWith(bob, "GET", path + "/pods/" + pod + "/logs")->status, 404);
+  EXPECT_EQ(CallWith(bob, "POST", path + "/stop")->status, 404);
+  EXPECT_TRUE(json::parse(CallWith(bob, "GET", "/api/v1/jobs")->body).at("items").as_array().empty());
+  // Bob's own job runs in his own namespace, beside nothing of Ann's.
+  auto bobs = CallWith(bob, "POST", "/api/v1/jobs",
+                       {{"name", "kept"}, {"entry", "ls /data/datasets; echo bob-ran"}, {"cpu_per_trainer", "100m"},
+                        {"mem_per_trainer", "64Mi"}});
+  ASSERT_EQ(bobs->status, 201) << bobs->body;
+  std::int64_t bob_id = json::parse(bobs->body).at("id").as_int64();
+  if (cluster_) {
+    std::string kind = cluster_->kind() == testing::ClusterKind::kKubernetesPaddleJob ? "paddlejobs" : "jobs";
+    ASSERT_TRUE(testing::WaitFor([&] { return !cluster_->api()->List(kind, "pc-bob-lab").empty(); }, 30s));
+    for (const auto& object : cluster_->api()->List(kind, "pc-ann-lab"))
+      EXPECT_EQ(object.at("metadata").at("labels").at("paddlecloud.io/account").as_string(), "ann-lab");
+  }
+  EXPECT_EQ(CallWith("", "GET", "/api/v1/jobs/" + std::to_string(bob_id))->status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/jobs/" + std::to_string(bob_id))->status, 404);
+}
+
 }  // namespace
 }  // namespace paddlecloud
