@@ -1097,7 +1097,8 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   std::vector<std::string> argv = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-uts", "--hostname", hostname};
   for (const auto& entry : std::filesystem::directory_iterator("/", ec)) {
     std::string name = entry.path().filename().string();
-    if (name == "proc" || name == "dev" || name == "tmp") continue;
+    // An image's /home is its own (a notebook image's /home/jovyan): not the host's.
+    if (name == "proc" || name == "dev" || name == "tmp" || name == "home") continue;
     std::string path = "/" + name;
     if (entry.is_symlink(ec)) {
       argv.insert(argv.end(), {"--symlink", std::filesystem::read_symlink(entry.path(), ec).string(), path});
