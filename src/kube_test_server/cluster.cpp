@@ -183,7 +183,8 @@ std::string FieldRef(const json::object& pod, const std::string& path, const std
   return "";
 }
 
-bool HttpProbe(const std::string& host, int port, const std::string& path, int timeout_ms) {
+// `headers`: "Name: value\r\n" lines (the probe's httpHeaders).
+bool HttpProbe(const std::string& host, int port, const std::string& path, const std::string& headers, int timeout_ms) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
@@ -198,7 +199,7 @@ bool HttpProbe(const std::string& host, int port, const std::string& path, int t
       socklen_t len = sizeof err;
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err == 0) {
-        std::string request = "GET " + (path.empty() ? "/" : path) + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: kube-probe/1.30\r\n\r\n";
+        std::string request = "GET " + (path.empty() ? "/" : path) + " HTTP/1.0\r\nHost: " + host + "\r\nUser-Agent: kube-probe/1.30\r\n" + headers + "\r\n";
         if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
           std::string reply;
           auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -1300,12 +1301,20 @@ void KubernetesTestApiServer::Impl::KubeletLocked(std::vector<std::function<void
       }
       std::string host = StringAt(*probe, {"host"}, rt.ip);
       std::string path = StringAt(*probe, {"path"}, "/");
+      std::string headers;
+      if (const json::value* list = Find(*probe, {"httpHeaders"}); list && list->is_array())
+        for (const auto& h : list->as_array()) {
+          std::string name = StringAt(h, {"name"}), value = StringAt(h, {"value"});
+          if (!name.empty() && name.find_first_of("\r\n:") == std::string::npos && value.find_first_of("\r\n") == std::string::npos)
+            headers += name + ": " + value + "\r\n";
+        }
       int timeout_ms = static_cast<int>(std::max<std::int64_t>(IntAt(rp, {"timeoutSeconds"}, 1), 1) * 1000);
       std::int64_t success_threshold = IntAt(rp, {"successThreshold"}, 1);
       std::int64_t failure_threshold = IntAt(rp, {"failureThreshold"}, 3);
       auto instance = rt.instance;
-      after_unlock->push_back([this, key, instance, host, port, path, timeout_ms, success_threshold, failure_threshold] {
-        bool ok = HttpProbe(host, port, path, timeout_ms);
+      after_unlock->push_back([this, key, instance, host, port, path, headers, timeout_ms, success_threshold,
+                               failure_threshold] {
+        bool ok = HttpProbe(host, port, path, headers, timeout_ms);
         std::lock_guard<std::mutex> lock(mu);
         auto it = pods.find(key);
         if (it == pods.end() || it->second.instance != instance || it->second.pid <= 0) return;

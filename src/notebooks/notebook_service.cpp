@@ -253,7 +253,8 @@ Result<cluster::ServiceRun> NotebookService::BuildService(const Principal& princ
       .namespace_name = principal.account_id,
       .name = ServiceName(principal.user_id),
       // Jupyter's own settings are flags; its token comes from the environment, never the command line.
-      .command = "exec /usr/bin/python3 -m notebook --no-browser --ip=\"${POD_IP:-127.0.0.1}\" --port=\"$PORT\" --port-retries=0 "
+      // The user it runs as is the cluster's to choose (a pod uid here, runAsNonRoot on Kubernetes).
+      .command = "exec /usr/bin/python3 -m notebook --no-browser --allow-root --ip=\"${POD_IP:-127.0.0.1}\" --port=\"$PORT\" --port-retries=0 "
                  "--NotebookApp.base_url=" + base_url + " --NotebookApp.allow_remote_access=True "
                  "--NotebookApp.notebook_dir=" + kPodWorkspace + " --NotebookApp.quit_button=False",
       .working_dir = kPodWorkspace,

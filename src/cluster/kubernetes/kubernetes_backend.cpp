@@ -108,6 +108,25 @@ struct ServiceRecord {
   std::string logs_dir;
 };
 
+// The kubelet resolves a subPath's links inside the volume, and the whole export is one volume: a
+// link planted in an account's folder could mount another account's files. Every source must be
+// reached from the data directory without one, as the local backend opens them.
+Status RefuseLinkedSources(const std::vector<Mount>& mounts, const std::string& data_dir) {
+  fs::path root = fs::path(data_dir).lexically_normal();
+  for (const Mount& m : mounts) {
+    fs::path relative = fs::path(m.source).lexically_normal().lexically_relative(root);
+    if (relative.empty() || *relative.begin() == "..") continue;  // from the image, or refused by the mapping
+    fs::path at = root;
+    for (const auto& part : relative) {
+      at /= part;
+      std::error_code ec;
+      if (fs::is_symlink(fs::symlink_status(at, ec)))
+        return Status::InvalidArgument("mount " + m.target + ": " + at.string() + " is a symbolic link", "mounts");
+    }
+  }
+  return Status::Ok();
+}
+
 struct Key {
   std::string ns, name;
   auto operator<=>(const Key&) const = default;
@@ -368,6 +387,7 @@ class KubernetesBackend final : public ClusterBackend {
     }
     auto objects = JobObjects(run, options_.mapping);
     if (!objects) return objects.error();
+    PC_RETURN_IF_ERROR(RefuseLinkedSources(run.mounts, options_.mapping.data_dir));
     PC_RETURN_IF_ERROR(EnsureNamespace(run.namespace_name));
     JobRecord record{.trainers = run.trainers, .pservers = run.pservers, .max_restarts = run.max_restarts,
                      .logs_dir = run.logs_dir};
@@ -543,6 +563,7 @@ class KubernetesBackend final : public ClusterBackend {
         return ScaleService(run.namespace_name, run.name, run.replicas);
       }
     }
+    PC_RETURN_IF_ERROR(RefuseLinkedSources(run.mounts, options_.mapping.data_dir));
     PC_RETURN_IF_ERROR(EnsureNamespace(run.namespace_name));
     for (const auto& object : *objects) PC_RETURN_IF_ERROR(CreateObject(run.namespace_name, object));
     std::lock_guard lock(mutex_);
