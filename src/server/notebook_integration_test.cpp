@@ -121,8 +121,9 @@ class NotebookTest : public testing::PlatformTest {
       text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     std::smatch m;
-    EXPECT_TRUE(std::regex_search(
-        text, m, std::regex("\"PADDLE_CLOUD_TOKEN\",?\"(?:value\":\")?:?\"?(pct_[A-Za-z0-9_-]+)\""))) << text;
+    std::regex token(cluster_ ? "\"name\":\"PADDLE_CLOUD_TOKEN\",\"value\":\"(pct_[A-Za-z0-9_-]+)\""
+                              : "\"PADDLE_CLOUD_TOKEN\":\"(pct_[A-Za-z0-9_-]+)\"");
+    EXPECT_TRUE(std::regex_search(text, m, token)) << text;
     return m.empty() ? "" : m[1].str();
   }
   std::string Workspace() const {
