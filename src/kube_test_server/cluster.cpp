@@ -952,7 +952,7 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
   std::string container_name = StringAt(container, {"name"});
   if (rt.ip.empty()) {
     std::uint32_t n = next_ip++;
-    rt.ip = "127.1." + std::to_string((n / 250) % 250) + "." + std::to_string(n % 250 + 1);
+    rt.ip = "127." + std::to_string(ip_block) + "." + std::to_string((n / 250) % 250) + "." + std::to_string(n % 250 + 1);
   }
   std::error_code ec;
   std::filesystem::create_directories(rt.dir, ec);

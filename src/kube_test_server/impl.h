@@ -135,6 +135,10 @@ struct KubernetesTestApiServer::Impl {
   NodeAllocatable allocatable;
   std::map<std::string, PodRuntime> pods;  // by store key
   std::uint32_t next_ip = 0;
+  // Pod IPs are 127.<ip_block>.x.y; the block is this server's alone among the servers running on
+  // the machine (concurrent tests) while it holds the block's lock file.
+  int ip_block = 1;
+  int ip_block_lock = -1;
   std::map<std::string, std::int64_t> created_seq;  // uid -> resourceVersion at creation (orders pods)
   std::string hosts_content;
   // Job uid -> completion index -> pods removed before they finished (count as failures).

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1452,6 +1453,17 @@ Result<std::unique_ptr<KubernetesTestApiServer>> KubernetesTestApiServer::Start(
     co_return finish(co_await next(req));
   });
   PC_RETURN_IF_ERROR(impl->server->Start());
+  for (int block = 1; block <= 250 && impl->ip_block_lock < 0; ++block) {
+    std::string lock = (std::filesystem::temp_directory_path() / ("paddlecloud-kube-test-ips-" + std::to_string(block))).string();
+    int fd = ::open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      impl->ip_block = block;
+      impl->ip_block_lock = fd;
+    } else {
+      ::close(fd);
+    }
+  }
   impl->server_thread = std::thread([raw] { raw->server->Run(); });
   impl->cluster_thread = std::thread([raw] { raw->ClusterLoop(); });
   return std::unique_ptr<KubernetesTestApiServer>(new KubernetesTestApiServer(std::move(impl)));
@@ -1480,6 +1492,7 @@ KubernetesTestApiServer::~KubernetesTestApiServer() {
     std::error_code ec;
     std::filesystem::remove_all(impl_->work_dir, ec);
   }
+  if (impl_->ip_block_lock >= 0) ::close(impl_->ip_block_lock);
 }
 
 std::string KubernetesTestApiServer::address() const { return impl_->server->bound_address(); }

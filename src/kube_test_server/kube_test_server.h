@@ -40,8 +40,8 @@
 // PROCESSES: each pod's first container runs `command + args` under bwrap (read-only host root,
 // /dev, /proc, a private /tmp, the pod's hostname, a generated /etc/hosts, each volumeMount bound at
 // its path) in its own PID namespace, so killing the sandbox leaves nothing behind. Pods get
-// distinct loopback IPs (127.1.x.y). PVC volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) ->
-// `nfs_root(path)`; emptyDir, hostPath and configMap volumes work too. LimitRange defaults apply to
+// distinct loopback IPs 127.b.x.y (the block b is this server's alone among the ones running on
+// the machine). PVC volumes resolve PVC -> PV -> spec.nfs.path (+ subPath) -> `nfs_root(path)`; emptyDir, hostPath and configMap volumes work too. LimitRange defaults apply to
 // pod creation, ResourceQuota too (403 "exceeded quota") with `enforce_resource_quota`; quotas'
 // status.used is kept either way. Controllers, scheduler and kubelet record v1 Events (Scheduled,
 // FailedScheduling, SuccessfulCreate, FailedCreate, Started, Killing, BackOff, Failed...).
