@@ -1,5 +1,7 @@
 #include "kube_schema/kube_schema.h"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -760,6 +762,15 @@ bool IsDateTime(std::string_view s) {
   int oh, om;
   return i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && num(i + 1, 2, oh) && s[i + 3] == ':' &&
          num(i + 4, 2, om) && oh <= 23 && om <= 59;
+}
+
+const Schemas& RepositorySchemas() {
+  static const Schemas schemas = [] {
+    auto loaded = Schemas::Load(PADDLECLOUD_K8S_API_DIR);
+    if (!loaded) throw std::runtime_error(loaded.error().message());
+    return std::move(*loaded);
+  }();
+  return schemas;
 }
 
 }  // namespace paddlecloud::kube_schema

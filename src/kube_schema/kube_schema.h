@@ -69,4 +69,8 @@ bool IsQuantity(std::string_view text);
 // An RFC 3339 date-time as Kubernetes writes it: 2006-01-02T15:04:05Z or with .fraction and ±hh:mm.
 bool IsDateTime(std::string_view text);
 
+// The schemas copied into this repository (third_party/k8s-api), loaded on first use; throws
+// std::runtime_error when they cannot be read (a broken checkout). For tests and checkers.
+const Schemas& RepositorySchemas();
+
 }  // namespace paddlecloud::kube_schema

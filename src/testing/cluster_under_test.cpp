@@ -1,7 +1,6 @@
 #include "testing/cluster_under_test.h"
 
 #include <filesystem>
-#include <stdexcept>
 
 #include "kube_schema/kube_schema.h"
 #include "testing/server_process.h"
@@ -12,15 +11,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kNfsPath = "/export";
-
-const kube_schema::Schemas& Schemas() {
-  static const kube_schema::Schemas schemas = [] {
-    auto loaded = kube_schema::Schemas::Load(PADDLECLOUD_K8S_API_DIR);
-    if (!loaded) throw std::runtime_error(loaded.error().message());
-    return std::move(*loaded);
-  }();
-  return schemas;
-}
 
 }  // namespace
 
@@ -40,7 +30,7 @@ ClusterUnderTest::ClusterUnderTest(ClusterKind kind, std::string work_dir, std::
   fs::path model_server = fs::path(PaddlecloudBinary()).parent_path() / "paddlecloud-model-server";
   auto api = kube_test::KubernetesTestApiServer::Start(
       {.work_dir = work_dir_ + "/apiserver",
-       .validate = [](const boost::json::value& object) { return Schemas().Validate(object); },
+       .validate = [](const boost::json::value& object) { return kube_schema::RepositorySchemas().Validate(object); },
        .nfs_root = [data = data_dir_](const std::string& path) {
          return data + path.substr(std::min(path.size(), kNfsPath.size()));
        },

@@ -20,27 +20,21 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string Str(const json::value* v) { return v && v->is_string() ? std::string(v->as_string()) : ""; }
-const json::value* At(const json::value& v, std::initializer_list<std::string_view> path) {
-  const json::value* at = &v;
-  for (auto key : path) {
-    if (!at->is_object()) return nullptr;
-    at = at->as_object().if_contains(key);
-    if (!at) return nullptr;
-  }
-  return at;
-}
-// Without it an object would be copied into a temporary value the result points into.
 const json::value* At(const json::object& o, std::initializer_list<std::string_view> path) {
-  if (path.size() == 0) return nullptr;
-  const json::value* first = o.if_contains(*path.begin());
-  if (!first) return nullptr;
-  const json::value* at = first;
-  for (auto key = path.begin() + 1; key != path.end(); ++key) {
-    if (!at->is_object()) return nullptr;
-    at = at->as_object().if_contains(*key);
+  const json::object* at = &o;
+  const json::value* found = nullptr;
+  for (auto key : path) {
     if (!at) return nullptr;
+    found = at->if_contains(key);
+    if (!found) return nullptr;
+    at = found->if_object();
   }
-  return at;
+  return found;
+}
+// Takes the object by reference: a value made from an object would be a temporary the result
+// points into.
+const json::value* At(const json::value& v, std::initializer_list<std::string_view> path) {
+  return v.is_object() ? At(v.as_object(), path) : nullptr;
 }
 std::string Label(const json::object& pod, std::string_view key) { return Str(At(pod, {"metadata", "labels", key})); }
 std::string Uid(const json::object& pod) { return Str(At(pod, {"metadata", "uid"})); }

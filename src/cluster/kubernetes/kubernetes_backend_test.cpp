@@ -20,15 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const kube_schema::Schemas& Schemas() {
-  static const kube_schema::Schemas schemas = [] {
-    auto loaded = kube_schema::Schemas::Load(PADDLECLOUD_K8S_API_DIR);
-    if (!loaded) throw std::runtime_error(loaded.error().message());
-    return std::move(*loaded);
-  }();
-  return schemas;
-}
-
 template <typename F>
 bool WaitFor(F condition, std::chrono::milliseconds timeout = 30s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -51,7 +42,7 @@ class KubernetesBackendTest : public ::testing::Test {
     fs::create_directories(data_ / "jobs");
     auto server = kube_test::KubernetesTestApiServer::Start(
         {.work_dir = dir_.path() + "/apiserver",
-         .validate = [](const boost::json::value& object) { return Schemas().Validate(object); },
+         .validate = [](const boost::json::value& object) { return kube_schema::RepositorySchemas().Validate(object); },
          .nfs_root = [data = data_.string()](const std::string& path) {
            return data + path.substr(std::string("/export").size());
          }});

@@ -10,17 +10,8 @@ namespace paddlecloud::cluster::kubernetes {
 namespace {
 namespace json = boost::json;
 
-const kube_schema::Schemas& Schemas() {
-  static const kube_schema::Schemas schemas = [] {
-    auto loaded = kube_schema::Schemas::Load(PADDLECLOUD_K8S_API_DIR);
-    if (!loaded) throw std::runtime_error(loaded.error().message());
-    return std::move(*loaded);
-  }();
-  return schemas;
-}
-
 void ExpectValid(const json::object& object) {
-  auto problems = Schemas().Validate(object);
+  auto problems = kube_schema::RepositorySchemas().Validate(object);
   EXPECT_TRUE(problems.empty()) << json::serialize(object) << "\n" << [&] {
     std::string all;
     for (const auto& p : problems) all += p + "\n";
