@@ -15,7 +15,7 @@
 
 #include "accounts/account_service.h"
 #include "server/platform.h"
-#include "sqlite/sqlite_database.h"
+#include "testing/test_database.h"
 #include "testing/server_process.h"
 
 namespace paddlecloud::accounts {
@@ -39,11 +39,9 @@ inline std::string DecodeQuotedPrintable(const std::string& in) {
 class AccountServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto database = db::OpenSqliteDatabase({.path = dir_.path() + "/db.sqlite", .busy_timeout_ms = 5000, .pool_size = 2});
-    ASSERT_TRUE(database);
+    auto database = testing::OpenTestDatabase(dir_.path() + "/db.sqlite", server::PlatformMigrations());
+    ASSERT_TRUE(database) << database.error().message();
     db_ = std::move(*database);
-    auto migrations = server::PlatformMigrations();
-    ASSERT_TRUE(db_->Migrate(migrations).ok());
     auto mailer = mail::MakeMailer({.outbox_dir = outbox()});
     ASSERT_TRUE(mailer);
     mailer_ = std::move(*mailer);

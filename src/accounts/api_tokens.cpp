@@ -18,13 +18,13 @@ Result<std::pair<ApiToken, std::string>> ApiTokens::CreateToken(const Principal&
   ApiToken token{.id = 0, .name = name, .prefix = secret.substr(0, 10), .created_at = now,
                  .expires_at = expires_in_days ? std::optional<std::int64_t>(now + *expires_in_days * 86400) : std::nullopt,
                  .last_used_at = std::nullopt, .scope = scope};
-  auto r = Tenant(ctx_.db(), principal).Execute(
+  auto r = Tenant(ctx_.db(), principal).Query(
       "INSERT INTO api_tokens (user_id, account_id, name, token_hash, prefix, created_at, expires_at, scope) "
-      "VALUES (?, :account, ?, ?, ?, ?, ?, ?)",
+      "VALUES (?, :account, ?, ?, ?, ?, ?, ?) RETURNING id",
       {principal.user_id, name, HashSecret(secret), token.prefix, now,
        token.expires_at ? db::Value(*token.expires_at) : db::Value(), scope});
   if (!r) return Err(r.error());
-  token.id = r->last_insert_id;
+  token.id = r->Int(0, "id");
   ctx_.Audit(principal.account_id, principal.user_id, principal.email, "token.created", meta,
         {{"name", name}, {"id", token.id}, {"scope", scope}});
   return std::make_pair(token, secret);

@@ -27,12 +27,12 @@ Result<Invitation> Invitations::Invite(const Principal& principal, const std::st
                             : "this email already belongs to a PaddleCloud user of another account",
                         "email");
     }
-    auto r = Tenant(tx, principal).Execute(
+    auto r = Tenant(tx, principal).Query(
         "INSERT INTO email_tokens (token_hash, purpose, account_id, email, invited_by, created_at, expires_at) "
-        "VALUES (?, 'invite', :account, ?, ?, ?, ?)",
+        "VALUES (?, 'invite', :account, ?, ?, ?, ?) RETURNING id",
         {HashSecret(token), email, principal.user_id, now, invitation.expires_at});
     if (!r) return r.error();
-    invitation.id = r->last_insert_id;
+    invitation.id = r->Int(0, "id");
     return Status::Ok();
   }));
   ctx_.Audit(principal.account_id, principal.user_id, principal.email, "member.invited", meta,
@@ -111,14 +111,14 @@ Result<User> Invitations::AcceptInvitation(const std::string& token, const std::
     if (!used) return used.error();
     if (used->rows_affected != 1) return Status::Conflict("this invitation was already accepted; sign in");
     std::string name = display_name.empty() ? invitation->email.substr(0, invitation->email.find('@')) : display_name;
-    auto r = tx.Execute(
+    auto r = tx.Query(
         "INSERT INTO users (account_id, email, display_name, password_hash, is_master, verified_at, created_at) "
-        "VALUES (?, ?, ?, ?, 0, ?, ?)",
+        "VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING id",
         {account_id, invitation->email, name, *hash, now, now});
     if (!r) return r.error().code() == Code::kConflict
                       ? Status::Of(Code::kConflict, "this email already belongs to a PaddleCloud user", "email")
                       : r.error();
-    user = {.id = r->last_insert_id, .account_id = account_id, .email = invitation->email, .display_name = name,
+    user = {.id = r->Int(0, "id"), .account_id = account_id, .email = invitation->email, .display_name = name,
             .master = false, .verified = true, .created_at = now};
     return Status::Ok();
   }));

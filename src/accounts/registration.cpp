@@ -33,12 +33,12 @@ Result<User> Registration::Register(const std::string& raw_email, const std::str
     std::string name = display_name.empty() ? email.substr(0, email.find('@')) : display_name;
     PC_RETURN_IF_ERROR(StatusOf(tx.Execute("INSERT INTO accounts (id, display_name, created_at) VALUES (?, ?, ?)",
                                   {account_id, account_id, now})));
-    auto inserted = tx.Execute(
+    auto inserted = tx.Query(
         "INSERT INTO users (account_id, email, display_name, password_hash, is_master, created_at) "
-        "VALUES (?, ?, ?, ?, 1, ?)",
+        "VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
         {account_id, email, name, *hash, now});
     if (!inserted) return inserted.error();
-    user = {.id = inserted->last_insert_id, .account_id = account_id, .email = email, .display_name = name,
+    user = {.id = inserted->Int(0, "id"), .account_id = account_id, .email = email, .display_name = name,
             .master = true, .verified = false, .created_at = now};
     PC_RETURN_IF_ERROR(AddEmailToken(tx, token, "verify", user, now, ctx_.options().verification_ttl));
     Throttle(tx, now).Hit("mail-ip:" + meta.remote_address, kMailsPerAddress, kMailWindow, false);

@@ -158,15 +158,15 @@ Result<std::vector<BoardSource>> BoardSources::List(const Principal& principal) 
 Result<BoardSource> BoardSources::CreateRun(const Principal& principal, const std::string& name) {
   PC_RETURN_IF_ERROR(CheckRunName(name));
   auto added = db::TenantScope(db_, principal.account_id)
-                   .Execute("INSERT INTO boards (account_id, user_id, kind, name, created_by_job, created_at) "
-                            "VALUES (:account, ?, 'run', ?, ?, ?)",
+                   .Query("INSERT INTO boards (account_id, user_id, kind, name, created_by_job, created_at) "
+                            "VALUES (:account, ?, 'run', ?, ?, ?) RETURNING id",
                             {principal.user_id, name, principal.job_id, Now()});
   if (!added) {
     if (added.error().code() == Code::kConflict)
       return Err(Status::Of(Code::kConflict, "a run named '" + name + "' exists already", "name"));
     return Err(added.error());
   }
-  return ResolveRun(principal, added->last_insert_id);
+  return ResolveRun(principal, added->Int(0, "id"));
 }
 
 Result<std::vector<BoardSource>> BoardSources::Runs(const Principal& principal) {

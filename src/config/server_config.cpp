@@ -166,6 +166,13 @@ const std::map<std::string_view, Setter>& Setters() {
          c.data_dir = v;
          return Status::Ok();
        }},
+      {"database_url",
+       [](ServerConfig& c, const std::string& v) {
+         if (!v.empty() && !v.starts_with("postgresql://") && !v.starts_with("postgres://"))
+           return Status::InvalidArgument("must start with postgresql:// (or be empty for SQLite in data_dir)");
+         c.database_url = v;
+         return Status::Ok();
+       }},
       {"listen", SetListen},
       {"web_dir", Text(&ServerConfig::web_dir)},
       {"tls_cert", Text(&ServerConfig::tls_cert)},
@@ -284,6 +291,10 @@ const std::vector<SettingInfo>& ServerSettings() {
     };
     add("config", "config file of `key = value` lines", "");
     add("data_dir", "where the database, files, job logs and keys live", "./paddlecloud-data");
+    add("database_url",
+        "postgresql://USER:PASSWORD@HOST:PORT/DB to keep the control plane in PostgreSQL (several servers may "
+        "share it); empty: SQLite in <data_dir>/paddlecloud.db",
+        "");
     add("listen", "HOST:PORT to serve on; port 0 picks a free port (written to <data_dir>/server.addr)",
         "127.0.0.1:8080");
     add("web_dir", "serve the web UI from this directory instead of the embedded copy", "");
@@ -405,7 +416,7 @@ Result<ServerConfig> ResolveServerConfig(const std::map<std::string, std::string
       Status s = Apply(config, key, value);
       if (!s.ok()) {
         std::string name = layer == "command line" ? info->flag : layer == "environment" ? info->env : key;
-        std::string shown = key == "smtp_password" || key == "metrics_token" ? "(hidden)" : "'" + value + "'";
+        std::string shown = key == "smtp_password" || key == "metrics_token" || key == "database_url" ? "(hidden)" : "'" + value + "'";
         return Status::InvalidArgument(name + " (" + layer + "): " + s.message() + ", got " + shown, key);
       }
     }

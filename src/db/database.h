@@ -49,9 +49,9 @@ class Rows {
   std::vector<std::vector<Value>> rows_;
 };
 
+// An INSERT that needs the new row's id says `RETURNING id` and is run with Query.
 struct ExecResult {
   std::int64_t rows_affected = 0;
-  std::int64_t last_insert_id = 0;  // rowid of the last INSERT, where the engine has one
 };
 
 // A connection held for a sequence of statements (inside Database::Transaction).
@@ -64,10 +64,19 @@ class Session {
 
 // A forward-only schema step. Versions are unique and increasing; a migration's SQL may hold
 // several statements and runs in one transaction together with its bookkeeping row.
+// `sql` is written for SQLite; PostgreSQL runs it with its types translated (postgres_sql.h), or
+// runs `postgres_sql` instead where the engines need different statements (virtual tables, triggers).
 struct Migration {
   int version;
   std::string name;
   std::string sql;
+  std::string postgres_sql = {};
+};
+
+// A WHERE condition with its one parameter.
+struct Condition {
+  std::string sql;
+  Value param;
 };
 
 class Database : public Session {
@@ -93,6 +102,12 @@ class Database : public Session {
 
   // Short adapter name for logs and /readyz ("sqlite", "postgres").
   virtual std::string_view Engine() const = 0;
+
+  // "`column` contains `needle`" (case-sensitive), served by the column's trigram index: on SQLite
+  // an fts5 table `fts_table` (tokenize 'trigram case_sensitive 1') whose rowid is `id_column`, used
+  // for needles of 3 characters or more; on PostgreSQL a pg_trgm index on the column itself.
+  virtual Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view fts_table,
+                                 std::string_view needle) const = 0;
 };
 
 }  // namespace paddlecloud::db

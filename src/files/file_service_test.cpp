@@ -9,7 +9,7 @@
 
 #include "files/archive_limits.h"
 #include "files/local/local_file_store.h"
-#include "sqlite/sqlite_database.h"
+#include "testing/test_database.h"
 #include "testing/server_process.h"
 
 namespace paddlecloud::files {
@@ -24,11 +24,9 @@ Principal User(std::string account, std::int64_t id, std::string email) {
 class FileServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto database = db::OpenSqliteDatabase({.path = dir_.path() + "/db.sqlite", .busy_timeout_ms = 5000, .pool_size = 2});
-    ASSERT_TRUE(database);
+    auto database = testing::OpenTestDatabase(dir_.path() + "/db.sqlite", FileMigrations());
+    ASSERT_TRUE(database) << database.error().message();
     db_ = std::move(*database);
-    auto migrations = FileMigrations();
-    ASSERT_TRUE(db_->Migrate(migrations).ok());
     auto store = MakeLocalFileStore(dir_.path() + "/files");
     ASSERT_TRUE(store);
     store_ = std::move(*store);

@@ -42,8 +42,8 @@ Result<std::size_t> JobOutputs::Record(const std::string& account, std::int64_t 
     db::TenantScope scope(session, account);
     for (const std::string& key : written) {
       auto inserted = scope.Execute(
-          "INSERT OR IGNORE INTO file_meta (account_id, key, uploaded_by, written_by_job, uploaded_at) "
-          "VALUES (:account, ?, '', ?, ?)",
+          "INSERT INTO file_meta (account_id, key, uploaded_by, written_by_job, uploaded_at) "
+          "VALUES (:account, ?, '', ?, ?) ON CONFLICT DO NOTHING",
           {key, job_id, UnixNow()});
       if (!inserted) return inserted.error();
       recorded += static_cast<std::size_t>(inserted->rows_affected);

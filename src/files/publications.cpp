@@ -191,16 +191,16 @@ Result<Publication> Publications::Publish(const Principal& principal, const Publ
                 .description = request.description, .account = principal.account_id,
                 .published_by = principal.email, .published_at = UnixNow()};
   db::TenantScope scope(space_.database(), principal.account_id);
-  auto inserted = scope.Execute(
+  auto inserted = scope.Query(
       "INSERT INTO publications (kind, name, version, description, account_id, published_by, published_at) "
-      "VALUES (?, ?, ?, ?, :account, ?, ?)",
+      "VALUES (?, ?, ?, ?, :account, ?, ?) RETURNING id",
       {p.kind, p.name, p.version, p.description, p.published_by, p.published_at});
   if (!inserted) {
     if (inserted.error().code() == Code::kConflict)
       return Err(Status::Conflict(p.kind + " '" + p.name + "' version '" + p.version + "' is already published"));
     return Err(inserted.error());
   }
-  p.id = inserted->last_insert_id;
+  p.id = inserted->Int(0, "id");
   if (Status stored = StorePublished(p, *source, *info, *left); !stored.ok()) {
     if (auto dropped = scope.Execute("DELETE FROM publications WHERE account_id = :account AND id = ?", {p.id}); !dropped)
       spdlog::warn("files: failed publication {} is still listed: {}", p.id, dropped.error().message());

@@ -62,14 +62,14 @@ Result<Share> Shares::Create(const Principal& principal, std::string_view path, 
   }
   std::string token = link ? accounts::NewSecret("") : "";
   std::int64_t now = UnixNow();
-  auto inserted = scope.Execute(
+  auto inserted = scope.Query(
       "INSERT INTO shares (account_id, path, folder, grantee_account, link_token, expires_at, created_at, created_by) "
-      "VALUES (:account, ?, ?, ?, ?, ?, ?, ?)",
+      "VALUES (:account, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {l->path, entry->folder ? 1 : 0, account.empty() ? db::Value() : db::Value(account),
        token.empty() ? db::Value() : db::Value(token), expires_at ? db::Value(*expires_at) : db::Value(), now,
        principal.email});
   if (!inserted) return Err(inserted.error());
-  return Share{.id = inserted->last_insert_id, .owner_account = principal.account_id, .path = l->path,
+  return Share{.id = inserted->Int(0, "id"), .owner_account = principal.account_id, .path = l->path,
                .folder = entry->folder, .account = account, .link_token = token, .expires_at = expires_at,
                .created_at = now, .created_by = principal.email};
 }

@@ -207,7 +207,9 @@ Result<Upload> Uploads::Complete(const Principal& principal, UploadWrite& write)
     db::TenantScope in(session, principal.account_id);
     PC_RETURN_IF_ERROR(StatusOf(in.Execute("DELETE FROM uploads WHERE account_id = :account AND id = ?", {id})));
     return StatusOf(in.Execute(
-        "INSERT OR REPLACE INTO file_meta (account_id, key, uploaded_by, uploaded_at) VALUES (:account, ?, ?, ?)",
+        "INSERT INTO file_meta (account_id, key, uploaded_by, uploaded_at) VALUES (:account, ?, ?, ?) "
+        "ON CONFLICT (account_id, key) DO UPDATE SET uploaded_by = excluded.uploaded_by, "
+        "uploaded_at = excluded.uploaded_at, written_by_job = NULL",
         {key, principal.email, UnixNow()}));
   });
   if (!recorded.ok()) spdlog::warn("files: upload {} is in place but not recorded: {}", id, recorded.message());

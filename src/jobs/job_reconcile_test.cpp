@@ -80,12 +80,12 @@ class JobReconcileTest : public ::testing::Test {
   void AddJob() {
     auto spec = ParseJobSpec({{"name", "fit"}, {"entry", "true"}, {"num_ps", 1}});
     ASSERT_TRUE(spec) << spec.error().message();
-    auto inserted = db_->Execute(
+    auto inserted = db_->Query(
         "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at, admitted_at) "
-        "VALUES ('acme', 1, 'fit', ?, 'Pending', 'submitted', 500, 500)",
+        "VALUES ('acme', 1, 'fit', ?, 'Pending', 'submitted', 500, 500) RETURNING id",
         {boost::json::serialize(JobSpecToJson(*spec))});
     ASSERT_TRUE(inserted);
-    ASSERT_EQ(inserted->last_insert_id, 1);
+    ASSERT_EQ(inserted->Int(0, "id"), 1);
   }
   Job GetJob() {
     auto job = service_->Get(principal_, 1);

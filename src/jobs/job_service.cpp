@@ -79,13 +79,6 @@ Status CheckFits(const JobSpec& spec, const cluster::Capacity& capacity) {
   return Status::Ok();
 }
 
-// An FTS5 phrase that matches `text` anywhere in a name: quoted, with quotes doubled.
-std::string TrigramPhrase(const std::string& text) {
-  std::string phrase = "\"";
-  for (char c : text) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return phrase + "\"";
-}
-
 }  // namespace
 
 std::vector<db::Migration> JobMigrations() {
@@ -161,6 +154,10 @@ END;
 CREATE TRIGGER jobs_name_delete AFTER DELETE ON jobs BEGIN
   INSERT INTO jobs_name(jobs_name, rowid, name) VALUES ('delete', old.id, old.name);
 END;
+)sql",
+           R"sql(
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX jobs_name_trigrams ON jobs USING gin (name gin_trgm_ops);
 )sql"},
           QuotaMigration(),
           // Jobs handed to the backend have admitted_at; a job waiting for quota has none yet.
@@ -244,16 +241,16 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   PC_RETURN_IF_ERROR(CheckQuota(principal, spec));
 
   std::int64_t now = Now();
-  auto inserted = db::TenantScope(db_, principal.account_id).Execute(
+  auto inserted = db::TenantScope(db_, principal.account_id).Query(
       "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at) "
-      "VALUES (:account, ?, ?, ?, 'Pending', 'submitted', ?)",
+      "VALUES (:account, ?, ?, ?, 'Pending', 'submitted', ?) RETURNING id",
       {principal.user_id, spec.name, json::serialize(JobSpecToJson(spec)), now});
   if (!inserted) {
     if (inserted.error().code() == Code::kConflict)
       return Err(Status::Of(Code::kConflict, "a job named '" + spec.name + "' is already pending or running", "name"));
     return Err(inserted.error());
   }
-  std::int64_t job_id = inserted->last_insert_id;
+  std::int64_t job_id = inserted->Int(0, "id");
 
   std::string dir = JobDir(principal.account_id, job_id);
   std::error_code ec;
@@ -450,15 +447,8 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   if (filter.limit < 1 || filter.limit > 500) return Err(Status::InvalidArgument("limit must be from 1 to 500", "limit"));
   if (filter.all_users && !principal.master)
     return Err(Status::PermissionDenied("only the account's master user can list every user's jobs"));
-  // Names of three characters or more are found through the trigram index, newest first; shorter
-  // ones have no trigram and are looked for in each name.
-  bool indexed = filter.name_contains.size() >= 3;
-  std::string sql = std::string("SELECT ") + kJobColumns +
-                    (indexed ? " FROM jobs_name f JOIN jobs j ON j.id = f.rowid WHERE f.jobs_name MATCH ? AND"
-                             : " FROM jobs j WHERE") +
-                    " j.account_id = :account";
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs j WHERE j.account_id = :account";
   db::Params params;
-  if (indexed) params.emplace_back(TrigramPhrase(filter.name_contains));
   if (!filter.all_users) {
     sql += " AND j.user_id = ?";
     params.emplace_back(principal.user_id);
@@ -469,9 +459,10 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   else if (filter.status == "stopped") sql += " AND j.state = 'Stopped'";
   else if (!filter.status.empty())
     return Err(Status::InvalidArgument("status must be running, succeeded, failed or stopped", "status"));
-  if (!filter.name_contains.empty() && !indexed) {
-    sql += " AND instr(j.name, ?) > 0";
-    params.emplace_back(filter.name_contains);
+  if (!filter.name_contains.empty()) {
+    db::Condition contains = db_.ContainsText("j.name", "j.id", "jobs_name", filter.name_contains);
+    sql += " AND " + contains.sql;
+    params.push_back(std::move(contains.param));
   }
   if (filter.started_after) {
     sql += " AND j.submitted_at >= ?";
@@ -482,10 +473,10 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
     params.emplace_back(*filter.started_before);
   }
   if (filter.cursor > 0) {
-    sql += indexed ? " AND f.rowid < ?" : " AND j.id < ?";
+    sql += " AND j.id < ?";
     params.emplace_back(filter.cursor);
   }
-  sql += indexed ? " ORDER BY f.rowid DESC LIMIT ?" : " ORDER BY j.id DESC LIMIT ?";
+  sql += " ORDER BY j.id DESC LIMIT ?";
   params.emplace_back(static_cast<std::int64_t>(filter.limit) + 1);
   auto rows = db::TenantScope(db_, principal.account_id).Query(sql, params);
   if (!rows) return Err(rows.error());

@@ -76,12 +76,12 @@ class UsageSamplerTest : public ::testing::Test {
   std::int64_t AddRunningJob(const std::string& account) {
     auto spec = jobs::ParseJobSpec({{"name", "fit"}, {"entry", "true"}, {"num_trainer", 2}, {"cpu_per_trainer", "1"}});
     EXPECT_TRUE(spec) << spec.error().message();
-    auto inserted = db_->Execute(
+    auto inserted = db_->Query(
         "INSERT INTO jobs (account_id, user_id, name, spec, state, reason, submitted_at, started_at) "
-        "VALUES (?, 1, 'fit', ?, 'Running', '', ?, ?)",
+        "VALUES (?, 1, 'fit', ?, 'Running', '', ?, ?) RETURNING id",
         {account, boost::json::serialize(jobs::JobSpecToJson(*spec)), now_ms_ / 1000, now_ms_ / 1000});
     EXPECT_TRUE(inserted);
-    std::int64_t id = inserted ? inserted->last_insert_id : 0;
+    std::int64_t id = inserted ? inserted->Int(0, "id") : 0;
     for (int i = 0; i < 2; ++i)
       EXPECT_TRUE(db_->Execute("INSERT INTO pods (job_id, name, role, idx, phase, restarts, endpoint) "
                                "VALUES (?, ?, 'trainer', ?, 'Running', 0, '')",

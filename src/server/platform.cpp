@@ -39,6 +39,7 @@
 #include "http/static_files.h"
 #include "jobs/python_sdk.h"
 #include "security/security_headers.h"
+#include "postgres/postgres_database.h"
 #include "sqlite/sqlite_database.h"
 #include "webassets/web_assets.h"
 
@@ -50,7 +51,10 @@ std::vector<db::Migration> PlatformMigrations() {
   std::vector<db::Migration> all = {
       {1, "platform settings",
        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-       "INSERT INTO settings (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"},
+       "INSERT INTO settings (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
+       "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+       "INSERT INTO settings (key, value) "
+       "VALUES ('created_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'));"},
   };
   for (auto& m : accounts::AccountMigrations()) all.push_back(std::move(m));
   for (auto& m : jobs::JobMigrations()) all.push_back(std::move(m));
@@ -61,6 +65,13 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : serving::ServingMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
+}
+
+Result<std::unique_ptr<db::Database>> OpenPlatformDatabase(const std::string& data_dir, const std::string& database_url,
+                                                           int pool_size) {
+  if (!database_url.empty()) return db::OpenPostgresDatabase({.url = database_url, .pool_size = pool_size});
+  return db::OpenSqliteDatabase(
+      {.path = (fs::path(data_dir) / "paddlecloud.db").string(), .busy_timeout_ms = 5000, .pool_size = pool_size});
 }
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& data_dir) {
@@ -154,9 +165,7 @@ Status Platform::OpenStorage(const config::ServerConfig& config) {
   int blocking_threads = config.blocking_threads > 0 ? config.blocking_threads : 4 * cores;
   pool_ = std::make_unique<blocking::WorkPool>(blocking_threads);
 
-  auto database = db::OpenSqliteDatabase({.path = (fs::path(config.data_dir) / "paddlecloud.db").string(),
-                                          .busy_timeout_ms = 5000,
-                                          .pool_size = std::min(blocking_threads, 8)});
+  auto database = OpenPlatformDatabase(config.data_dir, config.database_url, std::min(blocking_threads, 8));
   if (!database) return database.error();
   database_ = std::move(*database);
   auto migrations = PlatformMigrations();

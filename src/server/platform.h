@@ -43,6 +43,11 @@ class Wakeup;  // platform.cpp: wakes a periodic loop before its interval has pa
 // Every schema step of the platform, in version order.
 std::vector<db::Migration> PlatformMigrations();
 
+// The control plane's database: PostgreSQL at `database_url`, or (empty URL) SQLite in data_dir.
+// Not migrated.
+Result<std::unique_ptr<db::Database>> OpenPlatformDatabase(const std::string& data_dir, const std::string& database_url,
+                                                           int pool_size);
+
 // Holds an exclusive lock on a data dir for its lifetime (a second server on the same dir must
 // not open the database).
 class DataDirLock {

@@ -5,8 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <set>
 
-#include "sqlite/sqlite_database.h"
 #include "testing/server_process.h"
+#include "testing/test_database.h"
 
 namespace paddlecloud::server {
 namespace {
@@ -16,6 +16,7 @@ namespace json = boost::json;
 config::ServerConfig ConfigFor(const std::string& dir) {
   config::ServerConfig c;
   c.data_dir = dir;
+  c.database_url = testing::ServerDatabaseUrl(dir);
   c.blocking_threads = 2;
   return c;
 }
@@ -64,7 +65,7 @@ TEST(PlatformTest, NewerSchemaThanKnownRefusesToStart) {
   testing::TempDir dir;
   { ASSERT_TRUE(Platform::Create(ConfigFor(dir.path()))); }
   {
-    auto db = db::OpenSqliteDatabase({.path = dir.path() + "/paddlecloud.db", .busy_timeout_ms = 1000, .pool_size = 1});
+    auto db = OpenPlatformDatabase(dir.path(), testing::ServerDatabaseUrl(dir.path()), 1);
     ASSERT_TRUE(db);
     ASSERT_TRUE((*db)->Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')"));
   }

@@ -9,9 +9,10 @@
 #include <sstream>
 #include <thread>
 
-#include "sqlite/sqlite_database.h"
+#include "server/platform.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/test_database.h"
 
 namespace paddlecloud {
 namespace {
@@ -21,6 +22,7 @@ using namespace std::chrono_literals;
 using testing::RawConnection;
 using testing::ServerProcess;
 using testing::RunCommand;
+using testing::ServerDatabaseUrl;
 using testing::TempDir;
 
 class BinaryTest : public ::testing::Test {
@@ -242,7 +244,7 @@ TEST_F(BinaryTest, SecondServerOnTheSameDataDirRefusesClearly) {
 TEST_F(BinaryTest, NewerDatabaseSchemaRefusesToStart) {
   std::filesystem::create_directories(dir_.path() + "/data");
   {
-    auto db = db::OpenSqliteDatabase({.path = dir_.path() + "/data/paddlecloud.db", .busy_timeout_ms = 1000, .pool_size = 1});
+    auto db = server::OpenPlatformDatabase(dir_.path() + "/data", ServerDatabaseUrl(dir_.path() + "/data"), 1);
     ASSERT_TRUE(db);
     std::vector<db::Migration> future = {{4200, "from the future", "CREATE TABLE future (x INTEGER);"}};
     ASSERT_TRUE((*db)->Migrate(future).ok());

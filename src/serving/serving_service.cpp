@@ -396,14 +396,14 @@ Result<Instance> ServingService::Launch(const Principal& principal, const Launch
   row.created_at = row.updated_at = Now();
   auto inserted =
       db::TenantScope(db_, principal.account_id)
-          .Execute("INSERT INTO serving_instances (account_id, user_id, name, model, runtime, model_file, command, "
+          .Query("INSERT INTO serving_instances (account_id, user_id, name, model, runtime, model_file, command, "
                    "cpu_milli, memory_bytes, gpus, replicas, active, public, created_at, updated_at) "
-                   "VALUES (:account, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                   "VALUES (:account, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
                    {row.user_id, row.name, row.model, row.runtime, row.model_file, row.command, row.resources.cpu_milli,
                     row.resources.memory_bytes, row.resources.gpus, row.replicas, row.is_public ? 1 : 0, row.created_at,
                     row.updated_at});
   if (!inserted) return discard(inserted.error());
-  row.id = inserted->last_insert_id;
+  row.id = inserted->Int(0, "id");
   if (Status applied = Apply(row); !applied.ok()) {
     (void)db::TenantScope(db_, principal.account_id)
         .Execute("DELETE FROM serving_instances WHERE account_id = :account AND id = ?", {row.id});

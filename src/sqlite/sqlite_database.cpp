@@ -115,12 +115,10 @@ class Connection {
     // sqlite3_changes() keeps the count of the last INSERT/UPDATE/DELETE, so a statement that changed
     // nothing (DDL, SELECT) is recognised by total_changes not moving.
     const sqlite3_int64 total_before = sqlite3_total_changes64(db_);
-    sqlite3_set_last_insert_rowid(db_, 0);
     Status s = Run(sql, params, [](sqlite3_stmt*, bool) {});
     if (!s.ok()) return Err(std::move(s));
     ExecResult result;
     if (sqlite3_total_changes64(db_) != total_before) result.rows_affected = sqlite3_changes64(db_);
-    result.last_insert_id = sqlite3_last_insert_rowid(db_);
     return result;
   }
 
@@ -376,6 +374,17 @@ class SqliteDatabase final : public Database {
   }
 
   std::string_view Engine() const override { return "sqlite"; }
+
+  Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view fts_table,
+                         std::string_view needle) const override {
+    if (needle.size() < 3) return {"instr(" + std::string(column) + ", ?) > 0", std::string(needle)};
+    // An fts5 phrase: the text in double quotes, inner quotes doubled.
+    std::string phrase = "\"";
+    for (char c : needle) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
+    phrase += '"';
+    const std::string fts(fts_table);
+    return {std::string(id_column) + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH ?)", phrase};
+  }
 
  private:
   // Holds one pooled connection; blocks until one is free.

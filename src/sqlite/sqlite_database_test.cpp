@@ -105,16 +105,16 @@ TEST_F(SqliteDatabaseTest, ColumnsComeBackByStorageType) {
   EXPECT_EQ(rows.Int(0, "p"), 9);
 }
 
-TEST_F(SqliteDatabaseTest, ExecuteReportsChangesAndInsertId) {
+TEST_F(SqliteDatabaseTest, ExecuteReportsChangesAndInsertsReturnTheirIds) {
   ExecResult created = Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER)");
   EXPECT_EQ(created.rows_affected, 0);
-  EXPECT_EQ(Exec("INSERT INTO t(v) VALUES(1)").last_insert_id, 1);
+  auto first = db_->Query("INSERT INTO t(v) VALUES(1) RETURNING id");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->Int(0, "id"), 1);
   ExecResult second = Exec("INSERT INTO t(v) VALUES(1)");
   EXPECT_EQ(second.rows_affected, 1);
-  EXPECT_EQ(second.last_insert_id, 2);
   ExecResult updated = Exec("UPDATE t SET v = v + 1 WHERE v = ?", {std::int64_t{1}});
   EXPECT_EQ(updated.rows_affected, 2);
-  EXPECT_EQ(updated.last_insert_id, 0);
   EXPECT_EQ(Exec("UPDATE t SET v = 0 WHERE v = 99").rows_affected, 0);
   EXPECT_EQ(Exec("CREATE INDEX t_v ON t(v)").rows_affected, 0);  // not the previous UPDATE's count
 }

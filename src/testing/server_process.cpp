@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -16,6 +17,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "testing/test_database.h"
 
 #ifndef PADDLECLOUD_BINARY_PATH
 #define PADDLECLOUD_BINARY_PATH "paddlecloud"
@@ -77,6 +80,12 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   fs::remove(fs::path(data_dir_) / "server.addr", ec);
   std::vector<std::string> args = {options.binary.empty() ? PaddlecloudBinary() : options.binary, "server", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  if (std::find(args.begin(), args.end(), "--database-url") == args.end()) {
+    if (std::string url = ServerDatabaseUrl(data_dir_); !url.empty()) {
+      args.push_back("--database-url");
+      args.push_back(url);
+    }
+  }
   pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {

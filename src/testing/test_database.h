@@ -1,26 +1,31 @@
-// A fresh SQLite database for unit tests of a service: the real engine, in the test's directory,
-// with the given modules' migrations applied (in version order, whatever order they come in).
-// The test links pc_sqlite.
+// The database of tests: SQLite by default; PostgreSQL when PADDLECLOUD_TEST_POSTGRES is set, to the
+// state file of scripts/test-postgres (ctest registers every database-touching test once per engine
+// and starts one cluster for the run; see pc_test(... DATABASE)). A missing state file: this process
+// starts a cluster of its own, so `PADDLECLOUD_TEST_POSTGRES=none build/.../x_test` works alone.
 #pragma once
 
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "db/database.h"
-#include "sqlite/sqlite_database.h"
 
 namespace paddlecloud::testing {
 
-inline Result<std::unique_ptr<db::Database>> OpenTestDatabase(const std::string& path,
-                                                               std::vector<db::Migration> migrations) {
-  auto database = db::OpenSqliteDatabase({.path = path, .busy_timeout_ms = 5000, .pool_size = 2});
-  if (!database) return database;
-  std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
-  PC_RETURN_IF_ERROR((*database)->Migrate(migrations));
-  return database;
-}
+bool TestsUsePostgres();
+
+// The URL of a new, empty PostgreSQL database, dropped when this process exits.
+Result<std::string> NewPostgresDatabase();
+
+// The database_url of a test server on `data_dir`: "" (SQLite in the data dir), or on PostgreSQL one
+// database per data dir, made on first use (so a restarted server finds its data). Aborts the test
+// process when PostgreSQL is chosen but cannot be had: a silent fallback would test the wrong engine.
+std::string ServerDatabaseUrl(const std::string& data_dir);
+
+// A fresh database for a service's tests, with `migrations` applied in version order (whatever order
+// they come in): SQLite at `sqlite_path`, or a new PostgreSQL database.
+Result<std::unique_ptr<db::Database>> OpenTestDatabase(const std::string& sqlite_path,
+                                                       std::vector<db::Migration> migrations);
 
 }  // namespace paddlecloud::testing

@@ -1,0 +1,149 @@
+#include "testing/test_database.h"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "postgres/postgres_database.h"
+#include "sqlite/sqlite_database.h"
+
+#ifndef PADDLECLOUD_SOURCE_DIR
+#define PADDLECLOUD_SOURCE_DIR "."
+#endif
+
+namespace paddlecloud::testing {
+namespace {
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The cluster the databases live on, and the databases this process made (dropped at exit).
+class TestCluster {
+ public:
+  static TestCluster& Get() {
+    static TestCluster cluster;
+    return cluster;
+  }
+
+  Result<std::string> NewDatabase() {
+    std::lock_guard lock(mu_);
+    if (socket_dir_.empty()) PC_RETURN_IF_ERROR(Start());
+    static std::atomic<int> counter{0};
+    std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    PC_RETURN_IF_ERROR(Admin("CREATE DATABASE " + name));
+    databases_.push_back(name);
+    return "postgresql://paddlecloud@/" + name + "?host=" + socket_dir_;
+  }
+
+  ~TestCluster() {
+    if (::getpid() != owner_) return;  // a forked child exiting
+    for (const std::string& name : databases_) (void)Admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    if (!state_file_.empty()) Script("stop");
+  }
+
+ private:
+  TestCluster() : owner_(::getpid()) {}
+
+  Status Start() {
+    const char* shared = std::getenv("PADDLECLOUD_TEST_POSTGRES");
+    if (shared && *shared) {
+      std::ifstream state(shared);
+      if (std::getline(state, socket_dir_) && !socket_dir_.empty()) return Status::Ok();
+    }
+    char path[] = "/tmp/paddlecloud-pg-state.XXXXXX";
+    const int fd = ::mkstemp(path);
+    if (fd < 0) return Status::Unavailable("cannot create a state file for test-postgres");
+    ::close(fd);
+    state_file_ = path;
+    std::string out = Script("start");
+    std::ifstream state(state_file_);
+    std::getline(state, socket_dir_);
+    if (socket_dir_.empty()) return Status::Unavailable("scripts/test-postgres start failed: " + out);
+    return Status::Ok();
+  }
+
+  std::string Script(const std::string& command) {
+    std::string line = std::string(PADDLECLOUD_SOURCE_DIR) + "/scripts/test-postgres " + command + " " + state_file_ + " 2>&1";
+    std::string out;
+    if (FILE* pipe = ::popen(line.c_str(), "r")) {
+      char buf[4096];
+      while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+      ::pclose(pipe);
+    }
+    return out;
+  }
+
+  Status Admin(const std::string& sql) {
+    const std::string url = "postgresql://paddlecloud@/postgres?host=" + socket_dir_;
+    PGconn* conn = PQconnectdb(url.c_str());
+    Status s;
+    if (PQstatus(conn) != CONNECTION_OK) {
+      s = Status::Unavailable("test PostgreSQL at " + socket_dir_ + ": " + Trimmed(PQerrorMessage(conn)));
+    } else {
+      PGresult* r = PQexec(conn, sql.c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) s = Status::Internal(sql + ": " + Trimmed(PQresultErrorMessage(r)));
+      PQclear(r);
+    }
+    PQfinish(conn);
+    return s;
+  }
+
+  const pid_t owner_;
+  std::mutex mu_;
+  std::string socket_dir_;
+  std::string state_file_;  // set when this process started the cluster
+  std::vector<std::string> databases_;
+};
+
+}  // namespace
+
+bool TestsUsePostgres() {
+  const char* state = std::getenv("PADDLECLOUD_TEST_POSTGRES");
+  return state && *state;
+}
+
+Result<std::string> NewPostgresDatabase() { return TestCluster::Get().NewDatabase(); }
+
+std::string ServerDatabaseUrl(const std::string& data_dir) {
+  if (!TestsUsePostgres()) return "";
+  static std::mutex mu;
+  static std::map<std::string, std::string> urls;
+  std::lock_guard lock(mu);
+  auto [it, added] = urls.try_emplace(data_dir);
+  if (added) {
+    auto url = NewPostgresDatabase();
+    if (!url) {
+      std::fprintf(stderr, "test database: %s\n", url.error().message().c_str());
+      std::abort();
+    }
+    it->second = *url;
+  }
+  return it->second;
+}
+
+Result<std::unique_ptr<db::Database>> OpenTestDatabase(const std::string& sqlite_path,
+                                                       std::vector<db::Migration> migrations) {
+  Result<std::unique_ptr<db::Database>> database = Err(Status::Internal("unset"));
+  if (TestsUsePostgres()) {
+    auto url = NewPostgresDatabase();
+    if (!url) return Err(url.error());
+    database = db::OpenPostgresDatabase({.url = *url, .pool_size = 4});
+  } else {
+    database = db::OpenSqliteDatabase({.path = sqlite_path, .busy_timeout_ms = 5000, .pool_size = 2});
+  }
+  if (!database) return database;
+  std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  PC_RETURN_IF_ERROR((*database)->Migrate(migrations));
+  return database;
+}
+
+}  // namespace paddlecloud::testing
