@@ -79,9 +79,14 @@ Status FileBrowser::MoveRecords(const Principal& principal, const Location& sour
     db::TenantScope scope(session, principal.account_id);
     db::Params params = {target.key, static_cast<std::int64_t>(source.key.size() + 1)};
     for (auto& p : UnderParams(source.key)) params.push_back(p);
-    auto meta = scope.Execute(
-        "UPDATE OR REPLACE file_meta SET key = ? || substr(key, ?) WHERE account_id = :account AND " + UnderSql("key"),
+    // Records of files the move replaces go first (the keys are unique).
+    auto replaced = scope.Execute(
+        "DELETE FROM file_meta WHERE account_id = :account AND key IN (SELECT ? || substr(key, ?) FROM file_meta "
+        "WHERE account_id = :account AND " + UnderSql("key") + ")",
         params);
+    if (!replaced) return replaced.error();
+    auto meta = scope.Execute(
+        "UPDATE file_meta SET key = ? || substr(key, ?) WHERE account_id = :account AND " + UnderSql("key"), params);
     if (!meta) return meta.error();
     db::Params share_params = {target.path, static_cast<std::int64_t>(source.path.size() + 1)};
     for (auto& p : UnderParams(source.path)) share_params.push_back(p);

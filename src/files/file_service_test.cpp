@@ -23,6 +23,20 @@ Principal User(std::string account, std::int64_t id, std::string email) {
 
 class FileServiceTest : public ::testing::Test {
  protected:
+  // A fault injected in the real database: every `event` (UPDATE, DELETE) on shares fails.
+  bool RefuseOnShares(const std::string& event) {
+    if (db_->Engine() != "postgres") {
+      return db_->Execute("CREATE TRIGGER refuse_" + event + " BEFORE " + event +
+                          " ON shares BEGIN SELECT RAISE(ABORT, 'injected'); END").has_value();
+    }
+    return db_->Execute("CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                        "$$ BEGIN RAISE EXCEPTION 'injected'; END $$") &&
+           db_->Execute("CREATE TRIGGER refuse_" + event + " BEFORE " + event +
+                        " ON shares FOR EACH ROW EXECUTE FUNCTION refuse()");
+  }
+  bool AllowOnShares(const std::string& event) {
+    return db_->Execute("DROP TRIGGER refuse_" + event + (db_->Engine() == "postgres" ? " ON shares" : "")).has_value();
+  }
   void SetUp() override {
     auto database = testing::OpenTestDatabase(dir_.path() + "/db.sqlite", FileMigrations());
     ASSERT_TRUE(database) << database.error().message();
@@ -189,7 +203,7 @@ TEST_F(FileServiceTest, AMoveWhoseRecordsCannotFollowIsUndone) {
   ASSERT_TRUE(Put(ann_, "datasets/mnist/train.csv", "data"));
   ASSERT_TRUE(service_->shares().Create(ann_, "datasets/mnist", "beta", false, std::nullopt));
   // The fault, injected in the real database: the shares cannot be updated.
-  ASSERT_TRUE(db_->Execute("CREATE TRIGGER no_share_updates BEFORE UPDATE ON shares BEGIN SELECT RAISE(ABORT, 'injected'); END"));
+  ASSERT_TRUE(RefuseOnShares("UPDATE"));
   auto moved = service_->browser().Move(ann_, "datasets/mnist", "datasets/mnist2");
   ASSERT_FALSE(moved);
   // Nothing moved: the files are where the share points, and Bob still reads them.
@@ -198,13 +212,13 @@ TEST_F(FileServiceTest, AMoveWhoseRecordsCannotFollowIsUndone) {
   EXPECT_TRUE(service_->browser().Read(bob_, "shared/acme/datasets/mnist/train.csv"));
   EXPECT_EQ(service_->browser().Stat(ann_, "datasets/mnist/train.csv")->uploaded_by, "ann@example.com");
 
-  ASSERT_TRUE(db_->Execute("DROP TRIGGER no_share_updates"));
+  ASSERT_TRUE(AllowOnShares("UPDATE"));
   ASSERT_TRUE(service_->browser().Move(ann_, "datasets/mnist", "datasets/mnist2"));
   EXPECT_TRUE(service_->browser().Read(bob_, "shared/acme/datasets/mnist2/train.csv"));  // the share followed
   EXPECT_EQ(service_->browser().Stat(ann_, "datasets/mnist2/train.csv")->uploaded_by, "ann@example.com");
 
   // A removal whose records cannot be dropped says so.
-  ASSERT_TRUE(db_->Execute("CREATE TRIGGER no_share_deletes BEFORE DELETE ON shares BEGIN SELECT RAISE(ABORT, 'injected'); END"));
+  ASSERT_TRUE(RefuseOnShares("DELETE"));
   EXPECT_FALSE(service_->browser().Remove(ann_, "datasets/mnist2", true).ok());
 }
 

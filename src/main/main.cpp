@@ -487,6 +487,8 @@ void AddAdminCommands(Commands& commands) {
   for (auto [command, request] : {std::pair{set, set_request}, std::pair{show, show_request}}) {
     command->add_option("account", request->account, "The account's id, or its master user's email")->required();
     command->add_option("--data-dir", request->data_dir, "The server's data dir")->required();
+    command->add_option("--database-url", request->database_url, "The server's database_url, when it is PostgreSQL")
+        ->envname("PADDLECLOUD_DATABASE_URL");
     commands.Add(command, [request] { return paddlecloud::server::RunQuotaAdmin(*request, std::cout, std::cerr); });
   }
 }

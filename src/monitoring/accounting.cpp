@@ -59,7 +59,8 @@ Status Accounting::Charge(const std::vector<PodCharge>& charges) {
       auto added = session.Execute(
           "INSERT INTO usage_hours (account_id, user_id, job_id, pod, hour, cpu_seconds, gpu_seconds) "
           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, pod, hour) DO UPDATE SET "
-          "cpu_seconds = cpu_seconds + excluded.cpu_seconds, gpu_seconds = gpu_seconds + excluded.gpu_seconds",
+          "cpu_seconds = usage_hours.cpu_seconds + excluded.cpu_seconds, "
+          "gpu_seconds = usage_hours.gpu_seconds + excluded.gpu_seconds",
           {c.account_id, c.user_id, c.job_id, c.pod, c.at_s / kHour, c.cpu_seconds, c.gpu_seconds});
       if (!added) return added.error();
     }
@@ -80,7 +81,7 @@ Result<AccountUsage> Accounting::ForAccount(const Principal& principal, const st
       "SELECT u.user_id, coalesce(x.email, '') AS email, sum(u.cpu_seconds) AS cpu_seconds, "
       "sum(u.gpu_seconds) AS gpu_seconds FROM usage_hours u LEFT JOIN users x ON x.id = u.user_id "
       "WHERE u.account_id = :account AND u.hour >= ? AND (? = -1 OR u.user_id = ?) "
-      "GROUP BY u.user_id ORDER BY cpu_seconds DESC",
+      "GROUP BY u.user_id, x.email ORDER BY cpu_seconds DESC",
       {usage.from_s / kHour, only_user, only_user});
   if (!by_user) return Err(by_user.error());
   for (std::size_t i = 0; i < by_user->size(); ++i) {

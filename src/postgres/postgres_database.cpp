@@ -119,7 +119,7 @@ std::string ParamText(const Value& v) {
 Oid ParamType(const Value& v) {
   if (std::holds_alternative<std::int64_t>(v)) return kInt8;
   if (std::holds_alternative<double>(v)) return kFloat8;
-  return 0;  // unknown: PostgreSQL reads it as the type its context wants
+  return kText;
 }
 
 // One libpq connection with its prepared statements. Used by one thread at a time.
@@ -218,16 +218,17 @@ class Connection {
       return Err(Status::Internal("postgres: statement takes " + std::to_string(expected) + " parameters, got " +
                                   std::to_string(params.size()) + " (in: " + Abbreviate(sql) + ")"));
     }
-    std::vector<Oid> types;
-    for (const Value& v : params) types.push_back(ParamType(v));
+    // Untyped first: PostgreSQL gives each parameter the type its context wants (an int4 argument of
+    // substr, a text column). Where the context says nothing, the values' own types decide.
+    std::vector<Oid> types(params.size(), 0);
     const bool keep = prepared_.size() < kMaxPreparedStatements;
     std::string name = keep ? "s" + std::to_string(++statements_) : "";
     ResultPtr result(PQprepare(conn_, name.c_str(), translated.c_str(), static_cast<int>(types.size()),
                                types.data()));
     if (result && PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
       const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-      if (state && std::string_view(state) == "42P18") {  // a parameter nothing gives a type: text
-        for (Oid& t : types) t = t == 0 ? kText : t;
+      if (state && std::string_view(state) == "42P18") {  // a parameter nothing gives a type
+        for (std::size_t i = 0; i < params.size(); ++i) types[i] = ParamType(params[i]);
         result.reset(PQprepare(conn_, name.c_str(), translated.c_str(), static_cast<int>(types.size()),
                                types.data()));
       }

@@ -5,8 +5,9 @@
 // before use and reconnected; one that fails mid-statement fails that statement with kUnavailable
 // and is reconnected by its next user. Every statement has a server-side timeout.
 //
-// Statements are translated (postgres_sql.h) and prepared once per connection. Integers are sent
-// typed, text untyped, so PostgreSQL reads a text parameter as whatever its column is.
+// Statements are translated (postgres_sql.h) and prepared once per connection. Parameters are sent
+// untyped, so PostgreSQL reads each as what its context wants (the column's type, a function's
+// argument); where nothing says, as the value's own type.
 //
 // Transactions keep the port's SQLite semantics: each takes one database-wide advisory lock first,
 // so transactions (of every replica) run one at a time and a body's reads see every earlier commit.

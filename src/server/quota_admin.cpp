@@ -7,7 +7,7 @@
 #include "common/units.h"
 #include "jobs/job_service.h"
 #include "mail/mailer.h"
-#include "sqlite/sqlite_database.h"
+#include "server/platform.h"
 
 namespace paddlecloud::server {
 namespace {
@@ -79,11 +79,11 @@ int RunQuotaAdmin(const QuotaAdminRequest& request, std::ostream& out, std::ostr
   }
   fs::path path = fs::path(request.data_dir) / "paddlecloud.db";
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
+  if (request.database_url.empty() && !fs::is_regular_file(path, ec)) {
     err << "paddlecloud admin quota: no database at " << path.string() << " (start the server on this data dir once)\n";
     return 1;
   }
-  auto database = db::OpenSqliteDatabase({.path = path.string(), .busy_timeout_ms = 5000, .pool_size = 1});
+  auto database = OpenPlatformDatabase(request.data_dir, request.database_url, 1);
   auto version = database ? (*database)->SchemaVersion() : Result<int>(Err(database.error()));
   if (!version || *version < 52) {
     err << "paddlecloud admin quota: " << (version ? "the database predates quotas: start this version's server once"

@@ -11,6 +11,7 @@ namespace paddlecloud::server {
 
 struct QuotaAdminRequest {
   std::string data_dir;
+  std::string database_url;  // empty: SQLite in data_dir
   std::string account;  // the account's id or its master user's email
   // What to set, by resource ("cpu", "memory", "gpus", "running_jobs", "storage"): a quantity in
   // the grammar of common/units.h ("64", "500m", "256Gi", "10"), or "none" for no quota. Empty: show.

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "testing/platform_fixture.h"
+#include "testing/test_database.h"
 
 namespace paddlecloud {
 namespace {
@@ -81,8 +82,10 @@ class QuotaTest : public testing::PlatformTest {
   }
   // Runs `paddlecloud admin quota ...` on the server's data dir; its output and exit code.
   std::pair<std::string, int> Admin(const std::string& args) {
+    std::string url = testing::ServerDatabaseUrl(dir_.path() + "/data");
     std::string out = testing::RunCommand("(" + testing::PaddlecloudBinary() + " admin quota " + args + " --data-dir " +
-                                          dir_.path() + "/data 2>&1; echo \"exit=$?\")");
+                                          dir_.path() + "/data" + (url.empty() ? "" : " --database-url '" + url + "'") +
+                                          " 2>&1; echo \"exit=$?\")");
     auto at = out.rfind("exit=");
     return {out.substr(0, at), at == std::string::npos ? -1 : std::stoi(out.substr(at + 5))};
   }
