@@ -24,6 +24,7 @@
 #include "config/server_config.h"
 #include "ops/ops_routes.h"
 #include "server/platform.h"
+#include "server/migrate_db.h"
 #include "server/quota_admin.h"
 
 extern char** environ;
@@ -491,6 +492,21 @@ void AddAdminCommands(Commands& commands) {
         ->envname("PADDLECLOUD_DATABASE_URL");
     commands.Add(command, [request] { return paddlecloud::server::RunQuotaAdmin(*request, std::cout, std::cerr); });
   }
+
+  auto migrate_request = std::make_shared<paddlecloud::server::MigrateDbRequest>();
+  CLI::App* migrate = admin->add_subcommand(
+      "migrate-db", "Copy a stopped server's SQLite database into PostgreSQL, to run several servers on it");
+  migrate->add_option("--data-dir", migrate_request->data_dir, "The server's data dir")->required();
+  migrate->add_option("--to", migrate_request->to, "The PostgreSQL database: postgresql://USER:PASSWORD@HOST/DB")
+      ->required()
+      ->check([](const std::string& url) {
+        return url.starts_with("postgresql://") || url.starts_with("postgres://") ? std::string()
+                                                                                  : std::string("must start with postgresql://");
+      });
+  migrate->add_flag("--replace", migrate_request->replace, "Empty a target that already holds data, then copy");
+  commands.Add(migrate, [migrate_request] {
+    return paddlecloud::server::RunMigrateDb(*migrate_request, std::cout, std::cerr);
+  });
 }
 
 }  // namespace
