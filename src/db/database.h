@@ -108,6 +108,17 @@ class Database : public Session {
   // for needles of 3 characters or more; on PostgreSQL a pg_trgm index on the column itself.
   virtual Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view fts_table,
                                  std::string_view needle) const = 0;
+
+  // A check run inside every Transaction before its body, after the engine's write lock is taken:
+  // when it fails, the body does not run and the transaction rolls back with its Status. Servers
+  // sharing a database fence their writes with their leadership lease this way. Set before use.
+  void SetFence(std::function<Status(Session&)> fence) { fence_ = std::move(fence); }
+
+ protected:
+  Status CheckFence(Session& session) const { return fence_ ? fence_(session) : Status::Ok(); }
+
+ private:
+  std::function<Status(Session&)> fence_;
 };
 
 }  // namespace paddlecloud::db

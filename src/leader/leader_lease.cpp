@@ -19,7 +19,8 @@ bool SleepFor(std::stop_token stop, std::chrono::milliseconds d) {
   std::mutex mu;
   std::condition_variable_any cv;
   std::unique_lock lock(mu);
-  return !cv.wait_for(lock, stop, d, [] { return false; });
+  cv.wait_for(lock, stop, d, [] { return false; });
+  return !stop.stop_requested();
 }
 
 }  // namespace

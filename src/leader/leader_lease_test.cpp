@@ -62,7 +62,8 @@ TEST_F(LeaderLeaseTest, OneLeadsTheOtherStandsByUntilTheLeaseExpiresThenTheDepos
 TEST_F(LeaderLeaseTest, AReleasedLeaseIsTakenAtOnce) {
   LeaderLease a(*db_, Options("a")), b(*db_, Options("b"));
   ASSERT_EQ(a.TryAcquire().value_or(false), true);
-  a.Release();
+  a.KeepRenewing([] {});
+  a.Release();  // stops the renewals first
   EXPECT_FALSE(a.IsLeader());
   ASSERT_EQ(b.TryAcquire().value_or(false), true);
   EXPECT_EQ(b.epoch(), 2);

@@ -43,7 +43,9 @@ json::object Readiness(const OpsContext& ctx) {
   bool ready = true;
   Status ping = ctx.database.Ping();
   checks["database"] = ping.ok() ? std::string("ok") : ping.message();
+  checks["database_engine"] = std::string(ctx.database.Engine());
   ready &= ping.ok();
+  if (ctx.leadership) checks["leader"] = ctx.leadership();
   auto version = ctx.database.SchemaVersion();
   if (!version) {
     checks["migrations"] = version.error().message();

@@ -2,7 +2,8 @@
 // a live status stream for the web UI's status page.
 //
 //   GET /healthz                 200 {"status":"ok","uptime_seconds":..,"started_at":".."} while the process runs
-//   GET /readyz                  200 when the database answers and its schema is current, else 503
+//   GET /readyz                  200 when the database answers and its schema is current, else 503;
+//                                checks name the database engine and, on PostgreSQL, the leadership
 //   GET /metrics                 Prometheus text format; per `metrics_access`: to anyone, to loopback
 //                                clients only (else 403), or with `Authorization: Bearer <metrics_token>` (else 401)
 //   GET /api/v1/version          {"name","version","commit"}
@@ -36,6 +37,7 @@ struct OpsContext {
   std::string metrics_token;              // the bearer token when metrics_access is "token"
   int max_status_streams = 64;
   std::function<Status()> cluster_health;  // the cluster backend's reachability, shown by /readyz; unset: not shown
+  std::function<std::string()> leadership;  // servers sharing a database: this one's lease, shown by /readyz
 };
 
 // `context` must outlive the router.

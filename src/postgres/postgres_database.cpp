@@ -409,10 +409,10 @@ class PostgresDatabase final : public Database {
   Status RunTransaction(Connection& c, const std::function<Status(Session&)>& body) {
     PC_RETURN_IF_ERROR(c.Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kTransactionLock) + ")"));
     ConnectionSession session(c);
-    Status s;
+    Status s = CheckFence(session);
     try {
       t_open_bodies.push_back(this);
-      s = body(session);
+      if (s.ok()) s = body(session);
       t_open_bodies.pop_back();
     } catch (...) {
       t_open_bodies.pop_back();

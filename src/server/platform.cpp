@@ -39,6 +39,7 @@
 #include "http/static_files.h"
 #include "jobs/python_sdk.h"
 #include "security/security_headers.h"
+#include "leader/leader_lease.h"
 #include "postgres/postgres_database.h"
 #include "sqlite/sqlite_database.h"
 #include "webassets/web_assets.h"
@@ -63,6 +64,7 @@ std::vector<db::Migration> PlatformMigrations() {
   for (auto& m : board::BoardMigrations()) all.push_back(std::move(m));
   for (auto& m : notebooks::NotebookMigrations()) all.push_back(std::move(m));
   for (auto& m : serving::ServingMigrations()) all.push_back(std::move(m));
+  for (auto& m : leader::LeaderMigrations()) all.push_back(std::move(m));
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return all;
 }
@@ -157,9 +159,13 @@ Result<std::unique_ptr<Platform>> Platform::Create(const config::ServerConfig& c
 }
 
 Status Platform::OpenStorage(const config::ServerConfig& config) {
-  auto lock = DataDirLock::Acquire(config.data_dir);
-  if (!lock) return lock.error();
-  lock_ = std::move(*lock);
+  // On PostgreSQL, servers sharing the data dir take turns by the leadership lease (RunServer): a
+  // file lock would be held on by a paused ex-leader and keep its successor out.
+  if (config.database_url.empty()) {
+    auto lock = DataDirLock::Acquire(config.data_dir);
+    if (!lock) return lock.error();
+    lock_ = std::move(*lock);
+  }
 
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int blocking_threads = config.blocking_threads > 0 ? config.blocking_threads : 4 * cores;
@@ -183,6 +189,15 @@ Status Platform::OpenStorage(const config::ServerConfig& config) {
   ops::AddOpsRoutes(router_, *ops_);
   security::AddCspReportRoute(router_, metrics_);
   return Status::Ok();
+}
+
+void Platform::SetLeadership(std::function<std::string()> describe, std::function<std::int64_t()> epoch) {
+  ops_->leadership = std::move(describe);
+  metrics_.AddCollector([epoch = std::move(epoch)](metrics::Registry& r) {
+    r.GetGauge("paddlecloud_leader_epoch",
+               "The epoch of the leadership lease this server holds (0: none); grows with each change of leader.")
+        .Set(static_cast<double>(epoch()));
+  });
 }
 
 Status Platform::AddAccounts(const config::ServerConfig& config) {
@@ -724,6 +739,56 @@ void UseMiddleware(http::HttpServer& server, Platform& platform, const config::S
   server.Use(api::AuthMiddleware(platform.accounts(), platform.pool(), config.public_url.starts_with("https://")));
 }
 
+// Standing by: set by SIGTERM/SIGINT while another server leads.
+volatile std::sig_atomic_t g_stop_standing_by = 0;
+
+struct Leadership {
+  std::unique_ptr<db::Database> database;
+  std::unique_ptr<leader::LeaderLease> lease;  // null: stopped while standing by
+};
+
+// On PostgreSQL several servers may share the database and data dir; one leads (serves, runs the
+// reconcilers and the pods) and the others stand by, not listening, until its lease expires. Null on
+// SQLite, where the data dir's lock keeps a second server out.
+Result<std::unique_ptr<Leadership>> Lead(const config::ServerConfig& config) {
+  if (config.database_url.empty()) return std::unique_ptr<Leadership>();
+  auto leadership = std::make_unique<Leadership>();
+  auto database = db::OpenPostgresDatabase({.url = config.database_url, .pool_size = 2});
+  if (!database) return Err(database.error());
+  leadership->database = std::move(*database);
+  PC_RETURN_IF_ERROR(leadership->database->Migrate(PlatformMigrations()));
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  auto lease = std::make_unique<leader::LeaderLease>(
+      *leadership->database,
+      leader::LeaseOptions{.holder = std::string(host) + ":" + std::to_string(::getpid()),
+                           .address = config.public_url.empty() ? config.listen : config.public_url,
+                           .ttl = std::chrono::seconds(3),
+                           .now_ms = nullptr});
+  g_stop_standing_by = 0;
+  auto on_signal = [](int) { g_stop_standing_by = 1; };
+  ::signal(SIGTERM, on_signal);
+  ::signal(SIGINT, on_signal);
+  std::stop_source stop;
+  std::jthread watch_signals([&stop](std::stop_token done) {
+    while (!done.stop_requested() && !g_stop_standing_by)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls a signal flag
+    if (g_stop_standing_by) stop.request_stop();
+  });
+  const bool leading = lease->WaitForLeadership(stop.get_token());
+  watch_signals.request_stop();
+  watch_signals.join();
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGINT, SIG_DFL);
+  if (!leading) {
+    spdlog::info("stopped while standing by");
+    return leadership;
+  }
+  spdlog::info("leading the servers on {} (lease epoch {})", db::RedactDatabaseUrl(config.database_url), lease->epoch());
+  leadership->lease = std::move(lease);
+  return leadership;
+}
+
 }  // namespace
 
 int RunServer(const config::ServerConfig& config) {
@@ -731,15 +796,43 @@ int RunServer(const config::ServerConfig& config) {
   // fail with EPIPE, which the connection handles.
   ::signal(SIGPIPE, SIG_IGN);
   rlim_t file_limit = RaiseFileLimit();
+  auto leadership = Lead(config);
+  if (!leadership) {
+    spdlog::error("cannot start: {}", leadership.error().message());
+    return 1;
+  }
+  if (*leadership && !(*leadership)->lease) return 0;  // stopped while standing by
   auto platform = Platform::Create(config);
   if (!platform) {
     spdlog::error("cannot start: {}", platform.error().message());
     return 1;
   }
+  leader::LeaderLease* lease = *leadership ? (*leadership)->lease.get() : nullptr;
+  if (lease) {
+    (*platform)->database().SetFence([lease](db::Session& session) { return lease->Fence(session); });
+    (*platform)->SetLeadership(
+        [lease] {
+          return lease->IsLeader() ? "this server (epoch " + std::to_string(lease->epoch()) + ")"
+                                   : std::string("lost: this server is stopping");
+        },
+        [lease] { return lease->epoch(); });
+    // The lease lost (a pause past it, the database out of reach for as long): another server may
+    // lead already, so this one ends now rather than act beside it.
+    lease->KeepRenewing([] {
+      spdlog::critical("lost the leadership lease: exiting so that one server acts at a time");
+      std::_Exit(3);
+    });
+  }
 
   http::HttpServerOptions options = ServerOptionsOf(config, file_limit, (*platform)->certificate_authority());
   http::HttpServer server(options, (*platform)->router());
   auto allowed_hosts = std::make_shared<http::AllowedHosts>();
+  if (lease) {
+    server.Use([lease](http::Request& request, const http::Handler& next) -> boost::asio::awaitable<http::Response> {
+      if (lease->IsLeader()) co_return co_await next(request);
+      co_return http::ErrorResponse(Status::Unavailable("this server no longer leads; retry"));
+    });
+  }
   UseMiddleware(server, **platform, config, allowed_hosts);
   Status started = server.Start();
   if (!started.ok()) {
@@ -781,6 +874,7 @@ int RunServer(const config::ServerConfig& config) {
   // Finish blocking work while the I/O context it reports back to still exists.
   (*platform)->pool().Stop();
   (*platform)->StopServing();
+  if (lease) lease->Release();  // a standby takes over now rather than when the lease expires
 
   std::error_code ec;
   fs::remove(addr_file, ec);

@@ -71,6 +71,8 @@ class Platform {
   metrics::Registry& metrics() { return metrics_; }
   const ops::OpsContext& ops() const { return *ops_; }
   db::Database& database() { return *database_; }
+  // Servers sharing a database: how this one holds the leadership lease, for /readyz and /metrics.
+  void SetLeadership(std::function<std::string()> describe, std::function<std::int64_t()> epoch);
   blocking::WorkPool& pool() { return *pool_; }
   accounts::AccountService& accounts() { return *accounts_; }
   pki::CertificateAuthority& certificate_authority() { return *ca_; }

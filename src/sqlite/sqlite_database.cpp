@@ -308,8 +308,9 @@ class SqliteDatabase final : public Database {
   Status Transaction(const std::function<Status(Session&)>& body) override {
     PC_RETURN_IF_ERROR(CheckNotInBody("Transaction"));
     Lease lease(*this);
-    return RunTransaction(*lease, [&](Connection& conn) {
+    return RunTransaction(*lease, [&](Connection& conn) -> Status {
       ConnectionSession session(conn);
+      PC_RETURN_IF_ERROR(CheckFence(session));
       BodyScope scope(this);
       return body(session);
     });
