@@ -1,3 +1,4 @@
+#include <charconv>
 #include "api/log_routes.h"
 
 #include <boost/asio/steady_timer.hpp>
@@ -51,10 +52,9 @@ asio::awaitable<Result<jobs::LogChunk>> ReadLog(blocking::WorkPool& pool, const 
 
 asio::awaitable<void> FollowLog(blocking::WorkPool& pool, std::function<Result<std::string>()> locate,
                                 std::function<Result<std::optional<std::string>>()> ended, std::size_t lines,
-                                http::SseWriter& out) {
+                                std::optional<std::uint64_t> offset, http::SseWriter& out) {
   auto executor = co_await asio::this_coro::executor;
   std::string path;
-  std::optional<std::uint64_t> offset;
   int idle_ticks = 0;
   while (!out.stopping()) {
     if (path.empty()) {
@@ -69,8 +69,10 @@ asio::awaitable<void> FollowLog(blocking::WorkPool& pool, std::function<Result<s
       });
       if (chunk && !chunk->text.empty()) {
         json::object data{{"offset", chunk->offset}, {"text", chunk->text}};
-        if (!co_await out.Send("log", json::serialize(data))) co_return;
         offset = chunk->offset + chunk->text.size();
+        // The id is where the next event starts: a client reconnecting with it as Last-Event-ID
+        // (through another server, say) goes on from there, missing nothing and repeating nothing.
+        if (!co_await out.Send("log", json::serialize(data), std::to_string(*offset))) co_return;
         wrote = true;
       } else if (chunk && !offset) {
         offset = chunk->size;
@@ -118,9 +120,18 @@ Response FollowLogResponse(blocking::WorkPool& pool, const http::Request& reques
   auto tail = QueryInt(request, "tail");
   if (!tail) return ErrorResponse(tail.error());
   std::size_t lines = static_cast<std::size_t>(std::clamp<std::int64_t>(tail->value_or(100), 0, 100000));
-  return http::SseResponse([&pool, locate = std::move(locate), ended = std::move(ended), lines](http::SseWriter& out) {
-    return FollowLog(pool, locate, ended, lines, out);
-  });
+  std::optional<std::uint64_t> resume_at;
+  if (auto last = request.headers.Get("Last-Event-ID"); last && !last->empty()) {
+    std::uint64_t at = 0;
+    auto [end, ec] = std::from_chars(last->data(), last->data() + last->size(), at);
+    if (ec != std::errc() || end != last->data() + last->size())
+      return ErrorResponse(Status::InvalidArgument("Last-Event-ID must be a log offset", "Last-Event-ID"));
+    resume_at = at;
+  }
+  return http::SseResponse(
+      [&pool, locate = std::move(locate), ended = std::move(ended), lines, resume_at](http::SseWriter& out) {
+        return FollowLog(pool, locate, ended, lines, resume_at, out);
+      });
 }
 
 }  // namespace paddlecloud::api

@@ -21,8 +21,9 @@ boost::asio::awaitable<http::Response> LogResponse(blocking::WorkPool& pool, htt
                                                    const std::string& name);
 
 // GET …/logs/stream: Server-Sent Events, the last `?tail=` lines then new text (`log` events
-// {offset, text}), until `ended` answers a state (sent as the `end` event once the log is drained)
-// or an error, or the client leaves. `locate` names the log's path ("" : not yet).
+// {offset, text}, whose id is the offset after them), until `ended` answers a state (sent as the
+// `end` event once the log is drained) or an error, or the client leaves. A reconnecting client's
+// Last-Event-ID resumes at that offset instead of the tail. `locate` names the log's path ("" : not yet).
 http::Response FollowLogResponse(blocking::WorkPool& pool, const http::Request& request,
                                  std::function<Result<std::string>()> locate,
                                  std::function<Result<std::optional<std::string>>()> ended);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "testing/nginx_front.h"
 #include "testing/platform_fixture.h"
 #include "testing/test_database.h"
 
@@ -116,6 +117,143 @@ TEST_F(ReplicasTest, ALeaderStoppedGracefullyHandsOverAtOnce) {
       << second->Log();
   EXPECT_EQ(second->Stop(SIGTERM, 10s), 0) << second->Log();
   server_ = std::move(standby);
+}
+
+}  // namespace
+}  // namespace paddlecloud
+
+namespace paddlecloud {
+namespace {
+
+// The last `id:` of the Server-Sent Events in `stream` ("" when none).
+std::string LastEventId(const std::string& stream) {
+  auto at = stream.rfind("\nid: ");
+  if (at == std::string::npos) return "";
+  at += 5;
+  return stream.substr(at, stream.find('\n', at) - at);
+}
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The done-when of the scale-out: three replicas behind Debian's nginx; a standby is killed, then the
+// leader, while a job runs, a log streams and an upload is half sent.
+class ReplicasBehindNginxTest : public testing::PlatformTest {
+ protected:
+  void SetUp() override {
+    if (!testing::TestsUsePostgres()) GTEST_SKIP() << "servers share a database on PostgreSQL only";
+    PlatformTest::SetUp();
+    const int front = testing::FreeLoopbackPort();
+    for (int i = 0; i < 3; ++i) ports_.push_back(testing::FreeLoopbackPort());
+    std::vector<std::string> upstreams;
+    for (int port : ports_) upstreams.push_back("127.0.0.1:" + std::to_string(port));
+    for (int i = 0; i < 3; ++i) {
+      replicas_.push_back(std::make_unique<testing::ServerProcess>(
+          dir_.path() + "/data",
+          std::vector<std::string>{"--smtp-host", "127.0.0.1", "--smtp-port", std::to_string(smtp_->port()),
+                                   "--smtp-security", "none", "--access-log", "false", "--public-url",
+                                   "http://127.0.0.1:" + std::to_string(front), "--trusted-proxies", "127.0.0.1"},
+          testing::ServerProcessOptions{.listen = upstreams[i]}));
+      if (i == 0) {
+        ASSERT_TRUE(replicas_[0]->WaitReady()) << replicas_[0]->Log();  // the first leads
+      }
+    }
+    nginx_ = std::make_unique<testing::NginxFront>(dir_.path() + "/nginx", front, upstreams);
+    ASSERT_TRUE(nginx_->WaitReady()) << nginx_->ErrorLog();
+    addr_ = nginx_->address();
+  }
+  void TearDown() override {
+    nginx_.reset();
+    replicas_.clear();
+  }
+  std::string State(const std::string& token, std::int64_t id) {
+    auto reply = CallWith(token, "GET", "/api/v1/jobs/" + std::to_string(id));
+    return reply && reply->status == 200 ? std::string(json::parse(reply->body).at("state").as_string()) : "";
+  }
+  bool Ready() {
+    auto reply = testing::Request(addr_, "GET", "/readyz");
+    return reply && reply->status == 200;
+  }
+
+  std::vector<int> ports_;
+  std::vector<std::unique_ptr<testing::ServerProcess>> replicas_;
+  std::unique_ptr<testing::NginxFront> nginx_;
+};
+
+TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadAndNoLogLine) {
+  std::string ann = RegisterUser("ann@example.com", "ann-lab");
+  auto job = CallWith(ann, "POST", "/api/v1/jobs",
+                      {{"name", "survivor"},
+                       {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
+                       {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}});
+  ASSERT_EQ(job->status, 201) << job->body;
+  const std::int64_t id = json::parse(job->body).at("id").as_int64();
+  const std::string stream_path =
+      "/api/v1/jobs/" + std::to_string(id) + "/pods/survivor-" + std::to_string(id) + "-trainer-0/logs/stream";
+  auto follow = [&](const std::string& last_id) {
+    auto c = std::make_unique<testing::RawConnection>(addr_);
+    c->Send("GET " + stream_path + " HTTP/1.1\r\nHost: " + addr_ + "\r\nAuthorization: Bearer " + ann +
+            (last_id.empty() ? "" : "\r\nLast-Event-ID: " + last_id) + "\r\n\r\n");
+    return c;
+  };
+  auto stream = follow("");
+  std::string seen = stream->ReadUntil("begin", std::chrono::seconds(30));
+  ASSERT_NE(seen.find("begin"), std::string::npos) << seen;
+
+  // An upload, half sent.
+  const std::string content(300000, 'x');
+  auto created = CallWith(ann, "POST", "/api/v1/uploads", {{"path", "datasets/big.bin"}, {"size", 300000}});
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string upload = std::string(json::parse(created->body).at("id").as_string());
+  auto put = [&](std::size_t from, std::size_t to) {
+    return testing::Request(addr_, "PUT", "/api/v1/uploads/" + upload, content.substr(from, to - from),
+                            "Authorization: Bearer " + ann + "\r\nContent-Range: bytes " + std::to_string(from) + "-" +
+                                std::to_string(to - 1) + "/" + std::to_string(content.size()) + "\r\n");
+  };
+  ASSERT_EQ(put(0, 150000)->status, 200);
+
+  // A standby dies: nobody notices.
+  EXPECT_EQ(replicas_[2]->Stop(SIGKILL), 128 + SIGKILL);
+  EXPECT_EQ(State(ann, id), "Running");
+
+  // The leader dies.
+  const auto killed = std::chrono::steady_clock::now();
+  EXPECT_EQ(replicas_[0]->Stop(SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(testing::WaitFor([&] { return Ready(); }, 15s)) << replicas_[1]->Log() << nginx_->ErrorLog();
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed);
+  EXPECT_LT(took, 6s) << "from the leader's death to a ready successor behind nginx";
+  RecordProperty("failover_ms", static_cast<int>(took.count()));
+
+  // The log stream, cut, resumes where it was.
+  seen += stream->ReadUntil("\n\n\n", std::chrono::seconds(2));  // whatever came before the cut
+  const std::string last_id = LastEventId(seen);
+  ASSERT_FALSE(last_id.empty()) << seen;
+  auto resumed = follow(last_id);
+  std::ofstream(dir_.path() + "/data/files/ann-lab/datasets/go") << "go";
+  std::string rest = resumed->ReadUntil("event: end", std::chrono::seconds(30));
+  rest += resumed->ReadUntil("\n\n", std::chrono::seconds(5));  // the end event's data
+  EXPECT_NE(rest.find("end\\n"), std::string::npos) << rest;
+  EXPECT_EQ(rest.find("begin"), std::string::npos) << rest;  // nothing repeated
+  EXPECT_NE(rest.find("Succeeded"), std::string::npos) << rest;
+
+  // The upload goes on from its offset on the new leader.
+  auto where = CallWith(ann, "GET", "/api/v1/uploads/" + upload);
+  ASSERT_EQ(where->status, 200) << where->body;
+  EXPECT_EQ(json::parse(where->body).at("offset").as_int64(), 150000);
+  auto done = put(150000, content.size());
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_TRUE(json::parse(done->body).at("complete").as_bool());
+  auto file = CallWith(ann, "GET", "/api/v1/download/datasets/big.bin");
+  EXPECT_EQ(file->body, content);
+
+  // The job ran once, to its end.
+  EXPECT_EQ(State(ann, id), "Succeeded");
+  auto log = CallWith(ann, "GET", "/api/v1/jobs/" + std::to_string(id) + "/pods/survivor-" + std::to_string(id) +
+                                      "-trainer-0/logs");
+  EXPECT_EQ(Count(log->body, "begin"), 1) << log->body;
 }
 
 }  // namespace

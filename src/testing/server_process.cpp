@@ -78,7 +78,7 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   log_path_ = (fs::path(data_dir_).parent_path() / ("server-" + std::to_string(counter++) + ".log")).string();
   std::error_code ec;
   fs::remove(fs::path(data_dir_) / "server.addr", ec);
-  std::vector<std::string> args = {options.binary.empty() ? PaddlecloudBinary() : options.binary, "server", "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
+  std::vector<std::string> args = {options.binary.empty() ? PaddlecloudBinary() : options.binary, "server", "--listen", options.listen, "--data-dir", data_dir_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   if (std::find(args.begin(), args.end(), "--database-url") == args.end()) {
     if (std::string url = ServerDatabaseUrl(data_dir_); !url.empty()) {

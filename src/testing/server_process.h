@@ -37,11 +37,12 @@ struct ServerProcessOptions {
   int gid = -1;
   std::vector<std::pair<std::string, std::string>> env;  // added to the server's environment
   std::string binary;  // the paddlecloud binary to run; empty: PaddlecloudBinary()
+  std::string listen = "127.0.0.1:0";
 };
 
 class ServerProcess {
  public:
-  // Starts `paddlecloud server --listen 127.0.0.1:0 --data-dir <data_dir> <extra_args...>` with
+  // Starts `paddlecloud server --listen <options.listen> --data-dir <data_dir> <extra_args...>` with
   // stdout and stderr in <data_dir>/../server-<n>.log.
   ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {}, ServerProcessOptions options = {});
   ~ServerProcess();  // SIGKILL if still running
