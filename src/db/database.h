@@ -103,6 +103,14 @@ class Database : public Session {
   // Short adapter name for logs and /readyz ("sqlite", "postgres").
   virtual std::string_view Engine() const = 0;
 
+  // The connection pool now, for /metrics.
+  struct PoolStats {
+    int size = 0;    // connections it may hold
+    int open = 0;    // connections open
+    int in_use = 0;  // connections leased to a caller
+  };
+  virtual PoolStats Pool() const = 0;
+
   // "`column` contains `needle`" (case-sensitive), served by the column's trigram index: on SQLite
   // an fts5 table `fts_table` (tokenize 'trigram case_sensitive 1') whose rowid is `id_column`, used
   // for needles of 3 characters or more; on PostgreSQL a pg_trgm index on the column itself.

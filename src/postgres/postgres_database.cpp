@@ -354,6 +354,12 @@ class PostgresDatabase final : public Database {
 
   std::string_view Engine() const override { return "postgres"; }
 
+  PoolStats Pool() const override {
+    std::lock_guard lock(mu_);
+    const int open = static_cast<int>(connections_.size());
+    return {.size = options_.pool_size, .open = open, .in_use = open - static_cast<int>(idle_.size())};
+  }
+
   Condition ContainsText(std::string_view column, std::string_view, std::string_view,
                          std::string_view needle) const override {
     std::string pattern = "%";
@@ -474,7 +480,7 @@ class PostgresDatabase final : public Database {
   }
 
   const PostgresOptions options_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> idle_;

@@ -178,6 +178,14 @@ Status Platform::OpenStorage(const config::ServerConfig& config) {
   PC_RETURN_IF_ERROR(database_->Migrate(migrations));
 
   metrics::RegisterProcessCollector(metrics_);
+  metrics_.AddCollector([database = database_.get()](metrics::Registry& r) {
+    db::Database::PoolStats pool = database->Pool();
+    r.GetGauge("paddlecloud_db_pool_size", "Connections the database pool may hold.").Set(pool.size);
+    for (auto [state, n] : {std::pair{"in_use", pool.in_use}, std::pair{"idle", pool.open - pool.in_use}})
+      r.GetGauge("paddlecloud_db_connections", "Open database connections, by whether a caller holds them.",
+                 {{"state", state}})
+          .Set(n);
+  });
   ops_ = std::make_unique<ops::OpsContext>(ops::OpsContext{
       .database = *database_,
       .pool = *pool_,

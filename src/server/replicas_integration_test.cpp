@@ -75,6 +75,9 @@ TEST_F(ReplicasTest, AStandbyTakesOverAKilledLeaderWithinSecondsAndTheRunningJob
   RecordProperty("failover_ms", static_cast<int>(took.count()));
   EXPECT_EQ(json::parse(testing::Request(addr_, "GET", "/readyz")->body).at("checks").at("leader"),
             "this server (epoch 2)");
+  std::string metrics = testing::Request(addr_, "GET", "/metrics")->body;
+  EXPECT_NE(metrics.find("paddlecloud_leader_epoch 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("paddlecloud_db_connections{state=\"in_use\"}"), std::string::npos);
 
   EXPECT_EQ(State(ann, id), "Running");  // readopted, not restarted
   std::filesystem::create_directories(std::filesystem::path(go).parent_path());

@@ -376,6 +376,12 @@ class SqliteDatabase final : public Database {
 
   std::string_view Engine() const override { return "sqlite"; }
 
+  PoolStats Pool() const override {
+    std::lock_guard lock(mu_);
+    const int size = static_cast<int>(connections_.size());
+    return {.size = size, .open = size, .in_use = size - static_cast<int>(idle_.size())};
+  }
+
   Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view fts_table,
                          std::string_view needle) const override {
     if (needle.size() < 3) return {"instr(" + std::string(column) + ", ?) > 0", std::string(needle)};
@@ -457,7 +463,7 @@ class SqliteDatabase final : public Database {
   }
 
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::mutex mu_;  // guards idle_ (connections_ is fixed after construction)
+  mutable std::mutex mu_;  // guards idle_ (connections_ is fixed after construction)
   std::condition_variable available_;
   std::deque<Connection*> idle_;
 };
