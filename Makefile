@@ -56,6 +56,7 @@ test-browser:
 bench: build
 	@bench/http_bench.sh $(BUILD_DIR)
 	@python3 bench/jobs_bench.py $(BUILD_DIR)
+	@python3 bench/database_bench.py $(BUILD_DIR)
 	@python3 bench/files_bench.py $(BUILD_DIR)
 	@python3 bench/auth_bench.py $(BUILD_DIR)
 	@$(BUILD_DIR)/src/timeseries/series_bench

@@ -397,7 +397,8 @@ class Replica:
             try:
                 self.proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                log(f"server pid {self.proc.pid} did not stop on SIGTERM; killing it")
+                log(f"server pid {self.proc.pid} on port {self.port} did not stop on SIGTERM within 40 s; "
+                    f"killing it. Its log ends:\n{self.tail()}")
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
@@ -501,12 +502,13 @@ class State:
         self.pg = None
         self.singles = []
         self.replicas = []
+        self.leader = None  # the replica that leads, stopped last (the others would take over in turn)
         self.nginx = None
 
     def cleanup(self):
         if self.nginx is not None:
             self.nginx.stop()
-        for r in self.replicas:
+        for r in sorted(self.replicas, key=lambda r: r is self.leader):
             try:
                 r.stop()
             except Exception as e:  # noqa: BLE001
@@ -539,7 +541,7 @@ def run(st, build_dir, out_path):
     wrk = Wrk(env_int("BENCH_DB_THREADS", 2), env_int("BENCH_DB_CONNS", 32), env_int("BENCH_DB_DURATION", 10),
               env_int("BENCH_DB_WARMUP", 2))
     submits = env_int("BENCH_DB_SUBMITS", 200)
-    seed_count = env_int("BENCH_DB_SEED", 100000, minimum=100)
+    seed_count = env_int("BENCH_DB_SEED", 100000, minimum=500)  # 50 named *resnet*
     failovers = env_int("BENCH_DB_FAILOVERS", 3)
     if not shutil.which("psql"):
         raise BenchError("psql not found (scripts/install-deps)")
@@ -597,7 +599,7 @@ def run(st, build_dir, out_path):
         log(f"  {label[e]}: every job ended {took:.1f} s after the last submit: {states}")
         if states.get("Succeeded", 0) != submits:
             log(f"warning: not every job on {label[e]} succeeded: {states}")
-    rows.append({"key": "submit", "benchmark": f"POST /api/v1/jobs, {submits} one at a time", "path": "/api/v1/jobs",
+    rows.append({"key": "submit", "benchmark": f"POST /api/v1/jobs, {submits} one after another", "path": "/api/v1/jobs",
                  "unit": "submits/s", **res})
 
     # c. listing with the seeded jobs
@@ -615,8 +617,8 @@ def run(st, build_dir, out_path):
         for e in engines:
             sizes[(path, e)] = check_list(servers[e], path, needle)
     n_total = seeding["sqlite"]["jobs_total"]
-    wrk_both("list", f"GET /api/v1/jobs?limit=50 ({n_total:,} jobs)", "/api/v1/jobs?limit=50")
-    wrk_both("list_name", "  same &name=resnet (substring search)", "/api/v1/jobs?limit=50&name=resnet")
+    wrk_both("list", f"GET /api/v1/jobs?limit=50, {n_total:,} jobs", "/api/v1/jobs?limit=50")
+    wrk_both("list_name", "  the same &name=resnet (substring)", "/api/v1/jobs?limit=50&name=resnet")
     for r in rows:
         if r["key"].startswith("list"):
             for e in engines:
@@ -642,7 +644,7 @@ def run(st, build_dir, out_path):
         st.replicas.append(r)
         return r
 
-    leader = replica(ports[0], "warn")
+    leader = st.leader = replica(ports[0], "warn")
     checks = leader.wait_leading()
     log(f"replica on port {ports[0]} leads ({checks.get('leader')})")
     st.nginx = Nginx(st.tmp)
@@ -720,7 +722,7 @@ def run(st, build_dir, out_path):
         runs.append({"nginx_ms": round(nginx_ms, 1), "leader_ready_ms": round(direct_ms, 1),
                      "killed_port": killed_port, "new_leader_port": new_leader.port, "epoch": new_epoch})
         epoch = new_epoch
-        leader = new_leader
+        leader = st.leader = new_leader
         st.replicas = [r for r in st.replicas if r.proc is not None]
         replacement = replica(killed_port, "info")
         replacement.wait_standing_by()
@@ -738,23 +740,23 @@ def run(st, build_dir, out_path):
           f"at start {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}, at end {load_end[0]:.2f} "
           f"{load_end[1]:.2f} {load_end[2]:.2f}")
     print()
-    fmt = "{:<44} {:>10} {:>13} {:>11} {:>13} {:>6} {:>7} {:>6}"
-    print(fmt.format("1. SQLite vs PostgreSQL", "SQLite", "p50/p99 ms", "PostgreSQL", "p50/p99 ms", "ratio", "target",
-                     "result"))
+    fmt = "{:<42} {:>9} {:>10} {:>13} {:>11} {:>13} {:>6} {:>7} {:>6}"
+    print(fmt.format("1. SQLite vs PostgreSQL", "unit", "SQLite", "p50/p99 ms", "PostgreSQL", "p50/p99 ms", "ratio",
+                     "target", "result"))
     for r in rows:
         r["ratio"] = r["postgres"]["rps"] / r["sqlite"]["rps"]
         r["target"] = PG_RATIO_TARGET
         r["result"] = verdict(r["ratio"], PG_RATIO_TARGET)
         digits = 1 if r["unit"] == "submits/s" else 0
-        print(fmt.format(f"{r['benchmark']}, {r['unit']}"[:44], f"{r['sqlite']['rps']:.{digits}f}", fmt_ms(r["sqlite"]),
+        print(fmt.format(r["benchmark"], r["unit"], f"{r['sqlite']['rps']:.{digits}f}", fmt_ms(r["sqlite"]),
                          f"{r['postgres']['rps']:.{digits}f}", fmt_ms(r["postgres"]), f"{r['ratio']:.2f}",
                          f">= {PG_RATIO_TARGET}", r["result"]))
     print()
     rep_ratio = rep["three"]["rps"] / rep["one"]["rps"]
     rep_result = verdict(rep_ratio, REPLICA_RATIO_TARGET)
-    print(fmt.format("2. behind nginx, PostgreSQL", "1 replica", "p50/p99 ms", "3 replicas", "p50/p99 ms", "ratio",
-                     "target", "result"))
-    print(fmt.format("GET /api/v1/me via nginx, req/s", f"{rep['one']['rps']:.0f}", fmt_ms(rep["one"]),
+    print(fmt.format("2. behind nginx, on PostgreSQL", "unit", "1 replica", "p50/p99 ms", "3 replicas", "p50/p99 ms",
+                     "ratio", "target", "result"))
+    print(fmt.format("GET /api/v1/me through nginx", "req/s", f"{rep['one']['rps']:.0f}", fmt_ms(rep["one"]),
                      f"{rep['three']['rps']:.0f}", fmt_ms(rep["three"]), f"{rep_ratio:.2f}",
                      f">= {REPLICA_RATIO_TARGET}", rep_result))
     print()

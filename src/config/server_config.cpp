@@ -192,6 +192,7 @@ const std::map<std::string_view, Setter>& Setters() {
       {"idle_timeout", Duration(&ServerConfig::idle_timeout)},
       {"body_timeout", Duration(&ServerConfig::body_timeout)},
       {"shutdown_timeout", Duration(&ServerConfig::shutdown_timeout)},
+      {"leader_lease", Duration(&ServerConfig::leader_lease)},
       {"public_url",
        [](ServerConfig& c, const std::string& v) {
          if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
@@ -308,6 +309,10 @@ const std::vector<SettingInfo>& ServerSettings() {
     add("header_timeout", "time a client has to send a complete request header", "10s");
     add("idle_timeout", "how long an idle keep-alive connection stays open", "60s");
     add("body_timeout", "time a client has to send a request body read whole", "60s");
+    add("leader_lease",
+        "servers sharing PostgreSQL: how long the leader's lease lasts; a standby takes over this long after "
+        "the leader died, and a leader that cannot reach the database for as long exits",
+        "3s");
     add("shutdown_timeout", "on SIGTERM, how long in-flight requests may take before connections close", "30s");
     add("public_url", "the URL users reach this server at, used in mailed links; default: from --listen", "");
     add("smtp_host", "SMTP server for mail; without it, mail is written to <data_dir>/outbox/ and its links logged", "");

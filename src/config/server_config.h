@@ -18,6 +18,7 @@ namespace paddlecloud::config {
 struct ServerConfig {
   std::string data_dir = "./paddlecloud-data";
   std::string database_url;                // postgresql://...; empty: SQLite in <data_dir>/paddlecloud.db
+  std::chrono::milliseconds leader_lease{3'000};  // servers sharing PostgreSQL: how long a leader's lease lasts
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   std::string config_file;                 // empty: none
   std::string web_dir;                     // empty: the UI embedded in the binary

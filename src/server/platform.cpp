@@ -771,7 +771,7 @@ Result<std::unique_ptr<Leadership>> Lead(const config::ServerConfig& config) {
       *leadership->database,
       leader::LeaseOptions{.holder = std::string(host) + ":" + std::to_string(::getpid()),
                            .address = config.public_url.empty() ? config.listen : config.public_url,
-                           .ttl = std::chrono::seconds(3),
+                           .ttl = config.leader_lease,
                            .now_ms = nullptr});
   g_stop_standing_by = 0;
   auto on_signal = [](int) { g_stop_standing_by = 1; };

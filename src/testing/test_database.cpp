@@ -26,17 +26,21 @@ std::string Trimmed(std::string s) {
   return s;
 }
 
-// The cluster the databases live on, and the databases this process made (dropped at exit).
+}  // namespace
+
+// A cluster and the databases this process made on it (dropped at exit). The shared one is the
+// ctest run's when there is one; an own one always starts its own.
 class TestCluster {
  public:
-  static TestCluster& Get() {
-    static TestCluster cluster;
+  static TestCluster& Shared() {
+    static TestCluster cluster(/*own=*/false);
     return cluster;
   }
+  explicit TestCluster(bool own) : owner_(::getpid()), own_(own) {}
 
   Result<std::string> NewDatabase() {
     std::lock_guard lock(mu_);
-    if (socket_dir_.empty()) PC_RETURN_IF_ERROR(Start());
+    if (socket_dir_.empty()) PC_RETURN_IF_ERROR(StartLocked());
     static std::atomic<int> counter{0};
     std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     PC_RETURN_IF_ERROR(Admin("CREATE DATABASE " + name));
@@ -50,12 +54,17 @@ class TestCluster {
     if (!state_file_.empty()) Script("stop");
   }
 
- private:
-  TestCluster() : owner_(::getpid()) {}
-
   Status Start() {
+    std::lock_guard lock(mu_);
+    return socket_dir_.empty() ? StartLocked() : Status::Ok();
+  }
+  bool Halt() { return Script("halt").empty(); }
+  bool Resume() { return Script("resume").empty(); }
+
+ private:
+  Status StartLocked() {
     const char* shared = std::getenv("PADDLECLOUD_TEST_POSTGRES");
-    if (shared && *shared) {
+    if (!own_ && shared && *shared) {
       std::ifstream state(shared);
       if (std::getline(state, socket_dir_) && !socket_dir_.empty()) return Status::Ok();
     }
@@ -98,20 +107,26 @@ class TestCluster {
   }
 
   const pid_t owner_;
+  const bool own_;
   std::mutex mu_;
   std::string socket_dir_;
   std::string state_file_;  // set when this process started the cluster
   std::vector<std::string> databases_;
 };
 
-}  // namespace
+OwnPostgres::OwnPostgres() : cluster_(std::make_unique<TestCluster>(/*own=*/true)) {}
+OwnPostgres::~OwnPostgres() = default;
+Status OwnPostgres::Start() { return cluster_->Start(); }
+Result<std::string> OwnPostgres::NewDatabase() { return cluster_->NewDatabase(); }
+bool OwnPostgres::Halt() { return cluster_->Halt(); }
+bool OwnPostgres::Resume() { return cluster_->Resume(); }
 
 bool TestsUsePostgres() {
   const char* state = std::getenv("PADDLECLOUD_TEST_POSTGRES");
   return state && *state;
 }
 
-Result<std::string> NewPostgresDatabase() { return TestCluster::Get().NewDatabase(); }
+Result<std::string> NewPostgresDatabase() { return TestCluster::Shared().NewDatabase(); }
 
 std::string ServerDatabaseUrl(const std::string& data_dir) {
   if (!TestsUsePostgres()) return "";

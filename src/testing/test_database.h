@@ -18,6 +18,23 @@ bool TestsUsePostgres();
 // The URL of a new, empty PostgreSQL database, dropped when this process exits.
 Result<std::string> NewPostgresDatabase();
 
+class TestCluster;
+
+// A PostgreSQL cluster of the test's own (scripts/test-postgres), for faults that must not reach the
+// shared one: stopping it under a server and starting it again. Stopped and removed when destroyed.
+class OwnPostgres {
+ public:
+  OwnPostgres();
+  ~OwnPostgres();
+  Status Start();
+  Result<std::string> NewDatabase();  // the URL of a new, empty database on it
+  bool Halt();    // the server stops (fast shutdown: sessions are ended), keeping its data
+  bool Resume();  // and starts again
+
+ private:
+  std::unique_ptr<TestCluster> cluster_;
+};
+
 // The database_url of a test server on `data_dir`: "" (SQLite in the data dir), or on PostgreSQL one
 // database per data dir, made on first use (so a restarted server finds its data). Aborts the test
 // process when PostgreSQL is chosen but cannot be had: a silent fallback would test the wrong engine.
