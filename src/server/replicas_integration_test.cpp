@@ -23,6 +23,17 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
+// A job whose trainer prints "begin", waits for the account's datasets/go, then prints "end".
+json::value SurvivorJob() {
+  return {{"name", "survivor"},
+          {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
+          {"cpu_per_trainer", "100m"},
+          {"mem_per_trainer", "64Mi"}};
+}
+std::string SurvivorLog(std::int64_t id) {
+  return "/api/v1/jobs/" + std::to_string(id) + "/pods/survivor-" + std::to_string(id) + "-trainer-0/logs";
+}
+
 class ReplicasTest : public testing::PlatformTest {
  protected:
   void SetUp() override {
@@ -60,13 +71,10 @@ TEST_F(ReplicasTest, AStandbyTakesOverAKilledLeaderWithinSecondsAndTheRunningJob
   EXPECT_TRUE(standby->running());
 
   std::string go = dir_.path() + "/data/files/ann-lab/datasets/go";
-  auto job = CallWith(ann, "POST", "/api/v1/jobs",
-                      {{"name", "survivor"},
-                       {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
-                       {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}});
+  auto job = CallWith(ann, "POST", "/api/v1/jobs", SurvivorJob());
   ASSERT_EQ(job->status, 201) << job->body;
   const std::int64_t id = json::parse(job->body).at("id").as_int64();
-  const std::string logs = "/api/v1/jobs/" + std::to_string(id) + "/pods/survivor-" + std::to_string(id) + "-trainer-0/logs";
+  const std::string logs = SurvivorLog(id);
   ASSERT_TRUE(testing::WaitFor([&] { return CallWith(ann, "GET", logs)->body.find("begin") != std::string::npos; }, 30s));
 
   const auto killed = std::chrono::steady_clock::now();
@@ -126,11 +134,6 @@ TEST_F(ReplicasTest, ALeaderStoppedGracefullyHandsOverAtOnce) {
   server_ = std::move(standby);
 }
 
-}  // namespace
-}  // namespace paddlecloud
-
-namespace paddlecloud {
-namespace {
 
 // The last `id:` of the Server-Sent Events in `stream` ("" when none).
 std::string LastEventId(const std::string& stream) {
@@ -192,14 +195,10 @@ class ReplicasBehindNginxTest : public testing::PlatformTest {
 
 TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadAndNoLogLine) {
   std::string ann = RegisterUser("ann@example.com", "ann-lab");
-  auto job = CallWith(ann, "POST", "/api/v1/jobs",
-                      {{"name", "survivor"},
-                       {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
-                       {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}});
+  auto job = CallWith(ann, "POST", "/api/v1/jobs", SurvivorJob());
   ASSERT_EQ(job->status, 201) << job->body;
   const std::int64_t id = json::parse(job->body).at("id").as_int64();
-  const std::string stream_path =
-      "/api/v1/jobs/" + std::to_string(id) + "/pods/survivor-" + std::to_string(id) + "-trainer-0/logs/stream";
+  const std::string stream_path = SurvivorLog(id) + "/stream";
   auto follow = [&](const std::string& last_id) {
     auto c = std::make_unique<testing::RawConnection>(addr_);
     c->Send("GET " + stream_path + " HTTP/1.1\r\nHost: " + addr_ + "\r\nAuthorization: Bearer " + ann +
@@ -258,16 +257,10 @@ TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadAn
 
   // The job ran once, to its end.
   EXPECT_EQ(State(ann, id), "Succeeded");
-  auto log = CallWith(ann, "GET", "/api/v1/jobs/" + std::to_string(id) + "/pods/survivor-" + std::to_string(id) +
-                                      "-trainer-0/logs");
+  auto log = CallWith(ann, "GET", SurvivorLog(id));
   EXPECT_EQ(Count(log->body, "begin"), 1) << log->body;
 }
 
-}  // namespace
-}  // namespace paddlecloud
-
-namespace paddlecloud {
-namespace {
 
 // PostgreSQL restarted under a serving leader: requests fail fast with 503, nothing is half-written,
 // and the server recovers by itself.
