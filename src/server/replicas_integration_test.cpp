@@ -23,10 +23,17 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// A job whose trainer prints "begin", waits for the account's datasets/go, then prints "end".
-json::value SurvivorJob() {
+const std::string kEvents = "events.out.tfevents.1700000000.testhost.4242.0";  // 3 points of train/loss ...
+
+// A job whose trainer prints "begin", waits for the account's datasets/go, then prints "end". With
+// `board`, it copies the account's datasets/<kEvents> into its board before, and into its board's
+// eval/ after.
+json::value SurvivorJob(bool board = false) {
+  const std::string before = board ? "cp $D/" + kEvents + " $B/; " : "";
+  const std::string after = board ? "; mkdir $B/eval && cp $D/" + kEvents + " $B/eval/events.out.tfevents.1700000000" : "";
   return {{"name", "survivor"},
-          {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},
+          {"entry", "D=$PADDLE_CLOUD_DATA/datasets; B=$PADDLE_CLOUD_JOB_DIR/board; " + before +
+                        "echo begin; while [ ! -e $D/go ]; do sleep 0.1; done" + after + "; echo end"},
           {"cpu_per_trainer", "100m"},
           {"mem_per_trainer", "64Mi"}};
 }
@@ -193,9 +200,12 @@ class ReplicasBehindNginxTest : public testing::PlatformTest {
   std::unique_ptr<testing::NginxFront> nginx_;
 };
 
-TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadAndNoLogLine) {
+TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadNoLogLineAndNoBoardPoint) {
   std::string ann = RegisterUser("ann@example.com", "ann-lab");
-  auto job = CallWith(ann, "POST", "/api/v1/jobs", SurvivorJob());
+  const std::string datasets = dir_.path() + "/data/files/ann-lab/datasets";
+  std::filesystem::create_directories(datasets);
+  std::filesystem::copy(std::string(PADDLECLOUD_SOURCE_DIR) + "/testdata/eventfiles/" + kEvents, datasets);
+  auto job = CallWith(ann, "POST", "/api/v1/jobs", SurvivorJob(/*board=*/true));
   ASSERT_EQ(job->status, 201) << job->body;
   const std::int64_t id = json::parse(job->body).at("id").as_int64();
   const std::string stream_path = SurvivorLog(id) + "/stream";
@@ -208,6 +218,18 @@ TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadAn
   auto stream = follow("");
   std::string seen = stream->ReadUntil("begin", std::chrono::seconds(30));
   ASSERT_NE(seen.find("begin"), std::string::npos) << seen;
+  const std::string board = "/api/v1/board/data?source=job:" + std::to_string(id) + "&graph=";
+  auto points = [&](const std::string& graph) {
+    auto reply = CallWith(ann, "GET", board + graph);
+    if (!reply || reply->status != 200) return std::string();
+    const json::value data = json::parse(reply->body);
+    std::string steps;  // each series' steps
+    for (const auto& series : data.at("series").as_array()) steps += json::serialize(series.at("step"));
+    return steps;
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return points("train") == "[0,1,2]"; }, 30s)) << points("train");
+  const std::string eval_before = points("eval");
+  ASSERT_EQ(eval_before, "[1,2]");
 
   // An upload, half sent.
   const std::string content(300000, 'x');
@@ -254,6 +276,10 @@ TEST_F(ReplicasBehindNginxTest, KillingAStandbyThenTheLeaderLosesNoJobNoUploadAn
   EXPECT_TRUE(json::parse(done->body).at("complete").as_bool());
   auto file = CallWith(ann, "GET", "/api/v1/download/datasets/big.bin");
   EXPECT_EQ(file->body, content);
+
+  // The board has the points written before the change, once, and those the run in eval/ wrote after.
+  EXPECT_TRUE(testing::WaitFor([&] { return points("eval") == eval_before + eval_before; }, 30s)) << points("eval");
+  EXPECT_EQ(points("train"), "[0,1,2][0,1,2]");
 
   // The job ran once, to its end.
   EXPECT_EQ(State(ann, id), "Succeeded");
