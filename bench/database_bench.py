@@ -42,7 +42,7 @@ throwaway PostgreSQL cluster of scripts/test-postgres is stopped and removed on 
   3. fail-over: with 3 replicas behind nginx, kill -9 the leader and poll GET /readyz through nginx
      (a new connection every 10 ms) until it answers 200 naming a new lease epoch; the leader's
      own /readyz on its port is polled in the same loop, for the share that nginx adds (a refused
-     upstream is skipped for fail_timeout=2s). A replacement standby is started on the killed
+     upstream is skipped for fail_timeout=1s). A replacement standby is started on the killed
      one's port and waited for, so 3 replicas remain; repeated BENCH_DB_FAILOVERS times.
   4. prints the tables with the targets and writes the results as JSON.
 Targets (informational: exit status is 0 unless something failed to run): PostgreSQL >= 0.5 x
@@ -423,7 +423,7 @@ class Nginx:
     def write_conf(self, port, upstream_ports):
         with open(os.path.join(REPO, "deploy", "nginx", "paddlecloud.conf.in")) as f:
             site = f.read()
-        servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;\n" for p in upstream_ports)
+        servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=1s;\n" for p in upstream_ports)
         if "@SERVERS@\n" not in site or "@LISTEN@" not in site:
             raise BenchError("deploy/nginx/paddlecloud.conf.in has no @SERVERS@ or @LISTEN@")
         site = site.replace("@SERVERS@\n", servers).replace("@LISTEN@", f"127.0.0.1:{port}")
@@ -483,6 +483,22 @@ class Nginx:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+def replica_diagnostics(pg, db, replicas):
+    """What the lease, the database sessions and the replicas say, for an error message."""
+    out = []
+    for title, sql in (("leader_lease (now_ms last)",
+                        "SELECT *, (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM leader_lease"),
+                       ("sessions", "SELECT pid, state, wait_event_type, wait_event, backend_start, xact_start, "
+                                    f"left(query, 100) FROM pg_stat_activity WHERE datname = '{db}'")):
+        try:
+            out.append(f"{title}:\n{pg.psql(db, sql).rstrip()}")
+        except BenchError as e:
+            out.append(f"{title}: {e}")
+    for r in replicas:
+        out.append(f"server on :{r.port} (pid {r.proc.pid if r.proc else '-'}, alive {r.alive()}), log ends:\n{r.tail()}")
+    return "\n".join(out)
 
 
 def sign_up_via(host, port, data):
@@ -705,7 +721,7 @@ def run(st, build_dir, out_path):
                 break
             if now > deadline:
                 raise BenchError(f"fail-over {k}: /readyz through nginx not 200 with a new epoch within 30 s"
-                                 f" (last: {st_})")
+                                 f" (last: {st_})\n" + replica_diagnostics(st.pg, "replicas", others))
             for r in others:
                 r.check_alive()
             time.sleep(0.01)
@@ -766,7 +782,7 @@ def run(st, build_dir, out_path):
     print(f"   through nginx:       median {statistics.median(nginx_ms):.0f} ms, max {max(nginx_ms):.0f} ms   "
           f"[{', '.join(f'{x:.0f}' for x in nginx_ms)}]")
     print(f"   new leader directly: median {statistics.median(direct):.0f} ms, max {max(direct):.0f} ms   "
-          f"[{', '.join(f'{x:.0f}' for x in direct)}]   (lease 3 s; nginx fail_timeout 2 s)")
+          f"[{', '.join(f'{x:.0f}' for x in direct)}]   (lease 3 s; nginx fail_timeout 1 s)")
     print()
     print(f"submit: jobs ended {rows[1]['sqlite']['jobs_ended_after_s']:.1f} s (SQLite) / "
           f"{rows[1]['postgres']['jobs_ended_after_s']:.1f} s (PostgreSQL) after the last submit; "
@@ -798,7 +814,7 @@ def run(st, build_dir, out_path):
         "failover": {"runs": runs, "median_ms": round(statistics.median(nginx_ms), 1), "max_ms": round(max(nginx_ms), 1),
                      "leader_ready_median_ms": round(statistics.median(direct), 1),
                      "leader_ready_max_ms": round(max(direct), 1), "poll_interval_ms": 10, "lease_ttl_s": 3,
-                     "nginx_fail_timeout_s": 2},
+                     "nginx_fail_timeout_s": 1},
     }
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     tmp_out = out_path + ".tmp"

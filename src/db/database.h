@@ -73,10 +73,14 @@ struct Migration {
   std::string postgres_sql = {};
 };
 
-// A WHERE condition with its one parameter.
+// A WHERE condition with its one parameter, and what the engine's index needs of the rest of the
+// query: `join` to add to its FROM clause, and the column equal to the row's id to order and page by
+// (the index yields rows in its order, so a LIMIT stops early).
 struct Condition {
   std::string sql;
   Value param;
+  std::string join = {};
+  std::string id = {};
 };
 
 class Database : public Session {
@@ -112,8 +116,8 @@ class Database : public Session {
   virtual PoolStats Pool() const = 0;
 
   // "`column` contains `needle`" (case-sensitive), served by the column's trigram index: on SQLite
-  // an fts5 table `fts_table` (tokenize 'trigram case_sensitive 1') whose rowid is `id_column`, used
-  // for needles of 3 characters or more; on PostgreSQL a pg_trgm index on the column itself.
+  // an fts5 table `fts_table` (tokenize 'trigram case_sensitive 1') whose rowid is `id_column`,
+  // joined for needles of 3 characters or more; on PostgreSQL a pg_trgm index on the column itself.
   virtual Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view fts_table,
                                  std::string_view needle) const = 0;
 

@@ -447,7 +447,9 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   if (filter.limit < 1 || filter.limit > 500) return Err(Status::InvalidArgument("limit must be from 1 to 500", "limit"));
   if (filter.all_users && !principal.master)
     return Err(Status::PermissionDenied("only the account's master user can list every user's jobs"));
-  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs j WHERE j.account_id = :account";
+  db::Condition contains{.sql = "", .param = {}, .join = "", .id = "j.id"};
+  if (!filter.name_contains.empty()) contains = db_.ContainsText("j.name", "j.id", "jobs_name", filter.name_contains);
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs j " + contains.join + " WHERE j.account_id = :account";
   db::Params params;
   if (!filter.all_users) {
     sql += " AND j.user_id = ?";
@@ -459,8 +461,7 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
   else if (filter.status == "stopped") sql += " AND j.state = 'Stopped'";
   else if (!filter.status.empty())
     return Err(Status::InvalidArgument("status must be running, succeeded, failed or stopped", "status"));
-  if (!filter.name_contains.empty()) {
-    db::Condition contains = db_.ContainsText("j.name", "j.id", "jobs_name", filter.name_contains);
+  if (!contains.sql.empty()) {
     sql += " AND " + contains.sql;
     params.push_back(std::move(contains.param));
   }
@@ -473,10 +474,10 @@ Result<std::vector<Job>> JobService::List(const Principal& principal, const JobF
     params.emplace_back(*filter.started_before);
   }
   if (filter.cursor > 0) {
-    sql += " AND j.id < ?";
+    sql += " AND " + contains.id + " < ?";
     params.emplace_back(filter.cursor);
   }
-  sql += " ORDER BY j.id DESC LIMIT ?";
+  sql += " ORDER BY " + contains.id + " DESC LIMIT ?";
   params.emplace_back(static_cast<std::int64_t>(filter.limit) + 1);
   auto rows = db::TenantScope(db_, principal.account_id).Query(sql, params);
   if (!rows) return Err(rows.error());

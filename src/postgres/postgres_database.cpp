@@ -360,14 +360,14 @@ class PostgresDatabase final : public Database {
     return {.size = options_.pool_size, .open = open, .in_use = open - static_cast<int>(idle_.size())};
   }
 
-  Condition ContainsText(std::string_view column, std::string_view, std::string_view,
+  Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view,
                          std::string_view needle) const override {
     std::string pattern = "%";
     for (char c : needle) {
       if (c == '%' || c == '_' || c == '\\') pattern += '\\';
       pattern += c;
     }
-    return {std::string(column) + " LIKE ?", pattern + "%"};
+    return {.sql = std::string(column) + " LIKE ?", .param = pattern + "%", .id = std::string(id_column)};
   }
 
  private:

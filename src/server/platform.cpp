@@ -783,11 +783,15 @@ Result<std::unique_ptr<Leadership>> Lead(const config::ServerConfig& config) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls a signal flag
     if (g_stop_standing_by) stop.request_stop();
   });
-  const bool leading = lease->WaitForLeadership(stop.get_token());
+  bool leading = lease->WaitForLeadership(stop.get_token());
   watch_signals.request_stop();
   watch_signals.join();
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGINT, SIG_DFL);
+  if (leading && g_stop_standing_by) {  // told to stop as the lease came: hand it on
+    lease->Release();
+    leading = false;
+  }
   if (!leading) {
     spdlog::info("stopped while standing by");
     return leadership;

@@ -384,13 +384,18 @@ class SqliteDatabase final : public Database {
 
   Condition ContainsText(std::string_view column, std::string_view id_column, std::string_view fts_table,
                          std::string_view needle) const override {
-    if (needle.size() < 3) return {"instr(" + std::string(column) + ", ?) > 0", std::string(needle)};
+    if (needle.size() < 3) {  // no trigram in it: each name is looked at
+      return {.sql = "instr(" + std::string(column) + ", ?) > 0", .param = std::string(needle), .id = std::string(id_column)};
+    }
     // An fts5 phrase: the text in double quotes, inner quotes doubled.
     std::string phrase = "\"";
     for (char c : needle) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
     phrase += '"';
     const std::string fts(fts_table);
-    return {std::string(id_column) + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH ?)", phrase};
+    return {.sql = fts + " MATCH ?",
+            .param = phrase,
+            .join = "JOIN " + fts + " ON " + fts + ".rowid = " + std::string(id_column),
+            .id = fts + ".rowid"};
   }
 
  private:

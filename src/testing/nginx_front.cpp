@@ -52,7 +52,7 @@ NginxFront::NginxFront(const std::string& dir, int port, const std::vector<std::
   std::filesystem::create_directories(dir_ + "/logs");
   std::string site = ReadAll(std::string(PADDLECLOUD_SOURCE_DIR) + "/deploy/nginx/paddlecloud.conf.in");
   std::string servers;
-  for (const std::string& u : upstreams) servers += "    server " + u + " max_fails=1 fail_timeout=2s;\n";
+  for (const std::string& u : upstreams) servers += "    server " + u + " max_fails=1 fail_timeout=1s;\n";
   Replace(site, "@SERVERS@\n", servers);
   Replace(site, "@LISTEN@", address());
   std::ofstream(dir_ + "/paddlecloud.conf") << site;
