@@ -172,7 +172,8 @@ class ReplicasBehindNginxTest : public testing::PlatformTest {
           dir_.path() + "/data",
           std::vector<std::string>{"--smtp-host", "127.0.0.1", "--smtp-port", std::to_string(smtp_->port()),
                                    "--smtp-security", "none", "--access-log", "false", "--public-url",
-                                   "http://127.0.0.1:" + std::to_string(front), "--trusted-proxies", "127.0.0.1"},
+                                   "http://127.0.0.1:" + std::to_string(front), "--trusted-proxies", "127.0.0.1",
+                                   "--notebook-listen", "127.0.0.1:0"},  // not the next port: another's
           testing::ServerProcessOptions{.listen = upstreams[i]}));
       if (i == 0) {
         ASSERT_TRUE(replicas_[0]->WaitReady()) << replicas_[0]->Log();  // the first leads
