@@ -307,7 +307,7 @@ TEST_F(DatabaseRestartTest, RequestsFailFastWith503WhileItIsDownAndSucceedAfterN
   std::atomic<int> accepted{0}, refused{0}, other{0};
   std::vector<std::int64_t> ids;
   std::mutex ids_mu;
-  std::thread load([&] {
+  std::jthread load([&] {  // joined however the test ends
     for (int i = 0; !done.load(); ++i) {
       auto r = CallWith(ann, "POST", "/api/v1/jobs", {{"name", "j" + std::to_string(i)}, {"entry", "true"}});
       if (r && r->status == 201) {
@@ -321,6 +321,10 @@ TEST_F(DatabaseRestartTest, RequestsFailFastWith503WhileItIsDownAndSucceedAfterN
       }
     }
   });
+  struct StopLoad {
+    std::atomic<bool>& done;
+    ~StopLoad() { done = true; }
+  } stop_load{done};  // declared after `load`: set before it is joined
   ASSERT_TRUE(testing::WaitFor([&] { return accepted.load() >= 3; }, 30s));
   ASSERT_TRUE(pg.Halt());
   const auto t0 = std::chrono::steady_clock::now();

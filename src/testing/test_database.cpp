@@ -58,8 +58,8 @@ class TestCluster {
     std::lock_guard lock(mu_);
     return socket_dir_.empty() ? StartLocked() : Status::Ok();
   }
-  bool Halt() { return Script("halt").empty(); }
-  bool Resume() { return Script("resume").empty(); }
+  bool Halt() { return Script("halt", nullptr); }
+  bool Resume() { return Script("resume", nullptr); }
 
  private:
   Status StartLocked() {
@@ -80,15 +80,24 @@ class TestCluster {
     return Status::Ok();
   }
 
-  std::string Script(const std::string& command) {
+  // Runs scripts/test-postgres `command`; its output, and whether it succeeded in `ok`.
+  std::string Script(const std::string& command, bool* ok = nullptr) {
     std::string line = std::string(PADDLECLOUD_SOURCE_DIR) + "/scripts/test-postgres " + command + " " + state_file_ + " 2>&1";
     std::string out;
+    int status = -1;
     if (FILE* pipe = ::popen(line.c_str(), "r")) {
       char buf[4096];
       while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-      ::pclose(pipe);
+      status = ::pclose(pipe);
     }
+    if (ok) *ok = status == 0;
+    if (status != 0) std::fprintf(stderr, "test-postgres %s failed: %s\n", command.c_str(), out.c_str());
     return out;
+  }
+  bool Script(const std::string& command, std::nullptr_t) {
+    bool ok = false;
+    Script(command, &ok);
+    return ok;
   }
 
   Status Admin(const std::string& sql) {
