@@ -264,9 +264,18 @@ Result<Job> JobService::Submit(const Principal& principal, const JobSpec& spec) 
   }
   RecordEvent(job_id, "", "Submitted", std::to_string(spec.num_trainer) + " trainer(s), " +
                                            std::to_string(spec.num_ps) + " parameter server(s)");
-  // Queued, then admitted at once unless the quota (or an earlier queued job) holds it up.
-  PC_RETURN_IF_ERROR(AdmitQueued(principal.account_id, job_id));
-  return Get(principal, job_id);
+  // Queued, then admitted at once unless the quota (or an earlier queued job) holds it up. The job
+  // is recorded: from here on the database going away does not make the answer an error (the client
+  // would submit again and get a second job); the reconciler admits what this call could not.
+  if (Status admitted = AdmitQueued(principal.account_id, job_id); !admitted.ok()) {
+    if (admitted.code() != Code::kUnavailable) return Err(admitted);
+    spdlog::warn("job {}: admission left to the reconciler: {}", job_id, admitted.message());
+  }
+  auto job = Get(principal, job_id);
+  if (job || job.error().code() != Code::kUnavailable) return job;
+  return Job{.id = job_id, .account_id = principal.account_id, .user_id = principal.user_id,
+             .user_email = principal.email, .spec = spec, .state = JobState::kPending, .reason = "submitted",
+             .submitted_at = now};
 }
 
 Status JobService::CheckQuota(const Principal& principal, const JobSpec& spec) {
