@@ -816,27 +816,13 @@ def run(st, build_dir, out_path):
                      "leader_ready_max_ms": round(max(direct), 1), "poll_interval_ms": 10, "lease_ttl_s": 3,
                      "nginx_fail_timeout_s": 1},
     }
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    tmp_out = out_path + ".tmp"
-    with open(tmp_out, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    os.replace(tmp_out, out_path)
-    print(f"results: {out_path}")
+    jobs_bench.write_results(out_path, result)
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} BUILD_DIR", file=sys.stderr)
-        return 2
-    build_dir = os.path.abspath(argv[1])
-    if not os.path.isdir(build_dir):
-        log(f"error: BUILD_DIR '{argv[1]}' does not exist")
-        return 1
-    binary = os.path.join(build_dir, "paddlecloud")
-    if not os.access(binary, os.X_OK):
-        log(f"error: server binary not found or not executable: {binary}")
-        return 1
+    build_dir = jobs_bench.build_dir_of(argv)
+    if isinstance(build_dir, int):
+        return build_dir
     out_path = os.environ.get("BENCH_OUT_DATABASE") or os.path.join(build_dir, "bench-database.json")
 
     def on_term(signum, frame):

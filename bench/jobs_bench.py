@@ -591,16 +591,11 @@ def run(bench, out_path):
         "results": [dict({"name": r["key"]}, **{k: v for k, v in r.items() if k not in ("summary", "key")})
                     for r in bench.results],
     }
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    tmp_out = out_path + ".tmp"
-    with open(tmp_out, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    os.replace(tmp_out, out_path)
-    print(f"results: {out_path}")
+    write_results(out_path, result)
 
 
-def main(argv):
+def build_dir_of(argv):
+    """The BUILD_DIR argument, absolute, holding an executable `paddlecloud`; else the exit code."""
     if len(argv) != 2:
         print(f"usage: {argv[0]} BUILD_DIR", file=sys.stderr)
         return 2
@@ -612,6 +607,24 @@ def main(argv):
     if not os.access(binary, os.X_OK):
         log(f"error: server binary not found or not executable: {binary}")
         return 1
+    return build_dir
+
+
+def write_results(out_path, result):
+    """Writes `result` as JSON to `out_path` atomically, and says where."""
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    tmp_out = out_path + ".tmp"
+    with open(tmp_out, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    os.replace(tmp_out, out_path)
+    print(f"results: {out_path}")
+
+
+def main(argv):
+    build_dir = build_dir_of(argv)
+    if isinstance(build_dir, int):
+        return build_dir
     out_path = os.environ.get("BENCH_OUT_JOBS") or os.path.join(build_dir, "bench-jobs.json")
 
     def on_term(signum, frame):
