@@ -770,7 +770,7 @@ Result<std::unique_ptr<Leadership>> Lead(const config::ServerConfig& config) {
   auto lease = std::make_unique<leader::LeaderLease>(
       *leadership->database,
       leader::LeaseOptions{.holder = std::string(host) + ":" + std::to_string(::getpid()),
-                           .address = config.public_url.empty() ? config.listen : config.public_url,
+                           .address = config.listen,
                            .ttl = config.leader_lease,
                            .now_ms = nullptr});
   g_stop_standing_by = 0;
