@@ -195,9 +195,12 @@ TEST_P(ServingOnEveryClusterTest, OnnxInstanceServesScalesAndDeactivatesThroughT
 // retried on another).
 TEST_P(ServingOnEveryClusterTest, NoRequestFailsUnderLoadWhileScalingAndWhenAReplicaIsKilled) {
   Upload("models/fit/model.onnx", ReadAll(models_->path() + "/fit_a_line.onnx"));
-  Launch({{"name", "load"}, {"model", "models/fit"}, {"cpu", "500m"}, {"memory", "256Mi"}});
-  ASSERT_TRUE(WaitState("load", "ready", 1));
-  std::string infer = "/serving/ann-lab/load/v2/models/load/infer";
+  // A name of this process's own: the replica killed below is found by it, and the same test may run
+  // at once in another process (on the other database engine).
+  const std::string load = "load" + std::to_string(::getpid());
+  Launch({{"name", load}, {"model", "models/fit"}, {"cpu", "500m"}, {"memory", "256Mi"}});
+  ASSERT_TRUE(WaitState(load, "ready", 1));
+  std::string infer = "/serving/ann-lab/" + load + "/v2/models/" + load + "/infer";
   json::value request = FitRequest();
   std::atomic<bool> stop{false};
   std::atomic<int> succeeded{0}, failed{0};
@@ -223,17 +226,19 @@ TEST_P(ServingOnEveryClusterTest, NoRequestFailsUnderLoadWhileScalingAndWhenARep
     return testing::WaitFor([&] { return succeeded >= target; }, 60s);
   };
   EXPECT_TRUE(served_more(200));
-  Json(ann_, "POST", "/api/v1/serving/load/scale", json::object{{"replicas", 4}});
-  EXPECT_TRUE(WaitState("load", "ready", 4, 90s));
+  Json(ann_, "POST", "/api/v1/serving/" + load + "/scale", json::object{{"replicas", 4}});
+  EXPECT_TRUE(WaitState(load, "ready", 4, 90s));
   EXPECT_TRUE(served_more(300));
   // One replica's model server dies mid-traffic; the backend restarts it.
-  std::string pid = testing::RunCommand("pgrep -f -- '--name loa[d] --listen' | head -n 1");
+  // (the bracket keeps the pattern from matching the shell that runs pgrep)
+  const std::string pattern = "--name " + load.substr(0, load.size() - 1) + "[" + load.back() + "] --listen";
+  std::string pid = testing::RunCommand("pgrep -f -- '" + pattern + "' | head -n 1");
   ASSERT_FALSE(pid.empty());
   testing::RunCommand("kill -KILL " + pid);
   EXPECT_TRUE(served_more(300));
-  EXPECT_TRUE(WaitState("load", "ready", 4, 90s));
-  Json(ann_, "POST", "/api/v1/serving/load/scale", json::object{{"replicas", 1}});
-  EXPECT_TRUE(WaitState("load", "ready", 1));
+  EXPECT_TRUE(WaitState(load, "ready", 4, 90s));
+  Json(ann_, "POST", "/api/v1/serving/" + load + "/scale", json::object{{"replicas", 1}});
+  EXPECT_TRUE(WaitState(load, "ready", 1));
   EXPECT_TRUE(served_more(200));
   stop = true;
   for (auto& c : clients) c.join();
