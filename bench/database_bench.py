@@ -831,30 +831,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
     st = State()
-    rc = 0
-    try:
-        run(st, build_dir, out_path)
-    except (KeyboardInterrupt, Interrupted):
-        log("interrupted; cleaning up")
-        rc = 130
-    except BenchError as e:
-        log(f"error: {e}")
-        rc = 1
-    except Exception as e:  # noqa: BLE001
-        import traceback
-        traceback.print_exc()
-        log(f"error: {e}")
-        rc = 1
-    finally:
-        # A second Ctrl-C must not leave servers, nginx or PostgreSQL behind: clean-up is bounded.
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
-        try:
-            st.cleanup()
-        except Exception as e:  # noqa: BLE001
-            log(f"clean-up failed: {e}")
-            rc = rc or 1
-    return rc
+    return jobs_bench.run_guarded(lambda: run(st, build_dir, out_path), st.cleanup)
 
 
 if __name__ == "__main__":

@@ -621,21 +621,12 @@ def write_results(out_path, result):
     print(f"results: {out_path}")
 
 
-def main(argv):
-    build_dir = build_dir_of(argv)
-    if isinstance(build_dir, int):
-        return build_dir
-    out_path = os.environ.get("BENCH_OUT_JOBS") or os.path.join(build_dir, "bench-jobs.json")
-
-    def on_term(signum, frame):
-        raise Interrupted()
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
-    bench = Bench(build_dir)
+def run_guarded(body, cleanup):
+    """Runs body(), then cleanup() whatever happened (ignoring further signals: a second Ctrl-C must
+    not leave servers behind; clean-up is bounded by timeouts). The exit code: 0, 1 or 130."""
     rc = 0
     try:
-        run(bench, out_path)
+        body()
     except (KeyboardInterrupt, Interrupted):
         log("interrupted; cleaning up")
         rc = 130
@@ -648,15 +639,29 @@ def main(argv):
         log(f"error: {e}")
         rc = 1
     finally:
-        # A second Ctrl-C must not leave pods or the server behind: clean-up is bounded by timeouts.
         for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, signal.SIG_IGN)
         try:
-            bench.cleanup()
+            cleanup()
         except Exception as e:  # noqa: BLE001
             log(f"clean-up failed: {e}")
             rc = rc or 1
     return rc
+
+
+def main(argv):
+    build_dir = build_dir_of(argv)
+    if isinstance(build_dir, int):
+        return build_dir
+    out_path = os.environ.get("BENCH_OUT_JOBS") or os.path.join(build_dir, "bench-jobs.json")
+
+    def on_term(signum, frame):
+        raise Interrupted()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+    bench = Bench(build_dir)
+    return run_guarded(lambda: run(bench, out_path), bench.cleanup)
 
 
 if __name__ == "__main__":
