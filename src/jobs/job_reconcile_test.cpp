@@ -2,6 +2,8 @@
 // the real database, no processes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include "jobs/job_service.h"
@@ -39,6 +41,8 @@ class FakeBackend : public testing::JobsOnlyBackend {
     return cluster::JobUsage{};
   }
   Status Delete(const std::string&, const std::string& job) override {
+    if (replaced_pod_runs && std::find(stops.begin(), stops.end(), job + " all") == stops.end())
+      return Status::Conflict("job " + job + " still has running pods");
     deleted.push_back(job);
     return Status::Ok();
   }
@@ -46,6 +50,7 @@ class FakeBackend : public testing::JobsOnlyBackend {
   std::map<std::string, std::vector<PodStatus>> pods;  // by backend job name
   Status get_result = Status::Ok();
   Status stop_result = Status::Ok();
+  bool replaced_pod_runs = false;  // a controller's replacement of a deleted pod, unseen by GetPods
   std::vector<std::string> stops;    // "<job> pserver" or "<job> all"
   std::vector<std::string> deleted;
 };
@@ -220,6 +225,18 @@ TEST_F(JobReconcileTest, AStopTheBackendDidNotTakeIsSentAgain) {
   service_->Reconcile();
   EXPECT_EQ(GetJob().state, JobState::kFailed);
   EXPECT_EQ(GetJob().reason, "1 trainer(s) failed; the job tolerates 0");
+}
+
+TEST_F(JobReconcileTest, APodAControllerPutInPlaceOfADeletedOneIsStoppedWhenTheJobEnds) {
+  AddJob();
+  // Seen ended (the trainer deleted under the platform); its replacement appeared since.
+  backend_.pods["fit-1"] = {MakePod(PodRole::kTrainer, PodPhase::kFailed, "Deleted"),
+                            MakePod(PodRole::kPserver, PodPhase::kFailed, "Stopped", 143)};
+  backend_.replaced_pod_runs = true;
+  service_->Reconcile();
+  EXPECT_EQ(GetJob().state, JobState::kFailed);
+  EXPECT_EQ(backend_.stops, std::vector<std::string>{"fit-1 all"});
+  EXPECT_EQ(backend_.deleted, std::vector<std::string>{"fit-1"});
 }
 
 }  // namespace

@@ -797,8 +797,14 @@ void JobService::EndJob(const Job& job, JobState state, const std::string& reaso
   if (Status revoked = accounts_.tokens().RevokeJobTokens(job.account_id, job.id); !revoked.ok())
     spdlog::error("job {}: its token was not revoked: {}", job.id, revoked.message());
   if (options_.job_finished) options_.job_finished(job);  // the backend still knows the pods' end
-  if (Status deleted = backend_.Delete(job.account_id, BackendName(job)); !deleted.ok())
-    spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
+  Status deleted = backend_.Delete(job.account_id, BackendName(job));
+  if (deleted.code() == Code::kConflict) {
+    // A pod runs that the ended job no longer counts: one a controller put in place of a pod
+    // deleted under the platform. It is stopped, else it would run on unwatched.
+    deleted = backend_.Stop(job.account_id, BackendName(job), std::nullopt, options_.stop_grace);
+    if (deleted.ok()) deleted = backend_.Delete(job.account_id, BackendName(job));
+  }
+  if (!deleted.ok()) spdlog::warn("job {}: its pods' state was not removed: {}", job.id, deleted.message());
 }
 
 }  // namespace paddlecloud::jobs
