@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "kube_test_server/impl.h"
 
@@ -36,6 +38,21 @@ bool PodReady(const json::object& pod) {
     if (StringAt(c, {"type"}) == "Ready") return StringAt(c, {"status"}) == "True";
   }
   return false;
+}
+// The ReplicaSet controller's order of pods to remove on a scale-down, first to go first: unscheduled,
+// then Pending before Running, not ready before ready, lower controller.kubernetes.io/pod-deletion-cost,
+// more container restarts, newer. (The real one also weighs pods doubled up on a node and how long
+// they have been ready; with one node and no recorded ready time, those do not separate pods here.)
+std::tuple<bool, int, bool, std::int64_t, std::int64_t, std::int64_t> DeletionRank(const json::object& pod, std::int64_t created) {
+  std::string phase = StringAt(pod, {"status", "phase"});
+  std::int64_t cost = 0;
+  std::string annotated = StringAt(pod, {"metadata", "annotations", "controller.kubernetes.io/pod-deletion-cost"});
+  if (!annotated.empty()) std::from_chars(annotated.data(), annotated.data() + annotated.size(), cost);
+  std::int64_t restarts = 0;
+  if (const json::value* cs = Find(pod, {"status", "containerStatuses"}); cs && cs->is_array())
+    for (const auto& c : cs->as_array()) restarts += IntAt(c, {"restartCount"}, 0);
+  return {!StringAt(pod, {"spec", "nodeName"}).empty(), phase == "Pending" ? 0 : phase == "Running" ? 2 : 1,
+          PodReady(pod), cost, -restarts, -created};
 }
 bool OwnedBy(const json::object& o, const std::string& uid) {
   const json::value* refs = Find(o, {"metadata", "ownerReferences"});
@@ -621,7 +638,7 @@ void KubernetesTestApiServer::Impl::DeploymentControllerLocked() {
       }
     } else if (static_cast<std::int64_t>(current.size()) > replicas) {
       std::sort(current.begin(), current.end(), [&](const json::object& a, const json::object& b) {
-        return created_seq[UidOf(a)] > created_seq[UidOf(b)];
+        return DeletionRank(a, created_seq[UidOf(a)]) < DeletionRank(b, created_seq[UidOf(b)]);
       });
       for (std::size_t i = 0; i < current.size() - static_cast<std::size_t>(replicas); ++i) {
         if (PodReady(current[i])) --ready;
@@ -1551,6 +1568,14 @@ Status KubernetesTestApiServer::OomKill(const std::string& ns, const std::string
   it->second.oom = true;
   ::kill(-it->second.pid, SIGKILL);
   impl_->cv.notify_all();
+  return Status::Ok();
+}
+
+Status KubernetesTestApiServer::FreezeContainer(const std::string& ns, const std::string& pod, bool frozen) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto it = impl_->pods.find(Impl::Key(PodsResource(), ns, pod));
+  if (it == impl_->pods.end() || it->second.pid <= 0) return Status::NotFound("pod " + ns + "/" + pod + " is not running");
+  ::kill(-it->second.pid, frozen ? SIGSTOP : SIGCONT);
   return Status::Ok();
 }
 

@@ -159,6 +159,8 @@ class KubernetesTestApiServer {
   void SetLatency(std::chrono::milliseconds latency);  // added to every API request
   void CompactHistory();                          // a watch from any earlier resourceVersion gets 410
   Status OomKill(const std::string& ns, const std::string& pod);  // SIGKILL, reason OOMKilled, 137
+  // A container that hangs (SIGSTOP to its processes; frozen = false sends SIGCONT).
+  Status FreezeContainer(const std::string& ns, const std::string& pod, bool frozen);
   Status DeletePodBehindTheBackOfThePlatform(const std::string& ns, const std::string& pod);
   void SetAllocatable(NodeAllocatable allocatable);
   void SetUnpullableImages(std::set<std::string> images);

@@ -858,12 +858,43 @@ TEST_F(KubeTestServerTest, DeploymentScalesWithReadinessProbes) {
   for (const auto& p : server_->List("pods", "pc-x")) ips.insert(S(p, {"status", "podIP"}));
   EXPECT_EQ(ips.size(), 3u);
 
-  auto down = client_->Patch("/apis/apps/v1/namespaces/pc-x/deployments/web/scale",
-                             json::object{{"spec", json::object{{"replicas", 1}}}});
-  ASSERT_EQ(down.status, 200) << down.body;
+  auto names = [&] {
+    std::set<std::string> out;
+    for (const auto& p : server_->List("pods", "pc-x")) out.insert(S(p, {"metadata", "name"}));
+    return out;
+  };
+  auto scale_to = [&](int replicas) {
+    auto down = client_->Patch("/apis/apps/v1/namespaces/pc-x/deployments/web/scale",
+                               json::object{{"spec", json::object{{"replicas", replicas}}}});
+    EXPECT_EQ(down.status, 200) << down.body;
+  };
+  auto cost = [&](const std::string& pod, const std::string& value) {
+    auto patched = client_->Patch("/api/v1/namespaces/pc-x/pods/" + pod,
+                                  json::object{{"metadata", {{"annotations", {{"controller.kubernetes.io/pod-deletion-cost", value}}}}}});
+    EXPECT_EQ(patched.status, 200) << patched.body;
+  };
+  // Scaling down removes the pods of the lowest pod-deletion-cost first, the oldest here...
+  cost(first, "-1000");
+  scale_to(2);
+  ASSERT_TRUE(ready(2));
+  ASSERT_TRUE(WaitFor([&] { return names().size() == 2; }));
+  EXPECT_FALSE(names().contains(first));
+  // ...but a pod that is not ready before any ready one, whatever its cost.
+  std::string hung = *names().begin(), kept = *names().rbegin();
+  ASSERT_TRUE(server_->FreezeContainer("pc-x", hung, true).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto d = server_->Get("/apis/apps/v1/namespaces/pc-x/deployments/web");
+    return d && S(*d, {"status", "readyReplicas"}) == "1";
+  }));
+  cost(kept, "-1000");
+  scale_to(1);
+  ASSERT_TRUE(WaitFor([&] {
+    auto pod = server_->Get("/api/v1/namespaces/pc-x/pods/" + hung);
+    return !pod || !S(*pod, {"metadata", "deletionTimestamp"}).empty();
+  }));
+  ASSERT_TRUE(server_->FreezeContainer("pc-x", hung, false).ok());
+  ASSERT_TRUE(WaitFor([&] { return names() == std::set<std::string>{kept}; }));
   ASSERT_TRUE(ready(1));
-  ASSERT_TRUE(WaitFor([&] { return server_->List("pods", "pc-x").size() == 1; }));
-  EXPECT_EQ(S(server_->List("pods", "pc-x").at(0), {"metadata", "name"}), first);  // the newest went first
   auto bad = client_->Patch("/apis/apps/v1/namespaces/pc-x/deployments/web/scale",
                             json::object{{"spec", json::object{{"replicas", -1}}}});
   EXPECT_EQ(bad.status, 422);
