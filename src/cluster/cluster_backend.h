@@ -182,6 +182,7 @@ struct ServiceRun {
 std::string ReplicaName(const std::string& service, int index);
 
 enum class ReplicaPhase { kPending, kStarting, kReady, kNotReady, kFailed };
+inline constexpr std::string_view kReplicaTerminating = "Terminating";  // a NotReady replica's reason
 std::string_view ReplicaPhaseName(ReplicaPhase phase);  // "Pending", "Starting", "Ready", "NotReady", "Failed"
 
 struct ReplicaStatus {
@@ -189,7 +190,8 @@ struct ReplicaStatus {
   int index = 0;
   ReplicaPhase phase = ReplicaPhase::kPending;
   // Pending: "waiting for 2 CPUs"; Starting: "Starting"; NotReady: "CrashLoopBackOff" (exited, waiting
-  // to restart) or "readiness probe failed: ..."; Failed: "StartError", "SupervisorLost", "Stopped".
+  // to restart), "readiness probe failed: ..." or kReplicaTerminating (being ended, listed until it has
+  // exited); Failed: "StartError", "SupervisorLost", "Stopped".
   std::string reason;
   std::string message;            // detail ("exited with code 3", "HTTP 503", "connection refused")
   int restarts = 0;
@@ -223,7 +225,9 @@ class ClusterBackend {
   // Services (see the contract above). InvalidArgument for a bad spec or one replica that can
   // never fit; Conflict for a changed spec of an existing service.
   virtual Status ApplyService(const ServiceRun& service) = 0;
-  // Sets the replica count: new replicas start, those with the highest indexes stop. NotFound.
+  // Sets the replica count: new replicas start at the lowest free indexes; the highest indexes stop,
+  // unless the cluster ends a replica that is not ready first (Kubernetes does, whatever the
+  // pod-deletion-cost): the survivors keep their indexes. NotFound.
   virtual Status ScaleService(const std::string& namespace_name, const std::string& name, int replicas) = 0;
   // Stops every replica (SIGTERM, SIGKILL after `grace`), waits for them to end (at most grace +
   // a few seconds, else Unavailable and the replicas keep stopping) and forgets the service. NotFound.

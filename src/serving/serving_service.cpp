@@ -155,17 +155,30 @@ Result<ServingService::Row> ServingService::Load(const Principal& principal, con
   return RowFrom(*rows, 0);
 }
 
-// The ready replicas that are not leaving, to the gateway.
-void ServingService::Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas) {
-  if (!gateway_) return;
-  InstanceRoute route{.account_id = row.account_id, .name = row.name, .is_public = row.is_public, .active = row.active};
+// Replicas that get no new request: those drained for a scale-down, those the backend is ending,
+// and those beyond the desired count until the backend has ended one. Which one ends is the
+// backend's choice: it prefers the highest index, but Kubernetes ends a not-ready replica first.
+std::set<int> ServingService::Leaving(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas) {
   std::set<int> leaving;
   {
     std::lock_guard lock(mutex_);
     if (auto d = draining_.find(Key(row.account_id, row.name)); d != draining_.end()) leaving = d->second;
   }
+  int staying = 0;
+  for (const auto& r : replicas) {  // by index
+    if (r.reason == cluster::kReplicaTerminating || (!leaving.contains(r.index) && ++staying > row.replicas))
+      leaving.insert(r.index);
+  }
+  return leaving;
+}
+
+// The ready replicas that are not leaving, to the gateway.
+void ServingService::Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas) {
+  if (!gateway_) return;
+  InstanceRoute route{.account_id = row.account_id, .name = row.name, .is_public = row.is_public, .active = row.active};
+  std::set<int> leaving = Leaving(row, replicas);
   for (const auto& r : replicas) {
-    if (!row.active || r.phase != ReplicaPhase::kReady || leaving.contains(r.index) || r.index >= row.replicas) continue;
+    if (!row.active || r.phase != ReplicaPhase::kReady || leaving.contains(r.index)) continue;
     auto colon = r.endpoint.rfind(':');
     if (colon == std::string::npos) continue;
     route.ready.push_back({.index = r.index,
@@ -206,15 +219,11 @@ Instance ServingService::Observe(const Row& row) {
     return in;
   }
   Route(row, *replicas);
-  std::set<int> leaving;
-  {
-    std::lock_guard lock(mutex_);
-    if (auto d = draining_.find(Key(row.account_id, row.name)); d != draining_.end()) leaving = d->second;
-  }
+  std::set<int> leaving = Leaving(row, *replicas);
   const cluster::ReplicaStatus* crashing = nullptr;
   for (const auto& r : *replicas) {
     bool ready = r.phase == ReplicaPhase::kReady;
-    if (ready && r.index < row.replicas && !leaving.contains(r.index)) ++in.ready;
+    if (ready && !leaving.contains(r.index)) ++in.ready;
     if (!ready && !crashing &&
         (r.phase == ReplicaPhase::kFailed || r.reason == "CrashLoopBackOff" || r.restarts > 0))
       crashing = &r;
@@ -225,7 +234,7 @@ Instance ServingService::Observe(const Row& row) {
                            .message = r.message,
                            .restarts = r.restarts,
                            .started_at = r.started_at,
-                           .draining = leaving.contains(r.index) || r.index >= row.replicas,
+                           .draining = leaving.contains(r.index),
                            .log_path = r.log_path});
   }
   if (in.ready >= row.replicas) {

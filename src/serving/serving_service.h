@@ -130,6 +130,7 @@ class ServingService {
   Result<Row> Load(const Principal& principal, const std::string& name);
   Result<std::vector<Row>> LoadAll(const std::string& account_id, std::optional<std::int64_t> user_id);
   Instance Observe(const Row& row);
+  std::set<int> Leaving(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas);
   void Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas);
   Result<cluster::ServiceRun> BuildService(const Row& row);
   Status Apply(const Row& row);

@@ -497,7 +497,7 @@ ReplicaStatus ReplicaPodStatus(const json::object& pod, int port) {
   const json::object* waiting = cs ? Find(*cs, {"state", "waiting"}) : nullptr;
   if (Find(pod, {"metadata"}) && Find(pod, {"metadata"})->contains("deletionTimestamp")) {
     out.phase = ReplicaPhase::kNotReady;
-    out.reason = "Terminating";
+    out.reason = kReplicaTerminating;
   } else if (phase == "Pending") {
     out.phase = ReplicaPhase::kPending;
     out.reason = PendingReason(pod);
