@@ -534,13 +534,6 @@ std::string DisplayPath(std::string path) {
   return path;
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return fsutil::ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
-}
-
 Result<std::string> Sha256OfFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Err(Status::InvalidArgument("cannot read " + path));

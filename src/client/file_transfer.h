@@ -20,6 +20,7 @@
 #include "client/api_client.h"
 #include "client/cli_config.h"
 #include "client/transfer_progress.h"
+#include "common/digest.h"
 #include "common/status.h"
 
 namespace paddlecloud::client {
@@ -44,8 +45,7 @@ std::string LocalName(const std::string& path);
 // A local path as shown in messages: without trailing '/'s.
 std::string DisplayPath(std::string path);
 
-// Lower-case hex SHA-256 of `data` / of a file's contents (read in chunks).
-std::string Sha256Hex(std::string_view data);
+// Lower-case hex SHA-256 of a file's contents (read in chunks); of bytes: common/digest.h.
 Result<std::string> Sha256OfFile(const std::string& path);
 // The state file of an upload session: <config dir>/uploads/<sha256(server "\n" local "\n" cloud)>.json,
 // `local` being the absolute, lexically normal path. The Python SDK uses the same files.

@@ -1,12 +1,12 @@
 #include "client/proxy.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
 #include <boost/url/parse.hpp>
+
+#include "common/base64.h"
 
 namespace paddlecloud::client {
 namespace {
@@ -20,14 +20,6 @@ std::string Trim(const std::string& text) {
   auto first = text.find_first_not_of(" \t");
   if (first == std::string::npos) return "";
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
-
-std::string Base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 // A variable read as urllib's getproxies() does: the lower-case one wins, also when it is empty.
@@ -86,7 +78,7 @@ Result<std::optional<ProxyRoute>> ProxyFor(const ProxyEnvironment& env, bool tls
   route.port = parsed->has_port() && !parsed->port().empty() ? std::string(parsed->port()) : "80";
   route.url = "http://" + std::string(parsed->encoded_host()) + ":" + route.port;
   if (parsed->has_userinfo())
-    route.authorization = "Basic " + Base64(std::string(parsed->user()) + ":" + std::string(parsed->password()));
+    route.authorization = "Basic " + Base64Encode(std::string(parsed->user()) + ":" + std::string(parsed->password()));
   return std::optional<ProxyRoute>(std::move(route));
 }
 

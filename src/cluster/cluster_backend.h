@@ -77,6 +77,9 @@ struct JobRun {
   std::string image;           // container image (container backends)
   std::string working_dir;     // where the entry runs: a path inside the pod (under a mount)
   std::map<std::string, std::string> env;  // extra variables (the platform's PADDLE_CLOUD_*)
+  // Variables that are credentials (the job's API token): set like `env`, but a container backend
+  // keeps them out of the objects it creates (Kubernetes: in a Secret the pods' env refers to).
+  std::map<std::string, std::string> secret_env;
   std::vector<Mount> mounts;   // the job's code and outputs, the account's space, public and shared data
   int trainers = 1;
   Resources trainer_requests;
@@ -169,6 +172,7 @@ struct ServiceRun {
   std::string image;           // container image (container backends)
   std::string working_dir;     // inside the pod (under a mount); empty: /tmp
   std::map<std::string, std::string> env;
+  std::map<std::string, std::string> secret_env;  // credentials, as JobRun::secret_env
   std::vector<Mount> mounts;
   Resources requests;          // per replica
   int replicas = 1;

@@ -438,7 +438,7 @@ Result<cluster::JobRun> JobService::BuildRun(const Job& job) {
                       .pserver_requests = spec.pserver, .max_restarts = spec.max_restarts,
                       .logs_dir = (fs::path(dir) / "logs").string()};
   run.env["PADDLE_CLOUD_URL"] = options_.pod_api_url ? options_.pod_api_url() : "";
-  run.env["PADDLE_CLOUD_TOKEN"] = *token;
+  run.secret_env["PADDLE_CLOUD_TOKEN"] = *token;
   run.env["PADDLE_CLOUD_JOB_DIR"] = kPodJobDir;
   run.env["PADDLE_CLOUD_DATA"] = kPodDataDir;
   run.env["PADDLE_CLOUD_PUBLIC"] = kPodPublicDir;

@@ -195,7 +195,7 @@ TEST_F(QuotaAdmissionTest, AJobWaitsBesideWhatRunsAndStartsWhenTheFirstEnds) {
   const cluster::JobRun& run = backend_.runs[1];
   EXPECT_EQ(run.job, Backend(*second));
   EXPECT_EQ(run.trainers, 4);
-  EXPECT_TRUE(run.env.at("PADDLE_CLOUD_TOKEN").starts_with("pct_"));  // built at admission, with its token
+  EXPECT_TRUE(run.secret_env.at("PADDLE_CLOUD_TOKEN").starts_with("pct_"));  // built at admission, with its token
   EXPECT_EQ(run.working_dir, "/job/code");
   Job admitted = Get(second->id);
   EXPECT_TRUE(admitted.admitted_at);

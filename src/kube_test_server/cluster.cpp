@@ -15,6 +15,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "common/base64.h"
 #include "kube_test_server/impl.h"
 
 namespace paddlecloud::kube_test {
@@ -1095,6 +1096,16 @@ void KubernetesTestApiServer::Impl::StartContainerLocked(PodRuntime& rt, json::o
         set_env(k, Expand(std::string(val->as_string()), env));
       } else if (const json::value* f = Find(item, {"valueFrom", "fieldRef", "fieldPath"}); f && f->is_string()) {
         set_env(k, FieldRef(pod, std::string(f->as_string()), rt.ip));
+      } else if (const json::value* ref = Find(item, {"valueFrom", "secretKeyRef"}); ref && ref->is_object()) {
+        // As the kubelet does: the pod waits until its Secret and key exist.
+        std::string secret = StringAt(*ref, {"name"}), key = StringAt(*ref, {"key"});
+        const json::object* found = Lookup(*FindResource("", "v1", "secrets"), NsOf(pod), secret);
+        if (found == nullptr) return fail_setup("CreateContainerConfigError", "secret \"" + secret + "\" not found");
+        const json::value* encoded = Find(*found, {"data", key});
+        auto value = encoded && encoded->is_string() ? Base64Decode(encoded->as_string()) : std::nullopt;
+        if (!value)
+          return fail_setup("CreateContainerConfigError", "couldn't find key " + key + " in Secret " + NsOf(pod) + "/" + secret);
+        set_env(k, *value);
       } else {
         set_env(k, "");
       }

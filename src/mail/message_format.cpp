@@ -9,6 +9,7 @@
 #include <ctime>
 #include <random>
 
+#include "common/base64.h"
 #include "common/fs.h"
 #include "common/utf8.h"
 
@@ -71,35 +72,6 @@ bool IsValidAddress(std::string_view addr) {
   return true;
 }
 
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += kBase64[(v >> 6) & 63];
-    out += kBase64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += kBase64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // RFC 2047 "B" encoded-words for UTF-8 `text`, each <= 75 characters and never splitting a
 // character; separated by "\r\n " (folding whitespace, ignored between encoded-words).
 std::string EncodedWords(std::string_view text) {
@@ -109,7 +81,7 @@ std::string EncodedWords(std::string_view text) {
     // Back off to a character boundary (never cut before a continuation byte).
     while (n < text.size() && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
     if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + Base64(text.substr(0, n)) + "?=";
+    out += "=?UTF-8?B?" + Base64Encode(text.substr(0, n)) + "?=";
     text.remove_prefix(n);
   }
   return out;

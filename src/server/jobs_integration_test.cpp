@@ -565,7 +565,13 @@ TEST_P(JobsOnEveryClusterTest, LogsOutliveThePodsAndAnotherTenantSeesNothing) {
   std::int64_t id = job.at("id").as_int64();
   std::string pod = "kept-" + std::to_string(id) + "-trainer-0";
   ASSERT_TRUE(testing::WaitFor([&] { return Log(id, pod).find("kept-line") != std::string::npos; }, 30s));
+  std::string credentials = "/api/v1/namespaces/pc-ann-lab/secrets/kept-" + std::to_string(id) + "-credentials";
   if (cluster_) {
+    // Its token is in its Secret alone: never in an object that whoever may read workloads sees.
+    EXPECT_TRUE(cluster_->api()->Get(credentials));
+    for (const char* kind : {"jobs", "paddlejobs", "pods"})
+      for (const auto& object : cluster_->api()->List(kind, "pc-ann-lab"))
+        EXPECT_EQ(json::serialize(object).find("pct_"), std::string::npos) << json::serialize(object);
     // Deleted under the platform (a drained node, an operator's kubectl): the job fails, its log stays.
     for (const auto& object : cluster_->api()->List("pods", "pc-ann-lab"))
       ASSERT_TRUE(cluster_->api()
@@ -573,6 +579,7 @@ TEST_P(JobsOnEveryClusterTest, LogsOutliveThePodsAndAnotherTenantSeesNothing) {
                       .ok());
     WaitForState(id, "Failed", 30s);
     ASSERT_TRUE(testing::WaitFor([&] { return cluster_->api()->List("pods", "pc-ann-lab").empty(); }, 30s));
+    EXPECT_TRUE(testing::WaitFor([&] { return !cluster_->api()->Get(credentials); }, 30s));  // gone with the job
   } else {
     ASSERT_EQ(Call("POST", "/api/v1/jobs/" + std::to_string(id) + "/stop")->status, 202);
     WaitForState(id, "Stopped", 30s);

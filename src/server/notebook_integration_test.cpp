@@ -10,6 +10,7 @@
 #include <fstream>
 #include <regex>
 
+#include "common/base64.h"
 #include "testing/http_client.h"
 #include "testing/platform_fixture.h"
 #include "testing/server_process.h"
@@ -112,18 +113,24 @@ class NotebookTest : public testing::PlatformTest {
   // The notebook's own API token, as its pod's environment holds it.
   std::string NotebookToken() {
     std::string name = "notebook-" + std::to_string(ann_id_);
-    std::string text;
     if (cluster_) {
+      // In the notebook's Secret; the Deployment, which whoever may read workloads sees, holds no token.
       auto deployment = cluster_->api()->Get("/apis/apps/v1/namespaces/pc-ann-lab/deployments/" + name);
-      text = deployment ? json::serialize(*deployment) : "";
-    } else {
-      std::ifstream in(dir_.path() + "/data/cluster/.services/ann-lab/" + name + "/service.json");
-      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      EXPECT_TRUE(deployment);
+      std::string spec = deployment ? json::serialize(*deployment) : "";
+      EXPECT_EQ(spec.find("pct_"), std::string::npos) << spec;
+      EXPECT_EQ(spec.find("JUPYTER_TOKEN\",\"value\":"), std::string::npos) << spec;
+      auto secret = cluster_->api()->Get("/api/v1/namespaces/pc-ann-lab/secrets/" + name + "-credentials");
+      if (!secret) {
+        ADD_FAILURE() << "no Secret " << name << "-credentials";
+        return "";
+      }
+      return Base64Decode(secret->at("data").at("PADDLE_CLOUD_TOKEN").as_string()).value_or("");
     }
+    std::ifstream in(dir_.path() + "/data/cluster/.services/ann-lab/" + name + "/service.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::smatch m;
-    std::regex token(cluster_ ? "\"name\":\"PADDLE_CLOUD_TOKEN\",\"value\":\"(pct_[A-Za-z0-9_-]+)\""
-                              : "\"PADDLE_CLOUD_TOKEN\":\"(pct_[A-Za-z0-9_-]+)\"");
-    EXPECT_TRUE(std::regex_search(text, m, token)) << text;
+    EXPECT_TRUE(std::regex_search(text, m, std::regex("\"PADDLE_CLOUD_TOKEN\":\"(pct_[A-Za-z0-9_-]+)\""))) << text;
     return m.empty() ? "" : m[1].str();
   }
   std::string Workspace() const {

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/base64.h"
 #include "yaml/yaml.h"
 
 namespace paddlecloud::cluster::kubernetes {
@@ -38,44 +39,9 @@ Result<std::string> ReadFile(const fs::path& path, std::string_view what) {
 }
 
 Result<std::string> DecodeBase64(std::string_view text, std::string_view what) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  std::uint32_t bits = 0;
-  int count = 0;
-  bool padding = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    int v = value(c);
-    if (v < 0 || padding) {
-      return Err(Status::InvalidArgument(std::string(what) + " is not valid base64", std::string(what)));
-    }
-    bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    if (++count == 4) {
-      out += static_cast<char>((bits >> 16) & 0xff);
-      out += static_cast<char>((bits >> 8) & 0xff);
-      out += static_cast<char>(bits & 0xff);
-      bits = 0;
-      count = 0;
-    }
-  }
-  if (count == 1) return Err(Status::InvalidArgument(std::string(what) + " is not valid base64", std::string(what)));
-  if (count == 2) out += static_cast<char>((bits >> 4) & 0xff);
-  if (count == 3) {
-    out += static_cast<char>((bits >> 10) & 0xff);
-    out += static_cast<char>((bits >> 2) & 0xff);
-  }
-  return out;
+  auto decoded = Base64Decode(text);
+  if (!decoded) return Err(Status::InvalidArgument(std::string(what) + " is not valid base64", std::string(what)));
+  return *decoded;
 }
 
 // A string member; a present but non-string value is an error naming `where`.key.

@@ -386,6 +386,7 @@ class KubernetesBackend final : public ClusterBackend {
     JobRecord record{.trainers = run.trainers, .pservers = run.pservers, .max_restarts = run.max_restarts,
                      .logs_dir = run.logs_dir};
     // Recorded last: a job whose objects were only partly created is completed by the next Submit.
+    PC_RETURN_IF_ERROR(WriteCredentials(run.namespace_name, run.job, run.secret_env));
     for (const auto& object : *objects) PC_RETURN_IF_ERROR(CreateObject(run.namespace_name, object));
     std::lock_guard lock(mutex_);
     jobs_[key] = std::move(record);
@@ -533,6 +534,7 @@ class KubernetesBackend final : public ClusterBackend {
             client_->Delete(ObjectPath("batch/v1", "Job", kns, RoleJobName(job, r)), std::nullopt, "Background")));
       PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("v1", "Service", kns, job), std::nullopt, "Background")));
     }
+    PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("v1", "Secret", kns, CredentialsName(job)), std::nullopt, "")));
     std::lock_guard lock(mutex_);
     jobs_.erase(key);
     std::error_code ec;
@@ -559,6 +561,7 @@ class KubernetesBackend final : public ClusterBackend {
     }
     PC_RETURN_IF_ERROR(RefuseLinkedSources(run.mounts, options_.mapping.data_dir));
     PC_RETURN_IF_ERROR(EnsureNamespace(run.namespace_name));
+    PC_RETURN_IF_ERROR(WriteCredentials(run.namespace_name, run.name, run.secret_env));
     for (const auto& object : *objects) PC_RETURN_IF_ERROR(CreateObject(run.namespace_name, object));
     std::lock_guard lock(mutex_);
     services_[key] = ServiceRecord{.spec = spec, .replicas = run.replicas, .port = run.port, .logs_dir = run.logs_dir};
@@ -605,6 +608,7 @@ class KubernetesBackend final : public ClusterBackend {
     }
     PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("apps/v1", "Deployment", kns, name), std::nullopt, "Background")));
     PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("v1", "Service", kns, name), std::nullopt, "Background")));
+    PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("v1", "Secret", kns, CredentialsName(name)), std::nullopt, "")));
     int grace_seconds = static_cast<int>((grace.count() + 999) / 1000);
     for (const auto& pod : pods)
       PC_RETURN_IF_ERROR(IgnoreNotFound(client_->Delete(ObjectPath("v1", "Pod", kns, pod), grace_seconds, "Background")));
@@ -686,6 +690,19 @@ class KubernetesBackend final : public ClusterBackend {
       if (created || KubeReason(created.error()) == "AlreadyExists") return Status::Ok();
     }
     return created.error();
+  }
+
+  // A workload's Secret of credentials, written before the objects whose pods refer to it; one left
+  // from an earlier run of the same name (a notebook started again) is replaced.
+  Status WriteCredentials(const std::string& account, const std::string& workload,
+                          const std::map<std::string, std::string>& secret_env) {
+    auto secret = CredentialsSecret(account, workload, secret_env);
+    if (!secret) return Status::Ok();
+    auto created = Create(*secret);
+    if (created) return Status::Ok();
+    if (KubeReason(created.error()) != "AlreadyExists") return created.error();
+    auto replaced = client_->Replace(ObjectPath(*secret), *secret);
+    return replaced ? Status::Ok() : replaced.error();
   }
 
   // The account's namespace and its objects, once per run of the platform (the quota every time

@@ -7,6 +7,9 @@
 #include <ctime>
 #include <filesystem>
 
+#include "common/base64.h"
+#include "common/digest.h"
+
 namespace paddlecloud::cluster::kubernetes {
 namespace json = boost::json;
 namespace fs = std::filesystem;
@@ -50,6 +53,14 @@ json::object ResourceRequirements(const Resources& requests) {
 
 json::object FieldRef(std::string_view name, std::string_view field_path) {
   return {{"name", name}, {"valueFrom", {{"fieldRef", {{"fieldPath", field_path}}}}}};
+}
+
+// Each credential as a reference to its key in the workload's Secret.
+std::vector<json::object> SecretRefs(const std::map<std::string, std::string>& secret_env, std::string_view workload) {
+  std::vector<json::object> refs;
+  for (const auto& [name, value] : secret_env)
+    refs.push_back({{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", CredentialsName(workload)}, {"key", name}}}}}});
+  return refs;
 }
 
 json::array EnvList(const std::map<std::string, std::string>& env, const std::vector<json::object>& from_fields) {
@@ -141,10 +152,10 @@ Result<json::object> JobPodTemplate(const JobRun& run, PodRole role, const Mappi
   for (auto& [name, value] : PaddleEnv(run.job, role, 0, JobEndpoints(run, PodRole::kTrainer, options),
                                        JobEndpoints(run, PodRole::kPserver, options)))
     env[name] = value;
-  std::vector<json::object> from_fields{
-      FieldRef("PADDLE_TRAINER_ID", native ? "metadata.annotations['" + std::string(kIndexAnnotation) + "']"
-                                           : "metadata.labels['training.kubeflow.org/replica-index']"),
-      FieldRef("POD_IP", "status.podIP")};
+  std::vector<json::object> from_fields = SecretRefs(run.secret_env, run.job);
+  from_fields.push_back(FieldRef("PADDLE_TRAINER_ID", native ? "metadata.annotations['" + std::string(kIndexAnnotation) + "']"
+                                                             : "metadata.labels['training.kubeflow.org/replica-index']"));
+  from_fields.push_back(FieldRef("POD_IP", "status.podIP"));
   json::object spec = PodSpec({.container_name = "paddle",
                                .image = run.image.empty() ? options.default_image : run.image,
                                .command = run.entry,
@@ -378,6 +389,8 @@ Result<std::vector<json::object>> ServiceObjects(const ServiceRun& run, const Ma
   labels[kServiceLabel] = run.name;
   std::map<std::string, std::string> env = run.env;
   env["PORT"] = std::to_string(run.port);
+  std::vector<json::object> from_fields = SecretRefs(run.secret_env, run.name);
+  from_fields.push_back(FieldRef("POD_IP", "status.podIP"));
   std::optional<json::object> readiness;
   if (run.readiness) {
     json::array headers;
@@ -394,21 +407,42 @@ Result<std::vector<json::object>> ServiceObjects(const ServiceRun& run, const Ma
                                .image = run.image.empty() ? options.default_image : run.image,
                                .command = run.command,
                                .working_dir = run.working_dir,
-                               .env = EnvList(env, {FieldRef("POD_IP", "status.podIP")}),
+                               .env = EnvList(env, from_fields),
                                .ports = json::array{json::object{{"name", "http"}, {"containerPort", run.port}}},
                                .requests = run.requests,
                                .volume_mounts = std::move(*mounts),
                                .restart_policy = "Always",
                                .readiness = std::move(readiness)});
+  json::object template_metadata{{"labels", labels}};
+  if (!run.secret_env.empty()) {
+    // New credentials are a new template, so replicas restart with them (and a changed service is
+    // told from the same one); a digest tells nothing of the values.
+    std::string credentials;
+    for (const auto& [name, value] : run.secret_env) credentials += name + "=" + value + '\n';
+    template_metadata["annotations"] = {{kCredentialsDigestAnnotation, Sha256Hex(credentials)}};
+  }
   json::object deployment = Object("apps/v1", "Deployment", Metadata(run.name, ns, labels));
   deployment["spec"] = {{"replicas", run.replicas},
                         {"selector", {{"matchLabels", {{kServiceLabel, run.name}}}}},
                         {"strategy", {{"type", "Recreate"}}},
-                        {"template", {{"metadata", {{"labels", labels}}}, {"spec", std::move(spec)}}}};
+                        {"template", {{"metadata", std::move(template_metadata)}, {"spec", std::move(spec)}}}};
   json::object service = Object("v1", "Service", Metadata(run.name, ns, labels));
   service["spec"] = {{"selector", {{kServiceLabel, run.name}}},
                      {"ports", json::array{json::object{{"name", "http"}, {"port", run.port}, {"targetPort", run.port}}}}};
   return std::vector<json::object>{std::move(deployment), std::move(service)};
+}
+
+std::string CredentialsName(std::string_view workload) { return std::string(workload) + "-credentials"; }
+
+std::optional<json::object> CredentialsSecret(std::string_view account, std::string_view workload,
+                                              const std::map<std::string, std::string>& secret_env) {
+  if (secret_env.empty()) return std::nullopt;
+  json::object data;
+  for (const auto& [name, value] : secret_env) data[name] = Base64Encode(value);
+  json::object secret = Object("v1", "Secret", Metadata(CredentialsName(workload), NamespaceOf(account), Labels(account)));
+  secret["type"] = "Opaque";
+  secret["data"] = std::move(data);
+  return secret;
 }
 
 std::string ObjectPath(std::string_view api_version, std::string_view kind, std::string_view namespace_name,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,7 @@ inline constexpr std::string_view kJobLabel = "paddlecloud.io/job";
 inline constexpr std::string_view kRoleLabel = "paddlecloud.io/role";
 inline constexpr std::string_view kServiceLabel = "paddlecloud.io/service";
 inline constexpr std::string_view kIndexAnnotation = "batch.kubernetes.io/job-completion-index";
+inline constexpr std::string_view kCredentialsDigestAnnotation = "paddlecloud.io/credentials-sha256";
 inline constexpr std::string_view kWorkloadServiceAccount = "paddlecloud-workload";
 inline constexpr std::string_view kDataClaim = "paddlecloud-data";
 
@@ -65,6 +67,12 @@ std::vector<boost::json::object> AccountObjects(std::string_view account, const 
 Result<std::vector<boost::json::object>> JobObjects(const JobRun& run, const MappingOptions& options);
 // The Deployment and Service of a service. InvalidArgument for a mount outside the data directory.
 Result<std::vector<boost::json::object>> ServiceObjects(const ServiceRun& service, const MappingOptions& options);
+
+// The Secret "<workload>-credentials" holding a job's or service's secret_env, which its pods'
+// env refers to (secretKeyRef); nullopt when there is none. Specs never hold the values.
+std::string CredentialsName(std::string_view workload);
+std::optional<boost::json::object> CredentialsSecret(std::string_view account, std::string_view workload,
+                                                     const std::map<std::string, std::string>& secret_env);
 
 // The API path of an object's collection and of the object itself ("/apis/batch/v1/namespaces/pc-a/jobs").
 std::string CollectionPath(const boost::json::object& object);

@@ -28,7 +28,8 @@ JobRun FitALine() {
                 .job = "fit-a-line-12",
                 .entry = "python3 train.py --passes 30",
                 .working_dir = "/paddlecloud/job/code",
-                .env = {{"PADDLE_CLOUD_URL", "http://paddlecloud.paddlecloud.svc:8080"}, {"PADDLE_CLOUD_TOKEN", "t"}},
+                .env = {{"PADDLE_CLOUD_URL", "http://paddlecloud.paddlecloud.svc:8080"}},
+                .secret_env = {{"PADDLE_CLOUD_TOKEN", "pct_secret"}},
                 .mounts = {{"/var/lib/paddlecloud/jobs/acme/12/code", "/paddlecloud/job/code", false},
                            {"/var/lib/paddlecloud/files/acme/datasets", "/data/datasets", false},
                            {"/var/lib/paddlecloud/files/public", "/public", true}},
@@ -46,9 +47,12 @@ const json::object& Container(const json::object& workload) {
 
 std::string EnvValue(const json::object& container, std::string_view name) {
   for (const auto& e : container.at("env").as_array())
-    if (e.at("name").as_string() == name)
-      return e.as_object().contains("value") ? std::string(e.at("value").as_string())
-                                             : "fieldRef:" + std::string(e.at("valueFrom").at("fieldRef").at("fieldPath").as_string());
+    if (e.at("name").as_string() == name) {
+      if (e.as_object().contains("value")) return std::string(e.at("value").as_string());
+      if (const auto* ref = e.at("valueFrom").as_object().if_contains("secretKeyRef"))
+        return "secretKeyRef:" + std::string(ref->at("name").as_string()) + "/" + std::string(ref->at("key").as_string());
+      return "fieldRef:" + std::string(e.at("valueFrom").at("fieldRef").at("fieldPath").as_string());
+    }
   return "";
 }
 
@@ -95,7 +99,8 @@ TEST(ManifestsTest, NativeJobIsAHeadlessServiceAndOneIndexedJobPerRoleWithTheEnv
   EXPECT_EQ(EnvValue(c, "PADDLE_TRAINER_ID"), "fieldRef:metadata.annotations['batch.kubernetes.io/job-completion-index']");
   EXPECT_EQ(EnvValue(c, "POD_IP"), "fieldRef:status.podIP");
   EXPECT_EQ(EnvValue(c, "TRAINING_ROLE"), "TRAINER");
-  EXPECT_EQ(EnvValue(c, "PADDLE_CLOUD_TOKEN"), "t");
+  EXPECT_EQ(EnvValue(c, "PADDLE_CLOUD_TOKEN"), "secretKeyRef:fit-a-line-12-credentials/PADDLE_CLOUD_TOKEN");
+  for (const auto& o : *objects) EXPECT_EQ(json::serialize(o).find("pct_secret"), std::string::npos) << o;
   EXPECT_EQ(c.at("resources").at("limits").at("nvidia.com/gpu"), "1");
   EXPECT_EQ(c.at("resources").at("requests").at("cpu"), "1500m");
   EXPECT_EQ(c.at("image"), "paddlecloud/training:latest");
@@ -104,6 +109,17 @@ TEST(ManifestsTest, NativeJobIsAHeadlessServiceAndOneIndexedJobPerRoleWithTheEnv
   EXPECT_EQ(mounts[0].at("subPath"), "jobs/acme/12/code");
   EXPECT_EQ(mounts[2].at("readOnly"), true);
   EXPECT_EQ(EnvValue(Container((*objects)[2]), "TRAINING_ROLE"), "PSERVER");
+}
+
+TEST(ManifestsTest, CredentialsAreASecretOfTheWorkloadAndOnlyThere) {
+  auto secret = CredentialsSecret("acme", "fit-a-line-12", FitALine().secret_env);
+  ASSERT_TRUE(secret);
+  ExpectValid(*secret);
+  EXPECT_EQ(secret->at("metadata").at("name"), "fit-a-line-12-credentials");
+  EXPECT_EQ(secret->at("metadata").at("namespace"), "pc-acme");
+  EXPECT_EQ(secret->at("metadata").at("labels").at("paddlecloud.io/account"), "acme");
+  EXPECT_EQ(secret->at("data").at("PADDLE_CLOUD_TOKEN"), "cGN0X3NlY3JldA==");  // base64 of pct_secret
+  EXPECT_FALSE(CredentialsSecret("acme", "fit-a-line-12", {}));  // none: no Secret
 }
 
 TEST(ManifestsTest, PaddleJobModeIsValidAgainstTheTrainingOperatorsCrd) {
@@ -119,14 +135,16 @@ TEST(ManifestsTest, PaddleJobModeIsValidAgainstTheTrainingOperatorsCrd) {
   const auto& worker = specs.at("Worker").at("template").at("spec").at("containers").at(0).as_object();
   EXPECT_EQ(EnvValue(worker, "PADDLE_PSERVERS_IP_PORT_LIST"), "fit-a-line-12-master-0.pc-acme.svc:6174");
   EXPECT_EQ(EnvValue(worker, "PADDLE_TRAINER_ID"), "fieldRef:metadata.labels['training.kubeflow.org/replica-index']");
+  EXPECT_EQ(EnvValue(worker, "PADDLE_CLOUD_TOKEN"), "secretKeyRef:fit-a-line-12-credentials/PADDLE_CLOUD_TOKEN");
   EXPECT_EQ(specs.at("Worker").at("template").at("spec").at("containers").at(0).at("name"), "paddle");
 }
 
 TEST(ManifestsTest, ServiceIsADeploymentWithAReadinessProbeAndAService) {
   ServiceRun run{.namespace_name = "acme", .name = "serving-mnist", .command = "exec model-server --port $PORT",
+                 .secret_env = {{"JUPYTER_TOKEN", "x"}},
                  .mounts = {{"/var/lib/paddlecloud/serving/acme/mnist/model", "/model", true}},
                  .requests = {.cpu_milli = 1000, .memory_bytes = 1 << 30}, .replicas = 3, .port = 8080,
-                 .readiness = HttpProbe{.path = "/v2/health/ready", .headers = {{"Authorization", "token x"}}}};
+                 .readiness = HttpProbe{.path = "/v2/health/ready", .headers = {{"X-Probe", "1"}}}};
   auto objects = ServiceObjects(run, Options());
   ASSERT_TRUE(objects) << objects.error().message();
   ASSERT_EQ(objects->size(), 2u);
@@ -136,6 +154,14 @@ TEST(ManifestsTest, ServiceIsADeploymentWithAReadinessProbeAndAService) {
   EXPECT_EQ(c.at("readinessProbe").at("httpGet").at("path"), "/v2/health/ready");
   EXPECT_EQ(EnvValue(c, "PORT"), "8080");
   EXPECT_EQ(EnvValue(c, "POD_IP"), "fieldRef:status.podIP");
+  EXPECT_EQ(EnvValue(c, "JUPYTER_TOKEN"), "secretKeyRef:serving-mnist-credentials/JUPYTER_TOKEN");
+  // Other credentials make another template (replicas restart with them), never showing them.
+  const auto& annotations = (*objects)[0].at("spec").at("template").at("metadata").at("annotations");
+  std::string digest(annotations.at("paddlecloud.io/credentials-sha256").as_string());
+  EXPECT_EQ(digest.size(), 64u);
+  run.secret_env["JUPYTER_TOKEN"] = "y";
+  EXPECT_NE(ServiceObjects(run, Options())->at(0).at("spec").at("template").at("metadata").at("annotations"), annotations);
+  EXPECT_EQ(json::serialize((*objects)[0]).find("\"x\""), std::string::npos);
 }
 
 TEST(ManifestsTest, AMountOutsideTheDataDirectoryIsRefused) {

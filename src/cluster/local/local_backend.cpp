@@ -53,6 +53,14 @@ constexpr char kUidsFile[] = "pod-uids.json";       // in the state dir: each na
 const std::map<std::string, std::string> kPodBaseEnv = {
     {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}};
 
+// Locally credentials are variables like the others: the backend's files are the server's alone.
+template <typename Run>
+Run CredentialsInEnv(Run run) {
+  for (auto& [name, value] : run.secret_env) run.env[name] = std::move(value);
+  run.secret_env.clear();
+  return run;
+}
+
 struct PodSlot {
   std::string name;
   PodRole role = PodRole::kTrainer;
@@ -467,7 +475,8 @@ class LocalBackend final : public ClusterBackend {
     return Capacity{capacity_, Reconcile()};
   }
 
-  Status Submit(const JobRun& run) override {
+  Status Submit(const JobRun& submitted) override {
+    JobRun run = CredentialsInEnv(submitted);
     PC_RETURN_IF_ERROR(Validate(run, capacity_));
     std::lock_guard lock(mu_);
     std::string key = Key(run.namespace_name, run.job);
@@ -661,7 +670,8 @@ class LocalBackend final : public ClusterBackend {
 
   // ---- services (service_files.h) ----------------------------------------------------------
 
-  Status ApplyService(const ServiceRun& service) override {
+  Status ApplyService(const ServiceRun& applied) override {
+    ServiceRun service = CredentialsInEnv(applied);
     PC_RETURN_IF_ERROR(ValidateService(service));
     if (service.requests.gpus > 0)
       return Status::InvalidArgument("the local cluster gives no GPUs to service replicas yet", "requests");
