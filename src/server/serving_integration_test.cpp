@@ -235,20 +235,24 @@ TEST_P(ServingOnEveryClusterTest, NoRequestFailsUnderLoadWhileScalingAndWhenARep
   json::value request = FitRequest();
   std::atomic<bool> stop{false};
   std::atomic<int> succeeded{0}, failed{0};
+  std::atomic<const char*> phase{"steady"};
   std::mutex mutex;
   std::string first_failure;
   std::vector<std::thread> clients;
   for (int i = 0; i < 64; ++i)
     clients.emplace_back([&] {
       while (!stop) {
+        auto sent = std::chrono::steady_clock::now();
         auto r = CallWith(ann_, "POST", infer, request);
         if (r && r->status == 200) {
           ++succeeded;
           continue;
         }
         if (++failed == 1) {
+          auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
           std::lock_guard lock(mutex);
-          first_failure = r ? std::to_string(r->status) + " " + r->body : "no answer";
+          first_failure = (r ? std::to_string(r->status) + " " + r->body : "no answer") + " after " +
+                          std::to_string(ms.count()) + " ms, while " + phase.load();
         }
       }
     });
@@ -257,6 +261,7 @@ TEST_P(ServingOnEveryClusterTest, NoRequestFailsUnderLoadWhileScalingAndWhenARep
     return testing::WaitFor([&] { return succeeded >= target; }, 60s);
   };
   EXPECT_TRUE(served_more(200));
+  phase = "scaling up";
   Json(ann_, "POST", "/api/v1/serving/" + load + "/scale", json::object{{"replicas", 4}});
   EXPECT_TRUE(WaitState(load, "ready", 4, 90s));
   EXPECT_TRUE(served_more(300));
@@ -265,9 +270,11 @@ TEST_P(ServingOnEveryClusterTest, NoRequestFailsUnderLoadWhileScalingAndWhenARep
   const std::string pattern = "--name " + load.substr(0, load.size() - 1) + "[" + load.back() + "] --listen";
   std::string pid = testing::RunCommand("pgrep -f -- '" + pattern + "' | head -n 1");
   ASSERT_FALSE(pid.empty());
+  phase = "a replica was killed";
   testing::RunCommand("kill -KILL " + pid);
   EXPECT_TRUE(served_more(300));
   EXPECT_TRUE(WaitState(load, "ready", 4, 90s));
+  phase = "scaling down";
   Json(ann_, "POST", "/api/v1/serving/" + load + "/scale", json::object{{"replicas", 1}});
   EXPECT_TRUE(WaitState(load, "ready", 1));
   EXPECT_TRUE(served_more(200));

@@ -158,12 +158,9 @@ Result<ServingService::Row> ServingService::Load(const Principal& principal, con
 // Replicas that get no new request: those drained for a scale-down, those the backend is ending,
 // and those beyond the desired count until the backend has ended one. Which one ends is the
 // backend's choice: it prefers the highest index, but Kubernetes ends a not-ready replica first.
-std::set<int> ServingService::Leaving(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas) {
+std::set<int> ServingService::LeavingLocked(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas) {
   std::set<int> leaving;
-  {
-    std::lock_guard lock(mutex_);
-    if (auto d = draining_.find(Key(row.account_id, row.name)); d != draining_.end()) leaving = d->second;
-  }
+  if (auto d = draining_.find(Key(row.account_id, row.name)); d != draining_.end()) leaving = d->second;
   int staying = 0;
   for (const auto& r : replicas) {  // by index
     if (r.reason == cluster::kReplicaTerminating || (!leaving.contains(r.index) && ++staying > row.replicas))
@@ -172,11 +169,20 @@ std::set<int> ServingService::Leaving(const Row& row, const std::vector<cluster:
   return leaving;
 }
 
-// The ready replicas that are not leaving, to the gateway.
-void ServingService::Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas) {
+std::uint64_t ServingService::RouteEpoch(const Row& row) {
+  std::lock_guard lock(mutex_);
+  return route_epochs_[Key(row.account_id, row.name)];
+}
+
+// The ready replicas that are not leaving, to the gateway, unless a drain began or ended since
+// `epoch` (when `replicas` was read): a route from before it would send requests to replicas
+// being stopped, and the drain's own route stands.
+void ServingService::Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas, std::uint64_t epoch) {
   if (!gateway_) return;
+  std::lock_guard lock(mutex_);  // held through SetRoute, so that routes reach the gateway in epoch order
+  if (route_epochs_[Key(row.account_id, row.name)] != epoch) return;
   InstanceRoute route{.account_id = row.account_id, .name = row.name, .is_public = row.is_public, .active = row.active};
-  std::set<int> leaving = Leaving(row, replicas);
+  std::set<int> leaving = LeavingLocked(row, replicas);
   for (const auto& r : replicas) {
     if (!row.active || r.phase != ReplicaPhase::kReady || leaving.contains(r.index)) continue;
     auto colon = r.endpoint.rfind(':');
@@ -204,10 +210,11 @@ Instance ServingService::Observe(const Row& row) {
               .created_at = row.created_at,
               .updated_at = row.updated_at};
   if (gateway_) in.stats = gateway_->Stats(row.account_id, row.name);
+  std::uint64_t epoch = RouteEpoch(row);
   if (!row.active) {
     in.state = "inactive";
     in.message = "deactivated: no replica runs; activate it to serve again";
-    Route(row, {});
+    Route(row, {}, epoch);
     return in;
   }
   auto replicas = backend_.GetReplicas(row.account_id, ServiceName(row.name));
@@ -215,11 +222,15 @@ Instance ServingService::Observe(const Row& row) {
     in.state = "starting";
     in.reason = "Unknown";
     in.message = replicas.error().message();
-    Route(row, {});
+    Route(row, {}, epoch);
     return in;
   }
-  Route(row, *replicas);
-  std::set<int> leaving = Leaving(row, *replicas);
+  Route(row, *replicas, epoch);
+  std::set<int> leaving;
+  {
+    std::lock_guard lock(mutex_);
+    leaving = LeavingLocked(row, *replicas);
+  }
   const cluster::ReplicaStatus* crashing = nullptr;
   for (const auto& r : *replicas) {
     bool ready = r.phase == ReplicaPhase::kReady;
@@ -455,12 +466,14 @@ Status ServingService::DrainAndScale(const Row& row, int replicas) {
   std::string key = Key(row.account_id, row.name);
   std::vector<int> leaving;
   for (int i = replicas; i < row.replicas; ++i) leaving.push_back(i);
+  std::uint64_t epoch;
   {
     std::lock_guard lock(mutex_);
     draining_[key].insert(leaving.begin(), leaving.end());
+    epoch = ++route_epochs_[key];
   }
   auto observed = backend_.GetReplicas(row.account_id, ServiceName(row.name));
-  Route(row, observed ? *observed : std::vector<cluster::ReplicaStatus>{});
+  Route(row, observed ? *observed : std::vector<cluster::ReplicaStatus>{}, epoch);
   if (gateway_ && !gateway_->WaitIdle(row.account_id, row.name, leaving, options_.drain_timeout))
     spdlog::warn("serving '{}': requests still in flight after {} ms; stopping the replicas anyway", row.name,
                  options_.drain_timeout.count());
@@ -471,6 +484,7 @@ Status ServingService::DrainAndScale(const Row& row, int replicas) {
   auto& set = draining_[key];
   for (int i : leaving) set.erase(i);
   if (set.empty()) draining_.erase(key);
+  ++route_epochs_[key];  // routes from replicas read before the scale are stale now
   return scaled;
 }
 
@@ -610,8 +624,9 @@ void ServingService::Reconcile() {
     auto current = Load(Principal{.account_id = listed.account_id, .master = true}, listed.name);
     if (!current) continue;
     const Row& row = *current;
+    std::uint64_t epoch = RouteEpoch(row);
     if (!row.active) {
-      Route(row, {});
+      Route(row, {}, epoch);
       continue;
     }
     auto replicas = backend_.GetReplicas(row.account_id, ServiceName(row.name));
@@ -621,7 +636,7 @@ void ServingService::Reconcile() {
         spdlog::warn("serving '{}': replicas not restored: {}", row.name, applied.message());
       continue;
     }
-    Route(row, replicas ? *replicas : std::vector<cluster::ReplicaStatus>{});
+    Route(row, replicas ? *replicas : std::vector<cluster::ReplicaStatus>{}, epoch);
     if (charge) Charge(row, now);
   }
 }

@@ -130,8 +130,9 @@ class ServingService {
   Result<Row> Load(const Principal& principal, const std::string& name);
   Result<std::vector<Row>> LoadAll(const std::string& account_id, std::optional<std::int64_t> user_id);
   Instance Observe(const Row& row);
-  std::set<int> Leaving(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas);
-  void Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas);
+  std::set<int> LeavingLocked(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas);
+  std::uint64_t RouteEpoch(const Row& row);
+  void Route(const Row& row, const std::vector<cluster::ReplicaStatus>& replicas, std::uint64_t epoch);
   Result<cluster::ServiceRun> BuildService(const Row& row);
   Status Apply(const Row& row);
   Status Prepare(const Principal& principal, const LaunchSpec& spec, Row& row);
@@ -149,8 +150,9 @@ class ServingService {
   ServingOptions options_;
   KeyedMutex locks_;  // by instance: one change at a time
 
-  std::mutex mutex_;  // guards draining_ and charged_at_
+  std::mutex mutex_;  // guards draining_ and route_epochs_
   std::map<std::string, std::set<int>> draining_;  // by Key(): replicas leaving, never routed
+  std::map<std::string, std::uint64_t> route_epochs_;  // by Key(): drains begun and ended
   std::int64_t last_charge_ = 0;
 };
 
