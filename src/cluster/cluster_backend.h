@@ -86,6 +86,7 @@ struct JobRun {
   int pservers = 0;
   Resources pserver_requests;
   int max_restarts = 0;        // per pod: a failed pod restarts up to this many times
+  int fault_tolerant = 0;      // trainers that may fail for good while the others go on
   std::string logs_dir;        // pod logs go to <logs_dir>/<pod name>.log (kept after the job)
 };
 

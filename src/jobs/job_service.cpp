@@ -436,7 +436,7 @@ Result<cluster::JobRun> JobService::BuildRun(const Job& job) {
                       .image = spec.image, .working_dir = working_dir, .env = spec.env,
                       .trainers = spec.num_trainer, .trainer_requests = spec.trainer, .pservers = spec.num_ps,
                       .pserver_requests = spec.pserver, .max_restarts = spec.max_restarts,
-                      .logs_dir = (fs::path(dir) / "logs").string()};
+                      .fault_tolerant = spec.fault_tolerant, .logs_dir = (fs::path(dir) / "logs").string()};
   run.env["PADDLE_CLOUD_URL"] = options_.pod_api_url ? options_.pod_api_url() : "";
   run.secret_env["PADDLE_CLOUD_TOKEN"] = *token;
   run.env["PADDLE_CLOUD_JOB_DIR"] = kPodJobDir;

@@ -535,6 +535,29 @@ TEST_P(JobsOnEveryClusterTest, StopAndWaitingJobsAndLogsOfAPodThatNeverStarted) 
   EXPECT_EQ(Call("GET", "/api/v1/jobs?status=everything")->status, 400);
 }
 
+// fault_tolerant trainers may fail for good while the others go on and finish the job.
+TEST_P(JobsOnEveryClusterTest, AFaultTolerantJobOutlivesATrainerThatFails) {
+  if (cluster_ && cluster_->kind() == testing::ClusterKind::kKubernetesPaddleJob)
+    GTEST_SKIP() << "the training operator fails a PaddleJob at its first failed replica";
+  std::string flag = AccountFiles() + "/datasets/go-on";
+  auto job = Submit({{"name", "tolerant"},
+                     {"entry", "if [ \"$PADDLE_TRAINER_ID\" = 1 ]; then echo giving-up; exit 3; fi; "
+                               "while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go-on\" ]; do sleep 0.1; done; echo finished"},
+                     {"num_trainer", 2}, {"fault_tolerant", 1}, {"cpu_per_trainer", "100m"}, {"mem_per_trainer", "64Mi"}});
+  std::int64_t id = job.at("id").as_int64();
+  std::string path = "/api/v1/jobs/" + std::to_string(id);
+  auto phase = [&](int trainer) {
+    auto pods = json::parse(Call("GET", path)->body).at("pods").as_array();
+    return pods.size() > static_cast<std::size_t>(trainer) ? std::string(pods[trainer].at("phase").as_string()) : "";
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return phase(1) == "Failed"; }, 30s)) << Call("GET", path)->body;
+  EXPECT_EQ(phase(0), "Running");  // still, while the failed one is tolerated
+  EXPECT_EQ(json::parse(Call("GET", path)->body).at("state").as_string(), "Running");
+  std::ofstream(flag) << "go";
+  WaitForState(id, "Succeeded", 30s);
+  EXPECT_NE(Log(id, "tolerant-" + std::to_string(id) + "-trainer-0").find("finished"), std::string::npos);
+}
+
 TEST_P(JobsOnEveryClusterTest, KilledServerReadoptsRunningPodsAndNothingStartsTwice) {
   std::string flag = AccountFiles() + "/datasets/go";
   auto job = Submit({{"name", "survivor"}, {"entry", "echo begin; while [ ! -e \"$PADDLE_CLOUD_DATA/datasets/go\" ]; do sleep 0.1; done; echo end"},

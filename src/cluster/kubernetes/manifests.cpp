@@ -373,7 +373,8 @@ Result<std::vector<json::object>> JobObjects(const JobRun& run, const MappingOpt
                    {"completions", count},
                    {"parallelism", count},
                    {"backoffLimitPerIndex", run.max_restarts},
-                   {"maxFailedIndexes", 0},
+                   // Trainers the job tolerates losing fail alone; any more, or a pserver, fail the Job.
+                   {"maxFailedIndexes", role == PodRole::kTrainer ? run.fault_tolerant : 0},
                    {"podReplacementPolicy", "Failed"},
                    {"template", std::move(*template_)}};
     objects.push_back(std::move(job));

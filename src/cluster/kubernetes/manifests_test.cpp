@@ -38,6 +38,7 @@ JobRun FitALine() {
                 .pservers = 1,
                 .pserver_requests = {.cpu_milli = 1000, .memory_bytes = 512 << 20},
                 .max_restarts = 2,
+                .fault_tolerant = 1,
                 .logs_dir = "/var/lib/paddlecloud/jobs/acme/12/logs"};
 }
 
@@ -89,6 +90,8 @@ TEST(ManifestsTest, NativeJobIsAHeadlessServiceAndOneIndexedJobPerRoleWithTheEnv
   EXPECT_EQ(trainers.at("spec").at("completionMode"), "Indexed");
   EXPECT_EQ(trainers.at("spec").at("completions"), 2);
   EXPECT_EQ(trainers.at("spec").at("backoffLimitPerIndex"), 2);
+  EXPECT_EQ(trainers.at("spec").at("maxFailedIndexes"), 1);  // fault_tolerant
+  EXPECT_EQ((*objects)[2].at("spec").at("maxFailedIndexes"), 0);  // a pserver is never tolerated
   EXPECT_EQ(trainers.at("spec").at("template").at("spec").at("subdomain"), "fit-a-line-12");
   EXPECT_EQ(trainers.at("spec").at("template").at("spec").at("automountServiceAccountToken"), false);
 
